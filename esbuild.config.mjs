@@ -1,0 +1,40 @@
+// Bundles every functions/<name>/handler.ts to dist/<name>/index.mjs: one self-contained ESM file per Lambda,
+// SDK included, so each bundle carries only the clients its function imports.
+import { build } from 'esbuild';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const functionsDir = 'functions';
+
+async function discoverFunctions() {
+  const names = [];
+  for (const name of (await readdir(functionsDir)).sort()) {
+    const handler = join(functionsDir, name, 'handler.ts');
+    if (await stat(handler).then(() => true, () => false)) names.push(name);
+  }
+  return names;
+}
+
+const names = await discoverFunctions();
+await rm('dist', { recursive: true, force: true });
+await Promise.all(
+  names.map((name) =>
+    build({
+      entryPoints: [join(functionsDir, name, 'handler.ts')],
+      outfile: join('dist', name, 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      minify: true,
+      sourcemap: true,
+      // The SDK ships ES modules under "module": preferring them lets esbuild tree-shake (smaller, faster cold start).
+      mainFields: ['module', 'main'],
+      // Some SDK dependencies still call require() on Node built-ins; give the ESM bundle a require to do it with.
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+  ),
+);
+console.log(`built ${names.length} function bundle(s): ${names.map((n) => `dist/${n}/index.mjs`).join(', ')}`);
