@@ -1,0 +1,36 @@
+import { ConfigurationError } from '../../shared/errors.js';
+import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/params.js';
+
+/** Every UserParameters key enable-CD accepts (the pipeline template's wiring test checks against this list). */
+export const parameterNames = [
+  'PrimaryDistributionId',
+  'StagingDistributionId',
+  'ContinuousDeploymentPolicyId',
+  'StaticResourceBucketName',
+  'MaxWaitMinutes',
+] as const;
+
+export interface EnableCdParams {
+  primaryId: string;
+  stagingId: string;
+  policyId: string;
+  /** The OAC origin bucket to grant the staging read access in; absent = not an OAC bucket origin, no grant. */
+  bucket: string | undefined;
+  maxWaitMinutes: number;
+}
+
+/** Parses enable-CD's UserParameters; throws ConfigurationError naming the field. */
+export function parseEnableCdParams(raw: unknown): EnableCdParams {
+  const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
+  const params: EnableCdParams = {
+    primaryId: p.distributionId('PrimaryDistributionId'),
+    stagingId: p.distributionId('StagingDistributionId'),
+    policyId: p.policyId('ContinuousDeploymentPolicyId'),
+    bucket: p.optionalBucketName('StaticResourceBucketName'),
+    maxWaitMinutes: maxWaitMinutes(p),
+  };
+  if (params.primaryId === params.stagingId) {
+    throw new ConfigurationError('StagingDistributionId', `must differ from PrimaryDistributionId (both are ${params.primaryId})`);
+  }
+  return params;
+}

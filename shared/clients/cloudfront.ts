@@ -1,0 +1,12 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { RETRY } from './retry.js';
+
+let client: CloudFrontClient | undefined;
+
+/**
+ * The CloudFront client. CloudFront is a global service whose control plane lives in us-east-1 whatever region the
+ * function runs in. `AWS_ENDPOINT_URL_CLOUDFRONT` / `AWS_ENDPOINT_URL` are honoured by the SDK itself.
+ */
+export function cloudFront(): CloudFrontClient {
+  return (client ??= new CloudFrontClient({ region: 'us-east-1', ...RETRY }));
+}

@@ -1,0 +1,116 @@
+/**
+ * CloudFront operations with ETag handling. Every read returns the resource with the ETag it was read at; every
+ * write sends that ETag in `If-Match`; {@link retryOnStaleEtag} re-reads and re-plans when another writer got there
+ * first (`PreconditionFailed`, HTTP 412 — which the SDK's own retries do not cover).
+ */
+import {
+  GetContinuousDeploymentPolicyCommand,
+  GetDistributionCommand,
+  UpdateContinuousDeploymentPolicyCommand,
+  UpdateDistributionCommand,
+  type ContinuousDeploymentPolicyConfig,
+  type DistributionConfig,
+} from '@aws-sdk/client-cloudfront';
+import { cloudFront } from './clients/cloudfront.js';
+import { awsCall, awsErrorOf } from './errors.js';
+import type { Logger } from './log.js';
+
+/** A distribution as read, with the ETag needed to update it. */
+export interface DistributionState {
+  id: string;
+  etag: string;
+  /** `Deployed` or `InProgress`. */
+  status: string;
+  domainName: string;
+  arn: string;
+  config: DistributionConfig;
+}
+
+/** A continuous deployment policy as read, with the ETag needed to update it. */
+export interface PolicyState {
+  id: string;
+  etag: string;
+  config: ContinuousDeploymentPolicyConfig;
+}
+
+function missing(operation: string, resource: string, what: string): Error {
+  return new Error(`${operation} on ${resource} returned no ${what}`);
+}
+
+/** Reads a distribution (GetDistribution) with its ETag, status, domain name and ARN. */
+export async function readDistribution(id: string): Promise<DistributionState> {
+  const resource = `distribution ${id}`;
+  const out = await awsCall('GetDistribution', resource, () => cloudFront().send(new GetDistributionCommand({ Id: id })));
+  const d = out.Distribution;
+  if (!out.ETag || !d?.DistributionConfig || !d.Status || !d.DomainName || !d.ARN) throw missing('GetDistribution', resource, 'ETag, status, domain name, ARN or config');
+  return { id, etag: out.ETag, status: d.Status, domainName: d.DomainName, arn: d.ARN, config: d.DistributionConfig };
+}
+
+/** Reads a continuous deployment policy with its ETag. */
+export async function readPolicy(id: string): Promise<PolicyState> {
+  const resource = `continuous deployment policy ${id}`;
+  const out = await awsCall('GetContinuousDeploymentPolicy', resource, () => cloudFront().send(new GetContinuousDeploymentPolicyCommand({ Id: id })));
+  const config = out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig;
+  if (!out.ETag || !config) throw missing('GetContinuousDeploymentPolicy', resource, 'ETag or config');
+  return { id, etag: out.ETag, config };
+}
+
+/** Replaces a distribution's config (UpdateDistribution, `If-Match` the ETag it was read at). Returns the new ETag. */
+export async function writeDistributionConfig(current: DistributionState, config: DistributionConfig): Promise<string> {
+  const out = await awsCall('UpdateDistribution', `distribution ${current.id}`, () =>
+    cloudFront().send(new UpdateDistributionCommand({ Id: current.id, IfMatch: current.etag, DistributionConfig: config })),
+  );
+  return out.ETag ?? '';
+}
+
+/** Replaces a policy's config (UpdateContinuousDeploymentPolicy, `If-Match` the ETag it was read at). Returns the new ETag. */
+export async function writePolicyConfig(current: PolicyState, config: ContinuousDeploymentPolicyConfig): Promise<string> {
+  const out = await awsCall('UpdateContinuousDeploymentPolicy', `continuous deployment policy ${current.id}`, () =>
+    cloudFront().send(new UpdateContinuousDeploymentPolicyCommand({ Id: current.id, IfMatch: current.etag, ContinuousDeploymentPolicyConfig: config })),
+  );
+  return out.ETag ?? '';
+}
+
+/** True when a failure is CloudFront's stale-ETag answer. */
+export function isPreconditionFailed(err: unknown): boolean {
+  const { name, httpStatus } = awsErrorOf(err);
+  return name === 'PreconditionFailed' || httpStatus === 412;
+}
+
+/** How many times a write is attempted when its ETag keeps going stale: the first try and two retries. */
+export const STALE_ETAG_ATTEMPTS = 3;
+
+/**
+ * Runs `act` on `initial`; when it fails with `PreconditionFailed`, re-reads the state with `reread` and runs `act`
+ * again (which must re-plan from the state it is given), up to {@link STALE_ETAG_ATTEMPTS} attempts in all.
+ */
+export async function retryOnStaleEtag<S, R>(
+  what: string,
+  log: Logger,
+  initial: S,
+  reread: () => Promise<S>,
+  act: (state: S) => Promise<R>,
+): Promise<R> {
+  let state = initial;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await act(state);
+    } catch (err) {
+      if (!isPreconditionFailed(err) || attempt >= STALE_ETAG_ATTEMPTS) throw err;
+      log.warn('stale-etag', { what, attempt, action: 're-reading and re-planning' });
+      state = await reread();
+    }
+  }
+}
+
+/** True when CloudFront reports the distribution fully propagated. */
+export function isDeployed(d: DistributionState): boolean {
+  return d.status === 'Deployed';
+}
+
+/** The account id in a distribution ARN (`arn:aws:cloudfront::ACCOUNT:distribution/ID`). */
+export function accountIdOf(arn: string): string {
+  const account = arn.split(':')[4];
+  if (!account) throw new Error(`cannot read the account id from ARN ${arn}`);
+  return account;
+}

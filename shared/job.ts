@@ -1,0 +1,216 @@
+/**
+ * The CodePipeline job runner every function uses: parse and validate UserParameters, run the action, and report
+ * the job to CodePipeline exactly once — success (with output variables, or with a continuation token while
+ * CloudFront propagates) or failure. Nothing thrown escapes unreported; the handler rejects only when reporting
+ * itself failed, so that the Lambda invocation error is visible too.
+ */
+import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type FailureType } from '@aws-sdk/client-codepipeline';
+import type { CodePipelineEvent } from 'aws-lambda';
+import { codePipeline } from './clients/codepipeline.js';
+import { ConfigurationError, awsCall, awsErrorOf } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+
+/** What the continuation token remembers between invocations of one action execution. */
+export interface Continuation {
+  /** The action's phase, e.g. `converging` or `promoted`. */
+  phase: string;
+  /** Epoch milliseconds of the first invocation: bounds the total wait (`MaxWaitMinutes`). */
+  startedAt: number;
+  /** Small phase-specific facts, e.g. the ETag a promotion produced. */
+  data?: Record<string, string>;
+}
+
+/** How one invocation of an action ended. */
+export type Outcome =
+  | { kind: 'succeeded'; summary: string; outputVariables?: Record<string, string> }
+  | {
+      kind: 'waiting';
+      phase: string;
+      /** Why we wait, for the log and for the failure message if the wait limit is reached. */
+      reason: string;
+      /** The distributions still `InProgress`. */
+      inProgress: string[];
+      data?: Record<string, string>;
+    };
+
+/** What an action sees when it runs. */
+export interface JobContext<P> {
+  jobId: string;
+  params: P;
+  /** The decoded token from our own earlier invocation, if CodePipeline re-invoked us. */
+  continuation: Continuation | undefined;
+  log: Logger;
+}
+
+/** A CodePipeline action: its parameter parser and its work. */
+export interface Action<P> {
+  name: string;
+  /** Parses `UserParameters`; throws {@link ConfigurationError} naming the field. */
+  parseParams(userParameters: unknown): P;
+  /** The total wait allowed across continuations, in minutes. */
+  maxWaitMinutes(params: P): number;
+  run(ctx: JobContext<P>): Promise<Outcome>;
+}
+
+/** The part of the Lambda context the runner uses. */
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+}
+
+const TOKEN_MAX = 2048;
+const MESSAGE_MAX = 5000;
+const OUTPUT_VARIABLES_MAX_BYTES = 122_880;
+const OUTPUT_VARIABLE_KEY = /^[A-Za-z0-9@\-_]+$/;
+/** Time kept back before the Lambda timeout to report the job instead of leaving it to CodePipeline's 20 minutes. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+/** Encodes a continuation token (JSON, at most 2048 characters). */
+export function encodeContinuation(c: Continuation): string {
+  const token = JSON.stringify({ v: 1, ...c });
+  if (token.length > TOKEN_MAX) throw new Error(`continuation token is ${token.length} characters; CodePipeline allows ${TOKEN_MAX}`);
+  return token;
+}
+
+/** Decodes a continuation token written by {@link encodeContinuation}; throws if it is not ours. */
+export function decodeContinuation(token: string): Continuation {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(token);
+  } catch {
+    throw new Error('the continuation token from CodePipeline is not one this function wrote (not JSON)');
+  }
+  const t = parsed as Partial<Continuation> & { v?: unknown };
+  if (t?.v !== 1 || typeof t.phase !== 'string' || typeof t.startedAt !== 'number') {
+    throw new Error('the continuation token from CodePipeline is not one this function wrote (unknown shape)');
+  }
+  return { phase: t.phase, startedAt: t.startedAt, ...(t.data ? { data: t.data } : {}) };
+}
+
+/** Checks output variables against CodePipeline's rules before sending them. */
+export function validateOutputVariables(vars: Record<string, string>): void {
+  for (const key of Object.keys(vars)) {
+    if (!OUTPUT_VARIABLE_KEY.test(key)) throw new Error(`output variable name ${JSON.stringify(key)} is not allowed by CodePipeline`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(vars));
+  if (bytes > OUTPUT_VARIABLES_MAX_BYTES) throw new Error(`output variables are ${bytes} bytes; CodePipeline allows ${OUTPUT_VARIABLES_MAX_BYTES}`);
+}
+
+/** The CodePipeline failure type and message (≤ 5000 characters) for an error. */
+export function describeFailure(actionName: string, err: unknown): { type: FailureType; message: string } {
+  const type: FailureType = err instanceof ConfigurationError ? 'ConfigurationError' : 'JobFailed';
+  const text = err instanceof Error ? err.message : String(err);
+  const named = err instanceof Error && !(err instanceof ConfigurationError) && !text.includes(':') ? `${awsErrorOf(err).name}: ${text}` : text;
+  const message = `${actionName}: ${named}`;
+  return { type, message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message };
+}
+
+type Report =
+  | { kind: 'success'; outputVariables?: Record<string, string>; continuationToken?: string }
+  | { kind: 'failure'; type: FailureType; message: string };
+
+/**
+ * Runs one CodePipeline job: the whole life of one invocation. Exported for the abort function, which also accepts
+ * non-CodePipeline events; other functions use {@link codePipelineHandler}.
+ */
+export async function runJob<P>(action: Action<P>, event: CodePipelineEvent, lambda?: LambdaContextLike, now: () => number = Date.now): Promise<void> {
+  const job = event?.['CodePipeline.job'];
+  const jobId = job?.id;
+  let log = createLogger({ function: action.name });
+  if (typeof jobId !== 'string' || jobId === '') {
+    // Without a job id there is nothing to report to: fail the invocation so the error is at least visible.
+    log.error('invalid-event', { reason: 'no CodePipeline.job.id in the event' });
+    throw new Error(`${action.name}: the event is not a CodePipeline job (no CodePipeline.job.id)`);
+  }
+  log = log.child({ jobId });
+
+  const report = await decide(action, job, log, lambda, now);
+  await send(jobId, report, log);
+}
+
+async function decide<P>(
+  action: Action<P>,
+  job: CodePipelineEvent['CodePipeline.job'],
+  log: Logger,
+  lambda: LambdaContextLike | undefined,
+  now: () => number,
+): Promise<Report> {
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    const params = action.parseParams(job.data?.actionConfiguration?.configuration?.UserParameters);
+    const token = job.data?.continuationToken;
+    const continuation = token ? decodeContinuation(token) : undefined;
+    log.info('job-started', { params, continuation: continuation ?? null });
+
+    const run = action.run({ jobId: job.id, params, continuation, log });
+    const budget = lambda ? lambda.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      if (budget !== undefined) {
+        deadline = setTimeout(
+          () => reject(new Error(`did not finish within the Lambda timeout (gave up ${DEADLINE_MARGIN_MS / 1000}s before it); the last log line shows the step it was in; re-running is safe`)),
+          Math.max(budget, 0),
+        );
+      }
+    });
+    const outcome = await Promise.race([run, timeout]);
+
+    if (outcome.kind === 'succeeded') {
+      const outputVariables = outcome.outputVariables ?? {};
+      validateOutputVariables(outputVariables);
+      log.info('job-succeeded', { summary: outcome.summary, outputVariables });
+      return { kind: 'success', outputVariables };
+    }
+
+    const startedAt = continuation?.startedAt ?? now();
+    const waitedMs = now() - startedAt;
+    const limitMinutes = action.maxWaitMinutes(params);
+    if (waitedMs >= limitMinutes * 60_000) {
+      const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
+      throw new Error(`gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (MaxWaitMinutes=${limitMinutes}) for: ${outcome.reason}${stuck}. Nothing was rolled back; re-run the action once CloudFront has caught up.`);
+    }
+    const next: Continuation = { phase: outcome.phase, startedAt, ...(outcome.data ? { data: outcome.data } : {}) };
+    log.info('job-waiting', { phase: outcome.phase, reason: outcome.reason, inProgress: outcome.inProgress, waitedSeconds: Math.round(waitedMs / 1000) });
+    return { kind: 'success', continuationToken: encodeContinuation(next) };
+  } catch (err) {
+    const failure = describeFailure(action.name, err);
+    log.error('job-failed', { failureType: failure.type, message: failure.message });
+    return { kind: 'failure', ...failure };
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+async function send(jobId: string, report: Report, log: Logger): Promise<void> {
+  if (report.kind === 'success') {
+    const success = report;
+    try {
+      await awsCall('PutJobSuccessResult', `job ${jobId}`, () =>
+        codePipeline().send(
+          new PutJobSuccessResultCommand({
+            jobId,
+            ...(success.continuationToken ? { continuationToken: success.continuationToken } : { outputVariables: success.outputVariables }),
+          }),
+        ),
+      );
+      log.info('job-reported', { result: success.continuationToken ? 'continuation' : 'success' });
+      return;
+    } catch (err) {
+      // The job is not reported yet: say why as a failure rather than leave the pipeline waiting 20 minutes.
+      log.error('report-failed', { result: 'success', error: (err as Error).message });
+      report = { kind: 'failure', type: 'JobFailed', message: describeFailure('report', err).message };
+    }
+  }
+  try {
+    await awsCall('PutJobFailureResult', `job ${jobId}`, () =>
+      codePipeline().send(new PutJobFailureResultCommand({ jobId, failureDetails: { type: report.type, message: report.message } })),
+    );
+    log.info('job-reported', { result: 'failure', failureType: report.type });
+  } catch (err) {
+    log.error('report-failed', { result: 'failure', error: (err as Error).message });
+    throw err;
+  }
+}
+
+/** Wraps an action as a Lambda handler for CodePipeline Invoke actions. */
+export function codePipelineHandler<P>(action: Action<P>): (event: CodePipelineEvent, context?: LambdaContextLike) => Promise<void> {
+  return (event, context) => runJob(action, event, context);
+}

@@ -1,0 +1,117 @@
+/**
+ * Parsing and validation of a CodePipeline action's `UserParameters`. Every problem is a {@link ConfigurationError}
+ * naming the field, raised before the action reads or writes anything in AWS.
+ */
+import { ConfigurationError } from './errors.js';
+
+/** CloudFront distribution ids: `E` followed by upper-case letters and digits (14 characters today). */
+const DISTRIBUTION_ID = /^E[A-Z0-9]{8,20}$/;
+/** Continuous deployment policy ids are UUIDs. */
+const POLICY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** S3 general purpose bucket names: 3–63 of a-z 0-9 . -, starting and ending with a letter or digit. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** Parses the raw `UserParameters` string into a JSON object. */
+export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new ConfigurationError('UserParameters', 'is empty; expected a JSON object such as {"PrimaryDistributionId": "E…"}');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigurationError('UserParameters', `is not valid JSON (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigurationError('UserParameters', `must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed === 'object' ? 'null' : typeof parsed}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Reads typed fields from a parameters object. Unknown keys are refused up front: a typo such as
+ * `StagingDistributionID` must fail loudly instead of silently falling back to a default.
+ */
+export class ParamReader {
+  constructor(
+    private readonly values: Record<string, unknown>,
+    allowed: readonly string[],
+  ) {
+    for (const key of Object.keys(values)) {
+      if (!allowed.includes(key)) {
+        throw new ConfigurationError(key, `is not a known parameter; known parameters are ${allowed.join(', ')}`);
+      }
+    }
+  }
+
+  private present(field: string): boolean {
+    const value = this.values[field];
+    return value !== undefined && value !== null && value !== '';
+  }
+
+  private string(field: string, pattern: RegExp, what: string): string {
+    const value = this.values[field];
+    if (!this.present(field)) throw new ConfigurationError(field, `is required (${what})`);
+    if (typeof value !== 'string') throw new ConfigurationError(field, `must be a string (${what}), got ${describe(value)}`);
+    if (!pattern.test(value)) throw new ConfigurationError(field, `${describe(value)} is not a valid ${what}`);
+    return value;
+  }
+
+  /** A required CloudFront distribution id. */
+  distributionId(field: string): string {
+    return this.string(field, DISTRIBUTION_ID, 'CloudFront distribution id such as E2QWRUHAPOMQZL');
+  }
+
+  /** A required continuous deployment policy id (a UUID). */
+  policyId(field: string): string {
+    return this.string(field, POLICY_ID, 'continuous deployment policy id (a UUID)');
+  }
+
+  /** An optional S3 bucket name; undefined when absent or empty. */
+  optionalBucketName(field: string): string | undefined {
+    if (!this.present(field)) return undefined;
+    const name = this.string(field, BUCKET_NAME, 'S3 bucket name');
+    if (name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
+      throw new ConfigurationError(field, `${describe(name)} is not a valid S3 bucket name`);
+    }
+    return name;
+  }
+
+  /** An optional number within [min, max]; JSON numbers and numeric strings (from pipeline variables) are accepted. */
+  optionalNumber(field: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
+    if (!this.present(field)) return undefined;
+    const raw = this.values[field];
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+    const kind = range.integer ? 'an integer' : 'a number';
+    if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
+      throw new ConfigurationError(field, `must be ${kind}, got ${describe(raw)}`);
+    }
+    if (value < range.min || value > range.max) {
+      throw new ConfigurationError(field, `must be between ${range.min} and ${range.max}, got ${value}`);
+    }
+    return value;
+  }
+
+  /** An optional value from a fixed set. */
+  optionalEnum<T extends string>(field: string, allowed: readonly T[]): T | undefined {
+    if (!this.present(field)) return undefined;
+    const value = this.values[field];
+    if (typeof value !== 'string' || !allowed.includes(value as T)) {
+      throw new ConfigurationError(field, `must be one of ${allowed.join(', ')}, got ${describe(value)}`);
+    }
+    return value as T;
+  }
+}
+
+/** The wait limit every action accepts: minutes CodePipeline may keep re-invoking us while CloudFront propagates. */
+export const DEFAULT_MAX_WAIT_MINUTES = 60;
+
+/** Reads `MaxWaitMinutes` (1 minute to 24 hours, CodePipeline's limit for one action). */
+export function maxWaitMinutes(reader: ParamReader): number {
+  return reader.optionalNumber('MaxWaitMinutes', { min: 1, max: 24 * 60, integer: true }) ?? DEFAULT_MAX_WAIT_MINUTES;
+}
