@@ -1,0 +1,152 @@
+/**
+ * Small builders for CloudFront / CodePipeline fixtures used across unit tests. Each returns a fresh object that a
+ * test may override field by field.
+ */
+import type {
+  ContinuousDeploymentPolicyConfig,
+  DistributionConfig,
+  GetContinuousDeploymentPolicyCommandOutput,
+  GetDistributionCommandOutput,
+} from '@aws-sdk/client-cloudfront';
+import type { CodePipelineEvent } from 'aws-lambda';
+import { setLogSink } from '../../shared/log.js';
+
+export const ACCOUNT = '111122223333';
+export const PRIMARY_ID = 'E1PRIMARY00001';
+export const STAGING_ID = 'E2STAGING00002';
+export const POLICY_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+export const BUCKET = 'site-assets-bucket';
+export const PRIMARY_DOMAIN = 'd111111abcdef8.cloudfront.net';
+export const STAGING_DOMAIN = 'd222222abcdef8.cloudfront.net';
+
+export const arnOf = (id: string) => `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`;
+
+/** A realistic distribution config: an S3 origin behind OAC serving `originPath`. */
+export function distributionConfig(overrides: Partial<DistributionConfig> = {}, originPath = '/v1'): DistributionConfig {
+  return {
+    CallerReference: 'primary-ref',
+    Comment: 'site',
+    Enabled: true,
+    HttpVersion: 'http2',
+    DefaultRootObject: 'index.html',
+    Aliases: { Quantity: 1, Items: ['www.example.com'] },
+    Origins: {
+      Quantity: 1,
+      Items: [
+        {
+          Id: 's3-origin',
+          DomainName: `${BUCKET}.s3.us-east-1.amazonaws.com`,
+          OriginPath: originPath,
+          OriginAccessControlId: 'E3OACEXAMPLE01',
+          S3OriginConfig: { OriginAccessIdentity: '' },
+          CustomHeaders: { Quantity: 0 },
+        },
+      ],
+    },
+    DefaultCacheBehavior: {
+      TargetOriginId: 's3-origin',
+      ViewerProtocolPolicy: 'redirect-to-https',
+      CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+    },
+    ...overrides,
+  };
+}
+
+export interface DistributionFixture {
+  id?: string;
+  etag?: string;
+  status?: 'Deployed' | 'InProgress';
+  domainName?: string;
+  config?: DistributionConfig;
+}
+
+/** A GetDistribution response. */
+export function getDistributionOutput(f: DistributionFixture = {}): GetDistributionCommandOutput {
+  const id = f.id ?? PRIMARY_ID;
+  return {
+    $metadata: {},
+    ETag: f.etag ?? `ETAG-${id}-1`,
+    Distribution: {
+      Id: id,
+      ARN: arnOf(id),
+      Status: f.status ?? 'Deployed',
+      DomainName: f.domainName ?? (id === STAGING_ID ? STAGING_DOMAIN : PRIMARY_DOMAIN),
+      LastModifiedTime: new Date('2026-11-01T00:00:00Z'),
+      InProgressInvalidationBatches: 0,
+      DistributionConfig: f.config ?? distributionConfig(),
+    },
+  };
+}
+
+/** A primary distribution with the given policy attached ("" for none). */
+export function primaryOutput(policyId: string, f: Omit<DistributionFixture, 'id'> = {}): GetDistributionCommandOutput {
+  return getDistributionOutput({ ...f, id: PRIMARY_ID, config: f.config ?? distributionConfig({ ContinuousDeploymentPolicyId: policyId }) });
+}
+
+/** A staging distribution (Staging=true) serving `originPath`. */
+export function stagingOutput(f: Omit<DistributionFixture, 'id'> = {}, originPath = '/v2'): GetDistributionCommandOutput {
+  return getDistributionOutput({
+    ...f,
+    id: STAGING_ID,
+    config: f.config ?? distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, originPath),
+  });
+}
+
+/** A header-routing policy config pointing at the staging domain. */
+export function headerPolicyConfig(overrides: Partial<ContinuousDeploymentPolicyConfig> = {}): ContinuousDeploymentPolicyConfig {
+  return {
+    StagingDistributionDnsNames: { Quantity: 1, Items: [STAGING_DOMAIN] },
+    Enabled: true,
+    TrafficConfig: { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'aws-cf-cd-staging', Value: 'true' } },
+    ...overrides,
+  };
+}
+
+/** A weight-routing policy config (with stickiness) pointing at the staging domain. */
+export function weightPolicyConfig(overrides: Partial<ContinuousDeploymentPolicyConfig> = {}): ContinuousDeploymentPolicyConfig {
+  return {
+    StagingDistributionDnsNames: { Quantity: 1, Items: [STAGING_DOMAIN] },
+    Enabled: true,
+    TrafficConfig: {
+      Type: 'SingleWeight',
+      SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 300, MaximumTTL: 600 } },
+    },
+    ...overrides,
+  };
+}
+
+/** A GetContinuousDeploymentPolicy response. */
+export function policyOutput(config: ContinuousDeploymentPolicyConfig = headerPolicyConfig(), etag = 'ETAG-POLICY-1'): GetContinuousDeploymentPolicyCommandOutput {
+  return { $metadata: {}, ETag: etag, ContinuousDeploymentPolicy: { Id: POLICY_ID, LastModifiedTime: new Date('2026-11-01T00:00:00Z'), ContinuousDeploymentPolicyConfig: config } };
+}
+
+/** A CodePipeline job event. `userParameters` objects are JSON-encoded; strings are passed as they are. */
+export function jobEvent(userParameters: unknown, continuationToken?: string, jobId = 'job-1'): CodePipelineEvent {
+  return {
+    'CodePipeline.job': {
+      id: jobId,
+      accountId: ACCOUNT,
+      data: {
+        actionConfiguration: {
+          configuration: { FunctionName: 'fn', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) },
+        },
+        inputArtifacts: [],
+        outputArtifacts: [],
+        artifactCredentials: { accessKeyId: 'AKIASECRETKEYID', secretAccessKey: 'super-secret-access-key', sessionToken: 'secret-session-token' },
+        ...(continuationToken ? { continuationToken } : {}),
+      },
+    },
+  };
+}
+
+/** An AWS SDK-shaped service error, as the SDK throws it. */
+export function awsError(name: string, httpStatusCode: number, message = name): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+/** Captures log lines for the duration of a test; call the returned function's `.restore()` in afterEach. */
+export function captureLogs(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const previous = setLogSink((line) => lines.push(line));
+  return { lines, restore: () => setLogSink(previous) };
+}
