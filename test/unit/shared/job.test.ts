@@ -1,0 +1,157 @@
+import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigurationError, StepError, awsCall } from '../../../shared/errors.js';
+import { decodeContinuation, encodeContinuation, runJob, type Action, type Outcome } from '../../../shared/job.js';
+import { ParamReader, parseUserParametersJson } from '../../../shared/params.js';
+import { awsError, captureLogs, jobEvent } from '../fixtures.js';
+
+const codepipeline = mockClient(CodePipelineClient);
+let logs: ReturnType<typeof captureLogs>;
+
+beforeEach(() => {
+  codepipeline.reset();
+  codepipeline.on(PutJobSuccessResultCommand).resolves({});
+  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
+
+interface P { id: string; wait: number }
+function action(run: Action<P>['run']): Action<P> {
+  return {
+    name: 'test-action',
+    parseParams: (raw) => {
+      const p = new ParamReader(parseUserParametersJson(raw), ['Id', 'MaxWaitMinutes']);
+      return { id: p.distributionId('Id'), wait: p.optionalNumber('MaxWaitMinutes', { min: 1, max: 1440, integer: true }) ?? 60 };
+    },
+    maxWaitMinutes: (p) => p.wait,
+    run,
+  };
+}
+const ok = (): Promise<Outcome> => Promise.resolve({ kind: 'succeeded', summary: 'done', outputVariables: { Result: 'fine' } });
+const waiting = (): Promise<Outcome> => Promise.resolve({ kind: 'waiting', phase: 'propagating', reason: 'primary to be Deployed', inProgress: ['E1PRIMARY00001'] });
+
+function reportCount(): number {
+  return codepipeline.commandCalls(PutJobSuccessResultCommand).length + codepipeline.commandCalls(PutJobFailureResultCommand).length;
+}
+
+describe('runJob', () => {
+  it('reports success once with the output variables', async () => {
+    await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
+    expect(codepipeline).toHaveReceivedCommandExactlyOnceWith(PutJobSuccessResultCommand, { jobId: 'job-1', outputVariables: { Result: 'fine' } });
+    expect(reportCount()).toBe(1);
+  });
+
+  it('reports a bad parameter as ConfigurationError naming the field, without running the action', async () => {
+    let ran = false;
+    await runJob(action(async () => ((ran = true), ok())), jobEvent({ Id: 'not-an-id' }));
+    expect(ran).toBe(false);
+    expect(codepipeline).toHaveReceivedCommandExactlyOnceWith(PutJobFailureResultCommand, {
+      jobId: 'job-1',
+      failureDetails: { type: 'ConfigurationError', message: expect.stringContaining('UserParameters.Id') },
+    });
+    expect(reportCount()).toBe(1);
+  });
+
+  it('reports any other error as JobFailed with the step, resource and AWS error name', async () => {
+    const failing = action(async () => {
+      throw new StepError('attach the policy', await awsCall('UpdateDistribution', 'distribution E1PRIMARY00001', () => Promise.reject(awsError('AccessDenied', 403, 'not allowed'))).catch((e) => e));
+    });
+    await runJob(failing, jobEvent({ Id: 'E1PRIMARY00001' }));
+    const call = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input;
+    expect(call?.failureDetails?.type).toBe('JobFailed');
+    expect(call?.failureDetails?.message).toBe('test-action: step "attach the policy": UpdateDistribution on distribution E1PRIMARY00001 failed: AccessDenied (HTTP 403): not allowed');
+    expect(reportCount()).toBe(1);
+  });
+
+  it('truncates a failure message to CodePipeline\'s 5000 characters', async () => {
+    await runJob(action(() => Promise.reject(new Error('x'.repeat(9000)))), jobEvent({ Id: 'E1PRIMARY00001' }));
+    expect(codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message).toHaveLength(5000);
+  });
+
+  it('hands a wait to CodePipeline as a continuation token holding the phase and the first invocation time', async () => {
+    await runJob(action(waiting), jobEvent({ Id: 'E1PRIMARY00001' }), undefined, () => 1_000_000);
+    const token = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.continuationToken;
+    expect(token).toBeDefined();
+    expect(decodeContinuation(token as string)).toEqual({ phase: 'propagating', startedAt: 1_000_000 });
+    expect(codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.outputVariables).toBeUndefined();
+  });
+
+  it('keeps the first invocation time across continuations and passes the token to the action', async () => {
+    const token = encodeContinuation({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
+    let seen: unknown;
+    await runJob(action(async (ctx) => ((seen = ctx.continuation), waiting())), jobEvent({ Id: 'E1PRIMARY00001' }, token), undefined, () => 1_000_000 + 5 * 60_000);
+    expect(seen).toEqual({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
+    const next = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.continuationToken as string;
+    expect(decodeContinuation(next).startedAt).toBe(1_000_000);
+  });
+
+  it('fails naming the distribution still InProgress once MaxWaitMinutes has passed', async () => {
+    const token = encodeContinuation({ phase: 'propagating', startedAt: 0 });
+    await runJob(action(waiting), jobEvent({ Id: 'E1PRIMARY00001', MaxWaitMinutes: 10 }, token), undefined, () => 11 * 60_000);
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
+    const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message;
+    expect(message).toContain('MaxWaitMinutes=10');
+    expect(message).toContain('still InProgress: E1PRIMARY00001');
+  });
+
+  it('fails a job whose continuation token it did not write', async () => {
+    let ran = false;
+    await runJob(action(async () => ((ran = true), ok())), jobEvent({ Id: 'E1PRIMARY00001' }, 'garbage'));
+    expect(ran).toBe(false);
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('continuation token') } });
+  });
+
+  it('reports a failure shortly before the Lambda timeout instead of leaving the job unreported', async () => {
+    const never = action(() => new Promise<Outcome>(() => undefined));
+    await runJob(never, jobEvent({ Id: 'E1PRIMARY00001' }), { getRemainingTimeInMillis: () => 5_050 });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') } });
+    expect(reportCount()).toBe(1);
+  });
+
+  it('reports a failure when the success report is refused, so the job is still reported', async () => {
+    codepipeline.on(PutJobSuccessResultCommand).rejects(awsError('ValidationException', 400, 'bad output variables'));
+    await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('ValidationException') } });
+  });
+
+  it('rejects only when reporting itself failed', async () => {
+    codepipeline.on(PutJobFailureResultCommand).rejects(awsError('AccessDeniedException', 403));
+    await expect(runJob(action(() => Promise.reject(new Error('boom'))), jobEvent({ Id: 'E1PRIMARY00001' }))).rejects.toThrow(/PutJobFailureResult/);
+  });
+
+  it('refuses invalid output variable names before reporting', async () => {
+    await runJob(action(async () => ({ kind: 'succeeded', summary: 's', outputVariables: { 'bad key': 'v' } })), jobEvent({ Id: 'E1PRIMARY00001' }));
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('bad key') } });
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
+  });
+
+  it('never logs the event or the artifact credentials', async () => {
+    await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
+    await runJob(action(() => Promise.reject(new ConfigurationError('Id', 'bad'))), jobEvent({ Id: 'E1PRIMARY00001' }));
+    const all = logs.lines.join('\n');
+    expect(logs.lines.length).toBeGreaterThan(2);
+    for (const secret of ['AKIASECRETKEYID', 'super-secret-access-key', 'secret-session-token', 'artifactCredentials']) expect(all).not.toContain(secret);
+  });
+
+  it('logs one JSON line per decision, each with the job id', async () => {
+    await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
+    const events = logs.lines.map((l) => JSON.parse(l) as { event: string; jobId: string });
+    expect(events.map((e) => e.event)).toEqual(['job-started', 'job-succeeded', 'job-reported']);
+    expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
+  });
+
+  it('throws, without reporting, for an event that is not a CodePipeline job', async () => {
+    await expect(runJob(action(ok), {} as never)).rejects.toThrow(/not a CodePipeline job/);
+    expect(reportCount()).toBe(0);
+  });
+});
+
+describe('continuation tokens', () => {
+  it('round-trip and stay within 2048 characters', () => {
+    const c = { phase: 'promoted', startedAt: 123, data: { PrimaryETag: 'E2ABC' } };
+    expect(decodeContinuation(encodeContinuation(c))).toEqual(c);
+    expect(() => encodeContinuation({ phase: 'x', startedAt: 1, data: { big: 'y'.repeat(3000) } })).toThrow(/2048/);
+  });
+});
