@@ -1,0 +1,243 @@
+import {
+  CloudFrontClient,
+  GetContinuousDeploymentPolicyCommand,
+  GetDistributionCommand,
+  UpdateContinuousDeploymentPolicyCommand,
+  UpdateDistributionCommand,
+} from '@aws-sdk/client-cloudfront';
+import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../../functions/enable-cd/handler.js';
+import { grantSid } from '../../../../shared/bucket-policy.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
+import {
+  BUCKET,
+  POLICY_ID,
+  PRIMARY_ID,
+  STAGING_ID,
+  arnOf,
+  awsError,
+  captureLogs,
+  distributionConfig,
+  headerPolicyConfig,
+  jobEvent,
+  policyOutput,
+  primaryOutput,
+  stagingOutput,
+} from '../../fixtures.js';
+
+const cf = mockClient(CloudFrontClient);
+const s3 = mockClient(S3Client);
+const codepipeline = mockClient(CodePipelineClient);
+let logs: ReturnType<typeof captureLogs>;
+
+const params = { PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID, ContinuousDeploymentPolicyId: POLICY_ID, StaticResourceBucketName: BUCKET };
+const ALL_GRANTED = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Sid: grantSid(PRIMARY_ID), Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } } }],
+});
+
+/** The world with continuous deployment fully live; tests change one thing each. */
+function everythingInPlace() {
+  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID));
+  cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput());
+  cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
+  cf.on(UpdateDistributionCommand).resolves({ ETag: 'ETAG-PRIMARY-NEW' });
+  cf.on(UpdateContinuousDeploymentPolicyCommand).resolves({ ETag: 'ETAG-POLICY-NEW' });
+  s3.on(GetBucketPolicyCommand).resolves({ Policy: ALL_GRANTED });
+  s3.on(PutBucketPolicyCommand).resolves({});
+}
+
+function reports() {
+  return [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input);
+}
+function onlyReport() {
+  const all = reports();
+  expect(all).toHaveLength(1);
+  return all[0] as { continuationToken?: string; outputVariables?: Record<string, string>; failureDetails?: { type: string; message: string } };
+}
+function expectNoWrites() {
+  expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+  expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+  expect(s3).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+}
+
+beforeEach(() => {
+  cf.reset();
+  s3.reset();
+  codepipeline.reset();
+  codepipeline.on(PutJobSuccessResultCommand).resolves({});
+  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  everythingInPlace();
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
+
+describe('enable-CD', () => {
+  it('makes no write at all on a re-run when everything is in place, and reports the reviewer variables', async () => {
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toMatchObject({ TrafficType: 'SingleHeader', StagingHeader: 'aws-cf-cd-staging: true', PolicyEnabled: 'true' });
+  });
+
+  it('reads primary, staging, policy and bucket policy before any write', async () => {
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 2);
+    expect(cf).toHaveReceivedCommandWith(GetContinuousDeploymentPolicyCommand, { Id: POLICY_ID });
+    expect(s3).toHaveReceivedCommandWith(GetBucketPolicyCommand, { Bucket: BUCKET });
+  });
+
+  it('creates the grant in a bucket with no policy', async () => {
+    s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404, 'The bucket policy does not exist'));
+    await handler(jobEvent(params));
+    const written = JSON.parse(s3.commandCalls(PutBucketPolicyCommand)[0]?.args[0].input.Policy as string);
+    expect(written.Statement).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } } })]);
+    expect(onlyReport().outputVariables).toBeDefined();
+  });
+
+  it('keeps the statements of other owners in the bucket policy', async () => {
+    const others = [
+      { Sid: 'DenyInsecure', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      { Sid: 'PrimaryOnly', Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { StringEquals: { 'AWS:SourceArn': arnOf(PRIMARY_ID) } } },
+    ];
+    s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: others }) });
+    await handler(jobEvent(params));
+    const written = JSON.parse(s3.commandCalls(PutBucketPolicyCommand)[0]?.args[0].input.Policy as string);
+    expect(written.Statement.slice(0, 2)).toEqual(others);
+    expect(written.Statement[2].Sid).toBe(grantSid(PRIMARY_ID));
+  });
+
+  it('skips the bucket entirely when no bucket is named', async () => {
+    const { StaticResourceBucketName: _, ...noBucket } = params;
+    await handler(jobEvent(noBucket));
+    expect(s3).not.toHaveReceivedAnyCommand();
+    expect(onlyReport().outputVariables).toBeDefined();
+  });
+
+  it('re-enables the policy that the last promotion disabled, round-tripping its config', async () => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-DISABLED'));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, {
+      Id: POLICY_ID,
+      IfMatch: 'ETAG-POLICY-DISABLED',
+      ContinuousDeploymentPolicyConfig: headerPolicyConfig({ Enabled: true }),
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(decodeContinuation(onlyReport().continuationToken as string).phase).toBe('propagating');
+  });
+
+  it('attaches the policy with the full config round-tripped, changing only the policy id', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput('', { etag: 'ETAG-P1' }));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionCommand, {
+      Id: PRIMARY_ID,
+      IfMatch: 'ETAG-P1',
+      DistributionConfig: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
+    });
+    expect(onlyReport().continuationToken).toBeDefined();
+  });
+
+  it('re-reads and retries the attach after a stale ETag (412), then succeeds', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
+      .resolvesOnce(primaryOutput('', { etag: 'ETAG-STALE' }))
+      .resolves(primaryOutput('', { etag: 'ETAG-FRESH' }));
+    cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412)).resolves({ ETag: 'ETAG-NEW' });
+    await handler(jobEvent(params));
+    const ifMatches = cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch);
+    expect(ifMatches).toEqual(['ETAG-STALE', 'ETAG-FRESH']);
+    expect(onlyReport().continuationToken).toBeDefined();
+  });
+
+  it('does not attach twice when the re-read after a 412 shows another writer already attached it', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolvesOnce(primaryOutput('')).resolves(primaryOutput(POLICY_ID, { etag: 'ETAG-OTHER' }));
+    cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+  });
+
+  it('fails after three stale ETags in a row, naming the step and the AWS error', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(''));
+    cf.on(UpdateDistributionCommand).rejects(awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid'));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 3);
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/attach the policy to the primary.*UpdateDistribution on distribution E1PRIMARY00001 failed: PreconditionFailed \(HTTP 412\)/) });
+  });
+
+  it('refuses an HTTP/3 primary without writing anything', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput('', { config: distributionConfig({ HttpVersion: 'http2and3' }) }));
+    s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('HTTP/3') });
+  });
+
+  it('refuses a policy that does not route to the staging distribution, without writing anything', async () => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false, StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } })));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().failureDetails?.message).toMatch(/routes to \[dother.cloudfront.net\], not to staging E2STAGING00002/);
+  });
+
+  it('grants at once, then waits for an InProgress staging before touching the policy, and succeeds on re-invocation', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ status: 'InProgress' }));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
+    s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404));
+    await handler(jobEvent(params));
+    expect(s3).toHaveReceivedCommandTimes(PutBucketPolicyCommand, 1);
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    const token = onlyReport().continuationToken as string;
+    expect(decodeContinuation(token).phase).toBe('waiting-to-apply');
+
+    // CodePipeline re-invokes with the token once staging has propagated.
+    codepipeline.resetHistory();
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput());
+    s3.on(GetBucketPolicyCommand).resolves({ Policy: ALL_GRANTED });
+    await handler(jobEvent(params, token));
+    expect(cf).toHaveReceivedCommandTimes(UpdateContinuousDeploymentPolicyCommand, 1);
+    const next = onlyReport().continuationToken as string;
+    expect(decodeContinuation(next).startedAt).toBe(decodeContinuation(token).startedAt);
+
+    // The write made the primary propagate; once everything reads Deployed and in place, success.
+    codepipeline.resetHistory();
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
+    await handler(jobEvent(params, next));
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'true' });
+    expect(cf).toHaveReceivedCommandTimes(UpdateContinuousDeploymentPolicyCommand, 1);
+  });
+
+  it('fails naming the distribution still InProgress when the wait limit has passed', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ status: 'InProgress' }));
+    const token = encodeContinuation({ phase: 'propagating', startedAt: Date.now() - 31 * 60_000 });
+    await handler(jobEvent({ ...params, MaxWaitMinutes: 30 }, token));
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/MaxWaitMinutes=30.*still InProgress: E2STAGING00002/) });
+  });
+
+  it.each([
+    ['not JSON', '{PrimaryDistributionId: E1}', 'UserParameters'],
+    ['a JSON array', '[]', 'UserParameters'],
+    ['a missing field', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID }), 'ContinuousDeploymentPolicyId'],
+    ['an ill-typed field', JSON.stringify({ ...params, PrimaryDistributionId: 12 }), 'PrimaryDistributionId'],
+    ['a malformed distribution id', JSON.stringify({ ...params, StagingDistributionId: 'staging' }), 'StagingDistributionId'],
+    ['a malformed policy id', JSON.stringify({ ...params, ContinuousDeploymentPolicyId: 'E2QWRUHAPOMQZL' }), 'ContinuousDeploymentPolicyId'],
+    ['a malformed bucket name', JSON.stringify({ ...params, StaticResourceBucketName: 'Bad_Bucket' }), 'StaticResourceBucketName'],
+    ['a misspelled key', JSON.stringify({ ...params, StagingDistributionID: STAGING_ID }), 'StagingDistributionID'],
+    ['an out-of-range wait', JSON.stringify({ ...params, MaxWaitMinutes: 0 }), 'MaxWaitMinutes'],
+    ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
+  ])('reports %s once as ConfigurationError naming the field, touching no AWS resource', async (_, userParameters, field) => {
+    await handler(jobEvent(userParameters));
+    expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
+    expect(cf).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
+  });
+
+  it('logs the state read, the plan and each write with the job id', async () => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
+    await handler(jobEvent(params));
+    const events = logs.lines.map((l) => JSON.parse(l) as { event: string; jobId?: string; changes?: unknown });
+    expect(events.map((e) => e.event)).toEqual(['job-started', 'state-read', 'plan', 'write', 'job-waiting', 'job-reported']);
+    expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
+    expect(events.find((e) => e.event === 'plan')?.changes).toEqual([{ kind: 'enable-policy', reason: expect.stringContaining('promotion') }]);
+  });
+});
