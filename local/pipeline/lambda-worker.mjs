@@ -1,0 +1,22 @@
+// A stand-in for the Lambda Node.js runtime: loads one built bundle (dist/<name>/index.mjs) unmodified and calls its
+// `handler` for each event sent over IPC, keeping the module warm between invocations like a Lambda container.
+// Plain JavaScript on purpose: it runs the shipped bundle with nothing but `node`, as Lambda does.
+import { pathToFileURL } from 'node:url';
+
+const [bundlePath, functionName] = process.argv.slice(2);
+const END = '__local_lambda_invocation_end__';
+const { handler } = await import(pathToFileURL(bundlePath).href);
+
+process.on('message', async ({ id, event, timeoutMs }) => {
+  const deadline = Date.now() + timeoutMs;
+  const context = { functionName, awsRequestId: id, getRemainingTimeInMillis: () => deadline - Date.now() };
+  // The reply goes on stdout after the invocation's log lines, so the parent attributes every line to its invocation.
+  const done = (reply) => process.stdout.write(`\n${JSON.stringify({ [END]: id, ...reply })}\n`);
+  try {
+    const result = await handler(event, context);
+    done({ ok: true, result: result ?? null });
+  } catch (err) {
+    done({ ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(err) } });
+  }
+});
+process.send({ ready: true });

@@ -1,0 +1,101 @@
+/**
+ * Local Lambda functions: each built bundle runs in its own warm child process (see lambda-worker.mjs) with the
+ * emulator's endpoint variables, so the code under test is exactly what ships in dist/.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** One structured log line a function wrote. */
+export type LogLine = Record<string, unknown> & { event?: string; level?: string };
+
+export interface InvocationResult {
+  ok: boolean;
+  result?: unknown;
+  error?: { name: string; message: string };
+  /** The JSON log lines the function wrote during this invocation (other stdout lines are kept as `{ text }`). */
+  logs: LogLine[];
+  durationMs: number;
+}
+
+/** Marks the worker's reply line on stdout (see lambda-worker.mjs). */
+const END = '__local_lambda_invocation_end__';
+const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The path of a function's built bundle. */
+export function bundlePath(name: string, distDir = join(ROOT, 'dist')): string {
+  return join(distDir, name, 'index.mjs');
+}
+
+/** A warm local Lambda function running one bundle. */
+export class LocalLambda {
+  private pending: { id: string; resolve: (r: Omit<InvocationResult, 'logs' | 'durationMs'>) => void } | undefined;
+  private lines: LogLine[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.trim() === '') return;
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        parsed = { text: line };
+      }
+      const end = parsed[END];
+      if (end === undefined) return void this.lines.push(parsed);
+      if (this.pending?.id !== end) return;
+      const { resolve } = this.pending;
+      this.pending = undefined;
+      resolve({ ok: Boolean(parsed.ok), ...(parsed.ok ? { result: parsed.result } : { error: parsed.error as { name: string; message: string } }) });
+    });
+  }
+
+  /** Starts the function's worker process with `env` (e.g. the emulator's endpoint variables). */
+  static async start(name: string, env: Record<string, string>, distDir?: string): Promise<LocalLambda> {
+    const bundle = bundlePath(name, distDir);
+    if (!existsSync(bundle)) throw new Error(`no bundle at ${bundle}: run \`npm run build\` first`);
+    const child = fork(WORKER, [bundle, name], {
+      env: { PATH: process.env.PATH ?? '', ...env, AWS_LAMBDA_FUNCTION_NAME: name },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`${name} worker exited with code ${code} before it was ready`)));
+    });
+    return new LocalLambda(name, child);
+  }
+
+  /** Invokes the handler with `event`, one invocation at a time, like a single Lambda container. */
+  invoke(event: unknown, timeoutMs = 60_000): Promise<InvocationResult> {
+    const run = async (): Promise<InvocationResult> => {
+      const id = randomUUID();
+      const started = performance.now();
+      const reply = await new Promise<Omit<InvocationResult, 'logs' | 'durationMs'>>((resolve) => {
+        this.pending = { id, resolve };
+        this.child.send({ id, event, timeoutMs });
+      });
+      const logs = this.lines;
+      this.lines = [];
+      return { ...reply, logs, durationMs: performance.now() - started };
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops the worker process. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill();
+    await exited;
+  }
+}
