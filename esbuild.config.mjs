@@ -1,7 +1,7 @@
 // Bundles every functions/<name>/handler.ts to dist/<name>/index.mjs: one self-contained ESM file per Lambda,
 // SDK included, so each bundle carries only the clients its function imports.
 import { build } from 'esbuild';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const functionsDir = 'functions';
@@ -18,8 +18,8 @@ async function discoverFunctions() {
 const names = await discoverFunctions();
 await rm('dist', { recursive: true, force: true });
 await Promise.all(
-  names.map((name) =>
-    build({
+  names.map(async (name) => {
+    const result = await build({
       entryPoints: [join(functionsDir, name, 'handler.ts')],
       outfile: join('dist', name, 'index.mjs'),
       bundle: true,
@@ -34,7 +34,10 @@ await Promise.all(
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       legalComments: 'none',
       logLevel: 'warning',
-    }),
-  ),
+      // What went into the bundle (benchmarks read it to list the SDK clients each function carries).
+      metafile: true,
+    });
+    await writeFile(join('dist', name, 'meta.json'), JSON.stringify(result.metafile));
+  }),
 );
 console.log(`built ${names.length} function bundle(s): ${names.map((n) => `dist/${n}/index.mjs`).join(', ')}`);
