@@ -1,0 +1,94 @@
+/**
+ * abort's pure core: from the primary, the policy and the mode, list the changes that put all traffic back on the
+ * primary (and, in teardown, remove the policy). No I/O here; the plan is logged and unit-tested without mocks.
+ */
+import type { DistributionState, PolicyState } from '../../shared/cloudfront.js';
+import { attachedPolicyId } from '../../shared/distribution-config.js';
+import { StateCheckError } from '../../shared/errors.js';
+import type { AbortMode } from './params.js';
+
+/** Everything abort reads before deciding. */
+export interface AbortState {
+  primary: DistributionState;
+  /**
+   * The policy abort acts on: the one attached to the primary or, on a re-invocation, the one an earlier invocation
+   * of the same job found (remembered in the continuation token, since a detached policy is no longer discoverable
+   * from the primary). Undefined when no policy is attached and none is remembered.
+   */
+  policyId: string | undefined;
+  /** That policy as read; undefined when it does not exist (already deleted). */
+  policy: PolicyState | undefined;
+}
+
+/** One named change; `reason` is what the operator reads in the log. */
+export type AbortChange =
+  | { kind: 'disable-policy'; policyId: string; reason: string }
+  | { kind: 'detach-policy'; primaryId: string; policyId: string; reason: string }
+  | { kind: 'delete-policy'; policyId: string; reason: string };
+
+export type AbortChangeKind = AbortChange['kind'];
+
+export interface AbortPlan {
+  /** Changes to make now, in this order. */
+  changes: AbortChange[];
+  /**
+   * Teardown only: the policy still exists but cannot be deleted yet, because the primary still references it or has
+   * not finished propagating the detach. A later invocation (continuation) deletes it.
+   */
+  deleteDeferred: boolean;
+  /** Why the plan is empty, for the log and the summary; undefined when there are changes or a deferred delete. */
+  nothingToDo?: string;
+}
+
+/** Refuses, before any write, a primary that cannot be the production distribution. */
+export function checkAbortState(state: AbortState): void {
+  if (state.primary.config.Staging) {
+    throw new StateCheckError(
+      `PrimaryDistributionId ${state.primary.id} is a staging distribution (Staging=true); abort needs the production distribution that keeps the aliases and has the policy attached.`,
+    );
+  }
+}
+
+/** The disable decision for a policy as read: only an enabled policy attached to the primary routes traffic. */
+export function planDisable(primary: DistributionState, policy: PolicyState | undefined): Extract<AbortChange, { kind: 'disable-policy' }> | undefined {
+  if (!policy || !policy.config.Enabled || attachedPolicyId(primary.config) !== policy.id) return undefined;
+  return { kind: 'disable-policy', policyId: policy.id, reason: `policy ${policy.id} is enabled and attached to primary ${primary.id}: disabling it sends all traffic to the primary` };
+}
+
+/** The detach decision for a primary as read. */
+export function planDetach(primary: DistributionState, policyId: string): Extract<AbortChange, { kind: 'detach-policy' }> | undefined {
+  if (attachedPolicyId(primary.config) !== policyId) return undefined;
+  return { kind: 'detach-policy', primaryId: primary.id, policyId, reason: `policy ${policyId} is attached to primary ${primary.id}` };
+}
+
+/** Plans one invocation of abort in `mode`. */
+export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
+  checkAbortState(state);
+  const { primary, policyId, policy } = state;
+  if (!policyId) return { changes: [], deleteDeferred: false, nothingToDo: `no continuous deployment policy is attached to primary ${primary.id}` };
+
+  const changes: AbortChange[] = [];
+  // Disable first, even when detaching: it is a policy-only write that takes staging out of the traffic path at
+  // once, so a detach that then fails (a primary update refused, a permission missing) still leaves viewers on the
+  // primary. It costs one extra write and a session reset that no longer matters after a rejection.
+  const disable = planDisable(primary, policy);
+  if (disable) changes.push(disable);
+  const detach = mode === 'disable' ? undefined : planDetach(primary, policyId);
+  if (detach) changes.push(detach);
+
+  if (mode !== 'teardown' || !policy) {
+    if (changes.length) return { changes, deleteDeferred: false };
+    return { changes, deleteDeferred: false, nothingToDo: nothingToDo(state) };
+  }
+  // A policy still referenced by the primary cannot be deleted (ContinuousDeploymentPolicyInUse), and the docs ask
+  // for the detach to be Deployed first: delete only once the primary no longer references it and has settled.
+  if (detach || primary.status !== 'Deployed') return { changes, deleteDeferred: true };
+  changes.push({ kind: 'delete-policy', policyId, reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed` });
+  return { changes, deleteDeferred: false };
+}
+
+function nothingToDo({ primary, policyId, policy }: AbortState): string {
+  if (!policy) return `policy ${policyId} no longer exists`;
+  if (attachedPolicyId(primary.config) !== policyId) return `policy ${policyId} is not attached to primary ${primary.id}`;
+  return `policy ${policyId} is already disabled`;
+}
