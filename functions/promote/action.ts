@@ -1,0 +1,148 @@
+/**
+ * promote: after the manual approval, copy the staging config onto the primary (one-way, production).
+ * read (primary and staging in parallel, then the attached policy) → check and plan → promote → wait for the primary
+ * to be Deployed via continuation → report. A `promoted` continuation only watches the primary: it never promotes.
+ */
+import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
+import { cloudFront } from '../../shared/clients/cloudfront.js';
+import { isDeployed, readDistribution, readPolicy, retryOnStaleEtag } from '../../shared/cloudfront.js';
+import { attachedPolicyId } from '../../shared/distribution-config.js';
+import { awsCall, step } from '../../shared/errors.js';
+import type { Action, JobContext, Outcome } from '../../shared/job.js';
+import type { Logger } from '../../shared/log.js';
+import { parsePromoteParams, type PromoteParams } from './params.js';
+import { planPromote, policyEnabled, summarizeChanges, type PromotePlan, type PromoteState } from './plan.js';
+import { CHANGES_MAX_CHARS, PHASE, factsFromData, factsToData, promotionNote, successVariables, type PromotionFacts } from './result.js';
+
+async function readState(params: PromoteParams, log: Logger): Promise<PromoteState> {
+  const [primary, staging] = await Promise.all([readDistribution(params.primaryId), readDistribution(params.stagingId)]);
+  const policyId = attachedPolicyId(primary.config);
+  const policy = policyId ? await readPolicy(policyId) : undefined;
+  log.info('state-read', {
+    primary: { id: primary.id, status: primary.status, etag: primary.etag, staging: primary.config.Staging ?? false, policyId: policyId ?? null },
+    staging: { id: staging.id, status: staging.status, etag: staging.etag, staging: staging.config.Staging ?? false, domainName: staging.domainName },
+    policy: policy ? { id: policy.id, etag: policy.etag, enabled: policy.config.Enabled, stagingDomains: policy.config.StagingDistributionDnsNames?.Items ?? [] } : null,
+  });
+  return { primary, staging, policy };
+}
+
+/** UpdateDistributionWithStagingConfig: `If-Match` carries both ETags, primary first. Returns the primary's new ETag. */
+async function promoteStagingConfig(state: PromoteState, ifMatch: string): Promise<string | undefined> {
+  const { primary, staging } = state;
+  const out = await awsCall('UpdateDistributionWithStagingConfig', `primary distribution ${primary.id} (from staging ${staging.id})`, () =>
+    cloudFront().send(new UpdateDistributionWithStagingConfigCommand({ Id: primary.id, StagingDistributionId: staging.id, IfMatch: ifMatch })),
+  );
+  return out.ETag;
+}
+
+/** The plan that was carried out, the state it was made from, and the primary's ETag if this run promoted. */
+interface Applied {
+  plan: PromotePlan;
+  state: PromoteState;
+  etagAfterPromote?: string | undefined;
+}
+
+/** Plans from the state given and promotes if the plan says so. Re-run from a fresh read after a stale ETag. */
+async function planAndPromote(state: PromoteState, log: Logger): Promise<Applied> {
+  const plan = planPromote(state);
+  log.info('plan', {
+    decision: plan.kind,
+    reason: plan.reason,
+    ...(plan.kind === 'wait' ? { inProgress: plan.inProgress } : {}),
+    ...(plan.kind === 'promote' ? { changes: plan.changes, ifMatch: plan.ifMatch } : {}),
+  });
+  if (plan.kind !== 'promote') return { plan, state };
+  if (plan.warning) log.warn('promote-warning', { warning: plan.warning });
+
+  const etagAfterPromote = await promoteStagingConfig(state, plan.ifMatch);
+  log.info('write', {
+    operation: 'UpdateDistributionWithStagingConfig',
+    primaryId: state.primary.id,
+    stagingId: state.staging.id,
+    primaryEtag: state.primary.etag,
+    stagingEtag: state.staging.etag,
+    ifMatch: plan.ifMatch,
+    newPrimaryEtag: etagAfterPromote ?? null,
+    changes: plan.changes,
+    // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
+    policyDisabled: state.policy?.id ?? null,
+  });
+  return { plan, state, etagAfterPromote };
+}
+
+function succeed(ctx: JobContext<PromoteParams>, facts: PromotionFacts, primaryEtag: string): Outcome {
+  const outputVariables = successVariables(facts, primaryEtag, ctx.params.stagingId);
+  ctx.log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
+  return { kind: 'succeeded', summary: `primary ${ctx.params.primaryId} serves the config of staging ${ctx.params.stagingId} and is Deployed`, outputVariables };
+}
+
+function awaitPrimary(ctx: JobContext<PromoteParams>, facts: PromotionFacts): Outcome {
+  return {
+    kind: 'waiting',
+    phase: PHASE.promoted,
+    reason: `primary ${ctx.params.primaryId} to be Deployed with the promoted config`,
+    inProgress: [ctx.params.primaryId],
+    data: factsToData(facts),
+  };
+}
+
+function outcomeOf(ctx: JobContext<PromoteParams>, applied: Applied): Outcome {
+  const { plan, state } = applied;
+  const { primaryId, stagingId } = ctx.params;
+  const policyId = state.policy?.id;
+  switch (plan.kind) {
+    case 'wait':
+      return { kind: 'waiting', phase: PHASE.waitingToPromote, reason: 'primary and staging to be Deployed before promoting', inProgress: plan.inProgress };
+    case 'already-promoted': {
+      const enabled = policyEnabled(state);
+      if (enabled) ctx.log.warn('policy-still-enabled', { policyId, reason: 'nothing was promoted in this run, so CloudFront did not disable the policy' });
+      const facts: PromotionFacts = {
+        changes: 'none: the primary already carried the staging config',
+        policyEnabled: String(enabled),
+        note: promotionNote({ primaryId, stagingId, policyId, policyEnabled: enabled }),
+      };
+      return plan.primaryDeployed ? succeed(ctx, facts, state.primary.etag) : awaitPrimary(ctx, facts);
+    }
+    case 'promote': {
+      return awaitPrimary(ctx, {
+        changes: summarizeChanges(plan.changes, CHANGES_MAX_CHARS),
+        policyEnabled: 'false',
+        note: promotionNote({ primaryId, stagingId, policyId, policyEnabled: false }),
+        ...(applied.etagAfterPromote ? { etagAfterPromote: applied.etagAfterPromote } : {}),
+      });
+    }
+  }
+}
+
+/** A `promoted` continuation: the promotion is done; watch the primary propagate, never promote again. */
+async function watchPromotedPrimary(ctx: JobContext<PromoteParams>, data: Record<string, string> | undefined): Promise<Outcome> {
+  const facts = factsFromData(data);
+  const primary = await step('read the promoted primary', () => readDistribution(ctx.params.primaryId));
+  ctx.log.info('state-read', { primary: { id: primary.id, status: primary.status, etag: primary.etag } });
+  if (!isDeployed(primary)) return awaitPrimary(ctx, facts);
+  if (facts.etagAfterPromote && facts.etagAfterPromote !== primary.etag) {
+    ctx.log.warn('primary-changed-since-promotion', { etagAfterPromote: facts.etagAfterPromote, etagNow: primary.etag, reason: 'another writer updated the primary after the promotion' });
+  }
+  return succeed(ctx, facts, primary.etag);
+}
+
+async function run(ctx: JobContext<PromoteParams>): Promise<Outcome> {
+  const { params, continuation, log } = ctx;
+  if (continuation?.phase === PHASE.promoted) return watchPromotedPrimary(ctx, continuation.data);
+  if (continuation && continuation.phase !== PHASE.waitingToPromote) {
+    throw new Error(`the continuation token has phase "${continuation.phase}", which promote never writes; nothing was changed. Re-run the action.`);
+  }
+  const initial = await step('read primary, staging and policy', () => readState(params, log));
+  const applied = await step('check, plan and promote', () =>
+    retryOnStaleEtag('promote staging config', log, initial, () => readState(params, log), (state) => planAndPromote(state, log)),
+  );
+  return outcomeOf(ctx, applied);
+}
+
+/** The promote CodePipeline action. */
+export const promoteAction: Action<PromoteParams> = {
+  name: 'promote',
+  parseParams: parsePromoteParams,
+  maxWaitMinutes: (p) => p.maxWaitMinutes,
+  run,
+};

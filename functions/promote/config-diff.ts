@@ -1,0 +1,166 @@
+/**
+ * What a promotion changes: the comparison of the primary's config with the staging's, as data (for the
+ * idempotence decision) and as readable lines (for the log, the approval trail and the `Changes` output variable).
+ * Pure: no I/O.
+ */
+import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
+
+/**
+ * Fields a promotion does not copy. CloudFront keeps the primary's `Aliases` and `ContinuousDeploymentPolicyId`;
+ * `CallerReference` is each distribution's own identity; `Staging` says which kind of distribution it is.
+ */
+export const NON_PROMOTABLE_FIELDS = ['CallerReference', 'Aliases', 'ContinuousDeploymentPolicyId', 'Staging'] as const;
+
+/** A distribution config without the fields a promotion leaves alone: what the primary looks like once promoted. */
+export type PromotableConfig = Omit<DistributionConfig, (typeof NON_PROMOTABLE_FIELDS)[number]>;
+
+/** The config without {@link NON_PROMOTABLE_FIELDS}. */
+export function promotableConfig(config: DistributionConfig): PromotableConfig {
+  const { CallerReference: _ref, Aliases: _aliases, ContinuousDeploymentPolicyId: _policy, Staging: _staging, ...rest } = config;
+  return rest;
+}
+
+// The SDK may leave `Items` out or give `[]` for a `Quantity: 0` list, and leaves unset fields undefined: all mean
+// "none", and must not make two identical configs look different.
+function absent(value: unknown): boolean {
+  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep equality of two config values, treating undefined, null and empty lists as the same "none". */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (absent(a) || absent(b)) return absent(a) && absent(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  }
+  if (isRecord(a) || isRecord(b)) {
+    if (!isRecord(a) || !isRecord(b)) return false;
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((key) => sameValue(a[key], b[key]));
+  }
+  return a === b;
+}
+
+/** True when the primary already carries everything a promotion of the staging would copy onto it. */
+export function carriesSameConfig(primary: DistributionConfig, staging: DistributionConfig): boolean {
+  return sameValue(promotableConfig(primary), promotableConfig(staging));
+}
+
+type Fields = Record<string, unknown>;
+
+function show(value: unknown): string {
+  return absent(value) || value === '' ? '(none)' : JSON.stringify(value);
+}
+
+/** Keys of two records whose values differ, in a stable order, leaving out `skip`. */
+function changedKeys(before: Fields, after: Fields, skip: readonly string[] = []): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => !skip.includes(key) && !sameValue(before[key], after[key])).sort();
+}
+
+/** One line per named field that differs, then one line listing any other differing fields by name. */
+function describeFieldChanges(prefix: string, before: Fields, after: Fields, named: Record<string, string>): string[] {
+  const lines = Object.entries(named)
+    .filter(([key]) => !sameValue(before[key], after[key]))
+    .map(([key, label]) => `${prefix}: ${label} ${show(before[key])} → ${show(after[key])}`);
+  const others = changedKeys(before, after, Object.keys(named));
+  if (others.length) lines.push(`${prefix}: other settings changed (${others.join(', ')})`);
+  return lines;
+}
+
+interface KeyedList {
+  /** What one item is called, e.g. `origin`. */
+  noun: string;
+  key: (item: Fields) => string;
+  /** A short description of a whole item, for "added" and "removed" lines. */
+  describe: (item: Fields) => string;
+  /** Fields worth naming with their before → after values; the rest are listed by name. */
+  named: Record<string, string>;
+}
+
+/** Added, removed and changed items of a list whose items are identified by a key; then a change of order. */
+function diffKeyedList(list: KeyedList, before: Fields[], after: Fields[]): string[] {
+  const beforeByKey = new Map(before.map((item) => [list.key(item), item]));
+  const afterByKey = new Map(after.map((item) => [list.key(item), item]));
+  const lines: string[] = [];
+  for (const [key, item] of beforeByKey) {
+    if (!afterByKey.has(key)) lines.push(`${list.noun} ${key} removed (${list.describe(item)})`);
+  }
+  for (const [key, item] of afterByKey) {
+    const old = beforeByKey.get(key);
+    if (!old) lines.push(`${list.noun} ${key} added (${list.describe(item)})`);
+    else lines.push(...describeFieldChanges(`${list.noun} ${key}`, old, item, list.named));
+  }
+  // CloudFront matches cache behaviors in list order, so a reordering alone changes what viewers get.
+  const commonBefore = [...beforeByKey.keys()].filter((key) => afterByKey.has(key));
+  const commonAfter = [...afterByKey.keys()].filter((key) => beforeByKey.has(key));
+  if (!sameValue(commonBefore, commonAfter)) lines.push(`${list.noun} order changed: ${commonBefore.join(', ')} → ${commonAfter.join(', ')}`);
+  return lines;
+}
+
+function recordOf(value: unknown): Fields {
+  return isRecord(value) ? value : {};
+}
+
+function itemsOf(list: unknown): Fields[] {
+  const items = isRecord(list) ? list.Items : undefined;
+  return Array.isArray(items) ? items.filter(isRecord) : [];
+}
+
+const CACHE_BEHAVIOR_FIELDS = {
+  TargetOriginId: 'target origin',
+  CachePolicyId: 'cache policy',
+  OriginRequestPolicyId: 'origin request policy',
+  ResponseHeadersPolicyId: 'response headers policy',
+};
+
+const ORIGINS: KeyedList = {
+  noun: 'origin',
+  key: (o) => String(o.Id),
+  describe: (o) => `${o.DomainName}${typeof o.OriginPath === 'string' ? o.OriginPath : ''}`,
+  named: { DomainName: 'domain', OriginPath: 'origin path' },
+};
+
+const CACHE_BEHAVIORS: KeyedList = {
+  noun: 'cache behavior',
+  key: (b) => String(b.PathPattern),
+  describe: (b) => `target origin ${b.TargetOriginId}`,
+  named: CACHE_BEHAVIOR_FIELDS,
+};
+
+const CUSTOM_ERROR_RESPONSES: KeyedList = {
+  noun: 'custom error response',
+  key: (r) => String(r.ErrorCode),
+  describe: (r) => (r.ResponsePagePath ? `page ${r.ResponsePagePath} as ${r.ResponseCode}` : `cache for ${r.ErrorCachingMinTTL ?? 'default'}s`),
+  named: { ResponsePagePath: 'page', ResponseCode: 'response code', ErrorCachingMinTTL: 'error caching min TTL' },
+};
+
+const SCALARS: Record<string, string> = { DefaultRootObject: 'default root object', Comment: 'comment', PriceClass: 'price class' };
+
+/**
+ * What promoting `staging` onto `primary` changes, one readable line per change: origins, the default cache
+ * behavior, cache behaviors by path pattern, custom error responses by error code, default root object, comment,
+ * price class, then "other field X changed" for any other differing top-level field. Fields a promotion does not
+ * copy are left out. Empty exactly when {@link carriesSameConfig} is true.
+ */
+export function diffConfigs(primary: DistributionConfig, staging: DistributionConfig): string[] {
+  const before = promotableConfig(primary) as Fields;
+  const after = promotableConfig(staging) as Fields;
+  const described: Record<string, string[]> = {
+    Origins: diffKeyedList(ORIGINS, itemsOf(before.Origins), itemsOf(after.Origins)),
+    DefaultCacheBehavior: describeFieldChanges('default cache behavior', recordOf(before.DefaultCacheBehavior), recordOf(after.DefaultCacheBehavior), CACHE_BEHAVIOR_FIELDS),
+    CacheBehaviors: diffKeyedList(CACHE_BEHAVIORS, itemsOf(before.CacheBehaviors), itemsOf(after.CacheBehaviors)),
+    CustomErrorResponses: diffKeyedList(CUSTOM_ERROR_RESPONSES, itemsOf(before.CustomErrorResponses), itemsOf(after.CustomErrorResponses)),
+    ...Object.fromEntries(Object.entries(SCALARS).map(([key, label]) => [key, sameValue(before[key], after[key]) ? [] : [`${label} ${show(before[key])} → ${show(after[key])}`]])),
+  };
+  const lines: string[] = [];
+  for (const [key, section] of Object.entries(described)) {
+    // A difference the readable lines do not capture (e.g. a list's Quantity alone) still gets a line.
+    lines.push(...(section.length || sameValue(before[key], after[key]) ? section : [`other field ${key} changed`]));
+  }
+  for (const key of changedKeys(before, after, Object.keys(described))) lines.push(`other field ${key} changed`);
+  return lines;
+}

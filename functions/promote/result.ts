@@ -1,0 +1,60 @@
+/**
+ * What promote reports once the primary is Deployed, and what the `promoted` continuation carries until then.
+ * Pure: the facts are fixed when the promotion is decided, so a later invocation that only watches the primary
+ * propagate reports the same thing.
+ */
+
+/** Continuation phases of promote. */
+export const PHASE = {
+  /** Either distribution was InProgress: nothing written yet; the next invocation reads and plans again. */
+  waitingToPromote: 'waiting-to-promote',
+  /** The primary carries the staging config (we promoted it, or it already did): only its propagation is awaited. */
+  promoted: 'promoted',
+} as const;
+
+/** The `Changes` budget in the continuation token (JSON-encoded characters; the whole token may hold 2048). */
+export const CHANGES_MAX_CHARS = 800;
+
+/** What the success report says about the promotion. Strings, because they travel in the continuation token. */
+export interface PromotionFacts {
+  /** The readable change summary (already cut to {@link CHANGES_MAX_CHARS}). */
+  changes: string;
+  /** `"true"` / `"false"`: whether the policy attached to the primary routes viewers to staging. */
+  policyEnabled: string;
+  note: string;
+  /** The primary's ETag right after our promotion; absent when this run did not promote. */
+  etagAfterPromote?: string;
+}
+
+/**
+ * The note for the operator about where viewers go now. A promotion disables the policy, and the staging stack still
+ * says `Enabled: true`, so CloudFormation will not re-enable it: enable-CD does, at the start of the next cycle.
+ */
+export function promotionNote(f: { primaryId: string; stagingId: string; policyId: string | undefined; policyEnabled: boolean }): string {
+  if (!f.policyId) {
+    return `No continuous deployment policy is attached to primary ${f.primaryId}: all traffic is on the primary. The next enable-CD run attaches and enables the policy.`;
+  }
+  if (!f.policyEnabled) {
+    return `Promotion disabled continuous deployment policy ${f.policyId}: all traffic is back on primary ${f.primaryId}. The next enable-CD run re-enables it (CloudFormation cannot see that drift).`;
+  }
+  return `Nothing was promoted in this run, so continuous deployment policy ${f.policyId} is still enabled: a share of viewers still goes to staging ${f.stagingId}, which serves the same config as primary ${f.primaryId}.`;
+}
+
+/** The facts as continuation data. */
+export function factsToData(f: PromotionFacts): Record<string, string> {
+  return { changes: f.changes, policyEnabled: f.policyEnabled, note: f.note, ...(f.etagAfterPromote ? { etagAfterPromote: f.etagAfterPromote } : {}) };
+}
+
+/** The facts from continuation data written by {@link factsToData}; throws if the token does not hold them. */
+export function factsFromData(data: Record<string, string> | undefined): PromotionFacts {
+  const { changes, policyEnabled, note, etagAfterPromote } = data ?? {};
+  if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
+    throw new Error(`the continuation token for phase "${PHASE.promoted}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`);
+  }
+  return { changes, policyEnabled, note, ...(typeof etagAfterPromote === 'string' ? { etagAfterPromote } : {}) };
+}
+
+/** The output variables of a successful promote. */
+export function successVariables(f: PromotionFacts, primaryEtag: string, stagingId: string): Record<string, string> {
+  return { PrimaryETag: primaryEtag, PromotedFrom: stagingId, Changes: f.changes, PolicyEnabled: f.policyEnabled, Note: f.note };
+}
