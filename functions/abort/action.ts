@@ -21,7 +21,7 @@ function remembered(data: Record<string, string> | undefined): { policyId: strin
 }
 
 /** Without a policy id there is nothing left to find: a teardown that detached and then failed left its policy behind. */
-const ORPHAN_HINT = 'if an earlier teardown detached a policy and then failed, delete it with aws cloudfront delete-continuous-deployment-policy';
+const ORPHAN_HINT = 'if an earlier teardown detached a policy and then failed, delete that policy by id with aws cloudfront delete-continuous-deployment-policy';
 
 async function run({ params, continuation, log }: JobContext<AbortParams>): Promise<Outcome> {
   const earlier = remembered(continuation?.data);

@@ -187,7 +187,7 @@ describe('abort as a CodePipeline job', () => {
       const report = await invoke('teardown', detachedToken());
       expect(report.failureDetails).toEqual({
         type: 'JobFailed',
-        message: expect.stringMatching(new RegExp(`delete the continuous deployment policy.*policy ${POLICY_ID} cannot be deleted.*ContinuousDeploymentPolicyInUse.*detach it there.*retry this action`)),
+        message: expect.stringMatching(new RegExp(`delete the continuous deployment policy.*policy ${POLICY_ID} cannot be deleted.*ContinuousDeploymentPolicyInUse.*detach it there, then delete the policy.*delete-continuous-deployment-policy --id ${POLICY_ID}`)),
       });
     });
   });
