@@ -1,0 +1,348 @@
+import {
+  CloudFrontClient,
+  GetContinuousDeploymentPolicyCommand,
+  GetDistributionCommand,
+  UpdateContinuousDeploymentPolicyCommand,
+  UpdateDistributionCommand,
+  UpdateDistributionWithStagingConfigCommand,
+  type CacheBehavior,
+} from '@aws-sdk/client-cloudfront';
+import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../../functions/promote/handler.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
+import {
+  POLICY_ID,
+  PRIMARY_ID,
+  STAGING_ID,
+  awsError,
+  captureLogs,
+  distributionConfig,
+  headerPolicyConfig,
+  jobEvent,
+  policyOutput,
+  primaryOutput,
+  stagingOutput,
+} from '../../fixtures.js';
+
+const cf = mockClient(CloudFrontClient);
+const codepipeline = mockClient(CodePipelineClient);
+let logs: ReturnType<typeof captureLogs>;
+
+const params = { PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID };
+/** The primary once it carries the staging's config (origin path /v2), keeping its aliases and policy id. */
+const promotedPrimaryConfig = distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2');
+const disabledPolicy = () => policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-2');
+
+/** The world right after the approval: policy attached, enabled and routing to staging; both Deployed. */
+function readyToPromote() {
+  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG' }));
+  cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG' }));
+  cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
+  cf.on(UpdateDistributionWithStagingConfigCommand).resolves({ ETag: 'PRIMARY_ETAG_PROMOTED' });
+}
+
+/** The world after a promotion: the primary carries the staging config and CloudFront disabled the policy. */
+function alreadyPromoted(status: 'Deployed' | 'InProgress') {
+  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status, config: promotedPrimaryConfig }));
+  cf.on(GetContinuousDeploymentPolicyCommand).resolves(disabledPolicy());
+}
+
+type Report = { continuationToken?: string; outputVariables?: Record<string, string>; failureDetails?: { type: string; message: string } };
+function onlyReport(): Report {
+  const all = [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input);
+  expect(all).toHaveLength(1);
+  return all[0] as Report;
+}
+function expectNoWrites() {
+  expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
+  expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+  expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+}
+function tokenOf(report: Report) {
+  expect(report.continuationToken).toBeDefined();
+  return decodeContinuation(report.continuationToken as string);
+}
+/** Lets CodePipeline re-invoke: clears the recorded calls, keeps the mocked world. */
+function nextInvocation() {
+  cf.resetHistory();
+  codepipeline.resetHistory();
+}
+
+beforeEach(() => {
+  cf.reset();
+  codepipeline.reset();
+  codepipeline.on(PutJobSuccessResultCommand).resolves({});
+  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  readyToPromote();
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
+
+describe('promote', () => {
+  it('promotes with both fresh ETags, primary first, then waits for the primary in phase "promoted"', async () => {
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandWith(GetDistributionCommand, { Id: PRIMARY_ID });
+    expect(cf).toHaveReceivedCommandWith(GetDistributionCommand, { Id: STAGING_ID });
+    expect(cf).toHaveReceivedCommandWith(GetContinuousDeploymentPolicyCommand, { Id: POLICY_ID });
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionWithStagingConfigCommand, {
+      Id: PRIMARY_ID,
+      StagingDistributionId: STAGING_ID,
+      IfMatch: 'PRIMARY_ETAG, STAGING_ETAG',
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    const report = onlyReport();
+    expect(report.outputVariables).toBeUndefined();
+    expect(tokenOf(report)).toMatchObject({
+      phase: 'promoted',
+      data: { etagAfterPromote: 'PRIMARY_ETAG_PROMOTED', changes: 'origin s3-origin: origin path "/v1" → "/v2"', policyEnabled: 'false' },
+    });
+  });
+
+  it('waits without promoting while staging is InProgress, then promotes when re-invoked with the token', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG', status: 'InProgress' }));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    const first = onlyReport().continuationToken as string;
+    expect(decodeContinuation(first).phase).toBe('waiting-to-promote');
+
+    nextInvocation();
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG_2' }));
+    await handler(jobEvent(params, first));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionWithStagingConfigCommand, { Id: PRIMARY_ID, StagingDistributionId: STAGING_ID, IfMatch: 'PRIMARY_ETAG, STAGING_ETAG_2' });
+    const second = tokenOf(onlyReport());
+    expect(second.phase).toBe('promoted');
+    expect(second.startedAt).toBe(decodeContinuation(first).startedAt);
+  });
+
+  it('waits without promoting while the primary is InProgress', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress' }));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(tokenOf(onlyReport()).phase).toBe('waiting-to-promote');
+  });
+
+  it('after a stale ETag (412) re-reads both distributions and the policy, and promotes exactly once with the fresh ETags', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolvesOnce(primaryOutput(POLICY_ID, { etag: 'P-STALE' })).resolves(primaryOutput(POLICY_ID, { etag: 'P-FRESH' }));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolvesOnce(stagingOutput({ etag: 'S-STALE' })).resolves(stagingOutput({ etag: 'S-FRESH' }));
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejectsOnce(awsError('PreconditionFailed', 412)).resolves({ ETag: 'P-PROMOTED' });
+    await handler(jobEvent(params));
+    const ifMatches = cf.commandCalls(UpdateDistributionWithStagingConfigCommand).map((c) => c.args[0].input.IfMatch);
+    expect(ifMatches).toEqual(['P-STALE, S-STALE', 'P-FRESH, S-FRESH']);
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 4);
+    expect(cf).toHaveReceivedCommandTimes(GetContinuousDeploymentPolicyCommand, 2);
+    expect(tokenOf(onlyReport())).toMatchObject({ phase: 'promoted', data: { etagAfterPromote: 'P-PROMOTED' } });
+  });
+
+  it('does not promote again when the re-read after a 412 shows the primary already promoted (a lost response or another writer)', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
+      .resolvesOnce(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG' }))
+      .resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolvesOnce(policyOutput()).resolves(disabledPolicy());
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(awsError('PreconditionFailed', 412));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
+    expect(tokenOf(onlyReport()).phase).toBe('promoted');
+  });
+
+  it('fails after three stale ETags in a row, naming the step, the operation and the AWS error', async () => {
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid'));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 3);
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(/check, plan and promote.*UpdateDistributionWithStagingConfig on primary distribution E1PRIMARY00001 \(from staging E2STAGING00002\) failed: PreconditionFailed \(HTTP 412\)/),
+    });
+  });
+
+  it('reports any other promotion error once as JobFailed, without retrying it', async () => {
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(awsError('AccessDenied', 403, 'not authorized to perform cloudfront:UpdateDistribution'));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('failed: AccessDenied (HTTP 403)') });
+  });
+
+  it('refuses a primary with no policy attached, without writing, naming the enable-CD fix', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(''));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(cf).not.toHaveReceivedCommand(GetContinuousDeploymentPolicyCommand);
+    const failure = onlyReport().failureDetails;
+    expect(failure?.type).toBe('JobFailed');
+    expect(failure?.message).toContain('primary E1PRIMARY00001 has no continuous deployment policy attached');
+    expect(failure?.message).toContain('Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002');
+  });
+
+  it('refuses a staging distribution that the attached policy does not route to, without writing', async () => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } })));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    const message = onlyReport().failureDetails?.message;
+    expect(message).toMatch(/routes to \[dother\.cloudfront\.net\], not to staging E2STAGING00002 \(d222222abcdef8\.cloudfront\.net\)/);
+    expect(message).toContain('Run the enable-CD action');
+  });
+
+  it('refuses a "staging" that is not a staging distribution, even when its config equals the primary\'s', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ config: distributionConfig({ CallerReference: 'other-ref' }) }));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('StagingDistributionId E2STAGING00002 is not a staging distribution (Staging=false)') });
+  });
+
+  it('refuses a "primary" that is itself a staging distribution, without writing', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { config: distributionConfig({ Staging: true, ContinuousDeploymentPolicyId: POLICY_ID }) }));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().failureDetails?.message).toContain('PrimaryDistributionId E1PRIMARY00001 is a staging distribution (Staging=true)');
+  });
+
+  it('makes no write when the primary already carries the staging config and is Deployed, and succeeds', async () => {
+    alreadyPromoted('Deployed');
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toEqual({
+      PrimaryETag: 'PRIMARY_ETAG_PROMOTED',
+      PromotedFrom: STAGING_ID,
+      Changes: 'none: the primary already carried the staging config',
+      PolicyEnabled: 'false',
+      Note: expect.stringContaining(`Promotion disabled continuous deployment policy ${POLICY_ID}`),
+    });
+  });
+
+  it('does not promote a second time on a retry of an invocation that already promoted (primary still InProgress)', async () => {
+    alreadyPromoted('InProgress');
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(tokenOf(onlyReport())).toMatchObject({ phase: 'promoted', data: { policyEnabled: 'false' } });
+  });
+
+  it('still succeeds without a write after the promotion when the policy has since been detached', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput('', { config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'false', Note: expect.stringContaining('No continuous deployment policy is attached') });
+  });
+
+  it('reports PolicyEnabled "true" truthfully when nothing was promoted and the policy is still enabled', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { config: promotedPrimaryConfig }));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'true', Note: expect.stringContaining('is still enabled') });
+    expect(logs.lines.some((l) => JSON.parse(l).event === 'policy-still-enabled')).toBe(true);
+  });
+
+  it('after promoting, only watches the primary: InProgress → another continuation, Deployed → success with the output variables', async () => {
+    await handler(jobEvent(params));
+    const promoted = onlyReport().continuationToken as string;
+
+    nextInvocation();
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }));
+    await handler(jobEvent(params, promoted));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(GetDistributionCommand, { Id: PRIMARY_ID });
+    expect(cf).not.toHaveReceivedCommand(GetContinuousDeploymentPolicyCommand);
+    expectNoWrites();
+    const still = onlyReport().continuationToken as string;
+    expect(decodeContinuation(still)).toEqual(decodeContinuation(promoted));
+
+    nextInvocation();
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }));
+    await handler(jobEvent(params, still));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toEqual({
+      PrimaryETag: 'PRIMARY_ETAG_PROMOTED',
+      PromotedFrom: STAGING_ID,
+      Changes: 'origin s3-origin: origin path "/v1" → "/v2"',
+      PolicyEnabled: 'false',
+      Note: `Promotion disabled continuous deployment policy ${POLICY_ID}: all traffic is back on primary ${PRIMARY_ID}. The next enable-CD run re-enables it (CloudFormation cannot see that drift).`,
+    });
+  });
+
+  it('never promotes from a "promoted" continuation, even if the staging config differs from the primary', async () => {
+    const token = encodeContinuation({ phase: 'promoted', startedAt: Date.now(), data: { changes: 'origin s3-origin: origin path "/v1" → "/v2"', policyEnabled: 'false', note: 'n' } });
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress' }));
+    await handler(jobEvent(params, token));
+    expectNoWrites();
+    expect(cf).not.toHaveReceivedCommandWith(GetDistributionCommand, { Id: STAGING_ID });
+    expect(tokenOf(onlyReport()).phase).toBe('promoted');
+  });
+
+  it('fails naming the primary still InProgress once the wait limit has passed', async () => {
+    const token = encodeContinuation({ phase: 'promoted', startedAt: Date.now() - 61 * 60_000, data: { changes: 'x', policyEnabled: 'false', note: 'n' } });
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress', config: promotedPrimaryConfig }));
+    await handler(jobEvent(params, token));
+    expectNoWrites();
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/MaxWaitMinutes=60.*still InProgress: E1PRIMARY00001/) });
+  });
+
+  it('honours MaxWaitMinutes while waiting to promote', async () => {
+    const token = encodeContinuation({ phase: 'waiting-to-promote', startedAt: Date.now() - 11 * 60_000 });
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ status: 'InProgress' }));
+    await handler(jobEvent({ ...params, MaxWaitMinutes: '10' }, token));
+    expectNoWrites();
+    expect(onlyReport().failureDetails?.message).toMatch(/MaxWaitMinutes=10.*still InProgress: E2STAGING00002/);
+  });
+
+  it('refuses a continuation token with a phase promote never writes, touching nothing', async () => {
+    await handler(jobEvent(params, encodeContinuation({ phase: 'propagating', startedAt: Date.now() })));
+    expect(cf).not.toHaveReceivedAnyCommand();
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('phase "propagating"') });
+  });
+
+  it('keeps the continuation token well under 2048 characters when the promotion changes a great deal', async () => {
+    const behaviors: CacheBehavior[] = Array.from({ length: 300 }, (_, i) => ({ PathPattern: `/section-${i}/*`, TargetOriginId: 's3-origin', ViewerProtocolPolicy: 'redirect-to-https' }));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(
+      stagingOutput({ etag: 'STAGING_ETAG', config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, CacheBehaviors: { Quantity: behaviors.length, Items: behaviors } }, '/v2') }),
+    );
+    await handler(jobEvent(params));
+    const report = onlyReport();
+    expect(report.continuationToken?.length).toBeLessThan(1500);
+    expect(tokenOf(report).data?.changes).toMatch(/; \(\+\d+ more, see the promote log\)$/);
+    const write = logs.lines.map((l) => JSON.parse(l)).find((e) => e.event === 'write');
+    expect(write.changes).toHaveLength(301);
+  });
+
+  it.each([
+    ['empty', '', 'UserParameters'],
+    ['not JSON', '{PrimaryDistributionId: E1}', 'UserParameters'],
+    ['a JSON array', '[]', 'UserParameters'],
+    ['a missing staging id', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
+    ['an ill-typed primary id', JSON.stringify({ ...params, PrimaryDistributionId: 12 }), 'PrimaryDistributionId'],
+    ['a malformed staging id', JSON.stringify({ ...params, StagingDistributionId: 'staging' }), 'StagingDistributionId'],
+    ['a misspelled key', JSON.stringify({ ...params, StagingDistributionID: STAGING_ID }), 'StagingDistributionID'],
+    ['a key promote does not take', JSON.stringify({ ...params, ContinuousDeploymentPolicyId: POLICY_ID }), 'ContinuousDeploymentPolicyId'],
+    ['an out-of-range wait', JSON.stringify({ ...params, MaxWaitMinutes: 0 }), 'MaxWaitMinutes'],
+    ['a fractional wait', JSON.stringify({ ...params, MaxWaitMinutes: 1.5 }), 'MaxWaitMinutes'],
+    ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
+  ])('reports %s parameters once as ConfigurationError naming the field, with no CloudFront call', async (_, userParameters, field) => {
+    await handler(jobEvent(userParameters));
+    expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
+    expect(cf).not.toHaveReceivedAnyCommand();
+  });
+
+  it('logs the state read, the plan, the write with both ETags, and never the event or its credentials', async () => {
+    await handler(jobEvent(params));
+    const events = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.map((e) => e.event)).toEqual(['job-started', 'state-read', 'plan', 'write', 'job-waiting', 'job-reported']);
+    expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
+    expect(events.find((e) => e.event === 'write')).toMatchObject({
+      primaryEtag: 'PRIMARY_ETAG',
+      stagingEtag: 'STAGING_ETAG',
+      ifMatch: 'PRIMARY_ETAG, STAGING_ETAG',
+      newPrimaryEtag: 'PRIMARY_ETAG_PROMOTED',
+      changes: ['origin s3-origin: origin path "/v1" → "/v2"'],
+      policyDisabled: POLICY_ID,
+    });
+    const all = logs.lines.join('\n');
+    expect(all).not.toContain('super-secret-access-key');
+    expect(all).not.toContain('secret-session-token');
+  });
+
+  it('logs the outcome with the note once the promoted primary is Deployed', async () => {
+    alreadyPromoted('Deployed');
+    await handler(jobEvent(params));
+    const outcome = logs.lines.map((l) => JSON.parse(l)).find((e) => e.event === 'outcome');
+    expect(outcome).toMatchObject({ PolicyEnabled: 'false', PromotedFrom: STAGING_ID, Note: expect.stringContaining('re-enables it') });
+  });
+});

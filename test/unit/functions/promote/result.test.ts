@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { factsFromData, factsToData, promotionNote, successVariables } from '../../../../functions/promote/result.js';
+import { POLICY_ID, PRIMARY_ID, STAGING_ID } from '../../fixtures.js';
+
+const ids = { primaryId: PRIMARY_ID, stagingId: STAGING_ID };
+
+describe('promotionNote', () => {
+  it('says the promotion disabled the policy and that the next enable-CD run re-enables it', () => {
+    expect(promotionNote({ ...ids, policyId: POLICY_ID, policyEnabled: false })).toBe(
+      `Promotion disabled continuous deployment policy ${POLICY_ID}: all traffic is back on primary ${PRIMARY_ID}. The next enable-CD run re-enables it (CloudFormation cannot see that drift).`,
+    );
+  });
+
+  it('does not claim a disabled policy when it is still enabled', () => {
+    expect(promotionNote({ ...ids, policyId: POLICY_ID, policyEnabled: true })).toContain('is still enabled');
+  });
+
+  it('says when no policy is attached at all', () => {
+    expect(promotionNote({ ...ids, policyId: undefined, policyEnabled: false })).toContain('No continuous deployment policy is attached');
+  });
+});
+
+describe('promotion facts in the continuation token', () => {
+  it('round-trip through the continuation data', () => {
+    const facts = { changes: 'c', policyEnabled: 'false', note: 'n', etagAfterPromote: 'E' };
+    expect(factsFromData(factsToData(facts))).toEqual(facts);
+    expect(factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n' }))).toEqual({ changes: 'c', policyEnabled: 'false', note: 'n' });
+  });
+
+  it('refuse data this function did not write, saying a re-run is safe', () => {
+    expect(() => factsFromData(undefined)).toThrow(/re-run the action, which checks before writing/);
+    expect(() => factsFromData({ changes: 'c' })).toThrow(/does not hold the promotion facts/);
+  });
+
+  it('become the output variables with the fresh primary ETag and the staging id', () => {
+    expect(successVariables({ changes: 'c', policyEnabled: 'false', note: 'n', etagAfterPromote: 'OLD' }, 'NOW', STAGING_ID)).toEqual({
+      PrimaryETag: 'NOW',
+      PromotedFrom: STAGING_ID,
+      Changes: 'c',
+      PolicyEnabled: 'false',
+      Note: 'n',
+    });
+  });
+});
