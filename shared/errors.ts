@@ -8,7 +8,8 @@ export class ConfigurationError extends Error {
   constructor(
     /** The UserParameters field at fault, e.g. `PrimaryDistributionId`. */
     readonly field: string,
-    problem: string,
+    /** What is wrong with the field, without the `UserParameters.<field>` prefix (for non-CodePipeline events). */
+    readonly problem: string,
   ) {
     super(`UserParameters.${field}: ${problem}`);
   }

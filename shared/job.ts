@@ -165,7 +165,7 @@ async function decide<P>(
     const limitMinutes = action.maxWaitMinutes(params);
     if (waitedMs >= limitMinutes * 60_000) {
       const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
-      throw new Error(`gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (MaxWaitMinutes=${limitMinutes}) for: ${outcome.reason}${stuck}. Nothing was rolled back; re-run the action once CloudFront has caught up.`);
+      throw new Error(`gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (MaxWaitMinutes=${limitMinutes}) for: ${outcome.reason}${stuck}. The changes already made stay in place; re-running the action resumes from the current state.`);
     }
     const next: Continuation = { phase: outcome.phase, startedAt, ...(outcome.data ? { data: outcome.data } : {}) };
     log.info('job-waiting', { phase: outcome.phase, reason: outcome.reason, inProgress: outcome.inProgress, waitedSeconds: Math.round(waitedMs / 1000) });

@@ -44,9 +44,8 @@ export function parseAbortEvent(event: unknown): AbortParams {
     params = parseAbortObject(event as Record<string, unknown>);
   } catch (err) {
     if (!(err instanceof ConfigurationError)) throw err;
-    // The shared message says "UserParameters.<field>: ..."; a plain event has no UserParameters.
-    const problem = err.message.replace(`UserParameters.${err.field}: `, '');
-    throw new AbortEventError(`abort: event field ${err.field}: ${problem}`);
+    // A plain event has no UserParameters: name the event field instead.
+    throw new AbortEventError(`abort: event field ${err.field}: ${err.problem}`);
   }
   if (params.mode === 'teardown') {
     throw new AbortEventError(

@@ -2,14 +2,22 @@
  * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
  * read the primary and its policy → check and plan → apply. Waiting is the caller's business.
  */
-import type { DistributionState } from '../../shared/cloudfront.js';
-import { readDistribution, retryOnStaleEtag, writeDistributionConfig, writePolicyConfig } from '../../shared/cloudfront.js';
+import {
+  deletePolicy,
+  isNoSuchPolicy,
+  isPolicyInUse,
+  readDistribution,
+  readPolicyIfExists,
+  retryOnStaleEtag,
+  writeDistributionConfig,
+  writePolicyConfig,
+  type DistributionState,
+} from '../../shared/cloudfront.js';
 import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/distribution-config.js';
 import { StateCheckError, step } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { AbortParams } from './params.js';
 import { planAbort, planDetach, planDisable, type AbortChange, type AbortChangeKind, type AbortPlan, type AbortState } from './plan.js';
-import { deletePolicy, isNoSuchPolicy, isPolicyInUse, readPolicyIfExists } from './policy.js';
 
 /** What one pass read, planned and wrote. */
 export interface RollbackPass {
