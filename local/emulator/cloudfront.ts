@@ -1,0 +1,291 @@
+/** CloudFront's REST-XML control plane (API version 2020-05-31): distributions, copies, policies, promotion. */
+import { ApiError } from './errors.js';
+import { header, type ApiRequest, type ApiResponse, type Operation, type Service } from './protocol.js';
+import { distributionDomain, distributionId, newEtag, policyId, requestId } from './random.js';
+import {
+  checkAliasesFree,
+  checkAttach,
+  checkChangesAllowedWhileAttached,
+  checkDistributionConfig,
+  checkImmutableFields,
+  checkPolicyConfig,
+  policyReferencing,
+  policyStagingNames,
+} from './cloudfront-rules.js';
+import { attachedPolicyId, isEnabled, isStaging, type DistributionRecord, type PolicyRecord, type World } from './state.js';
+import { MalformedXmlError, child, clone, leaf, node, parseXml, removeChild, setText, textAt, xmlDocument, type XmlElement } from './xml.js';
+
+const PREFIX = '/2020-05-31';
+const XMLNS = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
+const LOCATION = 'https://cloudfront.amazonaws.com/2020-05-31';
+
+/** Fields a promotion leaves on the primary; everything else comes from the staging distribution. */
+const KEPT_BY_PRIMARY = ['CallerReference', 'Aliases', 'ContinuousDeploymentPolicyId', 'Staging'];
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function xmlResponse(status: number, el: XmlElement, headers: Record<string, string> = {}): ApiResponse {
+  return { status, headers: { 'content-type': 'text/xml', ...headers }, body: xmlDocument(el, XMLNS) };
+}
+
+function bodyXml(req: ApiRequest): XmlElement {
+  if (req.body.length === 0) throw new ApiError('MissingBody', 'This operation requires a body.');
+  try {
+    return parseXml(req.body.toString('utf8'));
+  } catch (e) {
+    if (e instanceof MalformedXmlError) throw new ApiError('MalformedXML', `The XML you provided was not well-formed: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The single current version a write must name in If-Match. */
+function requireIfMatch(req: ApiRequest, current: string): void {
+  const given = header(req, 'if-match');
+  if (!given) throw new ApiError('InvalidIfMatchVersion', 'The If-Match version is missing or not valid for the resource.');
+  if (given !== current) throw new ApiError('PreconditionFailed', 'The precondition given in one or more of the request header fields evaluated to false.', 412);
+}
+
+/** The CloudFront service over a shared world. */
+export function cloudFront(world: World): Service {
+  const distribution = (id: string): DistributionRecord => {
+    const d = world.distributions.get(id);
+    if (!d) throw new ApiError('NoSuchDistribution', `The specified distribution does not exist: ${id}.`, 404);
+    return d;
+  };
+  const policy = (id: string): PolicyRecord => {
+    const p = world.policies.get(id);
+    if (!p) throw new ApiError('NoSuchContinuousDeploymentPolicy', `The continuous deployment policy does not exist: ${id}.`, 404);
+    return p;
+  };
+
+  const distributionXml = (d: DistributionRecord): XmlElement =>
+    node('Distribution', [
+      leaf('Id', d.id),
+      leaf('ARN', d.arn),
+      leaf('Status', world.status(d)),
+      leaf('LastModifiedTime', iso(d.lastModified)),
+      leaf('InProgressInvalidationBatches', '0'),
+      leaf('DomainName', d.domainName),
+      node('ActiveTrustedSigners', [leaf('Enabled', 'false'), leaf('Quantity', '0')]),
+      node('ActiveTrustedKeyGroups', [leaf('Enabled', 'false'), leaf('Quantity', '0')]),
+      clone(d.config),
+    ]);
+  const policyXml = (p: PolicyRecord): XmlElement =>
+    node('ContinuousDeploymentPolicy', [leaf('Id', p.id), leaf('LastModifiedTime', iso(p.lastModified)), clone(p.config)]);
+
+  const writeDistribution = (d: DistributionRecord, config: XmlElement) => {
+    d.config = config;
+    d.etag = newEtag();
+    world.touch(d);
+  };
+  const writePolicy = (p: PolicyRecord, config: XmlElement) => {
+    p.config = config;
+    p.etag = newEtag();
+    p.lastModified = world.now();
+    // A policy change propagates through the primary that carries it.
+    for (const d of world.distributions.values()) if (attachedPolicyId(d) === p.id) world.touch(d);
+  };
+
+  function insertDistribution(config: XmlElement): ApiResponse {
+    const callerReference = textAt(config, 'CallerReference');
+    for (const other of world.distributions.values()) {
+      // Real CloudFront returns the existing distribution for an identical retry; no caller here relies on that.
+      if (textAt(other.config, 'CallerReference') === callerReference) {
+        throw new ApiError('DistributionAlreadyExists', `A distribution with CallerReference ${callerReference} already exists (${other.id}).`, 409);
+      }
+    }
+    checkAliasesFree(world, config);
+    const id = distributionId();
+    const d: DistributionRecord = {
+      id,
+      arn: `arn:aws:cloudfront::${world.opts.accountId}:distribution/${id}`,
+      domainName: distributionDomain(),
+      config,
+      etag: newEtag(),
+      deployedAt: 0,
+      lastModified: 0,
+    };
+    world.touch(d);
+    world.distributions.set(id, d);
+    return xmlResponse(201, distributionXml(d), { etag: d.etag, location: `${LOCATION}/distribution/${id}` });
+  }
+
+  function createDistribution(req: ApiRequest): ApiResponse {
+    const config = bodyXml(req);
+    checkDistributionConfig(config);
+    if (textAt(config, 'ContinuousDeploymentPolicyId')) {
+      throw new ApiError('InvalidArgument', 'ContinuousDeploymentPolicyId cannot be set when a distribution is created; attach it with UpdateDistribution.');
+    }
+    return insertDistribution(config);
+  }
+
+  function updateDistribution(req: ApiRequest, d: DistributionRecord): ApiResponse {
+    requireIfMatch(req, d.etag);
+    const next = bodyXml(req);
+    checkDistributionConfig(next);
+    checkImmutableFields(d.config, next);
+    const attached = attachedPolicyId(d);
+    // SDK v3 leaves an unset field out: absent means "no change", while an empty element detaches.
+    if (!child(next, 'ContinuousDeploymentPolicyId') && attached) next.children.push(leaf('ContinuousDeploymentPolicyId', attached));
+    const wanted = textAt(next, 'ContinuousDeploymentPolicyId') || undefined;
+    if (attached) checkChangesAllowedWhileAttached(d.config, next);
+    if (wanted) checkAttach(world, d, next, wanted);
+    if (isStaging(d) && isEnabled(d) && textAt(next, 'Enabled') !== 'true') {
+      const p = policyReferencing(world, d);
+      if (p) throw new ApiError('StagingDistributionInUse', `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}; it cannot be disabled.`, 409);
+    }
+    checkAliasesFree(world, next, d.id);
+    writeDistribution(d, next);
+    return xmlResponse(200, distributionXml(d), { etag: d.etag });
+  }
+
+  function deleteDistribution(req: ApiRequest, d: DistributionRecord): ApiResponse {
+    requireIfMatch(req, d.etag);
+    const p = isStaging(d) ? policyReferencing(world, d) : undefined;
+    // DeleteDistribution's modelled codes lack it, but CloudFront documents StagingDistributionInUse for this case.
+    if (p) throw new ApiError('StagingDistributionInUse', `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}.`, 409);
+    if (isEnabled(d) || world.status(d) !== 'Deployed') {
+      throw new ApiError('DistributionNotDisabled', `The distribution ${d.id} must be disabled and Deployed before it can be deleted.`, 409);
+    }
+    world.distributions.delete(d.id);
+    return { status: 204 };
+  }
+
+  function copyDistribution(req: ApiRequest, primary: DistributionRecord): ApiResponse {
+    requireIfMatch(req, primary.etag);
+    const body = bodyXml(req);
+    const callerReference = textAt(body, 'CallerReference');
+    if (!callerReference) throw new ApiError('InvalidArgument', 'The parameter CallerReference is required.');
+    const config = clone(primary.config);
+    setText(config, 'CallerReference', callerReference);
+    setText(config, 'Staging', header(req, 'staging') === 'true' ? 'true' : 'false');
+    const enabled = textAt(body, 'Enabled');
+    if (enabled !== undefined) setText(config, 'Enabled', enabled);
+    // A copy cannot share the primary's CNAMEs, nor its policy.
+    const aliases = child(config, 'Aliases');
+    if (aliases) aliases.children = [leaf('Quantity', '0')];
+    removeChild(config, 'ContinuousDeploymentPolicyId');
+    return insertDistribution(config);
+  }
+
+  function promote(req: ApiRequest, primary: DistributionRecord): ApiResponse {
+    const stagingId = req.query.get('StagingDistributionId');
+    if (!stagingId) throw new ApiError('InvalidArgument', 'The parameter StagingDistributionId is required.');
+    const staging = distribution(stagingId);
+    const etags = (header(req, 'if-match') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (etags.length !== 2) {
+      throw new ApiError('InvalidIfMatchVersion', 'If-Match must carry two versions, "<primary ETag>, <staging ETag>", in that order.');
+    }
+    if (etags[0] !== primary.etag || etags[1] !== staging.etag) {
+      throw new ApiError('PreconditionFailed', 'The precondition given in one or more of the request header fields evaluated to false.', 412);
+    }
+    if (!isStaging(staging)) throw new ApiError('InvalidArgument', `Distribution ${staging.id} is not a staging distribution.`);
+    const attached = attachedPolicyId(primary);
+    const p = attached ? world.policies.get(attached) : undefined;
+    if (!p || !policyStagingNames(p).includes(staging.domainName)) {
+      throw new ApiError('InvalidArgument', `Distribution ${primary.id} has no continuous deployment policy that names staging distribution ${staging.id}.`);
+    }
+    const promoted: XmlElement = { name: 'DistributionConfig', children: [] };
+    for (const c of staging.config.children) {
+      if (!KEPT_BY_PRIMARY.includes(c.name)) promoted.children.push(clone(c));
+      else {
+        const own = child(primary.config, c.name);
+        if (own) promoted.children.push(clone(own));
+      }
+    }
+    for (const name of KEPT_BY_PRIMARY) {
+      const own = child(primary.config, name);
+      if (own && !child(promoted, name)) promoted.children.push(clone(own));
+    }
+    writeDistribution(primary, promoted);
+    // Promotion sends all traffic back to the primary by disabling the policy.
+    const disabled = clone(p.config);
+    setText(disabled, 'Enabled', 'false');
+    writePolicy(p, disabled);
+    return xmlResponse(200, distributionXml(primary), { etag: primary.etag });
+  }
+
+  function createPolicy(req: ApiRequest): ApiResponse {
+    const config = bodyXml(req);
+    checkPolicyConfig(world, config);
+    const p: PolicyRecord = { id: policyId(), config, etag: newEtag(), lastModified: world.now() };
+    world.policies.set(p.id, p);
+    return xmlResponse(201, policyXml(p), { etag: p.etag, location: `${LOCATION}/continuous-deployment-policy/${p.id}` });
+  }
+
+  function updatePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
+    requireIfMatch(req, p.etag);
+    const config = bodyXml(req);
+    checkPolicyConfig(world, config, p.id);
+    writePolicy(p, config);
+    return xmlResponse(200, policyXml(p), { etag: p.etag });
+  }
+
+  function deletePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
+    requireIfMatch(req, p.etag);
+    for (const d of world.distributions.values()) {
+      if (attachedPolicyId(d) === p.id) {
+        throw new ApiError('ContinuousDeploymentPolicyInUse', `The continuous deployment policy ${p.id} is attached to distribution ${d.id}; detach it first.`, 409);
+      }
+    }
+    world.policies.delete(p.id);
+    return { status: 204 };
+  }
+
+  const op = (name: string, run: () => ApiResponse, bumpEtag?: () => void): Operation => (bumpEtag ? { name, run, bumpEtag } : { name, run });
+  const bumpDistribution = (id: string) => () => {
+    const d = world.distributions.get(id);
+    if (d) d.etag = newEtag();
+  };
+  const bumpPolicy = (id: string) => () => {
+    const p = world.policies.get(id);
+    if (p) p.etag = newEtag();
+  };
+
+  return {
+    route(req) {
+      if (!req.path.startsWith(`${PREFIX}/`)) return undefined;
+      const parts = req.path.slice(PREFIX.length + 1).split('/').filter(Boolean);
+      const [kind, id, sub] = parts;
+      const m = req.method;
+      if (kind === 'distribution') {
+        if (!id) {
+          if (m === 'POST') return op('CreateDistribution', () => createDistribution(req));
+          return undefined;
+        }
+        if (!sub && m === 'GET') return op('GetDistribution', () => {
+          const d = distribution(id);
+          return xmlResponse(200, distributionXml(d), { etag: d.etag });
+        });
+        if (!sub && m === 'DELETE') return op('DeleteDistribution', () => deleteDistribution(req, distribution(id)), bumpDistribution(id));
+        if (sub === 'config' && m === 'GET') return op('GetDistributionConfig', () => {
+          const d = distribution(id);
+          return xmlResponse(200, clone(d.config), { etag: d.etag });
+        });
+        if (sub === 'config' && m === 'PUT') return op('UpdateDistribution', () => updateDistribution(req, distribution(id)), bumpDistribution(id));
+        if (sub === 'copy' && m === 'POST') return op('CopyDistribution', () => copyDistribution(req, distribution(id)), bumpDistribution(id));
+        if (sub === 'promote-staging-config' && m === 'PUT') return op('UpdateDistributionWithStagingConfig', () => promote(req, distribution(id)), bumpDistribution(id));
+        return undefined;
+      }
+      if (kind === 'continuous-deployment-policy') {
+        if (!id) return m === 'POST' ? op('CreateContinuousDeploymentPolicy', () => createPolicy(req)) : undefined;
+        if (!sub && m === 'GET') return op('GetContinuousDeploymentPolicy', () => {
+          const p = policy(id);
+          return xmlResponse(200, policyXml(p), { etag: p.etag });
+        });
+        if (!sub && m === 'DELETE') return op('DeleteContinuousDeploymentPolicy', () => deletePolicy(req, policy(id)), bumpPolicy(id));
+        if (sub === 'config' && m === 'GET') return op('GetContinuousDeploymentPolicyConfig', () => {
+          const p = policy(id);
+          return xmlResponse(200, clone(p.config), { etag: p.etag });
+        });
+        if (sub === 'config' && m === 'PUT') return op('UpdateContinuousDeploymentPolicy', () => updatePolicy(req, policy(id)), bumpPolicy(id));
+      }
+      return undefined;
+    },
+    renderError(err) {
+      const rid = requestId();
+      const body = node('ErrorResponse', [node('Error', [leaf('Type', err.type), leaf('Code', err.code), leaf('Message', err.message)]), leaf('RequestId', rid)]);
+      return xmlResponse(err.status, body, { 'x-amzn-requestid': rid });
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * What a viewer sees: CloudFront continuous-deployment routing between a primary and its staging distribution,
+ * then an S3 origin behind origin access control. Every response is recorded for the CloudWatch metrics.
+ */
+import { grantsDistribution } from './bucket-grant.js';
+import type { ApiResponse } from './protocol.js';
+import { attachedPolicyId, isEnabled, isStaging, type DistributionRecord, type World } from './state.js';
+import { child, textAt } from './xml.js';
+
+/** CloudFront's sticky-session cookie for weighted routing. */
+export const STICKY_COOKIE = 'x-amz-continuous-deployment-state';
+
+interface Route {
+  target: DistributionRecord;
+  setCookie?: string;
+}
+
+interface StickyState {
+  /** Policy id and version: enabling, disabling or changing the policy resets every session. */
+  p: string;
+  v: string;
+  staging: boolean;
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) cookies.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return cookies;
+}
+
+function decodeSticky(value: string | undefined): StickyState | undefined {
+  if (!value) return undefined;
+  try {
+    const s = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as StickyState;
+    return typeof s.p === 'string' && typeof s.v === 'string' && typeof s.staging === 'boolean' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Picks primary or staging for one request, as CloudFront does when the primary has an enabled policy. */
+function route(world: World, primary: DistributionRecord, headers: Record<string, string>): Route {
+  const policyId = attachedPolicyId(primary);
+  const policy = policyId ? world.policies.get(policyId) : undefined;
+  if (!policy || textAt(policy.config, 'Enabled') !== 'true') return { target: primary };
+  const stagingName = child(child(policy.config, 'StagingDistributionDnsNames'), 'Items')?.children[0]?.text;
+  const staging = stagingName ? world.distributionByDomain(stagingName) : undefined;
+  if (!staging) return { target: primary };
+  const traffic = child(policy.config, 'TrafficConfig');
+
+  if (textAt(traffic, 'Type') === 'SingleHeader') {
+    const name = (textAt(traffic, 'SingleHeaderConfig', 'Header') ?? '').toLowerCase();
+    const value = textAt(traffic, 'SingleHeaderConfig', 'Value');
+    return { target: headers[name] === value ? staging : primary };
+  }
+
+  const weight = Number(textAt(traffic, 'SingleWeightConfig', 'Weight') ?? 0);
+  const sticky = child(child(traffic, 'SingleWeightConfig'), 'SessionStickinessConfig');
+  const previous = decodeSticky(parseCookies(headers['cookie']).get(STICKY_COOKIE));
+  if (sticky && previous && previous.p === policy.id && previous.v === policy.etag) {
+    return { target: previous.staging ? staging : primary };
+  }
+  const toStaging = world.random() < weight;
+  const state: StickyState = { p: policy.id, v: policy.etag, staging: toStaging };
+  const maxAge = sticky ? `; Max-Age=${textAt(sticky, 'MaximumTTL')}` : '';
+  return {
+    target: toStaging ? staging : primary,
+    setCookie: `${STICKY_COOKIE}=${Buffer.from(JSON.stringify(state)).toString('base64url')}; Path=/${maxAge}; Secure; HttpOnly`,
+  };
+}
+
+/** `BUCKET.s3.amazonaws.com` or `BUCKET.s3.<region>.amazonaws.com` (also the dash form) → BUCKET. */
+function bucketOfOrigin(domainName: string): string | undefined {
+  return /^(.+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com$/.exec(domainName)?.[1];
+}
+
+/** Fetches `path` from the distribution's default-behaviour origin, enforcing the OAC grant. */
+function fromOrigin(world: World, d: DistributionRecord, path: string): { status: number; body: Buffer | string; contentType: string } {
+  const denied = (why: string) => ({ status: 403, body: `AccessDenied: ${why}`, contentType: 'text/plain' });
+  if (!isEnabled(d)) return denied(`distribution ${d.id} is disabled`);
+  const originId = textAt(d.config, 'DefaultCacheBehavior', 'TargetOriginId');
+  const origin = child(child(d.config, 'Origins'), 'Items')?.children.find((o) => textAt(o, 'Id') === originId);
+  const bucketName = bucketOfOrigin(textAt(origin, 'DomainName') ?? '');
+  if (!origin || !bucketName) return { status: 502, body: `origin ${originId} is not an S3 bucket origin`, contentType: 'text/plain' };
+  const rootObject = textAt(d.config, 'DefaultRootObject');
+  const objectPath = path === '/' && rootObject ? `/${rootObject}` : path;
+  const key = `${(textAt(origin, 'OriginPath') ?? '').replace(/^\/+/, '')}${objectPath}`.replace(/^\/+/, '');
+  const bucket = world.buckets.get(bucketName);
+  if (!bucket || !grantsDistribution(bucket.policy, bucketName, key, d.arn)) return denied(`bucket ${bucketName} does not grant ${d.arn} s3:GetObject on ${key}`);
+  const object = bucket.objects.get(key);
+  // Without s3:ListBucket, S3 answers a missing key with 403, and CloudFront passes that on.
+  if (!object) return denied(`no object ${key} in bucket ${bucketName}`);
+  return { status: 200, body: object.body, contentType: object.contentType };
+}
+
+/** Serves one viewer request for `domainName` + `path`; `headers` are lower-cased request headers. */
+export function serveViewer(world: World, domainName: string, path: string, headers: Record<string, string>): ApiResponse {
+  const requested = world.distributionByDomain(domainName);
+  // Viewers reach a staging distribution only through its primary's policy.
+  if (!requested || isStaging(requested)) return { status: 404, headers: { 'content-type': 'text/plain' }, body: `no distribution serves ${domainName}` };
+  const { target, setCookie } = route(world, requested, headers);
+  let { status, body, contentType } = fromOrigin(world, target, path);
+  const errorRate = world.errorRates.get(target.id) ?? 0;
+  if (errorRate > 0 && world.random() < errorRate) {
+    status = 503;
+    body = 'injected origin failure';
+    contentType = 'text/plain';
+  }
+  world.served.push({ time: world.now(), distributionId: target.id, status });
+  const out: Record<string, string> = { 'content-type': contentType, 'x-emulator-distribution-id': target.id };
+  if (setCookie) out['set-cookie'] = setCookie;
+  return { status, headers: out, body };
+}

@@ -1,0 +1,121 @@
+/**
+ * A local emulator of the AWS control plane this project uses (CloudFront continuous deployment, S3 bucket
+ * policies and objects, CodePipeline job reports, CloudWatch GetMetricData) plus a CloudFront-like data plane.
+ * It speaks the real wire protocols, so unmodified SDK v3 clients and the AWS CLI reach it through
+ * AWS_ENDPOINT_URL alone. Signatures are not checked.
+ */
+import type http from 'node:http';
+import type { FaultSpec } from './faults.js';
+import { Controls, listen, stateOf, type RequestLogEntry } from './server.js';
+import type { EmulatorState } from './state-dump.js';
+import { World, type JobResult } from './state.js';
+
+export type { FaultSpec } from './faults.js';
+export type { RequestLogEntry } from './server.js';
+export type { EmulatorState, DistributionSummary, PolicySummary } from './state-dump.js';
+export type { JobResult } from './state.js';
+
+export interface EmulatorOptions {
+  /** Port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
+  /** How long a distribution stays InProgress after each change; default 0. */
+  propagationMs?: number;
+  /** Latency added to every AWS API request (not the data plane); default 0. */
+  latencyMs?: number;
+  /** Seed of the routing and fault random source; default 1. */
+  seed?: number;
+  accountId?: string;
+  region?: string;
+  /** The clock for status propagation, timestamps and metrics; default Date.now. */
+  now?: () => number;
+}
+
+export interface ViewerResponse {
+  status: number;
+  body: string;
+  /** The distribution id that served the request (`x-emulator-distribution-id`). */
+  servedBy?: string;
+  setCookie?: string;
+}
+
+export interface Emulator {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** Variables that point SDK v3 and the AWS CLI at the emulator. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+  state(): EmulatorState;
+  /** Every distribution Deployed now. */
+  settle(): void;
+  setPropagationMs(ms: number): void;
+  setLatencyMs(ms: number): void;
+  injectFault(f: FaultSpec): void;
+  /** Makes `fraction` of the distribution's viewer responses 5xx (seeded). */
+  setErrorRate(distributionId: string, fraction: number): void;
+  /** The accepted reports for a job, in order. */
+  jobResults(jobId: string): JobResult[];
+  requestLog(): RequestLogEntry[];
+  clearRequestLog(): void;
+  /** A viewer request through the data plane (`GET /_viewer/<domainName><path>`). */
+  viewer(domainName: string, path: string, init?: { headers?: Record<string, string> }): Promise<ViewerResponse>;
+}
+
+/** Starts an emulator on 127.0.0.1. */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const region = opts.region ?? 'us-east-1';
+  const world = new World({
+    propagationMs: opts.propagationMs ?? 0,
+    seed: opts.seed ?? 1,
+    accountId: opts.accountId ?? '123456789012',
+    region,
+    now: opts.now ?? Date.now,
+  });
+  const controls = new Controls(opts.latencyMs ?? 0);
+  const { server, url } = await listen(world, controls, opts.port ?? 0);
+  return {
+    url,
+    env: {
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    close: () => closeServer(server),
+    state: () => stateOf(world, controls),
+    settle: () => world.settle(),
+    setPropagationMs: (ms) => {
+      world.opts.propagationMs = ms;
+    },
+    setLatencyMs: (ms) => {
+      controls.latencyMs = ms;
+    },
+    injectFault: (f) => controls.faults.inject(f),
+    setErrorRate: (id, fraction) => {
+      world.errorRates.set(id, fraction);
+    },
+    jobResults: (jobId) => [...(world.jobs.get(jobId) ?? [])],
+    requestLog: () => [...controls.log],
+    clearRequestLog: () => {
+      controls.log.length = 0;
+    },
+    viewer: async (domainName, path, init) => {
+      const res = await fetch(`${url}/_viewer/${domainName}${path.startsWith('/') ? path : `/${path}`}`, { headers: init?.headers ?? {} });
+      const out: ViewerResponse = { status: res.status, body: await res.text() };
+      const servedBy = res.headers.get('x-emulator-distribution-id');
+      const setCookie = res.headers.get('set-cookie');
+      if (servedBy) out.servedBy = servedBy;
+      if (setCookie) out.setCookie = setCookie;
+      return out;
+    },
+  };
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    // SDK clients keep connections alive; without this, close() waits for them to time out.
+    server.closeAllConnections();
+  });
+}

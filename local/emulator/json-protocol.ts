@@ -1,0 +1,34 @@
+/** The AWS JSON protocols (1.0 and 1.1): `POST /` with `X-Amz-Target: <Prefix>.<Operation>`. */
+import { ApiError } from './errors.js';
+import { header, type ApiRequest, type ApiResponse } from './protocol.js';
+import { requestId } from './random.js';
+
+/** The operation named by `X-Amz-Target` when it carries `prefix`, else undefined. */
+export function targetOperation(req: ApiRequest, prefix: string): string | undefined {
+  const target = header(req, 'x-amz-target');
+  if (req.method !== 'POST' || !target?.startsWith(`${prefix}.`)) return undefined;
+  return target.slice(prefix.length + 1);
+}
+
+export function jsonBody(req: ApiRequest): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(req.body.toString('utf8') || '{}');
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through to the service's own complaint
+  }
+  throw new ApiError('SerializationException', 'The request body is not a JSON object.');
+}
+
+export function jsonResponse(contentType: string, body: unknown): ApiResponse {
+  return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId() }, body: JSON.stringify(body) };
+}
+
+/** `{"__type": code, "message": …}` plus `x-amzn-errortype`, which SDK v3 reads first. */
+export function jsonError(contentType: string, err: ApiError, extraHeaders: Record<string, string> = {}): ApiResponse {
+  return {
+    status: err.status,
+    headers: { 'content-type': contentType, 'x-amzn-errortype': err.code, 'x-amzn-requestid': requestId(), ...extraHeaders },
+    body: JSON.stringify({ __type: err.code, message: err.message }),
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The HTTP front door: dispatches by request shape to the AWS services (CloudFront REST-XML under /2020-05-31,
+ * JSON services by X-Amz-Target, S3 path-style for the rest), the viewer data plane (/_viewer) and the control
+ * endpoints (/_emulator). Adds latency and injected faults to AWS API calls, and logs their timing.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cloudFront } from './cloudfront.js';
+import { cloudWatch } from './cloudwatch.js';
+import { codePipeline } from './codepipeline.js';
+import { serveViewer } from './dataplane.js';
+import { ApiError } from './errors.js';
+import { Faults, applyFault, type FaultSpec } from './faults.js';
+import type { ApiRequest, ApiResponse, Operation, Service } from './protocol.js';
+import { s3 } from './s3.js';
+import { dumpState, type EmulatorState } from './state-dump.js';
+import type { World } from './state.js';
+
+/** One AWS API request's timing (performance.now() milliseconds), for critical-path benchmarks. */
+export interface RequestLogEntry {
+  operation: string;
+  startMs: number;
+  endMs: number;
+  status: number;
+}
+
+/** Everything mutable at runtime besides the world itself. */
+export class Controls {
+  readonly faults = new Faults();
+  readonly log: RequestLogEntry[] = [];
+  constructor(public latencyMs: number) {}
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, r: ApiResponse, method: string): void {
+  res.statusCode = r.status;
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  // HEAD answers carry headers only, errors included (S3 clients rely on it).
+  res.end(method === 'HEAD' ? undefined : r.body);
+}
+
+const json = (status: number, body: unknown): ApiResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body, null, 2) });
+
+export function stateOf(world: World, controls: Controls): EmulatorState {
+  return dumpState(world, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
+}
+
+/** `/_emulator/...`: drive a foreground emulator with curl. */
+async function control(world: World, controls: Controls, req: ApiRequest): Promise<ApiResponse> {
+  const what = req.path.slice('/_emulator/'.length);
+  const input = req.body.length > 0 ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
+  if (req.method === 'GET' && what === 'state') return json(200, stateOf(world, controls));
+  if (req.method === 'GET' && what === 'requests') return json(200, controls.log);
+  if (req.method === 'DELETE' && what === 'requests') return (controls.log.length = 0), json(200, {});
+  if (req.method === 'GET' && what.startsWith('jobs/')) return json(200, world.jobs.get(what.slice('jobs/'.length)) ?? []);
+  if (req.method === 'POST' && what === 'settle') return world.settle(), json(200, {});
+  if (req.method === 'POST' && what === 'fault') return controls.faults.inject(input as unknown as FaultSpec), json(200, {});
+  if (req.method === 'POST' && what === 'latency') return (controls.latencyMs = Number(input['ms'])), json(200, {});
+  if (req.method === 'POST' && what === 'propagation') return (world.opts.propagationMs = Number(input['ms'])), json(200, {});
+  if (req.method === 'POST' && what === 'error-rate') {
+    world.errorRates.set(String(input['distributionId']), Number(input['fraction']));
+    return json(200, {});
+  }
+  return json(404, {
+    message: `unknown control ${req.method} /_emulator/${what}`,
+    endpoints: ['GET state', 'GET|DELETE requests', 'GET jobs/<jobId>', 'POST settle', 'POST fault {operation,error,times?,beforeWrite?}', 'POST latency {ms}', 'POST propagation {ms}', 'POST error-rate {distributionId,fraction}'],
+  });
+}
+
+/** `/_viewer/<domain>/<path>`: a viewer request as a browser would send it. */
+function viewer(world: World, req: ApiRequest): ApiResponse {
+  const rest = req.path.slice('/_viewer/'.length);
+  const slash = rest.indexOf('/');
+  const domain = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? '/' : rest.slice(slash);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join('; ') : v;
+  return serveViewer(world, domain, path, headers);
+}
+
+/** Starts listening on 127.0.0.1:`port` (0 = any free port). */
+export async function listen(world: World, controls: Controls, port: number): Promise<{ server: http.Server; url: string }> {
+  const services: Service[] = [cloudFront(world), codePipeline(world), cloudWatch(world), s3(world)];
+
+  async function awsCall(req: ApiRequest): Promise<{ op: string; response: ApiResponse }> {
+    let match: { service: Service; op: Operation } | undefined;
+    for (const service of services) {
+      const op = service.route(req);
+      if (op) {
+        match = { service, op };
+        break;
+      }
+    }
+    if (!match) {
+      const err = new ApiError('NotImplemented', `The emulator does not implement ${req.method} ${req.path}.`, 501);
+      return { op: 'Unknown', response: services[services.length - 1]!.renderError(err) };
+    }
+    const { service, op } = match;
+    if (controls.latencyMs > 0) await sleep(controls.latencyMs);
+    const fault = controls.faults.take(op.name);
+    try {
+      if (fault) throw applyFault(op, fault);
+      return { op: op.name, response: op.run() };
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('InternalFailure', e instanceof Error ? e.message : String(e), 500, 'Receiver');
+      return { op: op.name, response: service.renderError(err) };
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const startMs = performance.now();
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      let path = url.pathname;
+      try {
+        path = decodeURIComponent(path);
+      } catch {
+        // keep the raw path; the service will not find what it names
+      }
+      const apiReq: ApiRequest = { method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body: await readBody(req) };
+      if (path.startsWith('/_emulator/')) return send(res, await control(world, controls, apiReq), apiReq.method);
+      if (path.startsWith('/_viewer/')) return send(res, viewer(world, apiReq), apiReq.method);
+      const { op, response } = await awsCall(apiReq);
+      res.on('finish', () => controls.log.push({ operation: op, startMs, endMs: performance.now(), status: response.status }));
+      send(res, response, apiReq.method);
+    })().catch((e: unknown) => {
+      send(res, json(500, { message: e instanceof Error ? e.message : String(e) }), 'GET');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${bound}` };
+}

@@ -1,0 +1,98 @@
+/** A JSON snapshot of the emulated account, for `GET /_emulator/state` and `emulator.state()`. */
+import type { FaultSpec } from './faults.js';
+import { attachedPolicyId, isEnabled, isStaging, type JobResult, type World } from './state.js';
+import { child, textAt } from './xml.js';
+
+export interface DistributionSummary {
+  id: string;
+  arn: string;
+  domainName: string;
+  status: 'InProgress' | 'Deployed';
+  etag: string;
+  callerReference: string;
+  comment: string;
+  enabled: boolean;
+  staging: boolean;
+  continuousDeploymentPolicyId?: string;
+  httpVersion?: string;
+  aliases: string[];
+  defaultRootObject?: string;
+  origins: { id: string; domainName: string; originPath: string }[];
+}
+
+export interface PolicySummary {
+  id: string;
+  etag: string;
+  enabled: boolean;
+  stagingDistributionDnsNames: string[];
+  traffic: { type: string; header?: string; value?: string; weight?: number; idleTTL?: number; maximumTTL?: number };
+}
+
+export interface EmulatorState {
+  propagationMs: number;
+  latencyMs: number;
+  distributions: DistributionSummary[];
+  policies: PolicySummary[];
+  buckets: { name: string; policy?: unknown; objects: string[] }[];
+  jobs: Record<string, JobResult[]>;
+  pendingFaults: FaultSpec[];
+  errorRates: Record<string, number>;
+  servedRequests: number;
+}
+
+const items = (el: ReturnType<typeof child>) => (child(el, 'Items')?.children ?? []).map((c) => c.text ?? '');
+const optional = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as Record<K, V>));
+const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+
+export function dumpState(world: World, extra: { latencyMs: number; pendingFaults: FaultSpec[] }): EmulatorState {
+  return {
+    propagationMs: world.opts.propagationMs,
+    latencyMs: extra.latencyMs,
+    distributions: [...world.distributions.values()].map((d) => ({
+      id: d.id,
+      arn: d.arn,
+      domainName: d.domainName,
+      status: world.status(d),
+      etag: d.etag,
+      callerReference: textAt(d.config, 'CallerReference') ?? '',
+      comment: textAt(d.config, 'Comment') ?? '',
+      enabled: isEnabled(d),
+      staging: isStaging(d),
+      ...optional('continuousDeploymentPolicyId', attachedPolicyId(d)),
+      ...optional('httpVersion', textAt(d.config, 'HttpVersion')),
+      aliases: items(child(d.config, 'Aliases')),
+      ...optional('defaultRootObject', textAt(d.config, 'DefaultRootObject')),
+      origins: (child(child(d.config, 'Origins'), 'Items')?.children ?? []).map((o) => ({
+        id: textAt(o, 'Id') ?? '',
+        domainName: textAt(o, 'DomainName') ?? '',
+        originPath: textAt(o, 'OriginPath') ?? '',
+      })),
+    })),
+    policies: [...world.policies.values()].map((p) => {
+      const traffic = child(p.config, 'TrafficConfig');
+      return {
+        id: p.id,
+        etag: p.etag,
+        enabled: textAt(p.config, 'Enabled') === 'true',
+        stagingDistributionDnsNames: items(child(p.config, 'StagingDistributionDnsNames')),
+        traffic: {
+          type: textAt(traffic, 'Type') ?? '',
+          ...optional('header', textAt(traffic, 'SingleHeaderConfig', 'Header')),
+          ...optional('value', textAt(traffic, 'SingleHeaderConfig', 'Value')),
+          ...optional('weight', num(textAt(traffic, 'SingleWeightConfig', 'Weight'))),
+          ...optional('idleTTL', num(textAt(traffic, 'SingleWeightConfig', 'SessionStickinessConfig', 'IdleTTL'))),
+          ...optional('maximumTTL', num(textAt(traffic, 'SingleWeightConfig', 'SessionStickinessConfig', 'MaximumTTL'))),
+        },
+      };
+    }),
+    buckets: [...world.buckets.values()].map((b) => ({
+      name: b.name,
+      ...optional('policy', b.policy === undefined ? undefined : (JSON.parse(b.policy) as unknown)),
+      objects: [...b.objects.keys()].sort(),
+    })),
+    jobs: Object.fromEntries(world.jobs),
+    pendingFaults: extra.pendingFaults,
+    errorRates: Object.fromEntries(world.errorRates),
+    servedRequests: world.served.length,
+  };
+}

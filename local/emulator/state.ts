@@ -1,0 +1,100 @@
+/** The emulated account: every resource the services share, plus the clock and the seeded random source. */
+import { seededRandom } from './random.js';
+import { textAt, type XmlElement } from './xml.js';
+
+export interface DistributionRecord {
+  id: string;
+  arn: string;
+  domainName: string;
+  /** The `DistributionConfig` element exactly as last written by a client (plus what promotion copies). */
+  config: XmlElement;
+  etag: string;
+  /** Clock time at which the last change finishes propagating. */
+  deployedAt: number;
+  lastModified: number;
+}
+
+export interface PolicyRecord {
+  id: string;
+  /** The `ContinuousDeploymentPolicyConfig` element as last written. */
+  config: XmlElement;
+  etag: string;
+  lastModified: number;
+}
+
+export interface S3Object {
+  body: Buffer;
+  contentType: string;
+  etag: string;
+  lastModified: number;
+}
+
+export interface Bucket {
+  name: string;
+  policy?: string;
+  objects: Map<string, S3Object>;
+}
+
+/** One report a function made for a CodePipeline job, in the order received. */
+export type JobResult =
+  | { kind: 'success'; continuationToken?: string; outputVariables?: Record<string, string> }
+  | { kind: 'failure'; type: string; message: string };
+
+/** One viewer response, the raw material of the CloudWatch metrics. */
+export interface ServedRequest {
+  time: number;
+  distributionId: string;
+  status: number;
+}
+
+export interface WorldOptions {
+  propagationMs: number;
+  seed: number;
+  accountId: string;
+  region: string;
+  now: () => number;
+}
+
+/** Derived facts about a distribution config that several services need. */
+export const isStaging = (d: DistributionRecord) => textAt(d.config, 'Staging') === 'true';
+export const isEnabled = (d: DistributionRecord) => textAt(d.config, 'Enabled') === 'true';
+/** The attached policy id; '' or absent both mean "none". */
+export const attachedPolicyId = (d: DistributionRecord) => textAt(d.config, 'ContinuousDeploymentPolicyId') || undefined;
+
+export class World {
+  readonly distributions = new Map<string, DistributionRecord>();
+  readonly policies = new Map<string, PolicyRecord>();
+  readonly buckets = new Map<string, Bucket>();
+  readonly jobs = new Map<string, JobResult[]>();
+  readonly served: ServedRequest[] = [];
+  readonly errorRates = new Map<string, number>();
+  readonly random: () => number;
+
+  constructor(readonly opts: WorldOptions) {
+    this.random = seededRandom(opts.seed);
+  }
+
+  now(): number {
+    return this.opts.now();
+  }
+
+  status(d: DistributionRecord): 'InProgress' | 'Deployed' {
+    return this.now() >= d.deployedAt ? 'Deployed' : 'InProgress';
+  }
+
+  /** Marks a distribution as changed: InProgress for `propagationMs` from now. */
+  touch(d: DistributionRecord): void {
+    d.lastModified = this.now();
+    d.deployedAt = this.now() + this.opts.propagationMs;
+  }
+
+  settle(): void {
+    const now = this.now();
+    for (const d of this.distributions.values()) d.deployedAt = Math.min(d.deployedAt, now);
+  }
+
+  distributionByDomain(domainName: string): DistributionRecord | undefined {
+    for (const d of this.distributions.values()) if (d.domainName === domainName) return d;
+    return undefined;
+  }
+}
