@@ -1,0 +1,72 @@
+/**
+ * Every IAM `Allow` in infra/*.yml whose Resource is "*" or contains a wildcard must match an entry here (same resource
+ * text, every action listed); the policy test fails on any other. Resource text is the template's own: a plain
+ * string, the string of an Fn::Sub, or `!GetAtt <resource type>.<attribute>` for ARNs that end in a wildcard.
+ * Sources: the Service Authorization Reference as bundled in cfn-lint 1.51 (data/AdditionalSpecs/Policies.json),
+ * the CloudFront API reference, the CodePipeline Lambda action reference. Mirrored in infra/README.md.
+ */
+export interface WildcardGrant {
+  resource: string;
+  actions: string[];
+  reason: string;
+}
+
+const DISTRIBUTIONS = 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*';
+const POLICIES = 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:continuous-deployment-policy/*';
+
+export const wildcardAllowList: WildcardGrant[] = [
+  {
+    resource: '*',
+    actions: ['codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult'],
+    reason: 'No resource-level permissions: a job id is not an ARN. Every Lambda action must report its job.',
+  },
+  {
+    resource: '*',
+    actions: ['cloudfront:CreateDistribution', 'cloudfront:CreateContinuousDeploymentPolicy'],
+    reason: 'Create actions with no resource type in the Service Authorization Reference (the id does not exist yet). Staging deploy role only.',
+  },
+  {
+    resource: '*',
+    actions: ['cloudformation:ValidateTemplate'],
+    reason: 'No resource-level permissions; read-only. The pipeline\'s CloudFormation action validates the staging template.',
+  },
+  {
+    resource: '!GetAtt AWS::Logs::LogGroup.Arn',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    reason: 'The log group ARN attribute ends in ":*" = the streams of that one group, which Lambda names at run time.',
+  },
+  {
+    resource: DISTRIBUTIONS,
+    actions: ['cloudfront:GetDistribution', 'cloudfront:UpdateDistribution', 'cloudfront:UpdateDistributionWithStagingConfig'],
+    reason: 'Lambda roles, only while StagingDistributionId is empty and only with the condition aws:ResourceTag/cloudfront-cd-primary = the primary id (the policy test checks the condition): the staging id exists only after the staging stack deploys.',
+  },
+  {
+    resource: DISTRIBUTIONS,
+    actions: [
+      'cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution',
+      'cloudfront:TagResource', 'cloudfront:UntagResource', 'cloudfront:ListTagsForResource',
+    ],
+    reason: 'Staging deploy role: CloudFormation manages a distribution whose id is generated at creation. An explicit Deny on the primary ARN keeps the primary out of reach.',
+  },
+  {
+    resource: POLICIES,
+    actions: [
+      'cloudfront:GetContinuousDeploymentPolicy', 'cloudfront:GetContinuousDeploymentPolicyConfig',
+      'cloudfront:UpdateContinuousDeploymentPolicy', 'cloudfront:DeleteContinuousDeploymentPolicy',
+    ],
+    reason: 'Policy id generated at creation; policies support no tag condition. Lambda roles use it only while ContinuousDeploymentPolicyId is empty (set it after the first deploy to pin the exact ARN).',
+  },
+  {
+    resource: '${ArtifactBucket.Arn}/*',
+    actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+    reason: 'The objects of the pipeline\'s own artifact bucket; CodePipeline names artifact keys at run time.',
+  },
+  {
+    resource: 'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${StagingStackName}/*',
+    actions: [
+      'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents',
+      'cloudformation:GetTemplate', 'cloudformation:GetStackPolicy', 'cloudformation:SetStackPolicy',
+    ],
+    reason: 'One stack name; stack ARNs end in an id generated at creation.',
+  },
+];
