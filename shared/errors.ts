@@ -43,6 +43,8 @@ export class AwsCallError extends Error {
 /** The AWS error code and HTTP status of an SDK v3 error, whatever its class. */
 export function awsErrorOf(err: unknown): { name: string; httpStatus: number | undefined } {
   if (err instanceof AwsCallError) return { name: err.awsErrorName, httpStatus: err.httpStatus };
+  // A step wraps the AWS error; callers deciding on a retry must still see the AWS error underneath.
+  if (err instanceof StepError) return awsErrorOf(err.cause);
   if (err && typeof err === 'object') {
     const e = err as { name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } };
     const name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof e.Code === 'string' ? e.Code : 'Error';

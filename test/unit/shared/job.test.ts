@@ -155,3 +155,13 @@ describe('continuation tokens', () => {
     expect(() => encodeContinuation({ phase: 'x', startedAt: 1, data: { big: 'y'.repeat(3000) } })).toThrow(/2048/);
   });
 });
+
+describe('awsErrorOf', () => {
+  it('sees the AWS error through a step, so a 412 inside a step is still retried', async () => {
+    const { awsErrorOf } = await import('../../../shared/errors.js');
+    const { isPreconditionFailed } = await import('../../../shared/cloudfront.js');
+    const wrapped = new StepError('attach', await awsCall('UpdateDistribution', 'distribution E1', () => Promise.reject(awsError('PreconditionFailed', 412))).catch((e: unknown) => e));
+    expect(awsErrorOf(wrapped)).toEqual({ name: 'PreconditionFailed', httpStatus: 412 });
+    expect(isPreconditionFailed(wrapped)).toBe(true);
+  });
+});
