@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parameterNames as abortParameters, parseAbortObject } from '../../functions/abort/params.js';
+import { parameterNames as enableCdParameters } from '../../functions/enable-cd/params.js';
+import { parameterNames as promoteParameters } from '../../functions/promote/params.js';
+import { isIntrinsic, loadInfraTemplates } from './template.js';
+
+const acceptedKeys: Record<string, readonly string[]> = {
+  'enable-cd': enableCdParameters,
+  promote: promoteParameters,
+  abort: abortParameters,
+};
+
+const pipeline = loadInfraTemplates().get('pipeline.yml')!;
+const functionsDir = new URL('../../functions/', import.meta.url).pathname;
+
+interface Action {
+  Name: string;
+  ActionTypeId: { Category: string; Provider: string };
+  Configuration: Record<string, unknown>;
+}
+const stages = pipeline.Resources.Pipeline!.Properties!.Stages as { Name: string; Actions: Action[] }[];
+const invokeActions = stages.flatMap((s) => s.Actions.filter((a) => a.ActionTypeId.Category === 'Invoke' && a.ActionTypeId.Provider === 'Lambda'));
+
+/** The function folder a Lambda resource is built from: Code ../dist/<name>. */
+function functionName(logicalId: string): string {
+  const code = pipeline.Resources[logicalId]!.Properties!.Code;
+  const match = typeof code === 'string' ? /^\.\.\/dist\/([a-z0-9-]+)$/.exec(code) : null;
+  if (!match) throw new Error(`${logicalId}: Code must be ../dist/<function>, got ${JSON.stringify(code)}`);
+  return match[1]!;
+}
+
+/** A !Sub JSON string with every ${...} replaced, parsed. Pipeline variables #{...} stay as text. */
+function parseSubJson(value: unknown, substitutions: Record<string, string> = {}): Record<string, unknown> {
+  if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string') throw new Error(`expected a !Sub string, got ${JSON.stringify(value)}`);
+  const text = value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => substitutions[name] ?? `placeholder-${name}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+describe('pipeline wiring', () => {
+  const lambdas = Object.entries(pipeline.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+
+  it('builds every Lambda from a function folder that npm run build bundles (functions/<name>/handler.ts)', () => {
+    expect(lambdas.map(([id]) => functionName(id)).sort()).toEqual(['abort', 'enable-cd', 'promote']);
+    for (const [id] of lambdas) {
+      expect(existsSync(`${functionsDir}${functionName(id)}/handler.ts`), id).toBe(true);
+    }
+  });
+
+  it('points every Invoke action at a function of this template', () => {
+    expect(invokeActions.map((a) => a.Name)).toEqual(['EnableContinuousDeployment', 'PromoteStaging']);
+    for (const action of invokeActions) {
+      const ref = action.Configuration.FunctionName as { Ref?: string };
+      expect(pipeline.Resources[ref.Ref ?? '']?.Type, action.Name).toBe('AWS::Lambda::Function');
+    }
+  });
+
+  it('passes each function only UserParameters keys it accepts', () => {
+    for (const action of invokeActions) {
+      const fn = functionName((action.Configuration.FunctionName as { Ref: string }).Ref);
+      const keys = Object.keys(parseSubJson(action.Configuration.UserParameters));
+      expect(keys.filter((k) => !acceptedKeys[fn]!.includes(k)), `${action.Name} -> ${fn}`).toEqual([]);
+    }
+  });
+
+  it('feeds the staging ids from the staging stack outputs through the StagingStack namespace', () => {
+    const deploy = stages.flatMap((s) => s.Actions).find((a) => a.ActionTypeId.Provider === 'CloudFormation') as Action & { Namespace: string };
+    expect(deploy.Namespace).toBe('StagingStack');
+    const enable = parseSubJson(invokeActions[0]!.Configuration.UserParameters);
+    expect(enable.StagingDistributionId).toBe('#{StagingStack.StagingDistributionId}');
+    expect(enable.ContinuousDeploymentPolicyId).toBe('#{StagingStack.ContinuousDeploymentPolicyId}');
+  });
+
+  it("sends abort a constant EventBridge input that abort's parser accepts", () => {
+    const rule = pipeline.Resources.ApprovalFailedRule!.Properties as { Targets: { Arn: unknown; Input: unknown }[] };
+    const target = rule.Targets[0]!;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['AbortFunction', 'Arn'] });
+    const input = parseSubJson(target.Input, { PrimaryDistributionId: 'E2QWRUHAPOMQZL' });
+    expect(parseAbortObject(input)).toMatchObject({ primaryId: 'E2QWRUHAPOMQZL', mode: 'disable' });
+  });
+
+  it('matches the failed approval of this pipeline: the stage and action names exist', () => {
+    const pattern = (pipeline.Resources.ApprovalFailedRule!.Properties as { EventPattern: { detail: Record<string, unknown[]> } }).EventPattern;
+    const approval = stages.find((s) => s.Name === pattern.detail.stage![0]);
+    expect(approval?.Actions.map((a) => a.Name)).toContain(pattern.detail.action![0]);
+    expect(approval?.Actions[0]!.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
+    expect(pattern.detail.pipeline).toEqual([{ Ref: 'Pipeline' }]);
+    expect(pattern.detail.state).toEqual(['FAILED']);
+  });
+
+  it('lets only EventBridge, from this rule, invoke abort', () => {
+    const permission = pipeline.Resources.AbortInvokePermission!.Properties!;
+    expect(permission).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['ApprovalFailedRule', 'Arn'] } });
+  });
+});
