@@ -1,7 +1,8 @@
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigurationError, StepError, awsCall } from '../../../shared/errors.js';
+import { isPreconditionFailed } from '../../../shared/cloudfront.js';
+import { ConfigurationError, StepError, awsCall, awsErrorOf } from '../../../shared/errors.js';
 import { decodeContinuation, encodeContinuation, runJob, type Action, type Outcome } from '../../../shared/job.js';
 import { ParamReader, parseUserParametersJson } from '../../../shared/params.js';
 import { awsError, captureLogs, jobEvent } from '../fixtures.js';
@@ -158,8 +159,6 @@ describe('continuation tokens', () => {
 
 describe('awsErrorOf', () => {
   it('sees the AWS error through a step, so a 412 inside a step is still retried', async () => {
-    const { awsErrorOf } = await import('../../../shared/errors.js');
-    const { isPreconditionFailed } = await import('../../../shared/cloudfront.js');
     const wrapped = new StepError('attach', await awsCall('UpdateDistribution', 'distribution E1', () => Promise.reject(awsError('PreconditionFailed', 412))).catch((e: unknown) => e));
     expect(awsErrorOf(wrapped)).toEqual({ name: 'PreconditionFailed', httpStatus: 412 });
     expect(isPreconditionFailed(wrapped)).toBe(true);
