@@ -15,10 +15,15 @@ export function describeLogLine(line: LogLine): string | undefined {
   const event = typeof line.event === 'string' ? line.event : undefined;
   if (!event) return typeof line.text === 'string' && line.text.trim() ? `output: ${compact(line.text)}` : undefined;
   if (QUIET_EVENTS.has(event)) return undefined;
-  if (event === 'plan' && Array.isArray(line.changes)) {
-    const changes = (line.changes as { kind: string; reason?: string }[]).map((c) => `${c.kind}${c.reason ? ` (${c.reason})` : ''}`);
+  if (event === 'plan') {
+    // enable-CD and abort log named changes; promote logs a decision and a list of config differences.
+    const changes = (Array.isArray(line.changes) ? (line.changes as unknown[]) : []).map((c) =>
+      typeof c === 'string' ? c : `${(c as { kind: string }).kind}${(c as { reason?: string }).reason ? ` (${(c as { reason?: string }).reason})` : ''}`,
+    );
+    const decision = typeof line.decision === 'string' ? `${line.decision}${line.reason ? ` — ${line.reason}` : ''}` : undefined;
     const held = line.deferred ? `; CloudFront changes held until ${compact(line.inProgress)} are Deployed` : '';
-    return `plan: ${changes.length ? changes.join('; ') : 'no change'}${held}`;
+    const body = [decision, changes.length ? changes.join('; ') : decision ? undefined : 'no change'].filter(Boolean).join(': ');
+    return `plan: ${body}${held}`;
   }
   if (event === 'job-waiting') return `waiting (${line.phase}): ${line.reason}${Array.isArray(line.inProgress) && line.inProgress.length ? `; InProgress: ${line.inProgress.join(', ')}` : ''}`;
   if (event === 'job-succeeded') return `succeeded: ${line.summary}`;

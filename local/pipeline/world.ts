@@ -15,7 +15,7 @@ const OAC_ID = 'E3OACLOCAL0001';
 export function siteDistributionConfig(callerReference: string, originPath: string, staging: boolean): DistributionConfig {
   return {
     CallerReference: callerReference,
-    Comment: staging ? 'staging' : 'production',
+    Comment: 'example site',
     Enabled: true,
     Staging: staging,
     HttpVersion: 'http2',
