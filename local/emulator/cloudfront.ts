@@ -278,9 +278,12 @@ export function cloudFront(world: World): Service {
           const p = policy(id);
           return xmlResponse(200, clone(p.config), { etag: p.etag });
         });
-        if (sub === 'config' && m === 'PUT') return op('UpdateContinuousDeploymentPolicy', () => updatePolicy(req, policy(id)), bumpPolicy(id));
+        if (!sub && m === 'PUT') return op('UpdateContinuousDeploymentPolicy', () => updatePolicy(req, policy(id)), bumpPolicy(id));
       }
-      return undefined;
+      // Anything else under the CloudFront prefix is CloudFront's to refuse, in CloudFront's error shape.
+      return op('Unknown', () => {
+        throw new ApiError('NotImplemented', `The emulator does not implement CloudFront ${m} ${req.path}.`, 501);
+      });
     },
     renderError(err) {
       const rid = requestId();
