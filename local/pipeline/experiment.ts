@@ -100,7 +100,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       if (result.status === 'Failed' && result.rejected) {
         tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
         const aborted = await lambdas.abort!.invoke({ PrimaryDistributionId: world.primaryId, Mode: 'disable' });
-        for (const line of aborted.logs) tl.event({ type: 'invocation', action: 'abort', functionName: 'abort', jobId: 'eventbridge', attempt: 1, logs: [line], result: undefined, durationMs: aborted.durationMs });
+        tl.event({ type: 'invocation', action: 'abort', functionName: 'abort', jobId: 'eventbridge', attempt: 1, logs: aborted.logs, result: undefined, durationMs: aborted.durationMs });
         check('abort succeeded', aborted.ok, aborted.ok ? JSON.stringify(aborted.result) : `${aborted.error?.name}: ${aborted.error?.message}`);
         const withHeader = await viewers.withHeader();
         check(`after the rejection, requests with the header get ${previous} again`, withHeader === previous, `got ${withHeader}`);
