@@ -18,7 +18,10 @@ export interface InvocationResult {
   error?: { name: string; message: string };
   /** The JSON log lines the function wrote during this invocation (other stdout lines are kept as `{ text }`). */
   logs: LogLine[];
+  /** Wall time of the invocation as the caller saw it (includes the hop to the worker process). */
   durationMs: number;
+  /** Time inside the handler alone, measured in the worker (what Lambda would bill). */
+  handlerMs: number;
 }
 
 /** Marks the worker's reply line on stdout (see lambda-worker.mjs). */
@@ -54,7 +57,7 @@ export class LocalLambda {
       if (this.pending?.id !== end) return;
       const { resolve } = this.pending;
       this.pending = undefined;
-      resolve({ ok: Boolean(parsed.ok), ...(parsed.ok ? { result: parsed.result } : { error: parsed.error as { name: string; message: string } }) });
+      resolve({ ok: Boolean(parsed.ok), handlerMs: Number(parsed.handlerMs), ...(parsed.ok ? { result: parsed.result } : { error: parsed.error as { name: string; message: string } }) });
     });
   }
 
