@@ -43,12 +43,12 @@ export async function harness(opts: EmulatorOptions = {}): Promise<Harness> {
 export const BUCKET = 'site-assets';
 
 /** A plain distribution serving `originPath` from the site bucket. */
-export function siteConfig(callerReference: string, opts: { originPath?: string; staging?: boolean; aliases?: string[]; httpVersion?: HttpVersion } = {}): DistributionConfig {
+export function siteConfig(callerReference: string, opts: { originPath?: string; staging?: boolean; enabled?: boolean; aliases?: string[]; httpVersion?: HttpVersion } = {}): DistributionConfig {
   const aliases = opts.aliases ?? [];
   return {
     CallerReference: callerReference,
     Comment: opts.staging ? 'staging' : 'production',
-    Enabled: true,
+    Enabled: opts.enabled ?? true,
     Staging: opts.staging ?? false,
     HttpVersion: opts.httpVersion ?? 'http2',
     DefaultRootObject: 'index.html',

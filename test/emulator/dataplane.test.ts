@@ -1,0 +1,114 @@
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cdWorld, createDistribution, grant, harness, setPolicyId, siteBucket, siteConfig, weightTraffic, type Harness } from './helpers.js';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+describe('viewer data plane', () => {
+  it('serves the default root object from the S3 origin path when the bucket grants the distribution', async () => {
+    h = await harness();
+    const d = await createDistribution(h, siteConfig('p'));
+    await siteBucket(h, [d.arn]);
+    const res = await h.emulator.viewer(d.domainName, '/');
+    expect(res).toMatchObject({ status: 200, body: '<h1>site v1</h1>', servedBy: d.id });
+  });
+
+  it('answers 403 without a grant for that distribution, or when it is disabled', async () => {
+    h = await harness();
+    const d = await createDistribution(h, siteConfig('p'));
+    const other = await createDistribution(h, siteConfig('other', { enabled: false }));
+    await siteBucket(h, []);
+    expect((await h.emulator.viewer(d.domainName, '/')).status).toBe(403);
+    await grant(h, ['arn:aws:cloudfront::123456789012:distribution/ESOMEBODYELSE1']);
+    expect((await h.emulator.viewer(d.domainName, '/')).status).toBe(403);
+    await grant(h, [d.arn, other.arn]);
+    expect((await h.emulator.viewer(d.domainName, '/')).status).toBe(200);
+    expect((await h.emulator.viewer(other.domainName, '/')).status).toBe(403);
+  });
+
+  it('sends only requests carrying the header to staging', async () => {
+    h = await harness();
+    const { primary, staging, policyId } = await cdWorld(h);
+    await siteBucket(h, [primary.arn, staging.arn]);
+    await setPolicyId(h, primary.id, policyId);
+    expect(await h.emulator.viewer(primary.domainName, '/')).toMatchObject({ body: '<h1>site v1</h1>', servedBy: primary.id });
+    expect(await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'true' } })).toMatchObject({ body: '<h1>site v2</h1>', servedBy: staging.id });
+    expect((await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'yes' } })).servedBy).toBe(primary.id);
+  });
+
+  it('sends about the policy weight of new viewers to staging', async () => {
+    h = await harness({ seed: 7 });
+    const { primary, staging, policyId } = await cdWorld(h, weightTraffic(0.15));
+    await siteBucket(h, [primary.arn, staging.arn]);
+    await setPolicyId(h, primary.id, policyId);
+    let toStaging = 0;
+    for (let i = 0; i < 2000; i++) if ((await h.emulator.viewer(primary.domainName, '/')).servedBy === staging.id) toStaging++;
+    expect(toStaging / 2000).toBeGreaterThanOrEqual(0.1);
+    expect(toStaging / 2000).toBeLessThanOrEqual(0.2);
+  });
+
+  it('keeps a viewer on the same side through the sticky-session cookie', async () => {
+    h = await harness({ seed: 3 });
+    const { primary, staging, policyId } = await cdWorld(h, weightTraffic(0.15));
+    await siteBucket(h, [primary.arn, staging.arn]);
+    await setPolicyId(h, primary.id, policyId);
+    const sides = new Set<string>();
+    for (let viewer = 0; viewer < 60; viewer++) {
+      const first = await h.emulator.viewer(primary.domainName, '/');
+      expect(first.setCookie).toMatch(/^x-amz-continuous-deployment-state=/);
+      const cookie = first.setCookie!.split(';')[0]!;
+      sides.add(first.servedBy!);
+      for (let again = 0; again < 5; again++) {
+        expect((await h.emulator.viewer(primary.domainName, '/', { headers: { cookie } })).servedBy).toBe(first.servedBy);
+      }
+    }
+    // Sixty viewers at 15% reach both sides (seeded, so this is deterministic).
+    expect(sides).toEqual(new Set([primary.id, staging.id]));
+  });
+
+  it('sends everyone to the primary once the policy is disabled by promotion or detached', async () => {
+    h = await harness();
+    const { primary, staging, policyId } = await cdWorld(h);
+    await siteBucket(h, [primary.arn, staging.arn]);
+    await setPolicyId(h, primary.id, policyId);
+    await setPolicyId(h, primary.id, '');
+    expect((await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'true' } })).servedBy).toBe(primary.id);
+  });
+});
+
+describe('CloudWatch metrics of served requests', () => {
+  it('counts requests and error rates per distribution per period', async () => {
+    h = await harness({ seed: 11 });
+    const d = await createDistribution(h, siteConfig('p'));
+    await siteBucket(h, [d.arn]);
+    const start = new Date(Date.UTC(2026, 0, 1));
+    for (let i = 0; i < 10; i++) await h.emulator.viewer(d.domainName, '/');
+    await h.emulator.viewer(d.domainName, '/missing.html');
+    h.advance(60_000);
+    h.emulator.setErrorRate(d.id, 1);
+    for (let i = 0; i < 4; i++) await h.emulator.viewer(d.domainName, '/');
+
+    const metric = (MetricName: string, Stat: string) => ({
+      MetricStat: { Metric: { Namespace: 'AWS/CloudFront', MetricName, Dimensions: [{ Name: 'DistributionId', Value: d.id }, { Name: 'Region', Value: 'Global' }] }, Period: 60, Stat },
+    });
+    const out = await h.cloudWatch.send(
+      new GetMetricDataCommand({
+        StartTime: start,
+        EndTime: new Date(start.getTime() + 180_000),
+        ScanBy: 'TimestampAscending',
+        MetricDataQueries: [
+          { Id: 'requests', ...metric('Requests', 'Sum') },
+          { Id: 'e4', ...metric('4xxErrorRate', 'Average') },
+          { Id: 'e5', ...metric('5xxErrorRate', 'Average') },
+          { Id: 'total', ...metric('TotalErrorRate', 'Average') },
+        ],
+      }),
+    );
+    const byId = Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
+    expect(byId['requests']).toMatchObject({ StatusCode: 'Complete', Timestamps: [start, new Date(start.getTime() + 60_000)], Values: [11, 4] });
+    expect(byId['e4']?.Values?.[0]).toBeCloseTo(100 / 11);
+    expect(byId['e5']?.Values).toEqual([0, 100]);
+    expect(byId['total']?.Values?.[1]).toBe(100);
+  });
+});
