@@ -1,16 +1,19 @@
 /**
  * promote: after the manual approval, copy the staging config onto the primary (one-way, production).
- * read (primary and staging in parallel, then the attached policy) → check and plan → promote → wait for the primary
- * to be Deployed via continuation → report. A `promoted` continuation only watches the primary: it never promotes.
+ * read (primary and staging in parallel, then the attached policy) → check and plan → promotion gate (CloudWatch,
+ * only when a threshold is set) → promote → wait for the primary to be Deployed via continuation → report. A
+ * `promoted` continuation only watches the primary: it never promotes.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import { cloudFront } from '../../shared/clients/cloudfront.js';
 import { isDeployed, readDistribution, readPolicy, retryOnStaleEtag } from '../../shared/cloudfront.js';
 import { attachedPolicyId } from '../../shared/distribution-config.js';
-import { awsCall, step } from '../../shared/errors.js';
+import { StateCheckError, awsCall, step } from '../../shared/errors.js';
 import type { Action, JobContext, Outcome } from '../../shared/job.js';
 import type { Logger } from '../../shared/log.js';
-import { parsePromoteParams, type PromoteParams } from './params.js';
+import { metricsWindow, readTraffic } from '../../shared/metrics.js';
+import { evaluateGate, gateVariables, routingOf, type GateFigures, type GateVerdict } from './gate.js';
+import { parsePromoteParams, type GateParams, type PromoteParams } from './params.js';
 import { planPromote, policyEnabled, summarizeChanges, type PromotePlan, type PromoteState } from './plan.js';
 import { CHANGES_MAX_CHARS, PHASE, factsFromData, factsToData, promotionNote, successVariables, type PromotionFacts } from './result.js';
 
@@ -35,15 +38,47 @@ async function promoteStagingConfig(state: PromoteState, ifMatch: string): Promi
   return out.ETag;
 }
 
-/** The plan that was carried out, the state it was made from, and the primary's ETag if this run promoted. */
+/** What the promotion gate read and decided. */
+interface GateResult {
+  figures: GateFigures;
+  verdict: GateVerdict;
+}
+
+/** The plan that was carried out, the state it was made from, the gate's result, and the primary's ETag if this run promoted. */
 interface Applied {
   plan: PromotePlan;
   state: PromoteState;
+  gate?: GateResult | undefined;
   etagAfterPromote?: string | undefined;
 }
 
-/** Plans from the state given and promotes if the plan says so. Re-run from a fresh read after a stale ETag. */
-async function planAndPromote(state: PromoteState, log: Logger): Promise<Applied> {
+/**
+ * Reads staging's traffic (and the primary's, the baseline, when an error-rate threshold is set) in one
+ * GetMetricData call, and decides the gate.
+ */
+async function runGate(params: PromoteParams, gate: GateParams, state: PromoteState, log: Logger): Promise<GateResult> {
+  const errorGate = gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
+  const ids = errorGate ? [params.stagingId, params.primaryId] : [params.stagingId];
+  const window = metricsWindow(gate.windowMinutes, Date.now());
+  const [staging, primary] = await readTraffic(ids, window);
+  if (!staging) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
+  const figures: GateFigures = { windowMinutes: gate.windowMinutes, staging, primary };
+  const verdict = evaluateGate(gate, figures, { primaryId: params.primaryId, stagingId: params.stagingId, routing: routingOf(state.policy) });
+  log.info('gate', {
+    decision: verdict.kind,
+    ...gateVariables(figures),
+    primaryRequests: primary?.requests ?? null,
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    thresholds: { MinStagingRequests: gate.minStagingRequests ?? null, MaxStaging5xxErrorRate: gate.maxStaging5xxErrorRate ?? null, MaxErrorRateIncrease: gate.maxErrorRateIncrease ?? null },
+  });
+  return { figures, verdict };
+}
+
+/**
+ * Plans from the state given and promotes if the plan says so and the gate (when on) lets it. Re-run from a fresh
+ * read after a stale ETag; `checkGate` reads the metrics at most once per invocation.
+ */
+async function planAndPromote(state: PromoteState, log: Logger, checkGate: (state: PromoteState) => Promise<GateResult | undefined>): Promise<Applied> {
   const plan = planPromote(state);
   log.info('plan', {
     decision: plan.kind,
@@ -52,6 +87,11 @@ async function planAndPromote(state: PromoteState, log: Logger): Promise<Applied
     ...(plan.kind === 'promote' ? { changes: plan.changes, ifMatch: plan.ifMatch } : {}),
   });
   if (plan.kind !== 'promote') return { plan, state };
+  // The gate comes after every check of the state and only once both distributions are Deployed: an already
+  // promoted primary needs no gate, and traffic served by a half-propagated staging proves little.
+  const gate = await checkGate(state);
+  if (gate?.verdict.kind === 'wait') return { plan, state, gate };
+  if (gate?.verdict.kind === 'refuse') throw new StateCheckError(gate.verdict.reason);
   if (plan.warning) log.warn('promote-warning', { warning: plan.warning });
 
   const etagAfterPromote = await promoteStagingConfig(state, plan.ifMatch);
@@ -67,7 +107,7 @@ async function planAndPromote(state: PromoteState, log: Logger): Promise<Applied
     // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
     policyDisabled: state.policy?.id ?? null,
   });
-  return { plan, state, etagAfterPromote };
+  return { plan, state, gate, etagAfterPromote };
 }
 
 function succeed(ctx: JobContext<PromoteParams>, facts: PromotionFacts, primaryEtag: string): Outcome {
@@ -104,11 +144,15 @@ function outcomeOf(ctx: JobContext<PromoteParams>, applied: Applied): Outcome {
       return plan.primaryDeployed ? succeed(ctx, facts, state.primary.etag) : awaitPrimary(ctx, facts);
     }
     case 'promote': {
+      if (applied.gate?.verdict.kind === 'wait') {
+        return { kind: 'waiting', phase: PHASE.gatheringTraffic, reason: applied.gate.verdict.reason, inProgress: [] };
+      }
       return awaitPrimary(ctx, {
         changes: summarizeChanges(plan.changes, CHANGES_MAX_CHARS),
         policyEnabled: 'false',
         note: promotionNote({ primaryId, stagingId, policyId, policyEnabled: false }),
         ...(applied.etagAfterPromote ? { etagAfterPromote: applied.etagAfterPromote } : {}),
+        ...(applied.gate ? { gate: gateVariables(applied.gate.figures) } : {}),
       });
     }
   }
@@ -129,12 +173,15 @@ async function watchPromotedPrimary(ctx: JobContext<PromoteParams>, data: Record
 async function run(ctx: JobContext<PromoteParams>): Promise<Outcome> {
   const { params, continuation, log } = ctx;
   if (continuation?.phase === PHASE.promoted) return watchPromotedPrimary(ctx, continuation.data);
-  if (continuation && continuation.phase !== PHASE.waitingToPromote) {
+  if (continuation && continuation.phase !== PHASE.waitingToPromote && continuation.phase !== PHASE.gatheringTraffic) {
     throw new Error(`the continuation token has phase "${continuation.phase}", which promote never writes; nothing was changed. Re-run the action.`);
   }
+  const gate = params.gate;
+  let gateResult: Promise<GateResult> | undefined;
+  const checkGate = async (state: PromoteState) => (gate ? (gateResult ??= step('read staging traffic from CloudWatch', () => runGate(params, gate, state, log))) : undefined);
   const initial = await step('read primary, staging and policy', () => readState(params, log));
   const applied = await step('check, plan and promote', () =>
-    retryOnStaleEtag('promote staging config', log, initial, () => readState(params, log), (state) => planAndPromote(state, log)),
+    retryOnStaleEtag('promote staging config', log, initial, () => readState(params, log), (state) => planAndPromote(state, log, checkGate)),
   );
   return outcomeOf(ctx, applied);
 }

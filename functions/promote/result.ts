@@ -8,6 +8,8 @@
 export const PHASE = {
   /** Either distribution was InProgress: nothing written yet; the next invocation reads and plans again. */
   waitingToPromote: 'waiting-to-promote',
+  /** The promotion gate found too little staging traffic in the window: nothing written yet; read, plan, gate again. */
+  gatheringTraffic: 'gathering-traffic',
   /** The primary carries the staging config (we promoted it, or it already did): only its propagation is awaited. */
   promoted: 'promoted',
 } as const;
@@ -24,7 +26,12 @@ export interface PromotionFacts {
   note: string;
   /** The primary's ETag right after our promotion; absent when this run did not promote. */
   etagAfterPromote?: string;
+  /** The promotion gate's figures as output variables (`StagingRequests`, ...); absent when the gate was off. */
+  gate?: Record<string, string>;
 }
+
+/** The output variables the gate may add; they travel in the continuation data under the same names. */
+export const GATE_VARIABLES = ['StagingRequests', 'Staging5xxErrorRate', 'Primary5xxErrorRate', 'MetricsWindowMinutes'] as const;
 
 /**
  * The note for the operator about where viewers go now. A promotion disables the policy, and the staging stack still
@@ -42,19 +49,20 @@ export function promotionNote(f: { primaryId: string; stagingId: string; policyI
 
 /** The facts as continuation data. */
 export function factsToData(f: PromotionFacts): Record<string, string> {
-  return { changes: f.changes, policyEnabled: f.policyEnabled, note: f.note, ...(f.etagAfterPromote ? { etagAfterPromote: f.etagAfterPromote } : {}) };
+  return { changes: f.changes, policyEnabled: f.policyEnabled, note: f.note, ...(f.etagAfterPromote ? { etagAfterPromote: f.etagAfterPromote } : {}), ...f.gate };
 }
 
 /** The facts from continuation data written by {@link factsToData}; throws if the token does not hold them. */
 export function factsFromData(data: Record<string, string> | undefined): PromotionFacts {
   const { changes, policyEnabled, note, etagAfterPromote } = data ?? {};
+  const gate = Object.fromEntries(GATE_VARIABLES.filter((name) => typeof data?.[name] === 'string').map((name) => [name, data?.[name] as string]));
   if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
     throw new Error(`the continuation token for phase "${PHASE.promoted}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`);
   }
-  return { changes, policyEnabled, note, ...(typeof etagAfterPromote === 'string' ? { etagAfterPromote } : {}) };
+  return { changes, policyEnabled, note, ...(typeof etagAfterPromote === 'string' ? { etagAfterPromote } : {}), ...(Object.keys(gate).length ? { gate } : {}) };
 }
 
 /** The output variables of a successful promote. */
 export function successVariables(f: PromotionFacts, primaryEtag: string, stagingId: string): Record<string, string> {
-  return { PrimaryETag: primaryEtag, PromotedFrom: stagingId, Changes: f.changes, PolicyEnabled: f.policyEnabled, Note: f.note };
+  return { PrimaryETag: primaryEtag, PromotedFrom: stagingId, Changes: f.changes, PolicyEnabled: f.policyEnabled, Note: f.note, ...f.gate };
 }

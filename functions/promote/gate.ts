@@ -1,0 +1,131 @@
+/**
+ * The promotion gate's pure core: from what staging (and the primary) served in the window, decide whether to
+ * promote now, wait for more staging traffic, or refuse. A manual approval says a person looked; it does not say
+ * staging received real traffic (at CloudFront-wide peak load a POP may send everything to the primary whatever the
+ * policy says, and weighted routing takes minutes to start). No I/O here: figures and thresholds in, verdict out.
+ */
+import type { PolicyState } from '../../shared/cloudfront.js';
+import type { TrafficFigures } from '../../shared/metrics.js';
+import type { GateParams } from './params.js';
+
+/** What the gate read from CloudWatch for one window. */
+export interface GateFigures {
+  windowMinutes: number;
+  staging: TrafficFigures;
+  /** Read only when an error-rate threshold is set (the primary is the baseline and the context). */
+  primary: TrafficFigures | undefined;
+}
+
+/** How viewers reach staging, for the "why no traffic" hints. */
+export type Routing =
+  | { type: 'header'; header: string; value: string; enabled: boolean; policyId: string }
+  | { type: 'weight'; weight: number; enabled: boolean; policyId: string }
+  | { type: 'unknown'; enabled: boolean; policyId: string };
+
+export interface GateSubject {
+  primaryId: string;
+  stagingId: string;
+  routing: Routing | undefined;
+}
+
+export type GateVerdict = { kind: 'pass'; reason: string } | { kind: 'wait'; reason: string } | { kind: 'refuse'; reason: string };
+
+/** The routing of the policy attached to the primary, as far as the hints need it. */
+export function routingOf(policy: PolicyState | undefined): Routing | undefined {
+  if (!policy) return undefined;
+  const traffic = policy.config.TrafficConfig;
+  const base = { enabled: policy.config.Enabled === true, policyId: policy.id };
+  if (traffic?.Type === 'SingleHeader') return { type: 'header', header: traffic.SingleHeaderConfig?.Header ?? '?', value: traffic.SingleHeaderConfig?.Value ?? '?', ...base };
+  if (traffic?.Type === 'SingleWeight') return { type: 'weight', weight: traffic.SingleWeightConfig?.Weight ?? 0, ...base };
+  return { type: 'unknown', ...base };
+}
+
+/** Rates are compared and shown rounded to 3 decimals, so a message never says "1% is above 1%". */
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A percentage for messages and output variables; "no data" when the distribution served nothing. */
+export function formatRate(rate: number | undefined): string {
+  return rate === undefined ? 'no data' : String(round(rate));
+}
+
+function describeTraffic(role: string, id: string, t: TrafficFigures): string {
+  return `${role} ${id} served ${t.requests} request(s), 5xx error rate ${formatRate(t.errorRate5xx)}${t.errorRate5xx === undefined ? '' : '%'}`;
+}
+
+/** Both distributions' figures in one sentence. */
+export function describeFigures(subject: GateSubject, f: GateFigures): string {
+  const parts = [describeTraffic('staging', subject.stagingId, f.staging)];
+  if (f.primary) parts.push(describeTraffic('primary', subject.primaryId, f.primary));
+  return `in the last ${f.windowMinutes} minute(s): ${parts.join('; ')}`;
+}
+
+/** The staging requests the window must hold. An error-rate threshold needs at least one: no data proves nothing. */
+export function requiredStagingRequests(gate: GateParams): number {
+  const errorGate = gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
+  return Math.max(gate.minStagingRequests ?? 0, errorGate ? 1 : 0);
+}
+
+/** Why staging may not be getting traffic, most likely first. */
+function likelyCauses(subject: GateSubject, gate: GateParams): string[] {
+  const r = subject.routing;
+  const causes: string[] = [];
+  if (r && !r.enabled) causes.push(`policy ${r.policyId} is disabled, so CloudFront routes no viewer to staging (run enable-CD to re-enable it)`);
+  if (r?.type === 'weight') causes.push(`weighted routing (${round(r.weight * 100)}% of viewers) was observed to take about 10 minutes to start after the policy is enabled`);
+  if (r?.type === 'header') causes.push(`header routing sends only requests carrying the header ${r.header}: ${r.value} to staging; have reviewers or a synthetic check send them`);
+  causes.push('at CloudFront-wide peak load a POP may send every request to the primary regardless of the policy');
+  causes.push(`a wrong StagingDistributionId: the figures are those of ${subject.stagingId}`);
+  if (gate.minStagingRequests !== undefined) causes.push(`MinStagingRequests ${gate.minStagingRequests} is more than ${gate.windowMinutes} minute(s) of staging traffic can hold (lower it or raise MetricsWindowMinutes)`);
+  return causes;
+}
+
+function refuse(subject: GateSubject, f: GateFigures, why: string): GateVerdict {
+  return {
+    kind: 'refuse',
+    reason:
+      `promotion gate: ${why} (${describeFigures(subject, f)}). Nothing was promoted: primary ${subject.primaryId} keeps its config. ` +
+      `To stop routing viewers to staging, run the abort action with {"PrimaryDistributionId":"${subject.primaryId}","Mode":"disable"}; fix staging and run the pipeline again.`,
+  };
+}
+
+/**
+ * Decides the gate for one read of the metrics. Order matters:
+ * 1. enough staging traffic first: an error rate over a handful of requests is noise, so below the required count
+ *    the gate waits (and the error-rate thresholds are not judged yet);
+ * 2. staging's 5xx error rate against `MaxStaging5xxErrorRate`;
+ * 3. staging's 5xx error rate against the primary's plus `MaxErrorRateIncrease`. A primary with no data in the window
+ *    counts as 0%: the stricter reading, since there is no baseline to excuse staging's errors.
+ * A refusal is final (the errors already happened); a wait is not.
+ */
+export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubject): GateVerdict {
+  const needed = requiredStagingRequests(gate);
+  const stagingRate = f.staging.errorRate5xx;
+  if (f.staging.requests < needed || stagingRate === undefined) {
+    return {
+      kind: 'wait',
+      reason: `staging ${subject.stagingId} to serve at least ${needed} request(s) before promoting (${describeFigures(subject, f)}). If it never does: ${likelyCauses(subject, gate).join('; ')}`,
+    };
+  }
+  const staging = round(stagingRate);
+  if (gate.maxStaging5xxErrorRate !== undefined && staging > gate.maxStaging5xxErrorRate) {
+    return refuse(subject, f, `staging's 5xx error rate ${staging}% is above MaxStaging5xxErrorRate ${gate.maxStaging5xxErrorRate}%`);
+  }
+  if (gate.maxErrorRateIncrease !== undefined) {
+    const baseline = round(f.primary?.errorRate5xx ?? 0);
+    const increase = round(staging - baseline);
+    if (increase > gate.maxErrorRateIncrease) {
+      const primaryRate = f.primary?.errorRate5xx === undefined ? '0% (no data counts as 0%)' : `${baseline}%`;
+      return refuse(subject, f, `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} by ${increase} percentage point(s), more than MaxErrorRateIncrease ${gate.maxErrorRateIncrease}`);
+    }
+  }
+  return { kind: 'pass', reason: `staging ${subject.stagingId} served enough healthy traffic (${describeFigures(subject, f)})` };
+}
+
+/** The gate's figures as output variables (CodePipeline variables are strings). */
+export function gateVariables(f: GateFigures): Record<string, string> {
+  return {
+    StagingRequests: String(f.staging.requests),
+    Staging5xxErrorRate: formatRate(f.staging.errorRate5xx),
+    ...(f.primary ? { Primary5xxErrorRate: formatRate(f.primary.errorRate5xx) } : {}),
+    MetricsWindowMinutes: String(f.windowMinutes),
+  };
+}

@@ -1,0 +1,62 @@
+import type { MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { describe, expect, it } from 'vitest';
+import { MAX_WINDOW_MINUTES, figuresFromResults, metricsWindow, trafficQueries } from '../../../shared/metrics.js';
+
+const t = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute));
+const result = (Id: string, points: [number, number][]): MetricDataResult => ({ Id, StatusCode: 'Complete', Timestamps: points.map(([m]) => t(m)), Values: points.map(([, v]) => v) });
+
+describe('trafficQueries', () => {
+  it('asks for Requests Sum and 5xxErrorRate Average per distribution, 1-minute period, with both CloudFront dimensions', () => {
+    const queries = trafficQueries(['E2STAGING00002', 'E1PRIMARY00001']);
+    expect(queries.map((q) => [q.Id, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
+      ['d0_requests', 'Requests', 'Sum', 60],
+      ['d0_e5', '5xxErrorRate', 'Average', 60],
+      ['d1_requests', 'Requests', 'Sum', 60],
+      ['d1_e5', '5xxErrorRate', 'Average', 60],
+    ]);
+    expect(queries[2]?.MetricStat?.Metric).toEqual({
+      Namespace: 'AWS/CloudFront',
+      MetricName: 'Requests',
+      Dimensions: [
+        { Name: 'DistributionId', Value: 'E1PRIMARY00001' },
+        { Name: 'Region', Value: 'Global' },
+      ],
+    });
+  });
+
+  it('stays under the 100,800 datapoints of one GetMetricData call at the longest window, for both distributions', () => {
+    expect(trafficQueries(['a', 'b']).length * MAX_WINDOW_MINUTES).toBeLessThanOrEqual(100_800);
+  });
+});
+
+describe('metricsWindow', () => {
+  it('covers whole minutes and includes the current one', () => {
+    const w = metricsWindow(15, Date.UTC(2026, 10, 1, 12, 30, 20));
+    expect(w.end).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 31)));
+    expect(w.start).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 16)));
+  });
+});
+
+describe('figuresFromResults', () => {
+  it('sums requests and weights each minute\'s 5xx rate by that minute\'s requests', () => {
+    const [staging] = figuresFromResults(['S'], [result('d0_requests', [[0, 90], [1, 10]]), result('d0_e5', [[0, 0], [1, 50]])]);
+    expect(staging).toEqual({ requests: 100, errorRate5xx: 5 });
+  });
+
+  it('reads no datapoints as no requests and no error-rate data (not 0%)', () => {
+    expect(figuresFromResults(['S', 'P'], [result('d0_requests', []), result('d0_e5', [])])).toEqual([
+      { requests: 0, errorRate5xx: undefined },
+      { requests: 0, errorRate5xx: undefined },
+    ]);
+  });
+
+  it('counts a minute with requests but no error-rate datapoint as error-free, in any timestamp order', () => {
+    const [staging] = figuresFromResults(['S'], [result('d0_requests', [[2, 30], [1, 10]]), result('d0_e5', [[1, 100]])]);
+    expect(staging).toEqual({ requests: 40, errorRate5xx: 25 });
+  });
+
+  it('merges the pages of one query', () => {
+    const [staging] = figuresFromResults(['S'], [result('d0_requests', [[0, 3]]), result('d0_requests', [[1, 4]])]);
+    expect(staging?.requests).toBe(7);
+  });
+});
