@@ -31,6 +31,11 @@ export const wildcardAllowList: WildcardGrant[] = [
     reason: 'No resource-level permissions; read-only. The pipeline\'s CloudFormation action validates the staging template.',
   },
   {
+    resource: '*',
+    actions: ['cloudwatch:GetMetricData'],
+    reason: 'No resource-level permissions (CloudWatch metrics have no ARN); read-only. Promote role only, and only when a promotion gate parameter is set: it reads the staging and primary distributions\' Requests and 5xxErrorRate.',
+  },
+  {
     resource: '!GetAtt AWS::Logs::LogGroup.Arn',
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     reason: 'The log group ARN attribute ends in ":*" = the streams of that one group, which Lambda names at run time.',

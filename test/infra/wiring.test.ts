@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parameterNames as abortParameters, parseAbortObject } from '../../functions/abort/params.js';
 import { parameterNames as enableCdParameters } from '../../functions/enable-cd/params.js';
-import { parameterNames as promoteParameters } from '../../functions/promote/params.js';
+import { DEFAULT_METRICS_WINDOW_MINUTES, parameterNames as promoteParameters } from '../../functions/promote/params.js';
+import { MAX_WINDOW_MINUTES } from '../../shared/metrics.js';
 import { isIntrinsic, loadInfraTemplates } from './template.js';
 
 const acceptedKeys: Record<string, readonly string[]> = {
@@ -69,6 +70,27 @@ describe('pipeline wiring', () => {
     const enable = parseSubJson(invokeActions[0]!.Configuration.UserParameters);
     expect(enable.StagingDistributionId).toBe('#{StagingStack.StagingDistributionId}');
     expect(enable.ContinuousDeploymentPolicyId).toBe('#{StagingStack.ContinuousDeploymentPolicyId}');
+  });
+
+  it('passes the promotion gate parameters to promote, empty by default (gate off), with the window bounded like the function', () => {
+    const promote = parseSubJson(invokeActions[1]!.Configuration.UserParameters);
+    expect(promote).toMatchObject({
+      MinStagingRequests: 'placeholder-PromoteMinStagingRequests',
+      MaxStaging5xxErrorRate: 'placeholder-PromoteMaxStaging5xxErrorRate',
+      MaxErrorRateIncrease: 'placeholder-PromoteMaxErrorRateIncrease',
+      MetricsWindowMinutes: 'placeholder-MetricsWindowMinutes',
+    });
+    const parameters = pipeline.Parameters as Record<string, { Default?: unknown; MinValue?: number; MaxValue?: number }>;
+    for (const name of ['PromoteMinStagingRequests', 'PromoteMaxStaging5xxErrorRate', 'PromoteMaxErrorRateIncrease']) expect(parameters[name]?.Default, name).toBe('');
+    expect(parameters.MetricsWindowMinutes).toMatchObject({ Default: DEFAULT_METRICS_WINDOW_MINUTES, MinValue: 1, MaxValue: MAX_WINDOW_MINUTES });
+  });
+
+  it('grants promote cloudwatch:GetMetricData only when a promotion gate parameter is set', () => {
+    const role = pipeline.Resources.PromoteRole!.Properties!.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+    const gate = role[0]!.PolicyDocument.Statement.find((s) => JSON.stringify(s).includes('cloudwatch:GetMetricData')) as { 'Fn::If': [string, unknown, unknown] };
+    expect(gate['Fn::If'][0]).toBe('HasPromotionGate');
+    expect(gate['Fn::If'][1]).toMatchObject({ Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' });
+    expect(gate['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
   });
 
   it("sends abort a constant EventBridge input that abort's parser accepts", () => {
