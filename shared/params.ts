@@ -72,6 +72,11 @@ export class ParamReader {
     return this.string(field, POLICY_ID, 'continuous deployment policy id (a UUID)');
   }
 
+  /** An optional continuous deployment policy id; undefined when absent or empty. */
+  optionalPolicyId(field: string): string | undefined {
+    return this.present(field) ? this.policyId(field) : undefined;
+  }
+
   /** An optional S3 bucket name; undefined when absent or empty. */
   optionalBucketName(field: string): string | undefined {
     if (!this.present(field)) return undefined;

@@ -21,11 +21,12 @@ function remembered(data: Record<string, string> | undefined): { policyId: strin
 }
 
 /** Without a policy id there is nothing left to find: a teardown that detached and then failed left its policy behind. */
-const ORPHAN_HINT = 'if an earlier teardown detached a policy and then failed, delete that policy by id with aws cloudfront delete-continuous-deployment-policy';
+const ORPHAN_HINT = 'if an earlier teardown detached a policy and then failed, re-run teardown with that ContinuousDeploymentPolicyId';
 
 async function run({ params, continuation, log }: JobContext<AbortParams>): Promise<Outcome> {
   const earlier = remembered(continuation?.data);
-  const pass = await rollBackToPrimary(params, earlier.policyId, log);
+  // A policy named in the parameters stands in for one remembered from an earlier invocation of the same job.
+  const pass = await rollBackToPrimary(params, earlier.policyId ?? params.policyId, log);
   const changes = [...earlier.changes, ...pass.applied];
   const memory: Record<string, string> = { ...(pass.policyId ? { policyId: pass.policyId } : {}), ...(changes.length ? { changes: changes.join(',') } : {}) };
 
@@ -54,7 +55,7 @@ async function run({ params, continuation, log }: JobContext<AbortParams>): Prom
   };
 }
 
-/** The abort CodePipeline action (UserParameters: PrimaryDistributionId, Mode, MaxWaitMinutes). */
+/** The abort CodePipeline action (UserParameters: PrimaryDistributionId, Mode, ContinuousDeploymentPolicyId, MaxWaitMinutes). */
 export const abortAction: Action<AbortParams> = {
   name: 'abort',
   parseParams: parseAbortParams,

@@ -1,7 +1,8 @@
+import { ConfigurationError } from '../../shared/errors.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/params.js';
 
 /** Every UserParameters key abort accepts (the pipeline template's wiring test checks against this list). */
-export const parameterNames = ['PrimaryDistributionId', 'Mode', 'MaxWaitMinutes'] as const;
+export const parameterNames = ['PrimaryDistributionId', 'Mode', 'ContinuousDeploymentPolicyId', 'MaxWaitMinutes'] as const;
 
 /** disable: policy Enabled=false; detach: also remove it from the primary; teardown: detach, wait, delete the policy. */
 export const abortModes = ['disable', 'detach', 'teardown'] as const;
@@ -10,17 +11,28 @@ export type AbortMode = (typeof abortModes)[number];
 export interface AbortParams {
   primaryId: string;
   mode: AbortMode;
+  /**
+   * Teardown only: the policy to delete when the primary no longer names it — e.g. a teardown that detached it and
+   * then failed, whose retry (a new job, without the continuation token) could not otherwise find it.
+   */
+  policyId: string | undefined;
   maxWaitMinutes: number;
 }
 
 /** Parses abort's parameters from an already-decoded object (a plain EventBridge event or parsed UserParameters). */
 export function parseAbortObject(values: Record<string, unknown>): AbortParams {
   const p = new ParamReader(values, parameterNames);
-  return {
+  const params: AbortParams = {
     primaryId: p.distributionId('PrimaryDistributionId'),
     mode: p.optionalEnum('Mode', abortModes) ?? 'disable',
+    policyId: p.optionalPolicyId('ContinuousDeploymentPolicyId'),
     maxWaitMinutes: maxWaitMinutes(p),
   };
+  if (params.policyId && params.mode !== 'teardown') {
+    // disable and detach act on the policy the primary names; accepting another id would suggest otherwise.
+    throw new ConfigurationError('ContinuousDeploymentPolicyId', `is only used with Mode teardown (the other modes act on the policy attached to the primary); got Mode ${params.mode}`);
+  }
+  return params;
 }
 
 /** Parses abort's UserParameters string (CodePipeline job); throws ConfigurationError naming the field. */

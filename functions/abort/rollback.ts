@@ -41,7 +41,7 @@ function inUseError(policyId: string, primaryId: string): StateCheckError {
     `continuous deployment policy ${policyId} cannot be deleted: CloudFront reports it is still attached to a distribution (ContinuousDeploymentPolicyInUse), ` +
       `although primary ${primaryId} no longer references it, so all traffic is already on ${primaryId}. Find the distribution whose ContinuousDeploymentPolicyId is ${policyId} ` +
       `(aws cloudfront get-distribution-config --id <id>), detach it there, then delete the policy with aws cloudfront delete-continuous-deployment-policy --id ${policyId}. ` +
-      `Retrying this action will not do it: a new job finds no policy attached to ${primaryId} and so cannot tell which one to delete.`,
+      `A plain retry cannot find it (a new job finds no policy attached to ${primaryId}); once it is detached there, re-run teardown with ContinuousDeploymentPolicyId ${policyId}.`,
   );
 }
 

@@ -181,6 +181,15 @@ describe('abort as a CodePipeline job', () => {
       expect(report.outputVariables?.Changes).toBe('detach-policy,delete-policy');
     });
 
+    it('deletes the policy named in ContinuousDeploymentPolicyId that an earlier, failed teardown already detached', async () => {
+      detachedAndDeployed();
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-ORPHAN'));
+      await handler(jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID }));
+      expect(cf).toHaveReceivedCommandExactlyOnceWith(DeleteContinuousDeploymentPolicyCommand, { Id: POLICY_ID, IfMatch: 'ETAG-ORPHAN' });
+      expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+      expect(onlyReport().outputVariables).toEqual({ Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'delete-policy' });
+    });
+
     it('fails clearly, naming the policy and what to do, when the policy is attached to another distribution', async () => {
       detachedAndDeployed();
       cf.on(DeleteContinuousDeploymentPolicyCommand).rejects(awsError('ContinuousDeploymentPolicyInUse', 409, 'The continuous deployment policy is in use.'));
@@ -224,6 +233,8 @@ describe('abort as a CodePipeline job', () => {
     ['an unknown mode', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'rollback' }), 'Mode'],
     ['a misspelled key', JSON.stringify({ PrimaryDistributionID: PRIMARY_ID }), 'PrimaryDistributionID'],
     ['an out-of-range wait', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, MaxWaitMinutes: 5000 }), 'MaxWaitMinutes'],
+    ['a malformed policy id', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: 'policy-1' }), 'ContinuousDeploymentPolicyId'],
+    ['a policy id outside teardown', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'detach', ContinuousDeploymentPolicyId: POLICY_ID }), 'ContinuousDeploymentPolicyId'],
   ])('reports %s once as ConfigurationError naming the field, touching no AWS resource', async (_, userParameters, field) => {
     await handler(jobEvent(userParameters));
     expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
