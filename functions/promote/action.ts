@@ -64,12 +64,13 @@ async function runGate(params: PromoteParams, gate: GateParams, state: PromoteSt
   if (!staging) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
   const figures: GateFigures = { windowMinutes: gate.windowMinutes, staging, primary };
   const verdict = evaluateGate(gate, figures, { primaryId: params.primaryId, stagingId: params.stagingId, routing: routingOf(state.policy) });
+  // Figures first: they are what the operator looks for in the log line.
   log.info('gate', {
     decision: verdict.kind,
     ...gateVariables(figures),
-    primaryRequests: primary?.requests ?? null,
-    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    ...(primary ? { PrimaryRequests: String(primary.requests) } : {}),
     thresholds: { MinStagingRequests: gate.minStagingRequests ?? null, MaxStaging5xxErrorRate: gate.maxStaging5xxErrorRate ?? null, MaxErrorRateIncrease: gate.maxErrorRateIncrease ?? null },
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
   });
   return { figures, verdict };
 }

@@ -1,8 +1,11 @@
 /**
  * The documented experiment, end to end against the local emulator and the built bundles:
- *   cycle 1 — header routing: only requests with the header reach v2; approve; promote; everyone gets v2.
+ *   cycle 1 — header routing: only requests with the header reach v2; approve; promote's traffic gate wants more
+ *             staging requests than the reviewer sent, so it waits (gathering-traffic) until a synthetic check sends
+ *             requests with the header; promote; everyone gets v2.
  *   cycle 2 — weighted routing with stickiness: about the configured share reaches v3, sticky per cookie; approve;
- *             promote; everyone gets v3.
+ *             the gate passes at once on the reviewers' traffic (count and 5xx rate against the primary's); promote;
+ *             everyone gets v3.
  *   cycle 3 — a content-only change (v4) with the weighted policy unchanged: CloudFormation skips the policy, which
  *             cycle 2's promotion disabled, so enable-CD must re-enable it (the drift nobody else handles).
  * With `approval: 'reject'`, cycle 1's approval is rejected and the abort action (as the EventBridge rule would
@@ -49,10 +52,25 @@ export interface ExperimentResult {
 
 const HEADER = { header: 'aws-cf-cd-staging', value: 'true' };
 const WEIGHT = 0.15;
-const CYCLES: { name: string; version: string; template: StagingTemplate }[] = [
-  { name: 'cycle 1: header routing', version: 'v2', template: { originPath: '/v2', traffic: { type: 'header', ...HEADER } } },
-  { name: 'cycle 2: weighted routing', version: 'v3', template: { originPath: '/v3', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } } },
-  { name: 'cycle 3: content-only change, policy left disabled by the last promotion', version: 'v4', template: { originPath: '/v4', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } } },
+/** Requests with the header the synthetic check sends while promote gathers staging traffic in cycle 1. */
+const SYNTHETIC_REQUESTS = 10;
+
+/** Promote's gate parameters for a cycle; `sample` is the number of fresh viewers the weighted review sends. */
+type GateFor = (sample: number) => Record<string, number>;
+/** The reviewer sends one request with the header: the gate wants more, so promote waits for the synthetic check. */
+const HEADER_GATE: GateFor = () => ({ MinStagingRequests: 5, MaxStaging5xxErrorRate: 1 });
+/** Half the staging share the review's fresh viewers should bring: met at once, so the gate passes without waiting. */
+const WEIGHT_GATE: GateFor = (sample) => ({ MinStagingRequests: Math.floor((sample * WEIGHT) / 2), MaxStaging5xxErrorRate: 1, MaxErrorRateIncrease: 0.5 });
+
+const CYCLES: { name: string; version: string; template: StagingTemplate; gate: GateFor }[] = [
+  { name: 'cycle 1: header routing', version: 'v2', template: { originPath: '/v2', traffic: { type: 'header', ...HEADER } }, gate: HEADER_GATE },
+  { name: 'cycle 2: weighted routing', version: 'v3', template: { originPath: '/v3', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } }, gate: WEIGHT_GATE },
+  {
+    name: 'cycle 3: content-only change, policy left disabled by the last promotion',
+    version: 'v4',
+    template: { originPath: '/v4', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } },
+    gate: WEIGHT_GATE,
+  },
 ];
 
 const versionOf = (body: string) => /site (v\d+)/.exec(body)?.[1] ?? `HTTP body ${JSON.stringify(body.slice(0, 40))}`;
@@ -83,10 +101,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       tl.note(`══ ${cycle.name} ══`);
       const previous = await viewers.once();
       const rejectThisCycle = opts.approval === 'reject';
-      const stages = pipelineStages(world, stack, cycle.template, async (customData) => {
+      const gate = cycle.gate(opts.weightedSample ?? 1000);
+      const stages = pipelineStages(world, stack, cycle.template, gate, async (customData) => {
         await reviewStaging(cycle, previous);
         return opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
       });
+      const cycleStart = events.length;
+      let syntheticTraffic: Promise<unknown> | undefined;
       const result = await runPipeline(stages, {
         lambdas,
         results: emulator,
@@ -94,8 +115,15 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         onEvent: (e) => {
           events.push(e);
           tl.event(e);
+          // Header routing reaches staging only with the header: while promote gathers traffic, a synthetic check
+          // (what testers or a canary would send) supplies it before CodePipeline re-invokes.
+          if (!syntheticTraffic && cycle.template.traffic.type === 'header' && gatheringTraffic(e)) {
+            tl.note(`      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${HEADER.header}: ${HEADER.value}`);
+            syntheticTraffic = viewers.withHeaderTimes(SYNTHETIC_REQUESTS);
+          }
         },
       });
+      await syntheticTraffic;
 
       if (result.status === 'Failed' && result.rejected) {
         tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
@@ -111,6 +139,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       check(`${cycle.name} pipeline succeeded`, result.status === 'Succeeded', result.status === 'Failed' ? `${result.action}: ${result.message}` : 'all stages succeeded');
       if (result.status === 'Failed') break;
 
+      checkGate(cycle, gate, events.slice(cycleStart), result.variables.Promote ?? {});
       const after = await viewers.sample(50);
       check(`after promotion everyone gets ${cycle.version}`, after.every((x) => x === cycle.version), summarize(after));
       const policyId = result.variables.StagingStack?.ContinuousDeploymentPolicyId;
@@ -127,6 +156,19 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const ok = checks.every((c) => c.ok);
   tl.note(`${checks.filter((c) => c.ok).length} of ${checks.length} expectations held${ok ? '' : ` — FAILED: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`}`);
   return { ok, checks, world, events };
+
+  /** The gate waited for traffic where the reviewers sent too little (header), and passed at once where they did not. */
+  function checkGate(cycle: (typeof CYCLES)[number], gate: Record<string, number>, cycleEvents: RunnerEvent[], promoted: Record<string, string>): void {
+    const waited = cycleEvents.some(gatheringTraffic);
+    const served = Number(promoted.StagingRequests);
+    const min = gate.MinStagingRequests ?? 0;
+    const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${promoted.Primary5xxErrorRate ?? '(not read)'}, window ${promoted.MetricsWindowMinutes} min`;
+    if (cycle.template.traffic.type === 'header') {
+      check('the promotion gate waited for staging traffic (gathering-traffic), then promoted', waited && served >= min, `${waited ? 'waited' : 'did NOT wait'}; ${figures} (MinStagingRequests ${min})`);
+    } else {
+      check("the promotion gate passed at once on the reviewers' traffic", !waited && served >= min, `${waited ? 'WAITED' : 'no wait'}; ${figures} (MinStagingRequests ${min})`);
+    }
+  }
 
   /** What a reviewer (and the timeline) sees of staging before deciding. */
   async function reviewStaging(cycle: (typeof CYCLES)[number], previous: string): Promise<void> {
@@ -146,8 +188,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   }
 }
 
-/** The pipeline of one cycle: deploy staging stack → enable-CD → approval → promote. */
-function pipelineStages(world: World, stack: SimulatedStagingStack, template: StagingTemplate, decide: (customData: string) => Promise<boolean>): Stage[] {
+/** A promote invocation that ended waiting for staging traffic (the gate). */
+function gatheringTraffic(e: RunnerEvent): boolean {
+  return e.type === 'invocation' && e.functionName === 'promote' && e.logs.some((l) => l.event === 'job-waiting' && l.phase === 'gathering-traffic');
+}
+
+/** The pipeline of one cycle: deploy staging stack → enable-CD → approval → promote (with the traffic gate). */
+function pipelineStages(world: World, stack: SimulatedStagingStack, template: StagingTemplate, gate: Record<string, number>, decide: (customData: string) => Promise<boolean>): Stage[] {
   return [
     {
       name: 'Deploy',
@@ -181,7 +228,15 @@ function pipelineStages(world: World, stack: SimulatedStagingStack, template: St
     { name: 'Approval', actions: [{ type: 'approval', name: 'ManualApproval', customData: 'Staging is live: #{EnableCd.HowToReachStaging}', decide }] },
     {
       name: 'Promote',
-      actions: [{ type: 'invoke', name: 'PromoteStaging', functionName: 'promote', namespace: 'Promote', userParameters: { PrimaryDistributionId: world.primaryId, StagingDistributionId: '#{StagingStack.StagingDistributionId}' } }],
+      actions: [
+        {
+          type: 'invoke',
+          name: 'PromoteStaging',
+          functionName: 'promote',
+          namespace: 'Promote',
+          userParameters: { PrimaryDistributionId: world.primaryId, StagingDistributionId: '#{StagingStack.StagingDistributionId}', ...gate },
+        },
+      ],
     },
   ];
 }
@@ -213,6 +268,9 @@ function viewerProbe(emulator: ExperimentEmulator, world: World) {
   return {
     once: async () => versionOf((await get()).body),
     withHeader: async () => versionOf((await get({ [HEADER.header]: HEADER.value })).body),
+    withHeaderTimes: async (n: number) => {
+      for (let i = 0; i < n; i++) await get({ [HEADER.header]: HEADER.value });
+    },
     sample: async (n: number) => Promise.all(Array.from({ length: n }, async () => versionOf((await get()).body))),
     /** `n` fresh viewers (no cookie); then one viewer that reached staging keeps its cookie for 20 requests. */
     weighted: async (n: number, stagingVersion: string) => {
