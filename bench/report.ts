@@ -1,0 +1,94 @@
+/** The bench's results file and the tables made from it (terminal and Markdown). */
+import type { PropagationFigures } from './propagation.js';
+import type { ScenarioFigures } from './measure.js';
+import { markdownTable, textTable, type Row } from './table.js';
+
+export interface Target {
+  name: string;
+  met: boolean;
+  detail: string;
+}
+
+export interface Results {
+  command: string;
+  generatedAt: string;
+  /** The commit the bundles were built from, and any uncommitted change to what goes into them. */
+  source: { commit: string; uncommitted: string[] };
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  settings: Record<string, number | number[] | string>;
+  bundles: {
+    function: string;
+    bytes: number;
+    gzipBytes: number;
+    clients: Record<string, number>;
+    /** Client packages the function sent requests with, across all its measured invocations. */
+    clientsUsed: string[];
+    coldStart: { runs: number; bundleMedianMs: number; unbundledMedianMs: number; unbundled: string[]; bundleMs: number[]; unbundledMs: number[] };
+  }[];
+  scenarios: ScenarioFigures[];
+  propagation: PropagationFigures[];
+  targets: Target[];
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const mark = (ok: boolean) => (ok ? 'yes' : 'NO');
+const spread = (median: number, samples: number[]) => (Math.min(...samples) === Math.max(...samples) ? String(median) : `${median} (${Math.min(...samples)}–${Math.max(...samples)})`);
+
+function sections(r: Results): { title: string; headers: string[]; rows: Row[] }[] {
+  return [
+    {
+      title: 'Bundles and cold start (import of the module in a fresh node process, median)',
+      headers: ['function', 'bundle', 'gzip', 'SDK clients in bundle', 'clients used', 'only used?', 'import bundle', 'import unbundled clients', 'not slower?'],
+      rows: r.bundles.map((b) => [
+        b.function,
+        kb(b.bytes),
+        kb(b.gzipBytes),
+        Object.keys(b.clients).sort().join(', '),
+        b.clientsUsed.join(', '),
+        mark(Object.keys(b.clients).sort().join() === b.clientsUsed.join()),
+        `${b.coldStart.bundleMedianMs} ms`,
+        `${b.coldStart.unbundledMedianMs} ms`,
+        mark(b.coldStart.bundleMedianMs <= b.coldStart.unbundledMedianMs),
+      ]),
+    },
+    {
+      title: 'Scenarios: first invocation of each job (medians over repetitions; ranges when they varied)',
+      headers: ['scenario', 'latency', 'handler', 'requests (min)', 'writes', 'critical path', 'min', '= min?', 'invocations to complete', 'longest chain'],
+      rows: r.scenarios.map((s) => [
+        s.title,
+        `${s.latencyMs} ms`,
+        `${s.handlerMs.median} ms`,
+        `${spread(s.requests.median, s.requests.samples)} (${s.minimum.requests})`,
+        spread(s.writes.median, s.writes.samples),
+        spread(s.criticalPath.median, s.criticalPath.samples),
+        s.minimum.criticalPath,
+        mark(s.criticalPath.max === s.minimum.criticalPath),
+        spread(s.invocationsToComplete[0] ?? 0, s.invocationsToComplete),
+        s.criticalPath.chain,
+      ]),
+    },
+    {
+      title: 'Waiting for propagation through continuations (medians per job)',
+      headers: ['scenario', 'latency', 'propagation', 'invocations', 'job wall time', 'handler total', 'covered by requests', 'not covered', 'not covered / invocation'],
+      rows: r.propagation.map((p) => [
+        p.title,
+        `${p.latencyMs} ms`,
+        `${p.propagationMs} ms`,
+        p.invocations,
+        `${p.jobWallMs} ms`,
+        `${p.handlerMsTotal} ms`,
+        `${p.coveredByRequestsMs} ms`,
+        `${p.notCoveredMs} ms`,
+        `${p.notCoveredPerInvocationMs} ms`,
+      ]),
+    },
+    { title: 'Targets', headers: ['target', 'met?', 'detail'], rows: r.targets.map((t) => [t.name, mark(t.met), t.detail]) },
+  ];
+}
+
+/** The results as tables: plain text for the terminal, or Markdown for the README. */
+export function renderTables(r: Results, format: 'text' | 'markdown'): string {
+  return sections(r)
+    .map(({ title, headers, rows }) => (format === 'text' ? `${title}\n${textTable(headers, rows)}` : `**${title}**\n\n${markdownTable(headers, rows)}`))
+    .join('\n\n');
+}

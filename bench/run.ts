@@ -1,0 +1,174 @@
+/**
+ * `npm run bench`: bundle sizes and the clients they carry, cold start, per-scenario handler time, request count
+ * and critical path against the local emulator, and the Lambda time spent waiting for propagation. Prints tables
+ * and writes bench/results.json. Not part of `npm test`: no timing here ever fails anything (exit code 0 unless the
+ * tooling itself breaks, whatever the targets say).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { LocalLambda, bundlePath } from '../local/pipeline/lambda.js';
+import { bundleFigures } from './bundles.js';
+import { clientOf } from './clients-used.js';
+import { coldStarts } from './cold-start.js';
+import { snapshotDist } from './dist-snapshot.js';
+import { EmulatorSlot } from './emulator-slot.js';
+import { measureScenario, type ScenarioFigures } from './measure.js';
+import { measurePropagation, type PropagationFigures } from './propagation.js';
+import { renderTables, type Results, type Target } from './report.js';
+import { FUNCTIONS, SCENARIOS, type Lambdas } from './scenarios.js';
+import { median, round } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+
+const SETTINGS = {
+  /** Measured repetitions per scenario and latency, each on a fresh world (after one unrecorded warm-up run). */
+  repetitions: 7,
+  latenciesMs: [0, 50],
+  /** Fresh processes per bundle and per unbundled import. */
+  coldStartRuns: 15,
+  propagationMs: 300,
+  /** Real time between a continuation and the next invocation (CodePipeline takes about a minute). */
+  continuationDelayMs: 100,
+  propagationRepetitions: 3,
+};
+const PROPAGATION_SCENARIOS = ['enable-cd-first-run', 'promote'];
+
+const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** What the bundles were built from: other people edit the tree while the bench runs. */
+function sourceOf(): Results['source'] {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  const uncommitted = git('status', '--porcelain', '--', 'functions', 'shared', 'esbuild.config.mjs', 'package.json', 'package-lock.json');
+  return { commit: git('rev-parse', 'HEAD'), uncommitted: uncommitted ? uncommitted.split('\n') : [] };
+}
+
+async function main(): Promise<void> {
+  const source = sourceOf();
+  const loadAverageBefore = loadavg().map((l) => round(l, 2));
+  const dist = await snapshotDist(`${ROOT}dist`, FUNCTIONS);
+  try {
+    await measureAll(source, loadAverageBefore, dist.dir);
+  } finally {
+    dist.remove();
+  }
+}
+
+async function measureAll(source: Results['source'], loadAverageBefore: number[], distDir: string): Promise<void> {
+  const slot = await EmulatorSlot.open();
+  const lambdas = Object.fromEntries(await Promise.all(FUNCTIONS.map(async (n) => [n, await LocalLambda.start(n, slot.env, distDir)] as const))) as Lambdas;
+  const scenarios: ScenarioFigures[] = [];
+  const propagation: PropagationFigures[] = [];
+  const used = new Map<string, Set<string>>(FUNCTIONS.map((f) => [f, new Set<string>()]));
+  try {
+    progress('warming the workers (one unrecorded run of each scenario)');
+    for (const scenario of SCENARIOS) await measureScenario(slot, lambdas, scenario, 0, 1);
+    for (const latencyMs of SETTINGS.latenciesMs) {
+      for (const scenario of SCENARIOS) {
+        progress(`${scenario.title} at ${latencyMs} ms per request, ${SETTINGS.repetitions} runs`);
+        const { figures, invocations } = await measureScenario(slot, lambdas, scenario, latencyMs, SETTINGS.repetitions);
+        scenarios.push(figures);
+        for (const i of invocations) for (const r of i.requests) used.get(scenario.function)!.add(clientOf(r.operation));
+      }
+    }
+    for (const latencyMs of SETTINGS.latenciesMs) {
+      for (const id of PROPAGATION_SCENARIOS) {
+        const scenario = SCENARIOS.find((s) => s.id === id)!;
+        progress(`${scenario.title} through continuations, propagation ${SETTINGS.propagationMs} ms, latency ${latencyMs} ms`);
+        propagation.push(
+          await measurePropagation(slot, lambdas, scenario, {
+            latencyMs,
+            propagationMs: SETTINGS.propagationMs,
+            continuationDelayMs: SETTINGS.continuationDelayMs,
+            repetitions: SETTINGS.propagationRepetitions,
+          }),
+        );
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(lambdas).map((l) => l.stop()));
+    await slot.close();
+  }
+
+  // Cold starts last, with the workers and the emulator gone, one process at a time.
+  progress(`cold starts: ${SETTINGS.coldStartRuns} fresh processes per bundle and per unbundled import`);
+  const figures = FUNCTIONS.map((f) => ({ ...bundleFigures(f, distDir), clientsUsed: [...used.get(f)!].sort() }));
+  const samples = await coldStarts(
+    figures.map((b) => ({ function: b.function, bundlePath: bundlePath(b.function, distDir), clients: b.clientsUsed })),
+    SETTINGS.coldStartRuns,
+    ROOT,
+  );
+  const bundles = figures.map((b, k) => {
+    const s = samples[k]!;
+    return {
+      ...b,
+      coldStart: {
+        runs: SETTINGS.coldStartRuns,
+        bundleMedianMs: round(median(s.bundleMs)),
+        unbundledMedianMs: round(median(s.unbundledMs)),
+        unbundled: s.unbundled,
+        bundleMs: s.bundleMs.map((v) => round(v)),
+        unbundledMs: s.unbundledMs.map((v) => round(v)),
+      },
+    };
+  });
+
+  const results: Results = {
+    command: 'npm run bench',
+    generatedAt: new Date().toISOString(),
+    source,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${platform()} ${release()}`, loadAverageBefore, loadAverageAfter: loadavg().map((l) => round(l, 2)) },
+    settings: { ...SETTINGS, propagationScenarios: PROPAGATION_SCENARIOS.join(', ') },
+    bundles,
+    scenarios,
+    propagation,
+    targets: [],
+  };
+  results.targets = targetsOf(results);
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTables(results, 'text'));
+  console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}; load average before ${loadAverageBefore.join(' ')}, after ${results.machine.loadAverageAfter.join(' ')}`);
+  console.log(`wrote ${RESULTS}`);
+}
+
+/** The issue's targets, judged on every repetition (not only the median). */
+function targetsOf(r: Results): Target[] {
+  const targets: Target[] = [];
+  for (const latencyMs of SETTINGS.latenciesMs) {
+    const rows = r.scenarios.filter((s) => s.latencyMs === latencyMs);
+    const missed = rows.filter((s) => s.criticalPath.max !== s.minimum.criticalPath);
+    targets.push({
+      name: `critical path = minimum in every scenario (${latencyMs} ms per request)`,
+      met: missed.length === 0,
+      detail: missed.length
+        ? missed.map((s) => `${s.title}: ${s.criticalPath.samples.join('/')} vs ${s.minimum.criticalPath}`).join('; ')
+        : `all ${rows.length} scenarios, every repetition`,
+    });
+  }
+  const noOps = r.scenarios.filter((s) => SCENARIOS.find((x) => x.id === s.id)?.noWrites);
+  const wrote = noOps.filter((s) => s.writes.samples.some((w) => w > 0));
+  targets.push({
+    name: 'no-op enable-CD makes no write',
+    met: wrote.length === 0,
+    detail: wrote.length ? wrote.map((s) => `${s.latencyMs} ms: writes ${s.writes.samples.join('/')}`).join('; ') : `0 writes in ${noOps.reduce((n, s) => n + s.repetitions, 0)} re-runs`,
+  });
+  const extra = r.bundles.filter((b) => Object.keys(b.clients).sort().join() !== b.clientsUsed.join());
+  targets.push({
+    name: 'each bundle carries only the clients it uses',
+    met: extra.length === 0,
+    detail: extra.length
+      ? extra.map((b) => `${b.function} carries ${Object.keys(b.clients).sort().join(', ')}, uses ${b.clientsUsed.join(', ')}`).join('; ')
+      : r.bundles.map((b) => `${b.function}: ${b.clientsUsed.map((c) => c.replace('client-', '')).join('+')}`).join('; '),
+  });
+  const slower = r.bundles.filter((b) => b.coldStart.bundleMedianMs > b.coldStart.unbundledMedianMs);
+  targets.push({
+    name: 'cold start no worse than the unbundled import',
+    met: slower.length === 0,
+    detail: r.bundles.map((b) => `${b.function} ${b.coldStart.bundleMedianMs} vs ${b.coldStart.unbundledMedianMs} ms`).join('; '),
+  });
+  return targets;
+}
+
+await main();

@@ -1,0 +1,160 @@
+/**
+ * The scenarios the bench measures, each with the world it starts from and the shortest critical path it can have.
+ * Every world is built at 0 ms latency on a fresh emulator and settled (all distributions Deployed) before the
+ * measured invocation, so the first invocation finds nothing propagating and does its whole job.
+ */
+import type { Emulator } from '../local/emulator/index.js';
+import { localClients } from '../local/pipeline/aws.js';
+import type { LocalLambda } from '../local/pipeline/lambda.js';
+import { SimulatedStagingStack } from '../local/pipeline/staging-stack.js';
+import { SITE_BUCKET, createWorld } from '../local/pipeline/world.js';
+import { runJob } from './invocations.js';
+
+export const FUNCTIONS = ['enable-cd', 'promote', 'abort'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+export type Lambdas = Record<FunctionName, LocalLambda>;
+
+/** What the measured invocation receives: UserParameters of a CodePipeline job, or a plain event. */
+export type Trigger = { userParameters: string } | { event: unknown };
+
+export interface Scenario {
+  id: string;
+  title: string;
+  function: FunctionName;
+  /** The fewest requests the first invocation can make and the shortest chain of them; `why` says how. */
+  minimum: { requests: number; criticalPath: number; why: string };
+  /** True when the first invocation must not write anything (a re-run with everything in place). */
+  noWrites: boolean;
+  prepare(emulator: Emulator, lambdas: Lambdas): Promise<Trigger>;
+}
+
+interface Ids {
+  primaryId: string;
+  primaryDomain: string;
+  stagingId: string;
+  policyId: string;
+}
+
+/** The site and its primary (createWorld), then the staging stack as CloudFormation leaves it: staging serving v2, policy enabled. */
+async function stagingDeployed(emulator: Emulator): Promise<Ids> {
+  const clients = localClients(emulator.url);
+  const world = await createWorld(clients);
+  const stack = await new SimulatedStagingStack(clients).deploy({ originPath: '/v2', traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' } });
+  emulator.settle();
+  return { primaryId: world.primaryId, primaryDomain: world.primaryDomain, stagingId: stack.outputs.StagingDistributionId, policyId: stack.outputs.ContinuousDeploymentPolicyId };
+}
+
+const enableCdParameters = (ids: Ids) =>
+  JSON.stringify({ PrimaryDistributionId: ids.primaryId, StagingDistributionId: ids.stagingId, ContinuousDeploymentPolicyId: ids.policyId, StaticResourceBucketName: SITE_BUCKET });
+
+/** The staging stack deployed and enable-CD run to completion: the policy is enabled, attached and Deployed. */
+async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
+  const ids = await stagingDeployed(emulator);
+  await runJob(lambdas['enable-cd'], emulator, enableCdParameters(ids), { between: { settle: true } });
+  emulator.settle();
+  return ids;
+}
+
+// Minimums. A "round" is a set of requests with no data dependency between them, sent together; the critical path
+// counts rounds. Every CodePipeline job ends with one report (PutJobSuccessResult, with or without a continuation
+// token), which must come last because it carries the outcome of everything before it.
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'enable-cd-first-run',
+    title: 'enable-CD, first run (grant + attach)',
+    function: 'enable-cd',
+    // Round 1: primary, staging, policy and bucket policy are independent reads (4 requests, in parallel).
+    // Round 2: the bucket grant (PutBucketPolicy) — it needs both ARNs from round 1 and must land before any viewer
+    //   is routed to staging, or staging's first requests to the bucket are refused (403).
+    // Round 3: the attach (UpdateDistribution with the policy id) — it is the write that routes viewers to staging
+    //   (the stack created the policy enabled), so it waits for the grant; it needs the primary's ETag from round 1.
+    // Round 4: the report (a continuation: the attach starts a propagation).
+    // The fresh stack's policy is already enabled, so no enable-policy write. 4 + 1 + 1 + 1 = 7 requests, chain 4.
+    minimum: { requests: 7, criticalPath: 4, why: 'reads ‖ → grant → attach → report' },
+    noWrites: false,
+    prepare: async (emulator) => ({ userParameters: enableCdParameters(await stagingDeployed(emulator)) }),
+  },
+  {
+    id: 'enable-cd-rerun',
+    title: 'enable-CD, re-run, all in place',
+    function: 'enable-cd',
+    // Round 1: the same 4 independent reads (they are what shows that nothing needs to change).
+    // Round 2: the success report with the reviewer's output variables. No write. 5 requests, chain 2.
+    minimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
+    noWrites: true,
+    prepare: async (emulator, lambdas) => ({ userParameters: enableCdParameters(await continuousDeploymentLive(emulator, lambdas)) }),
+  },
+  {
+    id: 'promote',
+    title: 'promote',
+    function: 'promote',
+    // Round 1: primary and staging (independent reads, in parallel).
+    // Round 2: the attached policy — its id is only known from the primary's config (promote is not given it), and
+    //   it must be read to check that it routes to this staging (what the approval covered).
+    // Round 3: UpdateDistributionWithStagingConfig with both ETags from round 1, after the check of round 2.
+    // Round 4: the report (a continuation: the primary propagates). 2 + 1 + 1 + 1 = 5 requests, chain 4.
+    minimum: { requests: 5, criticalPath: 4, why: 'primary ‖ staging → policy → promote → report' },
+    noWrites: false,
+    prepare: async (emulator, lambdas) => {
+      const ids = await continuousDeploymentLive(emulator, lambdas);
+      return { userParameters: JSON.stringify({ PrimaryDistributionId: ids.primaryId, StagingDistributionId: ids.stagingId }) };
+    },
+  },
+  {
+    id: 'promote-gated',
+    title: 'promote with traffic gate',
+    function: 'promote',
+    // The gate's GetMetricData names staging and primary (both parameters) and a window that ends now: it depends on
+    // no read, so it can go out with round 1 (at the price of a wasted metrics read when the plan turns out to be
+    // "wait" or "already promoted"). Rounds: primary ‖ staging ‖ metrics → policy → promote → report.
+    // 3 + 1 + 1 + 1 = 6 requests, chain 4 — the same chain as without the gate.
+    minimum: { requests: 6, criticalPath: 4, why: 'primary ‖ staging ‖ metrics → policy → promote → report' },
+    noWrites: false,
+    prepare: async (emulator, lambdas) => {
+      const ids = await continuousDeploymentLive(emulator, lambdas);
+      // Traffic for the gate to find: 20 viewers with the header reach staging, 20 without stay on the primary.
+      const header = { 'aws-cf-cd-staging': 'true' };
+      await Promise.all(Array.from({ length: 40 }, (_, i) => emulator.viewer(ids.primaryDomain, '/', i % 2 ? { headers: header } : undefined)));
+      return {
+        userParameters: JSON.stringify({
+          PrimaryDistributionId: ids.primaryId,
+          StagingDistributionId: ids.stagingId,
+          MinStagingRequests: 10,
+          MaxStaging5xxErrorRate: 5,
+          MaxErrorRateIncrease: 1,
+        }),
+      };
+    },
+  },
+  {
+    id: 'abort-job',
+    title: 'abort (disable), CodePipeline job',
+    function: 'abort',
+    // Round 1: the primary. Round 2: the policy attached to it — its id comes from the primary's config, abort is
+    //   given only the primary. Round 3: UpdateContinuousDeploymentPolicy Enabled=false with the policy's ETag.
+    // Round 4: the report (a continuation). 4 requests, chain 4.
+    minimum: { requests: 4, criticalPath: 4, why: 'primary → policy → disable → report' },
+    noWrites: false,
+    prepare: async (emulator, lambdas) => {
+      const ids = await continuousDeploymentLive(emulator, lambdas);
+      return { userParameters: JSON.stringify({ PrimaryDistributionId: ids.primaryId, Mode: 'disable' }) };
+    },
+  },
+  {
+    id: 'abort-event',
+    title: 'abort (disable), EventBridge event',
+    function: 'abort',
+    // As the job, without a report: a plain event's outcome is the invocation's result. 3 requests, chain 3.
+    minimum: { requests: 3, criticalPath: 3, why: 'primary → policy → disable' },
+    noWrites: false,
+    prepare: async (emulator, lambdas) => {
+      const ids = await continuousDeploymentLive(emulator, lambdas);
+      return { event: { PrimaryDistributionId: ids.primaryId, Mode: 'disable' } };
+    },
+  },
+];
+
+/** Writes are the requests that change AWS state; the CodePipeline report is not one. */
+export function isWrite(operation: string): boolean {
+  return /^(Put|Update|Create|Delete)/.test(operation) && !/^PutJob(Success|Failure)Result$/.test(operation);
+}
