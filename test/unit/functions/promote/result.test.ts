@@ -42,3 +42,12 @@ describe('promotion facts in the continuation token', () => {
     });
   });
 });
+
+describe('gate figures in the promotion facts', () => {
+  it('travel through the continuation data and become output variables', () => {
+    const gate = { StagingRequests: '120', Staging5xxErrorRate: '0.5', Primary5xxErrorRate: 'no data', MetricsWindowMinutes: '15' };
+    const facts = factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n', gate }));
+    expect(successVariables(facts, 'ETAG', 'E2STAGING00002')).toMatchObject(gate);
+    expect(successVariables(factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n' })), 'ETAG', 'E2STAGING00002')).not.toHaveProperty('StagingRequests');
+  });
+});
