@@ -25,13 +25,17 @@ export interface ScenarioFigures {
   /** Invocations until the job reported without a continuation token, distributions settled in between. */
   invocationsToComplete: number[];
   /** Requests and critical path of the later invocations (they only re-read and report). */
-  followUps: { requests: number[]; criticalPath: number[] };
+  followUps: { minimum: Scenario['followUpMinimum'] | null; requests: number[]; criticalPath: number[]; chain: string };
+  /** Median time the emulator took per request of the first invocation, latency included. */
+  requestMsMedian: number;
   /** The first invocation's requests in start order, from the first repetition. */
   operations: string[];
 }
 
 /** The operations of one invocation, in the order they started. */
 export const operationsOf = (requests: RequestLogEntry[]) => [...requests].sort((a, b) => a.startMs - b.startMs).map((r) => r.operation);
+
+const chainOf = (requests: RequestLogEntry[]) => requests.map((r) => r.operation).join(' → ');
 
 function mostCommon(values: string[]): string {
   const counts = new Map<string, number>();
@@ -63,9 +67,15 @@ export async function measureScenario(slot: EmulatorSlot, lambdas: Lambdas, scen
     handlerMs: { median: round(median(firsts.map((i) => i.handlerMs))), samples: firsts.map((i) => round(i.handlerMs)) },
     requests: { median: median(firsts.map((i) => i.requests.length)), samples: firsts.map((i) => i.requests.length) },
     writes: { median: median(firsts.map((i) => i.requests.filter((r) => isWrite(r.operation)).length)), samples: firsts.map((i) => i.requests.filter((r) => isWrite(r.operation)).length) },
-    criticalPath: { median: median(lengths), max: Math.max(...lengths), samples: lengths, chain: mostCommon(paths.map((p) => p.chain.map((r) => r.operation).join(' → '))) },
+    criticalPath: { median: median(lengths), max: Math.max(...lengths), samples: lengths, chain: mostCommon(paths.map((p) => chainOf(p.chain))) },
     invocationsToComplete: runs.map((r) => r.length),
-    followUps: { requests: followUps.map((i) => i.requests.length), criticalPath: followUps.map((i) => criticalPath(i.requests).length) },
+    followUps: {
+      minimum: scenario.followUpMinimum ?? null,
+      requests: followUps.map((i) => i.requests.length),
+      criticalPath: followUps.map((i) => criticalPath(i.requests).length),
+      chain: mostCommon(followUps.map((i) => chainOf(criticalPath(i.requests).chain))),
+    },
+    requestMsMedian: round(median(firsts.flatMap((i) => i.requests.map((r) => r.endMs - r.startMs))), 2),
     operations: operationsOf(firsts[0]!.requests),
   };
   return { figures, invocations: runs.flat() };

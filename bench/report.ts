@@ -53,7 +53,7 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
     },
     {
       title: 'Scenarios: first invocation of each job (medians over repetitions; ranges when they varied)',
-      headers: ['scenario', 'latency', 'handler', 'requests (min)', 'writes', 'critical path', 'min', '= min?', 'invocations to complete', 'longest chain'],
+      headers: ['scenario', 'latency', 'handler', 'requests (min)', 'writes', 'critical path', 'min', '= min?', 'invocations to complete', 'later invocations: critical path (min)', 'longest chain'],
       rows: r.scenarios.map((s) => [
         s.title,
         `${s.latencyMs} ms`,
@@ -64,6 +64,7 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         s.minimum.criticalPath,
         mark(s.criticalPath.max === s.minimum.criticalPath),
         spread(s.invocationsToComplete[0] ?? 0, s.invocationsToComplete),
+        s.followUps.minimum ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} (${s.followUps.minimum.criticalPath})` : '–',
         s.criticalPath.chain,
       ]),
     },

@@ -29,7 +29,8 @@ const SETTINGS = {
   latenciesMs: [0, 50],
   /** Fresh processes per bundle and per unbundled import. */
   coldStartRuns: 15,
-  propagationMs: 300,
+  /** Propagation times for the waiting measurement: a longer one must add invocations, not handler time per invocation. */
+  propagationMs: [300, 900],
   /** Real time between a continuation and the next invocation (CodePipeline takes about a minute). */
   continuationDelayMs: 100,
   propagationRepetitions: 3,
@@ -74,17 +75,13 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
       }
     }
     for (const latencyMs of SETTINGS.latenciesMs) {
-      for (const id of PROPAGATION_SCENARIOS) {
-        const scenario = SCENARIOS.find((s) => s.id === id)!;
-        progress(`${scenario.title} through continuations, propagation ${SETTINGS.propagationMs} ms, latency ${latencyMs} ms`);
-        propagation.push(
-          await measurePropagation(slot, lambdas, scenario, {
-            latencyMs,
-            propagationMs: SETTINGS.propagationMs,
-            continuationDelayMs: SETTINGS.continuationDelayMs,
-            repetitions: SETTINGS.propagationRepetitions,
-          }),
-        );
+      for (const propagationMs of SETTINGS.propagationMs) {
+        for (const id of PROPAGATION_SCENARIOS) {
+          const scenario = SCENARIOS.find((s) => s.id === id)!;
+          progress(`${scenario.title} through continuations, propagation ${propagationMs} ms, latency ${latencyMs} ms`);
+          const opts = { latencyMs, propagationMs, continuationDelayMs: SETTINGS.continuationDelayMs, repetitions: SETTINGS.propagationRepetitions };
+          propagation.push(await measurePropagation(slot, lambdas, scenario, opts));
+        }
       }
     }
   } finally {
@@ -136,15 +133,37 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
 /** The issue's targets, judged on every repetition (not only the median). */
 function targetsOf(r: Results): Target[] {
   const targets: Target[] = [];
+  const highest = Math.max(...SETTINGS.latenciesMs);
   for (const latencyMs of SETTINGS.latenciesMs) {
     const rows = r.scenarios.filter((s) => s.latencyMs === latencyMs);
-    const missed = rows.filter((s) => s.criticalPath.max !== s.minimum.criticalPath);
+    // Same code, same requests: when they make the minimum chain at the highest latency, the extra links at a lower
+    // one are requests sent together that the emulator answered before the next of the batch arrived.
+    const artifact = (s: ScenarioFigures, ok: (x: ScenarioFigures) => boolean) => {
+      const slow = r.scenarios.find((x) => x.id === s.id && x.latencyMs === highest);
+      return latencyMs < highest && slow !== undefined && ok(slow);
+    };
+    const footnote = (n: number) =>
+      n ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ~${median(rows.map((s) => s.requestMsMedian))} ms, before the client had sent the next of a parallel batch, so they did not overlap` : '';
+    const firstOk = (s: ScenarioFigures) => s.criticalPath.max === s.minimum.criticalPath;
+    const missed = rows.filter((s) => !firstOk(s));
+    const starred = missed.filter((s) => artifact(s, firstOk)).length;
     targets.push({
-      name: `critical path = minimum in every scenario (${latencyMs} ms per request)`,
+      name: `critical path = minimum, first invocation (${latencyMs} ms per request)`,
       met: missed.length === 0,
       detail: missed.length
-        ? missed.map((s) => `${s.title}: ${s.criticalPath.samples.join('/')} vs ${s.minimum.criticalPath}`).join('; ')
+        ? missed.map((s) => `${s.title}: ${[...new Set(s.criticalPath.samples)].join('/')} vs ${s.minimum.criticalPath}${artifact(s, firstOk) ? '*' : ''}`).join('; ') + footnote(starred)
         : `all ${rows.length} scenarios, every repetition`,
+    });
+    const laterOk = (s: ScenarioFigures) => s.followUps.criticalPath.every((c) => c === s.followUps.minimum?.criticalPath);
+    const later = rows.filter((s) => s.followUps.minimum);
+    const laterMissed = later.filter((s) => !laterOk(s));
+    const laterStarred = laterMissed.filter((s) => artifact(s, laterOk)).length;
+    targets.push({
+      name: `critical path = minimum, later invocations (${latencyMs} ms per request)`,
+      met: laterMissed.length === 0,
+      detail: laterMissed.length
+        ? laterMissed.map((s) => `${s.title}: ${[...new Set(s.followUps.criticalPath)].join('/')} vs ${s.followUps.minimum!.criticalPath}${artifact(s, laterOk) ? '*' : ` (${s.followUps.chain})`}`).join('; ') + footnote(laterStarred)
+        : `all ${later.length} scenarios with continuations`,
     });
   }
   const noOps = r.scenarios.filter((s) => SCENARIOS.find((x) => x.id === s.id)?.noWrites);
