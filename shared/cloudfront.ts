@@ -24,6 +24,8 @@ export interface DistributionState {
   status: string;
   domainName: string;
   arn: string;
+  /** When the distribution's config last changed (undefined if CloudFront did not say). */
+  lastModified?: Date | undefined;
   config: DistributionConfig;
 }
 
@@ -44,7 +46,7 @@ export async function readDistribution(id: string): Promise<DistributionState> {
   const out = await awsCall('GetDistribution', resource, () => cloudFront().send(new GetDistributionCommand({ Id: id })));
   const d = out.Distribution;
   if (!out.ETag || !d?.DistributionConfig || !d.Status || !d.DomainName || !d.ARN) throw missing('GetDistribution', resource, 'ETag, status, domain name, ARN or config');
-  return { id, etag: out.ETag, status: d.Status, domainName: d.DomainName, arn: d.ARN, config: d.DistributionConfig };
+  return { id, etag: out.ETag, status: d.Status, domainName: d.DomainName, arn: d.ARN, lastModified: d.LastModifiedTime, config: d.DistributionConfig };
 }
 
 /** Reads a continuous deployment policy with its ETag. */

@@ -34,10 +34,15 @@ export interface MetricsWindow {
   minutes: number;
 }
 
-/** The window of `minutes` ending with the minute that holds `now`. */
-export function metricsWindow(minutes: number, now: number): MetricsWindow {
+/**
+ * The window of `minutes` ending with the minute that holds `now`, starting no earlier than the minute that holds
+ * `notBefore` (when given): traffic a distribution served before its last change was served by another config.
+ */
+export function metricsWindow(minutes: number, now: number, notBefore?: number): MetricsWindow {
   const end = Math.ceil(now / MINUTE_MS) * MINUTE_MS;
-  return { start: new Date(end - minutes * MINUTE_MS), end: new Date(end), minutes };
+  const earliest = notBefore === undefined ? -Infinity : Math.floor(notBefore / MINUTE_MS) * MINUTE_MS;
+  const start = Math.min(Math.max(end - minutes * MINUTE_MS, earliest), end - MINUTE_MS);
+  return { start: new Date(start), end: new Date(end), minutes: (end - start) / MINUTE_MS };
 }
 
 /** Query ids such as `d0_requests`: CloudWatch wants them to start with a lower-case letter. */

@@ -59,10 +59,12 @@ interface Applied {
 async function runGate(params: PromoteParams, gate: GateParams, state: PromoteState, log: Logger): Promise<GateResult> {
   const errorGate = gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
   const ids = errorGate ? [params.stagingId, params.primaryId] : [params.stagingId];
-  const window = metricsWindow(gate.windowMinutes, Date.now());
+  // Only traffic served by the staging's current config proves anything: the window starts no earlier than its
+  // last change (a reused staging distribution served the previous release before that).
+  const window = metricsWindow(gate.windowMinutes, Date.now(), state.staging.lastModified?.getTime());
   const [staging, primary] = await readTraffic(ids, window);
   if (!staging) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
-  const figures: GateFigures = { windowMinutes: gate.windowMinutes, staging, primary };
+  const figures: GateFigures = { windowMinutes: window.minutes, staging, primary };
   const verdict = evaluateGate(gate, figures, { primaryId: params.primaryId, stagingId: params.stagingId, routing: routingOf(state.policy) });
   // Figures first: they are what the operator looks for in the log line.
   log.info('gate', {

@@ -35,6 +35,19 @@ describe('metricsWindow', () => {
     expect(w.end).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 31)));
     expect(w.start).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 16)));
   });
+
+  it('starts no earlier than the minute of the distribution\'s last change, so an older config\'s traffic does not count', () => {
+    const now = Date.UTC(2026, 10, 1, 12, 30, 20);
+    const w = metricsWindow(15, now, Date.UTC(2026, 10, 1, 12, 24, 45));
+    expect(w.start).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 24)));
+    expect(w.minutes).toBe(7);
+    expect(metricsWindow(15, now, Date.UTC(2026, 10, 1, 11, 0)).minutes).toBe(15);
+  });
+
+  it('always covers at least the current minute, even for a change in the future', () => {
+    const now = Date.UTC(2026, 10, 1, 12, 30, 20);
+    expect(metricsWindow(15, now, now + 3_600_000).minutes).toBe(1);
+  });
 });
 
 describe('figuresFromResults', () => {

@@ -69,6 +69,18 @@ describe('promote: the promotion gate', () => {
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
   });
 
+  it('counts only traffic since the staging config last changed, not what the previous release served', async () => {
+    const changed = new Date(Date.now() - 5 * 60_000);
+    const stagingChanged = stagingOutput({ etag: 'STAGING_ETAG' });
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves({ ...stagingChanged, Distribution: { ...stagingChanged.Distribution!, LastModifiedTime: changed } });
+    cw.on(GetMetricDataCommand).resolves(metrics([[100, 0]]));
+    await handler(jobEvent({ ...ids, MinStagingRequests: 10, MetricsWindowMinutes: 60 }));
+    const start = cw.commandCalls(GetMetricDataCommand)[0]?.args[0].input.StartTime as Date;
+    expect(start.getTime()).toBe(Math.floor(changed.getTime() / 60_000) * 60_000);
+    const gateLine = logs.lines.map((l) => JSON.parse(l) as { event: string; MetricsWindowMinutes?: string }).find((l) => l.event === 'gate');
+    expect(gateLine?.MetricsWindowMinutes).toMatch(/^[67]$/);
+  });
+
   it('promotes after enough healthy staging traffic, in one GetMetricData call, and reports the figures on success', async () => {
     cw.on(GetMetricDataCommand).resolves(metrics([[60, 0], [40, 0]], [[900, 0.5], [100, 0.5]]));
     await handler(jobEvent({ ...ids, MinStagingRequests: 100, MaxStaging5xxErrorRate: 1, MaxErrorRateIncrease: 0.5, MetricsWindowMinutes: 20 }));
