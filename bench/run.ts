@@ -143,7 +143,7 @@ function targetsOf(r: Results): Target[] {
       return latencyMs < highest && slow !== undefined && ok(slow);
     };
     const footnote = (n: number) =>
-      n ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ~${median(rows.map((s) => s.requestMsMedian))} ms, before the client had sent the next of a parallel batch, so they did not overlap` : '';
+      n ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ~${round(median(rows.map((s) => s.requestMsMedian)), 2)} ms, before the client had sent the next of a parallel batch, so they did not overlap` : '';
     const firstOk = (s: ScenarioFigures) => s.criticalPath.max === s.minimum.criticalPath;
     const missed = rows.filter((s) => !firstOk(s));
     const starred = missed.filter((s) => artifact(s, firstOk)).length;
