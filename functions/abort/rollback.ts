@@ -30,8 +30,13 @@ export interface RollbackPass {
 }
 
 async function readState(primaryId: string, rememberedPolicyId: string | undefined): Promise<AbortState> {
+  if (rememberedPolicyId) {
+    // The policy is already known (continuation token or parameter): no need to learn it from the primary first.
+    const [primary, policy] = await Promise.all([readDistribution(primaryId), readPolicyIfExists(rememberedPolicyId)]);
+    return { primary, policyId: rememberedPolicyId, policy };
+  }
   const primary = await readDistribution(primaryId);
-  const policyId = rememberedPolicyId ?? attachedPolicyId(primary.config);
+  const policyId = attachedPolicyId(primary.config);
   const policy = policyId ? await readPolicyIfExists(policyId) : undefined;
   return { primary, policyId, policy };
 }

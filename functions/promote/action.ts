@@ -6,19 +6,24 @@
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import { cloudFront } from '../../shared/clients/cloudfront.js';
-import { isDeployed, readDistribution, readPolicy, retryOnStaleEtag } from '../../shared/cloudfront.js';
+import { isDeployed, readDistribution, readPolicy, retryOnStaleEtag, type DistributionState } from '../../shared/cloudfront.js';
 import { attachedPolicyId } from '../../shared/distribution-config.js';
 import { StateCheckError, awsCall, step } from '../../shared/errors.js';
 import type { Action, JobContext, Outcome } from '../../shared/job.js';
 import type { Logger } from '../../shared/log.js';
-import { metricsWindow, readTraffic } from '../../shared/metrics.js';
+import { metricsWindow, readTraffic, type MetricsWindow } from '../../shared/metrics.js';
 import { evaluateGate, gateVariables, routingOf, type GateFigures, type GateVerdict } from './gate.js';
 import { parsePromoteParams, type GateParams, type PromoteParams } from './params.js';
-import { planPromote, policyEnabled, summarizeChanges, type PromotePlan, type PromoteState } from './plan.js';
+import { planPromote, policyEnabled, promotableApartFromPolicy, summarizeChanges, type PromotePlan, type PromoteState } from './plan.js';
 import { CHANGES_MAX_CHARS, PHASE, factsFromData, factsToData, promotionNote, successVariables, type PromotionFacts } from './result.js';
 
-async function readState(params: PromoteParams, log: Logger): Promise<PromoteState> {
+/**
+ * Reads primary and staging in parallel, then the policy the primary names. `onDistributions` runs between the two
+ * rounds, so work that needs only the distributions (the gate's metrics read) can overlap the policy read.
+ */
+async function readState(params: PromoteParams, log: Logger, onDistributions?: (primary: DistributionState, staging: DistributionState) => void): Promise<PromoteState> {
   const [primary, staging] = await Promise.all([readDistribution(params.primaryId), readDistribution(params.stagingId)]);
+  onDistributions?.(primary, staging);
   const policyId = attachedPolicyId(primary.config);
   const policy = policyId ? await readPolicy(policyId) : undefined;
   log.info('state-read', {
@@ -52,25 +57,35 @@ interface Applied {
   etagAfterPromote?: string | undefined;
 }
 
+/** What the gate's metrics read returned, and the window it covered. */
+interface GateReading {
+  figures: GateFigures;
+  window: MetricsWindow;
+}
+
 /**
  * Reads staging's traffic (and the primary's, the baseline, when an error-rate threshold is set) in one
- * GetMetricData call, and decides the gate.
+ * GetMetricData call. Only traffic served by the staging's current config proves anything: the window starts no
+ * earlier than its last change (a reused staging distribution served the previous release before that).
  */
-async function runGate(params: PromoteParams, gate: GateParams, state: PromoteState, log: Logger): Promise<GateResult> {
+async function readGateFigures(params: PromoteParams, gate: GateParams, staging: DistributionState): Promise<GateReading> {
   const errorGate = gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
   const ids = errorGate ? [params.stagingId, params.primaryId] : [params.stagingId];
-  // Only traffic served by the staging's current config proves anything: the window starts no earlier than its
-  // last change (a reused staging distribution served the previous release before that).
-  const window = metricsWindow(gate.windowMinutes, Date.now(), state.staging.lastModified?.getTime());
-  const [staging, primary] = await readTraffic(ids, window);
-  if (!staging) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
-  const figures: GateFigures = { windowMinutes: window.minutes, staging, primary };
+  const window = metricsWindow(gate.windowMinutes, Date.now(), staging.lastModified?.getTime());
+  const [stagingFigures, primaryFigures] = await readTraffic(ids, window);
+  if (!stagingFigures) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
+  return { figures: { windowMinutes: window.minutes, staging: stagingFigures, primary: primaryFigures }, window };
+}
+
+/** Decides the gate from the figures (the policy only shapes the hints in a wait's reason), and logs it. */
+function decideGate(params: PromoteParams, gate: GateParams, reading: GateReading, state: PromoteState, log: Logger): GateResult {
+  const { figures, window } = reading;
   const verdict = evaluateGate(gate, figures, { primaryId: params.primaryId, stagingId: params.stagingId, routing: routingOf(state.policy) });
   // Figures first: they are what the operator looks for in the log line.
   log.info('gate', {
     decision: verdict.kind,
     ...gateVariables(figures),
-    ...(primary ? { PrimaryRequests: String(primary.requests) } : {}),
+    ...(figures.primary ? { PrimaryRequests: String(figures.primary.requests) } : {}),
     thresholds: { MinStagingRequests: gate.minStagingRequests ?? null, MaxStaging5xxErrorRate: gate.maxStaging5xxErrorRate ?? null, MaxErrorRateIncrease: gate.maxErrorRateIncrease ?? null },
     window: { start: window.start.toISOString(), end: window.end.toISOString() },
   });
@@ -79,7 +94,7 @@ async function runGate(params: PromoteParams, gate: GateParams, state: PromoteSt
 
 /**
  * Plans from the state given and promotes if the plan says so and the gate (when on) lets it. Re-run from a fresh
- * read after a stale ETag; `checkGate` reads the metrics at most once per invocation.
+ * read after a stale ETag; `checkGate` decides the gate from metrics read at most once per invocation.
  */
 async function planAndPromote(state: PromoteState, log: Logger, checkGate: (state: PromoteState) => Promise<GateResult | undefined>): Promise<Applied> {
   const plan = planPromote(state);
@@ -180,9 +195,16 @@ async function run(ctx: JobContext<PromoteParams>): Promise<Outcome> {
     throw new Error(`the continuation token has phase "${continuation.phase}", which promote never writes; nothing was changed. Re-run the action.`);
   }
   const gate = params.gate;
-  let gateResult: Promise<GateResult> | undefined;
-  const checkGate = async (state: PromoteState) => (gate ? (gateResult ??= step('read staging traffic from CloudWatch', () => runGate(params, gate, state, log))) : undefined);
-  const initial = await step('read primary, staging and policy', () => readState(params, log));
+  let reading: Promise<GateReading> | undefined;
+  const readFigures = (gateParams: GateParams, staging: DistributionState) =>
+    (reading ??= step('read staging traffic from CloudWatch', () => readGateFigures(params, gateParams, staging)));
+  const checkGate = async (state: PromoteState) => (gate ? decideGate(params, gate, await readFigures(gate, state.staging), state, log) : undefined);
+  // Once primary and staging show a promotion is coming, read the metrics beside the policy rather than after it.
+  // Should the plan then not promote, the early read is dropped unused (a failure of it included).
+  const readEarly = (primary: DistributionState, staging: DistributionState) => {
+    if (gate && promotableApartFromPolicy(primary, staging)) readFigures(gate, staging).catch(() => undefined);
+  };
+  const initial = await step('read primary, staging and policy', () => readState(params, log, readEarly));
   const applied = await step('check, plan and promote', () =>
     retryOnStaleEtag('promote staging config', log, initial, () => readState(params, log), (state) => planAndPromote(state, log, checkGate)),
   );

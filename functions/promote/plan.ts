@@ -81,6 +81,14 @@ export function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
 }
 
 /**
+ * True when, the policy aside, promote would promote from these distributions: right kinds, configs that differ,
+ * both Deployed. The promotion gate's metrics read starts on this, beside the policy read, instead of after it.
+ */
+export function promotableApartFromPolicy(primary: DistributionState, staging: DistributionState): boolean {
+  return !primary.config.Staging && Boolean(staging.config.Staging) && !carriesSameConfig(primary.config, staging.config) && isDeployed(primary) && isDeployed(staging);
+}
+
+/**
  * Decides what promote does with the state as read. Order matters:
  * 1. the distribution kinds (wrong parameters must never be reported as success);
  * 2. idempotence: if the primary already carries the staging config there is nothing to promote. This comes before

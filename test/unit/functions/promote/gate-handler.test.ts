@@ -69,6 +69,32 @@ describe('promote: the promotion gate', () => {
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
   });
 
+  it('reads the metrics beside the policy, not after it, once primary and staging show a promotion is coming', async () => {
+    const order: string[] = [];
+    cf.on(GetContinuousDeploymentPolicyCommand).callsFake(async () => {
+      order.push('policy read started');
+      await new Promise((r) => setTimeout(r, 25));
+      order.push('policy read ended');
+      return policyOutput();
+    });
+    cw.on(GetMetricDataCommand).callsFake(() => {
+      order.push('metrics read');
+      return metrics([[100, 0]]);
+    });
+    await handler(jobEvent({ ...ids, MinStagingRequests: 10 }));
+    expect(order).toHaveLength(3);
+    expect(order.indexOf('metrics read')).toBeLessThan(order.indexOf('policy read ended'));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
+  });
+
+  it('drops an early metrics read that failed when the policy check refuses anyway, reporting the policy problem', async () => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(weightPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } })));
+    cw.on(GetMetricDataCommand).rejects(new Error('CloudWatch is down'));
+    await handler(jobEvent({ ...ids, MinStagingRequests: 10 }));
+    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('not to staging') });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
+  });
+
   it('counts only traffic since the staging config last changed, not what the previous release served', async () => {
     const changed = new Date(Date.now() - 5 * 60_000);
     const stagingChanged = stagingOutput({ etag: 'STAGING_ETAG' });
