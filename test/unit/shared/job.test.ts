@@ -1,19 +1,16 @@
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPreconditionFailed } from '../../../shared/cloudfront.js';
 import { ConfigurationError, StepError, awsCall, awsErrorOf } from '../../../shared/errors.js';
 import { decodeContinuation, encodeContinuation, runJob, type Action, type Outcome } from '../../../shared/job.js';
 import { ParamReader, parseUserParametersJson } from '../../../shared/params.js';
+import { acceptReports, codepipeline, jobReports } from '../codepipeline-mock.js';
 import { awsError, captureLogs, jobEvent } from '../fixtures.js';
 
-const codepipeline = mockClient(CodePipelineClient);
 let logs: ReturnType<typeof captureLogs>;
 
 beforeEach(() => {
-  codepipeline.reset();
-  codepipeline.on(PutJobSuccessResultCommand).resolves({});
-  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  acceptReports();
   logs = captureLogs();
 });
 afterEach(() => logs.restore());
@@ -33,15 +30,12 @@ function action(run: Action<P>['run']): Action<P> {
 const ok = (): Promise<Outcome> => Promise.resolve({ kind: 'succeeded', summary: 'done', outputVariables: { Result: 'fine' } });
 const waiting = (): Promise<Outcome> => Promise.resolve({ kind: 'waiting', phase: 'propagating', reason: 'primary to be Deployed', inProgress: ['E1PRIMARY00001'] });
 
-function reportCount(): number {
-  return codepipeline.commandCalls(PutJobSuccessResultCommand).length + codepipeline.commandCalls(PutJobFailureResultCommand).length;
-}
 
 describe('runJob', () => {
   it('reports success once with the output variables', async () => {
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
     expect(codepipeline).toHaveReceivedCommandExactlyOnceWith(PutJobSuccessResultCommand, { jobId: 'job-1', outputVariables: { Result: 'fine' } });
-    expect(reportCount()).toBe(1);
+    expect(jobReports().length).toBe(1);
   });
 
   it('reports a bad parameter as ConfigurationError naming the field, without running the action', async () => {
@@ -52,7 +46,7 @@ describe('runJob', () => {
       jobId: 'job-1',
       failureDetails: { type: 'ConfigurationError', message: expect.stringContaining('UserParameters.Id') },
     });
-    expect(reportCount()).toBe(1);
+    expect(jobReports().length).toBe(1);
   });
 
   it('reports any other error as JobFailed with the step, resource and AWS error name', async () => {
@@ -63,7 +57,7 @@ describe('runJob', () => {
     const call = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input;
     expect(call?.failureDetails?.type).toBe('JobFailed');
     expect(call?.failureDetails?.message).toBe('test-action: step "attach the policy": UpdateDistribution on distribution E1PRIMARY00001 failed: AccessDenied (HTTP 403): not allowed');
-    expect(reportCount()).toBe(1);
+    expect(jobReports().length).toBe(1);
   });
 
   it('truncates a failure message to CodePipeline\'s 5000 characters', async () => {
@@ -108,7 +102,7 @@ describe('runJob', () => {
     const never = action(() => new Promise<Outcome>(() => undefined));
     await runJob(never, jobEvent({ Id: 'E1PRIMARY00001' }), { getRemainingTimeInMillis: () => 5_050 });
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') } });
-    expect(reportCount()).toBe(1);
+    expect(jobReports().length).toBe(1);
   });
 
   it('reports a failure when the success report is refused, so the job is still reported', async () => {
@@ -145,7 +139,7 @@ describe('runJob', () => {
 
   it('throws, without reporting, for an event that is not a CodePipeline job', async () => {
     await expect(runJob(action(ok), {} as never)).rejects.toThrow(/not a CodePipeline job/);
-    expect(reportCount()).toBe(0);
+    expect(jobReports().length).toBe(0);
   });
 });
 

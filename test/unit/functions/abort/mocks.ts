@@ -10,20 +10,18 @@ import {
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
+import { acceptReports, codepipeline, onlyReport, type JobReport } from '../../codepipeline-mock.js';
 import { POLICY_ID, policyOutput, primaryOutput } from '../../fixtures.js';
 
 export const cf = mockClient(CloudFrontClient);
-export const codepipeline = mockClient(CodePipelineClient);
+export { codepipeline, onlyReport, type JobReport };
 
 /** Resets both mocks to the world with an enabled policy attached to a Deployed primary. */
 export function policyLive(): void {
   cf.reset();
-  codepipeline.reset();
-  codepipeline.on(PutJobSuccessResultCommand).resolves({});
-  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  acceptReports();
   cf.on(GetDistributionCommand).resolves(primaryOutput(POLICY_ID));
   cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
   cf.on(UpdateDistributionCommand).resolves({ ETag: 'ETAG-PRIMARY-NEW' });
@@ -37,15 +35,3 @@ export function expectNoWrites(): void {
   expect(cf).not.toHaveReceivedCommand(DeleteContinuousDeploymentPolicyCommand);
 }
 
-export interface JobReport {
-  continuationToken?: string;
-  outputVariables?: Record<string, string>;
-  failureDetails?: { type: string; message: string };
-}
-
-/** The one PutJobSuccessResult or PutJobFailureResult of the invocation (fails if there is not exactly one). */
-export function onlyReport(): JobReport {
-  const all = [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input);
-  expect(all).toHaveLength(1);
-  return all[0] as JobReport;
-}

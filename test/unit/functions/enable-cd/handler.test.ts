@@ -5,9 +5,9 @@ import {
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/enable-cd/handler.js';
 import { grantSid } from '../../../../shared/bucket-policy.js';
@@ -30,7 +30,6 @@ import {
 
 const cf = mockClient(CloudFrontClient);
 const s3 = mockClient(S3Client);
-const codepipeline = mockClient(CodePipelineClient);
 let logs: ReturnType<typeof captureLogs>;
 
 const params = { PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID, ContinuousDeploymentPolicyId: POLICY_ID, StaticResourceBucketName: BUCKET };
@@ -50,14 +49,6 @@ function everythingInPlace() {
   s3.on(PutBucketPolicyCommand).resolves({});
 }
 
-function reports() {
-  return [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input);
-}
-function onlyReport() {
-  const all = reports();
-  expect(all).toHaveLength(1);
-  return all[0] as { continuationToken?: string; outputVariables?: Record<string, string>; failureDetails?: { type: string; message: string } };
-}
 function expectNoWrites() {
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
@@ -67,9 +58,7 @@ function expectNoWrites() {
 beforeEach(() => {
   cf.reset();
   s3.reset();
-  codepipeline.reset();
-  codepipeline.on(PutJobSuccessResultCommand).resolves({});
-  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  acceptReports();
   everythingInPlace();
   logs = captureLogs();
 });

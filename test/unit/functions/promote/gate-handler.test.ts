@@ -5,8 +5,8 @@ import {
   UpdateDistributionWithStagingConfigCommand,
 } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
+import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
 import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
@@ -14,7 +14,6 @@ import { POLICY_ID, PRIMARY_ID, STAGING_ID, captureLogs, distributionConfig, job
 
 const cf = mockClient(CloudFrontClient);
 const cw = mockClient(CloudWatchClient);
-const codepipeline = mockClient(CodePipelineClient);
 let logs: ReturnType<typeof captureLogs>;
 
 const ids = { PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID };
@@ -32,12 +31,6 @@ function metrics(staging: Minute[], primary: Minute[] = []): GetMetricDataComman
   };
 }
 
-type Report = { continuationToken?: string; outputVariables?: Record<string, string>; failureDetails?: { type: string; message: string } };
-function onlyReport(): Report {
-  const all = [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input);
-  expect(all).toHaveLength(1);
-  return all[0] as Report;
-}
 function nextInvocation() {
   cf.resetHistory();
   cw.resetHistory();
@@ -51,9 +44,7 @@ function primaryPromotedAndDeployed() {
 beforeEach(() => {
   cf.reset();
   cw.reset();
-  codepipeline.reset();
-  codepipeline.on(PutJobSuccessResultCommand).resolves({});
-  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  acceptReports();
   cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG' }));
   cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG' }));
   cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());

@@ -7,8 +7,8 @@ import {
   UpdateDistributionWithStagingConfigCommand,
   type CacheBehavior,
 } from '@aws-sdk/client-cloudfront';
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
+import { acceptReports, codepipeline, onlyReport, type JobReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
 import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
@@ -27,7 +27,6 @@ import {
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
-const codepipeline = mockClient(CodePipelineClient);
 let logs: ReturnType<typeof captureLogs>;
 
 const params = { PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID };
@@ -49,18 +48,12 @@ function alreadyPromoted(status: 'Deployed' | 'InProgress') {
   cf.on(GetContinuousDeploymentPolicyCommand).resolves(disabledPolicy());
 }
 
-type Report = { continuationToken?: string; outputVariables?: Record<string, string>; failureDetails?: { type: string; message: string } };
-function onlyReport(): Report {
-  const all = [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input);
-  expect(all).toHaveLength(1);
-  return all[0] as Report;
-}
 function expectNoWrites() {
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
 }
-function tokenOf(report: Report) {
+function tokenOf(report: JobReport) {
   expect(report.continuationToken).toBeDefined();
   return decodeContinuation(report.continuationToken as string);
 }
@@ -72,9 +65,7 @@ function nextInvocation() {
 
 beforeEach(() => {
   cf.reset();
-  codepipeline.reset();
-  codepipeline.on(PutJobSuccessResultCommand).resolves({});
-  codepipeline.on(PutJobFailureResultCommand).resolves({});
+  acceptReports();
   readyToPromote();
   logs = captureLogs();
 });
