@@ -5,7 +5,7 @@
  */
 import type { Action, JobContext, Outcome } from '../../shared/job.js';
 import { parseAbortParams, type AbortParams } from './params.js';
-import { rollBackToPrimary } from './rollback.js';
+import { rollBackToPrimary, type KnownPolicy } from './rollback.js';
 
 /** What the continuation token carries between invocations (`Continuation.data`). */
 interface AbortMemory {
@@ -26,7 +26,12 @@ const ORPHAN_HINT = 'if an earlier teardown detached a policy and then failed, r
 async function run({ params, continuation, log }: JobContext<AbortParams>): Promise<Outcome> {
   const earlier = remembered(continuation?.data);
   // A policy named in the parameters stands in for one remembered from an earlier invocation of the same job.
-  const pass = await rollBackToPrimary(params, earlier.policyId ?? params.policyId, log);
+  const known: KnownPolicy | undefined = earlier.policyId
+    ? { id: earlier.policyId, from: 'continuation' }
+    : params.policyId
+      ? { id: params.policyId, from: 'parameters' }
+      : undefined;
+  const pass = await rollBackToPrimary(params, known, log);
   const changes = [...earlier.changes, ...pass.applied];
   const memory: Record<string, string> = { ...(pass.policyId ? { policyId: pass.policyId } : {}), ...(changes.length ? { changes: changes.join(',') } : {}) };
 

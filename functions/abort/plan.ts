@@ -18,6 +18,8 @@ export interface AbortState {
   policyId: string | undefined;
   /** That policy as read; undefined when it does not exist (already deleted). */
   policy: PolicyState | undefined;
+  /** True when `policyId` came from the ContinuousDeploymentPolicyId parameter (a stranded policy to delete). */
+  policyFromParameters?: boolean;
 }
 
 /** One named change; `reason` is what the operator reads in the log. */
@@ -45,6 +47,13 @@ export function checkAbortState(state: AbortState): void {
   if (state.primary.config.Staging) {
     throw new StateCheckError(
       `PrimaryDistributionId ${state.primary.id} is a staging distribution (Staging=true); abort needs the production distribution that keeps the aliases and has the policy attached.`,
+    );
+  }
+  const attached = attachedPolicyId(state.primary.config);
+  if (state.policyFromParameters && attached && attached !== state.policyId) {
+    // Deleting the named policy would leave the attached one routing viewers to staging while we report a rollback.
+    throw new StateCheckError(
+      `primary ${state.primary.id} has policy ${attached} attached, but ContinuousDeploymentPolicyId names ${state.policyId}. Nothing was changed. Run teardown without ContinuousDeploymentPolicyId to roll back and delete ${attached}, then again with ${state.policyId} to delete that one.`,
     );
   }
 }

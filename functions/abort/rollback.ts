@@ -29,11 +29,11 @@ export interface RollbackPass {
   applied: AbortChangeKind[];
 }
 
-async function readState(primaryId: string, rememberedPolicyId: string | undefined): Promise<AbortState> {
-  if (rememberedPolicyId) {
+async function readState(primaryId: string, known: KnownPolicy | undefined): Promise<AbortState> {
+  if (known) {
     // The policy is already known (continuation token or parameter): no need to learn it from the primary first.
-    const [primary, policy] = await Promise.all([readDistribution(primaryId), readPolicyIfExists(rememberedPolicyId)]);
-    return { primary, policyId: rememberedPolicyId, policy };
+    const [primary, policy] = await Promise.all([readDistribution(primaryId), readPolicyIfExists(known.id)]);
+    return { primary, policyId: known.id, policy, policyFromParameters: known.from === 'parameters' };
   }
   const primary = await readDistribution(primaryId);
   const policyId = attachedPolicyId(primary.config);
@@ -101,11 +101,17 @@ const STEP_NAMES: Record<AbortChangeKind, string> = {
 };
 
 /**
- * Reads, plans and applies one pass of abort. `rememberedPolicyId` is the policy an earlier invocation of the same
- * job found attached: after a detach it can no longer be discovered from the primary.
+ * A policy abort already knows: the one an earlier invocation of the same job found attached (after a detach it can
+ * no longer be discovered from the primary), or one named in the parameters (a policy a failed teardown stranded).
  */
-export async function rollBackToPrimary(params: AbortParams, rememberedPolicyId: string | undefined, log: Logger): Promise<RollbackPass> {
-  const state = await step('read the primary and its policy', () => readState(params.primaryId, rememberedPolicyId));
+export interface KnownPolicy {
+  id: string;
+  from: 'continuation' | 'parameters';
+}
+
+/** Reads, plans and applies one pass of abort. */
+export async function rollBackToPrimary(params: AbortParams, known: KnownPolicy | undefined, log: Logger): Promise<RollbackPass> {
+  const state = await step('read the primary and its policy', () => readState(params.primaryId, known));
   log.info('state-read', {
     primary: { id: state.primary.id, status: state.primary.status, etag: state.primary.etag, policyId: state.primary.config.ContinuousDeploymentPolicyId ?? '' },
     policy: state.policyId ? { id: state.policyId, exists: state.policy !== undefined, enabled: state.policy?.config.Enabled ?? null, etag: state.policy?.etag ?? null } : null,

@@ -190,6 +190,17 @@ describe('abort as a CodePipeline job', () => {
       expect(onlyReport().outputVariables).toEqual({ Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'delete-policy' });
     });
 
+    it('refuses, without any write, a named policy while a different policy is attached to the primary', async () => {
+      const otherPolicy = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+      cf.on(GetDistributionCommand).resolves(primaryOutput(otherPolicy));
+      await handler(jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID }));
+      expectNoWrites();
+      expect(onlyReport().failureDetails).toEqual({
+        type: 'JobFailed',
+        message: expect.stringContaining(`has policy ${otherPolicy} attached, but ContinuousDeploymentPolicyId names ${POLICY_ID}`),
+      });
+    });
+
     it('fails clearly, naming the policy and what to do, when the policy is attached to another distribution', async () => {
       detachedAndDeployed();
       cf.on(DeleteContinuousDeploymentPolicyCommand).rejects(awsError('ContinuousDeploymentPolicyInUse', 409, 'The continuous deployment policy is in use.'));
