@@ -9,7 +9,7 @@ import { step } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/s3-bucket-policy.js';
 import { parseEnableCdParams, type EnableCdParams } from './params.js';
-import { planAttach, planEnableCd, planEnablePolicy, reviewerVariables, type EnableCdChange, type EnableCdState } from './plan.js';
+import { planEnableCd, reviewerVariables, type EnableCdChange, type EnableCdState } from './plan.js';
 
 async function readState(params: EnableCdParams): Promise<EnableCdState> {
   const [primary, staging, policy, bucketPolicy] = await Promise.all([
@@ -21,36 +21,49 @@ async function readState(params: EnableCdParams): Promise<EnableCdState> {
   return { primary, staging, policy, ...(bucketPolicy ? { bucketPolicy } : {}) };
 }
 
-/** Applies one change. CloudFront writes re-read and re-plan on a stale ETag. */
-async function apply(change: EnableCdChange, state: EnableCdState, log: Logger): Promise<void> {
-  switch (change.kind) {
-    case 'grant-bucket-read':
-      await writeBucketPolicy(change.bucket, change.json);
-      log.info('write', { change: change.kind, bucket: change.bucket, reason: change.reason });
-      return;
-    case 'enable-policy':
-      await retryOnStaleEtag('re-enable policy', log, state.policy, () => readPolicy(change.policyId), async (policy) => {
-        if (!planEnablePolicy(policy)) return log.info('write-skipped', { change: change.kind, reason: 'already enabled on re-read' });
-        const etag = await writePolicyConfig(policy, withPolicyEnabled(policy.config, true));
-        log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, newEtag: etag, reason: change.reason });
-      });
-      return;
-    case 'attach-policy':
-      await retryOnStaleEtag('attach policy', log, state.primary, () => readDistribution(change.primaryId), async (primary) => {
-        const attach = planAttach(primary, change.policyId);
-        if (!attach) return log.info('write-skipped', { change: change.kind, reason: 'already attached on re-read' });
-        const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, change.policyId));
-        log.info('write', { change: change.kind, primaryId: primary.id, policyId: change.policyId, replaces: attach.replaces ?? null, ifMatch: primary.etag, newEtag: etag, reason: attach.reason });
-      });
-      return;
-  }
-}
-
 const STEP_NAMES: Record<EnableCdChange['kind'], string> = {
   'grant-bucket-read': 'grant staging read access in the bucket policy',
   'enable-policy': 're-enable the continuous deployment policy',
   'attach-policy': 'attach the policy to the primary',
 };
+
+/** Makes one planned change against the state it was planned from. */
+async function write(change: EnableCdChange, state: EnableCdState, log: Logger): Promise<void> {
+  switch (change.kind) {
+    case 'grant-bucket-read':
+      await writeBucketPolicy(change.bucket, change.json);
+      log.info('write', { change: change.kind, bucket: change.bucket, reason: change.reason });
+      return;
+    case 'enable-policy': {
+      const etag = await writePolicyConfig(state.policy, withPolicyEnabled(state.policy.config, true));
+      log.info('write', { change: change.kind, policyId: state.policy.id, ifMatch: state.policy.etag, newEtag: etag, reason: change.reason });
+      return;
+    }
+    case 'attach-policy': {
+      const etag = await writeDistributionConfig(state.primary, withPolicyId(state.primary.config, change.policyId));
+      log.info('write', { change: change.kind, primaryId: state.primary.id, policyId: change.policyId, replaces: change.replaces ?? null, ifMatch: state.primary.etag, newEtag: etag, reason: change.reason });
+      return;
+    }
+  }
+}
+
+/**
+ * Applies one change. On a stale ETag everything is read and planned again, checks included: another writer has
+ * just changed something, most likely leaving a distribution InProgress, and then the change waits for the next
+ * invocation instead of being stacked on a propagating config.
+ */
+async function apply(kind: EnableCdChange['kind'], params: EnableCdParams, initial: EnableCdState, log: Logger): Promise<void> {
+  await retryOnStaleEtag(STEP_NAMES[kind], log, initial, () => readState(params), async (state) => {
+    const plan = planEnableCd(state, params);
+    const change = plan.changes.find((c) => c.kind === kind);
+    if (!change) {
+      const reason = plan.deferred ? `held on re-read: ${plan.inProgress.join(', ')} InProgress; the next invocation plans again` : 'already in place on re-read';
+      return log.info('write-skipped', { change: kind, reason });
+    }
+    await write(change, state, log);
+  });
+}
+
 
 async function run({ params, log }: JobContext<EnableCdParams>): Promise<Outcome> {
   const state = await step('read primary, staging, policy and bucket policy', () => readState(params));
@@ -64,7 +77,7 @@ async function run({ params, log }: JobContext<EnableCdParams>): Promise<Outcome
   const plan = await step('check and plan', async () => planEnableCd(state, params));
   log.info('plan', { changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })), inProgress: plan.inProgress, deferred: plan.deferred });
 
-  for (const change of plan.changes) await step(STEP_NAMES[change.kind], () => apply(change, state, log));
+  for (const { kind } of plan.changes) await step(STEP_NAMES[kind], () => apply(kind, params, state, log));
 
   const wroteCloudFront = plan.changes.some((c) => c.kind !== 'grant-bucket-read');
   if (plan.deferred || wroteCloudFront || plan.inProgress.length > 0) {

@@ -139,6 +139,28 @@ describe('enable-CD', () => {
     expect(onlyReport().continuationToken).toBeDefined();
   });
 
+  it('does not stack the attach on a primary that the concurrent writer left InProgress: waits and plans again next time', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
+      .resolvesOnce(primaryOutput('', { etag: 'ETAG-STALE' }))
+      .resolves(primaryOutput('', { etag: 'ETAG-OTHER-WRITER', status: 'InProgress' }));
+    cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+    expect(decodeContinuation(onlyReport().continuationToken as string).phase).toBe('propagating');
+    const skipped = logs.lines.map((l) => JSON.parse(l) as { event: string; reason?: string }).find((l) => l.event === 'write-skipped');
+    expect(skipped?.reason).toContain('E1PRIMARY00001 InProgress');
+  });
+
+  it('re-checks everything after a 412: a primary switched to HTTP/3 meanwhile is refused, not attached', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
+      .resolvesOnce(primaryOutput(''))
+      .resolves(primaryOutput('', { etag: 'ETAG-OTHER-WRITER', config: distributionConfig({ HttpVersion: 'http3' }) }));
+    cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+    expect(onlyReport().failureDetails?.message).toContain('HTTP/3');
+  });
+
   it('does not attach twice when the re-read after a 412 shows another writer already attached it', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolvesOnce(primaryOutput('')).resolves(primaryOutput(POLICY_ID, { etag: 'ETAG-OTHER' }));
     cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412));
