@@ -1,3 +1,5 @@
+import { throwIfCancelled } from './cancellation.js';
+
 /**
  * Typed errors. The job runner maps them to CodePipeline failure types, so nothing here relies on string matching.
  */
@@ -56,6 +58,7 @@ export function awsErrorOf(err: unknown): { name: string; httpStatus: number | u
 
 /** Runs one AWS call and rethrows its failure as an {@link AwsCallError} naming the operation and resource. */
 export async function awsCall<T>(operation: string, resource: string, call: () => Promise<T>): Promise<T> {
+  throwIfCancelled(operation, resource);
   try {
     return await call();
   } catch (err) {

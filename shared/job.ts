@@ -6,6 +6,7 @@
  */
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type FailureType } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineEvent } from 'aws-lambda';
+import { runCancellable } from './cancellation.js';
 import { codePipeline } from './clients/codepipeline.js';
 import { ConfigurationError, awsCall, awsErrorOf } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -141,16 +142,20 @@ async function decide<P>(
     const continuation = token ? decodeContinuation(token) : undefined;
     log.info('job-started', { params, continuation: continuation ?? null });
 
-    const run = action.run({ jobId: job.id, params, continuation, log });
+    const cancel = new AbortController();
+    const run = runCancellable(cancel.signal, () => action.run({ jobId: job.id, params, continuation, log }));
     const budget = lambda ? lambda.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : undefined;
     const timeout = new Promise<never>((_, reject) => {
       if (budget !== undefined) {
-        deadline = setTimeout(
-          () => reject(new Error(`did not finish within the Lambda timeout (gave up ${DEADLINE_MARGIN_MS / 1000}s before it); the last log line shows the step it was in; re-running is safe`)),
-          Math.max(budget, 0),
-        );
+        deadline = setTimeout(() => {
+          // The run cannot be stopped, but from here on it cannot start another AWS call (see cancellation.ts).
+          cancel.abort();
+          reject(new Error(`did not finish within the Lambda timeout (gave up ${DEADLINE_MARGIN_MS / 1000}s before it); the last log line shows the step it was in; no AWS call starts after this report, so re-running is safe`));
+        }, Math.max(budget, 0));
       }
     });
+    // If the deadline wins the race, the run's eventual rejection must not surface as an unhandled rejection.
+    run.catch(() => undefined);
     const outcome = await Promise.race([run, timeout]);
 
     if (outcome.kind === 'succeeded') {

@@ -105,6 +105,24 @@ describe('runJob', () => {
     expect(jobReports().length).toBe(1);
   });
 
+  it('starts no AWS call after the deadline report, even when the abandoned run resumes later', async () => {
+    let wrote = false;
+    let refusal: unknown;
+    const slowThenWrite = action(async () => {
+      await new Promise((r) => setTimeout(r, 120));
+      refusal = await awsCall('UpdateDistributionWithStagingConfig', 'distribution E1PRIMARY00001', async () => {
+        wrote = true;
+      }).catch((e: unknown) => e);
+      return ok();
+    });
+    await runJob(slowThenWrite, jobEvent({ Id: 'E1PRIMARY00001' }), { getRemainingTimeInMillis: () => 5_050 });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wrote).toBe(false);
+    expect(String(refusal)).toContain('was not started');
+    expect(jobReports()).toHaveLength(1);
+  });
+
   it('reports a failure when the success report is refused, so the job is still reported', async () => {
     codepipeline.on(PutJobSuccessResultCommand).rejects(awsError('ValidationException', 400, 'bad output variables'));
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
