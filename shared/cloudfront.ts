@@ -111,13 +111,6 @@ export function isDeployed(d: DistributionState): boolean {
   return d.status === 'Deployed';
 }
 
-/** The account id in a distribution ARN (`arn:aws:cloudfront::ACCOUNT:distribution/ID`). */
-export function accountIdOf(arn: string): string {
-  const account = arn.split(':')[4];
-  if (!account) throw new Error(`cannot read the account id from ARN ${arn}`);
-  return account;
-}
-
 /** True when CloudFront says the policy does not exist (deleted by an earlier run, or never created). */
 export function isNoSuchPolicy(err: unknown): boolean {
   return awsErrorOf(err).name === 'NoSuchContinuousDeploymentPolicy';

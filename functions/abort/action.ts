@@ -3,6 +3,7 @@
  * `Deployed` — in every mode, so that whatever runs next (a re-run of the pipeline, a stage that changes the primary)
  * sees a settled primary. Teardown deletes the policy only in a pass that finds the detach propagated.
  */
+import { isDeployed } from '../../shared/cloudfront.js';
 import type { Action, JobContext, Outcome } from '../../shared/job.js';
 import { parseAbortParams, type AbortParams } from './params.js';
 import { rollBackToPrimary, type KnownPolicy } from './rollback.js';
@@ -37,7 +38,7 @@ async function run({ params, continuation, log }: JobContext<AbortParams>): Prom
 
   // Any planned disable or detach starts a propagation (even one a re-read found made by someone else); the next
   // invocation re-reads and finds an empty plan once it has landed. A policy delete does not touch the primary.
-  const propagating = pass.plan.changes.some((c) => c.kind !== 'delete-policy') || pass.primary.status !== 'Deployed';
+  const propagating = pass.plan.changes.some((c) => c.kind !== 'delete-policy') || !isDeployed(pass.primary);
   if (pass.plan.deleteDeferred || propagating) {
     return {
       kind: 'waiting',

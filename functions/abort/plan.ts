@@ -2,7 +2,7 @@
  * abort's pure core: from the primary, the policy and the mode, list the changes that put all traffic back on the
  * primary (and, in teardown, remove the policy). No I/O here; the plan is logged and unit-tested without mocks.
  */
-import type { DistributionState, PolicyState } from '../../shared/cloudfront.js';
+import { isDeployed, type DistributionState, type PolicyState } from '../../shared/cloudfront.js';
 import { attachedPolicyId } from '../../shared/distribution-config.js';
 import { StateCheckError } from '../../shared/errors.js';
 import type { AbortMode } from './params.js';
@@ -91,7 +91,7 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   }
   // A policy still referenced by the primary cannot be deleted (ContinuousDeploymentPolicyInUse), and the docs ask
   // for the detach to be Deployed first: delete only once the primary no longer references it and has settled.
-  if (detach || primary.status !== 'Deployed') return { changes, deleteDeferred: true };
+  if (detach || !isDeployed(primary)) return { changes, deleteDeferred: true };
   changes.push({ kind: 'delete-policy', policyId, reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed` });
   return { changes, deleteDeferred: false };
 }

@@ -4,7 +4,7 @@
  */
 import type { ContinuousDeploymentPolicyConfig } from '@aws-sdk/client-cloudfront';
 import { planBucketGrant } from '../../shared/bucket-policy.js';
-import type { DistributionState, PolicyState } from '../../shared/cloudfront.js';
+import { isDeployed, type DistributionState, type PolicyState } from '../../shared/cloudfront.js';
 import { attachedPolicyId, stagingDomainsOf, usesHttp3 } from '../../shared/distribution-config.js';
 import { StateCheckError } from '../../shared/errors.js';
 import type { EnableCdParams } from './params.js';
@@ -86,7 +86,7 @@ export function planEnableCd(state: EnableCdState, params: Pick<EnableCdParams, 
   }
 
   const cloudFrontChanges = [planEnablePolicy(state.policy), planAttach(state.primary, params.policyId)].filter((c) => c !== undefined);
-  const inProgress = [state.primary, state.staging].filter((d) => d.status !== 'Deployed').map((d) => d.id);
+  const inProgress = [state.primary, state.staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.
   const deferred = cloudFrontChanges.length > 0 && inProgress.length > 0;
   if (!deferred) changes.push(...cloudFrontChanges);

@@ -12,7 +12,7 @@ import { StateCheckError, awsCall, step } from '../../shared/errors.js';
 import type { Action, JobContext, Outcome } from '../../shared/job.js';
 import type { Logger } from '../../shared/log.js';
 import { metricsWindow, readTraffic, type MetricsWindow } from '../../shared/metrics.js';
-import { evaluateGate, gateVariables, routingOf, type GateFigures, type GateVerdict } from './gate.js';
+import { evaluateGate, gateVariables, judgesErrorRate, routingOf, type GateFigures, type GateVerdict } from './gate.js';
 import { parsePromoteParams, type GateParams, type PromoteParams } from './params.js';
 import { planPromote, policyEnabled, promotableApartFromPolicy, summarizeChanges, type PromotePlan, type PromoteState } from './plan.js';
 import { CHANGES_MAX_CHARS, PHASE, factsFromData, factsToData, promotionNote, successVariables, type PromotionFacts } from './result.js';
@@ -69,8 +69,7 @@ interface GateReading {
  * earlier than its last change (a reused staging distribution served the previous release before that).
  */
 async function readGateFigures(params: PromoteParams, gate: GateParams, staging: DistributionState): Promise<GateReading> {
-  const errorGate = gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
-  const ids = errorGate ? [params.stagingId, params.primaryId] : [params.stagingId];
+  const ids = judgesErrorRate(gate) ? [params.stagingId, params.primaryId] : [params.stagingId];
   const window = metricsWindow(gate.windowMinutes, Date.now(), staging.lastModified?.getTime());
   const [stagingFigures, primaryFigures] = await readTraffic(ids, window);
   if (!stagingFigures) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);

@@ -59,10 +59,14 @@ export function describeFigures(subject: GateSubject, f: GateFigures): string {
   return `in the last ${f.windowMinutes} minute(s): ${parts.join('; ')}`;
 }
 
+/** True when the gate judges error rates (and so needs the primary's figures as the baseline). */
+export function judgesErrorRate(gate: GateParams): boolean {
+  return gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
+}
+
 /** The staging requests the window must hold. An error-rate threshold needs at least one: no data proves nothing. */
 export function requiredStagingRequests(gate: GateParams): number {
-  const errorGate = gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
-  return Math.max(gate.minStagingRequests ?? 0, errorGate ? 1 : 0);
+  return Math.max(gate.minStagingRequests ?? 0, judgesErrorRate(gate) ? 1 : 0);
 }
 
 /** Why staging may not be getting traffic, most likely first. */

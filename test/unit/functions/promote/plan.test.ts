@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planPromote, policyEnabled, summarizeChanges, type PromoteState } from '../../../../functions/promote/plan.js';
+import { planPromote, policyEnabled, promotableApartFromPolicy, summarizeChanges, type PromoteState } from '../../../../functions/promote/plan.js';
 import type { DistributionState, PolicyState } from '../../../../shared/cloudfront.js';
 import { StateCheckError } from '../../../../shared/errors.js';
 import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, STAGING_DOMAIN, STAGING_ID, arnOf, distributionConfig, headerPolicyConfig } from '../../fixtures.js';
@@ -107,5 +107,23 @@ describe('summarizeChanges', () => {
 
   it('falls back to a count when not even one line fits', () => {
     expect(summarizeChanges(['x'.repeat(100), 'y'.repeat(100)], 50)).toBe('(2 changes, see the promote log)');
+  });
+});
+
+describe('promotableApartFromPolicy', () => {
+  // It decides whether the gate's metrics read starts early; it must agree with planPromote wherever the policy allows
+  // a promotion, or the early read would be skipped (slower) or wasted (an extra read) without any test noticing.
+  const primaries = [primary(), primary({ status: 'InProgress' }), promotedPrimary(), primary({ config: distributionConfig({ Staging: true }) })];
+  const stagings = [staging(), staging({ status: 'InProgress' }), staging({ config: distributionConfig({ CallerReference: 'staging-ref' }, '/v2') })];
+  const cases = primaries.flatMap((p) => stagings.map((st) => ({ primary: p, staging: st })));
+
+  it.each(cases.map((c, i) => [i, c] as const))('agrees with planPromote under a routing policy (case %i)', (_, c) => {
+    let promotes: boolean;
+    try {
+      promotes = planPromote({ ...c, policy: policy() }).kind === 'promote';
+    } catch {
+      promotes = false;
+    }
+    expect(promotableApartFromPolicy(c.primary, c.staging)).toBe(promotes);
   });
 });
