@@ -233,13 +233,18 @@ export function cloudFront(world: World): Service {
   }
 
   const op = (name: string, run: () => ApiResponse, bumpEtag?: () => void): Operation => (bumpEtag ? { name, run, bumpEtag } : { name, run });
+  // What an injected concurrent writer leaves behind: a new ETag and, like any real write, a propagation.
   const bumpDistribution = (id: string) => () => {
     const d = world.distributions.get(id);
-    if (d) d.etag = newEtag();
+    if (!d) return;
+    d.etag = newEtag();
+    world.touch(d);
   };
   const bumpPolicy = (id: string) => () => {
     const p = world.policies.get(id);
-    if (p) p.etag = newEtag();
+    if (!p) return;
+    p.etag = newEtag();
+    for (const d of world.distributions.values()) if (attachedPolicyId(d) === p.id) world.touch(d);
   };
 
   return {

@@ -10,14 +10,16 @@ afterEach(async () => {
 });
 
 describe('end to end: concurrent writers, throttling and bad input', () => {
-  it('enable-CD survives a concurrent writer during attach: re-reads, attaches once, traffic routes', async () => {
-    h = await startHarness();
+  it('enable-CD survives a concurrent writer during attach: re-reads, waits out its propagation, attaches once', async () => {
+    h = await startHarness({ propagationMs: 40 });
     const outputs = await h.deployStaging();
     h.emulator.settle();
     h.emulator.injectFault({ operation: 'UpdateDistribution', error: 'PreconditionFailed' });
     const result = await h.job('enable-cd', h.enableCdParams(outputs));
     expect(result).toMatchObject({ ok: true });
     expect(h.logs.some((l) => l.event === 'stale-etag')).toBe(true);
+    // The other writer left the primary InProgress: the retry held the attach for a later invocation.
+    expect(h.logs.some((l) => l.event === 'write-skipped' && String(l.reason).includes('InProgress'))).toBe(true);
     expect(operations(h.emulator).filter((op) => op === 'UpdateDistribution')).toHaveLength(2);
     expect(await h.attachedPolicy()).toBe(outputs.ContinuousDeploymentPolicyId);
     expect(await h.viewer({ 'aws-cf-cd-staging': 'true' })).toBe('v2');
