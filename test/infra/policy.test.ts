@@ -106,6 +106,19 @@ describe('IAM policies', () => {
     }
   });
 
+  it('the staging deploy role updates or deletes only the tagged staging distribution, never any distribution of the account', () => {
+    const writes = statements.filter(
+      (s) => s.where.includes(' StagingDeployRole/') && s.statement.Effect === 'Allow' && [s.statement.Action].flat().some((a) => ['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution'].includes(a)),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    for (const w of writes) {
+      const resource = resourceText(w.statement.Resource, pipeline);
+      const exact = resource.endsWith(':distribution/${StagingDistributionId}');
+      const tagged = JSON.stringify(w.statement.Condition?.StringEquals?.['aws:ResourceTag/cloudfront-cd-primary']) === JSON.stringify({ Ref: 'PrimaryDistributionId' });
+      expect(exact || tagged, w.where).toBe(true);
+    }
+  });
+
   it('the staging deploy role is denied every write on the primary', () => {
     const deny = statements.find((s) => s.where.includes(' StagingDeployRole/') && s.statement.Effect === 'Deny');
     expect(deny?.statement.Action).toEqual(expect.arrayContaining(['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution']));

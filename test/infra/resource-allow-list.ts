@@ -51,7 +51,7 @@ export const wildcardAllowList: WildcardGrant[] = [
       'cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution',
       'cloudfront:TagResource', 'cloudfront:UntagResource', 'cloudfront:ListTagsForResource',
     ],
-    reason: 'Staging deploy role: CloudFormation manages a distribution whose id is generated at creation. An explicit Deny on the primary ARN keeps the primary out of reach.',
+    reason: 'Staging deploy role: CloudFormation manages a distribution whose id is generated at creation. Reads and TagResource (the create tags the new distribution) are unconditioned; update, delete and untag need the tag cloudfront-cd-primary = the primary id until StagingDistributionId is set (the policy test checks it). An explicit Deny on the primary ARN keeps the primary out of reach.',
   },
   {
     resource: POLICIES,
