@@ -4,7 +4,7 @@
  *
  *   npm start -- [--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N]
  */
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '../emulator/index.js';
 import { runExperiment } from './experiment.js';
@@ -54,7 +54,15 @@ async function main(): Promise<number> {
 
   const emulator = await startEmulator({ propagationMs, latencyMs, seed });
   console.log(`local AWS emulator on ${emulator.url} (propagation ${propagationMs} ms, latency ${latencyMs} ms, seed ${seed})`);
-  const terminal = values.interactive ? createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+  // Lines are read through the async iterator, which buffers them: answers piped in ahead of the questions are
+  // kept, and the end of input reads as "no".
+  const terminal = values.interactive ? createInterface({ input: process.stdin }) : undefined;
+  const answers = terminal?.[Symbol.asyncIterator]();
+  const ask = async (question: string): Promise<string> => {
+    process.stdout.write(question);
+    const next = await answers?.next();
+    return next && !next.done ? String(next.value) : '';
+  };
   try {
     const result = await runExperiment({
       emulator,
@@ -63,7 +71,7 @@ async function main(): Promise<number> {
         ? 'reject'
         : terminal
           ? async (customData) => {
-              const answer = await terminal.question(`\n${customData}\nApprove promotion to production? [y/N] `);
+              const answer = await ask(`\n${customData}\nApprove promotion to production? [y/N] `);
               return /^y(es)?$/i.test(answer.trim());
             }
           : 'auto',
