@@ -66,6 +66,10 @@ export class LocalLambda {
     const bundle = bundlePath(name, distDir);
     if (!existsSync(bundle)) throw new Error(`no bundle at ${bundle}: run \`npm run build\` first`);
     const child = fork(WORKER, [bundle, name], {
+      // LOCAL_LAMBDA_NODE runs the bundles on another Node binary, e.g. the Lambda runtime's major (nodejs22.x).
+      ...(process.env.LOCAL_LAMBDA_NODE ? { execPath: process.env.LOCAL_LAMBDA_NODE } : {}),
+      // Plain node, as Lambda runs it: not the loader hooks of whatever started us (tsx, vitest).
+      execArgv: [],
       env: { PATH: process.env.PATH ?? '', ...env, AWS_LAMBDA_FUNCTION_NAME: name },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
