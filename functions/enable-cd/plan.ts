@@ -55,8 +55,8 @@ export function checkEnableCdState(state: EnableCdState): void {
   }
 }
 
-/** The attach decision for a primary as read (re-planned from fresh state on a stale ETag). */
-export function planAttach(primary: DistributionState, policyId: string): Extract<EnableCdChange, { kind: 'attach-policy' }> | undefined {
+/** The attach decision for a primary as read. */
+function planAttach(primary: DistributionState, policyId: string): Extract<EnableCdChange, { kind: 'attach-policy' }> | undefined {
   const current = attachedPolicyId(primary.config);
   if (current === policyId) return undefined;
   return {
@@ -69,7 +69,7 @@ export function planAttach(primary: DistributionState, policyId: string): Extrac
 }
 
 /** The re-enable decision for a policy as read. */
-export function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 'enable-policy' }> | undefined {
+function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 'enable-policy' }> | undefined {
   if (policy.config.Enabled) return undefined;
   return { kind: 'enable-policy', policyId: policy.id, reason: 'policy is disabled (a promotion disables it; CloudFormation cannot see that drift)' };
 }
