@@ -10,7 +10,13 @@ async function discoverFunctions() {
   const names = [];
   for (const name of (await readdir(functionsDir)).sort()) {
     const handler = join(functionsDir, name, 'handler.ts');
-    if (await stat(handler).then(() => true, () => false)) names.push(name);
+    if (
+      await stat(handler).then(
+        () => true,
+        () => false,
+      )
+    )
+      names.push(name);
   }
   return names;
 }

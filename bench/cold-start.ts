@@ -34,8 +34,17 @@ export interface ColdStartSamples {
  * `runs` samples of each, one process at a time (the machine has 2 cores), interleaved and alternating which goes
  * first so that drift in machine load does not favour either side.
  */
-export async function coldStarts(targets: { function: string; bundlePath: string; clients: string[] }[], runs: number, cwd: string): Promise<ColdStartSamples[]> {
-  const samples = targets.map((t) => ({ function: t.function, unbundled: t.clients.map((c) => `@aws-sdk/${c}`), bundleMs: [] as number[], unbundledMs: [] as number[] }));
+export async function coldStarts(
+  targets: { function: string; bundlePath: string; clients: string[] }[],
+  runs: number,
+  cwd: string,
+): Promise<ColdStartSamples[]> {
+  const samples = targets.map((t) => ({
+    function: t.function,
+    unbundled: t.clients.map((c) => `@aws-sdk/${c}`),
+    bundleMs: [] as number[],
+    unbundledMs: [] as number[],
+  }));
   for (let i = 0; i < runs; i++) {
     for (const [k, t] of targets.entries()) {
       const s = samples[k]!;

@@ -27,7 +27,9 @@ export interface CriticalPath<T extends Interval> {
 export function criticalPath<T extends Interval>(intervals: readonly T[]): CriticalPath<T> {
   const sorted = intervals
     .map((interval, index) => ({ interval, index }))
-    .sort((a, b) => a.interval.startMs - b.interval.startMs || a.interval.endMs - b.interval.endMs || a.index - b.index);
+    .sort(
+      (a, b) => a.interval.startMs - b.interval.startMs || a.interval.endMs - b.interval.endMs || a.index - b.index,
+    );
   const longest: number[] = [];
   const previous: (number | undefined)[] = [];
   for (let i = 0; i < sorted.length; i++) {

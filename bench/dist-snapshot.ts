@@ -10,7 +10,10 @@ import { join } from 'node:path';
 const FILES = ['index.mjs', 'meta.json'];
 
 /** Copies dist/<name>/{index.mjs,meta.json} for each function; waits out a rebuild that is under way. */
-export async function snapshotDist(distDir: string, names: readonly string[]): Promise<{ dir: string; remove: () => void }> {
+export async function snapshotDist(
+  distDir: string,
+  names: readonly string[],
+): Promise<{ dir: string; remove: () => void }> {
   for (let attempt = 1; ; attempt++) {
     const complete = names.every((n) => FILES.every((f) => existsSync(join(distDir, n, f))));
     if (complete) {

@@ -17,7 +17,12 @@ export interface MeasuredInvocation {
 }
 
 /** Invokes once with `event`; throws if the function failed, since its figures would then mean nothing. */
-export async function invokeMeasured(lambda: LocalLambda, emulator: Emulator, event: unknown, jobId?: string): Promise<MeasuredInvocation> {
+export async function invokeMeasured(
+  lambda: LocalLambda,
+  emulator: Emulator,
+  event: unknown,
+  jobId?: string,
+): Promise<MeasuredInvocation> {
   emulator.clearRequestLog();
   const result = await lambda.invoke(event);
   const requests = emulator.requestLog();
@@ -25,8 +30,10 @@ export async function invokeMeasured(lambda: LocalLambda, emulator: Emulator, ev
   if (jobId === undefined) return { handlerMs: result.handlerMs, requests, report: undefined };
   const reports = emulator.jobResults(jobId);
   const report = reports[0];
-  if (reports.length !== 1 || !report) throw new Error(`${lambda.name}: job ${jobId} was reported ${reports.length} times, expected once`);
-  if (report.kind === 'failure') throw new Error(`${lambda.name}: job ${jobId} failed: ${report.type}: ${report.message}`);
+  if (reports.length !== 1 || !report)
+    throw new Error(`${lambda.name}: job ${jobId} was reported ${reports.length} times, expected once`);
+  if (report.kind === 'failure')
+    throw new Error(`${lambda.name}: job ${jobId} failed: ${report.type}: ${report.message}`);
   return { handlerMs: result.handlerMs, requests, report };
 }
 
@@ -37,12 +44,22 @@ export interface JobOptions {
 }
 
 /** Runs one CodePipeline job to completion; returns every invocation, the first being the one that does the work. */
-export async function runJob(lambda: LocalLambda, emulator: Emulator, userParameters: string, opts: JobOptions): Promise<MeasuredInvocation[]> {
+export async function runJob(
+  lambda: LocalLambda,
+  emulator: Emulator,
+  userParameters: string,
+  opts: JobOptions,
+): Promise<MeasuredInvocation[]> {
   const invocations: MeasuredInvocation[] = [];
   let token: string | undefined;
   for (let attempt = 1; attempt <= (opts.maxInvocations ?? 50); attempt++) {
     const jobId = randomUUID();
-    const invocation = await invokeMeasured(lambda, emulator, codePipelineEvent(jobId, lambda.name, userParameters, token), jobId);
+    const invocation = await invokeMeasured(
+      lambda,
+      emulator,
+      codePipelineEvent(jobId, lambda.name, userParameters, token),
+      jobId,
+    );
     invocations.push(invocation);
     token = invocation.report?.kind === 'success' ? invocation.report.continuationToken : undefined;
     if (!token) return invocations;

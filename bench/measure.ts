@@ -33,7 +33,8 @@ export interface ScenarioFigures {
 }
 
 /** The operations of one invocation, in the order they started. */
-export const operationsOf = (requests: RequestLogEntry[]) => [...requests].sort((a, b) => a.startMs - b.startMs).map((r) => r.operation);
+export const operationsOf = (requests: RequestLogEntry[]) =>
+  [...requests].sort((a, b) => a.startMs - b.startMs).map((r) => r.operation);
 
 const chainOf = (requests: RequestLogEntry[]) => requests.map((r) => r.operation).join(' → ');
 
@@ -44,14 +45,24 @@ function mostCommon(values: string[]): string {
 }
 
 /** Runs `scenario` `repetitions` times at `latencyMs` per AWS request. */
-export async function measureScenario(slot: EmulatorSlot, lambdas: Lambdas, scenario: Scenario, latencyMs: number, repetitions: number): Promise<{ figures: ScenarioFigures; invocations: MeasuredInvocation[] }> {
+export async function measureScenario(
+  slot: EmulatorSlot,
+  lambdas: Lambdas,
+  scenario: Scenario,
+  latencyMs: number,
+  repetitions: number,
+): Promise<{ figures: ScenarioFigures; invocations: MeasuredInvocation[] }> {
   const runs: MeasuredInvocation[][] = [];
   for (let rep = 0; rep < repetitions; rep++) {
     const emulator = await slot.fresh();
     const trigger = await scenario.prepare(emulator, lambdas);
     emulator.setLatencyMs(latencyMs);
     const lambda = lambdas[scenario.function];
-    runs.push('event' in trigger ? [await invokeMeasured(lambda, emulator, trigger.event)] : await runJob(lambda, emulator, trigger.userParameters, { between: { settle: true } }));
+    runs.push(
+      'event' in trigger
+        ? [await invokeMeasured(lambda, emulator, trigger.event)]
+        : await runJob(lambda, emulator, trigger.userParameters, { between: { settle: true } }),
+    );
   }
   const firsts = runs.map((r) => r[0]!);
   const paths = firsts.map((i) => criticalPath(i.requests));
@@ -64,10 +75,21 @@ export async function measureScenario(slot: EmulatorSlot, lambdas: Lambdas, scen
     latencyMs,
     repetitions,
     minimum: scenario.minimum,
-    handlerMs: { median: round(median(firsts.map((i) => i.handlerMs))), samples: firsts.map((i) => round(i.handlerMs)) },
+    handlerMs: {
+      median: round(median(firsts.map((i) => i.handlerMs))),
+      samples: firsts.map((i) => round(i.handlerMs)),
+    },
     requests: { median: median(firsts.map((i) => i.requests.length)), samples: firsts.map((i) => i.requests.length) },
-    writes: { median: median(firsts.map((i) => i.requests.filter((r) => isWrite(r.operation)).length)), samples: firsts.map((i) => i.requests.filter((r) => isWrite(r.operation)).length) },
-    criticalPath: { median: median(lengths), max: Math.max(...lengths), samples: lengths, chain: mostCommon(paths.map((p) => chainOf(p.chain))) },
+    writes: {
+      median: median(firsts.map((i) => i.requests.filter((r) => isWrite(r.operation)).length)),
+      samples: firsts.map((i) => i.requests.filter((r) => isWrite(r.operation)).length),
+    },
+    criticalPath: {
+      median: median(lengths),
+      max: Math.max(...lengths),
+      samples: lengths,
+      chain: mostCommon(paths.map((p) => chainOf(p.chain))),
+    },
     invocationsToComplete: runs.map((r) => r.length),
     followUps: {
       minimum: scenario.followUpMinimum ?? null,

@@ -42,15 +42,23 @@ export async function measurePropagation(
   for (let rep = 0; rep < opts.repetitions; rep++) {
     const emulator = await slot.fresh();
     const trigger = await scenario.prepare(emulator, lambdas);
-    if (!('userParameters' in trigger)) throw new Error(`${scenario.id} is not a CodePipeline job: nothing to continue`);
+    if (!('userParameters' in trigger))
+      throw new Error(`${scenario.id} is not a CodePipeline job: nothing to continue`);
     emulator.setPropagationMs(opts.propagationMs);
     emulator.setLatencyMs(opts.latencyMs);
     const started = performance.now();
-    const invocations = await runJob(lambdas[scenario.function], emulator, trigger.userParameters, { between: { delayMs: opts.continuationDelayMs } });
+    const invocations = await runJob(lambdas[scenario.function], emulator, trigger.userParameters, {
+      between: { delayMs: opts.continuationDelayMs },
+    });
     const wall = performance.now() - started;
     const covered = invocations.map((i) => coveredMs(i.requests));
     invocations.forEach((i, k) => perInvocation.push(i.handlerMs - covered[k]!));
-    jobs.push({ wall, handler: invocations.reduce((s, i) => s + i.handlerMs, 0), covered: covered.reduce((s, c) => s + c, 0), invocations: invocations.length });
+    jobs.push({
+      wall,
+      handler: invocations.reduce((s, i) => s + i.handlerMs, 0),
+      covered: covered.reduce((s, c) => s + c, 0),
+      invocations: invocations.length,
+    });
   }
   const handler = median(jobs.map((j) => j.handler));
   const covered = median(jobs.map((j) => j.covered));

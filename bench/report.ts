@@ -14,7 +14,14 @@ export interface Results {
   generatedAt: string;
   /** The commit the bundles were built from, and any uncommitted change to what goes into them. */
   source: { commit: string; uncommitted: string[] };
-  machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+  };
   settings: Record<string, number | number[] | string>;
   bundles: {
     function: string;
@@ -23,7 +30,14 @@ export interface Results {
     clients: Record<string, number>;
     /** Client packages the function sent requests with, across all its measured invocations. */
     clientsUsed: string[];
-    coldStart: { runs: number; bundleMedianMs: number; unbundledMedianMs: number; unbundled: string[]; bundleMs: number[]; unbundledMs: number[] };
+    coldStart: {
+      runs: number;
+      bundleMedianMs: number;
+      unbundledMedianMs: number;
+      unbundled: string[];
+      bundleMs: number[];
+      unbundledMs: number[];
+    };
   }[];
   scenarios: ScenarioFigures[];
   propagation: PropagationFigures[];
@@ -32,13 +46,26 @@ export interface Results {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const mark = (ok: boolean) => (ok ? 'yes' : 'NO');
-const spread = (median: number, samples: number[]) => (Math.min(...samples) === Math.max(...samples) ? String(median) : `${median} (${Math.min(...samples)}–${Math.max(...samples)})`);
+const spread = (median: number, samples: number[]) =>
+  Math.min(...samples) === Math.max(...samples)
+    ? String(median)
+    : `${median} (${Math.min(...samples)}–${Math.max(...samples)})`;
 
 function sections(r: Results): { title: string; headers: string[]; rows: Row[] }[] {
   return [
     {
       title: 'Bundles and cold start (import of the module in a fresh node process, median)',
-      headers: ['function', 'bundle', 'gzip', 'SDK clients in bundle', 'clients used', 'only used?', 'import bundle', 'import unbundled clients', 'not slower?'],
+      headers: [
+        'function',
+        'bundle',
+        'gzip',
+        'SDK clients in bundle',
+        'clients used',
+        'only used?',
+        'import bundle',
+        'import unbundled clients',
+        'not slower?',
+      ],
       rows: r.bundles.map((b) => [
         b.function,
         kb(b.bytes),
@@ -53,7 +80,19 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
     },
     {
       title: 'Scenarios: first invocation of each job (medians over repetitions; ranges when they varied)',
-      headers: ['scenario', 'latency', 'handler', 'requests (min)', 'writes', 'critical path', 'min', '= min?', 'invocations to complete', 'later invocations: critical path (min)', 'longest chain'],
+      headers: [
+        'scenario',
+        'latency',
+        'handler',
+        'requests (min)',
+        'writes',
+        'critical path',
+        'min',
+        '= min?',
+        'invocations to complete',
+        'later invocations: critical path (min)',
+        'longest chain',
+      ],
       rows: r.scenarios.map((s) => [
         s.title,
         `${s.latencyMs} ms`,
@@ -64,13 +103,25 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         s.minimum.criticalPath,
         mark(s.criticalPath.max === s.minimum.criticalPath),
         spread(s.invocationsToComplete[0] ?? 0, s.invocationsToComplete),
-        s.followUps.minimum ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} (${s.followUps.minimum.criticalPath})` : '–',
+        s.followUps.minimum
+          ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} (${s.followUps.minimum.criticalPath})`
+          : '–',
         s.criticalPath.chain,
       ]),
     },
     {
       title: 'Waiting for propagation through continuations (medians per job)',
-      headers: ['scenario', 'latency', 'propagation', 'invocations', 'job wall time', 'handler total', 'covered by requests', 'not covered', 'not covered / invocation'],
+      headers: [
+        'scenario',
+        'latency',
+        'propagation',
+        'invocations',
+        'job wall time',
+        'handler total',
+        'covered by requests',
+        'not covered',
+        'not covered / invocation',
+      ],
       rows: r.propagation.map((p) => [
         p.title,
         `${p.latencyMs} ms`,
@@ -83,13 +134,19 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         `${p.notCoveredPerInvocationMs} ms`,
       ]),
     },
-    { title: 'Targets', headers: ['target', 'met?', 'detail'], rows: r.targets.map((t) => [t.name, mark(t.met), t.detail]) },
+    {
+      title: 'Targets',
+      headers: ['target', 'met?', 'detail'],
+      rows: r.targets.map((t) => [t.name, mark(t.met), t.detail]),
+    },
   ];
 }
 
 /** The results as tables: plain text for the terminal, or Markdown for the README. */
 export function renderTables(r: Results, format: 'text' | 'markdown'): string {
   return sections(r)
-    .map(({ title, headers, rows }) => (format === 'text' ? `${title}\n${textTable(headers, rows)}` : `**${title}**\n\n${markdownTable(headers, rows)}`))
+    .map(({ title, headers, rows }) =>
+      format === 'text' ? `${title}\n${textTable(headers, rows)}` : `**${title}**\n\n${markdownTable(headers, rows)}`,
+    )
     .join('\n\n');
 }

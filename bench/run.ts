@@ -42,7 +42,16 @@ const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 /** What the bundles were built from: other people edit the tree while the bench runs. */
 function sourceOf(): Results['source'] {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-  const uncommitted = git('status', '--porcelain', '--', 'functions', 'shared', 'esbuild.config.mjs', 'package.json', 'package-lock.json');
+  const uncommitted = git(
+    'status',
+    '--porcelain',
+    '--',
+    'functions',
+    'shared',
+    'esbuild.config.mjs',
+    'package.json',
+    'package-lock.json',
+  );
   return { commit: git('rev-parse', 'HEAD'), uncommitted: uncommitted ? uncommitted.split('\n') : [] };
 }
 
@@ -59,7 +68,9 @@ async function main(): Promise<void> {
 
 async function measureAll(source: Results['source'], loadAverageBefore: number[], distDir: string): Promise<void> {
   const slot = await EmulatorSlot.open();
-  const lambdas = Object.fromEntries(await Promise.all(FUNCTIONS.map(async (n) => [n, await LocalLambda.start(n, slot.env, distDir)] as const))) as Lambdas;
+  const lambdas = Object.fromEntries(
+    await Promise.all(FUNCTIONS.map(async (n) => [n, await LocalLambda.start(n, slot.env, distDir)] as const)),
+  ) as Lambdas;
   const scenarios: ScenarioFigures[] = [];
   const propagation: PropagationFigures[] = [];
   const used = new Map<string, Set<string>>(FUNCTIONS.map((f) => [f, new Set<string>()]));
@@ -69,9 +80,16 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
     for (const latencyMs of SETTINGS.latenciesMs) {
       for (const scenario of SCENARIOS) {
         progress(`${scenario.title} at ${latencyMs} ms per request, ${SETTINGS.repetitions} runs`);
-        const { figures, invocations } = await measureScenario(slot, lambdas, scenario, latencyMs, SETTINGS.repetitions);
+        const { figures, invocations } = await measureScenario(
+          slot,
+          lambdas,
+          scenario,
+          latencyMs,
+          SETTINGS.repetitions,
+        );
         scenarios.push(figures);
-        for (const i of invocations) for (const r of i.requests) used.get(scenario.function)!.add(clientOf(r.operation));
+        for (const i of invocations)
+          for (const r of i.requests) used.get(scenario.function)!.add(clientOf(r.operation));
       }
     }
     for (const latencyMs of SETTINGS.latenciesMs) {
@@ -79,7 +97,12 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
         for (const id of PROPAGATION_SCENARIOS) {
           const scenario = SCENARIOS.find((s) => s.id === id)!;
           progress(`${scenario.title} through continuations, propagation ${propagationMs} ms, latency ${latencyMs} ms`);
-          const opts = { latencyMs, propagationMs, continuationDelayMs: SETTINGS.continuationDelayMs, repetitions: SETTINGS.propagationRepetitions };
+          const opts = {
+            latencyMs,
+            propagationMs,
+            continuationDelayMs: SETTINGS.continuationDelayMs,
+            repetitions: SETTINGS.propagationRepetitions,
+          };
           propagation.push(await measurePropagation(slot, lambdas, scenario, opts));
         }
       }
@@ -116,7 +139,14 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
     command: 'npm run bench',
     generatedAt: new Date().toISOString(),
     source,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${platform()} ${release()}`, loadAverageBefore, loadAverageAfter: loadavg().map((l) => round(l, 2)) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${platform()} ${release()}`,
+      loadAverageBefore,
+      loadAverageAfter: loadavg().map((l) => round(l, 2)),
+    },
     settings: { ...SETTINGS, propagationScenarios: PROPAGATION_SCENARIOS.join(', ') },
     bundles,
     scenarios,
@@ -126,7 +156,9 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
   results.targets = targetsOf(results);
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTables(results, 'text'));
-  console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}; load average before ${loadAverageBefore.join(' ')}, after ${results.machine.loadAverageAfter.join(' ')}`);
+  console.log(
+    `\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}; load average before ${loadAverageBefore.join(' ')}, after ${results.machine.loadAverageAfter.join(' ')}`,
+  );
   console.log(`wrote ${RESULTS}`);
 }
 
@@ -143,7 +175,9 @@ function targetsOf(r: Results): Target[] {
       return latencyMs < highest && slow !== undefined && ok(slow);
     };
     const footnote = (n: number) =>
-      n ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ~${round(median(rows.map((s) => s.requestMsMedian)), 2)} ms, before the client had sent the next of a parallel batch, so they did not overlap` : '';
+      n
+        ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ~${round(median(rows.map((s) => s.requestMsMedian)), 2)} ms, before the client had sent the next of a parallel batch, so they did not overlap`
+        : '';
     const firstOk = (s: ScenarioFigures) => s.criticalPath.max === s.minimum.criticalPath;
     const missed = rows.filter((s) => !firstOk(s));
     const starred = missed.filter((s) => artifact(s, firstOk)).length;
@@ -151,10 +185,16 @@ function targetsOf(r: Results): Target[] {
       name: `critical path = minimum, first invocation (${latencyMs} ms per request)`,
       met: missed.length === 0,
       detail: missed.length
-        ? missed.map((s) => `${s.title}: ${[...new Set(s.criticalPath.samples)].join('/')} vs ${s.minimum.criticalPath}${artifact(s, firstOk) ? '*' : ''}`).join('; ') + footnote(starred)
+        ? missed
+            .map(
+              (s) =>
+                `${s.title}: ${[...new Set(s.criticalPath.samples)].join('/')} vs ${s.minimum.criticalPath}${artifact(s, firstOk) ? '*' : ''}`,
+            )
+            .join('; ') + footnote(starred)
         : `all ${rows.length} scenarios, every repetition`,
     });
-    const laterOk = (s: ScenarioFigures) => s.followUps.criticalPath.every((c) => c === s.followUps.minimum?.criticalPath);
+    const laterOk = (s: ScenarioFigures) =>
+      s.followUps.criticalPath.every((c) => c === s.followUps.minimum?.criticalPath);
     const later = rows.filter((s) => s.followUps.minimum);
     const laterMissed = later.filter((s) => !laterOk(s));
     const laterStarred = laterMissed.filter((s) => artifact(s, laterOk)).length;
@@ -162,7 +202,12 @@ function targetsOf(r: Results): Target[] {
       name: `critical path = minimum, later invocations (${latencyMs} ms per request)`,
       met: laterMissed.length === 0,
       detail: laterMissed.length
-        ? laterMissed.map((s) => `${s.title}: ${[...new Set(s.followUps.criticalPath)].join('/')} vs ${s.followUps.minimum!.criticalPath}${artifact(s, laterOk) ? '*' : ` (${s.followUps.chain})`}`).join('; ') + footnote(laterStarred)
+        ? laterMissed
+            .map(
+              (s) =>
+                `${s.title}: ${[...new Set(s.followUps.criticalPath)].join('/')} vs ${s.followUps.minimum!.criticalPath}${artifact(s, laterOk) ? '*' : ` (${s.followUps.chain})`}`,
+            )
+            .join('; ') + footnote(laterStarred)
         : `all ${later.length} scenarios with continuations`,
     });
   }
@@ -171,21 +216,32 @@ function targetsOf(r: Results): Target[] {
   targets.push({
     name: 'no-op enable-CD makes no write',
     met: wrote.length === 0,
-    detail: wrote.length ? wrote.map((s) => `${s.latencyMs} ms: writes ${s.writes.samples.join('/')}`).join('; ') : `0 writes in ${noOps.reduce((n, s) => n + s.repetitions, 0)} re-runs`,
+    detail: wrote.length
+      ? wrote.map((s) => `${s.latencyMs} ms: writes ${s.writes.samples.join('/')}`).join('; ')
+      : `0 writes in ${noOps.reduce((n, s) => n + s.repetitions, 0)} re-runs`,
   });
   const extra = r.bundles.filter((b) => Object.keys(b.clients).sort().join() !== b.clientsUsed.join());
   targets.push({
     name: 'each bundle carries only the clients it uses',
     met: extra.length === 0,
     detail: extra.length
-      ? extra.map((b) => `${b.function} carries ${Object.keys(b.clients).sort().join(', ')}, uses ${b.clientsUsed.join(', ')}`).join('; ')
-      : r.bundles.map((b) => `${b.function}: ${b.clientsUsed.map((c) => c.replace('client-', '')).join('+')}`).join('; '),
+      ? extra
+          .map(
+            (b) =>
+              `${b.function} carries ${Object.keys(b.clients).sort().join(', ')}, uses ${b.clientsUsed.join(', ')}`,
+          )
+          .join('; ')
+      : r.bundles
+          .map((b) => `${b.function}: ${b.clientsUsed.map((c) => c.replace('client-', '')).join('+')}`)
+          .join('; '),
   });
   const slower = r.bundles.filter((b) => b.coldStart.bundleMedianMs > b.coldStart.unbundledMedianMs);
   targets.push({
     name: 'cold start no worse than the unbundled import',
     met: slower.length === 0,
-    detail: r.bundles.map((b) => `${b.function} ${b.coldStart.bundleMedianMs} vs ${b.coldStart.unbundledMedianMs} ms`).join('; '),
+    detail: r.bundles
+      .map((b) => `${b.function} ${b.coldStart.bundleMedianMs} vs ${b.coldStart.unbundledMedianMs} ms`)
+      .join('; '),
   });
   return targets;
 }

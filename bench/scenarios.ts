@@ -47,13 +47,26 @@ interface Ids {
 async function stagingDeployed(emulator: Emulator): Promise<Ids> {
   const clients = localClients(emulator.url);
   const world = await createWorld(clients);
-  const stack = await new SimulatedStagingStack(clients).deploy({ originPath: '/v2', traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' } });
+  const stack = await new SimulatedStagingStack(clients).deploy({
+    originPath: '/v2',
+    traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
+  });
   emulator.settle();
-  return { primaryId: world.primaryId, primaryDomain: world.primaryDomain, stagingId: stack.outputs.StagingDistributionId, policyId: stack.outputs.ContinuousDeploymentPolicyId };
+  return {
+    primaryId: world.primaryId,
+    primaryDomain: world.primaryDomain,
+    stagingId: stack.outputs.StagingDistributionId,
+    policyId: stack.outputs.ContinuousDeploymentPolicyId,
+  };
 }
 
 const enableCdParameters = (ids: Ids) =>
-  JSON.stringify({ PrimaryDistributionId: ids.primaryId, StagingDistributionId: ids.stagingId, ContinuousDeploymentPolicyId: ids.policyId, StaticResourceBucketName: SITE_BUCKET });
+  JSON.stringify({
+    PrimaryDistributionId: ids.primaryId,
+    StagingDistributionId: ids.stagingId,
+    ContinuousDeploymentPolicyId: ids.policyId,
+    StaticResourceBucketName: SITE_BUCKET,
+  });
 
 /** The staging stack deployed and enable-CD run to completion: the policy is enabled, attached and Deployed. */
 async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
@@ -92,7 +105,9 @@ export const SCENARIOS: Scenario[] = [
     // Round 2: the success report with the reviewer's output variables. No write. 5 requests, chain 2.
     minimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
     noWrites: true,
-    prepare: async (emulator, lambdas) => ({ userParameters: enableCdParameters(await continuousDeploymentLive(emulator, lambdas)) }),
+    prepare: async (emulator, lambdas) => ({
+      userParameters: enableCdParameters(await continuousDeploymentLive(emulator, lambdas)),
+    }),
   },
   {
     id: 'promote',
@@ -109,7 +124,9 @@ export const SCENARIOS: Scenario[] = [
     noWrites: false,
     prepare: async (emulator, lambdas) => {
       const ids = await continuousDeploymentLive(emulator, lambdas);
-      return { userParameters: JSON.stringify({ PrimaryDistributionId: ids.primaryId, StagingDistributionId: ids.stagingId }) };
+      return {
+        userParameters: JSON.stringify({ PrimaryDistributionId: ids.primaryId, StagingDistributionId: ids.stagingId }),
+      };
     },
   },
   {
@@ -127,7 +144,11 @@ export const SCENARIOS: Scenario[] = [
       const ids = await continuousDeploymentLive(emulator, lambdas);
       // Traffic for the gate to find: 20 viewers with the header reach staging, 20 without stay on the primary.
       const header = { 'aws-cf-cd-staging': 'true' };
-      await Promise.all(Array.from({ length: 40 }, (_, i) => emulator.viewer(ids.primaryDomain, '/', i % 2 ? { headers: header } : undefined)));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          emulator.viewer(ids.primaryDomain, '/', i % 2 ? { headers: header } : undefined),
+        ),
+      );
       return {
         userParameters: JSON.stringify({
           PrimaryDistributionId: ids.primaryId,

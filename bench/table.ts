@@ -7,7 +7,12 @@ export function textTable(headers: string[], rows: Row[]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   const line = (r: Row, header = false) =>
-    r.map((cell, c) => (typeof cell === 'number' && !header ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join('  ').trimEnd();
+    r
+      .map((cell, c) =>
+        typeof cell === 'number' && !header ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!),
+      )
+      .join('  ')
+      .trimEnd();
   return [line(headers, true), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map((r) => line(r))].join('\n');
 }
 

@@ -40,7 +40,9 @@ function grants(statement: PolicyStatement, objectArn: string, distributionArn: 
   if (!actions.includes('s3:GetObject') && !actions.includes('s3:*')) return false;
   if (!asArray(statement.Resource).includes(objectArn)) return false;
   const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
-  return ['StringEquals', 'ArnEquals', 'ArnLike'].some((op) => asArray(condition?.[op]?.['AWS:SourceArn']).includes(distributionArn));
+  return ['StringEquals', 'ArnEquals', 'ArnLike'].some((op) =>
+    asArray(condition?.[op]?.['AWS:SourceArn']).includes(distributionArn),
+  );
 }
 
 /** Our statement: s3:GetObject on the bucket's objects for exactly these distributions. */
@@ -61,7 +63,9 @@ export function parsePolicyDocument(bucket: string, json: string): PolicyDocumen
   try {
     doc = JSON.parse(json);
   } catch (err) {
-    throw new Error(`the bucket policy of ${bucket} is not valid JSON (${(err as Error).message}); refusing to rewrite it`);
+    throw new Error(
+      `the bucket policy of ${bucket} is not valid JSON (${(err as Error).message}); refusing to rewrite it`,
+    );
   }
   const d = doc as PolicyDocument | null;
   if (!d || typeof d !== 'object' || Array.isArray(d) || d.Statement === undefined || typeof d.Statement !== 'object') {
@@ -79,15 +83,24 @@ export function parsePolicyDocument(bucket: string, json: string): PolicyDocumen
  *   statements, and every other top-level field, are kept as they were.
  * - A result over S3's 20 KB limit is refused with an error rather than written.
  */
-export function planBucketGrant(input: { bucket: string; primaryId: string; distributionArns: string[]; current: string | undefined }): GrantPlan {
+export function planBucketGrant(input: {
+  bucket: string;
+  primaryId: string;
+  distributionArns: string[];
+  current: string | undefined;
+}): GrantPlan {
   const { bucket, primaryId, distributionArns, current } = input;
   const objectArn = `arn:aws:s3:::${bucket}/*`;
-  const doc: PolicyDocument = current === undefined ? { Version: '2012-10-17', Statement: [] } : parsePolicyDocument(bucket, current);
+  const doc: PolicyDocument =
+    current === undefined ? { Version: '2012-10-17', Statement: [] } : parsePolicyDocument(bucket, current);
   const statements = asArray(doc.Statement) as PolicyStatement[];
 
   const missing = distributionArns.filter((arn) => !statements.some((s) => grants(s, objectArn, arn)));
   if (missing.length === 0) {
-    return { change: false, reason: `bucket ${bucket} already grants s3:GetObject to ${distributionArns.join(' and ')}` };
+    return {
+      change: false,
+      reason: `bucket ${bucket} already grants s3:GetObject to ${distributionArns.join(' and ')}`,
+    };
   }
 
   const ours = grantStatement(bucket, primaryId, distributionArns);
@@ -97,7 +110,9 @@ export function planBucketGrant(input: { bucket: string; primaryId: string; dist
   const json = JSON.stringify(policy);
   const bytes = Buffer.byteLength(json);
   if (bytes > BUCKET_POLICY_MAX_BYTES) {
-    throw new Error(`granting ${missing.join(', ')} would make the bucket policy of ${bucket} ${bytes} bytes, over S3's ${BUCKET_POLICY_MAX_BYTES}-byte limit; remove unused statements and re-run`);
+    throw new Error(
+      `granting ${missing.join(', ')} would make the bucket policy of ${bucket} ${bytes} bytes, over S3's ${BUCKET_POLICY_MAX_BYTES}-byte limit; remove unused statements and re-run`,
+    );
   }
   const verb = index === -1 ? `adds statement ${ours.Sid}` : `updates statement ${ours.Sid}`;
   return { change: true, policy, json, reason: `${verb} so that ${missing.join(' and ')} can read ${objectArn}` };

@@ -16,6 +16,8 @@ export function runCancellable<T>(signal: AbortSignal, fn: () => Promise<T>): Pr
 /** Throws when the current job was cancelled, so that no AWS call starts after the job was reported. */
 export function throwIfCancelled(operation: string, resource: string): void {
   if (current.getStore()?.aborted) {
-    throw new Error(`${operation} on ${resource} was not started: the job had already been reported failed at the Lambda deadline`);
+    throw new Error(
+      `${operation} on ${resource} was not started: the job had already been reported failed at the Lambda deadline`,
+    );
   }
 }

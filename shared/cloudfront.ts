@@ -43,16 +43,29 @@ function missing(operation: string, resource: string, what: string): Error {
 /** Reads a distribution (GetDistribution) with its ETag, status, domain name and ARN. */
 export async function readDistribution(id: string): Promise<DistributionState> {
   const resource = `distribution ${id}`;
-  const out = await awsCall('GetDistribution', resource, () => cloudFront().send(new GetDistributionCommand({ Id: id })));
+  const out = await awsCall('GetDistribution', resource, () =>
+    cloudFront().send(new GetDistributionCommand({ Id: id })),
+  );
   const d = out.Distribution;
-  if (!out.ETag || !d?.DistributionConfig || !d.Status || !d.DomainName || !d.ARN) throw missing('GetDistribution', resource, 'ETag, status, domain name, ARN or config');
-  return { id, etag: out.ETag, status: d.Status, domainName: d.DomainName, arn: d.ARN, lastModified: d.LastModifiedTime, config: d.DistributionConfig };
+  if (!out.ETag || !d?.DistributionConfig || !d.Status || !d.DomainName || !d.ARN)
+    throw missing('GetDistribution', resource, 'ETag, status, domain name, ARN or config');
+  return {
+    id,
+    etag: out.ETag,
+    status: d.Status,
+    domainName: d.DomainName,
+    arn: d.ARN,
+    lastModified: d.LastModifiedTime,
+    config: d.DistributionConfig,
+  };
 }
 
 /** Reads a continuous deployment policy with its ETag. */
 export async function readPolicy(id: string): Promise<PolicyState> {
   const resource = `continuous deployment policy ${id}`;
-  const out = await awsCall('GetContinuousDeploymentPolicy', resource, () => cloudFront().send(new GetContinuousDeploymentPolicyCommand({ Id: id })));
+  const out = await awsCall('GetContinuousDeploymentPolicy', resource, () =>
+    cloudFront().send(new GetContinuousDeploymentPolicyCommand({ Id: id })),
+  );
   const config = out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig;
   if (!out.ETag || !config) throw missing('GetContinuousDeploymentPolicy', resource, 'ETag or config');
   return { id, etag: out.ETag, config };
@@ -61,15 +74,26 @@ export async function readPolicy(id: string): Promise<PolicyState> {
 /** Replaces a distribution's config (UpdateDistribution, `If-Match` the ETag it was read at). Returns the new ETag. */
 export async function writeDistributionConfig(current: DistributionState, config: DistributionConfig): Promise<string> {
   const out = await awsCall('UpdateDistribution', `distribution ${current.id}`, () =>
-    cloudFront().send(new UpdateDistributionCommand({ Id: current.id, IfMatch: current.etag, DistributionConfig: config })),
+    cloudFront().send(
+      new UpdateDistributionCommand({ Id: current.id, IfMatch: current.etag, DistributionConfig: config }),
+    ),
   );
   return out.ETag ?? '';
 }
 
 /** Replaces a policy's config (UpdateContinuousDeploymentPolicy, `If-Match` the ETag it was read at). Returns the new ETag. */
-export async function writePolicyConfig(current: PolicyState, config: ContinuousDeploymentPolicyConfig): Promise<string> {
+export async function writePolicyConfig(
+  current: PolicyState,
+  config: ContinuousDeploymentPolicyConfig,
+): Promise<string> {
   const out = await awsCall('UpdateContinuousDeploymentPolicy', `continuous deployment policy ${current.id}`, () =>
-    cloudFront().send(new UpdateContinuousDeploymentPolicyCommand({ Id: current.id, IfMatch: current.etag, ContinuousDeploymentPolicyConfig: config })),
+    cloudFront().send(
+      new UpdateContinuousDeploymentPolicyCommand({
+        Id: current.id,
+        IfMatch: current.etag,
+        ContinuousDeploymentPolicyConfig: config,
+      }),
+    ),
   );
   return out.ETag ?? '';
 }

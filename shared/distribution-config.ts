@@ -13,7 +13,10 @@ export function withPolicyId(config: DistributionConfig, policyId: string): Dist
 }
 
 /** The policy config with `Enabled` set; everything else (staging DNS names, traffic config) kept as read. */
-export function withPolicyEnabled(config: ContinuousDeploymentPolicyConfig, enabled: boolean): ContinuousDeploymentPolicyConfig {
+export function withPolicyEnabled(
+  config: ContinuousDeploymentPolicyConfig,
+  enabled: boolean,
+): ContinuousDeploymentPolicyConfig {
   return { ...config, Enabled: enabled };
 }
 

@@ -49,7 +49,8 @@ export function awsErrorOf(err: unknown): { name: string; httpStatus: number | u
   if (err instanceof StepError) return awsErrorOf(err.cause);
   if (err && typeof err === 'object') {
     const e = err as { name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } };
-    const name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof e.Code === 'string' ? e.Code : 'Error';
+    const name =
+      typeof e.name === 'string' && e.name !== 'Error' ? e.name : typeof e.Code === 'string' ? e.Code : 'Error';
     const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
     return { name, httpStatus: status };
   }

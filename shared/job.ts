@@ -68,7 +68,8 @@ const DEADLINE_MARGIN_MS = 5_000;
 /** Encodes a continuation token (JSON, at most 2048 characters). */
 export function encodeContinuation(c: Continuation): string {
   const token = JSON.stringify({ v: 1, ...c });
-  if (token.length > TOKEN_MAX) throw new Error(`continuation token is ${token.length} characters; CodePipeline allows ${TOKEN_MAX}`);
+  if (token.length > TOKEN_MAX)
+    throw new Error(`continuation token is ${token.length} characters; CodePipeline allows ${TOKEN_MAX}`);
   return token;
 }
 
@@ -90,17 +91,22 @@ export function decodeContinuation(token: string): Continuation {
 /** Checks output variables against CodePipeline's rules before sending them. */
 export function validateOutputVariables(vars: Record<string, string>): void {
   for (const key of Object.keys(vars)) {
-    if (!OUTPUT_VARIABLE_KEY.test(key)) throw new Error(`output variable name ${JSON.stringify(key)} is not allowed by CodePipeline`);
+    if (!OUTPUT_VARIABLE_KEY.test(key))
+      throw new Error(`output variable name ${JSON.stringify(key)} is not allowed by CodePipeline`);
   }
   const bytes = Buffer.byteLength(JSON.stringify(vars));
-  if (bytes > OUTPUT_VARIABLES_MAX_BYTES) throw new Error(`output variables are ${bytes} bytes; CodePipeline allows ${OUTPUT_VARIABLES_MAX_BYTES}`);
+  if (bytes > OUTPUT_VARIABLES_MAX_BYTES)
+    throw new Error(`output variables are ${bytes} bytes; CodePipeline allows ${OUTPUT_VARIABLES_MAX_BYTES}`);
 }
 
 /** The CodePipeline failure type and message (≤ 5000 characters) for an error. */
 export function describeFailure(actionName: string, err: unknown): { type: FailureType; message: string } {
   const type: FailureType = err instanceof ConfigurationError ? 'ConfigurationError' : 'JobFailed';
   const text = err instanceof Error ? err.message : String(err);
-  const named = err instanceof Error && !(err instanceof ConfigurationError) && !text.includes(':') ? `${awsErrorOf(err).name}: ${text}` : text;
+  const named =
+    err instanceof Error && !(err instanceof ConfigurationError) && !text.includes(':')
+      ? `${awsErrorOf(err).name}: ${text}`
+      : text;
   const message = `${actionName}: ${named}`;
   return { type, message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message };
 }
@@ -113,7 +119,12 @@ type Report =
  * Runs one CodePipeline job: the whole life of one invocation. Exported for the abort function, which also accepts
  * non-CodePipeline events; other functions use {@link codePipelineHandler}.
  */
-export async function runJob<P>(action: Action<P>, event: CodePipelineEvent, lambda?: LambdaContextLike, now: () => number = Date.now): Promise<void> {
+export async function runJob<P>(
+  action: Action<P>,
+  event: CodePipelineEvent,
+  lambda?: LambdaContextLike,
+  now: () => number = Date.now,
+): Promise<void> {
   const job = event?.['CodePipeline.job'];
   const jobId = job?.id;
   let log = createLogger({ function: action.name });
@@ -147,11 +158,18 @@ async function decide<P>(
     const budget = lambda ? lambda.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : undefined;
     const timeout = new Promise<never>((_, reject) => {
       if (budget !== undefined) {
-        deadline = setTimeout(() => {
-          // The run cannot be stopped, but from here on it cannot start another AWS call (see cancellation.ts).
-          cancel.abort();
-          reject(new Error(`did not finish within the Lambda timeout (gave up ${DEADLINE_MARGIN_MS / 1000}s before it); the last log line shows the step it was in; no AWS call starts after this report, so re-running is safe`));
-        }, Math.max(budget, 0));
+        deadline = setTimeout(
+          () => {
+            // The run cannot be stopped, but from here on it cannot start another AWS call (see cancellation.ts).
+            cancel.abort();
+            reject(
+              new Error(
+                `did not finish within the Lambda timeout (gave up ${DEADLINE_MARGIN_MS / 1000}s before it); the last log line shows the step it was in; no AWS call starts after this report, so re-running is safe`,
+              ),
+            );
+          },
+          Math.max(budget, 0),
+        );
       }
     });
     // If the deadline wins the race, the run's eventual rejection must not surface as an unhandled rejection.
@@ -170,10 +188,17 @@ async function decide<P>(
     const limitMinutes = action.maxWaitMinutes(params);
     if (waitedMs >= limitMinutes * 60_000) {
       const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
-      throw new Error(`gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (MaxWaitMinutes=${limitMinutes}) for: ${outcome.reason}${stuck}. The changes already made stay in place; re-running the action resumes from the current state.`);
+      throw new Error(
+        `gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (MaxWaitMinutes=${limitMinutes}) for: ${outcome.reason}${stuck}. The changes already made stay in place; re-running the action resumes from the current state.`,
+      );
     }
     const next: Continuation = { phase: outcome.phase, startedAt, ...(outcome.data ? { data: outcome.data } : {}) };
-    log.info('job-waiting', { phase: outcome.phase, reason: outcome.reason, inProgress: outcome.inProgress, waitedSeconds: Math.round(waitedMs / 1000) });
+    log.info('job-waiting', {
+      phase: outcome.phase,
+      reason: outcome.reason,
+      inProgress: outcome.inProgress,
+      waitedSeconds: Math.round(waitedMs / 1000),
+    });
     return { kind: 'success', continuationToken: encodeContinuation(next) };
   } catch (err) {
     const failure = describeFailure(action.name, err);
@@ -192,7 +217,9 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
         codePipeline().send(
           new PutJobSuccessResultCommand({
             jobId,
-            ...(success.continuationToken ? { continuationToken: success.continuationToken } : { outputVariables: success.outputVariables }),
+            ...(success.continuationToken
+              ? { continuationToken: success.continuationToken }
+              : { outputVariables: success.outputVariables }),
           }),
         ),
       );
@@ -206,7 +233,9 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
   }
   try {
     await awsCall('PutJobFailureResult', `job ${jobId}`, () =>
-      codePipeline().send(new PutJobFailureResultCommand({ jobId, failureDetails: { type: report.type, message: report.message } })),
+      codePipeline().send(
+        new PutJobFailureResultCommand({ jobId, failureDetails: { type: report.type, message: report.message } }),
+      ),
     );
     log.info('job-reported', { result: 'failure', failureType: report.type });
   } catch (err) {
@@ -216,6 +245,8 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
 }
 
 /** Wraps an action as a Lambda handler for CodePipeline Invoke actions. */
-export function codePipelineHandler<P>(action: Action<P>): (event: CodePipelineEvent, context?: LambdaContextLike) => Promise<void> {
+export function codePipelineHandler<P>(
+  action: Action<P>,
+): (event: CodePipelineEvent, context?: LambdaContextLike) => Promise<void> {
   return (event, context) => runJob(action, event, context);
 }

@@ -64,8 +64,16 @@ export function trafficQueries(distributionIds: readonly string[]): MetricDataQu
       ],
     });
     return [
-      { Id: queryId(index, 'requests'), MetricStat: { Metric: metric('Requests'), Period: 60, Stat: 'Sum' }, ReturnData: true },
-      { Id: queryId(index, 'e5'), MetricStat: { Metric: metric('5xxErrorRate'), Period: 60, Stat: 'Average' }, ReturnData: true },
+      {
+        Id: queryId(index, 'requests'),
+        MetricStat: { Metric: metric('Requests'), Period: 60, Stat: 'Sum' },
+        ReturnData: true,
+      },
+      {
+        Id: queryId(index, 'e5'),
+        MetricStat: { Metric: metric('5xxErrorRate'), Period: 60, Stat: 'Average' },
+        ReturnData: true,
+      },
     ];
   });
 }
@@ -87,7 +95,10 @@ function pointsOf(results: readonly MetricDataResult[], id: string): Map<number,
  * Reduces the results of {@link trafficQueries} to one {@link TrafficFigures} per distribution, in the same order.
  * Missing datapoints mean no request in that minute.
  */
-export function figuresFromResults(distributionIds: readonly string[], results: readonly MetricDataResult[]): TrafficFigures[] {
+export function figuresFromResults(
+  distributionIds: readonly string[],
+  results: readonly MetricDataResult[],
+): TrafficFigures[] {
   return distributionIds.map((_, index) => {
     const requests = pointsOf(results, queryId(index, 'requests'));
     const rates = pointsOf(results, queryId(index, 'e5'));
@@ -106,7 +117,10 @@ export function figuresFromResults(distributionIds: readonly string[], results: 
  * longest window (15 days of 1-minute points) four queries stay under the 100,800 datapoints one call returns; a
  * `NextToken` is followed all the same, so a figure is never computed from half the data.
  */
-export async function readTraffic(distributionIds: readonly string[], window: MetricsWindow): Promise<TrafficFigures[]> {
+export async function readTraffic(
+  distributionIds: readonly string[],
+  window: MetricsWindow,
+): Promise<TrafficFigures[]> {
   const queries = trafficQueries(distributionIds);
   const results: MetricDataResult[] = [];
   let nextToken: string | undefined;
@@ -114,7 +128,13 @@ export async function readTraffic(distributionIds: readonly string[], window: Me
     const token = nextToken;
     const out = await awsCall('GetMetricData', `AWS/CloudFront metrics of ${distributionIds.join(', ')}`, () =>
       cloudWatch().send(
-        new GetMetricDataCommand({ StartTime: window.start, EndTime: window.end, MetricDataQueries: queries, ScanBy: 'TimestampAscending', ...(token ? { NextToken: token } : {}) }),
+        new GetMetricDataCommand({
+          StartTime: window.start,
+          EndTime: window.end,
+          MetricDataQueries: queries,
+          ScanBy: 'TimestampAscending',
+          ...(token ? { NextToken: token } : {}),
+        }),
       ),
     );
     results.push(...(out.MetricDataResults ?? []));

@@ -14,7 +14,10 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Parses the raw `UserParameters` string into a JSON object. */
 export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new ConfigurationError('UserParameters', 'is empty; expected a JSON object such as {"PrimaryDistributionId": "E…"}');
+    throw new ConfigurationError(
+      'UserParameters',
+      'is empty; expected a JSON object such as {"PrimaryDistributionId": "E…"}',
+    );
   }
   let parsed: unknown;
   try {
@@ -23,7 +26,10 @@ export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
     throw new ConfigurationError('UserParameters', `is not valid JSON (${(err as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigurationError('UserParameters', `must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed === 'object' ? 'null' : typeof parsed}`);
+    throw new ConfigurationError(
+      'UserParameters',
+      `must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed === 'object' ? 'null' : typeof parsed}`,
+    );
   }
   return parsed as Record<string, unknown>;
 }
@@ -57,7 +63,8 @@ export class ParamReader {
   private string(field: string, pattern: RegExp, what: string): string {
     const value = this.values[field];
     if (!this.present(field)) throw new ConfigurationError(field, `is required (${what})`);
-    if (typeof value !== 'string') throw new ConfigurationError(field, `must be a string (${what}), got ${describe(value)}`);
+    if (typeof value !== 'string')
+      throw new ConfigurationError(field, `must be a string (${what}), got ${describe(value)}`);
     if (!pattern.test(value)) throw new ConfigurationError(field, `${describe(value)} is not a valid ${what}`);
     return value;
   }
@@ -91,7 +98,8 @@ export class ParamReader {
   optionalNumber(field: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
     if (!this.present(field)) return undefined;
     const raw = this.values[field];
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+    const value =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
     const kind = range.integer ? 'an integer' : 'a number';
     if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
       throw new ConfigurationError(field, `must be ${kind}, got ${describe(raw)}`);

@@ -17,5 +17,7 @@ export async function readBucketPolicy(bucket: string): Promise<string | undefin
 
 /** Replaces the bucket's policy. */
 export async function writeBucketPolicy(bucket: string, json: string): Promise<void> {
-  await awsCall('PutBucketPolicy', `bucket ${bucket}`, () => s3().send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: json })));
+  await awsCall('PutBucketPolicy', `bucket ${bucket}`, () =>
+    s3().send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: json })),
+  );
 }

@@ -22,7 +22,8 @@ function remembered(data: Record<string, string> | undefined): { policyId: strin
 }
 
 /** Without a policy id there is nothing left to find: a teardown that detached and then failed left its policy behind. */
-const ORPHAN_HINT = 'if an earlier teardown detached a policy and then failed, re-run teardown with that ContinuousDeploymentPolicyId';
+const ORPHAN_HINT =
+  'if an earlier teardown detached a policy and then failed, re-run teardown with that ContinuousDeploymentPolicyId';
 
 async function run({ params, continuation, log }: JobContext<AbortParams>): Promise<Outcome> {
   const earlier = remembered(continuation?.data);
@@ -34,7 +35,10 @@ async function run({ params, continuation, log }: JobContext<AbortParams>): Prom
       : undefined;
   const pass = await rollBackToPrimary(params, known, log);
   const changes = [...earlier.changes, ...pass.applied];
-  const memory: Record<string, string> = { ...(pass.policyId ? { policyId: pass.policyId } : {}), ...(changes.length ? { changes: changes.join(',') } : {}) };
+  const memory: Record<string, string> = {
+    ...(pass.policyId ? { policyId: pass.policyId } : {}),
+    ...(changes.length ? { changes: changes.join(',') } : {}),
+  };
 
   // Any planned disable or detach starts a propagation (even one a re-read found made by someone else); the next
   // invocation re-reads and finds an empty plan once it has landed. A policy delete does not touch the primary.
@@ -43,7 +47,9 @@ async function run({ params, continuation, log }: JobContext<AbortParams>): Prom
     return {
       kind: 'waiting',
       phase: pass.plan.deleteDeferred ? 'detached' : 'propagating',
-      reason: pass.plan.deleteDeferred ? `primary ${params.primaryId} to be Deployed without policy ${pass.policyId} before deleting the policy` : `primary ${params.primaryId} to be Deployed`,
+      reason: pass.plan.deleteDeferred
+        ? `primary ${params.primaryId} to be Deployed without policy ${pass.policyId} before deleting the policy`
+        : `primary ${params.primaryId} to be Deployed`,
       inProgress: [params.primaryId],
       data: memory,
     };

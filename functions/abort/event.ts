@@ -32,7 +32,9 @@ const EXAMPLE = '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "Mode": "disable"}'
 /** Parses a plain event into abort's parameters; throws {@link AbortEventError} before any AWS call. */
 export function parseAbortEvent(event: unknown): AbortParams {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new AbortEventError(`abort: the event must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`);
+    throw new AbortEventError(
+      `abort: the event must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
+    );
   }
   if ('detail-type' in event || 'detail' in event) {
     throw new AbortEventError(

@@ -2,7 +2,12 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/params.js';
 
 /** Every UserParameters key abort accepts (the pipeline template's wiring test checks against this list). */
-export const parameterNames = ['PrimaryDistributionId', 'Mode', 'ContinuousDeploymentPolicyId', 'MaxWaitMinutes'] as const;
+export const parameterNames = [
+  'PrimaryDistributionId',
+  'Mode',
+  'ContinuousDeploymentPolicyId',
+  'MaxWaitMinutes',
+] as const;
 
 /** disable: policy Enabled=false; detach: also remove it from the primary; teardown: detach, wait, delete the policy. */
 export const abortModes = ['disable', 'detach', 'teardown'] as const;
@@ -30,7 +35,10 @@ export function parseAbortObject(values: Record<string, unknown>): AbortParams {
   };
   if (params.policyId && params.mode !== 'teardown') {
     // disable and detach act on the policy the primary names; accepting another id would suggest otherwise.
-    throw new ConfigurationError('ContinuousDeploymentPolicyId', `is only used with Mode teardown (the other modes act on the policy attached to the primary); got Mode ${params.mode}`);
+    throw new ConfigurationError(
+      'ContinuousDeploymentPolicyId',
+      `is only used with Mode teardown (the other modes act on the policy attached to the primary); got Mode ${params.mode}`,
+    );
   }
   return params;
 }

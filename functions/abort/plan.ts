@@ -59,22 +59,42 @@ export function checkAbortState(state: AbortState): void {
 }
 
 /** The disable decision for a policy as read: only an enabled policy attached to the primary routes traffic. */
-export function planDisable(primary: DistributionState, policy: PolicyState | undefined): Extract<AbortChange, { kind: 'disable-policy' }> | undefined {
+export function planDisable(
+  primary: DistributionState,
+  policy: PolicyState | undefined,
+): Extract<AbortChange, { kind: 'disable-policy' }> | undefined {
   if (!policy || !policy.config.Enabled || attachedPolicyId(primary.config) !== policy.id) return undefined;
-  return { kind: 'disable-policy', policyId: policy.id, reason: `policy ${policy.id} is enabled and attached to primary ${primary.id}: disabling it sends all traffic to the primary` };
+  return {
+    kind: 'disable-policy',
+    policyId: policy.id,
+    reason: `policy ${policy.id} is enabled and attached to primary ${primary.id}: disabling it sends all traffic to the primary`,
+  };
 }
 
 /** The detach decision for a primary as read. */
-export function planDetach(primary: DistributionState, policyId: string): Extract<AbortChange, { kind: 'detach-policy' }> | undefined {
+export function planDetach(
+  primary: DistributionState,
+  policyId: string,
+): Extract<AbortChange, { kind: 'detach-policy' }> | undefined {
   if (attachedPolicyId(primary.config) !== policyId) return undefined;
-  return { kind: 'detach-policy', primaryId: primary.id, policyId, reason: `policy ${policyId} is attached to primary ${primary.id}` };
+  return {
+    kind: 'detach-policy',
+    primaryId: primary.id,
+    policyId,
+    reason: `policy ${policyId} is attached to primary ${primary.id}`,
+  };
 }
 
 /** Plans one invocation of abort in `mode`. */
 export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   checkAbortState(state);
   const { primary, policyId, policy } = state;
-  if (!policyId) return { changes: [], deleteDeferred: false, nothingToDo: `no continuous deployment policy is attached to primary ${primary.id}` };
+  if (!policyId)
+    return {
+      changes: [],
+      deleteDeferred: false,
+      nothingToDo: `no continuous deployment policy is attached to primary ${primary.id}`,
+    };
 
   const changes: AbortChange[] = [];
   // Disable first, even when detaching: it is a policy-only write that takes staging out of the traffic path at
@@ -92,12 +112,17 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   // A policy still referenced by the primary cannot be deleted (ContinuousDeploymentPolicyInUse), and the docs ask
   // for the detach to be Deployed first: delete only once the primary no longer references it and has settled.
   if (detach || !isDeployed(primary)) return { changes, deleteDeferred: true };
-  changes.push({ kind: 'delete-policy', policyId, reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed` });
+  changes.push({
+    kind: 'delete-policy',
+    policyId,
+    reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed`,
+  });
   return { changes, deleteDeferred: false };
 }
 
 function nothingToDo({ primary, policyId, policy }: AbortState): string {
   if (!policy) return `policy ${policyId} no longer exists`;
-  if (attachedPolicyId(primary.config) !== policyId) return `policy ${policyId} is not attached to primary ${primary.id}`;
+  if (attachedPolicyId(primary.config) !== policyId)
+    return `policy ${policyId} is not attached to primary ${primary.id}`;
   return `policy ${policyId} is already disabled`;
 }

@@ -17,7 +17,15 @@ import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/
 import { StateCheckError, step } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { AbortParams } from './params.js';
-import { planAbort, planDetach, planDisable, type AbortChange, type AbortChangeKind, type AbortPlan, type AbortState } from './plan.js';
+import {
+  planAbort,
+  planDetach,
+  planDisable,
+  type AbortChange,
+  type AbortChangeKind,
+  type AbortPlan,
+  type AbortState,
+} from './plan.js';
 
 /** What one pass read, planned and wrote. */
 export interface RollbackPass {
@@ -54,43 +62,74 @@ function inUseError(policyId: string, primaryId: string): StateCheckError {
 async function apply(change: AbortChange, state: AbortState, log: Logger): Promise<boolean> {
   switch (change.kind) {
     case 'disable-policy':
-      return retryOnStaleEtag('disable policy', log, state.policy, () => readPolicyIfExists(change.policyId), async (policy) => {
-        if (!policy || !planDisable(state.primary, policy)) {
-          log.info('write-skipped', { change: change.kind, reason: 'already disabled or gone on re-read' });
-          return false;
-        }
-        const etag = await writePolicyConfig(policy, withPolicyEnabled(policy.config, false));
-        log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, newEtag: etag, reason: change.reason });
-        return true;
-      });
+      return retryOnStaleEtag(
+        'disable policy',
+        log,
+        state.policy,
+        () => readPolicyIfExists(change.policyId),
+        async (policy) => {
+          if (!policy || !planDisable(state.primary, policy)) {
+            log.info('write-skipped', { change: change.kind, reason: 'already disabled or gone on re-read' });
+            return false;
+          }
+          const etag = await writePolicyConfig(policy, withPolicyEnabled(policy.config, false));
+          log.info('write', {
+            change: change.kind,
+            policyId: policy.id,
+            ifMatch: policy.etag,
+            newEtag: etag,
+            reason: change.reason,
+          });
+          return true;
+        },
+      );
     case 'detach-policy':
-      return retryOnStaleEtag('detach policy', log, state.primary, () => readDistribution(change.primaryId), async (primary) => {
-        if (!planDetach(primary, change.policyId)) {
-          log.info('write-skipped', { change: change.kind, reason: 'already detached on re-read' });
-          return false;
-        }
-        // "" detaches; leaving the field out would mean "no change" in SDK v3.
-        const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
-        log.info('write', { change: change.kind, primaryId: primary.id, policyId: change.policyId, ifMatch: primary.etag, newEtag: etag, reason: change.reason });
-        return true;
-      });
+      return retryOnStaleEtag(
+        'detach policy',
+        log,
+        state.primary,
+        () => readDistribution(change.primaryId),
+        async (primary) => {
+          if (!planDetach(primary, change.policyId)) {
+            log.info('write-skipped', { change: change.kind, reason: 'already detached on re-read' });
+            return false;
+          }
+          // "" detaches; leaving the field out would mean "no change" in SDK v3.
+          const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
+          log.info('write', {
+            change: change.kind,
+            primaryId: primary.id,
+            policyId: change.policyId,
+            ifMatch: primary.etag,
+            newEtag: etag,
+            reason: change.reason,
+          });
+          return true;
+        },
+      );
     case 'delete-policy':
-      return retryOnStaleEtag('delete policy', log, state.policy, () => readPolicyIfExists(change.policyId), async (policy) => {
-        const alreadyDeleted = () => {
-          log.info('write-skipped', { change: change.kind, reason: 'policy already deleted' });
-          return false;
-        };
-        if (!policy) return alreadyDeleted();
-        try {
-          await deletePolicy(policy);
-        } catch (err) {
-          if (isNoSuchPolicy(err)) return alreadyDeleted();
-          if (isPolicyInUse(err)) throw inUseError(change.policyId, state.primary.id);
-          throw err;
-        }
-        log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, reason: change.reason });
-        return true;
-      });
+      return retryOnStaleEtag(
+        'delete policy',
+        log,
+        state.policy,
+        () => readPolicyIfExists(change.policyId),
+        async (policy) => {
+          const alreadyDeleted = () => {
+            log.info('write-skipped', { change: change.kind, reason: 'policy already deleted' });
+            return false;
+          };
+          if (!policy) return alreadyDeleted();
+          try {
+            await deletePolicy(policy);
+          } catch (err) {
+            if (isNoSuchPolicy(err)) return alreadyDeleted();
+            if (isPolicyInUse(err)) throw inUseError(change.policyId, state.primary.id);
+            throw err;
+          }
+          log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, reason: change.reason });
+          return true;
+        },
+      );
   }
 }
 
@@ -110,15 +149,36 @@ export interface KnownPolicy {
 }
 
 /** Reads, plans and applies one pass of abort. */
-export async function rollBackToPrimary(params: AbortParams, known: KnownPolicy | undefined, log: Logger): Promise<RollbackPass> {
+export async function rollBackToPrimary(
+  params: AbortParams,
+  known: KnownPolicy | undefined,
+  log: Logger,
+): Promise<RollbackPass> {
   const state = await step('read the primary and its policy', () => readState(params.primaryId, known));
   log.info('state-read', {
-    primary: { id: state.primary.id, status: state.primary.status, etag: state.primary.etag, policyId: state.primary.config.ContinuousDeploymentPolicyId ?? '' },
-    policy: state.policyId ? { id: state.policyId, exists: state.policy !== undefined, enabled: state.policy?.config.Enabled ?? null, etag: state.policy?.etag ?? null } : null,
+    primary: {
+      id: state.primary.id,
+      status: state.primary.status,
+      etag: state.primary.etag,
+      policyId: state.primary.config.ContinuousDeploymentPolicyId ?? '',
+    },
+    policy: state.policyId
+      ? {
+          id: state.policyId,
+          exists: state.policy !== undefined,
+          enabled: state.policy?.config.Enabled ?? null,
+          etag: state.policy?.etag ?? null,
+        }
+      : null,
   });
 
   const plan = await step('check and plan', async () => planAbort(state, params.mode));
-  log.info('plan', { mode: params.mode, changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })), deleteDeferred: plan.deleteDeferred, nothingToDo: plan.nothingToDo ?? null });
+  log.info('plan', {
+    mode: params.mode,
+    changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })),
+    deleteDeferred: plan.deleteDeferred,
+    nothingToDo: plan.nothingToDo ?? null,
+  });
 
   const applied: AbortChangeKind[] = [];
   for (const change of plan.changes) {

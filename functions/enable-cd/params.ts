@@ -30,7 +30,10 @@ export function parseEnableCdParams(raw: unknown): EnableCdParams {
     maxWaitMinutes: maxWaitMinutes(p),
   };
   if (params.primaryId === params.stagingId) {
-    throw new ConfigurationError('StagingDistributionId', `must differ from PrimaryDistributionId (both are ${params.primaryId})`);
+    throw new ConfigurationError(
+      'StagingDistributionId',
+      `must differ from PrimaryDistributionId (both are ${params.primaryId})`,
+    );
   }
   return params;
 }

@@ -33,30 +33,42 @@ export interface EnableCdPlan {
   deferred: boolean;
 }
 
-const ENABLE_CD_FIX = 'Check the staging stack outputs passed to enable-CD (StagingDistributionId, ContinuousDeploymentPolicyId).';
+const ENABLE_CD_FIX =
+  'Check the staging stack outputs passed to enable-CD (StagingDistributionId, ContinuousDeploymentPolicyId).';
 
 /** Refuses, before any write, a state in which continuous deployment cannot work. */
 export function checkEnableCdState(state: EnableCdState): void {
   const { primary, staging, policy } = state;
   if (primary.config.Staging) {
-    throw new StateCheckError(`PrimaryDistributionId ${primary.id} is a staging distribution (Staging=true); it must be the production distribution that keeps the aliases.`);
+    throw new StateCheckError(
+      `PrimaryDistributionId ${primary.id} is a staging distribution (Staging=true); it must be the production distribution that keeps the aliases.`,
+    );
   }
   if (!staging.config.Staging) {
-    throw new StateCheckError(`StagingDistributionId ${staging.id} is not a staging distribution (Staging=false); create it with Staging: true (see infra/staging-*.yml). ${ENABLE_CD_FIX}`);
+    throw new StateCheckError(
+      `StagingDistributionId ${staging.id} is not a staging distribution (Staging=false); create it with Staging: true (see infra/staging-*.yml). ${ENABLE_CD_FIX}`,
+    );
   }
   for (const d of [primary, staging]) {
     if (usesHttp3(d.config)) {
-      throw new StateCheckError(`distribution ${d.id} has HttpVersion ${d.config.HttpVersion}: CloudFront continuous deployment does not support HTTP/3. Set HttpVersion to http2 (or http2and1.1) first.`);
+      throw new StateCheckError(
+        `distribution ${d.id} has HttpVersion ${d.config.HttpVersion}: CloudFront continuous deployment does not support HTTP/3. Set HttpVersion to http2 (or http2and1.1) first.`,
+      );
     }
   }
   const domains = stagingDomainsOf(policy.config);
   if (!domains.includes(staging.domainName)) {
-    throw new StateCheckError(`continuous deployment policy ${policy.id} routes to [${domains.join(', ')}], not to staging ${staging.id} (${staging.domainName}). ${ENABLE_CD_FIX}`);
+    throw new StateCheckError(
+      `continuous deployment policy ${policy.id} routes to [${domains.join(', ')}], not to staging ${staging.id} (${staging.domainName}). ${ENABLE_CD_FIX}`,
+    );
   }
 }
 
 /** The attach decision for a primary as read. */
-function planAttach(primary: DistributionState, policyId: string): Extract<EnableCdChange, { kind: 'attach-policy' }> | undefined {
+function planAttach(
+  primary: DistributionState,
+  policyId: string,
+): Extract<EnableCdChange, { kind: 'attach-policy' }> | undefined {
   const current = attachedPolicyId(primary.config);
   if (current === policyId) return undefined;
   return {
@@ -64,28 +76,44 @@ function planAttach(primary: DistributionState, policyId: string): Extract<Enabl
     primaryId: primary.id,
     policyId,
     replaces: current,
-    reason: current ? `primary has policy ${current} attached; replacing it with ${policyId}` : `no policy attached to primary ${primary.id}`,
+    reason: current
+      ? `primary has policy ${current} attached; replacing it with ${policyId}`
+      : `no policy attached to primary ${primary.id}`,
   };
 }
 
 /** The re-enable decision for a policy as read. */
 function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 'enable-policy' }> | undefined {
   if (policy.config.Enabled) return undefined;
-  return { kind: 'enable-policy', policyId: policy.id, reason: 'policy is disabled (a promotion disables it; CloudFormation cannot see that drift)' };
+  return {
+    kind: 'enable-policy',
+    policyId: policy.id,
+    reason: 'policy is disabled (a promotion disables it; CloudFormation cannot see that drift)',
+  };
 }
 
 /** Checks the state and plans the changes enable-CD makes in this invocation. */
-export function planEnableCd(state: EnableCdState, params: Pick<EnableCdParams, 'primaryId' | 'policyId'>): EnableCdPlan {
+export function planEnableCd(
+  state: EnableCdState,
+  params: Pick<EnableCdParams, 'primaryId' | 'policyId'>,
+): EnableCdPlan {
   checkEnableCdState(state);
   const changes: EnableCdChange[] = [];
 
   if (state.bucketPolicy) {
     const { bucket, json } = state.bucketPolicy;
-    const grant = planBucketGrant({ bucket, primaryId: params.primaryId, distributionArns: [state.primary.arn, state.staging.arn], current: json });
+    const grant = planBucketGrant({
+      bucket,
+      primaryId: params.primaryId,
+      distributionArns: [state.primary.arn, state.staging.arn],
+      current: json,
+    });
     if (grant.change) changes.push({ kind: 'grant-bucket-read', bucket, json: grant.json, reason: grant.reason });
   }
 
-  const cloudFrontChanges = [planEnablePolicy(state.policy), planAttach(state.primary, params.policyId)].filter((c) => c !== undefined);
+  const cloudFrontChanges = [planEnablePolicy(state.policy), planAttach(state.primary, params.policyId)].filter(
+    (c) => c !== undefined,
+  );
   const inProgress = [state.primary, state.staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.
   const deferred = cloudFrontChanges.length > 0 && inProgress.length > 0;
@@ -117,11 +145,15 @@ function routingVariables(primaryDomain: string, policy: ContinuousDeploymentPol
   if (traffic?.Type === 'SingleWeight' && traffic.SingleWeightConfig) {
     const { Weight, SessionStickinessConfig: sticky } = traffic.SingleWeightConfig;
     const share = `${Math.round((Weight ?? 0) * 1000) / 10}%`;
-    const stickiness = sticky ? `, sticky per viewer via the x-amz-continuous-deployment-state cookie (idle ${sticky.IdleTTL}s, max ${sticky.MaximumTTL}s)` : '';
+    const stickiness = sticky
+      ? `, sticky per viewer via the x-amz-continuous-deployment-state cookie (idle ${sticky.IdleTTL}s, max ${sticky.MaximumTTL}s)`
+      : '';
     return {
       StagingWeight: String(Weight ?? 0),
       HowToReachStaging: `about ${share} of viewers of https://${primaryDomain}/ are routed to staging${stickiness}; weighted routing can take about 10 minutes to begin`,
     };
   }
-  return { HowToReachStaging: `the policy's traffic config (${traffic?.Type ?? 'none'}) is not one this action recognises` };
+  return {
+    HowToReachStaging: `the policy's traffic config (${traffic?.Type ?? 'none'}) is not one this action recognises`,
+  };
 }

@@ -16,7 +16,13 @@ export type PromotableConfig = Omit<DistributionConfig, (typeof NON_PROMOTABLE_F
 
 /** The config without {@link NON_PROMOTABLE_FIELDS}. */
 export function promotableConfig(config: DistributionConfig): PromotableConfig {
-  const { CallerReference: _ref, Aliases: _aliases, ContinuousDeploymentPolicyId: _policy, Staging: _staging, ...rest } = config;
+  const {
+    CallerReference: _ref,
+    Aliases: _aliases,
+    ContinuousDeploymentPolicyId: _policy,
+    Staging: _staging,
+    ...rest
+  } = config;
   return rest;
 }
 
@@ -97,7 +103,8 @@ function diffKeyedList(list: KeyedList, before: Fields[], after: Fields[]): stri
   // CloudFront matches cache behaviors in list order, so a reordering alone changes what viewers get.
   const commonBefore = [...beforeByKey.keys()].filter((key) => afterByKey.has(key));
   const commonAfter = [...afterByKey.keys()].filter((key) => beforeByKey.has(key));
-  if (!sameValue(commonBefore, commonAfter)) lines.push(`${list.noun} order changed: ${commonBefore.join(', ')} → ${commonAfter.join(', ')}`);
+  if (!sameValue(commonBefore, commonAfter))
+    lines.push(`${list.noun} order changed: ${commonBefore.join(', ')} → ${commonAfter.join(', ')}`);
   return lines;
 }
 
@@ -134,11 +141,18 @@ const CACHE_BEHAVIORS: KeyedList = {
 const CUSTOM_ERROR_RESPONSES: KeyedList = {
   noun: 'custom error response',
   key: (r) => String(r.ErrorCode),
-  describe: (r) => (r.ResponsePagePath ? `page ${r.ResponsePagePath} as ${r.ResponseCode}` : `cache for ${r.ErrorCachingMinTTL ?? 'default'}s`),
+  describe: (r) =>
+    r.ResponsePagePath
+      ? `page ${r.ResponsePagePath} as ${r.ResponseCode}`
+      : `cache for ${r.ErrorCachingMinTTL ?? 'default'}s`,
   named: { ResponsePagePath: 'page', ResponseCode: 'response code', ErrorCachingMinTTL: 'error caching min TTL' },
 };
 
-const SCALARS: Record<string, string> = { DefaultRootObject: 'default root object', Comment: 'comment', PriceClass: 'price class' };
+const SCALARS: Record<string, string> = {
+  DefaultRootObject: 'default root object',
+  Comment: 'comment',
+  PriceClass: 'price class',
+};
 
 /**
  * What promoting `staging` onto `primary` changes, one readable line per change: origins, the default cache
@@ -151,10 +165,24 @@ export function diffConfigs(primary: DistributionConfig, staging: DistributionCo
   const after = promotableConfig(staging) as Fields;
   const described: Record<string, string[]> = {
     Origins: diffKeyedList(ORIGINS, itemsOf(before.Origins), itemsOf(after.Origins)),
-    DefaultCacheBehavior: describeFieldChanges('default cache behavior', recordOf(before.DefaultCacheBehavior), recordOf(after.DefaultCacheBehavior), CACHE_BEHAVIOR_FIELDS),
+    DefaultCacheBehavior: describeFieldChanges(
+      'default cache behavior',
+      recordOf(before.DefaultCacheBehavior),
+      recordOf(after.DefaultCacheBehavior),
+      CACHE_BEHAVIOR_FIELDS,
+    ),
     CacheBehaviors: diffKeyedList(CACHE_BEHAVIORS, itemsOf(before.CacheBehaviors), itemsOf(after.CacheBehaviors)),
-    CustomErrorResponses: diffKeyedList(CUSTOM_ERROR_RESPONSES, itemsOf(before.CustomErrorResponses), itemsOf(after.CustomErrorResponses)),
-    ...Object.fromEntries(Object.entries(SCALARS).map(([key, label]) => [key, sameValue(before[key], after[key]) ? [] : [`${label} ${show(before[key])} → ${show(after[key])}`]])),
+    CustomErrorResponses: diffKeyedList(
+      CUSTOM_ERROR_RESPONSES,
+      itemsOf(before.CustomErrorResponses),
+      itemsOf(after.CustomErrorResponses),
+    ),
+    ...Object.fromEntries(
+      Object.entries(SCALARS).map(([key, label]) => [
+        key,
+        sameValue(before[key], after[key]) ? [] : [`${label} ${show(before[key])} → ${show(after[key])}`],
+      ]),
+    ),
   };
   const lines: string[] = [];
   for (const [key, section] of Object.entries(described)) {

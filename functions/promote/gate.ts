@@ -28,15 +28,25 @@ export interface GateSubject {
   routing: Routing | undefined;
 }
 
-export type GateVerdict = { kind: 'pass'; reason: string } | { kind: 'wait'; reason: string } | { kind: 'refuse'; reason: string };
+export type GateVerdict =
+  | { kind: 'pass'; reason: string }
+  | { kind: 'wait'; reason: string }
+  | { kind: 'refuse'; reason: string };
 
 /** The routing of the policy attached to the primary, as far as the hints need it. */
 export function routingOf(policy: PolicyState | undefined): Routing | undefined {
   if (!policy) return undefined;
   const traffic = policy.config.TrafficConfig;
   const base = { enabled: policy.config.Enabled === true, policyId: policy.id };
-  if (traffic?.Type === 'SingleHeader') return { type: 'header', header: traffic.SingleHeaderConfig?.Header ?? '?', value: traffic.SingleHeaderConfig?.Value ?? '?', ...base };
-  if (traffic?.Type === 'SingleWeight') return { type: 'weight', weight: traffic.SingleWeightConfig?.Weight ?? 0, ...base };
+  if (traffic?.Type === 'SingleHeader')
+    return {
+      type: 'header',
+      header: traffic.SingleHeaderConfig?.Header ?? '?',
+      value: traffic.SingleHeaderConfig?.Value ?? '?',
+      ...base,
+    };
+  if (traffic?.Type === 'SingleWeight')
+    return { type: 'weight', weight: traffic.SingleWeightConfig?.Weight ?? 0, ...base };
   return { type: 'unknown', ...base };
 }
 
@@ -73,12 +83,24 @@ export function requiredStagingRequests(gate: GateParams): number {
 function likelyCauses(subject: GateSubject, gate: GateParams): string[] {
   const r = subject.routing;
   const causes: string[] = [];
-  if (r && !r.enabled) causes.push(`policy ${r.policyId} is disabled, so CloudFront routes no viewer to staging (run enable-CD to re-enable it)`);
-  if (r?.type === 'weight') causes.push(`weighted routing (${round(r.weight * 100)}% of viewers) was observed to take about 10 minutes to start after the policy is enabled`);
-  if (r?.type === 'header') causes.push(`header routing sends only requests carrying the header ${r.header}: ${r.value} to staging; have reviewers or a synthetic check send them`);
+  if (r && !r.enabled)
+    causes.push(
+      `policy ${r.policyId} is disabled, so CloudFront routes no viewer to staging (run enable-CD to re-enable it)`,
+    );
+  if (r?.type === 'weight')
+    causes.push(
+      `weighted routing (${round(r.weight * 100)}% of viewers) was observed to take about 10 minutes to start after the policy is enabled`,
+    );
+  if (r?.type === 'header')
+    causes.push(
+      `header routing sends only requests carrying the header ${r.header}: ${r.value} to staging; have reviewers or a synthetic check send them`,
+    );
   causes.push('at CloudFront-wide peak load a POP may send every request to the primary regardless of the policy');
   causes.push(`a wrong StagingDistributionId: the figures are those of ${subject.stagingId}`);
-  if (gate.minStagingRequests !== undefined) causes.push(`MinStagingRequests ${gate.minStagingRequests} is more than ${gate.windowMinutes} minute(s) of staging traffic can hold (lower it or raise MetricsWindowMinutes)`);
+  if (gate.minStagingRequests !== undefined)
+    causes.push(
+      `MinStagingRequests ${gate.minStagingRequests} is more than ${gate.windowMinutes} minute(s) of staging traffic can hold (lower it or raise MetricsWindowMinutes)`,
+    );
   return causes;
 }
 
@@ -111,17 +133,28 @@ export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubj
   }
   const staging = round(stagingRate);
   if (gate.maxStaging5xxErrorRate !== undefined && staging > gate.maxStaging5xxErrorRate) {
-    return refuse(subject, f, `staging's 5xx error rate ${staging}% is above MaxStaging5xxErrorRate ${gate.maxStaging5xxErrorRate}%`);
+    return refuse(
+      subject,
+      f,
+      `staging's 5xx error rate ${staging}% is above MaxStaging5xxErrorRate ${gate.maxStaging5xxErrorRate}%`,
+    );
   }
   if (gate.maxErrorRateIncrease !== undefined) {
     const baseline = round(f.primary?.errorRate5xx ?? 0);
     const increase = round(staging - baseline);
     if (increase > gate.maxErrorRateIncrease) {
       const primaryRate = f.primary?.errorRate5xx === undefined ? '0% (no data counts as 0%)' : `${baseline}%`;
-      return refuse(subject, f, `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} by ${increase} percentage point(s), more than MaxErrorRateIncrease ${gate.maxErrorRateIncrease}`);
+      return refuse(
+        subject,
+        f,
+        `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} by ${increase} percentage point(s), more than MaxErrorRateIncrease ${gate.maxErrorRateIncrease}`,
+      );
     }
   }
-  return { kind: 'pass', reason: `staging ${subject.stagingId} served enough healthy traffic (${describeFigures(subject, f)})` };
+  return {
+    kind: 'pass',
+    reason: `staging ${subject.stagingId} served enough healthy traffic (${describeFigures(subject, f)})`,
+  };
 }
 
 /** The gate's figures as output variables (CodePipeline variables are strings). */

@@ -45,9 +45,14 @@ function parseGate(p: ParamReader): GateParams | undefined {
     maxStaging5xxErrorRate: p.optionalNumber('MaxStaging5xxErrorRate', { min: 0, max: 100 }),
     maxErrorRateIncrease: p.optionalNumber('MaxErrorRateIncrease', { min: 0, max: 100 }),
     // Refused rather than clamped past 15 days: a silently shorter window would judge other traffic than configured.
-    windowMinutes: p.optionalNumber('MetricsWindowMinutes', { min: 1, max: MAX_WINDOW_MINUTES, integer: true }) ?? DEFAULT_METRICS_WINDOW_MINUTES,
+    windowMinutes:
+      p.optionalNumber('MetricsWindowMinutes', { min: 1, max: MAX_WINDOW_MINUTES, integer: true }) ??
+      DEFAULT_METRICS_WINDOW_MINUTES,
   };
-  const on = gate.minStagingRequests !== undefined || gate.maxStaging5xxErrorRate !== undefined || gate.maxErrorRateIncrease !== undefined;
+  const on =
+    gate.minStagingRequests !== undefined ||
+    gate.maxStaging5xxErrorRate !== undefined ||
+    gate.maxErrorRateIncrease !== undefined;
   return on ? gate : undefined;
 }
 
@@ -61,7 +66,10 @@ export function parsePromoteParams(raw: unknown): PromoteParams {
     gate: parseGate(p),
   };
   if (params.primaryId === params.stagingId) {
-    throw new ConfigurationError('StagingDistributionId', `must differ from PrimaryDistributionId (both are ${params.primaryId})`);
+    throw new ConfigurationError(
+      'StagingDistributionId',
+      `must differ from PrimaryDistributionId (both are ${params.primaryId})`,
+    );
   }
   return params;
 }

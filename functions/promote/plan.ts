@@ -85,7 +85,13 @@ export function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
  * both Deployed. The promotion gate's metrics read starts on this, beside the policy read, instead of after it.
  */
 export function promotableApartFromPolicy(primary: DistributionState, staging: DistributionState): boolean {
-  return !primary.config.Staging && Boolean(staging.config.Staging) && !carriesSameConfig(primary.config, staging.config) && isDeployed(primary) && isDeployed(staging);
+  return (
+    !primary.config.Staging &&
+    Boolean(staging.config.Staging) &&
+    !carriesSameConfig(primary.config, staging.config) &&
+    isDeployed(primary) &&
+    isDeployed(staging)
+  );
 }
 
 /**
@@ -113,7 +119,11 @@ export function planPromote(state: PromoteState): PromotePlan {
 
   const inProgress = [primary, staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   if (inProgress.length) {
-    return { kind: 'wait', inProgress, reason: `never promote over a half-propagated config: ${inProgress.join(' and ')} still InProgress` };
+    return {
+      kind: 'wait',
+      inProgress,
+      reason: `never promote over a half-propagated config: ${inProgress.join(' and ')} still InProgress`,
+    };
   }
 
   const changes = diffConfigs(primary.config, staging.config);
@@ -124,7 +134,9 @@ export function planPromote(state: PromoteState): PromotePlan {
     reason: `staging ${staging.id} differs from primary ${primary.id} in ${changes.length} way(s); policy ${policy.id} routes to it`,
     ...(policy.config.Enabled
       ? {}
-      : { warning: `policy ${policy.id} is disabled, so no viewer is being routed to staging right now; promoting anyway because the approval covers the staging config` }),
+      : {
+          warning: `policy ${policy.id} is disabled, so no viewer is being routed to staging right now; promoting anyway because the approval covers the staging config`,
+        }),
   };
 }
 

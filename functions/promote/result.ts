@@ -31,13 +31,23 @@ export interface PromotionFacts {
 }
 
 /** The output variables the gate may add; they travel in the continuation data under the same names. */
-export const GATE_VARIABLES = ['StagingRequests', 'Staging5xxErrorRate', 'Primary5xxErrorRate', 'MetricsWindowMinutes'] as const;
+export const GATE_VARIABLES = [
+  'StagingRequests',
+  'Staging5xxErrorRate',
+  'Primary5xxErrorRate',
+  'MetricsWindowMinutes',
+] as const;
 
 /**
  * The note for the operator about where viewers go now. A promotion disables the policy, and the staging stack still
  * says `Enabled: true`, so CloudFormation will not re-enable it: enable-CD does, at the start of the next cycle.
  */
-export function promotionNote(f: { primaryId: string; stagingId: string; policyId: string | undefined; policyEnabled: boolean }): string {
+export function promotionNote(f: {
+  primaryId: string;
+  stagingId: string;
+  policyId: string | undefined;
+  policyEnabled: boolean;
+}): string {
   if (!f.policyId) {
     return `No continuous deployment policy is attached to primary ${f.primaryId}: all traffic is on the primary. The next enable-CD run attaches and enables the policy.`;
   }
@@ -49,20 +59,43 @@ export function promotionNote(f: { primaryId: string; stagingId: string; policyI
 
 /** The facts as continuation data. */
 export function factsToData(f: PromotionFacts): Record<string, string> {
-  return { changes: f.changes, policyEnabled: f.policyEnabled, note: f.note, ...(f.etagAfterPromote ? { etagAfterPromote: f.etagAfterPromote } : {}), ...f.gate };
+  return {
+    changes: f.changes,
+    policyEnabled: f.policyEnabled,
+    note: f.note,
+    ...(f.etagAfterPromote ? { etagAfterPromote: f.etagAfterPromote } : {}),
+    ...f.gate,
+  };
 }
 
 /** The facts from continuation data written by {@link factsToData}; throws if the token does not hold them. */
 export function factsFromData(data: Record<string, string> | undefined): PromotionFacts {
   const { changes, policyEnabled, note, etagAfterPromote } = data ?? {};
-  const gate = Object.fromEntries(GATE_VARIABLES.filter((name) => typeof data?.[name] === 'string').map((name) => [name, data?.[name] as string]));
+  const gate = Object.fromEntries(
+    GATE_VARIABLES.filter((name) => typeof data?.[name] === 'string').map((name) => [name, data?.[name] as string]),
+  );
   if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
-    throw new Error(`the continuation token for phase "${PHASE.promoted}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`);
+    throw new Error(
+      `the continuation token for phase "${PHASE.promoted}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`,
+    );
   }
-  return { changes, policyEnabled, note, ...(typeof etagAfterPromote === 'string' ? { etagAfterPromote } : {}), ...(Object.keys(gate).length ? { gate } : {}) };
+  return {
+    changes,
+    policyEnabled,
+    note,
+    ...(typeof etagAfterPromote === 'string' ? { etagAfterPromote } : {}),
+    ...(Object.keys(gate).length ? { gate } : {}),
+  };
 }
 
 /** The output variables of a successful promote. */
 export function successVariables(f: PromotionFacts, primaryEtag: string, stagingId: string): Record<string, string> {
-  return { PrimaryETag: primaryEtag, PromotedFrom: stagingId, Changes: f.changes, PolicyEnabled: f.policyEnabled, Note: f.note, ...f.gate };
+  return {
+    PrimaryETag: primaryEtag,
+    PromotedFrom: stagingId,
+    Changes: f.changes,
+    PolicyEnabled: f.policyEnabled,
+    Note: f.note,
+    ...f.gate,
+  };
 }

@@ -18,7 +18,10 @@ const list = <T>(v: OneOrMany<T>): T[] => (v === undefined ? [] : Array.isArray(
 
 /** IAM-style wildcard match: `*` any run, `?` one character. */
 function globMatch(pattern: string, value: string, caseInsensitive = false): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, caseInsensitive ? 'i' : '').test(value);
 }
 
@@ -40,7 +43,12 @@ function sourceArnMatches(condition: Statement['Condition'], arn: string): boole
  * are not evaluated: the ones real bucket policies carry (e.g. deny non-TLS) never apply to CloudFront's
  * HTTPS origin requests.
  */
-export function grantsDistribution(policyText: string | undefined, bucket: string, key: string, distributionArn: string): boolean {
+export function grantsDistribution(
+  policyText: string | undefined,
+  bucket: string,
+  key: string,
+  distributionArn: string,
+): boolean {
   if (!policyText) return false;
   let statements: Statement[];
   try {

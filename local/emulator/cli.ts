@@ -38,11 +38,15 @@ const opts = {
   seed: integer('seed', values.seed) ?? 1,
 };
 const emulator = await startEmulator(opts);
-console.log(`AWS emulator listening on ${emulator.url} (propagation ${opts.propagationMs} ms, latency ${opts.latencyMs} ms, seed ${opts.seed})`);
+console.log(
+  `AWS emulator listening on ${emulator.url} (propagation ${opts.propagationMs} ms, latency ${opts.latencyMs} ms, seed ${opts.seed})`,
+);
 console.log('\n# point the AWS CLI and SDK v3 at it (S3 needs path-style addressing):');
 for (const [k, v] of Object.entries(emulator.env)) console.log(`export ${k}=${v}`);
 console.log(`\n# e.g.  aws cloudfront get-distribution --id <id> --endpoint-url ${emulator.url}`);
-console.log(`# control: curl ${emulator.url}/_emulator/state   (also POST settle | fault | latency | propagation | error-rate)`);
+console.log(
+  `# control: curl ${emulator.url}/_emulator/state   (also POST settle | fault | latency | propagation | error-rate)`,
+);
 console.log(`# viewer:  curl ${emulator.url}/_viewer/<distribution domain>/<path>\n`);
 
 let stopping = false;

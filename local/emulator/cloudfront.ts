@@ -12,8 +12,27 @@ import {
   policyReferencing,
   policyStagingNames,
 } from './cloudfront-rules.js';
-import { attachedPolicyId, isEnabled, isStaging, type DistributionRecord, type PolicyRecord, type World } from './state.js';
-import { MalformedXmlError, child, clone, leaf, node, parseXml, removeChild, setText, textAt, xmlDocument, type XmlElement } from './xml.js';
+import {
+  attachedPolicyId,
+  isEnabled,
+  isStaging,
+  type DistributionRecord,
+  type PolicyRecord,
+  type World,
+} from './state.js';
+import {
+  MalformedXmlError,
+  child,
+  clone,
+  leaf,
+  node,
+  parseXml,
+  removeChild,
+  setText,
+  textAt,
+  xmlDocument,
+  type XmlElement,
+} from './xml.js';
 
 const PREFIX = '/2020-05-31';
 const XMLNS = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
@@ -33,7 +52,8 @@ function bodyXml(req: ApiRequest): XmlElement {
   try {
     return parseXml(req.body.toString('utf8'));
   } catch (e) {
-    if (e instanceof MalformedXmlError) throw new ApiError('MalformedXML', `The XML you provided was not well-formed: ${e.message}`);
+    if (e instanceof MalformedXmlError)
+      throw new ApiError('MalformedXML', `The XML you provided was not well-formed: ${e.message}`);
     throw e;
   }
 }
@@ -41,8 +61,14 @@ function bodyXml(req: ApiRequest): XmlElement {
 /** The single current version a write must name in If-Match. */
 function requireIfMatch(req: ApiRequest, current: string): void {
   const given = header(req, 'if-match');
-  if (!given) throw new ApiError('InvalidIfMatchVersion', 'The If-Match version is missing or not valid for the resource.');
-  if (given !== current) throw new ApiError('PreconditionFailed', 'The precondition given in one or more of the request header fields evaluated to false.', 412);
+  if (!given)
+    throw new ApiError('InvalidIfMatchVersion', 'The If-Match version is missing or not valid for the resource.');
+  if (given !== current)
+    throw new ApiError(
+      'PreconditionFailed',
+      'The precondition given in one or more of the request header fields evaluated to false.',
+      412,
+    );
 }
 
 /** The CloudFront service over a shared world. */
@@ -54,7 +80,12 @@ export function cloudFront(world: World): Service {
   };
   const policy = (id: string): PolicyRecord => {
     const p = world.policies.get(id);
-    if (!p) throw new ApiError('NoSuchContinuousDeploymentPolicy', `The continuous deployment policy does not exist: ${id}.`, 404);
+    if (!p)
+      throw new ApiError(
+        'NoSuchContinuousDeploymentPolicy',
+        `The continuous deployment policy does not exist: ${id}.`,
+        404,
+      );
     return p;
   };
 
@@ -71,7 +102,11 @@ export function cloudFront(world: World): Service {
       clone(d.config),
     ]);
   const policyXml = (p: PolicyRecord): XmlElement =>
-    node('ContinuousDeploymentPolicy', [leaf('Id', p.id), leaf('LastModifiedTime', iso(p.lastModified)), clone(p.config)]);
+    node('ContinuousDeploymentPolicy', [
+      leaf('Id', p.id),
+      leaf('LastModifiedTime', iso(p.lastModified)),
+      clone(p.config),
+    ]);
 
   const writeDistribution = (d: DistributionRecord, config: XmlElement) => {
     d.config = config;
@@ -91,7 +126,11 @@ export function cloudFront(world: World): Service {
     for (const other of world.distributions.values()) {
       // Real CloudFront returns the existing distribution for an identical retry; no caller here relies on that.
       if (textAt(other.config, 'CallerReference') === callerReference) {
-        throw new ApiError('DistributionAlreadyExists', `A distribution with CallerReference ${callerReference} already exists (${other.id}).`, 409);
+        throw new ApiError(
+          'DistributionAlreadyExists',
+          `A distribution with CallerReference ${callerReference} already exists (${other.id}).`,
+          409,
+        );
       }
     }
     checkAliasesFree(world, config);
@@ -114,7 +153,10 @@ export function cloudFront(world: World): Service {
     const config = bodyXml(req);
     checkDistributionConfig(config);
     if (textAt(config, 'ContinuousDeploymentPolicyId')) {
-      throw new ApiError('InvalidArgument', 'ContinuousDeploymentPolicyId cannot be set when a distribution is created; attach it with UpdateDistribution.');
+      throw new ApiError(
+        'InvalidArgument',
+        'ContinuousDeploymentPolicyId cannot be set when a distribution is created; attach it with UpdateDistribution.',
+      );
     }
     return insertDistribution(config);
   }
@@ -126,13 +168,19 @@ export function cloudFront(world: World): Service {
     checkImmutableFields(d.config, next);
     const attached = attachedPolicyId(d);
     // SDK v3 leaves an unset field out: absent means "no change", while an empty element detaches.
-    if (!child(next, 'ContinuousDeploymentPolicyId') && attached) next.children.push(leaf('ContinuousDeploymentPolicyId', attached));
+    if (!child(next, 'ContinuousDeploymentPolicyId') && attached)
+      next.children.push(leaf('ContinuousDeploymentPolicyId', attached));
     const wanted = textAt(next, 'ContinuousDeploymentPolicyId') || undefined;
     if (attached) checkChangesAllowedWhileAttached(d.config, next);
     if (wanted) checkAttach(world, d, next, wanted);
     if (isStaging(d) && isEnabled(d) && textAt(next, 'Enabled') !== 'true') {
       const p = policyReferencing(world, d);
-      if (p) throw new ApiError('StagingDistributionInUse', `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}; it cannot be disabled.`, 409);
+      if (p)
+        throw new ApiError(
+          'StagingDistributionInUse',
+          `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}; it cannot be disabled.`,
+          409,
+        );
     }
     checkAliasesFree(world, next, d.id);
     writeDistribution(d, next);
@@ -143,9 +191,18 @@ export function cloudFront(world: World): Service {
     requireIfMatch(req, d.etag);
     const p = isStaging(d) ? policyReferencing(world, d) : undefined;
     // DeleteDistribution's modelled codes lack it, but CloudFront documents StagingDistributionInUse for this case.
-    if (p) throw new ApiError('StagingDistributionInUse', `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}.`, 409);
+    if (p)
+      throw new ApiError(
+        'StagingDistributionInUse',
+        `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}.`,
+        409,
+      );
     if (isEnabled(d) || world.status(d) !== 'Deployed') {
-      throw new ApiError('DistributionNotDisabled', `The distribution ${d.id} must be disabled and Deployed before it can be deleted.`, 409);
+      throw new ApiError(
+        'DistributionNotDisabled',
+        `The distribution ${d.id} must be disabled and Deployed before it can be deleted.`,
+        409,
+      );
     }
     world.distributions.delete(d.id);
     return { status: 204 };
@@ -172,18 +229,32 @@ export function cloudFront(world: World): Service {
     const stagingId = req.query.get('StagingDistributionId');
     if (!stagingId) throw new ApiError('InvalidArgument', 'The parameter StagingDistributionId is required.');
     const staging = distribution(stagingId);
-    const etags = (header(req, 'if-match') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const etags = (header(req, 'if-match') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (etags.length !== 2) {
-      throw new ApiError('InvalidIfMatchVersion', 'If-Match must carry two versions, "<primary ETag>, <staging ETag>", in that order.');
+      throw new ApiError(
+        'InvalidIfMatchVersion',
+        'If-Match must carry two versions, "<primary ETag>, <staging ETag>", in that order.',
+      );
     }
     if (etags[0] !== primary.etag || etags[1] !== staging.etag) {
-      throw new ApiError('PreconditionFailed', 'The precondition given in one or more of the request header fields evaluated to false.', 412);
+      throw new ApiError(
+        'PreconditionFailed',
+        'The precondition given in one or more of the request header fields evaluated to false.',
+        412,
+      );
     }
-    if (!isStaging(staging)) throw new ApiError('InvalidArgument', `Distribution ${staging.id} is not a staging distribution.`);
+    if (!isStaging(staging))
+      throw new ApiError('InvalidArgument', `Distribution ${staging.id} is not a staging distribution.`);
     const attached = attachedPolicyId(primary);
     const p = attached ? world.policies.get(attached) : undefined;
     if (!p || !policyStagingNames(p).includes(staging.domainName)) {
-      throw new ApiError('InvalidArgument', `Distribution ${primary.id} has no continuous deployment policy that names staging distribution ${staging.id}.`);
+      throw new ApiError(
+        'InvalidArgument',
+        `Distribution ${primary.id} has no continuous deployment policy that names staging distribution ${staging.id}.`,
+      );
     }
     const promoted: XmlElement = { name: 'DistributionConfig', children: [] };
     for (const c of staging.config.children) {
@@ -210,7 +281,10 @@ export function cloudFront(world: World): Service {
     checkPolicyConfig(world, config);
     const p: PolicyRecord = { id: policyId(), config, etag: newEtag(), lastModified: world.now() };
     world.policies.set(p.id, p);
-    return xmlResponse(201, policyXml(p), { etag: p.etag, location: `${LOCATION}/continuous-deployment-policy/${p.id}` });
+    return xmlResponse(201, policyXml(p), {
+      etag: p.etag,
+      location: `${LOCATION}/continuous-deployment-policy/${p.id}`,
+    });
   }
 
   function updatePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
@@ -225,14 +299,19 @@ export function cloudFront(world: World): Service {
     requireIfMatch(req, p.etag);
     for (const d of world.distributions.values()) {
       if (attachedPolicyId(d) === p.id) {
-        throw new ApiError('ContinuousDeploymentPolicyInUse', `The continuous deployment policy ${p.id} is attached to distribution ${d.id}; detach it first.`, 409);
+        throw new ApiError(
+          'ContinuousDeploymentPolicyInUse',
+          `The continuous deployment policy ${p.id} is attached to distribution ${d.id}; detach it first.`,
+          409,
+        );
       }
     }
     world.policies.delete(p.id);
     return { status: 204 };
   }
 
-  const op = (name: string, run: () => ApiResponse, bumpEtag?: () => void): Operation => (bumpEtag ? { name, run, bumpEtag } : { name, run });
+  const op = (name: string, run: () => ApiResponse, bumpEtag?: () => void): Operation =>
+    bumpEtag ? { name, run, bumpEtag } : { name, run };
   // What an injected concurrent writer leaves behind: a new ETag and, like any real write, a propagation.
   const bumpDistribution = (id: string) => () => {
     const d = world.distributions.get(id);
@@ -250,7 +329,10 @@ export function cloudFront(world: World): Service {
   return {
     route(req) {
       if (!req.path.startsWith(`${PREFIX}/`)) return undefined;
-      const parts = req.path.slice(PREFIX.length + 1).split('/').filter(Boolean);
+      const parts = req.path
+        .slice(PREFIX.length + 1)
+        .split('/')
+        .filter(Boolean);
       const [kind, id, sub] = parts;
       const m = req.method;
       if (kind === 'distribution') {
@@ -258,32 +340,42 @@ export function cloudFront(world: World): Service {
           if (m === 'POST') return op('CreateDistribution', () => createDistribution(req));
           return undefined;
         }
-        if (!sub && m === 'GET') return op('GetDistribution', () => {
-          const d = distribution(id);
-          return xmlResponse(200, distributionXml(d), { etag: d.etag });
-        });
-        if (!sub && m === 'DELETE') return op('DeleteDistribution', () => deleteDistribution(req, distribution(id)), bumpDistribution(id));
-        if (sub === 'config' && m === 'GET') return op('GetDistributionConfig', () => {
-          const d = distribution(id);
-          return xmlResponse(200, clone(d.config), { etag: d.etag });
-        });
-        if (sub === 'config' && m === 'PUT') return op('UpdateDistribution', () => updateDistribution(req, distribution(id)), bumpDistribution(id));
-        if (sub === 'copy' && m === 'POST') return op('CopyDistribution', () => copyDistribution(req, distribution(id)), bumpDistribution(id));
-        if (sub === 'promote-staging-config' && m === 'PUT') return op('UpdateDistributionWithStagingConfig', () => promote(req, distribution(id)), bumpDistribution(id));
+        if (!sub && m === 'GET')
+          return op('GetDistribution', () => {
+            const d = distribution(id);
+            return xmlResponse(200, distributionXml(d), { etag: d.etag });
+          });
+        if (!sub && m === 'DELETE')
+          return op('DeleteDistribution', () => deleteDistribution(req, distribution(id)), bumpDistribution(id));
+        if (sub === 'config' && m === 'GET')
+          return op('GetDistributionConfig', () => {
+            const d = distribution(id);
+            return xmlResponse(200, clone(d.config), { etag: d.etag });
+          });
+        if (sub === 'config' && m === 'PUT')
+          return op('UpdateDistribution', () => updateDistribution(req, distribution(id)), bumpDistribution(id));
+        if (sub === 'copy' && m === 'POST')
+          return op('CopyDistribution', () => copyDistribution(req, distribution(id)), bumpDistribution(id));
+        if (sub === 'promote-staging-config' && m === 'PUT')
+          return op('UpdateDistributionWithStagingConfig', () => promote(req, distribution(id)), bumpDistribution(id));
         return undefined;
       }
       if (kind === 'continuous-deployment-policy') {
         if (!id) return m === 'POST' ? op('CreateContinuousDeploymentPolicy', () => createPolicy(req)) : undefined;
-        if (!sub && m === 'GET') return op('GetContinuousDeploymentPolicy', () => {
-          const p = policy(id);
-          return xmlResponse(200, policyXml(p), { etag: p.etag });
-        });
-        if (!sub && m === 'DELETE') return op('DeleteContinuousDeploymentPolicy', () => deletePolicy(req, policy(id)), bumpPolicy(id));
-        if (sub === 'config' && m === 'GET') return op('GetContinuousDeploymentPolicyConfig', () => {
-          const p = policy(id);
-          return xmlResponse(200, clone(p.config), { etag: p.etag });
-        });
-        if (!sub && m === 'PUT') return op('UpdateContinuousDeploymentPolicy', () => updatePolicy(req, policy(id)), bumpPolicy(id));
+        if (!sub && m === 'GET')
+          return op('GetContinuousDeploymentPolicy', () => {
+            const p = policy(id);
+            return xmlResponse(200, policyXml(p), { etag: p.etag });
+          });
+        if (!sub && m === 'DELETE')
+          return op('DeleteContinuousDeploymentPolicy', () => deletePolicy(req, policy(id)), bumpPolicy(id));
+        if (sub === 'config' && m === 'GET')
+          return op('GetContinuousDeploymentPolicyConfig', () => {
+            const p = policy(id);
+            return xmlResponse(200, clone(p.config), { etag: p.etag });
+          });
+        if (!sub && m === 'PUT')
+          return op('UpdateContinuousDeploymentPolicy', () => updatePolicy(req, policy(id)), bumpPolicy(id));
       }
       // Anything else under the CloudFront prefix is CloudFront's to refuse, in CloudFront's error shape.
       return op('Unknown', () => {
@@ -292,7 +384,10 @@ export function cloudFront(world: World): Service {
     },
     renderError(err) {
       const rid = requestId();
-      const body = node('ErrorResponse', [node('Error', [leaf('Type', err.type), leaf('Code', err.code), leaf('Message', err.message)]), leaf('RequestId', rid)]);
+      const body = node('ErrorResponse', [
+        node('Error', [leaf('Type', err.type), leaf('Code', err.code), leaf('Message', err.message)]),
+        leaf('RequestId', rid),
+      ]);
       return xmlResponse(err.status, body, { 'x-amzn-requestid': rid });
     },
   };

@@ -17,7 +17,11 @@ interface MetricDataQuery {
   Id?: string;
   Label?: string;
   ReturnData?: boolean;
-  MetricStat?: { Metric?: { Namespace?: string; MetricName?: string; Dimensions?: Dimension[] }; Period?: number; Stat?: string };
+  MetricStat?: {
+    Metric?: { Namespace?: string; MetricName?: string; Dimensions?: Dimension[] };
+    Period?: number;
+    Stat?: string;
+  };
 }
 
 const invalid = (message: string) => new ApiError('InvalidParameterValue', message);
@@ -25,7 +29,8 @@ const invalid = (message: string) => new ApiError('InvalidParameterValue', messa
 /** One metric's value over the requests of one period, or undefined when it has no datapoint. */
 function metricValue(metric: string, stat: string, requests: ServedRequest[]): number | undefined {
   if (requests.length === 0) return undefined;
-  const rate = (pred: (s: number) => boolean) => (100 * requests.filter((r) => pred(r.status)).length) / requests.length;
+  const rate = (pred: (s: number) => boolean) =>
+    (100 * requests.filter((r) => pred(r.status)).length) / requests.length;
   switch (metric) {
     case 'Requests':
       // Each request is one sample of value 1, so Sum and SampleCount are the count and the average is 1.
@@ -57,14 +62,16 @@ export function cloudWatch(world: World): Service {
     const queries = (input['MetricDataQueries'] ?? []) as MetricDataQuery[];
     const start = Number(input['StartTime']) * 1000;
     const end = Number(input['EndTime']) * 1000;
-    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) throw invalid('The parameter EndTime must be greater than StartTime.');
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start)
+      throw invalid('The parameter EndTime must be greater than StartTime.');
     const descending = input['ScanBy'] !== 'TimestampAscending';
     const results = queries
       .filter((q) => q.ReturnData !== false)
       .map((q) => {
         if (!q.MetricStat) throw invalid(`Query ${q.Id}: only MetricStat queries are supported by the emulator.`);
         const period = q.MetricStat.Period ?? 0;
-        if (period <= 0 || period % 60 !== 0) throw invalid(`The parameter MetricDataQueries.member.Period must be a multiple of 60 for query ${q.Id}.`);
+        if (period <= 0 || period % 60 !== 0)
+          throw invalid(`The parameter MetricDataQueries.member.Period must be a multiple of 60 for query ${q.Id}.`);
         const id = distributionOf(q);
         const metric = q.MetricStat.Metric?.MetricName ?? '';
         const stat = q.MetricStat.Stat ?? 'Average';
@@ -94,7 +101,13 @@ export function cloudWatch(world: World): Service {
     route(req) {
       const name = targetOperation(req, 'GraniteServiceVersion20100801');
       if (name === 'GetMetricData') return { name, run: () => getMetricData(jsonBody(req)) };
-      if (name) return { name, run: () => { throw new ApiError('UnknownOperationException', `The emulator does not implement CloudWatch ${name}.`); } };
+      if (name)
+        return {
+          name,
+          run: () => {
+            throw new ApiError('UnknownOperationException', `The emulator does not implement CloudWatch ${name}.`);
+          },
+        };
       return undefined;
     },
     renderError: (err) => jsonError(CONTENT_TYPE, err, { 'x-amzn-query-error': `${err.code};${err.type}` }),

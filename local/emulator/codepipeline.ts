@@ -5,7 +5,14 @@ import type { ApiResponse, Service } from './protocol.js';
 import type { JobResult, World } from './state.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
-const FAILURE_TYPES = ['JobFailed', 'ConfigurationError', 'PermissionError', 'RevisionOutOfSync', 'RevisionUnavailable', 'SystemUnavailable'];
+const FAILURE_TYPES = [
+  'JobFailed',
+  'ConfigurationError',
+  'PermissionError',
+  'RevisionOutOfSync',
+  'RevisionUnavailable',
+  'SystemUnavailable',
+];
 const VARIABLE_KEY = /^[A-Za-z0-9@\-_]+$/;
 const MAX_VARIABLES_BYTES = 122_880;
 
@@ -13,7 +20,10 @@ const invalid = (message: string) => new ApiError('ValidationException', message
 
 function requireJobId(input: Record<string, unknown>): string {
   const jobId = input['jobId'];
-  if (typeof jobId !== 'string' || jobId.length === 0) throw invalid("1 validation error detected: Value null at 'jobId' failed to satisfy constraint: Member must not be null");
+  if (typeof jobId !== 'string' || jobId.length === 0)
+    throw invalid(
+      "1 validation error detected: Value null at 'jobId' failed to satisfy constraint: Member must not be null",
+    );
   return jobId;
 }
 
@@ -21,10 +31,14 @@ function successResult(input: Record<string, unknown>): JobResult {
   const token = input['continuationToken'];
   const variables = input['outputVariables'];
   if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 2048)) {
-    throw invalid("1 validation error detected: Value at 'continuationToken' failed to satisfy constraint: Member must have length between 1 and 2048");
+    throw invalid(
+      "1 validation error detected: Value at 'continuationToken' failed to satisfy constraint: Member must have length between 1 and 2048",
+    );
   }
   if (token !== undefined && variables !== undefined) {
-    throw invalid('Output variables cannot be set together with a continuation token; report them when the action completes.');
+    throw invalid(
+      'Output variables cannot be set together with a continuation token; report them when the action completes.',
+    );
   }
   if (variables !== undefined) {
     if (typeof variables !== 'object' || variables === null) throw invalid('outputVariables must be a map of strings.');
@@ -34,7 +48,8 @@ function successResult(input: Record<string, unknown>): JobResult {
       if (typeof v !== 'string') throw invalid(`Output variable ${k} must be a string.`);
       bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
     }
-    if (bytes > MAX_VARIABLES_BYTES) throw invalid(`Output variables total ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`);
+    if (bytes > MAX_VARIABLES_BYTES)
+      throw invalid(`Output variables total ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`);
   }
   const result: JobResult = { kind: 'success' };
   if (token !== undefined) result.continuationToken = token as string;
@@ -46,9 +61,12 @@ function failureResult(input: Record<string, unknown>): JobResult {
   const details = input['failureDetails'] as Record<string, unknown> | undefined;
   const type = details?.['type'];
   const message = details?.['message'];
-  if (typeof type !== 'string' || !FAILURE_TYPES.includes(type)) throw invalid(`failureDetails.type must be one of ${FAILURE_TYPES.join(', ')}.`);
+  if (typeof type !== 'string' || !FAILURE_TYPES.includes(type))
+    throw invalid(`failureDetails.type must be one of ${FAILURE_TYPES.join(', ')}.`);
   if (typeof message !== 'string' || message.length < 1 || message.length > 5000) {
-    throw invalid("1 validation error detected: Value at 'failureDetails.message' failed to satisfy constraint: Member must have length between 1 and 5000");
+    throw invalid(
+      "1 validation error detected: Value at 'failureDetails.message' failed to satisfy constraint: Member must have length between 1 and 5000",
+    );
   }
   return { kind: 'failure', type, message };
 }
@@ -60,7 +78,8 @@ export function codePipeline(world: World): Service {
     const r = result(input);
     const reports = world.jobs.get(jobId) ?? [];
     // A job is reported once; a continuation comes back as a new job id.
-    if (reports.length > 0) throw new ApiError('InvalidJobStateException', `Job ${jobId} has already been reported (${reports[0]?.kind}).`);
+    if (reports.length > 0)
+      throw new ApiError('InvalidJobStateException', `Job ${jobId} has already been reported (${reports[0]?.kind}).`);
     world.jobs.set(jobId, [...reports, r]);
     return jsonResponse(CONTENT_TYPE, {});
   };
@@ -69,7 +88,13 @@ export function codePipeline(world: World): Service {
       const name = targetOperation(req, 'CodePipeline_20150709');
       if (name === 'PutJobSuccessResult') return { name, run: () => report(jsonBody(req), successResult) };
       if (name === 'PutJobFailureResult') return { name, run: () => report(jsonBody(req), failureResult) };
-      if (name) return { name, run: () => { throw new ApiError('UnknownOperationException', `The emulator does not implement CodePipeline ${name}.`); } };
+      if (name)
+        return {
+          name,
+          run: () => {
+            throw new ApiError('UnknownOperationException', `The emulator does not implement CodePipeline ${name}.`);
+          },
+        };
       return undefined;
     },
     renderError: (err) => jsonError(CONTENT_TYPE, err),

@@ -78,18 +78,24 @@ function bucketOfOrigin(domainName: string): string | undefined {
 }
 
 /** Fetches `path` from the distribution's default-behaviour origin, enforcing the OAC grant. */
-function fromOrigin(world: World, d: DistributionRecord, path: string): { status: number; body: Buffer | string; contentType: string } {
+function fromOrigin(
+  world: World,
+  d: DistributionRecord,
+  path: string,
+): { status: number; body: Buffer | string; contentType: string } {
   const denied = (why: string) => ({ status: 403, body: `AccessDenied: ${why}`, contentType: 'text/plain' });
   if (!isEnabled(d)) return denied(`distribution ${d.id} is disabled`);
   const originId = textAt(d.config, 'DefaultCacheBehavior', 'TargetOriginId');
   const origin = child(child(d.config, 'Origins'), 'Items')?.children.find((o) => textAt(o, 'Id') === originId);
   const bucketName = bucketOfOrigin(textAt(origin, 'DomainName') ?? '');
-  if (!origin || !bucketName) return { status: 502, body: `origin ${originId} is not an S3 bucket origin`, contentType: 'text/plain' };
+  if (!origin || !bucketName)
+    return { status: 502, body: `origin ${originId} is not an S3 bucket origin`, contentType: 'text/plain' };
   const rootObject = textAt(d.config, 'DefaultRootObject');
   const objectPath = path === '/' && rootObject ? `/${rootObject}` : path;
   const key = `${(textAt(origin, 'OriginPath') ?? '').replace(/^\/+/, '')}${objectPath}`.replace(/^\/+/, '');
   const bucket = world.buckets.get(bucketName);
-  if (!bucket || !grantsDistribution(bucket.policy, bucketName, key, d.arn)) return denied(`bucket ${bucketName} does not grant ${d.arn} s3:GetObject on ${key}`);
+  if (!bucket || !grantsDistribution(bucket.policy, bucketName, key, d.arn))
+    return denied(`bucket ${bucketName} does not grant ${d.arn} s3:GetObject on ${key}`);
   const object = bucket.objects.get(key);
   // Without s3:ListBucket, S3 answers a missing key with 403, and CloudFront passes that on.
   if (!object) return denied(`no object ${key} in bucket ${bucketName}`);
@@ -97,10 +103,16 @@ function fromOrigin(world: World, d: DistributionRecord, path: string): { status
 }
 
 /** Serves one viewer request for `domainName` + `path`; `headers` are lower-cased request headers. */
-export function serveViewer(world: World, domainName: string, path: string, headers: Record<string, string>): ApiResponse {
+export function serveViewer(
+  world: World,
+  domainName: string,
+  path: string,
+  headers: Record<string, string>,
+): ApiResponse {
   const requested = world.distributionByDomain(domainName);
   // Viewers reach a staging distribution only through its primary's policy.
-  if (!requested || isStaging(requested)) return { status: 404, headers: { 'content-type': 'text/plain' }, body: `no distribution serves ${domainName}` };
+  if (!requested || isStaging(requested))
+    return { status: 404, headers: { 'content-type': 'text/plain' }, body: `no distribution serves ${domainName}` };
   const { target, setCookie } = route(world, requested, headers);
   let { status, body, contentType } = fromOrigin(world, target, path);
   const errorRate = world.errorRates.get(target.id) ?? 0;

@@ -55,5 +55,9 @@ export function applyFault(op: Operation, fault: FaultSpec): ApiError {
   if (fault.error === 'Throttling') return throttling();
   // A concurrent writer got there first: its write moved the ETag, so this caller's If-Match is stale.
   if (beforeWrite) op.bumpEtag?.();
-  return new ApiError('PreconditionFailed', 'The precondition given in one or more of the request header fields evaluated to false.', 412);
+  return new ApiError(
+    'PreconditionFailed',
+    'The precondition given in one or more of the request header fields evaluated to false.',
+    412,
+  );
 }

@@ -101,7 +101,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       controls.log.length = 0;
     },
     viewer: async (domainName, path, init) => {
-      const res = await fetch(`${url}/_viewer/${domainName}${path.startsWith('/') ? path : `/${path}`}`, { headers: init?.headers ?? {} });
+      const res = await fetch(`${url}/_viewer/${domainName}${path.startsWith('/') ? path : `/${path}`}`, {
+        headers: init?.headers ?? {},
+      });
       const out: ViewerResponse = { status: res.status, body: await res.text() };
       const servedBy = res.headers.get('x-emulator-distribution-id');
       const setCookie = res.headers.get('set-cookie');

@@ -13,7 +13,8 @@ export function targetOperation(req: ApiRequest, prefix: string): string | undef
 export function jsonBody(req: ApiRequest): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(req.body.toString('utf8') || '{}');
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // fall through to the service's own complaint
   }
@@ -21,14 +22,23 @@ export function jsonBody(req: ApiRequest): Record<string, unknown> {
 }
 
 export function jsonResponse(contentType: string, body: unknown): ApiResponse {
-  return { status: 200, headers: { 'content-type': contentType, 'x-amzn-requestid': requestId() }, body: JSON.stringify(body) };
+  return {
+    status: 200,
+    headers: { 'content-type': contentType, 'x-amzn-requestid': requestId() },
+    body: JSON.stringify(body),
+  };
 }
 
 /** `{"__type": code, "message": …}` plus `x-amzn-errortype`, which SDK v3 reads first. */
 export function jsonError(contentType: string, err: ApiError, extraHeaders: Record<string, string> = {}): ApiResponse {
   return {
     status: err.status,
-    headers: { 'content-type': contentType, 'x-amzn-errortype': err.code, 'x-amzn-requestid': requestId(), ...extraHeaders },
+    headers: {
+      'content-type': contentType,
+      'x-amzn-errortype': err.code,
+      'x-amzn-requestid': requestId(),
+      ...extraHeaders,
+    },
     body: JSON.stringify({ __type: err.code, message: err.message }),
   };
 }

@@ -21,7 +21,10 @@ export function s3(world: World): Service {
     const text = req.body.toString('utf8');
     if (req.body.length > MAX_POLICY_BYTES) {
       // S3 rejects an oversized policy as a MalformedPolicy with this message; there is no separate code for it.
-      throw new ApiError('MalformedPolicy', `Policy exceeds the maximum allowed document size of ${MAX_POLICY_BYTES} bytes.`);
+      throw new ApiError(
+        'MalformedPolicy',
+        `Policy exceeds the maximum allowed document size of ${MAX_POLICY_BYTES} bytes.`,
+      );
     }
     let parsed: unknown;
     try {
@@ -29,14 +32,20 @@ export function s3(world: World): Service {
     } catch {
       throw new ApiError('MalformedPolicy', "Policies must be valid JSON and the first byte must be '{'");
     }
-    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) throw new ApiError('MalformedPolicy', 'Missing required field Statement');
+    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed))
+      throw new ApiError('MalformedPolicy', 'Missing required field Statement');
     b.policy = text;
     return { status: 204 };
   }
 
   function putObject(req: ApiRequest, b: Bucket, key: string): ApiResponse {
     const etag = `"${createHash('md5').update(req.body).digest('hex')}"`;
-    b.objects.set(key, { body: req.body, contentType: header(req, 'content-type') ?? 'binary/octet-stream', etag, lastModified: world.now() });
+    b.objects.set(key, {
+      body: req.body,
+      contentType: header(req, 'content-type') ?? 'binary/octet-stream',
+      etag,
+      lastModified: world.now(),
+    });
     return { status: 200, headers: { etag } };
   }
 
@@ -61,36 +70,45 @@ export function s3(world: World): Service {
       const op = (opName: string, run: () => ApiResponse): Operation => ({ name: opName, run });
       if (!key) {
         if (req.query.has('policy')) {
-          if (m === 'GET') return op('GetBucketPolicy', () => {
-            const b = bucket(name);
-            if (b.policy === undefined) throw new ApiError('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
-            return { status: 200, headers: { 'content-type': 'application/json' }, body: b.policy };
-          });
+          if (m === 'GET')
+            return op('GetBucketPolicy', () => {
+              const b = bucket(name);
+              if (b.policy === undefined)
+                throw new ApiError('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
+              return { status: 200, headers: { 'content-type': 'application/json' }, body: b.policy };
+            });
           if (m === 'PUT') return op('PutBucketPolicy', () => putPolicy(req, bucket(name)));
-          if (m === 'DELETE') return op('DeleteBucketPolicy', () => {
-            delete bucket(name).policy;
-            return { status: 204 };
-          });
+          if (m === 'DELETE')
+            return op('DeleteBucketPolicy', () => {
+              delete bucket(name).policy;
+              return { status: 204 };
+            });
           return undefined;
         }
-        if (m === 'PUT') return op('CreateBucket', () => {
-          // us-east-1 keeps the legacy behaviour: re-creating a bucket you own succeeds.
-          if (world.buckets.has(name) && world.opts.region !== 'us-east-1') {
-            throw new ApiError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409);
-          }
-          if (!world.buckets.has(name)) world.buckets.set(name, { name, objects: new Map() });
-          return { status: 200, headers: { location: `/${name}` } };
-        });
+        if (m === 'PUT')
+          return op('CreateBucket', () => {
+            // us-east-1 keeps the legacy behaviour: re-creating a bucket you own succeeds.
+            if (world.buckets.has(name) && world.opts.region !== 'us-east-1') {
+              throw new ApiError(
+                'BucketAlreadyOwnedByYou',
+                'Your previous request to create the named bucket succeeded and you already own it.',
+                409,
+              );
+            }
+            if (!world.buckets.has(name)) world.buckets.set(name, { name, objects: new Map() });
+            return { status: 200, headers: { location: `/${name}` } };
+          });
         if (m === 'HEAD') return op('HeadBucket', () => (bucket(name), { status: 200 }));
         return undefined;
       }
       if (m === 'PUT') return op('PutObject', () => putObject(req, bucket(name), key));
       if (m === 'GET') return op('GetObject', () => getObject(bucket(name), key, true));
       if (m === 'HEAD') return op('HeadObject', () => getObject(bucket(name), key, false));
-      if (m === 'DELETE') return op('DeleteObject', () => {
-        bucket(name).objects.delete(key);
-        return { status: 204 };
-      });
+      if (m === 'DELETE')
+        return op('DeleteObject', () => {
+          bucket(name).objects.delete(key);
+          return { status: 204 };
+        });
       return undefined;
     },
     renderError(err) {
@@ -98,7 +116,9 @@ export function s3(world: World): Service {
       return {
         status: err.status,
         headers: { 'content-type': 'application/xml', 'x-amz-request-id': rid },
-        body: xmlDocument(node('Error', [leaf('Code', err.code), leaf('Message', err.message), leaf('RequestId', rid)])),
+        body: xmlDocument(
+          node('Error', [leaf('Code', err.code), leaf('Message', err.message), leaf('RequestId', rid)]),
+        ),
       };
     },
   };

@@ -49,7 +49,11 @@ function send(res: http.ServerResponse, r: ApiResponse, method: string): void {
   res.end(method === 'HEAD' ? undefined : r.body);
 }
 
-const json = (status: number, body: unknown): ApiResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body, null, 2) });
+const json = (status: number, body: unknown): ApiResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body, null, 2),
+});
 
 export function stateOf(world: World, controls: Controls): EmulatorState {
   return dumpState(world, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
@@ -61,19 +65,31 @@ async function control(world: World, controls: Controls, req: ApiRequest): Promi
   const input = req.body.length > 0 ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
   if (req.method === 'GET' && what === 'state') return json(200, stateOf(world, controls));
   if (req.method === 'GET' && what === 'requests') return json(200, controls.log);
-  if (req.method === 'DELETE' && what === 'requests') return (controls.log.length = 0), json(200, {});
-  if (req.method === 'GET' && what.startsWith('jobs/')) return json(200, world.jobs.get(what.slice('jobs/'.length)) ?? []);
-  if (req.method === 'POST' && what === 'settle') return world.settle(), json(200, {});
-  if (req.method === 'POST' && what === 'fault') return controls.faults.inject(input as unknown as FaultSpec), json(200, {});
-  if (req.method === 'POST' && what === 'latency') return (controls.latencyMs = Number(input['ms'])), json(200, {});
-  if (req.method === 'POST' && what === 'propagation') return (world.opts.propagationMs = Number(input['ms'])), json(200, {});
+  if (req.method === 'DELETE' && what === 'requests') return ((controls.log.length = 0), json(200, {}));
+  if (req.method === 'GET' && what.startsWith('jobs/'))
+    return json(200, world.jobs.get(what.slice('jobs/'.length)) ?? []);
+  if (req.method === 'POST' && what === 'settle') return (world.settle(), json(200, {}));
+  if (req.method === 'POST' && what === 'fault')
+    return (controls.faults.inject(input as unknown as FaultSpec), json(200, {}));
+  if (req.method === 'POST' && what === 'latency') return ((controls.latencyMs = Number(input['ms'])), json(200, {}));
+  if (req.method === 'POST' && what === 'propagation')
+    return ((world.opts.propagationMs = Number(input['ms'])), json(200, {}));
   if (req.method === 'POST' && what === 'error-rate') {
     world.errorRates.set(String(input['distributionId']), Number(input['fraction']));
     return json(200, {});
   }
   return json(404, {
     message: `unknown control ${req.method} /_emulator/${what}`,
-    endpoints: ['GET state', 'GET|DELETE requests', 'GET jobs/<jobId>', 'POST settle', 'POST fault {operation,error,times?,beforeWrite?}', 'POST latency {ms}', 'POST propagation {ms}', 'POST error-rate {distributionId,fraction}'],
+    endpoints: [
+      'GET state',
+      'GET|DELETE requests',
+      'GET jobs/<jobId>',
+      'POST settle',
+      'POST fault {operation,error,times?,beforeWrite?}',
+      'POST latency {ms}',
+      'POST propagation {ms}',
+      'POST error-rate {distributionId,fraction}',
+    ],
   });
 }
 
@@ -84,12 +100,17 @@ function viewer(world: World, req: ApiRequest): ApiResponse {
   const domain = slash < 0 ? rest : rest.slice(0, slash);
   const path = slash < 0 ? '/' : rest.slice(slash);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join('; ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join('; ') : v;
   return serveViewer(world, domain, path, headers);
 }
 
 /** Starts listening on 127.0.0.1:`port` (0 = any free port). */
-export async function listen(world: World, controls: Controls, port: number): Promise<{ server: http.Server; url: string }> {
+export async function listen(
+  world: World,
+  controls: Controls,
+  port: number,
+): Promise<{ server: http.Server; url: string }> {
   const services: Service[] = [cloudFront(world), codePipeline(world), cloudWatch(world), s3(world)];
 
   async function awsCall(req: ApiRequest): Promise<{ op: string; response: ApiResponse }> {
@@ -112,7 +133,10 @@ export async function listen(world: World, controls: Controls, port: number): Pr
       if (fault) throw applyFault(op, fault);
       return { op: op.name, response: op.run() };
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError('InternalFailure', e instanceof Error ? e.message : String(e), 500, 'Receiver');
+      const err =
+        e instanceof ApiError
+          ? e
+          : new ApiError('InternalFailure', e instanceof Error ? e.message : String(e), 500, 'Receiver');
       return { op: op.name, response: service.renderError(err) };
     }
   }
@@ -127,11 +151,19 @@ export async function listen(world: World, controls: Controls, port: number): Pr
       } catch {
         // keep the raw path; the service will not find what it names
       }
-      const apiReq: ApiRequest = { method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body: await readBody(req) };
+      const apiReq: ApiRequest = {
+        method: req.method ?? 'GET',
+        path,
+        query: url.searchParams,
+        headers: req.headers,
+        body: await readBody(req),
+      };
       if (path.startsWith('/_emulator/')) return send(res, await control(world, controls, apiReq), apiReq.method);
       if (path.startsWith('/_viewer/')) return send(res, viewer(world, apiReq), apiReq.method);
       const { op, response } = await awsCall(apiReq);
-      res.on('finish', () => controls.log.push({ operation: op, startMs, endMs: performance.now(), status: response.status }));
+      res.on('finish', () =>
+        controls.log.push({ operation: op, startMs, endMs: performance.now(), status: response.status }),
+      );
       send(res, response, apiReq.method);
     })().catch((e: unknown) => {
       send(res, json(500, { message: e instanceof Error ? e.message : String(e) }), 'GET');

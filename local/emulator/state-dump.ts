@@ -41,7 +41,8 @@ export interface EmulatorState {
 }
 
 const items = (el: ReturnType<typeof child>) => (child(el, 'Items')?.children ?? []).map((c) => c.text ?? '');
-const optional = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as Record<K, V>));
+const optional = <K extends string, V>(key: K, v: V | undefined) =>
+  v === undefined ? {} : ({ [key]: v } as Record<K, V>);
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
 export function dumpState(world: World, extra: { latencyMs: number; pendingFaults: FaultSpec[] }): EmulatorState {
@@ -81,7 +82,10 @@ export function dumpState(world: World, extra: { latencyMs: number; pendingFault
           ...optional('value', textAt(traffic, 'SingleHeaderConfig', 'Value')),
           ...optional('weight', num(textAt(traffic, 'SingleWeightConfig', 'Weight'))),
           ...optional('idleTTL', num(textAt(traffic, 'SingleWeightConfig', 'SessionStickinessConfig', 'IdleTTL'))),
-          ...optional('maximumTTL', num(textAt(traffic, 'SingleWeightConfig', 'SessionStickinessConfig', 'MaximumTTL'))),
+          ...optional(
+            'maximumTTL',
+            num(textAt(traffic, 'SingleWeightConfig', 'SessionStickinessConfig', 'MaximumTTL')),
+          ),
         },
       };
     }),

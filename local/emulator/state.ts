@@ -59,7 +59,8 @@ export interface WorldOptions {
 export const isStaging = (d: DistributionRecord) => textAt(d.config, 'Staging') === 'true';
 export const isEnabled = (d: DistributionRecord) => textAt(d.config, 'Enabled') === 'true';
 /** The attached policy id; '' or absent both mean "none". */
-export const attachedPolicyId = (d: DistributionRecord) => textAt(d.config, 'ContinuousDeploymentPolicyId') || undefined;
+export const attachedPolicyId = (d: DistributionRecord) =>
+  textAt(d.config, 'ContinuousDeploymentPolicyId') || undefined;
 
 export class World {
   readonly distributions = new Map<string, DistributionRecord>();

@@ -69,7 +69,8 @@ export const leaf = (name: string, text: string): XmlElement => ({ name, text, c
 /** A container element. */
 export const node = (name: string, children: XmlElement[]): XmlElement => ({ name, children });
 
-export const child = (el: XmlElement | undefined, name: string): XmlElement | undefined => el?.children.find((c) => c.name === name);
+export const child = (el: XmlElement | undefined, name: string): XmlElement | undefined =>
+  el?.children.find((c) => c.name === name);
 
 /** Text at a path of child names, e.g. `textAt(config, 'DefaultCacheBehavior', 'TargetOriginId')`. */
 export function textAt(el: XmlElement | undefined, ...path: string[]): string | undefined {

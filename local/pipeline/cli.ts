@@ -19,7 +19,8 @@ const USAGE = `usage: npm start -- [--interactive | --reject] [--propagation-ms 
 function intOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number of milliseconds, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name} must be a whole number of milliseconds, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -53,7 +54,9 @@ async function main(): Promise<number> {
   const seed = intOption(values.seed, 'seed', 7);
 
   const emulator = await startEmulator({ propagationMs, latencyMs, seed });
-  console.log(`local AWS emulator on ${emulator.url} (propagation ${propagationMs} ms, latency ${latencyMs} ms, seed ${seed})`);
+  console.log(
+    `local AWS emulator on ${emulator.url} (propagation ${propagationMs} ms, latency ${latencyMs} ms, seed ${seed})`,
+  );
   // Lines are read through the async iterator, which buffers them: answers piped in ahead of the questions are
   // kept, and the end of input reads as "no".
   const terminal = values.interactive ? createInterface({ input: process.stdin }) : undefined;

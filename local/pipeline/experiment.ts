@@ -24,7 +24,11 @@ import { SITE_BUCKET, createWorld, othersStatements, type World } from './world.
 export interface ExperimentEmulator extends JobResultSource {
   url: string;
   env: Record<string, string>;
-  viewer(domainName: string, path: string, init?: { headers?: Record<string, string> }): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string }>;
+  viewer(
+    domainName: string,
+    path: string,
+    init?: { headers?: Record<string, string> },
+  ): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string }>;
 }
 
 export interface ExperimentOptions {
@@ -60,11 +64,25 @@ type GateFor = (sample: number) => Record<string, number>;
 /** The reviewer sends one request with the header: the gate wants more, so promote waits for the synthetic check. */
 const HEADER_GATE: GateFor = () => ({ MinStagingRequests: 5, MaxStaging5xxErrorRate: 1 });
 /** Half the staging share the review's fresh viewers should bring: met at once, so the gate passes without waiting. */
-const WEIGHT_GATE: GateFor = (sample) => ({ MinStagingRequests: Math.floor((sample * WEIGHT) / 2), MaxStaging5xxErrorRate: 1, MaxErrorRateIncrease: 0.5 });
+const WEIGHT_GATE: GateFor = (sample) => ({
+  MinStagingRequests: Math.floor((sample * WEIGHT) / 2),
+  MaxStaging5xxErrorRate: 1,
+  MaxErrorRateIncrease: 0.5,
+});
 
 const CYCLES: { name: string; version: string; template: StagingTemplate; gate: GateFor }[] = [
-  { name: 'cycle 1: header routing', version: 'v2', template: { originPath: '/v2', traffic: { type: 'header', ...HEADER } }, gate: HEADER_GATE },
-  { name: 'cycle 2: weighted routing', version: 'v3', template: { originPath: '/v3', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } }, gate: WEIGHT_GATE },
+  {
+    name: 'cycle 1: header routing',
+    version: 'v2',
+    template: { originPath: '/v2', traffic: { type: 'header', ...HEADER } },
+    gate: HEADER_GATE,
+  },
+  {
+    name: 'cycle 2: weighted routing',
+    version: 'v3',
+    template: { originPath: '/v3', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } },
+    gate: WEIGHT_GATE,
+  },
   {
     name: 'cycle 3: content-only change, policy left disabled by the last promotion',
     version: 'v4',
@@ -88,13 +106,19 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
 
   const clients = localClients(emulator.url);
   const world = await createWorld(clients);
-  tl.note(`world: bucket ${SITE_BUCKET} (v1…v4), production distribution ${world.primaryId} (${world.primaryDomain}) serving v1`);
+  tl.note(
+    `world: bucket ${SITE_BUCKET} (v1…v4), production distribution ${world.primaryId} (${world.primaryDomain}) serving v1`,
+  );
 
   const viewers = viewerProbe(emulator, world);
   const v = await viewers.once();
   check('production serves v1 before any cycle', v === 'v1', `a viewer got ${v}`);
 
-  const lambdas = Object.fromEntries(await Promise.all(['enable-cd', 'promote', 'abort'].map(async (n) => [n, await LocalLambda.start(n, emulator.env)] as const)));
+  const lambdas = Object.fromEntries(
+    await Promise.all(
+      ['enable-cd', 'promote', 'abort'].map(async (n) => [n, await LocalLambda.start(n, emulator.env)] as const),
+    ),
+  );
   const stack = new SimulatedStagingStack(clients);
   try {
     for (const cycle of CYCLES) {
@@ -118,7 +142,9 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
           // Header routing reaches staging only with the header: while promote gathers traffic, a synthetic check
           // (what testers or a canary would send) supplies it before CodePipeline re-invokes.
           if (!syntheticTraffic && cycle.template.traffic.type === 'header' && gatheringTraffic(e)) {
-            tl.note(`      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${HEADER.header}: ${HEADER.value}`);
+            tl.note(
+              `      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${HEADER.header}: ${HEADER.value}`,
+            );
             syntheticTraffic = viewers.withHeaderTimes(SYNTHETIC_REQUESTS);
           }
         },
@@ -128,25 +154,67 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       if (result.status === 'Failed' && result.rejected) {
         tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
         const aborted = await lambdas.abort!.invoke({ PrimaryDistributionId: world.primaryId, Mode: 'disable' });
-        tl.event({ type: 'invocation', action: 'abort', functionName: 'abort', jobId: 'eventbridge', attempt: 1, logs: aborted.logs, result: undefined, durationMs: aborted.durationMs });
-        check('abort succeeded', aborted.ok, aborted.ok ? JSON.stringify(aborted.result) : `${aborted.error?.name}: ${aborted.error?.message}`);
+        tl.event({
+          type: 'invocation',
+          action: 'abort',
+          functionName: 'abort',
+          jobId: 'eventbridge',
+          attempt: 1,
+          logs: aborted.logs,
+          result: undefined,
+          durationMs: aborted.durationMs,
+        });
+        check(
+          'abort succeeded',
+          aborted.ok,
+          aborted.ok ? JSON.stringify(aborted.result) : `${aborted.error?.name}: ${aborted.error?.message}`,
+        );
         const withHeader = await viewers.withHeader();
-        check(`after the rejection, requests with the header get ${previous} again`, withHeader === previous, `got ${withHeader}`);
-        check('the policy is disabled after abort', (await policyEnabled(clients, result.variables.StagingStack?.ContinuousDeploymentPolicyId)) === false, 'policy Enabled=false');
+        check(
+          `after the rejection, requests with the header get ${previous} again`,
+          withHeader === previous,
+          `got ${withHeader}`,
+        );
+        check(
+          'the policy is disabled after abort',
+          (await policyEnabled(clients, result.variables.StagingStack?.ContinuousDeploymentPolicyId)) === false,
+          'policy Enabled=false',
+        );
         if (rejectThisCycle) break;
         continue;
       }
-      check(`${cycle.name} pipeline succeeded`, result.status === 'Succeeded', result.status === 'Failed' ? `${result.action}: ${result.message}` : 'all stages succeeded');
+      check(
+        `${cycle.name} pipeline succeeded`,
+        result.status === 'Succeeded',
+        result.status === 'Failed' ? `${result.action}: ${result.message}` : 'all stages succeeded',
+      );
       if (result.status === 'Failed') break;
 
       checkGate(cycle, gate, events.slice(cycleStart), result.variables.Promote ?? {});
       const after = await viewers.sample(50);
-      check(`after promotion everyone gets ${cycle.version}`, after.every((x) => x === cycle.version), summarize(after));
+      check(
+        `after promotion everyone gets ${cycle.version}`,
+        after.every((x) => x === cycle.version),
+        summarize(after),
+      );
       const policyId = result.variables.StagingStack?.ContinuousDeploymentPolicyId;
-      check('promotion disabled the policy (the next enable-CD re-enables it)', (await policyEnabled(clients, policyId)) === false, `policy ${policyId} Enabled=false`);
+      check(
+        'promotion disabled the policy (the next enable-CD re-enables it)',
+        (await policyEnabled(clients, policyId)) === false,
+        `policy ${policyId} Enabled=false`,
+      );
       if (cycle.version === 'v4') {
-        const reEnabled = events.some((e) => e.type === 'invocation' && e.functionName === 'enable-cd' && e.logs.some((l) => l.event === 'write' && l.change === 'enable-policy'));
-        check('enable-CD re-enabled the policy that CloudFormation skipped', reEnabled, reEnabled ? 'an enable-policy write is in the log' : 'no enable-policy write was made');
+        const reEnabled = events.some(
+          (e) =>
+            e.type === 'invocation' &&
+            e.functionName === 'enable-cd' &&
+            e.logs.some((l) => l.event === 'write' && l.change === 'enable-policy'),
+        );
+        check(
+          'enable-CD re-enabled the policy that CloudFormation skipped',
+          reEnabled,
+          reEnabled ? 'an enable-policy write is in the log' : 'no enable-policy write was made',
+        );
       }
     }
     await checkBucketPolicy(clients, world, check);
@@ -154,19 +222,41 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     await Promise.all(Object.values(lambdas).map((l) => l.stop()));
   }
   const ok = checks.every((c) => c.ok);
-  tl.note(`${checks.filter((c) => c.ok).length} of ${checks.length} expectations held${ok ? '' : ` — FAILED: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`}`);
+  tl.note(
+    `${checks.filter((c) => c.ok).length} of ${checks.length} expectations held${
+      ok
+        ? ''
+        : ` — FAILED: ${checks
+            .filter((c) => !c.ok)
+            .map((c) => c.name)
+            .join('; ')}`
+    }`,
+  );
   return { ok, checks, world, events };
 
   /** The gate waited for traffic where the reviewers sent too little (header), and passed at once where they did not. */
-  function checkGate(cycle: (typeof CYCLES)[number], gate: Record<string, number>, cycleEvents: RunnerEvent[], promoted: Record<string, string>): void {
+  function checkGate(
+    cycle: (typeof CYCLES)[number],
+    gate: Record<string, number>,
+    cycleEvents: RunnerEvent[],
+    promoted: Record<string, string>,
+  ): void {
     const waited = cycleEvents.some(gatheringTraffic);
     const served = Number(promoted.StagingRequests);
     const min = gate.MinStagingRequests ?? 0;
     const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${promoted.Primary5xxErrorRate ?? '(not read)'}, window ${promoted.MetricsWindowMinutes} min`;
     if (cycle.template.traffic.type === 'header') {
-      check('the promotion gate waited for staging traffic (gathering-traffic), then promoted', waited && served >= min, `${waited ? 'waited' : 'did NOT wait'}; ${figures} (MinStagingRequests ${min})`);
+      check(
+        'the promotion gate waited for staging traffic (gathering-traffic), then promoted',
+        waited && served >= min,
+        `${waited ? 'waited' : 'did NOT wait'}; ${figures} (MinStagingRequests ${min})`,
+      );
     } else {
-      check("the promotion gate passed at once on the reviewers' traffic", !waited && served >= min, `${waited ? 'WAITED' : 'no wait'}; ${figures} (MinStagingRequests ${min})`);
+      check(
+        "the promotion gate passed at once on the reviewers' traffic",
+        !waited && served >= min,
+        `${waited ? 'WAITED' : 'no wait'}; ${figures} (MinStagingRequests ${min})`,
+      );
     }
   }
 
@@ -183,18 +273,36 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const { share, sticky } = await viewers.weighted(n, cycle.version);
     const low = WEIGHT - 0.05;
     const high = WEIGHT + 0.05;
-    check(`about ${WEIGHT * 100}% of fresh viewers reach ${cycle.version}`, share >= low && share <= high, `${(share * 100).toFixed(1)}% of ${n} viewers (accepting ${low * 100}–${high * 100}%)`);
-    check('a viewer routed to staging stays there (sticky cookie)', sticky, sticky ? '20 follow-up requests with the cookie all reached staging' : 'a follow-up request left staging');
+    check(
+      `about ${WEIGHT * 100}% of fresh viewers reach ${cycle.version}`,
+      share >= low && share <= high,
+      `${(share * 100).toFixed(1)}% of ${n} viewers (accepting ${low * 100}–${high * 100}%)`,
+    );
+    check(
+      'a viewer routed to staging stays there (sticky cookie)',
+      sticky,
+      sticky ? '20 follow-up requests with the cookie all reached staging' : 'a follow-up request left staging',
+    );
   }
 }
 
 /** A promote invocation that ended waiting for staging traffic (the gate). */
 function gatheringTraffic(e: RunnerEvent): boolean {
-  return e.type === 'invocation' && e.functionName === 'promote' && e.logs.some((l) => l.event === 'job-waiting' && l.phase === 'gathering-traffic');
+  return (
+    e.type === 'invocation' &&
+    e.functionName === 'promote' &&
+    e.logs.some((l) => l.event === 'job-waiting' && l.phase === 'gathering-traffic')
+  );
 }
 
 /** The pipeline of one cycle: deploy staging stack → enable-CD → approval → promote (with the traffic gate). */
-function pipelineStages(world: World, stack: SimulatedStagingStack, template: StagingTemplate, gate: Record<string, number>, decide: (customData: string) => Promise<boolean>): Stage[] {
+function pipelineStages(
+  world: World,
+  stack: SimulatedStagingStack,
+  template: StagingTemplate,
+  gate: Record<string, number>,
+  decide: (customData: string) => Promise<boolean>,
+): Stage[] {
   return [
     {
       name: 'Deploy',
@@ -225,7 +333,17 @@ function pipelineStages(world: World, stack: SimulatedStagingStack, template: St
         },
       ],
     },
-    { name: 'Approval', actions: [{ type: 'approval', name: 'ManualApproval', customData: 'Staging is live: #{EnableCd.HowToReachStaging}', decide }] },
+    {
+      name: 'Approval',
+      actions: [
+        {
+          type: 'approval',
+          name: 'ManualApproval',
+          customData: 'Staging is live: #{EnableCd.HowToReachStaging}',
+          decide,
+        },
+      ],
+    },
     {
       name: 'Promote',
       actions: [
@@ -234,7 +352,11 @@ function pipelineStages(world: World, stack: SimulatedStagingStack, template: St
           name: 'PromoteStaging',
           functionName: 'promote',
           namespace: 'Promote',
-          userParameters: { PrimaryDistributionId: world.primaryId, StagingDistributionId: '#{StagingStack.StagingDistributionId}', ...gate },
+          userParameters: {
+            PrimaryDistributionId: world.primaryId,
+            StagingDistributionId: '#{StagingStack.StagingDistributionId}',
+            ...gate,
+          },
         },
       ],
     },
@@ -253,18 +375,31 @@ async function policyEnabled(clients: LocalClients, policyId: string | undefined
   return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled;
 }
 
-async function checkBucketPolicy(clients: LocalClients, world: World, check: (name: string, ok: boolean, detail: string) => void): Promise<void> {
+async function checkBucketPolicy(
+  clients: LocalClients,
+  world: World,
+  check: (name: string, ok: boolean, detail: string) => void,
+): Promise<void> {
   const out = await clients.s3.send(new GetBucketPolicyCommand({ Bucket: SITE_BUCKET }));
   const statements = (JSON.parse(out.Policy ?? '{}') as { Statement?: Record<string, unknown>[] }).Statement ?? [];
   const kept = othersStatements().every((s) => statements.some((t) => JSON.stringify(t) === JSON.stringify(s)));
   const primaryGrantKept = statements.some((s) => s.Sid === 'AllowProductionDistribution');
-  check('statements other owners put in the bucket policy are intact', kept && primaryGrantKept, `${statements.length} statements; others' ${kept ? 'unchanged' : 'CHANGED'}; the original production grant ${primaryGrantKept ? 'kept' : 'LOST'}`);
-  check('no grant to the whole account', !JSON.stringify(statements).includes('SourceAccount'), world.primaryArn.split(':')[4] ?? '');
+  check(
+    'statements other owners put in the bucket policy are intact',
+    kept && primaryGrantKept,
+    `${statements.length} statements; others' ${kept ? 'unchanged' : 'CHANGED'}; the original production grant ${primaryGrantKept ? 'kept' : 'LOST'}`,
+  );
+  check(
+    'no grant to the whole account',
+    !JSON.stringify(statements).includes('SourceAccount'),
+    world.primaryArn.split(':')[4] ?? '',
+  );
 }
 
 /** Viewer requests against the primary's domain, as a browser would send them. */
 function viewerProbe(emulator: ExperimentEmulator, world: World) {
-  const get = async (headers?: Record<string, string>) => emulator.viewer(world.primaryDomain, '/', headers ? { headers } : undefined);
+  const get = async (headers?: Record<string, string>) =>
+    emulator.viewer(world.primaryDomain, '/', headers ? { headers } : undefined);
   return {
     once: async () => versionOf((await get()).body),
     withHeader: async () => versionOf((await get({ [HEADER.header]: HEADER.value })).body),
@@ -284,7 +419,8 @@ function viewerProbe(emulator: ExperimentEmulator, world: World) {
         }
       }
       let sticky = stickyCookie !== undefined;
-      for (let i = 0; sticky && i < 20; i++) sticky = versionOf((await get({ cookie: stickyCookie as string })).body) === stagingVersion;
+      for (let i = 0; sticky && i < 20; i++)
+        sticky = versionOf((await get({ cookie: stickyCookie as string })).body) === stagingVersion;
       return { share: hits / n, sticky };
     },
   };

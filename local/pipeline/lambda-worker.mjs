@@ -12,7 +12,8 @@ process.on('message', async ({ id, event, timeoutMs }) => {
   const context = { functionName, awsRequestId: id, getRemainingTimeInMillis: () => deadline - Date.now() };
   // The reply goes on stdout after the invocation's log lines, so the parent attributes every line to its invocation.
   const started = performance.now();
-  const done = (reply) => process.stdout.write(`\n${JSON.stringify({ [END]: id, handlerMs: performance.now() - started, ...reply })}\n`);
+  const done = (reply) =>
+    process.stdout.write(`\n${JSON.stringify({ [END]: id, handlerMs: performance.now() - started, ...reply })}\n`);
   try {
     const result = await handler(event, context);
     done({ ok: true, result: result ?? null });

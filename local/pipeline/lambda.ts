@@ -57,7 +57,11 @@ export class LocalLambda {
       if (this.pending?.id !== end) return;
       const { resolve } = this.pending;
       this.pending = undefined;
-      resolve({ ok: Boolean(parsed.ok), handlerMs: Number(parsed.handlerMs), ...(parsed.ok ? { result: parsed.result } : { error: parsed.error as { name: string; message: string } }) });
+      resolve({
+        ok: Boolean(parsed.ok),
+        handlerMs: Number(parsed.handlerMs),
+        ...(parsed.ok ? { result: parsed.result } : { error: parsed.error as { name: string; message: string } }),
+      });
     });
   }
 

@@ -21,7 +21,12 @@ export type Variables = Record<string, Record<string, string>>;
 
 export type PipelineAction =
   | { type: 'invoke'; name: string; functionName: string; userParameters: Record<string, unknown>; namespace?: string }
-  | { type: 'custom'; name: string; namespace?: string; run: () => Promise<{ variables: Record<string, string>; summary: string }> }
+  | {
+      type: 'custom';
+      name: string;
+      namespace?: string;
+      run: () => Promise<{ variables: Record<string, string>; summary: string }>;
+    }
   | { type: 'approval'; name: string; customData: string; decide: (customData: string) => Promise<boolean> };
 
 export interface Stage {
@@ -33,7 +38,16 @@ export interface Stage {
 export type RunnerEvent =
   | { type: 'stage'; stage: string }
   | { type: 'action'; stage: string; action: string; detail?: string }
-  | { type: 'invocation'; action: string; functionName: string; jobId: string; attempt: number; logs: LogLine[]; result: JobResult | undefined; durationMs: number }
+  | {
+      type: 'invocation';
+      action: string;
+      functionName: string;
+      jobId: string;
+      attempt: number;
+      logs: LogLine[];
+      result: JobResult | undefined;
+      durationMs: number;
+    }
   | { type: 'wait'; action: string; ms: number }
   | { type: 'custom'; action: string; summary: string }
   | { type: 'approval'; action: string; customData: string; approved: boolean }
@@ -50,7 +64,9 @@ export interface RunnerOptions {
   onEvent?: (e: RunnerEvent) => void;
 }
 
-export type PipelineResult = { status: 'Succeeded'; variables: Variables } | { status: 'Failed'; stage: string; action: string; message: string; variables: Variables; rejected: boolean };
+export type PipelineResult =
+  | { status: 'Succeeded'; variables: Variables }
+  | { status: 'Failed'; stage: string; action: string; message: string; variables: Variables; rejected: boolean };
 
 /** Replaces `#{Namespace.Variable}` with resolved output variables; an unknown one is an error, as in CodePipeline. */
 export function resolveVariables(text: string, variables: Variables): string {
@@ -62,7 +78,12 @@ export function resolveVariables(text: string, variables: Variables): string {
 }
 
 /** A CodePipeline Invoke-action event, as CodePipeline sends it (artifact credentials included). */
-export function codePipelineEvent(jobId: string, functionName: string, userParameters: string, continuationToken?: string): unknown {
+export function codePipelineEvent(
+  jobId: string,
+  functionName: string,
+  userParameters: string,
+  continuationToken?: string,
+): unknown {
   return {
     'CodePipeline.job': {
       id: jobId,
@@ -71,7 +92,11 @@ export function codePipelineEvent(jobId: string, functionName: string, userParam
         actionConfiguration: { configuration: { FunctionName: functionName, UserParameters: userParameters } },
         inputArtifacts: [],
         outputArtifacts: [],
-        artifactCredentials: { accessKeyId: 'ASIALOCALEXAMPLE', secretAccessKey: 'local-secret', sessionToken: 'local-session' },
+        artifactCredentials: {
+          accessKeyId: 'ASIALOCALEXAMPLE',
+          secretAccessKey: 'local-secret',
+          sessionToken: 'local-session',
+        },
         ...(continuationToken ? { continuationToken } : {}),
       },
     },
@@ -95,9 +120,20 @@ export async function runInvoke(
     const invocation = await lambda.invoke(codePipelineEvent(jobId, action.functionName, userParameters, token));
     const reports = opts.results.jobResults(jobId);
     const result = reports[0];
-    opts.onEvent?.({ type: 'invocation', action: action.name, functionName: action.functionName, jobId, attempt, logs: invocation.logs, result, durationMs: invocation.durationMs });
+    opts.onEvent?.({
+      type: 'invocation',
+      action: action.name,
+      functionName: action.functionName,
+      jobId,
+      attempt,
+      logs: invocation.logs,
+      result,
+      durationMs: invocation.durationMs,
+    });
     if (reports.length !== 1 || !result) {
-      const why = invocation.ok ? '' : ` (the invocation failed: ${invocation.error?.name}: ${invocation.error?.message})`;
+      const why = invocation.ok
+        ? ''
+        : ` (the invocation failed: ${invocation.error?.name}: ${invocation.error?.message})`;
       return { ok: false, message: `job ${jobId} was reported ${reports.length} times, expected exactly once${why}` };
     }
     if (result.kind === 'failure') return { ok: false, message: `${result.type}: ${result.message}` };
@@ -110,7 +146,11 @@ export async function runInvoke(
 }
 
 /** Runs the stages in order, stopping at the first failed action. */
-export async function runPipeline(stages: Stage[], opts: RunnerOptions, initial: Variables = {}): Promise<PipelineResult> {
+export async function runPipeline(
+  stages: Stage[],
+  opts: RunnerOptions,
+  initial: Variables = {},
+): Promise<PipelineResult> {
   const variables: Variables = structuredClone(initial);
   for (const stage of stages) {
     opts.onEvent?.({ type: 'stage', stage: stage.name });

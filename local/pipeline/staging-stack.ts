@@ -37,7 +37,13 @@ export interface StackDeployResult {
 function trafficConfig(t: StagingTraffic): TrafficConfig {
   return t.type === 'header'
     ? { Type: 'SingleHeader', SingleHeaderConfig: { Header: t.header, Value: t.value } }
-    : { Type: 'SingleWeight', SingleWeightConfig: { Weight: t.weight, SessionStickinessConfig: { IdleTTL: t.idleTTL, MaximumTTL: t.maximumTTL } } };
+    : {
+        Type: 'SingleWeight',
+        SingleWeightConfig: {
+          Weight: t.weight,
+          SessionStickinessConfig: { IdleTTL: t.idleTTL, MaximumTTL: t.maximumTTL },
+        },
+      };
 }
 
 /** One staging stack, deployed repeatedly across cycles. */
@@ -56,14 +62,20 @@ export class SimulatedStagingStack {
     let policy: StackDeployResult['policy'] = 'unchanged';
 
     if (!this.stagingId) {
-      const out = await cf.send(new CreateDistributionCommand({ DistributionConfig: siteDistributionConfig('staging', template.originPath, true) }));
+      const out = await cf.send(
+        new CreateDistributionCommand({
+          DistributionConfig: siteDistributionConfig('staging', template.originPath, true),
+        }),
+      );
       this.stagingId = out.Distribution?.Id;
       this.stagingDomain = out.Distribution?.DomainName;
       staging = 'created';
     } else if (this.last?.originPath !== template.originPath) {
       const current = await cf.send(new GetDistributionConfigCommand({ Id: this.stagingId }));
       const config = siteDistributionConfig('staging', template.originPath, true);
-      await cf.send(new UpdateDistributionCommand({ Id: this.stagingId, IfMatch: current.ETag, DistributionConfig: config }));
+      await cf.send(
+        new UpdateDistributionCommand({ Id: this.stagingId, IfMatch: current.ETag, DistributionConfig: config }),
+      );
       staging = 'updated';
     }
     if (!this.stagingId || !this.stagingDomain) throw new Error('the staging distribution was not created');
@@ -75,17 +87,29 @@ export class SimulatedStagingStack {
       TrafficConfig: trafficConfig(template.traffic),
     };
     if (!this.policyId) {
-      const out = await cf.send(new CreateContinuousDeploymentPolicyCommand({ ContinuousDeploymentPolicyConfig: desired }));
+      const out = await cf.send(
+        new CreateContinuousDeploymentPolicyCommand({ ContinuousDeploymentPolicyConfig: desired }),
+      );
       this.policyId = out.ContinuousDeploymentPolicy?.Id;
       policy = 'created';
     } else if (JSON.stringify(this.last?.traffic) !== JSON.stringify(template.traffic)) {
       const current = await cf.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: this.policyId }));
-      await cf.send(new UpdateContinuousDeploymentPolicyCommand({ Id: this.policyId, IfMatch: current.ETag, ContinuousDeploymentPolicyConfig: desired }));
+      await cf.send(
+        new UpdateContinuousDeploymentPolicyCommand({
+          Id: this.policyId,
+          IfMatch: current.ETag,
+          ContinuousDeploymentPolicyConfig: desired,
+        }),
+      );
       policy = 'updated';
     }
     if (!this.policyId) throw new Error('the continuous deployment policy was not created');
 
     this.last = template;
-    return { outputs: { StagingDistributionId: this.stagingId, ContinuousDeploymentPolicyId: this.policyId }, staging, policy };
+    return {
+      outputs: { StagingDistributionId: this.stagingId, ContinuousDeploymentPolicyId: this.policyId },
+      staging,
+      policy,
+    };
   }
 }

@@ -18,14 +18,20 @@ export function describeLogLine(line: LogLine): string | undefined {
   if (event === 'plan') {
     // enable-CD and abort log named changes; promote logs a decision and a list of config differences.
     const changes = (Array.isArray(line.changes) ? (line.changes as unknown[]) : []).map((c) =>
-      typeof c === 'string' ? c : `${(c as { kind: string }).kind}${(c as { reason?: string }).reason ? ` (${(c as { reason?: string }).reason})` : ''}`,
+      typeof c === 'string'
+        ? c
+        : `${(c as { kind: string }).kind}${(c as { reason?: string }).reason ? ` (${(c as { reason?: string }).reason})` : ''}`,
     );
-    const decision = typeof line.decision === 'string' ? `${line.decision}${line.reason ? ` — ${line.reason}` : ''}` : undefined;
+    const decision =
+      typeof line.decision === 'string' ? `${line.decision}${line.reason ? ` — ${line.reason}` : ''}` : undefined;
     const held = line.deferred ? `; CloudFront changes held until ${compact(line.inProgress)} are Deployed` : '';
-    const body = [decision, changes.length ? changes.join('; ') : decision ? undefined : 'no change'].filter(Boolean).join(': ');
+    const body = [decision, changes.length ? changes.join('; ') : decision ? undefined : 'no change']
+      .filter(Boolean)
+      .join(': ');
     return `plan: ${body}${held}`;
   }
-  if (event === 'job-waiting') return `waiting (${line.phase}): ${line.reason}${Array.isArray(line.inProgress) && line.inProgress.length ? `; InProgress: ${line.inProgress.join(', ')}` : ''}`;
+  if (event === 'job-waiting')
+    return `waiting (${line.phase}): ${line.reason}${Array.isArray(line.inProgress) && line.inProgress.length ? `; InProgress: ${line.inProgress.join(', ')}` : ''}`;
   if (event === 'job-succeeded') return `succeeded: ${line.summary}`;
   if (event === 'job-failed') return `FAILED (${line.failureType}): ${line.message}`;
   const fields = Object.fromEntries(Object.entries(line).filter(([k]) => !SKIP_FIELDS.has(k)));
@@ -33,7 +39,10 @@ export function describeLogLine(line: LogLine): string | undefined {
 }
 
 /** A timeline printer; `write` receives one finished line at a time. */
-export function timeline(write: (line: string) => void, start = performance.now()): { event: (e: RunnerEvent) => void; note: (text: string) => void } {
+export function timeline(
+  write: (line: string) => void,
+  start = performance.now(),
+): { event: (e: RunnerEvent) => void; note: (text: string) => void } {
   const stamp = () => `[${((performance.now() - start) / 1000).toFixed(2).padStart(6)}s]`;
   const note = (text: string) => write(`${stamp()} ${text}`);
   return {
@@ -45,7 +54,9 @@ export function timeline(write: (line: string) => void, start = performance.now(
         case 'action':
           return note(`  ● ${e.action}`);
         case 'invocation': {
-          note(`    ${e.functionName} invocation ${e.attempt} (job ${e.jobId.slice(0, 8)}, ${Math.round(e.durationMs)} ms)`);
+          note(
+            `    ${e.functionName} invocation ${e.attempt} (job ${e.jobId.slice(0, 8)}, ${Math.round(e.durationMs)} ms)`,
+          );
           for (const line of e.logs) {
             const text = describeLogLine(line);
             if (text) note(`      ${text}`);
@@ -62,7 +73,9 @@ export function timeline(write: (line: string) => void, start = performance.now(
         case 'action-failed':
           return note(`    ✗ ${e.action} failed: ${e.message}`);
         case 'action-succeeded':
-          return Object.keys(e.variables).length ? note(`    ✓ ${e.action}: ${compact(e.variables, 300)}`) : note(`    ✓ ${e.action}`);
+          return Object.keys(e.variables).length
+            ? note(`    ✓ ${e.action}: ${compact(e.variables, 300)}`)
+            : note(`    ✓ ${e.action}`);
       }
     },
   };

@@ -12,7 +12,11 @@ export const CONTENT_VERSIONS = ['v1', 'v2', 'v3', 'v4'] as const;
 const OAC_ID = 'E3OACLOCAL0001';
 
 /** A distribution config serving `originPath` from the site bucket (the shape a CloudFormation template declares). */
-export function siteDistributionConfig(callerReference: string, originPath: string, staging: boolean): DistributionConfig {
+export function siteDistributionConfig(
+  callerReference: string,
+  originPath: string,
+  staging: boolean,
+): DistributionConfig {
   return {
     CallerReference: callerReference,
     Comment: 'example site',
@@ -55,7 +59,13 @@ export function othersStatements(): Record<string, unknown>[] {
       Resource: [`arn:aws:s3:::${SITE_BUCKET}`, `arn:aws:s3:::${SITE_BUCKET}/*`],
       Condition: { Bool: { 'aws:SecureTransport': 'false' } },
     },
-    { Sid: 'AnalyticsTeamReadsLogs', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:role/analytics' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${SITE_BUCKET}/logs/*` },
+    {
+      Sid: 'AnalyticsTeamReadsLogs',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::999988887777:role/analytics' },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${SITE_BUCKET}/logs/*`,
+    },
   ];
 }
 
@@ -69,11 +79,23 @@ export interface World {
 export async function createWorld({ cloudFront, s3 }: LocalClients): Promise<World> {
   await s3.send(new CreateBucketCommand({ Bucket: SITE_BUCKET }));
   await Promise.all(
-    CONTENT_VERSIONS.map((v) => s3.send(new PutObjectCommand({ Bucket: SITE_BUCKET, Key: `${v}/index.html`, Body: `<h1>site ${v}</h1>\n`, ContentType: 'text/html' }))),
+    CONTENT_VERSIONS.map((v) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: SITE_BUCKET,
+          Key: `${v}/index.html`,
+          Body: `<h1>site ${v}</h1>\n`,
+          ContentType: 'text/html',
+        }),
+      ),
+    ),
   );
-  const created = await cloudFront.send(new CreateDistributionCommand({ DistributionConfig: siteDistributionConfig('production', '/v1', false) }));
+  const created = await cloudFront.send(
+    new CreateDistributionCommand({ DistributionConfig: siteDistributionConfig('production', '/v1', false) }),
+  );
   const primary = created.Distribution;
-  if (!primary?.Id || !primary.DomainName || !primary.ARN) throw new Error('CreateDistribution returned no id, domain name or ARN');
+  if (!primary?.Id || !primary.DomainName || !primary.ARN)
+    throw new Error('CreateDistribution returned no id, domain name or ARN');
   const grantPrimary = {
     Sid: 'AllowProductionDistribution',
     Effect: 'Allow',
@@ -82,6 +104,11 @@ export async function createWorld({ cloudFront, s3 }: LocalClients): Promise<Wor
     Resource: `arn:aws:s3:::${SITE_BUCKET}/*`,
     Condition: { StringEquals: { 'AWS:SourceArn': primary.ARN } },
   };
-  await s3.send(new PutBucketPolicyCommand({ Bucket: SITE_BUCKET, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [...othersStatements(), grantPrimary] }) }));
+  await s3.send(
+    new PutBucketPolicyCommand({
+      Bucket: SITE_BUCKET,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [...othersStatements(), grantPrimary] }),
+    }),
+  );
   return { primaryId: primary.Id, primaryDomain: primary.DomainName, primaryArn: primary.ARN };
 }

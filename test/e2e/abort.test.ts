@@ -22,7 +22,10 @@ describe('end to end: abort', () => {
     const live = await liveStaging();
     h = live.h;
     const first = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.world.primaryId, Mode: 'disable' });
-    expect(first).toMatchObject({ ok: true, result: { outcome: 'applied', changes: ['disable-policy'], policyId: live.policyId } });
+    expect(first).toMatchObject({
+      ok: true,
+      result: { outcome: 'applied', changes: ['disable-policy'], policyId: live.policyId },
+    });
     expect(await h.viewer({ 'aws-cf-cd-staging': 'true' })).toBe('v1');
     expect(await h.policyEnabled(live.policyId)).toBe(false);
     expect(await h.attachedPolicy()).toBe(live.policyId);
@@ -35,7 +38,12 @@ describe('end to end: abort', () => {
     const live = await liveStaging();
     h = live.h;
     await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.world.primaryId });
-    expect(await h.job('enable-cd', h.enableCdParams({ StagingDistributionId: live.stagingId, ContinuousDeploymentPolicyId: live.policyId }))).toMatchObject({ ok: true });
+    expect(
+      await h.job(
+        'enable-cd',
+        h.enableCdParams({ StagingDistributionId: live.stagingId, ContinuousDeploymentPolicyId: live.policyId }),
+      ),
+    ).toMatchObject({ ok: true });
     expect(await h.viewer({ 'aws-cf-cd-staging': 'true' })).toBe('v2');
   });
 
@@ -43,7 +51,10 @@ describe('end to end: abort', () => {
     const live = await liveStaging();
     h = live.h;
     const result = await h.job('abort', { PrimaryDistributionId: h.world.primaryId, Mode: 'detach' });
-    expect(result).toMatchObject({ ok: true, variables: { Mode: 'detach', ContinuousDeploymentPolicyId: live.policyId } });
+    expect(result).toMatchObject({
+      ok: true,
+      variables: { Mode: 'detach', ContinuousDeploymentPolicyId: live.policyId },
+    });
     expect(await h.attachedPolicy()).toBe('');
     expect(await h.viewer({ 'aws-cf-cd-staging': 'true' })).toBe('v1');
     const primary = await h.clients.cloudFront.send(new GetDistributionCommand({ Id: h.world.primaryId }));
@@ -57,7 +68,9 @@ describe('end to end: abort', () => {
     const result = await h.job('abort', { PrimaryDistributionId: h.world.primaryId, Mode: 'teardown' });
     expect(result).toMatchObject({ ok: true, variables: { Mode: 'teardown' } });
     expect(await h.attachedPolicy()).toBe('');
-    await expect(h.clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: live.policyId }))).rejects.toMatchObject({ name: 'NoSuchContinuousDeploymentPolicy' });
+    await expect(
+      h.clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: live.policyId })),
+    ).rejects.toMatchObject({ name: 'NoSuchContinuousDeploymentPolicy' });
     const staging = await h.clients.cloudFront.send(new GetDistributionCommand({ Id: live.stagingId }));
     expect(staging.Distribution?.DistributionConfig?.Staging).toBe(true);
     // The primary went InProgress after the detach, so the job needed continuations before it could delete.

@@ -31,8 +31,14 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
     expect(await h.job('enable-cd', h.enableCdParams(outputs))).toMatchObject({ ok: true });
     h.emulator.clearRequestLog();
     h.emulator.injectFault({ operation: 'UpdateDistributionWithStagingConfig', error: 'PreconditionFailed' });
-    const result = await h.job('promote', { PrimaryDistributionId: h.world.primaryId, StagingDistributionId: outputs.StagingDistributionId });
-    expect(result).toMatchObject({ ok: true, variables: { PromotedFrom: outputs.StagingDistributionId, PolicyEnabled: 'false' } });
+    const result = await h.job('promote', {
+      PrimaryDistributionId: h.world.primaryId,
+      StagingDistributionId: outputs.StagingDistributionId,
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      variables: { PromotedFrom: outputs.StagingDistributionId, PolicyEnabled: 'false' },
+    });
     const promotes = h.emulator.requestLog().filter((r) => r.operation === 'UpdateDistributionWithStagingConfig');
     expect(promotes.map((r) => r.status)).toEqual([412, 200]);
     expect(await h.viewer()).toBe('v2');
@@ -44,8 +50,15 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
     expect(await h.job('enable-cd', h.enableCdParams(outputs))).toMatchObject({ ok: true });
     h.emulator.clearRequestLog();
     // The write is applied, then the caller is told 412 — as if its response were lost and another writer moved on.
-    h.emulator.injectFault({ operation: 'UpdateDistributionWithStagingConfig', error: 'PreconditionFailed', beforeWrite: false });
-    const result = await h.job('promote', { PrimaryDistributionId: h.world.primaryId, StagingDistributionId: outputs.StagingDistributionId });
+    h.emulator.injectFault({
+      operation: 'UpdateDistributionWithStagingConfig',
+      error: 'PreconditionFailed',
+      beforeWrite: false,
+    });
+    const result = await h.job('promote', {
+      PrimaryDistributionId: h.world.primaryId,
+      StagingDistributionId: outputs.StagingDistributionId,
+    });
     expect(result).toMatchObject({ ok: true });
     expect(operations(h.emulator).filter((op) => op === 'UpdateDistributionWithStagingConfig')).toHaveLength(1);
     expect(await h.viewer()).toBe('v2');
@@ -57,19 +70,33 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
     h.emulator.settle();
     h.emulator.injectFault({ operation: 'GetDistribution', error: 'Throttling', times: 2 });
     expect(await h.job('enable-cd', h.enableCdParams(outputs))).toMatchObject({ ok: true });
-    expect(h.emulator.requestLog().filter((r) => r.operation === 'GetDistribution' && r.status === 400)).toHaveLength(2);
+    expect(h.emulator.requestLog().filter((r) => r.operation === 'GetDistribution' && r.status === 400)).toHaveLength(
+      2,
+    );
   });
 
   it.each([
     ['not JSON', 'UserParameters', () => '{'],
-    ['a malformed staging id', 'StagingDistributionId', (good: object) => JSON.stringify({ ...good, StagingDistributionId: 'staging' })],
-    ['a misspelled key', 'StaticResourceBucket', (good: object) => JSON.stringify({ ...good, StaticResourceBucket: SITE_BUCKET })],
+    [
+      'a malformed staging id',
+      'StagingDistributionId',
+      (good: object) => JSON.stringify({ ...good, StagingDistributionId: 'staging' }),
+    ],
+    [
+      'a misspelled key',
+      'StaticResourceBucket',
+      (good: object) => JSON.stringify({ ...good, StaticResourceBucket: SITE_BUCKET }),
+    ],
   ])('reports %s as ConfigurationError, with no AWS call but the report', async (_, field, userParameters) => {
     h = await startHarness();
     const outputs = await h.deployStaging();
     h.emulator.clearRequestLog();
-    await h.lambdas['enable-cd']!.invoke(codePipelineEvent('bad-job', 'enable-cd', userParameters(h.enableCdParams(outputs))));
-    expect(h.emulator.jobResults('bad-job')).toEqual([{ kind: 'failure', type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) }]);
+    await h.lambdas['enable-cd']!.invoke(
+      codePipelineEvent('bad-job', 'enable-cd', userParameters(h.enableCdParams(outputs))),
+    );
+    expect(h.emulator.jobResults('bad-job')).toEqual([
+      { kind: 'failure', type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) },
+    ]);
     expect(operations(h.emulator)).toEqual(['PutJobFailureResult']);
   });
 });

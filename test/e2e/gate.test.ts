@@ -28,12 +28,18 @@ afterEach(async () => {
   await h.close();
 });
 
-const gateParams = (gate: Record<string, unknown>) => ({ PrimaryDistributionId: h.world.primaryId, StagingDistributionId: stagingId, ...gate });
+const gateParams = (gate: Record<string, unknown>) => ({
+  PrimaryDistributionId: h.world.primaryId,
+  StagingDistributionId: stagingId,
+  ...gate,
+});
 
 /** One promote invocation, as CodePipeline makes it; returns the single report. */
 async function promoteOnce(userParameters: Record<string, unknown>, continuationToken?: string): Promise<JobResult> {
   const jobId = randomUUID();
-  await h.lambdas.promote!.invoke(codePipelineEvent(jobId, 'promote', JSON.stringify(userParameters), continuationToken));
+  await h.lambdas.promote!.invoke(
+    codePipelineEvent(jobId, 'promote', JSON.stringify(userParameters), continuationToken),
+  );
   const reports = h.emulator.jobResults(jobId);
   expect(reports).toHaveLength(1);
   return reports[0]!;
@@ -51,8 +57,20 @@ describe('promotion gate (built bundle against the emulator)', () => {
   it('promotes once staging served MinStagingRequests healthy requests, and reports the figures', async () => {
     await viewers(12, HEADER);
     await viewers(8);
-    const result = await h.job('promote', gateParams({ MinStagingRequests: 10, MaxStaging5xxErrorRate: 1, MaxErrorRateIncrease: 0.5 }));
-    expect(result).toEqual({ ok: true, variables: expect.objectContaining({ StagingRequests: '12', Staging5xxErrorRate: '0', Primary5xxErrorRate: '0', MetricsWindowMinutes: expect.stringMatching(/^[12]$/), PromotedFrom: stagingId }) });
+    const result = await h.job(
+      'promote',
+      gateParams({ MinStagingRequests: 10, MaxStaging5xxErrorRate: 1, MaxErrorRateIncrease: 0.5 }),
+    );
+    expect(result).toEqual({
+      ok: true,
+      variables: expect.objectContaining({
+        StagingRequests: '12',
+        Staging5xxErrorRate: '0',
+        Primary5xxErrorRate: '0',
+        MetricsWindowMinutes: expect.stringMatching(/^[12]$/),
+        PromotedFrom: stagingId,
+      }),
+    });
     expect(operations(h.emulator).filter((op) => op === 'GetMetricData')).toHaveLength(1);
     expect(await h.viewer()).toBe('v2');
   });
@@ -61,7 +79,9 @@ describe('promotion gate (built bundle against the emulator)', () => {
     const params = gateParams({ MinStagingRequests: 10 });
     await viewers(3, HEADER);
     const first = await promoteOnce(params);
-    expect(first.kind === 'success' && first.continuationToken && decodeContinuation(first.continuationToken).phase).toBe('gathering-traffic');
+    expect(
+      first.kind === 'success' && first.continuationToken && decodeContinuation(first.continuationToken).phase,
+    ).toBe('gathering-traffic');
     expect(operations(h.emulator)).not.toContain('UpdateDistributionWithStagingConfig');
     expect(await h.viewer()).toBe('v1');
 
@@ -72,14 +92,23 @@ describe('promotion gate (built bundle against the emulator)', () => {
     expect(promoted && decodeContinuation(promoted).phase).toBe('promoted');
 
     const done = await promoteOnce(params, promoted);
-    expect(done).toEqual({ kind: 'success', outputVariables: expect.objectContaining({ StagingRequests: '10', MetricsWindowMinutes: expect.stringMatching(/^[12]$/) }) });
+    expect(done).toEqual({
+      kind: 'success',
+      outputVariables: expect.objectContaining({
+        StagingRequests: '10',
+        MetricsWindowMinutes: expect.stringMatching(/^[12]$/),
+      }),
+    });
     expect(await h.viewer()).toBe('v2');
   });
 
   it('fails once MaxWaitMinutes has passed without enough staging traffic, with the figures and the likely causes', async () => {
     await viewers(5);
     const token = encodeContinuation({ phase: 'gathering-traffic', startedAt: Date.now() - 2 * 60_000 });
-    const result = await promoteOnce(gateParams({ MinStagingRequests: 10, MaxStaging5xxErrorRate: 1, MaxWaitMinutes: 1 }), token);
+    const result = await promoteOnce(
+      gateParams({ MinStagingRequests: 10, MaxStaging5xxErrorRate: 1, MaxWaitMinutes: 1 }),
+      token,
+    );
     expect(result.kind).toBe('failure');
     const message = result.kind === 'failure' ? result.message : '';
     expect(message).toContain('MaxWaitMinutes=1');
@@ -101,7 +130,9 @@ describe('promotion gate (built bundle against the emulator)', () => {
     expect(result.ok).toBe(false);
     const message = result.ok ? '' : result.message;
     expect(message).toMatch(/^JobFailed: /);
-    expect(message).toContain(`staging's 5xx error rate ${Math.round((100_000 * failed) / 40) / 1000}% is above MaxStaging5xxErrorRate 5%`);
+    expect(message).toContain(
+      `staging's 5xx error rate ${Math.round((100_000 * failed) / 40) / 1000}% is above MaxStaging5xxErrorRate 5%`,
+    );
     expect(message).toContain(`primary ${h.world.primaryId} served 20 request(s), 5xx error rate 0%`);
     expect(message).toContain('run the abort action');
     expect(operations(h.emulator)).not.toContain('UpdateDistributionWithStagingConfig');

@@ -10,7 +10,10 @@ import { runInvoke, type JobResult } from '../../local/pipeline/runner.js';
 import { SimulatedStagingStack, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, createWorld, type World } from '../../local/pipeline/world.js';
 
-export const HEADER_TEMPLATE: StagingTemplate = { originPath: '/v2', traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' } };
+export const HEADER_TEMPLATE: StagingTemplate = {
+  originPath: '/v2',
+  traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
+};
 
 export interface Harness {
   emulator: Emulator;
@@ -21,10 +24,18 @@ export interface Harness {
   /** Log lines of every invocation made through {@link Harness.job}, in order. */
   logs: LogLine[];
   /** Runs a CodePipeline job to completion, re-invoking on continuation tokens like CodePipeline. */
-  job(functionName: string, userParameters: Record<string, unknown>): Promise<{ ok: true; variables: Record<string, string> } | { ok: false; message: string }>;
+  job(
+    functionName: string,
+    userParameters: Record<string, unknown>,
+  ): Promise<{ ok: true; variables: Record<string, string> } | { ok: false; message: string }>;
   /** Deploys the staging stack and returns its outputs. */
-  deployStaging(template?: StagingTemplate): Promise<{ StagingDistributionId: string; ContinuousDeploymentPolicyId: string }>;
-  enableCdParams(outputs: { StagingDistributionId: string; ContinuousDeploymentPolicyId: string }): Record<string, unknown>;
+  deployStaging(
+    template?: StagingTemplate,
+  ): Promise<{ StagingDistributionId: string; ContinuousDeploymentPolicyId: string }>;
+  enableCdParams(outputs: {
+    StagingDistributionId: string;
+    ContinuousDeploymentPolicyId: string;
+  }): Record<string, unknown>;
   /** What a viewer of the primary gets: the content version, or the HTTP status when it is not 200. */
   viewer(headers?: Record<string, string>): Promise<string>;
   policyEnabled(policyId: string): Promise<boolean | undefined>;
@@ -49,25 +60,35 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
       lambdas,
       logs,
       job: (functionName, userParameters) =>
-        runInvoke({ type: 'invoke', name: functionName, functionName, userParameters }, {}, {
-          lambdas,
-          results: emulator,
-          continuationDelayMs: 5,
-          maxInvocations: 50,
-          onEvent: (e) => {
-            if (e.type === 'invocation') logs.push(...e.logs);
+        runInvoke(
+          { type: 'invoke', name: functionName, functionName, userParameters },
+          {},
+          {
+            lambdas,
+            results: emulator,
+            continuationDelayMs: 5,
+            maxInvocations: 50,
+            onEvent: (e) => {
+              if (e.type === 'invocation') logs.push(...e.logs);
+            },
           },
-        }),
+        ),
       deployStaging: async (template = HEADER_TEMPLATE) => (await stack.deploy(template)).outputs,
-      enableCdParams: (outputs) => ({ PrimaryDistributionId: world.primaryId, ...outputs, StaticResourceBucketName: SITE_BUCKET }),
+      enableCdParams: (outputs) => ({
+        PrimaryDistributionId: world.primaryId,
+        ...outputs,
+        StaticResourceBucketName: SITE_BUCKET,
+      }),
       viewer: async (headers) => {
         const r = await emulator.viewer(world.primaryDomain, '/', headers ? { headers } : undefined);
         return r.status === 200 ? (/site (v\d+)/.exec(r.body)?.[1] ?? r.body) : `HTTP ${r.status}`;
       },
       policyEnabled: async (policyId) =>
-        (await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }))).ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled,
+        (await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId })))
+          .ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled,
       attachedPolicy: async () =>
-        (await clients.cloudFront.send(new GetDistributionCommand({ Id: world.primaryId }))).Distribution?.DistributionConfig?.ContinuousDeploymentPolicyId ?? '',
+        (await clients.cloudFront.send(new GetDistributionCommand({ Id: world.primaryId }))).Distribution
+          ?.DistributionConfig?.ContinuousDeploymentPolicyId ?? '',
       close: async () => {
         await Promise.all(Object.values(lambdas).map((l) => l.stop()));
         await emulator.close();

@@ -16,7 +16,13 @@ describe('the whole pipeline against the emulator and the built bundles', () => 
   it('runs header, weighted and content-only cycles with every expectation holding', async () => {
     emulator = await startEmulator({ propagationMs: 30, seed: 7 });
     const lines: string[] = [];
-    const result = await runExperiment({ emulator, continuationDelayMs: 20, approval: 'auto', write: (l) => lines.push(l), weightedSample: 600 });
+    const result = await runExperiment({
+      emulator,
+      continuationDelayMs: 20,
+      approval: 'auto',
+      write: (l) => lines.push(l),
+      weightedSample: 600,
+    });
     expect(failed(result)).toEqual([]);
     const names = result.checks.map((c) => c.name);
     for (const expected of [
@@ -38,10 +44,19 @@ describe('the whole pipeline against the emulator and the built bundles', () => 
 
   it('rolls traffic back to the primary when the approval is rejected', async () => {
     emulator = await startEmulator({ propagationMs: 0, seed: 7 });
-    const result = await runExperiment({ emulator, continuationDelayMs: 5, approval: 'reject', write: () => undefined });
+    const result = await runExperiment({
+      emulator,
+      continuationDelayMs: 5,
+      approval: 'reject',
+      write: () => undefined,
+    });
     expect(failed(result)).toEqual([]);
     expect(result.checks.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['abort succeeded', 'after the rejection, requests with the header get v1 again', 'the policy is disabled after abort']),
+      expect.arrayContaining([
+        'abort succeeded',
+        'after the rejection, requests with the header get v1 again',
+        'the policy is disabled after abort',
+      ]),
     );
     // Nothing was promoted.
     expect(result.events.some((e) => e.type === 'invocation' && e.functionName === 'promote')).toBe(false);

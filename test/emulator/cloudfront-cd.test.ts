@@ -18,31 +18,78 @@ afterEach(async () => h?.close());
 
 describe('continuous deployment policies', () => {
   it.each<[string, TrafficConfig]>([
-    ['a header without the aws-cf-cd- prefix', { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'x-staging', Value: 'true' } }],
+    [
+      'a header without the aws-cf-cd- prefix',
+      { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'x-staging', Value: 'true' } },
+    ],
     ['a weight above 0.15', { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.2 } }],
-    ['an IdleTTL below 300 s', { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 299, MaximumTTL: 600 } } }],
-    ['a MaximumTTL above 3600 s', { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 300, MaximumTTL: 3601 } } }],
-    ['an IdleTTL above MaximumTTL', { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 900, MaximumTTL: 600 } } }],
+    [
+      'an IdleTTL below 300 s',
+      {
+        Type: 'SingleWeight',
+        SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 299, MaximumTTL: 600 } },
+      },
+    ],
+    [
+      'a MaximumTTL above 3600 s',
+      {
+        Type: 'SingleWeight',
+        SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 300, MaximumTTL: 3601 } },
+      },
+    ],
+    [
+      'an IdleTTL above MaximumTTL',
+      {
+        Type: 'SingleWeight',
+        SingleWeightConfig: { Weight: 0.1, SessionStickinessConfig: { IdleTTL: 900, MaximumTTL: 600 } },
+      },
+    ],
   ])('refuses %s with InvalidArgument', async (_, traffic) => {
     h = await harness();
     const staging = await createDistribution(h, siteConfig('s', { staging: true }));
-    const config: ContinuousDeploymentPolicyConfig = { Enabled: true, StagingDistributionDnsNames: { Quantity: 1, Items: [staging.domainName] }, TrafficConfig: traffic };
-    expect((await failure(h.cf.send(new CreateContinuousDeploymentPolicyCommand({ ContinuousDeploymentPolicyConfig: config })))).name).toBe('InvalidArgument');
+    const config: ContinuousDeploymentPolicyConfig = {
+      Enabled: true,
+      StagingDistributionDnsNames: { Quantity: 1, Items: [staging.domainName] },
+      TrafficConfig: traffic,
+    };
+    expect(
+      (
+        await failure(
+          h.cf.send(new CreateContinuousDeploymentPolicyCommand({ ContinuousDeploymentPolicyConfig: config })),
+        )
+      ).name,
+    ).toBe('InvalidArgument');
   });
 
   it('refuses a policy naming a distribution that is not a staging distribution', async () => {
     h = await harness();
     const primary = await createDistribution(h, siteConfig('p'));
-    const config: ContinuousDeploymentPolicyConfig = { Enabled: true, StagingDistributionDnsNames: { Quantity: 1, Items: [primary.domainName] }, TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.1 } } };
-    expect((await failure(h.cf.send(new CreateContinuousDeploymentPolicyCommand({ ContinuousDeploymentPolicyConfig: config })))).name).toBe('InvalidArgument');
+    const config: ContinuousDeploymentPolicyConfig = {
+      Enabled: true,
+      StagingDistributionDnsNames: { Quantity: 1, Items: [primary.domainName] },
+      TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.1 } },
+    };
+    expect(
+      (
+        await failure(
+          h.cf.send(new CreateContinuousDeploymentPolicyCommand({ ContinuousDeploymentPolicyConfig: config })),
+        )
+      ).name,
+    ).toBe('InvalidArgument');
   });
 
   it('refuses a second policy for the same staging distribution', async () => {
     h = await harness();
     const { staging } = await cdWorld(h);
-    const again = h.cf.send(new CreateContinuousDeploymentPolicyCommand({
-      ContinuousDeploymentPolicyConfig: { Enabled: true, StagingDistributionDnsNames: { Quantity: 1, Items: [staging.domainName] }, TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.05 } } },
-    }));
+    const again = h.cf.send(
+      new CreateContinuousDeploymentPolicyCommand({
+        ContinuousDeploymentPolicyConfig: {
+          Enabled: true,
+          StagingDistributionDnsNames: { Quantity: 1, Items: [staging.domainName] },
+          TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.05 } },
+        },
+      }),
+    );
     expect(await failure(again)).toMatchObject({ name: 'StagingDistributionInUse', status: 409 });
   });
 
@@ -52,9 +99,27 @@ describe('continuous deployment policies', () => {
     const read = await h.cf.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }));
     expect(read.ContinuousDeploymentPolicyConfig?.StagingDistributionDnsNames?.Items).toEqual([staging.domainName]);
     expect(read.ETag).toBe(policyEtag);
-    const updated = await h.cf.send(new UpdateContinuousDeploymentPolicyCommand({ Id: policyId, IfMatch: policyEtag, ContinuousDeploymentPolicyConfig: { ...read.ContinuousDeploymentPolicyConfig!, Enabled: false } }));
+    const updated = await h.cf.send(
+      new UpdateContinuousDeploymentPolicyCommand({
+        Id: policyId,
+        IfMatch: policyEtag,
+        ContinuousDeploymentPolicyConfig: { ...read.ContinuousDeploymentPolicyConfig!, Enabled: false },
+      }),
+    );
     expect(updated.ETag).not.toBe(policyEtag);
-    expect((await failure(h.cf.send(new UpdateContinuousDeploymentPolicyCommand({ Id: policyId, IfMatch: policyEtag, ContinuousDeploymentPolicyConfig: read.ContinuousDeploymentPolicyConfig! })))).status).toBe(412);
+    expect(
+      (
+        await failure(
+          h.cf.send(
+            new UpdateContinuousDeploymentPolicyCommand({
+              Id: policyId,
+              IfMatch: policyEtag,
+              ContinuousDeploymentPolicyConfig: read.ContinuousDeploymentPolicyConfig!,
+            }),
+          ),
+        )
+      ).status,
+    ).toBe(412);
   });
 });
 
@@ -63,13 +128,20 @@ describe('attaching a policy to the primary', () => {
     h = await harness();
     const { primary, policyId } = await cdWorld(h);
     await setPolicyId(h, primary.id, policyId);
-    expect((await h.cf.send(new GetDistributionConfigCommand({ Id: primary.id }))).DistributionConfig?.ContinuousDeploymentPolicyId).toBe(policyId);
+    expect(
+      (await h.cf.send(new GetDistributionConfigCommand({ Id: primary.id }))).DistributionConfig
+        ?.ContinuousDeploymentPolicyId,
+    ).toBe(policyId);
 
     await setPolicyId(h, primary.id, undefined);
-    expect(h.emulator.state().distributions.find((d) => d.id === primary.id)?.continuousDeploymentPolicyId).toBe(policyId);
+    expect(h.emulator.state().distributions.find((d) => d.id === primary.id)?.continuousDeploymentPolicyId).toBe(
+      policyId,
+    );
 
     await setPolicyId(h, primary.id, '');
-    expect(h.emulator.state().distributions.find((d) => d.id === primary.id)?.continuousDeploymentPolicyId).toBeUndefined();
+    expect(
+      h.emulator.state().distributions.find((d) => d.id === primary.id)?.continuousDeploymentPolicyId,
+    ).toBeUndefined();
   });
 
   it('refuses a policy on an HTTP/3 distribution', async () => {
@@ -85,7 +157,9 @@ describe('attaching a policy to the primary', () => {
     h = await harness();
     const { staging, primary, policyId } = await cdWorld(h);
     expect((await failure(setPolicyId(h, staging.id, policyId))).name).toBe('InvalidArgument');
-    expect((await failure(setPolicyId(h, primary.id, '00000000-0000-0000-0000-000000000000'))).name).toBe('NoSuchContinuousDeploymentPolicy');
+    expect((await failure(setPolicyId(h, primary.id, '00000000-0000-0000-0000-000000000000'))).name).toBe(
+      'NoSuchContinuousDeploymentPolicy',
+    );
   });
 
   it('allows content changes while attached but refuses others until detached', async () => {
@@ -93,10 +167,24 @@ describe('attaching a policy to the primary', () => {
     const { primary, policyId } = await cdWorld(h);
     await setPolicyId(h, primary.id, policyId);
     let read = await h.cf.send(new GetDistributionConfigCommand({ Id: primary.id }));
-    const comment = await h.cf.send(new UpdateDistributionCommand({ Id: primary.id, IfMatch: read.ETag, DistributionConfig: { ...read.DistributionConfig!, Comment: 'new content', DefaultRootObject: 'home.html' } }));
+    const comment = await h.cf.send(
+      new UpdateDistributionCommand({
+        Id: primary.id,
+        IfMatch: read.ETag,
+        DistributionConfig: { ...read.DistributionConfig!, Comment: 'new content', DefaultRootObject: 'home.html' },
+      }),
+    );
     read = await h.cf.send(new GetDistributionConfigCommand({ Id: primary.id }));
     expect(read.ETag).toBe(comment.ETag);
-    const refused = await failure(h.cf.send(new UpdateDistributionCommand({ Id: primary.id, IfMatch: read.ETag, DistributionConfig: { ...read.DistributionConfig!, PriceClass: 'PriceClass_All' } })));
+    const refused = await failure(
+      h.cf.send(
+        new UpdateDistributionCommand({
+          Id: primary.id,
+          IfMatch: read.ETag,
+          DistributionConfig: { ...read.DistributionConfig!, PriceClass: 'PriceClass_All' },
+        }),
+      ),
+    );
     expect(refused.name).toBe('IllegalUpdate');
     expect(refused.message).toContain('One or more fields updated are not supported for continuous deployment');
   });
@@ -106,10 +194,18 @@ describe('attaching a policy to the primary', () => {
     const { primary, staging, policyId } = await cdWorld(h);
     await setPolicyId(h, primary.id, policyId);
     const etag = (await h.cf.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }))).ETag;
-    expect(await failure(h.cf.send(new DeleteContinuousDeploymentPolicyCommand({ Id: policyId, IfMatch: etag })))).toMatchObject({ name: 'ContinuousDeploymentPolicyInUse', status: 409 });
+    expect(
+      await failure(h.cf.send(new DeleteContinuousDeploymentPolicyCommand({ Id: policyId, IfMatch: etag }))),
+    ).toMatchObject({ name: 'ContinuousDeploymentPolicyInUse', status: 409 });
 
     const read = await h.cf.send(new GetDistributionConfigCommand({ Id: staging.id }));
-    const disable = h.cf.send(new UpdateDistributionCommand({ Id: staging.id, IfMatch: read.ETag, DistributionConfig: { ...read.DistributionConfig!, Enabled: false } }));
+    const disable = h.cf.send(
+      new UpdateDistributionCommand({
+        Id: staging.id,
+        IfMatch: read.ETag,
+        DistributionConfig: { ...read.DistributionConfig!, Enabled: false },
+      }),
+    );
     expect((await failure(disable)).name).toBe('StagingDistributionInUse');
 
     await setPolicyId(h, primary.id, '');
@@ -123,7 +219,13 @@ describe('attaching a policy to the primary', () => {
     await setPolicyId(h, primary.id, policyId);
     h.emulator.settle();
     const read = await h.cf.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }));
-    await h.cf.send(new UpdateContinuousDeploymentPolicyCommand({ Id: policyId, IfMatch: read.ETag, ContinuousDeploymentPolicyConfig: { ...read.ContinuousDeploymentPolicyConfig!, Enabled: false } }));
+    await h.cf.send(
+      new UpdateContinuousDeploymentPolicyCommand({
+        Id: policyId,
+        IfMatch: read.ETag,
+        ContinuousDeploymentPolicyConfig: { ...read.ContinuousDeploymentPolicyConfig!, Enabled: false },
+      }),
+    );
     expect((await h.cf.send(new GetDistributionCommand({ Id: primary.id }))).Distribution?.Status).toBe('InProgress');
   });
 });
@@ -135,13 +237,24 @@ describe('promoting the staging config', () => {
     const attached = await setPolicyId(h, primary.id, policyId);
     h.emulator.settle();
 
-    const promoted = await h.cf.send(new UpdateDistributionWithStagingConfigCommand({ Id: primary.id, StagingDistributionId: staging.id, IfMatch: `${attached.ETag}, ${staging.etag}` }));
+    const promoted = await h.cf.send(
+      new UpdateDistributionWithStagingConfigCommand({
+        Id: primary.id,
+        StagingDistributionId: staging.id,
+        IfMatch: `${attached.ETag}, ${staging.etag}`,
+      }),
+    );
     const config = promoted.Distribution!.DistributionConfig!;
     expect(promoted.ETag).not.toBe(attached.ETag);
     expect(promoted.Distribution?.Status).toBe('InProgress');
     expect(config.Origins?.Items?.[0]?.OriginPath).toBe('/v2');
     expect(config.Comment).toBe('staging');
-    expect(config).toMatchObject({ CallerReference: 'production', Aliases: { Quantity: 1, Items: ['www.example.com'] }, ContinuousDeploymentPolicyId: policyId, Staging: false });
+    expect(config).toMatchObject({
+      CallerReference: 'production',
+      Aliases: { Quantity: 1, Items: ['www.example.com'] },
+      ContinuousDeploymentPolicyId: policyId,
+      Staging: false,
+    });
 
     const policy = await h.cf.send(new GetContinuousDeploymentPolicyConfigCommand({ Id: policyId }));
     expect(policy.ContinuousDeploymentPolicyConfig?.Enabled).toBe(false);
@@ -152,7 +265,14 @@ describe('promoting the staging config', () => {
     h = await harness();
     const { primary, staging, policyId } = await cdWorld(h);
     const attached = await setPolicyId(h, primary.id, policyId);
-    const send = (ifMatch: string) => h.cf.send(new UpdateDistributionWithStagingConfigCommand({ Id: primary.id, StagingDistributionId: staging.id, IfMatch: ifMatch }));
+    const send = (ifMatch: string) =>
+      h.cf.send(
+        new UpdateDistributionWithStagingConfigCommand({
+          Id: primary.id,
+          StagingDistributionId: staging.id,
+          IfMatch: ifMatch,
+        }),
+      );
     expect((await failure(send(attached.ETag!))).name).toBe('InvalidIfMatchVersion');
     expect((await failure(send(`${staging.etag}, ${attached.ETag}`))).status).toBe(412);
     expect((await failure(send(`${primary.etag}, ${staging.etag}`))).name).toBe('PreconditionFailed');

@@ -1,6 +1,16 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cdWorld, createDistribution, grant, harness, setPolicyId, siteBucket, siteConfig, weightTraffic, type Harness } from './helpers.js';
+import {
+  cdWorld,
+  createDistribution,
+  grant,
+  harness,
+  setPolicyId,
+  siteBucket,
+  siteConfig,
+  weightTraffic,
+  type Harness,
+} from './helpers.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -32,9 +42,16 @@ describe('viewer data plane', () => {
     const { primary, staging, policyId } = await cdWorld(h);
     await siteBucket(h, [primary.arn, staging.arn]);
     await setPolicyId(h, primary.id, policyId);
-    expect(await h.emulator.viewer(primary.domainName, '/')).toMatchObject({ body: '<h1>site v1</h1>', servedBy: primary.id });
-    expect(await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'true' } })).toMatchObject({ body: '<h1>site v2</h1>', servedBy: staging.id });
-    expect((await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'yes' } })).servedBy).toBe(primary.id);
+    expect(await h.emulator.viewer(primary.domainName, '/')).toMatchObject({
+      body: '<h1>site v1</h1>',
+      servedBy: primary.id,
+    });
+    expect(
+      await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'true' } }),
+    ).toMatchObject({ body: '<h1>site v2</h1>', servedBy: staging.id });
+    expect(
+      (await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'yes' } })).servedBy,
+    ).toBe(primary.id);
   });
 
   it('sends about the policy weight of new viewers to staging', async () => {
@@ -43,7 +60,8 @@ describe('viewer data plane', () => {
     await siteBucket(h, [primary.arn, staging.arn]);
     await setPolicyId(h, primary.id, policyId);
     let toStaging = 0;
-    for (let i = 0; i < 2000; i++) if ((await h.emulator.viewer(primary.domainName, '/')).servedBy === staging.id) toStaging++;
+    for (let i = 0; i < 2000; i++)
+      if ((await h.emulator.viewer(primary.domainName, '/')).servedBy === staging.id) toStaging++;
     expect(toStaging / 2000).toBeGreaterThanOrEqual(0.1);
     expect(toStaging / 2000).toBeLessThanOrEqual(0.2);
   });
@@ -60,7 +78,9 @@ describe('viewer data plane', () => {
       const cookie = first.setCookie!.split(';')[0]!;
       sides.add(first.servedBy!);
       for (let again = 0; again < 5; again++) {
-        expect((await h.emulator.viewer(primary.domainName, '/', { headers: { cookie } })).servedBy).toBe(first.servedBy);
+        expect((await h.emulator.viewer(primary.domainName, '/', { headers: { cookie } })).servedBy).toBe(
+          first.servedBy,
+        );
       }
     }
     // Sixty viewers at 15% reach both sides (seeded, so this is deterministic).
@@ -73,7 +93,9 @@ describe('viewer data plane', () => {
     await siteBucket(h, [primary.arn, staging.arn]);
     await setPolicyId(h, primary.id, policyId);
     await setPolicyId(h, primary.id, '');
-    expect((await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'true' } })).servedBy).toBe(primary.id);
+    expect(
+      (await h.emulator.viewer(primary.domainName, '/', { headers: { 'aws-cf-cd-staging': 'true' } })).servedBy,
+    ).toBe(primary.id);
   });
 });
 
@@ -90,7 +112,18 @@ describe('CloudWatch metrics of served requests', () => {
     for (let i = 0; i < 4; i++) await h.emulator.viewer(d.domainName, '/');
 
     const metric = (MetricName: string, Stat: string) => ({
-      MetricStat: { Metric: { Namespace: 'AWS/CloudFront', MetricName, Dimensions: [{ Name: 'DistributionId', Value: d.id }, { Name: 'Region', Value: 'Global' }] }, Period: 60, Stat },
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/CloudFront',
+          MetricName,
+          Dimensions: [
+            { Name: 'DistributionId', Value: d.id },
+            { Name: 'Region', Value: 'Global' },
+          ],
+        },
+        Period: 60,
+        Stat,
+      },
     });
     const out = await h.cloudWatch.send(
       new GetMetricDataCommand({
@@ -106,7 +139,11 @@ describe('CloudWatch metrics of served requests', () => {
       }),
     );
     const byId = Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
-    expect(byId['requests']).toMatchObject({ StatusCode: 'Complete', Timestamps: [start, new Date(start.getTime() + 60_000)], Values: [11, 4] });
+    expect(byId['requests']).toMatchObject({
+      StatusCode: 'Complete',
+      Timestamps: [start, new Date(start.getTime() + 60_000)],
+      Values: [11, 4],
+    });
     expect(byId['e4']?.Values?.[0]).toBeCloseTo(100 / 11);
     expect(byId['e5']?.Values).toEqual([0, 100]);
     expect(byId['total']?.Values?.[1]).toBe(100);

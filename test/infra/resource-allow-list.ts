@@ -23,17 +23,20 @@ export const wildcardAllowList: WildcardGrant[] = [
   {
     resource: '*',
     actions: ['cloudfront:CreateDistribution', 'cloudfront:CreateContinuousDeploymentPolicy'],
-    reason: 'Create actions with no resource type in the Service Authorization Reference (the id does not exist yet). Staging deploy role only.',
+    reason:
+      'Create actions with no resource type in the Service Authorization Reference (the id does not exist yet). Staging deploy role only.',
   },
   {
     resource: '*',
     actions: ['cloudformation:ValidateTemplate'],
-    reason: 'No resource-level permissions; read-only. The pipeline\'s CloudFormation action validates the staging template.',
+    reason:
+      "No resource-level permissions; read-only. The pipeline's CloudFormation action validates the staging template.",
   },
   {
     resource: '*',
     actions: ['cloudwatch:GetMetricData'],
-    reason: 'No resource-level permissions (CloudWatch metrics have no ARN); read-only. Promote role only, and only when a promotion gate parameter is set: it reads the staging and primary distributions\' Requests and 5xxErrorRate.',
+    reason:
+      "No resource-level permissions (CloudWatch metrics have no ARN); read-only. Promote role only, and only when a promotion gate parameter is set: it reads the staging and primary distributions' Requests and 5xxErrorRate.",
   },
   {
     resource: '!GetAtt AWS::Logs::LogGroup.Arn',
@@ -42,35 +45,54 @@ export const wildcardAllowList: WildcardGrant[] = [
   },
   {
     resource: DISTRIBUTIONS,
-    actions: ['cloudfront:GetDistribution', 'cloudfront:UpdateDistribution', 'cloudfront:UpdateDistributionWithStagingConfig'],
-    reason: 'Lambda roles, only while StagingDistributionId is empty and only with the condition aws:ResourceTag/cloudfront-cd-primary = the primary id (the policy test checks the condition): the staging id exists only after the staging stack deploys.',
+    actions: [
+      'cloudfront:GetDistribution',
+      'cloudfront:UpdateDistribution',
+      'cloudfront:UpdateDistributionWithStagingConfig',
+    ],
+    reason:
+      'Lambda roles, only while StagingDistributionId is empty and only with the condition aws:ResourceTag/cloudfront-cd-primary = the primary id (the policy test checks the condition): the staging id exists only after the staging stack deploys.',
   },
   {
     resource: DISTRIBUTIONS,
     actions: [
-      'cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution',
-      'cloudfront:TagResource', 'cloudfront:UntagResource', 'cloudfront:ListTagsForResource',
+      'cloudfront:GetDistribution',
+      'cloudfront:GetDistributionConfig',
+      'cloudfront:UpdateDistribution',
+      'cloudfront:DeleteDistribution',
+      'cloudfront:TagResource',
+      'cloudfront:UntagResource',
+      'cloudfront:ListTagsForResource',
     ],
-    reason: 'Staging deploy role: CloudFormation manages a distribution whose id is generated at creation. Reads and TagResource (the create tags the new distribution) are unconditioned; update, delete and untag need the tag cloudfront-cd-primary = the primary id until StagingDistributionId is set (the policy test checks it). An explicit Deny on the primary ARN keeps the primary out of reach.',
+    reason:
+      'Staging deploy role: CloudFormation manages a distribution whose id is generated at creation. Reads and TagResource (the create tags the new distribution) are unconditioned; update, delete and untag need the tag cloudfront-cd-primary = the primary id until StagingDistributionId is set (the policy test checks it). An explicit Deny on the primary ARN keeps the primary out of reach.',
   },
   {
     resource: POLICIES,
     actions: [
-      'cloudfront:GetContinuousDeploymentPolicy', 'cloudfront:GetContinuousDeploymentPolicyConfig',
-      'cloudfront:UpdateContinuousDeploymentPolicy', 'cloudfront:DeleteContinuousDeploymentPolicy',
+      'cloudfront:GetContinuousDeploymentPolicy',
+      'cloudfront:GetContinuousDeploymentPolicyConfig',
+      'cloudfront:UpdateContinuousDeploymentPolicy',
+      'cloudfront:DeleteContinuousDeploymentPolicy',
     ],
-    reason: 'Policy id generated at creation; policies support no tag condition. Lambda roles use it only while ContinuousDeploymentPolicyId is empty (set it after the first deploy to pin the exact ARN).',
+    reason:
+      'Policy id generated at creation; policies support no tag condition. Lambda roles use it only while ContinuousDeploymentPolicyId is empty (set it after the first deploy to pin the exact ARN).',
   },
   {
     resource: '${ArtifactBucket.Arn}/*',
     actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
-    reason: 'The objects of the pipeline\'s own artifact bucket; CodePipeline names artifact keys at run time.',
+    reason: "The objects of the pipeline's own artifact bucket; CodePipeline names artifact keys at run time.",
   },
   {
     resource: 'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${StagingStackName}/*',
     actions: [
-      'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents',
-      'cloudformation:GetTemplate', 'cloudformation:GetStackPolicy', 'cloudformation:SetStackPolicy',
+      'cloudformation:CreateStack',
+      'cloudformation:UpdateStack',
+      'cloudformation:DescribeStacks',
+      'cloudformation:DescribeStackEvents',
+      'cloudformation:GetTemplate',
+      'cloudformation:GetStackPolicy',
+      'cloudformation:SetStackPolicy',
     ],
     reason: 'One stack name; stack ARNs end in an id generated at creation.',
   },

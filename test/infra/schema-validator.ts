@@ -46,10 +46,20 @@ export class SchemaValidator {
       // Still required, and present (as a path): do not report it missing.
       props[packaged] = { __packaged: true };
     }
-    return this.checkObject(logicalId, resource.properties as unknown as Properties, props, new Set(PACKAGED_PATHS[type] ?? []));
+    return this.checkObject(
+      logicalId,
+      resource.properties as unknown as Properties,
+      props,
+      new Set(PACKAGED_PATHS[type] ?? []),
+    );
   }
 
-  private checkObject(path: string, schema: Properties, value: Record<string, unknown>, packaged = new Set<string>()): string[] {
+  private checkObject(
+    path: string,
+    schema: Properties,
+    value: Record<string, unknown>,
+    packaged = new Set<string>(),
+  ): string[] {
     const problems: string[] = [];
     for (const [name, prop] of Object.entries(schema)) {
       if (prop.required && !(name in value)) problems.push(`${path}: missing required property ${name}`);
@@ -93,7 +103,7 @@ export class SchemaValidator {
       case 'union': {
         // Valid when any member type accepts it.
         const results = type.types.map((t) => this.checkOne(path, t, value));
-        return results.some((r) => r.length === 0) ? [] : results[0] ?? [];
+        return results.some((r) => r.length === 0) ? [] : (results[0] ?? []);
       }
       default:
         return [];

@@ -6,8 +6,25 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
 
-const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform',
-  'And', 'Equals', 'If', 'Not', 'Or', 'Length', 'ToJsonString'];
+const FUNCTIONS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
+  'Length',
+  'ToJsonString',
+];
 
 function intrinsicTags(): (ScalarTag | CollectionTag)[] {
   const tags: (ScalarTag | CollectionTag)[] = [];
@@ -16,10 +33,16 @@ function intrinsicTags(): (ScalarTag | CollectionTag)[] {
     const key = longName(name);
     // !GetAtt Res.Attr is the dotted scalar form of ["Res", "Attr"].
     const scalar = (value: string): unknown =>
-      name === 'GetAtt' ? { [key]: [value.slice(0, value.indexOf('.')), value.slice(value.indexOf('.') + 1)] } : { [key]: value };
+      name === 'GetAtt'
+        ? { [key]: [value.slice(0, value.indexOf('.')), value.slice(value.indexOf('.') + 1)] }
+        : { [key]: value };
     tags.push({ tag: `!${name}`, resolve: scalar } as ScalarTag);
     for (const collection of ['seq', 'map'] as const) {
-      tags.push({ tag: `!${name}`, collection, resolve: (node: { toJSON(): unknown }) => ({ [key]: node.toJSON() }) } as unknown as CollectionTag);
+      tags.push({
+        tag: `!${name}`,
+        collection,
+        resolve: (node: { toJSON(): unknown }) => ({ [key]: node.toJSON() }),
+      } as unknown as CollectionTag);
     }
   }
   return tags;
@@ -42,7 +65,9 @@ export const infraDir = new URL('../../infra/', import.meta.url).pathname;
 /** Every template in infra/ (*.yml), by file name. */
 export function loadInfraTemplates(): Map<string, Template> {
   const out = new Map<string, Template>();
-  for (const name of readdirSync(infraDir).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const name of readdirSync(infraDir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     out.set(name, parseTemplate(readFileSync(join(infraDir, name), 'utf8')));
   }
   return out;

@@ -9,12 +9,16 @@ const validator = new SchemaValidator();
 
 describe('infra templates', () => {
   it('finds the pipeline and both staging examples', () => {
-    expect([...templates.keys()]).toEqual(expect.arrayContaining(['pipeline.yml', 'staging-header.yml', 'staging-weight.yml']));
+    expect([...templates.keys()]).toEqual(
+      expect.arrayContaining(['pipeline.yml', 'staging-header.yml', 'staging-weight.yml']),
+    );
   });
 
   for (const [name, template] of templates) {
     it(`${name} matches the CloudFormation resource schemas`, () => {
-      const problems = Object.entries(template.Resources).flatMap(([id, r]) => validator.validateResource(id, r.Type, r.Properties));
+      const problems = Object.entries(template.Resources).flatMap(([id, r]) =>
+        validator.validateResource(id, r.Type, r.Properties),
+      );
       expect(problems).toEqual([]);
     });
   }
@@ -27,7 +31,9 @@ describe('infra templates', () => {
       expect(config.Staging, name).toBe(true);
       expect(config.HttpVersion, name).toBe('http2');
       expect(config.Aliases, name).toBeUndefined();
-      expect(Object.keys(t.Outputs ?? {}), name).toEqual(expect.arrayContaining(['StagingDistributionId', 'ContinuousDeploymentPolicyId']));
+      expect(Object.keys(t.Outputs ?? {}), name).toEqual(
+        expect.arrayContaining(['StagingDistributionId', 'ContinuousDeploymentPolicyId']),
+      );
       expect(t.Outputs!.StagingDistributionId!.Export, name).toBeDefined();
       expect(t.Outputs!.ContinuousDeploymentPolicyId!.Export, name).toBeDefined();
     }
@@ -47,13 +53,15 @@ describe('schema validator', () => {
   });
 
   it('reports an unknown resource type', () => {
-    expect(validator.validateResource('X', 'AWS::CloudFront::Distrbution', {})).toEqual(['X: unknown resource type AWS::CloudFront::Distrbution']);
+    expect(validator.validateResource('X', 'AWS::CloudFront::Distrbution', {})).toEqual([
+      'X: unknown resource type AWS::CloudFront::Distrbution',
+    ]);
   });
 
   it('reports an unknown property in a nested type', () => {
-    expect(distribution({ ...minimalConfig, Origins: [{ Id: 'o', DomainName: 'b.s3.amazonaws.com', OriginPat: '/v2' }] })).toEqual([
-      'Staging.DistributionConfig.Origins[0]: unknown property OriginPat',
-    ]);
+    expect(
+      distribution({ ...minimalConfig, Origins: [{ Id: 'o', DomainName: 'b.s3.amazonaws.com', OriginPat: '/v2' }] }),
+    ).toEqual(['Staging.DistributionConfig.Origins[0]: unknown property OriginPat']);
   });
 
   it('reports a missing required property in a nested type', () => {
@@ -65,7 +73,11 @@ describe('schema validator', () => {
   it('reports an enum value the schema does not allow, in either branch of Fn::If', () => {
     const policy = (type: unknown): string[] =>
       validator.validateResource('Policy', 'AWS::CloudFront::ContinuousDeploymentPolicy', {
-        ContinuousDeploymentPolicyConfig: { Enabled: true, StagingDistributionDnsNames: ['d.cloudfront.net'], TrafficConfig: { Type: type } },
+        ContinuousDeploymentPolicyConfig: {
+          Enabled: true,
+          StagingDistributionDnsNames: ['d.cloudfront.net'],
+          TrafficConfig: { Type: type },
+        },
       });
     expect(policy('SingleHeader')).toEqual([]);
     expect(policy('SingleCookie')).toEqual([
@@ -75,7 +87,9 @@ describe('schema validator', () => {
   });
 
   it('parses short-form tags into the long form', () => {
-    const t = parseTemplate('Resources:\n  A:\n    Type: X\n    Properties:\n      B: !GetAtt R.Arn\n      C: !If [Cond, !Ref P, !Sub "a${P}"]\n');
+    const t = parseTemplate(
+      'Resources:\n  A:\n    Type: X\n    Properties:\n      B: !GetAtt R.Arn\n      C: !If [Cond, !Ref P, !Sub "a${P}"]\n',
+    );
     expect(t.Resources.A!.Properties).toEqual({
       B: { 'Fn::GetAtt': ['R', 'Arn'] },
       C: { 'Fn::If': ['Cond', { Ref: 'P' }, { 'Fn::Sub': 'a${P}' }] },
@@ -92,11 +106,18 @@ describe('cfn-lint', () => {
     }
     const files = [...templates.keys()].map((n) => join(infraDir, n));
     const run = spawnSync('cfn-lint', ['--format', 'json', ...files], { encoding: 'utf8', timeout: 120_000 });
-    const findings = JSON.parse(run.stdout || '[]') as { Level: string; Rule: { Id: string }; Message: string; Filename: string; Location: { Start: { LineNumber: number } } }[];
+    const findings = JSON.parse(run.stdout || '[]') as {
+      Level: string;
+      Rule: { Id: string };
+      Message: string;
+      Filename: string;
+      Location: { Start: { LineNumber: number } };
+    }[];
     const line = (f: (typeof findings)[number]): string =>
       `${f.Level} ${f.Rule.Id} ${f.Filename.slice(infraDir.length)}:${f.Location.Start.LineNumber} ${f.Message}`;
     const others = findings.filter((f) => f.Level !== 'Error');
-    if (others.length > 0) console.log(`cfn-lint ${version.stdout.trim()}: ${others.length} warning(s)\n${others.map(line).join('\n')}`);
+    if (others.length > 0)
+      console.log(`cfn-lint ${version.stdout.trim()}: ${others.length} warning(s)\n${others.map(line).join('\n')}`);
     expect(findings.filter((f) => f.Level === 'Error').map(line)).toEqual([]);
   });
 });

@@ -21,7 +21,9 @@ interface Action {
   Configuration: Record<string, unknown>;
 }
 const stages = pipeline.Resources.Pipeline!.Properties!.Stages as { Name: string; Actions: Action[] }[];
-const invokeActions = stages.flatMap((s) => s.Actions.filter((a) => a.ActionTypeId.Category === 'Invoke' && a.ActionTypeId.Provider === 'Lambda'));
+const invokeActions = stages.flatMap((s) =>
+  s.Actions.filter((a) => a.ActionTypeId.Category === 'Invoke' && a.ActionTypeId.Provider === 'Lambda'),
+);
 
 /** The function folder a Lambda resource is built from: Code ../dist/<name>. */
 function functionName(logicalId: string): string {
@@ -33,8 +35,12 @@ function functionName(logicalId: string): string {
 
 /** A !Sub JSON string with every ${...} replaced, parsed. Pipeline variables #{...} stay as text. */
 function parseSubJson(value: unknown, substitutions: Record<string, string> = {}): Record<string, unknown> {
-  if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string') throw new Error(`expected a !Sub string, got ${JSON.stringify(value)}`);
-  const text = value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => substitutions[name] ?? `placeholder-${name}`);
+  if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string')
+    throw new Error(`expected a !Sub string, got ${JSON.stringify(value)}`);
+  const text = value['Fn::Sub'].replace(
+    /\$\{([^}]+)\}/g,
+    (_, name: string) => substitutions[name] ?? `placeholder-${name}`,
+  );
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -60,12 +66,17 @@ describe('pipeline wiring', () => {
     for (const action of invokeActions) {
       const fn = functionName((action.Configuration.FunctionName as { Ref: string }).Ref);
       const keys = Object.keys(parseSubJson(action.Configuration.UserParameters));
-      expect(keys.filter((k) => !acceptedKeys[fn]!.includes(k)), `${action.Name} -> ${fn}`).toEqual([]);
+      expect(
+        keys.filter((k) => !acceptedKeys[fn]!.includes(k)),
+        `${action.Name} -> ${fn}`,
+      ).toEqual([]);
     }
   });
 
   it('feeds the staging ids from the staging stack outputs through the StagingStack namespace', () => {
-    const deploy = stages.flatMap((s) => s.Actions).find((a) => a.ActionTypeId.Provider === 'CloudFormation') as Action & { Namespace: string };
+    const deploy = stages
+      .flatMap((s) => s.Actions)
+      .find((a) => a.ActionTypeId.Provider === 'CloudFormation') as Action & { Namespace: string };
     expect(deploy.Namespace).toBe('StagingStack');
     const enable = parseSubJson(invokeActions[0]!.Configuration.UserParameters);
     expect(enable.StagingDistributionId).toBe('#{StagingStack.StagingDistributionId}');
@@ -80,14 +91,24 @@ describe('pipeline wiring', () => {
       MaxErrorRateIncrease: 'placeholder-PromoteMaxErrorRateIncrease',
       MetricsWindowMinutes: 'placeholder-MetricsWindowMinutes',
     });
-    const parameters = pipeline.Parameters as Record<string, { Default?: unknown; MinValue?: number; MaxValue?: number }>;
-    for (const name of ['PromoteMinStagingRequests', 'PromoteMaxStaging5xxErrorRate', 'PromoteMaxErrorRateIncrease']) expect(parameters[name]?.Default, name).toBe('');
-    expect(parameters.MetricsWindowMinutes).toMatchObject({ Default: DEFAULT_METRICS_WINDOW_MINUTES, MinValue: 1, MaxValue: MAX_WINDOW_MINUTES });
+    const parameters = pipeline.Parameters as Record<
+      string,
+      { Default?: unknown; MinValue?: number; MaxValue?: number }
+    >;
+    for (const name of ['PromoteMinStagingRequests', 'PromoteMaxStaging5xxErrorRate', 'PromoteMaxErrorRateIncrease'])
+      expect(parameters[name]?.Default, name).toBe('');
+    expect(parameters.MetricsWindowMinutes).toMatchObject({
+      Default: DEFAULT_METRICS_WINDOW_MINUTES,
+      MinValue: 1,
+      MaxValue: MAX_WINDOW_MINUTES,
+    });
   });
 
   it('grants promote cloudwatch:GetMetricData only when a promotion gate parameter is set', () => {
     const role = pipeline.Resources.PromoteRole!.Properties!.Policies as { PolicyDocument: { Statement: unknown[] } }[];
-    const gate = role[0]!.PolicyDocument.Statement.find((s) => JSON.stringify(s).includes('cloudwatch:GetMetricData')) as { 'Fn::If': [string, unknown, unknown] };
+    const gate = role[0]!.PolicyDocument.Statement.find((s) =>
+      JSON.stringify(s).includes('cloudwatch:GetMetricData'),
+    ) as { 'Fn::If': [string, unknown, unknown] };
     expect(gate['Fn::If'][0]).toBe('HasPromotionGate');
     expect(gate['Fn::If'][1]).toMatchObject({ Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' });
     expect(gate['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
@@ -102,7 +123,9 @@ describe('pipeline wiring', () => {
   });
 
   it('matches the failed approval of this pipeline: the stage and action names exist', () => {
-    const pattern = (pipeline.Resources.ApprovalFailedRule!.Properties as { EventPattern: { detail: Record<string, unknown[]> } }).EventPattern;
+    const pattern = (
+      pipeline.Resources.ApprovalFailedRule!.Properties as { EventPattern: { detail: Record<string, unknown[]> } }
+    ).EventPattern;
     const approval = stages.find((s) => s.Name === pattern.detail.stage![0]);
     expect(approval?.Actions.map((a) => a.Name)).toContain(pattern.detail.action![0]);
     expect(approval?.Actions[0]!.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
@@ -112,6 +135,9 @@ describe('pipeline wiring', () => {
 
   it('lets only EventBridge, from this rule, invoke abort', () => {
     const permission = pipeline.Resources.AbortInvokePermission!.Properties!;
-    expect(permission).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['ApprovalFailedRule', 'Arn'] } });
+    expect(permission).toMatchObject({
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['ApprovalFailedRule', 'Arn'] },
+    });
   });
 });

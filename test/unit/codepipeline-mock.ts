@@ -2,7 +2,11 @@
  * The mocked CodePipeline client every unit test of a job uses, and the one assertion they all share: an invocation
  * reports its job exactly once. Each test file imports its own instance (vitest isolates modules per file).
  */
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import {
+  CodePipelineClient,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 
@@ -25,7 +29,10 @@ export function acceptReports(): void {
 
 /** Every PutJobSuccessResult and PutJobFailureResult sent since the last reset, successes first. */
 export function jobReports(): JobReport[] {
-  return [...codepipeline.commandCalls(PutJobSuccessResultCommand), ...codepipeline.commandCalls(PutJobFailureResultCommand)].map((c) => c.args[0].input as JobReport);
+  return [
+    ...codepipeline.commandCalls(PutJobSuccessResultCommand),
+    ...codepipeline.commandCalls(PutJobFailureResultCommand),
+  ].map((c) => c.args[0].input as JobReport);
 }
 
 /** The one report of the invocation; fails the test if there is not exactly one. */

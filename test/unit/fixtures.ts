@@ -22,7 +22,10 @@ export const STAGING_DOMAIN = 'd222222abcdef8.cloudfront.net';
 export const arnOf = (id: string) => `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`;
 
 /** A realistic distribution config: an S3 origin behind OAC serving `originPath`. */
-export function distributionConfig(overrides: Partial<DistributionConfig> = {}, originPath = '/v1'): DistributionConfig {
+export function distributionConfig(
+  overrides: Partial<DistributionConfig> = {},
+  originPath = '/v1',
+): DistributionConfig {
   return {
     CallerReference: 'primary-ref',
     Comment: 'site',
@@ -80,20 +83,31 @@ export function getDistributionOutput(f: DistributionFixture = {}): GetDistribut
 
 /** A primary distribution with the given policy attached ("" for none). */
 export function primaryOutput(policyId: string, f: Omit<DistributionFixture, 'id'> = {}): GetDistributionCommandOutput {
-  return getDistributionOutput({ ...f, id: PRIMARY_ID, config: f.config ?? distributionConfig({ ContinuousDeploymentPolicyId: policyId }) });
+  return getDistributionOutput({
+    ...f,
+    id: PRIMARY_ID,
+    config: f.config ?? distributionConfig({ ContinuousDeploymentPolicyId: policyId }),
+  });
 }
 
 /** A staging distribution (Staging=true) serving `originPath`. */
-export function stagingOutput(f: Omit<DistributionFixture, 'id'> = {}, originPath = '/v2'): GetDistributionCommandOutput {
+export function stagingOutput(
+  f: Omit<DistributionFixture, 'id'> = {},
+  originPath = '/v2',
+): GetDistributionCommandOutput {
   return getDistributionOutput({
     ...f,
     id: STAGING_ID,
-    config: f.config ?? distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, originPath),
+    config:
+      f.config ??
+      distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, originPath),
   });
 }
 
 /** A header-routing policy config pointing at the staging domain. */
-export function headerPolicyConfig(overrides: Partial<ContinuousDeploymentPolicyConfig> = {}): ContinuousDeploymentPolicyConfig {
+export function headerPolicyConfig(
+  overrides: Partial<ContinuousDeploymentPolicyConfig> = {},
+): ContinuousDeploymentPolicyConfig {
   return {
     StagingDistributionDnsNames: { Quantity: 1, Items: [STAGING_DOMAIN] },
     Enabled: true,
@@ -103,7 +117,9 @@ export function headerPolicyConfig(overrides: Partial<ContinuousDeploymentPolicy
 }
 
 /** A weight-routing policy config (with stickiness) pointing at the staging domain. */
-export function weightPolicyConfig(overrides: Partial<ContinuousDeploymentPolicyConfig> = {}): ContinuousDeploymentPolicyConfig {
+export function weightPolicyConfig(
+  overrides: Partial<ContinuousDeploymentPolicyConfig> = {},
+): ContinuousDeploymentPolicyConfig {
   return {
     StagingDistributionDnsNames: { Quantity: 1, Items: [STAGING_DOMAIN] },
     Enabled: true,
@@ -116,8 +132,19 @@ export function weightPolicyConfig(overrides: Partial<ContinuousDeploymentPolicy
 }
 
 /** A GetContinuousDeploymentPolicy response. */
-export function policyOutput(config: ContinuousDeploymentPolicyConfig = headerPolicyConfig(), etag = 'ETAG-POLICY-1'): GetContinuousDeploymentPolicyCommandOutput {
-  return { $metadata: {}, ETag: etag, ContinuousDeploymentPolicy: { Id: POLICY_ID, LastModifiedTime: new Date('2026-11-01T00:00:00Z'), ContinuousDeploymentPolicyConfig: config } };
+export function policyOutput(
+  config: ContinuousDeploymentPolicyConfig = headerPolicyConfig(),
+  etag = 'ETAG-POLICY-1',
+): GetContinuousDeploymentPolicyCommandOutput {
+  return {
+    $metadata: {},
+    ETag: etag,
+    ContinuousDeploymentPolicy: {
+      Id: POLICY_ID,
+      LastModifiedTime: new Date('2026-11-01T00:00:00Z'),
+      ContinuousDeploymentPolicyConfig: config,
+    },
+  };
 }
 
 /** A CodePipeline job event. `userParameters` objects are JSON-encoded; strings are passed as they are. */
@@ -128,11 +155,18 @@ export function jobEvent(userParameters: unknown, continuationToken?: string, jo
       accountId: ACCOUNT,
       data: {
         actionConfiguration: {
-          configuration: { FunctionName: 'fn', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) },
+          configuration: {
+            FunctionName: 'fn',
+            UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters),
+          },
         },
         inputArtifacts: [],
         outputArtifacts: [],
-        artifactCredentials: { accessKeyId: 'AKIASECRETKEYID', secretAccessKey: 'super-secret-access-key', sessionToken: 'secret-session-token' },
+        artifactCredentials: {
+          accessKeyId: 'AKIASECRETKEYID',
+          secretAccessKey: 'super-secret-access-key',
+          sessionToken: 'secret-session-token',
+        },
         ...(continuationToken ? { continuationToken } : {}),
       },
     },

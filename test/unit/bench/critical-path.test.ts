@@ -31,11 +31,22 @@ describe('criticalPath', () => {
       req('PutJobSuccessResult', 166, 217),
     ]);
     expect(path.length).toBe(4);
-    expect(names(path.chain)).toEqual(['GetDistribution', 'PutBucketPolicy', 'UpdateDistribution', 'PutJobSuccessResult']);
+    expect(names(path.chain)).toEqual([
+      'GetDistribution',
+      'PutBucketPolicy',
+      'UpdateDistribution',
+      'PutJobSuccessResult',
+    ]);
   });
 
   it('prefers a chain of short requests to one long request that overlaps them', () => {
-    const path = criticalPath([req('slow', 0, 100), req('a', 1, 10), req('b', 11, 20), req('c', 21, 30), req('after', 101, 110)]);
+    const path = criticalPath([
+      req('slow', 0, 100),
+      req('a', 1, 10),
+      req('b', 11, 20),
+      req('c', 21, 30),
+      req('after', 101, 110),
+    ]);
     expect(path.length).toBe(4);
     expect(names(path.chain)).toEqual(['a', 'b', 'c', 'after']);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_POLICY_MAX_BYTES, grantSid, planBucketGrant, type PolicyDocument } from '../../../shared/bucket-policy.js';
+import {
+  BUCKET_POLICY_MAX_BYTES,
+  grantSid,
+  planBucketGrant,
+  type PolicyDocument,
+} from '../../../shared/bucket-policy.js';
 import { BUCKET, PRIMARY_ID, STAGING_ID, arnOf } from '../fixtures.js';
 
 const PRIMARY_ARN = arnOf(PRIMARY_ID);
@@ -16,12 +21,30 @@ const usersGrant = (sourceArn: string | string[]) => ({
   Condition: { StringEquals: { 'AWS:SourceArn': sourceArn } },
 });
 const othersStatements = [
-  { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${BUCKET}`, objects], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-  { Sid: 'LogsWriter', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:role/logs' }, Action: ['s3:PutObject'], Resource: `arn:aws:s3:::${BUCKET}/logs/*` },
+  {
+    Sid: 'DenyInsecureTransport',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Resource: [`arn:aws:s3:::${BUCKET}`, objects],
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  },
+  {
+    Sid: 'LogsWriter',
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::999988887777:role/logs' },
+    Action: ['s3:PutObject'],
+    Resource: `arn:aws:s3:::${BUCKET}/logs/*`,
+  },
 ];
 
 function plan(current: PolicyDocument | string | undefined) {
-  return planBucketGrant({ bucket: BUCKET, primaryId: PRIMARY_ID, distributionArns: arns, current: typeof current === 'object' ? JSON.stringify(current) : current });
+  return planBucketGrant({
+    bucket: BUCKET,
+    primaryId: PRIMARY_ID,
+    distributionArns: arns,
+    current: typeof current === 'object' ? JSON.stringify(current) : current,
+  });
 }
 
 function changed(result: ReturnType<typeof plan>): PolicyDocument {
@@ -49,7 +72,11 @@ describe('planBucketGrant', () => {
   });
 
   it('keeps statements it does not own unchanged, in order, and adds its own after them', () => {
-    const current = { Version: '2012-10-17', Id: 'site-policy', Statement: [...othersStatements, usersGrant(PRIMARY_ARN)] };
+    const current = {
+      Version: '2012-10-17',
+      Id: 'site-policy',
+      Statement: [...othersStatements, usersGrant(PRIMARY_ARN)],
+    };
     const policy = changed(plan(current));
     const statements = policy.Statement as Record<string, unknown>[];
     expect(policy.Id).toBe('site-policy');
@@ -70,7 +97,9 @@ describe('planBucketGrant', () => {
 
   it('makes no change when both distributions are already granted, whoever owns the statements', () => {
     expect(plan({ Version: '2012-10-17', Statement: [usersGrant(arns)] }).change).toBe(false);
-    expect(plan({ Statement: [usersGrant(PRIMARY_ARN), { ...usersGrant(STAGING_ARN), Sid: 'Other' }] }).change).toBe(false);
+    expect(plan({ Statement: [usersGrant(PRIMARY_ARN), { ...usersGrant(STAGING_ARN), Sid: 'Other' }] }).change).toBe(
+      false,
+    );
   });
 
   it('is idempotent: planning again on its own result changes nothing', () => {
@@ -80,7 +109,10 @@ describe('planBucketGrant', () => {
 
   it('replaces its own statement when the staging distribution changed, dropping the old staging', () => {
     const oldStaging = arnOf('E9OLDSTAGING01');
-    const current = { Version: '2012-10-17', Statement: [...othersStatements, { ...usersGrant([PRIMARY_ARN, oldStaging]), Sid: grantSid(PRIMARY_ID) }] };
+    const current = {
+      Version: '2012-10-17',
+      Statement: [...othersStatements, { ...usersGrant([PRIMARY_ARN, oldStaging]), Sid: grantSid(PRIMARY_ID) }],
+    };
     const statements = changed(plan(current)).Statement as Record<string, unknown>[];
     expect(statements).toHaveLength(3);
     expect(statements.slice(0, 2)).toEqual(othersStatements);
@@ -102,17 +134,24 @@ describe('planBucketGrant', () => {
   });
 
   it('accepts a single statement object and keeps it', () => {
-    const statements = changed(plan({ Version: '2012-10-17', Statement: othersStatements[1] as Record<string, unknown> })).Statement as unknown[];
+    const statements = changed(
+      plan({ Version: '2012-10-17', Statement: othersStatements[1] as Record<string, unknown> }),
+    ).Statement as unknown[];
     expect(statements[0]).toEqual(othersStatements[1]);
   });
 
   it('refuses to exceed the 20 KB bucket policy limit', () => {
     // A policy just under the limit: valid as it stands, but our statement would not fit.
     const filler: Record<string, unknown>[] = [];
-    while (Buffer.byteLength(JSON.stringify({ Version: '2012-10-17', Statement: filler })) < BUCKET_POLICY_MAX_BYTES - 250) {
+    while (
+      Buffer.byteLength(JSON.stringify({ Version: '2012-10-17', Statement: filler })) <
+      BUCKET_POLICY_MAX_BYTES - 250
+    ) {
       filler.push({ ...othersStatements[1], Sid: `Filler${filler.length}` });
     }
-    expect(Buffer.byteLength(JSON.stringify({ Version: '2012-10-17', Statement: filler }))).toBeLessThan(BUCKET_POLICY_MAX_BYTES);
+    expect(Buffer.byteLength(JSON.stringify({ Version: '2012-10-17', Statement: filler }))).toBeLessThan(
+      BUCKET_POLICY_MAX_BYTES,
+    );
     expect(() => plan({ Version: '2012-10-17', Statement: filler })).toThrow(/over S3's 20480-byte limit/);
   });
 

@@ -15,32 +15,50 @@ beforeEach(() => {
 });
 afterEach(() => logs.restore());
 
-interface P { id: string; wait: number }
+interface P {
+  id: string;
+  wait: number;
+}
 function action(run: Action<P>['run']): Action<P> {
   return {
     name: 'test-action',
     parseParams: (raw) => {
       const p = new ParamReader(parseUserParametersJson(raw), ['Id', 'MaxWaitMinutes']);
-      return { id: p.distributionId('Id'), wait: p.optionalNumber('MaxWaitMinutes', { min: 1, max: 1440, integer: true }) ?? 60 };
+      return {
+        id: p.distributionId('Id'),
+        wait: p.optionalNumber('MaxWaitMinutes', { min: 1, max: 1440, integer: true }) ?? 60,
+      };
     },
     maxWaitMinutes: (p) => p.wait,
     run,
   };
 }
-const ok = (): Promise<Outcome> => Promise.resolve({ kind: 'succeeded', summary: 'done', outputVariables: { Result: 'fine' } });
-const waiting = (): Promise<Outcome> => Promise.resolve({ kind: 'waiting', phase: 'propagating', reason: 'primary to be Deployed', inProgress: ['E1PRIMARY00001'] });
-
+const ok = (): Promise<Outcome> =>
+  Promise.resolve({ kind: 'succeeded', summary: 'done', outputVariables: { Result: 'fine' } });
+const waiting = (): Promise<Outcome> =>
+  Promise.resolve({
+    kind: 'waiting',
+    phase: 'propagating',
+    reason: 'primary to be Deployed',
+    inProgress: ['E1PRIMARY00001'],
+  });
 
 describe('runJob', () => {
   it('reports success once with the output variables', async () => {
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
-    expect(codepipeline).toHaveReceivedCommandExactlyOnceWith(PutJobSuccessResultCommand, { jobId: 'job-1', outputVariables: { Result: 'fine' } });
+    expect(codepipeline).toHaveReceivedCommandExactlyOnceWith(PutJobSuccessResultCommand, {
+      jobId: 'job-1',
+      outputVariables: { Result: 'fine' },
+    });
     expect(jobReports().length).toBe(1);
   });
 
   it('reports a bad parameter as ConfigurationError naming the field, without running the action', async () => {
     let ran = false;
-    await runJob(action(async () => ((ran = true), ok())), jobEvent({ Id: 'not-an-id' }));
+    await runJob(
+      action(async () => ((ran = true), ok())),
+      jobEvent({ Id: 'not-an-id' }),
+    );
     expect(ran).toBe(false);
     expect(codepipeline).toHaveReceivedCommandExactlyOnceWith(PutJobFailureResultCommand, {
       jobId: 'job-1',
@@ -51,18 +69,30 @@ describe('runJob', () => {
 
   it('reports any other error as JobFailed with the step, resource and AWS error name', async () => {
     const failing = action(async () => {
-      throw new StepError('attach the policy', await awsCall('UpdateDistribution', 'distribution E1PRIMARY00001', () => Promise.reject(awsError('AccessDenied', 403, 'not allowed'))).catch((e) => e));
+      throw new StepError(
+        'attach the policy',
+        await awsCall('UpdateDistribution', 'distribution E1PRIMARY00001', () =>
+          Promise.reject(awsError('AccessDenied', 403, 'not allowed')),
+        ).catch((e) => e),
+      );
     });
     await runJob(failing, jobEvent({ Id: 'E1PRIMARY00001' }));
     const call = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input;
     expect(call?.failureDetails?.type).toBe('JobFailed');
-    expect(call?.failureDetails?.message).toBe('test-action: step "attach the policy": UpdateDistribution on distribution E1PRIMARY00001 failed: AccessDenied (HTTP 403): not allowed');
+    expect(call?.failureDetails?.message).toBe(
+      'test-action: step "attach the policy": UpdateDistribution on distribution E1PRIMARY00001 failed: AccessDenied (HTTP 403): not allowed',
+    );
     expect(jobReports().length).toBe(1);
   });
 
-  it('truncates a failure message to CodePipeline\'s 5000 characters', async () => {
-    await runJob(action(() => Promise.reject(new Error('x'.repeat(9000)))), jobEvent({ Id: 'E1PRIMARY00001' }));
-    expect(codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message).toHaveLength(5000);
+  it("truncates a failure message to CodePipeline's 5000 characters", async () => {
+    await runJob(
+      action(() => Promise.reject(new Error('x'.repeat(9000)))),
+      jobEvent({ Id: 'E1PRIMARY00001' }),
+    );
+    expect(
+      codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message,
+    ).toHaveLength(5000);
   });
 
   it('hands a wait to CodePipeline as a continuation token holding the phase and the first invocation time', async () => {
@@ -76,7 +106,12 @@ describe('runJob', () => {
   it('keeps the first invocation time across continuations and passes the token to the action', async () => {
     const token = encodeContinuation({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
     let seen: unknown;
-    await runJob(action(async (ctx) => ((seen = ctx.continuation), waiting())), jobEvent({ Id: 'E1PRIMARY00001' }, token), undefined, () => 1_000_000 + 5 * 60_000);
+    await runJob(
+      action(async (ctx) => ((seen = ctx.continuation), waiting())),
+      jobEvent({ Id: 'E1PRIMARY00001' }, token),
+      undefined,
+      () => 1_000_000 + 5 * 60_000,
+    );
     expect(seen).toEqual({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
     const next = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.continuationToken as string;
     expect(decodeContinuation(next).startedAt).toBe(1_000_000);
@@ -84,7 +119,12 @@ describe('runJob', () => {
 
   it('fails naming the distribution still InProgress once MaxWaitMinutes has passed', async () => {
     const token = encodeContinuation({ phase: 'propagating', startedAt: 0 });
-    await runJob(action(waiting), jobEvent({ Id: 'E1PRIMARY00001', MaxWaitMinutes: 10 }, token), undefined, () => 11 * 60_000);
+    await runJob(
+      action(waiting),
+      jobEvent({ Id: 'E1PRIMARY00001', MaxWaitMinutes: 10 }, token),
+      undefined,
+      () => 11 * 60_000,
+    );
     expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
     const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message;
     expect(message).toContain('MaxWaitMinutes=10');
@@ -93,15 +133,22 @@ describe('runJob', () => {
 
   it('fails a job whose continuation token it did not write', async () => {
     let ran = false;
-    await runJob(action(async () => ((ran = true), ok())), jobEvent({ Id: 'E1PRIMARY00001' }, 'garbage'));
+    await runJob(
+      action(async () => ((ran = true), ok())),
+      jobEvent({ Id: 'E1PRIMARY00001' }, 'garbage'),
+    );
     expect(ran).toBe(false);
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('continuation token') } });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: { type: 'JobFailed', message: expect.stringContaining('continuation token') },
+    });
   });
 
   it('reports a failure shortly before the Lambda timeout instead of leaving the job unreported', async () => {
     const never = action(() => new Promise<Outcome>(() => undefined));
     await runJob(never, jobEvent({ Id: 'E1PRIMARY00001' }), { getRemainingTimeInMillis: () => 5_050 });
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') } });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') },
+    });
     expect(jobReports().length).toBe(1);
   });
 
@@ -116,7 +163,9 @@ describe('runJob', () => {
       return ok();
     });
     await runJob(slowThenWrite, jobEvent({ Id: 'E1PRIMARY00001' }), { getRemainingTimeInMillis: () => 5_050 });
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') } });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: { type: 'JobFailed', message: expect.stringContaining('Lambda timeout') },
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect(wrote).toBe(false);
     expect(String(refusal)).toContain('was not started');
@@ -126,26 +175,42 @@ describe('runJob', () => {
   it('reports a failure when the success report is refused, so the job is still reported', async () => {
     codepipeline.on(PutJobSuccessResultCommand).rejects(awsError('ValidationException', 400, 'bad output variables'));
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('ValidationException') } });
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: { type: 'JobFailed', message: expect.stringContaining('ValidationException') },
+    });
   });
 
   it('rejects only when reporting itself failed', async () => {
     codepipeline.on(PutJobFailureResultCommand).rejects(awsError('AccessDeniedException', 403));
-    await expect(runJob(action(() => Promise.reject(new Error('boom'))), jobEvent({ Id: 'E1PRIMARY00001' }))).rejects.toThrow(/PutJobFailureResult/);
+    await expect(
+      runJob(
+        action(() => Promise.reject(new Error('boom'))),
+        jobEvent({ Id: 'E1PRIMARY00001' }),
+      ),
+    ).rejects.toThrow(/PutJobFailureResult/);
   });
 
   it('refuses invalid output variable names before reporting', async () => {
-    await runJob(action(async () => ({ kind: 'succeeded', summary: 's', outputVariables: { 'bad key': 'v' } })), jobEvent({ Id: 'E1PRIMARY00001' }));
-    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('bad key') } });
+    await runJob(
+      action(async () => ({ kind: 'succeeded', summary: 's', outputVariables: { 'bad key': 'v' } })),
+      jobEvent({ Id: 'E1PRIMARY00001' }),
+    );
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: { type: 'JobFailed', message: expect.stringContaining('bad key') },
+    });
     expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
   });
 
   it('never logs the event or the artifact credentials', async () => {
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
-    await runJob(action(() => Promise.reject(new ConfigurationError('Id', 'bad'))), jobEvent({ Id: 'E1PRIMARY00001' }));
+    await runJob(
+      action(() => Promise.reject(new ConfigurationError('Id', 'bad'))),
+      jobEvent({ Id: 'E1PRIMARY00001' }),
+    );
     const all = logs.lines.join('\n');
     expect(logs.lines.length).toBeGreaterThan(2);
-    for (const secret of ['AKIASECRETKEYID', 'super-secret-access-key', 'secret-session-token', 'artifactCredentials']) expect(all).not.toContain(secret);
+    for (const secret of ['AKIASECRETKEYID', 'super-secret-access-key', 'secret-session-token', 'artifactCredentials'])
+      expect(all).not.toContain(secret);
   });
 
   it('logs one JSON line per decision, each with the job id', async () => {
@@ -171,7 +236,12 @@ describe('continuation tokens', () => {
 
 describe('awsErrorOf', () => {
   it('sees the AWS error through a step, so a 412 inside a step is still retried', async () => {
-    const wrapped = new StepError('attach', await awsCall('UpdateDistribution', 'distribution E1', () => Promise.reject(awsError('PreconditionFailed', 412))).catch((e: unknown) => e));
+    const wrapped = new StepError(
+      'attach',
+      await awsCall('UpdateDistribution', 'distribution E1', () =>
+        Promise.reject(awsError('PreconditionFailed', 412)),
+      ).catch((e: unknown) => e),
+    );
     expect(awsErrorOf(wrapped)).toEqual({ name: 'PreconditionFailed', httpStatus: 412 });
     expect(isPreconditionFailed(wrapped)).toBe(true);
   });

@@ -3,12 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { MAX_WINDOW_MINUTES, figuresFromResults, metricsWindow, trafficQueries } from '../../../shared/metrics.js';
 
 const t = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute));
-const result = (Id: string, points: [number, number][]): MetricDataResult => ({ Id, StatusCode: 'Complete', Timestamps: points.map(([m]) => t(m)), Values: points.map(([, v]) => v) });
+const result = (Id: string, points: [number, number][]): MetricDataResult => ({
+  Id,
+  StatusCode: 'Complete',
+  Timestamps: points.map(([m]) => t(m)),
+  Values: points.map(([, v]) => v),
+});
 
 describe('trafficQueries', () => {
   it('asks for Requests Sum and 5xxErrorRate Average per distribution, 1-minute period, with both CloudFront dimensions', () => {
     const queries = trafficQueries(['E2STAGING00002', 'E1PRIMARY00001']);
-    expect(queries.map((q) => [q.Id, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat, q.MetricStat?.Period])).toEqual([
+    expect(
+      queries.map((q) => [q.Id, q.MetricStat?.Metric?.MetricName, q.MetricStat?.Stat, q.MetricStat?.Period]),
+    ).toEqual([
       ['d0_requests', 'Requests', 'Sum', 60],
       ['d0_e5', '5xxErrorRate', 'Average', 60],
       ['d1_requests', 'Requests', 'Sum', 60],
@@ -36,7 +43,7 @@ describe('metricsWindow', () => {
     expect(w.start).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 16)));
   });
 
-  it('starts no earlier than the minute of the distribution\'s last change, so an older config\'s traffic does not count', () => {
+  it("starts no earlier than the minute of the distribution's last change, so an older config's traffic does not count", () => {
     const now = Date.UTC(2026, 10, 1, 12, 30, 20);
     const w = metricsWindow(15, now, Date.UTC(2026, 10, 1, 12, 24, 45));
     expect(w.start).toEqual(new Date(Date.UTC(2026, 10, 1, 12, 24)));
@@ -51,8 +58,20 @@ describe('metricsWindow', () => {
 });
 
 describe('figuresFromResults', () => {
-  it('sums requests and weights each minute\'s 5xx rate by that minute\'s requests', () => {
-    const [staging] = figuresFromResults(['S'], [result('d0_requests', [[0, 90], [1, 10]]), result('d0_e5', [[0, 0], [1, 50]])]);
+  it("sums requests and weights each minute's 5xx rate by that minute's requests", () => {
+    const [staging] = figuresFromResults(
+      ['S'],
+      [
+        result('d0_requests', [
+          [0, 90],
+          [1, 10],
+        ]),
+        result('d0_e5', [
+          [0, 0],
+          [1, 50],
+        ]),
+      ],
+    );
     expect(staging).toEqual({ requests: 100, errorRate5xx: 5 });
   });
 
@@ -64,7 +83,16 @@ describe('figuresFromResults', () => {
   });
 
   it('counts a minute with requests but no error-rate datapoint as error-free, in any timestamp order', () => {
-    const [staging] = figuresFromResults(['S'], [result('d0_requests', [[2, 30], [1, 10]]), result('d0_e5', [[1, 100]])]);
+    const [staging] = figuresFromResults(
+      ['S'],
+      [
+        result('d0_requests', [
+          [2, 30],
+          [1, 10],
+        ]),
+        result('d0_e5', [[1, 100]]),
+      ],
+    );
     expect(staging).toEqual({ requests: 40, errorRate5xx: 25 });
   });
 

@@ -8,7 +8,17 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/abort/handler.js';
 import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
-import { POLICY_ID, PRIMARY_ID, awsError, captureLogs, distributionConfig, headerPolicyConfig, jobEvent, policyOutput, primaryOutput } from '../../fixtures.js';
+import {
+  POLICY_ID,
+  PRIMARY_ID,
+  awsError,
+  captureLogs,
+  distributionConfig,
+  headerPolicyConfig,
+  jobEvent,
+  policyOutput,
+  primaryOutput,
+} from '../../fixtures.js';
 import { cf, codepipeline, expectNoWrites, onlyReport, policyLive } from './mocks.js';
 
 let logs: ReturnType<typeof captureLogs>;
@@ -19,7 +29,8 @@ beforeEach(() => {
 afterEach(() => logs.restore());
 
 const job = (mode: string, token?: string) => jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: mode }, token);
-const noSuchPolicy = () => awsError('NoSuchContinuousDeploymentPolicy', 404, 'The continuous deployment policy does not exist.');
+const noSuchPolicy = () =>
+  awsError('NoSuchContinuousDeploymentPolicy', 404, 'The continuous deployment policy does not exist.');
 
 /** Runs one invocation and returns its single report. */
 async function invoke(mode: string, token?: string) {
@@ -38,22 +49,35 @@ describe('abort as a CodePipeline job', () => {
         ContinuousDeploymentPolicyConfig: headerPolicyConfig({ Enabled: false }),
       });
       expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
-      expect(decodeContinuation(report.continuationToken as string)).toMatchObject({ phase: 'propagating', data: { policyId: POLICY_ID, changes: 'disable-policy' } });
+      expect(decodeContinuation(report.continuationToken as string)).toMatchObject({
+        phase: 'propagating',
+        data: { policyId: POLICY_ID, changes: 'disable-policy' },
+      });
     });
 
     it('succeeds on the continuation once the primary is Deployed, reporting what the job did', async () => {
       const first = await invoke('disable');
-      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-2'));
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+        policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-2'),
+      );
       const second = await invoke('disable', first.continuationToken);
       expect(cf).toHaveReceivedCommandTimes(UpdateContinuousDeploymentPolicyCommand, 1);
-      expect(second.outputVariables).toEqual({ Mode: 'disable', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'disable-policy' });
+      expect(second.outputVariables).toEqual({
+        Mode: 'disable',
+        ContinuousDeploymentPolicyId: POLICY_ID,
+        Changes: 'disable-policy',
+      });
     });
 
     it('writes nothing and succeeds at once when the policy is already disabled', async () => {
       cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
       const report = await invoke('disable');
       expectNoWrites();
-      expect(report.outputVariables).toEqual({ Mode: 'disable', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'none' });
+      expect(report.outputVariables).toEqual({
+        Mode: 'disable',
+        ContinuousDeploymentPolicyId: POLICY_ID,
+        Changes: 'none',
+      });
     });
 
     it('defaults to disable when Mode is left out', async () => {
@@ -71,13 +95,16 @@ describe('abort as a CodePipeline job', () => {
     });
   });
 
-  it.each(['disable', 'detach', 'teardown'])('Mode %s: writes nothing and reads no policy when none is attached', async (mode) => {
-    cf.on(GetDistributionCommand).resolves(primaryOutput(''));
-    const report = await invoke(mode);
-    expectNoWrites();
-    expect(cf).not.toHaveReceivedCommand(GetContinuousDeploymentPolicyCommand);
-    expect(report.outputVariables).toEqual({ Mode: mode, ContinuousDeploymentPolicyId: 'none', Changes: 'none' });
-  });
+  it.each(['disable', 'detach', 'teardown'])(
+    'Mode %s: writes nothing and reads no policy when none is attached',
+    async (mode) => {
+      cf.on(GetDistributionCommand).resolves(primaryOutput(''));
+      const report = await invoke(mode);
+      expectNoWrites();
+      expect(cf).not.toHaveReceivedCommand(GetContinuousDeploymentPolicyCommand);
+      expect(report.outputVariables).toEqual({ Mode: mode, ContinuousDeploymentPolicyId: 'none', Changes: 'none' });
+    },
+  );
 
   describe('Mode detach', () => {
     it('disables the policy, then detaches it by sending "" with the full primary config round-tripped', async () => {
@@ -89,13 +116,19 @@ describe('abort as a CodePipeline job', () => {
         'UpdateContinuousDeploymentPolicyCommand',
         'UpdateDistributionCommand',
       ]);
-      expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, { Id: POLICY_ID, ContinuousDeploymentPolicyConfig: headerPolicyConfig({ Enabled: false }) });
+      expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, {
+        Id: POLICY_ID,
+        ContinuousDeploymentPolicyConfig: headerPolicyConfig({ Enabled: false }),
+      });
       expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionCommand, {
         Id: PRIMARY_ID,
         IfMatch: 'ETAG-P1',
         DistributionConfig: distributionConfig({ ContinuousDeploymentPolicyId: '' }),
       });
-      expect(decodeContinuation(report.continuationToken as string)).toMatchObject({ phase: 'propagating', data: { policyId: POLICY_ID } });
+      expect(decodeContinuation(report.continuationToken as string)).toMatchObject({
+        phase: 'propagating',
+        data: { policyId: POLICY_ID },
+      });
     });
 
     it('remembers the detached policy so the final report still names it', async () => {
@@ -104,7 +137,11 @@ describe('abort as a CodePipeline job', () => {
       cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
       const second = await invoke('detach', first.continuationToken);
       expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
-      expect(second.outputVariables).toEqual({ Mode: 'detach', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'disable-policy,detach-policy' });
+      expect(second.outputVariables).toEqual({
+        Mode: 'detach',
+        ContinuousDeploymentPolicyId: POLICY_ID,
+        Changes: 'disable-policy,detach-policy',
+      });
     });
 
     it('re-reads the primary and retries the detach with the fresh ETag after a 412', async () => {
@@ -113,16 +150,26 @@ describe('abort as a CodePipeline job', () => {
         .resolves(primaryOutput(POLICY_ID, { etag: 'ETAG-FRESH' }));
       cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412)).resolves({ ETag: 'ETAG-NEW' });
       const report = await invoke('detach');
-      expect(cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch)).toEqual(['ETAG-STALE', 'ETAG-FRESH']);
+      expect(cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch)).toEqual([
+        'ETAG-STALE',
+        'ETAG-FRESH',
+      ]);
       expect(report.continuationToken).toBeDefined();
     });
   });
 
   it('re-reads the policy and retries the disable with the fresh ETag after a 412', async () => {
-    cf.on(GetContinuousDeploymentPolicyCommand).resolvesOnce(policyOutput(headerPolicyConfig(), 'ETAG-STALE')).resolves(policyOutput(headerPolicyConfig(), 'ETAG-FRESH'));
-    cf.on(UpdateContinuousDeploymentPolicyCommand).rejectsOnce(awsError('PreconditionFailed', 412)).resolves({ ETag: 'ETAG-NEW' });
+    cf.on(GetContinuousDeploymentPolicyCommand)
+      .resolvesOnce(policyOutput(headerPolicyConfig(), 'ETAG-STALE'))
+      .resolves(policyOutput(headerPolicyConfig(), 'ETAG-FRESH'));
+    cf.on(UpdateContinuousDeploymentPolicyCommand)
+      .rejectsOnce(awsError('PreconditionFailed', 412))
+      .resolves({ ETag: 'ETAG-NEW' });
     const report = await invoke('disable');
-    expect(cf.commandCalls(UpdateContinuousDeploymentPolicyCommand).map((c) => c.args[0].input.IfMatch)).toEqual(['ETAG-STALE', 'ETAG-FRESH']);
+    expect(cf.commandCalls(UpdateContinuousDeploymentPolicyCommand).map((c) => c.args[0].input.IfMatch)).toEqual([
+      'ETAG-STALE',
+      'ETAG-FRESH',
+    ]);
     expect(report.continuationToken).toBeDefined();
   });
 
@@ -130,7 +177,9 @@ describe('abort as a CodePipeline job', () => {
     it('detaches, waits across continuations until the primary is Deployed, then deletes the policy with its fresh ETag', async () => {
       // 1: disable + detach, then wait; the token remembers the policy the primary no longer names.
       const first = await invoke('teardown');
-      expect(cf).toHaveReceivedCommandWith(UpdateDistributionCommand, { DistributionConfig: distributionConfig({ ContinuousDeploymentPolicyId: '' }) });
+      expect(cf).toHaveReceivedCommandWith(UpdateDistributionCommand, {
+        DistributionConfig: distributionConfig({ ContinuousDeploymentPolicyId: '' }),
+      });
       expect(cf).not.toHaveReceivedCommand(DeleteContinuousDeploymentPolicyCommand);
       const token1 = decodeContinuation(first.continuationToken as string);
       expect(token1).toMatchObject({ phase: 'detached', data: { policyId: POLICY_ID } });
@@ -138,7 +187,9 @@ describe('abort as a CodePipeline job', () => {
       // 2: the detach is still propagating: no delete, wait again, same start time.
       cf.resetHistory();
       cf.on(GetDistributionCommand).resolves(primaryOutput('', { status: 'InProgress' }));
-      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-2'));
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+        policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-2'),
+      );
       const second = await invoke('teardown', first.continuationToken);
       expectNoWrites();
       const token2 = decodeContinuation(second.continuationToken as string);
@@ -147,14 +198,28 @@ describe('abort as a CodePipeline job', () => {
       // 3: Deployed: delete with the ETag read in this invocation, and succeed.
       cf.resetHistory();
       cf.on(GetDistributionCommand).resolves(primaryOutput(''));
-      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-3'));
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+        policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-3'),
+      );
       const third = await invoke('teardown', second.continuationToken);
-      expect(cf).toHaveReceivedCommandExactlyOnceWith(DeleteContinuousDeploymentPolicyCommand, { Id: POLICY_ID, IfMatch: 'ETAG-POLICY-3' });
+      expect(cf).toHaveReceivedCommandExactlyOnceWith(DeleteContinuousDeploymentPolicyCommand, {
+        Id: POLICY_ID,
+        IfMatch: 'ETAG-POLICY-3',
+      });
       expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
-      expect(third.outputVariables).toEqual({ Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'disable-policy,detach-policy,delete-policy' });
+      expect(third.outputVariables).toEqual({
+        Mode: 'teardown',
+        ContinuousDeploymentPolicyId: POLICY_ID,
+        Changes: 'disable-policy,detach-policy,delete-policy',
+      });
     });
 
-    const detachedToken = () => encodeContinuation({ phase: 'detached', startedAt: Date.now(), data: { policyId: POLICY_ID, changes: 'detach-policy' } });
+    const detachedToken = () =>
+      encodeContinuation({
+        phase: 'detached',
+        startedAt: Date.now(),
+        data: { policyId: POLICY_ID, changes: 'detach-policy' },
+      });
     const detachedAndDeployed = () => cf.on(GetDistributionCommand).resolves(primaryOutput(''));
 
     it('succeeds without a delete when the policy is already gone on a re-run', async () => {
@@ -162,7 +227,11 @@ describe('abort as a CodePipeline job', () => {
       cf.on(GetContinuousDeploymentPolicyCommand).rejects(noSuchPolicy());
       const report = await invoke('teardown', detachedToken());
       expectNoWrites();
-      expect(report.outputVariables).toEqual({ Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'detach-policy' });
+      expect(report.outputVariables).toEqual({
+        Mode: 'teardown',
+        ContinuousDeploymentPolicyId: POLICY_ID,
+        Changes: 'detach-policy',
+      });
     });
 
     it('succeeds when the policy disappears between the read and the delete', async () => {
@@ -174,40 +243,66 @@ describe('abort as a CodePipeline job', () => {
 
     it('retries the delete with the re-read ETag after a 412', async () => {
       detachedAndDeployed();
-      cf.on(GetContinuousDeploymentPolicyCommand).resolvesOnce(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-STALE')).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-FRESH'));
+      cf.on(GetContinuousDeploymentPolicyCommand)
+        .resolvesOnce(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-STALE'))
+        .resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-FRESH'));
       cf.on(DeleteContinuousDeploymentPolicyCommand).rejectsOnce(awsError('PreconditionFailed', 412)).resolves({});
       const report = await invoke('teardown', detachedToken());
-      expect(cf.commandCalls(DeleteContinuousDeploymentPolicyCommand).map((c) => c.args[0].input.IfMatch)).toEqual(['ETAG-STALE', 'ETAG-FRESH']);
+      expect(cf.commandCalls(DeleteContinuousDeploymentPolicyCommand).map((c) => c.args[0].input.IfMatch)).toEqual([
+        'ETAG-STALE',
+        'ETAG-FRESH',
+      ]);
       expect(report.outputVariables?.Changes).toBe('detach-policy,delete-policy');
     });
 
     it('deletes the policy named in ContinuousDeploymentPolicyId that an earlier, failed teardown already detached', async () => {
       detachedAndDeployed();
-      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-ORPHAN'));
-      await handler(jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID }));
-      expect(cf).toHaveReceivedCommandExactlyOnceWith(DeleteContinuousDeploymentPolicyCommand, { Id: POLICY_ID, IfMatch: 'ETAG-ORPHAN' });
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+        policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-ORPHAN'),
+      );
+      await handler(
+        jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID }),
+      );
+      expect(cf).toHaveReceivedCommandExactlyOnceWith(DeleteContinuousDeploymentPolicyCommand, {
+        Id: POLICY_ID,
+        IfMatch: 'ETAG-ORPHAN',
+      });
       expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
-      expect(onlyReport().outputVariables).toEqual({ Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID, Changes: 'delete-policy' });
+      expect(onlyReport().outputVariables).toEqual({
+        Mode: 'teardown',
+        ContinuousDeploymentPolicyId: POLICY_ID,
+        Changes: 'delete-policy',
+      });
     });
 
     it('refuses, without any write, a named policy while a different policy is attached to the primary', async () => {
       const otherPolicy = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
       cf.on(GetDistributionCommand).resolves(primaryOutput(otherPolicy));
-      await handler(jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID }));
+      await handler(
+        jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID }),
+      );
       expectNoWrites();
       expect(onlyReport().failureDetails).toEqual({
         type: 'JobFailed',
-        message: expect.stringContaining(`has policy ${otherPolicy} attached, but ContinuousDeploymentPolicyId names ${POLICY_ID}`),
+        message: expect.stringContaining(
+          `has policy ${otherPolicy} attached, but ContinuousDeploymentPolicyId names ${POLICY_ID}`,
+        ),
       });
     });
 
     it('fails clearly, naming the policy and what to do, when the policy is attached to another distribution', async () => {
       detachedAndDeployed();
-      cf.on(DeleteContinuousDeploymentPolicyCommand).rejects(awsError('ContinuousDeploymentPolicyInUse', 409, 'The continuous deployment policy is in use.'));
+      cf.on(DeleteContinuousDeploymentPolicyCommand).rejects(
+        awsError('ContinuousDeploymentPolicyInUse', 409, 'The continuous deployment policy is in use.'),
+      );
       const report = await invoke('teardown', detachedToken());
       expect(report.failureDetails).toEqual({
         type: 'JobFailed',
-        message: expect.stringMatching(new RegExp(`delete the continuous deployment policy.*policy ${POLICY_ID} cannot be deleted.*ContinuousDeploymentPolicyInUse.*detach it there, then delete the policy.*delete-continuous-deployment-policy --id ${POLICY_ID}`)),
+        message: expect.stringMatching(
+          new RegExp(
+            `delete the continuous deployment policy.*policy ${POLICY_ID} cannot be deleted.*ContinuousDeploymentPolicyInUse.*detach it there, then delete the policy.*delete-continuous-deployment-policy --id ${POLICY_ID}`,
+          ),
+        ),
       });
     });
   });
@@ -216,14 +311,24 @@ describe('abort as a CodePipeline job', () => {
     cf.on(GetDistributionCommand).resolves(primaryOutput('', { config: distributionConfig({ Staging: true }) }));
     const report = await invoke('detach');
     expectNoWrites();
-    expect(report.failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('is a staging distribution') });
+    expect(report.failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining('is a staging distribution'),
+    });
   });
 
   it('fails naming the primary when the wait limit has passed', async () => {
     cf.on(GetDistributionCommand).resolves(primaryOutput('', { status: 'InProgress' }));
-    const token = encodeContinuation({ phase: 'detached', startedAt: Date.now() - 31 * 60_000, data: { policyId: POLICY_ID } });
+    const token = encodeContinuation({
+      phase: 'detached',
+      startedAt: Date.now() - 31 * 60_000,
+      data: { policyId: POLICY_ID },
+    });
     await handler(jobEvent({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', MaxWaitMinutes: 30 }, token));
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/MaxWaitMinutes=30.*still InProgress: E1PRIMARY00001/) });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(/MaxWaitMinutes=30.*still InProgress: E1PRIMARY00001/),
+    });
     expect(cf).not.toHaveReceivedCommand(DeleteContinuousDeploymentPolicyCommand);
   });
 
@@ -232,7 +337,9 @@ describe('abort as a CodePipeline job', () => {
     const report = await invoke('disable');
     expect(report.failureDetails).toEqual({
       type: 'JobFailed',
-      message: expect.stringMatching(/^abort: step "disable the continuous deployment policy": UpdateContinuousDeploymentPolicy on continuous deployment policy .* failed: AccessDenied \(HTTP 403\)/),
+      message: expect.stringMatching(
+        /^abort: step "disable the continuous deployment policy": UpdateContinuousDeploymentPolicy on continuous deployment policy .* failed: AccessDenied \(HTTP 403\)/,
+      ),
     });
   });
 
@@ -243,19 +350,45 @@ describe('abort as a CodePipeline job', () => {
     ['a malformed primary id', JSON.stringify({ PrimaryDistributionId: 'primary' }), 'PrimaryDistributionId'],
     ['an unknown mode', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'rollback' }), 'Mode'],
     ['a misspelled key', JSON.stringify({ PrimaryDistributionID: PRIMARY_ID }), 'PrimaryDistributionID'],
-    ['an out-of-range wait', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, MaxWaitMinutes: 5000 }), 'MaxWaitMinutes'],
-    ['a malformed policy id', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: 'policy-1' }), 'ContinuousDeploymentPolicyId'],
-    ['a policy id outside teardown', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'detach', ContinuousDeploymentPolicyId: POLICY_ID }), 'ContinuousDeploymentPolicyId'],
-  ])('reports %s once as ConfigurationError naming the field, touching no AWS resource', async (_, userParameters, field) => {
-    await handler(jobEvent(userParameters));
-    expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
-    expect(cf).not.toHaveReceivedAnyCommand();
-  });
+    [
+      'an out-of-range wait',
+      JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, MaxWaitMinutes: 5000 }),
+      'MaxWaitMinutes',
+    ],
+    [
+      'a malformed policy id',
+      JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: 'policy-1' }),
+      'ContinuousDeploymentPolicyId',
+    ],
+    [
+      'a policy id outside teardown',
+      JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'detach', ContinuousDeploymentPolicyId: POLICY_ID }),
+      'ContinuousDeploymentPolicyId',
+    ],
+  ])(
+    'reports %s once as ConfigurationError naming the field, touching no AWS resource',
+    async (_, userParameters, field) => {
+      await handler(jobEvent(userParameters));
+      expect(onlyReport().failureDetails).toEqual({
+        type: 'ConfigurationError',
+        message: expect.stringContaining(`UserParameters.${field}`),
+      });
+      expect(cf).not.toHaveReceivedAnyCommand();
+    },
+  );
 
   it('logs the state, the plan and each write with the job id, and never the artifact credentials', async () => {
     await invoke('detach');
     const events = logs.lines.map((l) => JSON.parse(l) as { event: string; jobId?: string });
-    expect(events.map((e) => e.event)).toEqual(['job-started', 'state-read', 'plan', 'write', 'write', 'job-waiting', 'job-reported']);
+    expect(events.map((e) => e.event)).toEqual([
+      'job-started',
+      'state-read',
+      'plan',
+      'write',
+      'write',
+      'job-waiting',
+      'job-reported',
+    ]);
     expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
     expect(logs.lines.join('\n')).not.toMatch(/secret|AKIA/);
   });

@@ -34,4 +34,3 @@ export function expectNoWrites(): void {
   expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
   expect(cf).not.toHaveReceivedCommand(DeleteContinuousDeploymentPolicyCommand);
 }
-

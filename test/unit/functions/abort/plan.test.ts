@@ -2,33 +2,70 @@ import { describe, expect, it } from 'vitest';
 import { planAbort, planDetach, planDisable, type AbortState } from '../../../../functions/abort/plan.js';
 import type { DistributionState, PolicyState } from '../../../../shared/cloudfront.js';
 import { StateCheckError } from '../../../../shared/errors.js';
-import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, arnOf, distributionConfig, headerPolicyConfig } from '../../fixtures.js';
+import {
+  POLICY_ID,
+  PRIMARY_DOMAIN,
+  PRIMARY_ID,
+  arnOf,
+  distributionConfig,
+  headerPolicyConfig,
+} from '../../fixtures.js';
 
 const OTHER_POLICY = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const primary = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: PRIMARY_ID, etag: 'EP', status: 'Deployed', domainName: PRIMARY_DOMAIN, arn: arnOf(PRIMARY_ID), config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }), ...o,
+  id: PRIMARY_ID,
+  etag: 'EP',
+  status: 'Deployed',
+  domainName: PRIMARY_DOMAIN,
+  arn: arnOf(PRIMARY_ID),
+  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
+  ...o,
 });
-const detachedPrimary = (o: Partial<DistributionState> = {}) => primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }), ...o });
-const policy = (enabled = true): PolicyState => ({ id: POLICY_ID, etag: 'EC', config: headerPolicyConfig({ Enabled: enabled }) });
-const state = (o: Partial<AbortState> = {}): AbortState => ({ primary: primary(), policyId: POLICY_ID, policy: policy(), ...o });
+const detachedPrimary = (o: Partial<DistributionState> = {}) =>
+  primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }), ...o });
+const policy = (enabled = true): PolicyState => ({
+  id: POLICY_ID,
+  etag: 'EC',
+  config: headerPolicyConfig({ Enabled: enabled }),
+});
+const state = (o: Partial<AbortState> = {}): AbortState => ({
+  primary: primary(),
+  policyId: POLICY_ID,
+  policy: policy(),
+  ...o,
+});
 const kinds = (s: AbortState, mode: 'disable' | 'detach' | 'teardown') => planAbort(s, mode).changes.map((c) => c.kind);
 
 describe('planAbort', () => {
   describe('disable', () => {
     it('disables an enabled attached policy and nothing else', () => {
       expect(planAbort(state(), 'disable')).toEqual({
-        changes: [{ kind: 'disable-policy', policyId: POLICY_ID, reason: expect.stringContaining('all traffic to the primary') }],
+        changes: [
+          {
+            kind: 'disable-policy',
+            policyId: POLICY_ID,
+            reason: expect.stringContaining('all traffic to the primary'),
+          },
+        ],
         deleteDeferred: false,
       });
     });
 
     it('plans nothing when the policy is already disabled, and says so', () => {
-      expect(planAbort(state({ policy: policy(false) }), 'disable')).toEqual({ changes: [], deleteDeferred: false, nothingToDo: `policy ${POLICY_ID} is already disabled` });
+      expect(planAbort(state({ policy: policy(false) }), 'disable')).toEqual({
+        changes: [],
+        deleteDeferred: false,
+        nothingToDo: `policy ${POLICY_ID} is already disabled`,
+      });
     });
 
     it('plans nothing when no policy is attached', () => {
       const plan = planAbort(state({ primary: detachedPrimary(), policyId: undefined, policy: undefined }), 'disable');
-      expect(plan).toEqual({ changes: [], deleteDeferred: false, nothingToDo: `no continuous deployment policy is attached to primary ${PRIMARY_ID}` });
+      expect(plan).toEqual({
+        changes: [],
+        deleteDeferred: false,
+        nothingToDo: `no continuous deployment policy is attached to primary ${PRIMARY_ID}`,
+      });
     });
 
     it('does not disable a remembered policy that is no longer attached: it routes no traffic', () => {
@@ -50,7 +87,10 @@ describe('planAbort', () => {
     });
 
     it('plans nothing once detached', () => {
-      expect(planAbort(state({ primary: detachedPrimary(), policy: policy(false) }), 'detach')).toMatchObject({ changes: [], nothingToDo: expect.stringContaining('not attached') });
+      expect(planAbort(state({ primary: detachedPrimary(), policy: policy(false) }), 'detach')).toMatchObject({
+        changes: [],
+        nothingToDo: expect.stringContaining('not attached'),
+      });
     });
   });
 
@@ -62,7 +102,9 @@ describe('planAbort', () => {
     });
 
     it('keeps deferring the delete while the detached primary is InProgress', () => {
-      expect(planAbort(state({ primary: detachedPrimary({ status: 'InProgress' }), policy: policy(false) }), 'teardown')).toEqual({ changes: [], deleteDeferred: true });
+      expect(
+        planAbort(state({ primary: detachedPrimary({ status: 'InProgress' }), policy: policy(false) }), 'teardown'),
+      ).toEqual({ changes: [], deleteDeferred: true });
     });
 
     it('deletes the remembered policy once the primary is Deployed without it', () => {
@@ -73,12 +115,19 @@ describe('planAbort', () => {
     });
 
     it('deletes the remembered policy even if another policy has been attached since, leaving that one alone', () => {
-      const s = state({ primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: OTHER_POLICY }) }), policy: policy(false) });
+      const s = state({
+        primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: OTHER_POLICY }) }),
+        policy: policy(false),
+      });
       expect(kinds(s, 'teardown')).toEqual(['delete-policy']);
     });
 
     it('plans nothing when the policy is already deleted', () => {
-      expect(planAbort(state({ primary: detachedPrimary(), policy: undefined }), 'teardown')).toEqual({ changes: [], deleteDeferred: false, nothingToDo: `policy ${POLICY_ID} no longer exists` });
+      expect(planAbort(state({ primary: detachedPrimary(), policy: undefined }), 'teardown')).toEqual({
+        changes: [],
+        deleteDeferred: false,
+        nothingToDo: `policy ${POLICY_ID} no longer exists`,
+      });
     });
   });
 

@@ -32,10 +32,24 @@ const cf = mockClient(CloudFrontClient);
 const s3 = mockClient(S3Client);
 let logs: ReturnType<typeof captureLogs>;
 
-const params = { PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID, ContinuousDeploymentPolicyId: POLICY_ID, StaticResourceBucketName: BUCKET };
+const params = {
+  PrimaryDistributionId: PRIMARY_ID,
+  StagingDistributionId: STAGING_ID,
+  ContinuousDeploymentPolicyId: POLICY_ID,
+  StaticResourceBucketName: BUCKET,
+};
 const ALL_GRANTED = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [{ Sid: grantSid(PRIMARY_ID), Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } } }],
+  Statement: [
+    {
+      Sid: grantSid(PRIMARY_ID),
+      Effect: 'Allow',
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${BUCKET}/*`,
+      Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } },
+    },
+  ],
 });
 
 /** The world with continuous deployment fully live; tests change one thing each. */
@@ -68,7 +82,11 @@ describe('enable-CD', () => {
   it('makes no write at all on a re-run when everything is in place, and reports the reviewer variables', async () => {
     await handler(jobEvent(params));
     expectNoWrites();
-    expect(onlyReport().outputVariables).toMatchObject({ TrafficType: 'SingleHeader', StagingHeader: 'aws-cf-cd-staging: true', PolicyEnabled: 'true' });
+    expect(onlyReport().outputVariables).toMatchObject({
+      TrafficType: 'SingleHeader',
+      StagingHeader: 'aws-cf-cd-staging: true',
+      PolicyEnabled: 'true',
+    });
   });
 
   it('reads primary, staging, policy and bucket policy before any write', async () => {
@@ -82,14 +100,32 @@ describe('enable-CD', () => {
     s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404, 'The bucket policy does not exist'));
     await handler(jobEvent(params));
     const written = JSON.parse(s3.commandCalls(PutBucketPolicyCommand)[0]?.args[0].input.Policy as string);
-    expect(written.Statement).toEqual([expect.objectContaining({ Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } } })]);
+    expect(written.Statement).toEqual([
+      expect.objectContaining({
+        Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } },
+      }),
+    ]);
     expect(onlyReport().outputVariables).toBeDefined();
   });
 
   it('keeps the statements of other owners in the bucket policy', async () => {
     const others = [
-      { Sid: 'DenyInsecure', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-      { Sid: 'PrimaryOnly', Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { StringEquals: { 'AWS:SourceArn': arnOf(PRIMARY_ID) } } },
+      {
+        Sid: 'DenyInsecure',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: `arn:aws:s3:::${BUCKET}/*`,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      {
+        Sid: 'PrimaryOnly',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::${BUCKET}/*`,
+        Condition: { StringEquals: { 'AWS:SourceArn': arnOf(PRIMARY_ID) } },
+      },
     ];
     s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify({ Version: '2012-10-17', Statement: others }) });
     await handler(jobEvent(params));
@@ -106,7 +142,9 @@ describe('enable-CD', () => {
   });
 
   it('re-enables the policy that the last promotion disabled, round-tripping its config', async () => {
-    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-DISABLED'));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+      policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-DISABLED'),
+    );
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, {
       Id: POLICY_ID,
@@ -147,7 +185,9 @@ describe('enable-CD', () => {
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
     expect(decodeContinuation(onlyReport().continuationToken as string).phase).toBe('propagating');
-    const skipped = logs.lines.map((l) => JSON.parse(l) as { event: string; reason?: string }).find((l) => l.event === 'write-skipped');
+    const skipped = logs.lines
+      .map((l) => JSON.parse(l) as { event: string; reason?: string })
+      .find((l) => l.event === 'write-skipped');
     expect(skipped?.reason).toContain('E1PRIMARY00001 InProgress');
   });
 
@@ -162,7 +202,9 @@ describe('enable-CD', () => {
   });
 
   it('does not attach twice when the re-read after a 412 shows another writer already attached it', async () => {
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolvesOnce(primaryOutput('')).resolves(primaryOutput(POLICY_ID, { etag: 'ETAG-OTHER' }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
+      .resolvesOnce(primaryOutput(''))
+      .resolves(primaryOutput(POLICY_ID, { etag: 'ETAG-OTHER' }));
     cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412));
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
@@ -170,14 +212,23 @@ describe('enable-CD', () => {
 
   it('fails after three stale ETags in a row, naming the step and the AWS error', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(''));
-    cf.on(UpdateDistributionCommand).rejects(awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid'));
+    cf.on(UpdateDistributionCommand).rejects(
+      awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid'),
+    );
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 3);
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/attach the policy to the primary.*UpdateDistribution on distribution E1PRIMARY00001 failed: PreconditionFailed \(HTTP 412\)/) });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(
+        /attach the policy to the primary.*UpdateDistribution on distribution E1PRIMARY00001 failed: PreconditionFailed \(HTTP 412\)/,
+      ),
+    });
   });
 
   it('refuses an HTTP/3 primary without writing anything', async () => {
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput('', { config: distributionConfig({ HttpVersion: 'http2and3' }) }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput('', { config: distributionConfig({ HttpVersion: 'http2and3' }) }),
+    );
     s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404));
     await handler(jobEvent(params));
     expectNoWrites();
@@ -185,10 +236,19 @@ describe('enable-CD', () => {
   });
 
   it('refuses a policy that does not route to the staging distribution, without writing anything', async () => {
-    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false, StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } })));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+      policyOutput(
+        headerPolicyConfig({
+          Enabled: false,
+          StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] },
+        }),
+      ),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
-    expect(onlyReport().failureDetails?.message).toMatch(/routes to \[dother.cloudfront.net\], not to staging E2STAGING00002/);
+    expect(onlyReport().failureDetails?.message).toMatch(
+      /routes to \[dother.cloudfront.net\], not to staging E2STAGING00002/,
+    );
   });
 
   it('grants at once, then waits for an InProgress staging before touching the policy, and succeeds on re-invocation', async () => {
@@ -222,33 +282,67 @@ describe('enable-CD', () => {
     cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ status: 'InProgress' }));
     const token = encodeContinuation({ phase: 'propagating', startedAt: Date.now() - 31 * 60_000 });
     await handler(jobEvent({ ...params, MaxWaitMinutes: 30 }, token));
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/MaxWaitMinutes=30.*still InProgress: E2STAGING00002/) });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(/MaxWaitMinutes=30.*still InProgress: E2STAGING00002/),
+    });
   });
 
   it.each([
     ['not JSON', '{PrimaryDistributionId: E1}', 'UserParameters'],
     ['a JSON array', '[]', 'UserParameters'],
-    ['a missing field', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID }), 'ContinuousDeploymentPolicyId'],
+    [
+      'a missing field',
+      JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID }),
+      'ContinuousDeploymentPolicyId',
+    ],
     ['an ill-typed field', JSON.stringify({ ...params, PrimaryDistributionId: 12 }), 'PrimaryDistributionId'],
-    ['a malformed distribution id', JSON.stringify({ ...params, StagingDistributionId: 'staging' }), 'StagingDistributionId'],
-    ['a malformed policy id', JSON.stringify({ ...params, ContinuousDeploymentPolicyId: 'E2QWRUHAPOMQZL' }), 'ContinuousDeploymentPolicyId'],
-    ['a malformed bucket name', JSON.stringify({ ...params, StaticResourceBucketName: 'Bad_Bucket' }), 'StaticResourceBucketName'],
+    [
+      'a malformed distribution id',
+      JSON.stringify({ ...params, StagingDistributionId: 'staging' }),
+      'StagingDistributionId',
+    ],
+    [
+      'a malformed policy id',
+      JSON.stringify({ ...params, ContinuousDeploymentPolicyId: 'E2QWRUHAPOMQZL' }),
+      'ContinuousDeploymentPolicyId',
+    ],
+    [
+      'a malformed bucket name',
+      JSON.stringify({ ...params, StaticResourceBucketName: 'Bad_Bucket' }),
+      'StaticResourceBucketName',
+    ],
     ['a misspelled key', JSON.stringify({ ...params, StagingDistributionID: STAGING_ID }), 'StagingDistributionID'],
     ['an out-of-range wait', JSON.stringify({ ...params, MaxWaitMinutes: 0 }), 'MaxWaitMinutes'],
     ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
-  ])('reports %s once as ConfigurationError naming the field, touching no AWS resource', async (_, userParameters, field) => {
-    await handler(jobEvent(userParameters));
-    expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
-    expect(cf).not.toHaveReceivedAnyCommand();
-    expect(s3).not.toHaveReceivedAnyCommand();
-  });
+  ])(
+    'reports %s once as ConfigurationError naming the field, touching no AWS resource',
+    async (_, userParameters, field) => {
+      await handler(jobEvent(userParameters));
+      expect(onlyReport().failureDetails).toEqual({
+        type: 'ConfigurationError',
+        message: expect.stringContaining(`UserParameters.${field}`),
+      });
+      expect(cf).not.toHaveReceivedAnyCommand();
+      expect(s3).not.toHaveReceivedAnyCommand();
+    },
+  );
 
   it('logs the state read, the plan and each write with the job id', async () => {
     cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
     await handler(jobEvent(params));
     const events = logs.lines.map((l) => JSON.parse(l) as { event: string; jobId?: string; changes?: unknown });
-    expect(events.map((e) => e.event)).toEqual(['job-started', 'state-read', 'plan', 'write', 'job-waiting', 'job-reported']);
+    expect(events.map((e) => e.event)).toEqual([
+      'job-started',
+      'state-read',
+      'plan',
+      'write',
+      'job-waiting',
+      'job-reported',
+    ]);
     expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
-    expect(events.find((e) => e.event === 'plan')?.changes).toEqual([{ kind: 'enable-policy', reason: expect.stringContaining('promotion') }]);
+    expect(events.find((e) => e.event === 'plan')?.changes).toEqual([
+      { kind: 'enable-policy', reason: expect.stringContaining('promotion') },
+    ]);
   });
 });

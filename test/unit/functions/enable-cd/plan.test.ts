@@ -16,17 +16,48 @@ import {
 } from '../../fixtures.js';
 
 const primary = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: PRIMARY_ID, etag: 'EP', status: 'Deployed', domainName: PRIMARY_DOMAIN, arn: arnOf(PRIMARY_ID), config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }), ...o,
+  id: PRIMARY_ID,
+  etag: 'EP',
+  status: 'Deployed',
+  domainName: PRIMARY_DOMAIN,
+  arn: arnOf(PRIMARY_ID),
+  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
+  ...o,
 });
 const staging = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: STAGING_ID, etag: 'ES', status: 'Deployed', domainName: STAGING_DOMAIN, arn: arnOf(STAGING_ID), config: distributionConfig({ Staging: true }, '/v2'), ...o,
+  id: STAGING_ID,
+  etag: 'ES',
+  status: 'Deployed',
+  domainName: STAGING_DOMAIN,
+  arn: arnOf(STAGING_ID),
+  config: distributionConfig({ Staging: true }, '/v2'),
+  ...o,
 });
-const policy = (o: Partial<PolicyState> = {}): PolicyState => ({ id: POLICY_ID, etag: 'EC', config: headerPolicyConfig(), ...o });
+const policy = (o: Partial<PolicyState> = {}): PolicyState => ({
+  id: POLICY_ID,
+  etag: 'EC',
+  config: headerPolicyConfig(),
+  ...o,
+});
 const grantedJson = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } } }],
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${BUCKET}/*`,
+      Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } },
+    },
+  ],
 });
-const state = (o: Partial<EnableCdState> = {}): EnableCdState => ({ primary: primary(), staging: staging(), policy: policy(), bucketPolicy: { bucket: BUCKET, json: grantedJson }, ...o });
+const state = (o: Partial<EnableCdState> = {}): EnableCdState => ({
+  primary: primary(),
+  staging: staging(),
+  policy: policy(),
+  bucketPolicy: { bucket: BUCKET, json: grantedJson },
+  ...o,
+});
 const params = { primaryId: PRIMARY_ID, policyId: POLICY_ID };
 const kinds = (s: EnableCdState) => planEnableCd(s, params).changes.map((c) => c.kind);
 
@@ -36,18 +67,33 @@ describe('planEnableCd', () => {
   });
 
   it('plans grant, re-enable and attach in that order on a fresh setup', () => {
-    const s = state({ primary: primary({ config: distributionConfig() }), policy: policy({ config: headerPolicyConfig({ Enabled: false }) }), bucketPolicy: { bucket: BUCKET, json: undefined } });
+    const s = state({
+      primary: primary({ config: distributionConfig() }),
+      policy: policy({ config: headerPolicyConfig({ Enabled: false }) }),
+      bucketPolicy: { bucket: BUCKET, json: undefined },
+    });
     expect(kinds(s)).toEqual(['grant-bucket-read', 'enable-policy', 'attach-policy']);
   });
 
   it('re-enables the policy a promotion disabled, and only that', () => {
     const plan = planEnableCd(state({ policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) }), params);
-    expect(plan.changes).toEqual([{ kind: 'enable-policy', policyId: POLICY_ID, reason: expect.stringContaining('promotion disables it') }]);
+    expect(plan.changes).toEqual([
+      { kind: 'enable-policy', policyId: POLICY_ID, reason: expect.stringContaining('promotion disables it') },
+    ]);
   });
 
   it('replaces a different attached policy, naming the one it replaces', () => {
-    const plan = planEnableCd(state({ primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' }) }) }), params);
-    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'attach-policy', replaces: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' })]);
+    const plan = planEnableCd(
+      state({
+        primary: primary({
+          config: distributionConfig({ ContinuousDeploymentPolicyId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' }),
+        }),
+      }),
+      params,
+    );
+    expect(plan.changes).toEqual([
+      expect.objectContaining({ kind: 'attach-policy', replaces: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' }),
+    ]);
   });
 
   it('skips the grant when no bucket is named', () => {
@@ -56,17 +102,50 @@ describe('planEnableCd', () => {
   });
 
   it('grants at once but defers CloudFront changes while staging is InProgress', () => {
-    const plan = planEnableCd(state({ staging: staging({ status: 'InProgress' }), primary: primary({ config: distributionConfig() }), bucketPolicy: { bucket: BUCKET, json: undefined } }), params);
+    const plan = planEnableCd(
+      state({
+        staging: staging({ status: 'InProgress' }),
+        primary: primary({ config: distributionConfig() }),
+        bucketPolicy: { bucket: BUCKET, json: undefined },
+      }),
+      params,
+    );
     expect(plan.changes.map((c) => c.kind)).toEqual(['grant-bucket-read']);
     expect(plan).toMatchObject({ deferred: true, inProgress: [STAGING_ID] });
   });
 
   it.each([
-    ['an HTTP/3 primary', state({ primary: primary({ config: distributionConfig({ HttpVersion: 'http2and3' }) }) }), /HTTP\/3/],
-    ['an HTTP/3 staging', state({ staging: staging({ config: distributionConfig({ Staging: true, HttpVersion: 'http3' }) }) }), /HTTP\/3/],
-    ['a staging that is not a staging distribution', state({ staging: staging({ config: distributionConfig() }) }), /is not a staging distribution/],
-    ['a primary that is a staging distribution', state({ primary: primary({ config: distributionConfig({ Staging: true }) }) }), /is a staging distribution/],
-    ['a policy that does not route to this staging', state({ policy: policy({ config: headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } }) }) }), /not to staging E2STAGING00002/],
+    [
+      'an HTTP/3 primary',
+      state({ primary: primary({ config: distributionConfig({ HttpVersion: 'http2and3' }) }) }),
+      /HTTP\/3/,
+    ],
+    [
+      'an HTTP/3 staging',
+      state({ staging: staging({ config: distributionConfig({ Staging: true, HttpVersion: 'http3' }) }) }),
+      /HTTP\/3/,
+    ],
+    [
+      'a staging that is not a staging distribution',
+      state({ staging: staging({ config: distributionConfig() }) }),
+      /is not a staging distribution/,
+    ],
+    [
+      'a primary that is a staging distribution',
+      state({ primary: primary({ config: distributionConfig({ Staging: true }) }) }),
+      /is a staging distribution/,
+    ],
+    [
+      'a policy that does not route to this staging',
+      state({
+        policy: policy({
+          config: headerPolicyConfig({
+            StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] },
+          }),
+        }),
+      }),
+      /not to staging E2STAGING00002/,
+    ],
   ])('refuses %s', (_, s, message) => {
     expect(() => planEnableCd(s, params)).toThrow(StateCheckError);
     expect(() => planEnableCd(s, params)).toThrow(message);

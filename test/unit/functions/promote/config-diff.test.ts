@@ -1,15 +1,39 @@
 import type { CacheBehavior, CustomErrorResponse, DistributionConfig, Origin } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
-import { carriesSameConfig, diffConfigs, promotableConfig, sameValue } from '../../../../functions/promote/config-diff.js';
+import {
+  carriesSameConfig,
+  diffConfigs,
+  promotableConfig,
+  sameValue,
+} from '../../../../functions/promote/config-diff.js';
 import { POLICY_ID, distributionConfig } from '../../fixtures.js';
 
-const primary = (overrides: Partial<DistributionConfig> = {}) => distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID, ...overrides });
+const primary = (overrides: Partial<DistributionConfig> = {}) =>
+  distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID, ...overrides });
 const staging = (overrides: Partial<DistributionConfig> = {}, originPath = '/v1') =>
-  distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 }, ...overrides }, originPath);
+  distributionConfig(
+    { CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 }, ...overrides },
+    originPath,
+  );
 
-const origin = (id: string, domain: string, path = ''): Origin => ({ Id: id, DomainName: domain, OriginPath: path, CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' } });
-const behavior = (pattern: string, target: string, overrides: Partial<CacheBehavior> = {}): CacheBehavior => ({ PathPattern: pattern, TargetOriginId: target, ViewerProtocolPolicy: 'redirect-to-https', ...overrides });
-const errorResponse = (code: number, page: string, responseCode = '200'): CustomErrorResponse => ({ ErrorCode: code, ResponsePagePath: page, ResponseCode: responseCode, ErrorCachingMinTTL: 10 });
+const origin = (id: string, domain: string, path = ''): Origin => ({
+  Id: id,
+  DomainName: domain,
+  OriginPath: path,
+  CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' },
+});
+const behavior = (pattern: string, target: string, overrides: Partial<CacheBehavior> = {}): CacheBehavior => ({
+  PathPattern: pattern,
+  TargetOriginId: target,
+  ViewerProtocolPolicy: 'redirect-to-https',
+  ...overrides,
+});
+const errorResponse = (code: number, page: string, responseCode = '200'): CustomErrorResponse => ({
+  ErrorCode: code,
+  ResponsePagePath: page,
+  ResponseCode: responseCode,
+  ErrorCachingMinTTL: 10,
+});
 const list = <T>(items: T[]) => ({ Quantity: items.length, Items: items });
 
 describe('promotableConfig and carriesSameConfig', () => {
@@ -44,7 +68,10 @@ describe('diffConfigs', () => {
   it('names a changed origin path and domain', () => {
     const p = primary({ Origins: list([origin('web', 'old.example.com', '/v1')]) });
     const s = staging({ Origins: list([origin('web', 'new.example.com', '/v2')]) });
-    expect(diffConfigs(p, s)).toEqual(['origin web: domain "old.example.com" → "new.example.com"', 'origin web: origin path "/v1" → "/v2"']);
+    expect(diffConfigs(p, s)).toEqual([
+      'origin web: domain "old.example.com" → "new.example.com"',
+      'origin web: origin path "/v1" → "/v2"',
+    ]);
   });
 
   it('names added and removed origins with their domain and path', () => {
@@ -55,13 +82,26 @@ describe('diffConfigs', () => {
 
   it('lists other changed origin settings by name', () => {
     const p = primary({ Origins: list([origin('a', 'a.example.com')]) });
-    const s = staging({ Origins: list([{ ...origin('a', 'a.example.com'), ConnectionAttempts: 1, OriginShield: { Enabled: true, OriginShieldRegion: 'us-east-1' } }]) });
+    const s = staging({
+      Origins: list([
+        {
+          ...origin('a', 'a.example.com'),
+          ConnectionAttempts: 1,
+          OriginShield: { Enabled: true, OriginShieldRegion: 'us-east-1' },
+        },
+      ]),
+    });
     expect(diffConfigs(p, s)).toEqual(['origin a: other settings changed (ConnectionAttempts, OriginShield)']);
   });
 
   it('names the default cache behavior target origin and policies', () => {
     const s = staging({
-      DefaultCacheBehavior: { TargetOriginId: 'other', ViewerProtocolPolicy: 'https-only', CachePolicyId: 'new-cache', ResponseHeadersPolicyId: 'rhp' },
+      DefaultCacheBehavior: {
+        TargetOriginId: 'other',
+        ViewerProtocolPolicy: 'https-only',
+        CachePolicyId: 'new-cache',
+        ResponseHeadersPolicyId: 'rhp',
+      },
     });
     expect(diffConfigs(primary(), s)).toEqual([
       'default cache behavior: target origin "s3-origin" → "other"',
@@ -73,7 +113,12 @@ describe('diffConfigs', () => {
 
   it('compares cache behaviors by path pattern', () => {
     const p = primary({ CacheBehaviors: list([behavior('/api/*', 'api'), behavior('/old/*', 's3-origin')]) });
-    const s = staging({ CacheBehaviors: list([behavior('/api/*', 'api-v2', { OriginRequestPolicyId: 'orp' }), behavior('/img/*', 's3-origin')]) });
+    const s = staging({
+      CacheBehaviors: list([
+        behavior('/api/*', 'api-v2', { OriginRequestPolicyId: 'orp' }),
+        behavior('/img/*', 's3-origin'),
+      ]),
+    });
     expect(diffConfigs(p, s)).toEqual([
       'cache behavior /old/* removed (target origin s3-origin)',
       'cache behavior /api/*: target origin "api" → "api-v2"',
@@ -89,8 +134,12 @@ describe('diffConfigs', () => {
   });
 
   it('compares custom error responses by error code', () => {
-    const p = primary({ CustomErrorResponses: list([errorResponse(404, '/404.html'), errorResponse(500, '/500.html')]) });
-    const s = staging({ CustomErrorResponses: list([errorResponse(404, '/index.html'), errorResponse(403, '/index.html')]) });
+    const p = primary({
+      CustomErrorResponses: list([errorResponse(404, '/404.html'), errorResponse(500, '/500.html')]),
+    });
+    const s = staging({
+      CustomErrorResponses: list([errorResponse(404, '/index.html'), errorResponse(403, '/index.html')]),
+    });
     expect(diffConfigs(p, s)).toEqual([
       'custom error response 500 removed (page /500.html as 200)',
       'custom error response 404: page "/404.html" → "/index.html"',
@@ -100,16 +149,32 @@ describe('diffConfigs', () => {
 
   it('names the default root object, comment and price class', () => {
     const s = staging({ DefaultRootObject: '', Comment: 'site v2', PriceClass: 'PriceClass_100' });
-    expect(diffConfigs(primary(), s)).toEqual(['default root object "index.html" → (none)', 'comment "site" → "site v2"', 'price class (none) → "PriceClass_100"']);
+    expect(diffConfigs(primary(), s)).toEqual([
+      'default root object "index.html" → (none)',
+      'comment "site" → "site v2"',
+      'price class (none) → "PriceClass_100"',
+    ]);
   });
 
   it('falls back to "other field X changed" for any other top-level field', () => {
-    const s = staging({ Enabled: false, Logging: { Enabled: true, IncludeCookies: false, Bucket: 'logs.s3.amazonaws.com', Prefix: 'cf/' }, WebACLId: 'arn:aws:wafv2:acl' });
-    expect(diffConfigs(primary(), s)).toEqual(['other field Enabled changed', 'other field Logging changed', 'other field WebACLId changed']);
+    const s = staging({
+      Enabled: false,
+      Logging: { Enabled: true, IncludeCookies: false, Bucket: 'logs.s3.amazonaws.com', Prefix: 'cf/' },
+      WebACLId: 'arn:aws:wafv2:acl',
+    });
+    expect(diffConfigs(primary(), s)).toEqual([
+      'other field Enabled changed',
+      'other field Logging changed',
+      'other field WebACLId changed',
+    ]);
   });
 
   it('never mentions the fields a promotion does not copy', () => {
-    const s = staging({ Aliases: { Quantity: 1, Items: ['staging.example.com'] }, CallerReference: 'x', ContinuousDeploymentPolicyId: '' });
+    const s = staging({
+      Aliases: { Quantity: 1, Items: ['staging.example.com'] },
+      CallerReference: 'x',
+      ContinuousDeploymentPolicyId: '',
+    });
     expect(diffConfigs(primary(), s)).toEqual([]);
   });
 

@@ -10,7 +10,18 @@ import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
 import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
-import { POLICY_ID, PRIMARY_ID, STAGING_ID, captureLogs, distributionConfig, jobEvent, policyOutput, primaryOutput, stagingOutput, weightPolicyConfig } from '../../fixtures.js';
+import {
+  POLICY_ID,
+  PRIMARY_ID,
+  STAGING_ID,
+  captureLogs,
+  distributionConfig,
+  jobEvent,
+  policyOutput,
+  primaryOutput,
+  stagingOutput,
+  weightPolicyConfig,
+} from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
 const cw = mockClient(CloudWatchClient);
@@ -24,10 +35,20 @@ type Minute = [number, number];
 /** A GetMetricData answer for the queries promote sends: d0 = staging, d1 = primary. */
 function metrics(staging: Minute[], primary: Minute[] = []): GetMetricDataCommandOutput {
   const at = (i: number) => new Date(Date.UTC(2026, 10, 1, 12, i));
-  const series = (id: string, points: Minute[], pick: 0 | 1) => ({ Id: id, StatusCode: 'Complete' as const, Timestamps: points.map((_, i) => at(i)), Values: points.map((p) => p[pick]) });
+  const series = (id: string, points: Minute[], pick: 0 | 1) => ({
+    Id: id,
+    StatusCode: 'Complete' as const,
+    Timestamps: points.map((_, i) => at(i)),
+    Values: points.map((p) => p[pick]),
+  });
   return {
     $metadata: {},
-    MetricDataResults: [series('d0_requests', staging, 0), series('d0_e5', staging, 1), series('d1_requests', primary, 0), series('d1_e5', primary, 1)],
+    MetricDataResults: [
+      series('d0_requests', staging, 0),
+      series('d0_e5', staging, 1),
+      series('d1_requests', primary, 0),
+      series('d1_e5', primary, 1),
+    ],
   };
 }
 
@@ -38,7 +59,9 @@ function nextInvocation() {
 }
 /** After a promotion: the primary carries the staging config and is Deployed. */
 function primaryPromotedAndDeployed() {
-  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }));
+  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+    primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }),
+  );
 }
 
 beforeEach(() => {
@@ -79,32 +102,68 @@ describe('promote: the promotion gate', () => {
   });
 
   it('drops an early metrics read that failed when the policy check refuses anyway, reporting the policy problem', async () => {
-    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(weightPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } })));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+      policyOutput(
+        weightPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } }),
+      ),
+    );
     cw.on(GetMetricDataCommand).rejects(new Error('CloudWatch is down'));
     await handler(jobEvent({ ...ids, MinStagingRequests: 10 }));
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('not to staging') });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining('not to staging'),
+    });
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
   });
 
   it('counts only traffic since the staging config last changed, not what the previous release served', async () => {
     const changed = new Date(Date.now() - 5 * 60_000);
     const stagingChanged = stagingOutput({ etag: 'STAGING_ETAG' });
-    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves({ ...stagingChanged, Distribution: { ...stagingChanged.Distribution!, LastModifiedTime: changed } });
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves({
+      ...stagingChanged,
+      Distribution: { ...stagingChanged.Distribution!, LastModifiedTime: changed },
+    });
     cw.on(GetMetricDataCommand).resolves(metrics([[100, 0]]));
     await handler(jobEvent({ ...ids, MinStagingRequests: 10, MetricsWindowMinutes: 60 }));
     const start = cw.commandCalls(GetMetricDataCommand)[0]?.args[0].input.StartTime as Date;
     expect(start.getTime()).toBe(Math.floor(changed.getTime() / 60_000) * 60_000);
-    const gateLine = logs.lines.map((l) => JSON.parse(l) as { event: string; MetricsWindowMinutes?: string }).find((l) => l.event === 'gate');
+    const gateLine = logs.lines
+      .map((l) => JSON.parse(l) as { event: string; MetricsWindowMinutes?: string })
+      .find((l) => l.event === 'gate');
     expect(gateLine?.MetricsWindowMinutes).toMatch(/^[67]$/);
   });
 
   it('promotes after enough healthy staging traffic, in one GetMetricData call, and reports the figures on success', async () => {
-    cw.on(GetMetricDataCommand).resolves(metrics([[60, 0], [40, 0]], [[900, 0.5], [100, 0.5]]));
-    await handler(jobEvent({ ...ids, MinStagingRequests: 100, MaxStaging5xxErrorRate: 1, MaxErrorRateIncrease: 0.5, MetricsWindowMinutes: 20 }));
+    cw.on(GetMetricDataCommand).resolves(
+      metrics(
+        [
+          [60, 0],
+          [40, 0],
+        ],
+        [
+          [900, 0.5],
+          [100, 0.5],
+        ],
+      ),
+    );
+    await handler(
+      jobEvent({
+        ...ids,
+        MinStagingRequests: 100,
+        MaxStaging5xxErrorRate: 1,
+        MaxErrorRateIncrease: 0.5,
+        MetricsWindowMinutes: 20,
+      }),
+    );
     expect(cw).toHaveReceivedCommandTimes(GetMetricDataCommand, 1);
     const input = cw.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
     expect(input.EndTime!.getTime() - input.StartTime!.getTime()).toBe(20 * 60_000);
-    expect(input.MetricDataQueries?.map((q) => `${q.MetricStat?.Metric?.Dimensions?.[0]?.Value} ${q.MetricStat?.Metric?.MetricName} ${q.MetricStat?.Stat}`)).toEqual([
+    expect(
+      input.MetricDataQueries?.map(
+        (q) =>
+          `${q.MetricStat?.Metric?.Dimensions?.[0]?.Value} ${q.MetricStat?.Metric?.MetricName} ${q.MetricStat?.Stat}`,
+      ),
+    ).toEqual([
       `${STAGING_ID} Requests Sum`,
       `${STAGING_ID} 5xxErrorRate Average`,
       `${PRIMARY_ID} Requests Sum`,
@@ -114,14 +173,25 @@ describe('promote: the promotion gate', () => {
       MetricDataQueries: expect.arrayContaining([
         expect.objectContaining({
           MetricStat: {
-            Metric: { Namespace: 'AWS/CloudFront', MetricName: 'Requests', Dimensions: [{ Name: 'DistributionId', Value: STAGING_ID }, { Name: 'Region', Value: 'Global' }] },
+            Metric: {
+              Namespace: 'AWS/CloudFront',
+              MetricName: 'Requests',
+              Dimensions: [
+                { Name: 'DistributionId', Value: STAGING_ID },
+                { Name: 'Region', Value: 'Global' },
+              ],
+            },
             Period: 60,
             Stat: 'Sum',
           },
         }),
       ]),
     });
-    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionWithStagingConfigCommand, { Id: PRIMARY_ID, StagingDistributionId: STAGING_ID, IfMatch: 'PRIMARY_ETAG, STAGING_ETAG' });
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionWithStagingConfigCommand, {
+      Id: PRIMARY_ID,
+      StagingDistributionId: STAGING_ID,
+      IfMatch: 'PRIMARY_ETAG, STAGING_ETAG',
+    });
     const promoted = onlyReport().continuationToken as string;
     expect(decodeContinuation(promoted).phase).toBe('promoted');
 
@@ -129,7 +199,13 @@ describe('promote: the promotion gate', () => {
     primaryPromotedAndDeployed();
     await handler(jobEvent({ ...ids, MinStagingRequests: 100 }, promoted));
     expect(cw).not.toHaveReceivedAnyCommand();
-    expect(onlyReport().outputVariables).toMatchObject({ StagingRequests: '100', Staging5xxErrorRate: '0', Primary5xxErrorRate: '0.5', MetricsWindowMinutes: '20', PromotedFrom: STAGING_ID });
+    expect(onlyReport().outputVariables).toMatchObject({
+      StagingRequests: '100',
+      Staging5xxErrorRate: '0',
+      Primary5xxErrorRate: '0.5',
+      MetricsWindowMinutes: '20',
+      PromotedFrom: STAGING_ID,
+    });
   });
 
   it('reads only the staging metrics when only MinStagingRequests is set', async () => {
@@ -151,7 +227,12 @@ describe('promote: the promotion gate', () => {
     expect(waiting).toMatchObject({ decision: 'wait', StagingRequests: '3' });
 
     nextInvocation();
-    cw.on(GetMetricDataCommand).resolves(metrics([[3, 0], [60, 0]]));
+    cw.on(GetMetricDataCommand).resolves(
+      metrics([
+        [3, 0],
+        [60, 0],
+      ]),
+    );
     await handler(jobEvent(params, encodeContinuation(first)));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
     const second = decodeContinuation(onlyReport().continuationToken as string);
@@ -175,21 +256,38 @@ describe('promote: the promotion gate', () => {
   });
 
   it('refuses at once, without promoting, when staging 5xx errors are above MaxStaging5xxErrorRate', async () => {
-    cw.on(GetMetricDataCommand).resolves(metrics([[100, 0], [100, 10]], [[1000, 0.1]]));
+    cw.on(GetMetricDataCommand).resolves(
+      metrics(
+        [
+          [100, 0],
+          [100, 10],
+        ],
+        [[1000, 0.1]],
+      ),
+    );
     await handler(jobEvent({ ...ids, MinStagingRequests: 100, MaxStaging5xxErrorRate: 1 }));
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
     const failure = onlyReport().failureDetails;
-    expect(failure).toEqual({ type: 'JobFailed', message: expect.stringContaining("staging's 5xx error rate 5% is above MaxStaging5xxErrorRate 1%") });
+    expect(failure).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining("staging's 5xx error rate 5% is above MaxStaging5xxErrorRate 1%"),
+    });
     expect(failure?.message).toContain(`primary ${PRIMARY_ID} served 1000 request(s), 5xx error rate 0.1%`);
     expect(failure?.message).toContain('run the abort action');
-    expect(logs.lines.map((l) => JSON.parse(l)).find((e) => e.event === 'gate')).toMatchObject({ decision: 'refuse', Staging5xxErrorRate: '5', Primary5xxErrorRate: '0.1' });
+    expect(logs.lines.map((l) => JSON.parse(l)).find((e) => e.event === 'gate')).toMatchObject({
+      decision: 'refuse',
+      Staging5xxErrorRate: '5',
+      Primary5xxErrorRate: '0.1',
+    });
   });
 
   it('refuses staging that is worse than the primary by more than MaxErrorRateIncrease', async () => {
     cw.on(GetMetricDataCommand).resolves(metrics([[200, 3]], [[2000, 1]]));
     await handler(jobEvent({ ...ids, MaxStaging5xxErrorRate: 5, MaxErrorRateIncrease: 1 }));
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
-    expect(onlyReport().failureDetails?.message).toContain("exceeds the primary's 1% by 2 percentage point(s), more than MaxErrorRateIncrease 1");
+    expect(onlyReport().failureDetails?.message).toContain(
+      "exceeds the primary's 1% by 2 percentage point(s), more than MaxErrorRateIncrease 1",
+    );
   });
 
   it('runs no gate for a primary that already carries the staging config', async () => {
@@ -207,10 +305,17 @@ describe('promote: the promotion gate', () => {
   });
 
   it('reports a CloudWatch error as JobFailed naming the step, without promoting', async () => {
-    cw.on(GetMetricDataCommand).rejects(Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    cw.on(GetMetricDataCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     await handler(jobEvent({ ...ids, MinStagingRequests: 1 }));
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
-    expect(onlyReport().failureDetails?.message).toMatch(/read staging traffic from CloudWatch.*GetMetricData .* failed: AccessDenied \(HTTP 403\)/);
+    expect(onlyReport().failureDetails?.message).toMatch(
+      /read staging traffic from CloudWatch.*GetMetricData .* failed: AccessDenied \(HTTP 403\)/,
+    );
   });
 
   it.each([
@@ -220,17 +325,32 @@ describe('promote: the promotion gate', () => {
     ['an error rate above 100%', { MaxStaging5xxErrorRate: 101 }, 'MaxStaging5xxErrorRate'],
     ['a negative error rate', { MaxStaging5xxErrorRate: -1 }, 'MaxStaging5xxErrorRate'],
     ['an error-rate increase as a boolean', { MaxErrorRateIncrease: true }, 'MaxErrorRateIncrease'],
-    ['a window longer than CloudWatch keeps 1-minute data (15 days)', { MinStagingRequests: 1, MetricsWindowMinutes: 21_601 }, 'MetricsWindowMinutes'],
+    [
+      'a window longer than CloudWatch keeps 1-minute data (15 days)',
+      { MinStagingRequests: 1, MetricsWindowMinutes: 21_601 },
+      'MetricsWindowMinutes',
+    ],
     ['a window of 0 minutes', { MinStagingRequests: 1, MetricsWindowMinutes: 0 }, 'MetricsWindowMinutes'],
   ])('reports %s as ConfigurationError naming the field, with no AWS call', async (_, gate, field) => {
     await handler(jobEvent({ ...ids, ...gate }));
-    expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'ConfigurationError',
+      message: expect.stringContaining(`UserParameters.${field}`),
+    });
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(cw).not.toHaveReceivedAnyCommand();
   });
 
   it('treats empty gate parameters (the pipeline template passes "" for unset ones) as absent', async () => {
-    await handler(jobEvent({ ...ids, MinStagingRequests: '', MaxStaging5xxErrorRate: '', MaxErrorRateIncrease: '', MetricsWindowMinutes: '15' }));
+    await handler(
+      jobEvent({
+        ...ids,
+        MinStagingRequests: '',
+        MaxStaging5xxErrorRate: '',
+        MaxErrorRateIncrease: '',
+        MetricsWindowMinutes: '15',
+      }),
+    );
     expect(cw).not.toHaveReceivedAnyCommand();
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
   });

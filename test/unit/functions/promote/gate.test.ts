@@ -1,10 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGate, gateVariables, requiredStagingRequests, routingOf, type GateFigures, type GateSubject } from '../../../../functions/promote/gate.js';
+import {
+  evaluateGate,
+  gateVariables,
+  requiredStagingRequests,
+  routingOf,
+  type GateFigures,
+  type GateSubject,
+} from '../../../../functions/promote/gate.js';
 import type { GateParams } from '../../../../functions/promote/params.js';
 import { POLICY_ID, PRIMARY_ID, STAGING_ID, headerPolicyConfig, weightPolicyConfig } from '../../fixtures.js';
 
-const subject: GateSubject = { primaryId: PRIMARY_ID, stagingId: STAGING_ID, routing: routingOf({ id: POLICY_ID, etag: 'E', config: headerPolicyConfig() }) };
-const gate = (g: Partial<GateParams> = {}): GateParams => ({ minStagingRequests: undefined, maxStaging5xxErrorRate: undefined, maxErrorRateIncrease: undefined, windowMinutes: 15, ...g });
+const subject: GateSubject = {
+  primaryId: PRIMARY_ID,
+  stagingId: STAGING_ID,
+  routing: routingOf({ id: POLICY_ID, etag: 'E', config: headerPolicyConfig() }),
+};
+const gate = (g: Partial<GateParams> = {}): GateParams => ({
+  minStagingRequests: undefined,
+  maxStaging5xxErrorRate: undefined,
+  maxErrorRateIncrease: undefined,
+  windowMinutes: 15,
+  ...g,
+});
 const figures = (staging: [number, number | undefined], primary?: [number, number | undefined]): GateFigures => ({
   windowMinutes: 15,
   staging: { requests: staging[0], errorRate5xx: staging[1] },
@@ -27,29 +44,43 @@ describe('evaluateGate', () => {
   });
 
   it('names the ~10 minute start of weighted routing, and a disabled policy first', () => {
-    const weighted = { ...subject, routing: routingOf({ id: POLICY_ID, etag: 'E', config: weightPolicyConfig({ Enabled: false }) }) };
+    const weighted = {
+      ...subject,
+      routing: routingOf({ id: POLICY_ID, etag: 'E', config: weightPolicyConfig({ Enabled: false }) }),
+    };
     const reason = evaluateGate(gate({ minStagingRequests: 5 }), figures([0, undefined]), weighted).reason;
     expect(reason).toMatch(/If it never does: policy .* is disabled/);
     expect(reason).toContain('weighted routing (10% of viewers) was observed to take about 10 minutes');
   });
 
   it('does not judge the error rate on fewer requests than required (waits instead of refusing on noise)', () => {
-    expect(evaluateGate(gate({ minStagingRequests: 100, maxStaging5xxErrorRate: 1 }), figures([2, 50], [500, 0]), subject).kind).toBe('wait');
+    expect(
+      evaluateGate(gate({ minStagingRequests: 100, maxStaging5xxErrorRate: 1 }), figures([2, 50], [500, 0]), subject)
+        .kind,
+    ).toBe('wait');
   });
 
   it('waits with an error-rate threshold alone until staging served at least one request: no data proves nothing', () => {
     expect(requiredStagingRequests(gate({ maxStaging5xxErrorRate: 1 }))).toBe(1);
-    expect(evaluateGate(gate({ maxStaging5xxErrorRate: 1 }), figures([0, undefined], [500, 0]), subject).kind).toBe('wait');
+    expect(evaluateGate(gate({ maxStaging5xxErrorRate: 1 }), figures([0, undefined], [500, 0]), subject).kind).toBe(
+      'wait',
+    );
     expect(evaluateGate(gate({ maxErrorRateIncrease: 1 }), figures([1, 0], [500, 0]), subject).kind).toBe('pass');
   });
 
-  it('refuses a staging 5xx rate above MaxStaging5xxErrorRate, with both distributions\' figures and the abort action', () => {
-    const verdict = evaluateGate(gate({ minStagingRequests: 10, maxStaging5xxErrorRate: 1 }), figures([40, 12.5], [400, 0.25]), subject);
+  it("refuses a staging 5xx rate above MaxStaging5xxErrorRate, with both distributions' figures and the abort action", () => {
+    const verdict = evaluateGate(
+      gate({ minStagingRequests: 10, maxStaging5xxErrorRate: 1 }),
+      figures([40, 12.5], [400, 0.25]),
+      subject,
+    );
     expect(verdict.kind).toBe('refuse');
     expect(verdict.reason).toContain("staging's 5xx error rate 12.5% is above MaxStaging5xxErrorRate 1%");
     expect(verdict.reason).toContain(`staging ${STAGING_ID} served 40 request(s), 5xx error rate 12.5%`);
     expect(verdict.reason).toContain(`primary ${PRIMARY_ID} served 400 request(s), 5xx error rate 0.25%`);
-    expect(verdict.reason).toContain(`run the abort action with {"PrimaryDistributionId":"${PRIMARY_ID}","Mode":"disable"}`);
+    expect(verdict.reason).toContain(
+      `run the abort action with {"PrimaryDistributionId":"${PRIMARY_ID}","Mode":"disable"}`,
+    );
   });
 
   it('accepts a staging rate exactly at the threshold', () => {
@@ -58,22 +89,45 @@ describe('evaluateGate', () => {
 
   it('refuses staging worse than the primary by more than MaxErrorRateIncrease', () => {
     const verdict = evaluateGate(gate({ maxErrorRateIncrease: 0.5 }), figures([200, 2], [1000, 1]), subject);
-    expect(verdict).toMatchObject({ kind: 'refuse', reason: expect.stringContaining("staging's 5xx error rate 2% exceeds the primary's 1% by 1 percentage point(s), more than MaxErrorRateIncrease 0.5") });
+    expect(verdict).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringContaining(
+        "staging's 5xx error rate 2% exceeds the primary's 1% by 1 percentage point(s), more than MaxErrorRateIncrease 0.5",
+      ),
+    });
   });
 
   it('passes staging within MaxErrorRateIncrease of a primary that has errors too', () => {
-    expect(evaluateGate(gate({ maxStaging5xxErrorRate: 5, maxErrorRateIncrease: 0.5 }), figures([200, 1.4], [1000, 1]), subject).kind).toBe('pass');
+    expect(
+      evaluateGate(
+        gate({ maxStaging5xxErrorRate: 5, maxErrorRateIncrease: 0.5 }),
+        figures([200, 1.4], [1000, 1]),
+        subject,
+      ).kind,
+    ).toBe('pass');
   });
 
   it('compares against 0% when the primary has no data in the window', () => {
     const verdict = evaluateGate(gate({ maxErrorRateIncrease: 0.5 }), figures([200, 1], [0, undefined]), subject);
-    expect(verdict).toMatchObject({ kind: 'refuse', reason: expect.stringContaining("the primary's 0% (no data counts as 0%)") });
+    expect(verdict).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringContaining("the primary's 0% (no data counts as 0%)"),
+    });
   });
 });
 
 describe('gateVariables', () => {
   it('reports the figures as strings, "no data" for a rate without requests, the primary only when read', () => {
-    expect(gateVariables(figures([12, 0.12345], [0, undefined]))).toEqual({ StagingRequests: '12', Staging5xxErrorRate: '0.123', Primary5xxErrorRate: 'no data', MetricsWindowMinutes: '15' });
-    expect(gateVariables(figures([3, 0]))).toEqual({ StagingRequests: '3', Staging5xxErrorRate: '0', MetricsWindowMinutes: '15' });
+    expect(gateVariables(figures([12, 0.12345], [0, undefined]))).toEqual({
+      StagingRequests: '12',
+      Staging5xxErrorRate: '0.123',
+      Primary5xxErrorRate: 'no data',
+      MetricsWindowMinutes: '15',
+    });
+    expect(gateVariables(figures([3, 0]))).toEqual({
+      StagingRequests: '3',
+      Staging5xxErrorRate: '0',
+      MetricsWindowMinutes: '15',
+    });
   });
 });

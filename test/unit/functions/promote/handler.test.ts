@@ -44,7 +44,9 @@ function readyToPromote() {
 
 /** The world after a promotion: the primary carries the staging config and CloudFront disabled the policy. */
 function alreadyPromoted(status: 'Deployed' | 'InProgress') {
-  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status, config: promotedPrimaryConfig }));
+  cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+    primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status, config: promotedPrimaryConfig }),
+  );
   cf.on(GetContinuousDeploymentPolicyCommand).resolves(disabledPolicy());
 }
 
@@ -88,12 +90,18 @@ describe('promote', () => {
     expect(report.outputVariables).toBeUndefined();
     expect(tokenOf(report)).toMatchObject({
       phase: 'promoted',
-      data: { etagAfterPromote: 'PRIMARY_ETAG_PROMOTED', changes: 'origin s3-origin: origin path "/v1" → "/v2"', policyEnabled: 'false' },
+      data: {
+        etagAfterPromote: 'PRIMARY_ETAG_PROMOTED',
+        changes: 'origin s3-origin: origin path "/v1" → "/v2"',
+        policyEnabled: 'false',
+      },
     });
   });
 
   it('waits without promoting while staging is InProgress, then promotes when re-invoked with the token', async () => {
-    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG', status: 'InProgress' }));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(
+      stagingOutput({ etag: 'STAGING_ETAG', status: 'InProgress' }),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
     const first = onlyReport().continuationToken as string;
@@ -102,7 +110,11 @@ describe('promote', () => {
     nextInvocation();
     cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG_2' }));
     await handler(jobEvent(params, first));
-    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionWithStagingConfigCommand, { Id: PRIMARY_ID, StagingDistributionId: STAGING_ID, IfMatch: 'PRIMARY_ETAG, STAGING_ETAG_2' });
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionWithStagingConfigCommand, {
+      Id: PRIMARY_ID,
+      StagingDistributionId: STAGING_ID,
+      IfMatch: 'PRIMARY_ETAG, STAGING_ETAG_2',
+    });
     const second = tokenOf(onlyReport());
     expect(second.phase).toBe('promoted');
     expect(second.startedAt).toBe(decodeContinuation(first).startedAt);
@@ -116,9 +128,15 @@ describe('promote', () => {
   });
 
   it('after a stale ETag (412) re-reads both distributions and the policy, and promotes exactly once with the fresh ETags', async () => {
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolvesOnce(primaryOutput(POLICY_ID, { etag: 'P-STALE' })).resolves(primaryOutput(POLICY_ID, { etag: 'P-FRESH' }));
-    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolvesOnce(stagingOutput({ etag: 'S-STALE' })).resolves(stagingOutput({ etag: 'S-FRESH' }));
-    cf.on(UpdateDistributionWithStagingConfigCommand).rejectsOnce(awsError('PreconditionFailed', 412)).resolves({ ETag: 'P-PROMOTED' });
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
+      .resolvesOnce(primaryOutput(POLICY_ID, { etag: 'P-STALE' }))
+      .resolves(primaryOutput(POLICY_ID, { etag: 'P-FRESH' }));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID })
+      .resolvesOnce(stagingOutput({ etag: 'S-STALE' }))
+      .resolves(stagingOutput({ etag: 'S-FRESH' }));
+    cf.on(UpdateDistributionWithStagingConfigCommand)
+      .rejectsOnce(awsError('PreconditionFailed', 412))
+      .resolves({ ETag: 'P-PROMOTED' });
     await handler(jobEvent(params));
     const ifMatches = cf.commandCalls(UpdateDistributionWithStagingConfigCommand).map((c) => c.args[0].input.IfMatch);
     expect(ifMatches).toEqual(['P-STALE, S-STALE', 'P-FRESH, S-FRESH']);
@@ -130,7 +148,13 @@ describe('promote', () => {
   it('does not promote again when the re-read after a 412 shows the primary already promoted (a lost response or another writer)', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID })
       .resolvesOnce(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG' }))
-      .resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }));
+      .resolves(
+        primaryOutput(POLICY_ID, {
+          etag: 'PRIMARY_ETAG_PROMOTED',
+          status: 'InProgress',
+          config: promotedPrimaryConfig,
+        }),
+      );
     cf.on(GetContinuousDeploymentPolicyCommand).resolvesOnce(policyOutput()).resolves(disabledPolicy());
     cf.on(UpdateDistributionWithStagingConfigCommand).rejects(awsError('PreconditionFailed', 412));
     await handler(jobEvent(params));
@@ -139,20 +163,29 @@ describe('promote', () => {
   });
 
   it('fails after three stale ETags in a row, naming the step, the operation and the AWS error', async () => {
-    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid'));
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(
+      awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid'),
+    );
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 3);
     expect(onlyReport().failureDetails).toEqual({
       type: 'JobFailed',
-      message: expect.stringMatching(/check, plan and promote.*UpdateDistributionWithStagingConfig on primary distribution E1PRIMARY00001 \(from staging E2STAGING00002\) failed: PreconditionFailed \(HTTP 412\)/),
+      message: expect.stringMatching(
+        /check, plan and promote.*UpdateDistributionWithStagingConfig on primary distribution E1PRIMARY00001 \(from staging E2STAGING00002\) failed: PreconditionFailed \(HTTP 412\)/,
+      ),
     });
   });
 
   it('reports any other promotion error once as JobFailed, without retrying it', async () => {
-    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(awsError('AccessDenied', 403, 'not authorized to perform cloudfront:UpdateDistribution'));
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejects(
+      awsError('AccessDenied', 403, 'not authorized to perform cloudfront:UpdateDistribution'),
+    );
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('failed: AccessDenied (HTTP 403)') });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining('failed: AccessDenied (HTTP 403)'),
+    });
   });
 
   it('refuses a primary with no policy attached, without writing, naming the enable-CD fix', async () => {
@@ -163,30 +196,51 @@ describe('promote', () => {
     const failure = onlyReport().failureDetails;
     expect(failure?.type).toBe('JobFailed');
     expect(failure?.message).toContain('primary E1PRIMARY00001 has no continuous deployment policy attached');
-    expect(failure?.message).toContain('Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002');
+    expect(failure?.message).toContain(
+      'Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002',
+    );
   });
 
   it('refuses a staging distribution that the attached policy does not route to, without writing', async () => {
-    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } })));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+      policyOutput(
+        headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } }),
+      ),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
     const message = onlyReport().failureDetails?.message;
-    expect(message).toMatch(/routes to \[dother\.cloudfront\.net\], not to staging E2STAGING00002 \(d222222abcdef8\.cloudfront\.net\)/);
+    expect(message).toMatch(
+      /routes to \[dother\.cloudfront\.net\], not to staging E2STAGING00002 \(d222222abcdef8\.cloudfront\.net\)/,
+    );
     expect(message).toContain('Run the enable-CD action');
   });
 
   it('refuses a "staging" that is not a staging distribution, even when its config equals the primary\'s', async () => {
-    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ config: distributionConfig({ CallerReference: 'other-ref' }) }));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(
+      stagingOutput({ config: distributionConfig({ CallerReference: 'other-ref' }) }),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('StagingDistributionId E2STAGING00002 is not a staging distribution (Staging=false)') });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining(
+        'StagingDistributionId E2STAGING00002 is not a staging distribution (Staging=false)',
+      ),
+    });
   });
 
   it('refuses a "primary" that is itself a staging distribution, without writing', async () => {
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { config: distributionConfig({ Staging: true, ContinuousDeploymentPolicyId: POLICY_ID }) }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, {
+        config: distributionConfig({ Staging: true, ContinuousDeploymentPolicyId: POLICY_ID }),
+      }),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
-    expect(onlyReport().failureDetails?.message).toContain('PrimaryDistributionId E1PRIMARY00001 is a staging distribution (Staging=true)');
+    expect(onlyReport().failureDetails?.message).toContain(
+      'PrimaryDistributionId E1PRIMARY00001 is a staging distribution (Staging=true)',
+    );
   });
 
   it('makes no write when the primary already carries the staging config and is Deployed, and succeeds', async () => {
@@ -210,17 +264,27 @@ describe('promote', () => {
   });
 
   it('still succeeds without a write after the promotion when the policy has since been detached', async () => {
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput('', { config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput('', { config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
-    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'false', Note: expect.stringContaining('No continuous deployment policy is attached') });
+    expect(onlyReport().outputVariables).toMatchObject({
+      PolicyEnabled: 'false',
+      Note: expect.stringContaining('No continuous deployment policy is attached'),
+    });
   });
 
   it('reports PolicyEnabled "true" truthfully when nothing was promoted and the policy is still enabled', async () => {
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { config: promotedPrimaryConfig }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { config: promotedPrimaryConfig }),
+    );
     await handler(jobEvent(params));
     expectNoWrites();
-    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'true', Note: expect.stringContaining('is still enabled') });
+    expect(onlyReport().outputVariables).toMatchObject({
+      PolicyEnabled: 'true',
+      Note: expect.stringContaining('is still enabled'),
+    });
     expect(logs.lines.some((l) => JSON.parse(l).event === 'policy-still-enabled')).toBe(true);
   });
 
@@ -229,7 +293,9 @@ describe('promote', () => {
     const promoted = onlyReport().continuationToken as string;
 
     nextInvocation();
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }),
+    );
     await handler(jobEvent(params, promoted));
     expect(cf).toHaveReceivedCommandExactlyOnceWith(GetDistributionCommand, { Id: PRIMARY_ID });
     expect(cf).not.toHaveReceivedCommand(GetContinuousDeploymentPolicyCommand);
@@ -238,7 +304,9 @@ describe('promote', () => {
     expect(decodeContinuation(still)).toEqual(decodeContinuation(promoted));
 
     nextInvocation();
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }));
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }),
+    );
     await handler(jobEvent(params, still));
     expectNoWrites();
     expect(onlyReport().outputVariables).toEqual({
@@ -251,7 +319,11 @@ describe('promote', () => {
   });
 
   it('never promotes from a "promoted" continuation, even if the staging config differs from the primary', async () => {
-    const token = encodeContinuation({ phase: 'promoted', startedAt: Date.now(), data: { changes: 'origin s3-origin: origin path "/v1" → "/v2"', policyEnabled: 'false', note: 'n' } });
+    const token = encodeContinuation({
+      phase: 'promoted',
+      startedAt: Date.now(),
+      data: { changes: 'origin s3-origin: origin path "/v1" → "/v2"', policyEnabled: 'false', note: 'n' },
+    });
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress' }));
     await handler(jobEvent(params, token));
     expectNoWrites();
@@ -260,11 +332,20 @@ describe('promote', () => {
   });
 
   it('fails naming the primary still InProgress once the wait limit has passed', async () => {
-    const token = encodeContinuation({ phase: 'promoted', startedAt: Date.now() - 61 * 60_000, data: { changes: 'x', policyEnabled: 'false', note: 'n' } });
-    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress', config: promotedPrimaryConfig }));
+    const token = encodeContinuation({
+      phase: 'promoted',
+      startedAt: Date.now() - 61 * 60_000,
+      data: { changes: 'x', policyEnabled: 'false', note: 'n' },
+    });
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { status: 'InProgress', config: promotedPrimaryConfig }),
+    );
     await handler(jobEvent(params, token));
     expectNoWrites();
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringMatching(/MaxWaitMinutes=60.*still InProgress: E1PRIMARY00001/) });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(/MaxWaitMinutes=60.*still InProgress: E1PRIMARY00001/),
+    });
   });
 
   it('honours MaxWaitMinutes while waiting to promote', async () => {
@@ -278,13 +359,30 @@ describe('promote', () => {
   it('refuses a continuation token with a phase promote never writes, touching nothing', async () => {
     await handler(jobEvent(params, encodeContinuation({ phase: 'propagating', startedAt: Date.now() })));
     expect(cf).not.toHaveReceivedAnyCommand();
-    expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('phase "propagating"') });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining('phase "propagating"'),
+    });
   });
 
   it('keeps the continuation token well under 2048 characters when the promotion changes a great deal', async () => {
-    const behaviors: CacheBehavior[] = Array.from({ length: 300 }, (_, i) => ({ PathPattern: `/section-${i}/*`, TargetOriginId: 's3-origin', ViewerProtocolPolicy: 'redirect-to-https' }));
+    const behaviors: CacheBehavior[] = Array.from({ length: 300 }, (_, i) => ({
+      PathPattern: `/section-${i}/*`,
+      TargetOriginId: 's3-origin',
+      ViewerProtocolPolicy: 'redirect-to-https',
+    }));
     cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(
-      stagingOutput({ etag: 'STAGING_ETAG', config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, CacheBehaviors: { Quantity: behaviors.length, Items: behaviors } }, '/v2') }),
+      stagingOutput({
+        etag: 'STAGING_ETAG',
+        config: distributionConfig(
+          {
+            CallerReference: 'staging-ref',
+            Staging: true,
+            CacheBehaviors: { Quantity: behaviors.length, Items: behaviors },
+          },
+          '/v2',
+        ),
+      }),
     );
     await handler(jobEvent(params));
     const report = onlyReport();
@@ -300,22 +398,43 @@ describe('promote', () => {
     ['a JSON array', '[]', 'UserParameters'],
     ['a missing staging id', JSON.stringify({ PrimaryDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
     ['an ill-typed primary id', JSON.stringify({ ...params, PrimaryDistributionId: 12 }), 'PrimaryDistributionId'],
-    ['a malformed staging id', JSON.stringify({ ...params, StagingDistributionId: 'staging' }), 'StagingDistributionId'],
+    [
+      'a malformed staging id',
+      JSON.stringify({ ...params, StagingDistributionId: 'staging' }),
+      'StagingDistributionId',
+    ],
     ['a misspelled key', JSON.stringify({ ...params, StagingDistributionID: STAGING_ID }), 'StagingDistributionID'],
-    ['a key promote does not take', JSON.stringify({ ...params, ContinuousDeploymentPolicyId: POLICY_ID }), 'ContinuousDeploymentPolicyId'],
+    [
+      'a key promote does not take',
+      JSON.stringify({ ...params, ContinuousDeploymentPolicyId: POLICY_ID }),
+      'ContinuousDeploymentPolicyId',
+    ],
     ['an out-of-range wait', JSON.stringify({ ...params, MaxWaitMinutes: 0 }), 'MaxWaitMinutes'],
     ['a fractional wait', JSON.stringify({ ...params, MaxWaitMinutes: 1.5 }), 'MaxWaitMinutes'],
     ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
-  ])('reports %s parameters once as ConfigurationError naming the field, with no CloudFront call', async (_, userParameters, field) => {
-    await handler(jobEvent(userParameters));
-    expect(onlyReport().failureDetails).toEqual({ type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) });
-    expect(cf).not.toHaveReceivedAnyCommand();
-  });
+  ])(
+    'reports %s parameters once as ConfigurationError naming the field, with no CloudFront call',
+    async (_, userParameters, field) => {
+      await handler(jobEvent(userParameters));
+      expect(onlyReport().failureDetails).toEqual({
+        type: 'ConfigurationError',
+        message: expect.stringContaining(`UserParameters.${field}`),
+      });
+      expect(cf).not.toHaveReceivedAnyCommand();
+    },
+  );
 
   it('logs the state read, the plan, the write with both ETags, and never the event or its credentials', async () => {
     await handler(jobEvent(params));
     const events = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(events.map((e) => e.event)).toEqual(['job-started', 'state-read', 'plan', 'write', 'job-waiting', 'job-reported']);
+    expect(events.map((e) => e.event)).toEqual([
+      'job-started',
+      'state-read',
+      'plan',
+      'write',
+      'job-waiting',
+      'job-reported',
+    ]);
     expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
     expect(events.find((e) => e.event === 'write')).toMatchObject({
       primaryEtag: 'PRIMARY_ETAG',
@@ -334,6 +453,10 @@ describe('promote', () => {
     alreadyPromoted('Deployed');
     await handler(jobEvent(params));
     const outcome = logs.lines.map((l) => JSON.parse(l)).find((e) => e.event === 'outcome');
-    expect(outcome).toMatchObject({ PolicyEnabled: 'false', PromotedFrom: STAGING_ID, Note: expect.stringContaining('re-enables it') });
+    expect(outcome).toMatchObject({
+      PolicyEnabled: 'false',
+      PromotedFrom: STAGING_ID,
+      Note: expect.stringContaining('re-enables it'),
+    });
   });
 });

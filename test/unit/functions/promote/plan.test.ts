@@ -1,22 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { planPromote, policyEnabled, promotableApartFromPolicy, summarizeChanges, type PromoteState } from '../../../../functions/promote/plan.js';
+import {
+  planPromote,
+  policyEnabled,
+  promotableApartFromPolicy,
+  summarizeChanges,
+  type PromoteState,
+} from '../../../../functions/promote/plan.js';
 import type { DistributionState, PolicyState } from '../../../../shared/cloudfront.js';
 import { StateCheckError } from '../../../../shared/errors.js';
-import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, STAGING_DOMAIN, STAGING_ID, arnOf, distributionConfig, headerPolicyConfig } from '../../fixtures.js';
+import {
+  POLICY_ID,
+  PRIMARY_DOMAIN,
+  PRIMARY_ID,
+  STAGING_DOMAIN,
+  STAGING_ID,
+  arnOf,
+  distributionConfig,
+  headerPolicyConfig,
+} from '../../fixtures.js';
 
 const primary = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: PRIMARY_ID, etag: 'EP', status: 'Deployed', domainName: PRIMARY_DOMAIN, arn: arnOf(PRIMARY_ID), config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }), ...o,
+  id: PRIMARY_ID,
+  etag: 'EP',
+  status: 'Deployed',
+  domainName: PRIMARY_DOMAIN,
+  arn: arnOf(PRIMARY_ID),
+  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
+  ...o,
 });
 const staging = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: STAGING_ID, etag: 'ES', status: 'Deployed', domainName: STAGING_DOMAIN, arn: arnOf(STAGING_ID), config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'), ...o,
+  id: STAGING_ID,
+  etag: 'ES',
+  status: 'Deployed',
+  domainName: STAGING_DOMAIN,
+  arn: arnOf(STAGING_ID),
+  config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'),
+  ...o,
 });
-const policy = (o: Partial<PolicyState> = {}): PolicyState => ({ id: POLICY_ID, etag: 'EC', config: headerPolicyConfig(), ...o });
-const state = (o: Partial<PromoteState> = {}): PromoteState => ({ primary: primary(), staging: staging(), policy: policy(), ...o });
+const policy = (o: Partial<PolicyState> = {}): PolicyState => ({
+  id: POLICY_ID,
+  etag: 'EC',
+  config: headerPolicyConfig(),
+  ...o,
+});
+const state = (o: Partial<PromoteState> = {}): PromoteState => ({
+  primary: primary(),
+  staging: staging(),
+  policy: policy(),
+  ...o,
+});
 
 /** The primary after a promotion: the staging's config, its own aliases and policy id. */
-const promotedPrimary = (o: Partial<DistributionState> = {}) => primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2'), ...o });
+const promotedPrimary = (o: Partial<DistributionState> = {}) =>
+  primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2'), ...o });
 const disabledPolicy = () => policy({ config: headerPolicyConfig({ Enabled: false }) });
-const otherRouting = () => policy({ config: headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } }) });
+const otherRouting = () =>
+  policy({
+    config: headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } }),
+  });
 
 describe('planPromote', () => {
   it('promotes a Deployed, routed staging with both ETags, primary first, and lists what changes', () => {
@@ -31,46 +72,99 @@ describe('planPromote', () => {
   it.each([
     ['staging', { staging: staging({ status: 'InProgress' }) }, [STAGING_ID]],
     ['primary', { primary: primary({ status: 'InProgress' }) }, [PRIMARY_ID]],
-    ['both', { primary: primary({ status: 'InProgress' }), staging: staging({ status: 'InProgress' }) }, [PRIMARY_ID, STAGING_ID]],
+    [
+      'both',
+      { primary: primary({ status: 'InProgress' }), staging: staging({ status: 'InProgress' }) },
+      [PRIMARY_ID, STAGING_ID],
+    ],
   ])('waits while the %s is InProgress', (_, o, inProgress) => {
     expect(planPromote(state(o))).toMatchObject({ kind: 'wait', inProgress });
   });
 
   it('has nothing to promote when the primary already carries the staging config, Deployed or not', () => {
-    expect(planPromote(state({ primary: promotedPrimary(), policy: disabledPolicy() }))).toMatchObject({ kind: 'already-promoted', primaryDeployed: true });
-    expect(planPromote(state({ primary: promotedPrimary({ status: 'InProgress' }), policy: disabledPolicy() }))).toMatchObject({ kind: 'already-promoted', primaryDeployed: false });
+    expect(planPromote(state({ primary: promotedPrimary(), policy: disabledPolicy() }))).toMatchObject({
+      kind: 'already-promoted',
+      primaryDeployed: true,
+    });
+    expect(
+      planPromote(state({ primary: promotedPrimary({ status: 'InProgress' }), policy: disabledPolicy() })),
+    ).toMatchObject({ kind: 'already-promoted', primaryDeployed: false });
   });
 
   it('checks idempotence before the policy: a promotion already done succeeds even with the policy detached or re-pointed since', () => {
-    expect(planPromote(state({ primary: promotedPrimary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }), policy: undefined })).kind).toBe('already-promoted');
+    expect(
+      planPromote(
+        state({
+          primary: promotedPrimary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }),
+          policy: undefined,
+        }),
+      ).kind,
+    ).toBe('already-promoted');
     expect(planPromote(state({ primary: promotedPrimary(), policy: otherRouting() })).kind).toBe('already-promoted');
   });
 
   it('checks idempotence before waiting: a promoted primary still InProgress is a promotion to watch, not one to redo', () => {
-    expect(planPromote(state({ primary: promotedPrimary({ status: 'InProgress' }), staging: staging({ status: 'InProgress' }) })).kind).toBe('already-promoted');
+    expect(
+      planPromote(
+        state({ primary: promotedPrimary({ status: 'InProgress' }), staging: staging({ status: 'InProgress' }) }),
+      ).kind,
+    ).toBe('already-promoted');
   });
 
   it('checks the distribution kinds before idempotence, so wrong ids are never reported as success', () => {
     const notStaging = staging({ config: distributionConfig({ CallerReference: 'x' }) });
-    expect(() => planPromote(state({ staging: notStaging }))).toThrow(/StagingDistributionId E2STAGING00002 is not a staging distribution/);
+    expect(() => planPromote(state({ staging: notStaging }))).toThrow(
+      /StagingDistributionId E2STAGING00002 is not a staging distribution/,
+    );
   });
 
   it('checks the policy before waiting, so a misconfiguration fails at once instead of after the wait', () => {
-    expect(() => planPromote(state({ policy: undefined, primary: primary({ status: 'InProgress', config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }) }))).toThrow(StateCheckError);
+    expect(() =>
+      planPromote(
+        state({
+          policy: undefined,
+          primary: primary({ status: 'InProgress', config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }),
+        }),
+      ),
+    ).toThrow(StateCheckError);
   });
 
   it.each([
-    ['no policy attached', state({ primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }), policy: undefined }), /has no continuous deployment policy attached.*Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002/],
-    ['a policy that routes elsewhere', state({ policy: otherRouting() }), /routes to \[dother\.cloudfront\.net\], not to staging E2STAGING00002.*Run the enable-CD action/],
-    ['a staging that is not a staging distribution', state({ staging: staging({ config: distributionConfig({ Staging: false }, '/v2') }) }), /is not a staging distribution \(Staging=false\)/],
-    ['a primary that is a staging distribution', state({ primary: primary({ config: distributionConfig({ Staging: true, ContinuousDeploymentPolicyId: POLICY_ID }) }) }), /PrimaryDistributionId E1PRIMARY00001 is a staging distribution/],
+    [
+      'no policy attached',
+      state({
+        primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }),
+        policy: undefined,
+      }),
+      /has no continuous deployment policy attached.*Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002/,
+    ],
+    [
+      'a policy that routes elsewhere',
+      state({ policy: otherRouting() }),
+      /routes to \[dother\.cloudfront\.net\], not to staging E2STAGING00002.*Run the enable-CD action/,
+    ],
+    [
+      'a staging that is not a staging distribution',
+      state({ staging: staging({ config: distributionConfig({ Staging: false }, '/v2') }) }),
+      /is not a staging distribution \(Staging=false\)/,
+    ],
+    [
+      'a primary that is a staging distribution',
+      state({
+        primary: primary({ config: distributionConfig({ Staging: true, ContinuousDeploymentPolicyId: POLICY_ID }) }),
+      }),
+      /PrimaryDistributionId E1PRIMARY00001 is a staging distribution/,
+    ],
   ])('refuses %s with a StateCheckError saying what to do', (_, s, message) => {
     expect(() => planPromote(s)).toThrow(StateCheckError);
     expect(() => planPromote(s)).toThrow(message);
   });
 
   it('warns, but promotes, when the policy is disabled', () => {
-    expect(planPromote(state({ policy: disabledPolicy() }))).toMatchObject({ kind: 'promote', warning: expect.stringContaining(`policy ${POLICY_ID} is disabled`) });
+    expect(planPromote(state({ policy: disabledPolicy() }))).toMatchObject({
+      kind: 'promote',
+      warning: expect.stringContaining(`policy ${POLICY_ID} is disabled`),
+    });
   });
 });
 
@@ -92,7 +186,10 @@ describe('summarizeChanges', () => {
   });
 
   it('cuts at a whole line and says how many were left out', () => {
-    const lines = Array.from({ length: 50 }, (_, i) => `cache behavior /section-${i}/* added (target origin s3-origin)`);
+    const lines = Array.from(
+      { length: 50 },
+      (_, i) => `cache behavior /section-${i}/* added (target origin s3-origin)`,
+    );
     const summary = summarizeChanges(lines, 400);
     expect(JSON.stringify(summary).length).toBeLessThanOrEqual(400);
     expect(summary.startsWith(`${lines[0]}; ${lines[1]}; `)).toBe(true);
@@ -113,8 +210,17 @@ describe('summarizeChanges', () => {
 describe('promotableApartFromPolicy', () => {
   // It decides whether the gate's metrics read starts early; it must agree with planPromote wherever the policy allows
   // a promotion, or the early read would be skipped (slower) or wasted (an extra read) without any test noticing.
-  const primaries = [primary(), primary({ status: 'InProgress' }), promotedPrimary(), primary({ config: distributionConfig({ Staging: true }) })];
-  const stagings = [staging(), staging({ status: 'InProgress' }), staging({ config: distributionConfig({ CallerReference: 'staging-ref' }, '/v2') })];
+  const primaries = [
+    primary(),
+    primary({ status: 'InProgress' }),
+    promotedPrimary(),
+    primary({ config: distributionConfig({ Staging: true }) }),
+  ];
+  const stagings = [
+    staging(),
+    staging({ status: 'InProgress' }),
+    staging({ config: distributionConfig({ CallerReference: 'staging-ref' }, '/v2') }),
+  ];
   const cases = primaries.flatMap((p) => stagings.map((st) => ({ primary: p, staging: st })));
 
   it.each(cases.map((c, i) => [i, c] as const))('agrees with planPromote under a routing policy (case %i)', (_, c) => {

@@ -16,7 +16,9 @@ describe('promotionNote', () => {
   });
 
   it('says when no policy is attached at all', () => {
-    expect(promotionNote({ ...ids, policyId: undefined, policyEnabled: false })).toContain('No continuous deployment policy is attached');
+    expect(promotionNote({ ...ids, policyId: undefined, policyEnabled: false })).toContain(
+      'No continuous deployment policy is attached',
+    );
   });
 });
 
@@ -24,7 +26,11 @@ describe('promotion facts in the continuation token', () => {
   it('round-trip through the continuation data', () => {
     const facts = { changes: 'c', policyEnabled: 'false', note: 'n', etagAfterPromote: 'E' };
     expect(factsFromData(factsToData(facts))).toEqual(facts);
-    expect(factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n' }))).toEqual({ changes: 'c', policyEnabled: 'false', note: 'n' });
+    expect(factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n' }))).toEqual({
+      changes: 'c',
+      policyEnabled: 'false',
+      note: 'n',
+    });
   });
 
   it('refuse data this function did not write, saying a re-run is safe', () => {
@@ -33,7 +39,9 @@ describe('promotion facts in the continuation token', () => {
   });
 
   it('become the output variables with the fresh primary ETag and the staging id', () => {
-    expect(successVariables({ changes: 'c', policyEnabled: 'false', note: 'n', etagAfterPromote: 'OLD' }, 'NOW', STAGING_ID)).toEqual({
+    expect(
+      successVariables({ changes: 'c', policyEnabled: 'false', note: 'n', etagAfterPromote: 'OLD' }, 'NOW', STAGING_ID),
+    ).toEqual({
       PrimaryETag: 'NOW',
       PromotedFrom: STAGING_ID,
       Changes: 'c',
@@ -45,9 +53,20 @@ describe('promotion facts in the continuation token', () => {
 
 describe('gate figures in the promotion facts', () => {
   it('travel through the continuation data and become output variables', () => {
-    const gate = { StagingRequests: '120', Staging5xxErrorRate: '0.5', Primary5xxErrorRate: 'no data', MetricsWindowMinutes: '15' };
+    const gate = {
+      StagingRequests: '120',
+      Staging5xxErrorRate: '0.5',
+      Primary5xxErrorRate: 'no data',
+      MetricsWindowMinutes: '15',
+    };
     const facts = factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n', gate }));
     expect(successVariables(facts, 'ETAG', 'E2STAGING00002')).toMatchObject(gate);
-    expect(successVariables(factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n' })), 'ETAG', 'E2STAGING00002')).not.toHaveProperty('StagingRequests');
+    expect(
+      successVariables(
+        factsFromData(factsToData({ changes: 'c', policyEnabled: 'false', note: 'n' })),
+        'ETAG',
+        'E2STAGING00002',
+      ),
+    ).not.toHaveProperty('StagingRequests');
   });
 });
