@@ -3,8 +3,8 @@
  * `Deployed` — in every mode, so that whatever runs next (a re-run of the pipeline, a stage that changes the primary)
  * sees a settled primary. Teardown deletes the policy only in a pass that finds the detach propagated.
  */
-import { isDeployed } from '../../shared/cloudfront.js';
-import type { Action, JobContext, Outcome } from '../../shared/job.js';
+import { isDeployed } from '../../shared/domain/resources.js';
+import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
 import { parseAbortParams, type AbortParams } from './params.js';
 import { rollBackToPrimary, type KnownPolicy } from './rollback.js';
 

@@ -4,7 +4,7 @@
  * There is no job to report to: the summary is the invocation's result, and a failure is thrown so that the
  * invocation is marked failed and Lambda's asynchronous retries run it again (every pass is idempotent).
  */
-import { ConfigurationError } from '../../shared/errors.js';
+import { ConfigurationError } from '../../shared/domain/errors.js';
 import { createLogger } from '../../shared/log.js';
 import { parameterNames, parseAbortObject, type AbortMode, type AbortParams } from './params.js';
 import type { AbortChangeKind } from './plan.js';

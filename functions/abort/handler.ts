@@ -1,5 +1,5 @@
 import type { CodePipelineEvent } from 'aws-lambda';
-import { runJob, type LambdaContextLike } from '../../shared/job.js';
+import { runJob, type LambdaContextLike } from '../../shared/job/runner.js';
 import { abortAction } from './action.js';
 import { abortFromEvent, type AbortSummary } from './event.js';
 

@@ -2,9 +2,9 @@
  * abort's pure core: from the primary, the policy and the mode, list the changes that put all traffic back on the
  * primary (and, in teardown, remove the policy). No I/O here; the plan is logged and unit-tested without mocks.
  */
-import { isDeployed, type DistributionState, type PolicyState } from '../../shared/cloudfront.js';
-import { attachedPolicyId } from '../../shared/distribution-config.js';
-import { StateCheckError } from '../../shared/errors.js';
+import { isDeployed, type DistributionState, type PolicyState } from '../../shared/domain/resources.js';
+import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
+import { StateCheckError } from '../../shared/domain/errors.js';
 import type { AbortMode } from './params.js';
 
 /** Everything abort reads before deciding. */

@@ -11,10 +11,10 @@ import {
   retryOnStaleEtag,
   writeDistributionConfig,
   writePolicyConfig,
-  type DistributionState,
-} from '../../shared/cloudfront.js';
-import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/distribution-config.js';
-import { StateCheckError, step } from '../../shared/errors.js';
+} from '../../shared/aws/cloudfront.js';
+import { type DistributionState } from '../../shared/domain/resources.js';
+import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
+import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { AbortParams } from './params.js';
 import {

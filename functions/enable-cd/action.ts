@@ -2,18 +2,18 @@
  * enable-CD: after the staging stack deploys, leave continuous deployment switched on and live.
  * read (in parallel) → check and plan → apply → wait for propagation via continuation → report.
  */
-import type { Action, JobContext, Outcome } from '../../shared/job.js';
+import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
 import {
   readDistribution,
   readPolicy,
   retryOnStaleEtag,
   writeDistributionConfig,
   writePolicyConfig,
-} from '../../shared/cloudfront.js';
-import { withPolicyEnabled, withPolicyId } from '../../shared/distribution-config.js';
-import { step } from '../../shared/errors.js';
+} from '../../shared/aws/cloudfront.js';
+import { withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
+import { step } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/log.js';
-import { readBucketPolicy, writeBucketPolicy } from '../../shared/s3-bucket-policy.js';
+import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
 import { parseEnableCdParams, type EnableCdParams } from './params.js';
 import { planEnableCd, reviewerVariables, type EnableCdChange, type EnableCdState } from './plan.js';
 

@@ -3,10 +3,10 @@
  * list the changes that make it so. No I/O here; the plan is logged and unit-tested without mocks.
  */
 import type { ContinuousDeploymentPolicyConfig } from '@aws-sdk/client-cloudfront';
-import { planBucketGrant } from '../../shared/bucket-policy.js';
-import { isDeployed, type DistributionState, type PolicyState } from '../../shared/cloudfront.js';
-import { attachedPolicyId, stagingDomainsOf, usesHttp3 } from '../../shared/distribution-config.js';
-import { StateCheckError } from '../../shared/errors.js';
+import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
+import { isDeployed, type DistributionState, type PolicyState } from '../../shared/domain/resources.js';
+import { attachedPolicyId, stagingDomainsOf, usesHttp3 } from '../../shared/domain/distribution-config.js';
+import { StateCheckError } from '../../shared/domain/errors.js';
 import type { EnableCdParams } from './params.js';
 
 /** Everything enable-CD reads before deciding. */

@@ -5,19 +5,16 @@
  * `promoted` continuation only watches the primary: it never promotes.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
-import { cloudFront } from '../../shared/clients/cloudfront.js';
-import {
-  isDeployed,
-  readDistribution,
-  readPolicy,
-  retryOnStaleEtag,
-  type DistributionState,
-} from '../../shared/cloudfront.js';
-import { attachedPolicyId } from '../../shared/distribution-config.js';
-import { StateCheckError, awsCall, step } from '../../shared/errors.js';
-import type { Action, JobContext, Outcome } from '../../shared/job.js';
+import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
+import { isDeployed, type DistributionState } from '../../shared/domain/resources.js';
+import { readDistribution, readPolicy, retryOnStaleEtag } from '../../shared/aws/cloudfront.js';
+import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
+import { StateCheckError, step } from '../../shared/domain/errors.js';
+import { awsCall } from '../../shared/aws/call.js';
+import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
 import type { Logger } from '../../shared/log.js';
-import { metricsWindow, readTraffic, type MetricsWindow } from '../../shared/metrics.js';
+import { metricsWindow, type MetricsWindow } from '../../shared/domain/traffic-metrics.js';
+import { readTraffic } from '../../shared/aws/metrics.js';
 import { evaluateGate, gateVariables, judgesErrorRate, routingOf, type GateFigures, type GateVerdict } from './gate.js';
 import { parsePromoteParams, type GateParams, type PromoteParams } from './params.js';
 import {

@@ -4,8 +4,8 @@
  * staging received real traffic (at CloudFront-wide peak load a POP may send everything to the primary whatever the
  * policy says, and weighted routing takes minutes to start). No I/O here: figures and thresholds in, verdict out.
  */
-import type { PolicyState } from '../../shared/cloudfront.js';
-import type { TrafficFigures } from '../../shared/metrics.js';
+import type { PolicyState } from '../../shared/domain/resources.js';
+import type { TrafficFigures } from '../../shared/domain/traffic-metrics.js';
 import type { GateParams } from './params.js';
 
 /** What the gate read from CloudWatch for one window. */

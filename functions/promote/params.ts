@@ -1,6 +1,6 @@
-import { ConfigurationError } from '../../shared/errors.js';
-import { MAX_WINDOW_MINUTES } from '../../shared/metrics.js';
-import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/params.js';
+import { ConfigurationError } from '../../shared/domain/errors.js';
+import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
+import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
 
 /** Every UserParameters key promote accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [

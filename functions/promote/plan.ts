@@ -3,10 +3,10 @@
  * already serves the staging config; and summarise what a promotion changes. No I/O here; the plan is logged and
  * unit-tested without mocks.
  */
-import type { DistributionState, PolicyState } from '../../shared/cloudfront.js';
-import { isDeployed } from '../../shared/cloudfront.js';
-import { stagingDomainsOf } from '../../shared/distribution-config.js';
-import { StateCheckError } from '../../shared/errors.js';
+import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
+import { isDeployed } from '../../shared/domain/resources.js';
+import { stagingDomainsOf } from '../../shared/domain/distribution-config.js';
+import { StateCheckError } from '../../shared/domain/errors.js';
 import { carriesSameConfig, diffConfigs } from './config-diff.js';
 
 /** Everything promote reads before deciding. */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codePipelineEvent, type JobResult } from '../../local/pipeline/runner.js';
-import { encodeContinuation, decodeContinuation } from '../../shared/job.js';
+import { encodeContinuation, decodeContinuation } from '../../shared/job/runner.js';
 import { HEADER_TEMPLATE, operations, startHarness, type Harness } from './harness.js';
 
 const HEADER = { 'aws-cf-cd-staging': 'true' };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parameterNames as abortParameters, parseAbortObject } from '../../functions/abort/params.js';
 import { parameterNames as enableCdParameters } from '../../functions/enable-cd/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES, parameterNames as promoteParameters } from '../../functions/promote/params.js';
-import { MAX_WINDOW_MINUTES } from '../../shared/metrics.js';
+import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
 import { isIntrinsic, loadInfraTemplates } from './template.js';
 
 const acceptedKeys: Record<string, readonly string[]> = {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/abort/handler.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
 import {
   POLICY_ID,
   PRIMARY_ID,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planAbort, planDetach, planDisable, type AbortState } from '../../../../functions/abort/plan.js';
-import type { DistributionState, PolicyState } from '../../../../shared/cloudfront.js';
-import { StateCheckError } from '../../../../shared/errors.js';
+import type { DistributionState, PolicyState } from '../../../../shared/domain/resources.js';
+import { StateCheckError } from '../../../../shared/domain/errors.js';
 import {
   POLICY_ID,
   PRIMARY_DOMAIN,

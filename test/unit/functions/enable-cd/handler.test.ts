@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/enable-cd/handler.js';
-import { grantSid } from '../../../../shared/bucket-policy.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
+import { grantSid } from '../../../../shared/domain/bucket-policy-merge.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
 import {
   BUCKET,
   POLICY_ID,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DistributionState, PolicyState } from '../../../../shared/cloudfront.js';
-import { StateCheckError } from '../../../../shared/errors.js';
+import type { DistributionState, PolicyState } from '../../../../shared/domain/resources.js';
+import { StateCheckError } from '../../../../shared/domain/errors.js';
 import { planEnableCd, reviewerVariables, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
 import {
   BUCKET,

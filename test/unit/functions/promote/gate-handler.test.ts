@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
 import {
   POLICY_ID,
   PRIMARY_ID,

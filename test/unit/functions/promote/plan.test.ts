@@ -6,8 +6,8 @@ import {
   summarizeChanges,
   type PromoteState,
 } from '../../../../functions/promote/plan.js';
-import type { DistributionState, PolicyState } from '../../../../shared/cloudfront.js';
-import { StateCheckError } from '../../../../shared/errors.js';
+import type { DistributionState, PolicyState } from '../../../../shared/domain/resources.js';
+import { StateCheckError } from '../../../../shared/domain/errors.js';
 import {
   POLICY_ID,
   PRIMARY_DOMAIN,

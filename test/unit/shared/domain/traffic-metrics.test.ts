@@ -1,6 +1,11 @@
 import type { MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import { MAX_WINDOW_MINUTES, figuresFromResults, metricsWindow, trafficQueries } from '../../../shared/metrics.js';
+import {
+  MAX_WINDOW_MINUTES,
+  figuresFromResults,
+  metricsWindow,
+  trafficQueries,
+} from '../../../../shared/domain/traffic-metrics.js';
 
 const t = (minute: number) => new Date(Date.UTC(2026, 10, 1, 12, minute));
 const result = (Id: string, points: [number, number][]): MetricDataResult => ({

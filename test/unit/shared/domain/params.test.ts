@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../../shared/errors.js';
-import { ParamReader, parseUserParametersJson } from '../../../shared/params.js';
+import { ConfigurationError } from '../../../../shared/domain/errors.js';
+import { ParamReader, parseUserParametersJson } from '../../../../shared/domain/params.js';
 
 const reader = (values: Record<string, unknown>) =>
   new ParamReader(values, ['Dist', 'Policy', 'Bucket', 'Wait', 'Mode']);

@@ -13,28 +13,9 @@ import {
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
 import { cloudFront } from './clients/cloudfront.js';
-import { awsCall, awsErrorOf } from './errors.js';
-import type { Logger } from './log.js';
-
-/** A distribution as read, with the ETag needed to update it. */
-export interface DistributionState {
-  id: string;
-  etag: string;
-  /** `Deployed` or `InProgress`. */
-  status: string;
-  domainName: string;
-  arn: string;
-  /** When the distribution's config last changed (undefined if CloudFront did not say). */
-  lastModified?: Date | undefined;
-  config: DistributionConfig;
-}
-
-/** A continuous deployment policy as read, with the ETag needed to update it. */
-export interface PolicyState {
-  id: string;
-  etag: string;
-  config: ContinuousDeploymentPolicyConfig;
-}
+import type { DistributionState, PolicyState } from '../domain/resources.js';
+import { awsCall, awsErrorOf } from './call.js';
+import type { Logger } from '../log.js';
 
 function missing(operation: string, resource: string, what: string): Error {
   return new Error(`${operation} on ${resource} returned no ${what}`);
@@ -128,11 +109,6 @@ export async function retryOnStaleEtag<S, R>(
       state = await reread();
     }
   }
-}
-
-/** True when CloudFront reports the distribution fully propagated. */
-export function isDeployed(d: DistributionState): boolean {
-  return d.status === 'Deployed';
 }
 
 /** True when CloudFront says the policy does not exist (deleted by an earlier run, or never created). */

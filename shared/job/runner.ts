@@ -6,10 +6,11 @@
  */
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type FailureType } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineEvent } from 'aws-lambda';
-import { runCancellable } from './cancellation.js';
-import { codePipeline } from './clients/codepipeline.js';
-import { ConfigurationError, awsCall, awsErrorOf } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import { runCancellable } from '../aws/cancellation.js';
+import { codePipeline } from '../aws/clients/codepipeline.js';
+import { awsCall, awsErrorOf } from '../aws/call.js';
+import { ConfigurationError } from '../domain/errors.js';
+import { createLogger, type Logger } from '../log.js';
 
 /** What the continuation token remembers between invocations of one action execution. */
 export interface Continuation {

@@ -4,8 +4,8 @@ import {
   grantSid,
   planBucketGrant,
   type PolicyDocument,
-} from '../../../shared/bucket-policy.js';
-import { BUCKET, PRIMARY_ID, STAGING_ID, arnOf } from '../fixtures.js';
+} from '../../../../shared/domain/bucket-policy-merge.js';
+import { BUCKET, PRIMARY_ID, STAGING_ID, arnOf } from '../../fixtures.js';
 
 const PRIMARY_ARN = arnOf(PRIMARY_ID);
 const STAGING_ARN = arnOf(STAGING_ID);

@@ -1,11 +1,18 @@
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPreconditionFailed } from '../../../shared/cloudfront.js';
-import { ConfigurationError, StepError, awsCall, awsErrorOf } from '../../../shared/errors.js';
-import { decodeContinuation, encodeContinuation, runJob, type Action, type Outcome } from '../../../shared/job.js';
-import { ParamReader, parseUserParametersJson } from '../../../shared/params.js';
-import { acceptReports, codepipeline, jobReports } from '../codepipeline-mock.js';
-import { awsError, captureLogs, jobEvent } from '../fixtures.js';
+import { isPreconditionFailed } from '../../../../shared/aws/cloudfront.js';
+import { ConfigurationError, StepError } from '../../../../shared/domain/errors.js';
+import { awsCall, awsErrorOf } from '../../../../shared/aws/call.js';
+import {
+  decodeContinuation,
+  encodeContinuation,
+  runJob,
+  type Action,
+  type Outcome,
+} from '../../../../shared/job/runner.js';
+import { ParamReader, parseUserParametersJson } from '../../../../shared/domain/params.js';
+import { acceptReports, codepipeline, jobReports } from '../../codepipeline-mock.js';
+import { awsError, captureLogs, jobEvent } from '../../fixtures.js';
 
 let logs: ReturnType<typeof captureLogs>;
 

@@ -1,11 +1,9 @@
 /**
  * A CloudFront distribution's traffic over a recent window, from CloudWatch: how many requests it served and what
- * share of them were 5xx. The query builder and the reducer are pure (unit-tested without mocks); {@link readTraffic}
- * is the single GetMetricData call between them.
+ * share of them were 5xx. Pure: the window, the query builder and the reducer (unit-tested without mocks); `readTraffic` in
+ * shared/aws/metrics.ts is the single GetMetricData call between them.
  */
-import { GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { cloudWatch } from './clients/cloudwatch.js';
-import { awsCall } from './errors.js';
+import type { MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 
 /**
  * The longest window CloudWatch keeps at 1-minute resolution (15 days). Older data survives only as 5-minute
@@ -110,35 +108,4 @@ export function figuresFromResults(
     }
     return { requests: total, errorRate5xx: total > 0 ? (100 * errors) / total : undefined };
   });
-}
-
-/**
- * Reads what each distribution served in the window: one GetMetricData call (two queries per distribution). At the
- * longest window (15 days of 1-minute points) four queries stay under the 100,800 datapoints one call returns; a
- * `NextToken` is followed all the same, so a figure is never computed from half the data.
- */
-export async function readTraffic(
-  distributionIds: readonly string[],
-  window: MetricsWindow,
-): Promise<TrafficFigures[]> {
-  const queries = trafficQueries(distributionIds);
-  const results: MetricDataResult[] = [];
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const out = await awsCall('GetMetricData', `AWS/CloudFront metrics of ${distributionIds.join(', ')}`, () =>
-      cloudWatch().send(
-        new GetMetricDataCommand({
-          StartTime: window.start,
-          EndTime: window.end,
-          MetricDataQueries: queries,
-          ScanBy: 'TimestampAscending',
-          ...(token ? { NextToken: token } : {}),
-        }),
-      ),
-    );
-    results.push(...(out.MetricDataResults ?? []));
-    nextToken = out.NextToken;
-  } while (nextToken);
-  return figuresFromResults(distributionIds, results);
 }

@@ -1,29 +1,9 @@
+/**
+ * Every AWS call goes through {@link awsCall}: it refuses to start once the job was reported (the Lambda deadline,
+ * see cancellation.ts) and rethrows a failure as an {@link AwsCallError} naming the operation and the resource.
+ */
+import { StepError } from '../domain/errors.js';
 import { throwIfCancelled } from './cancellation.js';
-
-/**
- * Typed errors. The job runner maps them to CodePipeline failure types, so nothing here relies on string matching.
- */
-
-/** A UserParameters problem: reported as `ConfigurationError`, raised before any AWS write. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-  constructor(
-    /** The UserParameters field at fault, e.g. `PrimaryDistributionId`. */
-    readonly field: string,
-    /** What is wrong with the field, without the `UserParameters.<field>` prefix (for non-CodePipeline events). */
-    readonly problem: string,
-  ) {
-    super(`UserParameters.${field}: ${problem}`);
-  }
-}
-
-/**
- * The live AWS state does not allow the action (e.g. the staging is not a staging distribution). Raised by the
- * plan before any write; the message says what is wrong and what to run to fix it.
- */
-export class StateCheckError extends Error {
-  override readonly name = 'StateCheckError';
-}
 
 /** An AWS call failed. Carries the operation, the resource and the AWS error name for the person on call. */
 export class AwsCallError extends Error {
@@ -66,26 +46,5 @@ export async function awsCall<T>(operation: string, resource: string, call: () =
     if (err instanceof AwsCallError) throw err;
     const { name, httpStatus } = awsErrorOf(err);
     throw new AwsCallError(operation, resource, name, httpStatus, err);
-  }
-}
-
-/** A named step of an action failed; the job runner reports it as `JobFailed` with the step's name. */
-export class StepError extends Error {
-  override readonly name = 'StepError';
-  constructor(
-    readonly step: string,
-    cause: unknown,
-  ) {
-    super(`step "${step}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-}
-
-/** Runs `fn` as the named step, so a failure says where in the action it happened. */
-export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ConfigurationError || err instanceof StepError) throw err;
-    throw new StepError(name, err);
   }
 }

@@ -1,7 +1,7 @@
 /** Reading and writing an S3 bucket policy as a JSON string. */
 import { GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { s3 } from './clients/s3.js';
-import { awsCall, awsErrorOf } from './errors.js';
+import { awsCall, awsErrorOf } from './call.js';
 
 /** The bucket's policy JSON, or undefined when it has none (S3 answers 404 `NoSuchBucketPolicy`). */
 export async function readBucketPolicy(bucket: string): Promise<string | undefined> {

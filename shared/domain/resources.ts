@@ -1,0 +1,27 @@
+/** The CloudFront resources our actions read, as plain data: what a plan is computed from. */
+import type { ContinuousDeploymentPolicyConfig, DistributionConfig } from '@aws-sdk/client-cloudfront';
+
+/** A distribution as read, with the ETag needed to update it. */
+export interface DistributionState {
+  id: string;
+  etag: string;
+  /** `Deployed` or `InProgress`. */
+  status: string;
+  domainName: string;
+  arn: string;
+  /** When the distribution's config last changed (undefined if CloudFront did not say). */
+  lastModified?: Date | undefined;
+  config: DistributionConfig;
+}
+
+/** A continuous deployment policy as read, with the ETag needed to update it. */
+export interface PolicyState {
+  id: string;
+  etag: string;
+  config: ContinuousDeploymentPolicyConfig;
+}
+
+/** True when CloudFront reports the distribution fully propagated. */
+export function isDeployed(d: DistributionState): boolean {
+  return d.status === 'Deployed';
+}
