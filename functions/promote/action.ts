@@ -27,13 +27,13 @@ import {
 } from './plan.js';
 import {
   CHANGES_MAX_CHARS,
-  PHASE,
   factsFromData,
   factsToData,
   promotionNote,
   successVariables,
   type PromotionFacts,
 } from './result.js';
+import { PHASE } from './phases.js';
 
 /**
  * Reads primary and staging in parallel, then the policy the primary names. `onDistributions` runs between the two

@@ -1,18 +1,9 @@
+import { PHASE } from './phases.js';
 /**
  * What promote reports once the primary is Deployed, and what the `promoted` continuation carries until then.
  * Pure: the facts are fixed when the promotion is decided, so a later invocation that only watches the primary
  * propagate reports the same thing.
  */
-
-/** Continuation phases of promote. */
-export const PHASE = {
-  /** Either distribution was InProgress: nothing written yet; the next invocation reads and plans again. */
-  waitingToPromote: 'waiting-to-promote',
-  /** The promotion gate found too little staging traffic in the window: nothing written yet; read, plan, gate again. */
-  gatheringTraffic: 'gathering-traffic',
-  /** The primary carries the staging config (we promoted it, or it already did): only its propagation is awaited. */
-  promoted: 'promoted',
-} as const;
 
 /** The `Changes` budget in the continuation token (JSON-encoded characters; the whole token may hold 2048). */
 export const CHANGES_MAX_CHARS = 800;
