@@ -1,27 +1,12 @@
-// Bundles every functions/<name>/handler.ts to dist/<name>/index.mjs: one self-contained ESM file per Lambda,
-// SDK included, so each bundle carries only the clients its function imports.
+// Bundles every functions/<name>/handler.ts (the list is function-names.mjs) to dist/<name>/index.mjs: one
+// self-contained ESM file per Lambda, SDK included, so each bundle carries only the clients its function imports.
 import { build } from 'esbuild';
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FUNCTION_NAMES as names } from './function-names.mjs';
 
 const functionsDir = 'functions';
 
-async function discoverFunctions() {
-  const names = [];
-  for (const name of (await readdir(functionsDir)).sort()) {
-    const handler = join(functionsDir, name, 'handler.ts');
-    if (
-      await stat(handler).then(
-        () => true,
-        () => false,
-      )
-    )
-      names.push(name);
-  }
-  return names;
-}
-
-const names = await discoverFunctions();
 await rm('dist', { recursive: true, force: true });
 await Promise.all(
   names.map(async (name) => {

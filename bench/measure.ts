@@ -4,6 +4,7 @@
  * every distribution settled between invocations until it completes, to count the invocations it takes.
  */
 import type { RequestLogEntry } from '../local/emulator/index.js';
+import { lambdaNamed } from '../local/pipeline/lambda.js';
 import { criticalPath } from './critical-path.js';
 import type { EmulatorSlot } from './emulator-slot.js';
 import { invokeMeasured, runJob, type MeasuredInvocation } from './invocations.js';
@@ -57,7 +58,7 @@ export async function measureScenario(
     const emulator = await slot.fresh();
     const trigger = await scenario.prepare(emulator, lambdas);
     emulator.setLatencyMs(latencyMs);
-    const lambda = lambdas[scenario.function];
+    const lambda = lambdaNamed(lambdas, scenario.function);
     runs.push(
       'event' in trigger
         ? [await invokeMeasured(lambda, emulator, trigger.event)]

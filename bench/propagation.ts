@@ -8,6 +8,7 @@
  * signing and parsing requests) and the loopback hop each way. It is an upper bound on idle waiting inside the
  * handler; a sleep or polling loop would show here as time growing with the propagation time.
  */
+import { lambdaNamed } from '../local/pipeline/lambda.js';
 import { coveredMs } from './critical-path.js';
 import type { EmulatorSlot } from './emulator-slot.js';
 import { runJob } from './invocations.js';
@@ -47,7 +48,7 @@ export async function measurePropagation(
     emulator.setPropagationMs(opts.propagationMs);
     emulator.setLatencyMs(opts.latencyMs);
     const started = performance.now();
-    const invocations = await runJob(lambdas[scenario.function], emulator, trigger.userParameters, {
+    const invocations = await runJob(lambdaNamed(lambdas, scenario.function), emulator, trigger.userParameters, {
       between: { delayMs: opts.continuationDelayMs },
     });
     const wall = performance.now() - started;

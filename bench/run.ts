@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { LocalLambda, bundlePath } from '../local/pipeline/lambda.js';
+import { bundlePath, startLambdas, stopLambdas } from '../local/pipeline/lambda.js';
 import { bundleFigures } from './bundles.js';
 import { clientOf } from './clients-used.js';
 import { coldStarts } from './cold-start.js';
@@ -68,9 +68,7 @@ async function main(): Promise<void> {
 
 async function measureAll(source: Results['source'], loadAverageBefore: number[], distDir: string): Promise<void> {
   const slot = await EmulatorSlot.open();
-  const lambdas = Object.fromEntries(
-    await Promise.all(FUNCTIONS.map(async (n) => [n, await LocalLambda.start(n, slot.env, distDir)] as const)),
-  ) as Lambdas;
+  const lambdas: Lambdas = await startLambdas(slot.env, { distDir, names: FUNCTIONS });
   const scenarios: ScenarioFigures[] = [];
   const propagation: PropagationFigures[] = [];
   const used = new Map<string, Set<string>>(FUNCTIONS.map((f) => [f, new Set<string>()]));
@@ -108,7 +106,7 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
       }
     }
   } finally {
-    await Promise.all(Object.values(lambdas).map((l) => l.stop()));
+    await stopLambdas(lambdas);
     await slot.close();
   }
 

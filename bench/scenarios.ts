@@ -5,14 +5,13 @@
  */
 import type { Emulator } from '../local/emulator/index.js';
 import { localClients } from '../local/pipeline/aws.js';
-import type { LocalLambda } from '../local/pipeline/lambda.js';
+import { FUNCTION_NAMES } from '../function-names.mjs';
+import { lambdaNamed, type LocalLambdas } from '../local/pipeline/lambda.js';
 import { SimulatedStagingStack } from '../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, createWorld } from '../local/pipeline/world.js';
 import { runJob } from './invocations.js';
 
-export const FUNCTIONS = ['enable-cd', 'promote', 'abort'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
-export type Lambdas = Record<FunctionName, LocalLambda>;
+export type Lambdas = LocalLambdas;
 
 /** What the measured invocation receives: UserParameters of a CodePipeline job, or a plain event. */
 export type Trigger = { userParameters: string } | { event: unknown };
@@ -26,7 +25,8 @@ export interface Minimum {
 export interface Scenario {
   id: string;
   title: string;
-  function: FunctionName;
+  /** The function measured: a functions/<name> folder (function-names.mjs). */
+  function: string;
   /** The fewest requests the first invocation can make and the shortest chain of them; `why` says how. */
   minimum: Minimum;
   /** The same for each later invocation of the job (continuations, distributions settled); absent when there is none. */
@@ -71,7 +71,7 @@ const enableCdParameters = (ids: Ids) =>
 /** The staging stack deployed and enable-CD run to completion: the policy is enabled, attached and Deployed. */
 async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
   const ids = await stagingDeployed(emulator);
-  await runJob(lambdas['enable-cd'], emulator, enableCdParameters(ids), { between: { settle: true } });
+  await runJob(lambdaNamed(lambdas, 'enable-cd'), emulator, enableCdParameters(ids), { between: { settle: true } });
   emulator.settle();
   return ids;
 }
@@ -190,6 +190,15 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+for (const s of SCENARIOS)
+  if (!FUNCTION_NAMES.includes(s.function)) throw new Error(`scenario ${s.id}: no function ${s.function} to measure`);
+
+/**
+ * Every function, in the order the scenarios first exercise it (the order of the bundle rows), then any that no
+ * scenario exercises.
+ */
+export const FUNCTIONS: readonly string[] = [...new Set([...SCENARIOS.map((s) => s.function), ...FUNCTION_NAMES])];
 
 /** Writes are the requests that change AWS state; the CodePipeline report is not one. */
 export function isWrite(operation: string): boolean {

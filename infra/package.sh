@@ -14,7 +14,13 @@ USAGE
 fi
 
 cd "$(dirname "$0")/.."
-for name in enable-cd promote abort; do
+# The functions are the ones the build bundles: function-names.mjs lists every functions/<name>/handler.ts.
+names=$(node --input-type=module -e "import { FUNCTION_NAMES } from './function-names.mjs'; console.log(FUNCTION_NAMES.join(' '))")
+if [[ -z "$names" ]]; then
+  echo "no functions/<name>/handler.ts found" >&2
+  exit 1
+fi
+for name in $names; do
   if [[ ! -f "dist/$name/index.mjs" ]]; then
     echo "dist/$name/index.mjs is missing: run npm run build (npm run package does it for you)" >&2
     exit 1

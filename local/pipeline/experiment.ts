@@ -14,7 +14,7 @@
 import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { localClients, type LocalClients } from './aws.js';
-import { LocalLambda } from './lambda.js';
+import { lambdaNamed, startLambdas, stopLambdas } from './lambda.js';
 import { runPipeline, type JobResultSource, type RunnerEvent, type Stage } from './runner.js';
 import { SimulatedStagingStack, type StagingTemplate } from './staging-stack.js';
 import { timeline } from './timeline.js';
@@ -114,11 +114,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const v = await viewers.once();
   check('production serves v1 before any cycle', v === 'v1', `a viewer got ${v}`);
 
-  const lambdas = Object.fromEntries(
-    await Promise.all(
-      ['enable-cd', 'promote', 'abort'].map(async (n) => [n, await LocalLambda.start(n, emulator.env)] as const),
-    ),
-  );
+  const lambdas = await startLambdas(emulator.env);
   const stack = new SimulatedStagingStack(clients);
   try {
     for (const cycle of CYCLES) {
@@ -153,7 +149,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
 
       if (result.status === 'Failed' && result.rejected) {
         tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
-        const aborted = await lambdas.abort!.invoke({ PrimaryDistributionId: world.primaryId, Mode: 'disable' });
+        const aborted = await lambdaNamed(lambdas, 'abort').invoke({
+          PrimaryDistributionId: world.primaryId,
+          Mode: 'disable',
+        });
         tl.event({
           type: 'invocation',
           action: 'abort',
@@ -219,7 +218,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     }
     await checkBucketPolicy(clients, world, check);
   } finally {
-    await Promise.all(Object.values(lambdas).map((l) => l.stop()));
+    await stopLambdas(lambdas);
   }
   const ok = checks.every((c) => c.ok);
   tl.note(

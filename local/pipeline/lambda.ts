@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { FUNCTION_NAMES } from '../../function-names.mjs';
 
 /** One structured log line a function wrote. */
 export type LogLine = Record<string, unknown> & { event?: string; level?: string };
@@ -109,4 +110,38 @@ export class LocalLambda {
     this.child.kill();
     await exited;
   }
+}
+
+/** Warm local functions by name. */
+export type LocalLambdas = Record<string, LocalLambda>;
+
+/**
+ * Starts one warm worker per function, by default every function the build bundles (function-names.mjs). If any
+ * fails to start, the others are stopped before the error is thrown.
+ */
+export async function startLambdas(
+  env: Record<string, string>,
+  opts: { distDir?: string; names?: readonly string[] } = {},
+): Promise<LocalLambdas> {
+  const names = opts.names ?? FUNCTION_NAMES;
+  const started = await Promise.allSettled(names.map((name) => LocalLambda.start(name, env, opts.distDir)));
+  const lambdas = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(lambdas.map((l) => l.stop()));
+    throw failed.reason;
+  }
+  return Object.fromEntries(lambdas.map((l) => [l.name, l]));
+}
+
+/** Stops every worker. */
+export async function stopLambdas(lambdas: LocalLambdas): Promise<void> {
+  await Promise.all(Object.values(lambdas).map((l) => l.stop()));
+}
+
+/** The function called `name`; throws for a name with no worker (a function that does not exist or was not started). */
+export function lambdaNamed(lambdas: LocalLambdas, name: string): LocalLambda {
+  const lambda = lambdas[name];
+  if (!lambda) throw new Error(`no local function ${name} (started: ${Object.keys(lambdas).join(', ') || 'none'})`);
+  return lambda;
 }

@@ -1,11 +1,11 @@
 /**
- * End-to-end harness: a fresh emulator, the documented starting world, and the three built bundles running in
- * warm local Lambda workers pointed at it. Every test gets its own and closes it.
+ * End-to-end harness: a fresh emulator, the documented starting world, and every built bundle running in a warm
+ * local Lambda worker pointed at it. Every test gets its own and closes it.
  */
 import { GetContinuousDeploymentPolicyCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../local/emulator/index.js';
 import { localClients, type LocalClients } from '../../local/pipeline/aws.js';
-import { LocalLambda, type LogLine } from '../../local/pipeline/lambda.js';
+import { startLambdas, stopLambdas, type LocalLambdas, type LogLine } from '../../local/pipeline/lambda.js';
 import { runInvoke, type JobResult } from '../../local/pipeline/runner.js';
 import { SimulatedStagingStack, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, createWorld, type World } from '../../local/pipeline/world.js';
@@ -20,7 +20,7 @@ export interface Harness {
   clients: LocalClients;
   world: World;
   stack: SimulatedStagingStack;
-  lambdas: Record<string, LocalLambda>;
+  lambdas: LocalLambdas;
   /** Log lines of every invocation made through {@link Harness.job}, in order. */
   logs: LogLine[];
   /** Runs a CodePipeline job to completion, re-invoking on continuation tokens like CodePipeline. */
@@ -45,12 +45,12 @@ export interface Harness {
 
 export async function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
   const emulator = await startEmulator({ propagationMs: 0, seed: 11, ...options });
-  const lambdas: Record<string, LocalLambda> = {};
+  let lambdas: LocalLambdas = {};
   try {
     const clients = localClients(emulator.url);
     const world = await createWorld(clients);
     const stack = new SimulatedStagingStack(clients);
-    for (const name of ['enable-cd', 'promote', 'abort']) lambdas[name] = await LocalLambda.start(name, emulator.env);
+    lambdas = await startLambdas(emulator.env);
     const logs: LogLine[] = [];
     return {
       emulator,
@@ -90,12 +90,12 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
         (await clients.cloudFront.send(new GetDistributionCommand({ Id: world.primaryId }))).Distribution
           ?.DistributionConfig?.ContinuousDeploymentPolicyId ?? '',
       close: async () => {
-        await Promise.all(Object.values(lambdas).map((l) => l.stop()));
+        await stopLambdas(lambdas);
         await emulator.close();
       },
     };
   } catch (err) {
-    await Promise.all(Object.values(lambdas).map((l) => l.stop()));
+    await stopLambdas(lambdas);
     await emulator.close();
     throw err;
   }

@@ -1,19 +1,26 @@
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parameterNames as abortParameters, parseAbortObject } from '../../functions/abort/params.js';
-import { parameterNames as enableCdParameters } from '../../functions/enable-cd/params.js';
-import { DEFAULT_METRICS_WINDOW_MINUTES, parameterNames as promoteParameters } from '../../functions/promote/params.js';
+import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../function-names.mjs';
+import { parseAbortObject } from '../../functions/abort/params.js';
+import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../functions/promote/params.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
 import { isIntrinsic, loadInfraTemplates } from './template.js';
 
-const acceptedKeys: Record<string, readonly string[]> = {
-  'enable-cd': enableCdParameters,
-  promote: promoteParameters,
-  abort: abortParameters,
-};
+/** The UserParameters keys each function accepts: `parameterNames` of its functions/<name>/params.ts. */
+const acceptedKeys: Record<string, readonly string[]> = Object.fromEntries(
+  await Promise.all(
+    FUNCTION_NAMES.map(async (name) => {
+      const params = (await import(pathToFileURL(join(FUNCTIONS_DIR, name, 'params.ts')).href)) as {
+        parameterNames?: readonly string[];
+      };
+      if (!params.parameterNames) throw new Error(`functions/${name}/params.ts exports no parameterNames`);
+      return [name, params.parameterNames] as const;
+    }),
+  ),
+);
 
 const pipeline = loadInfraTemplates().get('pipeline.yml')!;
-const functionsDir = new URL('../../functions/', import.meta.url).pathname;
 
 interface Action {
   Name: string;
@@ -47,11 +54,9 @@ function parseSubJson(value: unknown, substitutions: Record<string, string> = {}
 describe('pipeline wiring', () => {
   const lambdas = Object.entries(pipeline.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
 
-  it('builds every Lambda from a function folder that npm run build bundles (functions/<name>/handler.ts)', () => {
-    expect(lambdas.map(([id]) => functionName(id)).sort()).toEqual(['abort', 'enable-cd', 'promote']);
-    for (const [id] of lambdas) {
-      expect(existsSync(`${functionsDir}${functionName(id)}/handler.ts`), id).toBe(true);
-    }
+  it('declares exactly one Lambda per function that npm run build bundles (functions/<name>/handler.ts)', () => {
+    // A function folder without its Lambda in the template fails here, and so does a Lambda without a folder.
+    expect(lambdas.map(([id]) => functionName(id)).sort()).toEqual([...FUNCTION_NAMES]);
   });
 
   it('points every Invoke action at a function of this template', () => {
