@@ -8,7 +8,7 @@ import { ConfigurationError } from '../../shared/domain/errors.js';
 import { createLogger } from '../../shared/log.js';
 import { parameterNames, parseAbortObject, type AbortMode, type AbortParams } from './params.js';
 import type { AbortChangeKind } from './plan.js';
-import { rollBackToPrimary } from './rollback.js';
+import { rollBackToPrimary, rollbackSummary } from './rollback.js';
 
 /** A plain event abort cannot act on; the message names the field or says what the rule must send. */
 export class AbortEventError extends Error {
@@ -64,16 +64,15 @@ export async function abortFromEvent(event: unknown): Promise<AbortSummary> {
   try {
     const params = parseAbortEvent(event);
     log.info('event-started', { params });
+    // No continuation without a job: the pass's `then` (wait for the primary) is left to CloudFront.
     const pass = await rollBackToPrimary(params, undefined, log);
     const result: AbortSummary = {
       mode: params.mode,
       primaryId: params.primaryId,
       policyId: pass.policyId ?? null,
-      changes: pass.applied,
-      outcome: pass.applied.length ? 'applied' : 'no-op',
-      summary: pass.applied.length
-        ? `${pass.applied.join(', ')}; all traffic goes to primary ${params.primaryId} once it has propagated`
-        : `nothing to change (${pass.plan.nothingToDo ?? 'another writer got there first'})`,
+      changes: pass.written,
+      outcome: pass.written.length ? 'applied' : 'no-op',
+      summary: rollbackSummary(params.mode, params.primaryId, pass.written, pass.plan.nothingToDo, false),
     };
     log.info('event-succeeded', { ...result });
     return result;

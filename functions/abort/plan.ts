@@ -4,8 +4,11 @@
  */
 import { isDeployed, type DistributionState, type PolicyState } from '../../shared/domain/resources.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
+import { checkIsPrimary } from '../../shared/domain/checks.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
+import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { AbortMode } from './params.js';
+import { type AbortPhase, PHASE } from './phases.js';
 
 /** Everything abort reads before deciding. */
 export interface AbortState {
@@ -30,25 +33,21 @@ export type AbortChange =
 
 export type AbortChangeKind = AbortChange['kind'];
 
-export interface AbortPlan {
-  /** Changes to make now, in this order. */
-  changes: AbortChange[];
-  /**
-   * Teardown only: the policy still exists but cannot be deleted yet, because the primary still references it or has
-   * not finished propagating the detach. A later invocation (continuation) deletes it.
-   */
-  deleteDeferred: boolean;
+/**
+ * Changes to make now, in order, and what comes next: after a disable or detach, the primary's propagation; in
+ * teardown, the detach propagating before the policy can be deleted (`detached`).
+ */
+export interface AbortPlan extends Plan<AbortChange, AbortPhase> {
   /** Why the plan is empty, for the log and the summary; undefined when there are changes or a deferred delete. */
   nothingToDo?: string;
 }
 
 /** Refuses, before any write, a primary that cannot be the production distribution. */
 export function checkAbortState(state: AbortState): void {
-  if (state.primary.config.Staging) {
-    throw new StateCheckError(
-      `PrimaryDistributionId ${state.primary.id} is a staging distribution (Staging=true); abort needs the production distribution that keeps the aliases and has the policy attached.`,
-    );
-  }
+  checkIsPrimary(
+    state.primary,
+    'abort needs the production distribution that keeps the aliases and has the policy attached.',
+  );
   const attached = attachedPolicyId(state.primary.config);
   if (state.policyFromParameters && attached && attached !== state.policyId) {
     // Deleting the named policy would leave the attached one routing viewers to staging while we report a rollback.
@@ -89,12 +88,13 @@ export function planDetach(
 export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   checkAbortState(state);
   const { primary, policyId, policy } = state;
-  if (!policyId)
+  if (!policyId) {
     return {
       changes: [],
-      deleteDeferred: false,
+      then: settled(primary),
       nothingToDo: `no continuous deployment policy is attached to primary ${primary.id}`,
     };
+  }
 
   const changes: AbortChange[] = [];
   // Disable first, even when detaching: it is a policy-only write that takes staging out of the traffic path at
@@ -105,19 +105,39 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   const detach = mode === 'disable' ? undefined : planDetach(primary, policyId);
   if (detach) changes.push(detach);
 
-  if (mode !== 'teardown' || !policy) {
-    if (changes.length) return { changes, deleteDeferred: false };
-    return { changes, deleteDeferred: false, nothingToDo: nothingToDo(state) };
+  if (mode === 'teardown' && policy) {
+    // A policy still referenced by the primary cannot be deleted (ContinuousDeploymentPolicyInUse), and the docs ask
+    // for the detach to be Deployed first: delete only once the primary no longer references it and has settled.
+    if (detach || !isDeployed(primary)) {
+      return {
+        changes,
+        then: waitFor(
+          PHASE.detached,
+          `primary ${primary.id} to be Deployed without policy ${policyId} before deleting the policy`,
+          [primary.id],
+        ),
+      };
+    }
+    changes.push({
+      kind: 'delete-policy',
+      policyId,
+      reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed`,
+    });
+    // Deleting the policy does not touch the primary, which is already Deployed.
+    return { changes, then: DONE };
   }
-  // A policy still referenced by the primary cannot be deleted (ContinuousDeploymentPolicyInUse), and the docs ask
-  // for the detach to be Deployed first: delete only once the primary no longer references it and has settled.
-  if (detach || !isDeployed(primary)) return { changes, deleteDeferred: true };
-  changes.push({
-    kind: 'delete-policy',
-    policyId,
-    reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed`,
-  });
-  return { changes, deleteDeferred: false };
+  // A disable or detach starts a propagation, and whatever runs next should see a settled primary.
+  if (changes.length) return { changes, then: propagating(primary) };
+  return { changes, then: settled(primary), nothingToDo: nothingToDo(state) };
+}
+
+function propagating(primary: DistributionState): AbortPlan['then'] {
+  return waitFor(PHASE.propagating, `primary ${primary.id} to be Deployed`, [primary.id]);
+}
+
+/** Nothing to write: done once the primary is Deployed. */
+function settled(primary: DistributionState): AbortPlan['then'] {
+  return isDeployed(primary) ? DONE : propagating(primary);
 }
 
 function nothingToDo({ primary, policyId, policy }: AbortState): string {

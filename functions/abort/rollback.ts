@@ -1,40 +1,34 @@
 /**
  * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
- * read the primary and its policy → check and plan → apply. Waiting is the caller's business.
+ * read the primary and its policy → plan → apply; the plan's `then` says what comes next, which only a job can wait for.
  */
+import { applyPlan } from '../../shared/aws/apply-plan.js';
 import {
   deletePolicy,
   isNoSuchPolicy,
   isPolicyInUse,
   readDistribution,
   readPolicyIfExists,
-  retryOnStaleEtag,
   writeDistributionConfig,
   writePolicyConfig,
 } from '../../shared/aws/cloudfront.js';
-import { type DistributionState } from '../../shared/domain/resources.js';
 import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
+import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import type { Logger } from '../../shared/log.js';
-import type { AbortParams } from './params.js';
-import {
-  planAbort,
-  planDetach,
-  planDisable,
-  type AbortChange,
-  type AbortChangeKind,
-  type AbortPlan,
-  type AbortState,
-} from './plan.js';
+import type { AbortMode, AbortParams } from './params.js';
+import { type AbortChange, type AbortChangeKind, type AbortPlan, type AbortState, planAbort } from './plan.js';
 
 /** What one pass read, planned and wrote. */
 export interface RollbackPass {
-  /** The primary as read at the start of the pass. */
+  /** The primary as read for the last plan. */
   primary: DistributionState;
   policyId: string | undefined;
   plan: AbortPlan;
-  /** The changes actually written (a re-read after a stale ETag may show one already made by someone else). */
-  applied: AbortChangeKind[];
+  /** The changes actually written (a re-plan after a stale ETag drops one another writer already made). */
+  written: AbortChangeKind[];
+  /** What comes next, from the plan. */
+  then: AbortPlan['then'];
 }
 
 async function readState(primaryId: string, known: KnownPolicy | undefined): Promise<AbortState> {
@@ -58,78 +52,50 @@ function inUseError(policyId: string, primaryId: string): StateCheckError {
   );
 }
 
-/** Applies one change; CloudFront writes re-read and re-plan on a stale ETag. Returns whether it wrote. */
-async function apply(change: AbortChange, state: AbortState, log: Logger): Promise<boolean> {
+/** Makes one planned change against the state it was planned from. Resolves false when it was already made. */
+async function write(change: AbortChange, state: AbortState, log: Logger): Promise<boolean> {
   switch (change.kind) {
-    case 'disable-policy':
-      return retryOnStaleEtag(
-        'disable policy',
-        log,
-        state.policy,
-        () => readPolicyIfExists(change.policyId),
-        async (policy) => {
-          if (!policy || !planDisable(state.primary, policy)) {
-            log.info('write-skipped', { change: change.kind, reason: 'already disabled or gone on re-read' });
-            return false;
-          }
-          const etag = await writePolicyConfig(policy, withPolicyEnabled(policy.config, false));
-          log.info('write', {
-            change: change.kind,
-            policyId: policy.id,
-            ifMatch: policy.etag,
-            newEtag: etag,
-            reason: change.reason,
-          });
-          return true;
-        },
-      );
-    case 'detach-policy':
-      return retryOnStaleEtag(
-        'detach policy',
-        log,
-        state.primary,
-        () => readDistribution(change.primaryId),
-        async (primary) => {
-          if (!planDetach(primary, change.policyId)) {
-            log.info('write-skipped', { change: change.kind, reason: 'already detached on re-read' });
-            return false;
-          }
-          // "" detaches; leaving the field out would mean "no change" in SDK v3.
-          const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
-          log.info('write', {
-            change: change.kind,
-            primaryId: primary.id,
-            policyId: change.policyId,
-            ifMatch: primary.etag,
-            newEtag: etag,
-            reason: change.reason,
-          });
-          return true;
-        },
-      );
-    case 'delete-policy':
-      return retryOnStaleEtag(
-        'delete policy',
-        log,
-        state.policy,
-        () => readPolicyIfExists(change.policyId),
-        async (policy) => {
-          const alreadyDeleted = () => {
-            log.info('write-skipped', { change: change.kind, reason: 'policy already deleted' });
-            return false;
-          };
-          if (!policy) return alreadyDeleted();
-          try {
-            await deletePolicy(policy);
-          } catch (err) {
-            if (isNoSuchPolicy(err)) return alreadyDeleted();
-            if (isPolicyInUse(err)) throw inUseError(change.policyId, state.primary.id);
-            throw err;
-          }
-          log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, reason: change.reason });
-          return true;
-        },
-      );
+    case 'disable-policy': {
+      const policy = state.policy as PolicyState;
+      const etag = await writePolicyConfig(policy, withPolicyEnabled(policy.config, false));
+      log.info('write', {
+        change: change.kind,
+        policyId: policy.id,
+        ifMatch: policy.etag,
+        newEtag: etag,
+        reason: change.reason,
+      });
+      return true;
+    }
+    case 'detach-policy': {
+      const { primary } = state;
+      // "" detaches; leaving the field out would mean "no change" in SDK v3.
+      const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
+      log.info('write', {
+        change: change.kind,
+        primaryId: primary.id,
+        policyId: change.policyId,
+        ifMatch: primary.etag,
+        newEtag: etag,
+        reason: change.reason,
+      });
+      return true;
+    }
+    case 'delete-policy': {
+      const policy = state.policy as PolicyState;
+      try {
+        await deletePolicy(policy);
+      } catch (err) {
+        if (isNoSuchPolicy(err)) {
+          log.info('write-skipped', { change: change.kind, reason: 'policy already deleted' });
+          return false;
+        }
+        if (isPolicyInUse(err)) throw inUseError(change.policyId, state.primary.id);
+        throw err;
+      }
+      log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, reason: change.reason });
+      return true;
+    }
   }
 }
 
@@ -154,7 +120,26 @@ export async function rollBackToPrimary(
   known: KnownPolicy | undefined,
   log: Logger,
 ): Promise<RollbackPass> {
-  const state = await step('read the primary and its policy', () => readState(params.primaryId, known));
+  const read = async () => {
+    const state = await readState(params.primaryId, known);
+    logState(state, log);
+    return state;
+  };
+  const initial = await step('read the primary and its policy', read);
+  const { state, plan, written, then } = await applyPlan(
+    {
+      read,
+      plan: (s) => planAbort(s, params.mode),
+      write: (change, s) => write(change, s, log),
+      stepName: (change) => STEP_NAMES[change.kind],
+    },
+    initial,
+    log,
+  );
+  return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), then };
+}
+
+function logState(state: AbortState, log: Logger): void {
   log.info('state-read', {
     primary: {
       id: state.primary.id,
@@ -171,18 +156,22 @@ export async function rollBackToPrimary(
         }
       : null,
   });
+}
 
-  const plan = await step('check and plan', async () => planAbort(state, params.mode));
-  log.info('plan', {
-    mode: params.mode,
-    changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })),
-    deleteDeferred: plan.deleteDeferred,
-    nothingToDo: plan.nothingToDo ?? null,
-  });
-
-  const applied: AbortChangeKind[] = [];
-  for (const change of plan.changes) {
-    if (await step(STEP_NAMES[change.kind], () => apply(change, state, log))) applied.push(change.kind);
-  }
-  return { primary: state.primary, policyId: state.policyId, plan, applied };
+/**
+ * The one sentence both kinds of invocation report. `changes` are the writes so far (across continuations for a
+ * job); `settled` says whether the primary is known to be Deployed with them.
+ */
+export function rollbackSummary(
+  mode: AbortMode,
+  primaryId: string,
+  changes: readonly string[],
+  nothingToDo: string | undefined,
+  settled: boolean,
+): string {
+  if (!changes.length) return `${mode}: nothing to change (${nothingToDo ?? 'another writer got there first'})`;
+  const where = settled
+    ? `all traffic is on primary ${primaryId}`
+    : `all traffic goes to primary ${primaryId} once it has propagated`;
+  return `${mode}: ${changes.join(', ')}; ${where}`;
 }

@@ -1,4 +1,3 @@
-import { ConfigurationError } from '../../shared/domain/errors.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
 
 /** Every UserParameters key enable-CD accepts (the pipeline template's wiring test checks against this list). */
@@ -22,18 +21,10 @@ export interface EnableCdParams {
 /** Parses enable-CD's UserParameters; throws ConfigurationError naming the field. */
 export function parseEnableCdParams(raw: unknown): EnableCdParams {
   const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
-  const params: EnableCdParams = {
-    primaryId: p.distributionId('PrimaryDistributionId'),
-    stagingId: p.distributionId('StagingDistributionId'),
+  return {
+    ...p.primaryAndStaging(),
     policyId: p.policyId('ContinuousDeploymentPolicyId'),
     bucket: p.optionalBucketName('StaticResourceBucketName'),
     maxWaitMinutes: maxWaitMinutes(p),
   };
-  if (params.primaryId === params.stagingId) {
-    throw new ConfigurationError(
-      'StagingDistributionId',
-      `must differ from PrimaryDistributionId (both are ${params.primaryId})`,
-    );
-  }
-  return params;
 }

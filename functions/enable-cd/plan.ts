@@ -1,13 +1,17 @@
 /**
  * enable-CD's pure core: from the live state and the parameters, check that continuous deployment can work and
- * list the changes that make it so. No I/O here; the plan is logged and unit-tested without mocks.
+ * list the changes that make it so, and what comes next. No I/O here; the plan is logged and unit-tested without
+ * mocks.
  */
-import type { ContinuousDeploymentPolicyConfig } from '@aws-sdk/client-cloudfront';
 import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
-import { isDeployed, type DistributionState, type PolicyState } from '../../shared/domain/resources.js';
-import { attachedPolicyId, stagingDomainsOf, usesHttp3 } from '../../shared/domain/distribution-config.js';
+import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
+import { attachedPolicyId, usesHttp3 } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
+import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
+import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
+import { routingOf } from '../../shared/domain/traffic-config.js';
 import type { EnableCdParams } from './params.js';
+import { type EnableCdPhase, PHASE } from './phases.js';
 
 /** Everything enable-CD reads before deciding. */
 export interface EnableCdState {
@@ -24,14 +28,12 @@ export type EnableCdChange =
   | { kind: 'enable-policy'; policyId: string; reason: string }
   | { kind: 'attach-policy'; primaryId: string; policyId: string; replaces: string | undefined; reason: string };
 
-export interface EnableCdPlan {
-  /** Changes to make now, in this order: grant first (staging must read before it serves), then enable, then attach. */
-  changes: EnableCdChange[];
-  /** Distributions still propagating. CloudFront changes wait for them; the bucket grant does not. */
-  inProgress: string[];
-  /** True when CloudFront changes are needed but held back until `inProgress` settles. */
-  deferred: boolean;
-}
+/**
+ * Changes in this order: grant first (staging must read before it serves), then enable, then attach. Any CloudFront
+ * change starts a propagation, so the plan then waits; so does one whose CloudFront changes are held back because a
+ * distribution is still InProgress (the bucket grant is not held back).
+ */
+export type EnableCdPlan = Plan<EnableCdChange, EnableCdPhase>;
 
 const ENABLE_CD_FIX =
   'Check the staging stack outputs passed to enable-CD (StagingDistributionId, ContinuousDeploymentPolicyId).';
@@ -39,16 +41,8 @@ const ENABLE_CD_FIX =
 /** Refuses, before any write, a state in which continuous deployment cannot work. */
 export function checkEnableCdState(state: EnableCdState): void {
   const { primary, staging, policy } = state;
-  if (primary.config.Staging) {
-    throw new StateCheckError(
-      `PrimaryDistributionId ${primary.id} is a staging distribution (Staging=true); it must be the production distribution that keeps the aliases.`,
-    );
-  }
-  if (!staging.config.Staging) {
-    throw new StateCheckError(
-      `StagingDistributionId ${staging.id} is not a staging distribution (Staging=false); create it with Staging: true (see infra/staging-*.yml). ${ENABLE_CD_FIX}`,
-    );
-  }
+  checkIsPrimary(primary, 'it must be the production distribution that keeps the aliases.');
+  checkIsStaging(staging, `create it with Staging: true (see infra/staging-*.yml). ${ENABLE_CD_FIX}`);
   for (const d of [primary, staging]) {
     if (usesHttp3(d.config)) {
       throw new StateCheckError(
@@ -56,12 +50,7 @@ export function checkEnableCdState(state: EnableCdState): void {
       );
     }
   }
-  const domains = stagingDomainsOf(policy.config);
-  if (!domains.includes(staging.domainName)) {
-    throw new StateCheckError(
-      `continuous deployment policy ${policy.id} routes to [${domains.join(', ')}], not to staging ${staging.id} (${staging.domainName}). ${ENABLE_CD_FIX}`,
-    );
-  }
+  checkPolicyRoutesTo(policy, staging, ENABLE_CD_FIX);
 }
 
 /** The attach decision for a primary as read. */
@@ -92,7 +81,7 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
   };
 }
 
-/** Checks the state and plans the changes enable-CD makes in this invocation. */
+/** Checks the state and plans the changes enable-CD makes in this invocation, and what comes next. */
 export function planEnableCd(
   state: EnableCdState,
   params: Pick<EnableCdParams, 'primaryId' | 'policyId'>,
@@ -115,10 +104,25 @@ export function planEnableCd(
     (c) => c !== undefined,
   );
   const inProgress = [state.primary, state.staging].filter((d) => !isDeployed(d)).map((d) => d.id);
-  // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.
-  const deferred = cloudFrontChanges.length > 0 && inProgress.length > 0;
-  if (!deferred) changes.push(...cloudFrontChanges);
-  return { changes, inProgress, deferred };
+  if (cloudFrontChanges.length && inProgress.length) {
+    // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.
+    return {
+      changes,
+      then: waitFor(
+        PHASE.waitingToApply,
+        'distributions to finish propagating before changing the policy or the primary',
+        inProgress,
+      ),
+    };
+  }
+  changes.push(...cloudFrontChanges);
+  // Any CloudFront write starts a propagation; the next invocation re-reads and decides again.
+  if (cloudFrontChanges.length) {
+    return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', [state.primary.id]) };
+  }
+  if (inProgress.length)
+    return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', inProgress) };
+  return { changes, then: DONE };
 }
 
 /** Output variables a reviewer uses to reach staging (the approval's CustomData references them). */
@@ -133,27 +137,30 @@ export function reviewerVariables(state: EnableCdState): Record<string, string> 
   return { ...base, ...routingVariables(state.primary.domainName, state.policy.config) };
 }
 
-function routingVariables(primaryDomain: string, policy: ContinuousDeploymentPolicyConfig): Record<string, string> {
-  const traffic = policy.TrafficConfig;
-  if (traffic?.Type === 'SingleHeader' && traffic.SingleHeaderConfig) {
-    const { Header, Value } = traffic.SingleHeaderConfig;
-    return {
-      StagingHeader: `${Header}: ${Value}`,
-      HowToReachStaging: `curl -H '${Header}: ${Value}' https://${primaryDomain}/ (requests without the header get production)`,
-    };
+function routingVariables(primaryDomain: string, policy: PolicyState['config']): Record<string, string> {
+  const routing = routingOf(policy);
+  switch (routing.type) {
+    case 'header': {
+      const { header, value } = routing;
+      return {
+        StagingHeader: `${header}: ${value}`,
+        HowToReachStaging: `curl -H '${header}: ${value}' https://${primaryDomain}/ (requests without the header get production)`,
+      };
+    }
+    case 'weight': {
+      const share = `${Math.round(routing.weight * 1000) / 10}%`;
+      const sticky = routing.stickiness;
+      const stickiness = sticky
+        ? `, sticky per viewer via the x-amz-continuous-deployment-state cookie (idle ${sticky.idleTTL}s, max ${sticky.maximumTTL}s)`
+        : '';
+      return {
+        StagingWeight: String(routing.weight),
+        HowToReachStaging: `about ${share} of viewers of https://${primaryDomain}/ are routed to staging${stickiness}; weighted routing can take about 10 minutes to begin`,
+      };
+    }
+    case 'unknown':
+      return {
+        HowToReachStaging: `the policy's traffic config (${routing.trafficType}) is not one this action recognises`,
+      };
   }
-  if (traffic?.Type === 'SingleWeight' && traffic.SingleWeightConfig) {
-    const { Weight, SessionStickinessConfig: sticky } = traffic.SingleWeightConfig;
-    const share = `${Math.round((Weight ?? 0) * 1000) / 10}%`;
-    const stickiness = sticky
-      ? `, sticky per viewer via the x-amz-continuous-deployment-state cookie (idle ${sticky.IdleTTL}s, max ${sticky.MaximumTTL}s)`
-      : '';
-    return {
-      StagingWeight: String(Weight ?? 0),
-      HowToReachStaging: `about ${share} of viewers of https://${primaryDomain}/ are routed to staging${stickiness}; weighted routing can take about 10 minutes to begin`,
-    };
-  }
-  return {
-    HowToReachStaging: `the policy's traffic config (${traffic?.Type ?? 'none'}) is not one this action recognises`,
-  };
 }

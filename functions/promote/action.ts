@@ -1,54 +1,79 @@
 /**
  * promote: after the manual approval, copy the staging config onto the primary (one-way, production).
- * read (primary and staging in parallel, then the attached policy) → check and plan → promotion gate (CloudWatch,
- * only when a threshold is set) → promote → wait for the primary to be Deployed via continuation → report. A
- * `promoted` continuation only watches the primary: it never promotes.
+ * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → outcome from the decision, which
+ * waits for the primary to be Deployed via continuation. A `promoted` continuation only watches the primary: it
+ * never promotes.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
+import { applyPlan } from '../../shared/aws/apply-plan.js';
+import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
-import { isDeployed, type DistributionState } from '../../shared/domain/resources.js';
-import { readDistribution, readPolicy, retryOnStaleEtag } from '../../shared/aws/cloudfront.js';
+import { readDistribution, readPolicy } from '../../shared/aws/cloudfront.js';
+import { readTraffic } from '../../shared/aws/metrics.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
-import { awsCall } from '../../shared/aws/call.js';
+import type { DistributionState } from '../../shared/domain/resources.js';
+import { isDeployed } from '../../shared/domain/resources.js';
+import { type MetricsWindow, metricsWindow } from '../../shared/domain/traffic-metrics.js';
 import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
+import { waitingOutcome } from '../../shared/job/runner.js';
 import type { Logger } from '../../shared/log.js';
-import { metricsWindow, type MetricsWindow } from '../../shared/domain/traffic-metrics.js';
-import { readTraffic } from '../../shared/aws/metrics.js';
-import { evaluateGate, gateVariables, judgesErrorRate, routingOf, type GateFigures, type GateVerdict } from './gate.js';
-import { parsePromoteParams, type GateParams, type PromoteParams } from './params.js';
+import { type GateFigures, gateVariables, judgesErrorRate } from './gate.js';
+import { type GateParams, type PromoteParams, parsePromoteParams } from './params.js';
+import { PHASE, PHASES, type PromotePhase } from './phases.js';
 import {
-  planPromote,
-  policyEnabled,
-  promotableApartFromPolicy,
-  summarizeChanges,
-  type PromotePlan,
+  type GateReading,
+  type PromoteChange,
+  type PromoteDecision,
   type PromoteState,
+  decide,
+  promotableApartFromPolicy,
 } from './plan.js';
-import {
-  CHANGES_MAX_CHARS,
-  factsFromData,
-  factsToData,
-  promotionNote,
-  successVariables,
-  type PromotionFacts,
-} from './result.js';
-import { PHASE } from './phases.js';
+import { type PromotionFacts, factsFromData, factsToData, successVariables } from './result.js';
+
+type PromoteContext = JobContext<PromoteParams, PromotePhase>;
+type PromoteOutcome = Outcome<PromotePhase>;
+
+/** What the gate's metrics read returned, and the window it covered. */
+interface Traffic {
+  figures: GateFigures;
+  window: MetricsWindow;
+}
 
 /**
- * Reads primary and staging in parallel, then the policy the primary names. `onDistributions` runs between the two
- * rounds, so work that needs only the distributions (the gate's metrics read) can overlap the policy read.
+ * Reads staging's traffic (and the primary's, the baseline, when an error-rate threshold is set) in one
+ * GetMetricData call. Only traffic served by the staging's current config proves anything: the window starts no
+ * earlier than its last change (a reused staging distribution served the previous release before that).
  */
-async function readState(
-  params: PromoteParams,
-  log: Logger,
-  onDistributions?: (primary: DistributionState, staging: DistributionState) => void,
-): Promise<PromoteState> {
+async function readGateTraffic(params: PromoteParams, gate: GateParams, staging: DistributionState): Promise<Traffic> {
+  const ids = judgesErrorRate(gate) ? [params.stagingId, params.primaryId] : [params.stagingId];
+  const window = metricsWindow(gate.windowMinutes, Date.now(), staging.lastModified?.getTime());
+  const [stagingFigures, primaryFigures] = await readTraffic(ids, window);
+  if (!stagingFigures) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
+  return { figures: { windowMinutes: window.minutes, staging: stagingFigures, primary: primaryFigures }, window };
+}
+
+/** The state and, once it is known to be needed, the gate's traffic read (at most one per invocation). */
+interface Read {
+  state: PromoteState;
+  traffic: Promise<Traffic> | undefined;
+}
+
+/**
+ * Reads primary and staging in parallel, then the policy the primary names. When primary and staging show a
+ * promotion is coming and the gate is on, the metrics read starts beside the policy read, as a plain promise; it is
+ * dropped unused (a failure of it included) should the decision not get that far.
+ */
+async function readState(params: PromoteParams, log: Logger, traffic: Promise<Traffic> | undefined): Promise<Read> {
   const [primary, staging] = await Promise.all([
     readDistribution(params.primaryId),
     readDistribution(params.stagingId),
   ]);
-  onDistributions?.(primary, staging);
+  const { gate } = params;
+  if (gate && !traffic && promotableApartFromPolicy(primary, staging)) {
+    traffic = step('read staging traffic from CloudWatch', () => readGateTraffic(params, gate, staging));
+    traffic.catch(() => undefined);
+  }
   const policyId = attachedPolicyId(primary.config);
   const policy = policyId ? await readPolicy(policyId) : undefined;
   log.info('state-read', {
@@ -75,79 +100,30 @@ async function readState(
         }
       : null,
   });
-  return { primary, staging, policy };
+  return { state: { primary, staging, policy }, traffic };
 }
 
-/** UpdateDistributionWithStagingConfig: `If-Match` carries both ETags, primary first. Returns the primary's new ETag. */
-async function promoteStagingConfig(state: PromoteState, ifMatch: string): Promise<string | undefined> {
-  const { primary, staging } = state;
-  const out = await awsCall(
-    'UpdateDistributionWithStagingConfig',
-    `primary distribution ${primary.id} (from staging ${staging.id})`,
-    () =>
-      cloudFront().send(
-        new UpdateDistributionWithStagingConfigCommand({
-          Id: primary.id,
-          StagingDistributionId: staging.id,
-          IfMatch: ifMatch,
-        }),
-      ),
+/** The gate's figures settled, so that the decision, not the read, says whether a failed read matters. */
+async function settle(
+  traffic: Promise<Traffic> | undefined,
+): Promise<(GateReading & { window?: MetricsWindow }) | undefined> {
+  if (!traffic) return undefined;
+  return traffic.then(
+    ({ figures, window }) => ({ ok: true as const, figures, window }),
+    (error: unknown) => ({ ok: false as const, error }),
   );
-  return out.ETag;
 }
 
-/** What the promotion gate read and decided. */
-interface GateResult {
-  figures: GateFigures;
-  verdict: GateVerdict;
-}
-
-/** The plan that was carried out, the state it was made from, the gate's result, and the primary's ETag if this run promoted. */
-interface Applied {
-  plan: PromotePlan;
-  state: PromoteState;
-  gate?: GateResult | undefined;
-  etagAfterPromote?: string | undefined;
-}
-
-/** What the gate's metrics read returned, and the window it covered. */
-interface GateReading {
-  figures: GateFigures;
-  window: MetricsWindow;
-}
-
-/**
- * Reads staging's traffic (and the primary's, the baseline, when an error-rate threshold is set) in one
- * GetMetricData call. Only traffic served by the staging's current config proves anything: the window starts no
- * earlier than its last change (a reused staging distribution served the previous release before that).
- */
-async function readGateFigures(
-  params: PromoteParams,
+/** Logs the gate's figures and verdict: the figures first, they are what the operator looks for. */
+function logGate(
   gate: GateParams,
-  staging: DistributionState,
-): Promise<GateReading> {
-  const ids = judgesErrorRate(gate) ? [params.stagingId, params.primaryId] : [params.stagingId];
-  const window = metricsWindow(gate.windowMinutes, Date.now(), staging.lastModified?.getTime());
-  const [stagingFigures, primaryFigures] = await readTraffic(ids, window);
-  if (!stagingFigures) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
-  return { figures: { windowMinutes: window.minutes, staging: stagingFigures, primary: primaryFigures }, window };
-}
-
-/** Decides the gate from the figures (the policy only shapes the hints in a wait's reason), and logs it. */
-function decideGate(
-  params: PromoteParams,
-  gate: GateParams,
-  reading: GateReading,
-  state: PromoteState,
+  decision: PromoteDecision,
+  reading: Awaited<ReturnType<typeof settle>>,
   log: Logger,
-): GateResult {
+) {
+  const verdict = 'gate' in decision ? decision.gate : undefined;
+  if (!verdict || !reading?.ok) return;
   const { figures, window } = reading;
-  const verdict = evaluateGate(gate, figures, {
-    primaryId: params.primaryId,
-    stagingId: params.stagingId,
-    routing: routingOf(state.policy),
-  });
-  // Figures first: they are what the operator looks for in the log line.
   log.info('gate', {
     decision: verdict.kind,
     ...gateVariables(figures),
@@ -157,52 +133,28 @@ function decideGate(
       MaxStaging5xxErrorRate: gate.maxStaging5xxErrorRate ?? null,
       MaxErrorRateIncrease: gate.maxErrorRateIncrease ?? null,
     },
-    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
   });
-  return { figures, verdict };
 }
 
-/**
- * Plans from the state given and promotes if the plan says so and the gate (when on) lets it. Re-run from a fresh
- * read after a stale ETag; `checkGate` decides the gate from metrics read at most once per invocation.
- */
-async function planAndPromote(
-  state: PromoteState,
-  log: Logger,
-  checkGate: (state: PromoteState) => Promise<GateResult | undefined>,
-): Promise<Applied> {
-  const plan = planPromote(state);
-  log.info('plan', {
-    decision: plan.kind,
-    reason: plan.reason,
-    ...(plan.kind === 'wait' ? { inProgress: plan.inProgress } : {}),
-    ...(plan.kind === 'promote' ? { changes: plan.changes, ifMatch: plan.ifMatch } : {}),
-  });
-  if (plan.kind !== 'promote') return { plan, state };
-  // The gate comes after every check of the state and only once both distributions are Deployed: an already
-  // promoted primary needs no gate, and traffic served by a half-propagated staging proves little.
-  const gate = await checkGate(state);
-  if (gate?.verdict.kind === 'wait') return { plan, state, gate };
-  if (gate?.verdict.kind === 'refuse') throw new StateCheckError(gate.verdict.reason);
-  if (plan.warning) log.warn('promote-warning', { warning: plan.warning });
-
-  const etagAfterPromote = await promoteStagingConfig(state, plan.ifMatch);
-  log.info('write', {
-    operation: 'UpdateDistributionWithStagingConfig',
-    primaryId: state.primary.id,
-    stagingId: state.staging.id,
-    primaryEtag: state.primary.etag,
-    stagingEtag: state.staging.etag,
-    ifMatch: plan.ifMatch,
-    newPrimaryEtag: etagAfterPromote ?? null,
-    changes: plan.changes,
-    // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
-    policyDisabled: state.policy?.id ?? null,
-  });
-  return { plan, state, gate, etagAfterPromote };
+/** UpdateDistributionWithStagingConfig: `If-Match` carries both ETags, primary first. Returns the primary's new ETag. */
+async function promoteStagingConfig(change: PromoteChange): Promise<string | undefined> {
+  const out = await awsCall(
+    'UpdateDistributionWithStagingConfig',
+    `primary distribution ${change.primaryId} (from staging ${change.stagingId})`,
+    () =>
+      cloudFront().send(
+        new UpdateDistributionWithStagingConfigCommand({
+          Id: change.primaryId,
+          StagingDistributionId: change.stagingId,
+          IfMatch: change.ifMatch,
+        }),
+      ),
+  );
+  return out.ETag;
 }
 
-function succeed(ctx: JobContext<PromoteParams>, facts: PromotionFacts, primaryEtag: string): Outcome {
+function succeed(ctx: PromoteContext, facts: PromotionFacts, primaryEtag: string): PromoteOutcome {
   const outputVariables = successVariables(facts, primaryEtag, ctx.params.stagingId);
   ctx.log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
   return {
@@ -212,66 +164,86 @@ function succeed(ctx: JobContext<PromoteParams>, facts: PromotionFacts, primaryE
   };
 }
 
-function awaitPrimary(ctx: JobContext<PromoteParams>, facts: PromotionFacts): Outcome {
-  return {
-    kind: 'waiting',
-    phase: PHASE.promoted,
-    reason: `primary ${ctx.params.primaryId} to be Deployed with the promoted config`,
-    inProgress: [ctx.params.primaryId],
-    data: factsToData(facts),
-  };
+/** The outcome, from the decision alone (and the primary's ETag the promotion returned, if this run promoted). */
+function outcomeOf(ctx: PromoteContext, decision: PromoteDecision, state: PromoteState, etagAfterPromote?: string) {
+  if (decision.kind === 'refuse') throw new StateCheckError(decision.reason);
+  if (decision.kind === 'already-promoted' && decision.facts.policyEnabled === 'true') {
+    ctx.log.warn('policy-still-enabled', {
+      policyId: state.policy?.id,
+      reason: 'nothing was promoted in this run, so CloudFront did not disable the policy',
+    });
+  }
+  const facts =
+    'facts' in decision ? { ...decision.facts, ...(etagAfterPromote ? { etagAfterPromote } : {}) } : undefined;
+  if (decision.then.kind === 'done') return succeed(ctx, facts as PromotionFacts, state.primary.etag);
+  return waitingOutcome(decision.then, facts && factsToData(facts));
 }
 
-function outcomeOf(ctx: JobContext<PromoteParams>, applied: Applied): Outcome {
-  const { plan, state } = applied;
-  const { primaryId, stagingId } = ctx.params;
-  const policyId = state.policy?.id;
-  switch (plan.kind) {
-    case 'wait':
-      return {
-        kind: 'waiting',
-        phase: PHASE.waitingToPromote,
-        reason: 'primary and staging to be Deployed before promoting',
-        inProgress: plan.inProgress,
-      };
-    case 'already-promoted': {
-      const enabled = policyEnabled(state);
-      if (enabled)
-        ctx.log.warn('policy-still-enabled', {
-          policyId,
-          reason: 'nothing was promoted in this run, so CloudFront did not disable the policy',
+async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
+  const { params, log } = ctx;
+  let traffic: Promise<Traffic> | undefined;
+  const read = async () => {
+    const r = await readState(params, log, traffic);
+    traffic = r.traffic;
+    return r.state;
+  };
+  const initial = await step('read primary, staging and policy', read);
+  let etagAfterPromote: string | undefined;
+  const { state, plan } = await applyPlan<PromoteState, PromoteChange, PromotePhase>(
+    {
+      read,
+      plan: async (s) => {
+        // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
+        const reading = await settle(traffic);
+        const decision = decide(s, params.gate && { params: params.gate, reading });
+        if (params.gate) logGate(params.gate, decision, reading, log);
+        if (decision.kind === 'refuse') throw new StateCheckError(decision.reason);
+        if (decision.kind === 'promote' && decision.warning) log.warn('promote-warning', { warning: decision.warning });
+        return decision;
+      },
+      write: async (change, s) => {
+        etagAfterPromote = await promoteStagingConfig(change);
+        log.info('write', {
+          operation: 'UpdateDistributionWithStagingConfig',
+          primaryId: change.primaryId,
+          stagingId: change.stagingId,
+          primaryEtag: s.primary.etag,
+          stagingEtag: s.staging.etag,
+          ifMatch: change.ifMatch,
+          newPrimaryEtag: etagAfterPromote ?? null,
+          changes: change.diff,
+          // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
+          policyDisabled: s.policy?.id ?? null,
         });
-      const facts: PromotionFacts = {
-        changes: 'none: the primary already carried the staging config',
-        policyEnabled: String(enabled),
-        note: promotionNote({ primaryId, stagingId, policyId, policyEnabled: enabled }),
-      };
-      return plan.primaryDeployed ? succeed(ctx, facts, state.primary.etag) : awaitPrimary(ctx, facts);
-    }
-    case 'promote': {
-      if (applied.gate?.verdict.kind === 'wait') {
-        return { kind: 'waiting', phase: PHASE.gatheringTraffic, reason: applied.gate.verdict.reason, inProgress: [] };
-      }
-      return awaitPrimary(ctx, {
-        changes: summarizeChanges(plan.changes, CHANGES_MAX_CHARS),
-        policyEnabled: 'false',
-        note: promotionNote({ primaryId, stagingId, policyId, policyEnabled: false }),
-        ...(applied.etagAfterPromote ? { etagAfterPromote: applied.etagAfterPromote } : {}),
-        ...(applied.gate ? { gate: gateVariables(applied.gate.figures) } : {}),
-      });
-    }
-  }
+        return true;
+      },
+      stepName: () => 'promote the staging config onto the primary',
+      describe: (d) => {
+        const decision = d as PromoteDecision;
+        return { decision: decision.kind, reason: decision.reason };
+      },
+    },
+    initial,
+    log,
+  );
+  return outcomeOf(ctx, plan as PromoteDecision, state, etagAfterPromote);
 }
 
 /** A `promoted` continuation: the promotion is done; watch the primary propagate, never promote again. */
-async function watchPromotedPrimary(
-  ctx: JobContext<PromoteParams>,
-  data: Record<string, string> | undefined,
-): Promise<Outcome> {
-  const facts = factsFromData(data);
+async function watchPromotedPrimary(ctx: PromoteContext, facts: PromotionFacts): Promise<PromoteOutcome> {
   const primary = await step('read the promoted primary', () => readDistribution(ctx.params.primaryId));
   ctx.log.info('state-read', { primary: { id: primary.id, status: primary.status, etag: primary.etag } });
-  if (!isDeployed(primary)) return awaitPrimary(ctx, facts);
+  if (!isDeployed(primary)) {
+    return waitingOutcome(
+      {
+        kind: 'wait',
+        phase: PHASE.promoted,
+        reason: `primary ${ctx.params.primaryId} to be Deployed with the promoted config`,
+        inProgress: [primary.id],
+      },
+      factsToData(facts),
+    );
+  }
   if (facts.etagAfterPromote && facts.etagAfterPromote !== primary.etag) {
     ctx.log.warn('primary-changed-since-promotion', {
       etagAfterPromote: facts.etagAfterPromote,
@@ -282,42 +254,17 @@ async function watchPromotedPrimary(
   return succeed(ctx, facts, primary.etag);
 }
 
-async function run(ctx: JobContext<PromoteParams>): Promise<Outcome> {
-  const { params, continuation, log } = ctx;
-  if (continuation?.phase === PHASE.promoted) return watchPromotedPrimary(ctx, continuation.data);
-  if (continuation && continuation.phase !== PHASE.waitingToPromote && continuation.phase !== PHASE.gatheringTraffic) {
-    throw new Error(
-      `the continuation token has phase "${continuation.phase}", which promote never writes; nothing was changed. Re-run the action.`,
-    );
-  }
-  const gate = params.gate;
-  let reading: Promise<GateReading> | undefined;
-  const readFigures = (gateParams: GateParams, staging: DistributionState) =>
-    (reading ??= step('read staging traffic from CloudWatch', () => readGateFigures(params, gateParams, staging)));
-  const checkGate = async (state: PromoteState) =>
-    gate ? decideGate(params, gate, await readFigures(gate, state.staging), state, log) : undefined;
-  // Once primary and staging show a promotion is coming, read the metrics beside the policy rather than after it.
-  // Should the plan then not promote, the early read is dropped unused (a failure of it included).
-  const readEarly = (primary: DistributionState, staging: DistributionState) => {
-    if (gate && promotableApartFromPolicy(primary, staging)) readFigures(gate, staging).catch(() => undefined);
-  };
-  const initial = await step('read primary, staging and policy', () => readState(params, log, readEarly));
-  const applied = await step('check, plan and promote', () =>
-    retryOnStaleEtag(
-      'promote staging config',
-      log,
-      initial,
-      () => readState(params, log),
-      (state) => planAndPromote(state, log, checkGate),
-    ),
-  );
-  return outcomeOf(ctx, applied);
+async function run(ctx: PromoteContext): Promise<PromoteOutcome> {
+  const { continuation } = ctx;
+  if (continuation?.phase === PHASE.promoted) return watchPromotedPrimary(ctx, factsFromData(continuation.data));
+  return promote(ctx);
 }
 
 /** The promote CodePipeline action. */
-export const promoteAction: Action<PromoteParams> = {
+export const promoteAction: Action<PromoteParams, PromotePhase> = {
   name: 'promote',
   parseParams: parsePromoteParams,
   maxWaitMinutes: (p) => p.maxWaitMinutes,
+  phases: PHASES,
   run,
 };

@@ -5,6 +5,7 @@
  * policy says, and weighted routing takes minutes to start). No I/O here: figures and thresholds in, verdict out.
  */
 import type { PolicyState } from '../../shared/domain/resources.js';
+import { routingOf } from '../../shared/domain/traffic-config.js';
 import type { TrafficFigures } from '../../shared/domain/traffic-metrics.js';
 import type { GateParams } from './params.js';
 
@@ -16,39 +17,17 @@ export interface GateFigures {
   primary: TrafficFigures | undefined;
 }
 
-/** How viewers reach staging, for the "why no traffic" hints. */
-export type Routing =
-  | { type: 'header'; header: string; value: string; enabled: boolean; policyId: string }
-  | { type: 'weight'; weight: number; enabled: boolean; policyId: string }
-  | { type: 'unknown'; enabled: boolean; policyId: string };
-
 export interface GateSubject {
   primaryId: string;
   stagingId: string;
-  routing: Routing | undefined;
+  /** The policy attached to the primary: how viewers reach staging, for the "why no traffic" hints. */
+  policy: PolicyState | undefined;
 }
 
 export type GateVerdict =
   | { kind: 'pass'; reason: string }
   | { kind: 'wait'; reason: string }
   | { kind: 'refuse'; reason: string };
-
-/** The routing of the policy attached to the primary, as far as the hints need it. */
-export function routingOf(policy: PolicyState | undefined): Routing | undefined {
-  if (!policy) return undefined;
-  const traffic = policy.config.TrafficConfig;
-  const base = { enabled: policy.config.Enabled === true, policyId: policy.id };
-  if (traffic?.Type === 'SingleHeader')
-    return {
-      type: 'header',
-      header: traffic.SingleHeaderConfig?.Header ?? '?',
-      value: traffic.SingleHeaderConfig?.Value ?? '?',
-      ...base,
-    };
-  if (traffic?.Type === 'SingleWeight')
-    return { type: 'weight', weight: traffic.SingleWeightConfig?.Weight ?? 0, ...base };
-  return { type: 'unknown', ...base };
-}
 
 /** Rates are compared and shown rounded to 3 decimals, so a message never says "1% is above 1%". */
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -81,11 +60,12 @@ export function requiredStagingRequests(gate: GateParams): number {
 
 /** Why staging may not be getting traffic, most likely first. */
 function likelyCauses(subject: GateSubject, gate: GateParams): string[] {
-  const r = subject.routing;
+  const { policy } = subject;
+  const r = policy ? routingOf(policy.config) : undefined;
   const causes: string[] = [];
-  if (r && !r.enabled)
+  if (policy && policy.config.Enabled !== true)
     causes.push(
-      `policy ${r.policyId} is disabled, so CloudFront routes no viewer to staging (run enable-CD to re-enable it)`,
+      `policy ${policy.id} is disabled, so CloudFront routes no viewer to staging (run enable-CD to re-enable it)`,
     );
   if (r?.type === 'weight')
     causes.push(

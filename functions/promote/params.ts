@@ -1,4 +1,3 @@
-import { ConfigurationError } from '../../shared/domain/errors.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
 
@@ -59,17 +58,9 @@ function parseGate(p: ParamReader): GateParams | undefined {
 /** Parses promote's UserParameters; throws ConfigurationError naming the field. */
 export function parsePromoteParams(raw: unknown): PromoteParams {
   const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
-  const params: PromoteParams = {
-    primaryId: p.distributionId('PrimaryDistributionId'),
-    stagingId: p.distributionId('StagingDistributionId'),
+  return {
+    ...p.primaryAndStaging(),
     maxWaitMinutes: maxWaitMinutes(p),
     gate: parseGate(p),
   };
-  if (params.primaryId === params.stagingId) {
-    throw new ConfigurationError(
-      'StagingDistributionId',
-      `must differ from PrimaryDistributionId (both are ${params.primaryId})`,
-    );
-  }
-  return params;
 }

@@ -1,13 +1,18 @@
 /**
- * promote's pure core: from the live state, decide whether to promote now, wait, or do nothing because the primary
- * already serves the staging config; and summarise what a promotion changes. No I/O here; the plan is logged and
- * unit-tested without mocks.
+ * promote's pure core: from the live state (and, with the gate on, what staging served), decide whether to promote
+ * now, wait, refuse, or do nothing because the primary already serves the staging config — with what comes next and
+ * what the report will say. No I/O here; the decision is logged and unit-tested without mocks.
  */
+import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
+import { StateCheckError } from '../../shared/domain/errors.js';
+import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { isDeployed } from '../../shared/domain/resources.js';
-import { stagingDomainsOf } from '../../shared/domain/distribution-config.js';
-import { StateCheckError } from '../../shared/domain/errors.js';
 import { carriesSameConfig, diffConfigs } from './config-diff.js';
+import { type GateFigures, type GateVerdict, evaluateGate, gateVariables } from './gate.js';
+import type { GateParams } from './params.js';
+import { PHASE, type PromotePhase } from './phases.js';
+import { CHANGES_MAX_CHARS, type PromotionFacts, promotionNote } from './result.js';
 
 /** Everything promote reads before deciding. */
 export interface PromoteState {
@@ -17,25 +22,40 @@ export interface PromoteState {
   policy: PolicyState | undefined;
 }
 
+/** The one write promote makes: UpdateDistributionWithStagingConfig. */
+export interface PromoteChange {
+  kind: 'promote-staging-config';
+  primaryId: string;
+  stagingId: string;
+  /** `<primary ETag>, <staging ETag>`: CloudFront wants both, primary first. */
+  ifMatch: string;
+  /** What the promotion changes on the primary, from {@link diffConfigs}. */
+  diff: string[];
+  reason: string;
+}
+
+/** The gate's reading as the decision gets it: the figures, or why they could not be read. */
+export type GateReading = { ok: true; figures: GateFigures } | { ok: false; error: unknown };
+
 /** The decision for one read of the state; `reason` is what the operator reads in the log. */
-export type PromotePlan =
-  | {
-      /** The primary already carries the staging's promotable config: nothing to write. */
-      kind: 'already-promoted';
-      primaryDeployed: boolean;
-      reason: string;
-    }
-  | { kind: 'wait'; inProgress: string[]; reason: string }
-  | {
+export type PromoteDecision =
+  | (Plan<PromoteChange, PromotePhase> & {
       kind: 'promote';
-      /** `<primary ETag>, <staging ETag>`: CloudFront wants both, primary first. */
-      ifMatch: string;
-      /** What the promotion changes on the primary, from {@link diffConfigs}. */
-      changes: string[];
       reason: string;
+      /** What the report says once the primary is Deployed. */
+      facts: PromotionFacts;
       /** Something the operator should know but that does not stop the promotion. */
       warning?: string;
-    };
+      gate?: GateVerdict;
+    })
+  | (Plan<never, PromotePhase> & {
+      /** The primary already carries the staging's promotable config: nothing to write. */
+      kind: 'already-promoted';
+      reason: string;
+      facts: PromotionFacts;
+    })
+  | (Plan<never, PromotePhase> & { kind: 'wait'; reason: string; gate?: GateVerdict })
+  | { kind: 'refuse'; reason: string; gate: GateVerdict };
 
 /** What the operator runs to put the policy in place, naming the ids this action was given. */
 function enableCdFix(state: PromoteState): string {
@@ -46,37 +66,34 @@ function enableCdFix(state: PromoteState): string {
  * Refuses parameters that name the wrong kind of distribution. These facts never change for a distribution, and a
  * wrong id must fail even when the two configs happen to be equal, so this runs before the idempotence check.
  */
-export function checkDistributionKinds(state: PromoteState): void {
-  const { primary, staging } = state;
-  if (primary.config.Staging) {
-    throw new StateCheckError(
-      `PrimaryDistributionId ${primary.id} is a staging distribution (Staging=true); it must be the production distribution that keeps the aliases. Fix PrimaryDistributionId in the UserParameters of promote (and of enable-CD, which must name the same distributions).`,
-    );
-  }
-  if (!staging.config.Staging) {
-    throw new StateCheckError(
-      `StagingDistributionId ${staging.id} is not a staging distribution (Staging=false); promoting it would copy another production config onto ${primary.id}. Fix StagingDistributionId in the UserParameters of promote and enable-CD: it is the staging stack's distribution (Staging: true).`,
-    );
-  }
+function checkDistributionKinds({ primary, staging }: PromoteState): void {
+  checkIsPrimary(
+    primary,
+    'it must be the production distribution that keeps the aliases. Fix PrimaryDistributionId in the UserParameters of promote (and of enable-CD, which must name the same distributions).',
+  );
+  checkIsStaging(
+    staging,
+    `promoting it would copy another production config onto ${primary.id}. Fix StagingDistributionId in the UserParameters of promote and enable-CD: it is the staging stack's distribution (Staging: true).`,
+  );
 }
 
 /**
  * Refuses to promote a staging distribution that the primary's policy did not route viewers to: the approval was
  * given for what the reviewer saw through that policy.
  */
-export function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
+function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
   const { primary, staging, policy } = state;
   if (!policy) {
     throw new StateCheckError(
       `primary ${primary.id} has no continuous deployment policy attached, so no viewer was routed to staging ${staging.id} and nothing approved can be promoted. ${enableCdFix(state)}`,
     );
   }
-  const domains = stagingDomainsOf(policy.config);
-  if (!domains.includes(staging.domainName)) {
-    throw new StateCheckError(
-      `continuous deployment policy ${policy.id} attached to primary ${primary.id} routes to [${domains.join(', ')}], not to staging ${staging.id} (${staging.domainName}); the approval did not cover this staging distribution. ${enableCdFix(state)}`,
-    );
-  }
+  checkPolicyRoutesTo(
+    policy,
+    staging,
+    `the approval did not cover this staging distribution. ${enableCdFix(state)}`,
+    primary.id,
+  );
   return policy;
 }
 
@@ -94,6 +111,15 @@ export function promotableApartFromPolicy(primary: DistributionState, staging: D
   );
 }
 
+/** True when the policy attached to the primary would route viewers to staging right now. */
+export function policyEnabled(state: PromoteState): boolean {
+  return state.policy?.config.Enabled === true;
+}
+
+/** The primary's wait once it carries the staging config: only its propagation is left. */
+const awaitPrimary = (primaryId: string) =>
+  waitFor(PHASE.promoted, `primary ${primaryId} to be Deployed with the promoted config`, [primaryId]);
+
 /**
  * Decides what promote does with the state as read. Order matters:
  * 1. the distribution kinds (wrong parameters must never be reported as success);
@@ -101,17 +127,34 @@ export function promotableApartFromPolicy(primary: DistributionState, staging: D
  *    the policy checks because a promotion leaves the policy disabled, and a later teardown may detach it: a retry
  *    or a re-run after the promotion must still succeed without a write;
  * 3. the policy: attached to the primary and routing to this staging;
- * 4. propagation: never promote while either distribution is InProgress.
+ * 4. propagation: never promote while either distribution is InProgress;
+ * 5. the promotion gate, when on: `reading` is what staging served (read whenever {@link promotableApartFromPolicy}
+ *    holds); traffic served by a half-propagated staging proves little, so the gate comes last.
  */
-export function planPromote(state: PromoteState): PromotePlan {
+export function decide(
+  state: PromoteState,
+  gate?: { params: GateParams; reading: GateReading | undefined },
+): PromoteDecision {
   checkDistributionKinds(state);
   const { primary, staging } = state;
 
   if (carriesSameConfig(primary.config, staging.config)) {
+    const enabled = policyEnabled(state);
     return {
       kind: 'already-promoted',
-      primaryDeployed: isDeployed(primary),
       reason: `primary ${primary.id} already carries the config of staging ${staging.id} (a promotion already happened, or nothing changed)`,
+      changes: [],
+      then: isDeployed(primary) ? DONE : awaitPrimary(primary.id),
+      facts: {
+        changes: 'none: the primary already carried the staging config',
+        policyEnabled: String(enabled),
+        note: promotionNote({
+          primaryId: primary.id,
+          stagingId: staging.id,
+          policyId: state.policy?.id,
+          policyEnabled: enabled,
+        }),
+      },
     };
   }
 
@@ -119,19 +162,59 @@ export function planPromote(state: PromoteState): PromotePlan {
 
   const inProgress = [primary, staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   if (inProgress.length) {
+    const reason = `never promote over a half-propagated config: ${inProgress.join(' and ')} still InProgress`;
     return {
       kind: 'wait',
-      inProgress,
-      reason: `never promote over a half-propagated config: ${inProgress.join(' and ')} still InProgress`,
+      reason,
+      changes: [],
+      then: waitFor(PHASE.waitingToPromote, 'primary and staging to be Deployed before promoting', inProgress),
     };
   }
 
-  const changes = diffConfigs(primary.config, staging.config);
+  let verdict: GateVerdict | undefined;
+  let figures: GateFigures | undefined;
+  if (gate) {
+    // Only reachable when promotableApartFromPolicy holds, which is when the shell reads the figures.
+    if (!gate.reading) throw new Error('promotion gate: the staging traffic was not read');
+    if (!gate.reading.ok) throw gate.reading.error;
+    figures = gate.reading.figures;
+    verdict = evaluateGate(gate.params, figures, { primaryId: primary.id, stagingId: staging.id, policy });
+    if (verdict.kind === 'refuse') return { kind: 'refuse', reason: verdict.reason, gate: verdict };
+    if (verdict.kind === 'wait') {
+      return {
+        kind: 'wait',
+        reason: verdict.reason,
+        changes: [],
+        then: waitFor(PHASE.gatheringTraffic, verdict.reason, []),
+        gate: verdict,
+      };
+    }
+  }
+
+  const diff = diffConfigs(primary.config, staging.config);
+  const reason = `staging ${staging.id} differs from primary ${primary.id} in ${diff.length} way(s); policy ${policy.id} routes to it`;
   return {
     kind: 'promote',
-    ifMatch: `${primary.etag}, ${staging.etag}`,
-    changes,
-    reason: `staging ${staging.id} differs from primary ${primary.id} in ${changes.length} way(s); policy ${policy.id} routes to it`,
+    reason,
+    changes: [
+      {
+        kind: 'promote-staging-config',
+        primaryId: primary.id,
+        stagingId: staging.id,
+        ifMatch: `${primary.etag}, ${staging.etag}`,
+        diff,
+        reason,
+      },
+    ],
+    then: awaitPrimary(primary.id),
+    facts: {
+      changes: summarizeChanges(diff, CHANGES_MAX_CHARS),
+      // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
+      policyEnabled: 'false',
+      note: promotionNote({ primaryId: primary.id, stagingId: staging.id, policyId: policy.id, policyEnabled: false }),
+      ...(figures ? { gate: gateVariables(figures) } : {}),
+    },
+    ...(verdict ? { gate: verdict } : {}),
     ...(policy.config.Enabled
       ? {}
       : {
@@ -154,9 +237,4 @@ export function summarizeChanges(changes: string[], maxChars: number): string {
     if (fits(text)) return text;
   }
   return `(${changes.length} changes, see the promote log)`;
-}
-
-/** True when the policy attached to the primary would route viewers to staging right now. */
-export function policyEnabled(state: PromoteState): boolean {
-  return state.policy?.config.Enabled === true;
 }

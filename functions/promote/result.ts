@@ -1,9 +1,10 @@
-import { PHASE } from './phases.js';
 /**
  * What promote reports once the primary is Deployed, and what the `promoted` continuation carries until then.
  * Pure: the facts are fixed when the promotion is decided, so a later invocation that only watches the primary
  * propagate reports the same thing.
  */
+import type { ContinuationData } from '../../shared/job/continuation.js';
+import { PHASE } from './phases.js';
 
 /** The `Changes` budget in the continuation token (JSON-encoded characters; the whole token may hold 2048). */
 export const CHANGES_MAX_CHARS = 800;
@@ -60,7 +61,7 @@ export function factsToData(f: PromotionFacts): Record<string, string> {
 }
 
 /** The facts from continuation data written by {@link factsToData}; throws if the token does not hold them. */
-export function factsFromData(data: Record<string, string> | undefined): PromotionFacts {
+export function factsFromData(data: ContinuationData | undefined): PromotionFacts {
   const { changes, policyEnabled, note, etagAfterPromote } = data ?? {};
   const gate = Object.fromEntries(
     GATE_VARIABLES.filter((name) => typeof data?.[name] === 'string').map((name) => [name, data?.[name] as string]),

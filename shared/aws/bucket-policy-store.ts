@@ -1,4 +1,4 @@
-/** Reading and writing an S3 bucket policy as a JSON string. */
+/** Reading and writing an S3 bucket policy as a JSON string (the merge itself is domain/bucket-policy-merge.ts). */
 import { GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { s3 } from './clients/s3.js';
 import { awsCall, awsErrorOf } from './call.js';
@@ -6,12 +6,14 @@ import { awsCall, awsErrorOf } from './call.js';
 /** The bucket's policy JSON, or undefined when it has none (S3 answers 404 `NoSuchBucketPolicy`). */
 export async function readBucketPolicy(bucket: string): Promise<string | undefined> {
   try {
-    const out = await s3().send(new GetBucketPolicyCommand({ Bucket: bucket }));
+    const out = await awsCall('GetBucketPolicy', `bucket ${bucket}`, () =>
+      s3().send(new GetBucketPolicyCommand({ Bucket: bucket })),
+    );
     return out.Policy;
   } catch (err) {
     // Not a modelled error class in SDK v3: recognise it by name.
     if (awsErrorOf(err).name === 'NoSuchBucketPolicy') return undefined;
-    return awsCall('GetBucketPolicy', `bucket ${bucket}`, () => Promise.reject(err));
+    throw err;
   }
 }
 

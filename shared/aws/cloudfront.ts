@@ -1,6 +1,6 @@
 /**
  * CloudFront operations with ETag handling. Every read returns the resource with the ETag it was read at; every
- * write sends that ETag in `If-Match`; {@link retryOnStaleEtag} re-reads and re-plans when another writer got there
+ * write sends that ETag in `If-Match`; apply-plan.ts re-reads and re-plans when another writer got there
  * first (`PreconditionFailed`, HTTP 412 — which the SDK's own retries do not cover).
  */
 import {
@@ -15,7 +15,6 @@ import {
 import { cloudFront } from './clients/cloudfront.js';
 import type { DistributionState, PolicyState } from '../domain/resources.js';
 import { awsCall, awsErrorOf } from './call.js';
-import type { Logger } from '../log.js';
 
 function missing(operation: string, resource: string, what: string): Error {
   return new Error(`${operation} on ${resource} returned no ${what}`);
@@ -83,32 +82,6 @@ export async function writePolicyConfig(
 export function isPreconditionFailed(err: unknown): boolean {
   const { name, httpStatus } = awsErrorOf(err);
   return name === 'PreconditionFailed' || httpStatus === 412;
-}
-
-/** How many times a write is attempted when its ETag keeps going stale: the first try and two retries. */
-export const STALE_ETAG_ATTEMPTS = 3;
-
-/**
- * Runs `act` on `initial`; when it fails with `PreconditionFailed`, re-reads the state with `reread` and runs `act`
- * again (which must re-plan from the state it is given), up to {@link STALE_ETAG_ATTEMPTS} attempts in all.
- */
-export async function retryOnStaleEtag<S, R>(
-  what: string,
-  log: Logger,
-  initial: S,
-  reread: () => Promise<S>,
-  act: (state: S) => Promise<R>,
-): Promise<R> {
-  let state = initial;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await act(state);
-    } catch (err) {
-      if (!isPreconditionFailed(err) || attempt >= STALE_ETAG_ATTEMPTS) throw err;
-      log.warn('stale-etag', { what, attempt, action: 're-reading and re-planning' });
-      state = await reread();
-    }
-  }
 }
 
 /** True when CloudFront says the policy does not exist (deleted by an earlier run, or never created). */

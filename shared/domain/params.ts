@@ -70,6 +70,22 @@ export class ParamReader {
   }
 
   /** A required CloudFront distribution id. */
+  /**
+   * The primary and staging distribution ids, which must differ: one distribution cannot be promoted onto itself,
+   * nor route viewers to itself.
+   */
+  primaryAndStaging(): { primaryId: string; stagingId: string } {
+    const primaryId = this.distributionId('PrimaryDistributionId');
+    const stagingId = this.distributionId('StagingDistributionId');
+    if (primaryId === stagingId) {
+      throw new ConfigurationError(
+        'StagingDistributionId',
+        `must differ from PrimaryDistributionId (both are ${primaryId})`,
+      );
+    }
+    return { primaryId, stagingId };
+  }
+
   distributionId(field: string): string {
     return this.string(field, DISTRIBUTION_ID, 'CloudFront distribution id such as E2QWRUHAPOMQZL');
   }

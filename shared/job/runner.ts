@@ -8,50 +8,72 @@ import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type FailureTyp
 import type { CodePipelineEvent } from 'aws-lambda';
 import { runCancellable } from '../aws/cancellation.js';
 import { codePipeline } from '../aws/clients/codepipeline.js';
-import { awsCall, awsErrorOf } from '../aws/call.js';
-import { ConfigurationError } from '../domain/errors.js';
+import { AwsCallError, awsCall, awsErrorOf } from '../aws/call.js';
+import { ConfigurationError, StateCheckError, StepError } from '../domain/errors.js';
+import type { Then } from '../domain/plan.js';
 import { createLogger, type Logger } from '../log.js';
+import {
+  ContinuationError,
+  decodeContinuation,
+  encodeContinuation,
+  ofPhases,
+  type Continuation,
+  type ContinuationData,
+} from './continuation.js';
 
-/** What the continuation token remembers between invocations of one action execution. */
-export interface Continuation {
-  /** The action's phase, e.g. `converging` or `promoted`. */
-  phase: string;
-  /** Epoch milliseconds of the first invocation: bounds the total wait (`MaxWaitMinutes`). */
-  startedAt: number;
-  /** Small phase-specific facts, e.g. the ETag a promotion produced. */
-  data?: Record<string, string>;
-}
+export { ContinuationError, decodeContinuation, encodeContinuation, type Continuation, type ContinuationData };
 
 /** How one invocation of an action ended. */
-export type Outcome =
+export type Outcome<Phase extends string = string, Data extends ContinuationData = ContinuationData> =
   | { kind: 'succeeded'; summary: string; outputVariables?: Record<string, string> }
   | {
       kind: 'waiting';
-      phase: string;
+      phase: Phase;
       /** Why we wait, for the log and for the failure message if the wait limit is reached. */
       reason: string;
       /** The distributions still `InProgress`. */
       inProgress: string[];
-      data?: Record<string, string>;
+      data?: Data;
     };
 
+/** The waiting outcome for a plan's `then: wait`, with the data the next invocation needs. */
+export function waitingOutcome<Phase extends string, Data extends ContinuationData>(
+  then: Extract<Then<Phase>, { kind: 'wait' }>,
+  data?: Data,
+): Outcome<Phase, Data> {
+  return {
+    kind: 'waiting',
+    phase: then.phase,
+    reason: then.reason,
+    inProgress: then.inProgress,
+    ...(data ? { data } : {}),
+  };
+}
+
 /** What an action sees when it runs. */
-export interface JobContext<P> {
+export interface JobContext<P, Phase extends string = string, Data extends ContinuationData = ContinuationData> {
   jobId: string;
   params: P;
   /** The decoded token from our own earlier invocation, if CodePipeline re-invoked us. */
-  continuation: Continuation | undefined;
+  continuation: Continuation<Phase, Data> | undefined;
   log: Logger;
 }
 
-/** A CodePipeline action: its parameter parser and its work. */
-export interface Action<P> {
+/** A CodePipeline action: its parameter parser, the phases it waits in, and its work. */
+export interface Action<P, Phase extends string = string, Data extends ContinuationData = ContinuationData> {
   name: string;
   /** Parses `UserParameters`; throws {@link ConfigurationError} naming the field. */
   parseParams(userParameters: unknown): P;
   /** The total wait allowed across continuations, in minutes. */
   maxWaitMinutes(params: P): number;
-  run(ctx: JobContext<P>): Promise<Outcome>;
+  /** Every phase the action writes into a continuation token; a token with any other phase is refused. */
+  phases: readonly Phase[];
+  /**
+   * Reads the action's data back from a token of `phase`; throws {@link ContinuationError} when the token does not
+   * hold what the phase needs. Without it, data is passed through as written.
+   */
+  readData?(phase: Phase, data: ContinuationData | undefined): Data | undefined;
+  run(ctx: JobContext<P, Phase, Data>): Promise<Outcome<Phase, Data>>;
 }
 
 /** The part of the Lambda context the runner uses. */
@@ -59,34 +81,20 @@ export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
 }
 
-const TOKEN_MAX = 2048;
 const MESSAGE_MAX = 5000;
 const OUTPUT_VARIABLES_MAX_BYTES = 122_880;
 const OUTPUT_VARIABLE_KEY = /^[A-Za-z0-9@\-_]+$/;
 /** Time kept back before the Lambda timeout to report the job instead of leaving it to CodePipeline's 20 minutes. */
 const DEADLINE_MARGIN_MS = 5_000;
 
-/** Encodes a continuation token (JSON, at most 2048 characters). */
-export function encodeContinuation(c: Continuation): string {
-  const token = JSON.stringify({ v: 1, ...c });
-  if (token.length > TOKEN_MAX)
-    throw new Error(`continuation token is ${token.length} characters; CodePipeline allows ${TOKEN_MAX}`);
-  return token;
-}
-
-/** Decodes a continuation token written by {@link encodeContinuation}; throws if it is not ours. */
-export function decodeContinuation(token: string): Continuation {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(token);
-  } catch {
-    throw new Error('the continuation token from CodePipeline is not one this function wrote (not JSON)');
-  }
-  const t = parsed as Partial<Continuation> & { v?: unknown };
-  if (t?.v !== 1 || typeof t.phase !== 'string' || typeof t.startedAt !== 'number') {
-    throw new Error('the continuation token from CodePipeline is not one this function wrote (unknown shape)');
-  }
-  return { phase: t.phase, startedAt: t.startedAt, ...(t.data ? { data: t.data } : {}) };
+/** Decodes a token, refuses a phase the action never writes, and lets the action read its data back. */
+function readContinuation<P, Phase extends string, Data extends ContinuationData>(
+  action: Action<P, Phase, Data>,
+  token: string,
+): Continuation<Phase, Data> {
+  const { phase, startedAt, data } = ofPhases(action.name, action.phases, decodeContinuation(token));
+  const typed = action.readData ? action.readData(phase, data) : (data as Data | undefined);
+  return { phase, startedAt, ...(typed ? { data: typed } : {}) };
 }
 
 /** Checks output variables against CodePipeline's rules before sending them. */
@@ -100,14 +108,18 @@ export function validateOutputVariables(vars: Record<string, string>): void {
     throw new Error(`output variables are ${bytes} bytes; CodePipeline allows ${OUTPUT_VARIABLES_MAX_BYTES}`);
 }
 
+/** Error classes whose message already carries its context. */
+const OUR_ERRORS = [ConfigurationError, StateCheckError, StepError, AwsCallError, ContinuationError];
+
 /** The CodePipeline failure type and message (≤ 5000 characters) for an error. */
 export function describeFailure(actionName: string, err: unknown): { type: FailureType; message: string } {
   const type: FailureType = err instanceof ConfigurationError ? 'ConfigurationError' : 'JobFailed';
   const text = err instanceof Error ? err.message : String(err);
-  const named =
-    err instanceof Error && !(err instanceof ConfigurationError) && !text.includes(':')
-      ? `${awsErrorOf(err).name}: ${text}`
-      : text;
+  // Our own errors already say which step, resource and AWS error; anything else (an SDK error thrown raw, a bug's
+  // TypeError) gets its error name in front, so the person on call sees what kind of failure it was.
+  const name = awsErrorOf(err).name;
+  const ours = err instanceof Error && OUR_ERRORS.some((type) => err instanceof type);
+  const named = ours || name === 'Error' ? text : `${name}: ${text}`;
   const message = `${actionName}: ${named}`;
   return { type, message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message };
 }
@@ -120,8 +132,8 @@ type Report =
  * Runs one CodePipeline job: the whole life of one invocation. Exported for the abort function, which also accepts
  * non-CodePipeline events; other functions use {@link codePipelineHandler}.
  */
-export async function runJob<P>(
-  action: Action<P>,
+export async function runJob<P, Phase extends string, Data extends ContinuationData>(
+  action: Action<P, Phase, Data>,
   event: CodePipelineEvent,
   lambda?: LambdaContextLike,
   now: () => number = Date.now,
@@ -140,8 +152,8 @@ export async function runJob<P>(
   await send(jobId, report, log);
 }
 
-async function decide<P>(
-  action: Action<P>,
+async function decide<P, Phase extends string, Data extends ContinuationData>(
+  action: Action<P, Phase, Data>,
   job: CodePipelineEvent['CodePipeline.job'],
   log: Logger,
   lambda: LambdaContextLike | undefined,
@@ -151,7 +163,7 @@ async function decide<P>(
   try {
     const params = action.parseParams(job.data?.actionConfiguration?.configuration?.UserParameters);
     const token = job.data?.continuationToken;
-    const continuation = token ? decodeContinuation(token) : undefined;
+    const continuation = token ? readContinuation(action, token) : undefined;
     log.info('job-started', { params, continuation: continuation ?? null });
 
     const cancel = new AbortController();
@@ -246,8 +258,8 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
 }
 
 /** Wraps an action as a Lambda handler for CodePipeline Invoke actions. */
-export function codePipelineHandler<P>(
-  action: Action<P>,
+export function codePipelineHandler<P, Phase extends string, Data extends ContinuationData>(
+  action: Action<P, Phase, Data>,
 ): (event: CodePipelineEvent, context?: LambdaContextLike) => Promise<void> {
   return (event, context) => runJob(action, event, context);
 }

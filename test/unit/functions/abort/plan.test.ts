@@ -47,14 +47,19 @@ describe('planAbort', () => {
             reason: expect.stringContaining('all traffic to the primary'),
           },
         ],
-        deleteDeferred: false,
+        then: {
+          kind: 'wait',
+          phase: 'propagating',
+          reason: `primary ${PRIMARY_ID} to be Deployed`,
+          inProgress: [PRIMARY_ID],
+        },
       });
     });
 
     it('plans nothing when the policy is already disabled, and says so', () => {
       expect(planAbort(state({ policy: policy(false) }), 'disable')).toEqual({
         changes: [],
-        deleteDeferred: false,
+        then: { kind: 'done' },
         nothingToDo: `policy ${POLICY_ID} is already disabled`,
       });
     });
@@ -63,7 +68,7 @@ describe('planAbort', () => {
       const plan = planAbort(state({ primary: detachedPrimary(), policyId: undefined, policy: undefined }), 'disable');
       expect(plan).toEqual({
         changes: [],
-        deleteDeferred: false,
+        then: { kind: 'done' },
         nothingToDo: `no continuous deployment policy is attached to primary ${PRIMARY_ID}`,
       });
     });
@@ -98,19 +103,27 @@ describe('planAbort', () => {
     it('disables and detaches first, deferring the delete to a later invocation', () => {
       const plan = planAbort(state(), 'teardown');
       expect(plan.changes.map((c) => c.kind)).toEqual(['disable-policy', 'detach-policy']);
-      expect(plan.deleteDeferred).toBe(true);
+      expect(plan.then).toMatchObject({ kind: 'wait', phase: 'detached', inProgress: [PRIMARY_ID] });
     });
 
     it('keeps deferring the delete while the detached primary is InProgress', () => {
       expect(
         planAbort(state({ primary: detachedPrimary({ status: 'InProgress' }), policy: policy(false) }), 'teardown'),
-      ).toEqual({ changes: [], deleteDeferred: true });
+      ).toEqual({
+        changes: [],
+        then: {
+          kind: 'wait',
+          phase: 'detached',
+          reason: `primary ${PRIMARY_ID} to be Deployed without policy ${POLICY_ID} before deleting the policy`,
+          inProgress: [PRIMARY_ID],
+        },
+      });
     });
 
     it('deletes the remembered policy once the primary is Deployed without it', () => {
       expect(planAbort(state({ primary: detachedPrimary(), policy: policy(false) }), 'teardown')).toEqual({
         changes: [{ kind: 'delete-policy', policyId: POLICY_ID, reason: expect.stringContaining('Deployed') }],
-        deleteDeferred: false,
+        then: { kind: 'done' },
       });
     });
 
@@ -125,7 +138,7 @@ describe('planAbort', () => {
     it('plans nothing when the policy is already deleted', () => {
       expect(planAbort(state({ primary: detachedPrimary(), policy: undefined }), 'teardown')).toEqual({
         changes: [],
-        deleteDeferred: false,
+        then: { kind: 'done' },
         nothingToDo: `policy ${POLICY_ID} no longer exists`,
       });
     });

@@ -1,3 +1,4 @@
+import { PHASE } from '../../../../functions/enable-cd/phases.js';
 import {
   CloudFrontClient,
   GetContinuousDeploymentPolicyCommand,
@@ -184,7 +185,8 @@ describe('enable-CD', () => {
     cf.on(UpdateDistributionCommand).rejectsOnce(awsError('PreconditionFailed', 412));
     await handler(jobEvent(params));
     expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
-    expect(decodeContinuation(onlyReport().continuationToken as string).phase).toBe('propagating');
+    // Nothing reached CloudFront: the token carries the re-plan's phase, the attach held back until it settles.
+    expect(decodeContinuation(onlyReport().continuationToken as string).phase).toBe(PHASE.waitingToApply);
     const skipped = logs.lines
       .map((l) => JSON.parse(l) as { event: string; reason?: string })
       .find((l) => l.event === 'write-skipped');

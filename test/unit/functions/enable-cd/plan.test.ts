@@ -63,7 +63,7 @@ const kinds = (s: EnableCdState) => planEnableCd(s, params).changes.map((c) => c
 
 describe('planEnableCd', () => {
   it('plans nothing when everything is in place', () => {
-    expect(planEnableCd(state(), params)).toEqual({ changes: [], inProgress: [], deferred: false });
+    expect(planEnableCd(state(), params)).toEqual({ changes: [], then: { kind: 'done' } });
   });
 
   it('plans grant, re-enable and attach in that order on a fresh setup', () => {
@@ -111,7 +111,7 @@ describe('planEnableCd', () => {
       params,
     );
     expect(plan.changes.map((c) => c.kind)).toEqual(['grant-bucket-read']);
-    expect(plan).toMatchObject({ deferred: true, inProgress: [STAGING_ID] });
+    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'waiting-to-apply', inProgress: [STAGING_ID] });
   });
 
   it.each([

@@ -3,7 +3,6 @@ import {
   evaluateGate,
   gateVariables,
   requiredStagingRequests,
-  routingOf,
   type GateFigures,
   type GateSubject,
 } from '../../../../functions/promote/gate.js';
@@ -13,7 +12,7 @@ import { POLICY_ID, PRIMARY_ID, STAGING_ID, headerPolicyConfig, weightPolicyConf
 const subject: GateSubject = {
   primaryId: PRIMARY_ID,
   stagingId: STAGING_ID,
-  routing: routingOf({ id: POLICY_ID, etag: 'E', config: headerPolicyConfig() }),
+  policy: { id: POLICY_ID, etag: 'E', config: headerPolicyConfig() },
 };
 const gate = (g: Partial<GateParams> = {}): GateParams => ({
   minStagingRequests: undefined,
@@ -46,7 +45,7 @@ describe('evaluateGate', () => {
   it('names the ~10 minute start of weighted routing, and a disabled policy first', () => {
     const weighted = {
       ...subject,
-      routing: routingOf({ id: POLICY_ID, etag: 'E', config: weightPolicyConfig({ Enabled: false }) }),
+      policy: { id: POLICY_ID, etag: 'E', config: weightPolicyConfig({ Enabled: false }) },
     };
     const reason = evaluateGate(gate({ minStagingRequests: 5 }), figures([0, undefined]), weighted).reason;
     expect(reason).toMatch(/If it never does: policy .* is disabled/);

@@ -171,7 +171,7 @@ describe('promote', () => {
     expect(onlyReport().failureDetails).toEqual({
       type: 'JobFailed',
       message: expect.stringMatching(
-        /check, plan and promote.*UpdateDistributionWithStagingConfig on primary distribution E1PRIMARY00001 \(from staging E2STAGING00002\) failed: PreconditionFailed \(HTTP 412\)/,
+        /promote the staging config onto the primary.*UpdateDistributionWithStagingConfig on primary distribution E1PRIMARY00001 \(from staging E2STAGING00002\) failed: PreconditionFailed \(HTTP 412\)/,
       ),
     });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  planPromote,
+  decide,
   policyEnabled,
   promotableApartFromPolicy,
   summarizeChanges,
@@ -59,13 +59,33 @@ const otherRouting = () =>
     config: headerPolicyConfig({ StagingDistributionDnsNames: { Quantity: 1, Items: ['dother.cloudfront.net'] } }),
   });
 
-describe('planPromote', () => {
+describe('decide', () => {
   it('promotes a Deployed, routed staging with both ETags, primary first, and lists what changes', () => {
-    expect(planPromote(state())).toEqual({
+    const reason = `staging ${STAGING_ID} differs from primary ${PRIMARY_ID} in 1 way(s); policy ${POLICY_ID} routes to it`;
+    expect(decide(state())).toEqual({
       kind: 'promote',
-      ifMatch: 'EP, ES',
-      changes: ['origin s3-origin: origin path "/v1" → "/v2"'],
-      reason: `staging ${STAGING_ID} differs from primary ${PRIMARY_ID} in 1 way(s); policy ${POLICY_ID} routes to it`,
+      reason,
+      changes: [
+        {
+          kind: 'promote-staging-config',
+          primaryId: PRIMARY_ID,
+          stagingId: STAGING_ID,
+          ifMatch: 'EP, ES',
+          diff: ['origin s3-origin: origin path "/v1" → "/v2"'],
+          reason,
+        },
+      ],
+      then: {
+        kind: 'wait',
+        phase: 'promoted',
+        reason: `primary ${PRIMARY_ID} to be Deployed with the promoted config`,
+        inProgress: [PRIMARY_ID],
+      },
+      facts: {
+        changes: 'origin s3-origin: origin path "/v1" → "/v2"',
+        policyEnabled: 'false',
+        note: expect.stringContaining(`Promotion disabled continuous deployment policy ${POLICY_ID}`),
+      },
     });
   });
 
@@ -78,49 +98,53 @@ describe('planPromote', () => {
       [PRIMARY_ID, STAGING_ID],
     ],
   ])('waits while the %s is InProgress', (_, o, inProgress) => {
-    expect(planPromote(state(o))).toMatchObject({ kind: 'wait', inProgress });
+    expect(decide(state(o))).toMatchObject({
+      kind: 'wait',
+      changes: [],
+      then: { phase: 'waiting-to-promote', inProgress },
+    });
   });
 
   it('has nothing to promote when the primary already carries the staging config, Deployed or not', () => {
-    expect(planPromote(state({ primary: promotedPrimary(), policy: disabledPolicy() }))).toMatchObject({
+    expect(decide(state({ primary: promotedPrimary(), policy: disabledPolicy() }))).toMatchObject({
       kind: 'already-promoted',
-      primaryDeployed: true,
+      changes: [],
+      then: { kind: 'done' },
     });
     expect(
-      planPromote(state({ primary: promotedPrimary({ status: 'InProgress' }), policy: disabledPolicy() })),
-    ).toMatchObject({ kind: 'already-promoted', primaryDeployed: false });
+      decide(state({ primary: promotedPrimary({ status: 'InProgress' }), policy: disabledPolicy() })),
+    ).toMatchObject({ kind: 'already-promoted', changes: [], then: { kind: 'wait', phase: 'promoted' } });
   });
 
   it('checks idempotence before the policy: a promotion already done succeeds even with the policy detached or re-pointed since', () => {
     expect(
-      planPromote(
+      decide(
         state({
           primary: promotedPrimary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }),
           policy: undefined,
         }),
       ).kind,
     ).toBe('already-promoted');
-    expect(planPromote(state({ primary: promotedPrimary(), policy: otherRouting() })).kind).toBe('already-promoted');
+    expect(decide(state({ primary: promotedPrimary(), policy: otherRouting() })).kind).toBe('already-promoted');
   });
 
   it('checks idempotence before waiting: a promoted primary still InProgress is a promotion to watch, not one to redo', () => {
     expect(
-      planPromote(
-        state({ primary: promotedPrimary({ status: 'InProgress' }), staging: staging({ status: 'InProgress' }) }),
-      ).kind,
+      decide(state({ primary: promotedPrimary({ status: 'InProgress' }), staging: staging({ status: 'InProgress' }) }))
+        .kind,
     ).toBe('already-promoted');
   });
 
   it('checks the distribution kinds before idempotence, so wrong ids are never reported as success', () => {
     const notStaging = staging({ config: distributionConfig({ CallerReference: 'x' }) });
-    expect(() => planPromote(state({ staging: notStaging }))).toThrow(
+    expect(() => decide(state({ staging: notStaging }))).toThrow(
       /StagingDistributionId E2STAGING00002 is not a staging distribution/,
     );
   });
 
   it('checks the policy before waiting, so a misconfiguration fails at once instead of after the wait', () => {
     expect(() =>
-      planPromote(
+      decide(
         state({
           policy: undefined,
           primary: primary({ status: 'InProgress', config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }),
@@ -156,12 +180,12 @@ describe('planPromote', () => {
       /PrimaryDistributionId E1PRIMARY00001 is a staging distribution/,
     ],
   ])('refuses %s with a StateCheckError saying what to do', (_, s, message) => {
-    expect(() => planPromote(s)).toThrow(StateCheckError);
-    expect(() => planPromote(s)).toThrow(message);
+    expect(() => decide(s)).toThrow(StateCheckError);
+    expect(() => decide(s)).toThrow(message);
   });
 
   it('warns, but promotes, when the policy is disabled', () => {
-    expect(planPromote(state({ policy: disabledPolicy() }))).toMatchObject({
+    expect(decide(state({ policy: disabledPolicy() }))).toMatchObject({
       kind: 'promote',
       warning: expect.stringContaining(`policy ${POLICY_ID} is disabled`),
     });
@@ -208,7 +232,7 @@ describe('summarizeChanges', () => {
 });
 
 describe('promotableApartFromPolicy', () => {
-  // It decides whether the gate's metrics read starts early; it must agree with planPromote wherever the policy allows
+  // It decides whether the gate's metrics read starts early; it must agree with decide wherever the policy allows
   // a promotion, or the early read would be skipped (slower) or wasted (an extra read) without any test noticing.
   const primaries = [
     primary(),
@@ -223,10 +247,10 @@ describe('promotableApartFromPolicy', () => {
   ];
   const cases = primaries.flatMap((p) => stagings.map((st) => ({ primary: p, staging: st })));
 
-  it.each(cases.map((c, i) => [i, c] as const))('agrees with planPromote under a routing policy (case %i)', (_, c) => {
+  it.each(cases.map((c, i) => [i, c] as const))('agrees with decide under a routing policy (case %i)', (_, c) => {
     let promotes: boolean;
     try {
-      promotes = planPromote({ ...c, policy: policy() }).kind === 'promote';
+      promotes = decide({ ...c, policy: policy() }).kind === 'promote';
     } catch {
       promotes = false;
     }

@@ -37,6 +37,7 @@ function action(run: Action<P>['run']): Action<P> {
       };
     },
     maxWaitMinutes: (p) => p.wait,
+    phases: ['propagating'],
     run,
   };
 }

@@ -1,0 +1,95 @@
+/**
+ * The one apply step every action uses, with the one stale-ETag policy: write the plan's changes in order; when a
+ * write finds its ETag stale (`PreconditionFailed`, HTTP 412, which the SDK's retries do not cover), another writer
+ * has just changed something — most likely leaving a distribution InProgress — so read everything again, plan again
+ * (checks included), and carry on with the new plan. Nothing is ever written on top of a state it was not planned from.
+ */
+import { type Change, type Plan, type Then, describePlan } from '../domain/plan.js';
+import { step } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import { isPreconditionFailed } from './cloudfront.js';
+
+/** How many times a plan is attempted when its ETags keep going stale: the first try and two re-plans. */
+export const STALE_ETAG_ATTEMPTS = 3;
+
+/** How to read, plan and write for one action. */
+export interface PlanSteps<S, C extends Change, Phase extends string> {
+  /** Reads the whole state the plan is made from (again, after a stale ETag). */
+  read(): Promise<S>;
+  /**
+   * The action's pure planner (async only to await a read started beside the state read, like promote's gate
+   * metrics); may throw a StateCheckError, which stops the apply.
+   */
+  plan(state: S): Plan<C, Phase> | Promise<Plan<C, Phase>>;
+  /** Makes one change against the state it was planned from; resolves false when it found the change already made. */
+  write(change: C, state: S): Promise<boolean>;
+  /** The step name a failed write reports, e.g. "attach the policy to the primary". */
+  stepName(change: C): string;
+  /** Extra fields for the plan's log line, e.g. promote's decision and config differences. */
+  describe?(plan: Plan<C, Phase>): Record<string, unknown>;
+}
+
+/** What was applied, from which state and plan. */
+export interface Applied<S, C extends Change, Phase extends string> {
+  /** The state the last plan was made from. */
+  state: S;
+  /** The last plan (after any re-plan). */
+  plan: Plan<C, Phase>;
+  /** The changes written in this invocation, in order, across re-plans. */
+  written: C[];
+  /**
+   * What comes next. A plan that wrote something keeps its own `then`: when a later re-plan finds nothing left to do
+   * and says done, the write made in this invocation still has to propagate before the action can be done.
+   */
+  then: Then<Phase>;
+}
+
+/** Logs each change the re-plan dropped: already made by the other writer, or held until propagation settles. */
+function logSkipped<C extends Change>(unwritten: C[], replanned: Plan<C, string>, log: Logger): void {
+  const still = new Set(replanned.changes.map((c) => c.kind));
+  const reason =
+    replanned.then.kind === 'wait' && replanned.then.inProgress.length
+      ? `held on re-read: ${replanned.then.inProgress.join(', ')} InProgress; the next invocation plans again`
+      : 'already in place on re-read';
+  for (const change of unwritten)
+    if (!still.has(change.kind)) log.info('write-skipped', { change: change.kind, reason });
+}
+
+/** Plans from `initial`, logs the plan, writes it, and re-reads and re-plans on a stale ETag. */
+export async function applyPlan<S, C extends Change, Phase extends string>(
+  steps: PlanSteps<S, C, Phase>,
+  initial: S,
+  log: Logger,
+): Promise<Applied<S, C, Phase>> {
+  let state = initial;
+  const logPlan = (plan: Plan<C, Phase>, extra: Record<string, unknown> = {}) =>
+    log.info('plan', { ...steps.describe?.(plan), ...describePlan(plan), ...extra });
+  let plan = await step('check and plan', async () => steps.plan(state));
+  logPlan(plan);
+  const written: C[] = [];
+  let lastWriting: Plan<C, Phase> | undefined;
+  for (let attempt = 1; ; attempt++) {
+    let next = 0;
+    try {
+      for (; next < plan.changes.length; next++) {
+        const change = plan.changes[next] as C;
+        if (await step(steps.stepName(change), () => steps.write(change, state))) {
+          written.push(change);
+          lastWriting = plan;
+        }
+      }
+      break;
+    } catch (err) {
+      if (!isPreconditionFailed(err) || attempt >= STALE_ETAG_ATTEMPTS) throw err;
+      log.warn('stale-etag', { attempt, action: 're-reading and re-planning' });
+      const unwritten = plan.changes.slice(next);
+      state = await step('read again after a stale ETag', () => steps.read());
+      plan = await step('check and plan', async () => steps.plan(state));
+      logPlan(plan, { replan: attempt });
+      logSkipped(unwritten, plan, log);
+    }
+  }
+  const then =
+    lastWriting && lastWriting.then.kind === 'wait' && plan.then.kind === 'done' ? lastWriting.then : plan.then;
+  return { state, plan, written, then };
+}

@@ -1,0 +1,48 @@
+/**
+ * The one shape every action's plan has: the changes to make now, and what comes after them. A plan is data: it is
+ * logged before anything is written, unit-tested without mocks, and the caller works out the invocation's outcome
+ * from `then` alone (no flags on the side).
+ */
+
+/** One named change; `reason` is what the operator reads in the log. */
+export interface Change {
+  kind: string;
+  reason: string;
+}
+
+/** What comes after the changes: the action is done, or the next invocation (a continuation) must look again. */
+export type Then<Phase extends string> =
+  | { kind: 'done' }
+  | {
+      kind: 'wait';
+      /** The continuation phase the next invocation starts in. */
+      phase: Phase;
+      /** Why we wait, for the log and for the failure message if the wait limit is reached. */
+      reason: string;
+      /** The distributions still (or about to be) `InProgress`. */
+      inProgress: string[];
+    };
+
+/** Changes to make now, in order, and what comes next. */
+export interface Plan<C extends Change, Phase extends string> {
+  changes: C[];
+  then: Then<Phase>;
+}
+
+export const DONE = { kind: 'done' } as const;
+
+/** A wait in `phase` for the distributions in `inProgress`. */
+export function waitFor<Phase extends string>(phase: Phase, reason: string, inProgress: string[]): Then<Phase> {
+  return { kind: 'wait', phase, reason, inProgress };
+}
+
+/** The plan as a log line: the changes with their reasons, and what comes next. */
+export function describePlan(plan: Plan<Change, string>): Record<string, unknown> {
+  return {
+    changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })),
+    then:
+      plan.then.kind === 'done'
+        ? 'done'
+        : { wait: plan.then.phase, reason: plan.then.reason, inProgress: plan.then.inProgress },
+  };
+}

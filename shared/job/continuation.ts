@@ -1,0 +1,72 @@
+/**
+ * The continuation token: what one invocation of an action remembers for the next while CloudFront propagates.
+ * CodePipeline hands it back verbatim in `data.continuationToken` of the next job (1–2048 characters). Each action
+ * declares the phases it writes and reads its own data back ({@link Action.readData} in runner.ts); the token
+ * format is ours alone: `{"v":1,"phase":…,"startedAt":…,"data":{…}}`.
+ */
+
+/** Small phase-specific facts, e.g. the ETag a promotion produced. Strings only: they become output variables. */
+export type ContinuationData = Partial<Record<string, string>>;
+
+/** What the continuation token remembers between invocations of one action execution. */
+export interface Continuation<Phase extends string = string, Data extends ContinuationData = ContinuationData> {
+  phase: Phase;
+  /** Epoch milliseconds of the first invocation: bounds the total wait (`MaxWaitMinutes`). */
+  startedAt: number;
+  data?: Data;
+}
+
+const TOKEN_MAX = 2048;
+
+/** A token this function did not write, or one it cannot act on; reported as JobFailed, nothing is changed. */
+export class ContinuationError extends Error {
+  override readonly name = 'ContinuationError';
+}
+
+/** Encodes a continuation token (JSON, at most 2048 characters). */
+export function encodeContinuation(c: Continuation): string {
+  const token = JSON.stringify({ v: 1, ...c });
+  if (token.length > TOKEN_MAX) {
+    throw new ContinuationError(`continuation token is ${token.length} characters; CodePipeline allows ${TOKEN_MAX}`);
+  }
+  return token;
+}
+
+const isStringRecord = (v: unknown): v is ContinuationData =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** Decodes a token written by {@link encodeContinuation}; throws {@link ContinuationError} if it is not ours. */
+export function decodeContinuation(token: string): Continuation {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(token);
+  } catch {
+    throw new ContinuationError('the continuation token from CodePipeline is not one this function wrote (not JSON)');
+  }
+  const t = parsed as { v?: unknown; phase?: unknown; startedAt?: unknown; data?: unknown } | null;
+  if (
+    t?.v !== 1 ||
+    typeof t.phase !== 'string' ||
+    typeof t.startedAt !== 'number' ||
+    (t.data !== undefined && !isStringRecord(t.data))
+  ) {
+    throw new ContinuationError(
+      'the continuation token from CodePipeline is not one this function wrote (unknown shape)',
+    );
+  }
+  return { phase: t.phase, startedAt: t.startedAt, ...(t.data ? { data: t.data } : {}) };
+}
+
+/** Narrows a decoded token to an action's phases; a phase the action never writes is refused before it runs. */
+export function ofPhases<Phase extends string>(
+  actionName: string,
+  phases: readonly Phase[],
+  c: Continuation,
+): Continuation<Phase> {
+  if (!(phases as readonly string[]).includes(c.phase)) {
+    throw new ContinuationError(
+      `the continuation token has phase "${c.phase}", which ${actionName} never writes (it writes ${phases.join(', ')}); nothing was changed. Re-run the action.`,
+    );
+  }
+  return c as Continuation<Phase>;
+}
