@@ -3,7 +3,13 @@
  * ApiError the real service answers with; where the real code is a judgement call, the comment says why.
  */
 import { ApiError } from './errors.js';
-import { attachedPolicyId, isStaging, type DistributionRecord, type PolicyRecord, type World } from './state.js';
+import {
+  attachedPolicyId,
+  isStaging,
+  type DistributionRecord,
+  type PolicyRecord,
+  type EmulatedAccount,
+} from './account.js';
 import { child, inconsistentQuantities, sameXml, textAt, type XmlElement } from './xml.js';
 
 /** Fields an attached primary may still change; anything else needs a detach first. */
@@ -49,9 +55,9 @@ export function checkQuantities(config: XmlElement): void {
 }
 
 /** CNAMEs are unique across the account's distributions. */
-export function checkAliasesFree(world: World, config: XmlElement, selfId?: string): void {
+export function checkAliasesFree(account: EmulatedAccount, config: XmlElement, selfId?: string): void {
   const aliases = (child(child(config, 'Aliases'), 'Items')?.children ?? []).map((c) => c.text ?? '');
-  for (const d of world.distributions.values()) {
+  for (const d of account.distributions.values()) {
     if (d.id === selfId) continue;
     const theirs = new Set((child(child(d.config, 'Aliases'), 'Items')?.children ?? []).map((c) => c.text ?? ''));
     const clash = aliases.find((a) => theirs.has(a));
@@ -91,10 +97,10 @@ export function checkChangesAllowedWhileAttached(stored: XmlElement, next: XmlEl
 export const isHttp3 = (config: XmlElement) => ['http3', 'http2and3'].includes(textAt(config, 'HttpVersion') ?? '');
 
 /** The staging distributions a policy names, in order; throws when one does not exist or is not a staging. */
-export function policyStagings(world: World, config: XmlElement): DistributionRecord[] {
+export function policyStagings(account: EmulatedAccount, config: XmlElement): DistributionRecord[] {
   const names = (child(child(config, 'StagingDistributionDnsNames'), 'Items')?.children ?? []).map((c) => c.text ?? '');
   return names.map((name) => {
-    const d = world.distributionByDomain(name);
+    const d = account.distributionByDomain(name);
     // The API has no "no such staging" code; the real service answers InvalidArgument for a bad DNS name.
     if (!d || !isStaging(d))
       throw new ApiError(
@@ -106,7 +112,7 @@ export function policyStagings(world: World, config: XmlElement): DistributionRe
 }
 
 /** Validates a ContinuousDeploymentPolicyConfig for create/update (`selfId` on update). */
-export function checkPolicyConfig(world: World, config: XmlElement, selfId?: string): void {
+export function checkPolicyConfig(account: EmulatedAccount, config: XmlElement, selfId?: string): void {
   if (config.name !== 'ContinuousDeploymentPolicyConfig')
     throw new ApiError('MalformedInput', `Expected a ContinuousDeploymentPolicyConfig document, got ${config.name}.`);
   checkQuantities(config);
@@ -116,8 +122,8 @@ export function checkPolicyConfig(world: World, config: XmlElement, selfId?: str
   const enabled = textAt(config, 'Enabled');
   if (enabled !== 'true' && enabled !== 'false')
     throw new ApiError('InvalidArgument', 'Enabled must be true or false.');
-  for (const staging of policyStagings(world, config)) {
-    for (const other of world.policies.values()) {
+  for (const staging of policyStagings(account, config)) {
+    for (const other of account.policies.values()) {
       if (other.id === selfId) continue;
       if (policyStagingNames(other).includes(staging.domainName)) {
         throw new ApiError(
@@ -173,17 +179,17 @@ export const policyStagingNames = (p: PolicyRecord) =>
   (child(child(p.config, 'StagingDistributionDnsNames'), 'Items')?.children ?? []).map((c) => c.text ?? '');
 
 /** Checks attaching `policyId` to distribution `d` whose next config is `next`. */
-export function checkAttach(world: World, d: DistributionRecord, next: XmlElement, policyId: string): void {
+export function checkAttach(account: EmulatedAccount, d: DistributionRecord, next: XmlElement, policyId: string): void {
   if (textAt(next, 'Staging') === 'true')
     throw new ApiError('InvalidArgument', 'A staging distribution cannot have a continuous deployment policy.');
-  const policy = world.policies.get(policyId);
+  const policy = account.policies.get(policyId);
   if (!policy)
     throw new ApiError(
       'NoSuchContinuousDeploymentPolicy',
       `The continuous deployment policy ${policyId} does not exist.`,
       404,
     );
-  for (const other of world.distributions.values()) {
+  for (const other of account.distributions.values()) {
     // One policy serves one primary; ContinuousDeploymentPolicyInUse is the closest real code for a second attach.
     if (other.id !== d.id && attachedPolicyId(other) === policyId) {
       throw new ApiError(
@@ -193,7 +199,7 @@ export function checkAttach(world: World, d: DistributionRecord, next: XmlElemen
       );
     }
   }
-  policyStagings(world, policy.config);
+  policyStagings(account, policy.config);
   if (isHttp3(next)) {
     throw new ApiError(
       'InvalidArgument',
@@ -203,7 +209,7 @@ export function checkAttach(world: World, d: DistributionRecord, next: XmlElemen
 }
 
 /** The policy that names this staging distribution, if any. */
-export function policyReferencing(world: World, staging: DistributionRecord): PolicyRecord | undefined {
-  for (const p of world.policies.values()) if (policyStagingNames(p).includes(staging.domainName)) return p;
+export function policyReferencing(account: EmulatedAccount, staging: DistributionRecord): PolicyRecord | undefined {
+  for (const p of account.policies.values()) if (policyStagingNames(p).includes(staging.domainName)) return p;
   return undefined;
 }

@@ -18,8 +18,8 @@ import {
   isStaging,
   type DistributionRecord,
   type PolicyRecord,
-  type World,
-} from './state.js';
+  type EmulatedAccount,
+} from './account.js';
 import {
   MalformedXmlError,
   child,
@@ -71,15 +71,15 @@ function requireIfMatch(req: ApiRequest, current: string): void {
     );
 }
 
-/** The CloudFront service over a shared world. */
-export function cloudFront(world: World): Service {
+/** The CloudFront service over a shared account. */
+export function cloudFront(account: EmulatedAccount): Service {
   const distribution = (id: string): DistributionRecord => {
-    const d = world.distributions.get(id);
+    const d = account.distributions.get(id);
     if (!d) throw new ApiError('NoSuchDistribution', `The specified distribution does not exist: ${id}.`, 404);
     return d;
   };
   const policy = (id: string): PolicyRecord => {
-    const p = world.policies.get(id);
+    const p = account.policies.get(id);
     if (!p)
       throw new ApiError(
         'NoSuchContinuousDeploymentPolicy',
@@ -93,7 +93,7 @@ export function cloudFront(world: World): Service {
     node('Distribution', [
       leaf('Id', d.id),
       leaf('ARN', d.arn),
-      leaf('Status', world.status(d)),
+      leaf('Status', account.status(d)),
       leaf('LastModifiedTime', iso(d.lastModified)),
       leaf('InProgressInvalidationBatches', '0'),
       leaf('DomainName', d.domainName),
@@ -111,19 +111,19 @@ export function cloudFront(world: World): Service {
   const writeDistribution = (d: DistributionRecord, config: XmlElement) => {
     d.config = config;
     d.etag = newEtag();
-    world.touch(d);
+    account.touch(d);
   };
   const writePolicy = (p: PolicyRecord, config: XmlElement) => {
     p.config = config;
     p.etag = newEtag();
-    p.lastModified = world.now();
+    p.lastModified = account.now();
     // A policy change propagates through the primary that carries it.
-    for (const d of world.distributions.values()) if (attachedPolicyId(d) === p.id) world.touch(d);
+    for (const d of account.distributions.values()) if (attachedPolicyId(d) === p.id) account.touch(d);
   };
 
   function insertDistribution(config: XmlElement): ApiResponse {
     const callerReference = textAt(config, 'CallerReference');
-    for (const other of world.distributions.values()) {
+    for (const other of account.distributions.values()) {
       // Real CloudFront returns the existing distribution for an identical retry; no caller here relies on that.
       if (textAt(other.config, 'CallerReference') === callerReference) {
         throw new ApiError(
@@ -133,19 +133,19 @@ export function cloudFront(world: World): Service {
         );
       }
     }
-    checkAliasesFree(world, config);
+    checkAliasesFree(account, config);
     const id = distributionId();
     const d: DistributionRecord = {
       id,
-      arn: `arn:aws:cloudfront::${world.opts.accountId}:distribution/${id}`,
+      arn: `arn:aws:cloudfront::${account.opts.accountId}:distribution/${id}`,
       domainName: distributionDomain(),
       config,
       etag: newEtag(),
       deployedAt: 0,
       lastModified: 0,
     };
-    world.touch(d);
-    world.distributions.set(id, d);
+    account.touch(d);
+    account.distributions.set(id, d);
     return xmlResponse(201, distributionXml(d), { etag: d.etag, location: `${LOCATION}/distribution/${id}` });
   }
 
@@ -172,9 +172,9 @@ export function cloudFront(world: World): Service {
       next.children.push(leaf('ContinuousDeploymentPolicyId', attached));
     const wanted = textAt(next, 'ContinuousDeploymentPolicyId') || undefined;
     if (attached) checkChangesAllowedWhileAttached(d.config, next);
-    if (wanted) checkAttach(world, d, next, wanted);
+    if (wanted) checkAttach(account, d, next, wanted);
     if (isStaging(d) && isEnabled(d) && textAt(next, 'Enabled') !== 'true') {
-      const p = policyReferencing(world, d);
+      const p = policyReferencing(account, d);
       if (p)
         throw new ApiError(
           'StagingDistributionInUse',
@@ -182,14 +182,14 @@ export function cloudFront(world: World): Service {
           409,
         );
     }
-    checkAliasesFree(world, next, d.id);
+    checkAliasesFree(account, next, d.id);
     writeDistribution(d, next);
     return xmlResponse(200, distributionXml(d), { etag: d.etag });
   }
 
   function deleteDistribution(req: ApiRequest, d: DistributionRecord): ApiResponse {
     requireIfMatch(req, d.etag);
-    const p = isStaging(d) ? policyReferencing(world, d) : undefined;
+    const p = isStaging(d) ? policyReferencing(account, d) : undefined;
     // DeleteDistribution's modelled codes lack it, but CloudFront documents StagingDistributionInUse for this case.
     if (p)
       throw new ApiError(
@@ -197,14 +197,14 @@ export function cloudFront(world: World): Service {
         `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}.`,
         409,
       );
-    if (isEnabled(d) || world.status(d) !== 'Deployed') {
+    if (isEnabled(d) || account.status(d) !== 'Deployed') {
       throw new ApiError(
         'DistributionNotDisabled',
         `The distribution ${d.id} must be disabled and Deployed before it can be deleted.`,
         409,
       );
     }
-    world.distributions.delete(d.id);
+    account.distributions.delete(d.id);
     return { status: 204 };
   }
 
@@ -249,7 +249,7 @@ export function cloudFront(world: World): Service {
     if (!isStaging(staging))
       throw new ApiError('InvalidArgument', `Distribution ${staging.id} is not a staging distribution.`);
     const attached = attachedPolicyId(primary);
-    const p = attached ? world.policies.get(attached) : undefined;
+    const p = attached ? account.policies.get(attached) : undefined;
     if (!p || !policyStagingNames(p).includes(staging.domainName)) {
       throw new ApiError(
         'InvalidArgument',
@@ -278,9 +278,9 @@ export function cloudFront(world: World): Service {
 
   function createPolicy(req: ApiRequest): ApiResponse {
     const config = bodyXml(req);
-    checkPolicyConfig(world, config);
-    const p: PolicyRecord = { id: policyId(), config, etag: newEtag(), lastModified: world.now() };
-    world.policies.set(p.id, p);
+    checkPolicyConfig(account, config);
+    const p: PolicyRecord = { id: policyId(), config, etag: newEtag(), lastModified: account.now() };
+    account.policies.set(p.id, p);
     return xmlResponse(201, policyXml(p), {
       etag: p.etag,
       location: `${LOCATION}/continuous-deployment-policy/${p.id}`,
@@ -290,14 +290,14 @@ export function cloudFront(world: World): Service {
   function updatePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
     requireIfMatch(req, p.etag);
     const config = bodyXml(req);
-    checkPolicyConfig(world, config, p.id);
+    checkPolicyConfig(account, config, p.id);
     writePolicy(p, config);
     return xmlResponse(200, policyXml(p), { etag: p.etag });
   }
 
   function deletePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
     requireIfMatch(req, p.etag);
-    for (const d of world.distributions.values()) {
+    for (const d of account.distributions.values()) {
       if (attachedPolicyId(d) === p.id) {
         throw new ApiError(
           'ContinuousDeploymentPolicyInUse',
@@ -306,7 +306,7 @@ export function cloudFront(world: World): Service {
         );
       }
     }
-    world.policies.delete(p.id);
+    account.policies.delete(p.id);
     return { status: 204 };
   }
 
@@ -314,16 +314,16 @@ export function cloudFront(world: World): Service {
     bumpEtag ? { name, run, bumpEtag } : { name, run };
   // What an injected concurrent writer leaves behind: a new ETag and, like any real write, a propagation.
   const bumpDistribution = (id: string) => () => {
-    const d = world.distributions.get(id);
+    const d = account.distributions.get(id);
     if (!d) return;
     d.etag = newEtag();
-    world.touch(d);
+    account.touch(d);
   };
   const bumpPolicy = (id: string) => () => {
-    const p = world.policies.get(id);
+    const p = account.policies.get(id);
     if (!p) return;
     p.etag = newEtag();
-    for (const d of world.distributions.values()) if (attachedPolicyId(d) === p.id) world.touch(d);
+    for (const d of account.distributions.values()) if (attachedPolicyId(d) === p.id) account.touch(d);
   };
 
   return {

@@ -5,7 +5,7 @@
 import { ApiError } from './errors.js';
 import { jsonBody, jsonError, jsonResponse, targetOperation } from './json-protocol.js';
 import type { ApiResponse, Service } from './protocol.js';
-import type { ServedRequest, World } from './state.js';
+import type { ServedRequest, EmulatedAccount } from './account.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 
@@ -56,8 +56,8 @@ function distributionOf(q: MetricDataQuery): string | undefined {
   return dims.find((d) => d.Name === 'DistributionId')?.Value;
 }
 
-/** The CloudWatch service over a shared world. */
-export function cloudWatch(world: World): Service {
+/** The CloudWatch service over a shared account. */
+export function cloudWatch(account: EmulatedAccount): Service {
   function getMetricData(input: Record<string, unknown>): ApiResponse {
     const queries = (input['MetricDataQueries'] ?? []) as MetricDataQuery[];
     const start = Number(input['StartTime']) * 1000;
@@ -77,7 +77,7 @@ export function cloudWatch(world: World): Service {
         const stat = q.MetricStat.Stat ?? 'Average';
         const periodMs = period * 1000;
         const buckets = new Map<number, ServedRequest[]>();
-        for (const r of id ? world.served : []) {
+        for (const r of id ? account.served : []) {
           if (r.distributionId !== id || r.time < start || r.time >= end) continue;
           const slot = Math.floor(r.time / periodMs) * periodMs;
           buckets.set(slot, [...(buckets.get(slot) ?? []), r]);

@@ -2,7 +2,7 @@
 import { ApiError } from './errors.js';
 import { jsonBody, jsonError, jsonResponse, targetOperation } from './json-protocol.js';
 import type { ApiResponse, Service } from './protocol.js';
-import type { JobResult, World } from './state.js';
+import type { JobResult, EmulatedAccount } from './account.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const FAILURE_TYPES = [
@@ -71,16 +71,16 @@ function failureResult(input: Record<string, unknown>): JobResult {
   return { kind: 'failure', type, message };
 }
 
-/** The CodePipeline service over a shared world. */
-export function codePipeline(world: World): Service {
+/** The CodePipeline service over a shared account. */
+export function codePipeline(account: EmulatedAccount): Service {
   const report = (input: Record<string, unknown>, result: (i: Record<string, unknown>) => JobResult): ApiResponse => {
     const jobId = requireJobId(input);
     const r = result(input);
-    const reports = world.jobs.get(jobId) ?? [];
+    const reports = account.jobs.get(jobId) ?? [];
     // A job is reported once; a continuation comes back as a new job id.
     if (reports.length > 0)
       throw new ApiError('InvalidJobStateException', `Job ${jobId} has already been reported (${reports[0]?.kind}).`);
-    world.jobs.set(jobId, [...reports, r]);
+    account.jobs.set(jobId, [...reports, r]);
     return jsonResponse(CONTENT_TYPE, {});
   };
   return {

@@ -4,7 +4,7 @@
  */
 import { grantsDistribution } from './bucket-grant.js';
 import type { ApiResponse } from './protocol.js';
-import { attachedPolicyId, isEnabled, isStaging, type DistributionRecord, type World } from './state.js';
+import { attachedPolicyId, isEnabled, isStaging, type DistributionRecord, type EmulatedAccount } from './account.js';
 import { child, textAt } from './xml.js';
 
 /** CloudFront's sticky-session cookie for weighted routing. */
@@ -42,12 +42,12 @@ function decodeSticky(value: string | undefined): StickyState | undefined {
 }
 
 /** Picks primary or staging for one request, as CloudFront does when the primary has an enabled policy. */
-function route(world: World, primary: DistributionRecord, headers: Record<string, string>): Route {
+function route(account: EmulatedAccount, primary: DistributionRecord, headers: Record<string, string>): Route {
   const policyId = attachedPolicyId(primary);
-  const policy = policyId ? world.policies.get(policyId) : undefined;
+  const policy = policyId ? account.policies.get(policyId) : undefined;
   if (!policy || textAt(policy.config, 'Enabled') !== 'true') return { target: primary };
   const stagingName = child(child(policy.config, 'StagingDistributionDnsNames'), 'Items')?.children[0]?.text;
-  const staging = stagingName ? world.distributionByDomain(stagingName) : undefined;
+  const staging = stagingName ? account.distributionByDomain(stagingName) : undefined;
   if (!staging) return { target: primary };
   const traffic = child(policy.config, 'TrafficConfig');
 
@@ -63,7 +63,7 @@ function route(world: World, primary: DistributionRecord, headers: Record<string
   if (sticky && previous && previous.p === policy.id && previous.v === policy.etag) {
     return { target: previous.staging ? staging : primary };
   }
-  const toStaging = world.random() < weight;
+  const toStaging = account.random() < weight;
   const state: StickyState = { p: policy.id, v: policy.etag, staging: toStaging };
   const maxAge = sticky ? `; Max-Age=${textAt(sticky, 'MaximumTTL')}` : '';
   return {
@@ -79,7 +79,7 @@ function bucketOfOrigin(domainName: string): string | undefined {
 
 /** Fetches `path` from the distribution's default-behaviour origin, enforcing the OAC grant. */
 function fromOrigin(
-  world: World,
+  account: EmulatedAccount,
   d: DistributionRecord,
   path: string,
 ): { status: number; body: Buffer | string; contentType: string } {
@@ -93,7 +93,7 @@ function fromOrigin(
   const rootObject = textAt(d.config, 'DefaultRootObject');
   const objectPath = path === '/' && rootObject ? `/${rootObject}` : path;
   const key = `${(textAt(origin, 'OriginPath') ?? '').replace(/^\/+/, '')}${objectPath}`.replace(/^\/+/, '');
-  const bucket = world.buckets.get(bucketName);
+  const bucket = account.buckets.get(bucketName);
   if (!bucket || !grantsDistribution(bucket.policy, bucketName, key, d.arn))
     return denied(`bucket ${bucketName} does not grant ${d.arn} s3:GetObject on ${key}`);
   const object = bucket.objects.get(key);
@@ -104,24 +104,24 @@ function fromOrigin(
 
 /** Serves one viewer request for `domainName` + `path`; `headers` are lower-cased request headers. */
 export function serveViewer(
-  world: World,
+  account: EmulatedAccount,
   domainName: string,
   path: string,
   headers: Record<string, string>,
 ): ApiResponse {
-  const requested = world.distributionByDomain(domainName);
+  const requested = account.distributionByDomain(domainName);
   // Viewers reach a staging distribution only through its primary's policy.
   if (!requested || isStaging(requested))
     return { status: 404, headers: { 'content-type': 'text/plain' }, body: `no distribution serves ${domainName}` };
-  const { target, setCookie } = route(world, requested, headers);
-  let { status, body, contentType } = fromOrigin(world, target, path);
-  const errorRate = world.errorRates.get(target.id) ?? 0;
-  if (errorRate > 0 && world.random() < errorRate) {
+  const { target, setCookie } = route(account, requested, headers);
+  let { status, body, contentType } = fromOrigin(account, target, path);
+  const errorRate = account.errorRates.get(target.id) ?? 0;
+  if (errorRate > 0 && account.random() < errorRate) {
     status = 503;
     body = 'injected origin failure';
     contentType = 'text/plain';
   }
-  world.served.push({ time: world.now(), distributionId: target.id, status });
+  account.served.push({ time: account.now(), distributionId: target.id, status });
   const out: Record<string, string> = { 'content-type': contentType, 'x-emulator-distribution-id': target.id };
   if (setCookie) out['set-cookie'] = setCookie;
   return { status, headers: out, body };

@@ -8,12 +8,12 @@ import type http from 'node:http';
 import type { FaultSpec } from './faults.js';
 import { Controls, listen, stateOf, type RequestLogEntry } from './server.js';
 import type { EmulatorState } from './state-dump.js';
-import { World, type JobResult } from './state.js';
+import { EmulatedAccount, type JobResult } from './account.js';
 
 export type { FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './server.js';
 export type { EmulatorState, DistributionSummary, PolicySummary } from './state-dump.js';
-export type { JobResult } from './state.js';
+export type { JobResult } from './account.js';
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; default 0 (any free port). */
@@ -63,7 +63,7 @@ export interface Emulator {
 /** Starts an emulator on 127.0.0.1. */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const region = opts.region ?? 'us-east-1';
-  const world = new World({
+  const account = new EmulatedAccount({
     propagationMs: opts.propagationMs ?? 0,
     seed: opts.seed ?? 1,
     accountId: opts.accountId ?? '123456789012',
@@ -71,7 +71,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     now: opts.now ?? Date.now,
   });
   const controls = new Controls(opts.latencyMs ?? 0);
-  const { server, url } = await listen(world, controls, opts.port ?? 0);
+  const { server, url } = await listen(account, controls, opts.port ?? 0);
   return {
     url,
     env: {
@@ -83,19 +83,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     close: () => closeServer(server),
-    state: () => stateOf(world, controls),
-    settle: () => world.settle(),
+    state: () => stateOf(account, controls),
+    settle: () => account.settle(),
     setPropagationMs: (ms) => {
-      world.opts.propagationMs = ms;
+      account.opts.propagationMs = ms;
     },
     setLatencyMs: (ms) => {
       controls.latencyMs = ms;
     },
     injectFault: (f) => controls.faults.inject(f),
     setErrorRate: (id, fraction) => {
-      world.errorRates.set(id, fraction);
+      account.errorRates.set(id, fraction);
     },
-    jobResults: (jobId) => [...(world.jobs.get(jobId) ?? [])],
+    jobResults: (jobId) => [...(account.jobs.get(jobId) ?? [])],
     requestLog: () => [...controls.log],
     clearRequestLog: () => {
       controls.log.length = 0;

@@ -3,16 +3,16 @@ import { createHash } from 'node:crypto';
 import { ApiError } from './errors.js';
 import { header, type ApiRequest, type ApiResponse, type Operation, type Service } from './protocol.js';
 import { requestId } from './random.js';
-import type { Bucket, World } from './state.js';
+import type { Bucket, EmulatedAccount } from './account.js';
 import { leaf, node, xmlDocument } from './xml.js';
 
 /** S3's documented limit for a bucket policy document. */
 const MAX_POLICY_BYTES = 20 * 1024;
 
-/** The S3 service over a shared world. Matches everything path-style, so it is dispatched last. */
-export function s3(world: World): Service {
+/** The S3 service over a shared account. Matches everything path-style, so it is dispatched last. */
+export function s3(account: EmulatedAccount): Service {
   const bucket = (name: string): Bucket => {
-    const b = world.buckets.get(name);
+    const b = account.buckets.get(name);
     if (!b) throw new ApiError('NoSuchBucket', 'The specified bucket does not exist', 404);
     return b;
   };
@@ -44,7 +44,7 @@ export function s3(world: World): Service {
       body: req.body,
       contentType: header(req, 'content-type') ?? 'binary/octet-stream',
       etag,
-      lastModified: world.now(),
+      lastModified: account.now(),
     });
     return { status: 200, headers: { etag } };
   }
@@ -88,14 +88,14 @@ export function s3(world: World): Service {
         if (m === 'PUT')
           return op('CreateBucket', () => {
             // us-east-1 keeps the legacy behaviour: re-creating a bucket you own succeeds.
-            if (world.buckets.has(name) && world.opts.region !== 'us-east-1') {
+            if (account.buckets.has(name) && account.opts.region !== 'us-east-1') {
               throw new ApiError(
                 'BucketAlreadyOwnedByYou',
                 'Your previous request to create the named bucket succeeded and you already own it.',
                 409,
               );
             }
-            if (!world.buckets.has(name)) world.buckets.set(name, { name, objects: new Map() });
+            if (!account.buckets.has(name)) account.buckets.set(name, { name, objects: new Map() });
             return { status: 200, headers: { location: `/${name}` } };
           });
         if (m === 'HEAD') return op('HeadBucket', () => (bucket(name), { status: 200 }));

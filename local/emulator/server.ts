@@ -16,7 +16,7 @@ import { Faults, applyFault, type FaultSpec } from './faults.js';
 import type { ApiRequest, ApiResponse, Operation, Service } from './protocol.js';
 import { s3 } from './s3.js';
 import { dumpState, type EmulatorState } from './state-dump.js';
-import type { World } from './state.js';
+import type { EmulatedAccount } from './account.js';
 
 /** One AWS API request's timing (performance.now() milliseconds), for critical-path benchmarks. */
 export interface RequestLogEntry {
@@ -26,7 +26,7 @@ export interface RequestLogEntry {
   status: number;
 }
 
-/** Everything mutable at runtime besides the world itself. */
+/** Everything mutable at runtime besides the account itself. */
 export class Controls {
   readonly faults = new Faults();
   readonly log: RequestLogEntry[] = [];
@@ -55,27 +55,27 @@ const json = (status: number, body: unknown): ApiResponse => ({
   body: JSON.stringify(body, null, 2),
 });
 
-export function stateOf(world: World, controls: Controls): EmulatorState {
-  return dumpState(world, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
+export function stateOf(account: EmulatedAccount, controls: Controls): EmulatorState {
+  return dumpState(account, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
 }
 
 /** `/_emulator/...`: drive a foreground emulator with curl. */
-async function control(world: World, controls: Controls, req: ApiRequest): Promise<ApiResponse> {
+async function control(account: EmulatedAccount, controls: Controls, req: ApiRequest): Promise<ApiResponse> {
   const what = req.path.slice('/_emulator/'.length);
   const input = req.body.length > 0 ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
-  if (req.method === 'GET' && what === 'state') return json(200, stateOf(world, controls));
+  if (req.method === 'GET' && what === 'state') return json(200, stateOf(account, controls));
   if (req.method === 'GET' && what === 'requests') return json(200, controls.log);
   if (req.method === 'DELETE' && what === 'requests') return ((controls.log.length = 0), json(200, {}));
   if (req.method === 'GET' && what.startsWith('jobs/'))
-    return json(200, world.jobs.get(what.slice('jobs/'.length)) ?? []);
-  if (req.method === 'POST' && what === 'settle') return (world.settle(), json(200, {}));
+    return json(200, account.jobs.get(what.slice('jobs/'.length)) ?? []);
+  if (req.method === 'POST' && what === 'settle') return (account.settle(), json(200, {}));
   if (req.method === 'POST' && what === 'fault')
     return (controls.faults.inject(input as unknown as FaultSpec), json(200, {}));
   if (req.method === 'POST' && what === 'latency') return ((controls.latencyMs = Number(input['ms'])), json(200, {}));
   if (req.method === 'POST' && what === 'propagation')
-    return ((world.opts.propagationMs = Number(input['ms'])), json(200, {}));
+    return ((account.opts.propagationMs = Number(input['ms'])), json(200, {}));
   if (req.method === 'POST' && what === 'error-rate') {
-    world.errorRates.set(String(input['distributionId']), Number(input['fraction']));
+    account.errorRates.set(String(input['distributionId']), Number(input['fraction']));
     return json(200, {});
   }
   return json(404, {
@@ -94,7 +94,7 @@ async function control(world: World, controls: Controls, req: ApiRequest): Promi
 }
 
 /** `/_viewer/<domain>/<path>`: a viewer request as a browser would send it. */
-function viewer(world: World, req: ApiRequest): ApiResponse {
+function viewer(account: EmulatedAccount, req: ApiRequest): ApiResponse {
   const rest = req.path.slice('/_viewer/'.length);
   const slash = rest.indexOf('/');
   const domain = slash < 0 ? rest : rest.slice(0, slash);
@@ -102,18 +102,18 @@ function viewer(world: World, req: ApiRequest): ApiResponse {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join('; ') : v;
-  return serveViewer(world, domain, path, headers);
+  return serveViewer(account, domain, path, headers);
 }
 
 /** Starts listening on 127.0.0.1:`port` (0 = any free port). */
 export async function listen(
-  world: World,
+  account: EmulatedAccount,
   controls: Controls,
   port: number,
 ): Promise<{ server: http.Server; url: string }> {
-  const services: Service[] = [cloudFront(world), codePipeline(world), cloudWatch(world), s3(world)];
+  const services: Service[] = [cloudFront(account), codePipeline(account), cloudWatch(account), s3(account)];
 
-  async function awsCall(req: ApiRequest): Promise<{ op: string; response: ApiResponse }> {
+  async function serveAwsRequest(req: ApiRequest): Promise<{ op: string; response: ApiResponse }> {
     let match: { service: Service; op: Operation } | undefined;
     for (const service of services) {
       const op = service.route(req);
@@ -158,9 +158,9 @@ export async function listen(
         headers: req.headers,
         body: await readBody(req),
       };
-      if (path.startsWith('/_emulator/')) return send(res, await control(world, controls, apiReq), apiReq.method);
-      if (path.startsWith('/_viewer/')) return send(res, viewer(world, apiReq), apiReq.method);
-      const { op, response } = await awsCall(apiReq);
+      if (path.startsWith('/_emulator/')) return send(res, await control(account, controls, apiReq), apiReq.method);
+      if (path.startsWith('/_viewer/')) return send(res, viewer(account, apiReq), apiReq.method);
+      const { op, response } = await serveAwsRequest(apiReq);
       res.on('finish', () =>
         controls.log.push({ operation: op, startMs, endMs: performance.now(), status: response.status }),
       );

@@ -1,6 +1,6 @@
 /** A JSON snapshot of the emulated account, for `GET /_emulator/state` and `emulator.state()`. */
 import type { FaultSpec } from './faults.js';
-import { attachedPolicyId, isEnabled, isStaging, type JobResult, type World } from './state.js';
+import { attachedPolicyId, isEnabled, isStaging, type JobResult, type EmulatedAccount } from './account.js';
 import { child, textAt } from './xml.js';
 
 export interface DistributionSummary {
@@ -45,15 +45,18 @@ const optional = <K extends string, V>(key: K, v: V | undefined) =>
   v === undefined ? {} : ({ [key]: v } as Record<K, V>);
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
-export function dumpState(world: World, extra: { latencyMs: number; pendingFaults: FaultSpec[] }): EmulatorState {
+export function dumpState(
+  account: EmulatedAccount,
+  extra: { latencyMs: number; pendingFaults: FaultSpec[] },
+): EmulatorState {
   return {
-    propagationMs: world.opts.propagationMs,
+    propagationMs: account.opts.propagationMs,
     latencyMs: extra.latencyMs,
-    distributions: [...world.distributions.values()].map((d) => ({
+    distributions: [...account.distributions.values()].map((d) => ({
       id: d.id,
       arn: d.arn,
       domainName: d.domainName,
-      status: world.status(d),
+      status: account.status(d),
       etag: d.etag,
       callerReference: textAt(d.config, 'CallerReference') ?? '',
       comment: textAt(d.config, 'Comment') ?? '',
@@ -69,7 +72,7 @@ export function dumpState(world: World, extra: { latencyMs: number; pendingFault
         originPath: textAt(o, 'OriginPath') ?? '',
       })),
     })),
-    policies: [...world.policies.values()].map((p) => {
+    policies: [...account.policies.values()].map((p) => {
       const traffic = child(p.config, 'TrafficConfig');
       return {
         id: p.id,
@@ -89,14 +92,14 @@ export function dumpState(world: World, extra: { latencyMs: number; pendingFault
         },
       };
     }),
-    buckets: [...world.buckets.values()].map((b) => ({
+    buckets: [...account.buckets.values()].map((b) => ({
       name: b.name,
       ...optional('policy', b.policy === undefined ? undefined : (JSON.parse(b.policy) as unknown)),
       objects: [...b.objects.keys()].sort(),
     })),
-    jobs: Object.fromEntries(world.jobs),
+    jobs: Object.fromEntries(account.jobs),
     pendingFaults: extra.pendingFaults,
-    errorRates: Object.fromEntries(world.errorRates),
-    servedRequests: world.served.length,
+    errorRates: Object.fromEntries(account.errorRates),
+    servedRequests: account.served.length,
   };
 }

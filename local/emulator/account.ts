@@ -47,7 +47,7 @@ export interface ServedRequest {
   status: number;
 }
 
-export interface WorldOptions {
+export interface AccountOptions {
   propagationMs: number;
   seed: number;
   accountId: string;
@@ -62,7 +62,7 @@ export const isEnabled = (d: DistributionRecord) => textAt(d.config, 'Enabled') 
 export const attachedPolicyId = (d: DistributionRecord) =>
   textAt(d.config, 'ContinuousDeploymentPolicyId') || undefined;
 
-export class World {
+export class EmulatedAccount {
   readonly distributions = new Map<string, DistributionRecord>();
   readonly policies = new Map<string, PolicyRecord>();
   readonly buckets = new Map<string, Bucket>();
@@ -71,7 +71,7 @@ export class World {
   readonly errorRates = new Map<string, number>();
   readonly random: () => number;
 
-  constructor(readonly opts: WorldOptions) {
+  constructor(readonly opts: AccountOptions) {
     this.random = seededRandom(opts.seed);
   }
 
