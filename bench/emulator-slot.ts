@@ -1,5 +1,5 @@
 /**
- * One emulator per repetition, always on the same 127.0.0.1 port. A fresh emulator is a fresh world (the local world
+ * One emulator per repetition, always on the same 127.0.0.1 port. A fresh emulator is a fresh account (the local site
  * and staging stack use fixed names and caller references, so they cannot be created twice in one emulator), while
  * the Lambda workers, started once with the endpoint variables, stay warm across repetitions.
  */

@@ -1,5 +1,5 @@
 /**
- * Runs each scenario several times, each on a fresh world with warm workers, and reduces the first invocation of
+ * Runs each scenario several times, each on a fresh emulator with warm workers, and reduces the first invocation of
  * each run (the one that does the work) to the figures the report shows. The job is then re-invoked with
  * every distribution settled between invocations until it completes, to count the invocations it takes.
  */

@@ -24,7 +24,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 
 const SETTINGS = {
-  /** Measured repetitions per scenario and latency, each on a fresh world (after one unrecorded warm-up run). */
+  /** Measured repetitions per scenario and latency, each on a fresh emulator (after one unrecorded warm-up run). */
   repetitions: 7,
   latenciesMs: [0, 50],
   /** Fresh processes per bundle and per unbundled import. */

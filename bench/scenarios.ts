@@ -1,6 +1,6 @@
 /**
- * The scenarios the bench measures, each with the world it starts from and the shortest critical path it can have.
- * Every world is built at 0 ms latency on a fresh emulator and settled (all distributions Deployed) before the
+ * The scenarios the bench measures, each with the state it starts from and the shortest critical path it can have.
+ * Every starting state is built at 0 ms latency on a fresh emulator and settled (all distributions Deployed) before the
  * measured invocation, so the first invocation finds nothing propagating and does its whole job.
  */
 import type { Emulator } from '../local/emulator/index.js';
@@ -8,7 +8,7 @@ import { localClients } from '../local/pipeline/aws.js';
 import { FUNCTION_NAMES } from '../function-names.mjs';
 import { lambdaNamed, type LocalLambdas } from '../local/pipeline/lambda.js';
 import { SimulatedStagingStack } from '../local/pipeline/staging-stack.js';
-import { SITE_BUCKET, createWorld } from '../local/pipeline/world.js';
+import { SITE_BUCKET, createSite } from '../local/pipeline/site.js';
 import { runJob } from './invocations.js';
 
 export type Lambdas = LocalLambdas;
@@ -43,18 +43,18 @@ interface Ids {
   policyId: string;
 }
 
-/** The site and its primary (createWorld), then the staging stack as CloudFormation leaves it: staging serving v2, policy enabled. */
+/** The site and its primary (createSite), then the staging stack as CloudFormation leaves it: staging serving v2, policy enabled. */
 async function stagingDeployed(emulator: Emulator): Promise<Ids> {
   const clients = localClients(emulator.url);
-  const world = await createWorld(clients);
+  const site = await createSite(clients);
   const stack = await new SimulatedStagingStack(clients).deploy({
     originPath: '/v2',
     traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
   });
   emulator.settle();
   return {
-    primaryId: world.primaryId,
-    primaryDomain: world.primaryDomain,
+    primaryId: site.primaryId,
+    primaryDomain: site.primaryDomain,
     stagingId: stack.outputs.StagingDistributionId,
     policyId: stack.outputs.ContinuousDeploymentPolicyId,
   };

@@ -1,4 +1,4 @@
-/** SDK clients for the local tools (world set-up, simulated stacks), pointed at the emulator. */
+/** SDK clients for the local tools (site set-up, simulated stacks), pointed at the emulator. */
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 

@@ -18,7 +18,7 @@ import { lambdaNamed, startLambdas, stopLambdas } from './lambda.js';
 import { runPipeline, type JobResultSource, type RunnerEvent, type Stage } from './runner.js';
 import { SimulatedStagingStack, type StagingTemplate } from './staging-stack.js';
 import { timeline } from './timeline.js';
-import { SITE_BUCKET, createWorld, othersStatements, type World } from './world.js';
+import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
 
 /** What the experiment needs from the emulator. */
 export interface ExperimentEmulator extends JobResultSource {
@@ -50,7 +50,7 @@ export interface Check {
 export interface ExperimentResult {
   ok: boolean;
   checks: Check[];
-  world: World;
+  site: LocalSite;
   events: RunnerEvent[];
 }
 
@@ -105,12 +105,12 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   };
 
   const clients = localClients(emulator.url);
-  const world = await createWorld(clients);
+  const site = await createSite(clients);
   tl.note(
-    `world: bucket ${SITE_BUCKET} (v1…v4), production distribution ${world.primaryId} (${world.primaryDomain}) serving v1`,
+    `world: bucket ${SITE_BUCKET} (v1…v4), production distribution ${site.primaryId} (${site.primaryDomain}) serving v1`,
   );
 
-  const viewers = viewerProbe(emulator, world);
+  const viewers = viewerProbe(emulator, site);
   const v = await viewers.once();
   check('production serves v1 before any cycle', v === 'v1', `a viewer got ${v}`);
 
@@ -122,7 +122,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       const previous = await viewers.once();
       const rejectThisCycle = opts.approval === 'reject';
       const gate = cycle.gate(opts.weightedSample ?? 1000);
-      const stages = pipelineStages(world, stack, cycle.template, gate, async (customData) => {
+      const stages = pipelineStages(site, stack, cycle.template, gate, async (customData) => {
         await reviewStaging(cycle, previous);
         return opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
       });
@@ -150,7 +150,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       if (result.status === 'Failed' && result.rejected) {
         tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
         const aborted = await lambdaNamed(lambdas, 'abort').invoke({
-          PrimaryDistributionId: world.primaryId,
+          PrimaryDistributionId: site.primaryId,
           Mode: 'disable',
         });
         tl.event({
@@ -216,7 +216,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         );
       }
     }
-    await checkBucketPolicy(clients, world, check);
+    await checkBucketPolicy(clients, site, check);
   } finally {
     await stopLambdas(lambdas);
   }
@@ -231,7 +231,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
             .join('; ')}`
     }`,
   );
-  return { ok, checks, world, events };
+  return { ok, checks, site, events };
 
   /** The gate waited for traffic where the reviewers sent too little (header), and passed at once where they did not. */
   function checkGate(
@@ -296,7 +296,7 @@ function gatheringTraffic(e: RunnerEvent): boolean {
 
 /** The pipeline of one cycle: deploy staging stack → enable-CD → approval → promote (with the traffic gate). */
 function pipelineStages(
-  world: World,
+  site: LocalSite,
   stack: SimulatedStagingStack,
   template: StagingTemplate,
   gate: Record<string, number>,
@@ -324,7 +324,7 @@ function pipelineStages(
           functionName: 'enable-cd',
           namespace: 'EnableCd',
           userParameters: {
-            PrimaryDistributionId: world.primaryId,
+            PrimaryDistributionId: site.primaryId,
             StagingDistributionId: '#{StagingStack.StagingDistributionId}',
             ContinuousDeploymentPolicyId: '#{StagingStack.ContinuousDeploymentPolicyId}',
             StaticResourceBucketName: SITE_BUCKET,
@@ -352,7 +352,7 @@ function pipelineStages(
           functionName: 'promote',
           namespace: 'Promote',
           userParameters: {
-            PrimaryDistributionId: world.primaryId,
+            PrimaryDistributionId: site.primaryId,
             StagingDistributionId: '#{StagingStack.StagingDistributionId}',
             ...gate,
           },
@@ -376,7 +376,7 @@ async function policyEnabled(clients: LocalClients, policyId: string | undefined
 
 async function checkBucketPolicy(
   clients: LocalClients,
-  world: World,
+  site: LocalSite,
   check: (name: string, ok: boolean, detail: string) => void,
 ): Promise<void> {
   const out = await clients.s3.send(new GetBucketPolicyCommand({ Bucket: SITE_BUCKET }));
@@ -391,14 +391,14 @@ async function checkBucketPolicy(
   check(
     'no grant to the whole account',
     !JSON.stringify(statements).includes('SourceAccount'),
-    world.primaryArn.split(':')[4] ?? '',
+    site.primaryArn.split(':')[4] ?? '',
   );
 }
 
 /** Viewer requests against the primary's domain, as a browser would send them. */
-function viewerProbe(emulator: ExperimentEmulator, world: World) {
+function viewerProbe(emulator: ExperimentEmulator, site: LocalSite) {
   const get = async (headers?: Record<string, string>) =>
-    emulator.viewer(world.primaryDomain, '/', headers ? { headers } : undefined);
+    emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
   return {
     once: async () => versionOf((await get()).body),
     withHeader: async () => versionOf((await get({ [HEADER.header]: HEADER.value })).body),

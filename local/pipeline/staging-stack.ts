@@ -15,7 +15,7 @@ import {
   type TrafficConfig,
 } from '@aws-sdk/client-cloudfront';
 import type { LocalClients } from './aws.js';
-import { siteDistributionConfig } from './world.js';
+import { siteDistributionConfig } from './site.js';
 
 export type StagingTraffic =
   | { type: 'header'; header: string; value: string }

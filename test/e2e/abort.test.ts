@@ -21,7 +21,7 @@ describe('end to end: abort', () => {
   it('disable from an EventBridge constant input puts every viewer back on the primary, and is idempotent', async () => {
     const live = await liveStaging();
     h = live.h;
-    const first = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.world.primaryId, Mode: 'disable' });
+    const first = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'disable' });
     expect(first).toMatchObject({
       ok: true,
       result: { outcome: 'applied', changes: ['disable-policy'], policyId: live.policyId },
@@ -30,14 +30,14 @@ describe('end to end: abort', () => {
     expect(await h.policyEnabled(live.policyId)).toBe(false);
     expect(await h.attachedPolicy()).toBe(live.policyId);
 
-    const again = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.world.primaryId, Mode: 'disable' });
+    const again = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'disable' });
     expect(again).toMatchObject({ ok: true, result: { outcome: 'no-op', changes: [] } });
   });
 
   it('a later enable-CD run resumes the cycle after a disable', async () => {
     const live = await liveStaging();
     h = live.h;
-    await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.world.primaryId });
+    await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId });
     expect(
       await h.job(
         'enable-cd',
@@ -50,14 +50,14 @@ describe('end to end: abort', () => {
   it('detach as a pipeline job removes the policy from the primary and waits for it to deploy', async () => {
     const live = await liveStaging();
     h = live.h;
-    const result = await h.job('abort', { PrimaryDistributionId: h.world.primaryId, Mode: 'detach' });
+    const result = await h.job('abort', { PrimaryDistributionId: h.site.primaryId, Mode: 'detach' });
     expect(result).toMatchObject({
       ok: true,
       variables: { Mode: 'detach', ContinuousDeploymentPolicyId: live.policyId },
     });
     expect(await h.attachedPolicy()).toBe('');
     expect(await h.viewer({ 'aws-cf-cd-staging': 'true' })).toBe('v1');
-    const primary = await h.clients.cloudFront.send(new GetDistributionCommand({ Id: h.world.primaryId }));
+    const primary = await h.clients.cloudFront.send(new GetDistributionCommand({ Id: h.site.primaryId }));
     expect(primary.Distribution?.Status).toBe('Deployed');
     expect(primary.Distribution?.DistributionConfig?.Aliases?.Items).toEqual(['www.example.com']);
   });
@@ -65,7 +65,7 @@ describe('end to end: abort', () => {
   it('teardown detaches, waits for the primary, then deletes the policy; the staging stays', async () => {
     const live = await liveStaging();
     h = live.h;
-    const result = await h.job('abort', { PrimaryDistributionId: h.world.primaryId, Mode: 'teardown' });
+    const result = await h.job('abort', { PrimaryDistributionId: h.site.primaryId, Mode: 'teardown' });
     expect(result).toMatchObject({ ok: true, variables: { Mode: 'teardown' } });
     expect(await h.attachedPolicy()).toBe('');
     await expect(
@@ -82,7 +82,7 @@ describe('end to end: abort', () => {
   it('refuses teardown from a plain event before touching AWS', async () => {
     h = await startHarness();
     h.emulator.clearRequestLog();
-    const result = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.world.primaryId, Mode: 'teardown' });
+    const result = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'teardown' });
     expect(result.ok).toBe(false);
     expect(result.error?.message).toMatch(/teardown/);
     expect(h.emulator.requestLog()).toEqual([]);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { codePipelineEvent } from '../../local/pipeline/runner.js';
-import { SITE_BUCKET } from '../../local/pipeline/world.js';
+import { SITE_BUCKET } from '../../local/pipeline/site.js';
 import { operations, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -32,7 +32,7 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
     h.emulator.clearRequestLog();
     h.emulator.injectFault({ operation: 'UpdateDistributionWithStagingConfig', error: 'PreconditionFailed' });
     const result = await h.job('promote', {
-      PrimaryDistributionId: h.world.primaryId,
+      PrimaryDistributionId: h.site.primaryId,
       StagingDistributionId: outputs.StagingDistributionId,
     });
     expect(result).toMatchObject({
@@ -56,7 +56,7 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
       beforeWrite: false,
     });
     const result = await h.job('promote', {
-      PrimaryDistributionId: h.world.primaryId,
+      PrimaryDistributionId: h.site.primaryId,
       StagingDistributionId: outputs.StagingDistributionId,
     });
     expect(result).toMatchObject({ ok: true });

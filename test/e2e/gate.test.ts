@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 const gateParams = (gate: Record<string, unknown>) => ({
-  PrimaryDistributionId: h.world.primaryId,
+  PrimaryDistributionId: h.site.primaryId,
   StagingDistributionId: stagingId,
   ...gate,
 });
@@ -113,7 +113,7 @@ describe('promotion gate (built bundle against the emulator)', () => {
     const message = result.kind === 'failure' ? result.message : '';
     expect(message).toContain('MaxWaitMinutes=1');
     expect(message).toContain(`staging ${stagingId} served 0 request(s), 5xx error rate no data`);
-    expect(message).toContain(`primary ${h.world.primaryId} served 5 request(s), 5xx error rate 0%`);
+    expect(message).toContain(`primary ${h.site.primaryId} served 5 request(s), 5xx error rate 0%`);
     expect(message).toContain('header aws-cf-cd-staging: true');
     expect(message).toContain('peak load');
     expect(operations(h.emulator)).not.toContain('UpdateDistributionWithStagingConfig');
@@ -133,7 +133,7 @@ describe('promotion gate (built bundle against the emulator)', () => {
     expect(message).toContain(
       `staging's 5xx error rate ${Math.round((100_000 * failed) / 40) / 1000}% is above MaxStaging5xxErrorRate 5%`,
     );
-    expect(message).toContain(`primary ${h.world.primaryId} served 20 request(s), 5xx error rate 0%`);
+    expect(message).toContain(`primary ${h.site.primaryId} served 20 request(s), 5xx error rate 0%`);
     expect(message).toContain('run the abort action');
     expect(operations(h.emulator)).not.toContain('UpdateDistributionWithStagingConfig');
     expect(await h.viewer()).toBe('v1');

@@ -1,5 +1,5 @@
 /**
- * End-to-end harness: a fresh emulator, the documented starting world, and every built bundle running in a warm
+ * End-to-end harness: a fresh emulator, the documented starting site, and every built bundle running in a warm
  * local Lambda worker pointed at it. Every test gets its own and closes it.
  */
 import { GetContinuousDeploymentPolicyCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
@@ -8,7 +8,7 @@ import { localClients, type LocalClients } from '../../local/pipeline/aws.js';
 import { startLambdas, stopLambdas, type LocalLambdas, type LogLine } from '../../local/pipeline/lambda.js';
 import { runInvoke, type JobResult } from '../../local/pipeline/runner.js';
 import { SimulatedStagingStack, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
-import { SITE_BUCKET, createWorld, type World } from '../../local/pipeline/world.js';
+import { SITE_BUCKET, createSite, type LocalSite } from '../../local/pipeline/site.js';
 
 export const HEADER_TEMPLATE: StagingTemplate = {
   originPath: '/v2',
@@ -18,7 +18,7 @@ export const HEADER_TEMPLATE: StagingTemplate = {
 export interface Harness {
   emulator: Emulator;
   clients: LocalClients;
-  world: World;
+  site: LocalSite;
   stack: SimulatedStagingStack;
   lambdas: LocalLambdas;
   /** Log lines of every invocation made through {@link Harness.job}, in order. */
@@ -48,14 +48,14 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
   let lambdas: LocalLambdas = {};
   try {
     const clients = localClients(emulator.url);
-    const world = await createWorld(clients);
+    const site = await createSite(clients);
     const stack = new SimulatedStagingStack(clients);
     lambdas = await startLambdas(emulator.env);
     const logs: LogLine[] = [];
     return {
       emulator,
       clients,
-      world,
+      site,
       stack,
       lambdas,
       logs,
@@ -75,19 +75,19 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
         ),
       deployStaging: async (template = HEADER_TEMPLATE) => (await stack.deploy(template)).outputs,
       enableCdParams: (outputs) => ({
-        PrimaryDistributionId: world.primaryId,
+        PrimaryDistributionId: site.primaryId,
         ...outputs,
         StaticResourceBucketName: SITE_BUCKET,
       }),
       viewer: async (headers) => {
-        const r = await emulator.viewer(world.primaryDomain, '/', headers ? { headers } : undefined);
+        const r = await emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
         return r.status === 200 ? (/site (v\d+)/.exec(r.body)?.[1] ?? r.body) : `HTTP ${r.status}`;
       },
       policyEnabled: async (policyId) =>
         (await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId })))
           .ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled,
       attachedPolicy: async () =>
-        (await clients.cloudFront.send(new GetDistributionCommand({ Id: world.primaryId }))).Distribution
+        (await clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId }))).Distribution
           ?.DistributionConfig?.ContinuousDeploymentPolicyId ?? '',
       close: async () => {
         await stopLambdas(lambdas);

@@ -69,14 +69,15 @@ export function othersStatements(): Record<string, unknown>[] {
   ];
 }
 
-export interface World {
+/** The production distribution of the local site, as createSite made it. */
+export interface LocalSite {
   primaryId: string;
   primaryDomain: string;
   primaryArn: string;
 }
 
 /** Creates the bucket, its content, the production distribution serving v1, and the initial bucket policy. */
-export async function createWorld({ cloudFront, s3 }: LocalClients): Promise<World> {
+export async function createSite({ cloudFront, s3 }: LocalClients): Promise<LocalSite> {
   await s3.send(new CreateBucketCommand({ Bucket: SITE_BUCKET }));
   await Promise.all(
     CONTENT_VERSIONS.map((v) =>
