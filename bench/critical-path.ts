@@ -4,7 +4,7 @@
  * path in a DAG, found here by dynamic programming over the requests sorted by start time.
  *
  * It measures what happened, not what the code intended: two requests issued together but served so fast that the
- * second arrived after the first was answered count as a chain (see the 0 ms rows in the README's performance section).
+ * second arrived after the first was answered count as a chain (see the 0 ms rows in docs/performance.md).
  */
 
 /** One request's time span, in any one clock (the emulator's performance.now()). */

@@ -142,7 +142,7 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
   ];
 }
 
-/** The results as tables: plain text for the terminal, or Markdown for the README. */
+/** The results as tables: plain text for the terminal, or Markdown for docs/performance.md. */
 export function renderTables(r: Results, format: 'text' | 'markdown'): string {
   return sections(r)
     .map(({ title, headers, rows }) =>

@@ -1,4 +1,4 @@
-/** A plain-text table for the terminal and a Markdown one for the README, from the same rows. */
+/** A plain-text table for the terminal and a Markdown one for docs/performance.md, from the same rows. */
 
 export type Row = (string | number)[];
 

@@ -3,7 +3,8 @@
  * text, every action listed); the policy test fails on any other. Resource text is the template's own: a plain
  * string, the string of an Fn::Sub, or `!GetAtt <resource type>.<attribute>` for ARNs that end in a wildcard.
  * Sources: the Service Authorization Reference as bundled in cfn-lint 1.51 (data/AdditionalSpecs/Policies.json),
- * the CloudFront API reference, the CodePipeline Lambda action reference. Mirrored in README.md (least privilege and every wildcard).
+ * the CloudFront API reference, the CodePipeline Lambda action reference.
+ * Mirrored in docs/deploy.md ("Least privilege and every wildcard").
  */
 export interface WildcardGrant {
   resource: string;
