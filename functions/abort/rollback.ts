@@ -14,7 +14,7 @@ import {
 } from '../../shared/aws/cloudfront.js';
 import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
-import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
+import { type DistributionState, type PolicyState, distributionLogFields } from '../../shared/domain/resources.js';
 import type { Logger } from '../../shared/log.js';
 import type { AbortMode, AbortParams } from './params.js';
 import { type AbortChange, type AbortChangeKind, type AbortPlan, type AbortState, planAbort } from './plan.js';
@@ -141,12 +141,7 @@ export async function rollBackToPrimary(
 
 function logState(state: AbortState, log: Logger): void {
   log.info('state-read', {
-    primary: {
-      id: state.primary.id,
-      status: state.primary.status,
-      etag: state.primary.etag,
-      policyId: state.primary.config.ContinuousDeploymentPolicyId ?? '',
-    },
+    primary: distributionLogFields(state.primary),
     policy: state.policyId
       ? {
           id: state.policyId,

@@ -11,6 +11,7 @@ import {
   writePolicyConfig,
 } from '../../shared/aws/cloudfront.js';
 import { withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
+import { distributionLogFields } from '../../shared/domain/resources.js';
 import { step } from '../../shared/domain/errors.js';
 import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
@@ -33,18 +34,8 @@ async function readState(params: EnableCdParams): Promise<EnableCdState> {
 
 function logState(state: EnableCdState, log: Logger): void {
   log.info('state-read', {
-    primary: {
-      id: state.primary.id,
-      status: state.primary.status,
-      etag: state.primary.etag,
-      policyId: state.primary.config.ContinuousDeploymentPolicyId ?? '',
-    },
-    staging: {
-      id: state.staging.id,
-      status: state.staging.status,
-      etag: state.staging.etag,
-      domainName: state.staging.domainName,
-    },
+    primary: distributionLogFields(state.primary),
+    staging: distributionLogFields(state.staging),
     policy: {
       id: state.policy.id,
       enabled: state.policy.config.Enabled,

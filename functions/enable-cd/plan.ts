@@ -108,6 +108,7 @@ export function planEnableCd(
     // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.
     return {
       changes,
+      held: `${inProgress.join(', ')} InProgress; the next invocation plans again`,
       then: waitFor(
         PHASE.waitingToApply,
         'distributions to finish propagating before changing the policy or the primary',

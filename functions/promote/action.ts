@@ -13,7 +13,7 @@ import { readTraffic } from '../../shared/aws/metrics.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
-import { isDeployed } from '../../shared/domain/resources.js';
+import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
 import { type MetricsWindow, metricsWindow } from '../../shared/domain/traffic-metrics.js';
 import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
@@ -26,6 +26,7 @@ import {
   type PromoteChange,
   type PromoteDecision,
   type PromoteState,
+  awaitPrimary,
   decide,
   promotableApartFromPolicy,
 } from './plan.js';
@@ -77,20 +78,8 @@ async function readState(params: PromoteParams, log: Logger, traffic: Promise<Tr
   const policyId = attachedPolicyId(primary.config);
   const policy = policyId ? await readPolicy(policyId) : undefined;
   log.info('state-read', {
-    primary: {
-      id: primary.id,
-      status: primary.status,
-      etag: primary.etag,
-      staging: primary.config.Staging ?? false,
-      policyId: policyId ?? null,
-    },
-    staging: {
-      id: staging.id,
-      status: staging.status,
-      etag: staging.etag,
-      staging: staging.config.Staging ?? false,
-      domainName: staging.domainName,
-    },
+    primary: distributionLogFields(primary),
+    staging: distributionLogFields(staging),
     policy: policy
       ? {
           id: policy.id,
@@ -232,17 +221,9 @@ async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
 /** A `promoted` continuation: the promotion is done; watch the primary propagate, never promote again. */
 async function watchPromotedPrimary(ctx: PromoteContext, facts: PromotionFacts): Promise<PromoteOutcome> {
   const primary = await step('read the promoted primary', () => readDistribution(ctx.params.primaryId));
-  ctx.log.info('state-read', { primary: { id: primary.id, status: primary.status, etag: primary.etag } });
+  ctx.log.info('state-read', { primary: distributionLogFields(primary) });
   if (!isDeployed(primary)) {
-    return waitingOutcome(
-      {
-        kind: 'wait',
-        phase: PHASE.promoted,
-        reason: `primary ${ctx.params.primaryId} to be Deployed with the promoted config`,
-        inProgress: [primary.id],
-      },
-      factsToData(facts),
-    );
+    return waitingOutcome(awaitPrimary(primary.id), factsToData(facts));
   }
   if (facts.etagAfterPromote && facts.etagAfterPromote !== primary.etag) {
     ctx.log.warn('primary-changed-since-promotion', {

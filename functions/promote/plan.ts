@@ -117,7 +117,7 @@ export function policyEnabled(state: PromoteState): boolean {
 }
 
 /** The primary's wait once it carries the staging config: only its propagation is left. */
-const awaitPrimary = (primaryId: string) =>
+export const awaitPrimary = (primaryId: string) =>
   waitFor(PHASE.promoted, `primary ${primaryId} to be Deployed with the promoted config`, [primaryId]);
 
 /**

@@ -47,10 +47,7 @@ export interface Applied<S, C extends Change, Phase extends string> {
 /** Logs each change the re-plan dropped: already made by the other writer, or held until propagation settles. */
 function logSkipped<C extends Change>(unwritten: C[], replanned: Plan<C, string>, log: Logger): void {
   const still = new Set(replanned.changes.map((c) => c.kind));
-  const reason =
-    replanned.then.kind === 'wait' && replanned.then.inProgress.length
-      ? `held on re-read: ${replanned.then.inProgress.join(', ')} InProgress; the next invocation plans again`
-      : 'already in place on re-read';
+  const reason = replanned.held ? `held on re-read: ${replanned.held}` : 'already in place on re-read';
   for (const change of unwritten)
     if (!still.has(change.kind)) log.info('write-skipped', { change: change.kind, reason });
 }

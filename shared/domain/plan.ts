@@ -11,28 +11,31 @@ export interface Change {
 }
 
 /** What comes after the changes: the action is done, or the next invocation (a continuation) must look again. */
-export type Then<Phase extends string> =
-  | { kind: 'done' }
-  | {
-      kind: 'wait';
-      /** The continuation phase the next invocation starts in. */
-      phase: Phase;
-      /** Why we wait, for the log and for the failure message if the wait limit is reached. */
-      reason: string;
-      /** The distributions still (or about to be) `InProgress`. */
-      inProgress: string[];
-    };
+export type Then<Phase extends string> = { kind: 'done' } | Wait<Phase>;
+
+/** A wait handed to CodePipeline as a continuation token; the next invocation reads and plans again. */
+export interface Wait<Phase extends string> {
+  kind: 'wait';
+  /** The continuation phase the next invocation starts in. */
+  phase: Phase;
+  /** Why we wait, for the log and for the failure message if the wait limit is reached. */
+  reason: string;
+  /** The distributions still (or about to be) `InProgress`. */
+  inProgress: string[];
+}
 
 /** Changes to make now, in order, and what comes next. */
 export interface Plan<C extends Change, Phase extends string> {
   changes: C[];
   then: Then<Phase>;
+  /** Why changes that are needed are held back for a later invocation (e.g. a distribution still InProgress). */
+  held?: string;
 }
 
 export const DONE = { kind: 'done' } as const;
 
 /** A wait in `phase` for the distributions in `inProgress`. */
-export function waitFor<Phase extends string>(phase: Phase, reason: string, inProgress: string[]): Then<Phase> {
+export function waitFor<Phase extends string>(phase: Phase, reason: string, inProgress: string[]): Wait<Phase> {
   return { kind: 'wait', phase, reason, inProgress };
 }
 

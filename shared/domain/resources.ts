@@ -25,3 +25,15 @@ export interface PolicyState {
 export function isDeployed(d: DistributionState): boolean {
   return d.status === 'Deployed';
 }
+
+/** A distribution as one field of a log line: what the person on call compares from one line to the next. */
+export function distributionLogFields(d: DistributionState): Record<string, unknown> {
+  return {
+    id: d.id,
+    status: d.status,
+    etag: d.etag,
+    staging: d.config.Staging ?? false,
+    policyId: d.config.ContinuousDeploymentPolicyId || null,
+    domainName: d.domainName,
+  };
+}

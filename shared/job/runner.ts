@@ -10,7 +10,7 @@ import { runCancellable } from '../aws/cancellation.js';
 import { codePipeline } from '../aws/clients/codepipeline.js';
 import { AwsCallError, awsCall, awsErrorOf } from '../aws/call.js';
 import { ConfigurationError, StateCheckError, StepError } from '../domain/errors.js';
-import type { Then } from '../domain/plan.js';
+import type { Wait } from '../domain/plan.js';
 import { createLogger, type Logger } from '../log.js';
 import {
   ContinuationError,
@@ -38,7 +38,7 @@ export type Outcome<Phase extends string = string, Data extends ContinuationData
 
 /** The waiting outcome for a plan's `then: wait`, with the data the next invocation needs. */
 export function waitingOutcome<Phase extends string, Data extends ContinuationData>(
-  then: Extract<Then<Phase>, { kind: 'wait' }>,
+  then: Wait<Phase>,
   data?: Data,
 ): Outcome<Phase, Data> {
   return {

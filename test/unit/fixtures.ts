@@ -9,6 +9,7 @@ import type {
   GetDistributionCommandOutput,
 } from '@aws-sdk/client-cloudfront';
 import type { CodePipelineEvent } from 'aws-lambda';
+import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { setLogSink } from '../../shared/log.js';
 
 export const ACCOUNT = '111122223333';
@@ -184,3 +185,33 @@ export function captureLogs(): { lines: string[]; restore: () => void } {
   const previous = setLogSink((line) => lines.push(line));
   return { lines, restore: () => setLogSink(previous) };
 }
+
+/** A primary as read (Deployed, the policy attached), for the pure planners. */
+export const primaryState = (o: Partial<DistributionState> = {}): DistributionState => ({
+  id: PRIMARY_ID,
+  etag: 'EP',
+  status: 'Deployed',
+  domainName: PRIMARY_DOMAIN,
+  arn: arnOf(PRIMARY_ID),
+  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
+  ...o,
+});
+
+/** A staging distribution as read (Deployed, serving `/v2`), for the pure planners. */
+export const stagingState = (o: Partial<DistributionState> = {}): DistributionState => ({
+  id: STAGING_ID,
+  etag: 'ES',
+  status: 'Deployed',
+  domainName: STAGING_DOMAIN,
+  arn: arnOf(STAGING_ID),
+  config: distributionConfig({ Staging: true }, '/v2'),
+  ...o,
+});
+
+/** An enabled header policy routing to the staging, as read, for the pure planners. */
+export const policyState = (o: Partial<PolicyState> = {}): PolicyState => ({
+  id: POLICY_ID,
+  etag: 'EC',
+  config: headerPolicyConfig(),
+  ...o,
+});

@@ -1,33 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { planAbort, planDetach, planDisable, type AbortState } from '../../../../functions/abort/plan.js';
-import type { DistributionState, PolicyState } from '../../../../shared/domain/resources.js';
+import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import {
   POLICY_ID,
-  PRIMARY_DOMAIN,
   PRIMARY_ID,
-  arnOf,
   distributionConfig,
   headerPolicyConfig,
+  policyState,
+  primaryState,
 } from '../../fixtures.js';
 
 const OTHER_POLICY = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
-const primary = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: PRIMARY_ID,
-  etag: 'EP',
-  status: 'Deployed',
-  domainName: PRIMARY_DOMAIN,
-  arn: arnOf(PRIMARY_ID),
-  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
-  ...o,
-});
+const primary = primaryState;
 const detachedPrimary = (o: Partial<DistributionState> = {}) =>
   primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }), ...o });
-const policy = (enabled = true): PolicyState => ({
-  id: POLICY_ID,
-  etag: 'EC',
-  config: headerPolicyConfig({ Enabled: enabled }),
-});
+const policy = (enabled = true) => policyState({ config: headerPolicyConfig({ Enabled: enabled }) });
 const state = (o: Partial<AbortState> = {}): AbortState => ({
   primary: primary(),
   policyId: POLICY_ID,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { DistributionState, PolicyState } from '../../../../shared/domain/resources.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import { planEnableCd, reviewerVariables, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
 import {
@@ -12,33 +11,15 @@ import {
   arnOf,
   distributionConfig,
   headerPolicyConfig,
+  policyState,
+  primaryState,
+  stagingState,
   weightPolicyConfig,
 } from '../../fixtures.js';
 
-const primary = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: PRIMARY_ID,
-  etag: 'EP',
-  status: 'Deployed',
-  domainName: PRIMARY_DOMAIN,
-  arn: arnOf(PRIMARY_ID),
-  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
-  ...o,
-});
-const staging = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: STAGING_ID,
-  etag: 'ES',
-  status: 'Deployed',
-  domainName: STAGING_DOMAIN,
-  arn: arnOf(STAGING_ID),
-  config: distributionConfig({ Staging: true }, '/v2'),
-  ...o,
-});
-const policy = (o: Partial<PolicyState> = {}): PolicyState => ({
-  id: POLICY_ID,
-  etag: 'EC',
-  config: headerPolicyConfig(),
-  ...o,
-});
+const primary = primaryState;
+const staging = stagingState;
+const policy = policyState;
 const grantedJson = JSON.stringify({
   Version: '2012-10-17',
   Statement: [

@@ -6,43 +6,26 @@ import {
   summarizeChanges,
   type PromoteState,
 } from '../../../../functions/promote/plan.js';
-import type { DistributionState, PolicyState } from '../../../../shared/domain/resources.js';
+import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import {
   POLICY_ID,
-  PRIMARY_DOMAIN,
   PRIMARY_ID,
-  STAGING_DOMAIN,
   STAGING_ID,
-  arnOf,
   distributionConfig,
   headerPolicyConfig,
+  policyState,
+  primaryState,
+  stagingState,
 } from '../../fixtures.js';
 
-const primary = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: PRIMARY_ID,
-  etag: 'EP',
-  status: 'Deployed',
-  domainName: PRIMARY_DOMAIN,
-  arn: arnOf(PRIMARY_ID),
-  config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
-  ...o,
-});
-const staging = (o: Partial<DistributionState> = {}): DistributionState => ({
-  id: STAGING_ID,
-  etag: 'ES',
-  status: 'Deployed',
-  domainName: STAGING_DOMAIN,
-  arn: arnOf(STAGING_ID),
-  config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'),
-  ...o,
-});
-const policy = (o: Partial<PolicyState> = {}): PolicyState => ({
-  id: POLICY_ID,
-  etag: 'EC',
-  config: headerPolicyConfig(),
-  ...o,
-});
+const primary = primaryState;
+const staging = (o: Partial<DistributionState> = {}) =>
+  stagingState({
+    config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'),
+    ...o,
+  });
+const policy = policyState;
 const state = (o: Partial<PromoteState> = {}): PromoteState => ({
   primary: primary(),
   staging: staging(),
