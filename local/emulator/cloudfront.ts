@@ -1,6 +1,7 @@
 /** CloudFront's REST-XML control plane (API version 2020-05-31): distributions, copies, policies, promotion. */
 import { ApiError } from './errors.js';
-import { header, type ApiRequest, type ApiResponse, type Operation, type Service } from './protocol.js';
+import { header, type ApiRequest, type ApiResponse, type Service } from './protocol.js';
+import type { Params, Route } from './routes.js';
 import { distributionDomain, distributionId, newEtag, policyId, requestId } from './random.js';
 import {
   checkAliasesFree,
@@ -310,77 +311,143 @@ export function cloudFront(account: EmulatedAccount): Service {
     return { status: 204 };
   }
 
-  const op = (name: string, run: () => ApiResponse, bumpEtag?: () => void): Operation =>
-    bumpEtag ? { name, run, bumpEtag } : { name, run };
   // What an injected concurrent writer leaves behind: a new ETag and, like any real write, a propagation.
-  const bumpDistribution = (id: string) => () => {
-    const d = account.distributions.get(id);
+  const bumpDistribution = ({ id }: Params) => {
+    const d = account.distributions.get(id!);
     if (!d) return;
     d.etag = newEtag();
     account.touch(d);
   };
-  const bumpPolicy = (id: string) => () => {
-    const p = account.policies.get(id);
+  const bumpPolicy = ({ id }: Params) => {
+    const p = account.policies.get(id!);
     if (!p) return;
     p.etag = newEtag();
     for (const d of account.distributions.values()) if (attachedPolicyId(d) === p.id) account.touch(d);
   };
 
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      path: `${PREFIX}/distribution`,
+      operation: 'CreateDistribution',
+      handler: (req) => createDistribution(req),
+    },
+    {
+      method: 'GET',
+      path: `${PREFIX}/distribution/:id`,
+      operation: 'GetDistribution',
+      handler: (_, { id }) => {
+        const d = distribution(id!);
+        return xmlResponse(200, distributionXml(d), { etag: d.etag });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${PREFIX}/distribution/:id`,
+      operation: 'DeleteDistribution',
+      handler: (req, { id }) => deleteDistribution(req, distribution(id!)),
+      bumpEtag: bumpDistribution,
+    },
+    {
+      method: 'GET',
+      path: `${PREFIX}/distribution/:id/config`,
+      operation: 'GetDistributionConfig',
+      handler: (_, { id }) => {
+        const d = distribution(id!);
+        return xmlResponse(200, clone(d.config), { etag: d.etag });
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${PREFIX}/distribution/:id/config`,
+      operation: 'UpdateDistribution',
+      handler: (req, { id }) => updateDistribution(req, distribution(id!)),
+      bumpEtag: bumpDistribution,
+    },
+    {
+      method: 'POST',
+      path: `${PREFIX}/distribution/:id/copy`,
+      operation: 'CopyDistribution',
+      handler: (req, { id }) => copyDistribution(req, distribution(id!)),
+      bumpEtag: bumpDistribution,
+    },
+    {
+      method: 'PUT',
+      path: `${PREFIX}/distribution/:id/promote-staging-config`,
+      operation: 'UpdateDistributionWithStagingConfig',
+      handler: (req, { id }) => promote(req, distribution(id!)),
+      bumpEtag: bumpDistribution,
+    },
+    {
+      method: 'POST',
+      path: `${PREFIX}/continuous-deployment-policy`,
+      operation: 'CreateContinuousDeploymentPolicy',
+      handler: (req) => createPolicy(req),
+    },
+    {
+      method: 'GET',
+      path: `${PREFIX}/continuous-deployment-policy/:id`,
+      operation: 'GetContinuousDeploymentPolicy',
+      handler: (_, { id }) => {
+        const p = policy(id!);
+        return xmlResponse(200, policyXml(p), { etag: p.etag });
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${PREFIX}/continuous-deployment-policy/:id`,
+      operation: 'UpdateContinuousDeploymentPolicy',
+      handler: (req, { id }) => updatePolicy(req, policy(id!)),
+      bumpEtag: bumpPolicy,
+    },
+    {
+      method: 'DELETE',
+      path: `${PREFIX}/continuous-deployment-policy/:id`,
+      operation: 'DeleteContinuousDeploymentPolicy',
+      handler: (req, { id }) => deletePolicy(req, policy(id!)),
+      bumpEtag: bumpPolicy,
+    },
+    {
+      method: 'GET',
+      path: `${PREFIX}/continuous-deployment-policy/:id/config`,
+      operation: 'GetContinuousDeploymentPolicyConfig',
+      handler: (_, { id }) => {
+        const p = policy(id!);
+        return xmlResponse(200, clone(p.config), { etag: p.etag });
+      },
+    },
+  ];
+
   return {
-    route(req) {
-      if (!req.path.startsWith(`${PREFIX}/`)) return undefined;
-      const parts = req.path
-        .slice(PREFIX.length + 1)
-        .split('/')
-        .filter(Boolean);
-      const [kind, id, sub] = parts;
-      const m = req.method;
-      if (kind === 'distribution') {
-        if (!id) {
-          if (m === 'POST') return op('CreateDistribution', () => createDistribution(req));
-          return undefined;
-        }
-        if (!sub && m === 'GET')
-          return op('GetDistribution', () => {
-            const d = distribution(id);
-            return xmlResponse(200, distributionXml(d), { etag: d.etag });
-          });
-        if (!sub && m === 'DELETE')
-          return op('DeleteDistribution', () => deleteDistribution(req, distribution(id)), bumpDistribution(id));
-        if (sub === 'config' && m === 'GET')
-          return op('GetDistributionConfig', () => {
-            const d = distribution(id);
-            return xmlResponse(200, clone(d.config), { etag: d.etag });
-          });
-        if (sub === 'config' && m === 'PUT')
-          return op('UpdateDistribution', () => updateDistribution(req, distribution(id)), bumpDistribution(id));
-        if (sub === 'copy' && m === 'POST')
-          return op('CopyDistribution', () => copyDistribution(req, distribution(id)), bumpDistribution(id));
-        if (sub === 'promote-staging-config' && m === 'PUT')
-          return op('UpdateDistributionWithStagingConfig', () => promote(req, distribution(id)), bumpDistribution(id));
-        return undefined;
-      }
-      if (kind === 'continuous-deployment-policy') {
-        if (!id) return m === 'POST' ? op('CreateContinuousDeploymentPolicy', () => createPolicy(req)) : undefined;
-        if (!sub && m === 'GET')
-          return op('GetContinuousDeploymentPolicy', () => {
-            const p = policy(id);
-            return xmlResponse(200, policyXml(p), { etag: p.etag });
-          });
-        if (!sub && m === 'DELETE')
-          return op('DeleteContinuousDeploymentPolicy', () => deletePolicy(req, policy(id)), bumpPolicy(id));
-        if (sub === 'config' && m === 'GET')
-          return op('GetContinuousDeploymentPolicyConfig', () => {
-            const p = policy(id);
-            return xmlResponse(200, clone(p.config), { etag: p.etag });
-          });
-        if (!sub && m === 'PUT')
-          return op('UpdateContinuousDeploymentPolicy', () => updatePolicy(req, policy(id)), bumpPolicy(id));
-      }
-      // Anything else under the CloudFront prefix is CloudFront's to refuse, in CloudFront's error shape.
-      return op('Unknown', () => {
-        throw new ApiError('NotImplemented', `The emulator does not implement CloudFront ${m} ${req.path}.`, 501);
-      });
+    routes,
+    // Empty segments are skipped and only the first three after the version are read (kind, id, sub-resource):
+    // what the dispatch did before it was a table; the issue that refuses unknown paths will tighten it.
+    normalizePath: (path) =>
+      path.startsWith(`${PREFIX}/`)
+        ? [
+            PREFIX,
+            ...path
+              .slice(PREFIX.length + 1)
+              .split('/')
+              .filter(Boolean)
+              .slice(0, 3),
+          ].join('/')
+        : undefined,
+    unmatched(req, path) {
+      const [, , kind, id] = path.split('/');
+      // Unknown distribution requests, and policy requests without an id, are left to the next service (S3 reads
+      // them as objects); anything else under the prefix is CloudFront's to refuse, in CloudFront's error shape.
+      if (kind === 'distribution' || (kind === 'continuous-deployment-policy' && !id)) return undefined;
+      return {
+        name: 'Unknown',
+        run: () => {
+          throw new ApiError(
+            'NotImplemented',
+            `The emulator does not implement CloudFront ${req.method} ${req.path}.`,
+            501,
+          );
+        },
+      };
     },
     renderError(err) {
       const rid = requestId();

@@ -3,11 +3,12 @@
  * log. SDK v3 speaks AWS JSON 1.0 to CloudWatch, in query-compatible mode (errors also carry x-amzn-query-error).
  */
 import { ApiError } from './errors.js';
-import { jsonBody, jsonError, jsonResponse, targetOperation } from './json-protocol.js';
+import { jsonError, jsonResponse, jsonRoute, unknownJsonOperation } from './json-protocol.js';
 import type { ApiResponse, Service } from './protocol.js';
 import type { ServedRequest, EmulatedAccount } from './account.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
+const TARGET_PREFIX = 'GraniteServiceVersion20100801';
 
 interface Dimension {
   Name?: string;
@@ -98,18 +99,8 @@ export function cloudWatch(account: EmulatedAccount): Service {
   }
 
   return {
-    route(req) {
-      const name = targetOperation(req, 'GraniteServiceVersion20100801');
-      if (name === 'GetMetricData') return { name, run: () => getMetricData(jsonBody(req)) };
-      if (name)
-        return {
-          name,
-          run: () => {
-            throw new ApiError('UnknownOperationException', `The emulator does not implement CloudWatch ${name}.`);
-          },
-        };
-      return undefined;
-    },
+    routes: [jsonRoute(TARGET_PREFIX, 'GetMetricData', getMetricData)],
+    unmatched: (req) => unknownJsonOperation(req, TARGET_PREFIX, 'CloudWatch'),
     renderError: (err) => jsonError(CONTENT_TYPE, err, { 'x-amzn-query-error': `${err.code};${err.type}` }),
   };
 }

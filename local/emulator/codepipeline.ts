@@ -1,10 +1,11 @@
 /** CodePipeline's job-reporting calls, recorded per job so tests and the local runner can see what a function said. */
 import { ApiError } from './errors.js';
-import { jsonBody, jsonError, jsonResponse, targetOperation } from './json-protocol.js';
+import { jsonError, jsonResponse, jsonRoute, unknownJsonOperation } from './json-protocol.js';
 import type { ApiResponse, Service } from './protocol.js';
 import type { JobResult, EmulatedAccount } from './account.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET_PREFIX = 'CodePipeline_20150709';
 const FAILURE_TYPES = [
   'JobFailed',
   'ConfigurationError',
@@ -84,19 +85,11 @@ export function codePipeline(account: EmulatedAccount): Service {
     return jsonResponse(CONTENT_TYPE, {});
   };
   return {
-    route(req) {
-      const name = targetOperation(req, 'CodePipeline_20150709');
-      if (name === 'PutJobSuccessResult') return { name, run: () => report(jsonBody(req), successResult) };
-      if (name === 'PutJobFailureResult') return { name, run: () => report(jsonBody(req), failureResult) };
-      if (name)
-        return {
-          name,
-          run: () => {
-            throw new ApiError('UnknownOperationException', `The emulator does not implement CodePipeline ${name}.`);
-          },
-        };
-      return undefined;
-    },
+    routes: [
+      jsonRoute(TARGET_PREFIX, 'PutJobSuccessResult', (input) => report(input, successResult)),
+      jsonRoute(TARGET_PREFIX, 'PutJobFailureResult', (input) => report(input, failureResult)),
+    ],
+    unmatched: (req) => unknownJsonOperation(req, TARGET_PREFIX, 'CodePipeline'),
     renderError: (err) => jsonError(CONTENT_TYPE, err),
   };
 }

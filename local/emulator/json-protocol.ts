@@ -1,13 +1,35 @@
 /** The AWS JSON protocols (1.0 and 1.1): `POST /` with `X-Amz-Target: <Prefix>.<Operation>`. */
 import { ApiError } from './errors.js';
-import { header, type ApiRequest, type ApiResponse } from './protocol.js';
+import { header, type ApiRequest, type ApiResponse, type Operation } from './protocol.js';
 import { requestId } from './random.js';
+import type { Route } from './routes.js';
 
 /** The operation named by `X-Amz-Target` when it carries `prefix`, else undefined. */
 export function targetOperation(req: ApiRequest, prefix: string): string | undefined {
   const target = header(req, 'x-amz-target');
   if (req.method !== 'POST' || !target?.startsWith(`${prefix}.`)) return undefined;
   return target.slice(prefix.length + 1);
+}
+
+/** A route table row: `POST` with `X-Amz-Target: <prefix>.<operation>`, on any path. */
+export function jsonRoute(
+  prefix: string,
+  operation: string,
+  handler: (input: Record<string, unknown>) => ApiResponse,
+): Route {
+  return { method: 'POST', target: `${prefix}.${operation}`, operation, handler: (req) => handler(jsonBody(req)) };
+}
+
+/** A request for an operation of the `prefix` service that its table lacks: refused as that operation. */
+export function unknownJsonOperation(req: ApiRequest, prefix: string, service: string): Operation | undefined {
+  const name = targetOperation(req, prefix);
+  if (!name) return undefined;
+  return {
+    name,
+    run: () => {
+      throw new ApiError('UnknownOperationException', `The emulator does not implement ${service} ${name}.`);
+    },
+  };
 }
 
 export function jsonBody(req: ApiRequest): Record<string, unknown> {

@@ -1,6 +1,7 @@
 /** What a service module sees of an HTTP request, and what it answers. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiError } from './errors.js';
+import type { Route } from './routes.js';
 
 export interface ApiRequest {
   method: string;
@@ -29,9 +30,20 @@ export interface Operation {
   bumpEtag?(): void;
 }
 
-/** One AWS service: recognises its requests and renders its errors in its own wire format. */
+/** One AWS service: its route table, and its errors in its own wire format. */
 export interface Service {
-  route(req: ApiRequest): Operation | undefined;
+  /** Its operations, one row each; {@link resolveOperation} (routes.ts) picks the row a request names. */
+  routes: readonly Route[];
+  /**
+   * The path the patterns are matched against, or undefined when the request is not of this service's shape at all
+   * (then nothing of the service answers it, not even `unmatched`). Default: the request's path.
+   */
+  normalizePath?(path: string): string | undefined;
+  /**
+   * A request of this service's shape that no row matches (`path` normalized): an operation that refuses it in this
+   * service's error format, or undefined to leave it to the next service.
+   */
+  unmatched?(req: ApiRequest, path: string): Operation | undefined;
   renderError(err: ApiError): ApiResponse;
 }
 

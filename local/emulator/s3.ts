@@ -1,8 +1,9 @@
 /** S3 with path-style addressing: buckets, bucket policies and objects — what a site origin needs. */
 import { createHash } from 'node:crypto';
 import { ApiError } from './errors.js';
-import { header, type ApiRequest, type ApiResponse, type Operation, type Service } from './protocol.js';
+import { header, type ApiRequest, type ApiResponse, type Service } from './protocol.js';
 import { requestId } from './random.js';
+import type { Route } from './routes.js';
 import type { Bucket, EmulatedAccount } from './account.js';
 import { leaf, node, xmlDocument } from './xml.js';
 
@@ -38,6 +39,19 @@ export function s3(account: EmulatedAccount): Service {
     return { status: 204 };
   }
 
+  function createBucket(name: string): ApiResponse {
+    // us-east-1 keeps the legacy behaviour: re-creating a bucket you own succeeds.
+    if (account.buckets.has(name) && account.opts.region !== 'us-east-1') {
+      throw new ApiError(
+        'BucketAlreadyOwnedByYou',
+        'Your previous request to create the named bucket succeeded and you already own it.',
+        409,
+      );
+    }
+    if (!account.buckets.has(name)) account.buckets.set(name, { name, objects: new Map() });
+    return { status: 200, headers: { location: `/${name}` } };
+  }
+
   function putObject(req: ApiRequest, b: Bucket, key: string): ApiResponse {
     const etag = `"${createHash('md5').update(req.body).digest('hex')}"`;
     b.objects.set(key, {
@@ -61,55 +75,85 @@ export function s3(account: EmulatedAccount): Service {
     return withBody ? { status: 200, headers, body: o.body } : { status: 200, headers };
   }
 
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '/:bucket',
+      query: 'policy',
+      operation: 'GetBucketPolicy',
+      handler: (_, { bucket: name }) => {
+        const b = bucket(name!);
+        if (b.policy === undefined) throw new ApiError('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: b.policy };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/:bucket',
+      query: 'policy',
+      operation: 'PutBucketPolicy',
+      handler: (req, { bucket: name }) => putPolicy(req, bucket(name!)),
+    },
+    {
+      method: 'DELETE',
+      path: '/:bucket',
+      query: 'policy',
+      operation: 'DeleteBucketPolicy',
+      handler: (_, { bucket: name }) => {
+        delete bucket(name!).policy;
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/:bucket',
+      operation: 'CreateBucket',
+      handler: (_, { bucket: name }) => createBucket(name!),
+    },
+    {
+      method: 'HEAD',
+      path: '/:bucket',
+      operation: 'HeadBucket',
+      handler: (_, { bucket: name }) => (bucket(name!), { status: 200 }),
+    },
+    {
+      method: 'PUT',
+      path: '/:bucket/*key',
+      operation: 'PutObject',
+      handler: (req, { bucket: name, key }) => putObject(req, bucket(name!), key!),
+    },
+    {
+      method: 'GET',
+      path: '/:bucket/*key',
+      operation: 'GetObject',
+      handler: (_, { bucket: name, key }) => getObject(bucket(name!), key!, true),
+    },
+    {
+      method: 'HEAD',
+      path: '/:bucket/*key',
+      operation: 'HeadObject',
+      handler: (_, { bucket: name, key }) => getObject(bucket(name!), key!, false),
+    },
+    {
+      method: 'DELETE',
+      path: '/:bucket/*key',
+      operation: 'DeleteObject',
+      handler: (_, { bucket: name, key }) => {
+        bucket(name!).objects.delete(key!);
+        return { status: 204 };
+      },
+    },
+  ];
+
   return {
-    route(req) {
-      const [, name, ...rest] = req.path.split('/');
+    routes,
+    // Path-style: /<bucket> or /<bucket>/<key>; the key is everything after the bucket's slash, and an empty one
+    // (a trailing slash) addresses the bucket. No bucket name, not S3.
+    normalizePath(path) {
+      const [, name, ...rest] = path.split('/');
       if (!name) return undefined;
       const key = rest.join('/');
-      const m = req.method;
-      const op = (opName: string, run: () => ApiResponse): Operation => ({ name: opName, run });
-      if (!key) {
-        if (req.query.has('policy')) {
-          if (m === 'GET')
-            return op('GetBucketPolicy', () => {
-              const b = bucket(name);
-              if (b.policy === undefined)
-                throw new ApiError('NoSuchBucketPolicy', 'The bucket policy does not exist', 404);
-              return { status: 200, headers: { 'content-type': 'application/json' }, body: b.policy };
-            });
-          if (m === 'PUT') return op('PutBucketPolicy', () => putPolicy(req, bucket(name)));
-          if (m === 'DELETE')
-            return op('DeleteBucketPolicy', () => {
-              delete bucket(name).policy;
-              return { status: 204 };
-            });
-          return undefined;
-        }
-        if (m === 'PUT')
-          return op('CreateBucket', () => {
-            // us-east-1 keeps the legacy behaviour: re-creating a bucket you own succeeds.
-            if (account.buckets.has(name) && account.opts.region !== 'us-east-1') {
-              throw new ApiError(
-                'BucketAlreadyOwnedByYou',
-                'Your previous request to create the named bucket succeeded and you already own it.',
-                409,
-              );
-            }
-            if (!account.buckets.has(name)) account.buckets.set(name, { name, objects: new Map() });
-            return { status: 200, headers: { location: `/${name}` } };
-          });
-        if (m === 'HEAD') return op('HeadBucket', () => (bucket(name), { status: 200 }));
-        return undefined;
-      }
-      if (m === 'PUT') return op('PutObject', () => putObject(req, bucket(name), key));
-      if (m === 'GET') return op('GetObject', () => getObject(bucket(name), key, true));
-      if (m === 'HEAD') return op('HeadObject', () => getObject(bucket(name), key, false));
-      if (m === 'DELETE')
-        return op('DeleteObject', () => {
-          bucket(name).objects.delete(key);
-          return { status: 204 };
-        });
-      return undefined;
+      return key ? `/${name}/${key}` : `/${name}`;
     },
     renderError(err) {
       const rid = requestId();

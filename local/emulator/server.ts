@@ -1,7 +1,7 @@
 /**
  * The HTTP front door: dispatches by request shape to the AWS services (CloudFront REST-XML under /2020-05-31,
- * JSON services by X-Amz-Target, S3 path-style for the rest), the viewer data plane (/_viewer) and the control
- * endpoints (/_emulator). Adds latency and injected faults to AWS API calls, and logs their timing.
+ * JSON services by X-Amz-Target, S3 path-style for the rest; each service's route table names its operations, see
+ * routes.ts), the viewer data plane (/_viewer) and the control endpoints (/_emulator, a table too). Adds latency and injected faults to AWS API calls, and logs their timing.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import { serveViewer } from './dataplane.js';
 import { ApiError } from './errors.js';
 import { Faults, applyFault, type FaultSpec } from './faults.js';
 import type { ApiRequest, ApiResponse, Operation, Service } from './protocol.js';
+import { matchPath, resolveOperation, type Params } from './routes.js';
 import { s3 } from './s3.js';
 import { dumpState, type EmulatorState } from './state-dump.js';
 import type { EmulatedAccount } from './account.js';
@@ -59,38 +60,69 @@ export function stateOf(account: EmulatedAccount, controls: Controls): EmulatorS
   return dumpState(account, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
 }
 
+/** One control endpoint under `/_emulator/`; `body` documents what a POST takes (it shows in the 404's list). */
+interface ControlRoute {
+  method: string;
+  path: string;
+  body?: string;
+  handler(input: Record<string, unknown>, params: Params): ApiResponse;
+}
+
 /** `/_emulator/...`: drive a foreground emulator with curl. */
-async function control(account: EmulatedAccount, controls: Controls, req: ApiRequest): Promise<ApiResponse> {
+function controlRoutes(account: EmulatedAccount, controls: Controls): ControlRoute[] {
+  const done = (act: () => void) => (act(), json(200, {}));
+  return [
+    { method: 'GET', path: 'state', handler: () => json(200, stateOf(account, controls)) },
+    { method: 'GET', path: 'requests', handler: () => json(200, controls.log) },
+    { method: 'DELETE', path: 'requests', handler: () => done(() => (controls.log.length = 0)) },
+    { method: 'GET', path: 'jobs/*jobId', handler: (_, { jobId }) => json(200, account.jobs.get(jobId!) ?? []) },
+    { method: 'POST', path: 'settle', handler: () => done(() => account.settle()) },
+    {
+      method: 'POST',
+      path: 'fault',
+      body: '{operation,error,times?,beforeWrite?}',
+      handler: (input) => done(() => controls.faults.inject(input as unknown as FaultSpec)),
+    },
+    {
+      method: 'POST',
+      path: 'latency',
+      body: '{ms}',
+      handler: (input) => done(() => (controls.latencyMs = Number(input['ms']))),
+    },
+    {
+      method: 'POST',
+      path: 'propagation',
+      body: '{ms}',
+      handler: (input) => done(() => (account.opts.propagationMs = Number(input['ms']))),
+    },
+    {
+      method: 'POST',
+      path: 'error-rate',
+      body: '{distributionId,fraction}',
+      handler: (input) =>
+        done(() => account.errorRates.set(String(input['distributionId']), Number(input['fraction']))),
+    },
+  ];
+}
+
+/** The endpoints a 404 lists: `GET|DELETE requests`, `GET jobs/<jobId>`, `POST latency {ms}`, … */
+function endpointList(routes: ControlRoute[]): string[] {
+  const byPath = new Map<string, ControlRoute[]>();
+  for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  return [...byPath].map(([path, rs]) => {
+    const body = rs.find((r) => r.body)?.body;
+    return `${rs.map((r) => r.method).join('|')} ${path.replace(/[:*](\w+)/g, '<$1>')}${body ? ` ${body}` : ''}`;
+  });
+}
+
+function control(routes: ControlRoute[], req: ApiRequest): ApiResponse {
   const what = req.path.slice('/_emulator/'.length);
   const input = req.body.length > 0 ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
-  if (req.method === 'GET' && what === 'state') return json(200, stateOf(account, controls));
-  if (req.method === 'GET' && what === 'requests') return json(200, controls.log);
-  if (req.method === 'DELETE' && what === 'requests') return ((controls.log.length = 0), json(200, {}));
-  if (req.method === 'GET' && what.startsWith('jobs/'))
-    return json(200, account.jobs.get(what.slice('jobs/'.length)) ?? []);
-  if (req.method === 'POST' && what === 'settle') return (account.settle(), json(200, {}));
-  if (req.method === 'POST' && what === 'fault')
-    return (controls.faults.inject(input as unknown as FaultSpec), json(200, {}));
-  if (req.method === 'POST' && what === 'latency') return ((controls.latencyMs = Number(input['ms'])), json(200, {}));
-  if (req.method === 'POST' && what === 'propagation')
-    return ((account.opts.propagationMs = Number(input['ms'])), json(200, {}));
-  if (req.method === 'POST' && what === 'error-rate') {
-    account.errorRates.set(String(input['distributionId']), Number(input['fraction']));
-    return json(200, {});
+  for (const r of routes) {
+    const params = r.method === req.method ? matchPath(r.path, what) : undefined;
+    if (params) return r.handler(input, params);
   }
-  return json(404, {
-    message: `unknown control ${req.method} /_emulator/${what}`,
-    endpoints: [
-      'GET state',
-      'GET|DELETE requests',
-      'GET jobs/<jobId>',
-      'POST settle',
-      'POST fault {operation,error,times?,beforeWrite?}',
-      'POST latency {ms}',
-      'POST propagation {ms}',
-      'POST error-rate {distributionId,fraction}',
-    ],
-  });
+  return json(404, { message: `unknown control ${req.method} /_emulator/${what}`, endpoints: endpointList(routes) });
 }
 
 /** `/_viewer/<domain>/<path>`: a viewer request as a browser would send it. */
@@ -113,10 +145,13 @@ export async function listen(
 ): Promise<{ server: http.Server; url: string }> {
   const services: Service[] = [cloudFront(account), codePipeline(account), cloudWatch(account), s3(account)];
 
+  const controlTable = controlRoutes(account, controls);
+
+  /** An AWS API request: the first service whose table names it runs it, with the latency and any fault injected. */
   async function serveAwsRequest(req: ApiRequest): Promise<{ op: string; response: ApiResponse }> {
     let match: { service: Service; op: Operation } | undefined;
     for (const service of services) {
-      const op = service.route(req);
+      const op = resolveOperation(service, req);
       if (op) {
         match = { service, op };
         break;
@@ -158,7 +193,7 @@ export async function listen(
         headers: req.headers,
         body: await readBody(req),
       };
-      if (path.startsWith('/_emulator/')) return send(res, await control(account, controls, apiReq), apiReq.method);
+      if (path.startsWith('/_emulator/')) return send(res, control(controlTable, apiReq), apiReq.method);
       if (path.startsWith('/_viewer/')) return send(res, viewer(account, apiReq), apiReq.method);
       const { op, response } = await serveAwsRequest(apiReq);
       res.on('finish', () =>
