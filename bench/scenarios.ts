@@ -7,7 +7,7 @@ import type { Emulator } from '../local/emulator/index.js';
 import { localClients } from '../local/pipeline/aws.js';
 import { FUNCTION_NAMES } from '../function-names.mjs';
 import { lambdaNamed, type LocalLambdas } from '../local/pipeline/lambda.js';
-import { SimulatedStagingStack } from '../local/pipeline/staging-stack.js';
+import { STAGING_HEADER, SimulatedStagingStack, headerTemplate } from '../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, createSite } from '../local/pipeline/site.js';
 import { runJob } from './invocations.js';
 
@@ -47,10 +47,7 @@ interface Ids {
 async function stagingDeployed(emulator: Emulator): Promise<Ids> {
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
-  const stack = await new SimulatedStagingStack(clients).deploy({
-    originPath: '/v2',
-    traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
-  });
+  const stack = await new SimulatedStagingStack(clients).deploy(headerTemplate('/v2'));
   emulator.settle();
   return {
     primaryId: site.primaryId,
@@ -143,7 +140,7 @@ export const SCENARIOS: Scenario[] = [
     prepare: async (emulator, lambdas) => {
       const ids = await continuousDeploymentLive(emulator, lambdas);
       // Traffic for the gate to find: 20 viewers with the header reach staging, 20 without stay on the primary.
-      const header = { 'aws-cf-cd-staging': 'true' };
+      const header = { [STAGING_HEADER.header]: STAGING_HEADER.value };
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
           emulator.viewer(ids.primaryDomain, '/', i % 2 ? { headers: header } : undefined),

@@ -1,34 +1,32 @@
 /**
- * The documented experiment, end to end against the local emulator and the built bundles:
- *   cycle 1 — header routing: only requests with the header reach v2; approve; promote's traffic gate wants more
- *             staging requests than the reviewer sent, so it waits (gathering-traffic) until a synthetic check sends
- *             requests with the header; promote; everyone gets v2.
- *   cycle 2 — weighted routing with stickiness: about the configured share reaches v3, sticky per cookie; approve;
- *             the gate passes at once on the reviewers' traffic (count and 5xx rate against the primary's); promote;
- *             everyone gets v3.
- *   cycle 3 — a content-only change (v4) with the weighted policy unchanged: CloudFormation skips the policy, which
- *             cycle 2's promotion disabled, so enable-CD must re-enable it (the drift nobody else handles).
- * With `approval: 'reject'`, cycle 1's approval is rejected and the abort action (as the EventBridge rule would
- * invoke it) puts all traffic back on the primary.
+ * The documented experiment, end to end against the local emulator and the built bundles: the cycles of cycles.ts,
+ * each through the pipeline (deploy the staging stack → enable-CD → manual approval → promote), with the checks
+ * each cycle expects. With `approval: 'reject'`, cycle 1's approval is rejected and the abort action (as the
+ * EventBridge rule would invoke it) puts all traffic back on the primary.
  */
-import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { localClients, type LocalClients } from './aws.js';
+import {
+  documentedCycles,
+  gatheringTraffic,
+  policyEnabled,
+  type Check,
+  type Cycle,
+  type CycleContext,
+} from './cycles.js';
 import { lambdaNamed, startLambdas, stopLambdas } from './lambda.js';
-import { runPipeline, type JobResultSource, type RunnerEvent, type Stage } from './runner.js';
-import { SimulatedStagingStack, type StagingTemplate } from './staging-stack.js';
-import { timeline } from './timeline.js';
+import { runPipeline, type JobResultSource, type PipelineResult, type RunnerEvent, type Stage } from './runner.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
+import { SimulatedStagingStack } from './staging-stack.js';
+import { timeline } from './timeline.js';
+import { viewerProbe, type ViewerSource } from './viewers.js';
+
+export type { Check } from './cycles.js';
 
 /** What the experiment needs from the emulator. */
-export interface ExperimentEmulator extends JobResultSource {
+export interface ExperimentEmulator extends JobResultSource, ViewerSource {
   url: string;
   env: Record<string, string>;
-  viewer(
-    domainName: string,
-    path: string,
-    init?: { headers?: Record<string, string> },
-  ): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string }>;
 }
 
 export interface ExperimentOptions {
@@ -41,12 +39,6 @@ export interface ExperimentOptions {
   weightedSample?: number;
 }
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
 export interface ExperimentResult {
   ok: boolean;
   checks: Check[];
@@ -54,55 +46,17 @@ export interface ExperimentResult {
   events: RunnerEvent[];
 }
 
-const HEADER = { header: 'aws-cf-cd-staging', value: 'true' };
-const WEIGHT = 0.15;
-/** Requests with the header the synthetic check sends while promote gathers staging traffic in cycle 1. */
-const SYNTHETIC_REQUESTS = 10;
-
-/** Promote's gate parameters for a cycle; `sample` is the number of fresh viewers the weighted review sends. */
-type GateFor = (sample: number) => Record<string, number>;
-/** The reviewer sends one request with the header: the gate wants more, so promote waits for the synthetic check. */
-const HEADER_GATE: GateFor = () => ({ MinStagingRequests: 5, MaxStaging5xxErrorRate: 1 });
-/** Half the staging share the review's fresh viewers should bring: met at once, so the gate passes without waiting. */
-const WEIGHT_GATE: GateFor = (sample) => ({
-  MinStagingRequests: Math.floor((sample * WEIGHT) / 2),
-  MaxStaging5xxErrorRate: 1,
-  MaxErrorRateIncrease: 0.5,
-});
-
-const CYCLES: { name: string; version: string; template: StagingTemplate; gate: GateFor }[] = [
-  {
-    name: 'cycle 1: header routing',
-    version: 'v2',
-    template: { originPath: '/v2', traffic: { type: 'header', ...HEADER } },
-    gate: HEADER_GATE,
-  },
-  {
-    name: 'cycle 2: weighted routing',
-    version: 'v3',
-    template: { originPath: '/v3', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } },
-    gate: WEIGHT_GATE,
-  },
-  {
-    name: 'cycle 3: content-only change, policy left disabled by the last promotion',
-    version: 'v4',
-    template: { originPath: '/v4', traffic: { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } },
-    gate: WEIGHT_GATE,
-  },
-];
-
-const versionOf = (body: string) => /site (v\d+)/.exec(body)?.[1] ?? `HTTP body ${JSON.stringify(body.slice(0, 40))}`;
-
 /** Runs the experiment; never throws for a failed expectation (it is recorded), only for broken tooling. */
 export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const { emulator, write } = opts;
   const checks: Check[] = [];
   const events: RunnerEvent[] = [];
   const tl = timeline(write);
-  const check = (name: string, ok: boolean, detail: string) => {
-    checks.push({ name, ok, detail });
-    tl.note(`  ${ok ? '✓' : '✗'} ${name}: ${detail}`);
+  const record = (c: Check) => {
+    checks.push(c);
+    tl.note(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
   };
+  const check = (name: string, ok: boolean, detail: string) => record({ name, ok, detail });
 
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
@@ -117,69 +71,14 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const lambdas = await startLambdas(emulator.env);
   const stack = new SimulatedStagingStack(clients);
   try {
-    for (const cycle of CYCLES) {
+    for (const cycle of documentedCycles(opts.weightedSample ?? 1000)) {
       tl.note(`══ ${cycle.name} ══`);
-      const previous = await viewers.once();
-      const rejectThisCycle = opts.approval === 'reject';
-      const gate = cycle.gate(opts.weightedSample ?? 1000);
-      const stages = pipelineStages(site, stack, cycle.template, gate, async (customData) => {
-        await reviewStaging(cycle, previous);
-        return opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
-      });
+      const context: CycleContext = { viewers, clients, note: tl.note, previous: await viewers.once() };
       const cycleStart = events.length;
-      let syntheticTraffic: Promise<unknown> | undefined;
-      const result = await runPipeline(stages, {
-        lambdas,
-        results: emulator,
-        continuationDelayMs: opts.continuationDelayMs,
-        onEvent: (e) => {
-          events.push(e);
-          tl.event(e);
-          // Header routing reaches staging only with the header: while promote gathers traffic, a synthetic check
-          // (what testers or a canary would send) supplies it before CodePipeline re-invokes.
-          if (!syntheticTraffic && cycle.template.traffic.type === 'header' && gatheringTraffic(e)) {
-            tl.note(
-              `      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${HEADER.header}: ${HEADER.value}`,
-            );
-            syntheticTraffic = viewers.withHeaderTimes(SYNTHETIC_REQUESTS);
-          }
-        },
-      });
-      await syntheticTraffic;
-
+      const result = await runCycle(cycle, context);
       if (result.status === 'Failed' && result.rejected) {
-        tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
-        const aborted = await lambdaNamed(lambdas, 'abort').invoke({
-          PrimaryDistributionId: site.primaryId,
-          Mode: 'disable',
-        });
-        tl.event({
-          type: 'invocation',
-          action: 'abort',
-          functionName: 'abort',
-          jobId: 'eventbridge',
-          attempt: 1,
-          logs: aborted.logs,
-          result: undefined,
-          durationMs: aborted.durationMs,
-        });
-        check(
-          'abort succeeded',
-          aborted.ok,
-          aborted.ok ? JSON.stringify(aborted.result) : `${aborted.error?.name}: ${aborted.error?.message}`,
-        );
-        const withHeader = await viewers.withHeader();
-        check(
-          `after the rejection, requests with the header get ${previous} again`,
-          withHeader === previous,
-          `got ${withHeader}`,
-        );
-        check(
-          'the policy is disabled after abort',
-          (await policyEnabled(clients, result.variables.StagingStack?.ContinuousDeploymentPolicyId)) === false,
-          'policy Enabled=false',
-        );
-        if (rejectThisCycle) break;
+        await rollBack(result, context);
+        if (opts.approval === 'reject') break;
         continue;
       }
       check(
@@ -188,33 +87,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         result.status === 'Failed' ? `${result.action}: ${result.message}` : 'all stages succeeded',
       );
       if (result.status === 'Failed') break;
-
-      checkGate(cycle, gate, events.slice(cycleStart), result.variables.Promote ?? {});
-      const after = await viewers.sample(50);
-      check(
-        `after promotion everyone gets ${cycle.version}`,
-        after.every((x) => x === cycle.version),
-        summarize(after),
-      );
-      const policyId = result.variables.StagingStack?.ContinuousDeploymentPolicyId;
-      check(
-        'promotion disabled the policy (the next enable-CD re-enables it)',
-        (await policyEnabled(clients, policyId)) === false,
-        `policy ${policyId} Enabled=false`,
-      );
-      if (cycle.version === 'v4') {
-        const reEnabled = events.some(
-          (e) =>
-            e.type === 'invocation' &&
-            e.functionName === 'enable-cd' &&
-            e.logs.some((l) => l.event === 'write' && l.change === 'enable-policy'),
-        );
-        check(
-          'enable-CD re-enabled the policy that CloudFormation skipped',
-          reEnabled,
-          reEnabled ? 'an enable-policy write is in the log' : 'no enable-policy write was made',
-        );
-      }
+      const outcome = { events: events.slice(cycleStart), variables: result.variables };
+      for (const expectation of cycle.afterPromotion) record(await expectation(context, outcome));
     }
     await checkBucketPolicy(clients, site, check);
   } finally {
@@ -233,73 +107,69 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   );
   return { ok, checks, site, events };
 
-  /** The gate waited for traffic where the reviewers sent too little (header), and passed at once where they did not. */
-  function checkGate(
-    cycle: (typeof CYCLES)[number],
-    gate: Record<string, number>,
-    cycleEvents: RunnerEvent[],
-    promoted: Record<string, string>,
-  ): void {
-    const waited = cycleEvents.some(gatheringTraffic);
-    const served = Number(promoted.StagingRequests);
-    const min = gate.MinStagingRequests ?? 0;
-    const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${promoted.Primary5xxErrorRate ?? '(not read)'}, window ${promoted.MetricsWindowMinutes} min`;
-    if (cycle.template.traffic.type === 'header') {
-      check(
-        'the promotion gate waited for staging traffic (gathering-traffic), then promoted',
-        waited && served >= min,
-        `${waited ? 'waited' : 'did NOT wait'}; ${figures} (MinStagingRequests ${min})`,
-      );
-    } else {
-      check(
-        "the promotion gate passed at once on the reviewers' traffic",
-        !waited && served >= min,
-        `${waited ? 'WAITED' : 'no wait'}; ${figures} (MinStagingRequests ${min})`,
-      );
-    }
+  /** The cycle's pipeline, the reviewer's checks before the approval, and any synthetic traffic while promote waits. */
+  async function runCycle(cycle: Cycle, context: CycleContext): Promise<PipelineResult> {
+    const stages = pipelineStages(site, stack, cycle, async (customData) => {
+      for (const c of await cycle.review(context)) record(c);
+      return opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
+    });
+    let syntheticTraffic: Promise<unknown> | undefined;
+    const result = await runPipeline(stages, {
+      lambdas,
+      results: emulator,
+      continuationDelayMs: opts.continuationDelayMs,
+      onEvent: (e) => {
+        events.push(e);
+        tl.event(e);
+        if (!syntheticTraffic && cycle.whileGatheringTraffic && gatheringTraffic(e))
+          syntheticTraffic = cycle.whileGatheringTraffic(context);
+      },
+    });
+    await syntheticTraffic;
+    return result;
   }
 
-  /** What a reviewer (and the timeline) sees of staging before deciding. */
-  async function reviewStaging(cycle: (typeof CYCLES)[number], previous: string): Promise<void> {
-    if (cycle.template.traffic.type === 'header') {
-      const withHeader = await viewers.withHeader();
-      const without = await viewers.once();
-      check(`with the header, requests reach ${cycle.version}`, withHeader === cycle.version, `got ${withHeader}`);
-      check(`without the header, requests get ${previous}`, without === previous, `got ${without}`);
-      return;
-    }
-    const n = opts.weightedSample ?? 1000;
-    const { share, sticky } = await viewers.weighted(n, cycle.version);
-    const low = WEIGHT - 0.05;
-    const high = WEIGHT + 0.05;
+  /** A rejected approval: the EventBridge rule invokes abort, which puts all traffic back on the primary. */
+  async function rollBack(result: PipelineResult, { previous }: CycleContext): Promise<void> {
+    tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
+    const aborted = await lambdaNamed(lambdas, 'abort').invoke({
+      PrimaryDistributionId: site.primaryId,
+      Mode: 'disable',
+    });
+    tl.event({
+      type: 'invocation',
+      action: 'abort',
+      functionName: 'abort',
+      jobId: 'eventbridge',
+      attempt: 1,
+      logs: aborted.logs,
+      result: undefined,
+      durationMs: aborted.durationMs,
+    });
     check(
-      `about ${WEIGHT * 100}% of fresh viewers reach ${cycle.version}`,
-      share >= low && share <= high,
-      `${(share * 100).toFixed(1)}% of ${n} viewers (accepting ${low * 100}–${high * 100}%)`,
+      'abort succeeded',
+      aborted.ok,
+      aborted.ok ? JSON.stringify(aborted.result) : `${aborted.error?.name}: ${aborted.error?.message}`,
+    );
+    const withHeader = await viewers.withHeader();
+    check(
+      `after the rejection, requests with the header get ${previous} again`,
+      withHeader === previous,
+      `got ${withHeader}`,
     );
     check(
-      'a viewer routed to staging stays there (sticky cookie)',
-      sticky,
-      sticky ? '20 follow-up requests with the cookie all reached staging' : 'a follow-up request left staging',
+      'the policy is disabled after abort',
+      (await policyEnabled(clients, result.variables.StagingStack?.ContinuousDeploymentPolicyId)) === false,
+      'policy Enabled=false',
     );
   }
-}
-
-/** A promote invocation that ended waiting for staging traffic (the gate). */
-function gatheringTraffic(e: RunnerEvent): boolean {
-  return (
-    e.type === 'invocation' &&
-    e.functionName === 'promote' &&
-    e.logs.some((l) => l.event === 'job-waiting' && l.phase === 'gathering-traffic')
-  );
 }
 
 /** The pipeline of one cycle: deploy staging stack → enable-CD → approval → promote (with the traffic gate). */
 function pipelineStages(
   site: LocalSite,
   stack: SimulatedStagingStack,
-  template: StagingTemplate,
-  gate: Record<string, number>,
+  { template, gate }: Cycle,
   decide: (customData: string) => Promise<boolean>,
 ): Stage[] {
   return [
@@ -362,18 +232,6 @@ function pipelineStages(
   ];
 }
 
-function summarize(versions: string[]): string {
-  const counts = new Map<string, number>();
-  for (const v of versions) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts].map(([v, n]) => `${n}× ${v}`).join(', ');
-}
-
-async function policyEnabled(clients: LocalClients, policyId: string | undefined): Promise<boolean | undefined> {
-  if (!policyId) return undefined;
-  const out = await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
-  return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled;
-}
-
 async function checkBucketPolicy(
   clients: LocalClients,
   site: LocalSite,
@@ -393,34 +251,4 @@ async function checkBucketPolicy(
     !JSON.stringify(statements).includes('SourceAccount'),
     site.primaryArn.split(':')[4] ?? '',
   );
-}
-
-/** Viewer requests against the primary's domain, as a browser would send them. */
-function viewerProbe(emulator: ExperimentEmulator, site: LocalSite) {
-  const get = async (headers?: Record<string, string>) =>
-    emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
-  return {
-    once: async () => versionOf((await get()).body),
-    withHeader: async () => versionOf((await get({ [HEADER.header]: HEADER.value })).body),
-    withHeaderTimes: async (n: number) => {
-      for (let i = 0; i < n; i++) await get({ [HEADER.header]: HEADER.value });
-    },
-    sample: async (n: number) => Promise.all(Array.from({ length: n }, async () => versionOf((await get()).body))),
-    /** `n` fresh viewers (no cookie); then one viewer that reached staging keeps its cookie for 20 requests. */
-    weighted: async (n: number, stagingVersion: string) => {
-      let hits = 0;
-      let stickyCookie: string | undefined;
-      for (let i = 0; i < n; i++) {
-        const r = await get();
-        if (versionOf(r.body) === stagingVersion) {
-          hits++;
-          stickyCookie ??= r.setCookie?.split(';')[0];
-        }
-      }
-      let sticky = stickyCookie !== undefined;
-      for (let i = 0; sticky && i < 20; i++)
-        sticky = versionOf((await get({ cookie: stickyCookie as string })).body) === stagingVersion;
-      return { share: hits / n, sticky };
-    },
-  };
 }

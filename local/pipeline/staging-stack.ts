@@ -27,6 +27,15 @@ export interface StagingTemplate {
   traffic: StagingTraffic;
 }
 
+/** The header the documented header-routing stack routes on: requests carrying it reach staging. */
+export const STAGING_HEADER = { header: 'aws-cf-cd-staging', value: 'true' } as const;
+
+/** The staging stack serving `originPath` to requests with {@link STAGING_HEADER} (the first documented cycle). */
+export const headerTemplate = (originPath: string): StagingTemplate => ({
+  originPath,
+  traffic: { type: 'header', ...STAGING_HEADER },
+});
+
 /** What one deploy did to each resource. */
 export interface StackDeployResult {
   outputs: { StagingDistributionId: string; ContinuousDeploymentPolicyId: string };

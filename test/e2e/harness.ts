@@ -7,13 +7,10 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../local/
 import { localClients, type LocalClients } from '../../local/pipeline/aws.js';
 import { startLambdas, stopLambdas, type LocalLambdas, type LogLine } from '../../local/pipeline/lambda.js';
 import { runInvoke, type JobResult } from '../../local/pipeline/runner.js';
-import { SimulatedStagingStack, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
+import { SimulatedStagingStack, headerTemplate, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, createSite, type LocalSite } from '../../local/pipeline/site.js';
 
-export const HEADER_TEMPLATE: StagingTemplate = {
-  originPath: '/v2',
-  traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
-};
+export const HEADER_TEMPLATE: StagingTemplate = headerTemplate('/v2');
 
 export interface Harness {
   emulator: Emulator;

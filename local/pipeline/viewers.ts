@@ -1,0 +1,56 @@
+/** Viewer requests against the primary's domain, as a browser would send them, read as the content version served. */
+import type { LocalSite } from './site.js';
+import { STAGING_HEADER } from './staging-stack.js';
+
+/** What the probe needs from the emulator: its data plane. */
+export interface ViewerSource {
+  viewer(
+    domainName: string,
+    path: string,
+    init?: { headers?: Record<string, string> },
+  ): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string }>;
+}
+
+/** The content version a page names (`site v2`), or a description of what came instead. */
+export const versionOf = (body: string) =>
+  /site (v\d+)/.exec(body)?.[1] ?? `HTTP body ${JSON.stringify(body.slice(0, 40))}`;
+
+export type ViewerProbe = ReturnType<typeof viewerProbe>;
+
+export function viewerProbe(emulator: ViewerSource, site: LocalSite) {
+  const get = async (headers?: Record<string, string>) =>
+    emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
+  const header = { [STAGING_HEADER.header]: STAGING_HEADER.value };
+  return {
+    once: async () => versionOf((await get()).body),
+    /** One request with the staging header (what header routing sends to staging). */
+    withHeader: async () => versionOf((await get(header)).body),
+    withHeaderTimes: async (n: number) => {
+      for (let i = 0; i < n; i++) await get(header);
+    },
+    sample: async (n: number) => Promise.all(Array.from({ length: n }, async () => versionOf((await get()).body))),
+    /** `n` fresh viewers (no cookie); then one viewer that reached staging keeps its cookie for 20 requests. */
+    weighted: async (n: number, stagingVersion: string) => {
+      let hits = 0;
+      let stickyCookie: string | undefined;
+      for (let i = 0; i < n; i++) {
+        const r = await get();
+        if (versionOf(r.body) === stagingVersion) {
+          hits++;
+          stickyCookie ??= r.setCookie?.split(';')[0];
+        }
+      }
+      let sticky = stickyCookie !== undefined;
+      for (let i = 0; sticky && i < 20; i++)
+        sticky = versionOf((await get({ cookie: stickyCookie as string })).body) === stagingVersion;
+      return { share: hits / n, sticky };
+    },
+  };
+}
+
+/** `3× v1, 47× v2`: how many viewers got each version. */
+export function summarize(versions: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of versions) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${n}× ${v}`).join(', ');
+}
