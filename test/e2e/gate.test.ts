@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codePipelineEvent, type JobResult } from '../../local/pipeline/runner.js';
+import { PHASE } from '../../functions/promote/phases.js';
 import { encodeContinuation, decodeContinuation } from '../../shared/job/runner.js';
 import { HEADER_TEMPLATE, operations, startHarness, type Harness } from './harness.js';
 
@@ -81,7 +82,7 @@ describe('promotion gate (built bundle against the emulator)', () => {
     const first = await promoteOnce(params);
     expect(
       first.kind === 'success' && first.continuationToken && decodeContinuation(first.continuationToken).phase,
-    ).toBe('gathering-traffic');
+    ).toBe(PHASE.gatheringTraffic);
     expect(operations(h.emulator)).not.toContain('UpdateDistributionWithStagingConfig');
     expect(await h.viewer()).toBe('v1');
 
@@ -89,7 +90,7 @@ describe('promotion gate (built bundle against the emulator)', () => {
     const second = await promoteOnce(params, first.kind === 'success' ? first.continuationToken : undefined);
     expect(operations(h.emulator)).toContain('UpdateDistributionWithStagingConfig');
     const promoted = second.kind === 'success' ? second.continuationToken : undefined;
-    expect(promoted && decodeContinuation(promoted).phase).toBe('promoted');
+    expect(promoted && decodeContinuation(promoted).phase).toBe(PHASE.promoted);
 
     const done = await promoteOnce(params, promoted);
     expect(done).toEqual({
@@ -104,7 +105,7 @@ describe('promotion gate (built bundle against the emulator)', () => {
 
   it('fails once MaxWaitMinutes has passed without enough staging traffic, with the figures and the likely causes', async () => {
     await viewers(5);
-    const token = encodeContinuation({ phase: 'gathering-traffic', startedAt: Date.now() - 2 * 60_000 });
+    const token = encodeContinuation({ phase: PHASE.gatheringTraffic, startedAt: Date.now() - 2 * 60_000 });
     const result = await promoteOnce(
       gateParams({ MinStagingRequests: 10, MaxStaging5xxErrorRate: 1, MaxWaitMinutes: 1 }),
       token,
