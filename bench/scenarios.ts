@@ -8,7 +8,7 @@ import { localClients } from '../local/pipeline/aws.js';
 import { FUNCTION_NAMES } from '../function-names.mjs';
 import { lambdaNamed, type LocalLambdas } from '../local/pipeline/lambda.js';
 import { STAGING_HEADER, SimulatedStagingStack, headerTemplate } from '../local/pipeline/staging-stack.js';
-import { SITE_BUCKET, createSite } from '../local/pipeline/site.js';
+import { createSite, enableCdParameters } from '../local/pipeline/site.js';
 import { runJob } from './invocations.js';
 
 export type Lambdas = LocalLambdas;
@@ -57,18 +57,15 @@ async function stagingDeployed(emulator: Emulator): Promise<Ids> {
   };
 }
 
-const enableCdParameters = (ids: Ids) =>
-  JSON.stringify({
-    PrimaryDistributionId: ids.primaryId,
-    StagingDistributionId: ids.stagingId,
-    ContinuousDeploymentPolicyId: ids.policyId,
-    StaticResourceBucketName: SITE_BUCKET,
-  });
+const enableCdUserParameters = (ids: Ids) =>
+  JSON.stringify(
+    enableCdParameters(ids, { StagingDistributionId: ids.stagingId, ContinuousDeploymentPolicyId: ids.policyId }),
+  );
 
 /** The staging stack deployed and enable-CD run to completion: the policy is enabled, attached and Deployed. */
 async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
   const ids = await stagingDeployed(emulator);
-  await runJob(lambdaNamed(lambdas, 'enable-cd'), emulator, enableCdParameters(ids), { between: { settle: true } });
+  await runJob(lambdaNamed(lambdas, 'enable-cd'), emulator, enableCdUserParameters(ids), { between: { settle: true } });
   emulator.settle();
   return ids;
 }
@@ -92,7 +89,7 @@ export const SCENARIOS: Scenario[] = [
     // The continuation re-reads the same four (a re-plan that finds nothing to do) and reports: 5 requests, chain 2.
     followUpMinimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
     noWrites: false,
-    prepare: async (emulator) => ({ userParameters: enableCdParameters(await stagingDeployed(emulator)) }),
+    prepare: async (emulator) => ({ userParameters: enableCdUserParameters(await stagingDeployed(emulator)) }),
   },
   {
     id: 'enable-cd-rerun',
@@ -103,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
     minimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
     noWrites: true,
     prepare: async (emulator, lambdas) => ({
-      userParameters: enableCdParameters(await continuousDeploymentLive(emulator, lambdas)),
+      userParameters: enableCdUserParameters(await continuousDeploymentLive(emulator, lambdas)),
     }),
   },
   {

@@ -3,9 +3,8 @@
  * is gated, what the reviewer checks on staging before deciding, any traffic a synthetic check adds while promote
  * gathers staging traffic, and the expectations after promotion; experiment.ts runs them in order.
  */
-import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
 import { PHASE as PROMOTE_PHASE } from '../../functions/promote/phases.js';
-import type { LocalClients } from './aws.js';
+import { policyEnabled, type LocalClients } from './aws.js';
 import type { RunnerEvent, Variables } from './runner.js';
 import { STAGING_HEADER, headerTemplate, type StagingTemplate } from './staging-stack.js';
 import { summarize, type ViewerProbe } from './viewers.js';
@@ -217,9 +216,3 @@ const enableCdReEnabledPolicy: Expectation = (_, { events }) => {
     detail: reEnabled ? 'an enable-policy write is in the log' : 'no enable-policy write was made',
   };
 };
-
-export async function policyEnabled(clients: LocalClients, policyId: string | undefined): Promise<boolean | undefined> {
-  if (!policyId) return undefined;
-  const out = await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
-  return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled;
-}

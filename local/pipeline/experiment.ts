@@ -5,18 +5,11 @@
  * EventBridge rule would invoke it) puts all traffic back on the primary.
  */
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { localClients, type LocalClients } from './aws.js';
-import {
-  documentedCycles,
-  gatheringTraffic,
-  policyEnabled,
-  type Check,
-  type Cycle,
-  type CycleContext,
-} from './cycles.js';
+import { localClients, policyEnabled, type LocalClients } from './aws.js';
+import { documentedCycles, gatheringTraffic, type Check, type Cycle, type CycleContext } from './cycles.js';
 import { lambdaNamed, startLambdas, stopLambdas } from './lambda.js';
 import { runPipeline, type JobResultSource, type PipelineResult, type RunnerEvent, type Stage } from './runner.js';
-import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
+import { SITE_BUCKET, createSite, enableCdParameters, othersStatements, type LocalSite } from './site.js';
 import { SimulatedStagingStack } from './staging-stack.js';
 import { timeline } from './timeline.js';
 import { viewerProbe, type ViewerSource } from './viewers.js';
@@ -193,12 +186,10 @@ function pipelineStages(
           name: 'EnableContinuousDeployment',
           functionName: 'enable-cd',
           namespace: 'EnableCd',
-          userParameters: {
-            PrimaryDistributionId: site.primaryId,
+          userParameters: enableCdParameters(site, {
             StagingDistributionId: '#{StagingStack.StagingDistributionId}',
             ContinuousDeploymentPolicyId: '#{StagingStack.ContinuousDeploymentPolicyId}',
-            StaticResourceBucketName: SITE_BUCKET,
-          },
+          }),
         },
       ],
     },

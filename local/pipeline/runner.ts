@@ -5,16 +5,16 @@
  * job id carrying the previous token.
  */
 import { randomUUID } from 'node:crypto';
-import type { LocalLambda, LogLine } from './lambda.js';
+import type { JobResult } from '../emulator/index.js';
+import type { LocalLambdas, LogLine } from './lambda.js';
 
 /** What the runner needs from the emulator: its recorded job results. */
 export interface JobResultSource {
   jobResults(jobId: string): JobResult[];
 }
 
-export type JobResult =
-  | { kind: 'success'; continuationToken?: string; outputVariables?: Record<string, string> }
-  | { kind: 'failure'; type: string; message: string };
+/** One report a function made for a job, as the emulator records it. */
+export type { JobResult };
 
 /** Resolved output variables by namespace, e.g. `{ EnableCd: { HowToReachStaging: "…" } }`. */
 export type Variables = Record<string, Record<string, string>>;
@@ -55,7 +55,7 @@ export type RunnerEvent =
   | { type: 'action-succeeded'; action: string; variables: Record<string, string> };
 
 export interface RunnerOptions {
-  lambdas: Record<string, LocalLambda>;
+  lambdas: LocalLambdas;
   results: JobResultSource;
   /** Real time between a continuation and the next invocation (CodePipeline takes about a minute; locally, less). */
   continuationDelayMs: number;

@@ -76,6 +76,19 @@ export interface LocalSite {
   primaryArn: string;
 }
 
+/** The staging stack's outputs, as enable-CD and promote are given them. */
+export type StagingIds = { StagingDistributionId: string; ContinuousDeploymentPolicyId: string };
+
+/** enable-CD's UserParameters for the local site: its primary and bucket, and the staging stack's ids. */
+export function enableCdParameters(site: Pick<LocalSite, 'primaryId'>, staging: StagingIds) {
+  return {
+    PrimaryDistributionId: site.primaryId,
+    StagingDistributionId: staging.StagingDistributionId,
+    ContinuousDeploymentPolicyId: staging.ContinuousDeploymentPolicyId,
+    StaticResourceBucketName: SITE_BUCKET,
+  };
+}
+
 /** Creates the bucket, its content, the production distribution serving v1, and the initial bucket policy. */
 export async function createSite({ cloudFront, s3 }: LocalClients): Promise<LocalSite> {
   await s3.send(new CreateBucketCommand({ Bucket: SITE_BUCKET }));

@@ -15,7 +15,7 @@ import {
   type TrafficConfig,
 } from '@aws-sdk/client-cloudfront';
 import type { LocalClients } from './aws.js';
-import { siteDistributionConfig } from './site.js';
+import { siteDistributionConfig, type StagingIds } from './site.js';
 
 export type StagingTraffic =
   | { type: 'header'; header: string; value: string }
@@ -38,7 +38,7 @@ export const headerTemplate = (originPath: string): StagingTemplate => ({
 
 /** What one deploy did to each resource. */
 export interface StackDeployResult {
-  outputs: { StagingDistributionId: string; ContinuousDeploymentPolicyId: string };
+  outputs: StagingIds;
   staging: 'created' | 'updated' | 'unchanged';
   policy: 'created' | 'updated' | 'unchanged';
 }

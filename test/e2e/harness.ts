@@ -2,13 +2,13 @@
  * End-to-end harness: a fresh emulator, the documented starting site, and every built bundle running in a warm
  * local Lambda worker pointed at it. Every test gets its own and closes it.
  */
-import { GetContinuousDeploymentPolicyCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
+import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../local/emulator/index.js';
-import { localClients, type LocalClients } from '../../local/pipeline/aws.js';
+import { localClients, policyEnabled, type LocalClients } from '../../local/pipeline/aws.js';
 import { startLambdas, stopLambdas, type LocalLambdas, type LogLine } from '../../local/pipeline/lambda.js';
 import { runInvoke, type JobResult } from '../../local/pipeline/runner.js';
 import { SimulatedStagingStack, headerTemplate, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
-import { SITE_BUCKET, createSite, type LocalSite } from '../../local/pipeline/site.js';
+import { createSite, enableCdParameters, type LocalSite, type StagingIds } from '../../local/pipeline/site.js';
 
 export const HEADER_TEMPLATE: StagingTemplate = headerTemplate('/v2');
 
@@ -26,13 +26,8 @@ export interface Harness {
     userParameters: Record<string, unknown>,
   ): Promise<{ ok: true; variables: Record<string, string> } | { ok: false; message: string }>;
   /** Deploys the staging stack and returns its outputs. */
-  deployStaging(
-    template?: StagingTemplate,
-  ): Promise<{ StagingDistributionId: string; ContinuousDeploymentPolicyId: string }>;
-  enableCdParams(outputs: {
-    StagingDistributionId: string;
-    ContinuousDeploymentPolicyId: string;
-  }): Record<string, unknown>;
+  deployStaging(template?: StagingTemplate): Promise<StagingIds>;
+  enableCdParams(outputs: StagingIds): Record<string, unknown>;
   /** What a viewer of the primary gets: the content version, or the HTTP status when it is not 200. */
   viewer(headers?: Record<string, string>): Promise<string>;
   policyEnabled(policyId: string): Promise<boolean | undefined>;
@@ -71,18 +66,12 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
           },
         ),
       deployStaging: async (template = HEADER_TEMPLATE) => (await stack.deploy(template)).outputs,
-      enableCdParams: (outputs) => ({
-        PrimaryDistributionId: site.primaryId,
-        ...outputs,
-        StaticResourceBucketName: SITE_BUCKET,
-      }),
+      enableCdParams: (outputs) => enableCdParameters(site, outputs),
       viewer: async (headers) => {
         const r = await emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
         return r.status === 200 ? (/site (v\d+)/.exec(r.body)?.[1] ?? r.body) : `HTTP ${r.status}`;
       },
-      policyEnabled: async (policyId) =>
-        (await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId })))
-          .ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled,
+      policyEnabled: (policyId) => policyEnabled(clients, policyId),
       attachedPolicy: async () =>
         (await clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId }))).Distribution
           ?.DistributionConfig?.ContinuousDeploymentPolicyId ?? '',
