@@ -16,19 +16,19 @@ export function describeLogLine(line: LogLine): string | undefined {
   if (!event) return typeof line.text === 'string' && line.text.trim() ? `output: ${compact(line.text)}` : undefined;
   if (QUIET_EVENTS.has(event)) return undefined;
   if (event === 'plan') {
-    // enable-CD and abort log named changes; promote logs a decision and a list of config differences.
-    const changes = (Array.isArray(line.changes) ? (line.changes as unknown[]) : []).map((c) =>
-      typeof c === 'string'
-        ? c
-        : `${(c as { kind: string }).kind}${(c as { reason?: string }).reason ? ` (${(c as { reason?: string }).reason})` : ''}`,
+    // Every action logs named changes and what comes next; promote adds its decision and reason.
+    const changes = (Array.isArray(line.changes) ? (line.changes as { kind: string; reason?: string }[]) : []).map(
+      (c) => `${c.kind}${c.reason && c.reason !== line.reason ? ` (${c.reason})` : ''}`,
     );
     const decision =
       typeof line.decision === 'string' ? `${line.decision}${line.reason ? ` — ${line.reason}` : ''}` : undefined;
-    const held = line.deferred ? `; CloudFront changes held until ${compact(line.inProgress)} are Deployed` : '';
+    const then = line.then as string | { wait?: string; reason?: string } | undefined;
+    const next = typeof then === 'object' && then?.wait ? `; then wait (${then.wait})` : '';
+    const held = typeof line.held === 'string' ? `; CloudFront changes held: ${line.held}` : '';
     const body = [decision, changes.length ? changes.join('; ') : decision ? undefined : 'no change']
       .filter(Boolean)
       .join(': ');
-    return `plan: ${body}${held}`;
+    return `plan${line.replan ? ' (re-plan)' : ''}: ${body}${held}${next}`;
   }
   if (event === 'job-waiting')
     return `waiting (${line.phase}): ${line.reason}${Array.isArray(line.inProgress) && line.inProgress.length ? `; InProgress: ${line.inProgress.join(', ')}` : ''}`;

@@ -43,6 +43,7 @@ export function waitFor<Phase extends string>(phase: Phase, reason: string, inPr
 export function describePlan(plan: Plan<Change, string>): Record<string, unknown> {
   return {
     changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })),
+    ...(plan.held ? { held: plan.held } : {}),
     then:
       plan.then.kind === 'done'
         ? 'done'
