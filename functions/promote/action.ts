@@ -9,17 +9,17 @@ import { applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, readPolicy } from '../../shared/aws/cloudfront.js';
-import { readTraffic } from '../../shared/aws/metrics.js';
+import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
 import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
-import { type MetricsWindow, metricsWindow } from '../../shared/domain/traffic-metrics.js';
+import type { MetricsWindow } from '../../shared/domain/traffic-metrics.js';
 import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
 import type { Logger } from '../../shared/log.js';
-import { type GateFigures, gateVariables, judgesErrorRate } from './gate.js';
-import { type GateParams, type PromoteParams, parsePromoteParams } from './params.js';
+import { type GateParams, gateVariables } from '../../shared/domain/gate.js';
+import { type PromoteParams, parsePromoteParams } from './params.js';
 import { PHASE, PHASES, type PromotePhase } from './phases.js';
 import {
   type GateReading,
@@ -35,29 +35,10 @@ import { type PromotionFacts, factsFromData, factsToData, successVariables } fro
 type PromoteContext = JobContext<PromoteParams, PromotePhase>;
 type PromoteOutcome = Outcome<PromotePhase>;
 
-/** What the gate's metrics read returned, and the window it covered. */
-interface Traffic {
-  figures: GateFigures;
-  window: MetricsWindow;
-}
-
-/**
- * Reads staging's traffic (and the primary's, the baseline, when an error-rate threshold is set) in one
- * GetMetricData call. Only traffic served by the staging's current config proves anything: the window starts no
- * earlier than its last change (a reused staging distribution served the previous release before that).
- */
-async function readGateTraffic(params: PromoteParams, gate: GateParams, staging: DistributionState): Promise<Traffic> {
-  const ids = judgesErrorRate(gate) ? [params.stagingId, params.primaryId] : [params.stagingId];
-  const window = metricsWindow(gate.windowMinutes, Date.now(), staging.lastModified?.getTime());
-  const [stagingFigures, primaryFigures] = await readTraffic(ids, window);
-  if (!stagingFigures) throw new Error(`GetMetricData gave no figures for staging ${params.stagingId}`);
-  return { figures: { windowMinutes: window.minutes, staging: stagingFigures, primary: primaryFigures }, window };
-}
-
 /** The state and, once it is known to be needed, the gate's traffic read (at most one per invocation). */
 interface Read {
   state: PromoteState;
-  traffic: Promise<Traffic> | undefined;
+  traffic: Promise<CanaryTraffic> | undefined;
 }
 
 /**
@@ -65,14 +46,18 @@ interface Read {
  * promotion is coming and the gate is on, the metrics read starts beside the policy read, as a plain promise; it is
  * dropped unused (a failure of it included) should the decision not get that far.
  */
-async function readState(params: PromoteParams, log: Logger, traffic: Promise<Traffic> | undefined): Promise<Read> {
+async function readState(
+  params: PromoteParams,
+  log: Logger,
+  traffic: Promise<CanaryTraffic> | undefined,
+): Promise<Read> {
   const [primary, staging] = await Promise.all([
     readDistribution(params.primaryId),
     readDistribution(params.stagingId),
   ]);
   const { gate } = params;
   if (gate && !traffic && promotableApartFromPolicy(primary, staging)) {
-    traffic = step('read staging traffic from CloudWatch', () => readGateTraffic(params, gate, staging));
+    traffic = step('read staging traffic from CloudWatch', () => readCanaryTraffic(gate, primary, staging));
     traffic.catch(() => undefined);
   }
   const policyId = attachedPolicyId(primary.config);
@@ -94,7 +79,7 @@ async function readState(params: PromoteParams, log: Logger, traffic: Promise<Tr
 
 /** The gate's figures settled, so that the decision, not the read, says whether a failed read matters. */
 async function settle(
-  traffic: Promise<Traffic> | undefined,
+  traffic: Promise<CanaryTraffic> | undefined,
 ): Promise<(GateReading & { window?: MetricsWindow }) | undefined> {
   if (!traffic) return undefined;
   return traffic.then(
@@ -170,7 +155,7 @@ function outcomeOf(ctx: PromoteContext, decision: PromoteDecision, state: Promot
 
 async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
   const { params, log } = ctx;
-  let traffic: Promise<Traffic> | undefined;
+  let traffic: Promise<CanaryTraffic> | undefined;
   const read = async () => {
     const r = await readState(params, log, traffic);
     traffic = r.traffic;

@@ -9,8 +9,13 @@ import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { isDeployed } from '../../shared/domain/resources.js';
 import { carriesSameConfig, diffConfigs } from './config-diff.js';
-import { type GateFigures, type GateVerdict, evaluateGate, gateVariables } from './gate.js';
-import type { GateParams } from './params.js';
+import {
+  type GateFigures,
+  type GateParams,
+  type GateVerdict,
+  evaluateGate,
+  gateVariables,
+} from '../../shared/domain/gate.js';
 import { PHASE, type PromotePhase } from './phases.js';
 import { CHANGES_MAX_CHARS, type PromotionFacts, promotionNote } from './result.js';
 

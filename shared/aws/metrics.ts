@@ -1,7 +1,10 @@
 /** The single GetMetricData call between the pure query builder and reducer of shared/domain/traffic-metrics.ts. */
 import { GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { type GateFigures, type GateParams, judgesErrorRate } from '../domain/gate.js';
+import type { DistributionState } from '../domain/resources.js';
 import {
   figuresFromResults,
+  metricsWindow,
   trafficQueries,
   type MetricsWindow,
   type TrafficFigures,
@@ -38,4 +41,28 @@ export async function readTraffic(
     nextToken = out.NextToken;
   } while (nextToken);
   return figuresFromResults(distributionIds, results);
+}
+
+/** What staging (and, when an error rate is judged, the primary) served in the gate's window, and the window. */
+export interface CanaryTraffic {
+  figures: GateFigures;
+  window: MetricsWindow;
+}
+
+/**
+ * Reads staging's traffic (and the primary's, the baseline, when an error-rate threshold is set) in one
+ * GetMetricData call. Only traffic served by the staging's current config proves anything: the window starts no
+ * earlier than its last change (a reused staging distribution served the previous release before that).
+ */
+export async function readCanaryTraffic(
+  gate: GateParams,
+  primary: DistributionState,
+  staging: DistributionState,
+  now = Date.now(),
+): Promise<CanaryTraffic> {
+  const ids = judgesErrorRate(gate) ? [staging.id, primary.id] : [staging.id];
+  const window = metricsWindow(gate.windowMinutes, now, staging.lastModified?.getTime());
+  const [stagingFigures, primaryFigures] = await readTraffic(ids, window);
+  if (!stagingFigures) throw new Error(`GetMetricData gave no figures for staging ${staging.id}`);
+  return { figures: { windowMinutes: window.minutes, staging: stagingFigures, primary: primaryFigures }, window };
 }

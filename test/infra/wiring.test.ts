@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../function-names.mjs';
 import { parseAbortObject } from '../../functions/abort/params.js';
-import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../functions/promote/params.js';
+import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
 import { isIntrinsic, loadInfraTemplates } from './template.js';
 

@@ -4,9 +4,9 @@ import {
   gateVariables,
   requiredStagingRequests,
   type GateFigures,
+  type GateParams,
   type GateSubject,
-} from '../../../../functions/promote/gate.js';
-import type { GateParams } from '../../../../functions/promote/params.js';
+} from '../../../../shared/domain/gate.js';
 import { POLICY_ID, PRIMARY_ID, STAGING_ID, headerPolicyConfig, weightPolicyConfig } from '../../fixtures.js';
 
 const subject: GateSubject = {

@@ -1,13 +1,49 @@
 /**
- * The promotion gate's pure core: from what staging (and the primary) served in the window, decide whether to
+ * The promotion gate's pure core (the canary watch judges staging with it too): from what staging (and the primary) served in the window, decide whether to
  * promote now, wait for more staging traffic, or refuse. A manual approval says a person looked; it does not say
  * staging received real traffic (at CloudFront-wide peak load a POP may send everything to the primary whatever the
  * policy says, and weighted routing takes minutes to start). No I/O here: figures and thresholds in, verdict out.
  */
-import type { PolicyState } from '../../shared/domain/resources.js';
-import { routingOf } from '../../shared/domain/traffic-config.js';
-import type { TrafficFigures } from '../../shared/domain/traffic-metrics.js';
-import type { GateParams } from './params.js';
+import type { PolicyState } from './resources.js';
+import { routingOf } from './traffic-config.js';
+import type { ParamReader } from './params.js';
+import { MAX_WINDOW_MINUTES, type TrafficFigures } from './traffic-metrics.js';
+
+/** The window the gate looks at when `MetricsWindowMinutes` is not given. */
+export const DEFAULT_METRICS_WINDOW_MINUTES = 15;
+
+/** The promotion gate's thresholds: what staging must have served, and how well, in the window before promoting. */
+export interface GateParams {
+  /** `Requests` (Sum) staging must have served in the window. */
+  minStagingRequests: number | undefined;
+  /** Highest acceptable staging `5xxErrorRate`, percent. */
+  maxStaging5xxErrorRate: number | undefined;
+  /** Highest acceptable excess of staging's `5xxErrorRate` over the primary's, percentage points. */
+  maxErrorRateIncrease: number | undefined;
+  windowMinutes: number;
+}
+
+/**
+ * Reads the thresholds (`MinStagingRequests`, `MaxStaging5xxErrorRate`, `MaxErrorRateIncrease`) and the window
+ * (`windowField`). The gate is on when any threshold is set. The window alone sets none, so it leaves the gate off:
+ * the pipeline template always passes it (with its default) next to thresholds that may be empty.
+ */
+export function parseGate(p: ParamReader, windowField: string): GateParams | undefined {
+  const gate: GateParams = {
+    minStagingRequests: p.optionalNumber('MinStagingRequests', { min: 1, max: 1_000_000_000, integer: true }),
+    maxStaging5xxErrorRate: p.optionalNumber('MaxStaging5xxErrorRate', { min: 0, max: 100 }),
+    maxErrorRateIncrease: p.optionalNumber('MaxErrorRateIncrease', { min: 0, max: 100 }),
+    // Refused rather than clamped past 15 days: a silently shorter window would judge other traffic than configured.
+    windowMinutes:
+      p.optionalNumber(windowField, { min: 1, max: MAX_WINDOW_MINUTES, integer: true }) ??
+      DEFAULT_METRICS_WINDOW_MINUTES,
+  };
+  const on =
+    gate.minStagingRequests !== undefined ||
+    gate.maxStaging5xxErrorRate !== undefined ||
+    gate.maxErrorRateIncrease !== undefined;
+  return on ? gate : undefined;
+}
 
 /** What the gate read from CloudWatch for one window. */
 export interface GateFigures {
