@@ -2,7 +2,7 @@
  * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
  * read the primary and its policy → plan → apply; the plan's `then` says what comes next, which only a job can wait for.
  */
-import { applyPlan } from '../../shared/aws/apply-plan.js';
+import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import {
   deletePolicy,
   isNoSuchPolicy,
@@ -17,6 +17,7 @@ import { StateCheckError, step } from '../../shared/domain/errors.js';
 import { type DistributionState, type PolicyState, distributionLogFields } from '../../shared/domain/resources.js';
 import type { Logger } from '../../shared/log.js';
 import type { AbortMode, AbortParams } from './params.js';
+import type { AbortPhase } from './phases.js';
 import { type AbortChange, type AbortChangeKind, type AbortPlan, type AbortState, planAbort } from './plan.js';
 
 /** What one pass read, planned and wrote. */
@@ -114,28 +115,33 @@ export interface KnownPolicy {
   from: 'continuation' | 'parameters';
 }
 
+/** How abort reads, plans and writes: both kinds of invocation and a dry run (`cfcd plan abort`) share it. */
+export function abortSteps(
+  params: AbortParams,
+  known: KnownPolicy | undefined,
+  log: Logger,
+): PlanSteps<AbortState, AbortPlan> {
+  return {
+    read: async () => {
+      const state = await readState(params.primaryId, known);
+      logState(state, log);
+      return state;
+    },
+    plan: (s) => planAbort(s, params.mode),
+    write: (change, s) => write(change, s, log),
+    stepName: (change) => STEP_NAMES[change.kind],
+  };
+}
+
 /** Reads, plans and applies one pass of abort. */
 export async function rollBackToPrimary(
   params: AbortParams,
   known: KnownPolicy | undefined,
   log: Logger,
 ): Promise<RollbackPass> {
-  const read = async () => {
-    const state = await readState(params.primaryId, known);
-    logState(state, log);
-    return state;
-  };
-  const initial = await step('read the primary and its policy', read);
-  const { state, plan, written, then } = await applyPlan(
-    {
-      read,
-      plan: (s) => planAbort(s, params.mode),
-      write: (change, s) => write(change, s, log),
-      stepName: (change) => STEP_NAMES[change.kind],
-    },
-    initial,
-    log,
-  );
+  const steps = abortSteps(params, known, log);
+  const initial = await step('read the primary and its policy', () => steps.read());
+  const { state, plan, written, then } = await applyPlan(steps, initial, log);
   return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), then };
 }
 

@@ -2,7 +2,7 @@
  * enable-CD: after the staging stack deploys, leave continuous deployment switched on and live.
  * read (in parallel) → plan → apply → outcome from the plan's `then` (wait via continuation, or report).
  */
-import { applyPlan } from '../../shared/aws/apply-plan.js';
+import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
 import {
   readDistribution,
@@ -18,7 +18,7 @@ import { waitingOutcome } from '../../shared/job/runner.js';
 import type { Logger } from '../../shared/log.js';
 import { type EnableCdParams, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
-import { type EnableCdChange, type EnableCdState, planEnableCd, reviewerVariables } from './plan.js';
+import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, reviewerVariables } from './plan.js';
 
 async function readState(params: EnableCdParams): Promise<EnableCdState> {
   const [primary, staging, policy, bucketPolicy] = await Promise.all([
@@ -88,23 +88,24 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger):
   }
 }
 
-async function run({ params, log }: JobContext<EnableCdParams, EnableCdPhase>): Promise<Outcome<EnableCdPhase>> {
-  const read = async () => {
-    const state = await readState(params);
-    logState(state, log);
-    return state;
-  };
-  const initial = await step('read primary, staging, policy and bucket policy', read);
-  const { state, written, then } = await applyPlan(
-    {
-      read,
-      plan: (s) => planEnableCd(s, params),
-      write: (change, s) => write(change, s, log),
-      stepName: (change) => STEP_NAMES[change.kind],
+/** How enable-CD reads, plans and writes: the job's run and a dry run (`cfcd plan enable-cd`) share it. */
+export function enableCdSteps(params: EnableCdParams, log: Logger): PlanSteps<EnableCdState, EnableCdPlan> {
+  return {
+    read: async () => {
+      const state = await readState(params);
+      logState(state, log);
+      return state;
     },
-    initial,
-    log,
-  );
+    plan: (s) => planEnableCd(s, params),
+    write: (change, s) => write(change, s, log),
+    stepName: (change) => STEP_NAMES[change.kind],
+  };
+}
+
+async function run({ params, log }: JobContext<EnableCdParams, EnableCdPhase>): Promise<Outcome<EnableCdPhase>> {
+  const steps = enableCdSteps(params, log);
+  const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
+  const { state, written, then } = await applyPlan(steps, initial, log);
   if (then.kind === 'wait') return waitingOutcome(then);
   return {
     kind: 'succeeded',

@@ -5,7 +5,7 @@
  * never promotes.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
-import { applyPlan } from '../../shared/aws/apply-plan.js';
+import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, readPolicy } from '../../shared/aws/cloudfront.js';
@@ -25,6 +25,7 @@ import {
   type GateReading,
   type PromoteChange,
   type PromoteDecision,
+  type PromotePlan,
   type PromoteState,
   awaitPrimary,
   decide,
@@ -139,8 +140,7 @@ function succeed(ctx: PromoteContext, facts: PromotionFacts, primaryEtag: string
 }
 
 /** The outcome, from the decision alone (and the primary's ETag the promotion returned, if this run promoted). */
-function outcomeOf(ctx: PromoteContext, decision: PromoteDecision, state: PromoteState, etagAfterPromote?: string) {
-  if (decision.kind === 'refuse') throw new StateCheckError(decision.reason);
+function outcomeOf(ctx: PromoteContext, decision: PromotePlan, state: PromoteState, etagAfterPromote?: string) {
   if (decision.kind === 'already-promoted' && decision.facts.policyEnabled === 'true') {
     ctx.log.warn('policy-still-enabled', {
       policyId: state.policy?.id,
@@ -153,54 +153,63 @@ function outcomeOf(ctx: PromoteContext, decision: PromoteDecision, state: Promot
   return waitingOutcome(decision.then, facts && factsToData(facts));
 }
 
-async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
-  const { params, log } = ctx;
+/** What a promotion wrote: the primary's new ETag, for the report and the `promoted` continuation. */
+interface Receipt {
+  etagAfterPromote?: string | undefined;
+}
+
+/**
+ * How promote reads, decides and writes: the job's run and a dry run (`cfcd plan promote`) share it. The gate's
+ * metrics read is started by the read (at most once) and awaited, settled, by the decision.
+ */
+export function promoteSteps(
+  params: PromoteParams,
+  log: Logger,
+  receipt: Receipt = {},
+): PlanSteps<PromoteState, PromotePlan> {
   let traffic: Promise<CanaryTraffic> | undefined;
-  const read = async () => {
-    const r = await readState(params, log, traffic);
-    traffic = r.traffic;
-    return r.state;
-  };
-  const initial = await step('read primary, staging and policy', read);
-  let etagAfterPromote: string | undefined;
-  const { state, plan } = await applyPlan<PromoteState, PromoteChange, PromotePhase>(
-    {
-      read,
-      plan: async (s) => {
-        // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
-        const reading = await settle(traffic);
-        const decision = decide(s, params.gate && { params: params.gate, reading });
-        if (params.gate) logGate(params.gate, decision, reading, log);
-        if (decision.kind === 'refuse') throw new StateCheckError(decision.reason);
-        if (decision.kind === 'promote' && decision.warning) log.warn('promote-warning', { warning: decision.warning });
-        return decision;
-      },
-      write: async (change, s) => {
-        etagAfterPromote = await promoteStagingConfig(change);
-        log.info('write', {
-          operation: 'UpdateDistributionWithStagingConfig',
-          primaryId: change.primaryId,
-          stagingId: change.stagingId,
-          primaryEtag: s.primary.etag,
-          stagingEtag: s.staging.etag,
-          ifMatch: change.ifMatch,
-          newPrimaryEtag: etagAfterPromote ?? null,
-          changes: change.diff,
-          // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
-          policyDisabled: s.policy?.id ?? null,
-        });
-        return true;
-      },
-      stepName: () => 'promote the staging config onto the primary',
-      describe: (d) => {
-        const decision = d as PromoteDecision;
-        return { decision: decision.kind, reason: decision.reason };
-      },
+  return {
+    read: async () => {
+      const r = await readState(params, log, traffic);
+      traffic = r.traffic;
+      return r.state;
     },
-    initial,
-    log,
-  );
-  return outcomeOf(ctx, plan as PromoteDecision, state, etagAfterPromote);
+    plan: async (s) => {
+      // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
+      const reading = await settle(traffic);
+      const decision = decide(s, params.gate && { params: params.gate, reading });
+      if (params.gate) logGate(params.gate, decision, reading, log);
+      if (decision.kind === 'refuse') throw new StateCheckError(decision.reason);
+      if (decision.kind === 'promote' && decision.warning) log.warn('promote-warning', { warning: decision.warning });
+      return decision;
+    },
+    write: async (change, s) => {
+      receipt.etagAfterPromote = await promoteStagingConfig(change);
+      log.info('write', {
+        operation: 'UpdateDistributionWithStagingConfig',
+        primaryId: change.primaryId,
+        stagingId: change.stagingId,
+        primaryEtag: s.primary.etag,
+        stagingEtag: s.staging.etag,
+        ifMatch: change.ifMatch,
+        newPrimaryEtag: receipt.etagAfterPromote ?? null,
+        changes: change.diff,
+        // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
+        policyDisabled: s.policy?.id ?? null,
+      });
+      return true;
+    },
+    stepName: () => 'promote the staging config onto the primary',
+    describe: (decision) => ({ decision: decision.kind, reason: decision.reason }),
+  };
+}
+
+async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
+  const receipt: Receipt = {};
+  const steps = promoteSteps(ctx.params, ctx.log, receipt);
+  const initial = await step('read primary, staging and policy', () => steps.read());
+  const { state, plan } = await applyPlan(steps, initial, ctx.log);
+  return outcomeOf(ctx, plan, state, receipt.etagAfterPromote);
 }
 
 /** A `promoted` continuation: the promotion is done; watch the primary propagate, never promote again. */

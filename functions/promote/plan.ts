@@ -62,6 +62,9 @@ export type PromoteDecision =
   | (Plan<never, PromotePhase> & { kind: 'wait'; reason: string; gate?: GateVerdict })
   | { kind: 'refuse'; reason: string; gate: GateVerdict };
 
+/** A decision that goes ahead (anything but a refusal): the plan that is applied. */
+export type PromotePlan = Exclude<PromoteDecision, { kind: 'refuse' }>;
+
 /** What the operator runs to put the policy in place, naming the ids this action was given. */
 function enableCdFix(state: PromoteState): string {
   return `Run the enable-CD action with PrimaryDistributionId=${state.primary.id} and StagingDistributionId=${state.staging.id} (and the staging stack's ContinuousDeploymentPolicyId), let the reviewer check staging, then approve again.`;

@@ -4,44 +4,48 @@
  * has just changed something — most likely leaving a distribution InProgress — so read everything again, plan again
  * (checks included), and carry on with the new plan. Nothing is ever written on top of a state it was not planned from.
  */
-import { type Change, type Plan, type Then, describePlan } from '../domain/plan.js';
+import { type Change, type Plan, describePlan } from '../domain/plan.js';
 import { step } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { isPreconditionFailed } from './cloudfront.js';
+
+/** Any action's plan. */
+type AnyPlan = Plan<Change, string>;
+type ChangeOf<P extends AnyPlan> = P['changes'][number];
 
 /** How many times a plan is attempted when its ETags keep going stale: the first try and two re-plans. */
 export const STALE_ETAG_ATTEMPTS = 3;
 
 /** How to read, plan and write for one action. */
-export interface PlanSteps<S, C extends Change, Phase extends string> {
+export interface PlanSteps<S, P extends AnyPlan> {
   /** Reads the whole state the plan is made from (again, after a stale ETag). */
   read(): Promise<S>;
   /**
    * The action's pure planner (async only to await a read started beside the state read, like promote's gate
    * metrics); may throw a StateCheckError, which stops the apply.
    */
-  plan(state: S): Plan<C, Phase> | Promise<Plan<C, Phase>>;
+  plan(state: S): P | Promise<P>;
   /** Makes one change against the state it was planned from; resolves false when it found the change already made. */
-  write(change: C, state: S): Promise<boolean>;
+  write(change: ChangeOf<P>, state: S): Promise<boolean>;
   /** The step name a failed write reports, e.g. "attach the policy to the primary". */
-  stepName(change: C): string;
+  stepName(change: ChangeOf<P>): string;
   /** Extra fields for the plan's log line, e.g. promote's decision and config differences. */
-  describe?(plan: Plan<C, Phase>): Record<string, unknown>;
+  describe?(plan: P): Record<string, unknown>;
 }
 
 /** What was applied, from which state and plan. */
-export interface Applied<S, C extends Change, Phase extends string> {
+export interface Applied<S, P extends AnyPlan> {
   /** The state the last plan was made from. */
   state: S;
   /** The last plan (after any re-plan). */
-  plan: Plan<C, Phase>;
+  plan: P;
   /** The changes written in this invocation, in order, across re-plans. */
-  written: C[];
+  written: ChangeOf<P>[];
   /**
    * What comes next. A plan that wrote something keeps its own `then`: when a later re-plan finds nothing left to do
    * and says done, the write made in this invocation still has to propagate before the action can be done.
    */
-  then: Then<Phase>;
+  then: P['then'];
 }
 
 /** Logs each change the re-plan dropped: already made by the other writer, or held until propagation settles. */
@@ -52,24 +56,35 @@ function logSkipped<C extends Change>(unwritten: C[], replanned: Plan<C, string>
     if (!still.has(change.kind)) log.info('write-skipped', { change: change.kind, reason });
 }
 
+/** Reads and plans without writing: a dry run (the operator CLI's `plan`), logged like a real run's plan. */
+export async function planOnly<S, P extends AnyPlan>(
+  steps: PlanSteps<S, P>,
+  log: Logger,
+): Promise<{ state: S; plan: P }> {
+  const state = await step('read the state', () => steps.read());
+  const plan = await step('check and plan', async () => steps.plan(state));
+  log.info('plan', { ...steps.describe?.(plan), ...describePlan(plan), dryRun: true });
+  return { state, plan };
+}
+
 /** Plans from `initial`, logs the plan, writes it, and re-reads and re-plans on a stale ETag. */
-export async function applyPlan<S, C extends Change, Phase extends string>(
-  steps: PlanSteps<S, C, Phase>,
+export async function applyPlan<S, P extends AnyPlan>(
+  steps: PlanSteps<S, P>,
   initial: S,
   log: Logger,
-): Promise<Applied<S, C, Phase>> {
+): Promise<Applied<S, P>> {
   let state = initial;
-  const logPlan = (plan: Plan<C, Phase>, extra: Record<string, unknown> = {}) =>
+  const logPlan = (plan: P, extra: Record<string, unknown> = {}) =>
     log.info('plan', { ...steps.describe?.(plan), ...describePlan(plan), ...extra });
   let plan = await step('check and plan', async () => steps.plan(state));
   logPlan(plan);
-  const written: C[] = [];
-  let lastWriting: Plan<C, Phase> | undefined;
+  const written: ChangeOf<P>[] = [];
+  let lastWriting: P | undefined;
   for (let attempt = 1; ; attempt++) {
     let next = 0;
     try {
       for (; next < plan.changes.length; next++) {
-        const change = plan.changes[next] as C;
+        const change = plan.changes[next] as ChangeOf<P>;
         if (await step(steps.stepName(change), () => steps.write(change, state))) {
           written.push(change);
           lastWriting = plan;
