@@ -8,7 +8,7 @@ import { StateCheckError } from '../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { isDeployed } from '../../shared/domain/resources.js';
-import { carriesSameConfig, diffConfigs } from './config-diff.js';
+import { carriesSameConfig, diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
 import {
   type GateFigures,
   type GateParams,
@@ -229,20 +229,4 @@ export function decide(
           warning: `policy ${policy.id} is disabled, so no viewer is being routed to staging right now; promoting anyway because the approval covers the staging config`,
         }),
   };
-}
-
-/**
- * The change lines joined with "; ", cut at a whole line so that the JSON-encoded result stays within `maxChars`
- * (it travels in the continuation token, at most 2048 characters in all), naming how many lines were left out.
- */
-export function summarizeChanges(changes: string[], maxChars: number): string {
-  if (changes.length === 0) return 'none';
-  const fits = (text: string) => JSON.stringify(text).length <= maxChars;
-  const all = changes.join('; ');
-  if (fits(all)) return all;
-  for (let kept = changes.length - 1; kept > 0; kept--) {
-    const text = `${changes.slice(0, kept).join('; ')}; (+${changes.length - kept} more, see the promote log)`;
-    if (fits(text)) return text;
-  }
-  return `(${changes.length} changes, see the promote log)`;
 }

@@ -192,3 +192,19 @@ export function diffConfigs(primary: DistributionConfig, staging: DistributionCo
   for (const key of changedKeys(before, after, Object.keys(described))) lines.push(`other field ${key} changed`);
   return lines;
 }
+
+/**
+ * The change lines joined with "; ", cut at a whole line so that the JSON-encoded result stays within `maxChars`
+ * (it travels in the continuation token, at most 2048 characters in all), naming how many lines were left out.
+ */
+export function summarizeChanges(changes: string[], maxChars: number): string {
+  if (changes.length === 0) return 'none';
+  const fits = (text: string) => JSON.stringify(text).length <= maxChars;
+  const all = changes.join('; ');
+  if (fits(all)) return all;
+  for (let kept = changes.length - 1; kept > 0; kept--) {
+    const text = `${changes.slice(0, kept).join('; ')}; (+${changes.length - kept} more, see the promote log)`;
+    if (fits(text)) return text;
+  }
+  return `(${changes.length} changes, see the promote log)`;
+}

@@ -5,7 +5,8 @@ import {
   diffConfigs,
   promotableConfig,
   sameValue,
-} from '../../../../functions/promote/config-diff.js';
+  summarizeChanges,
+} from '../../../../shared/domain/config-diff.js';
 import { POLICY_ID, distributionConfig } from '../../fixtures.js';
 
 const primary = (overrides: Partial<DistributionConfig> = {}) =>
@@ -183,5 +184,36 @@ describe('diffConfigs', () => {
     const s = staging({ Origins: { Quantity: 2, Items: primary().Origins?.Items } });
     expect(carriesSameConfig(p, s)).toBe(false);
     expect(diffConfigs(p, s)).toEqual(['other field Origins changed']);
+  });
+});
+
+describe('summarizeChanges', () => {
+  it('joins the lines when they fit', () => {
+    expect(summarizeChanges(['a', 'b'], 100)).toBe('a; b');
+  });
+
+  it('says "none" for no change', () => {
+    expect(summarizeChanges([], 100)).toBe('none');
+  });
+
+  it('cuts at a whole line and says how many were left out', () => {
+    const lines = Array.from(
+      { length: 50 },
+      (_, i) => `cache behavior /section-${i}/* added (target origin s3-origin)`,
+    );
+    const summary = summarizeChanges(lines, 400);
+    expect(JSON.stringify(summary).length).toBeLessThanOrEqual(400);
+    expect(summary.startsWith(`${lines[0]}; ${lines[1]}; `)).toBe(true);
+    const kept = summary.split('; ').length - 1;
+    expect(summary.endsWith(`; (+${50 - kept} more, see the promote log)`)).toBe(true);
+  });
+
+  it('counts characters as they travel in the token, escapes included', () => {
+    const summary = summarizeChanges(['comment "a" → "b"', 'x'.repeat(30)], 40);
+    expect(JSON.stringify(summary).length).toBeLessThanOrEqual(40);
+  });
+
+  it('falls back to a count when not even one line fits', () => {
+    expect(summarizeChanges(['x'.repeat(100), 'y'.repeat(100)], 50)).toBe('(2 changes, see the promote log)');
   });
 });
