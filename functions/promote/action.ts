@@ -8,7 +8,7 @@ import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-clou
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
-import { readDistribution, readPolicy } from '../../shared/aws/cloudfront.js';
+import { readDistribution, readPolicy, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
@@ -43,18 +43,21 @@ interface Read {
 }
 
 /**
- * Reads primary and staging in parallel, then the policy the primary names. When primary and staging show a
- * promotion is coming and the gate is on, the metrics read starts beside the policy read, as a plain promise; it is
- * dropped unused (a failure of it included) should the decision not get that far.
+ * Reads primary and staging in parallel, then the policy the primary names — or all three in one round when the
+ * policy id is a parameter. When primary and staging show a promotion is coming and the gate is on, the metrics read
+ * starts beside the policy read, as a plain promise; it is dropped unused (a failure of it included) should the
+ * decision not get that far.
  */
 async function readState(
   params: PromoteParams,
   log: Logger,
   traffic: Promise<CanaryTraffic> | undefined,
 ): Promise<Read> {
-  const [primary, staging] = await Promise.all([
+  const [primary, staging, named] = await Promise.all([
     readDistribution(params.primaryId),
     readDistribution(params.stagingId),
+    // Gone after a teardown is fine: a re-run after the promotion must still see "already promoted".
+    params.policyId ? readPolicyIfExists(params.policyId) : undefined,
   ]);
   const { gate } = params;
   if (gate && !traffic && promotableApartFromPolicy(primary, staging)) {
@@ -62,7 +65,14 @@ async function readState(
     traffic.catch(() => undefined);
   }
   const policyId = attachedPolicyId(primary.config);
-  const policy = policyId ? await readPolicy(policyId) : undefined;
+  // The named policy counts only if it is the one attached; decide() refuses a primary with another (or none).
+  const policy = params.policyId
+    ? policyId === params.policyId
+      ? named
+      : undefined
+    : policyId
+      ? await readPolicy(policyId)
+      : undefined;
   log.info('state-read', {
     primary: distributionLogFields(primary),
     staging: distributionLogFields(staging),
@@ -75,7 +85,11 @@ async function readState(
         }
       : null,
   });
-  return { state: { primary, staging, policy }, traffic };
+  const expected = {
+    ...(params.policyId ? { expectedPolicyId: params.policyId } : {}),
+    ...(params.expectedStagingEtag ? { expectedStagingEtag: params.expectedStagingEtag } : {}),
+  };
+  return { state: { primary, staging, policy, ...expected }, traffic };
 }
 
 /** The gate's figures settled, so that the decision, not the read, says whether a failed read matters. */

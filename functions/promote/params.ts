@@ -5,6 +5,8 @@ import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shar
 export const parameterNames = [
   'PrimaryDistributionId',
   'StagingDistributionId',
+  'ContinuousDeploymentPolicyId',
+  'ExpectedStagingETag',
   'MaxWaitMinutes',
   'MinStagingRequests',
   'MaxStaging5xxErrorRate',
@@ -15,6 +17,16 @@ export const parameterNames = [
 export interface PromoteParams {
   primaryId: string;
   stagingId: string;
+  /**
+   * The policy the primary must have attached (the staging stack's output). When given, primary, staging and policy
+   * are read in one round instead of reading the policy after the primary names it.
+   */
+  policyId: string | undefined;
+  /**
+   * The staging's ETag when the reviewer looked at it (enable-CD's `StagingETag`): promote refuses, with no write,
+   * a staging that has changed since.
+   */
+  expectedStagingEtag: string | undefined;
   maxWaitMinutes: number;
   /** Undefined when no gate threshold is set: promote then reads no metric at all. */
   gate: GateParams | undefined;
@@ -25,6 +37,8 @@ export function parsePromoteParams(raw: unknown): PromoteParams {
   const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
   return {
     ...p.primaryAndStaging(),
+    policyId: p.optionalPolicyId('ContinuousDeploymentPolicyId'),
+    expectedStagingEtag: p.optionalEtag('ExpectedStagingETag'),
     maxWaitMinutes: maxWaitMinutes(p),
     gate: parseGate(p, 'MetricsWindowMinutes'),
   };

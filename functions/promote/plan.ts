@@ -4,6 +4,7 @@
  * what the report will say. No I/O here; the decision is logged and unit-tested without mocks.
  */
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
+import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
@@ -25,6 +26,10 @@ export interface PromoteState {
   staging: DistributionState;
   /** The policy attached to the primary; undefined when none is attached. */
   policy: PolicyState | undefined;
+  /** `ContinuousDeploymentPolicyId`: the policy the primary must have attached. */
+  expectedPolicyId?: string;
+  /** `ExpectedStagingETag`: the staging's ETag when it was reviewed. */
+  expectedStagingEtag?: string;
 }
 
 /** The one write promote makes: UpdateDistributionWithStagingConfig. */
@@ -86,11 +91,30 @@ function checkDistributionKinds({ primary, staging }: PromoteState): void {
 }
 
 /**
+ * Refuses a staging that changed after it was reviewed. Our actions never write the staging distribution, so its
+ * ETag changes only when the staging stack (or a person) changes it — most likely a newer pipeline execution's
+ * Deploy stage while this one waited for its approval. A promotion does not touch the staging either, so a repeat of
+ * a promotion that happened still passes.
+ */
+function checkStagingAsReviewed({ staging, expectedStagingEtag }: PromoteState): void {
+  if (!expectedStagingEtag || staging.etag === expectedStagingEtag) return;
+  throw new StateCheckError(
+    `staging ${staging.id} has ETag ${staging.etag}, but the config the reviewer approved had ETag ${expectedStagingEtag} (ExpectedStagingETag): staging was changed after it was reviewed, most likely by a newer pipeline execution's Deploy stage, or by hand. Nothing was promoted. Approve the newer execution instead; re-run this one only to promote the current config after a new review.`,
+  );
+}
+
+/**
  * Refuses to promote a staging distribution that the primary's policy did not route viewers to: the approval was
  * given for what the reviewer saw through that policy.
  */
 function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
-  const { primary, staging, policy } = state;
+  const { primary, staging, policy, expectedPolicyId } = state;
+  const attached = attachedPolicyId(primary.config);
+  if (expectedPolicyId && attached !== expectedPolicyId) {
+    throw new StateCheckError(
+      `primary ${primary.id} has ${attached ? `policy ${attached}` : 'no continuous deployment policy'} attached, not ContinuousDeploymentPolicyId ${expectedPolicyId}, so viewers were not routed to staging ${staging.id} through that policy and nothing approved can be promoted. ${enableCdFix(state)}`,
+    );
+  }
   if (!policy) {
     throw new StateCheckError(
       `primary ${primary.id} has no continuous deployment policy attached, so no viewer was routed to staging ${staging.id} and nothing approved can be promoted. ${enableCdFix(state)}`,
@@ -130,7 +154,8 @@ export const awaitPrimary = (primaryId: string) =>
 
 /**
  * Decides what promote does with the state as read. Order matters:
- * 1. the distribution kinds (wrong parameters must never be reported as success);
+ * 1. the distribution kinds (wrong parameters must never be reported as success), and the staging as reviewed
+ *    (`ExpectedStagingETag`: promote the config the reviewer saw, or nothing);
  * 2. idempotence: if the primary already carries the staging config there is nothing to promote. This comes before
  *    the policy checks because a promotion leaves the policy disabled, and a later teardown may detach it: a retry
  *    or a re-run after the promotion must still succeed without a write;
@@ -144,6 +169,7 @@ export function decide(
   gate?: { params: GateParams; reading: GateReading | undefined },
 ): PromoteDecision {
   checkDistributionKinds(state);
+  checkStagingAsReviewed(state);
   const { primary, staging } = state;
 
   if (carriesSameConfig(primary.config, staging.config)) {

@@ -8,6 +8,12 @@ import { ConfigurationError } from './errors.js';
 const DISTRIBUTION_ID = /^E[A-Z0-9]{8,20}$/;
 /** Continuous deployment policy ids are UUIDs. */
 const POLICY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** CloudFront ETags: letters and digits (e.g. `E2QWRUHAPOMQZL`); `_` and `-` tolerated. */
+const ETAG = /^[A-Za-z0-9_-]{1,64}$/;
+/** CodePipeline pipeline names: 1–100 of letters, digits and . @ - _. */
+const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+/** CodePipeline execution ids are UUIDs. */
+const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** S3 general purpose bucket names: 3–63 of a-z 0-9 . -, starting and ending with a letter or digit. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -69,7 +75,6 @@ export class ParamReader {
     return value;
   }
 
-  /** A required CloudFront distribution id. */
   /**
    * The primary and staging distribution ids, which must differ: one distribution cannot be promoted onto itself,
    * nor route viewers to itself.
@@ -86,6 +91,7 @@ export class ParamReader {
     return { primaryId, stagingId };
   }
 
+  /** A required CloudFront distribution id. */
   distributionId(field: string): string {
     return this.string(field, DISTRIBUTION_ID, 'CloudFront distribution id such as E2QWRUHAPOMQZL');
   }
@@ -98,6 +104,27 @@ export class ParamReader {
   /** An optional continuous deployment policy id; undefined when absent or empty. */
   optionalPolicyId(field: string): string | undefined {
     return this.present(field) ? this.policyId(field) : undefined;
+  }
+
+  /** An optional CloudFront ETag (e.g. enable-CD's `StagingETag` output); undefined when absent or empty. */
+  optionalEtag(field: string): string | undefined {
+    return this.present(field) ? this.string(field, ETAG, 'CloudFront ETag such as E2QWRUHAPOMQZL') : undefined;
+  }
+
+  /**
+   * The CodePipeline execution a plain event or job speaks for: `PipelineName` and `PipelineExecutionId`, both or
+   * neither (an EventBridge InputTransformer passes `detail.pipeline` and `detail.execution-id`).
+   */
+  optionalPipelineExecution(): { pipelineName: string; executionId: string } | undefined {
+    const name = this.present('PipelineName');
+    const execution = this.present('PipelineExecutionId');
+    if (!name && !execution) return undefined;
+    if (!name) throw new ConfigurationError('PipelineName', 'is required when PipelineExecutionId is given');
+    if (!execution) throw new ConfigurationError('PipelineExecutionId', 'is required when PipelineName is given');
+    return {
+      pipelineName: this.string('PipelineName', PIPELINE_NAME, 'CodePipeline pipeline name'),
+      executionId: this.string('PipelineExecutionId', EXECUTION_ID, 'CodePipeline execution id (a UUID)'),
+    };
   }
 
   /** An optional S3 bucket name; undefined when absent or empty. */

@@ -406,8 +406,8 @@ describe('promote', () => {
     ['a misspelled key', JSON.stringify({ ...params, StagingDistributionID: STAGING_ID }), 'StagingDistributionID'],
     [
       'a key promote does not take',
-      JSON.stringify({ ...params, ContinuousDeploymentPolicyId: POLICY_ID }),
-      'ContinuousDeploymentPolicyId',
+      JSON.stringify({ ...params, StaticResourceBucketName: 'site-assets-bucket' }),
+      'StaticResourceBucketName',
     ],
     ['an out-of-range wait', JSON.stringify({ ...params, MaxWaitMinutes: 0 }), 'MaxWaitMinutes'],
     ['a fractional wait', JSON.stringify({ ...params, MaxWaitMinutes: 1.5 }), 'MaxWaitMinutes'],
@@ -458,5 +458,84 @@ describe('promote', () => {
       PromotedFrom: STAGING_ID,
       Note: expect.stringContaining('re-enables it'),
     });
+  });
+});
+
+describe('promote: the release guard (ExpectedStagingETag)', () => {
+  it('promotes when the staging still carries the ETag the reviewer saw', async () => {
+    await handler(jobEvent({ ...params, ExpectedStagingETag: 'STAGING_ETAG' }));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
+    expect(tokenOf(onlyReport()).phase).toBe('promoted');
+  });
+
+  it('fails with no write when staging changed after the review, naming both ETags', async () => {
+    await handler(jobEvent({ ...params, ExpectedStagingETag: 'REVIEWED_ETAG' }));
+    expectNoWrites();
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining(
+        `staging ${STAGING_ID} has ETag STAGING_ETAG, but the config the reviewer approved had ETag REVIEWED_ETAG`,
+      ),
+    });
+  });
+
+  it('checks again on the re-plan after a stale ETag: a staging redeployed meanwhile is not promoted', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID })
+      .resolvesOnce(stagingOutput({ etag: 'STAGING_ETAG' }))
+      .resolves(stagingOutput({ etag: 'STAGING_ETAG_NEWER_RELEASE' }));
+    cf.on(UpdateDistributionWithStagingConfigCommand).rejectsOnce(awsError('PreconditionFailed', 412));
+    await handler(jobEvent({ ...params, ExpectedStagingETag: 'STAGING_ETAG' }));
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
+    expect(onlyReport().failureDetails?.message).toContain('has ETag STAGING_ETAG_NEWER_RELEASE');
+  });
+
+  it('still succeeds on a repeat of a promotion that happened (the staging is untouched by it)', async () => {
+    alreadyPromoted('Deployed');
+    await handler(jobEvent({ ...params, ExpectedStagingETag: 'STAGING_ETAG' }));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toMatchObject({ PromotedFrom: STAGING_ID });
+  });
+
+  it('refuses a malformed ETag as ConfigurationError naming the field, with no AWS call', async () => {
+    await handler(jobEvent({ ...params, ExpectedStagingETag: 'not an etag!' }));
+    expect(cf.calls()).toHaveLength(0);
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'ConfigurationError',
+      message: expect.stringContaining('UserParameters.ExpectedStagingETag'),
+    });
+  });
+});
+
+describe('promote: ContinuousDeploymentPolicyId reads everything in one round', () => {
+  it('starts the policy read before either distribution read has answered', async () => {
+    const order: string[] = [];
+    const later =
+      <T>(name: string, value: T) =>
+      async () => {
+        order.push(`${name} started`);
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(`${name} answered`);
+        return value;
+      };
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).callsFake(
+      later('primary', primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG' })),
+    );
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).callsFake(
+      later('staging', stagingOutput({ etag: 'STAGING_ETAG' })),
+    );
+    cf.on(GetContinuousDeploymentPolicyCommand).callsFake(later('policy', policyOutput()));
+    await handler(jobEvent({ ...params, ContinuousDeploymentPolicyId: POLICY_ID }));
+    expect(order.slice(0, 3).sort()).toEqual(['policy started', 'primary started', 'staging started']);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionWithStagingConfigCommand, 1);
+  });
+
+  it('refuses, with no write, a primary that has another policy attached', async () => {
+    const other = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(other, { etag: 'PRIMARY_ETAG' }));
+    await handler(jobEvent({ ...params, ContinuousDeploymentPolicyId: POLICY_ID }));
+    expectNoWrites();
+    expect(onlyReport().failureDetails?.message).toContain(
+      `has policy ${other} attached, not ContinuousDeploymentPolicyId ${POLICY_ID}`,
+    );
   });
 });

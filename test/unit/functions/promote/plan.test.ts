@@ -208,3 +208,62 @@ describe('promotableApartFromPolicy', () => {
     expect(promotableApartFromPolicy(c.primary, c.staging)).toBe(promotes);
   });
 });
+
+describe('decide: the staging as reviewed (ExpectedStagingETag)', () => {
+  it('promotes when the staging still carries the reviewed ETag', () => {
+    expect(decide(state({ expectedStagingEtag: 'ES' })).kind).toBe('promote');
+  });
+
+  it('refuses a staging changed since the review, naming both ETags and what to do', () => {
+    const refuse = () => decide(state({ expectedStagingEtag: 'EREVIEWED' }));
+    expect(refuse).toThrow(StateCheckError);
+    expect(refuse).toThrow(
+      `staging ${STAGING_ID} has ETag ES, but the config the reviewer approved had ETag EREVIEWED (ExpectedStagingETag)`,
+    );
+    expect(refuse).toThrow(
+      /newer pipeline execution's Deploy stage, or by hand\. Nothing was promoted\. Approve the newer execution/,
+    );
+  });
+
+  it('checks before the already-promoted shortcut, which a repeat of a real promotion still reaches', () => {
+    expect(() => decide(state({ primary: promotedPrimary(), expectedStagingEtag: 'EREVIEWED' }))).toThrow(
+      /changed after it was reviewed/,
+    );
+    expect(decide(state({ primary: promotedPrimary(), expectedStagingEtag: 'ES' })).kind).toBe('already-promoted');
+  });
+});
+
+describe('decide: the policy named in the parameters (ContinuousDeploymentPolicyId)', () => {
+  it('promotes when the named policy is the one attached', () => {
+    expect(decide(state({ expectedPolicyId: POLICY_ID })).kind).toBe('promote');
+  });
+
+  it('refuses a primary with another policy or none attached, naming both', () => {
+    const other = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    expect(() =>
+      decide(
+        state({
+          primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: other }) }),
+          policy: undefined,
+          expectedPolicyId: POLICY_ID,
+        }),
+      ),
+    ).toThrow(`primary ${PRIMARY_ID} has policy ${other} attached, not ContinuousDeploymentPolicyId ${POLICY_ID}`);
+    expect(() =>
+      decide(
+        state({
+          primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }),
+          policy: undefined,
+          expectedPolicyId: POLICY_ID,
+        }),
+      ),
+    ).toThrow(/has no continuous deployment policy attached, not ContinuousDeploymentPolicyId/);
+  });
+
+  it('still sees a promotion that happened, even after the named policy was detached and deleted', () => {
+    const detached = promotedPrimary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') });
+    expect(decide(state({ primary: detached, policy: undefined, expectedPolicyId: POLICY_ID })).kind).toBe(
+      'already-promoted',
+    );
+  });
+});
