@@ -1,0 +1,221 @@
+/**
+ * The watch's parameters: the constant JSON input of its EventBridge schedule. Every problem is a
+ * {@link WatchInputError} naming the field, raised before the watch makes any AWS call.
+ */
+import { ConfigurationError } from '../../shared/domain/errors.js';
+import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
+import { ParamReader } from '../../shared/domain/params.js';
+
+/** Every key of the schedule's constant input (the pipeline template's wiring test checks against this list). */
+export const parameterNames = [
+  'PrimaryDistributionId',
+  'StagingDistributionId',
+  'PipelineName',
+  'ApprovalStageName',
+  'ApprovalActionName',
+  'MaxStaging5xxErrorRate',
+  'MaxErrorRateIncrease',
+  'MinStagingRequests',
+  'WindowMinutes',
+  'AlarmNames',
+] as const;
+
+export const DEFAULT_APPROVAL_STAGE = 'Approval';
+export const DEFAULT_APPROVAL_ACTION = 'ApproveStaging';
+
+/**
+ * The staging requests the watch waits for before it judges an error rate, when `MinStagingRequests` is not given.
+ * The gate judges once, at approval time; the watch judges every minute from the first request on, and one 5xx among
+ * the first few requests of a healthy release must not roll it back.
+ */
+export const DEFAULT_WATCH_MIN_STAGING_REQUESTS = 100;
+
+/** DescribeAlarms takes at most 100 names per call; more than that is not a canary's health any more. */
+export const MAX_ALARMS = 100;
+
+/** The manual approval the watch rejects when it rolls a canary back. */
+export interface ApprovalTarget {
+  pipelineName: string;
+  stageName: string;
+  actionName: string;
+}
+
+/** A CloudWatch alarm of the user's; `region` undefined means the function's own region. */
+export interface AlarmRef {
+  name: string;
+  region: string | undefined;
+}
+
+export interface WatchParams {
+  primaryId: string;
+  /** The staging distribution to judge; undefined: the one the primary's policy routes to, found by its domain. */
+  stagingId: string | undefined;
+  /** Undefined without `PipelineName`: the watch then only disables the policy. */
+  approval: ApprovalTarget | undefined;
+  /** The promotion gate's thresholds, judged on staging; undefined when none is set. */
+  gate: GateParams | undefined;
+  /** Alarms whose ALARM state means the canary is unhealthy; empty when none is named. */
+  alarms: AlarmRef[];
+}
+
+/** The input cannot be used; the message names the field or says what the schedule must send. */
+export class WatchInputError extends Error {
+  override readonly name = 'WatchInputError';
+  constructor(
+    /** The input field at fault; `event` when the input as a whole is wrong. */
+    readonly field: string,
+    problem: string,
+  ) {
+    super(field === 'event' ? `watch: ${problem}` : `watch: input field ${field}: ${problem}`);
+  }
+}
+
+const EXAMPLE =
+  '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", "MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
+
+/** CodePipeline pipeline, stage and action names. */
+const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+/** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`. */
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$/;
+/** Alarm names: 1–255 characters, no control characters (a comma separates names in AlarmNames). */
+const ALARM_NAME = /^[^\p{Cc},]{1,255}$/u;
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+function optionalName(values: Record<string, unknown>, field: string, what: string): string | undefined {
+  const value = values[field];
+  if (!present(value)) return undefined;
+  if (typeof value !== 'string' || !PIPELINE_NAME.test(value)) {
+    throw new WatchInputError(field, `${describe(value)} is not a valid ${what} (1–100 of A-Z a-z 0-9 . @ - _)`);
+  }
+  return value;
+}
+
+function approvalTarget(values: Record<string, unknown>): ApprovalTarget | undefined {
+  const pipelineName = optionalName(values, 'PipelineName', 'CodePipeline pipeline name');
+  const stageName = optionalName(values, 'ApprovalStageName', 'CodePipeline stage name');
+  const actionName = optionalName(values, 'ApprovalActionName', 'CodePipeline action name');
+  if (!pipelineName) {
+    // Without a pipeline there is no approval to reject: a stage or action name alone would be silently unused.
+    const orphan = stageName ? 'ApprovalStageName' : actionName ? 'ApprovalActionName' : undefined;
+    if (orphan) throw new WatchInputError(orphan, 'is only used with PipelineName, which is not set');
+    return undefined;
+  }
+  return {
+    pipelineName,
+    stageName: stageName ?? DEFAULT_APPROVAL_STAGE,
+    actionName: actionName ?? DEFAULT_APPROVAL_ACTION,
+  };
+}
+
+/** One `AlarmNames` entry: an alarm ARN (its region is the ARN's) or a plain name (the function's region). */
+function alarmRef(entry: string): AlarmRef {
+  if (entry.startsWith('arn:')) {
+    const match = ALARM_ARN.exec(entry);
+    if (!match || !ALARM_NAME.test(match[3] as string)) {
+      throw new WatchInputError(
+        'AlarmNames',
+        `${describe(entry)} is not a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>)`,
+      );
+    }
+    return { name: match[3] as string, region: match[1] as string };
+  }
+  if (!ALARM_NAME.test(entry)) {
+    throw new WatchInputError('AlarmNames', `${describe(entry)} is not a valid alarm name (1–255 characters)`);
+  }
+  return { name: entry, region: undefined };
+}
+
+function alarmRefs(value: unknown): AlarmRef[] {
+  if (!present(value)) return [];
+  if (typeof value !== 'string') {
+    throw new WatchInputError(
+      'AlarmNames',
+      `must be a string of comma-separated alarm names or ARNs, got ${describe(value)}`,
+    );
+  }
+  const entries = value.split(',').map((s) => s.trim());
+  if (entries.some((e) => e === '')) {
+    throw new WatchInputError('AlarmNames', `${describe(value)} has an empty entry between commas`);
+  }
+  const alarms = entries.map(alarmRef);
+  if (alarms.length > MAX_ALARMS) {
+    throw new WatchInputError('AlarmNames', `names ${alarms.length} alarms; at most ${MAX_ALARMS} are watched`);
+  }
+  const seen = new Set<string>();
+  for (const a of alarms) {
+    const key = `${a.region ?? ''}/${a.name}`;
+    if (seen.has(key)) throw new WatchInputError('AlarmNames', `names alarm ${describe(a.name)} twice`);
+    seen.add(key);
+  }
+  return alarms;
+}
+
+/** The gate's thresholds, with the watch's own default for MinStagingRequests when an error rate is judged. */
+function watchGate(p: ParamReader): GateParams | undefined {
+  const gate = parseGate(p, 'WindowMinutes');
+  if (gate && judgesErrorRate(gate) && gate.minStagingRequests === undefined) {
+    return { ...gate, minStagingRequests: DEFAULT_WATCH_MIN_STAGING_REQUESTS };
+  }
+  return gate;
+}
+
+function parseObject(values: Record<string, unknown>): WatchParams {
+  try {
+    const p = new ParamReader(values, parameterNames);
+    const primaryId = p.distributionId('PrimaryDistributionId');
+    const stagingId = present(values['StagingDistributionId']) ? p.primaryAndStaging().stagingId : undefined;
+    const gate = watchGate(p);
+    const params: WatchParams = {
+      primaryId,
+      stagingId,
+      approval: approvalTarget(values),
+      gate,
+      alarms: alarmRefs(values['AlarmNames']),
+    };
+    if (!params.gate && params.alarms.length === 0) {
+      throw new WatchInputError(
+        'MaxStaging5xxErrorRate',
+        'the watch has nothing to judge: set MaxStaging5xxErrorRate, MaxErrorRateIncrease or MinStagingRequests, or AlarmNames',
+      );
+    }
+    return params;
+  } catch (err) {
+    // The shared reader speaks of UserParameters; a schedule's input has fields.
+    if (err instanceof ConfigurationError) throw new WatchInputError(err.field, err.problem);
+    throw err;
+  }
+}
+
+/**
+ * Parses the schedule's constant input. Throws {@link WatchInputError} before any AWS call for anything else: the
+ * whole scheduled event (the rule's target has no constant Input), a CodePipeline job, an unknown or malformed field.
+ */
+export function parseWatchParams(event: unknown): WatchParams {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new WatchInputError(
+      'event',
+      `the input must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
+    );
+  }
+  if ('CodePipeline.job' in event) {
+    throw new WatchInputError(
+      'event',
+      'received a CodePipeline job: the watch is not a pipeline action; run it from an EventBridge schedule with a constant Input',
+    );
+  }
+  if ('detail-type' in event || 'detail' in event) {
+    throw new WatchInputError(
+      'event',
+      `received a whole EventBridge event; give the schedule's target a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
+    );
+  }
+  return parseObject(event as Record<string, unknown>);
+}
