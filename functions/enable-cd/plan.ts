@@ -5,8 +5,8 @@
  */
 import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
-import { attachedPolicyId, usesHttp3 } from '../../shared/domain/distribution-config.js';
-import { StateCheckError } from '../../shared/domain/errors.js';
+import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
+import { checkPreflight } from '../../shared/domain/preflight.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
 import { routingOf } from '../../shared/domain/traffic-config.js';
@@ -43,14 +43,9 @@ export function checkEnableCdState(state: EnableCdState): void {
   const { primary, staging, policy } = state;
   checkIsPrimary(primary, 'it must be the production distribution that keeps the aliases.');
   checkIsStaging(staging, `create it with Staging: true (see infra/staging-*.yml). ${ENABLE_CD_FIX}`);
-  for (const d of [primary, staging]) {
-    if (usesHttp3(d.config)) {
-      throw new StateCheckError(
-        `distribution ${d.id} has HttpVersion ${d.config.HttpVersion}: CloudFront continuous deployment does not support HTTP/3. Set HttpVersion to http2 (or http2and1.1) first.`,
-      );
-    }
-  }
   checkPolicyRoutesTo(policy, staging, ENABLE_CD_FIX);
+  // Before attaching or re-enabling: the reviewer must never look at a staging that can never be promoted.
+  checkPreflight(primary, staging, 'before routing viewers to staging');
 }
 
 /** The attach decision for a primary as read. */

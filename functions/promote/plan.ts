@@ -5,6 +5,7 @@
  */
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
+import { checkPreflight } from '../../shared/domain/preflight.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
@@ -193,6 +194,7 @@ export function decide(
   }
 
   const policy = checkPolicyRoutesStaging(state);
+  checkPreflight(primary, staging, 'before the one-way promotion');
 
   const inProgress = [primary, staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   if (inProgress.length) {

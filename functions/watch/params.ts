@@ -180,10 +180,11 @@ function parseObject(values: Record<string, unknown>): WatchParams {
       gate,
       alarms: alarmRefs(values['AlarmNames']),
     };
-    if (!params.gate && params.alarms.length === 0) {
+    // MinStagingRequests alone never finds a canary unhealthy: it only says when an error rate may be judged.
+    if (!(params.gate && judgesErrorRate(params.gate)) && params.alarms.length === 0) {
       throw new WatchInputError(
         'MaxStaging5xxErrorRate',
-        'the watch has nothing to judge: set MaxStaging5xxErrorRate, MaxErrorRateIncrease or MinStagingRequests, or AlarmNames',
+        'the watch has nothing to judge: set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',
       );
     }
     return params;

@@ -204,7 +204,7 @@ export const stagingState = (o: Partial<DistributionState> = {}): DistributionSt
   status: 'Deployed',
   domainName: STAGING_DOMAIN,
   arn: arnOf(STAGING_ID),
-  config: distributionConfig({ Staging: true }, '/v2'),
+  config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'),
   ...o,
 });
 

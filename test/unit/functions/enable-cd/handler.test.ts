@@ -237,6 +237,25 @@ describe('enable-CD', () => {
     expect(onlyReport().failureDetails).toEqual({ type: 'JobFailed', message: expect.stringContaining('HTTP/3') });
   });
 
+  it('refuses, before attaching, a staging that can never be promoted (its stack changed the price class)', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(''));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(
+      stagingOutput({
+        config: distributionConfig(
+          { CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 }, PriceClass: 'PriceClass_All' },
+          '/v2',
+        ),
+      }),
+    );
+    s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining('PriceClass: primary (not set), staging "PriceClass_All"'),
+    });
+  });
+
   it('refuses a policy that does not route to the staging distribution, without writing anything', async () => {
     cf.on(GetContinuousDeploymentPolicyCommand).resolves(
       policyOutput(

@@ -378,6 +378,7 @@ describe('promote', () => {
           {
             CallerReference: 'staging-ref',
             Staging: true,
+            Aliases: { Quantity: 0 },
             CacheBehaviors: { Quantity: behaviors.length, Items: behaviors },
           },
           '/v2',
@@ -537,5 +538,22 @@ describe('promote: ContinuousDeploymentPolicyId reads everything in one round', 
     expect(onlyReport().failureDetails?.message).toContain(
       `has policy ${other} attached, not ContinuousDeploymentPolicyId ${POLICY_ID}`,
     );
+  });
+});
+
+describe('promote: the preflight before the one-way write', () => {
+  it('refuses, with no write, a staging whose config CloudFront would refuse to carry onto the primary', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(
+      stagingOutput({
+        etag: 'STAGING_ETAG',
+        config: distributionConfig(
+          { CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 }, HttpVersion: 'http3' },
+          '/v2',
+        ),
+      }),
+    );
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(onlyReport().failureDetails?.message).toMatch(/can never be promoted onto primary .*HttpVersion.*HTTP\/3/);
   });
 });

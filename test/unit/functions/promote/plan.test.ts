@@ -19,11 +19,7 @@ import {
 } from '../../fixtures.js';
 
 const primary = primaryState;
-const staging = (o: Partial<DistributionState> = {}) =>
-  stagingState({
-    config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'),
-    ...o,
-  });
+const staging = stagingState;
 const policy = policyState;
 const state = (o: Partial<PromoteState> = {}): PromoteState => ({
   primary: primary(),
