@@ -1,4 +1,5 @@
 /** The emulated account: every resource the services share, plus the clock and the seeded random source. */
+import { PipelineRegistry } from './pipelines.js';
 import { seededRandom } from './random.js';
 import { textAt, type XmlElement } from './xml.js';
 
@@ -70,9 +71,11 @@ export class EmulatedAccount {
   readonly served: ServedRequest[] = [];
   readonly errorRates = new Map<string, number>();
   readonly random: () => number;
+  readonly pipelines: PipelineRegistry;
 
   constructor(readonly opts: AccountOptions) {
     this.random = seededRandom(opts.seed);
+    this.pipelines = new PipelineRegistry(() => this.now(), opts.accountId);
   }
 
   now(): number {

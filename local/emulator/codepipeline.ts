@@ -1,8 +1,13 @@
-/** CodePipeline's job-reporting calls, recorded per job so tests and the local runner can see what a function said. */
+/**
+ * CodePipeline: the job reports (recorded per job, so tests and the local runner see what a function said) and the
+ * pipeline state the local runner registers (pipelines.ts): GetPipelineState, PutApprovalResult and
+ * ListActionExecutions.
+ */
 import { ApiError } from './errors.js';
 import { jsonError, jsonResponse, jsonRoute, unknownJsonOperation } from './json-protocol.js';
 import type { ApiResponse, Service } from './protocol.js';
 import type { JobResult, EmulatedAccount } from './account.js';
+import type { ActionExecutionRecord, ExecutionRecord, PipelineRecord } from './pipelines.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const TARGET_PREFIX = 'CodePipeline_20150709';
@@ -19,14 +24,31 @@ const MAX_VARIABLES_BYTES = 122_880;
 
 const invalid = (message: string) => new ApiError('ValidationException', message);
 
-function requireJobId(input: Record<string, unknown>): string {
-  const jobId = input['jobId'];
-  if (typeof jobId !== 'string' || jobId.length === 0)
+/** A required string member, in CodePipeline's validation message. */
+function requireString(input: Record<string, unknown>, field: string, path = field): string {
+  const v = input[field];
+  if (typeof v !== 'string' || v.length === 0)
     throw invalid(
-      "1 validation error detected: Value null at 'jobId' failed to satisfy constraint: Member must not be null",
+      `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`,
     );
-  return jobId;
+  return v;
 }
+
+const requireJobId = (input: Record<string, unknown>) => requireString(input, 'jobId');
+
+/** Pipeline, stage and action names: 1–100 of [A-Za-z0-9.@\-_]. */
+function requireName(input: Record<string, unknown>, field: string): string {
+  const v = requireString(input, field);
+  if (!/^[A-Za-z0-9.@\-_]{1,100}$/.test(v))
+    throw invalid(
+      `1 validation error detected: Value '${v}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9.@\\-_]+`,
+    );
+  return v;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_APPROVAL_SUMMARY = 512;
+const seconds = (ms: number) => ms / 1000;
 
 function successResult(input: Record<string, unknown>): JobResult {
   const token = input['continuationToken'];
@@ -72,24 +94,203 @@ function failureResult(input: Record<string, unknown>): JobResult {
   return { kind: 'failure', type, message };
 }
 
+/** An ActionExecution of GetPipelineState: the token only while the approval is open. */
+function actionExecution(a: ActionExecutionRecord): Record<string, unknown> {
+  return {
+    actionExecutionId: a.actionExecutionId,
+    status: a.status,
+    lastStatusChange: seconds(a.lastUpdateTime),
+    ...(a.summary !== undefined ? { summary: a.summary } : {}),
+    ...(a.token !== undefined && a.status === 'InProgress' ? { token: a.token } : {}),
+    ...(a.externalExecutionId !== undefined ? { externalExecutionId: a.externalExecutionId } : {}),
+    ...(a.errorDetails ? { errorDetails: a.errorDetails } : {}),
+  };
+}
+
+/** A stage's status in one run: Failed if an action failed, Succeeded once all declared actions did. */
+function stageStatus(pipeline: PipelineRecord, stageName: string, e: ExecutionRecord): string {
+  const actions = e.actions.filter((a) => a.stageName === stageName);
+  if (actions.some((a) => a.status === 'Failed')) return 'Failed';
+  const declared = pipeline.declaration.stages.find((s) => s.name === stageName)?.actions ?? [];
+  if (declared.every((d) => actions.some((a) => a.actionName === d.name && a.status === 'Succeeded')))
+    return 'Succeeded';
+  if (e.status === 'Stopped') return 'Stopped';
+  return 'InProgress';
+}
+
+function pipelineState(pipeline: PipelineRecord): Record<string, unknown> {
+  const latestOf = <T extends { startTime: number }>(xs: T[]): T | undefined =>
+    xs.reduce<T | undefined>((best, x) => (!best || x.startTime >= best.startTime ? x : best), undefined);
+  return {
+    pipelineName: pipeline.declaration.name,
+    pipelineVersion: pipeline.version,
+    created: seconds(pipeline.created),
+    updated: seconds(pipeline.updated),
+    stageStates: pipeline.declaration.stages.map((stage) => {
+      const entered = pipeline.executions.filter((e) => e.actions.some((a) => a.stageName === stage.name));
+      const latestRun = latestOf(entered);
+      return {
+        stageName: stage.name,
+        inboundTransitionState: { enabled: true },
+        actionStates: stage.actions.map((declared) => {
+          const latest = latestOf(
+            pipeline.executions.flatMap((e) =>
+              e.actions.filter((a) => a.stageName === stage.name && a.actionName === declared.name),
+            ),
+          );
+          return { actionName: declared.name, ...(latest ? { latestExecution: actionExecution(latest) } : {}) };
+        }),
+        ...(latestRun
+          ? {
+              latestExecution: {
+                pipelineExecutionId: latestRun.pipelineExecutionId,
+                status: stageStatus(pipeline, stage.name, latestRun),
+              },
+            }
+          : {}),
+      };
+    }),
+  };
+}
+
+function actionExecutionDetail(a: ActionExecutionRecord, pipelineVersion: number): Record<string, unknown> {
+  const executionResult = {
+    ...(a.externalExecutionId !== undefined ? { externalExecutionId: a.externalExecutionId } : {}),
+    ...(a.summary !== undefined ? { externalExecutionSummary: a.summary } : {}),
+    ...(a.errorDetails ? { errorDetails: a.errorDetails } : {}),
+  };
+  return {
+    pipelineExecutionId: a.pipelineExecutionId,
+    actionExecutionId: a.actionExecutionId,
+    pipelineVersion,
+    stageName: a.stageName,
+    actionName: a.actionName,
+    startTime: seconds(a.startTime),
+    lastUpdateTime: seconds(a.lastUpdateTime),
+    status: a.status,
+    input: {
+      actionTypeId: a.actionTypeId,
+      configuration: a.configuration,
+      resolvedConfiguration: a.resolvedConfiguration,
+      ...(a.namespace ? { namespace: a.namespace } : {}),
+      inputArtifacts: [],
+    },
+    output: {
+      outputArtifacts: [],
+      executionResult,
+      ...(a.outputVariables ? { outputVariables: a.outputVariables } : {}),
+    },
+  };
+}
+
 /** The CodePipeline service over a shared account. */
 export function codePipeline(account: EmulatedAccount): Service {
   const report = (input: Record<string, unknown>, result: (i: Record<string, unknown>) => JobResult): ApiResponse => {
     const jobId = requireJobId(input);
     const r = result(input);
     const reports = account.jobs.get(jobId) ?? [];
-    // A job is reported once; a continuation comes back as a new job id.
+    // A job is reported once: after a success (with or without a continuation token, which CodePipeline answers
+    // with a new job) or a failure, every further report answers InvalidJobStateException.
     if (reports.length > 0)
-      throw new ApiError('InvalidJobStateException', `Job ${jobId} has already been reported (${reports[0]?.kind}).`);
+      throw new ApiError(
+        'InvalidJobStateException',
+        `Job ${jobId} is in state ${reports[0]?.kind === 'failure' ? 'Failed' : 'Succeeded'}; it has already been reported.`,
+      );
     account.jobs.set(jobId, [...reports, r]);
+    const details = input['executionDetails'] as { summary?: unknown } | undefined;
+    account.pipelines.jobReported(jobId, r, typeof details?.summary === 'string' ? details.summary : undefined);
     return jsonResponse(CONTENT_TYPE, {});
   };
+
+  function putApprovalResult(input: Record<string, unknown>): ApiResponse {
+    const pipelineName = requireName(input, 'pipelineName');
+    const stageName = requireName(input, 'stageName');
+    const actionName = requireName(input, 'actionName');
+    const token = requireString(input, 'token');
+    if (!UUID.test(token))
+      throw invalid(
+        `1 validation error detected: Value '${token}' at 'token' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+      );
+    const result = input['result'];
+    if (typeof result !== 'object' || result === null)
+      throw invalid(
+        "1 validation error detected: Value null at 'result' failed to satisfy constraint: Member must not be null",
+      );
+    const { status, summary } = result as Record<string, unknown>;
+    if (status !== 'Approved' && status !== 'Rejected')
+      throw invalid(
+        `1 validation error detected: Value '${String(status)}' at 'result.status' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected]`,
+      );
+    if (typeof summary !== 'string')
+      throw invalid(
+        "1 validation error detected: Value null at 'result.summary' failed to satisfy constraint: Member must not be null",
+      );
+    if (summary.length > MAX_APPROVAL_SUMMARY)
+      throw invalid(
+        `1 validation error detected: Value at 'result.summary' failed to satisfy constraint: Member must have length less than or equal to ${MAX_APPROVAL_SUMMARY}`,
+      );
+    const at = account.pipelines.answerApproval({ pipelineName, stageName, actionName, token, status, summary });
+    return jsonResponse(CONTENT_TYPE, { approvedAt: seconds(at) });
+  }
+
+  function listActionExecutions(input: Record<string, unknown>): ApiResponse {
+    const pipeline = account.pipelines.pipeline(requireName(input, 'pipelineName'));
+    const filter = (input['filter'] ?? {}) as Record<string, unknown>;
+    if (filter['latestInPipelineExecution'] !== undefined)
+      throw invalid('The emulator does not implement the latestInPipelineExecution filter.');
+    const executionId = filter['pipelineExecutionId'];
+    let executions = pipeline.executions;
+    if (executionId !== undefined) {
+      executions = executions.filter((e) => e.pipelineExecutionId === executionId);
+      if (executions.length === 0)
+        throw new ApiError(
+          'PipelineExecutionNotFoundException',
+          `Pipeline execution ${String(executionId)} does not exist in pipeline ${pipeline.declaration.name}.`,
+        );
+    }
+    const maxResults = input['maxResults'] ?? 100;
+    if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100)
+      throw invalid(
+        `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100`,
+      );
+    // Newest first (what the console shows; the API reference does not say).
+    const all = executions
+      .flatMap((e) => e.actions.map((a) => ({ a, version: e.pipelineVersion })))
+      .sort((x, y) => y.a.startTime - x.a.startTime);
+    const start = pageStart(input['nextToken'], all.length);
+    const page = all.slice(start, start + maxResults);
+    const next = start + page.length < all.length ? pageToken(start + page.length) : undefined;
+    return jsonResponse(CONTENT_TYPE, {
+      actionExecutionDetails: page.map(({ a, version }) => actionExecutionDetail(a, version)),
+      ...(next ? { nextToken: next } : {}),
+    });
+  }
+
   return {
     routes: [
       jsonRoute(TARGET_PREFIX, 'PutJobSuccessResult', (input) => report(input, successResult)),
       jsonRoute(TARGET_PREFIX, 'PutJobFailureResult', (input) => report(input, failureResult)),
+      jsonRoute(TARGET_PREFIX, 'GetPipelineState', (input) =>
+        jsonResponse(CONTENT_TYPE, pipelineState(account.pipelines.pipeline(requireName(input, 'name')))),
+      ),
+      jsonRoute(TARGET_PREFIX, 'PutApprovalResult', putApprovalResult),
+      jsonRoute(TARGET_PREFIX, 'ListActionExecutions', listActionExecutions),
     ],
     unmatched: (req) => unknownJsonOperation(req, TARGET_PREFIX, 'CodePipeline'),
     renderError: (err) => jsonError(CONTENT_TYPE, err),
   };
+}
+
+const pageToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64url');
+
+/** The offset a nextToken names; InvalidNextTokenException for one this emulator did not hand out. */
+function pageStart(token: unknown, total: number): number {
+  if (token === undefined) return 0;
+  try {
+    const { offset } = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8')) as { offset: unknown };
+    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 && offset <= total) return offset;
+  } catch {
+    // answered below
+  }
+  throw new ApiError('InvalidNextTokenException', 'The next token provided is not valid.');
 }

@@ -9,11 +9,33 @@ import type { FaultSpec } from './faults.js';
 import { Controls, listen, stateOf, type RequestLogEntry } from './server.js';
 import type { EmulatorState } from './state-dump.js';
 import { EmulatedAccount, type JobResult } from './account.js';
+import type { PipelineDeclaration, PipelineRun } from './pipelines.js';
 
 export type { FaultSpec } from './faults.js';
 export type { RequestLogEntry } from './server.js';
 export type { EmulatorState, DistributionSummary, PolicySummary } from './state-dump.js';
+export type { PipelineSummary } from './pipelines.js';
 export type { JobResult } from './account.js';
+export type {
+  ActionDeclaration,
+  ActionKind,
+  ActionRun,
+  ApprovalOutcome,
+  ApprovalRun,
+  PipelineDeclaration,
+  PipelineRun,
+} from './pipelines.js';
+
+/**
+ * CodePipeline's pipeline state, which the local runner fills in-process (the emulator runs no pipelines):
+ * GetPipelineState, PutApprovalResult and ListActionExecutions answer from it. See README.md.
+ */
+export interface LocalPipelines {
+  /** Declares a pipeline's stages and actions; declaring it again makes a new pipeline version. */
+  define(declaration: PipelineDeclaration): void;
+  /** A new run of a declared pipeline: start its actions and approvals through the handle. */
+  startExecution(pipelineName: string): PipelineRun;
+}
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; default 0 (any free port). */
@@ -54,6 +76,8 @@ export interface Emulator {
   setErrorRate(distributionId: string, fraction: number): void;
   /** The accepted reports for a job, in order. */
   jobResults(jobId: string): JobResult[];
+  /** CodePipeline's pipelines, executions and approvals, as the local runner registers them. */
+  pipelines: LocalPipelines;
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
   /** A viewer request through the data plane (`GET /_viewer/<domainName><path>`). */
@@ -96,6 +120,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       account.errorRates.set(id, fraction);
     },
     jobResults: (jobId) => [...(account.jobs.get(jobId) ?? [])],
+    pipelines: {
+      define: (declaration) => account.pipelines.define(declaration),
+      startExecution: (name) => account.pipelines.startExecution(name),
+    },
     requestLog: () => [...controls.log],
     clearRequestLog: () => {
       controls.log.length = 0;

@@ -1,6 +1,7 @@
 /** A JSON snapshot of the emulated account, for `GET /_emulator/state` and `emulator.state()`. */
 import type { FaultSpec } from './faults.js';
 import { attachedPolicyId, isEnabled, isStaging, type JobResult, type EmulatedAccount } from './account.js';
+import type { PipelineSummary } from './pipelines.js';
 import { child, textAt } from './xml.js';
 
 export interface DistributionSummary {
@@ -35,6 +36,8 @@ export interface EmulatorState {
   policies: PolicySummary[];
   buckets: { name: string; policy?: unknown; objects: string[] }[];
   jobs: Record<string, JobResult[]>;
+  /** CodePipeline's pipelines as the local runner registered them, with their runs. */
+  pipelines: PipelineSummary[];
   pendingFaults: FaultSpec[];
   errorRates: Record<string, number>;
   servedRequests: number;
@@ -98,6 +101,7 @@ export function dumpState(
       objects: [...b.objects.keys()].sort(),
     })),
     jobs: Object.fromEntries(account.jobs),
+    pipelines: account.pipelines.snapshot(),
     pendingFaults: extra.pendingFaults,
     errorRates: Object.fromEntries(account.errorRates),
     servedRequests: account.served.length,
