@@ -4,21 +4,29 @@
  */
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
+import { objectExists } from '../../shared/aws/s3-objects.js';
 import {
   readDistribution,
   readPolicy,
   writeDistributionConfig,
   writePolicyConfig,
 } from '../../shared/aws/cloudfront.js';
-import { withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
+import { rootObjectKey, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
 import { distributionLogFields } from '../../shared/domain/resources.js';
 import { step } from '../../shared/domain/errors.js';
-import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
+import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
 import type { Logger } from '../../shared/log.js';
 import { type EnableCdParams, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
-import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, reviewerVariables } from './plan.js';
+import {
+  type EnableCdChange,
+  type EnableCdPlan,
+  type EnableCdState,
+  planEnableCd,
+  reviewerVariables,
+  routingLive,
+} from './plan.js';
 
 async function readState(params: EnableCdParams): Promise<EnableCdState> {
   const [primary, staging, policy, bucketPolicy] = await Promise.all([
@@ -29,7 +37,13 @@ async function readState(params: EnableCdParams): Promise<EnableCdState> {
       ? readBucketPolicy(params.bucket).then((json) => ({ bucket: params.bucket as string, json }))
       : undefined,
   ]);
-  return { primary, staging, policy, ...(bucketPolicy ? { bucketPolicy } : {}) };
+  const state: EnableCdState = { primary, staging, policy, ...(bucketPolicy ? { bucketPolicy } : {}) };
+  // Only when viewers are about to be routed to staging: a re-run with everything live costs no extra round.
+  const key = params.bucket && !routingLive(state) ? rootObjectKey(staging.config, params.bucket) : undefined;
+  if (params.bucket && key) {
+    state.releaseRoot = { bucket: params.bucket, key, exists: await objectExists(params.bucket, key) };
+  }
+  return state;
 }
 
 function logState(state: EnableCdState, log: Logger): void {
@@ -45,6 +59,7 @@ function logState(state: EnableCdState, log: Logger): void {
     bucketPolicy: state.bucketPolicy
       ? { bucket: state.bucketPolicy.bucket, exists: state.bucketPolicy.json !== undefined }
       : null,
+    ...(state.releaseRoot ? { releaseRoot: state.releaseRoot } : {}),
   });
 }
 
@@ -102,21 +117,32 @@ export function enableCdSteps(params: EnableCdParams, log: Logger): PlanSteps<En
   };
 }
 
-async function run({ params, log }: JobContext<EnableCdParams, EnableCdPhase>): Promise<Outcome<EnableCdPhase>> {
+/** What the continuation token carries: the changes earlier invocations of this job wrote, for the final summary. */
+interface EnableCdMemory extends ContinuationData {
+  changes?: string;
+}
+
+async function run({
+  params,
+  continuation,
+  log,
+}: JobContext<EnableCdParams, EnableCdPhase, EnableCdMemory>): Promise<Outcome<EnableCdPhase, EnableCdMemory>> {
   const steps = enableCdSteps(params, log);
   const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
   const { state, written, then } = await applyPlan(steps, initial, log);
-  if (then.kind === 'wait') return waitingOutcome(then);
+  const earlier = continuation?.data?.changes;
+  const changes = [...(earlier ? earlier.split(',') : []), ...written.map((c) => c.kind)];
+  if (then.kind === 'wait') return waitingOutcome(then, changes.length ? { changes: changes.join(',') } : undefined);
   return {
     kind: 'succeeded',
-    summary: written.length
-      ? `applied ${written.map((c) => c.kind).join(', ')}; continuous deployment is live`
+    summary: changes.length
+      ? `applied ${changes.join(', ')}; continuous deployment is live`
       : 'continuous deployment already live; nothing to change',
     outputVariables: { ...reviewerVariables(state), PolicyEnabled: 'true' },
   };
 }
 
-export const enableCdAction: Action<EnableCdParams, EnableCdPhase> = {
+export const enableCdAction: Action<EnableCdParams, EnableCdPhase, EnableCdMemory> = {
   name: 'enable-cd',
   parseParams: parseEnableCdParams,
   maxWaitMinutes: (p) => p.maxWaitMinutes,

@@ -4,8 +4,10 @@
  * mocks.
  */
 import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
+import { CHANGES_SUMMARY_MAX_CHARS, diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
+import { StateCheckError } from '../../shared/domain/errors.js';
 import { checkPreflight } from '../../shared/domain/preflight.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
@@ -20,6 +22,11 @@ export interface EnableCdState {
   policy: PolicyState;
   /** The origin bucket's policy JSON: undefined when it has none, absent when no bucket was named. */
   bucketPolicy?: { bucket: string; json: string | undefined };
+  /**
+   * The release's root object on the bucket (`<staging OriginPath>/<DefaultRootObject>`), read only when viewers are
+   * about to be routed to staging: absent when not read.
+   */
+  releaseRoot?: { bucket: string; key: string; exists: boolean };
 }
 
 /** One named change; `reason` is what the operator reads in the log. */
@@ -111,6 +118,12 @@ export function planEnableCd(
       ),
     };
   }
+  const root = state.releaseRoot;
+  if (cloudFrontChanges.length && root && !root.exists) {
+    throw new StateCheckError(
+      `staging ${state.staging.id} would serve s3://${root.bucket}/${root.key}, which does not exist: routing viewers to it now would serve errors, so nothing was changed. Upload the release's files to the path the staging stack's origin points at before the staging stack deploys (see docs/deploy.md, "The content contract"), then run enable-CD again.`,
+    );
+  }
   changes.push(...cloudFrontChanges);
   // Any CloudFront write starts a propagation; the next invocation re-reads and decides again.
   if (cloudFrontChanges.length) {
@@ -121,14 +134,29 @@ export function planEnableCd(
   return { changes, then: DONE };
 }
 
-/** Output variables a reviewer uses to reach staging (the approval's CustomData references them). */
+/** True when the policy already routes viewers to staging: nothing enable-CD does changes what they get. */
+export function routingLive(state: Pick<EnableCdState, 'primary' | 'policy'>): boolean {
+  return state.policy.config.Enabled === true && attachedPolicyId(state.primary.config) === state.policy.id;
+}
+
+/**
+ * Output variables for the reviewer (the approval's CustomData references them) and for the release guard:
+ * `StagingETag` identifies exactly the config live on staging — our actions never write the staging, so it changes
+ * only when the staging stack (or a person) changes it — and promote (`ExpectedStagingETag`) and abort check it.
+ */
 export function reviewerVariables(state: EnableCdState): Record<string, string> {
   const traffic = state.policy.config.TrafficConfig;
   const base = {
     TrafficType: traffic?.Type ?? 'unknown',
     PrimaryDomainName: state.primary.domainName,
     StagingDomainName: state.staging.domainName,
+    StagingDistributionId: state.staging.id,
+    StagingETag: state.staging.etag,
     ContinuousDeploymentPolicyId: state.policy.id,
+    PromoteChanges: summarizeChanges(
+      diffConfigs(state.primary.config, state.staging.config),
+      CHANGES_SUMMARY_MAX_CHARS,
+    ),
   };
   return { ...base, ...routingVariables(state.primary.domainName, state.policy.config) };
 }

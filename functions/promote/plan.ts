@@ -10,7 +10,12 @@ import { StateCheckError } from '../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { isDeployed } from '../../shared/domain/resources.js';
-import { carriesSameConfig, diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
+import {
+  CHANGES_SUMMARY_MAX_CHARS,
+  carriesSameConfig,
+  diffConfigs,
+  summarizeChanges,
+} from '../../shared/domain/config-diff.js';
 import {
   type GateFigures,
   type GateParams,
@@ -19,7 +24,7 @@ import {
   gateVariables,
 } from '../../shared/domain/gate.js';
 import { PHASE, type PromotePhase } from './phases.js';
-import { CHANGES_MAX_CHARS, type PromotionFacts, promotionNote } from './result.js';
+import { type PromotionFacts, promotionNote } from './result.js';
 
 /** Everything promote reads before deciding. */
 export interface PromoteState {
@@ -244,7 +249,7 @@ export function decide(
     ],
     then: awaitPrimary(primary.id),
     facts: {
-      changes: summarizeChanges(diff, CHANGES_MAX_CHARS),
+      changes: summarizeChanges(diff, CHANGES_SUMMARY_MAX_CHARS),
       // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
       policyEnabled: 'false',
       note: promotionNote({ primaryId: primary.id, stagingId: staging.id, policyId: policy.id, policyEnabled: false }),

@@ -6,12 +6,9 @@
 import type { ContinuationData } from '../../shared/job/continuation.js';
 import { PHASE } from './phases.js';
 
-/** The `Changes` budget in the continuation token (JSON-encoded characters; the whole token may hold 2048). */
-export const CHANGES_MAX_CHARS = 800;
-
 /** What the success report says about the promotion. Strings, because they travel in the continuation token. */
 export interface PromotionFacts {
-  /** The readable change summary (already cut to {@link CHANGES_MAX_CHARS}). */
+  /** The readable change summary (already cut to `CHANGES_SUMMARY_MAX_CHARS`). */
   changes: string;
   /** `"true"` / `"false"`: whether the policy attached to the primary routes viewers to staging. */
   policyEnabled: string;

@@ -194,6 +194,12 @@ export function diffConfigs(primary: DistributionConfig, staging: DistributionCo
 }
 
 /**
+ * The budget of a change summary in characters, JSON-encoded: promote's travels in the continuation token (2048 in
+ * all), enable-CD's in the approval's CustomData.
+ */
+export const CHANGES_SUMMARY_MAX_CHARS = 800;
+
+/**
  * The change lines joined with "; ", cut at a whole line so that the JSON-encoded result stays within `maxChars`
  * (it travels in the continuation token, at most 2048 characters in all), naming how many lines were left out.
  */

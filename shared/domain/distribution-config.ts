@@ -34,3 +34,21 @@ export function usesHttp3(config: DistributionConfig): boolean {
 export function stagingDomainsOf(policy: ContinuousDeploymentPolicyConfig): string[] {
   return policy.StagingDistributionDnsNames?.Items ?? [];
 }
+
+/** True when an origin domain is the S3 REST endpoint of `bucket` (global or regional), as OAC origins are. */
+export function isBucketOrigin(domainName: string, bucket: string): boolean {
+  const escaped = bucket.replace(/[.]/g, '\\.');
+  return new RegExp(`^${escaped}\\.s3([.-][a-z0-9-]+)?\\.amazonaws\\.com(\\.cn)?$`).test(domainName);
+}
+
+/**
+ * The object a viewer of `/` gets from the bucket origin: `<OriginPath>/<DefaultRootObject>` without the leading
+ * slash. Undefined when the config serves no default root object or has no origin on that bucket.
+ */
+export function rootObjectKey(config: DistributionConfig, bucket: string): string | undefined {
+  const root = config.DefaultRootObject;
+  const origin = config.Origins?.Items?.find((o) => o.DomainName && isBucketOrigin(o.DomainName, bucket));
+  if (!root || !origin) return undefined;
+  const path = (origin.OriginPath ?? '').replace(/^\/+|\/+$/g, '');
+  return path ? `${path}/${root}` : root;
+}

@@ -6,7 +6,7 @@ import {
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
-import { GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketPolicyCommand, HeadObjectCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -365,5 +365,30 @@ describe('enable-CD', () => {
     expect(events.find((e) => e.event === 'plan')?.changes).toEqual([
       { kind: 'enable-policy', reason: expect.stringContaining('promotion') },
     ]);
+  });
+});
+
+describe('enable-CD: the release must be in the bucket before viewers are routed to it', () => {
+  it('refuses, with no write at all, when the staging origin path holds no default root object', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(''));
+    s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404));
+    s3.on(HeadObjectCommand).rejects(awsError('NotFound', 404));
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(s3).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: BUCKET, Key: 'v2/index.html' });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringContaining(`would serve s3://${BUCKET}/v2/index.html, which does not exist`),
+    });
+  });
+
+  it('does not look when viewers are already routed to staging (a re-run costs no extra request)', async () => {
+    everythingInPlace();
+    await handler(jobEvent(params));
+    expect(s3).not.toHaveReceivedCommand(HeadObjectCommand);
+    expect(onlyReport().outputVariables).toMatchObject({
+      StagingDistributionId: STAGING_ID,
+      StagingETag: expect.any(String),
+    });
   });
 });

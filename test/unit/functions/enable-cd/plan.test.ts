@@ -139,7 +139,10 @@ describe('reviewerVariables', () => {
       TrafficType: 'SingleHeader',
       PrimaryDomainName: PRIMARY_DOMAIN,
       StagingDomainName: STAGING_DOMAIN,
+      StagingDistributionId: STAGING_ID,
+      StagingETag: 'ES',
       ContinuousDeploymentPolicyId: POLICY_ID,
+      PromoteChanges: 'origin s3-origin: origin path "/v1" → "/v2"',
       StagingHeader: 'aws-cf-cd-staging: true',
       HowToReachStaging: `curl -H 'aws-cf-cd-staging: true' https://${PRIMARY_DOMAIN}/ (requests without the header get production)`,
     });
@@ -150,5 +153,25 @@ describe('reviewerVariables', () => {
     expect(vars).toMatchObject({ TrafficType: 'SingleWeight', StagingWeight: '0.1' });
     expect(vars.HowToReachStaging).toContain('about 10% of viewers');
     expect(vars.HowToReachStaging).toContain('x-amz-continuous-deployment-state');
+  });
+});
+
+describe('the release root before routing viewers to staging', () => {
+  const notRouting = {
+    primary: primary({ config: distributionConfig() }),
+    bucketPolicy: { bucket: BUCKET, json: grantedJson },
+  };
+
+  it('refuses, with nothing written, to route viewers to a release that was never uploaded', () => {
+    const s = state({ ...notRouting, releaseRoot: { bucket: BUCKET, key: 'v2/index.html', exists: false } });
+    expect(() => planEnableCd(s, params)).toThrow(StateCheckError);
+    expect(() => planEnableCd(s, params)).toThrow(
+      `staging ${STAGING_ID} would serve s3://${BUCKET}/v2/index.html, which does not exist`,
+    );
+  });
+
+  it('attaches once the release root is there', () => {
+    const s = state({ ...notRouting, releaseRoot: { bucket: BUCKET, key: 'v2/index.html', exists: true } });
+    expect(kinds(s)).toEqual(['attach-policy']);
   });
 });
