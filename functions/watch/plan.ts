@@ -269,18 +269,17 @@ export const SUMMARY_MAX_CHARS = 512;
 
 /**
  * The rejection's summary: the breaches (figures included) and where traffic is now, within 512 characters. Whole
- * breaches are dropped from the end, with a count, before anything is cut.
+ * breaches are dropped from the end, with a count, before the first one is cut; where traffic is is always kept.
  */
 export function rejectionSummary(breaches: readonly string[], whereTrafficIs: string): string {
-  const text = (kept: number) => {
-    const more = breaches.length - kept;
-    const parts = [...breaches.slice(0, kept), ...(more ? [`(+${more} more, see the watch log)`] : [])];
-    return `canary watch: ${[...parts, whereTrafficIs].join('; ')}`;
-  };
-  for (let kept = breaches.length; kept > 0; kept--) {
-    const t = text(kept);
-    if (t.length <= SUMMARY_MAX_CHARS) return t;
+  const compose = (parts: string[]) => `canary watch: ${[...parts, whereTrafficIs].join('; ')}`;
+  const more = (kept: number) =>
+    breaches.length > kept ? [`(+${breaches.length - kept} more, see the watch log)`] : [];
+  for (let kept = breaches.length; kept >= 1; kept--) {
+    const text = compose([...breaches.slice(0, kept), ...more(kept)]);
+    if (text.length <= SUMMARY_MAX_CHARS) return text;
   }
-  const t = text(0);
-  return t.length <= SUMMARY_MAX_CHARS ? t : `${t.slice(0, SUMMARY_MAX_CHARS - 1)}…`;
+  if (!breaches.length) return compose([]).slice(0, SUMMARY_MAX_CHARS);
+  const room = SUMMARY_MAX_CHARS - compose(['', ...more(1)]).length - 1;
+  return compose([`${(breaches[0] as string).slice(0, Math.max(room, 0))}…`, ...more(1)]).slice(0, SUMMARY_MAX_CHARS);
 }
