@@ -1,57 +1,60 @@
 /**
  * `npm start`: the whole pipeline flow against the local emulator and the built bundles, printed as a timeline.
- * Exit code 0 only if every expectation held.
- *
- *   npm start -- [--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N]
+ * Exit code 0 only if every expectation held; 2 for a mistake in the command line (checked before anything runs).
  */
+import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/index.js';
+import { UsageError, boundedInteger, parseCommandLine, runCommand } from './command-line.js';
 import { runExperiment } from './experiment.js';
 
-const USAGE = `usage: npm start -- [--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N]
+const USAGE = `usage: npm start -- [--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N] [--verbose]
   --interactive       ask on the terminal at each manual approval (default: approve automatically)
   --reject            reject the first approval; the abort action rolls traffic back to the primary
-  --propagation-ms N  how long a distribution stays InProgress after a change (default 400)
-  --latency-ms N      latency the emulator adds to every AWS API request (default 0)
-  --seed N            seed for weighted routing (default 7)`;
+  --propagation-ms N  how long a distribution stays InProgress after a change, 0–30000 (default 400)
+  --latency-ms N      latency the emulator adds to every AWS API request, 0–2000 (default 0)
+  --seed N            seed of the emulator's weighted routing, a whole number 0–4294967295 (default 7)
+  --verbose           print every log line of every invocation as the function wrote it (JSON)
+  --build             build the bundles (npm run build) once the options are checked
+  -h, --help          print this help`;
 
-function intOption(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new Error(`--${name} must be a whole number of milliseconds, got ${JSON.stringify(value)}`);
-  return n;
-}
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        interactive: { type: 'boolean', default: false },
-        reject: { type: 'boolean', default: false },
-        'propagation-ms': { type: 'string' },
-        'latency-ms': { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const values = parseCommandLine(process.argv.slice(2), {
+    interactive: { type: 'boolean', short: 'i', default: false },
+    reject: { type: 'boolean', default: false },
+    'propagation-ms': { type: 'string' },
+    'latency-ms': { type: 'string' },
+    seed: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    build: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  if (values.interactive && values.reject) {
-    console.error(`--interactive and --reject exclude each other\n${USAGE}`);
-    return 2;
+  if (values.interactive && values.reject) throw new UsageError('--interactive and --reject exclude each other');
+  const propagationMs = boundedInteger('propagation-ms', values['propagation-ms'], {
+    min: 0,
+    max: 30_000,
+    fallback: 400,
+    unit: 'milliseconds',
+  });
+  const latencyMs = boundedInteger('latency-ms', values['latency-ms'], {
+    min: 0,
+    max: 2_000,
+    fallback: 0,
+    unit: 'milliseconds',
+  });
+  const seed = boundedInteger('seed', values.seed, { min: 0, max: 2 ** 32 - 1, fallback: 7 });
+
+  if (values.build) {
+    const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`the build failed (exit code ${built.status})`);
   }
-  const propagationMs = intOption(values['propagation-ms'], 'propagation-ms', 400);
-  const latencyMs = intOption(values['latency-ms'], 'latency-ms', 0);
-  const seed = intOption(values.seed, 'seed', 7);
 
   const emulator = await startEmulator({ propagationMs, latencyMs, seed });
   console.log(
@@ -64,7 +67,10 @@ async function main(): Promise<number> {
   const ask = async (question: string): Promise<string> => {
     process.stdout.write(question);
     const next = await answers?.next();
-    return next && !next.done ? String(next.value) : '';
+    const answer = next && !next.done ? String(next.value) : '';
+    // A terminal echoes what was typed; piped answers are echoed here so the timeline reads the same.
+    if (!process.stdin.isTTY) process.stdout.write(`${answer}${next?.done ? '(end of input: no)' : ''}\n`);
+    return answer;
   };
   try {
     const result = await runExperiment({
@@ -73,12 +79,13 @@ async function main(): Promise<number> {
       approval: values.reject
         ? 'reject'
         : terminal
-          ? async (customData) => {
-              const answer = await ask(`\n${customData}\nApprove promotion to production? [y/N] `);
+          ? async () => {
+              const answer = await ask('    Approve promotion to production? [y/N] ');
               return /^y(es)?$/i.test(answer.trim());
             }
           : 'auto',
       write: (line) => console.log(line),
+      verbose: values.verbose,
     });
     return result.ok ? 0 : 1;
   } finally {
@@ -87,10 +94,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(1);
-  },
-);
+runCommand('npm start', USAGE, main);

@@ -34,8 +34,13 @@ export interface CycleOutcome {
 
 export type Expectation = (c: CycleContext, outcome: CycleOutcome) => Check | Promise<Check>;
 
+/** How the previous cycle ended: promoted, or rejected and rolled back by abort. */
+export type CycleEnd = 'promoted' | 'rolled back';
+
 export interface Cycle {
   name: string;
+  /** A line on what this cycle starts from, given how the previous one ended. */
+  intro?(previous: CycleEnd | undefined): string;
   /** The content version staging serves, and production after the promotion. */
   version: string;
   template: StagingTemplate;
@@ -72,9 +77,11 @@ export function documentedCycles(sample: number): Cycle[] {
   return [
     headerRouting('cycle 1: header routing', 'v2'),
     weightedRouting('cycle 2: weighted routing', 'v3', sample),
-    weightedRouting('cycle 3: content-only change, policy left disabled by the last promotion', 'v4', sample, [
-      enableCdReEnabledPolicy,
-    ]),
+    {
+      ...weightedRouting('cycle 3: content-only change', 'v4', sample, [enableCdReEnabledPolicy]),
+      intro: (previous) =>
+        `the template leaves the policy as it was, so CloudFormation skips it: it is still disabled (${previous === 'rolled back' ? "abort disabled it after cycle 2's rejection" : "cycle 2's promotion disabled it"}); enable-CD must re-enable it`,
+    },
   ];
 }
 
@@ -155,7 +162,7 @@ function gateOutcome(gate: Record<string, number>, { events, variables }: CycleO
   const waited = events.some(gatheringTraffic);
   const min = gate.MinStagingRequests ?? 0;
   const enough = Number(promoted.StagingRequests) >= min;
-  const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${promoted.Primary5xxErrorRate ?? '(not read)'}, window ${promoted.MetricsWindowMinutes} min (MinStagingRequests ${min})`;
+  const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${promoted.Primary5xxErrorRate === undefined ? '(not read)' : `${promoted.Primary5xxErrorRate}%`}, window ${promoted.MetricsWindowMinutes} min (MinStagingRequests ${min})`;
   return { waited, enough, figures };
 }
 

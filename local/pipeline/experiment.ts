@@ -6,13 +6,20 @@
  */
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { localClients, policyEnabled, type LocalClients } from './aws.js';
-import { documentedCycles, gatheringTraffic, type Check, type Cycle, type CycleContext } from './cycles.js';
+import {
+  documentedCycles,
+  gatheringTraffic,
+  type Check,
+  type Cycle,
+  type CycleContext,
+  type CycleEnd,
+} from './cycles.js';
 import { lambdaNamed, startLambdas, stopLambdas } from './lambda.js';
 import { runPipeline, type JobResultSource, type PipelineResult, type RunnerEvent, type Stage } from './runner.js';
 import { SITE_BUCKET, createSite, enableCdParameters, othersStatements, type LocalSite } from './site.js';
 import { SimulatedStagingStack } from './staging-stack.js';
 import { timeline } from './timeline.js';
-import { viewerProbe, type ViewerSource } from './viewers.js';
+import { summarize, viewerProbe, type ViewerSource } from './viewers.js';
 
 export type { Check } from './cycles.js';
 
@@ -30,6 +37,8 @@ export interface ExperimentOptions {
   write: (line: string) => void;
   /** Fresh viewers sampled for the weighted share. */
   weightedSample?: number;
+  /** Print every log line as the function wrote it (JSON). */
+  verbose?: boolean;
 }
 
 export interface ExperimentResult {
@@ -44,7 +53,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const { emulator, write } = opts;
   const checks: Check[] = [];
   const events: RunnerEvent[] = [];
-  const tl = timeline(write);
+  const tl = timeline(write, { verbose: opts.verbose ?? false });
   const record = (c: Check) => {
     checks.push(c);
     tl.note(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
@@ -64,13 +73,16 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const lambdas = await startLambdas(emulator.env);
   const stack = new SimulatedStagingStack(clients);
   try {
+    let previousEnd: CycleEnd | undefined;
     for (const cycle of documentedCycles(opts.weightedSample ?? 1000)) {
       tl.note(`══ ${cycle.name} ══`);
+      if (cycle.intro) tl.note(`  ${cycle.intro(previousEnd)}`);
       const context: CycleContext = { viewers, clients, note: tl.note, previous: await viewers.once() };
       const cycleStart = events.length;
       const result = await runCycle(cycle, context);
       if (result.status === 'Failed' && result.rejected) {
-        await rollBack(result, context);
+        await rollBack(cycle, result, context);
+        previousEnd = 'rolled back';
         if (opts.approval === 'reject') break;
         continue;
       }
@@ -82,6 +94,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       if (result.status === 'Failed') break;
       const outcome = { events: events.slice(cycleStart), variables: result.variables };
       for (const expectation of cycle.afterPromotion) record(await expectation(context, outcome));
+      previousEnd = 'promoted';
     }
     await checkBucketPolicy(clients, site, check);
   } finally {
@@ -123,7 +136,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   }
 
   /** A rejected approval: the EventBridge rule invokes abort, which puts all traffic back on the primary. */
-  async function rollBack(result: PipelineResult, { previous }: CycleContext): Promise<void> {
+  async function rollBack(cycle: Cycle, result: PipelineResult, { previous }: CycleContext): Promise<void> {
     tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
     const aborted = await lambdaNamed(lambdas, 'abort').invoke({
       PrimaryDistributionId: site.primaryId,
@@ -133,7 +146,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       type: 'invocation',
       action: 'abort',
       functionName: 'abort',
-      jobId: 'eventbridge',
+      trigger: 'eventbridge',
+      jobId: '',
       attempt: 1,
       logs: aborted.logs,
       result: undefined,
@@ -142,14 +156,25 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     check(
       'abort succeeded',
       aborted.ok,
-      aborted.ok ? JSON.stringify(aborted.result) : `${aborted.error?.name}: ${aborted.error?.message}`,
+      aborted.ok
+        ? String((aborted.result as { summary?: unknown } | undefined)?.summary ?? JSON.stringify(aborted.result))
+        : `${aborted.error?.name}: ${aborted.error?.message}`,
     );
-    const withHeader = await viewers.withHeader();
-    check(
-      `after the rejection, requests with the header get ${previous} again`,
-      withHeader === previous,
-      `got ${withHeader}`,
-    );
+    if (cycle.template.traffic.type === 'header') {
+      const withHeader = await viewers.withHeader();
+      check(
+        `after the rejection, requests with the header get ${previous} again`,
+        withHeader === previous,
+        `got ${withHeader}`,
+      );
+    } else {
+      const after = await viewers.sample(50);
+      check(
+        `after the rejection, every viewer gets ${previous} again`,
+        after.every((x) => x === previous),
+        summarize(after),
+      );
+    }
     check(
       'the policy is disabled after abort',
       (await policyEnabled(clients, result.variables.StagingStack?.ContinuousDeploymentPolicyId)) === false,

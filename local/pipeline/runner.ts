@@ -42,14 +42,18 @@ export type RunnerEvent =
       type: 'invocation';
       action: string;
       functionName: string;
+      /** `codepipeline`: a job (the default); `eventbridge`: a plain event, no job to report. */
+      trigger?: 'codepipeline' | 'eventbridge';
       jobId: string;
       attempt: number;
       logs: LogLine[];
       result: JobResult | undefined;
       durationMs: number;
+      /** Set when the job reported a continuation: CodePipeline invokes the function again after this long. */
+      reinvokeInMs?: number;
     }
-  | { type: 'wait'; action: string; ms: number }
   | { type: 'custom'; action: string; summary: string }
+  | { type: 'approval-pending'; action: string; customData: string }
   | { type: 'approval'; action: string; customData: string; approved: boolean }
   | { type: 'action-failed'; action: string; message: string }
   | { type: 'action-succeeded'; action: string; variables: Record<string, string> };
@@ -120,6 +124,7 @@ export async function runInvoke(
     const invocation = await lambda.invoke(codePipelineEvent(jobId, action.functionName, userParameters, token));
     const reports = opts.results.jobResults(jobId);
     const result = reports[0];
+    const continues = reports.length === 1 && result?.kind === 'success' && result.continuationToken;
     opts.onEvent?.({
       type: 'invocation',
       action: action.name,
@@ -129,6 +134,7 @@ export async function runInvoke(
       logs: invocation.logs,
       result,
       durationMs: invocation.durationMs,
+      ...(continues ? { reinvokeInMs: opts.continuationDelayMs } : {}),
     });
     if (reports.length !== 1 || !result) {
       const why = invocation.ok
@@ -139,7 +145,6 @@ export async function runInvoke(
     if (result.kind === 'failure') return { ok: false, message: `${result.type}: ${result.message}` };
     if (!result.continuationToken) return { ok: true, variables: result.outputVariables ?? {} };
     token = result.continuationToken;
-    opts.onEvent?.({ type: 'wait', action: action.name, ms: opts.continuationDelayMs });
     await sleep(opts.continuationDelayMs);
   }
   return { ok: false, message: `still waiting after ${opts.maxInvocations ?? 200} invocations` };
@@ -175,6 +180,7 @@ export async function runPipeline(
         }
       } else {
         const customData = resolveVariables(action.customData, variables);
+        opts.onEvent?.({ type: 'approval-pending', action: action.name, customData });
         const approved = await action.decide(customData);
         opts.onEvent?.({ type: 'approval', action: action.name, customData, approved });
         if (!approved) return fail('the approval was rejected', true);
