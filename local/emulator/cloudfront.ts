@@ -44,6 +44,63 @@ const KEPT_BY_PRIMARY = ['CallerReference', 'Aliases', 'ContinuousDeploymentPoli
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * A DistributionSummary's config fields, in the model's order, with what CloudFront reports for a required one the
+ * config leaves out (its defaults for a new distribution). The summary has no ContinuousDeploymentPolicyId: which
+ * policy a primary carries is only in GetDistribution / GetDistributionConfig, as in CloudFront.
+ */
+const SUMMARY_FIELDS: [string, (() => XmlElement) | undefined][] = [
+  ['Aliases', () => node('Aliases', [leaf('Quantity', '0')])],
+  ['Origins', undefined],
+  ['OriginGroups', undefined],
+  ['DefaultCacheBehavior', undefined],
+  ['CacheBehaviors', () => node('CacheBehaviors', [leaf('Quantity', '0')])],
+  ['CustomErrorResponses', () => node('CustomErrorResponses', [leaf('Quantity', '0')])],
+  ['Comment', () => leaf('Comment', '')],
+  ['PriceClass', () => leaf('PriceClass', 'PriceClass_All')],
+  ['Enabled', undefined],
+  [
+    'ViewerCertificate',
+    () =>
+      node('ViewerCertificate', [
+        leaf('CloudFrontDefaultCertificate', 'true'),
+        leaf('SSLSupportMethod', 'vip'),
+        leaf('MinimumProtocolVersion', 'TLSv1'),
+        leaf('CertificateSource', 'cloudfront'),
+      ]),
+  ],
+  [
+    'Restrictions',
+    () => node('Restrictions', [node('GeoRestriction', [leaf('RestrictionType', 'none'), leaf('Quantity', '0')])]),
+  ],
+  ['WebACLId', () => leaf('WebACLId', '')],
+  ['HttpVersion', () => leaf('HttpVersion', 'http2')],
+  ['IsIPV6Enabled', () => leaf('IsIPV6Enabled', 'false')],
+  ['Staging', () => leaf('Staging', 'false')],
+];
+
+/** What ListDistributions and ListContinuousDeploymentPolicies accept as MaxItems (the API reference gives no cap). */
+const MAX_LIST_ITEMS = 1000;
+
+/**
+ * One page of a list call, ordered by id. `Marker` is the last id of the previous page (the API's NextMarker): the
+ * page holds the items after it, so an item deleted between two pages does not break the walk. The API reference
+ * says "after the marker" without naming the order; ordering by id is this emulator's choice.
+ */
+function listPage<T extends { id: string }>(
+  req: ApiRequest,
+  all: T[],
+): { marker: string; maxItems: number; page: T[]; next: string | undefined } {
+  const marker = req.query.get('Marker') ?? '';
+  const rawMax = req.query.get('MaxItems');
+  const maxItems = rawMax === null ? 100 : Number(rawMax);
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > MAX_LIST_ITEMS)
+    throw new ApiError('InvalidArgument', `MaxItems must be an integer from 1 to ${MAX_LIST_ITEMS}, got ${rawMax}.`);
+  const after = all.filter((x) => x.id > marker).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const page = after.slice(0, maxItems);
+  return { marker, maxItems, page, next: after.length > page.length ? page[page.length - 1]?.id : undefined };
+}
+
 function xmlResponse(status: number, el: XmlElement, headers: Record<string, string> = {}): ApiResponse {
   return { status, headers: { 'content-type': 'text/xml', ...headers }, body: xmlDocument(el, XMLNS) };
 }
@@ -107,6 +164,20 @@ export function cloudFront(account: EmulatedAccount): Service {
       leaf('Id', p.id),
       leaf('LastModifiedTime', iso(p.lastModified)),
       clone(p.config),
+    ]);
+
+  const distributionSummaryXml = (d: DistributionRecord): XmlElement =>
+    node('DistributionSummary', [
+      leaf('Id', d.id),
+      leaf('ARN', d.arn),
+      leaf('Status', account.status(d)),
+      leaf('LastModifiedTime', iso(d.lastModified)),
+      leaf('DomainName', d.domainName),
+      ...SUMMARY_FIELDS.flatMap(([name, fallback]) => {
+        const own = child(d.config, name);
+        if (own) return [clone(own)];
+        return fallback ? [fallback()] : [];
+      }),
     ]);
 
   const writeDistribution = (d: DistributionRecord, config: XmlElement) => {
@@ -325,12 +396,53 @@ export function cloudFront(account: EmulatedAccount): Service {
     for (const d of account.distributions.values()) if (attachedPolicyId(d) === p.id) account.touch(d);
   };
 
+  function listDistributions(req: ApiRequest): ApiResponse {
+    const { marker, maxItems, page, next } = listPage(req, [...account.distributions.values()]);
+    return xmlResponse(
+      200,
+      node('DistributionList', [
+        leaf('Marker', marker),
+        ...(next ? [leaf('NextMarker', next)] : []),
+        leaf('MaxItems', String(maxItems)),
+        leaf('IsTruncated', String(next !== undefined)),
+        leaf('Quantity', String(page.length)),
+        ...(page.length > 0 ? [node('Items', page.map(distributionSummaryXml))] : []),
+      ]),
+    );
+  }
+
+  function listPolicies(req: ApiRequest): ApiResponse {
+    const { maxItems, page, next } = listPage(req, [...account.policies.values()]);
+    return xmlResponse(
+      200,
+      node('ContinuousDeploymentPolicyList', [
+        ...(next ? [leaf('NextMarker', next)] : []),
+        leaf('MaxItems', String(maxItems)),
+        leaf('Quantity', String(page.length)),
+        ...(page.length > 0
+          ? [
+              node(
+                'Items',
+                page.map((p) => node('ContinuousDeploymentPolicySummary', [policyXml(p)])),
+              ),
+            ]
+          : []),
+      ]),
+    );
+  }
+
   const routes: Route[] = [
     {
       method: 'POST',
       path: `${PREFIX}/distribution`,
       operation: 'CreateDistribution',
       handler: (req) => createDistribution(req),
+    },
+    {
+      method: 'GET',
+      path: `${PREFIX}/distribution`,
+      operation: 'ListDistributions',
+      handler: (req) => listDistributions(req),
     },
     {
       method: 'GET',
@@ -383,6 +495,12 @@ export function cloudFront(account: EmulatedAccount): Service {
       path: `${PREFIX}/continuous-deployment-policy`,
       operation: 'CreateContinuousDeploymentPolicy',
       handler: (req) => createPolicy(req),
+    },
+    {
+      method: 'GET',
+      path: `${PREFIX}/continuous-deployment-policy`,
+      operation: 'ListContinuousDeploymentPolicies',
+      handler: (req) => listPolicies(req),
     },
     {
       method: 'GET',
