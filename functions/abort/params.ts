@@ -6,6 +6,8 @@ export const parameterNames = [
   'PrimaryDistributionId',
   'Mode',
   'ContinuousDeploymentPolicyId',
+  'PipelineName',
+  'PipelineExecutionId',
   'MaxWaitMinutes',
 ] as const;
 
@@ -21,6 +23,11 @@ export interface AbortParams {
    * then failed, whose retry (a new job, without the continuation token) could not otherwise find it.
    */
   policyId: string | undefined;
+  /**
+   * The pipeline execution whose release is rolled back (from the EventBridge event): abort then acts only while the
+   * staging still carries the config that execution put up for review, never on a newer release's canary.
+   */
+  execution: { pipelineName: string; executionId: string } | undefined;
   maxWaitMinutes: number;
 }
 
@@ -31,6 +38,7 @@ export function parseAbortObject(values: Record<string, unknown>): AbortParams {
     primaryId: p.distributionId('PrimaryDistributionId'),
     mode: p.optionalEnum('Mode', abortModes) ?? 'disable',
     policyId: p.optionalPolicyId('ContinuousDeploymentPolicyId'),
+    execution: p.optionalPipelineExecution(),
     maxWaitMinutes: maxWaitMinutes(p),
   };
   if (params.policyId && params.mode !== 'teardown') {

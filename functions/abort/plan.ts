@@ -2,7 +2,12 @@
  * abort's pure core: from the primary, the policy and the mode, list the changes that put all traffic back on the
  * primary (and, in teardown, remove the policy). No I/O here; the plan is logged and unit-tested without mocks.
  */
-import { isDeployed, type DistributionState, type PolicyState } from '../../shared/domain/resources.js';
+import {
+  isDeployed,
+  type DistributionState,
+  type PolicyState,
+  type ReviewedRelease,
+} from '../../shared/domain/resources.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { checkIsPrimary } from '../../shared/domain/checks.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
@@ -23,6 +28,11 @@ export interface AbortState {
   policy: PolicyState | undefined;
   /** True when `policyId` came from the ContinuousDeploymentPolicyId parameter (a stranded policy to delete). */
   policyFromParameters?: boolean;
+  /**
+   * With a pipeline execution: the release it put up for review (undefined when it reported none) and the staging's
+   * ETag now (undefined when the staging no longer exists).
+   */
+  release?: { executionId: string; reviewed: ReviewedRelease | undefined; stagingEtagNow: string | undefined };
 }
 
 /** One named change; `reason` is what the operator reads in the log. */
@@ -40,6 +50,8 @@ export type AbortChangeKind = AbortChange['kind'];
 export interface AbortPlan extends Plan<AbortChange, AbortPhase> {
   /** Why the plan is empty, for the log and the summary; undefined when there are changes or a deferred delete. */
   nothingToDo?: string;
+  /** True when the canary belongs to a newer release than the execution being rolled back: it is left alone. */
+  newerRelease?: true;
 }
 
 /** Refuses, before any write, a primary that cannot be the production distribution. */
@@ -88,6 +100,8 @@ export function planDetach(
 export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   checkAbortState(state);
   const { primary, policyId, policy } = state;
+  const guard = releaseGuard(state);
+  if (guard) return { changes: [], then: settled(primary), ...guard };
   if (!policyId) {
     return {
       changes: [],
@@ -129,6 +143,25 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   // A disable or detach starts a propagation, and whatever runs next should see a settled primary.
   if (changes.length) return { changes, then: propagating(primary) };
   return { changes, then: settled(primary), nothingToDo: nothingToDo(state) };
+}
+
+/**
+ * Rolling back one execution's release must never touch the canary of a newer one: act only while the staging still
+ * carries the config that execution put up for review (its StagingETag; our actions never write the staging).
+ */
+function releaseGuard({ release }: AbortState): Pick<AbortPlan, 'nothingToDo' | 'newerRelease'> | undefined {
+  if (!release) return undefined;
+  const { executionId, reviewed, stagingEtagNow } = release;
+  if (!reviewed) {
+    return {
+      nothingToDo: `execution ${executionId} reported no StagingETag (its enable-CD never succeeded), so it never put a canary up for review and there is nothing of it to roll back`,
+    };
+  }
+  if (stagingEtagNow === reviewed.stagingEtag) return undefined;
+  return {
+    newerRelease: true,
+    nothingToDo: `staging ${reviewed.stagingId} ${stagingEtagNow ? `now carries ETag ${stagingEtagNow}` : 'no longer exists'}, not ETag ${reviewed.stagingEtag} that execution ${executionId} put up for review: a newer release owns the canary, so it was left alone`,
+  };
 }
 
 function propagating(primary: DistributionState): AbortPlan['then'] {

@@ -3,18 +3,25 @@
  * read the primary and its policy → plan → apply; the plan's `then` says what comes next, which only a job can wait for.
  */
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
+import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import {
   deletePolicy,
   isNoSuchPolicy,
   isPolicyInUse,
   readDistribution,
+  readDistributionIfExists,
   readPolicyIfExists,
   writeDistributionConfig,
   writePolicyConfig,
 } from '../../shared/aws/cloudfront.js';
 import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
-import { type DistributionState, type PolicyState, distributionLogFields } from '../../shared/domain/resources.js';
+import {
+  type DistributionState,
+  type PolicyState,
+  type ReviewedRelease,
+  distributionLogFields,
+} from '../../shared/domain/resources.js';
 import type { Logger } from '../../shared/log.js';
 import type { AbortMode, AbortParams } from './params.js';
 import type { AbortPhase } from './phases.js';
@@ -32,7 +39,28 @@ export interface RollbackPass {
   then: AbortPlan['then'];
 }
 
-async function readState(primaryId: string, known: KnownPolicy | undefined): Promise<AbortState> {
+/** The primary and its policy; with a pipeline execution, also the release it reviewed and the staging now. */
+async function readState(
+  params: AbortParams,
+  known: KnownPolicy | undefined,
+  release: () => Promise<ReviewedRelease | undefined>,
+): Promise<AbortState> {
+  const [state, guard] = await Promise.all([readRollbackTarget(params.primaryId, known), readGuard(params, release)]);
+  return { ...state, ...(guard ? { release: guard } : {}) };
+}
+
+/** With a pipeline execution: the release it put up for review, and the ETag its staging carries now. */
+async function readGuard(
+  params: AbortParams,
+  release: () => Promise<ReviewedRelease | undefined>,
+): Promise<AbortState['release']> {
+  if (!params.execution) return undefined;
+  const reviewed = await release();
+  const staging = reviewed ? await readDistributionIfExists(reviewed.stagingId) : undefined;
+  return { executionId: params.execution.executionId, reviewed, stagingEtagNow: staging?.etag };
+}
+
+async function readRollbackTarget(primaryId: string, known: KnownPolicy | undefined): Promise<AbortState> {
   if (known) {
     // The policy is already known (continuation token or parameter): no need to learn it from the primary first.
     const [primary, policy] = await Promise.all([readDistribution(primaryId), readPolicyIfExists(known.id)]);
@@ -121,13 +149,26 @@ export function abortSteps(
   known: KnownPolicy | undefined,
   log: Logger,
 ): PlanSteps<AbortState, AbortPlan> {
+  // Which release the execution reviewed does not change: looked up once, even across re-reads after a 412.
+  let lookup: Promise<ReviewedRelease | undefined> | undefined;
+  const { execution } = params;
+  const reviewed = () =>
+    (lookup ??= execution
+      ? step('look up the release the pipeline execution reviewed', () =>
+          reviewedRelease(execution.pipelineName, execution.executionId),
+        )
+      : Promise.resolve(undefined));
   return {
     read: async () => {
-      const state = await readState(params.primaryId, known);
+      const state = await readState(params, known, reviewed);
       logState(state, log);
       return state;
     },
-    plan: (s) => planAbort(s, params.mode),
+    plan: (s) => {
+      const plan = planAbort(s, params.mode);
+      if (plan.newerRelease) log.warn('newer-release-owns-staging', { reason: plan.nothingToDo });
+      return plan;
+    },
     write: (change, s) => write(change, s, log),
     stepName: (change) => STEP_NAMES[change.kind],
   };
@@ -156,6 +197,16 @@ function logState(state: AbortState, log: Logger): void {
           etag: state.policy?.etag ?? null,
         }
       : null,
+    ...(state.release
+      ? {
+          release: {
+            executionId: state.release.executionId,
+            stagingId: state.release.reviewed?.stagingId ?? null,
+            reviewedEtag: state.release.reviewed?.stagingEtag ?? null,
+            stagingEtagNow: state.release.stagingEtagNow ?? null,
+          },
+        }
+      : {}),
   });
 }
 

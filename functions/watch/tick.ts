@@ -6,6 +6,7 @@
  * that approval if it is this canary's release. Every tick ends with one `tick` log line: the decision and the figures.
  */
 import { readCanaryTraffic } from '../../shared/aws/metrics.js';
+import { awsErrorOf } from '../../shared/aws/call.js';
 import { readDistribution, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { step } from '../../shared/domain/errors.js';
@@ -39,6 +40,8 @@ export interface RollbackReport {
   changes: string[];
   nothingToDo?: string;
   error?: string;
+  /** The AWS error code of the failure, e.g. `AccessDenied`. */
+  awsError?: string;
 }
 
 /** What became of the pending approval after an unhealthy verdict. */
@@ -111,7 +114,7 @@ async function disablePolicy(primaryId: string, log: Logger): Promise<RollbackRe
     );
     return { changes: pass.written, ...(pass.plan.nothingToDo ? { nothingToDo: pass.plan.nothingToDo } : {}) };
   } catch (err) {
-    return { changes: [], error: errorText(err) };
+    return { changes: [], error: errorText(err), awsError: awsErrorOf(err).name };
   }
 }
 
@@ -141,8 +144,7 @@ async function answerApproval(
 /** Where viewers are after the disable, for the rejection summary. */
 function whereTrafficIs(primaryId: string, policyId: string, rollback: RollbackReport): string {
   if (!rollback.error) return `traffic moved back to primary ${primaryId}`;
-  const cause = rollback.error.split(':')[0];
-  return `the watch could not disable policy ${policyId} (${cause}); the abort this rejection starts disables it`;
+  return `the watch could not disable policy ${policyId} (${rollback.awsError}); the abort this rejection starts disables it`;
 }
 
 function logTick(log: Logger, summary: TickSummary): TickSummary {

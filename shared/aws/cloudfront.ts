@@ -40,6 +40,16 @@ export async function readDistribution(id: string): Promise<DistributionState> {
   };
 }
 
+/** Reads a distribution; undefined when it does not exist (a staging torn down since). */
+export async function readDistributionIfExists(id: string): Promise<DistributionState | undefined> {
+  try {
+    return await readDistribution(id);
+  } catch (err) {
+    if (awsErrorOf(err).name === 'NoSuchDistribution') return undefined;
+    throw err;
+  }
+}
+
 /** Reads a continuous deployment policy with its ETag. */
 export async function readPolicy(id: string): Promise<PolicyState> {
   const resource = `continuous deployment policy ${id}`;

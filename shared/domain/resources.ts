@@ -37,3 +37,11 @@ export function distributionLogFields(d: DistributionState): Record<string, unkn
     domainName: d.domainName,
   };
 }
+
+/** The staging config a pipeline execution put up for review (enable-CD's StagingDistributionId and StagingETag). */
+export interface ReviewedRelease {
+  pipelineName: string;
+  executionId: string;
+  stagingId: string;
+  stagingEtag: string;
+}

@@ -150,3 +150,30 @@ describe('re-planning after a stale ETag', () => {
     expect(planDetach(primary(), POLICY_ID)?.kind).toBe('detach-policy');
   });
 });
+
+describe('planAbort: the release guard', () => {
+  const reviewed = { pipelineName: 'p', executionId: 'exec-a', stagingId: 'E2STAGING00002', stagingEtag: 'ETAG-A' };
+
+  it('plans the rollback while the staging carries the reviewed config', () => {
+    const s = state({ release: { executionId: 'exec-a', reviewed, stagingEtagNow: 'ETAG-A' } });
+    expect(kinds(s, 'detach')).toEqual(['disable-policy', 'detach-policy']);
+  });
+
+  it.each([
+    ['a newer release redeployed the staging', 'ETAG-B', /now carries ETag ETAG-B, not ETag ETAG-A/],
+    ['the staging was deleted', undefined, /no longer exists/],
+  ])('plans nothing when %s, and marks the plan', (_, now, reason) => {
+    const plan = planAbort(state({ release: { executionId: 'exec-a', reviewed, stagingEtagNow: now } }), 'teardown');
+    expect(plan).toMatchObject({ changes: [], newerRelease: true, then: { kind: 'done' } });
+    expect(plan.nothingToDo).toMatch(reason);
+  });
+
+  it('plans nothing for an execution that never reported a release', () => {
+    const plan = planAbort(
+      state({ release: { executionId: 'exec-a', reviewed: undefined, stagingEtagNow: undefined } }),
+      'disable',
+    );
+    expect(plan.changes).toEqual([]);
+    expect(plan.nothingToDo).toContain('never put a canary up for review');
+  });
+});
