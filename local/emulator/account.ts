@@ -48,6 +48,15 @@ export interface ServedRequest {
   status: number;
 }
 
+/** A release that fails: the share of viewer requests answered with a 5xx, whichever distribution serves it. */
+export interface ReleaseFailure {
+  share5xx: number;
+  status: number;
+}
+
+/** An origin path as a release key: one leading slash, no trailing one (`v2/` and `/v2` are the same release). */
+export const releaseKey = (originPath: string) => `/${originPath.replace(/^\/+|\/+$/g, '')}`;
+
 export interface AccountOptions {
   propagationMs: number;
   seed: number;
@@ -70,6 +79,8 @@ export class EmulatedAccount {
   readonly jobs = new Map<string, JobResult[]>();
   readonly served: ServedRequest[] = [];
   readonly errorRates = new Map<string, number>();
+  /** Failing releases by origin path: every distribution serving that path answers `status` for `share` of requests. */
+  readonly releaseFailures = new Map<string, ReleaseFailure>();
   readonly random: () => number;
   readonly pipelines: PipelineRegistry;
 

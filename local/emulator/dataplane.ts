@@ -4,8 +4,28 @@
  */
 import { grantsDistribution } from './bucket-grant.js';
 import type { ApiResponse } from './protocol.js';
-import { attachedPolicyId, isEnabled, isStaging, type DistributionRecord, type EmulatedAccount } from './account.js';
+import {
+  attachedPolicyId,
+  isEnabled,
+  isStaging,
+  releaseKey,
+  type DistributionRecord,
+  type EmulatedAccount,
+} from './account.js';
 import { child, textAt } from './xml.js';
+
+/**
+ * Makes the release at `originPath` fail: `share5xx` (0–1) of the viewer requests served from it answer `status`
+ * (a 5xx, default 500), seeded; 0 makes it healthy again. CloudWatch's metrics follow from the served requests.
+ */
+export function setReleaseFailure(account: EmulatedAccount, originPath: string, share5xx: number, status = 500): void {
+  if (!(share5xx >= 0 && share5xx <= 1)) throw new RangeError(`share5xx must be a number from 0 to 1, got ${share5xx}`);
+  if (!(Number.isInteger(status) && status >= 500 && status <= 599))
+    throw new RangeError(`status must be an HTTP 5xx status, got ${status}`);
+  const key = releaseKey(originPath);
+  if (share5xx === 0) account.releaseFailures.delete(key);
+  else account.releaseFailures.set(key, { share5xx, status });
+}
 
 /** CloudFront's sticky-session cookie for weighted routing. */
 export const STICKY_COOKIE = 'x-amz-continuous-deployment-state';
@@ -77,6 +97,15 @@ function bucketOfOrigin(domainName: string): string | undefined {
   return /^(.+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com$/.exec(domainName)?.[1];
 }
 
+/** The distribution's default-behaviour origin (the one this data plane serves from). */
+function defaultOrigin(d: DistributionRecord) {
+  const originId = textAt(d.config, 'DefaultCacheBehavior', 'TargetOriginId');
+  return {
+    originId,
+    origin: child(child(d.config, 'Origins'), 'Items')?.children.find((o) => textAt(o, 'Id') === originId),
+  };
+}
+
 /** Fetches `path` from the distribution's default-behaviour origin, enforcing the OAC grant. */
 function fromOrigin(
   account: EmulatedAccount,
@@ -85,8 +114,7 @@ function fromOrigin(
 ): { status: number; body: Buffer | string; contentType: string } {
   const denied = (why: string) => ({ status: 403, body: `AccessDenied: ${why}`, contentType: 'text/plain' });
   if (!isEnabled(d)) return denied(`distribution ${d.id} is disabled`);
-  const originId = textAt(d.config, 'DefaultCacheBehavior', 'TargetOriginId');
-  const origin = child(child(d.config, 'Origins'), 'Items')?.children.find((o) => textAt(o, 'Id') === originId);
+  const { originId, origin } = defaultOrigin(d);
   const bucketName = bucketOfOrigin(textAt(origin, 'DomainName') ?? '');
   if (!origin || !bucketName)
     return { status: 502, body: `origin ${originId} is not an S3 bucket origin`, contentType: 'text/plain' };
@@ -119,6 +147,13 @@ export function serveViewer(
   if (errorRate > 0 && account.random() < errorRate) {
     status = 503;
     body = 'injected origin failure';
+    contentType = 'text/plain';
+  }
+  // A failing release fails wherever it is served: on the staging under review, and on a primary it was promoted to.
+  const failure = account.releaseFailures.get(releaseKey(textAt(defaultOrigin(target).origin, 'OriginPath') ?? ''));
+  if (failure && failure.share5xx > 0 && account.random() < failure.share5xx) {
+    status = failure.status;
+    body = `release failure (emulated): ${status}`;
     contentType = 'text/plain';
   }
   account.served.push({ time: account.now(), distributionId: target.id, status });

@@ -9,6 +9,7 @@ import type { FaultSpec } from './faults.js';
 import { Controls, listen, stateOf, type RequestLogEntry } from './server.js';
 import type { EmulatorState } from './state-dump.js';
 import { EmulatedAccount, type JobResult } from './account.js';
+import { setReleaseFailure } from './dataplane.js';
 import type { PipelineDeclaration, PipelineRun } from './pipelines.js';
 
 export type { FaultSpec } from './faults.js';
@@ -74,6 +75,11 @@ export interface Emulator {
   injectFault(f: FaultSpec): void;
   /** Makes `fraction` of the distribution's viewer responses 5xx (seeded). */
   setErrorRate(distributionId: string, fraction: number): void;
+  /**
+   * A failing release: `share5xx` (0–1) of the viewer requests served from `originPath` (by any distribution: the
+   * staging under review, or a primary it was promoted to) answer `status` (default 500), seeded; 0 heals it.
+   */
+  setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
   /** The accepted reports for a job, in order. */
   jobResults(jobId: string): JobResult[];
   /** CodePipeline's pipelines, executions and approvals, as the local runner registers them. */
@@ -119,6 +125,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     setErrorRate: (id, fraction) => {
       account.errorRates.set(id, fraction);
     },
+    setReleaseFailure: (originPath, share5xx, status) => setReleaseFailure(account, originPath, share5xx, status),
     jobResults: (jobId) => [...(account.jobs.get(jobId) ?? [])],
     pipelines: {
       define: (declaration) => account.pipelines.define(declaration),

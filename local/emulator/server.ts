@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudFront } from './cloudfront.js';
 import { cloudWatch } from './cloudwatch.js';
 import { codePipeline } from './codepipeline.js';
-import { serveViewer } from './dataplane.js';
+import { serveViewer, setReleaseFailure } from './dataplane.js';
 import { ApiError } from './errors.js';
 import { Faults, applyFault, type FaultSpec } from './faults.js';
 import type { ApiRequest, ApiResponse, Operation, Service } from './protocol.js';
@@ -95,6 +95,25 @@ function controlRoutes(account: EmulatedAccount, controls: Controls): ControlRou
       body: '{ms}',
       handler: (input) => done(() => (account.opts.propagationMs = Number(input['ms']))),
     },
+    {
+      method: 'POST',
+      path: 'failures',
+      body: '{originPath,share5xx,status?}',
+      handler: (input) => {
+        const { originPath, share5xx, status } = input;
+        if (typeof originPath !== 'string' || !originPath.startsWith('/'))
+          return json(400, { message: 'originPath must be a string starting with /, e.g. "/v5"' });
+        if (typeof share5xx !== 'number' || share5xx < 0 || share5xx > 1)
+          return json(400, { message: 'share5xx must be a number from 0 to 1' });
+        if (
+          status !== undefined &&
+          (typeof status !== 'number' || !Number.isInteger(status) || status < 500 || status > 599)
+        )
+          return json(400, { message: 'status must be an integer from 500 to 599' });
+        return done(() => setReleaseFailure(account, originPath, share5xx, status));
+      },
+    },
+    { method: 'DELETE', path: 'failures', handler: () => done(() => account.releaseFailures.clear()) },
     {
       method: 'POST',
       path: 'error-rate',

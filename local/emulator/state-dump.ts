@@ -40,6 +40,8 @@ export interface EmulatorState {
   pipelines: PipelineSummary[];
   pendingFaults: FaultSpec[];
   errorRates: Record<string, number>;
+  /** Failing releases by origin path (`POST /_emulator/failures`). */
+  releaseFailures: Record<string, { share5xx: number; status: number }>;
   servedRequests: number;
 }
 
@@ -104,6 +106,7 @@ export function dumpState(
     pipelines: account.pipelines.snapshot(),
     pendingFaults: extra.pendingFaults,
     errorRates: Object.fromEntries(account.errorRates),
+    releaseFailures: Object.fromEntries([...account.releaseFailures].map(([k, v]) => [k, { ...v }])),
     servedRequests: account.served.length,
   };
 }

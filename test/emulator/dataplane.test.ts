@@ -149,3 +149,93 @@ describe('CloudWatch metrics of served requests', () => {
     expect(byId['total']?.Values?.[1]).toBe(100);
   });
 });
+
+describe('a failing release', () => {
+  const cwQuery = (id: string, MetricName: string, Stat: string) => ({
+    Id: `${MetricName.replace(/\W/g, '')}_${id}`.toLowerCase(),
+    MetricStat: {
+      Metric: {
+        Namespace: 'AWS/CloudFront',
+        MetricName,
+        Dimensions: [
+          { Name: 'DistributionId', Value: id },
+          { Name: 'Region', Value: 'Global' },
+        ],
+      },
+      Period: 60,
+      Stat,
+    },
+  });
+
+  it('answers 5xx to the viewers routed to the staging that serves it, and CloudWatch shows it', async () => {
+    h = await harness();
+    const { primary, staging, policyId } = await cdWorld(h);
+    await siteBucket(h, [primary.arn, staging.arn]);
+    await setPolicyId(h, primary.id, policyId);
+    const start = new Date(Date.UTC(2026, 0, 1));
+    const res = await fetch(`${h.emulator.url}/_emulator/failures`, {
+      method: 'POST',
+      body: JSON.stringify({ originPath: '/v2', share5xx: 1 }),
+    });
+    expect(res.status).toBe(200);
+    const toStaging = { headers: { 'aws-cf-cd-staging': 'true' } };
+    for (let i = 0; i < 4; i++) {
+      expect(await h.emulator.viewer(primary.domainName, '/', toStaging)).toMatchObject({
+        status: 500,
+        servedBy: staging.id,
+      });
+      expect(await h.emulator.viewer(primary.domainName, '/')).toMatchObject({ status: 200, servedBy: primary.id });
+    }
+    expect(h.emulator.state().releaseFailures).toEqual({ '/v2': { share5xx: 1, status: 500 } });
+
+    const out = await h.cloudWatch.send(
+      new GetMetricDataCommand({
+        StartTime: start,
+        EndTime: new Date(start.getTime() + 60_000),
+        MetricDataQueries: [
+          cwQuery(staging.id, 'Requests', 'Sum'),
+          cwQuery(staging.id, '5xxErrorRate', 'Average'),
+          cwQuery(primary.id, '5xxErrorRate', 'Average'),
+        ],
+      }),
+    );
+    expect(out.MetricDataResults?.map((r) => r.Values)).toEqual([[4], [100], [0]]);
+
+    await fetch(`${h.emulator.url}/_emulator/failures`, { method: 'DELETE' });
+    expect((await h.emulator.viewer(primary.domainName, '/', toStaging)).status).toBe(200);
+  });
+
+  it('fails about its share of requests, seeded, with the status asked for, wherever the release is served', async () => {
+    h = await harness({ seed: 5 });
+    const d = await createDistribution(h, siteConfig('p', { originPath: '/v2' }));
+    await siteBucket(h, [d.arn]);
+    h.emulator.setReleaseFailure('v2/', 0.25, 503);
+    let failed = 0;
+    for (let i = 0; i < 400; i++) {
+      const r = await h.emulator.viewer(d.domainName, '/');
+      if (r.status !== 200) {
+        expect(r.status).toBe(503);
+        failed++;
+      }
+    }
+    expect(failed / 400).toBeGreaterThan(0.15);
+    expect(failed / 400).toBeLessThan(0.35);
+    h.emulator.setReleaseFailure('/v2', 0);
+    expect(h.emulator.state().releaseFailures).toEqual({});
+    expect((await h.emulator.viewer(d.domainName, '/')).status).toBe(200);
+  });
+
+  it.each([
+    [{ share5xx: 0.5 }, 'originPath'],
+    [{ originPath: 'v2', share5xx: 0.5 }, 'originPath'],
+    [{ originPath: '/v2' }, 'share5xx'],
+    [{ originPath: '/v2', share5xx: 1.5 }, 'share5xx'],
+    [{ originPath: '/v2', share5xx: 0.5, status: 404 }, 'status'],
+  ])('refuses %j with 400 naming %s', async (body, field) => {
+    h = await harness();
+    const res = await fetch(`${h.emulator.url}/_emulator/failures`, { method: 'POST', body: JSON.stringify(body) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain(field);
+    expect(h.emulator.state().releaseFailures).toEqual({});
+  });
+});
