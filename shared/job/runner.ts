@@ -222,6 +222,22 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
   }
 }
 
+/**
+ * True (and logged) when CodePipeline refused a report because the job was already reported. Lambda delivers an
+ * asynchronous invocation at least once and retries a rejected one with the same event, so a second delivery of a
+ * job that went fine must resolve quietly: reporting a failure or rejecting would only earn another delivery and
+ * ERROR lines for a deploy that succeeded. The actions are idempotent, so the second delivery wrote nothing new.
+ */
+function alreadyReported(err: unknown, result: 'success' | 'failure', log: Logger): boolean {
+  if (awsErrorOf(err).name !== 'InvalidJobStateException') return false;
+  log.warn('job-already-reported', {
+    result,
+    reason:
+      'CodePipeline says another delivery of this job already reported it (InvalidJobStateException); nothing more is sent',
+  });
+  return true;
+}
+
 async function send(jobId: string, report: Report, log: Logger): Promise<void> {
   if (report.kind === 'success') {
     const success = report;
@@ -239,6 +255,7 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
       log.info('job-reported', { result: success.continuationToken ? 'continuation' : 'success' });
       return;
     } catch (err) {
+      if (alreadyReported(err, 'success', log)) return;
       // The job is not reported yet: say why as a failure rather than leave the pipeline waiting 20 minutes.
       log.error('report-failed', { result: 'success', error: (err as Error).message });
       report = { kind: 'failure', type: 'JobFailed', message: describeFailure('report', err).message };
@@ -252,6 +269,7 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
     );
     log.info('job-reported', { result: 'failure', failureType: report.type });
   } catch (err) {
+    if (alreadyReported(err, 'failure', log)) return;
     log.error('report-failed', { result: 'failure', error: (err as Error).message });
     throw err;
   }

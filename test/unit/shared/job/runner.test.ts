@@ -188,6 +188,26 @@ describe('runJob', () => {
     });
   });
 
+  it('resolves quietly, sending nothing more, when another delivery already reported the job', async () => {
+    codepipeline.on(PutJobSuccessResultCommand).rejects(awsError('InvalidJobStateException', 400, 'job is complete'));
+    await expect(runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }))).resolves.toBeUndefined();
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobFailureResultCommand);
+    const lines = logs.lines.map((l) => JSON.parse(l) as { event: string; level: string });
+    expect(lines.find((l) => l.event === 'job-already-reported')).toMatchObject({ level: 'WARN' });
+    expect(lines.some((l) => l.level === 'ERROR')).toBe(false);
+  });
+
+  it('resolves quietly when a failure report finds the job already reported', async () => {
+    codepipeline.on(PutJobFailureResultCommand).rejects(awsError('InvalidJobStateException', 400, 'job is complete'));
+    await expect(
+      runJob(
+        action(() => Promise.reject(new Error('boom'))),
+        jobEvent({ Id: 'E1PRIMARY00001' }),
+      ),
+    ).resolves.toBeUndefined();
+    expect(logs.lines.some((l) => JSON.parse(l).event === 'job-already-reported')).toBe(true);
+  });
+
   it('rejects only when reporting itself failed', async () => {
     codepipeline.on(PutJobFailureResultCommand).rejects(awsError('AccessDeniedException', 403));
     await expect(
