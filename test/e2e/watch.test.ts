@@ -1,0 +1,334 @@
+/**
+ * The canary watch end to end: the built watch bundle ticks against the emulator, whose data plane serves the
+ * viewers (a failing release answers 5xx for a share of them), whose CloudWatch derives staging's figures from them,
+ * and whose CodePipeline holds the pending approval the local runner would register. Header routing makes the
+ * staging traffic exact. The emulator has no CloudWatch alarms: a small proxy in front of it answers DescribeAlarms
+ * (reading the region from the request's signature) and passes every other request on.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApprovalRun, PipelineRun } from '../../local/emulator/pipelines.js';
+import { LocalLambda, type InvocationResult } from '../../local/pipeline/lambda.js';
+import { headerTemplate } from '../../local/pipeline/staging-stack.js';
+import type { StagingIds } from '../../local/pipeline/site.js';
+import type { TickSummary } from '../../functions/watch/tick.js';
+import { HEADER_TEMPLATE, operations, startHarness, type Harness } from './harness.js';
+
+const HEADER = { 'aws-cf-cd-staging': 'true' };
+const PIPELINE = 'site-release';
+
+let h: Harness;
+const extra: LocalLambda[] = [];
+const proxies: AlarmsProxy[] = [];
+
+beforeEach(async () => {
+  h = await startHarness();
+  h.emulator.pipelines.define({
+    name: PIPELINE,
+    stages: [
+      {
+        name: 'Deploy',
+        actions: [
+          { name: 'EnableCd', kind: 'invoke', namespace: 'EnableCd', configuration: { FunctionName: 'enable-cd' } },
+        ],
+      },
+      { name: 'Approval', actions: [{ name: 'ApproveStaging', kind: 'approval' }] },
+    ],
+  });
+  h.emulator.clearRequestLog();
+});
+afterEach(async () => {
+  await Promise.all(extra.splice(0).map((l) => l.stop()));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+  await h.close();
+});
+
+/** A release waiting for its reviewer: staging deployed, enable-cd run in a pipeline execution, approval pending. */
+interface PendingRelease {
+  outputs: StagingIds;
+  run: PipelineRun;
+  approval: ApprovalRun;
+  variables: Record<string, string>;
+}
+
+async function releaseAwaitingApproval(template = HEADER_TEMPLATE): Promise<PendingRelease> {
+  const outputs = await h.deployStaging(template);
+  const run = h.emulator.pipelines.startExecution(PIPELINE);
+  const enabled = await h.job('enable-cd', h.enableCdParams(outputs));
+  if (!enabled.ok) throw new Error(`enable-cd failed: ${enabled.message}`);
+  // What CodePipeline records when enable-cd reports success: its output variables, the release's identity.
+  run.startAction('Deploy', 'EnableCd').succeed({ outputVariables: enabled.variables });
+  const approval = run.startApproval('Approval', 'ApproveStaging');
+  h.emulator.clearRequestLog();
+  return { outputs, run, approval, variables: enabled.variables };
+}
+
+async function viewers(n: number, headers?: Record<string, string>): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < n; i++) seen.push(await h.viewer(headers));
+  return seen;
+}
+
+const watchInput = (extraInput: Record<string, unknown> = {}) => ({
+  PrimaryDistributionId: h.site.primaryId,
+  PipelineName: PIPELINE,
+  MaxStaging5xxErrorRate: 5,
+  MinStagingRequests: 20,
+  ...extraInput,
+});
+
+/** One tick of the built bundle, as the EventBridge schedule makes it. */
+async function tick(input: unknown, lambda = h.lambdas.watch as LocalLambda): Promise<InvocationResult> {
+  return lambda.invoke(input);
+}
+const summaryOf = (r: InvocationResult) => {
+  expect(r.error).toBeUndefined();
+  return r.result as TickSummary;
+};
+
+const WRITES = [
+  'UpdateContinuousDeploymentPolicy',
+  'UpdateDistribution',
+  'UpdateDistributionWithStagingConfig',
+  'PutApprovalResult',
+];
+const writes = () => operations(h.emulator).filter((op) => WRITES.includes(op));
+/** Requests of `operation` the emulator accepted (a stale ETag's 412 or an answered token's 400 is not counted). */
+const accepted = (operation: string) =>
+  h.emulator.requestLog().filter((r) => r.operation === operation && r.status < 300).length;
+
+describe('the canary watch (built bundle against the emulator)', () => {
+  it('makes a quiet tick with no canary live: no write, at most two reads, one log line', async () => {
+    const none = await tick(watchInput());
+    expect(summaryOf(none)).toMatchObject({ decision: 'quiet', policyId: null });
+    expect(operations(h.emulator)).toEqual(['GetDistribution']);
+    expect(none.logs).toHaveLength(1);
+
+    // The steady state after a release: the policy stays attached, disabled.
+    const { outputs } = await releaseAwaitingApproval();
+    const aborted = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'disable' });
+    expect(aborted.ok).toBe(true);
+    h.emulator.clearRequestLog();
+    const disabled = await tick(watchInput({ StagingDistributionId: outputs.StagingDistributionId }));
+    expect(summaryOf(disabled)).toMatchObject({
+      decision: 'quiet',
+      reason: `policy ${outputs.ContinuousDeploymentPolicyId} is disabled: all traffic is on primary ${h.site.primaryId}`,
+    });
+    expect(operations(h.emulator)).toEqual(['GetDistribution', 'GetContinuousDeploymentPolicy']);
+    expect(disabled.logs).toEqual([expect.objectContaining({ event: 'tick', decision: 'quiet' })]);
+  });
+
+  it('leaves a healthy canary alone, finding the staging by the policy domain', async () => {
+    const { outputs, approval } = await releaseAwaitingApproval();
+    await viewers(25, HEADER);
+    await viewers(10);
+    const r = await tick(watchInput());
+    expect(summaryOf(r)).toMatchObject({
+      decision: 'healthy',
+      stagingId: outputs.StagingDistributionId,
+      figures: { StagingRequests: '25', Staging5xxErrorRate: '0', Primary5xxErrorRate: '0', PrimaryRequests: '10' },
+    });
+    expect(operations(h.emulator)).toContain('ListDistributions');
+    expect(writes()).toEqual([]);
+    expect(await h.policyEnabled(outputs.ContinuousDeploymentPolicyId)).toBe(true);
+    expect(approval.answer('Approved')).toBe(true);
+  });
+
+  it('judges nothing yet while staging has served too few requests, however bad', async () => {
+    const { outputs } = await releaseAwaitingApproval();
+    h.emulator.setErrorRate(outputs.StagingDistributionId, 1);
+    expect(await viewers(5, HEADER)).toEqual(Array(5).fill('HTTP 503'));
+    const r = await tick(watchInput({ StagingDistributionId: outputs.StagingDistributionId }));
+    expect(summaryOf(r)).toMatchObject({
+      decision: 'not-enough-traffic',
+      reason: expect.stringContaining('at least 20 request(s)'),
+      figures: { StagingRequests: '5', Staging5xxErrorRate: '100' },
+    });
+    expect(writes()).toEqual([]);
+    expect(await h.policyEnabled(outputs.ContinuousDeploymentPolicyId)).toBe(true);
+  });
+
+  it('disables a failing canary and rejects its approval exactly once across overlapping ticks; abort then finds nothing to do', async () => {
+    const { outputs, approval } = await releaseAwaitingApproval();
+    const stagingId = outputs.StagingDistributionId;
+    h.emulator.setErrorRate(stagingId, 0.5);
+    const seen = await viewers(40, HEADER);
+    const failed = seen.filter((v) => v === 'HTTP 503').length;
+    expect(failed).toBeGreaterThan(2);
+
+    // Two containers tick at once, each one invocation at a time, like two overlapping scheduled invocations.
+    const second = await LocalLambda.start('watch', h.emulator.env);
+    extra.push(second);
+    h.emulator.setLatencyMs(20);
+    const input = watchInput({ StagingDistributionId: stagingId });
+    const ticks = await Promise.all([tick(input), tick(input, second)]);
+    const summaries = ticks.map(summaryOf);
+
+    expect(accepted('UpdateContinuousDeploymentPolicy')).toBe(1);
+    expect(accepted('PutApprovalResult')).toBe(1);
+    expect(await h.policyEnabled(outputs.ContinuousDeploymentPolicyId)).toBe(false);
+    expect(await h.viewer(HEADER)).toBe('v1');
+    const rejected = summaries.filter((s) => s.rejection?.outcome === 'rejected');
+    expect(rejected).toHaveLength(1);
+    // The other tick either came late (quiet) or raced and found the approval answered.
+    for (const other of summaries.filter((s) => s.rejection?.outcome !== 'rejected')) {
+      expect(other.decision === 'quiet' || other.rejection?.outcome === 'already-answered').toBe(true);
+    }
+
+    const outcome = await approval.result;
+    expect(outcome).toMatchObject({ status: 'Rejected', answeredBy: 'PutApprovalResult' });
+    const rate = Math.round((100_000 * failed) / 40) / 1000;
+    expect(outcome.status === 'Rejected' && outcome.summary).toMatch(
+      new RegExp(
+        `^canary watch: staging ${stagingId} 5xx ${String(rate).replace('.', '\\.')} % > 5 % over [12] min \\(40 requests\\); traffic moved back to primary ${h.site.primaryId}$`,
+      ),
+    );
+
+    // The rejection fires the abort rule: abort finds nothing left to do.
+    const abort = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'disable' });
+    expect(abort.result).toMatchObject({ outcome: 'no-op', summary: expect.stringContaining('already disabled') });
+    h.emulator.clearRequestLog();
+    expect(summaryOf(await tick(input))).toMatchObject({ decision: 'quiet' });
+    expect(writes()).toEqual([]);
+  });
+
+  it("disables a failing canary of a newer release but leaves the older release's pending approval alone", async () => {
+    const older = await releaseAwaitingApproval();
+    // A newer release's Deploy changes staging while the older execution waits for its reviewer.
+    const newer = await h.deployStaging(headerTemplate('/v3'));
+    const enabled = await h.job('enable-cd', h.enableCdParams(newer));
+    expect(enabled.ok).toBe(true);
+    h.emulator.setErrorRate(newer.StagingDistributionId, 1);
+    await viewers(25, HEADER);
+    h.emulator.clearRequestLog();
+
+    const r = await tick(watchInput({ StagingDistributionId: newer.StagingDistributionId }));
+    expect(summaryOf(r)).toMatchObject({
+      decision: 'unhealthy',
+      rollback: { changes: ['disable-policy'] },
+      rejection: {
+        outcome: 'other-release',
+        pipelineExecutionId: older.run.pipelineExecutionId,
+        reason: expect.stringContaining(`reviewed at ETag ${older.variables.StagingETag}`),
+      },
+    });
+    expect(operations(h.emulator)).not.toContain('PutApprovalResult');
+    expect(await h.policyEnabled(newer.ContinuousDeploymentPolicyId)).toBe(false);
+    expect(older.approval.answer('Rejected', 'by the reviewer')).toBe(true);
+  });
+
+  it('counts an alarm in ALARM, read in the region of its ARN', async () => {
+    const proxy = await startAlarmsProxy(h.emulator.url);
+    proxies.push(proxy);
+    const watch = await LocalLambda.start('watch', { ...h.emulator.env, AWS_ENDPOINT_URL_CLOUDWATCH: proxy.url });
+    extra.push(watch);
+    const { outputs, approval } = await releaseAwaitingApproval();
+    const input = {
+      PrimaryDistributionId: h.site.primaryId,
+      StagingDistributionId: outputs.StagingDistributionId,
+      PipelineName: PIPELINE,
+      AlarmNames: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-errors',
+    };
+
+    proxy.alarms.set('checkout-errors', 'OK');
+    expect(summaryOf(await tick(input, watch))).toMatchObject({
+      decision: 'healthy',
+      alarms: [{ name: 'checkout-errors', region: 'eu-west-1', state: 'OK' }],
+    });
+    expect(writes()).toEqual([]);
+
+    proxy.alarms.set('checkout-errors', 'ALARM');
+    expect(summaryOf(await tick(input, watch))).toMatchObject({
+      decision: 'unhealthy',
+      reason: 'alarm checkout-errors (eu-west-1) in ALARM',
+      rollback: { changes: ['disable-policy'] },
+      rejection: { outcome: 'rejected' },
+    });
+    expect(proxy.describeAlarmsRegions).toEqual(['eu-west-1', 'eu-west-1']);
+    // No threshold: no metric read.
+    expect(operations(h.emulator)).not.toContain('GetMetricData');
+    expect(await approval.result).toMatchObject({
+      status: 'Rejected',
+      summary: `canary watch: alarm checkout-errors (eu-west-1) in ALARM; traffic moved back to primary ${h.site.primaryId}`,
+    });
+  });
+
+  it('refuses bad input with an error naming the field, before any AWS call', async () => {
+    await releaseAwaitingApproval();
+    const cases: [unknown, RegExp][] = [
+      [
+        { ...watchInput(), MaxStaging5xxErrorRate: 'high' },
+        /^watch: input field MaxStaging5xxErrorRate: must be a number/,
+      ],
+      [{ ...watchInput(), PrimaryDistributionId: 'site' }, /^watch: input field PrimaryDistributionId: /],
+      [{ ...watchInput(), AlarmName: 'typo' }, /^watch: input field AlarmName: is not a known parameter/],
+      [{ 'detail-type': 'Scheduled Event', detail: {} }, /constant Input/],
+    ];
+    for (const [input, message] of cases) {
+      const r = await tick(input);
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatchObject({ name: 'WatchInputError', message: expect.stringMatching(message) });
+      expect(r.logs).toEqual([expect.objectContaining({ level: 'ERROR', event: 'tick-failed' })]);
+    }
+    expect(h.emulator.requestLog()).toEqual([]);
+  });
+});
+
+/** A CloudWatch endpoint that answers DescribeAlarms from `alarms` and passes every other request to the emulator. */
+interface AlarmsProxy {
+  url: string;
+  alarms: Map<string, string>;
+  /** The region each DescribeAlarms was signed for (the SigV4 credential scope). */
+  describeAlarmsRegions: string[];
+  close(): Promise<void>;
+}
+
+async function startAlarmsProxy(emulatorUrl: string): Promise<AlarmsProxy> {
+  const alarms = new Map<string, string>();
+  const describeAlarmsRegions: string[] = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (req.headers['x-amz-target'] === 'GraniteServiceVersion20100801.DescribeAlarms') {
+      const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(req.headers.authorization ?? '');
+      describeAlarmsRegions.push(scope?.[1] ?? 'unsigned');
+      const { AlarmNames = [] } = JSON.parse(body.toString() || '{}') as { AlarmNames?: string[] };
+      const found = AlarmNames.filter((n) => alarms.has(n));
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          MetricAlarms: found.map((n) => ({ AlarmName: n, StateValue: alarms.get(n), StateReason: 'set by the test' })),
+          CompositeAlarms: [],
+        }),
+      );
+      return;
+    }
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(
+        (e): e is [string, string] =>
+          typeof e[1] === 'string' && !['host', 'connection', 'content-length'].includes(e[0]),
+      ),
+    );
+    const upstream = await fetch(`${emulatorUrl}${req.url ?? '/'}`, {
+      method: req.method ?? 'POST',
+      headers,
+      ...(body.length ? { body } : {}),
+    });
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    alarms,
+    describeAlarmsRegions,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
