@@ -11,7 +11,8 @@ export class ConfigurationError extends Error {
     /** What is wrong with the field, without the `UserParameters.<field>` prefix (for non-CodePipeline events). */
     readonly problem: string,
   ) {
-    super(`UserParameters.${field}: ${problem}`);
+    // The whole string at fault is named once: "UserParameters: is not valid JSON", not "UserParameters.UserParameters".
+    super(field === 'UserParameters' ? `UserParameters: ${problem}` : `UserParameters.${field}: ${problem}`);
   }
 }
 

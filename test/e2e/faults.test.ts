@@ -1,3 +1,4 @@
+import { namesField } from '../unit/fixtures.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { codePipelineEvent } from '../../local/pipeline/runner.js';
 import { SITE_BUCKET } from '../../local/pipeline/site.js';
@@ -95,7 +96,7 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
       codePipelineEvent('bad-job', 'enable-cd', userParameters(h.enableCdParams(outputs))),
     );
     expect(h.emulator.jobResults('bad-job')).toEqual([
-      { kind: 'failure', type: 'ConfigurationError', message: expect.stringContaining(`UserParameters.${field}`) },
+      { kind: 'failure', type: 'ConfigurationError', message: expect.stringContaining(namesField(field)) },
     ]);
     expect(operations(h.emulator)).toEqual(['PutJobFailureResult']);
   });

@@ -215,3 +215,7 @@ export const policyState = (o: Partial<PolicyState> = {}): PolicyState => ({
   config: headerPolicyConfig(),
   ...o,
 });
+
+/** How a ConfigurationError names a UserParameters field: `UserParameters.<field>:`, or `UserParameters:` for the whole. */
+export const namesField = (field: string): string =>
+  field === 'UserParameters' ? 'UserParameters:' : `UserParameters.${field}:`;

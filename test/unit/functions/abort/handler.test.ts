@@ -18,6 +18,7 @@ import {
   jobEvent,
   policyOutput,
   primaryOutput,
+  namesField,
 } from '../../fixtures.js';
 import { cf, codepipeline, expectNoWrites, onlyReport, policyLive } from './mocks.js';
 
@@ -371,7 +372,7 @@ describe('abort as a CodePipeline job', () => {
       await handler(jobEvent(userParameters));
       expect(onlyReport().failureDetails).toEqual({
         type: 'ConfigurationError',
-        message: expect.stringContaining(`UserParameters.${field}`),
+        message: expect.stringContaining(namesField(field)),
       });
       expect(cf).not.toHaveReceivedAnyCommand();
     },

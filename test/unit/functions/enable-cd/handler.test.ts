@@ -27,6 +27,7 @@ import {
   policyOutput,
   primaryOutput,
   stagingOutput,
+  namesField,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -342,7 +343,7 @@ describe('enable-CD', () => {
       await handler(jobEvent(userParameters));
       expect(onlyReport().failureDetails).toEqual({
         type: 'ConfigurationError',
-        message: expect.stringContaining(`UserParameters.${field}`),
+        message: expect.stringContaining(namesField(field)),
       });
       expect(cf).not.toHaveReceivedAnyCommand();
       expect(s3).not.toHaveReceivedAnyCommand();

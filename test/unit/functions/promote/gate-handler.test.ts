@@ -21,6 +21,7 @@ import {
   primaryOutput,
   stagingOutput,
   weightPolicyConfig,
+  namesField,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -335,7 +336,7 @@ describe('promote: the promotion gate', () => {
     await handler(jobEvent({ ...ids, ...gate }));
     expect(onlyReport().failureDetails).toEqual({
       type: 'ConfigurationError',
-      message: expect.stringContaining(`UserParameters.${field}`),
+      message: expect.stringContaining(namesField(field)),
     });
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(cw).not.toHaveReceivedAnyCommand();

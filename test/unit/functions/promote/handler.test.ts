@@ -24,6 +24,7 @@ import {
   policyOutput,
   primaryOutput,
   stagingOutput,
+  namesField,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -419,7 +420,7 @@ describe('promote', () => {
       await handler(jobEvent(userParameters));
       expect(onlyReport().failureDetails).toEqual({
         type: 'ConfigurationError',
-        message: expect.stringContaining(`UserParameters.${field}`),
+        message: expect.stringContaining(namesField(field)),
       });
       expect(cf).not.toHaveReceivedAnyCommand();
     },

@@ -1,4 +1,4 @@
-import type { ActionExecutionDetail, GetPipelineStateOutput } from '@aws-sdk/client-codepipeline';
+import type { GetPipelineStateOutput } from '@aws-sdk/client-codepipeline';
 import { describe, expect, it } from 'vitest';
 import {
   SUMMARY_MAX_CHARS,
@@ -7,7 +7,6 @@ import {
   judge,
   pendingApproval,
   rejectionSummary,
-  releaseOf,
   watchedStaging,
 } from '../../../../functions/watch/plan.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
@@ -215,33 +214,24 @@ describe('watch: the pending approval', () => {
   });
 });
 
-const enableCd = (vars: Record<string, string>, startMinute = 0): ActionExecutionDetail => ({
-  actionName: 'EnableCd',
-  startTime: new Date(Date.UTC(2026, 10, 1, 12, startMinute)),
-  output: { outputVariables: vars },
+const reviewed = (stagingEtag: string, stagingId = STAGING_ID) => ({
+  pipelineName: 'site',
+  executionId: 'exec-A',
+  stagingId,
+  stagingEtag,
 });
 
 describe("watch: the pending execution's release", () => {
-  it("is enable-cd's StagingDistributionId and StagingETag; a retried enable-cd's latest execution wins", () => {
-    const details = [
-      { actionName: 'Source', output: { outputVariables: { CommitId: 'abc' } } },
-      enableCd({ StagingDistributionId: STAGING_ID, StagingETag: 'ES-old' }, 1),
-      enableCd({ StagingDistributionId: STAGING_ID, StagingETag: 'ES' }, 5),
-    ];
-    expect(releaseOf(details)).toEqual({ stagingId: STAGING_ID, stagingEtag: 'ES' });
-    expect(releaseOf([details[0] as ActionExecutionDetail])).toBeUndefined();
-  });
-
   it('rejects only when the staging still carries the ETag the reviewer was shown', () => {
     const staging = stagingState({ etag: 'ES' });
-    expect(decideRejection({ stagingId: STAGING_ID, stagingEtag: 'ES' }, staging, 'exec-A')).toEqual({
+    expect(decideRejection(reviewed('ES'), staging, 'exec-A')).toEqual({
       kind: 'reject',
     });
-    expect(decideRejection({ stagingId: STAGING_ID, stagingEtag: 'ES-B' }, staging, 'exec-A')).toMatchObject({
+    expect(decideRejection(reviewed('ES-B'), staging, 'exec-A')).toMatchObject({
       kind: 'other-release',
       reason: expect.stringContaining('reviewed at ETag ES-B'),
     });
-    expect(decideRejection({ stagingId: 'E9OTHER0000009', stagingEtag: 'ES' }, staging, 'exec-A')).toMatchObject({
+    expect(decideRejection(reviewed('ES', 'E9OTHER0000009'), staging, 'exec-A')).toMatchObject({
       kind: 'other-release',
     });
     expect(decideRejection(undefined, staging, 'exec-A')).toMatchObject({

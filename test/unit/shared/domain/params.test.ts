@@ -26,6 +26,8 @@ describe('parseUserParametersJson', () => {
     const err = problem(() => parseUserParametersJson(raw));
     expect(err.field).toBe('UserParameters');
     expect(err.message).toMatch(message);
+    // The field is named once.
+    expect(err.message).toMatch(/^UserParameters: /);
   });
 });
 
