@@ -1,14 +1,12 @@
 /**
- * The pipeline's pending manual approval: find it (GetPipelineState), learn its release (ListActionExecutions of its
- * execution: enable-cd's output variables), and reject it (PutApprovalResult). An approval answered meanwhile — by a
+ * The pipeline's pending manual approval: find it (GetPipelineState) and reject it (PutApprovalResult); its release
+ * is read with shared/aws/pipeline-executions.ts, as abort reads it. An approval answered meanwhile — by a
  * reviewer, or by an overlapping tick — answers InvalidApprovalTokenException or ApprovalAlreadyCompletedException:
  * that is an outcome, not an error.
  */
 import {
-  type ActionExecutionDetail,
   GetPipelineStateCommand,
   type GetPipelineStateOutput,
-  ListActionExecutionsCommand,
   PutApprovalResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { awsCall, awsErrorOf } from '../../shared/aws/call.js';
@@ -20,33 +18,6 @@ export async function readPipelineState(target: ApprovalTarget): Promise<GetPipe
   return awsCall('GetPipelineState', `pipeline ${target.pipelineName}`, () =>
     codePipeline().send(new GetPipelineStateCommand({ name: target.pipelineName })),
   );
-}
-
-/** Every action execution of one pipeline execution, all pages. */
-export async function readActionExecutions(
-  pipelineName: string,
-  pipelineExecutionId: string,
-): Promise<ActionExecutionDetail[]> {
-  const details: ActionExecutionDetail[] = [];
-  let nextToken: string | undefined;
-  do {
-    const token = nextToken;
-    const out = await awsCall(
-      'ListActionExecutions',
-      `execution ${pipelineExecutionId} of pipeline ${pipelineName}`,
-      () =>
-        codePipeline().send(
-          new ListActionExecutionsCommand({
-            pipelineName,
-            filter: { pipelineExecutionId },
-            ...(token ? { nextToken: token } : {}),
-          }),
-        ),
-    );
-    details.push(...(out.actionExecutionDetails ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return details;
 }
 
 /** What answering the approval came to. */

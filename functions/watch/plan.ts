@@ -3,7 +3,7 @@
  * the promotion gate's own evaluation and the user's alarms — and, when it is not, whether the pending approval is
  * this canary's release and what its rejection says. No I/O here; unit-tested without mocks.
  */
-import type { ActionExecutionDetail, GetPipelineStateOutput } from '@aws-sdk/client-codepipeline';
+import type { GetPipelineStateOutput } from '@aws-sdk/client-codepipeline';
 import { checkIsPrimary, checkIsStaging, routesTo } from '../../shared/domain/checks.js';
 import { stagingDomainsOf } from '../../shared/domain/distribution-config.js';
 import {
@@ -16,7 +16,7 @@ import {
   formatRate,
   requiredStagingRequests,
 } from '../../shared/domain/gate.js';
-import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
+import type { DistributionState, PolicyState, ReviewedRelease } from '../../shared/domain/resources.js';
 import type { AlarmRef, ApprovalTarget } from './params.js';
 
 /** Whether viewers are being routed to a staging distribution right now. */
@@ -210,25 +210,6 @@ export function pendingApproval(state: GetPipelineStateOutput, target: ApprovalT
   return { kind: 'pending', pipelineExecutionId, token: execution.token };
 }
 
-/** A release's identity: what enable-cd reported for the staging its reviewer looks at. */
-export interface Release {
-  stagingId: string | undefined;
-  stagingEtag: string;
-}
-
-/**
- * The release of one pipeline execution, from its action executions (ListActionExecutions): enable-cd's output
- * variables `StagingETag` and `StagingDistributionId`. A retried enable-cd leaves several executions: the latest wins.
- */
-export function releaseOf(details: readonly ActionExecutionDetail[]): Release | undefined {
-  const reported = details
-    .filter((d) => typeof d.output?.outputVariables?.['StagingETag'] === 'string')
-    .sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0));
-  const vars = reported[0]?.output?.outputVariables;
-  if (!vars) return undefined;
-  return { stagingId: vars['StagingDistributionId'], stagingEtag: vars['StagingETag'] as string };
-}
-
 /** Whether to reject the pending approval: only when its release is the canary the watch judged. */
 export type RejectDecision = { kind: 'reject' } | { kind: 'other-release' | 'release-unknown'; reason: string };
 
@@ -239,17 +220,17 @@ export type RejectDecision = { kind: 'reject' } | { kind: 'other-release' | 'rel
  * review of a config the watch did not judge. Disabling the policy is right either way; this decides the rejection.
  */
 export function decideRejection(
-  release: Release | undefined,
+  release: ReviewedRelease | undefined,
   staging: DistributionState,
   pipelineExecutionId: string,
 ): RejectDecision {
   if (!release) {
     return {
       kind: 'release-unknown',
-      reason: `execution ${pipelineExecutionId} reported no StagingETag (an enable-cd from before release identity), so the watch cannot tell whether its reviewer sees this canary; the approval is left to the reviewer`,
+      reason: `execution ${pipelineExecutionId} reported no StagingETag (its enable-cd never succeeded, or predates release identity), so the watch cannot tell whether its reviewer sees this canary; the approval is left to the reviewer`,
     };
   }
-  if (release.stagingId !== undefined && release.stagingId !== staging.id) {
+  if (release.stagingId !== staging.id) {
     return {
       kind: 'other-release',
       reason: `execution ${pipelineExecutionId} is the release of staging ${release.stagingId}, not of ${staging.id}; its approval is left to the reviewer`,

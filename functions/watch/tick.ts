@@ -6,28 +6,27 @@
  * that approval if it is this canary's release. Every tick ends with one `tick` log line: the decision and the figures.
  */
 import { readCanaryTraffic } from '../../shared/aws/metrics.js';
+import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import { awsErrorOf } from '../../shared/aws/call.js';
 import { readDistribution, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { step } from '../../shared/domain/errors.js';
 import { gateVariables } from '../../shared/domain/gate.js';
-import type { DistributionState } from '../../shared/domain/resources.js';
+import type { DistributionState, ReviewedRelease } from '../../shared/domain/resources.js';
 import { type Logger, createLogger } from '../../shared/log.js';
 import { parseAbortObject } from '../abort/params.js';
 import { rollBackToPrimary } from '../abort/rollback.js';
 import { type AlarmStates, readAlarms } from './alarms.js';
-import { readActionExecutions, readPipelineState, rejectApproval } from './approval.js';
+import { readPipelineState, rejectApproval } from './approval.js';
 import { type ApprovalTarget, type WatchParams, parseWatchParams } from './params.js';
 import {
   type Health,
   type PendingApproval,
-  type Release,
   canaryOf,
   decideRejection,
   judge,
   pendingApproval,
   rejectionSummary,
-  releaseOf,
   watchedStaging,
 } from './plan.js';
 import { findStaging } from './staging.js';
@@ -91,17 +90,17 @@ function alarmFields(alarms: AlarmStates): Pick<TickSummary, 'alarms' | 'missing
 /** The pending approval and, when there is one, its execution's release. */
 interface Lookup {
   pending: PendingApproval;
-  release?: Release | undefined;
+  release?: ReviewedRelease | undefined;
 }
 
 async function lookUpApproval(target: ApprovalTarget): Promise<Lookup> {
   const state = await step('read the pipeline state', () => readPipelineState(target));
   const pending = pendingApproval(state, target);
   if (pending.kind !== 'pending') return { pending };
-  const details = await step('read the pending execution', () =>
-    readActionExecutions(target.pipelineName, pending.pipelineExecutionId),
+  const release = await step('read the release of the pending execution', () =>
+    reviewedRelease(target.pipelineName, pending.pipelineExecutionId),
   );
-  return { pending, release: releaseOf(details) };
+  return { pending, release };
 }
 
 /** abort's own disable pass: re-reads primary and policy, plans, writes with If-Match, re-plans on a stale ETag. */

@@ -137,8 +137,8 @@ describe('the canary watch (built bundle against the emulator)', () => {
 
   it('judges nothing yet while staging has served too few requests, however bad', async () => {
     const { outputs } = await releaseAwaitingApproval();
-    h.emulator.setErrorRate(outputs.StagingDistributionId, 1);
-    expect(await viewers(5, HEADER)).toEqual(Array(5).fill('HTTP 503'));
+    h.emulator.setReleaseFailure(HEADER_TEMPLATE.originPath, 1);
+    expect(await viewers(5, HEADER)).toEqual(Array(5).fill('HTTP 500'));
     const r = await tick(watchInput({ StagingDistributionId: outputs.StagingDistributionId }));
     expect(summaryOf(r)).toMatchObject({
       decision: 'not-enough-traffic',
@@ -152,9 +152,10 @@ describe('the canary watch (built bundle against the emulator)', () => {
   it('disables a failing canary and rejects its approval exactly once across overlapping ticks; abort then finds nothing to do', async () => {
     const { outputs, approval } = await releaseAwaitingApproval();
     const stagingId = outputs.StagingDistributionId;
-    h.emulator.setErrorRate(stagingId, 0.5);
+    // The release under review fails: half the requests served from its origin path answer 5xx.
+    h.emulator.setReleaseFailure(HEADER_TEMPLATE.originPath, 0.5);
     const seen = await viewers(40, HEADER);
-    const failed = seen.filter((v) => v === 'HTTP 503').length;
+    const failed = seen.filter((v) => v === 'HTTP 500').length;
     expect(failed).toBeGreaterThan(2);
 
     // Two containers tick at once, each one invocation at a time, like two overlapping scheduled invocations.
@@ -197,9 +198,10 @@ describe('the canary watch (built bundle against the emulator)', () => {
     const older = await releaseAwaitingApproval();
     // A newer release's Deploy changes staging while the older execution waits for its reviewer.
     const newer = await h.deployStaging(headerTemplate('/v3'));
+    expect(newer.StagingDistributionId).toBe(older.outputs.StagingDistributionId);
     const enabled = await h.job('enable-cd', h.enableCdParams(newer));
     expect(enabled.ok).toBe(true);
-    h.emulator.setErrorRate(newer.StagingDistributionId, 1);
+    h.emulator.setReleaseFailure('/v3', 1);
     await viewers(25, HEADER);
     h.emulator.clearRequestLog();
 
