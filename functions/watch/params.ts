@@ -158,13 +158,15 @@ function alarmRefs(value: unknown): AlarmRef[] {
   return alarms;
 }
 
-/** The gate's thresholds, with the watch's own default for MinStagingRequests when an error rate is judged. */
+/**
+ * The gate's thresholds, with the watch's own default for MinStagingRequests. Without an error-rate threshold the gate
+ * can only wait or pass, never find a canary unhealthy, so the watch then reads no metric at all (like the gate, which
+ * a window alone leaves off).
+ */
 function watchGate(p: ParamReader): GateParams | undefined {
   const gate = parseGate(p, 'WindowMinutes');
-  if (gate && judgesErrorRate(gate) && gate.minStagingRequests === undefined) {
-    return { ...gate, minStagingRequests: DEFAULT_WATCH_MIN_STAGING_REQUESTS };
-  }
-  return gate;
+  if (!gate || !judgesErrorRate(gate)) return undefined;
+  return { ...gate, minStagingRequests: gate.minStagingRequests ?? DEFAULT_WATCH_MIN_STAGING_REQUESTS };
 }
 
 function parseObject(values: Record<string, unknown>): WatchParams {
@@ -181,7 +183,7 @@ function parseObject(values: Record<string, unknown>): WatchParams {
       alarms: alarmRefs(values['AlarmNames']),
     };
     // MinStagingRequests alone never finds a canary unhealthy: it only says when an error rate may be judged.
-    if (!(params.gate && judgesErrorRate(params.gate)) && params.alarms.length === 0) {
+    if (!params.gate && params.alarms.length === 0) {
       throw new WatchInputError(
         'MaxStaging5xxErrorRate',
         'the watch has nothing to judge: set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',

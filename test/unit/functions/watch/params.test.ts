@@ -76,10 +76,17 @@ describe('watch parameters (the schedule constant input)', () => {
     expect(parseWatchParams({ ...minimal, MinStagingRequests: 1 }).gate?.minStagingRequests).toBe(1);
   });
 
-  it('watches alarms alone, without reading any metric', () => {
+  it('watches alarms alone, without reading any metric, even with MinStagingRequests or a window', () => {
     const params = parseWatchParams({ PrimaryDistributionId: PRIMARY_ID, AlarmNames: 'site-5xx' });
     expect(params.gate).toBeUndefined();
     expect(params.alarms).toEqual([{ name: 'site-5xx', region: undefined }]);
+    const withFigures = {
+      PrimaryDistributionId: PRIMARY_ID,
+      AlarmNames: 'a',
+      MinStagingRequests: 50,
+      WindowMinutes: 5,
+    };
+    expect(parseWatchParams(withFigures).gate).toBeUndefined();
   });
 
   it.each([
