@@ -2,9 +2,9 @@
  * Every IAM `Allow` in infra/*.yml whose Resource is "*" or contains a wildcard must match an entry here (same resource
  * text, every action listed); the policy test fails on any other. Resource text is the template's own: a plain
  * string, the string of an Fn::Sub, or `!GetAtt <resource type>.<attribute>` for ARNs that end in a wildcard.
- * Sources: the Service Authorization Reference as bundled in cfn-lint 1.51 (data/AdditionalSpecs/Policies.json),
- * the CloudFront API reference, the CodePipeline Lambda action reference.
- * Mirrored in docs/deploy.md ("Least privilege and every wildcard").
+ * An entry with resource "*" may list only actions that take no resource ARN (iam-actions.ts, from the Service
+ * Authorization Reference; the policy test checks it). Other sources: the CloudFront API reference, the CodePipeline
+ * Lambda action reference. Mirrored in docs/deploy.md ("Least privilege and every wildcard").
  */
 export interface WildcardGrant {
   resource: string;
@@ -25,7 +25,13 @@ export const wildcardAllowList: WildcardGrant[] = [
     resource: '*',
     actions: ['cloudfront:CreateDistribution', 'cloudfront:CreateContinuousDeploymentPolicy'],
     reason:
-      'Create actions with no resource type in the Service Authorization Reference (the id does not exist yet). Staging deploy role only.',
+      'No resource type in the Service Authorization Reference since its December 2025 edition (the id does not exist yet). Staging deploy role only; CreateDistribution only with aws:RequestTag/cloudfront-cd-primary = the primary id (the policy test checks it).',
+  },
+  {
+    resource: '*',
+    actions: ['cloudfront:ListDistributions'],
+    reason:
+      'No resource type; read-only (ids and domain names). Watch role only, and only while StagingDistributionId is empty: a policy names its staging only by domain name.',
   },
   {
     resource: '*',
@@ -37,7 +43,7 @@ export const wildcardAllowList: WildcardGrant[] = [
     resource: '*',
     actions: ['cloudwatch:GetMetricData'],
     reason:
-      "No resource-level permissions (CloudWatch metrics have no ARN); read-only. Promote role only, and only when a promotion gate parameter is set: it reads the staging and primary distributions' Requests and 5xxErrorRate.",
+      "No resource type (CloudFront's metrics have no ARN); read-only. Promote role when a promotion gate parameter is set, watch role when a watch gate parameter is set: the staging and primary distributions' Requests and 5xxErrorRate.",
   },
   {
     resource: '!GetAtt AWS::Logs::LogGroup.Arn',
@@ -78,6 +84,12 @@ export const wildcardAllowList: WildcardGrant[] = [
     ],
     reason:
       'Policy id generated at creation; policies support no tag condition. Lambda roles use it only while ContinuousDeploymentPolicyId is empty (set it after the first deploy to pin the exact ARN).',
+  },
+  {
+    resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/*',
+    actions: ['s3:GetObject'],
+    reason:
+      "enable-cd only, only when StaticResourceBucketName is set: HeadObject on the release's <OriginPath>/<DefaultRootObject>, whose folder the staging stack names at run time. Read-only, one bucket.",
   },
   {
     resource: '${ArtifactBucket.Arn}/*',

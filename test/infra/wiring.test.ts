@@ -3,9 +3,10 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../function-names.mjs';
 import { parseAbortObject } from '../../functions/abort/params.js';
+import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
-import { isIntrinsic, loadInfraTemplates } from './template.js';
+import { isIntrinsic, loadInfraTemplates, resolveConditions, type Template } from './template.js';
 
 /** The UserParameters keys each function accepts: `parameterNames` of its functions/<name>/params.ts. */
 const acceptedKeys: Record<string, readonly string[]> = Object.fromEntries(
@@ -26,11 +27,31 @@ interface Action {
   Name: string;
   ActionTypeId: { Category: string; Provider: string };
   Configuration: Record<string, unknown>;
+  Namespace?: string;
+  RunOrder?: number;
 }
 const stages = pipeline.Resources.Pipeline!.Properties!.Stages as { Name: string; Actions: Action[] }[];
 const invokeActions = stages.flatMap((s) =>
   s.Actions.filter((a) => a.ActionTypeId.Category === 'Invoke' && a.ActionTypeId.Provider === 'Lambda'),
 );
+const actionNamed = (name: string) => stages.flatMap((s) => s.Actions).find((a) => a.Name === name)!;
+
+/** The required parameters of pipeline.yml, for stacks built from it in these tests. */
+const REQUIRED = {
+  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
+  FullRepositoryId: 'my-org/my-site',
+  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
+  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
+  OriginAccessControlId: 'E1ABCDEFGHIJKL',
+};
+const WATCH_ON = {
+  ...REQUIRED,
+  WatchMaxStaging5xxErrorRate: '5',
+  WatchMinStagingRequests: '200',
+  WatchAlarmNames:
+    'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx,arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-latency',
+};
+const WATCH_RESOURCES = ['WatchLogGroup', 'WatchRole', 'WatchFunction', 'WatchSchedule', 'WatchInvokePermission'];
 
 /** The function folder a Lambda resource is built from: Code ../dist/<name>. */
 function functionName(logicalId: string): string {
@@ -59,6 +80,54 @@ describe('pipeline wiring', () => {
     expect(lambdas.map(([id]) => functionName(id)).sort()).toEqual([...FUNCTION_NAMES]);
   });
 
+  it('runs the whole release in one locked stage after Source: deploy, enable-cd, approval, promote', () => {
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Release']);
+    const release = stages[1]!.Actions.map((a) => [a.RunOrder, a.Name, a.ActionTypeId.Category]);
+    expect(release).toEqual([
+      [1, 'DeployStagingStack', 'Deploy'],
+      [2, 'EnableContinuousDeployment', 'Invoke'],
+      [3, 'ApproveStaging', 'Approval'],
+      [4, 'PromoteStaging', 'Invoke'],
+    ]);
+    expect(pipeline.Resources.Pipeline!.Properties!.ExecutionMode).toBe('QUEUED');
+  });
+
+  it('refers only to pipeline variables of namespaces that earlier actions declare', () => {
+    const declared: string[] = [];
+    const problems: string[] = [];
+    for (const stage of stages) {
+      const byOrder = [...stage.Actions].sort((a, b) => (a.RunOrder ?? 1) - (b.RunOrder ?? 1));
+      for (const action of byOrder) {
+        const text = JSON.stringify(action.Configuration);
+        for (const [, ns] of text.matchAll(/#\{([A-Za-z0-9@_-]+)\.[A-Za-z0-9@_-]+\}/g))
+          if (!declared.includes(ns!))
+            problems.push(`${action.Name} refers to #{${ns}.…}, declared by no earlier action`);
+        if (action.Namespace) declared.push(action.Namespace);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(actionNamed('EnableContinuousDeployment').Namespace).toBe('EnableCd');
+  });
+
+  it("keeps every action configuration value within CodePipeline's 1000 characters, parameters at full length", () => {
+    const longest: Record<string, string> = {
+      PrimaryDistributionId: 'E'.repeat(21),
+      StaticResourceBucketName: 'b'.repeat(63),
+      OriginDomainName: 'd'.repeat(100),
+      OriginAccessControlId: 'E'.repeat(21),
+    };
+    const tooLong = stages.flatMap((s) =>
+      s.Actions.flatMap((a) =>
+        Object.entries(a.Configuration).flatMap(([key, value]) => {
+          if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string') return [];
+          const text = value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, n: string) => longest[n] ?? 'x'.repeat(20));
+          return text.length > 1000 ? [`${a.Name}.${key}: ${text.length} characters`] : [];
+        }),
+      ),
+    );
+    expect(tooLong).toEqual([]);
+  });
+
   it('points every Invoke action at a function of this template', () => {
     expect(invokeActions.map((a) => a.Name)).toEqual(['EnableContinuousDeployment', 'PromoteStaging']);
     for (const action of invokeActions) {
@@ -83,9 +152,29 @@ describe('pipeline wiring', () => {
       .flatMap((s) => s.Actions)
       .find((a) => a.ActionTypeId.Provider === 'CloudFormation') as Action & { Namespace: string };
     expect(deploy.Namespace).toBe('StagingStack');
-    const enable = parseSubJson(invokeActions[0]!.Configuration.UserParameters);
-    expect(enable.StagingDistributionId).toBe('#{StagingStack.StagingDistributionId}');
-    expect(enable.ContinuousDeploymentPolicyId).toBe('#{StagingStack.ContinuousDeploymentPolicyId}');
+    for (const action of invokeActions) {
+      const params = parseSubJson(action.Configuration.UserParameters);
+      expect(params.StagingDistributionId, action.Name).toBe('#{StagingStack.StagingDistributionId}');
+      // promote with the policy id reads primary, staging and policy in one round (issue 18).
+      expect(params.ContinuousDeploymentPolicyId, action.Name).toBe('#{StagingStack.ContinuousDeploymentPolicyId}');
+    }
+  });
+
+  it('has promote promote the config the reviewer approved: the staging ETag enable-cd reported', () => {
+    const promote = parseSubJson(actionNamed('PromoteStaging').Configuration.UserParameters);
+    expect(promote.ExpectedStagingETag).toBe('#{EnableCd.StagingETag}');
+  });
+
+  it('shows the reviewer the commit, the staging and its ETag, and the changes promote would make', () => {
+    const customData = actionNamed('ApproveStaging').Configuration.CustomData as { 'Fn::Sub': string };
+    for (const variable of [
+      '#{SourceVariables.CommitId}',
+      '#{EnableCd.StagingDistributionId}',
+      '#{EnableCd.StagingETag}',
+      '#{EnableCd.PromoteChanges}',
+      '#{EnableCd.HowToReachStaging}',
+    ])
+      expect(customData['Fn::Sub']).toContain(variable);
   });
 
   it('passes the promotion gate parameters to promote, empty by default (gate off), with the window bounded like the function', () => {
@@ -119,11 +208,34 @@ describe('pipeline wiring', () => {
     expect(gate['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
   });
 
-  it("sends abort a constant EventBridge input that abort's parser accepts", () => {
-    const rule = pipeline.Resources.ApprovalFailedRule!.Properties as { Targets: { Arn: unknown; Input: unknown }[] };
+  it("sends abort its constant fields and the failed execution (InputTransformer), in a shape abort's parser accepts", () => {
+    const rule = pipeline.Resources.ApprovalFailedRule!.Properties as {
+      Targets: {
+        Arn: unknown;
+        Input?: unknown;
+        InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: unknown };
+      }[];
+    };
     const target = rule.Targets[0]!;
     expect(target.Arn).toEqual({ 'Fn::GetAtt': ['AbortFunction', 'Arn'] });
-    const input = parseSubJson(target.Input, { PrimaryDistributionId: 'E2QWRUHAPOMQZL' });
+    expect(target.Input).toBeUndefined();
+    const { InputPathsMap: paths, InputTemplate: template } = target.InputTransformer;
+    expect(paths).toEqual({ pipeline: '$.detail.pipeline', executionId: '$.detail.execution-id' });
+    // What EventBridge sends for a failed approval: each <placeholder> outside quotes becomes a JSON string.
+    const event = {
+      pipeline: 'cloudfront-cd-pipeline-Pipeline-1A2B3C',
+      executionId: '2d4e6f80-1234-4abc-9def-0123456789ab',
+    };
+    const rendered = (template as { 'Fn::Sub': string })['Fn::Sub']
+      .replace('${PrimaryDistributionId}', 'E2QWRUHAPOMQZL')
+      .replace(/<([A-Za-z]+)>/g, (_, name: string) => JSON.stringify(event[name as keyof typeof event]));
+    const input = JSON.parse(rendered) as Record<string, unknown>;
+    expect(input).toEqual({
+      PrimaryDistributionId: 'E2QWRUHAPOMQZL',
+      Mode: 'disable',
+      PipelineName: event.pipeline,
+      PipelineExecutionId: event.executionId,
+    });
     expect(parseAbortObject(input)).toMatchObject({ primaryId: 'E2QWRUHAPOMQZL', mode: 'disable' });
   });
 
@@ -131,9 +243,9 @@ describe('pipeline wiring', () => {
     const pattern = (
       pipeline.Resources.ApprovalFailedRule!.Properties as { EventPattern: { detail: Record<string, unknown[]> } }
     ).EventPattern;
-    const approval = stages.find((s) => s.Name === pattern.detail.stage![0]);
-    expect(approval?.Actions.map((a) => a.Name)).toContain(pattern.detail.action![0]);
-    expect(approval?.Actions[0]!.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
+    const stage = stages.find((s) => s.Name === pattern.detail.stage![0]);
+    const approval = stage?.Actions.find((a) => a.Name === pattern.detail.action![0]);
+    expect(approval?.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
     expect(pattern.detail.pipeline).toEqual([{ Ref: 'Pipeline' }]);
     expect(pattern.detail.state).toEqual(['FAILED']);
   });
@@ -143,6 +255,77 @@ describe('pipeline wiring', () => {
     expect(permission).toMatchObject({
       Principal: 'events.amazonaws.com',
       SourceArn: { 'Fn::GetAtt': ['ApprovalFailedRule', 'Arn'] },
+    });
+  });
+});
+
+describe('the watch', () => {
+  const on = resolveConditions(pipeline, WATCH_ON);
+  const off = resolveConditions(pipeline, REQUIRED);
+
+  it('does not exist when every Watch* parameter is empty: no function, role, schedule or permission', () => {
+    expect(WATCH_RESOURCES.filter((id) => id in off.Resources)).toEqual([]);
+    expect(Object.keys(off.Outputs ?? {})).not.toContain('WatchFunctionName');
+  });
+
+  it('exists as soon as an error-rate threshold or an alarm is set', () => {
+    for (const given of [
+      { WatchMaxStaging5xxErrorRate: '5' },
+      { WatchMaxErrorRateIncrease: '2' },
+      { WatchAlarmNames: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx' },
+    ]) {
+      const resolved = resolveConditions(pipeline, { ...REQUIRED, ...given });
+      expect(
+        WATCH_RESOURCES.filter((id) => !(id in resolved.Resources)),
+        JSON.stringify(given),
+      ).toEqual([]);
+    }
+  });
+
+  it('ticks every minute with a constant input that the watch accepts', () => {
+    const rule = on.Resources.WatchSchedule!.Properties as {
+      ScheduleExpression: string;
+      Targets: { Arn: unknown; Input: unknown; InputTransformer?: unknown }[];
+    };
+    expect(rule.ScheduleExpression).toBe('rate(1 minute)');
+    const target = rule.Targets[0]!;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['WatchFunction', 'Arn'] });
+    expect(target.InputTransformer).toBeUndefined();
+    const input = parseSubJson(target.Input, {
+      ...WATCH_ON,
+      StagingDistributionId: '',
+      WatchMaxErrorRateIncrease: '',
+      WatchWindowMinutes: '',
+      Pipeline: 'site-pipeline',
+    });
+    expect(Object.keys(input).filter((k) => !watchParameterNames.includes(k as never))).toEqual([]);
+    expect(parseWatchParams(input)).toMatchObject({
+      primaryId: REQUIRED.PrimaryDistributionId,
+      stagingId: undefined,
+      approval: { pipelineName: 'site-pipeline', stageName: 'Release', actionName: 'ApproveStaging' },
+      alarms: [
+        { name: 'site-5xx', region: 'us-east-1' },
+        { name: 'site-latency', region: 'us-east-1' },
+      ],
+    });
+  });
+
+  it('rejects the approval action this pipeline declares, the one the IAM grant names', () => {
+    const input = parseSubJson(
+      (on.Resources.WatchSchedule!.Properties as { Targets: { Input: unknown }[] }).Targets[0]!.Input,
+    );
+    const stage = stages.find((s) => s.Name === input.ApprovalStageName);
+    const action = stage?.Actions.find((a) => a.Name === input.ApprovalActionName);
+    expect(action?.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
+    const role = JSON.stringify(on.Resources.WatchRole!.Properties!.Policies);
+    expect(role).toContain(`:\${Pipeline}/${String(input.ApprovalStageName)}/${String(input.ApprovalActionName)}"`);
+  });
+
+  it('lets only EventBridge, from the schedule, invoke the watch', () => {
+    expect(on.Resources.WatchInvokePermission!.Properties).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['WatchFunction', 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['WatchSchedule', 'Arn'] },
     });
   });
 });
