@@ -1,16 +1,57 @@
 #!/usr/bin/env bash
-# Uploads the built Lambda bundles (dist/<name>/, from `npm run build`) and rewrites infra/pipeline.yml's local Code
-# paths to S3 locations. Called by `npm run package`, which builds first.
+# Uploads the built Lambda bundles (dist/<name>/index.mjs, from `npm run build`) and rewrites infra/pipeline.yml's
+# local Code paths to S3 locations. Called by `npm run package`, which builds first:
+#
+#   ARTIFACT_UPLOAD_BUCKET=<bucket> npm run package -- --region <region>
+#
+# Each function's zip holds index.mjs only: the build's source map (index.mjs.map) and metafile (meta.json) stay in
+# dist/ — the function never reads them. docs/deploy.md ("Readable stack traces") says how to map a stack trace back
+# to the sources with the map of the same build.
 set -euo pipefail
 
-if [[ -z "${ARTIFACT_UPLOAD_BUCKET:-}" ]]; then
+usage() {
   cat >&2 <<'USAGE'
-usage: ARTIFACT_UPLOAD_BUCKET=<bucket> npm run package
+usage: ARTIFACT_UPLOAD_BUCKET=<bucket> npm run package -- --region <region>
 
-ARTIFACT_UPLOAD_BUCKET is an S3 bucket you own, in the region you deploy the pipeline to, that receives the
-Lambda bundles. The packaged template is written to .infra-build/pipeline.packaged.yml.
+ARTIFACT_UPLOAD_BUCKET is an S3 bucket you own, in the region you deploy the pipeline to (Lambda reads its code from
+a bucket in its own region), that receives the Lambda bundles. --region is that region (default: the AWS CLI's
+configured region). Needs the AWS CLI with credentials that may write to the bucket. The packaged template is
+written to .infra-build/pipeline.packaged.yml.
 USAGE
+}
+
+region=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --region)
+      if [[ $# -lt 2 || -z "$2" ]]; then
+        echo "package: --region needs a region, e.g. --region us-east-1" >&2
+        usage
+        exit 64
+      fi
+      region="$2"
+      shift 2
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "package: unknown argument $1" >&2
+      usage
+      exit 64
+      ;;
+  esac
+done
+
+if [[ -z "${ARTIFACT_UPLOAD_BUCKET:-}" ]]; then
+  echo "package: ARTIFACT_UPLOAD_BUCKET is not set" >&2
+  usage
   exit 64
+fi
+if ! command -v aws >/dev/null 2>&1; then
+  echo "package: the AWS CLI (aws) is not on PATH; install AWS CLI v2 and configure credentials (aws configure)" >&2
+  exit 69
 fi
 
 cd "$(dirname "$0")/.."
@@ -27,9 +68,33 @@ for name in $names; do
   fi
 done
 
-mkdir -p .infra-build
+region_args=()
+if [[ -n "$region" ]]; then
+  region_args=(--region "$region")
+  # Lambda refuses code from a bucket in another region, but only at deploy time: say it now.
+  location=$(aws s3api get-bucket-location --bucket "$ARTIFACT_UPLOAD_BUCKET" --query LocationConstraint --output text ${region_args[@]+"${region_args[@]}"})
+  # Buckets in us-east-1 report no LocationConstraint.
+  if [[ "$location" == "None" || "$location" == "null" || -z "$location" ]]; then location="us-east-1"; fi
+  if [[ "$location" != "$region" ]]; then
+    echo "package: bucket $ARTIFACT_UPLOAD_BUCKET is in $location, not $region: Lambda reads its code from a bucket in its own region; use a bucket in $region" >&2
+    exit 1
+  fi
+fi
+
+# What each zip holds: the CloudFormation CLI zips the folder a Code path names. A copy of the template one folder
+# deep in .infra-build/ resolves the same "../dist/<name>" to .infra-build/dist/<name>, which holds index.mjs only.
+build=.infra-build
+rm -rf "$build/dist" "$build/template"
+mkdir -p "$build/template"
+cp infra/pipeline.yml "$build/template/pipeline.yml"
+for name in $names; do
+  mkdir -p "$build/dist/$name"
+  cp "dist/$name/index.mjs" "$build/dist/$name/index.mjs"
+done
+
 aws cloudformation package \
-  --template-file infra/pipeline.yml \
+  --template-file "$build/template/pipeline.yml" \
   --s3-bucket "$ARTIFACT_UPLOAD_BUCKET" \
-  --output-template-file .infra-build/pipeline.packaged.yml
-echo "packaged: .infra-build/pipeline.packaged.yml"
+  ${region_args[@]+"${region_args[@]}"} \
+  --output-template-file "$build/pipeline.packaged.yml"
+echo "packaged: $build/pipeline.packaged.yml"

@@ -182,7 +182,8 @@ describe('pipeline.yml as deployed: the watch off and on', () => {
   }
 
   it('refuses a watch minimum or window without a threshold or an alarm (Rules)', () => {
-    for (const given of [{ WatchMinStagingRequests: '100' }, { WatchWindowMinutes: '10' }]) {
+    const alone: Record<string, string>[] = [{ WatchMinStagingRequests: '100' }, { WatchWindowMinutes: '10' }];
+    for (const given of alone) {
       expect(brokenRules(pipeline, { ...REQUIRED, ...given }), JSON.stringify(given)).toEqual([
         expect.stringContaining('the watch has nothing to judge'),
       ]);

@@ -269,11 +269,12 @@ describe('the watch', () => {
   });
 
   it('exists as soon as an error-rate threshold or an alarm is set', () => {
-    for (const given of [
+    const switches: Record<string, string>[] = [
       { WatchMaxStaging5xxErrorRate: '5' },
       { WatchMaxErrorRateIncrease: '2' },
       { WatchAlarmNames: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx' },
-    ]) {
+    ];
+    for (const given of switches) {
       const resolved = resolveConditions(pipeline, { ...REQUIRED, ...given });
       expect(
         WATCH_RESOURCES.filter((id) => !(id in resolved.Resources)),
