@@ -1,0 +1,167 @@
+/**
+ * The three pipeline actions as cfcd sees them: the action object the Lambda handler runs, its UserParameters keys
+ * (each becomes a flag), and its read/plan/write steps for a dry run. Flags are turned back into the UserParameters
+ * object and parsed by the action's own parser, so every check (ids, ranges, combinations) is the one the pipeline
+ * applies, and a mistake names the flag instead of the UserParameters field.
+ */
+import { abortAction } from '../functions/abort/action.js';
+import { parameterNames as abortParameterNames } from '../functions/abort/params.js';
+import { abortSteps } from '../functions/abort/rollback.js';
+import { enableCdAction, enableCdSteps } from '../functions/enable-cd/action.js';
+import { parameterNames as enableCdParameterNames } from '../functions/enable-cd/params.js';
+import { promoteAction, promoteSteps } from '../functions/promote/action.js';
+import { parameterNames as promoteParameterNames } from '../functions/promote/params.js';
+import type { PlanSteps } from '../shared/aws/apply-plan.js';
+import { ConfigurationError } from '../shared/domain/errors.js';
+import type { Change, Plan } from '../shared/domain/plan.js';
+import type { Action, ContinuationData } from '../shared/job/runner.js';
+import type { Logger } from '../shared/log.js';
+import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './usage.js';
+
+/** Short flags for the UserParameters keys people type most; any other key becomes its kebab-case name. */
+const FLAGS: Record<string, string> = {
+  PrimaryDistributionId: 'primary',
+  StagingDistributionId: 'staging',
+  ContinuousDeploymentPolicyId: 'policy',
+  StaticResourceBucketName: 'bucket',
+  ExpectedStagingETag: 'expected-staging-etag',
+  MaxStaging5xxErrorRate: 'max-staging-5xx-error-rate',
+};
+
+/** What each UserParameters key means, for `--help`. */
+const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
+  PrimaryDistributionId: ['<id>', 'the production distribution (keeps the aliases)'],
+  StagingDistributionId: ['<id>', "the staging distribution (the staging stack's output)"],
+  ContinuousDeploymentPolicyId: ['<policy id>', "the continuous deployment policy (the staging stack's output)"],
+  StaticResourceBucketName: ['<bucket>', 'the S3 origin bucket behind OAC: grant the staging read access in it'],
+  ExpectedStagingETag: ['<etag>', 'release guard: refuse, with no write, unless the staging still has this ETag'],
+  MaxWaitMinutes: ['<minutes>', 'longest wait for CloudFront to propagate, 1-1440 (default 60)'],
+  MinStagingRequests: ['<n>', 'gate: requests staging must have served in the window'],
+  MaxStaging5xxErrorRate: ['<percent>', 'gate: highest staging 5xxErrorRate in the window'],
+  MaxErrorRateIncrease: ['<points>', "gate: highest excess of staging's 5xxErrorRate over the primary's"],
+  MetricsWindowMinutes: ['<minutes>', 'gate: the window in minutes (default 15)'],
+  Mode: ['<mode>', 'disable (default), detach or teardown'],
+  PipelineName: ['<name>', 'act only for this pipeline execution (with --pipeline-execution-id)'],
+  PipelineExecutionId: ['<id>', 'the pipeline execution whose staging abort may act on'],
+};
+
+/** The flag of a UserParameters key, e.g. `primary` for PrimaryDistributionId, `max-wait-minutes` for MaxWaitMinutes. */
+export function flagOf(parameter: string): string {
+  return FLAGS[parameter] ?? parameter.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/** Any plan of any action, as the CLI prints it. */
+export type AnyPlan = Plan<Change, string>;
+
+export interface CliAction {
+  name: 'enable-cd' | 'promote' | 'abort';
+  summary: string;
+  synopsis: string;
+  action: Action<unknown, string, ContinuationData>;
+  parameterNames: readonly string[];
+  /** The action's read/plan/write steps for these parameters: a dry run plans with them. */
+  steps(params: unknown, log: Logger): PlanSteps<unknown, AnyPlan>;
+  /**
+   * UserParameters that pin an apply to the state the person confirmed, when the flags leave them out: promote's
+   * release guard, so that a staging changed after the confirmation is refused with no write instead of promoted.
+   */
+  pinned?(state: unknown): Record<string, string>;
+}
+
+// The actions are generic in their parameters, phases and data; the CLI only passes through what they parse.
+const erase = (a: unknown) => a as Action<unknown, string, ContinuationData>;
+
+export const ACTIONS: Record<CliAction['name'], CliAction> = {
+  'enable-cd': {
+    name: 'enable-cd',
+    summary:
+      'Grant the staging read access to the bucket, enable the policy and attach it to the primary, then wait for both distributions to be Deployed.',
+    synopsis: '--primary <id> --staging <id> --policy <policy id> [--bucket <bucket>] [options]',
+    action: erase(enableCdAction),
+    parameterNames: enableCdParameterNames,
+    steps: (params, log) => enableCdSteps(params as Parameters<typeof enableCdSteps>[0], log),
+  },
+  promote: {
+    name: 'promote',
+    summary:
+      "Copy the staging's config onto the primary (UpdateDistributionWithStagingConfig), optionally behind the promotion gate and the release guard, then wait for the primary to be Deployed.",
+    synopsis: '--primary <id> --staging <id> [--expected-staging-etag <etag>] [gate options] [options]',
+    action: erase(promoteAction),
+    parameterNames: promoteParameterNames,
+    steps: (params, log) =>
+      promoteSteps(params as Parameters<typeof promoteSteps>[0], log) as PlanSteps<unknown, AnyPlan>,
+    pinned: (state) => ({ ExpectedStagingETag: (state as { staging: { etag: string } }).staging.etag }),
+  },
+  abort: {
+    name: 'abort',
+    summary:
+      'Put all traffic back on the primary: disable the policy (disable), also detach it (detach), or detach and delete it (teardown), then wait for the primary to be Deployed.',
+    synopsis: '--primary <id> [--mode disable|detach|teardown] [--policy <policy id>] [options]',
+    action: erase(abortAction),
+    parameterNames: abortParameterNames,
+    steps: (params, log) => {
+      const p = params as Parameters<typeof abortSteps>[0];
+      // A first pass of the action, as CodePipeline's first invocation: a policy named in the parameters is known.
+      return abortSteps(p, p.policyId ? { id: p.policyId, from: 'parameters' } : undefined, log);
+    },
+  },
+};
+
+/** The flags of an action's UserParameters, for its command's option table. */
+export function parameterOptions(action: CliAction): OptionTable {
+  return Object.fromEntries(
+    action.parameterNames.map((name) => {
+      const [value, description] = DESCRIPTIONS[name] ?? ['<value>', `UserParameters ${name}`];
+      return [flagOf(name), { type: 'string', value, description }];
+    }),
+  );
+}
+
+/** A ConfigurationError's message in flag terms: the field and any other key it mentions become flags. */
+function flagMessage(names: readonly string[], err: ConfigurationError): string {
+  let problem = err.problem;
+  for (const name of names) problem = problem.replaceAll(name, `--${flagOf(name)}`);
+  const flag = `--${flagOf(err.field)}`;
+  return /^(is|must) /.test(problem) ? `${flag} ${problem}` : `${flag}: ${problem}`;
+}
+
+/**
+ * Reads flags with the actions' own parameter checks: the flags of `names` become a parameters object, `read`
+ * reads it (ParamReader, or an action's parser), and a ConfigurationError becomes a {@link UsageError} naming the flag.
+ */
+export function parseWithFlags<T>(
+  spec: CommandSpec,
+  names: readonly string[],
+  values: Record<string, unknown>,
+  read: (parameters: Record<string, string>) => T,
+): T {
+  try {
+    return read(flagParameters(names, values));
+  } catch (err) {
+    if (err instanceof ConfigurationError) throw new UsageError(flagMessage(names, err), spec);
+    throw err;
+  }
+}
+
+/**
+ * The action's parameters from the command's flags, parsed by the action's own UserParameters parser; a problem
+ * is a {@link UsageError} naming the flag.
+ */
+export function paramsFromFlags(action: CliAction, spec: CommandSpec, values: Record<string, unknown>): unknown {
+  return parseWithFlags(spec, action.parameterNames, values, (p) => action.action.parseParams(JSON.stringify(p)));
+}
+
+/** The parameters object the flags of `names` stand for (for an action: the UserParameters a pipeline would pass). */
+export function flagParameters(names: readonly string[], values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = stringFlag(values as Record<string, string>, flagOf(name));
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
+/** The UserParameters object an action's flags stand for. */
+export function userParametersOf(action: CliAction, values: Record<string, unknown>): Record<string, string> {
+  return flagParameters(action.parameterNames, values);
+}

@@ -1,0 +1,217 @@
+/**
+ * `cfcd plan <action>` and `cfcd <action>` for enable-cd, promote and abort. `plan` is the action's own dry run
+ * (`planOnly` over its exported steps): read, check, plan, print — never a write. The apply command shows the same
+ * plan, asks on a terminal, then runs the action's own `run` pass after pass (job-loop.ts) with a live progress
+ * line until it is done.
+ */
+import { randomUUID } from 'node:crypto';
+import { planOnly } from '../../shared/aws/apply-plan.js';
+import { type CliAction, paramsFromFlags, parameterOptions, userParametersOf } from '../actions.js';
+import { ask } from '../confirm.js';
+import { type Context, commandLine, say } from '../context.js';
+import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
+import { type LoopResult, Stopper, readResumeArgument, runUntilDone } from '../job-loop.js';
+import { type LogObserver, cliLogger, describeEvent } from '../logging.js';
+import { type PlanView, sameChanges, viewPlan } from '../plan-view.js';
+import { formatElapsed } from '../terminal.js';
+import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, stringFlag } from '../usage.js';
+
+type Values = Record<string, unknown>;
+
+export function planSpec(action: CliAction): CommandSpec {
+  return {
+    name: `plan ${action.name}`,
+    summary: `Show what ${action.name} would do now, from the live state: the action's own checks and planner, and never a write.`,
+    synopsis: action.synopsis,
+    options: { ...parameterOptions(action), ...COMMON_OPTIONS },
+    details:
+      "The flags are the action's UserParameters (as a pipeline passes them), checked by the same parser.\nExit codes: 0 planned, 1 a read failed, 2 bad usage, 3 refused by a check (the plan says why).",
+  };
+}
+
+export function applySpec(action: CliAction): CommandSpec {
+  return {
+    name: action.name,
+    summary: `${action.summary} The plan is shown first and, on a terminal, applied only once you answer yes.`,
+    synopsis: action.synopsis,
+    options: {
+      ...parameterOptions(action),
+      ...CONFIRM_OPTIONS,
+      resume: {
+        type: 'string',
+        value: '<token>',
+        description: 'carry on a run stopped with Ctrl-C (the command it printed)',
+      },
+      ...COMMON_OPTIONS,
+    },
+    details: [
+      "The flags are the action's UserParameters (as a pipeline passes them), checked by the same parser.",
+      'Ctrl-C while waiting stops after the AWS calls in flight (twice: before the next call) and prints how to',
+      'resume; no change is ever left half-made.',
+      'Exit codes: 0 done, 1 the action failed or you answered no, 2 bad usage, 3 refused by a check (nothing',
+      'written), 130 stopped by Ctrl-C.',
+    ].join('\n'),
+  };
+}
+
+/** Events a dry run shows beside its plan: the gate's figures (everything else is in the plan itself). */
+const showInDryRun = new Set(['gate']);
+
+function printEvent(ctx: Context, ...[level, event, fields]: Parameters<LogObserver>): void {
+  const shown = describeEvent(level, event, fields);
+  if (!shown || ctx.json) return;
+  const { out } = ctx.terminal;
+  const mark = shown.mark === 'done' ? out('green', '✓') : shown.mark === 'skip' ? out('dim', '–') : out('yellow', '!');
+  say(ctx, `${mark} ${shown.text}`);
+  for (const line of shown.details ?? []) say(ctx, `    - ${line}`);
+}
+
+export async function runPlan(action: CliAction, values: Values, ctx: Context): Promise<unknown> {
+  const params = paramsFromFlags(action, planSpec(action), values);
+  const log = cliLogger(action.name, `cfcd-plan-${randomUUID()}`, (level, event, fields) => {
+    if (showInDryRun.has(event)) printEvent(ctx, level, event, fields);
+  });
+  const { state, plan } = await planOnly(action.steps(params, log), log);
+  const view = viewPlan(action, state, plan);
+  say(ctx, `${ctx.terminal.out('bold', `cfcd plan ${action.name}`)}  (dry run: nothing is written)`);
+  for (const line of view.lines(ctx.terminal.out)) say(ctx, line);
+  return { dryRun: true, userParameters: userParametersOf(action, values), ...view.json };
+}
+
+/** Prints the plan and asks; resolves when the person said yes. */
+async function confirmPlan(ctx: Context, action: CliAction, view: PlanView): Promise<void> {
+  // Under --json stdout is for the one document; the person at the terminal still sees the plan, on stderr.
+  const show = (text: string) => (ctx.json ? ctx.terminal.note(text) : ctx.terminal.line(text));
+  const paint = ctx.json ? ctx.terminal.err : ctx.terminal.out;
+  show(paint('bold', `cfcd ${action.name}: the plan`));
+  for (const line of view.lines(paint)) show(line);
+  const question = view.changes.length
+    ? `Apply ${view.changes.length === 1 ? 'this change' : `these ${view.changes.length} changes`}${view.laterPassesDecide ? ' and carry on' : ''}? [y/N] `
+    : 'Nothing to write now; carry on (a later pass plans again and may write)? [y/N] ';
+  const answer = await ask(question, ctx.stdin, ctx.json ? ctx.terminal.stderr : ctx.terminal.stdout);
+  if (answer === 'interrupted') throw new InterruptedError('stopped at the confirmation; nothing was changed');
+  if (answer === 'no') throw new DeclinedError('you answered no; nothing was changed');
+}
+
+function onCtrlC(ctx: Context, stopper: Stopper): () => void {
+  const handler = () => {
+    const next = stopper.press();
+    if (next === 'stop-after-pass')
+      ctx.terminal.note(
+        'Ctrl-C: stopping once the AWS calls of this pass are done (Ctrl-C again: before the next call)',
+      );
+    else if (next === 'stop-before-next-call') ctx.terminal.note('Ctrl-C: stopping before the next AWS call');
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+export async function runApply(action: CliAction, values: Values, ctx: Context): Promise<unknown> {
+  const spec = applySpec(action);
+  let params = paramsFromFlags(action, spec, values);
+  const resumeArg = stringFlag(values as Record<string, string>, 'resume');
+  let resume;
+  if (resumeArg) {
+    try {
+      resume = readResumeArgument(action.action, resumeArg);
+    } catch (err) {
+      throw new UsageError(`--resume: ${(err as Error).message}`, spec);
+    }
+  }
+  const yes = values.yes === true;
+  if (!yes && !resume && !ctx.stdin.isTTY)
+    throw new UsageError(
+      'stdin is not a terminal, so cfcd cannot ask before applying: pass --yes to apply without asking',
+      spec,
+    );
+
+  const stopper = new Stopper();
+  const restoreCtrlC = onCtrlC(ctx, stopper);
+  const jobId = `cfcd-${randomUUID()}`;
+  try {
+    // The changes the person confirmed, when they are the whole story of the first pass.
+    let guard: PlanView | undefined;
+    if (!resume) {
+      const log = cliLogger(action.name, jobId, () => undefined);
+      const { state, plan } = await planOnly(action.steps(params, log), log);
+      if (stopper.requested) throw new InterruptedError('stopped before applying; nothing was changed');
+      const view = viewPlan(action, state, plan);
+      if (!view.nothingToDo) {
+        if (!yes) await confirmPlan(ctx, action, view);
+        else {
+          say(ctx, ctx.terminal.out('bold', `cfcd ${action.name}: the plan`));
+          for (const line of view.lines(ctx.terminal.out)) say(ctx, line);
+        }
+        if (!view.laterPassesDecide) guard = view;
+        const pinned = Object.entries(action.pinned?.(state) ?? {}).filter(
+          ([name]) => userParametersOf(action, values)[name] === undefined,
+        );
+        if (pinned.length)
+          params = action.action.parseParams(
+            JSON.stringify({ ...userParametersOf(action, values), ...Object.fromEntries(pinned) }),
+          );
+      }
+    }
+
+    const writes: string[] = [];
+    let pass = 0;
+    const log = cliLogger(action.name, jobId, (level, event, fields) => {
+      // The plan is logged before anything is written: a first pass that would write what was not confirmed stops.
+      if (event === 'plan' && pass === 1 && guard && fields.replan === undefined && fields.dryRun === undefined) {
+        const planned = (fields.changes ?? []) as { kind: string; reason: string }[];
+        if (!sameChanges(guard.changes, planned))
+          throw new RefusedError(
+            `the live state changed since you confirmed the plan; the action now plans: ${planned.map((c) => `${c.kind} (${c.reason})`).join('; ') || 'no change'}. Nothing was written: run the command again to see the new plan.`,
+          );
+      }
+      if (event === 'write') writes.push(String(fields.change ?? fields.operation));
+      printEvent(ctx, level, event, fields);
+    });
+    let result: LoopResult;
+    try {
+      result = await runUntilDone({
+        action: action.action,
+        params,
+        jobId,
+        log,
+        resume,
+        stopper,
+        onPass: (n) => {
+          pass = n;
+        },
+        onWaiting: (w) => {
+          const started = Date.now() - w.elapsedMs;
+          const waitingFor = `waiting for ${w.reason}${w.inProgress.length ? ` — InProgress: ${w.inProgress.join(', ')}` : ''}`;
+          ctx.terminal.showProgress(
+            () => `${formatElapsed(Date.now() - started)}  ${waitingFor}  (pass ${w.pass})`,
+            () => `… ${waitingFor}`,
+          );
+        },
+      });
+    } catch (err) {
+      if (err instanceof InterruptedError && err.resume)
+        throw new InterruptedError(err.message, `${commandLine(ctx.argv, ['resume'])} --resume ${err.resume}`);
+      throw err;
+    } finally {
+      ctx.terminal.endProgress();
+    }
+    say(
+      ctx,
+      `${ctx.terminal.out('green', '✓')} ${action.name} done in ${formatElapsed(result.elapsedMs)}: ${result.summary}`,
+    );
+    const vars = Object.entries(result.outputVariables);
+    const width = Math.max(0, ...vars.map(([k]) => k.length));
+    for (const [key, value] of vars) say(ctx, `  ${ctx.terminal.out('dim', key.padEnd(width))}  ${value}`);
+    return {
+      action: action.name,
+      result: 'succeeded',
+      summary: result.summary,
+      outputVariables: result.outputVariables,
+      writes,
+      passes: result.passes,
+      elapsedSeconds: Math.round(result.elapsedMs / 1000),
+    };
+  } finally {
+    restoreCtrlC();
+  }
+}

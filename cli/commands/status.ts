@@ -1,0 +1,45 @@
+/** `cfcd status --primary <id>`: read-only, see ../status.ts. */
+import { ParamReader } from '../../shared/domain/params.js';
+import { parseWithFlags } from '../actions.js';
+import { type Context, say } from '../context.js';
+import { formatStatus, readStatus } from '../status.js';
+import { COMMON_OPTIONS, type CommandSpec } from '../usage.js';
+
+export const statusSpec: CommandSpec = {
+  name: 'status',
+  summary:
+    'Where a primary stands: its policy, the staging the policy routes to and how to reach it, what a promotion would change, the bucket grant, and warnings. Reads only.',
+  synopsis: '--primary <id> [--staging <id>] [--bucket <bucket>] [options]',
+  options: {
+    primary: { type: 'string', value: '<id>', description: 'the production distribution' },
+    staging: {
+      type: 'string',
+      value: '<id>',
+      description:
+        'the staging to report on (default: the one the attached policy routes to, found by ListDistributions)',
+    },
+    bucket: {
+      type: 'string',
+      value: '<bucket>',
+      description: 'the S3 origin bucket behind OAC: report its read grants',
+    },
+    ...COMMON_OPTIONS,
+  },
+  details: 'Exit codes: 0 read, 1 a read failed (e.g. no such distribution), 2 bad usage.',
+};
+
+const NAMES = ['PrimaryDistributionId', 'StagingDistributionId', 'StaticResourceBucketName'];
+
+export async function runStatus(values: Record<string, unknown>, ctx: Context): Promise<unknown> {
+  const { primaryId, ...options } = parseWithFlags(statusSpec, NAMES, values, (parameters) => {
+    const p = new ParamReader(parameters, NAMES);
+    return {
+      primaryId: p.distributionId('PrimaryDistributionId'),
+      stagingId: parameters.StagingDistributionId ? p.distributionId('StagingDistributionId') : undefined,
+      bucket: p.optionalBucketName('StaticResourceBucketName'),
+    };
+  });
+  const report = await readStatus(primaryId, options);
+  say(ctx, formatStatus(report, ctx.terminal.out));
+  return report;
+}

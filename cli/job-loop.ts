@@ -1,0 +1,192 @@
+/**
+ * The CLI's stand-in for CodePipeline's continuation loop. An action's `run` is one pass (read → plan → apply →
+ * outcome); while the outcome is `waiting`, CodePipeline invokes the action again with the continuation token it
+ * returned. Here the same happens in the process the person watches: the outcome goes through the same token
+ * encoding, the next pass gets it back as its continuation, and the passes are spaced with backoff instead of
+ * CodePipeline's schedule. Ctrl-C never cuts a pass short by default (a pass is a few single AWS calls, each either
+ * made or not): the loop stops after it, and the token it would have passed on is what `--resume` takes.
+ */
+import { runCancellable } from '../shared/aws/cancellation.js';
+import { ofPhases } from '../shared/job/continuation.js';
+import {
+  type Action,
+  type Continuation,
+  type ContinuationData,
+  type Outcome,
+  decodeContinuation,
+  encodeContinuation,
+} from '../shared/job/runner.js';
+import type { Logger } from '../shared/log.js';
+import { InterruptedError } from './exit-codes.js';
+
+/** Ctrl-C, as the loop sees it: the first press stops after the pass in flight, the second before the next AWS call. */
+export class Stopper {
+  private presses = 0;
+  private wake: (() => void) | undefined;
+  /** Aborted on the second press: no AWS call starts after it (the call in flight completes). */
+  readonly calls = new AbortController();
+  /** True while a pass is running (set by the loop). */
+  inPass = false;
+
+  /** Records one Ctrl-C and says what happens now. */
+  press(): 'stop-now' | 'stop-after-pass' | 'stop-before-next-call' {
+    this.presses++;
+    this.wake?.();
+    if (!this.inPass) return 'stop-now';
+    if (this.presses === 1) return 'stop-after-pass';
+    this.calls.abort();
+    return 'stop-before-next-call';
+  }
+
+  get requested(): boolean {
+    return this.presses > 0;
+  }
+
+  /** Sleeps `ms`, or less if Ctrl-C is pressed meanwhile. */
+  sleep(ms: number): Promise<void> {
+    if (this.requested) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+/** What the loop waits for between two passes. */
+export interface Waiting {
+  pass: number;
+  phase: string;
+  reason: string;
+  inProgress: string[];
+  /** Since the first pass (or the resume). */
+  elapsedMs: number;
+  nextPollMs: number;
+}
+
+export interface LoopOptions {
+  action: Action<unknown, string, ContinuationData>;
+  params: unknown;
+  jobId: string;
+  log: Logger;
+  /** The continuation an interrupted run handed over (`--resume`); its wait limit counts from now. */
+  resume?: Continuation | undefined;
+  stopper: Stopper;
+  onWaiting(waiting: Waiting): void;
+  /** Called before each pass (1-based). */
+  onPass?(pass: number): void;
+  now?: () => number;
+}
+
+export interface LoopResult {
+  summary: string;
+  outputVariables: Record<string, string>;
+  passes: number;
+  elapsedMs: number;
+}
+
+/** The first pause between passes, and the longest: CloudFront propagates in seconds to minutes. */
+export const POLL = { firstMs: 250, maxMs: 15_000, factor: 2 } as const;
+
+/** A token as the command line carries it (`--resume`): the continuation token, base64url-encoded. */
+export function resumeArgument(token: string): string {
+  return Buffer.from(token, 'utf8').toString('base64url');
+}
+
+/**
+ * Reads a `--resume` value back into a continuation the action accepts: decoded, checked against the phases the
+ * action writes, and its data read by the action itself — what CodePipeline's next invocation would get.
+ */
+export function readResumeArgument(action: LoopOptions['action'], argument: string, now = Date.now()): Continuation {
+  return readToken(action, Buffer.from(argument, 'base64url').toString('utf8'), now);
+}
+
+/** A token read back as CodePipeline's next invocation reads it (the runner's own check of phase and data). */
+function readToken(action: LoopOptions['action'], token: string, startedAt: number): Continuation {
+  const { phase, data } = ofPhases(action.name, action.phases, decodeContinuation(token));
+  const typed = action.readData ? action.readData(phase, data) : data;
+  return { phase, startedAt, ...(typed ? { data: typed } : {}) };
+}
+
+type Waited = Extract<Outcome, { kind: 'waiting' }>;
+
+/** Runs passes of the action until it succeeds; throws its failure, a wait past the limit, or an interruption. */
+export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
+  const { action, params, jobId, log, stopper } = options;
+  const now = options.now ?? Date.now;
+  const started = now();
+  let continuation = options.resume;
+  let pollMs: number = POLL.firstMs;
+  let lastWait = '';
+  for (let pass = 1; ; pass++) {
+    options.onPass?.(pass);
+    stopper.inPass = true;
+    let outcome: Outcome;
+    try {
+      outcome = await runCancellable(stopper.calls.signal, () => action.run({ jobId, params, continuation, log }));
+    } catch (err) {
+      if (stopper.calls.signal.aborted)
+        throw new InterruptedError(
+          'stopped before the next AWS call (Ctrl-C twice); every change made so far is complete, and the next run plans from the live state',
+          continuation && resumeArgument(encodeContinuation(continuation)),
+        );
+      throw err;
+    } finally {
+      stopper.inPass = false;
+    }
+    if (outcome.kind === 'succeeded')
+      return {
+        summary: outcome.summary,
+        outputVariables: outcome.outputVariables ?? {},
+        passes: pass,
+        elapsedMs: now() - started,
+      };
+
+    const startedAt = continuation?.startedAt ?? started;
+    checkWaitLimit(action, params, outcome, now() - startedAt);
+    // The token CodePipeline would carry, read back below as its next invocation would read it.
+    const token = encodeContinuation({
+      phase: outcome.phase,
+      startedAt,
+      ...(outcome.data ? { data: outcome.data } : {}),
+    });
+    if (stopper.requested) throw interrupted(outcome, token);
+
+    const wait = `${outcome.phase} ${outcome.reason}`;
+    if (wait !== lastWait) pollMs = POLL.firstMs;
+    lastWait = wait;
+    options.onWaiting({
+      pass,
+      phase: outcome.phase,
+      reason: outcome.reason,
+      inProgress: outcome.inProgress,
+      elapsedMs: now() - started,
+      nextPollMs: pollMs,
+    });
+    await stopper.sleep(pollMs);
+    if (stopper.requested) throw interrupted(outcome, token);
+    pollMs = Math.min(pollMs * POLL.factor, POLL.maxMs);
+    continuation = readToken(action, token, startedAt);
+  }
+}
+
+function interrupted(outcome: Waited, token: string): InterruptedError {
+  return new InterruptedError(
+    `stopped waiting for ${outcome.reason}${outcome.inProgress.length ? ` (InProgress: ${outcome.inProgress.join(', ')})` : ''}; every change made so far is complete`,
+    resumeArgument(token),
+  );
+}
+
+/** The runner's wait limit (`MaxWaitMinutes`), counted from the first pass as CodePipeline counts it. */
+function checkWaitLimit(action: LoopOptions['action'], params: unknown, outcome: Waited, waitedMs: number): void {
+  const limitMinutes = action.maxWaitMinutes(params);
+  if (waitedMs < limitMinutes * 60_000) return;
+  const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
+  throw new Error(
+    `gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (--max-wait-minutes ${limitMinutes}) for: ${outcome.reason}${stuck}. The changes already made stay in place; running the command again carries on from the live state.`,
+  );
+}

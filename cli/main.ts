@@ -1,0 +1,10 @@
+/**
+ * cfcd's entry point, bundled to dist/cli/cfcd.mjs (`npm run build`; the package's `bin`). Everything else is in
+ * program.ts, which tools may also call in-process (runCli), and status.ts (renderStatus).
+ */
+import { runCli } from './program.js';
+
+// Newer SDK releases warn about Node 20 on every run; the project supports it (package.json engines).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+if (process.argv.includes('--verbose') || process.argv.includes('-v')) process.setSourceMapsEnabled?.(true);
+process.exitCode = await runCli(process.argv.slice(2));

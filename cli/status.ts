@@ -1,0 +1,256 @@
+/**
+ * `cfcd status`: where a primary stands, read-only — the primary, its policy, the staging that policy routes to and
+ * how a person reaches it, what a promotion would change, the bucket grant, and what looks wrong. Every judgement
+ * comes from the actions' own pure code (config diff, preflight, bucket-policy merge, reviewer variables).
+ */
+import { reviewerVariables } from '../functions/enable-cd/plan.js';
+import { readBucketPolicy } from '../shared/aws/bucket-policy-store.js';
+import { readDistribution, readPolicyIfExists } from '../shared/aws/cloudfront.js';
+import { planBucketGrant } from '../shared/domain/bucket-policy-merge.js';
+import { routesTo } from '../shared/domain/checks.js';
+import { diffConfigs } from '../shared/domain/config-diff.js';
+import { attachedPolicyId, stagingDomainsOf, usesHttp3 } from '../shared/domain/distribution-config.js';
+import { preflightProblems } from '../shared/domain/preflight.js';
+import { type DistributionState, type PolicyState, isDeployed } from '../shared/domain/resources.js';
+import { type Routing, routingOf } from '../shared/domain/traffic-config.js';
+import { awsErrorOf } from '../shared/aws/call.js';
+import { listDistributions } from './cloudfront-lists.js';
+import { type Paint, painter } from './terminal.js';
+
+export interface StatusOptions {
+  /** The S3 origin bucket behind OAC: report whether primary and staging may read it. */
+  bucket?: string | undefined;
+  /** The staging to report on; without it, the one the attached policy routes to (found by ListDistributions). */
+  stagingId?: string | undefined;
+}
+
+export interface DistributionReport {
+  id: string;
+  domainName: string;
+  status: string;
+  etag: string;
+  staging: boolean;
+  httpVersion: string | null;
+}
+
+/** What `cfcd status --json` prints. */
+export interface StatusReport {
+  primary: DistributionReport & { aliases: string[]; policyId: string | null };
+  /** The attached policy; `exists: false` when the primary names one that was deleted. */
+  policy:
+    | { id: string; exists: true; etag: string; enabled: boolean; traffic: Routing; stagingDomains: string[] }
+    | { id: string; exists: false }
+    | null;
+  /** The staging the policy routes to (or `--staging`), with how a person reaches it; null when there is none. */
+  staging: (DistributionReport & { howToReach: string | null }) | null;
+  /** What promoting the staging now would change on the primary, one line each; null without a staging. */
+  promoteChanges: string[] | null;
+  bucket: { name: string; hasPolicy: boolean; primaryGranted: boolean; stagingGranted: boolean | null } | null;
+  warnings: string[];
+}
+
+function distributionReport(d: DistributionState): DistributionReport {
+  return {
+    id: d.id,
+    domainName: d.domainName,
+    status: d.status,
+    etag: d.etag,
+    staging: d.config.Staging === true,
+    httpVersion: d.config.HttpVersion ?? null,
+  };
+}
+
+/** Reads a distribution, or undefined when it does not exist. */
+async function readIfExists(id: string): Promise<DistributionState | undefined> {
+  try {
+    return await readDistribution(id);
+  } catch (err) {
+    if (awsErrorOf(err).name === 'NoSuchDistribution') return undefined;
+    throw err;
+  }
+}
+
+/** The staging a policy routes to, found by its domain among the account's distributions. */
+async function findStaging(policy: PolicyState, warnings: string[]): Promise<DistributionState | undefined> {
+  const domains = stagingDomainsOf(policy.config);
+  let listed;
+  try {
+    listed = await listDistributions();
+  } catch (err) {
+    warnings.push(
+      `could not list distributions to find the staging that policy ${policy.id} routes to (${awsErrorOf(err).name}); pass --staging <id>`,
+    );
+    return undefined;
+  }
+  for (const domain of domains) {
+    const found = listed.find((d) => d.DomainName === domain);
+    if (!found?.Id) {
+      warnings.push(
+        `policy ${policy.id} routes to ${domain}, which is no longer a distribution (a deleted staging?): nothing reaches staging; \`cfcd cleanup\` lists such policies`,
+      );
+      continue;
+    }
+    return readIfExists(found.Id);
+  }
+  return undefined;
+}
+
+/** Reads everything `cfcd status` reports on. */
+export async function readStatus(primaryId: string, options: StatusOptions = {}): Promise<StatusReport> {
+  const warnings: string[] = [];
+  const bucketPolicy = options.bucket ? readBucketPolicy(options.bucket) : undefined;
+  bucketPolicy?.catch(() => undefined);
+  const named = options.stagingId ? readIfExists(options.stagingId) : undefined;
+  named?.catch(() => undefined);
+
+  const primary = await readDistribution(primaryId);
+  const policyId = attachedPolicyId(primary.config);
+  const policy = policyId ? await readPolicyIfExists(policyId) : undefined;
+  if (policyId && !policy)
+    warnings.push(`primary ${primaryId} names policy ${policyId}, which does not exist: nothing reaches staging`);
+
+  let staging: DistributionState | undefined;
+  if (named) {
+    staging = await named;
+    if (!staging) warnings.push(`staging ${options.stagingId} does not exist`);
+    else if (policy && !routesTo(policy, staging))
+      warnings.push(
+        `policy ${policy.id} routes to ${stagingDomainsOf(policy.config).join(', ')}, not to staging ${staging.id} (${staging.domainName})`,
+      );
+  } else if (policy) staging = await findStaging(policy, warnings);
+
+  if (primary.config.Staging)
+    warnings.push(`${primaryId} is a staging distribution: pass the production distribution as --primary`);
+  if (policy && !policy.config.Enabled)
+    warnings.push(
+      `policy ${policy.id} is disabled: staging gets no traffic (every promotion disables it; enable-cd re-enables it)`,
+    );
+  for (const d of [primary, staging]) {
+    if (d && usesHttp3(d.config))
+      warnings.push(`${d.id} has HttpVersion ${d.config.HttpVersion}: continuous deployment does not support HTTP/3`);
+    if (d && !isDeployed(d)) warnings.push(`${d.id} is ${d.status}: what it serves may still change`);
+  }
+  if (staging && !staging.config.Staging)
+    warnings.push(`${staging.id} is not a staging distribution (Staging=false): it cannot be promoted`);
+  else if (staging)
+    for (const p of preflightProblems(primary.config, staging.config)) {
+      // HTTP/3 has its own warning above.
+      if (p.field === 'HttpVersion' && (usesHttp3(primary.config) || usesHttp3(staging.config))) continue;
+      warnings.push(
+        `staging can never be promoted: ${p.field} is ${p.primary} on the primary, ${p.staging} on staging (${p.why})`,
+      );
+    }
+
+  let bucket: StatusReport['bucket'] = null;
+  if (options.bucket && bucketPolicy) {
+    const json = await bucketPolicy;
+    const granted = (d: DistributionState) =>
+      !planBucketGrant({ bucket: options.bucket as string, primaryId, distributionArns: [d.arn], current: json })
+        .change;
+    bucket = {
+      name: options.bucket,
+      hasPolicy: json !== undefined,
+      primaryGranted: granted(primary),
+      stagingGranted: staging ? granted(staging) : null,
+    };
+    if (!bucket.primaryGranted) warnings.push(`bucket ${bucket.name} does not grant primary ${primaryId} read access`);
+    if (staging && !bucket.stagingGranted)
+      warnings.push(
+        `bucket ${bucket.name} does not grant staging ${staging.id} read access (enable-cd adds the grant)`,
+      );
+  }
+
+  const howToReach =
+    staging && policy ? (reviewerVariables({ primary, staging, policy }).HowToReachStaging ?? null) : null;
+  return {
+    primary: {
+      ...distributionReport(primary),
+      aliases: primary.config.Aliases?.Items ?? [],
+      policyId: policyId ?? null,
+    },
+    policy: policyId
+      ? policy
+        ? {
+            id: policy.id,
+            exists: true,
+            etag: policy.etag,
+            enabled: policy.config.Enabled === true,
+            traffic: routingOf(policy.config),
+            stagingDomains: stagingDomainsOf(policy.config),
+          }
+        : { id: policyId, exists: false }
+      : null,
+    staging: staging ? { ...distributionReport(staging), howToReach } : null,
+    promoteChanges: staging ? diffConfigs(primary.config, staging.config) : null,
+    bucket,
+    warnings,
+  };
+}
+
+function describeRouting(r: Routing): string {
+  switch (r.type) {
+    case 'header':
+      return `header ${r.header}: ${r.value}`;
+    case 'weight': {
+      const share = `weight ${r.weight} (${Math.round(r.weight * 1000) / 10}% of viewers)`;
+      return r.stickiness
+        ? `${share}, sticky sessions (idle ${r.stickiness.idleTTL}s, max ${r.stickiness.maximumTTL}s)`
+        : share;
+    }
+    case 'unknown':
+      return `traffic config ${r.trafficType}`;
+  }
+}
+
+/** `cfcd status` as text, one fact per line; `paint` colours it (or not). */
+export function formatStatus(report: StatusReport, paint: Paint = painter(false)): string {
+  const label = (text: string) => paint('bold', text.padEnd(9));
+  const status = (s: string) => paint(s === 'Deployed' ? 'green' : 'yellow', s);
+  const lines: string[] = [];
+  const { primary, policy, staging } = report;
+  const aliases = primary.aliases.length ? `  ${primary.aliases.join(', ')}` : '';
+  lines.push(
+    `${label('Primary')}${primary.id}  ${status(primary.status)}  ETag ${primary.etag}  ${primary.domainName}${aliases}`,
+  );
+  if (!policy) lines.push(`${label('Policy')}none attached`);
+  else if (!policy.exists) lines.push(`${label('Policy')}${policy.id}  ${paint('red', 'missing')}`);
+  else
+    lines.push(
+      `${label('Policy')}${policy.id}  ${policy.enabled ? paint('green', 'enabled') : paint('yellow', 'disabled')}  ${describeRouting(policy.traffic)}`,
+    );
+  if (staging) {
+    lines.push(
+      `${label('Staging')}${staging.id}  ${status(staging.status)}  ETag ${staging.etag}  ${staging.domainName}`,
+    );
+    if (staging.howToReach) lines.push(`${label('  reach')}${staging.howToReach}`);
+  } else if (policy?.exists) lines.push(`${label('Staging')}${paint('red', 'not found')}`);
+  if (report.promoteChanges) {
+    if (report.promoteChanges.length === 0)
+      lines.push(`${label('Promote')}would change nothing: the primary already carries the staging config`);
+    else {
+      lines.push(`${label('Promote')}would change ${report.promoteChanges.length} thing(s) on the primary:`);
+      for (const change of report.promoteChanges) lines.push(`           - ${change}`);
+    }
+  }
+  if (report.bucket) {
+    const mark = (ok: boolean | null) => (ok === null ? '-' : ok ? paint('green', 'yes') : paint('red', 'no'));
+    lines.push(
+      `${label('Bucket')}${report.bucket.name}  grants primary ${mark(report.bucket.primaryGranted)}, staging ${mark(report.bucket.stagingGranted)}`,
+    );
+  }
+  for (const w of report.warnings) lines.push(`${paint('yellow', '!')} ${w}`);
+  return lines.join('\n');
+}
+
+/**
+ * `cfcd status` of a primary as text, for other tools to print in-process (e.g. at the end of `npm start`). The AWS
+ * clients read their endpoint and credentials from the environment when they are first used: pass `env` (e.g. the
+ * emulator's `env`) to set them in process.env before the first call.
+ */
+export async function renderStatus(
+  primaryId: string,
+  options: StatusOptions & { color?: boolean; env?: Record<string, string> } = {},
+): Promise<string> {
+  if (options.env) Object.assign(process.env, options.env);
+  return formatStatus(await readStatus(primaryId, options), painter(options.color ?? false));
+}
