@@ -80,9 +80,9 @@ const scratch = mkdtempSync(join(tmpdir(), 'infra-templates-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('infra templates', () => {
-  it('finds the pipeline and both staging examples', () => {
+  it('finds the pipeline, the example site and both staging examples', () => {
     expect([...templates.keys()]).toEqual(
-      expect.arrayContaining(['pipeline.yml', 'staging-header.yml', 'staging-weight.yml']),
+      expect.arrayContaining(['pipeline.yml', 'site-example.yml', 'staging-header.yml', 'staging-weight.yml']),
     );
   });
 
@@ -94,6 +94,17 @@ describe('infra templates', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('the example site outputs exactly the site parameters the pipeline asks for', () => {
+    const site = templates.get('site-example.yml')!;
+    const outputs = Object.keys(site.Outputs ?? {}).filter((o) => o !== 'PrimaryDomainName');
+    expect(outputs.sort()).toEqual(
+      ['OriginAccessControlId', 'OriginDomainName', 'PrimaryDistributionId', 'StaticResourceBucketName'].sort(),
+    );
+    for (const name of outputs) expect(Object.keys(pipeline.Parameters ?? {}), name).toContain(name);
+    const primary = site.Resources.Primary!.Properties!.DistributionConfig as Record<string, unknown>;
+    expect(primary.HttpVersion).toBe('http2');
+  });
 
   it('staging templates set Staging, http2, no Aliases, and export the ids the pipeline reads', () => {
     for (const name of ['staging-header.yml', 'staging-weight.yml']) {
