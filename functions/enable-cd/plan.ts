@@ -4,7 +4,7 @@
  * mocks.
  */
 import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
-import { CHANGES_SUMMARY_MAX_CHARS, diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
+import { diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
@@ -133,6 +133,12 @@ export function planEnableCd(
     return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', inProgress) };
   return { changes, then: DONE };
 }
+
+/**
+ * `PromoteChanges`' budget: it is shown in the approval's CustomData, which CodePipeline limits to 1000 characters
+ * once its variables are resolved, next to the commit, the staging ETag and how to reach staging.
+ */
+export const PROMOTE_CHANGES_MAX_CHARS = 400;
 
 /** True when the policy already routes viewers to staging: nothing enable-CD does changes what they get. */
 export function routingLive(state: Pick<EnableCdState, 'primary' | 'policy'>): boolean {
