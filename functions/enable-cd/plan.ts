@@ -161,7 +161,7 @@ export function reviewerVariables(state: EnableCdState): Record<string, string> 
     ContinuousDeploymentPolicyId: state.policy.id,
     PromoteChanges: summarizeChanges(
       diffConfigs(state.primary.config, state.staging.config),
-      CHANGES_SUMMARY_MAX_CHARS,
+      PROMOTE_CHANGES_MAX_CHARS,
     ),
   };
   return { ...base, ...routingVariables(state.primary.domainName, state.policy.config) };
