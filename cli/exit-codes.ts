@@ -38,6 +38,16 @@ function* causes(err: unknown): Generator<unknown> {
   }
 }
 
+/**
+ * The message to show for `err`: a refusal's own words (a step wraps the check, adding only `step "check and plan"`),
+ * anything else as it is, step included.
+ */
+export function messageOf(err: unknown): string {
+  for (const e of causes(err))
+    if (e instanceof StateCheckError || e instanceof RefusedError || e instanceof ConfigurationError) return e.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
 export type ErrorKind = 'usage' | 'refused' | 'interrupted' | 'declined' | 'failed';
 
 /** What kind of failure `err` is, and so its exit code. */

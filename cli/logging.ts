@@ -83,7 +83,7 @@ export function describeEvent(
         .map(([k, v]) => `${k}=${text(v)}`)
         .join(' ');
       return {
-        mark: fields.decision === 'promote' ? 'done' : 'warn',
+        mark: fields.decision === 'pass' ? 'done' : 'warn',
         text: `gate: ${text(fields.decision)} (${figures})`,
       };
     }

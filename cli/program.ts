@@ -9,7 +9,7 @@ import { cleanupSpec, runCleanup } from './commands/cleanup.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
 import type { Context } from './context.js';
-import { EXIT, InterruptedError, classify } from './exit-codes.js';
+import { EXIT, InterruptedError, classify, messageOf } from './exit-codes.js';
 import { routeLogLines } from './logging.js';
 import { Terminal } from './terminal.js';
 import { type CommandSpec, UsageError, helpText, parseCommandLine, stringFlag, usageLine } from './usage.js';
@@ -145,7 +145,7 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
 
 function report(terminal: Terminal, name: string, err: unknown, opts: { json: boolean; verbose: boolean }): number {
   const { kind, code } = classify(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   const resume = err instanceof InterruptedError ? err.resume : undefined;
   if (opts.json)
     terminal.stdout.write(`${JSON.stringify({ error: { kind, message, ...(resume ? { resume } : {}) } }, null, 2)}\n`);

@@ -1,0 +1,626 @@
+/**
+ * cfcd end to end: the built CLI (dist/cli/cfcd.mjs, `npm run build`) spawned against the emulator, as an operator
+ * runs it — exit codes, text and --json output, what it calls (the emulator's request log) and what it leaves behind.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateContinuousDeploymentPolicyCommand,
+  CreateDistributionCommand,
+  DeleteDistributionCommand,
+  GetContinuousDeploymentPolicyCommand,
+  GetDistributionCommand,
+  UpdateDistributionCommand,
+} from '@aws-sdk/client-cloudfront';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../local/emulator/index.js';
+import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
+import { type LocalSite, SITE_BUCKET, createSite, siteDistributionConfig } from '../../local/pipeline/site.js';
+import { SimulatedStagingStack, headerTemplate } from '../../local/pipeline/staging-stack.js';
+
+const CLI = process.env.CFCD_DEV_CLI ?? join(process.cwd(), 'dist/cli/cfcd.mjs');
+const HEADER = { 'aws-cf-cd-staging': 'true' };
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let emulator: Emulator;
+let clients: LocalClients;
+let site: LocalSite;
+let stagingId: string;
+let policyId: string;
+
+beforeEach(async () => {
+  emulator = await startEmulator({ propagationMs: 30, seed: 3 });
+  clients = localClients(emulator.url);
+  site = await createSite(clients);
+  const { outputs } = await new SimulatedStagingStack(clients).deploy(headerTemplate('/v2'));
+  stagingId = outputs.StagingDistributionId;
+  policyId = outputs.ContinuousDeploymentPolicyId;
+  emulator.settle();
+  emulator.clearRequestLog();
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+/** Spawns the built CLI against the emulator; `started` gets the child (e.g. to send it Ctrl-C). */
+function spawnCfcd(args: string[], env: Record<string, string> = {}, started?: (child: ChildProcess) => void) {
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...emulator.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    started?.(child);
+  });
+}
+
+const cfcd = (...args: string[]) => spawnCfcd(args);
+const json = (run: Run) => JSON.parse(run.stdout);
+const operations = () => emulator.requestLog().map((r) => r.operation);
+const writes = () => operations().filter((op) => !/^(Get|List|Head)/.test(op));
+
+const enableCdFlags = () => [
+  '--primary',
+  site.primaryId,
+  '--staging',
+  stagingId,
+  '--policy',
+  policyId,
+  '--bucket',
+  SITE_BUCKET,
+];
+
+async function viewer(headers?: Record<string, string>): Promise<string> {
+  const r = await emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
+  return r.status === 200 ? (/site (v\d+)/.exec(r.body)?.[1] ?? r.body) : `HTTP ${r.status}`;
+}
+
+async function primaryConfig() {
+  return (await clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId }))).Distribution;
+}
+
+describe('cfcd: bad usage answers one line naming the flag, exit 2, and calls nothing', () => {
+  const cases: [string, () => string[], RegExp][] = [
+    ['an unknown flag', () => ['status', '--primary', site.primaryId, '--bogus'], /unknown option --bogus/],
+    [
+      'a malformed distribution id',
+      () => ['status', '--primary', 'nope'],
+      /--primary: "nope" is not a valid CloudFront distribution id/,
+    ],
+    ['a missing required flag', () => ['status'], /--primary is required/],
+    [
+      'a missing action flag',
+      () => ['enable-cd', '--primary', site.primaryId, '--staging', stagingId],
+      /--policy is required/,
+    ],
+    [
+      'a value out of range',
+      () => ['plan', 'promote', '--primary', site.primaryId, '--staging', stagingId, '--max-wait-minutes', '0'],
+      /--max-wait-minutes must be between 1 and 1440/,
+    ],
+    [
+      'an unknown mode',
+      () => ['abort', '--primary', site.primaryId, '--mode', 'nuke', '--yes'],
+      /--mode must be one of disable, detach, teardown/,
+    ],
+    [
+      'a flag of another mode',
+      () => ['abort', '--primary', site.primaryId, '--policy', policyId, '--yes'],
+      /--policy is only used with --mode teardown/,
+    ],
+    ['a flag without its value', () => ['status', '--primary'], /--primary needs a value/],
+    [
+      'a malformed policy id',
+      () => ['cleanup', '--delete', 'not-a-uuid'],
+      /--delete: "not-a-uuid" is not a continuous deployment policy id/,
+    ],
+    [
+      'flags of the other traffic type',
+      () => ['staging-template', '--primary', site.primaryId, '--traffic', 'weight', '--header', 'aws-cf-cd-x'],
+      /--header applies to --traffic header only/,
+    ],
+    [
+      'a bad region',
+      () => ['status', '--primary', site.primaryId, '--region', 'mars'],
+      /--region: "mars" is not an AWS region/,
+    ],
+    ['an unknown command', () => ['deploy'], /unknown command "deploy"/],
+    ['an unknown action to plan', () => ['plan', 'rollback'], /unknown action "rollback"/],
+    [
+      'a write without --yes when stdin is not a terminal',
+      () => ['promote', '--primary', site.primaryId, '--staging', stagingId],
+      /stdin is not a terminal.*pass --yes/,
+    ],
+    [
+      'a resume token that is not one',
+      () => ['abort', '--primary', site.primaryId, '--resume', 'garbage'],
+      /--resume: /,
+    ],
+  ];
+  it.each(cases)('%s', async (_name, args, message) => {
+    const run = await cfcd(...args());
+    expect(run.code).toBe(2);
+    const [first] = run.stderr.split('\n');
+    expect(first).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe('');
+    expect(emulator.requestLog()).toEqual([]);
+  });
+
+  it('with --json, also prints the error as a JSON document', async () => {
+    const run = await cfcd('status', '--primary', 'E1', '--json');
+    expect(run.code).toBe(2);
+    expect(json(run)).toEqual({ error: { kind: 'usage', message: expect.stringMatching(/^--primary: "E1"/) } });
+  });
+
+  it('--help on every command lists its options and exits 0; no command prints the overview and exits 2', async () => {
+    for (const command of [
+      ['status'],
+      ['plan', 'enable-cd'],
+      ['plan', 'promote'],
+      ['plan', 'abort'],
+      ['enable-cd'],
+      ['promote'],
+      ['abort'],
+      ['cleanup'],
+      ['staging-template'],
+    ]) {
+      const run = await cfcd(...command, '--help');
+      expect(run.code, command.join(' ')).toBe(0);
+      expect(run.stdout).toContain(`usage: cfcd ${command.join(' ')} `);
+      expect(run.stdout).toMatch(/--json/);
+    }
+    const promoteHelp = await cfcd('promote', '-h');
+    for (const flag of ['--expected-staging-etag', '--min-staging-requests', '--max-staging-5xx-error-rate', '--yes'])
+      expect(promoteHelp.stdout).toContain(flag);
+    const overview = await cfcd();
+    expect(overview.code).toBe(2);
+    expect(overview.stderr).toMatch(/^cfcd: /);
+    expect(emulator.requestLog()).toEqual([]);
+  });
+});
+
+describe('cfcd status', () => {
+  it('before enable-cd: no policy; with --staging and --bucket, what a promotion would change and the missing grant', async () => {
+    const bare = await cfcd('status', '--primary', site.primaryId);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(
+      new RegExp(`^Primary\\s+${site.primaryId}\\s+Deployed\\s+ETag E\\w+\\s+${site.primaryDomain}\\s+www.example.com`),
+    );
+    expect(bare.stdout).toMatch(/Policy\s+none attached/);
+
+    const run = await cfcd(
+      'status',
+      '--primary',
+      site.primaryId,
+      '--staging',
+      stagingId,
+      '--bucket',
+      SITE_BUCKET,
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    expect(json(run)).toEqual({
+      primary: {
+        id: site.primaryId,
+        domainName: site.primaryDomain,
+        status: 'Deployed',
+        etag: expect.stringMatching(/^E/),
+        staging: false,
+        httpVersion: 'http2',
+        aliases: ['www.example.com'],
+        policyId: null,
+      },
+      policy: null,
+      staging: expect.objectContaining({ id: stagingId, staging: true, status: 'Deployed', howToReach: null }),
+      promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
+      bucket: { name: SITE_BUCKET, hasPolicy: true, primaryGranted: true, stagingGranted: false },
+      warnings: [`bucket ${SITE_BUCKET} does not grant staging ${stagingId} read access (enable-cd adds the grant)`],
+    });
+    expect(writes()).toEqual([]);
+  });
+
+  it('after enable-cd: the policy, the staging it routes to (found by listing) and how to reach it; no warning', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    const run = await cfcd('status', '--primary', site.primaryId, '--bucket', SITE_BUCKET, '--json');
+    expect(json(run)).toMatchObject({
+      primary: { policyId },
+      policy: {
+        id: policyId,
+        exists: true,
+        enabled: true,
+        traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
+      },
+      staging: {
+        id: stagingId,
+        howToReach: `curl -H 'aws-cf-cd-staging: true' https://${site.primaryDomain}/ (requests without the header get production)`,
+      },
+      bucket: { primaryGranted: true, stagingGranted: true },
+      warnings: [],
+    });
+    expect(operations()).toContain('ListDistributions');
+    const text = await cfcd('status', '--primary', site.primaryId);
+    expect(text.stdout).toMatch(new RegExp(`Policy\\s+${policyId}\\s+enabled\\s+header aws-cf-cd-staging: true`));
+    expect(text.stdout).toMatch(new RegExp(`Staging\\s+${stagingId}\\s+Deployed`));
+    expect(text.stdout).toMatch(
+      /Promote\s+would change 1 thing\(s\) on the primary:\n\s+- origin site-bucket: origin path "\/v1" → "\/v2"/,
+    );
+  });
+
+  it('warns when the policy is disabled (after a promotion) and while a distribution is InProgress', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    expect((await cfcd('promote', '--primary', site.primaryId, '--staging', stagingId, '--yes')).code).toBe(0);
+    emulator.setPropagationMs(60_000);
+    // A staging stack update for the next release: the staging is InProgress again.
+    const current = await clients.cloudFront.send(new GetDistributionCommand({ Id: stagingId }));
+    await clients.cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: stagingId,
+        IfMatch: current.ETag,
+        DistributionConfig: { ...current.Distribution?.DistributionConfig!, Comment: 'release v3' },
+      }),
+    );
+    const run = await cfcd('status', '--primary', site.primaryId, '--json');
+    expect(json(run).warnings).toEqual([
+      `policy ${policyId} is disabled: staging gets no traffic (every promotion disables it; enable-cd re-enables it)`,
+      `${stagingId} is InProgress: what it serves may still change`,
+    ]);
+    expect(json(run).promoteChanges).toEqual(['comment "example site" → "release v3"']);
+  });
+
+  it('names a primary that does not exist: exit 1, one line', async () => {
+    const run = await cfcd('status', '--primary', 'E0000000000000');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^cfcd status: failed: GetDistribution on distribution E0000000000000 failed: NoSuchDistribution/,
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe("cfcd plan: the action's own planner, and never a write", () => {
+  it('plans enable-cd, promote and abort from the live state without a single write', async () => {
+    const before = emulator.state();
+    const enable = await cfcd('plan', 'enable-cd', ...enableCdFlags(), '--json');
+    expect(enable.code).toBe(0);
+    expect(json(enable)).toMatchObject({
+      dryRun: true,
+      action: 'enable-cd',
+      userParameters: {
+        PrimaryDistributionId: site.primaryId,
+        StagingDistributionId: stagingId,
+        ContinuousDeploymentPolicyId: policyId,
+        StaticResourceBucketName: SITE_BUCKET,
+      },
+      changes: [
+        { kind: 'grant-bucket-read', reason: expect.stringContaining('adds statement') },
+        { kind: 'attach-policy', reason: `no policy attached to primary ${site.primaryId}` },
+      ],
+      then: { kind: 'wait', phase: 'propagating', inProgress: [site.primaryId] },
+      promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
+    });
+    const text = await cfcd('plan', 'enable-cd', ...enableCdFlags());
+    expect(text.stdout).toContain('cfcd plan enable-cd  (dry run: nothing is written)');
+    expect(text.stdout).toMatch(/1\. grant-bucket-read: adds statement/);
+    expect(text.stdout).toMatch(/2\. attach-policy: no policy attached/);
+
+    const abort = await cfcd('plan', 'abort', '--primary', site.primaryId, '--mode', 'teardown', '--json');
+    expect(json(abort)).toMatchObject({
+      changes: [],
+      then: { kind: 'done' },
+      nothingToDo: expect.stringMatching(/no continuous deployment policy is attached/),
+    });
+    expect(writes()).toEqual([]);
+    expect(emulator.state()).toEqual(before);
+
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    emulator.clearRequestLog();
+    const after = emulator.state();
+    const promote = await cfcd('plan', 'promote', '--primary', site.primaryId, '--staging', stagingId, '--json');
+    expect(json(promote)).toMatchObject({
+      decision: { kind: 'promote' },
+      changes: [{ kind: 'promote-staging-config', diff: ['origin site-bucket: origin path "/v1" → "/v2"'] }],
+      then: { kind: 'wait', phase: 'promoted' },
+    });
+    const teardown = await cfcd('plan', 'abort', '--primary', site.primaryId, '--mode', 'teardown', '--json');
+    expect(json(teardown).changes.map((c: { kind: string }) => c.kind)).toEqual(['disable-policy', 'detach-policy']);
+    expect(writes()).toEqual([]);
+    expect(emulator.state()).toEqual(after);
+  });
+
+  it('a refusal by a check is exit 3 with its reason', async () => {
+    const run = await cfcd('plan', 'promote', '--primary', site.primaryId, '--staging', stagingId);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(
+      /^cfcd plan promote: refused: .*primary \w+ has no continuous deployment policy attached/,
+    );
+    const json3 = await cfcd('plan', 'promote', '--primary', site.primaryId, '--staging', stagingId, '--json');
+    expect(json(json3).error.kind).toBe('refused');
+  });
+});
+
+describe('cfcd enable-cd | promote | abort', () => {
+  it('runs the cycle with --yes: enable-cd makes staging reachable, promote puts v2 on the primary', async () => {
+    const enable = await cfcd('enable-cd', ...enableCdFlags(), '--yes', '--json');
+    expect(enable.code).toBe(0);
+    expect(json(enable)).toMatchObject({
+      action: 'enable-cd',
+      result: 'succeeded',
+      summary: 'applied grant-bucket-read, attach-policy; continuous deployment is live',
+      writes: ['grant-bucket-read', 'attach-policy'],
+      outputVariables: {
+        StagingDistributionId: stagingId,
+        ContinuousDeploymentPolicyId: policyId,
+        PolicyEnabled: 'true',
+      },
+    });
+    expect(json(enable).passes).toBeGreaterThan(1);
+    expect(await viewer(HEADER)).toBe('v2');
+    expect(await viewer()).toBe('v1');
+
+    const again = await cfcd('enable-cd', ...enableCdFlags(), '--yes');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/✓ enable-cd done in \d+s: continuous deployment already live; nothing to change/);
+
+    const promote = await cfcd('promote', '--primary', site.primaryId, '--staging', stagingId, '--yes');
+    expect(promote.code).toBe(0);
+    expect(promote.stdout).toMatch(
+      /✓ UpdateDistributionWithStagingConfig: primary \w+, from staging \w+ \(ETag E\w+ → E\w+\)/,
+    );
+    expect(promote.stdout).toMatch(/- origin site-bucket: origin path "\/v1" → "\/v2"/);
+    expect(promote.stdout).toMatch(/✓ promote done in/);
+    expect(promote.stdout).toMatch(/PolicyEnabled\s+false/);
+    expect(await viewer()).toBe('v2');
+    expect((await primaryConfig())?.Status).toBe('Deployed');
+  });
+
+  it("the release guard: --expected-staging-etag that is not the staging's refuses with exit 3 and no promotion", async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    emulator.clearRequestLog();
+    const run = await cfcd(
+      'promote',
+      '--primary',
+      site.primaryId,
+      '--staging',
+      stagingId,
+      '--expected-staging-etag',
+      'E1234567890ABC',
+      '--yes',
+    );
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(
+      /refused: staging \w+ has ETag \w+, but the config the reviewer approved had ETag E1234567890ABC/,
+    );
+    expect(operations()).not.toContain('UpdateDistributionWithStagingConfig');
+  });
+
+  it('the promotion gate: waits for staging traffic with a live progress line, then promotes and shows the figures', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    let sent = false;
+    const run = await spawnCfcd(
+      ['promote', '--primary', site.primaryId, '--staging', stagingId, '--min-staging-requests', '5', '--yes'],
+      {},
+      (child) =>
+        child.stderr?.on('data', async (d) => {
+          if (sent || !String(d).includes('waiting for')) return;
+          sent = true;
+          for (let i = 0; i < 5; i++) await viewer(HEADER);
+        }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/… waiting for .*MinStagingRequests/);
+    expect(run.stdout).toMatch(/! gate: wait \(StagingRequests=0 /);
+    expect(run.stdout).toMatch(/✓ gate: pass \(StagingRequests=5 /);
+    expect(await viewer()).toBe('v2');
+  });
+
+  it('Ctrl-C while waiting stops after the pass, leaves nothing half-made, and prints the command that carries on', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    emulator.setPropagationMs(600_000);
+    let pressed = false;
+    const run = await spawnCfcd(['abort', '--primary', site.primaryId, '--mode', 'teardown', '--yes'], {}, (child) =>
+      child.stderr?.on('data', (d) => {
+        if (pressed || !String(d).includes('… waiting for')) return;
+        pressed = true;
+        child.kill('SIGINT');
+      }),
+    );
+    expect(run.code, run.stderr).toBe(130);
+    const resume = /To carry on: cfcd (.*)$/m.exec(run.stderr)?.[1];
+    expect(resume).toMatch(/^abort --primary \w+ --mode teardown --yes --resume [\w-]+$/);
+    // Both writes of the pass were made; the delete waits for the primary to propagate without the policy.
+    expect(run.stdout).toMatch(/✓ disable-policy/);
+    expect(run.stdout).toMatch(/✓ detach-policy/);
+    expect((await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId).toBe('');
+    const policy = await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
+    expect(policy.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled).toBe(false);
+
+    // A plain re-run would find no policy attached; the resume token remembers which one to delete.
+    emulator.settle();
+    const resumed = await cfcd(...(resume as string).split(' '));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/✓ delete-policy/);
+    expect(resumed.stdout).toMatch(/teardown: disable-policy, detach-policy, delete-policy/);
+    await expect(
+      clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId })),
+    ).rejects.toMatchObject({ name: 'NoSuchContinuousDeploymentPolicy' });
+  });
+});
+
+/** A second staging with its own policy, attached nowhere (a staging stack the pipeline never ran enable-cd for). */
+async function unattachedPolicy(): Promise<{ stagingId: string; policyId: string }> {
+  const staging = await clients.cloudFront.send(
+    new CreateDistributionCommand({ DistributionConfig: siteDistributionConfig('staging-2', '/v3', true) }),
+  );
+  const policy = await clients.cloudFront.send(
+    new CreateContinuousDeploymentPolicyCommand({
+      ContinuousDeploymentPolicyConfig: {
+        StagingDistributionDnsNames: { Quantity: 1, Items: [staging.Distribution?.DomainName as string] },
+        Enabled: true,
+        TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.05 } },
+      },
+    }),
+  );
+  return { stagingId: staging.Distribution?.Id as string, policyId: policy.ContinuousDeploymentPolicy?.Id as string };
+}
+
+/** Tears the staging stack down the way a careless stack deletion does: the staging goes, its policy stays. */
+async function deleteStaging(id: string): Promise<void> {
+  const current = await clients.cloudFront.send(new GetDistributionCommand({ Id: id }));
+  const disabled = await clients.cloudFront.send(
+    new UpdateDistributionCommand({
+      Id: id,
+      IfMatch: current.ETag,
+      DistributionConfig: { ...current.Distribution?.DistributionConfig!, Enabled: false },
+    }),
+  );
+  emulator.settle();
+  await clients.cloudFront.send(new DeleteDistributionCommand({ Id: id, IfMatch: disabled.ETag }));
+}
+
+describe('cfcd cleanup', () => {
+  it('lists every policy (page by page) with where it is attached and whether its staging exists', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    const other = await unattachedPolicy();
+    emulator.clearRequestLog();
+    const run = await spawnCfcd(['cleanup', '--json'], { CFCD_LIST_PAGE_SIZE: '1' });
+    expect(run.code).toBe(0);
+    const byId = Object.fromEntries(json(run).policies.map((p: { id: string }) => [p.id, p]));
+    expect(byId[policyId]).toEqual({
+      id: policyId,
+      enabled: true,
+      traffic: { type: 'header', header: 'aws-cf-cd-staging', value: 'true' },
+      stagingDomains: [expect.stringMatching(/cloudfront\.net$/)],
+      staging: { id: stagingId, domainName: expect.any(String), status: 'Deployed', isStaging: true },
+      attachedTo: [site.primaryId],
+      orphan: null,
+      liveCanary: true,
+    });
+    expect(byId[other.policyId]).toMatchObject({
+      attachedTo: [],
+      orphan: 'attached to no distribution',
+      liveCanary: false,
+    });
+    // Two policies and three distributions, one per page.
+    expect(operations().filter((op) => op === 'ListContinuousDeploymentPolicies')).toHaveLength(2);
+    expect(operations().filter((op) => op === 'ListDistributions')).toHaveLength(3);
+    expect(writes()).toEqual([]);
+
+    const text = await cfcd('cleanup');
+    expect(text.stdout).toMatch(/^POLICY\s+ENABLED\s+TRAFFIC\s+STAGING\s+ATTACHED TO\s+STATE/);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `${policyId}\\s+yes\\s+header aws-cf-cd-staging: true\\s+${stagingId} \\(Deployed\\)\\s+${site.primaryId}\\s+live canary`,
+      ),
+    );
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `${other.policyId}\\s+yes\\s+weight 0.05\\s+${other.stagingId} \\(Deployed\\)\\s+-\\s+orphan: attached to no distribution`,
+      ),
+    );
+    expect(text.stdout).toMatch(/2 policies, 1 orphan$/m);
+  });
+
+  it('finds a policy orphaned by a deleted staging, and --delete detaches it (fresh ETag), waits, and deletes it', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    expect((await cfcd('promote', '--primary', site.primaryId, '--staging', stagingId, '--yes')).code).toBe(0);
+    // The promotion disabled the policy; the staging stack is then deleted, leaving the policy behind, attached.
+    await deleteStaging(stagingId);
+    const status = await cfcd('status', '--primary', site.primaryId, '--json');
+    expect(json(status).warnings).toContainEqual(
+      expect.stringMatching(new RegExp(`policy ${policyId} routes to \\S+, which is no longer a distribution`)),
+    );
+
+    const listed = await cfcd('cleanup', '--json');
+    expect(json(listed).policies).toEqual([
+      expect.objectContaining({
+        id: policyId,
+        staging: null,
+        attachedTo: [site.primaryId],
+        orphan: expect.stringMatching(/which is no distribution any more$/),
+        liveCanary: false,
+      }),
+    ]);
+
+    emulator.clearRequestLog();
+    const run = await cfcd('cleanup', '--delete', policyId, '--yes');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(`To delete:\\n  ${policyId}: detach from ${site.primaryId}, wait for Deployed, delete`),
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`✓ ${policyId}: detach-policy: primary ${site.primaryId} \\(ETag E\\w+ → E\\w+\\)`),
+    );
+    expect(run.stdout).toMatch(new RegExp(`✓ ${policyId}: delete-policy: policy ${policyId}`));
+    expect(run.stdout).toMatch(new RegExp(`✓ policy ${policyId} deleted`));
+    // No attempt to update (disable) a policy whose staging is gone: detach, then delete.
+    expect(writes()).toEqual(['UpdateDistribution', 'DeleteContinuousDeploymentPolicy']);
+    expect((await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId).toBe('');
+    expect(json(await cfcd('cleanup', '--json')).policies).toEqual([]);
+    // A re-run is a no-op.
+    const again = await cfcd('cleanup', '--delete', policyId, '--yes');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/no such policy \(already deleted\?\)/);
+  });
+
+  it('--all-orphans deletes every orphan and leaves a live canary alone', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    const other = await unattachedPolicy();
+    const run = await cfcd('cleanup', '--all-orphans', '--yes', '--json');
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ deleted: [other.policyId], missing: [] });
+    expect(json(await cfcd('cleanup', '--json')).policies.map((p: { id: string }) => p.id)).toEqual([policyId]);
+  });
+
+  it('refuses a live canary (exit 3, nothing written) unless --force', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    emulator.clearRequestLog();
+    const refused = await cfcd('cleanup', '--delete', policyId, '--yes');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `refused: policy ${policyId} is attached to ${site.primaryId} and routes viewers to live staging ${stagingId}. Nothing was changed. Pass --force`,
+      ),
+    );
+    expect(writes()).toEqual([]);
+    expect(await viewer(HEADER)).toBe('v2');
+
+    const forced = await cfcd('cleanup', '--delete', policyId, '--force', '--yes');
+    expect(forced.code).toBe(0);
+    expect(await viewer(HEADER)).toBe('v1');
+    expect(json(await cfcd('cleanup', '--json')).policies).toEqual([]);
+  });
+});
+
+describe('cfcd bundle', () => {
+  it('is one executable file with a shebang, and no Lambda bundle carries any of cli/', () => {
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(CLI).mode & 0o111).not.toBe(0);
+    const bundles = readdirSync('dist').filter((name) => existsSync(join('dist', name, 'meta.json')));
+    expect(bundles.length).toBeGreaterThan(0);
+    for (const name of bundles) {
+      const meta = JSON.parse(readFileSync(join('dist', name, 'meta.json'), 'utf8')) as {
+        inputs: Record<string, unknown>;
+      };
+      expect(
+        Object.keys(meta.inputs).filter((input) => input.startsWith('cli/')),
+        name,
+      ).toEqual([]);
+    }
+  });
+});
