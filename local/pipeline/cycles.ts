@@ -1,66 +1,32 @@
 /**
- * The cycles of the documented experiment (`npm start`). Each carries what the staging stack deploys, how promote
- * is gated, what the reviewer checks on staging before deciding, any traffic a synthetic check adds while promote
- * gathers staging traffic, and the expectations after promotion; experiment.ts runs them in order.
+ * The cycles of the documented experiment (`npm start`). A cycle commits one or more releases to the pipeline,
+ * plays their reviewers, and records what it expects; experiment.ts runs them in order with one pipeline, one
+ * EventBridge rule and one watch schedule for the whole run.
+ *   1–3: one release each, reviewed by whoever `npm start` was told approves (auto, --reject, --interactive);
+ *   4–7: scenarios whose reviewers are part of the story (scenarios.ts) — a release committed while another waits
+ *        for its reviewer, a staging changed by hand under review, a rejection whose abort arrives after the next
+ *        release went live, a broken release the watch rolls back before anyone answers.
  */
 import { PHASE as PROMOTE_PHASE } from '../../functions/promote/phases.js';
-import { policyEnabled, type LocalClients } from './aws.js';
-import type { RunnerEvent, Variables } from './runner.js';
-import { STAGING_HEADER, headerTemplate, type StagingTemplate } from './staging-stack.js';
-import { summarize, type ViewerProbe } from './viewers.js';
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
-/** What a cycle's review and expectations work with. */
-export interface CycleContext {
-  viewers: ViewerProbe;
-  clients: LocalClients;
-  /** A line on the timeline. */
-  note: (text: string) => void;
-  /** The version production served when the cycle began. */
-  previous: string;
-}
-
-/** What the cycle's pipeline left behind. */
-export interface CycleOutcome {
-  /** The runner's events of this cycle. */
-  events: RunnerEvent[];
-  variables: Variables;
-}
-
-export type Expectation = (c: CycleContext, outcome: CycleOutcome) => Check | Promise<Check>;
-
-/** How the previous cycle ended: promoted, or rejected and rolled back by abort. */
-export type CycleEnd = 'promoted' | 'rolled back';
-
-export interface Cycle {
-  name: string;
-  /** A line on what this cycle starts from, given how the previous one ended. */
-  intro?(previous: CycleEnd | undefined): string;
-  /** The content version staging serves, and production after the promotion. */
-  version: string;
-  template: StagingTemplate;
-  /** Promote's traffic-gate parameters. */
-  gate: Record<string, number>;
-  /** What the reviewer checks on staging before deciding. */
-  review(c: CycleContext): Promise<Check[]>;
-  /**
-   * Traffic a synthetic check (what testers or a canary would send) supplies once promote waits for staging traffic,
-   * before CodePipeline re-invokes it; absent when the reviewers' own traffic is enough.
-   */
-  whileGatheringTraffic?(c: CycleContext): Promise<void>;
-  /** Checked in order once the pipeline succeeded. */
-  afterPromotion: Expectation[];
-}
+import {
+  everyoneGets,
+  expectRolledBack,
+  gatheringTraffic,
+  headerReview,
+  promotionDisabledPolicy,
+  syntheticCheck,
+  type Check,
+  type Cycle,
+  type CycleContext,
+  type CycleOutcome,
+  type Expectation,
+} from './cycle-kit.js';
+import { release } from './pipeline-definition.js';
+import { brokenRelease, changeStagingByHand, lateAbort, queuedRelease } from './scenarios.js';
+import { headerTemplate, type StagingTemplate } from './staging-stack.js';
 
 const WEIGHT = 0.15;
 const WEIGHTED = { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600 } as const;
-/** Requests with the header the synthetic check sends while promote gathers staging traffic in cycle 1. */
-const SYNTHETIC_REQUESTS = 10;
 
 /**
  * The documented cycles; `sample` is the number of fresh viewers the weighted reviews send.
@@ -68,145 +34,145 @@ const SYNTHETIC_REQUESTS = 10;
  *             staging requests than the reviewer sent, so it waits (gathering-traffic) until a synthetic check sends
  *             requests with the header; promote; everyone gets v2.
  *   cycle 2 — weighted routing with stickiness: about the configured share reaches v3, sticky per cookie; approve;
- *             the gate passes at once on the reviewers' traffic (count and 5xx rate against the primary's); promote;
- *             everyone gets v3.
+ *             the gate passes at once on the reviewers' traffic; promote; everyone gets v3.
  *   cycle 3 — a content-only change (v4) with the weighted policy unchanged: CloudFormation skips the policy, which
- *             cycle 2's promotion disabled, so enable-CD must re-enable it (the drift nobody else handles).
+ *             cycle 2's promotion (or abort) disabled, so enable-CD must re-enable it (the drift nobody else handles).
+ *   cycles 4–7 — see scenarios.ts.
  */
 export function documentedCycles(sample: number): Cycle[] {
   return [
-    headerRouting('cycle 1: header routing', 'v2'),
-    weightedRouting('cycle 2: weighted routing', 'v3', sample),
-    {
-      ...weightedRouting('cycle 3: content-only change', 'v4', sample, [enableCdReEnabledPolicy]),
+    singleRelease({
+      name: 'cycle 1: header routing',
+      version: 'v2',
+      template: headerTemplate('/v2'),
+      review: headerReview('v2'),
+      whileGatheringTraffic: syntheticCheck,
+      afterPromotion: [gateWaitedForTraffic, everyoneGets('v2'), promotionDisabledPolicy],
+    }),
+    singleRelease({
+      name: 'cycle 2: weighted routing',
+      version: 'v3',
+      template: { originPath: '/v3', traffic: WEIGHTED },
+      review: weightedReview('v3', sample),
+      afterPromotion: [gatePassedAtOnce, everyoneGets('v3'), promotionDisabledPolicy],
+    }),
+    singleRelease({
+      name: 'cycle 3: content-only change',
+      version: 'v4',
+      template: { originPath: '/v4', traffic: WEIGHTED },
+      review: weightedReview('v4', sample),
       intro: (previous) =>
         `the template leaves the policy as it was, so CloudFormation skips it: it is still disabled (${previous === 'rolled back' ? "abort disabled it after cycle 2's rejection" : "cycle 2's promotion disabled it"}); enable-CD must re-enable it`,
-    },
+      afterPromotion: [gatePassedAtOnce, everyoneGets('v4'), promotionDisabledPolicy, enableCdReEnabledPolicy],
+    }),
+    queuedRelease,
+    changeStagingByHand,
+    lateAbort,
+    brokenRelease,
   ];
 }
 
-function headerRouting(name: string, version: string): Cycle {
-  // The reviewer sends one request with the header: the gate wants more, so promote waits for the synthetic check.
-  const gate = { MinStagingRequests: 5, MaxStaging5xxErrorRate: 1 };
+/** A cycle of one release, reviewed by the configured reviewer. */
+interface SingleRelease {
+  name: string;
+  version: string;
+  template: StagingTemplate;
+  intro?: Cycle['intro'];
+  /** What the reviewer checks on staging before deciding. */
+  review(c: CycleContext): Promise<Check[]>;
+  /** Traffic a synthetic check sends once promote waits for staging traffic, before CodePipeline re-invokes it. */
+  whileGatheringTraffic?(c: CycleContext): Promise<void>;
+  /** Checked in order once the pipeline succeeded. */
+  afterPromotion: Expectation[];
+}
+
+function singleRelease(spec: SingleRelease): Cycle {
   return {
-    name,
-    version,
-    template: headerTemplate(`/${version}`),
-    gate,
-    review: async ({ viewers, previous }) => {
-      const withHeader = await viewers.withHeader();
-      const without = await viewers.once();
-      return [
-        { name: `with the header, requests reach ${version}`, ok: withHeader === version, detail: `got ${withHeader}` },
-        { name: `without the header, requests get ${previous}`, ok: without === previous, detail: `got ${without}` },
-      ];
-    },
-    // Header routing reaches staging only with the header.
-    whileGatheringTraffic: ({ viewers, note }) => {
-      note(
-        `      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${STAGING_HEADER.header}: ${STAGING_HEADER.value}`,
+    name: spec.name,
+    ...(spec.intro ? { intro: spec.intro } : {}),
+    run: async (c) => {
+      const r = release(spec.version, spec.template);
+      const execution = c.commit(
+        r,
+        async (customData) => {
+          for (const x of await spec.review(c)) c.record(x);
+          return c.decide(customData);
+        },
+        spec.whileGatheringTraffic ? { whileGatheringTraffic: () => spec.whileGatheringTraffic!(c) } : {},
       );
-      return viewers.withHeaderTimes(SYNTHETIC_REQUESTS);
+      const result = await execution.done;
+      if (result.status === 'Failed' && result.rejected) {
+        await expectRolledBack(c, r, result);
+        return 'rolled back';
+      }
+      c.record({
+        name: `${spec.name} pipeline succeeded`,
+        ok: result.status === 'Succeeded',
+        detail: result.status === 'Failed' ? `${result.action}: ${result.message}` : 'all stages succeeded',
+      });
+      if (result.status === 'Failed') return 'failed';
+      const outcome = { events: c.eventsOf(r.version), variables: result.variables };
+      for (const expectation of spec.afterPromotion) c.record(await expectation(c, outcome));
+      return 'promoted';
     },
-    afterPromotion: [gateWaitedForTraffic(gate), everyoneGets(version), promotionDisabledPolicy],
   };
 }
 
-function weightedRouting(name: string, version: string, sample: number, more: Expectation[] = []): Cycle {
-  // Half the staging share the review's fresh viewers should bring: met at once, so the gate passes without waiting.
-  const gate = {
-    MinStagingRequests: Math.floor((sample * WEIGHT) / 2),
-    MaxStaging5xxErrorRate: 1,
-    MaxErrorRateIncrease: 0.5,
+/** About the weighted share of fresh viewers reach staging, and stay there by their cookie. */
+const weightedReview =
+  (version: string, sample: number) =>
+  async ({ viewers }: CycleContext): Promise<Check[]> => {
+    const { share, sticky } = await viewers.weighted(sample, version);
+    const low = WEIGHT - 0.05;
+    const high = WEIGHT + 0.05;
+    return [
+      {
+        name: `about ${WEIGHT * 100}% of fresh viewers reach ${version}`,
+        ok: share >= low && share <= high,
+        detail: `${(share * 100).toFixed(1)}% of ${sample} viewers (accepting ${low * 100}–${high * 100}%)`,
+      },
+      {
+        name: 'a viewer routed to staging stays there (sticky cookie)',
+        ok: sticky,
+        detail: sticky
+          ? '20 follow-up requests with the cookie all reached staging'
+          : 'a follow-up request left staging',
+      },
+    ];
   };
-  return {
-    name,
-    version,
-    template: { originPath: `/${version}`, traffic: WEIGHTED },
-    gate,
-    review: async ({ viewers }) => {
-      const { share, sticky } = await viewers.weighted(sample, version);
-      const low = WEIGHT - 0.05;
-      const high = WEIGHT + 0.05;
-      return [
-        {
-          name: `about ${WEIGHT * 100}% of fresh viewers reach ${version}`,
-          ok: share >= low && share <= high,
-          detail: `${(share * 100).toFixed(1)}% of ${sample} viewers (accepting ${low * 100}–${high * 100}%)`,
-        },
-        {
-          name: 'a viewer routed to staging stays there (sticky cookie)',
-          ok: sticky,
-          detail: sticky
-            ? '20 follow-up requests with the cookie all reached staging'
-            : 'a follow-up request left staging',
-        },
-      ];
-    },
-    afterPromotion: [gatePassedAtOnce(gate), everyoneGets(version), promotionDisabledPolicy, ...more],
-  };
-}
-
-/** A promote invocation that ended waiting for staging traffic (the gate). */
-export function gatheringTraffic(e: RunnerEvent): boolean {
-  return (
-    e.type === 'invocation' &&
-    e.functionName === 'promote' &&
-    e.logs.some((l) => l.event === 'job-waiting' && l.phase === PROMOTE_PHASE.gatheringTraffic)
-  );
-}
 
 /** Whether promote waited for staging traffic, and what the gate's figures were. */
-function gateOutcome(gate: Record<string, number>, { events, variables }: CycleOutcome) {
+function gateOutcome({ events, variables }: CycleOutcome) {
   const promoted = variables.Promote ?? {};
   const waited = events.some(gatheringTraffic);
-  const min = gate.MinStagingRequests ?? 0;
+  const gate = events
+    .flatMap((e) => (e.type === 'invocation' && e.functionName === 'promote' ? e.logs : []))
+    .filter((l) => l.event === 'gate')
+    .at(-1);
+  const min = Number((gate?.thresholds as { MinStagingRequests?: number } | undefined)?.MinStagingRequests ?? 0);
   const enough = Number(promoted.StagingRequests) >= min;
-  const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${promoted.Primary5xxErrorRate === undefined ? '(not read)' : `${promoted.Primary5xxErrorRate}%`}, window ${promoted.MetricsWindowMinutes} min (MinStagingRequests ${min})`;
+  const primaryRate = promoted.Primary5xxErrorRate === undefined ? '(not read)' : `${promoted.Primary5xxErrorRate}%`;
+  const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${primaryRate}, window ${promoted.MetricsWindowMinutes} min (MinStagingRequests ${min})`;
   return { waited, enough, figures };
 }
 
 /** The reviewers sent too little staging traffic: the gate waited for more, then promoted. */
-const gateWaitedForTraffic =
-  (gate: Record<string, number>): Expectation =>
-  (_, outcome) => {
-    const { waited, enough, figures } = gateOutcome(gate, outcome);
-    return {
-      name: `the promotion gate waited for staging traffic (${PROMOTE_PHASE.gatheringTraffic}), then promoted`,
-      ok: waited && enough,
-      detail: `${waited ? 'waited' : 'did NOT wait'}; ${figures}`,
-    };
+const gateWaitedForTraffic: Expectation = (_, outcome) => {
+  const { waited, enough, figures } = gateOutcome(outcome);
+  return {
+    name: `the promotion gate waited for staging traffic (${PROMOTE_PHASE.gatheringTraffic}), then promoted`,
+    ok: waited && enough,
+    detail: `${waited ? 'waited' : 'did NOT wait'}; ${figures}`,
   };
+};
 
 /** The reviewers' traffic was enough: the gate passed without waiting. */
-const gatePassedAtOnce =
-  (gate: Record<string, number>): Expectation =>
-  (_, outcome) => {
-    const { waited, enough, figures } = gateOutcome(gate, outcome);
-    return {
-      name: "the promotion gate passed at once on the reviewers' traffic",
-      ok: !waited && enough,
-      detail: `${waited ? 'WAITED' : 'no wait'}; ${figures}`,
-    };
-  };
-
-const everyoneGets =
-  (version: string): Expectation =>
-  async ({ viewers }) => {
-    const after = await viewers.sample(50);
-    return {
-      name: `after promotion everyone gets ${version}`,
-      ok: after.every((x) => x === version),
-      detail: summarize(after),
-    };
-  };
-
-const promotionDisabledPolicy: Expectation = async ({ clients }, { variables }) => {
-  const policyId = variables.StagingStack?.ContinuousDeploymentPolicyId;
+const gatePassedAtOnce: Expectation = (_, outcome) => {
+  const { waited, enough, figures } = gateOutcome(outcome);
   return {
-    name: 'promotion disabled the policy (the next enable-CD re-enables it)',
-    ok: (await policyEnabled(clients, policyId)) === false,
-    detail: `policy ${policyId} Enabled=false`,
+    name: "the promotion gate passed at once on the reviewers' traffic",
+    ok: !waited && enough,
+    detail: `${waited ? 'WAITED' : 'no wait'}; ${figures}`,
   };
 };
 

@@ -1,37 +1,45 @@
 /**
- * The documented experiment, end to end against the local emulator and the built bundles: the cycles of cycles.ts,
- * each through the pipeline (deploy the staging stack → enable-CD → manual approval → promote), with the checks
- * each cycle expects. With `approval: 'reject'`, cycle 1's approval is rejected and the abort action (as the
- * EventBridge rule would invoke it) puts all traffic back on the primary.
+ * The documented experiment, end to end against the local emulator and the built bundles: the pipeline of
+ * infra/pipeline.yml (template-pipeline.ts) run by the local CodePipeline, its EventBridge rule (a failed approval →
+ * abort, with the rule's InputTransformer) and the watch's schedule, through the cycles of cycles.ts, with the checks
+ * each cycle expects. With `approval: 'reject'`, cycle 1's approval is rejected, abort puts all traffic back on the
+ * primary, and the experiment stops there.
  */
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { localClients, policyEnabled, type LocalClients } from './aws.js';
+import type { LocalPipelines } from '../emulator/index.js';
+import { localClients, type LocalClients } from './aws.js';
+import { gatheringTraffic, type Check, type CycleContext, type CycleEnd, type Reviewer } from './cycle-kit.js';
+import { documentedCycles } from './cycles.js';
+import { actionStateChange, matches, targetInput } from './eventbridge.js';
+import { lambdaNamed, startLambdas, stopLambdas, type InvocationResult, type LocalLambdas } from './lambda.js';
 import {
-  documentedCycles,
-  gatheringTraffic,
-  type Check,
-  type Cycle,
-  type CycleContext,
-  type CycleEnd,
-} from './cycles.js';
-import { lambdaNamed, startLambdas, stopLambdas } from './lambda.js';
-import { runPipeline, type JobResultSource, type PipelineResult, type RunnerEvent, type Stage } from './runner.js';
-import { SITE_BUCKET, createSite, enableCdParameters, othersStatements, type LocalSite } from './site.js';
+  PIPELINE_NAME,
+  pipelineStages,
+  stackParameters,
+  type Release,
+  type StackSettings,
+} from './pipeline-definition.js';
+import { LocalPipeline, type JobResultSource, type PipelineExecution, type RunnerEvent } from './runner.js';
+import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
 import { SimulatedStagingStack } from './staging-stack.js';
-import { timeline } from './timeline.js';
-import { summarize, viewerProbe, type ViewerSource } from './viewers.js';
+import { loadTemplatePipeline, type EventRule } from './template-pipeline.js';
+import { pairs, shorten, timeline } from './timeline.js';
+import { viewerProbe, type ViewerSource } from './viewers.js';
+import { startWatchSchedule, type WatchTick } from './watch-schedule.js';
 
-export type { Check } from './cycles.js';
+export type { Check } from './cycle-kit.js';
 
 /** What the experiment needs from the emulator. */
 export interface ExperimentEmulator extends JobResultSource, ViewerSource {
   url: string;
   env: Record<string, string>;
+  pipelines: LocalPipelines;
+  setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
 }
 
 export interface ExperimentOptions {
   emulator: ExperimentEmulator;
-  /** Real time between a continuation and the next invocation. */
+  /** Real time between a continuation and the next invocation, and between watch ticks (a minute, scaled). */
   continuationDelayMs: number;
   approval: 'auto' | 'reject' | ((customData: string) => Promise<boolean>);
   write: (line: string) => void;
@@ -46,24 +54,43 @@ export interface ExperimentResult {
   checks: Check[];
   site: LocalSite;
   events: RunnerEvent[];
+  /** Every watch tick, in order. */
+  ticks: WatchTick[];
 }
+
+/**
+ * The pipeline stack's settings: the promotion gate (cycle 1's header review sends fewer staging requests than it
+ * wants, so it waits for the synthetic check; the weighted reviews send plenty) and the watch's thresholds.
+ */
+export const STACK_SETTINGS: StackSettings = {
+  promoteMinStagingRequests: 5,
+  promoteMaxStaging5xxErrorRate: 1,
+  promoteMaxErrorRateIncrease: 0.5,
+  metricsWindowMinutes: 15,
+  watchMaxStaging5xxErrorRate: 5,
+  watchMinStagingRequests: 20,
+  watchWindowMinutes: 15,
+};
 
 /** Runs the experiment; never throws for a failed expectation (it is recorded), only for broken tooling. */
 export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const { emulator, write } = opts;
   const checks: Check[] = [];
   const events: RunnerEvent[] = [];
-  const tl = timeline(write, { verbose: opts.verbose ?? false });
   const record = (c: Check) => {
     checks.push(c);
-    tl.note(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
+    tl.note(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${shorten(c.detail, Math.max(60, 180 - c.name.length))}`);
   };
   const check = (name: string, ok: boolean, detail: string) => record({ name, ok, detail });
 
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
+  const layout = loadTemplatePipeline(stackParameters(site, STACK_SETTINGS), { pipelineName: PIPELINE_NAME });
+  let pipeline: LocalPipeline | undefined;
+  const tl = timeline(write, { verbose: opts.verbose ?? false, occupancy: () => pipeline?.occupancy() ?? [] });
+  tl.note(`world: bucket ${SITE_BUCKET}, production distribution ${site.primaryId} (${site.primaryDomain}) serving v1`);
   tl.note(
-    `world: bucket ${SITE_BUCKET} (v1…v4), production distribution ${site.primaryId} (${site.primaryDomain}) serving v1`,
+    `  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ')}`,
   );
 
   const viewers = viewerProbe(emulator, site);
@@ -72,32 +99,125 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
 
   const lambdas = await startLambdas(emulator.env);
   const stack = new SimulatedStagingStack(clients);
+  const releases = new Map<string, Release>();
+  const reviewers = new Map<string, Reviewer>();
+  const executions = new Map<string, PipelineExecution>();
+  /** The invocations EventBridge made for an execution's failed actions, by execution label. */
+  const deliveries = new Map<string, Promise<InvocationResult>[]>();
+  /** Deliveries held back for an execution until the promise settles (a late asynchronous retry). */
+  const held = new Map<string, Promise<unknown>>();
+  const synthetic = new Map<string, { traffic: () => Promise<void>; started?: Promise<void> }>();
+
+  pipeline = new LocalPipeline(
+    PIPELINE_NAME,
+    pipelineStages(layout, {
+      releaseOf: (label) => releases.get(label) as Release,
+      stack,
+      decide: (customData, request) => (reviewers.get(request.execution) as Reviewer)(customData, request),
+    }),
+    {
+      lambdas,
+      results: emulator,
+      continuationDelayMs: opts.continuationDelayMs,
+      registry: emulator.pipelines,
+      onEvent: (e) => {
+        events.push(e);
+        tl.event(e);
+        const label = e.execution ?? '';
+        const extra = synthetic.get(label);
+        if (extra && !extra.started && gatheringTraffic(e)) extra.started = extra.traffic();
+        if (e.type === 'action-failed' || e.type === 'action-succeeded')
+          publish(label, e.stage, e.action, e.type === 'action-failed' ? 'FAILED' : 'SUCCEEDED');
+      },
+    },
+  );
+
+  /** CodePipeline's state-change event for an action, delivered to every rule it matches. */
+  function publish(label: string, stage: string, action: string, state: 'FAILED' | 'SUCCEEDED'): void {
+    const execution = executions.get(label);
+    if (!execution?.pipelineExecutionId) return;
+    const event = actionStateChange({
+      pipeline: PIPELINE_NAME,
+      'execution-id': execution.pipelineExecutionId,
+      stage,
+      action,
+      state,
+    });
+    for (const rule of layout.eventRules.filter((r) => matches(r.pattern, event)))
+      deliveries.set(label, [...(deliveries.get(label) ?? []), deliver(rule, label, event)]);
+  }
+
+  async function deliver(rule: EventRule, label: string, event: unknown): Promise<InvocationResult> {
+    const input = targetInput(rule, event);
+    const wait = held.get(label);
+    if (wait) {
+      tl.noteFor(label, `⇢ EventBridge rule ${rule.name} matched; Lambda delivers to ${rule.functionName} later`);
+      await wait;
+    }
+    tl.noteFor(
+      label,
+      `⇢ EventBridge rule ${rule.name} → ${rule.functionName} with ${pairs(input as Record<string, unknown>, 150)}`,
+    );
+    const result = await lambdaNamed(lambdas, rule.functionName).invoke(input);
+    tl.event({
+      type: 'invocation',
+      action: rule.functionName,
+      functionName: rule.functionName,
+      trigger: 'eventbridge',
+      jobId: '',
+      attempt: 1,
+      logs: result.logs,
+      result: undefined,
+      durationMs: result.durationMs,
+      execution: label,
+    });
+    return result;
+  }
+
+  const watch = startWatchSchedule(layout.schedules, lambdas, Math.max(50, opts.continuationDelayMs), tl);
+  const decideDocumented = async (customData: string) =>
+    opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
+
   try {
     let previousEnd: CycleEnd | undefined;
     for (const cycle of documentedCycles(opts.weightedSample ?? 1000)) {
       tl.note(`══ ${cycle.name} ══`);
-      if (cycle.intro) tl.note(`  ${cycle.intro(previousEnd)}`);
-      const context: CycleContext = { viewers, clients, note: tl.note, previous: await viewers.once() };
-      const cycleStart = events.length;
-      const result = await runCycle(cycle, context);
-      if (result.status === 'Failed' && result.rejected) {
-        await rollBack(cycle, result, context);
-        previousEnd = 'rolled back';
-        if (opts.approval === 'reject') break;
-        continue;
-      }
-      check(
-        `${cycle.name} pipeline succeeded`,
-        result.status === 'Succeeded',
-        result.status === 'Failed' ? `${result.action}: ${result.message}` : 'all stages succeeded',
-      );
-      if (result.status === 'Failed') break;
-      const outcome = { events: events.slice(cycleStart), variables: result.variables };
-      for (const expectation of cycle.afterPromotion) record(await expectation(context, outcome));
-      previousEnd = 'promoted';
+      const intro = cycle.intro?.(previousEnd, typeof opts.approval === 'function');
+      if (intro) tl.note(`  ${intro}`);
+      const context: CycleContext = {
+        viewers,
+        clients,
+        note: tl.note,
+        previous: await viewers.once(),
+        record,
+        decide: decideDocumented,
+        commit: (r, reviewer, more = {}) => {
+          releases.set(r.version, r);
+          reviewers.set(r.version, reviewer);
+          if (more.whileGatheringTraffic) synthetic.set(r.version, { traffic: more.whileGatheringTraffic });
+          const execution = (pipeline as LocalPipeline).start(r.version);
+          executions.set(r.version, execution);
+          return {
+            ...execution,
+            done: execution.done.then(async (result) => {
+              await synthetic.get(r.version)?.started;
+              return result;
+            }),
+          };
+        },
+        eventsOf: (label) => events.filter((e) => e.execution === label),
+        events: () => [...events],
+        deliveries: async (label) => Promise.all(deliveries.get(label) ?? []),
+        holdDeliveries: (label, until) => held.set(label, until),
+        failRelease: (originPath, share) => emulator.setReleaseFailure(originPath, share),
+        watch,
+      };
+      previousEnd = await cycle.run(context);
+      if (opts.approval === 'reject' && previousEnd === 'rolled back') break;
     }
     await checkBucketPolicy(clients, site, check);
   } finally {
+    await watch.stop();
     await stopLambdas(lambdas);
   }
   const ok = checks.every((c) => c.ok);
@@ -111,141 +231,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
             .join('; ')}`
     }`,
   );
-  return { ok, checks, site, events };
-
-  /** The cycle's pipeline, the reviewer's checks before the approval, and any synthetic traffic while promote waits. */
-  async function runCycle(cycle: Cycle, context: CycleContext): Promise<PipelineResult> {
-    const stages = pipelineStages(site, stack, cycle, async (customData) => {
-      for (const c of await cycle.review(context)) record(c);
-      return opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
-    });
-    let syntheticTraffic: Promise<unknown> | undefined;
-    const result = await runPipeline(stages, {
-      lambdas,
-      results: emulator,
-      continuationDelayMs: opts.continuationDelayMs,
-      onEvent: (e) => {
-        events.push(e);
-        tl.event(e);
-        if (!syntheticTraffic && cycle.whileGatheringTraffic && gatheringTraffic(e))
-          syntheticTraffic = cycle.whileGatheringTraffic(context);
-      },
-    });
-    await syntheticTraffic;
-    return result;
-  }
-
-  /** A rejected approval: the EventBridge rule invokes abort, which puts all traffic back on the primary. */
-  async function rollBack(cycle: Cycle, result: PipelineResult, { previous }: CycleContext): Promise<void> {
-    tl.note(`▶ approval rejected → EventBridge rule → abort (Mode disable)`);
-    const aborted = await lambdaNamed(lambdas, 'abort').invoke({
-      PrimaryDistributionId: site.primaryId,
-      Mode: 'disable',
-    });
-    tl.event({
-      type: 'invocation',
-      action: 'abort',
-      functionName: 'abort',
-      trigger: 'eventbridge',
-      jobId: '',
-      attempt: 1,
-      logs: aborted.logs,
-      result: undefined,
-      durationMs: aborted.durationMs,
-    });
-    check(
-      'abort succeeded',
-      aborted.ok,
-      aborted.ok
-        ? String((aborted.result as { summary?: unknown } | undefined)?.summary ?? JSON.stringify(aborted.result))
-        : `${aborted.error?.name}: ${aborted.error?.message}`,
-    );
-    if (cycle.template.traffic.type === 'header') {
-      const withHeader = await viewers.withHeader();
-      check(
-        `after the rejection, requests with the header get ${previous} again`,
-        withHeader === previous,
-        `got ${withHeader}`,
-      );
-    } else {
-      const after = await viewers.sample(50);
-      check(
-        `after the rejection, every viewer gets ${previous} again`,
-        after.every((x) => x === previous),
-        summarize(after),
-      );
-    }
-    check(
-      'the policy is disabled after abort',
-      (await policyEnabled(clients, result.variables.StagingStack?.ContinuousDeploymentPolicyId)) === false,
-      'policy Enabled=false',
-    );
-  }
-}
-
-/** The pipeline of one cycle: deploy staging stack → enable-CD → approval → promote (with the traffic gate). */
-function pipelineStages(
-  site: LocalSite,
-  stack: SimulatedStagingStack,
-  { template, gate }: Cycle,
-  decide: (customData: string) => Promise<boolean>,
-): Stage[] {
-  return [
-    {
-      name: 'Deploy',
-      actions: [
-        {
-          type: 'custom',
-          name: 'DeployStagingStack',
-          namespace: 'StagingStack',
-          run: async () => {
-            const r = await stack.deploy(template);
-            return {
-              variables: r.outputs,
-              summary: `CloudFormation (simulated): staging distribution ${r.outputs.StagingDistributionId} ${r.staging} (origin path ${template.originPath}), policy ${r.outputs.ContinuousDeploymentPolicyId} ${r.policy} (${template.traffic.type})`,
-            };
-          },
-        },
-        {
-          type: 'invoke',
-          name: 'EnableContinuousDeployment',
-          functionName: 'enable-cd',
-          namespace: 'EnableCd',
-          userParameters: enableCdParameters(site, {
-            StagingDistributionId: '#{StagingStack.StagingDistributionId}',
-            ContinuousDeploymentPolicyId: '#{StagingStack.ContinuousDeploymentPolicyId}',
-          }),
-        },
-      ],
-    },
-    {
-      name: 'Approval',
-      actions: [
-        {
-          type: 'approval',
-          name: 'ManualApproval',
-          customData: 'Staging is live: #{EnableCd.HowToReachStaging}',
-          decide,
-        },
-      ],
-    },
-    {
-      name: 'Promote',
-      actions: [
-        {
-          type: 'invoke',
-          name: 'PromoteStaging',
-          functionName: 'promote',
-          namespace: 'Promote',
-          userParameters: {
-            PrimaryDistributionId: site.primaryId,
-            StagingDistributionId: '#{StagingStack.StagingDistributionId}',
-            ...gate,
-          },
-        },
-      ],
-    },
-  ];
+  return { ok, checks, site, events, ticks: watch.ticks };
 }
 
 async function checkBucketPolicy(

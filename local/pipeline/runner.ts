@@ -1,11 +1,18 @@
 /**
- * A local stand-in for CodePipeline: runs stages in order, invokes a function with a CodePipeline job event built
- * from the action's UserParameters (with `#{Namespace.Variable}` resolved), re-invokes it with the continuation
- * token until the job is reported, and stops at the first failure. Like CodePipeline, each re-invocation is a new
- * job id carrying the previous token.
+ * A local stand-in for CodePipeline. A pipeline runs its stages in order; with {@link LocalPipeline} several
+ * executions share it as CodePipeline's `ExecutionMode: QUEUED` does: each stage holds one execution at a time, an
+ * execution leaves a stage when the stage is done and queues (first come, first served) at the next one's entrance,
+ * so a newer execution can run Deploy while an older one waits in Approval.
+ *
+ * An Invoke action gets a CodePipeline job event built from its UserParameters (with `#{Namespace.Variable}` resolved
+ * from this execution's variables, as in CodePipeline); the runner re-invokes it with the continuation token until
+ * the job is reported, each re-invocation a new job id. Executions, actions, jobs, approvals and output variables
+ * are registered with the emulator (`emulator.pipelines`), so GetPipelineState, PutApprovalResult and
+ * ListActionExecutions see what ran; an approval ends with the first answer, the reviewer's or a PutApprovalResult
+ * from any client (the watch).
  */
 import { randomUUID } from 'node:crypto';
-import type { JobResult } from '../emulator/index.js';
+import type { ActionDeclaration, ActionRun, JobResult, LocalPipelines, PipelineRun } from '../emulator/index.js';
 import type { LocalLambdas, LogLine } from './lambda.js';
 
 /** What the runner needs from the emulator: its recorded job results. */
@@ -19,24 +26,59 @@ export type { JobResult };
 /** Resolved output variables by namespace, e.g. `{ EnableCd: { HowToReachStaging: "…" } }`. */
 export type Variables = Record<string, Record<string, string>>;
 
+/** What a reviewer is told and can check while deciding. */
+export interface ApprovalRequest {
+  customData: string;
+  /** The execution's label (e.g. the release) and CodePipeline id. */
+  execution: string;
+  pipelineExecutionId: string | undefined;
+  /** Aborted once the approval was answered some other way (a PutApprovalResult): the reviewer may stop. */
+  signal: AbortSignal;
+}
+
 export type PipelineAction =
-  | { type: 'invoke'; name: string; functionName: string; userParameters: Record<string, unknown>; namespace?: string }
+  | {
+      type: 'invoke';
+      name: string;
+      functionName: string;
+      /** The configured UserParameters: JSON text as a template holds it, or an object to write as JSON. */
+      userParameters: string | Record<string, unknown>;
+      namespace?: string;
+    }
   | {
       type: 'custom';
       name: string;
       namespace?: string;
-      run: () => Promise<{ variables: Record<string, string>; summary: string }>;
+      /** Runs the action for the execution labelled `execution`, with that execution's variables so far. */
+      run: (variables: Variables, execution: string) => Promise<{ variables: Record<string, string>; summary: string }>;
     }
-  | { type: 'approval'; name: string; customData: string; decide: (customData: string) => Promise<boolean> };
+  | {
+      type: 'approval';
+      name: string;
+      customData: string;
+      /** The reviewer: true approves, false rejects. */
+      decide: (customData: string, request: ApprovalRequest) => Promise<boolean>;
+    };
 
 export interface Stage {
   name: string;
   actions: PipelineAction[];
 }
 
-/** Everything the runner reports as it goes (the timeline prints these). */
-export type RunnerEvent =
+/** How an approval ended and who answered it. */
+export interface ApprovalAnswer {
+  approved: boolean;
+  /** `reviewer`: the runner's own reviewer; `PutApprovalResult`: a client of the API (e.g. the watch). */
+  by: 'reviewer' | 'PutApprovalResult';
+  summary: string;
+}
+
+/** Everything the runner reports as it goes (the timeline prints these); `execution` labels the execution. */
+export type RunnerEvent = (
+  | { type: 'execution-started'; pipelineExecutionId: string | undefined }
+  | { type: 'stage-queued'; stage: string; behind: string }
   | { type: 'stage'; stage: string }
+  | { type: 'stage-left'; stage: string }
   | { type: 'action'; stage: string; action: string; detail?: string }
   | {
       type: 'invocation';
@@ -54,9 +96,10 @@ export type RunnerEvent =
     }
   | { type: 'custom'; action: string; summary: string }
   | { type: 'approval-pending'; action: string; customData: string }
-  | { type: 'approval'; action: string; customData: string; approved: boolean }
-  | { type: 'action-failed'; action: string; message: string }
-  | { type: 'action-succeeded'; action: string; variables: Record<string, string> };
+  | ({ type: 'approval'; action: string; customData: string } & ApprovalAnswer)
+  | { type: 'action-failed'; stage: string; action: string; message: string }
+  | { type: 'action-succeeded'; stage: string; action: string; variables: Record<string, string> }
+) & { execution?: string };
 
 export interface RunnerOptions {
   lambdas: LocalLambdas;
@@ -70,7 +113,16 @@ export interface RunnerOptions {
 
 export type PipelineResult =
   | { status: 'Succeeded'; variables: Variables }
-  | { status: 'Failed'; stage: string; action: string; message: string; variables: Variables; rejected: boolean };
+  | {
+      status: 'Failed';
+      stage: string;
+      action: string;
+      message: string;
+      variables: Variables;
+      /** The approval was rejected (by whom, and why, in `answer`). */
+      rejected: boolean;
+      answer?: ApprovalAnswer;
+    };
 
 /** Replaces `#{Namespace.Variable}` with resolved output variables; an unknown one is an error, as in CodePipeline. */
 export function resolveVariables(text: string, variables: Variables): string {
@@ -80,6 +132,17 @@ export function resolveVariables(text: string, variables: Variables): string {
     return value;
   });
 }
+
+/**
+ * An action's UserParameters as CodePipeline passes them: the configured JSON text with each `#{…}` replaced by the
+ * variable's value as is (CodePipeline substitutes text; it does not escape for JSON).
+ */
+export function resolveUserParameters(userParameters: string | Record<string, unknown>, variables: Variables): string {
+  return resolveVariables(configuredText(userParameters), variables);
+}
+
+const configuredText = (userParameters: string | Record<string, unknown>) =>
+  typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters);
 
 /** A CodePipeline Invoke-action event, as CodePipeline sends it (artifact credentials included). */
 export function codePipelineEvent(
@@ -114,13 +177,16 @@ export async function runInvoke(
   action: Extract<PipelineAction, { type: 'invoke' }>,
   variables: Variables,
   opts: RunnerOptions,
+  hooks: { execution?: string; registered?: ActionRun } = {},
 ): Promise<{ ok: true; variables: Record<string, string> } | { ok: false; message: string }> {
   const lambda = opts.lambdas[action.functionName];
   if (!lambda) return { ok: false, message: `no local function ${action.functionName}` };
-  const userParameters = resolveVariables(JSON.stringify(action.userParameters), variables);
+  const userParameters = resolveUserParameters(action.userParameters, variables);
+  const max = opts.maxInvocations ?? 200;
   let token: string | undefined;
-  for (let attempt = 1; attempt <= (opts.maxInvocations ?? 200); attempt++) {
+  for (let attempt = 1; attempt <= max; attempt++) {
     const jobId = randomUUID();
+    hooks.registered?.addJob(jobId);
     const invocation = await lambda.invoke(codePipelineEvent(jobId, action.functionName, userParameters, token));
     const reports = opts.results.jobResults(jobId);
     const result = reports[0];
@@ -135,6 +201,7 @@ export async function runInvoke(
       result,
       durationMs: invocation.durationMs,
       ...(continues ? { reinvokeInMs: opts.continuationDelayMs } : {}),
+      ...(hooks.execution ? { execution: hooks.execution } : {}),
     });
     if (reports.length !== 1 || !result) {
       const why = invocation.ok
@@ -147,47 +214,240 @@ export async function runInvoke(
     token = result.continuationToken;
     await sleep(opts.continuationDelayMs);
   }
-  return { ok: false, message: `still waiting after ${opts.maxInvocations ?? 200} invocations` };
+  return { ok: false, message: `still waiting after ${max} invocations` };
 }
 
-/** Runs the stages in order, stopping at the first failed action. */
-export async function runPipeline(
-  stages: Stage[],
-  opts: RunnerOptions,
-  initial: Variables = {},
-): Promise<PipelineResult> {
-  const variables: Variables = structuredClone(initial);
-  for (const stage of stages) {
-    opts.onEvent?.({ type: 'stage', stage: stage.name });
+/** One stage's lock: one execution at a time, the others queued in arrival order. */
+class StageLock {
+  private tail: Promise<void> = Promise.resolve();
+  holder: string | undefined;
+  readonly queued: string[] = [];
+
+  async acquire(label: string): Promise<() => void> {
+    let release!: () => void;
+    const previous = this.tail;
+    this.tail = new Promise<void>((r) => {
+      release = r;
+    });
+    this.queued.push(label);
+    await previous;
+    this.queued.splice(this.queued.indexOf(label), 1);
+    this.holder = label;
+    return () => {
+      this.holder = undefined;
+      release();
+    };
+  }
+}
+
+/** An action as the emulator's registry declares it: its kind, namespace and configuration (`#{…}` unresolved). */
+function declare(a: PipelineAction): ActionDeclaration {
+  const configuration: Record<string, string> =
+    a.type === 'invoke'
+      ? { FunctionName: a.functionName, UserParameters: configuredText(a.userParameters) }
+      : a.type === 'approval'
+        ? { CustomData: a.customData }
+        : {};
+  return {
+    name: a.name,
+    kind: a.type,
+    configuration,
+    ...('namespace' in a && a.namespace ? { namespace: a.namespace } : {}),
+  };
+}
+
+/** One execution of a {@link LocalPipeline}. */
+export interface PipelineExecution {
+  label: string;
+  pipelineExecutionId: string | undefined;
+  /** Settles when the execution ends. */
+  done: Promise<PipelineResult>;
+  /** Resolves once the execution has finished `stage` (or ended before it). */
+  left(stage: string): Promise<void>;
+}
+
+/** Which execution holds each stage, and which wait at its entrance. */
+export type StageOccupancy = { stage: string; holder: string | undefined; queued: string[] }[];
+
+/** A pipeline shared by executions, stage by stage, as in CodePipeline's QUEUED mode. */
+export class LocalPipeline {
+  private readonly locks: Map<string, StageLock>;
+
+  constructor(
+    readonly name: string,
+    readonly stages: Stage[],
+    private readonly opts: RunnerOptions & { registry?: LocalPipelines },
+  ) {
+    this.locks = new Map(stages.map((s) => [s.name, new StageLock()]));
+    opts.registry?.define({ name, stages: stages.map((s) => ({ name: s.name, actions: s.actions.map(declare) })) });
+  }
+
+  /** Who holds and who waits for each stage now. */
+  occupancy(): StageOccupancy {
+    return this.stages.map((s) => {
+      const lock = this.locks.get(s.name) as StageLock;
+      return { stage: s.name, holder: lock.holder, queued: [...lock.queued] };
+    });
+  }
+
+  /** Starts an execution labelled `label` (e.g. the release) with `initial` variables (e.g. the source's commit). */
+  start(label: string, initial: Variables = {}): PipelineExecution {
+    const run = this.opts.registry?.startExecution(this.name);
+    const leftStage = new Map(this.stages.map((s) => [s.name, deferred()]));
+    const done = this.execute(label, run, initial, leftStage).finally(() => {
+      for (const d of leftStage.values()) d.resolve();
+    });
+    return {
+      label,
+      pipelineExecutionId: run?.pipelineExecutionId,
+      done,
+      left: (stage) => leftStage.get(stage)?.promise ?? Promise.reject(new Error(`no stage ${stage}`)),
+    };
+  }
+
+  private async execute(
+    label: string,
+    run: PipelineRun | undefined,
+    initial: Variables,
+    leftStage: Map<string, Deferred>,
+  ): Promise<PipelineResult> {
+    const emit = (e: RunnerEvent) => this.opts.onEvent?.({ ...e, execution: label });
+    emit({ type: 'execution-started', pipelineExecutionId: run?.pipelineExecutionId });
+    const variables: Variables = structuredClone(initial);
+    for (const stage of this.stages) {
+      const lock = this.locks.get(stage.name) as StageLock;
+      const busy = lock.holder ?? (lock.queued.length ? lock.queued.join(', ') : undefined);
+      // acquire() joins the queue at once: the event then shows this execution waiting.
+      const acquiring = lock.acquire(label);
+      if (busy !== undefined) emit({ type: 'stage-queued', stage: stage.name, behind: busy });
+      const release = await acquiring;
+      emit({ type: 'stage', stage: stage.name });
+      let failed: PipelineResult | undefined;
+      try {
+        failed = await this.runStage(stage, variables, label, run, emit);
+      } finally {
+        release();
+        emit({ type: 'stage-left', stage: stage.name });
+        leftStage.get(stage.name)?.resolve();
+      }
+      if (failed) return failed;
+    }
+    return { status: 'Succeeded', variables };
+  }
+
+  /** Runs a stage's actions in order; the failure that stops the execution, or undefined. */
+  private async runStage(
+    stage: Stage,
+    variables: Variables,
+    label: string,
+    run: PipelineRun | undefined,
+    emit: (e: RunnerEvent) => void,
+  ): Promise<PipelineResult | undefined> {
     for (const action of stage.actions) {
-      opts.onEvent?.({ type: 'action', stage: stage.name, action: action.name });
-      const fail = (message: string, rejected = false): PipelineResult => {
-        opts.onEvent?.({ type: 'action-failed', action: action.name, message });
-        return { status: 'Failed', stage: stage.name, action: action.name, message, variables, rejected };
+      emit({ type: 'action', stage: stage.name, action: action.name });
+      const fail = (message: string, answer?: ApprovalAnswer): PipelineResult => {
+        emit({ type: 'action-failed', stage: stage.name, action: action.name, message });
+        return {
+          status: 'Failed',
+          stage: stage.name,
+          action: action.name,
+          message,
+          variables,
+          rejected: answer !== undefined,
+          ...(answer ? { answer } : {}),
+        };
       };
       let produced: Record<string, string> = {};
       if (action.type === 'invoke') {
-        const outcome = await runInvoke(action, variables, opts);
-        if (!outcome.ok) return fail(outcome.message);
+        const registered = run?.startAction(stage.name, action.name, {
+          resolvedConfiguration: {
+            FunctionName: action.functionName,
+            UserParameters: resolveUserParameters(action.userParameters, variables),
+          },
+        });
+        const outcome = await runInvoke(action, variables, this.opts, {
+          execution: label,
+          ...(registered ? { registered } : {}),
+        });
+        if (!outcome.ok) {
+          // A job the function reported as failed already failed the action; anything else the runner ends here.
+          registered?.fail(outcome.message);
+          return fail(outcome.message);
+        }
         produced = outcome.variables;
       } else if (action.type === 'custom') {
+        const registered = run?.startAction(stage.name, action.name);
         try {
-          const { variables: vars, summary } = await action.run();
-          opts.onEvent?.({ type: 'custom', action: action.name, summary });
+          const { variables: vars, summary } = await action.run(variables, label);
+          emit({ type: 'custom', action: action.name, summary });
+          registered?.succeed({ outputVariables: vars, summary });
           produced = vars;
         } catch (err) {
+          registered?.fail((err as Error).message);
           return fail((err as Error).message);
         }
       } else {
         const customData = resolveVariables(action.customData, variables);
-        opts.onEvent?.({ type: 'approval-pending', action: action.name, customData });
-        const approved = await action.decide(customData);
-        opts.onEvent?.({ type: 'approval', action: action.name, customData, approved });
-        if (!approved) return fail('the approval was rejected', true);
+        emit({ type: 'approval-pending', action: action.name, customData });
+        const answer = await this.approve(action, customData, label, run, stage.name);
+        emit({ type: 'approval', action: action.name, customData, ...answer });
+        if (!answer.approved)
+          return fail(
+            `the approval was rejected${answer.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${answer.summary}` : ''}`,
+            answer,
+          );
       }
       if ('namespace' in action && action.namespace) variables[action.namespace] = produced;
-      opts.onEvent?.({ type: 'action-succeeded', action: action.name, variables: produced });
+      emit({ type: 'action-succeeded', stage: stage.name, action: action.name, variables: produced });
     }
+    return undefined;
   }
-  return { status: 'Succeeded', variables };
+
+  /** The first answer wins: the reviewer's, or a PutApprovalResult sent to the emulator meanwhile. */
+  private async approve(
+    action: Extract<PipelineAction, { type: 'approval' }>,
+    customData: string,
+    label: string,
+    run: PipelineRun | undefined,
+    stageName: string,
+  ): Promise<ApprovalAnswer> {
+    const answered = new AbortController();
+    const request = {
+      customData,
+      execution: label,
+      pipelineExecutionId: run?.pipelineExecutionId,
+      signal: answered.signal,
+    };
+    const pending = run?.startApproval(stageName, action.name, { customData });
+    if (!pending) return { approved: await action.decide(customData, request), by: 'reviewer', summary: '' };
+    action.decide(customData, request).then(
+      (approved) =>
+        pending.answer(
+          approved ? 'Approved' : 'Rejected',
+          approved ? 'approved by the reviewer' : 'rejected by the reviewer',
+        ),
+      (err: unknown) => pending.answer('Rejected', `the reviewer failed: ${(err as Error).message}`),
+    );
+    const outcome = await pending.result;
+    answered.abort();
+    if (outcome.status === 'Abandoned') return { approved: false, by: 'reviewer', summary: 'abandoned' };
+    return {
+      approved: outcome.status === 'Approved',
+      by: outcome.answeredBy === 'local' ? 'reviewer' : 'PutApprovalResult',
+      summary: outcome.summary,
+    };
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }

@@ -8,7 +8,8 @@ import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand } from '@
 import type { LocalClients } from './aws.js';
 
 export const SITE_BUCKET = 'site-assets';
-export const CONTENT_VERSIONS = ['v1', 'v2', 'v3', 'v4'] as const;
+/** One folder per release the experiment ships (cycle 5's hand change points staging at v8). */
+export const CONTENT_VERSIONS = Array.from({ length: 11 }, (_, i) => `v${i + 1}`);
 const OAC_ID = 'E3OACLOCAL0001';
 
 /** A distribution config serving `originPath` from the site bucket (the shape a CloudFormation template declares). */

@@ -4,7 +4,7 @@
  * fields; `verbose` prints each log line as the function wrote it instead.
  */
 import type { LogLine } from './lambda.js';
-import type { RunnerEvent } from './runner.js';
+import type { RunnerEvent, StageOccupancy } from './runner.js';
 
 /** Bookkeeping lines the timeline leaves out (the runner's own events say the same). */
 const QUIET_EVENTS = new Set(['job-started', 'job-reported', 'state-read', 'event-started']);
@@ -73,7 +73,7 @@ function describeGate(line: LogLine): string {
 
 function describePlan(line: LogLine): string {
   const changes = (Array.isArray(line.changes) ? (line.changes as { kind: string; reason?: string }[]) : []).map(
-    (c) => `${c.kind}${c.reason && c.reason !== line.reason ? ` (${shorten(c.reason, 180)})` : ''}`,
+    (c) => `${c.kind}${c.reason && c.reason !== line.reason ? ` (${shorten(c.reason, 150)})` : ''}`,
   );
   const decision =
     typeof line.decision === 'string'
@@ -98,8 +98,7 @@ const WRITE_FIELDS = ['bucket', 'policyId', 'primaryId', 'stagingId', 'ifMatch',
 
 function describeWrite(line: LogLine): string {
   if (line.operation === 'UpdateDistributionWithStagingConfig') {
-    const disabled =
-      typeof line.policyDisabled === 'string' ? `; CloudFront disabled policy ${line.policyDisabled}` : '';
+    const disabled = typeof line.policyDisabled === 'string' ? '; the promotion disabled the policy' : '';
     return `wrote promote-staging-config: staging ${line.stagingId} onto primary ${line.primaryId} (If-Match ${line.ifMatch} → ${line.newPrimaryEtag ?? '?'})${disabled}`;
   }
   const what = writeName(line);
@@ -127,7 +126,8 @@ export function describeLogLine(line: LogLine): string | undefined {
     case 'job-succeeded':
       return `succeeded: ${shorten(String(line.summary))}`;
     case 'job-failed':
-      return `FAILED (${line.failureType}): ${shorten(String(line.message), 400)}`;
+      // The message is what the person on call reads: whole, on as many lines as it takes.
+      return wrap(`FAILED (${line.failureType}): ${String(line.message)}`, 150).join('\n  ');
     case 'outcome':
       return `outcome: ${line.result}${typeof line.Changes === 'string' ? `; ${shorten(line.Changes, 120)}` : ''}`;
     case 'event-succeeded':
@@ -174,18 +174,42 @@ function quietWait(logs: LogLine[]): LogLine | undefined {
 export interface Timeline {
   event: (e: RunnerEvent) => void;
   note: (text: string) => void;
+  /** A line about one execution, marked with its label. */
+  noteFor: (execution: string | undefined, text: string) => void;
+}
+
+export interface TimelineOptions {
+  start?: number;
+  verbose?: boolean;
+  /** Who holds and who waits for each stage: printed when executions queue, so the overlap shows. */
+  occupancy?: () => StageOccupancy;
+}
+
+/** `Release: v5 (v6 waiting)` for each stage someone holds or waits for. */
+export function describeOccupancy(occupancy: StageOccupancy): string {
+  return occupancy
+    .filter((s) => s.holder || s.queued.length)
+    .map((s) => `${s.stage}: ${s.holder ?? 'free'}${s.queued.length ? ` (${s.queued.join(', ')} waiting)` : ''}`)
+    .join(' · ');
 }
 
 /** A timeline printer; `write` receives one finished line at a time. */
-export function timeline(write: (line: string) => void, opts: { start?: number; verbose?: boolean } = {}): Timeline {
+export function timeline(write: (line: string) => void, opts: TimelineOptions = {}): Timeline {
   const start = opts.start ?? performance.now();
   const stamp = () => `[${((performance.now() - start) / 1000).toFixed(2).padStart(6)}s]`;
   const note = (text: string) => write(`${stamp()} ${text}`);
+  const noteFor = (execution: string | undefined, text: string) =>
+    execution ? note(`${execution.padEnd(3)} │ ${text}`) : note(text);
   /** What each running action (by execution and action name) wrote in its invocations so far. */
   const written = new Map<string, string[]>();
   const keyOf = (e: { action: string; execution?: string | undefined }) => `${e.execution ?? ''}/${e.action}`;
+  const locks = () => {
+    const occupancy = opts.occupancy?.();
+    if (occupancy?.some((s) => s.queued.length)) note(`    stage locks (QUEUED): ${describeOccupancy(occupancy)}`);
+  };
 
   function invocation(e: Extract<RunnerEvent, { type: 'invocation' }>): void {
+    const say = (text: string) => noteFor(e.execution, text);
     const who =
       e.trigger === 'eventbridge'
         ? `${e.functionName} invocation (EventBridge event, ${Math.round(e.durationMs)} ms)`
@@ -194,13 +218,11 @@ export function timeline(write: (line: string) => void, opts: { start?: number; 
       e.reinvokeInMs !== undefined
         ? `; CodePipeline re-invokes with the continuation token in ${e.reinvokeInMs} ms`
         : '';
-    const before = written.get(keyOf(e)) ?? [];
-    const now = writesOf(e.logs);
-    written.set(keyOf(e), [...before, ...now]);
+    written.set(keyOf(e), [...(written.get(keyOf(e)) ?? []), ...writesOf(e.logs)]);
     if (opts.verbose) {
-      note(`    ${who}`);
-      for (const line of e.logs) note(`      ${JSON.stringify(line)}`);
-      if (reinvoke) note(`      …${reinvoke.slice(1)}`);
+      say(`    ${who}`);
+      for (const line of e.logs) say(`      ${JSON.stringify(line)}`);
+      if (reinvoke) say(`      …${reinvoke.slice(1)}`);
       return;
     }
     const quiet = quietWait(e.logs);
@@ -211,11 +233,11 @@ export function timeline(write: (line: string) => void, opts: { start?: number; 
           : '';
       const gate = e.logs.find((l) => l.event === 'gate');
       const again = e.reinvokeInMs !== undefined ? `; again in ${e.reinvokeInMs} ms` : '';
-      note(`    ${who}: no change; waiting (${quiet.phase}${inProgress})${again}`);
-      if (gate) note(`      ${describeLogLine(gate)}`);
+      say(`    ${who}: no change; waiting (${quiet.phase}${inProgress})${again}`);
+      if (gate) say(`      ${describeLogLine(gate)}`);
       return;
     }
-    note(`    ${who}`);
+    say(`    ${who}`);
     let lastPlanReason: string | undefined;
     for (const line of e.logs) {
       if (line.event === 'plan') lastPlanReason = typeof line.reason === 'string' ? line.reason : undefined;
@@ -223,45 +245,51 @@ export function timeline(write: (line: string) => void, opts: { start?: number; 
       if (line.event === 'job-waiting' && lastPlanReason && line.reason === lastPlanReason)
         text = `waiting (${line.phase})`;
       if (line.event === 'job-waiting') text = `${text}${reinvoke}`;
-      // A last invocation that found nothing left to do speaks for itself only; say what the earlier ones wrote.
-      if (
-        line.event === 'job-succeeded' &&
-        now.length === 0 &&
-        before.length > 0 &&
-        /nothing to change/.test(text ?? '')
-      )
-        text = `${text} (this invocation; earlier invocations of this action wrote ${before.join(', ')})`;
-      for (const part of text?.split('\n') ?? []) note(`      ${part}`);
+      for (const part of text?.split('\n') ?? []) say(`      ${part}`);
     }
   }
 
   return {
     note,
+    noteFor,
     event: (e) => {
+      const say = (text: string) => noteFor(e.execution, text);
       switch (e.type) {
+        case 'execution-started':
+          return say(
+            `● execution ${e.pipelineExecutionId ? `${e.pipelineExecutionId.slice(0, 8)} ` : ''}started (ExecutionMode QUEUED)`,
+          );
+        case 'stage-queued':
+          say(`⏸ waits in front of stage ${e.stage}: ${e.behind} holds it`);
+          return locks();
         case 'stage':
-          return note(`▶ stage ${e.stage}`);
+          say(`▶ stage ${e.stage}`);
+          return locks();
+        case 'stage-left':
+          return;
         case 'action':
-          return note(`  ● ${e.action}`);
+          return say(`  ● ${e.action}`);
         case 'invocation':
           return invocation(e);
         case 'custom':
-          return note(`    ${e.summary}`);
+          return say(`    ${e.summary}`);
         case 'approval-pending':
-          note('    waiting for a reviewer; the instructions (CustomData):');
-          for (const text of wrap(e.customData)) note(`      │ ${text}`);
+          say('    waiting for a reviewer; the instructions (CustomData):');
+          for (const text of wrap(e.customData)) say(`      │ ${text}`);
           return;
         case 'approval':
-          return note(`    ${e.approved ? 'approved' : 'REJECTED'}`);
+          return say(
+            `    ${e.approved ? 'approved' : 'REJECTED'}${e.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${shorten(e.summary)}` : ''}`,
+          );
         case 'action-failed':
           written.delete(keyOf(e));
-          return note(`    ✗ ${e.action} failed: ${shorten(e.message, 400)}`);
+          return say(`    ✗ ${e.action} failed: ${shorten(e.message, 160)}`);
         case 'action-succeeded': {
           const wrote = written.get(keyOf(e));
           written.delete(keyOf(e));
           const what = wrote === undefined ? '' : wrote.length ? ` (wrote ${wrote.join(', ')})` : ' (no write)';
-          const vars = Object.keys(e.variables).length ? `: ${pairs(e.variables, 130)}` : '';
-          return note(`    ✓ ${e.action}${what}${vars}`);
+          const vars = Object.keys(e.variables).length ? `: ${pairs(e.variables, 110)}` : '';
+          return say(`    ✓ ${e.action}${what}${vars}`);
         }
       }
     },

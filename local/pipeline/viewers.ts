@@ -21,14 +21,16 @@ export function viewerProbe(emulator: ViewerSource, site: LocalSite) {
   const get = async (headers?: Record<string, string>) =>
     emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
   const header = { [STAGING_HEADER.header]: STAGING_HEADER.value };
+  /** The version served, or `HTTP <status>` for an error. */
+  const seen = (r: { status: number; body: string }) => (r.status === 200 ? versionOf(r.body) : `HTTP ${r.status}`);
   return {
-    once: async () => versionOf((await get()).body),
+    once: async () => seen(await get()),
     /** One request with the staging header (what header routing sends to staging). */
-    withHeader: async () => versionOf((await get(header)).body),
+    withHeader: async () => seen(await get(header)),
     withHeaderTimes: async (n: number) => {
       for (let i = 0; i < n; i++) await get(header);
     },
-    sample: async (n: number) => Promise.all(Array.from({ length: n }, async () => versionOf((await get()).body))),
+    sample: async (n: number) => Promise.all(Array.from({ length: n }, async () => seen(await get()))),
     /** `n` fresh viewers (no cookie); then one viewer that reached staging keeps its cookie for 20 requests. */
     weighted: async (n: number, stagingVersion: string) => {
       let hits = 0;

@@ -1,13 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../local/emulator/index.js';
-import { runExperiment } from '../../local/pipeline/experiment.js';
-import { describeLogLine, pairs, shorten, timeline } from '../../local/pipeline/timeline.js';
-
-let emulator: Emulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { describeLogLine, describeOccupancy, pairs, shorten, timeline } from '../../local/pipeline/timeline.js';
 
 describe('the timeline of npm start', () => {
   it('shortens long texts at a word, never inside one', () => {
@@ -56,25 +48,21 @@ describe('the timeline of npm start', () => {
     expect(lines[0]).toMatch(/abort invocation \(EventBridge event, 12 ms\)$/);
   });
 
-  it('reads line by line on the default run: short lines, and a last "nothing to change" names what the action wrote', async () => {
-    emulator = await startEmulator({ propagationMs: 30, seed: 7 });
-    const lines: string[] = [];
-    const result = await runExperiment({
-      emulator,
-      continuationDelayMs: 20,
-      approval: 'auto',
-      write: (l) => lines.push(l),
-      weightedSample: 600,
-    });
-    expect(result.ok).toBe(true);
-    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(240);
-    expect(lines.join('\n')).not.toMatch(/\{"/);
-    const nothing = lines.filter((l) => /succeeded: .*nothing to change/.test(l));
-    expect(nothing.length).toBeGreaterThan(0);
-    for (const line of nothing)
-      expect(line, line).toMatch(/earlier invocations of this action wrote [a-z-]+|^(?!.*earlier)/);
-    expect(lines.find((l) => l.includes('✓ EnableContinuousDeployment'))).toContain(
-      '(wrote grant-bucket-read, attach-policy)',
-    );
+  it('prints a job failure whole, over several lines, never cut', () => {
+    const message = `promote: ${'staging was changed after it was reviewed; '.repeat(8)}end.`;
+    const text = describeLogLine({ event: 'job-failed', failureType: 'JobFailed', message }) ?? '';
+    const lines = text.split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(152);
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(`FAILED (JobFailed): ${message}`);
+  });
+
+  it('shows who holds each stage and who waits in front of it', () => {
+    expect(
+      describeOccupancy([
+        { stage: 'Source', holder: undefined, queued: [] },
+        { stage: 'Release', holder: 'v5', queued: ['v6'] },
+      ]),
+    ).toBe('Release: v5 (v6 waiting)');
   });
 });
