@@ -1,0 +1,74 @@
+// The esbuild options every Lambda bundle is built with: esbuild.config.mjs builds functions/<name>/handler.ts with
+// them, and the bench (bench/naive/build.ts) builds its naive comparison handlers with exactly the same, so that a
+// side-by-side figure compares code, not bundler settings. For Lambda bundles only: see lambdaCredentialSources.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The SDK clients' schemas (dist-es/schemas/schemas_0.js) declare every shape of the service, and each operation's
+ * schema as `[9, n0, _GD, { [_h]: ["GET", …] }, …]`. A computed key may run code (toString), so esbuild keeps every
+ * such literal, and with it every shape of every operation: the whole service model ships whatever the function
+ * calls. The keys are top-level string constants of the same file (`const _h = "http";`): writing them as the
+ * literal keys they are (`{ "http": … }`) changes nothing at run time and lets esbuild drop what no command uses.
+ * Every error class stays registered (those registrations are statements, not unused declarations).
+ */
+export const treeShakeSdkSchemas = {
+  name: 'tree-shake-sdk-schemas',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+      async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const strings = new Map();
+        for (const m of source.matchAll(/^const (_[A-Za-z0-9]+) = ("[^"\\\n]*");$/gm)) strings.set(m[1], m[2]);
+        const contents = source.replace(/\[(_[A-Za-z0-9]+)\]:/g, (key, name) =>
+          strings.has(name) ? `${strings.get(name)}:` : key,
+        );
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
+
+const PROFILE_SOURCES = fileURLToPath(new URL('./shared/aws/clients/profile-credential-sources.ts', import.meta.url));
+
+/**
+ * The default credential chain (`@aws-sdk/credential-provider-node`) imports its profile-based sources lazily; in a
+ * bundle they, and the STS/SSO clients behind them, are carried all the same (about 110 KB). On Lambda they never run:
+ * the execution role's credentials are in the environment, the chain's first link. This points those imports at
+ * shared/aws/clients/profile-credential-sources.ts, which imports the real source at run time when the chain does
+ * reach it (a bundle run from this repository keeps AWS_PROFILE and SSO) and otherwise lets the chain go on to the
+ * container and instance metadata endpoints, as the real source does when it has nothing to use. Only for bundles
+ * that run on Lambda (or locally with credentials in the environment): a CLI bundle must not use it.
+ */
+export const lambdaCredentialSources = {
+  name: 'lambda-credential-sources',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-(ini|sso|process|web-identity)$/ }, (args) =>
+      /[\\/]@aws-sdk[\\/]credential-provider-node[\\/]/.test(args.importer) ? { path: PROFILE_SOURCES } : undefined,
+    );
+  },
+};
+
+/** Options for bundling `entry` to `outfile` as one self-contained ESM file for the Lambda Node.js runtime. */
+export function functionBuildOptions(entry, outfile) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    // The SDK ships ES modules under "module": preferring them lets esbuild tree-shake (smaller, faster cold start).
+    mainFields: ['module', 'main'],
+    // Some SDK dependencies still call require() on Node built-ins; give the ESM bundle a require to do it with.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    plugins: [treeShakeSdkSchemas, lambdaCredentialSources],
+    legalComments: 'none',
+    logLevel: 'warning',
+    // What went into the bundle (benchmarks read it to list the SDK clients each function carries).
+    metafile: true,
+  };
+}
