@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { renderStatus } from '../../cli/status.js';
 import { startEmulator } from '../emulator/index.js';
 import { UsageError, boundedInteger, parseCommandLine, runCommand } from './command-line.js';
 import { runExperiment } from './experiment.js';
@@ -86,6 +87,12 @@ async function main(): Promise<number> {
           : 'auto',
       write: (line) => console.log(line),
       verbose: values.verbose,
+      status: (primaryId, bucket) =>
+        renderStatus(primaryId, {
+          bucket,
+          env: emulator.env,
+          color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+        }),
     });
     return result.ok ? 0 : 1;
   } finally {

@@ -47,6 +47,8 @@ export interface ExperimentOptions {
   weightedSample?: number;
   /** Print every log line as the function wrote it (JSON). */
   verbose?: boolean;
+  /** `cfcd status` of a primary, as text: printed at the end, so newcomers meet the command. */
+  status?: (primaryId: string, bucket: string) => Promise<string>;
 }
 
 export interface ExperimentResult {
@@ -219,6 +221,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   } finally {
     await watch.stop();
     await stopLambdas(lambdas);
+  }
+  if (opts.status) {
+    tl.note(`where production stands now — cfcd status --primary ${site.primaryId} --bucket ${SITE_BUCKET}:`);
+    for (const line of (await opts.status(site.primaryId, SITE_BUCKET)).split('\n')) tl.note(`  ${line}`);
   }
   const ok = checks.every((c) => c.ok);
   tl.note(

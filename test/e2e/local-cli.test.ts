@@ -6,9 +6,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 /** Runs `npm start`'s command line (local/pipeline/cli.ts) with `args`; resolves its exit code and output. */
-function start(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function start(args: string[], timeout = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['local/pipeline/cli.ts', ...args], { cwd: ROOT, timeout: 20_000 }, (err, stdout, stderr) =>
+    execFile(TSX, ['local/pipeline/cli.ts', ...args], { cwd: ROOT, timeout }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -40,5 +40,19 @@ describe('npm start: usage errors', () => {
     expect(stdout).toMatch(/^usage: npm start -- /);
     expect(stdout).not.toContain('emulator on');
     expect(stderr).toBe('');
+  });
+});
+
+describe('npm start: a whole run', () => {
+  it('exits 0 with every expectation held and ends with cfcd status of production', { timeout: 90_000 }, async () => {
+    const { code, stdout, stderr } = await start(['--propagation-ms', '40'], 80_000);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(/\] (\d+) of \1 expectations held$/);
+    const status = lines.findIndex((l) => /cfcd status --primary E[A-Z0-9]+ --bucket site-assets:$/.test(l));
+    expect(status).toBeGreaterThan(0);
+    expect(lines[status + 1]).toMatch(/\]\s+Primary\s+E[A-Z0-9]+ /);
+    expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
   });
 });
