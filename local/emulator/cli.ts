@@ -1,9 +1,15 @@
 /**
  * `npm run emulator -- --port N [--propagation-ms N] [--latency-ms N] [--seed N]`: runs the emulator in the
  * foreground and prints how to point the AWS CLI and SDK at it. Stops cleanly on SIGINT/SIGTERM.
+ *
+ * Propagation defaults to a few seconds so that a change shows CloudFront's life cycle (InProgress, then Deployed);
+ * `--propagation-ms 0` or `POST /_emulator/propagation {"ms": 0}` makes changes Deployed at once.
  */
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
+
+/** Long enough to see InProgress in a status call or a waiter, short enough not to stall a walkthrough. */
+const DEFAULT_PROPAGATION_MS = 5000;
 
 const USAGE = `usage: npm run emulator -- [--port N] [--propagation-ms N] [--latency-ms N] [--seed N]`;
 
@@ -33,13 +39,16 @@ if (values.help) {
 
 const opts = {
   port: integer('port', values.port) ?? 0,
-  propagationMs: integer('propagation-ms', values['propagation-ms']) ?? 0,
+  propagationMs: integer('propagation-ms', values['propagation-ms']) ?? DEFAULT_PROPAGATION_MS,
   latencyMs: integer('latency-ms', values['latency-ms']) ?? 0,
   seed: integer('seed', values.seed) ?? 1,
 };
 const emulator = await startEmulator(opts);
 console.log(
   `AWS emulator listening on ${emulator.url} (propagation ${opts.propagationMs} ms, latency ${opts.latencyMs} ms, seed ${opts.seed})`,
+);
+console.log(
+  `# a change stays InProgress for ${opts.propagationMs} ms; --propagation-ms 0 (or POST /_emulator/propagation {"ms": 0}) makes it Deployed at once`,
 );
 console.log('\n# point the AWS CLI and SDK v3 at it (S3 needs path-style addressing):');
 for (const [k, v] of Object.entries(emulator.env)) console.log(`export ${k}=${v}`);

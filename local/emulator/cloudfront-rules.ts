@@ -1,6 +1,7 @@
 /**
  * CloudFront's continuous-deployment rules, as pure checks over stored state and XML configs. Each throws the
- * ApiError the real service answers with; where the real code is a judgement call, the comment says why.
+ * ApiError the real service answers with, always a code the operation declares in the SDK's model; where the real
+ * behaviour is undocumented, the comment says what was chosen and from which source.
  */
 import { ApiError } from './errors.js';
 import {
@@ -12,7 +13,13 @@ import {
 } from './account.js';
 import { child, inconsistentQuantities, sameXml, textAt, type XmlElement } from './xml.js';
 
-/** Fields an attached primary may still change; anything else needs a detach first. */
+/**
+ * Fields either distribution may still change while continuous deployment is set up (a policy naming the staging is
+ * attached to the primary, enabled or not): developer guide, "Update primary and staging distributions"; refused
+ * on a staging too (hashicorp/terraform-provider-aws#28920) and after a promotion, while the disabled policy is
+ * still attached (aws-samples/amazon-cloudfront-continuous-deployment#8). `Enabled` has its own rule
+ * ({@link checkEnabledChange}).
+ */
 const CHANGEABLE_WHILE_ATTACHED = new Set([
   'CacheBehaviors',
   'DefaultCacheBehavior',
@@ -24,9 +31,17 @@ const CHANGEABLE_WHILE_ATTACHED = new Set([
   'Logging',
   'Comment',
   'ContinuousDeploymentPolicyId',
+  'Enabled',
   // Handled by its own rule (it can never change), and absent vs "false" mean the same.
   'Staging',
 ]);
+
+/** Developer guide, "Quotas and other considerations for continuous deployment". */
+export const MAX_STAGING_DISTRIBUTIONS = 20;
+export const MAX_POLICIES = 20;
+
+const HTTP3_MESSAGE =
+  'You cannot use continuous deployment with a distribution that supports HTTP/3 (HttpVersion http3 or http2and3)';
 
 const REQUIRED_DISTRIBUTION_FIELDS = ['CallerReference', 'Origins', 'DefaultCacheBehavior', 'Comment', 'Enabled'];
 
@@ -80,7 +95,10 @@ export function checkImmutableFields(stored: XmlElement, next: XmlElement): void
   }
 }
 
-/** While a policy is attached, only content-like fields may change (CloudFront's documented list). */
+/**
+ * While continuous deployment is set up, only the fields of {@link CHANGEABLE_WHILE_ATTACHED} may change, on the
+ * primary and on the staging alike.
+ */
 export function checkChangesAllowedWhileAttached(stored: XmlElement, next: XmlElement): void {
   const names = new Set([...stored.children, ...next.children].map((c) => c.name));
   const changed = [...names].filter(
@@ -92,6 +110,87 @@ export function checkChangesAllowedWhileAttached(stored: XmlElement, next: XmlEl
       `One or more fields updated are not supported for continuous deployment (${changed.join(', ')}).`,
     );
   }
+}
+
+/**
+ * Turning a distribution off while continuous deployment is live. A staging a policy names cannot be disabled
+ * while that policy is enabled: StagingDistributionInUse, "…currently used by a continuous deployment policy.
+ * Please update the policy before deleting" (hashicorp/terraform-provider-aws#33575). Inferred from that message
+ * and from Terraform's teardown (disable the policy, wait, then disable the distribution): once the policy is
+ * disabled, either distribution may be disabled; the primary under an enabled policy answers IllegalUpdate.
+ */
+export function checkEnabledChange(
+  account: EmulatedAccount,
+  d: DistributionRecord,
+  next: XmlElement,
+  attached: PolicyRecord | undefined,
+): void {
+  if (textAt(d.config, 'Enabled') !== 'true' || textAt(next, 'Enabled') === 'true') return;
+  if (isStaging(d)) {
+    const p = policyReferencing(account, d);
+    if (p && policyEnabled(p))
+      throw new ApiError(
+        'StagingDistributionInUse',
+        `The specified staging distribution ${d.id} is currently used by continuous deployment policy ${p.id}, which is enabled; disable the policy first.`,
+        409,
+      );
+  } else if (attached && policyEnabled(attached)) {
+    throw new ApiError(
+      'IllegalUpdate',
+      `One or more fields updated are not supported for continuous deployment (Enabled: policy ${attached.id} is enabled; disable it first).`,
+    );
+  }
+}
+
+/** A staging distribution has no CNAMEs (reported: RJPearson94/terraform-aws-open-next#75; the code is assumed). */
+export function checkStagingAliases(config: XmlElement): void {
+  if (textAt(config, 'Staging') !== 'true') return;
+  const quantity = Number(textAt(config, 'Aliases', 'Quantity') ?? '0');
+  if (quantity > 0)
+    throw new ApiError(
+      'InvalidArgument',
+      'A staging distribution cannot have alternate domain names (Aliases); they stay on the primary distribution.',
+    );
+}
+
+/** At most {@link MAX_STAGING_DISTRIBUTIONS} per account; TooManyDistributions is what Create and Copy declare. */
+export function checkStagingQuota(account: EmulatedAccount, config: XmlElement): void {
+  if (textAt(config, 'Staging') !== 'true') return;
+  const stagings = [...account.distributions.values()].filter(isStaging).length;
+  if (stagings >= MAX_STAGING_DISTRIBUTIONS)
+    throw new ApiError(
+      'TooManyDistributions',
+      `Your request contains more staging distributions than are allowed per account (${MAX_STAGING_DISTRIBUTIONS}).`,
+    );
+}
+
+/** At most {@link MAX_POLICIES} continuous deployment policies per account. */
+export function checkPolicyQuota(account: EmulatedAccount): void {
+  if (account.policies.size >= MAX_POLICIES)
+    throw new ApiError(
+      'TooManyContinuousDeploymentPolicies',
+      `You have reached the maximum number of continuous deployment policies for this account (${MAX_POLICIES}).`,
+    );
+}
+
+/** "You cannot use continuous deployment with a distribution that supports HTTP/3" — on either side. */
+export function checkNotHttp3(config: XmlElement, which: string): void {
+  if (isHttp3(config)) throw new ApiError('InvalidArgument', `${HTTP3_MESSAGE}: ${which}.`);
+}
+
+export const policyEnabled = (p: PolicyRecord) => textAt(p.config, 'Enabled') === 'true';
+
+/** The primary a policy is attached to, if any. */
+export function primaryCarrying(account: EmulatedAccount, policyId: string): DistributionRecord | undefined {
+  for (const d of account.distributions.values()) if (attachedPolicyId(d) === policyId) return d;
+  return undefined;
+}
+
+/** The policy attached to a primary that names this staging: continuous deployment is set up for it. */
+export function attachedPolicyNaming(account: EmulatedAccount, staging: DistributionRecord): PolicyRecord | undefined {
+  for (const p of account.policies.values())
+    if (policyStagingNames(p).includes(staging.domainName) && primaryCarrying(account, p.id)) return p;
+  return undefined;
 }
 
 export const isHttp3 = (config: XmlElement) => ['http3', 'http2and3'].includes(textAt(config, 'HttpVersion') ?? '');
@@ -122,7 +221,10 @@ export function checkPolicyConfig(account: EmulatedAccount, config: XmlElement, 
   const enabled = textAt(config, 'Enabled');
   if (enabled !== 'true' && enabled !== 'false')
     throw new ApiError('InvalidArgument', 'Enabled must be true or false.');
+  // Re-pointing an attached policy attaches its new staging: the HTTP/3 rule holds as at attach time.
+  const carrier = selfId ? primaryCarrying(account, selfId) : undefined;
   for (const staging of policyStagings(account, config)) {
+    if (carrier) checkNotHttp3(staging.config, `staging ${staging.id}`);
     for (const other of account.policies.values()) {
       if (other.id === selfId) continue;
       if (policyStagingNames(other).includes(staging.domainName)) {
@@ -189,23 +291,17 @@ export function checkAttach(account: EmulatedAccount, d: DistributionRecord, nex
       `The continuous deployment policy ${policyId} does not exist.`,
       404,
     );
-  for (const other of account.distributions.values()) {
-    // One policy serves one primary; ContinuousDeploymentPolicyInUse is the closest real code for a second attach.
-    if (other.id !== d.id && attachedPolicyId(other) === policyId) {
-      throw new ApiError(
-        'ContinuousDeploymentPolicyInUse',
-        `The continuous deployment policy ${policyId} is already attached to distribution ${other.id}.`,
-        409,
-      );
-    }
-  }
-  policyStagings(account, policy.config);
-  if (isHttp3(next)) {
+  const other = primaryCarrying(account, policyId);
+  // One policy serves one primary; ContinuousDeploymentPolicyInUse is the closest declared code for a second attach.
+  if (other && other.id !== d.id) {
     throw new ApiError(
-      'InvalidArgument',
-      'Continuous deployment is not supported for a distribution with HTTP/3 enabled (HttpVersion http3 or http2and3).',
+      'ContinuousDeploymentPolicyInUse',
+      `The continuous deployment policy ${policyId} is already attached to distribution ${other.id}.`,
+      409,
     );
   }
+  checkNotHttp3(next, `primary ${d.id}`);
+  for (const staging of policyStagings(account, policy.config)) checkNotHttp3(staging.config, `staging ${staging.id}`);
 }
 
 /** The policy that names this staging distribution, if any. */

@@ -4,14 +4,22 @@ import { header, type ApiRequest, type ApiResponse, type Service } from './proto
 import type { Params, Route } from './routes.js';
 import { distributionDomain, distributionId, newEtag, policyId, requestId } from './random.js';
 import {
+  attachedPolicyNaming,
   checkAliasesFree,
   checkAttach,
   checkChangesAllowedWhileAttached,
   checkDistributionConfig,
+  checkEnabledChange,
   checkImmutableFields,
+  checkNotHttp3,
   checkPolicyConfig,
+  checkPolicyQuota,
+  checkStagingAliases,
+  checkStagingQuota,
+  policyEnabled,
   policyReferencing,
   policyStagingNames,
+  primaryCarrying,
 } from './cloudfront-rules.js';
 import {
   attachedPolicyId,
@@ -38,6 +46,13 @@ import {
 const PREFIX = '/2020-05-31';
 const XMLNS = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
 const LOCATION = 'https://cloudfront.amazonaws.com/2020-05-31';
+
+/**
+ * Codes any CloudFront operation may answer although the model declares them for none: MalformedXML and
+ * MalformedInput for an unreadable or misshapen body (see bodyXml), Throttling above the control-plane rate
+ * (injected faults; real CloudFront answers it to any call), and InternalFailure for an emulator bug.
+ */
+const COMMON_ERRORS = ['MalformedXML', 'MalformedInput', 'Throttling', 'InternalFailure'];
 
 /** Fields a promotion leaves on the primary; everything else comes from the staging distribution. */
 const KEPT_BY_PRIMARY = ['CallerReference', 'Aliases', 'ContinuousDeploymentPolicyId', 'Staging'];
@@ -105,13 +120,28 @@ function xmlResponse(status: number, el: XmlElement, headers: Record<string, str
   return { status, headers: { 'content-type': 'text/xml', ...headers }, body: xmlDocument(el, XMLNS) };
 }
 
-function bodyXml(req: ApiRequest): XmlElement {
-  if (req.body.length === 0) throw new ApiError('MissingBody', 'This operation requires a body.');
+/**
+ * The request's XML document. CloudFront answers MalformedXML for a document it cannot read and for a missing
+ * member ("1 validation error detected: Value null at 'invalidationBatch'…", aws/aws-sdk-php#1973), MalformedInput
+ * for one of the wrong shape (pplu/aws-sdk-perl#112): real answers the model declares for no operation, so they are
+ * the service's common errors. An operation that declares MissingBody answers it for an empty body.
+ */
+function bodyXml(req: ApiRequest, empty: 'MissingBody' | { member: string }): XmlElement {
+  if (req.body.length === 0) {
+    if (empty === 'MissingBody') throw new ApiError('MissingBody', 'This operation requires a body.');
+    throw new ApiError(
+      'MalformedXML',
+      `1 validation error detected: Value null at '${empty.member}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
   try {
     return parseXml(req.body.toString('utf8'));
   } catch (e) {
     if (e instanceof MalformedXmlError)
-      throw new ApiError('MalformedXML', `The XML you provided was not well-formed: ${e.message}`);
+      throw new ApiError(
+        'MalformedXML',
+        `The XML you provided was not well-formed or did not validate against our published schema: ${e.message}`,
+      );
     throw e;
   }
 }
@@ -222,7 +252,7 @@ export function cloudFront(account: EmulatedAccount): Service {
   }
 
   function createDistribution(req: ApiRequest): ApiResponse {
-    const config = bodyXml(req);
+    const config = bodyXml(req, 'MissingBody');
     checkDistributionConfig(config);
     if (textAt(config, 'ContinuousDeploymentPolicyId')) {
       throw new ApiError(
@@ -230,30 +260,29 @@ export function cloudFront(account: EmulatedAccount): Service {
         'ContinuousDeploymentPolicyId cannot be set when a distribution is created; attach it with UpdateDistribution.',
       );
     }
+    checkStagingAliases(config);
+    checkStagingQuota(account, config);
     return insertDistribution(config);
   }
 
   function updateDistribution(req: ApiRequest, d: DistributionRecord): ApiResponse {
     requireIfMatch(req, d.etag);
-    const next = bodyXml(req);
+    const next = bodyXml(req, 'MissingBody');
     checkDistributionConfig(next);
     checkImmutableFields(d.config, next);
-    const attached = attachedPolicyId(d);
+    const attachedId = attachedPolicyId(d);
     // SDK v3 leaves an unset field out: absent means "no change", while an empty element detaches.
-    if (!child(next, 'ContinuousDeploymentPolicyId') && attached)
-      next.children.push(leaf('ContinuousDeploymentPolicyId', attached));
+    if (!child(next, 'ContinuousDeploymentPolicyId') && attachedId)
+      next.children.push(leaf('ContinuousDeploymentPolicyId', attachedId));
     const wanted = textAt(next, 'ContinuousDeploymentPolicyId') || undefined;
-    if (attached) checkChangesAllowedWhileAttached(d.config, next);
-    if (wanted) checkAttach(account, d, next, wanted);
-    if (isStaging(d) && isEnabled(d) && textAt(next, 'Enabled') !== 'true') {
-      const p = policyReferencing(account, d);
-      if (p)
-        throw new ApiError(
-          'StagingDistributionInUse',
-          `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}; it cannot be disabled.`,
-          409,
-        );
-    }
+    checkStagingAliases(next);
+    // Continuous deployment is set up for this distribution: as primary (a policy attached) or as the staging an
+    // attached policy names. Either way the same few fields may change.
+    const attached = attachedId ? account.policies.get(attachedId) : undefined;
+    if (attached || (isStaging(d) && attachedPolicyNaming(account, d)))
+      checkChangesAllowedWhileAttached(d.config, next);
+    checkEnabledChange(account, d, next, attached);
+    if (wanted && wanted !== attachedId) checkAttach(account, d, next, wanted);
     checkAliasesFree(account, next, d.id);
     writeDistribution(d, next);
     return xmlResponse(200, distributionXml(d), { etag: d.etag });
@@ -261,12 +290,15 @@ export function cloudFront(account: EmulatedAccount): Service {
 
   function deleteDistribution(req: ApiRequest, d: DistributionRecord): ApiResponse {
     requireIfMatch(req, d.etag);
+    // A disabled staging an enabled policy still routes to (it was disabled before the policy named it, or the
+    // policy was re-enabled since): ResourceInUse, the "in use" code DeleteDistribution declares. Under a disabled
+    // policy the staging may go, and the policy is left naming a distribution that no longer exists: the orphan
+    // practitioners report (inferred, see checkEnabledChange).
     const p = isStaging(d) ? policyReferencing(account, d) : undefined;
-    // DeleteDistribution's modelled codes lack it, but CloudFront documents StagingDistributionInUse for this case.
-    if (p)
+    if (p && policyEnabled(p))
       throw new ApiError(
-        'StagingDistributionInUse',
-        `Staging distribution ${d.id} is referenced by continuous deployment policy ${p.id}.`,
+        'ResourceInUse',
+        `Staging distribution ${d.id} is in use by continuous deployment policy ${p.id}, which is enabled.`,
         409,
       );
     if (isEnabled(d) || account.status(d) !== 'Deployed') {
@@ -282,18 +314,22 @@ export function cloudFront(account: EmulatedAccount): Service {
 
   function copyDistribution(req: ApiRequest, primary: DistributionRecord): ApiResponse {
     requireIfMatch(req, primary.etag);
-    const body = bodyXml(req);
+    // API reference: "The only valid value is True, indicating that you are copying to a staging distribution."
+    if ((header(req, 'staging') ?? '').toLowerCase() !== 'true')
+      throw new ApiError('InvalidArgument', 'The parameter Staging is required, and its only valid value is true.');
+    const body = bodyXml(req, 'MissingBody');
     const callerReference = textAt(body, 'CallerReference');
     if (!callerReference) throw new ApiError('InvalidArgument', 'The parameter CallerReference is required.');
     const config = clone(primary.config);
     setText(config, 'CallerReference', callerReference);
-    setText(config, 'Staging', header(req, 'staging') === 'true' ? 'true' : 'false');
-    const enabled = textAt(body, 'Enabled');
-    if (enabled !== undefined) setText(config, 'Enabled', enabled);
+    setText(config, 'Staging', 'true');
+    // API reference: Enabled "…the default value is True".
+    setText(config, 'Enabled', textAt(body, 'Enabled') ?? 'true');
     // A copy cannot share the primary's CNAMEs, nor its policy.
     const aliases = child(config, 'Aliases');
     if (aliases) aliases.children = [leaf('Quantity', '0')];
     removeChild(config, 'ContinuousDeploymentPolicyId');
+    checkStagingQuota(account, config);
     return insertDistribution(config);
   }
 
@@ -320,6 +356,13 @@ export function cloudFront(account: EmulatedAccount): Service {
     }
     if (!isStaging(staging))
       throw new ApiError('InvalidArgument', `Distribution ${staging.id} is not a staging distribution.`);
+    checkNotHttp3(staging.config, `staging ${staging.id}`);
+    // Chosen, the API reference being silent: a promotion is accepted while either distribution is InProgress (as
+    // UpdateDistribution is; the promote action waits for Deployed anyway) and with the policy disabled (promotion
+    // needs the policy attached and naming the staging, and disables it in any case). Fields that differ although
+    // continuous deployment cannot carry them (e.g. a staging created with another PriceClass before the attach)
+    // are copied as they are: CloudFront documents no check at promotion, so the actions' preflight must catch them.
+
     const attached = attachedPolicyId(primary);
     const p = attached ? account.policies.get(attached) : undefined;
     if (!p || !policyStagingNames(p).includes(staging.domainName)) {
@@ -349,7 +392,8 @@ export function cloudFront(account: EmulatedAccount): Service {
   }
 
   function createPolicy(req: ApiRequest): ApiResponse {
-    const config = bodyXml(req);
+    const config = bodyXml(req, { member: 'continuousDeploymentPolicyConfig' });
+    checkPolicyQuota(account);
     checkPolicyConfig(account, config);
     const p: PolicyRecord = { id: policyId(), config, etag: newEtag(), lastModified: account.now() };
     account.policies.set(p.id, p);
@@ -361,7 +405,7 @@ export function cloudFront(account: EmulatedAccount): Service {
 
   function updatePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
     requireIfMatch(req, p.etag);
-    const config = bodyXml(req);
+    const config = bodyXml(req, { member: 'continuousDeploymentPolicyConfig' });
     checkPolicyConfig(account, config, p.id);
     writePolicy(p, config);
     return xmlResponse(200, policyXml(p), { etag: p.etag });
@@ -369,15 +413,17 @@ export function cloudFront(account: EmulatedAccount): Service {
 
   function deletePolicy(req: ApiRequest, p: PolicyRecord): ApiResponse {
     requireIfMatch(req, p.etag);
-    for (const d of account.distributions.values()) {
-      if (attachedPolicyId(d) === p.id) {
-        throw new ApiError(
-          'ContinuousDeploymentPolicyInUse',
-          `The continuous deployment policy ${p.id} is attached to distribution ${d.id}; detach it first.`,
-          409,
-        );
-      }
-    }
+    // Refused while attached, enabled or not. Public reports disagree on a disabled one (deleted, and the primary's
+    // field emptied: hashicorp/terraform-provider-aws#34511; detached first: aws/aws-sdk-js-v3#7417); the API
+    // reference says "You cannot delete a continuous deployment policy that's attached to a primary distribution",
+    // and that is what this follows.
+    const d = primaryCarrying(account, p.id);
+    if (d)
+      throw new ApiError(
+        'ContinuousDeploymentPolicyInUse',
+        `The continuous deployment policy ${p.id} is attached to distribution ${d.id}; detach it first.`,
+        409,
+      );
     account.policies.delete(p.id);
     return { status: 204 };
   }
@@ -436,18 +482,29 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'POST',
       path: `${PREFIX}/distribution`,
       operation: 'CreateDistribution',
+      errors: [
+        'MissingBody',
+        'InvalidArgument',
+        'NoSuchOrigin',
+        'InconsistentQuantities',
+        'DistributionAlreadyExists',
+        'CNAMEAlreadyExists',
+        'TooManyDistributions',
+      ],
       handler: (req) => createDistribution(req),
     },
     {
       method: 'GET',
       path: `${PREFIX}/distribution`,
       operation: 'ListDistributions',
+      errors: ['InvalidArgument'],
       handler: (req) => listDistributions(req),
     },
     {
       method: 'GET',
       path: `${PREFIX}/distribution/:id`,
       operation: 'GetDistribution',
+      errors: ['NoSuchDistribution'],
       handler: (_, { id }) => {
         const d = distribution(id!);
         return xmlResponse(200, distributionXml(d), { etag: d.etag });
@@ -457,6 +514,13 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'DELETE',
       path: `${PREFIX}/distribution/:id`,
       operation: 'DeleteDistribution',
+      errors: [
+        'NoSuchDistribution',
+        'InvalidIfMatchVersion',
+        'PreconditionFailed',
+        'ResourceInUse',
+        'DistributionNotDisabled',
+      ],
       handler: (req, { id }) => deleteDistribution(req, distribution(id!)),
       bumpEtag: bumpDistribution,
     },
@@ -464,6 +528,7 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'GET',
       path: `${PREFIX}/distribution/:id/config`,
       operation: 'GetDistributionConfig',
+      errors: ['NoSuchDistribution'],
       handler: (_, { id }) => {
         const d = distribution(id!);
         return xmlResponse(200, clone(d.config), { etag: d.etag });
@@ -473,6 +538,20 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'PUT',
       path: `${PREFIX}/distribution/:id/config`,
       operation: 'UpdateDistribution',
+      errors: [
+        'NoSuchDistribution',
+        'InvalidIfMatchVersion',
+        'PreconditionFailed',
+        'MissingBody',
+        'InvalidArgument',
+        'NoSuchOrigin',
+        'InconsistentQuantities',
+        'IllegalUpdate',
+        'StagingDistributionInUse',
+        'NoSuchContinuousDeploymentPolicy',
+        'ContinuousDeploymentPolicyInUse',
+        'CNAMEAlreadyExists',
+      ],
       handler: (req, { id }) => updateDistribution(req, distribution(id!)),
       bumpEtag: bumpDistribution,
     },
@@ -480,6 +559,16 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'POST',
       path: `${PREFIX}/distribution/:id/copy`,
       operation: 'CopyDistribution',
+      errors: [
+        'NoSuchDistribution',
+        'InvalidIfMatchVersion',
+        'PreconditionFailed',
+        'InvalidArgument',
+        'MissingBody',
+        'DistributionAlreadyExists',
+        'CNAMEAlreadyExists',
+        'TooManyDistributions',
+      ],
       handler: (req, { id }) => copyDistribution(req, distribution(id!)),
       bumpEtag: bumpDistribution,
     },
@@ -487,6 +576,7 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'PUT',
       path: `${PREFIX}/distribution/:id/promote-staging-config`,
       operation: 'UpdateDistributionWithStagingConfig',
+      errors: ['NoSuchDistribution', 'InvalidArgument', 'InvalidIfMatchVersion', 'PreconditionFailed'],
       handler: (req, { id }) => promote(req, distribution(id!)),
       bumpEtag: bumpDistribution,
     },
@@ -494,18 +584,26 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'POST',
       path: `${PREFIX}/continuous-deployment-policy`,
       operation: 'CreateContinuousDeploymentPolicy',
+      errors: [
+        'InvalidArgument',
+        'InconsistentQuantities',
+        'StagingDistributionInUse',
+        'TooManyContinuousDeploymentPolicies',
+      ],
       handler: (req) => createPolicy(req),
     },
     {
       method: 'GET',
       path: `${PREFIX}/continuous-deployment-policy`,
       operation: 'ListContinuousDeploymentPolicies',
+      errors: ['InvalidArgument'],
       handler: (req) => listPolicies(req),
     },
     {
       method: 'GET',
       path: `${PREFIX}/continuous-deployment-policy/:id`,
       operation: 'GetContinuousDeploymentPolicy',
+      errors: ['NoSuchContinuousDeploymentPolicy'],
       handler: (_, { id }) => {
         const p = policy(id!);
         return xmlResponse(200, policyXml(p), { etag: p.etag });
@@ -515,6 +613,14 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'PUT',
       path: `${PREFIX}/continuous-deployment-policy/:id`,
       operation: 'UpdateContinuousDeploymentPolicy',
+      errors: [
+        'NoSuchContinuousDeploymentPolicy',
+        'InvalidIfMatchVersion',
+        'PreconditionFailed',
+        'InvalidArgument',
+        'InconsistentQuantities',
+        'StagingDistributionInUse',
+      ],
       handler: (req, { id }) => updatePolicy(req, policy(id!)),
       bumpEtag: bumpPolicy,
     },
@@ -522,6 +628,12 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'DELETE',
       path: `${PREFIX}/continuous-deployment-policy/:id`,
       operation: 'DeleteContinuousDeploymentPolicy',
+      errors: [
+        'NoSuchContinuousDeploymentPolicy',
+        'InvalidIfMatchVersion',
+        'PreconditionFailed',
+        'ContinuousDeploymentPolicyInUse',
+      ],
       handler: (req, { id }) => deletePolicy(req, policy(id!)),
       bumpEtag: bumpPolicy,
     },
@@ -529,6 +641,7 @@ export function cloudFront(account: EmulatedAccount): Service {
       method: 'GET',
       path: `${PREFIX}/continuous-deployment-policy/:id/config`,
       operation: 'GetContinuousDeploymentPolicyConfig',
+      errors: ['NoSuchContinuousDeploymentPolicy'],
       handler: (_, { id }) => {
         const p = policy(id!);
         return xmlResponse(200, clone(p.config), { etag: p.etag });
@@ -538,35 +651,20 @@ export function cloudFront(account: EmulatedAccount): Service {
 
   return {
     routes,
-    // Empty segments are skipped and only the first three after the version are read (kind, id, sub-resource):
-    // what the dispatch did before it was a table; the issue that refuses unknown paths will tighten it.
-    normalizePath: (path) =>
-      path.startsWith(`${PREFIX}/`)
-        ? [
-            PREFIX,
-            ...path
-              .slice(PREFIX.length + 1)
-              .split('/')
-              .filter(Boolean)
-              .slice(0, 3),
-          ].join('/')
-        : undefined,
-    unmatched(req, path) {
-      const [, , kind, id] = path.split('/');
-      // Unknown distribution requests, and policy requests without an id, are left to the next service (S3 reads
-      // them as objects); anything else under the prefix is CloudFront's to refuse, in CloudFront's error shape.
-      if (kind === 'distribution' || (kind === 'continuous-deployment-policy' && !id)) return undefined;
-      return {
-        name: 'Unknown',
-        run: () => {
-          throw new ApiError(
-            'NotImplemented',
-            `The emulator does not implement CloudFront ${req.method} ${req.path}.`,
-            501,
-          );
-        },
-      };
-    },
+    normalizePath: (path) => (path === PREFIX || path.startsWith(`${PREFIX}/`) ? path : undefined),
+    // Every request under the API version is CloudFront's: one no row names is refused in CloudFront's shape,
+    // never handed on to S3 (whose NoSuchBucket would read like a genuine "not found").
+    unmatched: (req) => ({
+      name: 'Unknown',
+      run: () => {
+        throw new ApiError(
+          'NotImplemented',
+          `The emulator does not implement CloudFront ${req.method} ${req.path}${req.query.size > 0 ? `?${req.query}` : ''}.`,
+          501,
+        );
+      },
+    }),
+    commonErrors: COMMON_ERRORS,
     renderError(err) {
       const rid = requestId();
       const body = node('ErrorResponse', [

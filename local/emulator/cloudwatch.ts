@@ -99,8 +99,11 @@ export function cloudWatch(account: EmulatedAccount): Service {
   }
 
   return {
-    routes: [jsonRoute(TARGET_PREFIX, 'GetMetricData', getMetricData)],
+    routes: [jsonRoute(TARGET_PREFIX, 'GetMetricData', ['InvalidParameterValue'], getMetricData)],
     unmatched: (req) => unknownJsonOperation(req, TARGET_PREFIX, 'CloudWatch'),
+    // InvalidParameterValue is one of CloudWatch's common errors (API reference, "Common Errors"), which the model
+    // declares for no operation; the rest as for every JSON service.
+    commonErrors: ['InvalidParameterValue', 'SerializationException', 'Throttling', 'InternalFailure'],
     renderError: (err) => jsonError(CONTENT_TYPE, err, { 'x-amzn-query-error': `${err.code};${err.type}` }),
   };
 }

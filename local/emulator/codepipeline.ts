@@ -23,6 +23,8 @@ const VARIABLE_KEY = /^[A-Za-z0-9@\-_]+$/;
 const MAX_VARIABLES_BYTES = 122_880;
 
 const invalid = (message: string) => new ApiError('ValidationException', message);
+const REPORT_ERRORS = ['ValidationException', 'InvalidJobStateException'];
+const SUCCESS_REPORT_ERRORS = [...REPORT_ERRORS, 'OutputVariablesSizeExceededException'];
 
 /** A required string member, in CodePipeline's validation message. */
 function requireString(input: Record<string, unknown>, field: string, path = field): string {
@@ -72,7 +74,10 @@ function successResult(input: Record<string, unknown>): JobResult {
       bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
     }
     if (bytes > MAX_VARIABLES_BYTES)
-      throw invalid(`Output variables total ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`);
+      throw new ApiError(
+        'OutputVariablesSizeExceededException',
+        `Output variables total ${bytes} bytes; the limit is ${MAX_VARIABLES_BYTES}.`,
+      );
   }
   const result: JobResult = { kind: 'success' };
   if (token !== undefined) result.continuationToken = token as string;
@@ -268,15 +273,40 @@ export function codePipeline(account: EmulatedAccount): Service {
 
   return {
     routes: [
-      jsonRoute(TARGET_PREFIX, 'PutJobSuccessResult', (input) => report(input, successResult)),
-      jsonRoute(TARGET_PREFIX, 'PutJobFailureResult', (input) => report(input, failureResult)),
-      jsonRoute(TARGET_PREFIX, 'GetPipelineState', (input) =>
+      jsonRoute(TARGET_PREFIX, 'PutJobSuccessResult', SUCCESS_REPORT_ERRORS, (input) => report(input, successResult)),
+      jsonRoute(TARGET_PREFIX, 'PutJobFailureResult', REPORT_ERRORS, (input) => report(input, failureResult)),
+      jsonRoute(TARGET_PREFIX, 'GetPipelineState', ['ValidationException', 'PipelineNotFoundException'], (input) =>
         jsonResponse(CONTENT_TYPE, pipelineState(account.pipelines.pipeline(requireName(input, 'name')))),
       ),
-      jsonRoute(TARGET_PREFIX, 'PutApprovalResult', putApprovalResult),
-      jsonRoute(TARGET_PREFIX, 'ListActionExecutions', listActionExecutions),
+      jsonRoute(
+        TARGET_PREFIX,
+        'PutApprovalResult',
+        [
+          'ValidationException',
+          'PipelineNotFoundException',
+          'StageNotFoundException',
+          'ActionNotFoundException',
+          'InvalidApprovalTokenException',
+          'ApprovalAlreadyCompletedException',
+        ],
+        putApprovalResult,
+      ),
+      jsonRoute(
+        TARGET_PREFIX,
+        'ListActionExecutions',
+        [
+          'ValidationException',
+          'PipelineNotFoundException',
+          'PipelineExecutionNotFoundException',
+          'InvalidNextTokenException',
+        ],
+        listActionExecutions,
+      ),
     ],
     unmatched: (req) => unknownJsonOperation(req, TARGET_PREFIX, 'CodePipeline'),
+    // A body that is not a JSON object (SerializationException, the JSON protocols' own answer), injected
+    // throttling, and an emulator bug's 500: codes the model declares for no operation.
+    commonErrors: ['SerializationException', 'Throttling', 'InternalFailure'],
     renderError: (err) => jsonError(CONTENT_TYPE, err),
   };
 }

@@ -15,9 +15,16 @@ export function targetOperation(req: ApiRequest, prefix: string): string | undef
 export function jsonRoute(
   prefix: string,
   operation: string,
+  errors: readonly string[],
   handler: (input: Record<string, unknown>) => ApiResponse,
 ): Route {
-  return { method: 'POST', target: `${prefix}.${operation}`, operation, handler: (req) => handler(jsonBody(req)) };
+  return {
+    method: 'POST',
+    target: `${prefix}.${operation}`,
+    operation,
+    errors,
+    handler: (req) => handler(jsonBody(req)),
+  };
 }
 
 /** A request for an operation of the `prefix` service that its table lacks: refused as that operation. */

@@ -23,6 +23,8 @@ export interface Operation {
   /** The AWS operation name, e.g. `UpdateDistribution`, used by the request log and by fault injection. */
   name: string;
   run(): ApiResponse;
+  /** The error codes it may answer (its route's list); absent: not checked. */
+  errors?: readonly string[];
   /**
    * Models a concurrent writer for an injected PreconditionFailed: bumps the target's ETag without changing its
    * config, so a caller that re-reads and retries succeeds.
@@ -44,6 +46,11 @@ export interface Service {
    * service's error format, or undefined to leave it to the next service.
    */
   unmatched?(req: ApiRequest, path: string): Operation | undefined;
+  /**
+   * Codes any operation of the service may answer although the model declares them for none, each for a reason
+   * its service module states (protocol errors real endpoints answer, injected throttling, an emulator bug's 500).
+   */
+  commonErrors?: readonly string[];
   renderError(err: ApiError): ApiResponse;
 }
 

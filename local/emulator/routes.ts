@@ -26,6 +26,12 @@ export interface Route {
   target?: string;
   /** The AWS operation name, for the request log and fault injection. */
   operation: string;
+  /**
+   * Every error code this row's handler can answer. Each must be one the operation declares in the SDK's model (or
+   * one of the service's {@link Service.commonErrors}); test/emulator/conformance.test.ts checks both, and an
+   * answer outside this list becomes an InternalFailure naming the bug.
+   */
+  errors?: readonly string[];
   handler(req: ApiRequest, params: Params): ApiResponse;
   /** Models a concurrent writer for an injected PreconditionFailed (see {@link Operation.bumpEtag}). */
   bumpEtag?(params: Params): void;
@@ -76,6 +82,7 @@ export function resolveOperation(service: Service, req: ApiRequest): Operation |
   if (!found) return service.unmatched?.(req, path);
   const { route, params } = found;
   const op: Operation = { name: route.operation, run: () => route.handler(req, params) };
+  if (route.errors) op.errors = route.errors;
   if (route.bumpEtag) op.bumpEtag = () => route.bumpEtag!(params);
   return op;
 }

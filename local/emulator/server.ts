@@ -156,6 +156,20 @@ function viewer(account: EmulatedAccount, req: ApiRequest): ApiResponse {
   return serveViewer(account, domain, path, headers);
 }
 
+/**
+ * The error as answered, when its operation declares its code; otherwise an InternalFailure naming the emulator
+ * bug, so a rule that drifts from the model fails loudly in whichever test reaches it.
+ */
+export function declaredOrBug(service: Service, op: Operation, err: ApiError): ApiError {
+  if (!op.errors || op.errors.includes(err.code) || service.commonErrors?.includes(err.code)) return err;
+  return new ApiError(
+    'InternalFailure',
+    `Emulator bug: ${op.name} answered ${err.code} (${err.message}), which its route does not declare.`,
+    500,
+    'Receiver',
+  );
+}
+
 /** Starts listening on 127.0.0.1:`port` (0 = any free port). */
 export async function listen(
   account: EmulatedAccount,
@@ -191,7 +205,7 @@ export async function listen(
         e instanceof ApiError
           ? e
           : new ApiError('InternalFailure', e instanceof Error ? e.message : String(e), 500, 'Receiver');
-      return { op: op.name, response: service.renderError(err) };
+      return { op: op.name, response: service.renderError(declaredOrBug(service, op, err)) };
     }
   }
 

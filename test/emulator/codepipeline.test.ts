@@ -6,6 +6,7 @@ import {
   InvalidJobStateException,
   InvalidNextTokenException,
   ListActionExecutionsCommand,
+  OutputVariablesSizeExceededException,
   PipelineExecutionNotFoundException,
   PipelineNotFoundException,
   PutApprovalResultCommand,
@@ -94,6 +95,19 @@ describe('CodePipeline job reports', () => {
       expect(err.$metadata?.httpStatusCode).toBe(400);
     }
     expect(h.emulator.jobResults('j')).toEqual(recorded);
+  });
+});
+
+describe('output variables', () => {
+  it('answers OutputVariablesSizeExceededException above 122,880 bytes in all', async () => {
+    h = await harness();
+    const big = await rejection(
+      h.codePipeline.send(
+        new PutJobSuccessResultCommand({ jobId: 'big', outputVariables: { A: 'x'.repeat(122_880) } }),
+      ),
+    );
+    expect(big).toBeInstanceOf(OutputVariablesSizeExceededException);
+    expect(h.emulator.jobResults('big')).toEqual([]);
   });
 });
 
