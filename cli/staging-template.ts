@@ -121,6 +121,31 @@ const geoRestriction: Rule = (v, path, problems) => {
   return { RestrictionType: v.RestrictionType, ...(locations ? { Locations: locations } : {}) };
 };
 
+const certificateFields = object({
+  CloudFrontDefaultCertificate: scalar,
+  IAMCertificateId: ['IamCertificateId', scalar],
+  ACMCertificateArn: ['AcmCertificateArn', scalar],
+  SSLSupportMethod: ['SslSupportMethod', scalar],
+  MinimumProtocolVersion: scalar,
+});
+
+/**
+ * CloudFormation takes one of AcmCertificateArn, IamCertificateId or CloudFrontDefaultCertificate. The API also
+ * answers what follows from that choice: CloudFrontDefaultCertificate false beside a certificate, Certificate and
+ * CertificateSource (the same facts again), and for the default certificate the SSL method and protocol version
+ * CloudFront sets itself ("vip", "TLSv1", whatever was asked). Those are left for CloudFront to derive again.
+ */
+const viewerCertificate: Rule = (v, path, problems) => {
+  if (!isRecord(v)) return certificateFields(v, path, problems);
+  const { Certificate: _c, CertificateSource: _s, ...rest } = v;
+  if (rest.CloudFrontDefaultCertificate === true) {
+    const { SSLSupportMethod: _m, MinimumProtocolVersion: _p, ...only } = rest;
+    return certificateFields(only, path, problems);
+  }
+  const { CloudFrontDefaultCertificate: _off, ...certificate } = rest;
+  return certificateFields(certificate, path, problems);
+};
+
 const cacheBehaviorFields = {
   TargetOriginId: scalar,
   TrustedSigners: idList,
@@ -202,16 +227,7 @@ const distributionConfig = object({
   Logging: logging,
   PriceClass: scalar,
   Enabled: scalar,
-  ViewerCertificate: object({
-    CloudFrontDefaultCertificate: scalar,
-    IAMCertificateId: ['IamCertificateId', scalar],
-    ACMCertificateArn: ['AcmCertificateArn', scalar],
-    SSLSupportMethod: ['SslSupportMethod', scalar],
-    MinimumProtocolVersion: scalar,
-    // Both say again what the fields above say; CloudFront derives them.
-    Certificate: derived,
-    CertificateSource: derived,
-  }),
+  ViewerCertificate: viewerCertificate,
   Restrictions: object({ GeoRestriction: geoRestriction }),
   WebACLId: scalar,
   HttpVersion: scalar,
@@ -318,7 +334,7 @@ export function stagingTemplate(input: StagingTemplateInput): {
       Staging: {
         Type: 'AWS::CloudFront::Distribution',
         Properties: {
-          DistributionConfig: { ...properties, Staging: true },
+          DistributionConfig: { Staging: true, ...properties },
           // The pipeline's Lambda roles may act on staging distributions tagged for their primary only.
           Tags: [{ Key: 'cloudfront-cd-primary', Value: { Ref: 'PrimaryDistributionId' } }],
         },

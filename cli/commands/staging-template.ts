@@ -1,5 +1,5 @@
 /** `cfcd staging-template --primary <id>`: see ../staging-template.ts. */
-import { stringify } from 'yaml';
+import { Document, Scalar } from 'yaml';
 import { readDistribution } from '../../shared/aws/cloudfront.js';
 import { usesHttp3 } from '../../shared/domain/distribution-config.js';
 import { ParamReader } from '../../shared/domain/params.js';
@@ -126,7 +126,12 @@ export async function runStagingTemplate(values: Record<string, unknown>, ctx: C
       `Release: set OriginPath (origin ${releaseOriginId}; the primary serves ${JSON.stringify(release?.OriginPath ?? '')}).`,
       'Regenerate it after any change to the primary that a promotion must not undo.',
     ];
-    ctx.terminal.stdout.write(`${header.map((l) => `# ${l}`).join('\n')}\n${stringify(template, { lineWidth: 0 })}`);
+    const doc = new Document(template);
+    doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
+    // A bare 2010-09-09 reads as a date to YAML 1.1 parsers; CloudFormation wants the string.
+    const version = doc.get('AWSTemplateFormatVersion', true) as Scalar;
+    version.type = Scalar.QUOTE_DOUBLE;
+    ctx.terminal.stdout.write(doc.toString({ lineWidth: 0 }));
   }
   ctx.terminal.note(
     `staging template for ${primaryId}: release origin ${releaseOriginId}, ${traffic.type} routing. Deploy it as the staging stack with the release's path, e.g. --parameter-overrides OriginPath=/v2`,
