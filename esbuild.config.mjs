@@ -19,3 +19,20 @@ await Promise.all(
   }),
 );
 console.log(`built ${names.length} function bundle(s): ${names.map((n) => `dist/${n}/index.mjs`).join(', ')}`);
+
+// cfcd, the operator command line (cli/main.ts), to dist/cli/cfcd.mjs: the package's `bin`. One self-contained file
+// built with the functions' options from its own entry point, so nothing of cli/ can end up in a Lambda bundle (the
+// functions are discovered from functions/*/handler.ts only).
+const { chmod } = await import('node:fs/promises');
+const cli = join('dist', 'cli', 'cfcd.mjs');
+const cliOptions = functionBuildOptions(join('cli', 'main.ts'), cli);
+await build({
+  ...cliOptions,
+  // It runs on the operator's Node (package.json engines), not on the Lambda runtime.
+  target: 'node20',
+  // Run as a program: the shebang first, then the functions' require shim.
+  banner: { js: `#!/usr/bin/env node\n${cliOptions.banner.js}` },
+  metafile: false,
+});
+await chmod(cli, 0o755);
+console.log(`built the operator CLI: ${cli}`);
