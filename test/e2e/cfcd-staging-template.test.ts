@@ -26,7 +26,7 @@ import { carriesSameConfig, diffConfigs } from '../../shared/domain/config-diff.
 import { preflightProblems } from '../../shared/domain/preflight.js';
 import { SchemaValidator } from '../infra/schema-validator.js';
 
-const CLI = process.env.CFCD_DEV_CLI ?? join(process.cwd(), 'dist/cli/cfcd.mjs');
+const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 
 /** What GetDistributionConfig returns for a production distribution that uses everything, defaults included. */
 function richPrimary(): DistributionConfig {

@@ -19,7 +19,7 @@ import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET, createSite, siteDistributionConfig } from '../../local/pipeline/site.js';
 import { SimulatedStagingStack, headerTemplate } from '../../local/pipeline/staging-stack.js';
 
-const CLI = process.env.CFCD_DEV_CLI ?? join(process.cwd(), 'dist/cli/cfcd.mjs');
+const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 const HEADER = { 'aws-cf-cd-staging': 'true' };
 
 interface Run {
