@@ -143,6 +143,15 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
   }
 }
 
+/** The SDK's credential errors do not say where it looked; this does, naming the profile in use. */
+function credentialsHint(message: string): string {
+  if (!/CredentialsProviderError|Could not load credentials|Could not resolve credentials/.test(message)) return '';
+  const profile = process.env.AWS_PROFILE;
+  return profile
+    ? ` (profile ${JSON.stringify(profile)}: is it in ~/.aws/config or ~/.aws/credentials, with credentials or an SSO session that is logged in?)`
+    : ' (cfcd uses the SDK default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile or AWS_PROFILE, SSO, or an instance or container role)';
+}
+
 function report(terminal: Terminal, name: string, err: unknown, opts: { json: boolean; verbose: boolean }): number {
   const { kind, code } = classify(err);
   const message = messageOf(err);
@@ -168,7 +177,7 @@ function report(terminal: Terminal, name: string, err: unknown, opts: { json: bo
       terminal.note(`${name}: ${message}`);
       break;
     case 'failed':
-      terminal.note(`${name}: ${red('failed')}: ${message}`);
+      terminal.note(`${name}: ${red('failed')}: ${message}${credentialsHint(message)}`);
       if (opts.verbose && err instanceof Error && err.stack) terminal.note(err.stack);
       break;
   }

@@ -3,7 +3,8 @@
  * runs it — exit codes, text and --json output, what it calls (the emulator's request log) and what it leaves behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateContinuousDeploymentPolicyCommand,
@@ -604,6 +605,44 @@ describe('cfcd cleanup', () => {
     expect(forced.code).toBe(0);
     expect(await viewer(HEADER)).toBe('v1');
     expect(json(await cfcd('cleanup', '--json')).policies).toEqual([]);
+  });
+});
+
+describe('cfcd options every command takes', () => {
+  it("--verbose writes the actions' JSON log lines on stderr, never on stdout", async () => {
+    const quiet = await cfcd('plan', 'enable-cd', ...enableCdFlags());
+    expect(quiet.stderr).toBe('');
+    const verbose = await cfcd('plan', 'enable-cd', ...enableCdFlags(), '--verbose');
+    const lines = verbose.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ function: 'enable-cd', trigger: 'cfcd', event: 'plan', dryRun: true }),
+    );
+    expect(verbose.stdout).toBe(quiet.stdout);
+  });
+
+  it('--profile picks the profile from the shared credentials file; a missing one fails in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfcd-profile-'));
+    try {
+      writeFileSync(join(dir, 'credentials'), '[ops]\naws_access_key_id = ops\naws_secret_access_key = ops\n');
+      writeFileSync(join(dir, 'config'), '');
+      const files = {
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+        AWS_CONFIG_FILE: join(dir, 'config'),
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+      };
+      const ok = await spawnCfcd(['status', '--primary', site.primaryId, '--profile', 'ops'], files);
+      expect(ok.code, ok.stderr).toBe(0);
+      const missing = await spawnCfcd(['status', '--primary', site.primaryId, '--profile', 'nope'], files);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^cfcd status: failed: .*nope/);
+      expect(missing.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
