@@ -6,34 +6,24 @@
  * primary, and the experiment stops there.
  */
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
-import type { LocalPipelines } from '../emulator/index.js';
 import { localClients, type LocalClients } from './aws.js';
-import { gatheringTraffic, type Check, type CycleContext, type CycleEnd, type Reviewer } from './cycle-kit.js';
+import type { Check, CycleContext, CycleEnd } from './cycle-kit.js';
 import { documentedCycles } from './cycles.js';
-import { actionStateChange, matches, targetInput } from './eventbridge.js';
-import { lambdaNamed, startLambdas, stopLambdas, type InvocationResult, type LocalLambdas } from './lambda.js';
-import {
-  PIPELINE_NAME,
-  pipelineStages,
-  stackParameters,
-  type Release,
-  type StackSettings,
-} from './pipeline-definition.js';
-import { LocalPipeline, type JobResultSource, type PipelineExecution, type RunnerEvent } from './runner.js';
+import { startDeployment, type DeploymentEmulator, type LocalDeployment } from './deployment.js';
+import { startLambdas, stopLambdas } from './lambda.js';
+import { PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
+import type { RunnerEvent } from './runner.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
-import { SimulatedStagingStack } from './staging-stack.js';
-import { loadTemplatePipeline, type EventRule } from './template-pipeline.js';
-import { pairs, shorten, timeline } from './timeline.js';
+import { shorten, timeline } from './timeline.js';
 import { viewerProbe, type ViewerSource } from './viewers.js';
-import { startWatchSchedule, type WatchTick } from './watch-schedule.js';
+import type { WatchTick } from './watch-schedule.js';
 
 export type { Check } from './cycle-kit.js';
 
 /** What the experiment needs from the emulator. */
-export interface ExperimentEmulator extends JobResultSource, ViewerSource {
+export interface ExperimentEmulator extends DeploymentEmulator, ViewerSource {
   url: string;
   env: Record<string, string>;
-  pipelines: LocalPipelines;
   setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
 }
 
@@ -78,7 +68,6 @@ export const STACK_SETTINGS: StackSettings = {
 export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const { emulator, write } = opts;
   const checks: Check[] = [];
-  const events: RunnerEvent[] = [];
   const record = (c: Check) => {
     checks.push(c);
     tl.note(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${shorten(c.detail, Math.max(60, 180 - c.name.length))}`);
@@ -87,96 +76,32 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
 
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
-  const layout = loadTemplatePipeline(stackParameters(site, STACK_SETTINGS), { pipelineName: PIPELINE_NAME });
-  let pipeline: LocalPipeline | undefined;
-  const tl = timeline(write, { verbose: opts.verbose ?? false, occupancy: () => pipeline?.occupancy() ?? [] });
+  let deployment: LocalDeployment | undefined;
+  const tl = timeline(write, {
+    verbose: opts.verbose ?? false,
+    occupancy: () => deployment?.pipeline.occupancy() ?? [],
+  });
   tl.note(`world: bucket ${SITE_BUCKET}, production distribution ${site.primaryId} (${site.primaryDomain}) serving v1`);
-  tl.note(
-    `  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ')}`,
-  );
 
   const viewers = viewerProbe(emulator, site);
   const v = await viewers.once();
   check('production serves v1 before any cycle', v === 'v1', `a viewer got ${v}`);
 
   const lambdas = await startLambdas(emulator.env);
-  const stack = new SimulatedStagingStack(clients);
-  const releases = new Map<string, Release>();
-  const reviewers = new Map<string, Reviewer>();
-  const executions = new Map<string, PipelineExecution>();
-  /** The invocations EventBridge made for an execution's failed actions, by execution label. */
-  const deliveries = new Map<string, Promise<InvocationResult>[]>();
-  /** Deliveries held back for an execution until the promise settles (a late asynchronous retry). */
-  const held = new Map<string, Promise<unknown>>();
-  const synthetic = new Map<string, { traffic: () => Promise<void>; started?: Promise<void> }>();
-
-  pipeline = new LocalPipeline(
-    PIPELINE_NAME,
-    pipelineStages(layout, {
-      releaseOf: (label) => releases.get(label) as Release,
-      stack,
-      decide: (customData, request) => (reviewers.get(request.execution) as Reviewer)(customData, request),
-    }),
-    {
-      lambdas,
-      results: emulator,
-      continuationDelayMs: opts.continuationDelayMs,
-      registry: emulator.pipelines,
-      onEvent: (e) => {
-        events.push(e);
-        tl.event(e);
-        const label = e.execution ?? '';
-        const extra = synthetic.get(label);
-        if (extra && !extra.started && gatheringTraffic(e)) extra.started = extra.traffic();
-        if (e.type === 'action-failed' || e.type === 'action-succeeded')
-          publish(label, e.stage, e.action, e.type === 'action-failed' ? 'FAILED' : 'SUCCEEDED');
-      },
-    },
+  deployment = startDeployment({
+    emulator,
+    clients,
+    site,
+    lambdas,
+    settings: STACK_SETTINGS,
+    continuationDelayMs: opts.continuationDelayMs,
+    timeline: tl,
+  });
+  const { layout, watch } = deployment;
+  tl.note(
+    `  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ')}`,
   );
-
-  /** CodePipeline's state-change event for an action, delivered to every rule it matches. */
-  function publish(label: string, stage: string, action: string, state: 'FAILED' | 'SUCCEEDED'): void {
-    const execution = executions.get(label);
-    if (!execution?.pipelineExecutionId) return;
-    const event = actionStateChange({
-      pipeline: PIPELINE_NAME,
-      'execution-id': execution.pipelineExecutionId,
-      stage,
-      action,
-      state,
-    });
-    for (const rule of layout.eventRules.filter((r) => matches(r.pattern, event)))
-      deliveries.set(label, [...(deliveries.get(label) ?? []), deliver(rule, label, event)]);
-  }
-
-  async function deliver(rule: EventRule, label: string, event: unknown): Promise<InvocationResult> {
-    const input = targetInput(rule, event);
-    const wait = held.get(label);
-    if (wait) {
-      tl.noteFor(label, `⇢ EventBridge rule ${rule.name} matched; Lambda delivers to ${rule.functionName} later`);
-      await wait;
-    }
-    tl.noteFor(
-      label,
-      `⇢ EventBridge rule ${rule.name} → ${rule.functionName} with ${pairs(input as Record<string, unknown>, 150)}`,
-    );
-    const result = await lambdaNamed(lambdas, rule.functionName).invoke(input);
-    tl.event({
-      type: 'invocation',
-      action: rule.functionName,
-      functionName: rule.functionName,
-      trigger: 'eventbridge',
-      jobId: '',
-      attempt: 1,
-      logs: result.logs,
-      result: undefined,
-      durationMs: result.durationMs,
-      execution: label,
-    });
-    return result;
-  }
-
-  const watch = startWatchSchedule(layout.schedules, lambdas, Math.max(50, opts.continuationDelayMs), tl);
+  const { events } = deployment;
   const decideDocumented = async (customData: string) =>
     opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
 
@@ -193,24 +118,11 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         previous: await viewers.once(),
         record,
         decide: decideDocumented,
-        commit: (r, reviewer, more = {}) => {
-          releases.set(r.version, r);
-          reviewers.set(r.version, reviewer);
-          if (more.whileGatheringTraffic) synthetic.set(r.version, { traffic: more.whileGatheringTraffic });
-          const execution = (pipeline as LocalPipeline).start(r.version);
-          executions.set(r.version, execution);
-          return {
-            ...execution,
-            done: execution.done.then(async (result) => {
-              await synthetic.get(r.version)?.started;
-              return result;
-            }),
-          };
-        },
+        commit: (deployment as LocalDeployment).commit,
         eventsOf: (label) => events.filter((e) => e.execution === label),
         events: () => [...events],
-        deliveries: async (label) => Promise.all(deliveries.get(label) ?? []),
-        holdDeliveries: (label, until) => held.set(label, until),
+        deliveries: (deployment as LocalDeployment).deliveries,
+        holdDeliveries: (deployment as LocalDeployment).holdDeliveries,
         failRelease: (originPath, share) => emulator.setReleaseFailure(originPath, share),
         watch,
       };
@@ -219,7 +131,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     }
     await checkBucketPolicy(clients, site, check);
   } finally {
-    await watch.stop();
+    await deployment.stop();
     await stopLambdas(lambdas);
   }
   if (opts.status) {

@@ -25,6 +25,14 @@ export interface InvocationResult {
   handlerMs: number;
 }
 
+/** Anything that invokes a function the way the runner needs: a warm worker, or a model of Lambda around them. */
+export interface Invoker {
+  invoke(event: unknown, timeoutMs?: number): Promise<InvocationResult>;
+}
+
+/** Functions by name. */
+export type Invokers = Record<string, Invoker>;
+
 /** Marks the worker's reply line on stdout (see lambda-worker.mjs). */
 const END = '__local_lambda_invocation_end__';
 const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
@@ -35,11 +43,20 @@ export function bundlePath(name: string, distDir = join(ROOT, 'dist')): string {
   return join(distDir, name, 'index.mjs');
 }
 
-/** A warm local Lambda function running one bundle. */
-export class LocalLambda {
-  private pending: { id: string; resolve: (r: Omit<InvocationResult, 'logs' | 'durationMs'>) => void } | undefined;
+/** What a worker answered for one invocation (the parent adds the logs and its own timing). */
+type Reply = Omit<InvocationResult, 'logs' | 'durationMs'>;
+
+/**
+ * A warm local Lambda function running one bundle. Like a Lambda execution environment it runs one invocation at a
+ * time, and an invocation that outlives its timeout ends the environment (the process is killed), as does
+ * {@link LocalLambda.kill}; a dead one answers every further invocation with an error.
+ */
+export class LocalLambda implements Invoker {
+  private pending: { id: string; resolve: (r: Reply) => void } | undefined;
   private lines: LogLine[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  /** Why the process is gone, once it is. */
+  private exited: string | undefined;
 
   private constructor(
     readonly name: string,
@@ -64,6 +81,17 @@ export class LocalLambda {
         ...(parsed.ok ? { result: parsed.result } : { error: parsed.error as { name: string; message: string } }),
       });
     });
+    child.once('exit', (code, signal) => {
+      this.exited ??= `the process exited (${signal ?? `code ${code}`})`;
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.resolve({ ok: false, handlerMs: 0, error: { name: 'Runtime.ExitError', message: this.exited } });
+    });
+  }
+
+  /** False once the process is gone (killed, timed out, crashed). */
+  get alive(): boolean {
+    return this.exited === undefined;
   }
 
   /** Starts the function's worker process with `env` (e.g. the emulator's endpoint variables). */
@@ -85,15 +113,29 @@ export class LocalLambda {
     return new LocalLambda(name, child);
   }
 
-  /** Invokes the handler with `event`, one invocation at a time, like a single Lambda container. */
+  /**
+   * Invokes the handler with `event`, one invocation at a time, like a single Lambda container. `timeoutMs` is the
+   * function's timeout: the handler sees it as its remaining time, and past it (plus a moment for the reply) the
+   * process is killed and the invocation answers `Sandbox.Timedout`.
+   */
   invoke(event: unknown, timeoutMs = 60_000): Promise<InvocationResult> {
     const run = async (): Promise<InvocationResult> => {
       const id = randomUUID();
       const started = performance.now();
-      const reply = await new Promise<Omit<InvocationResult, 'logs' | 'durationMs'>>((resolve) => {
-        this.pending = { id, resolve };
-        this.child.send({ id, event, timeoutMs });
-      });
+      const reply = this.exited
+        ? { ok: false, handlerMs: 0, error: { name: 'Runtime.ExitError', message: this.exited } }
+        : await new Promise<Reply>((resolve) => {
+            this.pending = { id, resolve };
+            const timer = setTimeout(() => {
+              if (this.pending?.id !== id) return;
+              this.exited = `Task timed out after ${timeoutMs} ms`;
+              this.pending = undefined;
+              resolve({ ok: false, handlerMs: timeoutMs, error: { name: 'Sandbox.Timedout', message: this.exited } });
+              this.child.kill('SIGKILL');
+            }, timeoutMs + 500);
+            timer.unref();
+            this.child.send({ id, event, timeoutMs });
+          });
       const logs = this.lines;
       this.lines = [];
       return { ...reply, logs, durationMs: performance.now() - started };
@@ -103,9 +145,16 @@ export class LocalLambda {
     return next;
   }
 
+  /** Kills the process at once (SIGKILL), mid-invocation if there is one: that invocation answers an error. */
+  kill(reason = 'killed'): void {
+    if (!this.alive) return;
+    this.exited = `the process was ${reason} (SIGKILL)`;
+    this.child.kill('SIGKILL');
+  }
+
   /** Stops the worker process. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill();
     await exited;
@@ -141,6 +190,11 @@ export async function stopLambdas(lambdas: LocalLambdas): Promise<void> {
 
 /** The function called `name`; throws for a name with no worker (a function that does not exist or was not started). */
 export function lambdaNamed(lambdas: LocalLambdas, name: string): LocalLambda {
+  return invokerNamed(lambdas, name);
+}
+
+/** {@link lambdaNamed} for any invokers. */
+export function invokerNamed<I extends Invoker>(lambdas: Record<string, I>, name: string): I {
   const lambda = lambdas[name];
   if (!lambda) throw new Error(`no local function ${name} (started: ${Object.keys(lambdas).join(', ') || 'none'})`);
   return lambda;

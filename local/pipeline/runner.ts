@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ActionDeclaration, ActionRun, JobResult, LocalPipelines, PipelineRun } from '../emulator/index.js';
-import type { LocalLambdas, LogLine } from './lambda.js';
+import type { Invokers, LogLine } from './lambda.js';
 
 /** What the runner needs from the emulator: its recorded job results. */
 export interface JobResultSource {
@@ -102,7 +102,7 @@ export type RunnerEvent = (
 ) & { execution?: string };
 
 export interface RunnerOptions {
-  lambdas: LocalLambdas;
+  lambdas: Invokers;
   results: JobResultSource;
   /** Real time between a continuation and the next invocation (CodePipeline takes about a minute; locally, less). */
   continuationDelayMs: number;

@@ -3,7 +3,7 @@
  * constant input, one minute scaled down like everything else here (the interval the caller gives). The timeline
  * shows a tick when its decision changes, and every tick that rolls back, rejects or fails.
  */
-import { lambdaNamed, type LocalLambdas, type LogLine } from './lambda.js';
+import { invokerNamed, type Invokers, type LogLine } from './lambda.js';
 import type { ScheduleRule } from './template-pipeline.js';
 import { shorten, type Timeline } from './timeline.js';
 
@@ -61,7 +61,7 @@ function describeTick(t: WatchTick): string {
 /** Starts ticking every schedule whose target is the watch; no schedule, no ticks. */
 export function startWatchSchedule(
   schedules: ScheduleRule[],
-  lambdas: LocalLambdas,
+  lambdas: Invokers,
   intervalMs: number,
   tl: Pick<Timeline, 'note'>,
 ): WatchSchedule {
@@ -70,7 +70,7 @@ export function startWatchSchedule(
   let stopped = false;
   let wake: (() => void) | undefined;
   const loops = schedules.map(async (rule) => {
-    const watch = lambdaNamed(lambdas, rule.functionName);
+    const watch = invokerNamed(lambdas, rule.functionName);
     const input = JSON.parse(rule.input) as unknown;
     tl.note(
       `  schedule ${rule.name}: rate(${rule.everyMinutes} minute${rule.everyMinutes === 1 ? '' : 's'}) → ${rule.functionName} every ${intervalMs * rule.everyMinutes} ms here`,
