@@ -9,10 +9,15 @@ import type { FaultSpec } from './faults.js';
 import { Controls, listen, stateOf, type RequestLogEntry } from './server.js';
 import type { EmulatorState } from './state-dump.js';
 import { EmulatedAccount, type JobResult } from './account.js';
+import { setErrorRate } from './control.js';
 import { setReleaseFailure } from './dataplane.js';
+import { checkFault } from './faults.js';
+import { checkInteger, LIMITS } from './limits.js';
 import type { PipelineDeclaration, PipelineRun } from './pipelines.js';
 
 export type { FaultSpec } from './faults.js';
+export { ControlError } from './control-body.js';
+export { LIMITS } from './limits.js';
 export type { RequestLogEntry } from './server.js';
 export type { EmulatorState, DistributionSummary, PolicySummary } from './state-dump.js';
 export type { PipelineSummary } from './pipelines.js';
@@ -39,9 +44,9 @@ export interface LocalPipelines {
 }
 
 export interface EmulatorOptions {
-  /** Port on 127.0.0.1; default 0 (any free port). */
+  /** Port on 127.0.0.1; default 0 (any free port). Bounds of every number: limits.ts (a RangeError outside). */
   port?: number;
-  /** How long a distribution stays InProgress after each change; default 0. */
+  /** How long a distribution stays InProgress after each change; default 0 (`npm run emulator`: 5000). */
   propagationMs?: number;
   /** Latency added to every AWS API request (not the data plane); default 0. */
   latencyMs?: number;
@@ -72,8 +77,9 @@ export interface Emulator {
   settle(): void;
   setPropagationMs(ms: number): void;
   setLatencyMs(ms: number): void;
+  /** Arms a fault (checked as `POST /_emulator/fault` checks it: a ControlError names what is wrong). */
   injectFault(f: FaultSpec): void;
-  /** Makes `fraction` of the distribution's viewer responses 5xx (seeded). */
+  /** Makes `fraction` of the distribution's viewer responses 503 (seeded); 0 clears it. */
   setErrorRate(distributionId: string, fraction: number): void;
   /**
    * A failing release: `share5xx` (0–1) of the viewer requests served from `originPath` (by any distribution: the
@@ -94,14 +100,18 @@ export interface Emulator {
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const region = opts.region ?? 'us-east-1';
   const account = new EmulatedAccount({
-    propagationMs: opts.propagationMs ?? 0,
-    seed: opts.seed ?? 1,
+    propagationMs: checkInteger('propagationMs', opts.propagationMs ?? 0, LIMITS.propagationMs),
+    seed: checkInteger('seed', opts.seed ?? 1, LIMITS.seed),
     accountId: opts.accountId ?? '123456789012',
     region,
     now: opts.now ?? Date.now,
   });
-  const controls = new Controls(opts.latencyMs ?? 0);
-  const { server, url } = await listen(account, controls, opts.port ?? 0);
+  const controls = new Controls(checkInteger('latencyMs', opts.latencyMs ?? 0, LIMITS.latencyMs));
+  const { server, url, operations } = await listen(
+    account,
+    controls,
+    checkInteger('port', opts.port ?? 0, LIMITS.port),
+  );
   return {
     url,
     env: {
@@ -116,15 +126,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     state: () => stateOf(account, controls),
     settle: () => account.settle(),
     setPropagationMs: (ms) => {
-      account.opts.propagationMs = ms;
+      account.opts.propagationMs = checkInteger('propagationMs', ms, LIMITS.propagationMs);
     },
     setLatencyMs: (ms) => {
-      controls.latencyMs = ms;
+      controls.latencyMs = checkInteger('latencyMs', ms, LIMITS.latencyMs);
     },
-    injectFault: (f) => controls.faults.inject(f),
-    setErrorRate: (id, fraction) => {
-      account.errorRates.set(id, fraction);
-    },
+    injectFault: (f) => controls.faults.inject(checkFault(f, operations)),
+    setErrorRate: (distributionId, fraction) => setErrorRate(account, { distributionId, fraction }),
     setReleaseFailure: (originPath, share5xx, status) => setReleaseFailure(account, originPath, share5xx, status),
     jobResults: (jobId) => [...(account.jobs.get(jobId) ?? [])],
     pipelines: {

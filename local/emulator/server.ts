@@ -1,7 +1,8 @@
 /**
  * The HTTP front door: dispatches by request shape to the AWS services (CloudFront REST-XML under /2020-05-31,
  * JSON services by X-Amz-Target, S3 path-style for the rest; each service's route table names its operations, see
- * routes.ts), the viewer data plane (/_viewer) and the control endpoints (/_emulator, a table too). Adds latency and injected faults to AWS API calls, and logs their timing.
+ * routes.ts), the viewer data plane (/_viewer) and the control endpoints (/_emulator, control.ts). Adds latency and
+ * injected faults to AWS API calls, and logs their timing.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,11 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudFront } from './cloudfront.js';
 import { cloudWatch } from './cloudwatch.js';
 import { codePipeline } from './codepipeline.js';
-import { serveViewer, setReleaseFailure } from './dataplane.js';
+import { control, controlRoutes } from './control.js';
+import { serveViewer } from './dataplane.js';
 import { ApiError } from './errors.js';
-import { Faults, applyFault, type FaultSpec } from './faults.js';
+import { Faults, applyFault, type OperationCatalogue } from './faults.js';
 import type { ApiRequest, ApiResponse, Operation, Service } from './protocol.js';
-import { matchPath, resolveOperation, type Params } from './routes.js';
+import { resolveOperation } from './routes.js';
 import { s3 } from './s3.js';
 import { dumpState, type EmulatorState } from './state-dump.js';
 import type { EmulatedAccount } from './account.js';
@@ -60,88 +62,11 @@ export function stateOf(account: EmulatedAccount, controls: Controls): EmulatorS
   return dumpState(account, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
 }
 
-/** One control endpoint under `/_emulator/`; `body` documents what a POST takes (it shows in the 404's list). */
-interface ControlRoute {
-  method: string;
-  path: string;
-  body?: string;
-  handler(input: Record<string, unknown>, params: Params): ApiResponse;
-}
-
-/** `/_emulator/...`: drive a foreground emulator with curl. */
-function controlRoutes(account: EmulatedAccount, controls: Controls): ControlRoute[] {
-  const done = (act: () => void) => (act(), json(200, {}));
-  return [
-    { method: 'GET', path: 'state', handler: () => json(200, stateOf(account, controls)) },
-    { method: 'GET', path: 'requests', handler: () => json(200, controls.log) },
-    { method: 'DELETE', path: 'requests', handler: () => done(() => (controls.log.length = 0)) },
-    { method: 'GET', path: 'jobs/*jobId', handler: (_, { jobId }) => json(200, account.jobs.get(jobId!) ?? []) },
-    { method: 'POST', path: 'settle', handler: () => done(() => account.settle()) },
-    {
-      method: 'POST',
-      path: 'fault',
-      body: '{operation,error,times?,beforeWrite?}',
-      handler: (input) => done(() => controls.faults.inject(input as unknown as FaultSpec)),
-    },
-    {
-      method: 'POST',
-      path: 'latency',
-      body: '{ms}',
-      handler: (input) => done(() => (controls.latencyMs = Number(input['ms']))),
-    },
-    {
-      method: 'POST',
-      path: 'propagation',
-      body: '{ms}',
-      handler: (input) => done(() => (account.opts.propagationMs = Number(input['ms']))),
-    },
-    {
-      method: 'POST',
-      path: 'failures',
-      body: '{originPath,share5xx,status?}',
-      handler: (input) => {
-        const { originPath, share5xx, status } = input;
-        if (typeof originPath !== 'string' || !originPath.startsWith('/'))
-          return json(400, { message: 'originPath must be a string starting with /, e.g. "/v5"' });
-        if (typeof share5xx !== 'number' || share5xx < 0 || share5xx > 1)
-          return json(400, { message: 'share5xx must be a number from 0 to 1' });
-        if (
-          status !== undefined &&
-          (typeof status !== 'number' || !Number.isInteger(status) || status < 500 || status > 599)
-        )
-          return json(400, { message: 'status must be an integer from 500 to 599' });
-        return done(() => setReleaseFailure(account, originPath, share5xx, status));
-      },
-    },
-    { method: 'DELETE', path: 'failures', handler: () => done(() => account.releaseFailures.clear()) },
-    {
-      method: 'POST',
-      path: 'error-rate',
-      body: '{distributionId,fraction}',
-      handler: (input) =>
-        done(() => account.errorRates.set(String(input['distributionId']), Number(input['fraction']))),
-    },
-  ];
-}
-
-/** The endpoints a 404 lists: `GET|DELETE requests`, `GET jobs/<jobId>`, `POST latency {ms}`, … */
-function endpointList(routes: ControlRoute[]): string[] {
-  const byPath = new Map<string, ControlRoute[]>();
-  for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
-  return [...byPath].map(([path, rs]) => {
-    const body = rs.find((r) => r.body)?.body;
-    return `${rs.map((r) => r.method).join('|')} ${path.replace(/[:*](\w+)/g, '<$1>')}${body ? ` ${body}` : ''}`;
-  });
-}
-
-function control(routes: ControlRoute[], req: ApiRequest): ApiResponse {
-  const what = req.path.slice('/_emulator/'.length);
-  const input = req.body.length > 0 ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
-  for (const r of routes) {
-    const params = r.method === req.method ? matchPath(r.path, what) : undefined;
-    if (params) return r.handler(input, params);
-  }
-  return json(404, { message: `unknown control ${req.method} /_emulator/${what}`, endpoints: endpointList(routes) });
+/** Every operation the services implement, and whether it writes with If-Match (what fault injection checks). */
+function catalogue(services: Service[]): OperationCatalogue {
+  const ops = new Map<string, { ifMatch: boolean }>();
+  for (const s of services) for (const r of s.routes) ops.set(r.operation, { ifMatch: r.bumpEtag !== undefined });
+  return ops;
 }
 
 /** `/_viewer/<domain>/<path>`: a viewer request as a browser would send it. */
@@ -170,18 +95,26 @@ export function declaredOrBug(service: Service, op: Operation, err: ApiError): A
   );
 }
 
+/** What one AWS API request came to: an answer, or a connection dropped without one (an injected reset). */
+type Served = { op: string; response: ApiResponse } | { op: string; reset: true };
+
+/** The AWS services, first match wins (S3 matches everything path-style, so it comes last), and their operations. */
+export function awsServices(account: EmulatedAccount): { services: Service[]; operations: OperationCatalogue } {
+  const services: Service[] = [cloudFront(account), codePipeline(account), cloudWatch(account), s3(account)];
+  return { services, operations: catalogue(services) };
+}
+
 /** Starts listening on 127.0.0.1:`port` (0 = any free port). */
 export async function listen(
   account: EmulatedAccount,
   controls: Controls,
   port: number,
-): Promise<{ server: http.Server; url: string }> {
-  const services: Service[] = [cloudFront(account), codePipeline(account), cloudWatch(account), s3(account)];
-
-  const controlTable = controlRoutes(account, controls);
+): Promise<{ server: http.Server; url: string; operations: OperationCatalogue }> {
+  const { services, operations } = awsServices(account);
+  const controlTable = controlRoutes(account, controls, operations);
 
   /** An AWS API request: the first service whose table names it runs it, with the latency and any fault injected. */
-  async function serveAwsRequest(req: ApiRequest): Promise<{ op: string; response: ApiResponse }> {
+  async function serveAwsRequest(req: ApiRequest): Promise<Served> {
     let match: { service: Service; op: Operation } | undefined;
     for (const service of services) {
       const op = resolveOperation(service, req);
@@ -197,8 +130,12 @@ export async function listen(
     const { service, op } = match;
     if (controls.latencyMs > 0) await sleep(controls.latencyMs);
     const fault = controls.faults.take(op.name);
+    const outcome = fault ? applyFault(op, fault) : undefined;
+    if (outcome?.kind === 'reset') return { op: op.name, reset: true };
+    if (outcome?.kind === 'late') await sleep(outcome.delayMs);
+    // An injected error is the test's choice, not a rule of the emulator's: it is answered as injected.
+    if (outcome?.kind === 'error') return { op: op.name, response: service.renderError(outcome.error) };
     try {
-      if (fault) throw applyFault(op, fault);
       return { op: op.name, response: op.run() };
     } catch (e) {
       const err =
@@ -228,11 +165,17 @@ export async function listen(
       };
       if (path.startsWith('/_emulator/')) return send(res, control(controlTable, apiReq), apiReq.method);
       if (path.startsWith('/_viewer/')) return send(res, viewer(account, apiReq), apiReq.method);
-      const { op, response } = await serveAwsRequest(apiReq);
+      const served = await serveAwsRequest(apiReq);
+      if ('reset' in served) {
+        // Status 0: no answer reached the client.
+        controls.log.push({ operation: served.op, startMs, endMs: performance.now(), status: 0 });
+        res.socket?.destroy();
+        return;
+      }
       res.on('finish', () =>
-        controls.log.push({ operation: op, startMs, endMs: performance.now(), status: response.status }),
+        controls.log.push({ operation: served.op, startMs, endMs: performance.now(), status: served.response.status }),
       );
-      send(res, response, apiReq.method);
+      send(res, served.response, apiReq.method);
     })().catch((e: unknown) => {
       send(res, json(500, { message: e instanceof Error ? e.message : String(e) }), 'GET');
     });
@@ -242,5 +185,5 @@ export async function listen(
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const { port: bound } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${bound}` };
+  return { server, url: `http://127.0.0.1:${bound}`, operations };
 }

@@ -1,6 +1,7 @@
 /** `npm run emulator` (local/emulator/cli.ts), run as a user runs it: a child process on 127.0.0.1. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CloudFrontClient, CreateDistributionCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,7 +39,78 @@ async function start(args: string[]): Promise<{ url: string; child: ChildProcess
   return { url, child, stdout: () => out };
 }
 
+/** Runs the CLI to its exit: code, stdout, stderr. */
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** One line naming the problem, then the usage; no stack trace. */
+function expectUsageError(r: { code: number | null; stdout: string; stderr: string }, first: RegExp) {
+  expect(r.code).toBe(2);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines[0]).toMatch(first);
+  expect(lines[1]).toMatch(/^usage: npm run emulator -- /);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  expect(r.stderr).not.toMatch(/Error|TypeError|RangeError/);
+  expect(r.stdout).toBe('');
+}
+
+describe('npm run emulator: bad usage answers one line and the usage, exit 2', () => {
+  it.each([
+    [['--bogus'], /^emulator: Unknown option '--bogus'$/],
+    [['extra'], /^emulator: Unexpected argument 'extra'$/],
+    [['--port'], /^emulator: Option '--port <value>' argument missing$/],
+    [['--port', '80000'], /^emulator: --port must be an integer from 0 to 65535, got "80000"$/],
+    [['--port', '-1'], /^emulator: Option '--port' argument is ambiguous/],
+    [['--port=-1'], /^emulator: --port must be an integer from 0 to 65535, got "-1"$/],
+    [['--port', '12.5'], /^emulator: --port must be an integer from 0 to 65535, got "12.5"$/],
+    [['--latency-ms', '99999999'], /^emulator: --latency-ms must be an integer from 0 to 60000, got "99999999"$/],
+    [['--propagation-ms', 'soon'], /^emulator: --propagation-ms must be an integer from 0 to 3600000, got "soon"$/],
+    [['--seed', '1.5'], /^emulator: --seed must be an integer from 0 to 4294967295, got "1.5"$/],
+  ])('%j', async (args, first) => {
+    expectUsageError(await run(args), first);
+  });
+
+  it('names a port that is already in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    try {
+      expectUsageError(await run(['--port', String(port)]), new RegExp(`^emulator: port ${port} is in use`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('prints the usage on stdout and exits 0 with -h and --help', async () => {
+    for (const flag of ['-h', '--help']) {
+      const r = await run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--port N\]/);
+      expect(r.stdout).toContain('--propagation-ms N  how long a change stays InProgress, 0–3600000 (default 5000)');
+      expect(r.stderr).toBe('');
+    }
+  });
+});
+
 describe('npm run emulator', () => {
+  it('stops cleanly on SIGTERM', async () => {
+    const { child } = await start(['--port', '0']);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+
   it('shows a change InProgress by default, and says how to make propagation instant', async () => {
     const { url, stdout } = await start(['--port', '0']);
     expect(stdout()).toMatch(/propagation 5000 ms/);
