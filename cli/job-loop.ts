@@ -57,6 +57,18 @@ export class Stopper {
   }
 }
 
+/** Sends each Ctrl-C to `stopper` and tells the person what happens next; returns the function that stops listening. */
+export function stopOnCtrlC(stopper: Stopper, note: (text: string) => void): () => void {
+  const handler = () => {
+    const next = stopper.press();
+    if (next === 'stop-after-pass')
+      note('Ctrl-C: stopping once the AWS calls of this pass are done (Ctrl-C again: before the next call)');
+    else if (next === 'stop-before-next-call') note('Ctrl-C: stopping before the next AWS call');
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
 /** What the loop waits for between two passes. */
 export interface Waiting {
   pass: number;

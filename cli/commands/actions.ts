@@ -10,7 +10,7 @@ import { type CliAction, paramsFromFlags, parameterOptions, userParametersOf } f
 import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
-import { type LoopResult, Stopper, readResumeArgument, runUntilDone } from '../job-loop.js';
+import { type LoopResult, Stopper, readResumeArgument, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import { type LogObserver, cliLogger, describeEvent } from '../logging.js';
 import { type PlanView, sameChanges, viewPlan } from '../plan-view.js';
 import { formatElapsed } from '../terminal.js';
@@ -93,17 +93,36 @@ async function confirmPlan(ctx: Context, action: CliAction, view: PlanView): Pro
   if (answer === 'no') throw new DeclinedError('you answered no; nothing was changed');
 }
 
-function onCtrlC(ctx: Context, stopper: Stopper): () => void {
-  const handler = () => {
-    const next = stopper.press();
-    if (next === 'stop-after-pass')
-      ctx.terminal.note(
-        'Ctrl-C: stopping once the AWS calls of this pass are done (Ctrl-C again: before the next call)',
-      );
-    else if (next === 'stop-before-next-call') ctx.terminal.note('Ctrl-C: stopping before the next AWS call');
+/**
+ * Plans (the action's dry run), shows the plan and asks. Resolves with the parameters to apply — pinned to the
+ * confirmed state where the action allows it — and the confirmed plan when it is the whole story of the first pass
+ * (the guard: a first pass that would write anything else stops before writing).
+ */
+async function planAndConfirm(
+  action: CliAction,
+  params: unknown,
+  values: Values,
+  ctx: Context,
+  stopper: Stopper,
+): Promise<{ params: unknown; guard: PlanView | undefined }> {
+  const log = cliLogger(action.name, `cfcd-plan-${randomUUID()}`, () => undefined);
+  const { state, plan } = await planOnly(action.steps(params, log), log);
+  if (stopper.requested) throw new InterruptedError('stopped before applying; nothing was changed');
+  const view = viewPlan(action, state, plan);
+  if (view.nothingToDo) return { params, guard: undefined };
+  if (values.yes !== true) await confirmPlan(ctx, action, view);
+  else {
+    say(ctx, ctx.terminal.out('bold', `cfcd ${action.name}: the plan`));
+    for (const line of view.lines(ctx.terminal.out)) say(ctx, line);
+  }
+  const given = userParametersOf(action, values);
+  const pinned = Object.entries(action.pinned?.(state) ?? {}).filter(([name]) => given[name] === undefined);
+  return {
+    params: pinned.length
+      ? action.action.parseParams(JSON.stringify({ ...given, ...Object.fromEntries(pinned) }))
+      : params,
+    guard: view.laterPassesDecide ? undefined : view,
   };
-  process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
 }
 
 export async function runApply(action: CliAction, values: Values, ctx: Context): Promise<unknown> {
@@ -118,40 +137,21 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
       throw new UsageError(`--resume: ${(err as Error).message}`, spec);
     }
   }
-  const yes = values.yes === true;
-  if (!yes && !resume && !ctx.stdin.isTTY)
+  if (values.yes !== true && !resume && !ctx.stdin.isTTY)
     throw new UsageError(
       'stdin is not a terminal, so cfcd cannot ask before applying: pass --yes to apply without asking',
       spec,
     );
 
   const stopper = new Stopper();
-  const restoreCtrlC = onCtrlC(ctx, stopper);
+  const restoreCtrlC = stopOnCtrlC(stopper, (text) => ctx.terminal.note(text));
   const jobId = `cfcd-${randomUUID()}`;
   try {
-    // The changes the person confirmed, when they are the whole story of the first pass.
-    let guard: PlanView | undefined;
-    if (!resume) {
-      const log = cliLogger(action.name, jobId, () => undefined);
-      const { state, plan } = await planOnly(action.steps(params, log), log);
-      if (stopper.requested) throw new InterruptedError('stopped before applying; nothing was changed');
-      const view = viewPlan(action, state, plan);
-      if (!view.nothingToDo) {
-        if (!yes) await confirmPlan(ctx, action, view);
-        else {
-          say(ctx, ctx.terminal.out('bold', `cfcd ${action.name}: the plan`));
-          for (const line of view.lines(ctx.terminal.out)) say(ctx, line);
-        }
-        if (!view.laterPassesDecide) guard = view;
-        const pinned = Object.entries(action.pinned?.(state) ?? {}).filter(
-          ([name]) => userParametersOf(action, values)[name] === undefined,
-        );
-        if (pinned.length)
-          params = action.action.parseParams(
-            JSON.stringify({ ...userParametersOf(action, values), ...Object.fromEntries(pinned) }),
-          );
-      }
-    }
+    const confirmed = resume
+      ? { params, guard: undefined }
+      : await planAndConfirm(action, params, values, ctx, stopper);
+    params = confirmed.params;
+    const { guard } = confirmed;
 
     const writes: string[] = [];
     let pass = 0;

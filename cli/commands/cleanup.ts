@@ -5,7 +5,7 @@ import type { Routing } from '../../shared/domain/traffic-config.js';
 import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
-import { Stopper, runUntilDone } from '../job-loop.js';
+import { Stopper, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import { cliLogger, describeEvent } from '../logging.js';
 import { type PolicyEntry, readInventory, removalAction } from '../cleanup.js';
 import { formatElapsed } from '../terminal.js';
@@ -140,10 +140,7 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
   }
 
   const stopper = new Stopper();
-  const onSigint = () => {
-    if (stopper.press() !== 'stop-now') ctx.terminal.note('Ctrl-C: stopping once the AWS calls in flight are done');
-  };
-  process.on('SIGINT', onSigint);
+  const restoreCtrlC = stopOnCtrlC(stopper, (text) => ctx.terminal.note(text));
   try {
     for (const p of targets) {
       const jobId = `cfcd-cleanup-${randomUUID()}`;
@@ -157,7 +154,7 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
       });
       try {
         const done = await runUntilDone({
-          action: removalAction as typeof removalAction & Parameters<typeof runUntilDone>[0]['action'],
+          action: removalAction,
           params: { policyId: p.id, primaries: p.attachedTo },
           jobId,
           log,
@@ -184,7 +181,7 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    restoreCtrlC();
   }
   return result;
 }
