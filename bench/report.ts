@@ -1,4 +1,5 @@
 /** The bench's results file and the tables made from it (terminal and Markdown). */
+import type { ColdFigures, ColdSideFigures } from './cold-invocations.js';
 import type { PropagationFigures } from './propagation.js';
 import type { ScenarioFigures } from './measure.js';
 import { markdownTable, textTable, type Row } from './table.js';
@@ -39,8 +40,21 @@ export interface Results {
       unbundledMs: number[];
     };
   }[];
+  /** The naive handlers' bundles (bench/naive/), built with the functions' options, beside the function of each. */
+  naiveBundles: {
+    handler: string;
+    function: string;
+    source: string;
+    bytes: number;
+    gzipBytes: number;
+    clients: Record<string, number>;
+    /** Median import time over every cold run of each side (all latencies). */
+    importMs: { ours: number; naive: number; runs: number };
+  }[];
   scenarios: ScenarioFigures[];
   propagation: PropagationFigures[];
+  /** Fresh process per run: import + first invocation, ours beside the naive handler. */
+  cold: ColdFigures[];
   targets: Target[];
 }
 
@@ -72,7 +86,7 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         kb(b.gzipBytes),
         Object.keys(b.clients).sort().join(', '),
         b.clientsUsed.join(', '),
-        mark(Object.keys(b.clients).sort().join() === b.clientsUsed.join()),
+        b.clientsUsed.length ? mark(Object.keys(b.clients).sort().join() === b.clientsUsed.join()) : 'not exercised',
         `${b.coldStart.bundleMedianMs} ms`,
         `${b.coldStart.unbundledMedianMs} ms`,
         mark(b.coldStart.bundleMedianMs <= b.coldStart.unbundledMedianMs),
@@ -133,6 +147,62 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         `${p.notCoveredMs} ms`,
         `${p.notCoveredPerInvocationMs} ms`,
       ]),
+    },
+    {
+      title:
+        'Cold invocations beside the naive handlers (a fresh node process per run: import + first invocation; medians, ours and naive interleaved)',
+      headers: [
+        'scenario',
+        'latency',
+        'handler',
+        'import',
+        'first invocation',
+        'import + invocation',
+        'ours / naive',
+        'CPU import + invocation',
+        'first request at',
+        'not covered by requests',
+        'requests',
+        'rounds (min)',
+      ],
+      rows: r.cold.flatMap((c) =>
+        (['ours', 'naive'] as const).map((side) => {
+          const x: ColdSideFigures = c[side];
+          return [
+            c.title,
+            `${c.latencyMs} ms`,
+            side === 'ours' ? `ours (${c.function})` : `naive (${c.naiveHandler})`,
+            `${x.importMs} ms`,
+            `${x.invokeMs} ms`,
+            `${x.totalMs} ms`,
+            side === 'ours' ? `${c.ratio.totalMs}× (invocation ${c.ratio.invokeMs}×)` : '',
+            `${x.importCpuMs} + ${x.invokeCpuMs} ms`,
+            `${x.firstRequestMs} ms`,
+            `${x.notCoveredMs} ms`,
+            x.requests,
+            `${spread(
+              x.rounds.median,
+              x.runs.map((run) => run.rounds),
+            )} (${x.rounds.minimum})`,
+          ];
+        }),
+      ),
+    },
+    {
+      title: 'Bundles beside the naive handlers (same esbuild options; import: median over every cold run above)',
+      headers: ['function', 'bundle', 'naive bundle', 'ours / naive', 'import', 'naive import', 'ours / naive'],
+      rows: r.naiveBundles.map((n) => {
+        const ours = r.bundles.find((b) => b.function === n.function);
+        return [
+          `${n.function} (${n.source})`,
+          ours ? kb(ours.bytes) : '–',
+          kb(n.bytes),
+          ours ? `${(ours.bytes / n.bytes).toFixed(2)}×` : '–',
+          `${n.importMs.ours} ms`,
+          `${n.importMs.naive} ms`,
+          `${(n.importMs.ours / n.importMs.naive).toFixed(2)}×`,
+        ];
+      }),
     },
     {
       title: 'Targets',

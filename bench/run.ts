@@ -5,16 +5,19 @@
  * tooling itself breaks, whatever the targets say).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundlePath, startLambdas, stopLambdas } from '../local/pipeline/lambda.js';
 import { bundleFigures } from './bundles.js';
 import { clientOf } from './clients-used.js';
+import { type ColdFigures, measureCold } from './cold-invocations.js';
+import { COLD_SCENARIOS } from './cold-scenarios.js';
 import { coldStarts } from './cold-start.js';
 import { snapshotDist } from './dist-snapshot.js';
 import { EmulatorSlot } from './emulator-slot.js';
 import { measureScenario, type ScenarioFigures } from './measure.js';
+import { buildNaive, NAIVE_HANDLERS, type NaiveName } from './naive/build.js';
 import { measurePropagation, type PropagationFigures } from './propagation.js';
 import { renderTables, type Results, type Target } from './report.js';
 import { FUNCTIONS, SCENARIOS, type Lambdas } from './scenarios.js';
@@ -34,6 +37,9 @@ const SETTINGS = {
   /** Real time between a continuation and the next invocation (CodePipeline takes about a minute). */
   continuationDelayMs: 100,
   propagationRepetitions: 3,
+  /** Fresh processes per side (ours, naive), cold scenario and latency, interleaved. */
+  coldInvocationRuns: 11,
+  coldLatenciesMs: [0, 50],
 };
 const PROPAGATION_SCENARIOS = ['enable-cd-first-run', 'promote'];
 
@@ -58,19 +64,30 @@ function sourceOf(): Results['source'] {
 async function main(): Promise<void> {
   const source = sourceOf();
   const loadAverageBefore = loadavg().map((l) => round(l, 2));
+  // The figures this run replaces: warm request counts and chains must come out the same.
+  const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : undefined;
   const dist = await snapshotDist(`${ROOT}dist`, FUNCTIONS);
   try {
-    await measureAll(source, loadAverageBefore, dist.dir);
+    // The naive handlers go into the same private copy, built with the functions' own options.
+    const naive = await buildNaive(dist.dir);
+    await measureAll(source, loadAverageBefore, dist.dir, naive, previous);
   } finally {
     dist.remove();
   }
 }
 
-async function measureAll(source: Results['source'], loadAverageBefore: number[], distDir: string): Promise<void> {
+async function measureAll(
+  source: Results['source'],
+  loadAverageBefore: number[],
+  distDir: string,
+  naive: Record<NaiveName, string>,
+  previous: Results | undefined,
+): Promise<void> {
   const slot = await EmulatorSlot.open();
   const lambdas: Lambdas = await startLambdas(slot.env, { distDir, names: FUNCTIONS });
   const scenarios: ScenarioFigures[] = [];
   const propagation: PropagationFigures[] = [];
+  const cold: ColdFigures[] = [];
   const used = new Map<string, Set<string>>(FUNCTIONS.map((f) => [f, new Set<string>()]));
   try {
     progress('warming the workers (one unrecorded run of each scenario)');
@@ -105,6 +122,16 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
         }
       }
     }
+    // Cold invocations: a fresh process per run, so the warm workers only prepare each run's world.
+    for (const latencyMs of SETTINGS.coldLatenciesMs) {
+      for (const scenario of COLD_SCENARIOS) {
+        progress(
+          `cold ${scenario.title} beside the naive handler at ${latencyMs} ms per request, ${SETTINGS.coldInvocationRuns} fresh processes each`,
+        );
+        const bundles = { ours: bundlePath(scenario.function, distDir), naive: naive[scenario.naive] };
+        cold.push(await measureCold(slot, lambdas, scenario, bundles, latencyMs, SETTINGS.coldInvocationRuns));
+      }
+    }
   } finally {
     await stopLambdas(lambdas);
     await slot.close();
@@ -114,7 +141,12 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
   progress(`cold starts: ${SETTINGS.coldStartRuns} fresh processes per bundle and per unbundled import`);
   const figures = FUNCTIONS.map((f) => ({ ...bundleFigures(f, distDir), clientsUsed: [...used.get(f)!].sort() }));
   const samples = await coldStarts(
-    figures.map((b) => ({ function: b.function, bundlePath: bundlePath(b.function, distDir), clients: b.clientsUsed })),
+    figures.map((b) => ({
+      function: b.function,
+      bundlePath: bundlePath(b.function, distDir),
+      // A function no scenario exercises is compared with the clients its bundle carries.
+      clients: b.clientsUsed.length ? b.clientsUsed : Object.keys(b.clients).sort(),
+    })),
     SETTINGS.coldStartRuns,
     ROOT,
   );
@@ -147,11 +179,13 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
     },
     settings: { ...SETTINGS, propagationScenarios: PROPAGATION_SCENARIOS.join(', ') },
     bundles,
+    naiveBundles: naiveBundlesOf(distDir, cold),
     scenarios,
     propagation,
+    cold,
     targets: [],
   };
-  results.targets = targetsOf(results);
+  results.targets = targetsOf(results, previous);
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTables(results, 'text'));
   console.log(
@@ -160,8 +194,30 @@ async function measureAll(source: Results['source'], loadAverageBefore: number[]
   console.log(`wrote ${RESULTS}`);
 }
 
+/** Each naive bundle beside the function it stands for, with its import time from the cold runs (both sides). */
+function naiveBundlesOf(distDir: string, cold: ColdFigures[]): Results['naiveBundles'] {
+  return NAIVE_HANDLERS.map((name) => {
+    const { bytes, gzipBytes, clients } = bundleFigures(`naive-${name}`, distDir);
+    const runs = cold.filter((c) => c.naiveHandler === name);
+    const imports = (side: 'ours' | 'naive') => runs.flatMap((c) => c[side].runs.map((x) => x.importMs));
+    return {
+      handler: name,
+      function: runs[0]?.function ?? name,
+      bytes,
+      gzipBytes,
+      clients,
+      source: `bench/naive/${name}.ts`,
+      importMs: {
+        ours: round(median(imports('ours'))),
+        naive: round(median(imports('naive'))),
+        runs: imports('ours').length,
+      },
+    };
+  });
+}
+
 /** The issue's targets, judged on every repetition (not only the median). */
-function targetsOf(r: Results): Target[] {
+function targetsOf(r: Results, previous: Results | undefined): Target[] {
   const targets: Target[] = [];
   const highest = Math.max(...SETTINGS.latenciesMs);
   for (const latencyMs of SETTINGS.latenciesMs) {
@@ -229,20 +285,25 @@ function targetsOf(r: Results): Target[] {
       ? wrote.map((s) => `${s.latencyMs} ms: writes ${s.writes.samples.join('/')}`).join('; ')
       : `0 writes in ${noOps.reduce((n, s) => n + s.repetitions, 0)} re-runs`,
   });
-  const extra = r.bundles.filter((b) => Object.keys(b.clients).sort().join() !== b.clientsUsed.join());
+  // A function no scenario exercises (the watch) has no "used" to compare with: it is named, not judged.
+  const exercised = r.bundles.filter((b) => SCENARIOS.some((s) => s.function === b.function));
+  const unexercised = r.bundles.filter((b) => !exercised.includes(b)).map((b) => b.function);
+  const extra = exercised.filter((b) => Object.keys(b.clients).sort().join() !== b.clientsUsed.join());
+  const notJudged = unexercised.length ? ` (not exercised by any scenario: ${unexercised.join(', ')})` : '';
   targets.push({
     name: 'each bundle carries only the clients it uses',
     met: extra.length === 0,
-    detail: extra.length
-      ? extra
-          .map(
-            (b) =>
-              `${b.function} carries ${Object.keys(b.clients).sort().join(', ')}, uses ${b.clientsUsed.join(', ')}`,
-          )
-          .join('; ')
-      : r.bundles
-          .map((b) => `${b.function}: ${b.clientsUsed.map((c) => c.replace('client-', '')).join('+')}`)
-          .join('; '),
+    detail:
+      (extra.length
+        ? extra
+            .map(
+              (b) =>
+                `${b.function} carries ${Object.keys(b.clients).sort().join(', ')}, uses ${b.clientsUsed.join(', ')}`,
+            )
+            .join('; ')
+        : exercised
+            .map((b) => `${b.function}: ${b.clientsUsed.map((c) => c.replace('client-', '')).join('+')}`)
+            .join('; ')) + notJudged,
   });
   const slower = r.bundles.filter((b) => b.coldStart.bundleMedianMs > b.coldStart.unbundledMedianMs);
   targets.push({
@@ -252,7 +313,77 @@ function targetsOf(r: Results): Target[] {
       .map((b) => `${b.function} ${b.coldStart.bundleMedianMs} vs ${b.coldStart.unbundledMedianMs} ms`)
       .join('; '),
   });
+  targets.push(...coldTargets(r), warmUnchanged(r, previous));
   return targets;
+}
+
+/** Issue 18's cold targets, as ratios of medians measured in this run (ours / naive). */
+function coldTargets(r: Results): Target[] {
+  const at = (id: string) => r.cold.find((c) => c.id === id && c.latencyMs === 50);
+  const ratioTarget = (id: string, limit: number, rounds?: number): Target => {
+    const c = at(id);
+    if (!c) return { name: `cold ${id}`, met: false, detail: 'not measured' };
+    const roundsOk = rounds === undefined || c.ours.rounds.max <= rounds;
+    const roundsText = rounds === undefined ? '' : `, ${c.ours.rounds.max} rounds (${rounds} wanted)`;
+    return {
+      name: `cold ${c.title}: ≤ ${limit}× the naive handler at 50 ms${rounds ? `, in ${rounds} rounds` : ''}`,
+      met: c.ratio.totalMs <= limit && roundsOk,
+      detail: `import + first invocation ${c.ours.totalMs} vs ${c.naive.totalMs} ms = ${c.ratio.totalMs}×; first invocation alone ${c.ours.invokeMs} vs ${c.naive.invokeMs} ms = ${c.ratio.invokeMs}×${roundsText}`,
+    };
+  };
+  const byFunction = (f: (b: Results['naiveBundles'][number], ours: Results['bundles'][number]) => [number, number]) =>
+    r.naiveBundles.flatMap((n) => {
+      const ours = r.bundles.find((b) => b.function === n.function);
+      return ours ? [{ name: n.function, ratio: round(f(n, ours)[0] / f(n, ours)[1], 2), values: f(n, ours) }] : [];
+    });
+  const imports = byFunction((n) => [n.importMs.ours, n.importMs.naive]);
+  const sizes = byFunction((n, ours) => [ours.bytes, n.bytes]);
+  const kib = (b: number) => `${round(b / 1024)} KiB`;
+  return [
+    ratioTarget('enable-cd-rerun', 0.5),
+    ratioTarget('promote', 0.75, 3),
+    {
+      name: 'cold: bundle import ≤ 0.5× the naive handler’s',
+      met: imports.every((i) => i.ratio <= 0.5),
+      detail: imports.map((i) => `${i.name} ${i.values[0]} vs ${i.values[1]} ms = ${i.ratio}×`).join('; '),
+    },
+    {
+      name: 'cold: bundle size ≤ 0.6× the naive handler’s',
+      met: sizes.every((i) => i.ratio <= 0.6),
+      detail: sizes.map((i) => `${i.name} ${kib(i.values[0])} vs ${kib(i.values[1])} = ${i.ratio}×`).join('; '),
+    },
+  ];
+}
+
+/** Warm requests and chains must come out as in the results.json this run replaces. */
+function warmUnchanged(r: Results, previous: Results | undefined): Target {
+  const name = 'warm: requests and chains as in the previous bench/results.json';
+  if (!previous) return { name, met: true, detail: 'no previous results to compare with' };
+  const changed: string[] = [];
+  let compared = 0;
+  for (const s of r.scenarios) {
+    const before = previous.scenarios.find((p) => p.id === s.id && p.latencyMs === s.latencyMs);
+    if (!before) continue;
+    compared++;
+    const figures = (x: ScenarioFigures) => ({
+      requests: x.requests.median,
+      // At 0 ms chains are an artifact of answer speed (see the footnote above); only requests are compared there.
+      ...(x.latencyMs > 0
+        ? { chain: x.criticalPath.max, later: [...new Set(x.followUps.criticalPath)].join('/') }
+        : {}),
+      laterRequests: [...new Set(x.followUps.requests)].join('/'),
+    });
+    const [a, b] = [figures(before), figures(s)];
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      changed.push(`${s.title} at ${s.latencyMs} ms: ${JSON.stringify(a)} → ${JSON.stringify(b)}`);
+  }
+  return {
+    name,
+    met: changed.length === 0,
+    detail: changed.length
+      ? changed.join('; ')
+      : `${compared} scenario rows compared with the run of ${previous.generatedAt} (commit ${previous.source.commit.slice(0, 7)})`,
+  };
 }
 
 await main();

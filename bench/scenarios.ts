@@ -36,7 +36,7 @@ export interface Scenario {
   prepare(emulator: Emulator, lambdas: Lambdas): Promise<Trigger>;
 }
 
-interface Ids {
+export interface Ids {
   primaryId: string;
   primaryDomain: string;
   stagingId: string;
@@ -57,13 +57,13 @@ async function stagingDeployed(emulator: Emulator): Promise<Ids> {
   };
 }
 
-const enableCdUserParameters = (ids: Ids) =>
+export const enableCdUserParameters = (ids: Ids) =>
   JSON.stringify(
     enableCdParameters(ids, { StagingDistributionId: ids.stagingId, ContinuousDeploymentPolicyId: ids.policyId }),
   );
 
 /** The staging stack deployed and enable-CD run to completion: the policy is enabled, attached and Deployed. */
-async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
+export async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
   const ids = await stagingDeployed(emulator);
   await runJob(lambdaNamed(lambdas, 'enable-cd'), emulator, enableCdUserParameters(ids), { between: { settle: true } });
   emulator.settle();
@@ -79,13 +79,16 @@ export const SCENARIOS: Scenario[] = [
     title: 'enable-CD, first run (grant + attach)',
     function: 'enable-cd',
     // Round 1: primary, staging, policy and bucket policy are independent reads (4 requests, in parallel).
-    // Round 2: the bucket grant (PutBucketPolicy) — it needs both ARNs from round 1 and must land before any viewer
+    // Round 2: HeadObject of the release root (<OriginPath>/<DefaultRootObject>, from staging's config in round 1):
+    //   viewers must not be routed to a release that was never uploaded, and a refusal writes nothing, so the check
+    //   comes before the first write (since 8fad651; before it this round did not exist: 7 requests, chain 4).
+    // Round 3: the bucket grant (PutBucketPolicy) — it needs both ARNs from round 1 and must land before any viewer
     //   is routed to staging, or staging's first requests to the bucket are refused (403).
-    // Round 3: the attach (UpdateDistribution with the policy id) — it is the write that routes viewers to staging
+    // Round 4: the attach (UpdateDistribution with the policy id) — it is the write that routes viewers to staging
     //   (the stack created the policy enabled), so it waits for the grant; it needs the primary's ETag from round 1.
-    // Round 4: the report (a continuation: the attach starts a propagation).
-    // The fresh stack's policy is already enabled, so no enable-policy write. 4 + 1 + 1 + 1 = 7 requests, chain 4.
-    minimum: { requests: 7, criticalPath: 4, why: 'reads ‖ → grant → attach → report' },
+    // Round 5: the report (a continuation: the attach starts a propagation).
+    // The fresh stack's policy is already enabled, so no enable-policy write. 4 + 1 + 1 + 1 + 1 = 8 requests, chain 5.
+    minimum: { requests: 8, criticalPath: 5, why: 'reads ‖ → release root → grant → attach → report' },
     // The continuation re-reads the same four (a re-plan that finds nothing to do) and reports: 5 requests, chain 2.
     followUpMinimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
     noWrites: false,
