@@ -461,6 +461,48 @@ describe('cfcd enable-cd | promote | abort', () => {
       clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId })),
     ).rejects.toMatchObject({ name: 'NoSuchContinuousDeploymentPolicy' });
   });
+  it('Ctrl-C during a pass lets the pass finish its writes, then stops; twice, it stops before the next AWS call', async () => {
+    // Slow AWS calls keep the first pass in flight long enough to press Ctrl-C in it.
+    emulator.setLatencyMs(150);
+    // Once the plan is printed the first pass is running; a second press waits for the first to be acknowledged
+    // (two signals sent at once may arrive as one).
+    const pressDuringPass = (times: number) => (child: ChildProcess) => {
+      let out = '';
+      let err = '';
+      let pressed = 0;
+      const press = () => {
+        pressed++;
+        child.kill('SIGINT');
+      };
+      child.stdout?.on('data', (d) => {
+        out += d;
+        if (pressed === 0 && out.includes('A promotion of this staging would change')) press();
+      });
+      child.stderr?.on('data', (d) => {
+        err += d;
+        if (pressed === 1 && times === 2 && err.includes('Ctrl-C: stopping once')) press();
+      });
+    };
+    const once = await spawnCfcd(['enable-cd', ...enableCdFlags(), '--yes'], {}, pressDuringPass(1));
+    expect(once.code, once.stderr).toBe(130);
+    expect(once.stderr).toMatch(/Ctrl-C: stopping once the AWS calls of this pass are done/);
+    expect(once.stdout).toMatch(/✓ grant-bucket-read[\s\S]*✓ attach-policy/);
+    expect(once.stderr).toMatch(/To carry on: cfcd enable-cd .* --resume [\w-]+$/m);
+    expect((await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId).toBe(policyId);
+
+    // A fresh start: a plan that grants and attaches again (the grant is already there: attach only).
+    await cfcd('abort', '--primary', site.primaryId, '--mode', 'detach', '--yes');
+    emulator.settle();
+    const twice = await spawnCfcd(['enable-cd', ...enableCdFlags(), '--yes'], {}, pressDuringPass(2));
+    expect(twice.code, twice.stderr).toBe(130);
+    expect(twice.stderr).toMatch(
+      /stopped before the next AWS call \(Ctrl-C twice\); every change made so far is complete/,
+    );
+    // What was written is what the output reports: no write is left unreported or half-made.
+    const reported = [...twice.stdout.matchAll(/✓ (\S+):/g)].map((m) => m[1]);
+    const attached = (await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId === policyId;
+    expect(reported.includes('attach-policy')).toBe(attached);
+  });
 });
 
 /** A second staging with its own policy, attached nowhere (a staging stack the pipeline never ran enable-cd for). */
