@@ -284,6 +284,42 @@ describe('cfcd status', () => {
     expect(json(run).promoteChanges).toEqual(['comment "example site" → "release v3"']);
   });
 
+  it('warns that a distribution on HTTP/3 cannot use continuous deployment, and a staging that could never be promoted', async () => {
+    const h3 = await clients.cloudFront.send(
+      new CreateDistributionCommand({
+        DistributionConfig: {
+          ...siteDistributionConfig('h3', '/v1', false),
+          Aliases: { Quantity: 0 },
+          HttpVersion: 'http2and3',
+        },
+      }),
+    );
+    const run = await cfcd('status', '--primary', h3.Distribution?.Id as string, '--staging', stagingId, '--json');
+    expect(json(run).warnings).toEqual([
+      `${h3.Distribution?.Id} has HttpVersion http2and3: continuous deployment does not support HTTP/3`,
+    ]);
+    const priced = await clients.cloudFront.send(
+      new CreateDistributionCommand({
+        DistributionConfig: {
+          ...siteDistributionConfig('priced', '/v1', false),
+          Aliases: { Quantity: 0 },
+          PriceClass: 'PriceClass_All',
+        },
+      }),
+    );
+    const other = await cfcd(
+      'status',
+      '--primary',
+      priced.Distribution?.Id as string,
+      '--staging',
+      stagingId,
+      '--json',
+    );
+    expect(json(other).warnings).toEqual([
+      'staging can never be promoted: PriceClass is "PriceClass_All" on the primary, "PriceClass_100" on staging (cannot differ while continuous deployment is set up)',
+    ]);
+  });
+
   it('names a primary that does not exist: exit 1, one line', async () => {
     const run = await cfcd('status', '--primary', 'E0000000000000');
     expect(run.code).toBe(1);
