@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type CachedMethods,
   CreateContinuousDeploymentPolicyCommand,
   CreateDistributionCommand,
   type DistributionConfig,
@@ -31,7 +32,7 @@ const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 /** What GetDistributionConfig returns for a production distribution that uses everything, defaults included. */
 function richPrimary(): DistributionConfig {
   const noSigners = { Enabled: false, Quantity: 0 };
-  const getHead = { Quantity: 2, Items: ['HEAD', 'GET'] };
+  const getHead: CachedMethods = { Quantity: 2, Items: ['HEAD', 'GET'] };
   return {
     CallerReference: 'rich-primary',
     Aliases: { Quantity: 2, Items: ['www.example.org', 'example.org'] },
@@ -309,7 +310,7 @@ function apiConfig(properties: Cfn): DistributionConfig {
       GeoRestriction: { RestrictionType: geo?.RestrictionType ?? 'none', ...wrap(geo?.Locations as string[]) },
     },
     IsIPV6Enabled: IPV6Enabled as boolean,
-  } as DistributionConfig;
+  } as unknown as DistributionConfig;
 }
 
 let emulator: Emulator;
