@@ -13,7 +13,11 @@ import { usesHttp3 } from './distribution-config.js';
 import { StateCheckError } from './errors.js';
 import type { DistributionState } from './resources.js';
 
-/** The top-level fields that may differ between primary and staging while continuous deployment is set up. */
+/**
+ * The top-level fields that may differ between primary and staging while continuous deployment is set up. The local
+ * emulator keeps its own copy of this list on purpose (local/emulator/cloudfront-rules.ts): it stands for CloudFront,
+ * and a mistake here must be caught by it, not mirrored.
+ */
 export const CARRIED_FIELDS = [
   'DefaultCacheBehavior',
   'CacheBehaviors',
