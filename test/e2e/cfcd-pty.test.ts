@@ -3,7 +3,7 @@
  * are terminals, as for a person), and the test types the answer. No, then yes; and what happens when the live state
  * changes between the plan shown and the answer.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   GetContinuousDeploymentPolicyCommand,
@@ -18,6 +18,9 @@ import { type LocalSite, SITE_BUCKET, createSite } from '../../local/pipeline/si
 import { SimulatedStagingStack, headerTemplate } from '../../local/pipeline/staging-stack.js';
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
+
+/** util-linux `script` (the BSD one, on macOS, takes other flags): without it these tests are skipped, and say so. */
+const utilLinuxScript = /util-linux/.test(spawnSync('script', ['--version'], { encoding: 'utf8' }).stdout ?? '');
 
 let emulator: Emulator;
 let clients: LocalClients;
@@ -88,7 +91,7 @@ const enableCdArgs = () => [
   SITE_BUCKET,
 ];
 
-describe('cfcd asks before applying, on a terminal', () => {
+describe.skipIf(!utilLinuxScript)('cfcd asks before applying, on a terminal (util-linux script)', () => {
   it('answering no changes nothing (exit 1); answering yes applies (exit 0)', async () => {
     const no = await onTerminal(enableCdArgs(), 'n');
     expect(no.code).toBe(1);
