@@ -68,16 +68,13 @@ export interface CliAction {
   pinned?(state: unknown): Record<string, string>;
 }
 
-// The actions are generic in their parameters, phases and data; the CLI only passes through what they parse.
-const erase = (a: unknown) => a as Action<unknown, string, ContinuationData>;
-
 export const ACTIONS: Record<CliAction['name'], CliAction> = {
   'enable-cd': {
     name: 'enable-cd',
     summary:
       'Grant the staging read access to the bucket, enable the policy and attach it to the primary, then wait for both distributions to be Deployed.',
     synopsis: '--primary <id> --staging <id> --policy <policy id> [--bucket <bucket>] [options]',
-    action: erase(enableCdAction),
+    action: enableCdAction,
     parameterNames: enableCdParameterNames,
     steps: (params, log) => enableCdSteps(params as Parameters<typeof enableCdSteps>[0], log),
   },
@@ -86,7 +83,7 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
     summary:
       "Copy the staging's config onto the primary (UpdateDistributionWithStagingConfig), optionally behind the promotion gate and the release guard, then wait for the primary to be Deployed.",
     synopsis: '--primary <id> --staging <id> [--expected-staging-etag <etag>] [gate options] [options]',
-    action: erase(promoteAction),
+    action: promoteAction,
     parameterNames: promoteParameterNames,
     steps: (params, log) =>
       promoteSteps(params as Parameters<typeof promoteSteps>[0], log) as PlanSteps<unknown, AnyPlan>,
@@ -97,7 +94,7 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
     summary:
       'Put all traffic back on the primary: disable the policy (disable), also detach it (detach), or detach and delete it (teardown), then wait for the primary to be Deployed.',
     synopsis: '--primary <id> [--mode disable|detach|teardown] [--policy <policy id>] [options]',
-    action: erase(abortAction),
+    action: abortAction,
     parameterNames: abortParameterNames,
     steps: (params, log) => {
       const p = params as Parameters<typeof abortSteps>[0];
