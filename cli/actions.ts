@@ -4,7 +4,7 @@
  * object and parsed by the action's own parser, so every check (ids, ranges, combinations) is the one the pipeline
  * applies, and a mistake names the flag instead of the UserParameters field.
  */
-import { abortAction } from '../functions/abort/action.js';
+import { abortAction, knownPolicy } from '../functions/abort/action.js';
 import { parameterNames as abortParameterNames } from '../functions/abort/params.js';
 import { abortSteps } from '../functions/abort/rollback.js';
 import { enableCdAction, enableCdSteps } from '../functions/enable-cd/action.js';
@@ -99,7 +99,7 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
     steps: (params, log) => {
       const p = params as Parameters<typeof abortSteps>[0];
       // A first pass of the action, as CodePipeline's first invocation: a policy named in the parameters is known.
-      return abortSteps(p, p.policyId ? { id: p.policyId, from: 'parameters' } : undefined, log);
+      return abortSteps(p, knownPolicy(p, undefined), log);
     },
   },
 };

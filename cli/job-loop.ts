@@ -7,15 +7,16 @@
  * made or not): the loop stops after it, and the token it would have passed on is what `--resume` takes.
  */
 import { runCancellable } from '../shared/aws/cancellation.js';
-import { ofPhases } from '../shared/job/continuation.js';
 import {
   type Action,
   type Continuation,
   type ContinuationData,
   type Outcome,
-  decodeContinuation,
   encodeContinuation,
+  readContinuation,
+  waitLimitPassed,
 } from '../shared/job/runner.js';
+import type { PlanApproval } from '../shared/aws/apply-plan.js';
 import type { Logger } from '../shared/log.js';
 import { InterruptedError } from './exit-codes.js';
 
@@ -85,6 +86,8 @@ export interface LoopOptions {
   params: unknown;
   jobId: string;
   log: Logger;
+  /** Given to every pass: a last look at each plan before it is applied. */
+  approve?: PlanApproval;
   /** The continuation an interrupted run handed over (`--resume`); its wait limit counts from now. */
   resume?: Continuation | undefined;
   stopper: Stopper;
@@ -117,18 +120,16 @@ export function readResumeArgument(action: LoopOptions['action'], argument: stri
   return readToken(action, Buffer.from(argument, 'base64url').toString('utf8'), now);
 }
 
-/** A token read back as CodePipeline's next invocation reads it (the runner's own check of phase and data). */
+/** A token read back as CodePipeline's next invocation reads it; `startedAt` restarts the wait limit on a resume. */
 function readToken(action: LoopOptions['action'], token: string, startedAt: number): Continuation {
-  const { phase, data } = ofPhases(action.name, action.phases, decodeContinuation(token));
-  const typed = action.readData ? action.readData(phase, data) : data;
-  return { phase, startedAt, ...(typed ? { data: typed } : {}) };
+  return { ...readContinuation(action, token), startedAt };
 }
 
 type Waited = Extract<Outcome, { kind: 'waiting' }>;
 
 /** Runs passes of the action until it succeeds; throws its failure, a wait past the limit, or an interruption. */
 export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
-  const { action, params, jobId, log, stopper } = options;
+  const { action, params, jobId, log, stopper, approve } = options;
   const now = options.now ?? Date.now;
   const started = now();
   let continuation = options.resume;
@@ -139,7 +140,9 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
     stopper.inPass = true;
     let outcome: Outcome;
     try {
-      outcome = await runCancellable(stopper.calls.signal, () => action.run({ jobId, params, continuation, log }));
+      outcome = await runCancellable(stopper.calls.signal, () =>
+        action.run({ jobId, params, continuation, log, approve }),
+      );
     } catch (err) {
       if (stopper.calls.signal.aborted)
         throw new InterruptedError(
@@ -195,10 +198,9 @@ function interrupted(outcome: Waited, token: string): InterruptedError {
 
 /** The runner's wait limit (`MaxWaitMinutes`), counted from the first pass as CodePipeline counts it. */
 function checkWaitLimit(action: LoopOptions['action'], params: unknown, outcome: Waited, waitedMs: number): void {
-  const limitMinutes = action.maxWaitMinutes(params);
-  if (waitedMs < limitMinutes * 60_000) return;
-  const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
+  const passed = waitLimitPassed(action, params, outcome, waitedMs);
+  if (!passed) return;
   throw new Error(
-    `gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (--max-wait-minutes ${limitMinutes}) for: ${outcome.reason}${stuck}. The changes already made stay in place; running the command again carries on from the live state.`,
+    `gave up after waiting ${passed.waitedMinutes} minutes (--max-wait-minutes ${passed.limitMinutes}) for: ${passed.awaiting}. The changes already made stay in place; running the command again carries on from the live state.`,
   );
 }

@@ -12,6 +12,7 @@ import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
 import { type LoopResult, Stopper, readResumeArgument, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import { type LogObserver, cliLogger, describeEvent } from '../logging.js';
+import type { PlanApproval } from '../../shared/aws/apply-plan.js';
 import { type PlanView, sameChanges, viewPlan } from '../plan-view.js';
 import { formatElapsed } from '../terminal.js';
 import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, stringFlag } from '../usage.js';
@@ -156,17 +157,18 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
     const writes: string[] = [];
     let pass = 0;
     const log = cliLogger(action.name, jobId, (level, event, fields) => {
-      // The plan is logged before anything is written: a first pass that would write what was not confirmed stops.
-      if (event === 'plan' && pass === 1 && guard && fields.replan === undefined && fields.dryRun === undefined) {
-        const planned = (fields.changes ?? []) as { kind: string; reason: string }[];
-        if (!sameChanges(guard.changes, planned))
-          throw new RefusedError(
-            `the live state changed since you confirmed the plan; the action now plans: ${planned.map((c) => `${c.kind} (${c.reason})`).join('; ') || 'no change'}. Nothing was written: run the command again to see the new plan.`,
-          );
-      }
       if (event === 'write') writes.push(String(fields.change ?? fields.operation));
       printEvent(ctx, level, event, fields);
     });
+    // The first plan of the first pass is looked at before anything is written: a plan other than the one confirmed
+    // stops the run, with nothing written.
+    const approve: PlanApproval = (plan, { replan }) => {
+      if (pass !== 1 || !guard || replan !== undefined) return;
+      if (!sameChanges(guard.changes, plan.changes))
+        throw new RefusedError(
+          `the live state changed since you confirmed the plan; the action now plans: ${plan.changes.map((c) => `${c.kind} (${c.reason})`).join('; ') || 'no change'}. Nothing was written: run the command again to see the new plan.`,
+        );
+    };
     let result: LoopResult;
     try {
       result = await runUntilDone({
@@ -174,6 +176,7 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
         params,
         jobId,
         log,
+        approve,
         resume,
         stopper,
         onPass: (n) => {

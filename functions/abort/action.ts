@@ -18,6 +18,15 @@ interface AbortMemory extends ContinuationData {
   changes?: string;
 }
 
+/**
+ * The policy abort already knows before reading the primary: the one an earlier invocation of the same job found
+ * (remembered in the continuation), else one named in the parameters (a teardown's stranded policy).
+ */
+export function knownPolicy(params: AbortParams, remembered: string | undefined): KnownPolicy | undefined {
+  if (remembered) return { id: remembered, from: 'continuation' };
+  return params.policyId ? { id: params.policyId, from: 'parameters' } : undefined;
+}
+
 /** Without a policy id there is nothing left to find: a teardown that detached and then failed left its policy behind. */
 const ORPHAN_HINT =
   'if an earlier teardown detached a policy and then failed, re-run teardown with that ContinuousDeploymentPolicyId';
@@ -26,15 +35,10 @@ async function run({
   params,
   continuation,
   log,
+  approve,
 }: JobContext<AbortParams, AbortPhase, AbortMemory>): Promise<Outcome<AbortPhase, AbortMemory>> {
   const earlier = continuation?.data ?? {};
-  // A policy named in the parameters stands in for one remembered from an earlier invocation of the same job.
-  const known: KnownPolicy | undefined = earlier.policyId
-    ? { id: earlier.policyId, from: 'continuation' }
-    : params.policyId
-      ? { id: params.policyId, from: 'parameters' }
-      : undefined;
-  const pass = await rollBackToPrimary(params, known, log);
+  const pass = await rollBackToPrimary(params, knownPolicy(params, earlier.policyId), log, approve);
   const changes = [...(earlier.changes ? earlier.changes.split(',') : []), ...pass.written];
 
   if (pass.then.kind === 'wait') {

@@ -2,7 +2,7 @@
  * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
  * read the primary and its policy → plan → apply; the plan's `then` says what comes next, which only a job can wait for.
  */
-import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
+import { type PlanApproval, type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import {
   deletePolicy,
@@ -179,10 +179,11 @@ export async function rollBackToPrimary(
   params: AbortParams,
   known: KnownPolicy | undefined,
   log: Logger,
+  approve?: PlanApproval,
 ): Promise<RollbackPass> {
   const steps = abortSteps(params, known, log);
   const initial = await step('read the primary and its policy', () => steps.read());
-  const { state, plan, written, then } = await applyPlan(steps, initial, log);
+  const { state, plan, written, then } = await applyPlan(steps, initial, log, approve);
   return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), then };
 }
 

@@ -126,10 +126,11 @@ async function run({
   params,
   continuation,
   log,
+  approve,
 }: JobContext<EnableCdParams, EnableCdPhase, EnableCdMemory>): Promise<Outcome<EnableCdPhase, EnableCdMemory>> {
   const steps = enableCdSteps(params, log);
   const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
-  const { state, written, then } = await applyPlan(steps, initial, log);
+  const { state, written, then } = await applyPlan(steps, initial, log, approve);
   const earlier = continuation?.data?.changes;
   const changes = [...(earlier ? earlier.split(',') : []), ...written.map((c) => c.kind)];
   if (then.kind === 'wait') return waitingOutcome(then, changes.length ? { changes: changes.join(',') } : undefined);

@@ -222,7 +222,7 @@ async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
   const receipt: Receipt = {};
   const steps = promoteSteps(ctx.params, ctx.log, receipt);
   const initial = await step('read primary, staging and policy', () => steps.read());
-  const { state, plan } = await applyPlan(steps, initial, ctx.log);
+  const { state, plan } = await applyPlan(steps, initial, ctx.log, ctx.approve);
   return outcomeOf(ctx, plan, state, receipt.etagAfterPromote);
 }
 

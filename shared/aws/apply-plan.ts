@@ -33,6 +33,15 @@ export interface PlanSteps<S, P extends AnyPlan> {
   describe?(plan: P): Record<string, unknown>;
 }
 
+/**
+ * A last look at each plan before it is applied (the first, and every re-plan after a stale ETag): the operator CLI
+ * uses it to stop, with nothing written, when the live state changed after the person confirmed a plan. It may throw.
+ */
+export type PlanApproval = (
+  plan: Plan<Change, string>,
+  context: { replan: number | undefined },
+) => void | Promise<void>;
+
 /** What was applied, from which state and plan. */
 export interface Applied<S, P extends AnyPlan> {
   /** The state the last plan was made from. */
@@ -72,12 +81,14 @@ export async function applyPlan<S, P extends AnyPlan>(
   steps: PlanSteps<S, P>,
   initial: S,
   log: Logger,
+  approve?: PlanApproval,
 ): Promise<Applied<S, P>> {
   let state = initial;
   const logPlan = (plan: P, extra: Record<string, unknown> = {}) =>
     log.info('plan', { ...steps.describe?.(plan), ...describePlan(plan), ...extra });
   let plan = await step('check and plan', async () => steps.plan(state));
   logPlan(plan);
+  await approve?.(plan, { replan: undefined });
   const written: ChangeOf<P>[] = [];
   let lastWriting: P | undefined;
   for (let attempt = 1; ; attempt++) {
@@ -98,6 +109,7 @@ export async function applyPlan<S, P extends AnyPlan>(
       state = await step('read again after a stale ETag', () => steps.read());
       plan = await step('check and plan', async () => steps.plan(state));
       logPlan(plan, { replan: attempt });
+      await approve?.(plan, { replan: attempt });
       logSkipped(unwritten, plan, log);
     }
   }

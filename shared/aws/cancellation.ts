@@ -13,11 +13,11 @@ export function runCancellable<T>(signal: AbortSignal, fn: () => Promise<T>): Pr
   return current.run(signal, fn);
 }
 
-/** Throws when the current job was cancelled, so that no AWS call starts after the job was reported. */
+/** Throws when the current run was cancelled, so that no AWS call starts after the job was reported (or stopped). */
 export function throwIfCancelled(operation: string, resource: string): void {
   if (current.getStore()?.aborted) {
     throw new Error(
-      `${operation} on ${resource} was not started: the job had already been reported failed at the Lambda deadline`,
+      `${operation} on ${resource} was not started: the run was cancelled (a job already reported failed at the Lambda deadline, or an operator's stop)`,
     );
   }
 }

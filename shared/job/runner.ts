@@ -10,6 +10,7 @@ import { runCancellable } from '../aws/cancellation.js';
 import { codePipeline } from '../aws/clients/codepipeline.js';
 import { AwsCallError, awsCall, awsErrorOf } from '../aws/call.js';
 import { ConfigurationError, StateCheckError, StepError } from '../domain/errors.js';
+import type { PlanApproval } from '../aws/apply-plan.js';
 import type { Wait } from '../domain/plan.js';
 import { createLogger, type Logger } from '../log.js';
 import {
@@ -57,6 +58,8 @@ export interface JobContext<P, Phase extends string = string, Data extends Conti
   /** The decoded token from our own earlier invocation, if CodePipeline re-invoked us. */
   continuation: Continuation<Phase, Data> | undefined;
   log: Logger;
+  /** A last look at each plan before it is applied; only the operator CLI sets it (see apply-plan.ts). */
+  approve?: PlanApproval | undefined;
 }
 
 /** A CodePipeline action: its parameter parser, the phases it waits in, and its work. */
@@ -87,8 +90,27 @@ const OUTPUT_VARIABLE_KEY = /^[A-Za-z0-9@\-_]+$/;
 /** Time kept back before the Lambda timeout to report the job instead of leaving it to CodePipeline's 20 minutes. */
 const DEADLINE_MARGIN_MS = 5_000;
 
-/** Decodes a token, refuses a phase the action never writes, and lets the action read its data back. */
-function readContinuation<P, Phase extends string, Data extends ContinuationData>(
+/**
+ * When a wait has gone on past the action's `MaxWaitMinutes` (counted from the first invocation): how long, the
+ * limit, and what it was still waiting for. Undefined while the wait may go on. The operator CLI words it its way.
+ */
+export function waitLimitPassed<P>(
+  action: Pick<Action<P>, 'maxWaitMinutes'>,
+  params: P,
+  outcome: { reason: string; inProgress: string[] },
+  waitedMs: number,
+): { waitedMinutes: number; limitMinutes: number; awaiting: string } | undefined {
+  const limitMinutes = action.maxWaitMinutes(params);
+  if (waitedMs < limitMinutes * 60_000) return undefined;
+  const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
+  return { waitedMinutes: Math.round(waitedMs / 60_000), limitMinutes, awaiting: `${outcome.reason}${stuck}` };
+}
+
+/**
+ * Decodes a token, refuses a phase the action never writes, and lets the action read its data back: what the next
+ * invocation gets (the operator CLI reads its own tokens back the same way).
+ */
+export function readContinuation<P, Phase extends string, Data extends ContinuationData>(
   action: Action<P, Phase, Data>,
   token: string,
 ): Continuation<Phase, Data> {
@@ -198,11 +220,10 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
 
     const startedAt = continuation?.startedAt ?? now();
     const waitedMs = now() - startedAt;
-    const limitMinutes = action.maxWaitMinutes(params);
-    if (waitedMs >= limitMinutes * 60_000) {
-      const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
+    const passed = waitLimitPassed(action, params, outcome, waitedMs);
+    if (passed) {
       throw new Error(
-        `gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (MaxWaitMinutes=${limitMinutes}) for: ${outcome.reason}${stuck}. The changes already made stay in place; re-running the action resumes from the current state.`,
+        `gave up after waiting ${passed.waitedMinutes} minutes (MaxWaitMinutes=${passed.limitMinutes}) for: ${passed.awaiting}. The changes already made stay in place; re-running the action resumes from the current state.`,
       );
     }
     const next: Continuation = { phase: outcome.phase, startedAt, ...(outcome.data ? { data: outcome.data } : {}) };
