@@ -135,4 +135,29 @@ describe('applyPlan', () => {
     await expect(applying).rejects.toThrow(/HTTP\/3/);
     expect(writes).toEqual(['attempt']);
   });
+
+  it('shows each plan to the approval before writing it, and writes nothing when the approval throws', async () => {
+    const seen: (number | undefined)[] = [];
+    const writes: string[] = [];
+    const run = (refuse: boolean) =>
+      applyPlan(
+        {
+          read: async () => ({ a: false, b: true, busy: false }),
+          plan: toyPlan,
+          write: async (change) => (writes.push(change.kind), true),
+          stepName: (c) => c.kind,
+        },
+        { a: false, b: true, busy: false },
+        createLogger({ test: 'apply-plan' }),
+        (plan, { replan }) => {
+          seen.push(replan);
+          if (refuse) throw new StateCheckError(`not what was confirmed: ${plan.changes.map((c) => c.kind)}`);
+        },
+      );
+    await expect(run(true)).rejects.toThrow('not what was confirmed: switch-a');
+    expect(writes).toEqual([]);
+    await run(false);
+    expect(writes).toEqual(['switch-a']);
+    expect(seen).toEqual([undefined, undefined]);
+  });
 });
