@@ -16,7 +16,13 @@ import {
   type Release,
   type StackSettings,
 } from './pipeline-definition.js';
-import { LocalPipeline, type JobResultSource, type PipelineExecution, type RunnerEvent } from './runner.js';
+import {
+  LocalPipeline,
+  type JobResultSource,
+  type PipelineExecution,
+  type RunnerEvent,
+  type RunnerOptions,
+} from './runner.js';
 import type { LocalSite } from './site.js';
 import { SimulatedStagingStack } from './staging-stack.js';
 import { loadTemplatePipeline, type EventRule, type TemplatePipeline } from './template-pipeline.js';
@@ -40,8 +46,12 @@ export interface DeploymentOptions {
   /** A job still waiting after this many invocations fails (CodePipeline's action timeout). */
   maxInvocations?: number;
   timeline: Timeline;
+  /** Whether to retry a failed action in its stage (see RunnerOptions.retryFailedAction). */
+  retryFailedAction?: RunnerOptions['retryFailedAction'];
   /** Extra stack parameters, e.g. `MaxWaitMinutes`. */
   parameters?: Record<string, string>;
+  /** Time between the watch's ticks (its one minute, scaled); default the continuation delay, at least 50 ms. */
+  watchIntervalMs?: number;
 }
 
 export interface LocalDeployment {
@@ -50,8 +60,15 @@ export interface LocalDeployment {
   /** Every runner event so far, in order. */
   events: RunnerEvent[];
   watch: WatchSchedule;
-  /** Commits a release: a new pipeline execution labelled by its version, reviewed by `reviewer`. */
-  commit(r: Release, reviewer: Reviewer, more?: { whileGatheringTraffic?: () => Promise<void> }): PipelineExecution;
+  /**
+   * Commits a release: a new pipeline execution labelled by its version (or `label`, e.g. for a re-run of the same
+   * release), reviewed by `reviewer`.
+   */
+  commit(
+    r: Release,
+    reviewer: Reviewer,
+    more?: { whileGatheringTraffic?: () => Promise<void>; label?: string },
+  ): PipelineExecution;
   /** What EventBridge's rules invoked for an execution's action state changes, once all are done. */
   deliveries(execution: string): Promise<InvocationResult[]>;
   /** Holds EventBridge's deliveries for the execution until `until` settles (Lambda's asynchronous retry, late). */
@@ -87,6 +104,7 @@ export function startDeployment(opts: DeploymentOptions): LocalDeployment {
       results: emulator,
       continuationDelayMs: opts.continuationDelayMs,
       ...(opts.maxInvocations ? { maxInvocations: opts.maxInvocations } : {}),
+      ...(opts.retryFailedAction ? { retryFailedAction: opts.retryFailedAction } : {}),
       registry: emulator.pipelines,
       onEvent: (e) => {
         events.push(e);
@@ -142,24 +160,35 @@ export function startDeployment(opts: DeploymentOptions): LocalDeployment {
     return result;
   }
 
-  const watch = startWatchSchedule(layout.schedules, lambdas, Math.max(50, opts.continuationDelayMs), tl);
+  const watch = startWatchSchedule(
+    layout.schedules,
+    lambdas,
+    opts.watchIntervalMs ?? Math.max(50, opts.continuationDelayMs),
+    tl,
+  );
   return {
     layout,
     pipeline,
     events,
     watch,
     commit: (r, reviewer, more = {}) => {
-      releases.set(r.version, r);
-      reviewers.set(r.version, reviewer);
-      if (more.whileGatheringTraffic) synthetic.set(r.version, { traffic: more.whileGatheringTraffic });
-      const execution = pipeline.start(r.version);
-      executions.set(r.version, execution);
+      const label = more.label ?? r.version;
+      releases.set(label, r);
+      reviewers.set(label, reviewer);
+      if (more.whileGatheringTraffic) synthetic.set(label, { traffic: more.whileGatheringTraffic });
+      const execution = pipeline.start(label);
+      executions.set(label, execution);
+      const done = execution.done.then(async (result) => {
+        await synthetic.get(label)?.started;
+        return result;
+      });
       return {
-        ...execution,
-        done: execution.done.then(async (result) => {
-          await synthetic.get(r.version)?.started;
-          return result;
-        }),
+        label,
+        get pipelineExecutionId() {
+          return execution.pipelineExecutionId;
+        },
+        done,
+        left: execution.left,
       };
     },
     deliveries: async (label) => Promise.all(deliveries.get(label) ?? []),

@@ -5,9 +5,25 @@ import { pathToFileURL } from 'node:url';
 
 const [bundlePath, functionName] = process.argv.slice(2);
 const END = '__local_lambda_invocation_end__';
+
+// The wall clock the function reads can run ahead of the machine's (`clockOffsetMs` of each invocation): a chaos
+// run moves the emulator's clock forward — minutes between releases, a continuation re-invoked late — and the
+// function must see the same time, or its CloudWatch windows and waiting limits would not match the emulator's.
+const RealDate = Date;
+const realNow = RealDate.now.bind(RealDate);
+let offsetMs = 0;
+RealDate.now = () => realNow() + offsetMs;
+globalThis.Date = class extends RealDate {
+  constructor(...args) {
+    if (args.length === 0) super(RealDate.now());
+    else super(...args);
+  }
+};
+
 const { handler } = await import(pathToFileURL(bundlePath).href);
 
-process.on('message', async ({ id, event, timeoutMs }) => {
+process.on('message', async ({ id, event, timeoutMs, clockOffsetMs }) => {
+  offsetMs = clockOffsetMs ?? 0;
   const deadline = Date.now() + timeoutMs;
   const context = { functionName, awsRequestId: id, getRemainingTimeInMillis: () => deadline - Date.now() };
   // The reply goes on stdout after the invocation's log lines, so the parent attributes every line to its invocation.

@@ -30,6 +30,12 @@ export interface Invoker {
   invoke(event: unknown, timeoutMs?: number): Promise<InvocationResult>;
 }
 
+/** How one invocation runs besides its event. */
+export interface InvokeOptions {
+  /** How far the function's clock runs ahead of the machine's (a chaos run's virtual time); default 0. */
+  clockOffsetMs?: number;
+}
+
 /** Functions by name. */
 export type Invokers = Record<string, Invoker>;
 
@@ -118,7 +124,7 @@ export class LocalLambda implements Invoker {
    * function's timeout: the handler sees it as its remaining time, and past it (plus a moment for the reply) the
    * process is killed and the invocation answers `Sandbox.Timedout`.
    */
-  invoke(event: unknown, timeoutMs = 60_000): Promise<InvocationResult> {
+  invoke(event: unknown, timeoutMs = 60_000, opts: InvokeOptions = {}): Promise<InvocationResult> {
     const run = async (): Promise<InvocationResult> => {
       const id = randomUUID();
       const started = performance.now();
@@ -134,7 +140,7 @@ export class LocalLambda implements Invoker {
               this.child.kill('SIGKILL');
             }, timeoutMs + 500);
             timer.unref();
-            this.child.send({ id, event, timeoutMs });
+            this.child.send({ id, event, timeoutMs, clockOffsetMs: opts.clockOffsetMs ?? 0 });
           });
       const logs = this.lines;
       this.lines = [];

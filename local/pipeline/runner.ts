@@ -98,6 +98,7 @@ export type RunnerEvent = (
   | { type: 'approval-pending'; action: string; customData: string }
   | ({ type: 'approval'; action: string; customData: string } & ApprovalAnswer)
   | { type: 'action-failed'; stage: string; action: string; message: string }
+  | { type: 'action-retried'; stage: string; action: string; attempt: number; pipelineExecutionId: string | undefined }
   | { type: 'action-succeeded'; stage: string; action: string; variables: Record<string, string> }
 ) & { execution?: string };
 
@@ -109,6 +110,17 @@ export interface RunnerOptions {
   /** A job still waiting after this many invocations is failed by the runner, like CodePipeline's action timeout. */
   maxInvocations?: number;
   onEvent?: (e: RunnerEvent) => void;
+  /**
+   * Whether to retry a failed Invoke or custom action in its stage (CodePipeline's "Retry failed actions",
+   * RetryStageExecution with FAILED_ACTIONS, or a V2 stage's OnFailure RETRY); `attempt` counts the tries so far.
+   */
+  retryFailedAction?: (failure: {
+    execution: string;
+    stage: string;
+    action: string;
+    message: string;
+    attempt: number;
+  }) => boolean | Promise<boolean>;
 }
 
 export type PipelineResult =
@@ -292,27 +304,46 @@ export class LocalPipeline {
 
   /** Starts an execution labelled `label` (e.g. the release) with `initial` variables (e.g. the source's commit). */
   start(label: string, initial: Variables = {}): PipelineExecution {
-    const run = this.opts.registry?.startExecution(this.name);
+    const ctx: ExecutionContext = { label, run: this.opts.registry?.startExecution(this.name), completed: [] };
     const leftStage = new Map(this.stages.map((s) => [s.name, deferred()]));
-    const done = this.execute(label, run, initial, leftStage).finally(() => {
+    const done = this.execute(ctx, initial, leftStage).finally(() => {
       for (const d of leftStage.values()) d.resolve();
     });
     return {
       label,
-      pipelineExecutionId: run?.pipelineExecutionId,
+      get pipelineExecutionId() {
+        return ctx.run?.pipelineExecutionId;
+      },
       done,
       left: (stage) => leftStage.get(stage)?.promise ?? Promise.reject(new Error(`no stage ${stage}`)),
     };
   }
 
+  /**
+   * A retry in the emulator's registry: it records one run per execution and ends it at its first failed action, so
+   * the retry continues in a new run that holds the actions already done (with their output variables); the
+   * execution's id is that run's from then on (CodePipeline keeps the id; nothing here depends on that).
+   */
+  private rebase(ctx: ExecutionContext): void {
+    if (!this.opts.registry) return;
+    ctx.run = this.opts.registry.startExecution(this.name);
+    for (const done of ctx.completed) {
+      if (done.kind === 'approval') {
+        ctx.run.startApproval(done.stage, done.action).answer('Approved', 'approved before the retry');
+        continue;
+      }
+      ctx.run.startAction(done.stage, done.action).succeed({ outputVariables: done.variables });
+    }
+  }
+
   private async execute(
-    label: string,
-    run: PipelineRun | undefined,
+    ctx: ExecutionContext,
     initial: Variables,
     leftStage: Map<string, Deferred>,
   ): Promise<PipelineResult> {
+    const { label } = ctx;
     const emit = (e: RunnerEvent) => this.opts.onEvent?.({ ...e, execution: label });
-    emit({ type: 'execution-started', pipelineExecutionId: run?.pipelineExecutionId });
+    emit({ type: 'execution-started', pipelineExecutionId: ctx.run?.pipelineExecutionId });
     const variables: Variables = structuredClone(initial);
     for (const stage of this.stages) {
       const lock = this.locks.get(stage.name) as StageLock;
@@ -324,7 +355,7 @@ export class LocalPipeline {
       emit({ type: 'stage', stage: stage.name });
       let failed: PipelineResult | undefined;
       try {
-        failed = await this.runStage(stage, variables, label, run, emit);
+        failed = await this.runStage(stage, variables, ctx, emit);
       } finally {
         release();
         emit({ type: 'stage-left', stage: stage.name });
@@ -339,68 +370,109 @@ export class LocalPipeline {
   private async runStage(
     stage: Stage,
     variables: Variables,
-    label: string,
-    run: PipelineRun | undefined,
+    ctx: ExecutionContext,
     emit: (e: RunnerEvent) => void,
   ): Promise<PipelineResult | undefined> {
+    const { label } = ctx;
     for (const action of stage.actions) {
       emit({ type: 'action', stage: stage.name, action: action.name });
-      const fail = (message: string, answer?: ApprovalAnswer): PipelineResult => {
-        emit({ type: 'action-failed', stage: stage.name, action: action.name, message });
-        return {
-          status: 'Failed',
+      let produced: Record<string, string> = {};
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await this.runAction(action, stage.name, variables, ctx, emit);
+        if (outcome.ok) {
+          produced = outcome.variables;
+          break;
+        }
+        const retry =
+          action.type !== 'approval' &&
+          (await this.opts.retryFailedAction?.({
+            execution: label,
+            stage: stage.name,
+            action: action.name,
+            message: outcome.message,
+            attempt,
+          }));
+        if (!retry) {
+          emit({ type: 'action-failed', stage: stage.name, action: action.name, message: outcome.message });
+          return {
+            status: 'Failed',
+            stage: stage.name,
+            action: action.name,
+            message: outcome.message,
+            variables,
+            rejected: outcome.answer !== undefined,
+            ...(outcome.answer ? { answer: outcome.answer } : {}),
+          };
+        }
+        this.rebase(ctx);
+        emit({
+          type: 'action-retried',
           stage: stage.name,
           action: action.name,
-          message,
-          variables,
-          rejected: answer !== undefined,
-          ...(answer ? { answer } : {}),
-        };
-      };
-      let produced: Record<string, string> = {};
-      if (action.type === 'invoke') {
-        const registered = run?.startAction(stage.name, action.name, {
-          resolvedConfiguration: {
-            FunctionName: action.functionName,
-            UserParameters: resolveUserParameters(action.userParameters, variables),
-          },
+          attempt: attempt + 1,
+          pipelineExecutionId: ctx.run?.pipelineExecutionId,
         });
-        const outcome = await runInvoke(action, variables, this.opts, {
-          execution: label,
-          ...(registered ? { registered } : {}),
-        });
-        if (!outcome.ok) {
-          // A job the function reported as failed already failed the action; anything else the runner ends here.
-          registered?.fail(outcome.message);
-          return fail(outcome.message);
-        }
-        produced = outcome.variables;
-      } else if (action.type === 'custom') {
-        const registered = run?.startAction(stage.name, action.name);
-        try {
-          const { variables: vars, summary } = await action.run(variables, label);
-          emit({ type: 'custom', action: action.name, summary });
-          registered?.succeed({ outputVariables: vars, summary });
-          produced = vars;
-        } catch (err) {
-          registered?.fail((err as Error).message);
-          return fail((err as Error).message);
-        }
-      } else {
-        const customData = resolveVariables(action.customData, variables);
-        emit({ type: 'approval-pending', action: action.name, customData });
-        const answer = await this.approve(action, customData, label, run, stage.name);
-        emit({ type: 'approval', action: action.name, customData, ...answer });
-        if (!answer.approved)
-          return fail(
-            `the approval was rejected${answer.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${answer.summary}` : ''}`,
-            answer,
-          );
       }
+      ctx.completed.push({
+        stage: stage.name,
+        action: action.name,
+        kind: action.type === 'approval' ? 'approval' : 'action',
+        variables: produced,
+      });
       if ('namespace' in action && action.namespace) variables[action.namespace] = produced;
       emit({ type: 'action-succeeded', stage: stage.name, action: action.name, variables: produced });
     }
     return undefined;
+  }
+
+  /** Runs one action once: its variables, or why it failed (a rejected approval carries its answer). */
+  private async runAction(
+    action: PipelineAction,
+    stageName: string,
+    variables: Variables,
+    ctx: ExecutionContext,
+    emit: (e: RunnerEvent) => void,
+  ): Promise<
+    { ok: true; variables: Record<string, string> } | { ok: false; message: string; answer?: ApprovalAnswer }
+  > {
+    const { label, run } = ctx;
+    if (action.type === 'invoke') {
+      const registered = run?.startAction(stageName, action.name, {
+        resolvedConfiguration: {
+          FunctionName: action.functionName,
+          UserParameters: resolveUserParameters(action.userParameters, variables),
+        },
+      });
+      const outcome = await runInvoke(action, variables, this.opts, {
+        execution: label,
+        ...(registered ? { registered } : {}),
+      });
+      // A job the function reported as failed already failed the action; anything else the runner ends here.
+      if (!outcome.ok) registered?.fail(outcome.message);
+      return outcome;
+    }
+    if (action.type === 'custom') {
+      const registered = run?.startAction(stageName, action.name);
+      try {
+        const { variables: vars, summary } = await action.run(variables, label);
+        emit({ type: 'custom', action: action.name, summary });
+        registered?.succeed({ outputVariables: vars, summary });
+        return { ok: true, variables: vars };
+      } catch (err) {
+        registered?.fail((err as Error).message);
+        return { ok: false, message: (err as Error).message };
+      }
+    }
+    const customData = resolveVariables(action.customData, variables);
+    emit({ type: 'approval-pending', action: action.name, customData });
+    const answer = await this.approve(action, customData, label, run, stageName);
+    emit({ type: 'approval', action: action.name, customData, ...answer });
+    if (answer.approved) return { ok: true, variables: {} };
+    return {
+      ok: false,
+      message: `the approval was rejected${answer.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${answer.summary}` : ''}`,
+      answer,
+    };
   }
 
   /** The first answer wins: the reviewer's, or a PutApprovalResult sent to the emulator meanwhile. */
@@ -437,6 +509,13 @@ export class LocalPipeline {
       summary: outcome.summary,
     };
   }
+}
+
+/** One execution as it runs: its registry run (replaced on a retry) and the actions it has done. */
+interface ExecutionContext {
+  label: string;
+  run: PipelineRun | undefined;
+  completed: { stage: string; action: string; kind: 'action' | 'approval'; variables: Record<string, string> }[];
 }
 
 interface Deferred {

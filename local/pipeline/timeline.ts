@@ -281,6 +281,8 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
           return say(
             `    ${e.approved ? 'approved' : 'REJECTED'}${e.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${shorten(e.summary)}` : ''}`,
           );
+        case 'action-retried':
+          return say(`    ↻ ${e.action} failed; retried in its stage (attempt ${e.attempt}, "Retry failed actions")`);
         case 'action-failed':
           written.delete(keyOf(e));
           return say(`    ✗ ${e.action} failed: ${shorten(e.message, 160)}`);

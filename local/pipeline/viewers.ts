@@ -18,8 +18,11 @@ export const versionOf = (body: string) =>
 export type ViewerProbe = ReturnType<typeof viewerProbe>;
 
 export function viewerProbe(emulator: ViewerSource, site: LocalSite) {
-  const get = async (headers?: Record<string, string>) =>
-    emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
+  const get = async (headers?: Record<string, string>) => {
+    const request = () => emulator.viewer(site.primaryDomain, '/', headers ? { headers } : undefined);
+    // A kept-alive connection the emulator closed just then fails the request before it was sent: send it again.
+    return request().catch(request);
+  };
   const header = { [STAGING_HEADER.header]: STAGING_HEADER.value };
   /** The version served, or `HTTP <status>` for an error. */
   const seen = (r: { status: number; body: string }) => (r.status === 200 ? versionOf(r.body) : `HTTP ${r.status}`);

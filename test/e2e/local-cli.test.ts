@@ -6,9 +6,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 /** Runs `npm start`'s command line (local/pipeline/cli.ts) with `args`; resolves its exit code and output. */
-function start(args: string[], timeout = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(TSX, ['local/pipeline/cli.ts', ...args], { cwd: ROOT, timeout }, (err, stdout, stderr) =>
+function start(args: string[], timeout = 20_000, script = 'local/pipeline/cli.ts') {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(TSX, [script, ...args], { cwd: ROOT, timeout }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -41,6 +41,26 @@ describe('npm start: usage errors', () => {
     expect(stdout).not.toContain('emulator on');
     expect(stderr).toBe('');
   });
+});
+
+describe('npm run chaos: usage errors', () => {
+  it.each([
+    [['--seed', '1.5'], '--seed must be a whole number from 0 to 4294967295, got "1.5"'],
+    [['--cycles', '0'], '--cycles must be a whole number from 1 to 10000, got "0"'],
+    [['--recovery', 'pray'], '--recovery must be one of mixed, retry, rerun, got "pray"'],
+    [['--bogus'], 'unknown option --bogus'],
+  ])(
+    '%j answers one line naming the flag, the usage on stderr, exit 2, before building anything',
+    async (args, message) => {
+      const { code, stdout, stderr } = await start([...args, '--build'], 20_000, 'local/chaos/cli.ts');
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      const [first, second] = stderr.split('\n');
+      expect(first).toBe(`npm run chaos: ${message}`);
+      expect(second).toMatch(/^usage: npm run chaos -- /);
+      expect(stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 });
 
 describe('npm start: a whole run', () => {

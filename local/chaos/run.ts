@@ -1,0 +1,461 @@
+/**
+ * The chaos run: K release cycles through the local deployment of infra/pipeline.yml (header or weighted routing,
+ * approved or rejected, now and then a broken release for the watch, all chosen by the seed) while the fault planner
+ * injects faults at seeded random points. After every cycle the invariants are checked; the first violation stops
+ * the run with the seed, the cycle and a state dump.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetContinuousDeploymentPolicyCommand, GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
+import { GetBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { seededRandom } from '../emulator/random.js';
+import { localClients, type LocalClients } from '../pipeline/aws.js';
+import type { Reviewer } from '../pipeline/cycle-kit.js';
+import { startDeployment, type LocalDeployment } from '../pipeline/deployment.js';
+import { release, type StackSettings } from '../pipeline/pipeline-definition.js';
+import type { PipelineResult, RunnerEvent } from '../pipeline/runner.js';
+import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from '../pipeline/site.js';
+import { headerTemplate, type StagingTemplate } from '../pipeline/staging-stack.js';
+import { shorten, timeline, type Timeline } from '../pipeline/timeline.js';
+import { viewerProbe } from '../pipeline/viewers.js';
+import { FAULT_KINDS, FaultPlanner, type FaultKind, type Injection, type PlannerOptions } from './faults.js';
+import { INVARIANTS, Invariants, ProductionProbe, type InvariantId, type Violation } from './invariants.js';
+import { ChaosLambdas } from './lambda-service.js';
+
+export interface ChaosOptions {
+  seed: number;
+  cycles: number;
+  /** One line per cycle. */
+  write: (line: string) => void;
+  /** Also every timeline line (long). */
+  verbose?: boolean;
+  propagationMs?: number;
+  continuationDelayMs?: number;
+  /** Where a violation's state dump goes; default `<tmp>/cloudfront-cd-chaos`. */
+  dumpDir?: string;
+  rates?: Partial<Pick<PlannerOptions, 'requestRate' | 'duplicateRate' | 'lateRate'>>;
+  /**
+   * What the operator does when an action failed cleanly: `retry` it in its stage ("Retry failed actions"), `rerun`
+   * the release (a new execution from the source), or either, chosen by the seed (`mixed`, the default).
+   */
+  recovery?: Recovery;
+}
+
+export const RECOVERIES = ['mixed', 'retry', 'rerun'] as const;
+export type Recovery = (typeof RECOVERIES)[number];
+
+export interface ChaosSummary {
+  seed: number;
+  /** Cycles that ran to their end (the violating one included). */
+  cycles: number;
+  ok: boolean;
+  violation: Violation | undefined;
+  dump: string | undefined;
+  faults: Record<FaultKind, { injected: number; survived: number }>;
+  invariants: Record<InvariantId, number>;
+  outcomes: { promoted: number; 'rolled back': number; retries: number; reruns: number; broken: number };
+  durationMs: number;
+}
+
+/** The pipeline stack under chaos: a gate that passes on the reviewers' traffic, the watch on. */
+const SETTINGS: StackSettings = {
+  promoteMinStagingRequests: 1,
+  promoteMaxStaging5xxErrorRate: 5,
+  promoteMaxErrorRateIncrease: 5,
+  metricsWindowMinutes: 15,
+  watchMaxStaging5xxErrorRate: 5,
+  watchMinStagingRequests: 20,
+  watchWindowMinutes: 15,
+};
+const MAX_WAIT_MINUTES = 1;
+const BETWEEN_RELEASES_MS = 2 * 60_000;
+const FUNCTION_TIMEOUT_MS = 7_000;
+/** A release that failed (a job failed cleanly) is run again, at most this many times. */
+const RERUNS = 3;
+const WEIGHTED = { type: 'weight', weight: 0.15, idleTTL: 300, maximumTTL: 600 } as const;
+
+interface CyclePlan {
+  version: string;
+  traffic: 'header' | 'weight';
+  approve: boolean;
+  broken: boolean;
+}
+
+function planCycles(seed: number, cycles: number): CyclePlan[] {
+  const rng = seededRandom(seed);
+  return Array.from({ length: cycles }, (_, i) => {
+    const broken = rng() < 0.1;
+    const traffic = broken || rng() < 0.5 ? 'weight' : 'header';
+    return { version: `v${i + 2}`, traffic, approve: !broken && rng() < 0.6, broken };
+  });
+}
+
+/** A timeline that also remembers when each runner event came, and keeps the last lines for a state dump. */
+function recordingTimeline(write: ((line: string) => void) | undefined, now: () => number) {
+  const lines: string[] = [];
+  const stamped: { at: number; e: RunnerEvent }[] = [];
+  const base = timeline((line) => {
+    lines.push(line);
+    if (lines.length > 600) lines.shift();
+    write?.(line);
+  });
+  const tl: Timeline = {
+    note: base.note,
+    noteFor: base.noteFor,
+    event: (e) => {
+      stamped.push({ at: now(), e });
+      base.event(e);
+    },
+  };
+  return { tl, lines, stamped };
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
+  const started = performance.now();
+  const continuationDelayMs = opts.continuationDelayMs ?? 40;
+  // One clock for the emulator and every function, ahead of the machine's: releases land minutes apart (so one
+  // release's CloudWatch minutes never hold another's requests), and a late continuation is late in minutes.
+  const clock = {
+    offsetMs: 0,
+    now: () => Date.now() + clock.offsetMs,
+    advance: (ms: number) => {
+      clock.offsetMs += ms;
+    },
+  };
+  const emulator: Emulator = await startEmulator({
+    propagationMs: opts.propagationMs ?? 60,
+    seed: opts.seed,
+    now: clock.now,
+  });
+  const planner = new FaultPlanner(opts.seed, {
+    requestRate: 0.04,
+    duplicateRate: 0.06,
+    lateRate: 0.1,
+    ...opts.rates,
+    functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+  });
+  const invariants = new Invariants();
+  const { tl, lines, stamped } = recordingTimeline(opts.verbose ? opts.write : undefined, clock.now);
+  const clients = localClients(emulator.url);
+  const site = await createSite(clients);
+  const viewers = viewerProbe(emulator, site);
+  const lambdas = await ChaosLambdas.start({
+    clock,
+    env: emulator.env,
+    planner,
+    arm: (f) => emulator.injectFault(f),
+    functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+    retryDelayMs: continuationDelayMs * 2,
+  });
+  const deployment = startDeployment({
+    emulator,
+    clients,
+    site,
+    lambdas: lambdas.invokers,
+    settings: SETTINGS,
+    continuationDelayMs,
+    maxInvocations: 2_000,
+    timeline: tl,
+    parameters: { MaxWaitMinutes: String(MAX_WAIT_MINUTES) },
+    watchIntervalMs: 150,
+    retryFailedAction: ({ attempt }) => {
+      const retry = attempt <= RERUNS && (recovery === 'retry' || (recovery === 'mixed' && recoveryRng() < 0.6));
+      if (retry) outcomes.retries++;
+      return retry;
+    },
+  });
+  const probe = new ProductionProbe(emulator, { id: site.primaryId, domainName: site.primaryDomain }, invariants, 20);
+  probe.start();
+
+  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, broken: 0 };
+  const recovery = opts.recovery ?? 'mixed';
+  const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
+  /** Approvals given so far: the release label, the staging ETag its reviewer saw, when. */
+  const approvals: { label: string; etag: string | undefined; at: number }[] = [];
+  const plans = planCycles(opts.seed, opts.cycles);
+  let production = 'v1';
+  let dump: string | undefined;
+  let ran = 0;
+  try {
+    for (const [i, plan] of plans.entries()) {
+      const cycle = i + 1;
+      invariants.cycle = cycle;
+      planner.cycle = cycle;
+      // The next commit lands two minutes after the last cycle ended.
+      clock.advance(BETWEEN_RELEASES_MS);
+      const from = { calls: lambdas.calls.length, attempts: lambdas.attempts.length, events: stamped.length };
+      const end = await runCycle(plan);
+      ran = cycle;
+      const expected = end === 'promoted' ? plan.version : production;
+      await checkCycle(expected, from);
+      probe.allowed.clear();
+      probe.allowed.add(expected);
+      production = expected;
+      outcomes[end]++;
+      if (plan.broken) outcomes.broken++;
+      const violation = invariants.violations[0];
+      opts.write(cycleLine(cycle, plans.length, plan, end, planner.injections, violation));
+      if (violation) {
+        dump = writeDump(opts, violation, plan, from);
+        break;
+      }
+    }
+  } finally {
+    await probe.stop();
+    await deployment.stop();
+    await lambdas.stop();
+    await emulator.close();
+  }
+  const violation = invariants.violations[0];
+  const faults = Object.fromEntries(
+    FAULT_KINDS.map((k) => [k, { injected: 0, survived: 0 }]),
+  ) as ChaosSummary['faults'];
+  for (const f of planner.injections) {
+    faults[f.kind].injected++;
+    if (!invariants.violations.some((v) => v.cycle === f.cycle)) faults[f.kind].survived++;
+  }
+  return {
+    seed: opts.seed,
+    cycles: ran,
+    ok: !violation,
+    violation,
+    dump,
+    faults,
+    invariants: invariants.checked,
+    outcomes,
+    durationMs: performance.now() - started,
+  };
+
+  /** The release of one cycle to its planned end, re-run (as an operator would) after a cleanly failed job. */
+  async function runCycle(plan: CyclePlan): Promise<'promoted' | 'rolled back'> {
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: SITE_BUCKET,
+        Key: `${plan.version}/index.html`,
+        Body: `<h1>site ${plan.version}</h1>\n`,
+        ContentType: 'text/html',
+      }),
+    );
+    if (plan.broken) emulator.setReleaseFailure(`/${plan.version}`, 1);
+    const template: StagingTemplate =
+      plan.traffic === 'header'
+        ? headerTemplate(`/${plan.version}`)
+        : { originPath: `/${plan.version}`, traffic: WEIGHTED };
+    const r = release(plan.version, template);
+    let result: PipelineResult | undefined;
+    for (let attempt = 1; attempt <= 1 + RERUNS; attempt++) {
+      const label = attempt === 1 ? plan.version : `${plan.version}#${attempt}`;
+      if (attempt > 1) outcomes.reruns++;
+      const execution = deployment.commit(r, reviewer(plan, label), {
+        label,
+        whileGatheringTraffic: () =>
+          plan.traffic === 'header' ? viewers.withHeaderTimes(10) : viewers.sample(100).then(() => undefined),
+      });
+      result = await execution.done;
+      await deployment.deliveries(label);
+      if (result.status === 'Succeeded' || result.rejected) break;
+      if (recovery === 'retry') break;
+      tl.note(`  ${label} failed (${shorten(`${result.action}: ${result.message}`, 160)}); running the release again`);
+    }
+    if (plan.broken) emulator.setReleaseFailure(`/${plan.version}`, 0);
+    const done = result as PipelineResult;
+    if (plan.broken)
+      invariants.check(
+        'watch',
+        done.status === 'Failed' && done.rejected && done.answer?.by === 'PutApprovalResult',
+        () =>
+          done.status === 'Failed'
+            ? `the approval ended ${done.rejected ? `rejected by ${done.answer?.by}` : `with ${done.action}: ${done.message}`}`
+            : 'the broken release was promoted',
+      );
+    if (done.status === 'Succeeded') return 'promoted';
+    invariants.check(
+      'jobs',
+      done.rejected,
+      () => `the release failed ${1 + RERUNS} times: ${done.action}: ${done.message}`,
+    );
+    return 'rolled back';
+  }
+
+  /** Plays the planned reviewer; checks the canary is live while it is under review. */
+  function reviewer(plan: CyclePlan, label: string): Reviewer {
+    return async (_, request) => {
+      const policyId = variablesOf(label).ContinuousDeploymentPolicyId;
+      const enabled = await policyEnabledNow(clients, policyId);
+      if (!request.signal.aborted)
+        invariants.check(
+          'policy',
+          enabled === true,
+          () => `${label} is under review but policy ${policyId} is disabled`,
+        );
+      if (plan.broken) {
+        // Viewers keep coming while the reviewer is away; the watch must roll the canary back.
+        const until = performance.now() + 30_000;
+        while (!request.signal.aborted && performance.now() < until) await viewers.sample(20);
+        return false;
+      }
+      if (plan.traffic === 'header') await viewers.withHeaderTimes(3);
+      else await viewers.sample(40);
+      if (plan.approve) {
+        approvals.push({ label, etag: variablesOf(label).StagingETag, at: performance.now() });
+        probe.allowed.add(plan.version);
+      }
+      return plan.approve;
+    };
+  }
+
+  /** Output variables an execution's actions produced so far (staging stack, enable-CD). */
+  function variablesOf(label: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const { e } of stamped)
+      if (e.execution === label && e.type === 'action-succeeded') Object.assign(out, e.variables);
+    return out;
+  }
+
+  async function checkCycle(
+    expected: string,
+    from: { calls: number; attempts: number; events: number },
+  ): Promise<void> {
+    // The policy: no canary is under review once the cycle is over.
+    const primary = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: site.primaryId }));
+    const policyId = primary.DistributionConfig?.ContinuousDeploymentPolicyId || undefined;
+    const enabled = await policyEnabledNow(clients, policyId);
+    invariants.check('policy', enabled !== true, () => `the cycle is over but policy ${policyId} is enabled`);
+    // Production: the release the cycle was to end with.
+    const originPath = primary.DistributionConfig?.Origins?.Items?.[0]?.OriginPath;
+    invariants.check(
+      'production',
+      originPath === `/${expected}`,
+      () => `the primary's origin path is ${originPath}, expected /${expected}`,
+    );
+    // The bucket policy: every other owner's statement, the production grant, nothing for the whole account.
+    const policy = await clients.s3.send(new GetBucketPolicyCommand({ Bucket: SITE_BUCKET }));
+    const statements = (JSON.parse(policy.Policy ?? '{}') as { Statement?: Record<string, unknown>[] }).Statement ?? [];
+    const lost = othersStatements().filter((s) => !statements.some((t) => JSON.stringify(t) === JSON.stringify(s)));
+    invariants.check(
+      'bucketPolicy',
+      lost.length === 0 &&
+        statements.some((s) => s.Sid === 'AllowProductionDistribution') &&
+        !JSON.stringify(statements).includes('SourceAccount'),
+      () => `statements now: ${statements.map((s) => s.Sid).join(', ')}; lost: ${lost.map((s) => s.Sid).join(', ')}`,
+    );
+    // Promotions: each one that reached CloudFront carried a reviewed, approved staging ETag.
+    for (const call of lambdas.calls.slice(from.calls)) {
+      if (call.operation !== 'UpdateDistributionWithStagingConfig') continue;
+      const reached = call.status === 200 || call.status === 0;
+      if (!reached) continue;
+      const stagingEtag = call.ifMatchValue?.split(',')[1]?.trim();
+      const approved = approvals.find((a) => a.etag === stagingEtag && a.at <= call.startMs);
+      invariants.check(
+        'promotion',
+        approved !== undefined,
+        () => `${call.worker} promoted staging ETag ${stagingEtag}, which no approval of this cycle reviewed`,
+      );
+    }
+    // Jobs: each reported exactly once; a repeated delivery resolves quietly instead of rejecting.
+    const attempts = lambdas.attempts.slice(from.attempts);
+    for (const jobId of new Set(attempts.map((a) => a.jobId).filter((j): j is string => j !== undefined))) {
+      const reports = emulator.jobResults(jobId).length;
+      invariants.check('jobs', reports === 1, () => `job ${jobId} was reported ${reports} times`);
+    }
+    for (const a of attempts.filter((x) => x.jobId && !x.ok && /InvalidJobState/.test(x.error ?? '')))
+      invariants.check(
+        'jobs',
+        false,
+        () => `${a.worker}'s delivery of job ${a.jobId} rejected after the job was reported: ${a.error}`,
+      );
+    // MaxWaitMinutes: no job hands CodePipeline another continuation once the action has waited that long (a late
+    // continuation that finds the work done may still succeed).
+    const events = stamped.slice(from.events);
+    const firstOf = new Map<string, number>();
+    for (const { at, e } of events) {
+      if (e.type !== 'invocation' || e.trigger === 'eventbridge') continue;
+      const key = `${e.execution}/${e.action}`;
+      if (!firstOf.has(key)) firstOf.set(key, at - e.durationMs);
+      if (e.reinvokeInMs === undefined) continue;
+      const waited = at - (firstOf.get(key) as number);
+      invariants.check(
+        'maxWait',
+        waited <= MAX_WAIT_MINUTES * 60_000 + 2_000,
+        () =>
+          `${key} job ${e.jobId.slice(0, 8)} still waited after ${Math.round(waited / 1000)} s (MaxWaitMinutes ${MAX_WAIT_MINUTES})`,
+      );
+    }
+  }
+
+  function writeDump(
+    o: ChaosOptions,
+    violation: Violation,
+    plan: CyclePlan,
+    from: { calls: number; attempts: number },
+  ) {
+    const dir = o.dumpDir ?? join(tmpdir(), 'cloudfront-cd-chaos');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `seed-${o.seed}-cycle-${violation.cycle}.json`);
+    writeFileSync(
+      path,
+      JSON.stringify(
+        {
+          seed: o.seed,
+          cycle: violation.cycle,
+          violation: { ...violation, invariant: INVARIANTS[violation.invariant] },
+          plan,
+          faults: planner.injections.filter((f) => f.cycle === violation.cycle),
+          emulator: emulator.state(),
+          calls: lambdas.calls.slice(from.calls),
+          attempts: lambdas.attempts.slice(from.attempts),
+          timeline: lines,
+        },
+        null,
+        2,
+      ),
+    );
+    return path;
+  }
+}
+
+async function policyEnabledNow(clients: LocalClients, policyId: string | undefined): Promise<boolean | undefined> {
+  if (!policyId) return undefined;
+  const out = await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
+  return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled;
+}
+
+function cycleLine(
+  cycle: number,
+  of: number,
+  plan: CyclePlan,
+  end: string,
+  injections: Injection[],
+  violation: Violation | undefined,
+): string {
+  const here = injections.filter((f) => f.cycle === cycle);
+  const counts = new Map<string, number>();
+  for (const f of here) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+  const faults = counts.size ? [...counts].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ') : 'none';
+  const what = `${plan.version} ${plan.broken ? 'broken, weight' : plan.traffic}, ${plan.broken ? 'the watch' : plan.approve ? 'approve' : 'reject'}`;
+  const verdict = violation ? `✗ ${INVARIANTS[violation.invariant]}: ${violation.detail}` : '✓';
+  return `cycle ${String(cycle).padStart(String(of).length)}/${of} ${what} → ${end}; faults: ${faults} ${verdict}`;
+}
+
+/** The summary: faults by kind and invariants checked. */
+export function summaryTable(s: ChaosSummary): string[] {
+  const out = [
+    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back (${s.outcomes.broken} broken releases caught by the watch); after a cleanly failed job, ${s.outcomes.retries} action retries and ${s.outcomes.reruns} release re-runs`,
+    '',
+    `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
+  ];
+  for (const k of FAULT_KINDS)
+    out.push(`${k.padEnd(20)}${String(s.faults[k].injected).padStart(9)}${String(s.faults[k].survived).padStart(9)}`);
+  out.push('', `${'invariant'.padEnd(92)}${'checked'.padStart(9)}`);
+  for (const [id, text] of Object.entries(INVARIANTS))
+    out.push(`${text.padEnd(92)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
+  out.push(
+    '',
+    s.violation
+      ? `VIOLATION at cycle ${s.violation.cycle}: ${INVARIANTS[s.violation.invariant]} — ${s.violation.detail}${s.dump ? `\nstate dump: ${s.dump}` : ''}`
+      : 'violations: 0',
+  );
+  return out;
+}

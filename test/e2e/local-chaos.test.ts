@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../../local/chaos/faults.js';
+import { INVARIANTS } from '../../local/chaos/invariants.js';
+import { runChaos, summaryTable } from '../../local/chaos/run.js';
+
+describe('npm run chaos: whole release cycles under injected faults', () => {
+  it('keeps every invariant through a short fixed-seed run (header and weight, approved and rejected)', {
+    timeout: 110_000,
+  }, async () => {
+    const lines: string[] = [];
+    // Seed 2's first four cycles: weighted approved, header rejected, weighted rejected, header approved.
+    const summary = await runChaos({
+      seed: 2,
+      cycles: 4,
+      write: (l) => lines.push(l),
+      dumpDir: '/tmp/cloudfront-cd-chaos-test',
+    });
+    expect(summary.violation, summaryTable(summary).join('\n')).toBeUndefined();
+    expect(summary.cycles).toBe(4);
+    expect(summary.outcomes.promoted).toBeGreaterThan(0);
+    expect(summary.outcomes['rolled back']).toBeGreaterThan(0);
+    const injected = FAULT_KINDS.reduce((n, k) => n + summary.faults[k].injected, 0);
+    expect(injected).toBeGreaterThan(0);
+    for (const k of FAULT_KINDS) expect(summary.faults[k].survived).toBe(summary.faults[k].injected);
+    for (const id of ['production', 'bucketPolicy', 'jobs', 'policy', 'maxWait'] as const)
+      expect(summary.invariants[id], INVARIANTS[id]).toBeGreaterThan(0);
+    expect(lines.filter((l) => /^cycle \d\/4 .* ✓$/.test(l))).toHaveLength(4);
+  });
+});
