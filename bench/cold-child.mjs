@@ -17,6 +17,7 @@ const ms = ({ user, system }) => (user + system) / 1000;
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
+const importStartedAt = process.hrtime.bigint();
 const { handler } = await import(pathToFileURL(bundlePath).href);
 const t1 = performance.now();
 const importedAt = process.hrtime.bigint();
@@ -35,7 +36,9 @@ const reply = {
   invokeMs: t2 - t1,
   importCpuMs: ms(importCpu),
   invokeCpuMs: ms(invokeCpu),
-  // The monotonic clock at the end of the import, to split a --cpu-prof profile into import and invocation.
+  // The monotonic clock at the start and end of the import, to split a --cpu-prof profile into Node's boot, the
+  // import and the invocation.
+  importStartedAtUs: Number(importStartedAt / 1000n),
   importedAtUs: Number(importedAt / 1000n),
   // The start of the invocation on the epoch clock, to line it up with the emulator's request log.
   invokeStartEpochMs: performance.timeOrigin + t1,

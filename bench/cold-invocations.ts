@@ -41,7 +41,8 @@ interface ChildReply {
   invokeMs: number;
   importCpuMs: number;
   invokeCpuMs: number;
-  /** process.hrtime at the end of the import, in µs (splits a --cpu-prof profile into import and invocation). */
+  /** process.hrtime at the start and end of the import, in µs (split a --cpu-prof profile into its phases). */
+  importStartedAtUs: number;
   importedAtUs: number;
   /** performance.timeOrigin + now() at the start of the invocation (lines it up with the emulator's clock). */
   invokeStartEpochMs: number;
@@ -134,7 +135,7 @@ export interface ColdSideFigures {
   rounds: { median: number; max: number; minimum: number; why: string };
   operations: string[];
   /** Every run, without the clocks that only line up a profile or the request log. */
-  runs: Omit<ColdRun, 'importedAtUs' | 'invokeStartEpochMs'>[];
+  runs: Omit<ColdRun, 'importStartedAtUs' | 'importedAtUs' | 'invokeStartEpochMs'>[];
 }
 
 export interface ColdFigures {
@@ -166,7 +167,7 @@ function sideFigures(bundle: string, runs: ColdRun[], rounds: { minimum: number;
     writes: median(runs.map((r) => r.writes)),
     rounds: { median: median(runs.map((r) => r.rounds)), max: Math.max(...runs.map((r) => r.rounds)), ...rounds },
     operations: runs[0]?.operations ?? [],
-    runs: runs.map(({ importedAtUs: _profileClock, invokeStartEpochMs: _epoch, ...r }) => ({
+    runs: runs.map(({ importStartedAtUs: _start, importedAtUs: _end, invokeStartEpochMs: _epoch, ...r }) => ({
       ...r,
       importMs: round(r.importMs),
       invokeMs: round(r.invokeMs),

@@ -9,16 +9,21 @@ import { join } from 'node:path';
 
 const FILES = ['index.mjs', 'meta.json'];
 
-/** Copies dist/<name>/{index.mjs,meta.json} for each function; waits out a rebuild that is under way. */
+/**
+ * Copies dist/<name>/{index.mjs,meta.json} (and `extra` files, e.g. the source map) for each function; waits out a
+ * rebuild that is under way.
+ */
 export async function snapshotDist(
   distDir: string,
   names: readonly string[],
+  extra: readonly string[] = [],
 ): Promise<{ dir: string; remove: () => void }> {
+  const files = [...FILES, ...extra];
   for (let attempt = 1; ; attempt++) {
-    const complete = names.every((n) => FILES.every((f) => existsSync(join(distDir, n, f))));
+    const complete = names.every((n) => files.every((f) => existsSync(join(distDir, n, f))));
     if (complete) {
       const dir = mkdtempSync(join(tmpdir(), 'bench-dist-'));
-      for (const n of names) for (const f of FILES) cpSync(join(distDir, n, f), join(dir, n, f));
+      for (const n of names) for (const f of files) cpSync(join(distDir, n, f), join(dir, n, f));
       return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
     }
     if (attempt === 10) throw new Error(`${distDir} has no complete build of ${names.join(', ')}: run npm run build`);

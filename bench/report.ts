@@ -19,6 +19,8 @@ export interface Results {
     cpus: number;
     cpuModel: string;
     node: string;
+    /** The Node the functions ran on (LOCAL_LAMBDA_NODE); older results do not have it. */
+    lambdaNode?: string;
     platform: string;
     loadAverageBefore: number[];
     loadAverageAfter: number[];

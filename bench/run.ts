@@ -173,6 +173,10 @@ async function measureAll(
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       node: process.version,
+      // The Node the Lambda workers and the cold processes ran on (LOCAL_LAMBDA_NODE, else the bench's own).
+      lambdaNode: process.env.LOCAL_LAMBDA_NODE
+        ? execFileSync(process.env.LOCAL_LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()
+        : process.version,
       platform: `${platform()} ${release()}`,
       loadAverageBefore,
       loadAverageAfter: loadavg().map((l) => round(l, 2)),
@@ -189,7 +193,7 @@ async function measureAll(
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTables(results, 'text'));
   console.log(
-    `\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}; load average before ${loadAverageBefore.join(' ')}, after ${results.machine.loadAverageAfter.join(' ')}`,
+    `\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node} (functions on ${results.machine.lambdaNode}); load average before ${loadAverageBefore.join(' ')}, after ${results.machine.loadAverageAfter.join(' ')}`,
   );
   console.log(`wrote ${RESULTS}`);
 }
