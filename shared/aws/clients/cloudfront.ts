@@ -1,5 +1,5 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { RETRY } from './retry.js';
+import { CLIENT_SETTINGS } from './retry.js';
 
 let client: CloudFrontClient | undefined;
 
@@ -8,5 +8,5 @@ let client: CloudFrontClient | undefined;
  * function runs in. `AWS_ENDPOINT_URL_CLOUDFRONT` / `AWS_ENDPOINT_URL` are honoured by the SDK itself.
  */
 export function cloudFront(): CloudFrontClient {
-  return (client ??= new CloudFrontClient({ region: 'us-east-1', ...RETRY }));
+  return (client ??= new CloudFrontClient({ region: 'us-east-1', ...CLIENT_SETTINGS }));
 }

@@ -1,5 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { RETRY } from './retry.js';
+import { CLIENT_SETTINGS } from './retry.js';
 
 let client: CloudWatchClient | undefined;
 
@@ -9,5 +9,5 @@ let client: CloudWatchClient | undefined;
  * `AWS_ENDPOINT_URL_CLOUDWATCH` / `AWS_ENDPOINT_URL` are honoured by the SDK itself.
  */
 export function cloudWatch(): CloudWatchClient {
-  return (client ??= new CloudWatchClient({ region: 'us-east-1', ...RETRY }));
+  return (client ??= new CloudWatchClient({ region: 'us-east-1', ...CLIENT_SETTINGS }));
 }

@@ -1,9 +1,9 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { RETRY } from './retry.js';
+import { CLIENT_SETTINGS } from './retry.js';
 
 let client: CodePipelineClient | undefined;
 
 /** The CodePipeline client, in the function's own region (the pipeline's). */
 export function codePipeline(): CodePipelineClient {
-  return (client ??= new CodePipelineClient({ ...RETRY }));
+  return (client ??= new CodePipelineClient({ ...CLIENT_SETTINGS }));
 }

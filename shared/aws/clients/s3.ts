@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { RETRY } from './retry.js';
+import { CLIENT_SETTINGS } from './retry.js';
 
 let client: S3Client | undefined;
 
@@ -10,5 +10,5 @@ let client: S3Client | undefined;
  */
 export function s3(): S3Client {
   const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
-  return (client ??= new S3Client({ followRegionRedirects: true, forcePathStyle: customEndpoint, ...RETRY }));
+  return (client ??= new S3Client({ followRegionRedirects: true, forcePathStyle: customEndpoint, ...CLIENT_SETTINGS }));
 }
