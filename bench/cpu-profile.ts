@@ -83,3 +83,16 @@ export function meanTop(maps: Map<string, number>[], top: number): [string, numb
   for (const m of maps) for (const [k, v] of m) sum.set(k, (sum.get(k) ?? 0) + v / maps.length);
   return [...sum].sort((a, b) => b[1] - a[1]).slice(0, top);
 }
+
+/**
+ * What kind of code an owner is: ours (functions/, shared/), the AWS SDK, bundle code the source map has no position
+ * for (mostly the modules' top-level statements, run once at import), Node itself, or the engine (GC, idle).
+ */
+export function kindOf(owner: string): 'ours' | 'AWS SDK' | 'bundle, unmapped' | 'Node' | 'engine' | 'other' {
+  if (/^(functions|shared)\//.test(owner)) return 'ours';
+  if (/^@(aws-sdk|smithy|aws)\//.test(owner)) return 'AWS SDK';
+  if (owner === '(bundle code with no source position)') return 'bundle, unmapped';
+  if (owner.startsWith('node: ')) return 'Node';
+  if (owner.startsWith('(')) return 'engine';
+  return 'other';
+}

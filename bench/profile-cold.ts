@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { bundlePath, startLambdas, stopLambdas } from '../local/pipeline/lambda.js';
 import { coldRunWith, type Side } from './cold-invocations.js';
 import { COLD_SCENARIOS } from './cold-scenarios.js';
-import { type CpuProfile, meanTop, type Phase, selfTimeByOwner } from './cpu-profile.js';
+import { type CpuProfile, kindOf, meanTop, type Phase, selfTimeByOwner } from './cpu-profile.js';
 import { snapshotDist } from './dist-snapshot.js';
 import { EmulatorSlot } from './emulator-slot.js';
 import { buildNaive } from './naive/build.js';
@@ -78,6 +78,15 @@ try {
           `\n${scenario.title}, ${side}, ${phase} (${values.latency} ms per request; profiled: ${round(total)} ms mean self time over ${runs} runs)`,
         );
         console.log(textTable(['where (self time)', 'ms', 'share'], rows));
+        const kinds = new Map<string, number>();
+        for (const [owner, ms] of meanTop(byPhase[phase], Number.POSITIVE_INFINITY))
+          kinds.set(kindOf(owner), (kinds.get(kindOf(owner)) ?? 0) + ms);
+        console.log(
+          `by kind: ${[...kinds]
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, ms]) => `${k} ${Math.round((ms / total) * 100)}%`)
+            .join(', ')}`,
+        );
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CpuProfile, meanTop, ownerOf, selfTimeByOwner } from '../../../bench/cpu-profile.js';
+import { type CpuProfile, kindOf, meanTop, ownerOf, selfTimeByOwner } from '../../../bench/cpu-profile.js';
 
 const BUNDLE = 'file:///tmp/dist/enable-cd/index.mjs';
 const frame = (id: number, url: string, functionName = '', lineNumber = 0) => ({
@@ -65,5 +65,16 @@ describe('selfTimeByOwner', () => {
       ['x', 3],
       ['y', 0.5],
     ]);
+  });
+});
+
+describe('kindOf', () => {
+  it('tells our code from the SDK, Node and the engine', () => {
+    expect(kindOf('shared/job/runner.ts')).toBe('ours');
+    expect(kindOf('functions/promote/action.ts')).toBe('ours');
+    expect(kindOf('@smithy/core')).toBe('AWS SDK');
+    expect(kindOf('@aws-sdk/client-s3')).toBe('AWS SDK');
+    expect(kindOf('node: compile the bundle (V8 parse + compile)')).toBe('Node');
+    expect(kindOf('(garbage collector)')).toBe('engine');
   });
 });
