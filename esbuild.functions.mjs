@@ -34,7 +34,7 @@ const PROFILE_SOURCES = fileURLToPath(new URL('./shared/aws/clients/profile-cred
 
 /**
  * The default credential chain (`@aws-sdk/credential-provider-node`) imports its profile-based sources lazily; in a
- * bundle they, and the STS/SSO clients behind them, are carried all the same (about 110 KB). On Lambda they never run:
+ * bundle they, and the STS/SSO clients behind them, are carried all the same (about 90 KiB). On Lambda they never run:
  * the execution role's credentials are in the environment, the chain's first link. This points those imports at
  * shared/aws/clients/profile-credential-sources.ts, which imports the real source at run time when the chain does
  * reach it (a bundle run from this repository keeps AWS_PROFILE and SSO) and otherwise lets the chain go on to the

@@ -2,7 +2,7 @@
  * What a Lambda bundle carries in place of the SDK's profile-based credential sources (shared config and
  * credentials files, SSO, `credential_process`, a web identity token file). The build (esbuild.functions.mjs) points
  * the default credential chain's lazy imports of `@aws-sdk/credential-provider-{ini,sso,process,web-identity}` here,
- * so their code, and the STS, SSO and SSO-OIDC clients they bring (about 110 KB), stay out of the bundle.
+ * so their code, and the STS, SSO and SSO-OIDC clients they bring (about 90 KiB), stay out of the bundle.
  *
  * The chain itself is unchanged: environment variables first, then these four, then the container and instance
  * metadata endpoints, in the SDK's order. On Lambda the execution role's credentials are in the environment
