@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { functionBuildOptions } from './esbuild.functions.mjs';
+import { functionBuildOptions, lambdaCredentialSources } from './esbuild.functions.mjs';
 import { FUNCTION_NAMES as names } from './function-names.mjs';
 
 const functionsDir = 'functions';
@@ -32,6 +32,9 @@ await build({
   target: 'node20',
   // Run as a program: the shebang first, then the functions' require shim.
   banner: { js: `#!/usr/bin/env node\n${cliOptions.banner.js}` },
+  // An operator's --profile, SSO or credential_process must work wherever the CLI is installed: the profile-based
+  // credential sources the Lambda bundles leave out (they run with environment credentials) stay in this one.
+  plugins: cliOptions.plugins.filter((plugin) => plugin !== lambdaCredentialSources),
   metafile: false,
 });
 await chmod(cli, 0o755);
