@@ -102,25 +102,25 @@ export class FaultPlanner {
       case 'throttle-burst': {
         const times = 2 + Math.floor(this.rng() * 6);
         this.inject(kind, `${at} ×${times}`);
-        return { kind: 'emulator', fault: { operation, error: 'Throttling', times } };
+        return { kind: 'emulator', fault: { operation, error: 'Throttling' }, times };
       }
       case 'server-error': {
         const times = 1 + Math.floor(this.rng() * 6);
         const error = this.rng() < 0.5 ? 'InternalError' : 'ServiceUnavailable';
         this.inject(kind, `${at} ${error} ×${times}`);
-        return { kind: 'emulator', fault: { operation, error, times } };
+        return { kind: 'emulator', fault: { operation, error }, times };
       }
       case 'concurrent-412':
         this.inject(kind, at);
-        return { kind: 'emulator', fault: { operation, error: 'PreconditionFailed' } };
+        return { kind: 'emulator', fault: { operation, error: 'PreconditionFailed' }, times: 1 };
       case 'lost-response':
         this.inject(kind, at);
-        return { kind: 'emulator', fault: { operation, error: 'ConnectionReset', beforeWrite: false } };
+        return { kind: 'emulator', fault: { operation, error: 'ConnectionReset', beforeWrite: false }, times: 1 };
       case 'slow-response': {
         const deadline = this.opts.functionTimeoutMs - 5_000;
         const delayMs = 300 + Math.floor(this.rng() * (deadline + 1_000 - 300));
         this.inject(kind, `${at} +${delayMs} ms${delayMs > deadline ? ' (past the deadline)' : ''}`);
-        return { kind: 'emulator', fault: { operation, error: 'Slow', delayMs } };
+        return { kind: 'emulator', fault: { operation, error: 'Slow', delayMs }, times: 1 };
       }
       default:
         this.inject('lambda-killed', at);

@@ -11,7 +11,11 @@ import { callOf, type Call } from './operations.js';
 
 /** What the planner wants done to one request. */
 export type Interference =
-  | { kind: 'emulator'; fault: FaultSpec }
+  /**
+   * Arm `fault` in the emulator for this call and, while `times` lasts, for this worker's next calls of the same
+   * operation: armed one call at a time, right before it is forwarded, so no other caller meets it.
+   */
+  | { kind: 'emulator'; fault: FaultSpec; times: number }
   /** Forward it; once the emulator answered (the write is applied), kill the worker instead of answering. */
   | { kind: 'kill-after' }
   | undefined;
@@ -86,6 +90,8 @@ export async function startProxy(
   hooks: ProxyHooks,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const to = new URL(target);
+  /** Bursts under way, by operation: the fault and how many more of this worker's calls it takes. */
+  const bursts = new Map<string, { fault: FaultSpec; remaining: number }>();
   const server = http.createServer((req, res) => {
     void (async () => {
       const startMs = performance.now();
@@ -95,8 +101,18 @@ export async function startProxy(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
       );
       const call = callOf(req.method ?? 'GET', url, headers, body.toString('utf8'));
-      const interference = url.pathname.startsWith('/_') ? undefined : hooks.decide({ ...call, worker });
-      if (interference?.kind === 'emulator') hooks.arm(interference.fault);
+      const burst = bursts.get(call.operation);
+      const interference = burst
+        ? ({ kind: 'emulator', fault: burst.fault, times: burst.remaining } as const)
+        : url.pathname.startsWith('/_')
+          ? undefined
+          : hooks.decide({ ...call, worker });
+      if (interference?.kind === 'emulator') {
+        hooks.arm({ ...interference.fault, times: 1 });
+        if (interference.times > 1)
+          bursts.set(call.operation, { fault: interference.fault, remaining: interference.times - 1 });
+        else bursts.delete(call.operation);
+      }
       const answer = await forward(to, req, body);
       const recorded: ProxiedCall = {
         ...call,

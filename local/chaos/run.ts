@@ -7,11 +7,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetContinuousDeploymentPolicyCommand, GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
-import { GetBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { seededRandom } from '../emulator/random.js';
-import { localClients, type LocalClients } from '../pipeline/aws.js';
+import { localClients } from '../pipeline/aws.js';
 import type { Reviewer } from '../pipeline/cycle-kit.js';
 import { startDeployment, type LocalDeployment } from '../pipeline/deployment.js';
 import { release, type StackSettings } from '../pipeline/pipeline-definition.js';
@@ -75,6 +74,9 @@ const FUNCTION_TIMEOUT_MS = 7_000;
 /** A release that failed (a job failed cleanly) is run again, at most this many times. */
 const RERUNS = 3;
 const WEIGHTED = { type: 'weight', weight: 0.15, idleTTL: 300, maximumTTL: 600 } as const;
+/** Rounds of 20 fresh viewers a broken canary gets while its reviewer is away (about 3 of each 20 reach staging). */
+const BROKEN_TRAFFIC_ROUNDS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface CyclePlan {
   version: string;
@@ -136,6 +138,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     ...opts.rates,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   });
+  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, broken: 0 };
+  const recovery = opts.recovery ?? 'mixed';
+  const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
   const invariants = new Invariants();
   const { tl, lines, stamped } = recordingTimeline(opts.verbose ? opts.write : undefined, clock.now);
   const clients = localClients(emulator.url);
@@ -169,9 +174,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const probe = new ProductionProbe(emulator, { id: site.primaryId, domainName: site.primaryDomain }, invariants, 20);
   probe.start();
 
-  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, broken: 0 };
-  const recovery = opts.recovery ?? 'mixed';
-  const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
   /** Approvals given so far: the release label, the staging ETag its reviewer saw, when. */
   const approvals: { label: string; etag: string | undefined; at: number }[] = [];
   const plans = planCycles(opts.seed, opts.cycles);
@@ -283,7 +285,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   function reviewer(plan: CyclePlan, label: string): Reviewer {
     return async (_, request) => {
       const policyId = variablesOf(label).ContinuousDeploymentPolicyId;
-      const enabled = await policyEnabledNow(clients, policyId);
+      const enabled = emulator.state().policies.find((p) => p.id === policyId)?.enabled;
       if (!request.signal.aborted)
         invariants.check(
           'policy',
@@ -291,9 +293,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           () => `${label} is under review but policy ${policyId} is disabled`,
         );
       if (plan.broken) {
-        // Viewers keep coming while the reviewer is away; the watch must roll the canary back.
+        // Viewers keep coming while the reviewer is away (a bounded stream: the emulator's CloudWatch adds up every
+        // request); the watch must roll the canary back.
         const until = performance.now() + 30_000;
-        while (!request.signal.aborted && performance.now() < until) await viewers.sample(20);
+        for (let round = 0; !request.signal.aborted && performance.now() < until; round++) {
+          if (round < BROKEN_TRAFFIC_ROUNDS) await viewers.sample(20);
+          await sleep(100);
+        }
         return false;
       }
       if (plan.traffic === 'header') await viewers.withHeaderTimes(3);
@@ -318,21 +324,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     expected: string,
     from: { calls: number; attempts: number; events: number },
   ): Promise<void> {
+    // Read from the emulator's own state, not through its API: the harness must not meet the faults it injects.
+    const state = emulator.state();
+    const primary = state.distributions.find((d) => d.id === site.primaryId);
+    const policyId = primary?.continuousDeploymentPolicyId;
     // The policy: no canary is under review once the cycle is over.
-    const primary = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: site.primaryId }));
-    const policyId = primary.DistributionConfig?.ContinuousDeploymentPolicyId || undefined;
-    const enabled = await policyEnabledNow(clients, policyId);
+    const enabled = state.policies.find((p) => p.id === policyId)?.enabled;
     invariants.check('policy', enabled !== true, () => `the cycle is over but policy ${policyId} is enabled`);
     // Production: the release the cycle was to end with.
-    const originPath = primary.DistributionConfig?.Origins?.Items?.[0]?.OriginPath;
+    const originPath = primary?.origins[0]?.originPath;
     invariants.check(
       'production',
       originPath === `/${expected}`,
       () => `the primary's origin path is ${originPath}, expected /${expected}`,
     );
     // The bucket policy: every other owner's statement, the production grant, nothing for the whole account.
-    const policy = await clients.s3.send(new GetBucketPolicyCommand({ Bucket: SITE_BUCKET }));
-    const statements = (JSON.parse(policy.Policy ?? '{}') as { Statement?: Record<string, unknown>[] }).Statement ?? [];
+    const bucketPolicy = state.buckets.find((b) => b.name === SITE_BUCKET)?.policy;
+    const document = (typeof bucketPolicy === 'string' ? JSON.parse(bucketPolicy) : (bucketPolicy ?? {})) as {
+      Statement?: Record<string, unknown>[];
+    };
+    const statements = document.Statement ?? [];
     const lost = othersStatements().filter((s) => !statements.some((t) => JSON.stringify(t) === JSON.stringify(s)));
     invariants.check(
       'bucketPolicy',
@@ -371,6 +382,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const events = stamped.slice(from.events);
     const firstOf = new Map<string, number>();
     for (const { at, e } of events) {
+      // A retried action is a new action execution: its jobs wait on a clock of their own.
+      if (e.type === 'action-retried') firstOf.delete(`${e.execution}/${e.action}`);
       if (e.type !== 'invocation' || e.trigger === 'eventbridge') continue;
       const key = `${e.execution}/${e.action}`;
       if (!firstOf.has(key)) firstOf.set(key, at - e.durationMs);
@@ -414,12 +427,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     );
     return path;
   }
-}
-
-async function policyEnabledNow(clients: LocalClients, policyId: string | undefined): Promise<boolean | undefined> {
-  if (!policyId) return undefined;
-  const out = await clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
-  return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.Enabled;
 }
 
 function cycleLine(

@@ -266,7 +266,7 @@ export const brokenRelease: Cycle = {
     let served = { staging5xx: 0, previous: 0, other: [] as string[] };
     const execution = c.commit(r, async (_, request) => {
       // Real viewers keep coming while the approval waits; the reviewer never gets to answer.
-      while (!request.signal.aborted) {
+      for (let round = 0; !request.signal.aborted && round < 500; round++) {
         for (const got of await c.viewers.sample(TRAFFIC_PER_ROUND)) {
           if (got === c.previous) served.previous++;
           else if (/^HTTP 5\d\d$/.test(got)) {
@@ -279,7 +279,8 @@ export const brokenRelease: Cycle = {
         }
         await sleep(20);
       }
-      return true;
+      // Reached only if the watch never answered: a reviewer who comes back to a broken canary rejects it.
+      return false;
     });
     const result = await execution.done;
     // The rejection lands during the watch's tick; the tick's record is made when it returns.
