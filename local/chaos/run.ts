@@ -54,7 +54,15 @@ export interface ChaosSummary {
   dump: string | undefined;
   faults: Record<FaultKind, { injected: number; survived: number }>;
   invariants: Record<InvariantId, number>;
-  outcomes: { promoted: number; 'rolled back': number; retries: number; reruns: number; broken: number };
+  outcomes: {
+    promoted: number;
+    'rolled back': number;
+    retries: number;
+    reruns: number;
+    broken: number;
+    /** Broken releases the watch rolled back (and rejected) before any reviewer answered. */
+    caught: number;
+  };
   durationMs: number;
 }
 
@@ -138,7 +146,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     ...opts.rates,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   });
-  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, broken: 0 };
+  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, broken: 0, caught: 0 };
   const recovery = opts.recovery ?? 'mixed';
   const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
   const invariants = new Invariants();
@@ -263,7 +271,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     }
     if (plan.broken) emulator.setReleaseFailure(`/${plan.version}`, 0);
     const done = result as PipelineResult;
-    if (plan.broken)
+    if (
+      plan.broken &&
       invariants.check(
         'watch',
         done.status === 'Failed' && done.rejected && done.answer?.by === 'PutApprovalResult',
@@ -271,7 +280,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           done.status === 'Failed'
             ? `the approval ended ${done.rejected ? `rejected by ${done.answer?.by}` : `with ${done.action}: ${done.message}`}`
             : 'the broken release was promoted',
-      );
+      )
+    )
+      outcomes.caught++;
     if (done.status === 'Succeeded') return 'promoted';
     invariants.check(
       'jobs',
@@ -449,7 +460,7 @@ function cycleLine(
 /** The summary: faults by kind and invariants checked. */
 export function summaryTable(s: ChaosSummary): string[] {
   const out = [
-    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back (${s.outcomes.broken} broken releases caught by the watch); after a cleanly failed job, ${s.outcomes.retries} action retries and ${s.outcomes.reruns} release re-runs`,
+    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back (of ${s.outcomes.broken} broken releases, the watch caught ${s.outcomes.caught}); after a cleanly failed job, ${s.outcomes.retries} action retries and ${s.outcomes.reruns} release re-runs`,
     '',
     `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
   ];
