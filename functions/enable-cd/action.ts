@@ -136,10 +136,12 @@ async function run({
   if (then.kind === 'wait') return waitingOutcome(then, changes.length ? { changes: changes.join(',') } : undefined);
   return {
     kind: 'succeeded',
-    summary: changes.length
-      ? `applied ${changes.join(', ')}; continuous deployment is live`
-      : 'continuous deployment already live; nothing to change',
-    outputVariables: { ...reviewerVariables(state), PolicyEnabled: 'true' },
+    summary: !routingLive(state)
+      ? `staging ${state.staging.id} serves the same config as primary ${state.primary.id} (already promoted, or the release changes nothing): nothing to review, so no viewer is routed to it${changes.length ? `; applied ${changes.join(', ')}` : ''}`
+      : changes.length
+        ? `applied ${changes.join(', ')}; continuous deployment is live`
+        : 'continuous deployment already live; nothing to change',
+    outputVariables: { ...reviewerVariables(state), PolicyEnabled: String(routingLive(state)) },
   };
 }
 

@@ -4,7 +4,7 @@
  * mocks.
  */
 import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
-import { diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
+import { carriesSameConfig, diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
@@ -102,9 +102,13 @@ export function planEnableCd(
     if (grant.change) changes.push({ kind: 'grant-bucket-read', bucket, json: grant.json, reason: grant.reason });
   }
 
-  const cloudFrontChanges = [planEnablePolicy(state.policy), planAttach(state.primary, params.policyId)].filter(
-    (c) => c !== undefined,
-  );
+  // A staging that serves exactly what production serves has nothing to review: routing viewers to it would only
+  // leave a policy enabled with no canary behind it. This is also how a late or repeated delivery of enable-CD after
+  // the promotion (which disabled the policy) is recognised: it must not switch the policy back on.
+  const nothingToReview = carriesSameConfig(state.primary.config, state.staging.config);
+  const cloudFrontChanges = nothingToReview
+    ? []
+    : [planEnablePolicy(state.policy), planAttach(state.primary, params.policyId)].filter((c) => c !== undefined);
   const inProgress = [state.primary, state.staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   if (cloudFrontChanges.length && inProgress.length) {
     // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.

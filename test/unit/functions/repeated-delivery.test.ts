@@ -226,3 +226,19 @@ describe('a repeated delivery after the job completed', () => {
     expect(events().filter((e) => e.event === 'job-already-reported')).toHaveLength(1);
   });
 });
+
+describe('a late delivery of enable-CD after the promotion (chaos run: seed 3, cycle 40)', () => {
+  it('leaves the policy the promotion disabled alone, and says nothing is under review', async () => {
+    world({ attached: true, enabled: true });
+    await promote(jobEvent(promoteParams, undefined, 'job-promote'));
+    settle();
+    expect(policy.config.Enabled).toBe(false);
+    cf.resetHistory();
+    await enableCd(jobEvent(enableParams, undefined, 'job-enable-late'));
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(policy.config.Enabled).toBe(false);
+    const report = codepipeline.commandCalls(PutJobSuccessResultCommand).at(-1)?.args[0].input;
+    expect(report?.outputVariables).toMatchObject({ PolicyEnabled: 'false' });
+  });
+});

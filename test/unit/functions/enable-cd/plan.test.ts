@@ -175,3 +175,16 @@ describe('the release root before routing viewers to staging', () => {
     expect(kinds(s)).toEqual(['attach-policy']);
   });
 });
+
+describe('a staging that serves what production serves (found by the chaos run: seed 3, cycle 40)', () => {
+  it('is not routed to: a late enable-CD after the promotion must not switch the disabled policy back on', () => {
+    // After a promotion the primary carries the staging's config and CloudFront disabled the policy. A retried
+    // release then ran enable-CD again: it re-enabled the policy, leaving a canary live with nothing to review.
+    const promoted = primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2') });
+    const plan = planEnableCd(
+      state({ primary: promoted, policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) }),
+      params,
+    );
+    expect(plan).toEqual({ changes: [], then: { kind: 'done' } });
+  });
+});
