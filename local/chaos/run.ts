@@ -295,13 +295,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   /** Plays the planned reviewer; checks the canary is live while it is under review. */
   function reviewer(plan: CyclePlan, label: string): Reviewer {
     return async (_, request) => {
-      const policyId = variablesOf(label).ContinuousDeploymentPolicyId;
-      const enabled = emulator.state().policies.find((p) => p.id === policyId)?.enabled;
-      if (!request.signal.aborted)
-        invariants.check(
-          'policy',
-          enabled === true,
-          () => `${label} is under review but policy ${policyId} is disabled`,
+      const { ContinuousDeploymentPolicyId: policyId, StagingDistributionId: stagingId } = variablesOf(label);
+      const state = emulator.state();
+      const enabled = state.policies.find((p) => p.id === policyId)?.enabled;
+      // A staging that serves what production serves (a re-run after its promotion) is no canary: nothing to route.
+      const origin = (id: string | undefined) => state.distributions.find((d) => d.id === id)?.origins[0]?.originPath;
+      const canary = origin(stagingId) !== origin(site.primaryId);
+      // A broken canary may already be rolled back when its reviewer looks: the watch's invariant judges that one.
+      if (!request.signal.aborted && !plan.broken)
+        invariants.check('policy', enabled === canary, () =>
+          canary
+            ? `${label} is under review but policy ${policyId} is disabled`
+            : `${label}'s staging serves what production serves, yet policy ${policyId} routes viewers to it`,
         );
       if (plan.broken) {
         // Viewers keep coming while the reviewer is away (a bounded stream: the emulator's CloudWatch adds up every
