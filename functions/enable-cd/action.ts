@@ -104,22 +104,30 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger):
 }
 
 /** How enable-CD reads, plans and writes: the job's run and a dry run (`cfcd plan enable-cd`) share it. */
-export function enableCdSteps(params: EnableCdParams, log: Logger): PlanSteps<EnableCdState, EnableCdPlan> {
+export function enableCdSteps(
+  params: EnableCdParams,
+  log: Logger,
+  routedEarlier = false,
+): PlanSteps<EnableCdState, EnableCdPlan> {
   return {
     read: async () => {
       const state = await readState(params);
       logState(state, log);
       return state;
     },
-    plan: (s) => planEnableCd(s, params),
+    plan: (s) => planEnableCd(s, params, routedEarlier),
     write: (change, s) => write(change, s, log),
     stepName: (change) => STEP_NAMES[change.kind],
   };
 }
 
-/** What the continuation token carries: the changes earlier invocations of this job wrote, for the final summary. */
+/**
+ * What the continuation token carries: the changes earlier invocations of this job wrote (for the final summary),
+ * and whether viewers were routed to staging (so that a rollback by someone else is not undone).
+ */
 interface EnableCdMemory extends ContinuationData {
   changes?: string;
+  routed?: string;
 }
 
 async function run({
@@ -128,12 +136,22 @@ async function run({
   log,
   approve,
 }: JobContext<EnableCdParams, EnableCdPhase, EnableCdMemory>): Promise<Outcome<EnableCdPhase, EnableCdMemory>> {
-  const steps = enableCdSteps(params, log);
+  const routedEarlier = continuation?.data?.routed === 'true';
+  const steps = enableCdSteps(params, log, routedEarlier);
   const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
   const { state, written, then } = await applyPlan(steps, initial, log, approve);
   const earlier = continuation?.data?.changes;
   const changes = [...(earlier ? earlier.split(',') : []), ...written.map((c) => c.kind)];
-  if (then.kind === 'wait') return waitingOutcome(then, changes.length ? { changes: changes.join(',') } : undefined);
+  const routed =
+    routedEarlier ||
+    routingLive(state) ||
+    written.some((c) => c.kind === 'enable-policy' || c.kind === 'attach-policy');
+  if (then.kind === 'wait') {
+    return waitingOutcome(then, {
+      ...(changes.length ? { changes: changes.join(',') } : {}),
+      ...(routed ? { routed: 'true' } : {}),
+    });
+  }
   return {
     kind: 'succeeded',
     summary: !routingLive(state)

@@ -87,8 +87,17 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
 export function planEnableCd(
   state: EnableCdState,
   params: Pick<EnableCdParams, 'primaryId' | 'policyId'>,
+  /** True when an earlier invocation of this job saw (or made) viewers routed to staging. */
+  routedEarlier = false,
 ): EnableCdPlan {
   checkEnableCdState(state);
+  if (routedEarlier && !state.policy.config.Enabled) {
+    // Someone took the canary off the air while this job waited for propagation — the canary watch judging staging
+    // unhealthy, or an abort. Switching it back on would undo that rollback (found by the chaos run).
+    throw new StateCheckError(
+      `continuous deployment policy ${state.policy.id} was disabled while enable-CD waited for propagation: the canary was rolled back (by the canary watch or an abort), so it was not re-enabled and nothing was changed. Fix the release and run the pipeline again.`,
+    );
+  }
   const changes: EnableCdChange[] = [];
 
   if (state.bucketPolicy) {

@@ -393,3 +393,25 @@ describe('enable-CD: the release must be in the bucket before viewers are routed
     });
   });
 });
+
+describe('enable-CD: a rollback while it waits is not undone', () => {
+  it('fails, with no write, when the policy it had routed viewers through was disabled meanwhile', async () => {
+    everythingInPlace();
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
+    const token = encodeContinuation({
+      phase: 'propagating',
+      startedAt: Date.now(),
+      data: { changes: 'enable-policy', routed: 'true' },
+    });
+    await handler(jobEvent(params, token));
+    expectNoWrites();
+    expect(onlyReport().failureDetails?.message).toContain('the canary was rolled back');
+  });
+
+  it('remembers, while it waits, that viewers were routed to staging', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(''));
+    s3.on(GetBucketPolicyCommand).resolves({ Policy: ALL_GRANTED });
+    await handler(jobEvent(params));
+    expect(decodeContinuation(onlyReport().continuationToken as string).data).toMatchObject({ routed: 'true' });
+  });
+});

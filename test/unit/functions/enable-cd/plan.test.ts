@@ -188,3 +188,13 @@ describe('a staging that serves what production serves (found by the chaos run: 
     expect(plan).toEqual({ changes: [], then: { kind: 'done' } });
   });
 });
+
+describe('a canary rolled back while enable-CD waits (found by the chaos run: the watch and enable-CD took turns)', () => {
+  it('refuses to re-enable a policy someone disabled after this job had routed viewers to staging', () => {
+    const s = state({ policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) });
+    expect(() => planEnableCd(s, params, true)).toThrow(StateCheckError);
+    expect(() => planEnableCd(s, params, true)).toThrow(/was disabled while enable-CD waited for propagation/);
+    // Without that memory a disabled policy is the promotion's drift, re-enabled as always.
+    expect(kinds(s)).toEqual(['enable-policy']);
+  });
+});
