@@ -3,6 +3,7 @@
  * are terminals, as for a person), and the test types the answer. No, then yes; and what happens when the live state
  * changes between the plan shown and the answer.
  */
+import { cfcdWorld } from './cfcd-world.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
@@ -12,10 +13,9 @@ import {
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../local/emulator/index.js';
-import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
-import { type LocalSite, SITE_BUCKET, createSite } from '../../local/pipeline/site.js';
-import { SimulatedStagingStack, headerTemplate } from '../../local/pipeline/staging-stack.js';
+import type { Emulator } from '../../local/emulator/index.js';
+import type { LocalClients } from '../../local/pipeline/aws.js';
+import { type LocalSite, SITE_BUCKET } from '../../local/pipeline/site.js';
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 
@@ -29,14 +29,7 @@ let stagingId: string;
 let policyId: string;
 
 beforeEach(async () => {
-  emulator = await startEmulator({ propagationMs: 30, seed: 5 });
-  clients = localClients(emulator.url);
-  site = await createSite(clients);
-  const { outputs } = await new SimulatedStagingStack(clients).deploy(headerTemplate('/v2'));
-  stagingId = outputs.StagingDistributionId;
-  policyId = outputs.ContinuousDeploymentPolicyId;
-  emulator.settle();
-  emulator.clearRequestLog();
+  ({ emulator, clients, site, stagingId, policyId } = await cfcdWorld(5));
 });
 afterEach(async () => {
   await emulator.close();

@@ -2,6 +2,7 @@
  * cfcd end to end: the built CLI (dist/cli/cfcd.mjs, `npm run build`) spawned against the emulator, as an operator
  * runs it — exit codes, text and --json output, what it calls (the emulator's request log) and what it leaves behind.
  */
+import { cfcdWorld } from './cfcd-world.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,10 +16,9 @@ import {
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../local/emulator/index.js';
-import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
-import { type LocalSite, SITE_BUCKET, createSite, siteDistributionConfig } from '../../local/pipeline/site.js';
-import { SimulatedStagingStack, headerTemplate } from '../../local/pipeline/staging-stack.js';
+import type { Emulator } from '../../local/emulator/index.js';
+import type { LocalClients } from '../../local/pipeline/aws.js';
+import { type LocalSite, SITE_BUCKET, siteDistributionConfig } from '../../local/pipeline/site.js';
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 const HEADER = { 'aws-cf-cd-staging': 'true' };
@@ -36,14 +36,7 @@ let stagingId: string;
 let policyId: string;
 
 beforeEach(async () => {
-  emulator = await startEmulator({ propagationMs: 30, seed: 3 });
-  clients = localClients(emulator.url);
-  site = await createSite(clients);
-  const { outputs } = await new SimulatedStagingStack(clients).deploy(headerTemplate('/v2'));
-  stagingId = outputs.StagingDistributionId;
-  policyId = outputs.ContinuousDeploymentPolicyId;
-  emulator.settle();
-  emulator.clearRequestLog();
+  ({ emulator, clients, site, stagingId, policyId } = await cfcdWorld(3));
 });
 afterEach(async () => {
   await emulator.close();
