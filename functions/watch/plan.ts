@@ -21,7 +21,8 @@ import type { AlarmRef, ApprovalTarget } from './params.js';
 
 /** Whether viewers are being routed to a staging distribution right now. */
 export type Canary =
-  | { kind: 'quiet'; reason: string }
+  /** `disabled`: the attached policy, when it exists and is disabled (after a promotion, an abort or a rollback). */
+  | { kind: 'quiet'; reason: string; disabled?: PolicyState }
   | { kind: 'live'; policy: PolicyState; stagingDomains: string[] };
 
 /**
@@ -37,11 +38,12 @@ export function canaryOf(
     primary,
     "the watch needs the production distribution that has the policy attached. Fix PrimaryDistributionId in the schedule's input.",
   );
-  const quiet = (reason: string): Canary => ({ kind: 'quiet', reason });
+  const quiet = (reason: string): Extract<Canary, { kind: 'quiet' }> => ({ kind: 'quiet', reason });
   if (!policyId) return quiet(`no continuous deployment policy is attached to primary ${primary.id}`);
   if (!policy) return quiet(`policy ${policyId} attached to primary ${primary.id} no longer exists`);
-  if (policy.config.Enabled !== true)
-    return quiet(`policy ${policyId} is disabled: all traffic is on primary ${primary.id}`);
+  if (policy.config.Enabled !== true) {
+    return { ...quiet(`policy ${policyId} is disabled: all traffic is on primary ${primary.id}`), disabled: policy };
+  }
   const stagingDomains = stagingDomainsOf(policy.config);
   if (!stagingDomains.length) return quiet(`policy ${policyId} routes to no staging distribution`);
   return { kind: 'live', policy, stagingDomains };
@@ -243,6 +245,31 @@ export function decideRejection(
     };
   }
   return { kind: 'reject' };
+}
+
+/** Whether a review still pending while the policy is disabled is judged (and maybe rejected) or left alone. */
+export type OffCanaryReview = { kind: 'judge'; release: ReviewedRelease } | { kind: 'leave'; reason: string };
+
+/**
+ * A review pending while its canary is off: the watch rolled it back and its rejection failed (the next ticks must
+ * still reject it), or a person disabled the policy. Its canary's traffic is still in the window, so it is judged as
+ * a live canary is — only when enable-CD left viewers routed to it: a release whose staging served what production
+ * serves never had a canary (`PolicyEnabled` false), and one that reported no release has nothing to compare.
+ */
+export function offCanaryReview(release: ReviewedRelease | undefined, pipelineExecutionId: string): OffCanaryReview {
+  if (!release) {
+    return {
+      kind: 'leave',
+      reason: `execution ${pipelineExecutionId} awaits review but reported no StagingETag: nothing to judge`,
+    };
+  }
+  if (release.routed !== true) {
+    return {
+      kind: 'leave',
+      reason: `execution ${pipelineExecutionId} awaits review, but its enable-cd routed no viewer to staging ${release.stagingId}: there is no canary to judge`,
+    };
+  }
+  return { kind: 'judge', release };
 }
 
 /** PutApprovalResult's summary limit. */

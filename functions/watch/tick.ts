@@ -1,6 +1,7 @@
 /**
  * One tick of the watch. Read the primary, then the policy it names: no canary live → one log line, done (a quiet
- * tick costs at most these two reads). A live canary: the staging ‖ the alarms, then staging's traffic (the gate's own
+ * tick costs at most these two reads, and a GetPipelineState when the policy is disabled and PipelineName is set: a
+ * pending approval whose canary is off is judged and, unhealthy, rejected — see reviewWithoutCanary). A live canary: the staging ‖ the alarms, then staging's traffic (the gate's own
  * GetMetricData read), judged by the gate's own evaluation. Unhealthy → disable the policy with abort's own pass
  * (If-Match, re-plan on a stale ETag) while the pending approval and its release are looked up beside it, then reject
  * that approval if it is this canary's release. Every tick ends with one `tick` log line: the decision and the figures.
@@ -8,11 +9,11 @@
 import { readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import { awsErrorOf } from '../../shared/aws/call.js';
-import { readDistribution, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
+import { readDistribution, readDistributionIfExists, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { step } from '../../shared/domain/errors.js';
 import { gateVariables } from '../../shared/domain/gate.js';
-import type { DistributionState, ReviewedRelease } from '../../shared/domain/resources.js';
+import type { DistributionState, PolicyState, ReviewedRelease } from '../../shared/domain/resources.js';
 import { type Logger, createLogger } from '../../shared/log.js';
 import { parseAbortObject } from '../abort/params.js';
 import { rollBackToPrimary } from '../abort/rollback.js';
@@ -25,6 +26,7 @@ import {
   canaryOf,
   decideRejection,
   judge,
+  offCanaryReview,
   pendingApproval,
   rejectionSummary,
   watchedStaging,
@@ -69,6 +71,8 @@ export interface TickSummary {
   missingAlarms?: string[];
   rollback?: RollbackReport;
   rejection?: RejectionReport;
+  /** The approval the input names cannot be found in its pipeline (a quiet tick that looked for it). */
+  approvalProblem?: string;
 }
 
 /** The tick judged the canary unhealthy but could not finish the rollback; thrown after the tick's line is logged. */
@@ -148,51 +152,23 @@ function whereTrafficIs(primaryId: string, policyId: string, rollback: RollbackR
 
 function logTick(log: Logger, summary: TickSummary): TickSummary {
   const failed = summary.rollback?.error || summary.rejection?.outcome === 'failed';
-  const warn = summary.decision === 'unhealthy' || summary.decision === 'not-watched' || summary.missingAlarms;
+  const warn =
+    summary.decision === 'unhealthy' ||
+    summary.decision === 'not-watched' ||
+    summary.missingAlarms ||
+    summary.approvalProblem;
   const level = failed ? 'error' : warn ? 'warn' : 'info';
   log[level]('tick', { ...summary });
   return summary;
 }
 
-/** Runs one tick with parsed parameters; resolves with what it logged. */
-export async function tick(params: WatchParams, log: Logger, now: () => number = Date.now): Promise<TickSummary> {
-  const primary = await step('read the primary', () => readDistribution(params.primaryId));
-  const policyId = attachedPolicyId(primary.config);
-  const policy = policyId ? await step('read the policy', () => readPolicyIfExists(policyId)) : undefined;
-  const canary = canaryOf(primary, policyId, policy);
-  const base = { primaryId: primary.id, policyId: policyId ?? null };
-  if (canary.kind === 'quiet') {
-    return logTick(log, { decision: 'quiet', reason: canary.reason, ...base, stagingId: params.stagingId ?? null });
-  }
-
-  const [staging, alarms] = await Promise.all([
-    step('read the staging distribution', () =>
-      params.stagingId ? readDistribution(params.stagingId) : findStaging(canary.stagingDomains),
-    ),
-    step('read the alarms', () => readAlarms(params.alarms)),
-  ]);
-  const watched = watchedStaging(canary, staging, primary.id);
-  if (watched.kind === 'not-watched') {
-    return logTick(log, {
-      decision: 'not-watched',
-      reason: watched.reason,
-      ...base,
-      stagingId: staging?.id ?? null,
-      ...alarmFields(alarms),
-    });
-  }
-  const { gate } = params;
-  const traffic = gate
-    ? await step('read staging traffic from CloudWatch', () => readCanaryTraffic(gate, primary, watched.staging, now()))
-    : undefined;
-  const subject = { primaryId: primary.id, stagingId: watched.staging.id, policy: canary.policy };
-  const health = judge({ gate, figures: traffic?.figures, subject, alarms: alarms.readings });
-  const judged: TickSummary = {
-    decision: health.verdict,
-    reason: health.reason,
-    ...base,
-    stagingId: watched.staging.id,
-    stagingEtag: watched.staging.etag,
+/** The gate's figures, its window and thresholds, and the alarms, as the tick's line reports them. */
+function judgementFields(
+  gate: WatchParams['gate'],
+  traffic: Awaited<ReturnType<typeof readCanaryTraffic>> | undefined,
+  alarms: AlarmStates,
+): Partial<TickSummary> {
+  return {
     ...(traffic
       ? {
           figures: {
@@ -214,30 +190,169 @@ export async function tick(params: WatchParams, log: Logger, now: () => number =
       : {}),
     ...alarmFields(alarms),
   };
-  if (health.verdict !== 'unhealthy') return logTick(log, judged);
+}
 
-  // The approval's token and release are read beside the disable; the rejection waits for the disable.
+/** Judges the canary of `staging`: its traffic (the gate's read, when a threshold is set) and the alarms read. */
+async function judgeCanary(
+  params: WatchParams,
+  primary: DistributionState,
+  staging: DistributionState,
+  policy: PolicyState,
+  alarms: AlarmStates,
+  now: () => number,
+): Promise<{ health: Health; fields: Partial<TickSummary> }> {
+  const { gate } = params;
+  const traffic = gate
+    ? await step('read staging traffic from CloudWatch', () => readCanaryTraffic(gate, primary, staging, now()))
+    : undefined;
+  const subject = { primaryId: primary.id, stagingId: staging.id, policy };
+  const health = judge({ gate, figures: traffic?.figures, subject, alarms: alarms.readings });
+  return { health, fields: judgementFields(gate, traffic, alarms) };
+}
+
+/** After an unhealthy verdict and the disable: reject the approval, log the tick, throw if either part failed. */
+async function rejectAndReport(
+  log: Logger,
+  params: WatchParams,
+  lookup: Promise<Lookup> | undefined,
+  judged: TickSummary,
+  health: Health,
+  staging: DistributionState,
+  rollback: RollbackReport,
+  trafficNow: string,
+): Promise<TickSummary> {
   const { approval } = params;
-  const lookup = approval ? lookUpApproval(approval) : undefined;
-  lookup?.catch(() => undefined);
-  const rollback = await disablePolicy(primary.id, log);
   const rejection: RejectionReport =
     approval && lookup
-      ? await answerApproval(approval, lookup, watched.staging, () =>
-          rejectionSummary(health.breaches, whereTrafficIs(primary.id, canary.policy.id, rollback)),
-        )
+      ? await answerApproval(approval, lookup, staging, () => rejectionSummary(health.breaches, trafficNow))
       : { outcome: 'not-configured', reason: 'no PipelineName in the input: there is no approval to reject' };
   const summary = logTick(log, { ...judged, rollback, rejection });
   const problems = [
-    ...(rollback.error ? [`disabling policy ${canary.policy.id} failed: ${rollback.error}`] : []),
+    ...(rollback.error ? [`disabling policy ${judged.policyId} failed: ${rollback.error}`] : []),
     ...(rejection.outcome === 'failed' ? [`rejecting the pending approval failed: ${rejection.error}`] : []),
   ];
   if (problems.length) {
     throw new WatchRollbackError(
-      `watch: the canary of staging ${watched.staging.id} is unhealthy (${health.reason}), but ${problems.join('; ')}`,
+      `watch: the canary of staging ${staging.id} is unhealthy (${health.reason}), but ${problems.join('; ')}`,
     );
   }
   return summary;
+}
+
+/**
+ * A quiet tick whose policy is disabled while an approval is pending: the watch's own rollback whose rejection failed
+ * (Lambda's retry and every later tick must still reject it), or a person's disable. When that execution's enable-cd
+ * routed viewers to the staging and the staging still carries the reviewed ETag, its canary is judged on the window's
+ * figures (still those of the live canary) and, unhealthy, its approval is rejected; nothing is written to
+ * CloudFront. No approval pending — the steady state — costs one GetPipelineState beside the quiet tick's reads.
+ */
+async function reviewWithoutCanary(
+  params: WatchParams,
+  approval: ApprovalTarget,
+  primary: DistributionState,
+  policy: PolicyState,
+  quiet: TickSummary,
+  log: Logger,
+  now: () => number,
+): Promise<TickSummary> {
+  const stillQuiet = (why: string, more: Partial<TickSummary> = {}) =>
+    logTick(log, { ...quiet, ...more, reason: `${quiet.reason}; ${why}` });
+  const lookup = await lookUpApproval(approval);
+  const { pending, release } = lookup;
+  if (pending.kind === 'misconfigured') return stillQuiet(pending.reason, { approvalProblem: pending.reason });
+  if (pending.kind === 'none') return stillQuiet(pending.reason);
+  const { pipelineExecutionId } = pending;
+  const review = offCanaryReview(release, pipelineExecutionId);
+  if (review.kind === 'leave') return stillQuiet(review.reason);
+  const [staging, alarms] = await Promise.all([
+    step('read the staging distribution', () => readDistributionIfExists(review.release.stagingId)),
+    step('read the alarms', () => readAlarms(params.alarms)),
+  ]);
+  if (!staging) {
+    return stillQuiet(`staging ${review.release.stagingId} of execution ${pipelineExecutionId} no longer exists`);
+  }
+  const match = decideRejection(review.release, staging, pipelineExecutionId);
+  if (match.kind !== 'reject') return stillQuiet(match.reason, { stagingId: staging.id });
+  const { health, fields } = await judgeCanary(params, primary, staging, policy, alarms, now);
+  const judged = { ...quiet, stagingId: staging.id, stagingEtag: staging.etag, ...fields };
+  if (health.verdict !== 'unhealthy') {
+    return stillQuiet(
+      `execution ${pipelineExecutionId} is still under review with its canary off (${health.reason}): the approval is left to its reviewer`,
+      judged,
+    );
+  }
+  return rejectAndReport(
+    log,
+    params,
+    Promise.resolve(lookup),
+    { ...judged, decision: 'unhealthy', reason: health.reason },
+    health,
+    staging,
+    { changes: [], nothingToDo: quiet.reason },
+    `policy ${policy.id} is disabled: all traffic is on primary ${primary.id}`,
+  );
+}
+
+/** Runs one tick with parsed parameters; resolves with what it logged. */
+export async function tick(params: WatchParams, log: Logger, now: () => number = Date.now): Promise<TickSummary> {
+  const primary = await step('read the primary', () => readDistribution(params.primaryId));
+  const policyId = attachedPolicyId(primary.config);
+  const policy = policyId ? await step('read the policy', () => readPolicyIfExists(policyId)) : undefined;
+  const canary = canaryOf(primary, policyId, policy);
+  const base = { primaryId: primary.id, policyId: policyId ?? null };
+  if (canary.kind === 'quiet') {
+    const quiet: TickSummary = {
+      decision: 'quiet',
+      reason: canary.reason,
+      ...base,
+      stagingId: params.stagingId ?? null,
+    };
+    return canary.disabled && params.approval
+      ? reviewWithoutCanary(params, params.approval, primary, canary.disabled, quiet, log, now)
+      : logTick(log, quiet);
+  }
+
+  const [staging, alarms] = await Promise.all([
+    step('read the staging distribution', () =>
+      params.stagingId ? readDistribution(params.stagingId) : findStaging(canary.stagingDomains),
+    ),
+    step('read the alarms', () => readAlarms(params.alarms)),
+  ]);
+  const watched = watchedStaging(canary, staging, primary.id);
+  if (watched.kind === 'not-watched') {
+    return logTick(log, {
+      decision: 'not-watched',
+      reason: watched.reason,
+      ...base,
+      stagingId: staging?.id ?? null,
+      ...alarmFields(alarms),
+    });
+  }
+  const { health, fields } = await judgeCanary(params, primary, watched.staging, canary.policy, alarms, now);
+  const judged: TickSummary = {
+    decision: health.verdict,
+    reason: health.reason,
+    ...base,
+    stagingId: watched.staging.id,
+    stagingEtag: watched.staging.etag,
+    ...fields,
+  };
+  if (health.verdict !== 'unhealthy') return logTick(log, judged);
+
+  // The approval's token and release are read beside the disable; the rejection waits for the disable.
+  const lookup = params.approval ? lookUpApproval(params.approval) : undefined;
+  lookup?.catch(() => undefined);
+  const rollback = await disablePolicy(primary.id, log);
+  return rejectAndReport(
+    log,
+    params,
+    lookup,
+    judged,
+    health,
+    watched.staging,
+    rollback,
+    whereTrafficIs(primary.id, canary.policy.id, rollback),
+  );
 }
 
 /** One tick from the schedule's constant input. Throws on bad input (before any AWS call) and on failure. */

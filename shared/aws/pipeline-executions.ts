@@ -1,6 +1,6 @@
 /**
  * Which release a pipeline execution put up for review: the `StagingDistributionId` and `StagingETag` output
- * variables enable-CD reported in that execution (ListActionExecutions, filtered by the execution id). Abort and the
+ * variables enable-CD reported in that execution (and its `PolicyEnabled`) (ListActionExecutions, filtered by the execution id). Abort and the
  * canary watch use it to leave alone a canary that a newer execution has since deployed.
  */
 import { ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
@@ -25,7 +25,14 @@ export async function reviewedRelease(pipelineName: string, executionId: string)
     for (const action of out.actionExecutionDetails ?? []) {
       const vars = action.output?.outputVariables;
       if (vars?.StagingETag && vars.StagingDistributionId) {
-        return { pipelineName, executionId, stagingId: vars.StagingDistributionId, stagingEtag: vars.StagingETag };
+        const routed = vars.PolicyEnabled === undefined ? undefined : vars.PolicyEnabled === 'true';
+        return {
+          pipelineName,
+          executionId,
+          stagingId: vars.StagingDistributionId,
+          stagingEtag: vars.StagingETag,
+          ...(routed === undefined ? {} : { routed }),
+        };
       }
     }
     nextToken = out.nextToken;

@@ -44,4 +44,9 @@ export interface ReviewedRelease {
   executionId: string;
   stagingId: string;
   stagingEtag: string;
+  /**
+   * Whether enable-CD left viewers routed to that staging (its `PolicyEnabled` output): false when the staging served
+   * what production serves, so there was no canary to review; undefined when the action reported no such variable.
+   */
+  routed?: boolean | undefined;
 }

@@ -99,23 +99,26 @@ const accepted = (operation: string) =>
   h.emulator.requestLog().filter((r) => r.operation === operation && r.status < 300).length;
 
 describe('the canary watch (built bundle against the emulator)', () => {
-  it('makes a quiet tick with no canary live: no write, at most two reads, one log line', async () => {
+  it('makes a quiet tick with no canary live: no write, at most three reads, one log line', async () => {
     const none = await tick(watchInput());
     expect(summaryOf(none)).toMatchObject({ decision: 'quiet', policyId: null });
     expect(operations(h.emulator)).toEqual(['GetDistribution']);
     expect(none.logs).toHaveLength(1);
 
-    // The steady state after a release: the policy stays attached, disabled.
-    const { outputs } = await releaseAwaitingApproval();
+    // The steady state after a release: the policy stays attached, disabled, and no approval waits.
+    const { outputs, approval } = await releaseAwaitingApproval();
+    expect(approval.answer('Rejected', 'by the reviewer')).toBe(true);
     const aborted = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'disable' });
     expect(aborted.ok).toBe(true);
     h.emulator.clearRequestLog();
     const disabled = await tick(watchInput({ StagingDistributionId: outputs.StagingDistributionId }));
     expect(summaryOf(disabled)).toMatchObject({
       decision: 'quiet',
-      reason: `policy ${outputs.ContinuousDeploymentPolicyId} is disabled: all traffic is on primary ${h.site.primaryId}`,
+      reason: expect.stringMatching(
+        `^policy ${outputs.ContinuousDeploymentPolicyId} is disabled: all traffic is on primary ${h.site.primaryId}; approval Approval/ApproveStaging of pipeline ${PIPELINE} is not waiting`,
+      ),
     });
-    expect(operations(h.emulator)).toEqual(['GetDistribution', 'GetContinuousDeploymentPolicy']);
+    expect(operations(h.emulator)).toEqual(['GetDistribution', 'GetContinuousDeploymentPolicy', 'GetPipelineState']);
     expect(disabled.logs).toEqual([expect.objectContaining({ event: 'tick', decision: 'quiet' })]);
   });
 
@@ -192,6 +195,61 @@ describe('the canary watch (built bundle against the emulator)', () => {
     h.emulator.clearRequestLog();
     expect(summaryOf(await tick(input))).toMatchObject({ decision: 'quiet' });
     expect(writes()).toEqual([]);
+  });
+
+  // Chaos finding B: the disable succeeded, the rejection failed beyond the SDK's retries, and every later tick
+  // found the policy disabled and called itself quiet: the broken release's approval waited for a person.
+  it('rejects on the next tick when its rejection failed after the disable, without writing to CloudFront again', async () => {
+    const { outputs, approval } = await releaseAwaitingApproval();
+    const stagingId = outputs.StagingDistributionId;
+    h.emulator.setReleaseFailure(HEADER_TEMPLATE.originPath, 1);
+    await viewers(25, HEADER);
+    const input = watchInput({ StagingDistributionId: stagingId });
+    // Five 500s: the SDK's five attempts of PutApprovalResult all fail.
+    h.emulator.injectFault({ operation: 'PutApprovalResult', error: 'InternalError', times: 5 });
+
+    const first = await tick(input);
+    expect(first.error).toMatchObject({
+      name: 'WatchRollbackError',
+      message: expect.stringContaining('rejecting the pending approval failed'),
+    });
+    expect(await h.policyEnabled(outputs.ContinuousDeploymentPolicyId)).toBe(false);
+
+    const second = await tick(input);
+    expect(summaryOf(second)).toMatchObject({
+      decision: 'unhealthy',
+      rollback: { changes: [], nothingToDo: expect.stringContaining('is disabled') },
+      rejection: { outcome: 'rejected', pipelineExecutionId: expect.any(String) },
+    });
+    expect(accepted('UpdateContinuousDeploymentPolicy')).toBe(1);
+    expect(accepted('PutApprovalResult')).toBe(1);
+    expect(await approval.result).toMatchObject({
+      status: 'Rejected',
+      summary: expect.stringMatching(
+        `^canary watch: staging ${stagingId} 5xx 100 % > 5 % over [12] min \\(25 requests\\); policy ${outputs.ContinuousDeploymentPolicyId} is disabled: all traffic is on primary ${h.site.primaryId}$`,
+      ),
+    });
+
+    // Answered: the next tick is quiet again and writes nothing.
+    h.emulator.clearRequestLog();
+    expect(summaryOf(await tick(input))).toMatchObject({ decision: 'quiet' });
+    expect(writes()).toEqual([]);
+  });
+
+  it('leaves a pending approval to its reviewer when a person disabled a healthy canary', async () => {
+    const { outputs, approval } = await releaseAwaitingApproval();
+    await viewers(25, HEADER);
+    const aborted = await h.lambdas.abort!.invoke({ PrimaryDistributionId: h.site.primaryId, Mode: 'disable' });
+    expect(aborted.ok).toBe(true);
+    h.emulator.clearRequestLog();
+    expect(summaryOf(await tick(watchInput()))).toMatchObject({
+      decision: 'quiet',
+      stagingId: outputs.StagingDistributionId,
+      reason: expect.stringContaining('is still under review with its canary off'),
+      figures: { StagingRequests: '25', Staging5xxErrorRate: '0' },
+    });
+    expect(writes()).toEqual([]);
+    expect(approval.answer('Approved')).toBe(true);
   });
 
   it("disables a failing canary of a newer release but leaves the older release's pending approval alone", async () => {

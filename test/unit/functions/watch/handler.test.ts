@@ -85,12 +85,15 @@ const pipelineState = (status = 'InProgress', execution = 'exec-A'): GetPipeline
     },
   ],
 });
-const release = (stagingEtag: string) => ({
+/** enable-cd's outputs in the pending execution; `PolicyEnabled` says whether it routed viewers to staging. */
+const release = (stagingEtag: string, policyEnabled = 'true') => ({
   actionExecutionDetails: [
     {
       actionName: 'EnableCd',
       startTime: new Date(),
-      output: { outputVariables: { StagingDistributionId: STAGING_ID, StagingETag: stagingEtag } },
+      output: {
+        outputVariables: { StagingDistributionId: STAGING_ID, StagingETag: stagingEtag, PolicyEnabled: policyEnabled },
+      },
     },
   ],
 });
@@ -136,16 +139,121 @@ describe('watch: a quiet tick (no canary live)', () => {
     expect(tickLine()).toMatchObject({ level: 'INFO', function: 'watch', decision: 'quiet' });
   });
 
-  it('reads the primary and the policy, nothing else, when the policy is disabled', async () => {
+  it('reads the primary, the policy and the pipeline state, nothing else, when the policy is disabled', async () => {
     cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
+    cp.on(GetPipelineStateCommand).resolves(pipelineState('Succeeded'));
     await expect(handler(input)).resolves.toMatchObject({
+      decision: 'quiet',
+      reason: `policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}; approval Approval/ApproveStaging of pipeline ${PIPELINE} is not waiting (its latest execution is Succeeded)`,
+    });
+    expect(cf.calls()).toHaveLength(2);
+    expect(cw).not.toHaveReceivedAnyCommand();
+    expect(cp.calls()).toHaveLength(1);
+    expect(cp).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: PIPELINE });
+    expect(logs.lines).toHaveLength(1);
+    expect(tickLine().level).toBe('INFO');
+  });
+
+  it('reads only the primary and the policy when the policy is disabled and there is no PipelineName', async () => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
+    const { PipelineName: _, ...withoutPipeline } = input;
+    await expect(handler(withoutPipeline)).resolves.toMatchObject({
       decision: 'quiet',
       reason: `policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}`,
     });
     expect(cf.calls()).toHaveLength(2);
     expect(cw).not.toHaveReceivedAnyCommand();
     expect(cp).not.toHaveReceivedAnyCommand();
-    expect(logs.lines).toHaveLength(1);
+  });
+});
+
+// Chaos finding B: the watch disabled a failing canary, then its rejection failed beyond the SDK's retries (or ran
+// into the deadline); Lambda's retry and every later tick found the policy disabled, called the tick quiet, and the
+// approval waited for a person who could approve the broken release.
+describe('watch: a review still pending after its canary was taken out of traffic', () => {
+  beforeEach(() => {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+      policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-2'),
+    );
+  });
+
+  it('rejects the approval on the next tick when the figures are still unhealthy, writing nothing to CloudFront', async () => {
+    cw.on(GetMetricDataCommand).resolves(metrics([[135, 7.4]]));
+    await expect(handler(input)).resolves.toMatchObject({
+      decision: 'unhealthy',
+      stagingId: STAGING_ID,
+      stagingEtag: 'ETAG-STAGING-A',
+      figures: { StagingRequests: '135', Staging5xxErrorRate: '7.4' },
+      rollback: {
+        changes: [],
+        nothingToDo: `policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}`,
+      },
+      rejection: { outcome: 'rejected', pipelineExecutionId: 'exec-A' },
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(cp).toHaveReceivedCommandExactlyOnceWith(PutApprovalResultCommand, {
+      pipelineName: PIPELINE,
+      stageName: 'Approval',
+      actionName: 'ApproveStaging',
+      token: 'token-A',
+      result: {
+        status: 'Rejected',
+        summary: expect.stringMatching(
+          new RegExp(
+            `^canary watch: staging ${STAGING_ID} 5xx 7\\.4 % > 5 % over \\d+ min \\(135 requests\\); policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}$`,
+          ),
+        ),
+      },
+    });
+    expect(tickLine()).toMatchObject({ level: 'WARN', decision: 'unhealthy' });
+  });
+
+  it('leaves the approval to its reviewer when the figures are healthy (a person disabled the policy)', async () => {
+    await expect(handler(input)).resolves.toMatchObject({
+      decision: 'quiet',
+      reason: expect.stringContaining('execution exec-A is still under review with its canary off (staging'),
+      figures: { StagingRequests: '150', Staging5xxErrorRate: '1' },
+    });
+    expectNoWrites();
+  });
+
+  it('judges nothing when enable-cd routed no viewer to the staging (it served what production serves)', async () => {
+    cp.on(ListActionExecutionsCommand).resolves(release('ETAG-STAGING-A', 'false'));
+    await expect(handler(input)).resolves.toMatchObject({
+      decision: 'quiet',
+      reason: expect.stringContaining(`its enable-cd routed no viewer to staging ${STAGING_ID}`),
+    });
+    expect(cw).not.toHaveReceivedAnyCommand();
+    expectNoWrites();
+  });
+
+  it("leaves the approval alone when the staging is no longer the pending execution's config", async () => {
+    cw.on(GetMetricDataCommand).resolves(metrics([[135, 7.4]]));
+    cp.on(ListActionExecutionsCommand).resolves(release('ETAG-STAGING-OLDER'));
+    await expect(handler(input)).resolves.toMatchObject({
+      decision: 'quiet',
+      reason: expect.stringContaining('reviewed at ETag ETAG-STAGING-OLDER'),
+    });
+    expect(cw).not.toHaveReceivedAnyCommand();
+    expectNoWrites();
+  });
+
+  it('fails the invocation when the rejection fails again, so that Lambda retries and later ticks try again', async () => {
+    cw.on(GetMetricDataCommand).resolves(metrics([[135, 7.4]]));
+    cp.on(PutApprovalResultCommand).rejects(awsError('ThrottlingException', 400));
+    await expect(handler(input)).rejects.toThrow(WatchRollbackError);
+    expect(tickLine()).toMatchObject({ level: 'ERROR', rejection: { outcome: 'failed' } });
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+  });
+
+  it('warns, and writes nothing, when the approval named in the input does not exist', async () => {
+    await expect(handler({ ...input, ApprovalStageName: 'Review' })).resolves.toMatchObject({
+      decision: 'quiet',
+      approvalProblem: expect.stringContaining('no stage Review'),
+    });
+    expect(tickLine().level).toBe('WARN');
+    expectNoWrites();
   });
 });
 

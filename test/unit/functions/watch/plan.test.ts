@@ -5,6 +5,7 @@ import {
   canaryOf,
   decideRejection,
   judge,
+  offCanaryReview,
   pendingApproval,
   rejectionSummary,
   watchedStaging,
@@ -47,11 +48,12 @@ describe('watch: is a canary live? (from the primary and its policy alone)', () 
     });
   });
 
-  it('is quiet when the attached policy is disabled (after a promotion, an abort or a rollback)', () => {
+  it('is quiet when the attached policy is disabled (after a promotion, an abort or a rollback), naming the policy', () => {
     const policy = policyState({ config: headerPolicyConfig({ Enabled: false }) });
-    expect(canaryOf(primaryState(), POLICY_ID, policy)).toMatchObject({
+    expect(canaryOf(primaryState(), POLICY_ID, policy)).toEqual({
       kind: 'quiet',
-      reason: expect.stringContaining('is disabled'),
+      reason: `policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}`,
+      disabled: policy,
     });
   });
 
@@ -237,6 +239,30 @@ describe("watch: the pending execution's release", () => {
     expect(decideRejection(undefined, staging, 'exec-A')).toMatchObject({
       kind: 'release-unknown',
       reason: expect.stringContaining('left to the reviewer'),
+    });
+  });
+});
+
+describe('watch: a review pending while its canary is off', () => {
+  const withRouting = (routed?: boolean) => ({
+    pipelineName: 'p',
+    executionId: 'exec-A',
+    stagingId: STAGING_ID,
+    stagingEtag: 'ES',
+    ...(routed === undefined ? {} : { routed }),
+  });
+
+  it('is judged only when its enable-cd routed viewers to the staging', () => {
+    expect(offCanaryReview(withRouting(true), 'exec-A')).toEqual({ kind: 'judge', release: withRouting(true) });
+    expect(offCanaryReview(withRouting(false), 'exec-A')).toEqual({
+      kind: 'leave',
+      reason: `execution exec-A awaits review, but its enable-cd routed no viewer to staging ${STAGING_ID}: there is no canary to judge`,
+    });
+    // An enable-cd that reported no PolicyEnabled, or no release at all: nothing says a canary was ever live.
+    expect(offCanaryReview(withRouting(), 'exec-A').kind).toBe('leave');
+    expect(offCanaryReview(undefined, 'exec-A')).toMatchObject({
+      kind: 'leave',
+      reason: expect.stringContaining('reported no StagingETag'),
     });
   });
 });
