@@ -79,7 +79,8 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
   return {
     kind: 'enable-policy',
     policyId: policy.id,
-    reason: 'policy is disabled (a promotion disables it; CloudFormation cannot see that drift)',
+    reason:
+      'policy is disabled (the last promotion, abort or canary rollback disabled it; CloudFormation cannot see that drift)',
   };
 }
 

@@ -81,7 +81,9 @@ export function cloudWatch(account: EmulatedAccount): Service {
         for (const r of id ? account.served : []) {
           if (r.distributionId !== id || r.time < start || r.time >= end) continue;
           const slot = Math.floor(r.time / periodMs) * periodMs;
-          buckets.set(slot, [...(buckets.get(slot) ?? []), r]);
+          const bucket = buckets.get(slot);
+          if (bucket) bucket.push(r);
+          else buckets.set(slot, [r]);
         }
         const points = [...buckets.entries()]
           .map(([t, rs]) => [t, metricValue(metric, stat, rs)] as const)

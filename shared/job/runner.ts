@@ -254,7 +254,7 @@ function alreadyReported(err: unknown, result: 'success' | 'failure', log: Logge
   log.warn('job-already-reported', {
     result,
     reason:
-      'CodePipeline says another delivery of this job already reported it (InvalidJobStateException); nothing more is sent',
+      'CodePipeline refused the report (InvalidJobStateException): the job is no longer in progress — another delivery of it already reported it, or it timed out or was stopped; nothing more is sent',
   });
   return true;
 }

@@ -59,7 +59,11 @@ describe('planEnableCd', () => {
   it('re-enables the policy a promotion disabled, and only that', () => {
     const plan = planEnableCd(state({ policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) }), params);
     expect(plan.changes).toEqual([
-      { kind: 'enable-policy', policyId: POLICY_ID, reason: expect.stringContaining('promotion disables it') },
+      {
+        kind: 'enable-policy',
+        policyId: POLICY_ID,
+        reason: expect.stringContaining('the last promotion, abort or canary rollback disabled it'),
+      },
     ]);
   });
 
