@@ -59,6 +59,8 @@ export interface ChaosSummary {
     'rolled back': number;
     retries: number;
     reruns: number;
+    /** Releases whose every attempt under faults failed cleanly, run once more with the faults off. */
+    faultFreeReruns: number;
     broken: number;
     /** Broken releases the watch rolled back (and rejected) before any reviewer answered. */
     caught: number;
@@ -146,7 +148,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     ...opts.rates,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   });
-  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, broken: 0, caught: 0 };
+  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, faultFreeReruns: 0, broken: 0, caught: 0 };
   const recovery = opts.recovery ?? 'mixed';
   const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
   const invariants = new Invariants();
@@ -254,23 +256,38 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         ? headerTemplate(`/${plan.version}`)
         : { originPath: `/${plan.version}`, traffic: WEIGHTED };
     const r = release(plan.version, template);
-    let result: PipelineResult | undefined;
-    for (let attempt = 1; attempt <= 1 + RERUNS; attempt++) {
-      const label = attempt === 1 ? plan.version : `${plan.version}#${attempt}`;
-      if (attempt > 1) outcomes.reruns++;
+    const runOnce = async (label: string): Promise<PipelineResult> => {
       const execution = deployment.commit(r, reviewer(plan, label), {
         label,
         whileGatheringTraffic: () =>
           plan.traffic === 'header' ? viewers.withHeaderTimes(10) : viewers.sample(100).then(() => undefined),
       });
-      result = await execution.done;
+      const done = await execution.done;
       await deployment.deliveries(label);
-      if (result.status === 'Succeeded' || result.rejected) break;
-      if (recovery === 'retry') break;
-      tl.note(`  ${label} failed (${shorten(`${result.action}: ${result.message}`, 160)}); running the release again`);
+      return done;
+    };
+    const settled = (res: PipelineResult) => res.status === 'Succeeded' || res.rejected === true;
+    const why = (res: PipelineResult) => (res.status === 'Failed' ? shorten(`${res.action}: ${res.message}`, 160) : '');
+    let result = await runOnce(plan.version);
+    for (let attempt = 2; attempt <= 1 + RERUNS && !settled(result) && recovery !== 'retry'; attempt++) {
+      tl.note(`  ${plan.version} failed (${why(result)}); running the release again`);
+      outcomes.reruns++;
+      result = await runOnce(`${plan.version}#${attempt}`);
+    }
+    if (!settled(result)) {
+      // Every attempt failed cleanly under faults, which can go on hitting a release as long as they like. What the
+      // invariant claims is that a clean failure leaves a state a re-run recovers from: that re-run runs fault-free.
+      tl.note(`  ${plan.version} failed (${why(result)}); one more run, fault-free`);
+      outcomes.faultFreeReruns++;
+      planner.suspended = true;
+      try {
+        result = await runOnce(`${plan.version}#fault-free`);
+      } finally {
+        planner.suspended = false;
+      }
     }
     if (plan.broken) emulator.setReleaseFailure(`/${plan.version}`, 0);
-    const done = result as PipelineResult;
+    const done = result;
     if (
       plan.broken &&
       invariants.check(
@@ -287,7 +304,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     invariants.check(
       'jobs',
       done.rejected,
-      () => `the release failed ${1 + RERUNS} times: ${done.action}: ${done.message}`,
+      () => `the release failed under faults, then again fault-free: ${done.action}: ${done.message}`,
     );
     return 'rolled back';
   }
@@ -465,7 +482,7 @@ function cycleLine(
 /** The summary: faults by kind and invariants checked. */
 export function summaryTable(s: ChaosSummary): string[] {
   const out = [
-    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back (of ${s.outcomes.broken} broken releases, the watch caught ${s.outcomes.caught}); after a cleanly failed job, ${s.outcomes.retries} action retries and ${s.outcomes.reruns} release re-runs`,
+    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back (of ${s.outcomes.broken} broken releases, the watch caught ${s.outcomes.caught}); after a cleanly failed job: ${s.outcomes.retries} action retries, ${s.outcomes.reruns} release re-runs, ${s.outcomes.faultFreeReruns} fault-free re-run(s) once every faulted attempt had failed`,
     '',
     `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
   ];
