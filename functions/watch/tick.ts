@@ -71,7 +71,7 @@ export interface TickSummary {
   missingAlarms?: string[];
   rollback?: RollbackReport;
   rejection?: RejectionReport;
-  /** The approval the input names cannot be found in its pipeline (a quiet tick that looked for it). */
+  /** A quiet tick that looked for a pending approval could not: the input names none that exists, or a read failed. */
   approvalProblem?: string;
 }
 
@@ -257,7 +257,14 @@ async function reviewWithoutCanary(
 ): Promise<TickSummary> {
   const stillQuiet = (why: string, more: Partial<TickSummary> = {}) =>
     logTick(log, { ...quiet, ...more, reason: `${quiet.reason}; ${why}` });
-  const lookup = await lookUpApproval(approval);
+  let lookup: Lookup;
+  try {
+    lookup = await lookUpApproval(approval);
+  } catch (err) {
+    // Nothing is live: a CodePipeline error here is no reason to fail the tick (and earn Lambda's retries).
+    const problem = `the pending approval could not be looked up (${errorText(err)}); the next tick looks again`;
+    return stillQuiet(problem, { approvalProblem: problem });
+  }
   const { pending, release } = lookup;
   if (pending.kind === 'misconfigured') return stillQuiet(pending.reason, { approvalProblem: pending.reason });
   if (pending.kind === 'none') return stillQuiet(pending.reason);

@@ -247,6 +247,16 @@ describe('watch: a review still pending after its canary was taken out of traffi
     expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
   });
 
+  it('warns, and resolves, when the pending approval cannot be looked up: the next tick looks again', async () => {
+    cp.on(GetPipelineStateCommand).rejects(awsError('ThrottlingException', 400));
+    await expect(handler(input)).resolves.toMatchObject({
+      decision: 'quiet',
+      approvalProblem: expect.stringContaining('ThrottlingException'),
+    });
+    expect(tickLine().level).toBe('WARN');
+    expectNoWrites();
+  });
+
   it('warns, and writes nothing, when the approval named in the input does not exist', async () => {
     await expect(handler({ ...input, ApprovalStageName: 'Review' })).resolves.toMatchObject({
       decision: 'quiet',
