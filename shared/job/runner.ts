@@ -147,7 +147,7 @@ export function describeFailure(actionName: string, err: unknown): { type: Failu
 }
 
 type Report =
-  | { kind: 'success'; outputVariables?: Record<string, string>; continuationToken?: string }
+  | { kind: 'success'; outputVariables?: Record<string, string>; continuationToken?: string; summary?: string }
   | { kind: 'failure'; type: FailureType; message: string };
 
 /**
@@ -215,7 +215,7 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
       const outputVariables = outcome.outputVariables ?? {};
       validateOutputVariables(outputVariables);
       log.info('job-succeeded', { summary: outcome.summary, outputVariables });
-      return { kind: 'success', outputVariables };
+      return { kind: 'success', outputVariables, summary: outcome.summary };
     }
 
     const startedAt = continuation?.startedAt ?? now();
@@ -277,9 +277,18 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
       return;
     } catch (err) {
       if (alreadyReported(err, 'success', log)) return;
-      // The job is not reported yet: say why as a failure rather than leave the pipeline waiting 20 minutes.
+      // The job is not reported yet: say why as a failure rather than leave the pipeline waiting 20 minutes, and say
+      // that the work itself was done, so that on call re-runs the action instead of looking for what went wrong.
       log.error('report-failed', { result: 'success', error: (err as Error).message });
-      report = { kind: 'failure', type: 'JobFailed', message: describeFailure('report', err).message };
+      const done = success.continuationToken
+        ? 'the action is waiting for CloudFront, but handing the wait back to CodePipeline failed'
+        : `the action finished (${success.summary ?? 'succeeded'}), but reporting its success failed`;
+      const message = `${done}: ${describeFailure('report', err).message}. Re-running the action resumes from the current state and finds its work done.`;
+      report = {
+        kind: 'failure',
+        type: 'JobFailed',
+        message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message,
+      };
     }
   }
   try {

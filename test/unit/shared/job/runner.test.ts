@@ -186,6 +186,23 @@ describe('runJob', () => {
     expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
       failureDetails: { type: 'JobFailed', message: expect.stringContaining('ValidationException') },
     });
+    // On call learns the work itself was done: a re-run, not an investigation.
+    const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message;
+    expect(message).toMatch(/^the action finished \(done\), but reporting its success failed: report: /);
+    expect(message).toContain('Re-running the action resumes from the current state and finds its work done.');
+  });
+
+  it('reports a failure saying the wait could not be handed back when the continuation is refused', async () => {
+    codepipeline.on(PutJobSuccessResultCommand).rejects(awsError('ThrottlingException', 400, 'Rate exceeded'));
+    await runJob(action(waiting), jobEvent({ Id: 'E1PRIMARY00001' }));
+    expect(codepipeline).toHaveReceivedCommandWith(PutJobFailureResultCommand, {
+      failureDetails: {
+        type: 'JobFailed',
+        message: expect.stringMatching(
+          /^the action is waiting for CloudFront, but handing the wait back to CodePipeline failed: .*ThrottlingException/,
+        ),
+      },
+    });
   });
 
   it('resolves quietly, sending nothing more, when another delivery already reported the job', async () => {
