@@ -1,10 +1,11 @@
 /**
  * One tick of the watch. Read the primary, then the policy it names: no canary live → one log line, done (a quiet
  * tick costs at most these two reads, and a GetPipelineState when the policy is disabled and PipelineName is set: a
- * pending approval whose canary is off is judged and, unhealthy, rejected — see reviewWithoutCanary). A live canary: the staging ‖ the alarms, then staging's traffic (the gate's own
- * GetMetricData read), judged by the gate's own evaluation. Unhealthy → disable the policy with abort's own pass
- * (If-Match, re-plan on a stale ETag) while the pending approval and its release are looked up beside it, then reject
- * that approval if it is this canary's release. Every tick ends with one `tick` log line: the decision and the figures.
+ * pending approval whose canary is off is judged and, unhealthy, rejected — see reviewWithoutCanary). A live canary:
+ * the staging ‖ the alarms, then staging's traffic (the gate's own GetMetricData read), judged by the gate's own
+ * evaluation. Unhealthy → disable the policy with abort's own pass (If-Match, re-plan on a stale ETag) while the
+ * pending approval and its release are looked up beside it, then reject that approval if it is this canary's
+ * release. Every tick ends with one `tick` log line: the decision and the figures.
  */
 import { readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';

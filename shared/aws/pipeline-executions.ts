@@ -1,7 +1,8 @@
 /**
- * Which release a pipeline execution put up for review: the `StagingDistributionId` and `StagingETag` output
- * variables enable-CD reported in that execution (and its `PolicyEnabled`) (ListActionExecutions, filtered by the execution id). Abort and the
- * canary watch use it to leave alone a canary that a newer execution has since deployed.
+ * Which release a pipeline execution put up for review: the `StagingDistributionId`, `StagingETag` and
+ * `PolicyEnabled` output variables enable-CD reported in that execution (ListActionExecutions, filtered by the
+ * execution id). Abort and the canary watch use it to leave alone a canary that a newer execution has since
+ * deployed; the watch also to tell whether that release ever had a canary live.
  */
 import { ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import type { ReviewedRelease } from '../domain/resources.js';
