@@ -105,6 +105,15 @@ const tickLine = () => {
   expect(ticks).toHaveLength(1);
   return ticks[0] as Record<string, unknown>;
 };
+/** The pending approval (token-A) was rejected exactly once, with `summary`. */
+const expectRejectedOnce = (summary: unknown) =>
+  expect(cp).toHaveReceivedCommandExactlyOnceWith(PutApprovalResultCommand, {
+    pipelineName: PIPELINE,
+    stageName: 'Approval',
+    actionName: 'ApproveStaging',
+    token: 'token-A',
+    result: { status: 'Rejected', summary },
+  });
 const expectNoWrites = () => {
   expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
@@ -192,20 +201,13 @@ describe('watch: a review still pending after its canary was taken out of traffi
     });
     expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
-    expect(cp).toHaveReceivedCommandExactlyOnceWith(PutApprovalResultCommand, {
-      pipelineName: PIPELINE,
-      stageName: 'Approval',
-      actionName: 'ApproveStaging',
-      token: 'token-A',
-      result: {
-        status: 'Rejected',
-        summary: expect.stringMatching(
-          new RegExp(
-            `^canary watch: staging ${STAGING_ID} 5xx 7\\.4 % > 5 % over \\d+ min \\(135 requests\\); policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}$`,
-          ),
+    expectRejectedOnce(
+      expect.stringMatching(
+        new RegExp(
+          `^canary watch: staging ${STAGING_ID} 5xx 7\\.4 % > 5 % over \\d+ min \\(135 requests\\); policy ${POLICY_ID} is disabled: all traffic is on primary ${PRIMARY_ID}$`,
         ),
-      },
-    });
+      ),
+    );
     expect(tickLine()).toMatchObject({ level: 'WARN', decision: 'unhealthy' });
   });
 
@@ -314,16 +316,7 @@ describe('watch: a live canary', () => {
       pipelineName: PIPELINE,
       filter: { pipelineExecutionId: 'exec-A' },
     });
-    expect(cp).toHaveReceivedCommandExactlyOnceWith(PutApprovalResultCommand, {
-      pipelineName: PIPELINE,
-      stageName: 'Approval',
-      actionName: 'ApproveStaging',
-      token: 'token-A',
-      result: {
-        status: 'Rejected',
-        summary: expect.stringMatching(/^canary watch: staging .* 5xx 7\.4 % > 5 % over \d+ min/),
-      },
-    });
+    expectRejectedOnce(expect.stringMatching(/^canary watch: staging .* 5xx 7\.4 % > 5 % over \d+ min/));
     expect(summary).toMatchObject({
       decision: 'unhealthy',
       rollback: { changes: ['disable-policy'] },
