@@ -38,7 +38,7 @@ async function run({
   approve,
 }: JobContext<AbortParams, AbortPhase, AbortMemory>): Promise<Outcome<AbortPhase, AbortMemory>> {
   const earlier = continuation?.data ?? {};
-  const pass = await rollBackToPrimary(params, knownPolicy(params, earlier.policyId), log, approve);
+  const pass = await rollBackToPrimary(params, knownPolicy(params, earlier.policyId), log, { approve });
   const changes = [...(earlier.changes ? earlier.changes.split(',') : []), ...pass.written];
 
   if (pass.then.kind === 'wait') {

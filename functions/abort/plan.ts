@@ -33,6 +33,17 @@ export interface AbortState {
    * ETag now (undefined when the staging no longer exists).
    */
   release?: { executionId: string; reviewed: ReviewedRelease | undefined; stagingEtagNow: string | undefined };
+  /**
+   * With the canary watch: the staging config it judged unhealthy, and the ETag that staging carries now (undefined
+   * when it no longer exists). The watch may disable only the canary it judged.
+   */
+  judged?: JudgedStaging & { stagingEtagNow: string | undefined };
+}
+
+/** A staging config as the canary watch judged it. */
+export interface JudgedStaging {
+  stagingId: string;
+  stagingEtag: string;
 }
 
 /** One named change; `reason` is what the operator reads in the log. */
@@ -100,7 +111,7 @@ export function planDetach(
 export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   checkAbortState(state);
   const { primary, policyId, policy } = state;
-  const guard = releaseGuard(state);
+  const guard = releaseGuard(state) ?? judgedGuard(state);
   if (guard) return { changes: [], then: settled(primary), ...guard };
   if (!policyId) {
     return {
@@ -161,6 +172,20 @@ function releaseGuard({ release }: AbortState): Pick<AbortPlan, 'nothingToDo' | 
   return {
     newerRelease: true,
     nothingToDo: `staging ${reviewed.stagingId} ${stagingEtagNow ? `now carries ETag ${stagingEtagNow}` : 'no longer exists'}, not ETag ${reviewed.stagingEtag} that execution ${executionId} put up for review: a newer release owns the canary, so it was left alone`,
+  };
+}
+
+/**
+ * The watch's disable re-reads and re-plans after a stale ETag, and a tick takes a while: by then a newer release
+ * may have redeployed staging and enabled the policy for its own canary, which the watch has not judged. Act only
+ * while staging still carries the config that was judged unhealthy; the next tick judges the new canary.
+ */
+function judgedGuard({ judged }: AbortState): Pick<AbortPlan, 'nothingToDo' | 'newerRelease'> | undefined {
+  if (!judged || judged.stagingEtagNow === judged.stagingEtag) return undefined;
+  const { stagingId, stagingEtag, stagingEtagNow } = judged;
+  return {
+    newerRelease: true,
+    nothingToDo: `staging ${stagingId} ${stagingEtagNow ? `now carries ETag ${stagingEtagNow}` : 'no longer exists'}, not ETag ${stagingEtag} that was judged unhealthy: the canary live now is another release's, so it was left alone (the next tick judges it)`,
   };
 }
 

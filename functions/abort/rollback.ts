@@ -25,7 +25,14 @@ import {
 import type { Logger } from '../../shared/log.js';
 import type { AbortMode, AbortParams } from './params.js';
 import type { AbortPhase } from './phases.js';
-import { type AbortChange, type AbortChangeKind, type AbortPlan, type AbortState, planAbort } from './plan.js';
+import {
+  type AbortChange,
+  type AbortChangeKind,
+  type AbortPlan,
+  type AbortState,
+  type JudgedStaging,
+  planAbort,
+} from './plan.js';
 
 /** What one pass read, planned and wrote. */
 export interface RollbackPass {
@@ -39,14 +46,26 @@ export interface RollbackPass {
   then: AbortPlan['then'];
 }
 
-/** The primary and its policy; with a pipeline execution, also the release it reviewed and the staging now. */
+/**
+ * The primary and its policy; with a pipeline execution, also the release it reviewed and the staging now; with the
+ * watch's verdict, the judged staging now.
+ */
 async function readState(
   params: AbortParams,
   known: KnownPolicy | undefined,
   release: () => Promise<ReviewedRelease | undefined>,
+  judged: JudgedStaging | undefined,
 ): Promise<AbortState> {
-  const [state, guard] = await Promise.all([readRollbackTarget(params.primaryId, known), readGuard(params, release)]);
-  return { ...state, ...(guard ? { release: guard } : {}) };
+  const [state, guard, judgedNow] = await Promise.all([
+    readRollbackTarget(params.primaryId, known),
+    readGuard(params, release),
+    judged ? readDistributionIfExists(judged.stagingId) : undefined,
+  ]);
+  return {
+    ...state,
+    ...(guard ? { release: guard } : {}),
+    ...(judged ? { judged: { ...judged, stagingEtagNow: judgedNow?.etag } } : {}),
+  };
 }
 
 /** With a pipeline execution: the release it put up for review, and the ETag its staging carries now. */
@@ -143,11 +162,19 @@ export interface KnownPolicy {
   from: 'continuation' | 'parameters';
 }
 
+/** What a caller of abort's pass may add: an approval of each plan (cfcd), the staging judged unhealthy (the watch). */
+export interface RollbackOptions {
+  approve?: PlanApproval | undefined;
+  /** Disable only while staging still carries this config (the canary watch's verdict). */
+  judged?: JudgedStaging | undefined;
+}
+
 /** How abort reads, plans and writes: both kinds of invocation and a dry run (`cfcd plan abort`) share it. */
 export function abortSteps(
   params: AbortParams,
   known: KnownPolicy | undefined,
   log: Logger,
+  judged?: JudgedStaging,
 ): PlanSteps<AbortState, AbortPlan> {
   // Which release the execution reviewed does not change: looked up once, even across re-reads after a 412.
   let lookup: Promise<ReviewedRelease | undefined> | undefined;
@@ -160,7 +187,7 @@ export function abortSteps(
       : Promise.resolve(undefined));
   return {
     read: async () => {
-      const state = await readState(params, known, reviewed);
+      const state = await readState(params, known, reviewed, judged);
       logState(state, log);
       return state;
     },
@@ -179,9 +206,9 @@ export async function rollBackToPrimary(
   params: AbortParams,
   known: KnownPolicy | undefined,
   log: Logger,
-  approve?: PlanApproval,
+  { approve, judged }: RollbackOptions = {},
 ): Promise<RollbackPass> {
-  const steps = abortSteps(params, known, log);
+  const steps = abortSteps(params, known, log, judged);
   const initial = await step('read the primary and its policy', () => steps.read());
   const { state, plan, written, then } = await applyPlan(steps, initial, log, approve);
   return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), then };
@@ -198,6 +225,7 @@ function logState(state: AbortState, log: Logger): void {
           etag: state.policy?.etag ?? null,
         }
       : null,
+    ...(state.judged ? { judged: { ...state.judged, stagingEtagNow: state.judged.stagingEtagNow ?? null } } : {}),
     ...(state.release
       ? {
           release: {

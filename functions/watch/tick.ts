@@ -41,6 +41,8 @@ export type TickDecision = 'quiet' | 'not-watched' | Health['verdict'];
 export interface RollbackReport {
   changes: string[];
   nothingToDo?: string;
+  /** Staging was redeployed since the verdict: the canary live now is another release's, and it was left alone. */
+  newerRelease?: true;
   error?: string;
   /** The AWS error code of the failure, e.g. `AccessDenied`. */
   awsError?: string;
@@ -108,15 +110,23 @@ async function lookUpApproval(target: ApprovalTarget): Promise<Lookup> {
   return { pending, release };
 }
 
-/** abort's own disable pass: re-reads primary and policy, plans, writes with If-Match, re-plans on a stale ETag. */
-async function disablePolicy(primaryId: string, log: Logger): Promise<RollbackReport> {
+/**
+ * abort's own disable pass: re-reads primary and policy, plans, writes with If-Match, re-plans on a stale ETag — and
+ * only while staging still carries the config judged unhealthy (a newer release's canary is the next tick's to judge).
+ */
+async function disablePolicy(primaryId: string, judged: DistributionState, log: Logger): Promise<RollbackReport> {
   try {
     const pass = await rollBackToPrimary(
       parseAbortObject({ PrimaryDistributionId: primaryId, Mode: 'disable' }),
       undefined,
       log,
+      { judged: { stagingId: judged.id, stagingEtag: judged.etag } },
     );
-    return { changes: pass.written, ...(pass.plan.nothingToDo ? { nothingToDo: pass.plan.nothingToDo } : {}) };
+    return {
+      changes: pass.written,
+      ...(pass.plan.nothingToDo ? { nothingToDo: pass.plan.nothingToDo } : {}),
+      ...(pass.plan.newerRelease ? { newerRelease: true as const } : {}),
+    };
   } catch (err) {
     return { changes: [], error: errorText(err), awsError: awsErrorOf(err).name };
   }
@@ -147,6 +157,9 @@ async function answerApproval(
 
 /** Where viewers are after the disable, for the rejection summary. */
 function whereTrafficIs(primaryId: string, policyId: string, rollback: RollbackReport): string {
+  if (rollback.newerRelease) {
+    return `staging was redeployed since: the canary live now is another release's, which the watch judges on its next tick`;
+  }
   if (!rollback.error) return `traffic moved back to primary ${primaryId}`;
   return `the watch could not disable policy ${policyId} (${rollback.awsError}); the abort this rejection starts disables it`;
 }
@@ -350,7 +363,7 @@ export async function tick(params: WatchParams, log: Logger, now: () => number =
   // The approval's token and release are read beside the disable; the rejection waits for the disable.
   const lookup = params.approval ? lookUpApproval(params.approval) : undefined;
   lookup?.catch(() => undefined);
-  const rollback = await disablePolicy(primary.id, log);
+  const rollback = await disablePolicy(primary.id, watched.staging, log);
   return rejectAndReport(
     log,
     params,

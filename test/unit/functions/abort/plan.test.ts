@@ -177,3 +177,22 @@ describe('planAbort: the release guard', () => {
     expect(plan.nothingToDo).toContain('never put a canary up for review');
   });
 });
+
+// Chaos finding D: a watch tick judged one release's canary unhealthy; its disable met stale ETags, re-read, and by
+// then the next release had redeployed staging and enabled the policy: the re-plan disabled a canary nobody judged.
+describe("planAbort: the watch's verdict", () => {
+  const judged = { stagingId: 'E2STAGING00002', stagingEtag: 'ETAG-A' };
+
+  it('disables while the staging carries the config judged unhealthy', () => {
+    expect(kinds(state({ judged: { ...judged, stagingEtagNow: 'ETAG-A' } }), 'disable')).toEqual(['disable-policy']);
+  });
+
+  it.each([
+    ['a newer release redeployed the staging', 'ETAG-B', /now carries ETag ETAG-B, not ETag ETAG-A that was judged/],
+    ['the staging was deleted', undefined, /no longer exists/],
+  ])('plans nothing when %s: the canary live now is the next tick’s to judge', (_, now, reason) => {
+    const plan = planAbort(state({ judged: { ...judged, stagingEtagNow: now } }), 'disable');
+    expect(plan).toMatchObject({ changes: [], newerRelease: true, then: { kind: 'done' } });
+    expect(plan.nothingToDo).toMatch(reason);
+  });
+});

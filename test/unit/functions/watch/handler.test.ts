@@ -106,7 +106,7 @@ const tickLine = () => {
   return ticks[0] as Record<string, unknown>;
 };
 /** The pending approval (token-A) was rejected exactly once, with `summary`. */
-const expectRejectedOnce = (summary: unknown) =>
+const expectRejectedOnce = (summary: string) =>
   expect(cp).toHaveReceivedCommandExactlyOnceWith(PutApprovalResultCommand, {
     pipelineName: PIPELINE,
     stageName: 'Approval',
@@ -325,6 +325,31 @@ describe('watch: a live canary', () => {
     expect(tickLine()).toMatchObject({ level: 'WARN', decision: 'unhealthy' });
     // abort's own pass logs its plan and its write; the tick's line comes last.
     expect(lines().map((l) => l.event)).toEqual(['state-read', 'plan', 'write', 'tick']);
+  });
+
+  // Chaos finding D: the disable re-reads after a stale ETag; by then a newer release may have redeployed staging
+  // and enabled the policy for its own canary, which this tick never judged.
+  it('leaves alone a canary of a newer release that went live while the tick was disabling', async () => {
+    cw.on(GetMetricDataCommand).resolves(metrics([[135, 7.4]]));
+    cf.on(GetDistributionCommand, { Id: STAGING_ID })
+      .resolvesOnce(stagingOutput({ etag: 'ETAG-STAGING-A' }))
+      .resolves(stagingOutput({ etag: 'ETAG-STAGING-B' }));
+    await expect(handler(input)).resolves.toMatchObject({
+      decision: 'unhealthy',
+      stagingEtag: 'ETAG-STAGING-A',
+      rollback: {
+        changes: [],
+        newerRelease: true,
+        nothingToDo: expect.stringContaining(
+          `staging ${STAGING_ID} now carries ETag ETAG-STAGING-B, not ETag ETAG-STAGING-A that was judged unhealthy`,
+        ),
+      },
+      // The pending execution reviewed the config judged unhealthy: its approval is still rejected.
+      rejection: { outcome: 'rejected' },
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expectRejectedOnce(expect.stringContaining("the canary live now is another release's"));
+    expect(lines().map((l) => l.event)).toEqual(['state-read', 'newer-release-owns-staging', 'plan', 'tick']);
   });
 
   it('rejects only after the policy is disabled', async () => {
