@@ -266,7 +266,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       await deployment.deliveries(label);
       return done;
     };
-    const settled = (res: PipelineResult) => res.status === 'Succeeded' || res.rejected === true;
+    const callsFrom = lambdas.calls.length;
+    // A broken canary the watch disables while enable-CD still waits for Deployed fails enable-CD cleanly (it will
+    // not undo a rollback): the release ends there, before any review, as it should. Re-running it would only meet
+    // the watch again.
+    const rolledBackBeforeReview = (res: PipelineResult) =>
+      res.status === 'Failed' &&
+      res.action === 'EnableContinuousDeployment' &&
+      res.message.includes('the canary was rolled back') &&
+      lambdas.calls
+        .slice(callsFrom)
+        .some(
+          (c) => c.worker.startsWith('watch') && c.operation === 'UpdateContinuousDeploymentPolicy' && c.status < 300,
+        );
+    const settled = (res: PipelineResult) =>
+      res.status === 'Succeeded' || res.rejected === true || (plan.broken && rolledBackBeforeReview(res));
     const why = (res: PipelineResult) => (res.status === 'Failed' ? shorten(`${res.action}: ${res.message}`, 160) : '');
     let result = await runOnce(plan.version);
     for (let attempt = 2; attempt <= 1 + RERUNS && !settled(result) && recovery !== 'retry'; attempt++) {
@@ -292,7 +306,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       plan.broken &&
       invariants.check(
         'watch',
-        done.status === 'Failed' && done.rejected && done.answer?.by === 'PutApprovalResult',
+        done.status === 'Failed' &&
+          ((done.rejected && done.answer?.by === 'PutApprovalResult') || rolledBackBeforeReview(done)),
         () =>
           done.status === 'Failed'
             ? `the approval ended ${done.rejected ? `rejected by ${done.answer?.by}` : `with ${done.action}: ${done.message}`}`
@@ -303,7 +318,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     if (done.status === 'Succeeded') return 'promoted';
     invariants.check(
       'jobs',
-      done.rejected,
+      settled(done),
       () => `the release failed under faults, then again fault-free: ${done.action}: ${done.message}`,
     );
     return 'rolled back';
