@@ -3,7 +3,8 @@
  * viewers (a failing release answers 5xx for a share of them), whose CloudWatch derives staging's figures from them,
  * and whose CodePipeline holds the pending approval the local runner would register. Header routing makes the
  * staging traffic exact. The emulator has no CloudWatch alarms: a small proxy in front of it answers DescribeAlarms
- * (reading the region from the request's signature) and passes every other request on.
+ * (reading the region from the request's signature) and passes every other request on, optionally after a hook
+ * (the newer-release test changes staging between two reads of one tick).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,7 @@ const PIPELINE = 'site-release';
 
 let h: Harness;
 const extra: LocalLambda[] = [];
-const proxies: AlarmsProxy[] = [];
+const proxies: EmulatorProxy[] = [];
 
 beforeEach(async () => {
   h = await startHarness();
@@ -278,8 +279,49 @@ describe('the canary watch (built bundle against the emulator)', () => {
     expect(older.approval.answer('Rejected', 'by the reviewer')).toBe(true);
   });
 
+  // Chaos finding D: the tick's disable re-reads (and, after a stale ETag, re-plans) a while after its verdict; by
+  // then a newer release may have redeployed staging. Here the newer Deploy lands between the verdict's read of
+  // staging and the disable's.
+  it('leaves alone a canary that a newer release deployed while the tick was disabling', async () => {
+    const { outputs, approval, variables } = await releaseAwaitingApproval();
+    const stagingId = outputs.StagingDistributionId;
+    const judgedEtag = variables.StagingETag as string;
+    h.emulator.setReleaseFailure(HEADER_TEMPLATE.originPath, 1);
+    await viewers(25, HEADER);
+    let stagingReads = 0;
+    const proxy = await startEmulatorProxy(h.emulator.url, async (method, path) => {
+      if (method === 'GET' && path.endsWith(`/distribution/${stagingId}`) && ++stagingReads === 2) {
+        await h.deployStaging(headerTemplate('/v3'));
+      }
+    });
+    proxies.push(proxy);
+    const watch = await LocalLambda.start('watch', { ...h.emulator.env, AWS_ENDPOINT_URL_CLOUDFRONT: proxy.url });
+    extra.push(watch);
+    h.emulator.clearRequestLog();
+
+    const r = await tick(watchInput({ StagingDistributionId: stagingId }), watch);
+    expect(stagingReads).toBe(2);
+    expect(summaryOf(r)).toMatchObject({
+      decision: 'unhealthy',
+      stagingEtag: judgedEtag,
+      rollback: {
+        changes: [],
+        newerRelease: true,
+        nothingToDo: expect.stringContaining(`not ETag ${judgedEtag} that was judged unhealthy`),
+      },
+      rejection: { outcome: 'rejected' },
+    });
+    expect(accepted('UpdateContinuousDeploymentPolicy')).toBe(0);
+    expect(await h.policyEnabled(outputs.ContinuousDeploymentPolicyId)).toBe(true);
+    // The release judged unhealthy is still rejected; its summary says where traffic is.
+    expect(await approval.result).toMatchObject({
+      status: 'Rejected',
+      summary: expect.stringContaining("the canary live now is another release's"),
+    });
+  });
+
   it('counts an alarm in ALARM, read in the region of its ARN', async () => {
-    const proxy = await startAlarmsProxy(h.emulator.url);
+    const proxy = await startEmulatorProxy(h.emulator.url);
     proxies.push(proxy);
     const watch = await LocalLambda.start('watch', { ...h.emulator.env, AWS_ENDPOINT_URL_CLOUDWATCH: proxy.url });
     extra.push(watch);
@@ -336,7 +378,7 @@ describe('the canary watch (built bundle against the emulator)', () => {
 });
 
 /** A CloudWatch endpoint that answers DescribeAlarms from `alarms` and passes every other request to the emulator. */
-interface AlarmsProxy {
+interface EmulatorProxy {
   url: string;
   alarms: Map<string, string>;
   /** The region each DescribeAlarms was signed for (the SigV4 credential scope). */
@@ -344,7 +386,11 @@ interface AlarmsProxy {
   close(): Promise<void>;
 }
 
-async function startAlarmsProxy(emulatorUrl: string): Promise<AlarmsProxy> {
+/** `beforeForward` runs before a request is passed on (e.g. to change the world between two reads of one tick). */
+async function startEmulatorProxy(
+  emulatorUrl: string,
+  beforeForward: (method: string, path: string) => Promise<void> = async () => undefined,
+): Promise<EmulatorProxy> {
   const alarms = new Map<string, string>();
   const describeAlarmsRegions: string[] = [];
   const server = http.createServer(async (req, res) => {
@@ -371,12 +417,19 @@ async function startAlarmsProxy(emulatorUrl: string): Promise<AlarmsProxy> {
           typeof e[1] === 'string' && !['host', 'connection', 'content-length'].includes(e[0]),
       ),
     );
+    await beforeForward(req.method ?? 'POST', req.url ?? '/');
     const upstream = await fetch(`${emulatorUrl}${req.url ?? '/'}`, {
       method: req.method ?? 'POST',
       headers,
       ...(body.length ? { body } : {}),
     });
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+    // Every header but the framing ones: CloudFront's answers carry the ETag there.
+    const answer = Object.fromEntries(
+      [...upstream.headers].filter(
+        ([k]) => !['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k),
+      ),
+    );
+    res.writeHead(upstream.status, answer);
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
