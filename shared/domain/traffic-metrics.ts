@@ -34,12 +34,15 @@ export interface MetricsWindow {
 
 /**
  * The window of `minutes` ending with the minute that holds `now`, starting no earlier than the minute that holds
- * `notBefore` (when given): traffic a distribution served before its last change was served by another config.
+ * `notBefore` (when given): traffic a distribution served before its last change was served by another config. It
+ * covers at least one minute. A change that is in a later minute than `now` by this clock (CloudFront's clock ahead
+ * of ours) gets that minute alone: the minute before it holds only the previous config's traffic.
  */
 export function metricsWindow(minutes: number, now: number, notBefore?: number): MetricsWindow {
-  const end = Math.ceil(now / MINUTE_MS) * MINUTE_MS;
+  const current = Math.ceil(now / MINUTE_MS) * MINUTE_MS;
   const earliest = notBefore === undefined ? -Infinity : Math.floor(notBefore / MINUTE_MS) * MINUTE_MS;
-  const start = Math.min(Math.max(end - minutes * MINUTE_MS, earliest), end - MINUTE_MS);
+  const start = Math.max(Math.min(Math.max(current - minutes * MINUTE_MS, earliest), current - MINUTE_MS), earliest);
+  const end = Math.max(current, start + MINUTE_MS);
   return { start: new Date(start), end: new Date(end), minutes: (end - start) / MINUTE_MS };
 }
 

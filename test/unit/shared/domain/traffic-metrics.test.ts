@@ -56,9 +56,28 @@ describe('metricsWindow', () => {
     expect(metricsWindow(15, now, Date.UTC(2026, 10, 1, 11, 0)).minutes).toBe(15);
   });
 
-  it('always covers at least the current minute, even for a change in the future', () => {
+  it('covers at least the current minute, for a change in the current minute too', () => {
     const now = Date.UTC(2026, 10, 1, 12, 30, 20);
-    expect(metricsWindow(15, now, now + 3_600_000).minutes).toBe(1);
+    const w = metricsWindow(15, now, Date.UTC(2026, 10, 1, 12, 30, 5));
+    expect(w).toEqual({
+      start: new Date(Date.UTC(2026, 10, 1, 12, 30)),
+      end: new Date(Date.UTC(2026, 10, 1, 12, 31)),
+      minutes: 1,
+    });
+  });
+
+  // Chaos finding E: with the Lambda's clock behind CloudFront's, staging's last change lay after `now`, and the
+  // window fell back to the minute before it — the previous (broken, rolled back) release's traffic, judged as the
+  // new release's: the watch disabled a healthy canary under review.
+  it("never reaches before a change that is ahead of this clock: the change's own minute alone", () => {
+    const now = Date.UTC(2026, 10, 1, 12, 30, 59, 900);
+    const change = Date.UTC(2026, 10, 1, 12, 31, 0, 400);
+    expect(metricsWindow(15, now, change)).toEqual({
+      start: new Date(Date.UTC(2026, 10, 1, 12, 31)),
+      end: new Date(Date.UTC(2026, 10, 1, 12, 32)),
+      minutes: 1,
+    });
+    expect(metricsWindow(15, now, now + 3_600_000).start).toEqual(new Date(Date.UTC(2026, 10, 1, 13, 30)));
   });
 });
 
