@@ -169,9 +169,23 @@ function releaseGuard({ release }: AbortState): Pick<AbortPlan, 'nothingToDo' | 
     };
   }
   if (stagingEtagNow === reviewed.stagingEtag) return undefined;
+  return stagingMoved(
+    reviewed,
+    stagingEtagNow,
+    `that execution ${executionId} put up for review: a newer release owns the canary, so it was left alone`,
+  );
+}
+
+/** The guard's answer when staging no longer carries the config expected: nothing to do, and why. */
+function stagingMoved(
+  expected: { stagingId: string; stagingEtag: string },
+  etagNow: string | undefined,
+  why: string,
+): Pick<AbortPlan, 'nothingToDo' | 'newerRelease'> {
+  const now = etagNow ? `now carries ETag ${etagNow}` : 'no longer exists';
   return {
     newerRelease: true,
-    nothingToDo: `staging ${reviewed.stagingId} ${stagingEtagNow ? `now carries ETag ${stagingEtagNow}` : 'no longer exists'}, not ETag ${reviewed.stagingEtag} that execution ${executionId} put up for review: a newer release owns the canary, so it was left alone`,
+    nothingToDo: `staging ${expected.stagingId} ${now}, not ETag ${expected.stagingEtag} ${why}`,
   };
 }
 
@@ -182,11 +196,11 @@ function releaseGuard({ release }: AbortState): Pick<AbortPlan, 'nothingToDo' | 
  */
 function judgedGuard({ judged }: AbortState): Pick<AbortPlan, 'nothingToDo' | 'newerRelease'> | undefined {
   if (!judged || judged.stagingEtagNow === judged.stagingEtag) return undefined;
-  const { stagingId, stagingEtag, stagingEtagNow } = judged;
-  return {
-    newerRelease: true,
-    nothingToDo: `staging ${stagingId} ${stagingEtagNow ? `now carries ETag ${stagingEtagNow}` : 'no longer exists'}, not ETag ${stagingEtag} that was judged unhealthy: the canary live now is another release's, so it was left alone (the next tick judges it)`,
-  };
+  return stagingMoved(
+    judged,
+    judged.stagingEtagNow,
+    "that was judged unhealthy: the canary live now is another release's, so it was left alone (the next tick judges it)",
+  );
 }
 
 function propagating(primary: DistributionState): AbortPlan['then'] {

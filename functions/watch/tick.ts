@@ -7,7 +7,7 @@
  * pending approval and its release are looked up beside it, then reject that approval if it is this canary's
  * release. Every tick ends with one `tick` log line: the decision and the figures.
  */
-import { readCanaryTraffic } from '../../shared/aws/metrics.js';
+import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import { awsErrorOf } from '../../shared/aws/call.js';
 import { readDistribution, readDistributionIfExists, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
@@ -179,7 +179,7 @@ function logTick(log: Logger, summary: TickSummary): TickSummary {
 /** The gate's figures, its window and thresholds, and the alarms, as the tick's line reports them. */
 function judgementFields(
   gate: WatchParams['gate'],
-  traffic: Awaited<ReturnType<typeof readCanaryTraffic>> | undefined,
+  traffic: CanaryTraffic | undefined,
   alarms: AlarmStates,
 ): Partial<TickSummary> {
   return {

@@ -130,6 +130,10 @@ export function validateOutputVariables(vars: Record<string, string>): void {
     throw new Error(`output variables are ${bytes} bytes; CodePipeline allows ${OUTPUT_VARIABLES_MAX_BYTES}`);
 }
 
+/** A failure message cut to CodePipeline's 5000 characters. */
+const withinReportLimit = (message: string) =>
+  message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message;
+
 /** Error classes whose message already carries its context. */
 const OUR_ERRORS = [ConfigurationError, StateCheckError, StepError, AwsCallError, ContinuationError];
 
@@ -143,7 +147,7 @@ export function describeFailure(actionName: string, err: unknown): { type: Failu
   const ours = err instanceof Error && OUR_ERRORS.some((type) => err instanceof type);
   const named = ours || name === 'Error' ? text : `${name}: ${text}`;
   const message = `${actionName}: ${named}`;
-  return { type, message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message };
+  return { type, message: withinReportLimit(message) };
 }
 
 type Report =
@@ -287,7 +291,7 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
       report = {
         kind: 'failure',
         type: 'JobFailed',
-        message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message,
+        message: withinReportLimit(message),
       };
     }
   }
