@@ -1,10 +1,14 @@
 /**
- * enable-CD: after the staging stack deploys, leave continuous deployment switched on and live.
+ * enable-CD: after the staging stack deploys, leave continuous deployment switched on and live, with the staging's
+ * edge caches invalidated before any viewer is routed to it.
  * read (in parallel) → plan → apply → outcome from the plan's `then` (wait via continuation, or report).
  */
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
+import { createInvalidation, readCacheState, tooManyInvalidations } from '../../shared/aws/invalidations.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
+import { carriesSameConfig } from '../../shared/domain/config-diff.js';
+import { type CacheDecision, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
 import {
   readDistribution,
   readPolicy,
@@ -12,7 +16,7 @@ import {
   writePolicyConfig,
 } from '../../shared/aws/cloudfront.js';
 import { rootObjectKey, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
-import { distributionLogFields } from '../../shared/domain/resources.js';
+import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
 import { step } from '../../shared/domain/errors.js';
 import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
@@ -28,6 +32,15 @@ import {
   routingLive,
 } from './plan.js';
 
+/** True when enable-CD will look at the staging's cache: it is Deployed with a release to review. */
+function stagingCacheMatters(state: EnableCdState, params: EnableCdParams): boolean {
+  return (
+    params.invalidationPaths.length > 0 &&
+    isDeployed(state.staging) &&
+    !carriesSameConfig(state.primary.config, state.staging.config)
+  );
+}
+
 async function readState(params: EnableCdParams): Promise<EnableCdState> {
   const [primary, staging, policy, bucketPolicy] = await Promise.all([
     readDistribution(params.primaryId),
@@ -40,9 +53,13 @@ async function readState(params: EnableCdParams): Promise<EnableCdState> {
   const state: EnableCdState = { primary, staging, policy, ...(bucketPolicy ? { bucketPolicy } : {}) };
   // Only when viewers are about to be routed to staging: a re-run with everything live costs no extra round.
   const key = params.bucket && !routingLive(state) ? rootObjectKey(staging.config, params.bucket) : undefined;
-  if (params.bucket && key) {
-    state.releaseRoot = { bucket: params.bucket, key, exists: await objectExists(params.bucket, key) };
-  }
+  // Both second-round reads need the first round's answers and nothing from each other.
+  const [exists, stagingCache] = await Promise.all([
+    params.bucket && key ? objectExists(params.bucket, key) : undefined,
+    stagingCacheMatters(state, params) ? readCacheState(staging) : undefined,
+  ]);
+  if (params.bucket && key && exists !== undefined) state.releaseRoot = { bucket: params.bucket, key, exists };
+  if (stagingCache) state.stagingCache = stagingCache;
   return state;
 }
 
@@ -60,6 +77,11 @@ function logState(state: EnableCdState, log: Logger): void {
       ? { bucket: state.bucketPolicy.bucket, exists: state.bucketPolicy.json !== undefined }
       : null,
     ...(state.releaseRoot ? { releaseRoot: state.releaseRoot } : {}),
+    ...(state.stagingCache
+      ? {
+          stagingInvalidations: state.stagingCache.since.map(({ id, status, paths }) => ({ id, status, paths })),
+        }
+      : {}),
   });
 }
 
@@ -67,6 +89,7 @@ const STEP_NAMES: Record<EnableCdChange['kind'], string> = {
   'grant-bucket-read': 'grant staging read access in the bucket policy',
   'enable-policy': 're-enable the continuous deployment policy',
   'attach-policy': 'attach the policy to the primary',
+  'invalidate-cache': "invalidate the staging's edge caches",
 };
 
 /** Makes one planned change against the state it was planned from. */
@@ -100,6 +123,24 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger):
       });
       return true;
     }
+    case 'invalidate-cache': {
+      const created = await createInvalidation(change);
+      if (created.kind === 'deferred') {
+        // Not written: the plan waits in `invalidating` and the next invocation plans the invalidation again.
+        log.warn('invalidation-deferred', { distributionId: change.distributionId, reason: created.reason });
+        return false;
+      }
+      log.info('write', {
+        change: change.kind,
+        distributionId: change.distributionId,
+        invalidationId: created.invalidation.id,
+        status: created.invalidation.status,
+        paths: change.paths,
+        callerReference: change.callerReference,
+        reason: change.reason,
+      });
+      return true;
+    }
   }
 }
 
@@ -118,6 +159,7 @@ export function enableCdSteps(
     plan: (s) => planEnableCd(s, params, routedEarlier),
     write: (change, s) => write(change, s, log),
     stepName: (change) => STEP_NAMES[change.kind],
+    describe: (plan) => (plan.cache ? { cache: plan.cache } : {}),
   };
 }
 
@@ -139,15 +181,24 @@ async function run({
   const routedEarlier = continuation?.data?.routed === 'true';
   const steps = enableCdSteps(params, log, routedEarlier);
   const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
-  const { state, written, then } = await applyPlan(steps, initial, log, approve);
+  const { state, plan, written, then } = await applyPlan(steps, initial, log, approve);
+  if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
   const earlier = continuation?.data?.changes;
   const changes = [...(earlier ? earlier.split(',') : []), ...written.map((c) => c.kind)];
   const routed =
     routedEarlier ||
     routingLive(state) ||
     written.some((c) => c.kind === 'enable-policy' || c.kind === 'attach-policy');
+  const deferred =
+    plan.changes.some((c) => c.kind === 'invalidate-cache') && !written.some((c) => c.kind === 'invalidate-cache');
   if (then.kind === 'wait') {
-    return waitingOutcome(then, {
+    const wait = deferred
+      ? {
+          ...then,
+          reason: `${tooManyInvalidations(`distribution ${state.staging.id}`)}; retrying until MaxWaitMinutes`,
+        }
+      : then;
+    return waitingOutcome(wait, {
       ...(changes.length ? { changes: changes.join(',') } : {}),
       ...(routed ? { routed: 'true' } : {}),
     });
@@ -156,11 +207,20 @@ async function run({
     kind: 'succeeded',
     summary: !routingLive(state)
       ? `staging ${state.staging.id} serves the same config as primary ${state.primary.id} (already promoted, or the release changes nothing): nothing to review, so no viewer is routed to it${changes.length ? `; applied ${changes.join(', ')}` : ''}`
-      : changes.length
-        ? `applied ${changes.join(', ')}; continuous deployment is live`
-        : 'continuous deployment already live; nothing to change',
-    outputVariables: { ...reviewerVariables(state), PolicyEnabled: String(routingLive(state)) },
+      : `${changes.length ? `applied ${changes.join(', ')}; continuous deployment is live` : 'continuous deployment already live; nothing to change'}${cacheNote(plan.cache)}`,
+    outputVariables: {
+      ...reviewerVariables(state),
+      PolicyEnabled: String(routingLive(state)),
+      StagingInvalidationId: plan.cache && 'invalidationId' in plan.cache ? plan.cache.invalidationId : 'none',
+    },
   };
+}
+
+/** What the summary says of the staging's cache once viewers are routed to it. */
+function cacheNote(cache: CacheDecision | undefined): string {
+  if (cache?.kind === 'completed') return `; the staging's edge caches were invalidated (${cache.invalidationId})`;
+  if (cache?.kind === 'off') return "; the staging's edge caches were NOT invalidated (InvalidationPaths is [])";
+  return '';
 }
 
 export const enableCdAction: Action<EnableCdParams, EnableCdPhase, EnableCdMemory> = {

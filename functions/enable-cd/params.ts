@@ -7,6 +7,7 @@ export const parameterNames = [
   'ContinuousDeploymentPolicyId',
   'StaticResourceBucketName',
   'MaxWaitMinutes',
+  'InvalidationPaths',
 ] as const;
 
 export interface EnableCdParams {
@@ -16,6 +17,11 @@ export interface EnableCdParams {
   /** The OAC origin bucket to grant the staging read access in; absent = not an OAC bucket origin, no grant. */
   bucket: string | undefined;
   maxWaitMinutes: number;
+  /**
+   * `InvalidationPaths`: invalidated on the staging once it is Deployed, before viewers are routed to it (default
+   * `["/*"]`); empty when the operator turned invalidation off.
+   */
+  invalidationPaths: string[];
 }
 
 /** Parses enable-CD's UserParameters; throws ConfigurationError naming the field. */
@@ -26,5 +32,6 @@ export function parseEnableCdParams(raw: unknown): EnableCdParams {
     policyId: p.policyId('ContinuousDeploymentPolicyId'),
     bucket: p.optionalBucketName('StaticResourceBucketName'),
     maxWaitMinutes: maxWaitMinutes(p),
+    invalidationPaths: p.invalidationPaths(),
   };
 }

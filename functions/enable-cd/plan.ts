@@ -9,6 +9,12 @@ import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../share
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
 import { checkPreflight } from '../../shared/domain/preflight.js';
+import {
+  type CacheDecision,
+  type CacheState,
+  type InvalidateChange,
+  decideCache,
+} from '../../shared/domain/invalidation.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
 import { routingOf } from '../../shared/domain/traffic-config.js';
@@ -27,20 +33,28 @@ export interface EnableCdState {
    * about to be routed to staging: absent when not read.
    */
   releaseRoot?: { bucket: string; key: string; exists: boolean };
+  /**
+   * The invalidations of the staging since its last change, read only when it is Deployed with something to review
+   * and `InvalidationPaths` is not empty: absent when not read.
+   */
+  stagingCache?: CacheState;
 }
 
 /** One named change; `reason` is what the operator reads in the log. */
 export type EnableCdChange =
   | { kind: 'grant-bucket-read'; bucket: string; json: string; reason: string }
   | { kind: 'enable-policy'; policyId: string; reason: string }
-  | { kind: 'attach-policy'; primaryId: string; policyId: string; replaces: string | undefined; reason: string };
+  | { kind: 'attach-policy'; primaryId: string; policyId: string; replaces: string | undefined; reason: string }
+  | InvalidateChange;
 
 /**
- * Changes in this order: grant first (staging must read before it serves), then enable, then attach. Any CloudFront
- * change starts a propagation, so the plan then waits; so does one whose CloudFront changes are held back because a
- * distribution is still InProgress (the bucket grant is not held back).
+ * Changes in this order: grant first (staging must read before it serves), then the staging's cache invalidation
+ * (once it is Deployed: viewers must not get the previous canary from its caches), then enable, then attach — held
+ * until the invalidation is Completed. Any CloudFront change starts a propagation, so the plan then waits; so does one
+ * whose CloudFront changes are held back because a distribution is still InProgress (the bucket grant is not held
+ * back). `cache` is where the staging's cache stands, when it was looked at.
  */
-export type EnableCdPlan = Plan<EnableCdChange, EnableCdPhase>;
+export type EnableCdPlan = Plan<EnableCdChange, EnableCdPhase> & { cache?: CacheDecision };
 
 const ENABLE_CD_FIX =
   'Check the staging stack outputs passed to enable-CD (StagingDistributionId, ContinuousDeploymentPolicyId).';
@@ -87,7 +101,7 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
 /** Checks the state and plans the changes enable-CD makes in this invocation, and what comes next. */
 export function planEnableCd(
   state: EnableCdState,
-  params: Pick<EnableCdParams, 'primaryId' | 'policyId'>,
+  params: Pick<EnableCdParams, 'primaryId' | 'policyId' | 'invalidationPaths'>,
   /** True when an earlier invocation of this job saw (or made) viewers routed to staging. */
   routedEarlier = false,
 ): EnableCdPlan {
@@ -138,14 +152,47 @@ export function planEnableCd(
       `staging ${state.staging.id} would serve s3://${root.bucket}/${root.key}, which does not exist: routing viewers to it now would serve errors, so nothing was changed. Upload the release's files to the path the staging stack's origin points at before the staging stack deploys (see docs/deploy.md, "The content contract"), then run enable-CD again.`,
     );
   }
+  const cache = nothingToReview || !isDeployed(state.staging) ? undefined : stagingCacheDecision(state, params);
+  if (cache && (cache.kind === 'invalidate' || cache.kind === 'in-progress')) {
+    // The reviewer's header requests and the weighted viewers must get this release, not what the staging's caches
+    // kept from the last canary: route them only once the invalidation is Completed.
+    const id = cache.kind === 'invalidate' ? 'being created' : cache.invalidationId;
+    return {
+      changes: cache.kind === 'invalidate' ? [...changes, cache.change] : changes,
+      ...(cloudFrontChanges.length
+        ? { held: `routing viewers to staging ${state.staging.id} waits for its cache invalidation (${id})` }
+        : {}),
+      then: waitFor(
+        PHASE.invalidating,
+        `the edge-cache invalidation of staging ${state.staging.id} (${id}) to be Completed`,
+        [],
+      ),
+      cache,
+    };
+  }
   changes.push(...cloudFrontChanges);
+  const known = cache ? { cache } : {};
   // Any CloudFront write starts a propagation; the next invocation re-reads and decides again.
   if (cloudFrontChanges.length) {
-    return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', [state.primary.id]) };
+    const then = waitFor(PHASE.propagating, 'primary and staging to be Deployed', [state.primary.id]);
+    return { changes, then, ...known };
   }
   if (inProgress.length)
-    return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', inProgress) };
-  return { changes, then: DONE };
+    return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', inProgress), ...known };
+  return { changes, then: DONE, ...known };
+}
+
+/** Where the staging's cache stands; only asked once it is Deployed with something to review. */
+function stagingCacheDecision(state: EnableCdState, params: Pick<EnableCdParams, 'invalidationPaths'>): CacheDecision {
+  const paths = params.invalidationPaths;
+  if (paths.length && !state.stagingCache)
+    throw new Error(`enable-CD: the invalidations of staging ${state.staging.id} were not read`);
+  return decideCache(
+    state.staging,
+    state.stagingCache ?? { distributionId: state.staging.id, since: [] },
+    paths,
+    'staging',
+  );
 }
 
 /**

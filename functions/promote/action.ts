@@ -1,15 +1,19 @@
 /**
  * promote: after the manual approval, copy the staging config onto the primary (one-way, production).
  * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → outcome from the decision, which
- * waits for the primary to be Deployed via continuation. A `promoted` continuation only watches the primary: it
- * never promotes.
+ * waits for the primary to be Deployed via continuation, then invalidates the primary's edge caches and waits for the
+ * invalidation to be Completed: only then do viewers get the promoted release. The `promoted` and `invalidating`
+ * continuations only finish that: they never promote.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, readPolicy, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
+import { createInvalidation, readCacheState } from '../../shared/aws/invalidations.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
+import { type CacheDecision, type CacheState, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
+import { describePlan, waitFor } from '../../shared/domain/plan.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
@@ -27,8 +31,8 @@ import {
   type PromoteDecision,
   type PromotePlan,
   type PromoteState,
-  awaitPrimary,
   decide,
+  planFinish,
   promotableApartFromPolicy,
 } from './plan.js';
 import { type PromotionFacts, factsFromData, factsToData, successVariables } from './result.js';
@@ -143,18 +147,72 @@ async function promoteStagingConfig(change: PromoteChange): Promise<string | und
   return out.ETag;
 }
 
-function succeed(ctx: PromoteContext, facts: PromotionFacts, primaryEtag: string): PromoteOutcome {
-  const outputVariables = successVariables(facts, primaryEtag, ctx.params.stagingId);
+function succeed(
+  ctx: PromoteContext,
+  facts: PromotionFacts,
+  primaryEtag: string,
+  cache: CacheDecision | undefined,
+): PromoteOutcome {
+  const invalidationId = cache && 'invalidationId' in cache ? cache.invalidationId : undefined;
+  const outputVariables = {
+    ...successVariables(facts, primaryEtag, ctx.params.stagingId),
+    InvalidationId: invalidationId ?? 'none',
+  };
   ctx.log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
+  const viewers = invalidationId
+    ? `its edge caches were invalidated (${invalidationId}, Completed)`
+    : 'its edge caches were NOT invalidated (InvalidationPaths is []): viewers may get the previous release until its objects expire';
   return {
     kind: 'succeeded',
-    summary: `primary ${ctx.params.primaryId} serves the config of staging ${ctx.params.stagingId} and is Deployed`,
+    summary: `primary ${ctx.params.primaryId} serves the config of staging ${ctx.params.stagingId}, is Deployed, and ${viewers}`,
     outputVariables,
   };
 }
 
+/**
+ * The end of a promotion, in every invocation that gets there: once the primary is Deployed, invalidate its edge
+ * caches (unless an invalidation since its last change already covers the paths: a repeated delivery or a re-run
+ * makes no second one) and succeed only when the invalidation is Completed. Until then, wait via continuation.
+ */
+async function finish(ctx: PromoteContext, facts: PromotionFacts, primary: DistributionState): Promise<PromoteOutcome> {
+  const paths = ctx.params.invalidationPaths;
+  const cache: CacheState | undefined = !isDeployed(primary)
+    ? undefined
+    : paths.length
+      ? await step("read the primary's invalidations", () => readCacheState(primary))
+      : { distributionId: primary.id, since: [] };
+  const plan = planFinish(primary, cache, paths);
+  ctx.log.info('plan', { stage: 'after-promotion', ...describePlan(plan), cache: plan.cache ?? null });
+  if (plan.cache?.kind === 'off') ctx.log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
+  let { then } = plan;
+  for (const change of plan.changes) {
+    const created = await step("invalidate the primary's edge caches", () => createInvalidation(change));
+    if (created.kind === 'deferred') {
+      ctx.log.warn('invalidation-deferred', { distributionId: change.distributionId, reason: created.reason });
+      then = waitFor(PHASE.invalidating, `${created.reason}; retrying until MaxWaitMinutes`, []);
+      continue;
+    }
+    ctx.log.info('write', {
+      operation: 'CreateInvalidation',
+      distributionId: change.distributionId,
+      invalidationId: created.invalidation.id,
+      status: created.invalidation.status,
+      paths: change.paths,
+      callerReference: change.callerReference,
+      reason: change.reason,
+    });
+  }
+  if (then.kind === 'wait') return waitingOutcome(then, factsToData(facts));
+  return succeed(ctx, facts, primary.etag, plan.cache);
+}
+
 /** The outcome, from the decision alone (and the primary's ETag the promotion returned, if this run promoted). */
-function outcomeOf(ctx: PromoteContext, decision: PromotePlan, state: PromoteState, etagAfterPromote?: string) {
+async function outcomeOf(
+  ctx: PromoteContext,
+  decision: PromotePlan,
+  state: PromoteState,
+  etagAfterPromote?: string,
+): Promise<PromoteOutcome> {
   if (decision.kind === 'already-promoted' && decision.facts.policyEnabled === 'true') {
     ctx.log.warn('policy-still-enabled', {
       policyId: state.policy?.id,
@@ -163,7 +221,8 @@ function outcomeOf(ctx: PromoteContext, decision: PromotePlan, state: PromoteSta
   }
   const facts =
     'facts' in decision ? { ...decision.facts, ...(etagAfterPromote ? { etagAfterPromote } : {}) } : undefined;
-  if (decision.then.kind === 'done') return succeed(ctx, facts as PromotionFacts, state.primary.etag);
+  // Done only when the primary already carried the staging config and is Deployed: its cache may still need work.
+  if (decision.then.kind === 'done') return finish(ctx, facts as PromotionFacts, state.primary);
   return waitingOutcome(decision.then, facts && factsToData(facts));
 }
 
@@ -226,13 +285,13 @@ async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
   return outcomeOf(ctx, plan, state, receipt.etagAfterPromote);
 }
 
-/** A `promoted` continuation: the promotion is done; watch the primary propagate, never promote again. */
-async function watchPromotedPrimary(ctx: PromoteContext, facts: PromotionFacts): Promise<PromoteOutcome> {
+/**
+ * A `promoted` or `invalidating` continuation: the promotion is done; watch the primary propagate, then its cache
+ * invalidation. Never promotes again.
+ */
+async function finishPromotion(ctx: PromoteContext, facts: PromotionFacts): Promise<PromoteOutcome> {
   const primary = await step('read the promoted primary', () => readDistribution(ctx.params.primaryId));
   ctx.log.info('state-read', { primary: distributionLogFields(primary) });
-  if (!isDeployed(primary)) {
-    return waitingOutcome(awaitPrimary(primary.id), factsToData(facts));
-  }
   if (facts.etagAfterPromote && facts.etagAfterPromote !== primary.etag) {
     ctx.log.warn('primary-changed-since-promotion', {
       etagAfterPromote: facts.etagAfterPromote,
@@ -240,12 +299,13 @@ async function watchPromotedPrimary(ctx: PromoteContext, facts: PromotionFacts):
       reason: 'another writer updated the primary after the promotion',
     });
   }
-  return succeed(ctx, facts, primary.etag);
+  return finish(ctx, facts, primary);
 }
 
 async function run(ctx: PromoteContext): Promise<PromoteOutcome> {
   const { continuation } = ctx;
-  if (continuation?.phase === PHASE.promoted) return watchPromotedPrimary(ctx, factsFromData(continuation.data));
+  if (continuation?.phase === PHASE.promoted || continuation?.phase === PHASE.invalidating)
+    return finishPromotion(ctx, factsFromData(continuation.data));
   return promote(ctx);
 }
 

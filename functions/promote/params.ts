@@ -12,6 +12,7 @@ export const parameterNames = [
   'MaxStaging5xxErrorRate',
   'MaxErrorRateIncrease',
   'MetricsWindowMinutes',
+  'InvalidationPaths',
 ] as const;
 
 export interface PromoteParams {
@@ -28,6 +29,11 @@ export interface PromoteParams {
    */
   expectedStagingEtag: string | undefined;
   maxWaitMinutes: number;
+  /**
+   * `InvalidationPaths`: invalidated on the primary once it is Deployed with the promoted config (default `["/*"]`);
+   * empty when the operator turned invalidation off.
+   */
+  invalidationPaths: string[];
   /** Undefined when no gate threshold is set: promote then reads no metric at all. */
   gate: GateParams | undefined;
 }
@@ -40,6 +46,7 @@ export function parsePromoteParams(raw: unknown): PromoteParams {
     policyId: p.optionalPolicyId('ContinuousDeploymentPolicyId'),
     expectedStagingEtag: p.optionalEtag('ExpectedStagingETag'),
     maxWaitMinutes: maxWaitMinutes(p),
+    invalidationPaths: p.invalidationPaths(),
     gate: parseGate(p, 'MetricsWindowMinutes'),
   };
 }

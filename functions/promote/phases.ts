@@ -6,6 +6,11 @@ export const PHASE = {
   gatheringTraffic: 'gathering-traffic',
   /** The primary carries the staging config (we promoted it, or it already did): only its propagation is awaited. */
   promoted: 'promoted',
+  /**
+   * The primary is Deployed with the promoted config and its edge caches are being invalidated (or CloudFront said
+   * TooManyInvalidationsInProgress): wait for the invalidation to be Completed. Never promotes.
+   */
+  invalidating: 'invalidating',
 } as const;
 
 export type PromotePhase = (typeof PHASE)[keyof typeof PHASE];

@@ -23,6 +23,12 @@ import {
   evaluateGate,
   gateVariables,
 } from '../../shared/domain/gate.js';
+import {
+  type CacheDecision,
+  type CacheState,
+  type InvalidateChange,
+  decideCache,
+} from '../../shared/domain/invalidation.js';
 import { PHASE, type PromotePhase } from './phases.js';
 import { type PromotionFacts, promotionNote } from './result.js';
 
@@ -262,4 +268,31 @@ export function decide(
           warning: `policy ${policy.id} is disabled, so no viewer is being routed to staging right now; promoting anyway because the approval covers the staging config`,
         }),
   };
+}
+
+/**
+ * After the promotion: what is left before viewers get the promoted release. The primary must be Deployed first — an
+ * edge location still on the previous config would refill an early invalidation from the previous release — then its
+ * edge caches invalidated (`InvalidationPaths`), and the invalidation Completed. Nothing here ever promotes.
+ */
+export type FinishPlan = Plan<InvalidateChange, PromotePhase> & {
+  /** Absent while the primary is still InProgress (its invalidations are not read yet). */
+  cache?: CacheDecision;
+};
+
+/** Plans the end of a promotion from the primary as read and, once it is Deployed, its invalidations since. */
+export function planFinish(primary: DistributionState, cache: CacheState | undefined, paths: string[]): FinishPlan {
+  if (!isDeployed(primary) || !cache) return { changes: [], then: awaitPrimary(primary.id) };
+  const decision = decideCache(primary, cache, paths, 'primary');
+  const waitForInvalidation = (what: string) =>
+    waitFor(PHASE.invalidating, `the edge-cache invalidation of primary ${primary.id} (${what}) to be Completed`, []);
+  switch (decision.kind) {
+    case 'off':
+    case 'completed':
+      return { changes: [], then: DONE, cache: decision };
+    case 'in-progress':
+      return { changes: [], then: waitForInvalidation(decision.invalidationId), cache: decision };
+    case 'invalidate':
+      return { changes: [decision.change], then: waitForInvalidation(paths.join(' ')), cache: decision };
+  }
 }

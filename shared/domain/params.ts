@@ -3,6 +3,7 @@
  * naming the field, raised before the action reads or writes anything in AWS.
  */
 import { ConfigurationError } from './errors.js';
+import { parseInvalidationPaths } from './invalidation.js';
 
 /** CloudFront distribution ids: `E` followed by upper-case letters and digits (14 characters today). */
 const DISTRIBUTION_ID = /^E[A-Z0-9]{8,20}$/;
@@ -151,6 +152,11 @@ export class ParamReader {
       throw new ConfigurationError(field, `must be between ${range.min} and ${range.max}, got ${value}`);
     }
     return value;
+  }
+
+  /** `InvalidationPaths`: the paths to invalidate once a distribution is Deployed (see invalidation.ts). */
+  invalidationPaths(field = 'InvalidationPaths'): string[] {
+    return parseInvalidationPaths(this.values[field], field);
   }
 
   /** An optional value from a fixed set. */

@@ -1,0 +1,116 @@
+/**
+ * CloudFront invalidations: what was invalidated since a distribution's last change, and CreateInvalidation.
+ * ListInvalidations answers newest first with summaries (id, status, create time); the paths come from
+ * GetInvalidation, read only for the few invalidations made since the change.
+ */
+import {
+  CreateInvalidationCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
+  type InvalidationSummary,
+} from '@aws-sdk/client-cloudfront';
+import type { CacheState, InvalidateChange, InvalidationRecord } from '../domain/invalidation.js';
+import type { DistributionState } from '../domain/resources.js';
+import { awsCall, awsErrorOf } from './call.js';
+import { cloudFront } from './clients/cloudfront.js';
+
+/** Pages of ListInvalidations read at most: more than 500 invalidations since one config change is not a release. */
+const MAX_PAGES = 5;
+/** GetInvalidation calls at most: the newest invalidations since the change are the ones that can count. */
+const MAX_DETAILS = 10;
+
+/** The invalidations of a distribution created at or after `since` (all of them, if CloudFront gave no time). */
+async function listSince(distributionId: string, since: Date | undefined): Promise<InvalidationSummary[]> {
+  const found: InvalidationSummary[] = [];
+  let marker: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await awsCall('ListInvalidations', `distribution ${distributionId}`, () =>
+      cloudFront().send(
+        new ListInvalidationsCommand({ DistributionId: distributionId, ...(marker ? { Marker: marker } : {}) }),
+      ),
+    );
+    const list = out.InvalidationList;
+    const items = list?.Items ?? [];
+    const recent = items.filter((s) => !since || (s.CreateTime && s.CreateTime.getTime() >= since.getTime()));
+    found.push(...recent);
+    // Newest first: once an item is older than the change, every later one is too.
+    if (recent.length < items.length || !list?.IsTruncated || !list.NextMarker) break;
+    marker = list.NextMarker;
+  }
+  return found;
+}
+
+async function readInvalidation(distributionId: string, id: string): Promise<InvalidationRecord> {
+  const resource = `invalidation ${id} of distribution ${distributionId}`;
+  const out = await awsCall('GetInvalidation', resource, () =>
+    cloudFront().send(new GetInvalidationCommand({ DistributionId: distributionId, Id: id })),
+  );
+  const inv = out.Invalidation;
+  if (!inv?.Id || !inv.Status || !inv.CreateTime)
+    throw new Error(`GetInvalidation on ${resource} returned no id, status or create time`);
+  return {
+    id: inv.Id,
+    status: inv.Status,
+    createTime: inv.CreateTime,
+    paths: inv.InvalidationBatch?.Paths?.Items ?? [],
+  };
+}
+
+/** The invalidations of `distribution` made at or after its last change, with their paths, newest first. */
+export async function readCacheState(distribution: DistributionState): Promise<CacheState> {
+  const summaries = await listSince(distribution.id, distribution.lastModified);
+  const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : [])).slice(0, MAX_DETAILS);
+  const since = await Promise.all(ids.map((id) => readInvalidation(distribution.id, id)));
+  return { distributionId: distribution.id, since };
+}
+
+/** The latest invalidation of a distribution, whatever its age (for `cfcd status`); undefined when it has none. */
+export async function readLatestInvalidation(distributionId: string): Promise<InvalidationRecord | undefined> {
+  const out = await awsCall('ListInvalidations', `distribution ${distributionId}`, () =>
+    cloudFront().send(new ListInvalidationsCommand({ DistributionId: distributionId, MaxItems: 1 })),
+  );
+  const latest = out.InvalidationList?.Items?.[0];
+  return latest?.Id ? readInvalidation(distributionId, latest.Id) : undefined;
+}
+
+/** How a CreateInvalidation ended: made (or found, for a repeated CallerReference), or refused for now. */
+export type InvalidationCreated =
+  | { kind: 'created'; invalidation: InvalidationRecord }
+  | { kind: 'deferred'; reason: string };
+
+/** Why an invalidation of `resource` waits: CloudFront's in-progress limit, other invalidations included. */
+export function tooManyInvalidations(resource: string): string {
+  return `CloudFront refused the invalidation of ${resource} with TooManyInvalidationsInProgress (at most 3,000 file paths or 15 wildcard paths in progress per distribution, other invalidations included)`;
+}
+
+/**
+ * CreateInvalidation. `TooManyInvalidationsInProgress` (more than 3,000 file paths or 15 wildcard paths in progress
+ * on the distribution, other invalidations included) is not a failure but a wait: the caller retries on its next
+ * invocation, within its MaxWaitMinutes.
+ */
+export async function createInvalidation(change: InvalidateChange): Promise<InvalidationCreated> {
+  const resource = `distribution ${change.distributionId}`;
+  try {
+    const out = await awsCall('CreateInvalidation', resource, () =>
+      cloudFront().send(
+        new CreateInvalidationCommand({
+          DistributionId: change.distributionId,
+          InvalidationBatch: {
+            CallerReference: change.callerReference,
+            Paths: { Quantity: change.paths.length, Items: change.paths },
+          },
+        }),
+      ),
+    );
+    const inv = out.Invalidation;
+    if (!inv?.Id || !inv.Status || !inv.CreateTime)
+      throw new Error(`CreateInvalidation on ${resource} returned no id, status or create time`);
+    return {
+      kind: 'created',
+      invalidation: { id: inv.Id, status: inv.Status, createTime: inv.CreateTime, paths: change.paths },
+    };
+  } catch (err) {
+    if (awsErrorOf(err).name !== 'TooManyInvalidationsInProgress') throw err;
+    return { kind: 'deferred', reason: tooManyInvalidations(resource) };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The edge cache: when a distribution starts serving another release, its edge caches still hold the previous one.
+ * No config change purges them (not an UpdateDistribution, not a new origin path, not a promotion), so objects stay
+ * until their TTL ends — a day under the managed CachingOptimized policy. An invalidation is what makes viewers get
+ * the new release, and it must be made after the distribution is `Deployed`: an edge location still on the old
+ * config would refill the cache from the old release. Pure: the decision is made from the invalidations read.
+ */
+import { createHash } from 'node:crypto';
+import { ConfigurationError } from './errors.js';
+import type { DistributionState } from './resources.js';
+
+/** The default `InvalidationPaths`: everything the distribution may hold (a wildcard counts as one path). */
+export const DEFAULT_INVALIDATION_PATHS: readonly string[] = ['/*'];
+
+/**
+ * CloudFront's in-progress limits per distribution: 3,000 file paths, or 15 wildcard paths. One batch above them
+ * can never be accepted, so more are refused as a parameter error before any write.
+ */
+export const MAX_FILE_PATHS = 3000;
+export const MAX_WILDCARD_PATHS = 15;
+
+/** An invalidation as read: its paths come from GetInvalidation (ListInvalidations' summaries carry none). */
+export interface InvalidationRecord {
+  id: string;
+  status: string;
+  createTime: Date;
+  paths: string[];
+}
+
+/** What an action knows about one distribution's cache: the invalidations made since its config last changed. */
+export interface CacheState {
+  distributionId: string;
+  /** Invalidations created at or after the distribution's last change, newest first. */
+  since: InvalidationRecord[];
+}
+
+/** The one write this module plans: CreateInvalidation. */
+export interface InvalidateChange {
+  kind: 'invalidate-cache';
+  distributionId: string;
+  paths: string[];
+  /** Deterministic, so two deliveries of the same job that race create one invalidation, not two (see below). */
+  callerReference: string;
+  reason: string;
+}
+
+/** Where a distribution's cache stands against the release it serves now. */
+export type CacheDecision =
+  /** `InvalidationPaths` is `[]`: the operator turned invalidation off. */
+  | { kind: 'off' }
+  /** No invalidation covering the paths was made since the last change: make one. */
+  | { kind: 'invalidate'; change: InvalidateChange }
+  /** One was made and is still `InProgress`: wait for it. */
+  | { kind: 'in-progress'; invalidationId: string }
+  /** One was made and is `Completed`: viewers get what the distribution serves now. */
+  | { kind: 'completed'; invalidationId: string };
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Reads `InvalidationPaths`: a JSON array of paths (or a string holding one, as pipeline variables and cfcd flags
+ * pass it); absent means {@link DEFAULT_INVALIDATION_PATHS}; `[]` turns invalidation off. Each path starts with `/`,
+ * has at most one `*` and only at its end, and no whitespace (CloudFront wants it URL-encoded); no duplicates; within
+ * CloudFront's in-progress limits. Throws a ConfigurationError naming the field.
+ */
+export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'): string[] {
+  if (raw === undefined || raw === null || raw === '') return [...DEFAULT_INVALIDATION_PATHS];
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigurationError(field, `must be a JSON array of paths such as ["/*"], got ${describe(raw)}`);
+    }
+  }
+  if (!Array.isArray(value))
+    throw new ConfigurationError(field, `must be a JSON array of paths such as ["/*"], got ${describe(value)}`);
+  const seen = new Set<string>();
+  for (const [i, path] of value.entries()) {
+    const at = `item ${i}`;
+    if (typeof path !== 'string') throw new ConfigurationError(field, `${at} must be a string, got ${describe(path)}`);
+    if (!path.startsWith('/')) throw new ConfigurationError(field, `${at} ${describe(path)} must start with "/"`);
+    const star = path.indexOf('*');
+    if (star !== -1 && star !== path.length - 1)
+      throw new ConfigurationError(field, `${at} ${describe(path)}: "*" is allowed only once, as the last character`);
+    if (/[\s\u0000-\u001f\u007f]/.test(path))
+      throw new ConfigurationError(field, `${at} ${describe(path)} contains whitespace; URL-encode it (%20)`);
+    if (seen.has(path)) throw new ConfigurationError(field, `${at} ${describe(path)} is listed twice`);
+    seen.add(path);
+  }
+  const paths = value as string[];
+  const wildcards = paths.filter((p) => p.endsWith('*')).length;
+  if (wildcards > MAX_WILDCARD_PATHS)
+    throw new ConfigurationError(
+      field,
+      `has ${wildcards} wildcard paths; CloudFront accepts at most ${MAX_WILDCARD_PATHS} in progress per distribution`,
+    );
+  if (paths.length - wildcards > MAX_FILE_PATHS)
+    throw new ConfigurationError(
+      field,
+      `has ${paths.length - wildcards} file paths; CloudFront accepts at most ${MAX_FILE_PATHS} in progress per distribution`,
+    );
+  return paths;
+}
+
+/** True when invalidating `by` also invalidates `path`: the same path, or a wildcard whose prefix it starts with. */
+export function pathCovers(by: string, path: string): boolean {
+  if (by === path) return true;
+  return by.endsWith('*') && path.replace(/\*$/, '').startsWith(by.slice(0, -1));
+}
+
+/** True when every one of `paths` is invalidated by one of the invalidation's paths. */
+export function invalidationCovers(invalidation: Pick<InvalidationRecord, 'paths'>, paths: readonly string[]): boolean {
+  return paths.every((path) => invalidation.paths.some((by) => pathCovers(by, path)));
+}
+
+/**
+ * The CallerReference of our invalidation of `distribution` as it is now (its ETag names the config it serves) for
+ * `paths`. CloudFront answers a repeated CreateInvalidation with the same CallerReference and paths with the
+ * invalidation it already made, so two deliveries of one job that both miss the other's invalidation in
+ * ListInvalidations still make one. Another change of the distribution (a new ETag) gets its own invalidation.
+ */
+export function invalidationCallerReference(distribution: Pick<DistributionState, 'etag'>, paths: string[]): string {
+  const digest = createHash('sha256').update(JSON.stringify(paths)).digest('hex').slice(0, 16);
+  return `cfcd-${distribution.etag}-${digest}`;
+}
+
+/**
+ * Where the cache of `distribution` stands: invalidated since its last change (and whether that invalidation is
+ * complete), or in need of one. Only an invalidation created at or after the distribution's last change counts:
+ * an older one may have been refilled from the previous release. Any invalidation counts when its paths cover ours,
+ * one an operator made by hand included. Call it only once the distribution is `Deployed`.
+ */
+export function decideCache(
+  distribution: Pick<DistributionState, 'id' | 'etag'>,
+  cache: CacheState,
+  paths: string[],
+  what: string,
+): CacheDecision {
+  if (paths.length === 0) return { kind: 'off' };
+  const covering = cache.since.filter((inv) => invalidationCovers(inv, paths));
+  const done = covering.find((inv) => inv.status === 'Completed');
+  if (done) return { kind: 'completed', invalidationId: done.id };
+  const pending = covering[0];
+  if (pending) return { kind: 'in-progress', invalidationId: pending.id };
+  return {
+    kind: 'invalidate',
+    change: {
+      kind: 'invalidate-cache',
+      distributionId: distribution.id,
+      paths,
+      callerReference: invalidationCallerReference(distribution, paths),
+      reason: `${what} ${distribution.id} is Deployed with a config its edge caches have not been invalidated for since its last change: they may still serve the previous release`,
+    },
+  };
+}
+
+/** Why an action turned invalidation off, for the warning it logs each time it skips one. */
+export const INVALIDATION_OFF_WARNING =
+  'InvalidationPaths is []: the edge caches are not invalidated, so viewers may get the previous release until its objects expire (up to the cache policy TTL, a day under CachingOptimized)';
