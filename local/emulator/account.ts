@@ -1,4 +1,6 @@
 /** The emulated account: every resource the services share, plus the clock and the seeded random source. */
+import { EdgeCache } from './edge-cache.js';
+import type { InvalidationRecord } from './invalidations.js';
 import { PipelineRegistry } from './pipelines.js';
 import { seededRandom } from './random.js';
 import { textAt, type XmlElement } from './xml.js';
@@ -13,6 +15,12 @@ export interface DistributionRecord {
   /** Clock time at which the last change finishes propagating. */
   deployedAt: number;
   lastModified: number;
+  /**
+   * The config the distribution last had while Deployed, and when the propagation away from it began: while the
+   * distribution is InProgress, edge locations that have not switched yet still fetch with it. A write during
+   * InProgress keeps the older one (those edges never saw the intermediate config).
+   */
+  lastDeployed?: { config: XmlElement; changedAt: number };
 }
 
 export interface PolicyRecord {
@@ -26,6 +34,9 @@ export interface PolicyRecord {
 export interface S3Object {
   body: Buffer;
   contentType: string;
+  /** Kept as given on PutObject and answered on GET/HEAD: CloudFront's TTL follows them. */
+  cacheControl?: string;
+  expires?: string;
   etag: string;
   lastModified: number;
 }
@@ -59,6 +70,7 @@ export const releaseKey = (originPath: string) => `/${originPath.replace(/^\/+|\
 
 export interface AccountOptions {
   propagationMs: number;
+  invalidationMs: number;
   seed: number;
   accountId: string;
   region: string;
@@ -83,9 +95,22 @@ export class EmulatedAccount {
   readonly releaseFailures = new Map<string, ReleaseFailure>();
   readonly random: () => number;
   readonly pipelines: PipelineRegistry;
+  /** Each distribution's edge cache, by distribution id. */
+  readonly caches = new Map<string, EdgeCache>();
+  /** Each distribution's invalidations, oldest first. */
+  readonly invalidations = new Map<string, InvalidationRecord[]>();
+  /**
+   * The edge's own seeded stream (previous-config and invalidation-progress draws), apart from `random` so that
+   * caching does not shift the routing and fault draws that seeded chaos runs depend on.
+   */
+  readonly edgeRandom: () => number;
+  /** While InProgress, the share of requests fetched with the previous config: fixed, or falling linearly to 0. */
+  previousConfigShare: number | 'linear' = 'linear';
+  private edgeWrites = 0;
 
   constructor(readonly opts: AccountOptions) {
     this.random = seededRandom(opts.seed);
+    this.edgeRandom = seededRandom(opts.seed ^ 0x5bd1e995);
     this.pipelines = new PipelineRegistry(() => this.now(), opts.accountId);
   }
 
@@ -97,15 +122,34 @@ export class EmulatedAccount {
     return this.now() >= d.deployedAt ? 'Deployed' : 'InProgress';
   }
 
-  /** Marks a distribution as changed: InProgress for `propagationMs` from now. */
+  /**
+   * Marks a distribution as changed: InProgress for `propagationMs` from now. Call it before replacing the config,
+   * so that a distribution leaving Deployed remembers the config its edges still serve.
+   */
   touch(d: DistributionRecord): void {
-    d.lastModified = this.now();
-    d.deployedAt = this.now() + this.opts.propagationMs;
+    const now = this.now();
+    if (now >= d.deployedAt) d.lastDeployed = { config: d.config, changedAt: now };
+    d.lastModified = now;
+    d.deployedAt = now + this.opts.propagationMs;
   }
 
+  /** Every distribution Deployed and every invalidation Completed, now. */
   settle(): void {
     const now = this.now();
     for (const d of this.distributions.values()) d.deployedAt = Math.min(d.deployedAt, now);
+    for (const list of this.invalidations.values())
+      for (const inv of list) inv.completeAt = Math.min(inv.completeAt, now);
+  }
+
+  cacheOf(distributionId: string): EdgeCache {
+    let cache = this.caches.get(distributionId);
+    if (!cache) this.caches.set(distributionId, (cache = new EdgeCache()));
+    return cache;
+  }
+
+  /** A strictly increasing stamp for cache writes and invalidations: which came first, even within one clock tick. */
+  nextEdgeWrite(): number {
+    return ++this.edgeWrites;
   }
 
   distributionByDomain(domainName: string): DistributionRecord | undefined {

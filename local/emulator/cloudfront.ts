@@ -1,5 +1,7 @@
 /** CloudFront's REST-XML control plane (API version 2020-05-31): distributions, copies, policies, promotion. */
 import { ApiError } from './errors.js';
+import { LOCATION, PREFIX, bodyXml, iso, xmlResponse } from './cloudfront-protocol.js';
+import { invalidationRoutes, inProgressBatches } from './invalidations.js';
 import { header, type ApiRequest, type ApiResponse, type Service } from './protocol.js';
 import type { Params, Route } from './routes.js';
 import { distributionDomain, distributionId, newEtag, policyId, requestId } from './random.js';
@@ -29,23 +31,7 @@ import {
   type PolicyRecord,
   type EmulatedAccount,
 } from './account.js';
-import {
-  MalformedXmlError,
-  child,
-  clone,
-  leaf,
-  node,
-  parseXml,
-  removeChild,
-  setText,
-  textAt,
-  xmlDocument,
-  type XmlElement,
-} from './xml.js';
-
-const PREFIX = '/2020-05-31';
-const XMLNS = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
-const LOCATION = 'https://cloudfront.amazonaws.com/2020-05-31';
+import { child, clone, leaf, node, removeChild, setText, textAt, type XmlElement } from './xml.js';
 
 /**
  * Codes any CloudFront operation may answer although the model declares them for none: MalformedXML and
@@ -56,8 +42,6 @@ const COMMON_ERRORS = ['MalformedXML', 'MalformedInput', 'Throttling', 'Internal
 
 /** Fields a promotion leaves on the primary; everything else comes from the staging distribution. */
 const KEPT_BY_PRIMARY = ['CallerReference', 'Aliases', 'ContinuousDeploymentPolicyId', 'Staging'];
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * A DistributionSummary's config fields, in the model's order, with what CloudFront reports for a required one the
@@ -116,36 +100,6 @@ function listPage<T extends { id: string }>(
   return { marker, maxItems, page, next: after.length > page.length ? page[page.length - 1]?.id : undefined };
 }
 
-function xmlResponse(status: number, el: XmlElement, headers: Record<string, string> = {}): ApiResponse {
-  return { status, headers: { 'content-type': 'text/xml', ...headers }, body: xmlDocument(el, XMLNS) };
-}
-
-/**
- * The request's XML document. CloudFront answers MalformedXML for a document it cannot read and for a missing
- * member ("1 validation error detected: Value null at 'invalidationBatch'…", aws/aws-sdk-php#1973), MalformedInput
- * for one of the wrong shape (pplu/aws-sdk-perl#112): real answers the model declares for no operation, so they are
- * the service's common errors. An operation that declares MissingBody answers it for an empty body.
- */
-function bodyXml(req: ApiRequest, empty: 'MissingBody' | { member: string }): XmlElement {
-  if (req.body.length === 0) {
-    if (empty === 'MissingBody') throw new ApiError('MissingBody', 'This operation requires a body.');
-    throw new ApiError(
-      'MalformedXML',
-      `1 validation error detected: Value null at '${empty.member}' failed to satisfy constraint: Member must not be null`,
-    );
-  }
-  try {
-    return parseXml(req.body.toString('utf8'));
-  } catch (e) {
-    if (e instanceof MalformedXmlError)
-      throw new ApiError(
-        'MalformedXML',
-        `The XML you provided was not well-formed or did not validate against our published schema: ${e.message}`,
-      );
-    throw e;
-  }
-}
-
 /** The single current version a write must name in If-Match. */
 function requireIfMatch(req: ApiRequest, current: string): void {
   const given = header(req, 'if-match');
@@ -183,7 +137,7 @@ export function cloudFront(account: EmulatedAccount): Service {
       leaf('ARN', d.arn),
       leaf('Status', account.status(d)),
       leaf('LastModifiedTime', iso(d.lastModified)),
-      leaf('InProgressInvalidationBatches', '0'),
+      leaf('InProgressInvalidationBatches', String(inProgressBatches(account, d.id))),
       leaf('DomainName', d.domainName),
       node('ActiveTrustedSigners', [leaf('Enabled', 'false'), leaf('Quantity', '0')]),
       node('ActiveTrustedKeyGroups', [leaf('Enabled', 'false'), leaf('Quantity', '0')]),
@@ -211,9 +165,10 @@ export function cloudFront(account: EmulatedAccount): Service {
     ]);
 
   const writeDistribution = (d: DistributionRecord, config: XmlElement) => {
+    // Before the config changes: touch remembers the config the edges serve until the change has propagated.
+    account.touch(d);
     d.config = config;
     d.etag = newEtag();
-    account.touch(d);
   };
   const writePolicy = (p: PolicyRecord, config: XmlElement) => {
     p.config = config;
@@ -647,6 +602,7 @@ export function cloudFront(account: EmulatedAccount): Service {
         return xmlResponse(200, clone(p.config), { etag: p.etag });
       },
     },
+    ...invalidationRoutes(account, distribution),
   ];
 
   return {

@@ -7,7 +7,9 @@ export type Field =
   | { kind: 'string'; optional?: boolean; pattern: RegExp; shape: string }
   | { kind: 'integer' | 'number'; optional?: boolean; min: number; max: number }
   | { kind: 'boolean'; optional?: boolean }
-  | { kind: 'enum'; optional?: boolean; values: readonly string[] };
+  | { kind: 'enum'; optional?: boolean; values: readonly string[] }
+  /** A number within bounds, or one of a few words (e.g. a share from 0 to 1, or "linear"). */
+  | { kind: 'numberOrEnum'; optional?: boolean; min: number; max: number; values: readonly string[] };
 
 export type Schema = Record<string, Field>;
 
@@ -33,6 +35,8 @@ export function describeField(f: Field): string {
       return 'true or false';
     case 'enum':
       return `one of ${f.values.join(', ')}`;
+    case 'numberOrEnum':
+      return `a number from ${f.min} to ${f.max} or ${f.values.map((v) => JSON.stringify(v)).join(' or ')}`;
   }
 }
 
@@ -54,6 +58,10 @@ function fits(f: Field, v: unknown): boolean {
       return typeof v === 'boolean';
     case 'enum':
       return typeof v === 'string' && f.values.includes(v);
+    case 'numberOrEnum':
+      return typeof v === 'string'
+        ? f.values.includes(v)
+        : typeof v === 'number' && Number.isFinite(v) && v >= f.min && v <= f.max;
   }
 }
 

@@ -39,6 +39,18 @@ export const FAILURE_SCHEMA: Schema = {
   status: { kind: 'integer', optional: true, min: 500, max: 599 },
 };
 
+export const EDGE_SCHEMA: Schema = {
+  previousConfigShare: { kind: 'numberOrEnum', min: 0, max: 1, values: ['linear'] },
+};
+
+/**
+ * Sets the share of requests a distribution that is InProgress fetches with its previous config: a fixed number
+ * from 0 to 1 (deterministic tests), or `linear` (falling from 1 at the change to 0 at Deployed).
+ */
+export function setPreviousConfigShare(account: EmulatedAccount, input: unknown): void {
+  account.previousConfigShare = checkBody(EDGE_SCHEMA, input)['previousConfigShare'] as number | 'linear';
+}
+
 /** Sets a distribution's viewer 5xx share; a ControlError (404) when no such distribution exists. */
 export function setErrorRate(account: EmulatedAccount, input: unknown): void {
   const { distributionId, fraction } = checkBody(ERROR_RATE_SCHEMA, input) as {
@@ -84,6 +96,19 @@ export function controlRoutes(
       body: ms(LIMITS.propagationMs),
       handler: (input) => done(() => (account.opts.propagationMs = input['ms'] as number)),
     },
+    {
+      method: 'POST',
+      path: 'invalidation',
+      body: ms(LIMITS.invalidationMs),
+      handler: (input) => done(() => (account.opts.invalidationMs = input['ms'] as number)),
+    },
+    {
+      method: 'POST',
+      path: 'edge',
+      body: EDGE_SCHEMA,
+      handler: (input) => done(() => setPreviousConfigShare(account, input)),
+    },
+    { method: 'DELETE', path: 'cache', handler: () => done(() => account.caches.clear()) },
     {
       method: 'POST',
       path: 'error-rate',

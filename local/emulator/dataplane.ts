@@ -1,18 +1,14 @@
 /**
  * What a viewer sees: CloudFront continuous-deployment routing between a primary and its staging distribution,
- * then an S3 origin behind origin access control. Every response is recorded for the CloudWatch metrics.
+ * then that distribution's edge cache (edge-cache.ts), then an S3 origin behind origin access control. Every
+ * response, hit or miss, is recorded for the CloudWatch metrics.
  */
 import { grantsDistribution } from './bucket-grant.js';
 import type { ApiResponse } from './protocol.js';
-import {
-  attachedPolicyId,
-  isEnabled,
-  isStaging,
-  releaseKey,
-  type DistributionRecord,
-  type EmulatedAccount,
-} from './account.js';
-import { child, textAt } from './xml.js';
+import { attachedPolicyId, isStaging, releaseKey, type DistributionRecord, type EmulatedAccount } from './account.js';
+import { cacheKey, cacheSettings, objectTtl, type OriginCacheHeaders } from './edge-cache.js';
+import { invalidatedForRequest } from './invalidations.js';
+import { child, textAt, type XmlElement } from './xml.js';
 
 /**
  * Makes the release at `originPath` fail: `share5xx` (0–1) of the viewer requests served from it answer `status`
@@ -97,44 +93,83 @@ function bucketOfOrigin(domainName: string): string | undefined {
   return /^(.+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com$/.exec(domainName)?.[1];
 }
 
-/** The distribution's default-behaviour origin (the one this data plane serves from). */
-function defaultOrigin(d: DistributionRecord) {
-  const originId = textAt(d.config, 'DefaultCacheBehavior', 'TargetOriginId');
+/** The default-behaviour origin of a distribution config (the one this data plane serves from). */
+function defaultOrigin(config: XmlElement) {
+  const originId = textAt(config, 'DefaultCacheBehavior', 'TargetOriginId');
   return {
     originId,
-    origin: child(child(d.config, 'Origins'), 'Items')?.children.find((o) => textAt(o, 'Id') === originId),
+    origin: child(child(config, 'Origins'), 'Items')?.children.find((o) => textAt(o, 'Id') === originId),
   };
 }
 
-/** Fetches `path` from the distribution's default-behaviour origin, enforcing the OAC grant. */
-function fromOrigin(
-  account: EmulatedAccount,
-  d: DistributionRecord,
-  path: string,
-): { status: number; body: Buffer | string; contentType: string } {
-  const denied = (why: string) => ({ status: 403, body: `AccessDenied: ${why}`, contentType: 'text/plain' });
-  if (!isEnabled(d)) return denied(`distribution ${d.id} is disabled`);
-  const { originId, origin } = defaultOrigin(d);
+/** What the origin answered, and the origin path (the release) it was asked with. */
+interface OriginAnswer {
+  status: number;
+  body: Buffer | string;
+  contentType: string;
+  originPath: string;
+  headers: OriginCacheHeaders;
+}
+
+/** Fetches `path` with the distribution `config`'s default-behaviour origin, enforcing the OAC grant. */
+function fromOrigin(account: EmulatedAccount, d: DistributionRecord, config: XmlElement, path: string): OriginAnswer {
+  const { originId, origin } = defaultOrigin(config);
+  const originPath = textAt(origin, 'OriginPath') ?? '';
+  const plain = (status: number, body: string) => ({
+    status,
+    body,
+    contentType: 'text/plain',
+    originPath,
+    headers: {},
+  });
+  const denied = (why: string) => plain(403, `AccessDenied: ${why}`);
+  if (textAt(config, 'Enabled') !== 'true') return denied(`distribution ${d.id} is disabled`);
   const bucketName = bucketOfOrigin(textAt(origin, 'DomainName') ?? '');
-  if (!origin || !bucketName)
-    return { status: 502, body: `origin ${originId} is not an S3 bucket origin`, contentType: 'text/plain' };
-  const rootObject = textAt(d.config, 'DefaultRootObject');
+  if (!origin || !bucketName) return plain(502, `origin ${originId} is not an S3 bucket origin`);
+  const rootObject = textAt(config, 'DefaultRootObject');
   const objectPath = path === '/' && rootObject ? `/${rootObject}` : path;
-  const key = `${(textAt(origin, 'OriginPath') ?? '').replace(/^\/+/, '')}${objectPath}`.replace(/^\/+/, '');
+  const key = `${originPath.replace(/^\/+/, '')}${objectPath}`.replace(/^\/+/, '');
   const bucket = account.buckets.get(bucketName);
   if (!bucket || !grantsDistribution(bucket.policy, bucketName, key, d.arn))
     return denied(`bucket ${bucketName} does not grant ${d.arn} s3:GetObject on ${key}`);
   const object = bucket.objects.get(key);
   // Without s3:ListBucket, S3 answers a missing key with 403, and CloudFront passes that on.
   if (!object) return denied(`no object ${key} in bucket ${bucketName}`);
-  return { status: 200, body: object.body, contentType: object.contentType };
+  const headers: OriginCacheHeaders = {};
+  if (object.cacheControl !== undefined) headers.cacheControl = object.cacheControl;
+  if (object.expires !== undefined) headers.expires = object.expires;
+  return { status: 200, body: object.body, contentType: object.contentType, originPath, headers };
 }
 
-/** Serves one viewer request for `domainName` + `path`; `headers` are lower-cased request headers. */
+/**
+ * The config a request is fetched with. While a distribution is InProgress, edge locations that have not switched
+ * yet still use the config it last had Deployed: that share of requests — falling linearly from 1 at the change to
+ * 0 at Deployed (the emulator's model of edges switching one by one), or as fixed by `previousConfigShare` — is
+ * fetched with it. Drawn from the edge's own random stream, so routing and fault draws do not shift.
+ */
+function servingConfig(account: EmulatedAccount, d: DistributionRecord): XmlElement {
+  const previous = d.lastDeployed;
+  const now = account.now();
+  if (!previous || now >= d.deployedAt) return d.config;
+  const share =
+    account.previousConfigShare === 'linear'
+      ? (d.deployedAt - now) / (d.deployedAt - previous.changedAt)
+      : account.previousConfigShare;
+  if (share <= 0) return d.config;
+  if (share >= 1) return previous.config;
+  return account.edgeRandom() < share ? previous.config : d.config;
+}
+
+/**
+ * Serves one viewer request for `domainName` + `path` (`query` without its `?`); `headers` are lower-cased request
+ * headers. The routed distribution's edge cache answers first; a miss is fetched from the origin and, when it is a
+ * 200 with a TTL, stored. Injected failures apply to hits too, and failed responses are never cached.
+ */
 export function serveViewer(
   account: EmulatedAccount,
   domainName: string,
   path: string,
+  query: string,
   headers: Record<string, string>,
 ): ApiResponse {
   const requested = account.distributionByDomain(domainName);
@@ -142,22 +177,60 @@ export function serveViewer(
   if (!requested || isStaging(requested))
     return { status: 404, headers: { 'content-type': 'text/plain' }, body: `no distribution serves ${domainName}` };
   const { target, setCookie } = route(account, requested, headers);
-  let { status, body, contentType } = fromOrigin(account, target, path);
+  const now = account.now();
+  const config = servingConfig(account, target);
+  const settings = cacheSettings(config);
+  const key = cacheKey(settings, path, query);
+  const cache = account.cacheOf(target.id);
+  let hit = cache.get(key, now);
+  if (hit && invalidatedForRequest(account, target.id, hit)) {
+    cache.delete(key);
+    hit = undefined;
+  }
+  const answer: OriginAnswer = hit
+    ? { status: 200, body: hit.body, contentType: hit.contentType, originPath: hit.originPath, headers: hit.headers }
+    : fromOrigin(account, target, config, path);
+  let { status, body, contentType } = answer;
   const errorRate = account.errorRates.get(target.id) ?? 0;
   if (errorRate > 0 && account.random() < errorRate) {
     status = 503;
     body = 'injected origin failure';
     contentType = 'text/plain';
   }
-  // A failing release fails wherever it is served: on the staging under review, and on a primary it was promoted to.
-  const failure = account.releaseFailures.get(releaseKey(textAt(defaultOrigin(target).origin, 'OriginPath') ?? ''));
+  // A failing release fails wherever it is served: on the staging under review, on a primary it was promoted to, and
+  // from a cache filled by it.
+  const failure = account.releaseFailures.get(releaseKey(answer.originPath));
   if (failure && failure.share5xx > 0 && account.random() < failure.share5xx) {
     status = failure.status;
     body = `release failure (emulated): ${status}`;
     contentType = 'text/plain';
   }
-  account.served.push({ time: account.now(), distributionId: target.id, status });
-  const out: Record<string, string> = { 'content-type': contentType, 'x-emulator-distribution-id': target.id };
+  // CloudFront caches error responses for 10 s by default (custom error caching TTL); the emulator caches none, so
+  // every failure reaches the viewer and the metrics.
+  if (!hit && status === 200) {
+    const ttl = objectTtl(settings, answer.headers, now);
+    if (ttl > 0)
+      cache.put({
+        key,
+        body,
+        contentType,
+        headers: answer.headers,
+        originPath: answer.originPath,
+        storedAt: now,
+        expiresAt: now + ttl * 1000,
+        stamp: account.nextEdgeWrite(),
+      });
+  }
+  account.served.push({ time: now, distributionId: target.id, status });
+  const out: Record<string, string> = {
+    'content-type': contentType,
+    'x-emulator-distribution-id': target.id,
+    'x-emulator-origin-path': answer.originPath,
+    'x-cache': hit ? 'Hit from cloudfront' : 'Miss from cloudfront',
+  };
+  if (hit) out['age'] = String(Math.floor((now - hit.storedAt) / 1000));
+  if (status === 200 && answer.headers.cacheControl !== undefined) out['cache-control'] = answer.headers.cacheControl;
+  if (status === 200 && answer.headers.expires !== undefined) out['expires'] = answer.headers.expires;
   if (setCookie) out['set-cookie'] = setCookie;
   return { status, headers: out, body };
 }

@@ -9,7 +9,7 @@ import type { FaultSpec } from './faults.js';
 import { Controls, listen, stateOf, type RequestLogEntry } from './server.js';
 import type { EmulatorState } from './state-dump.js';
 import { EmulatedAccount, type JobResult } from './account.js';
-import { setErrorRate } from './control.js';
+import { setErrorRate, setPreviousConfigShare } from './control.js';
 import { setReleaseFailure } from './dataplane.js';
 import { checkFault } from './faults.js';
 import { checkInteger, LIMITS } from './limits.js';
@@ -48,9 +48,11 @@ export interface EmulatorOptions {
   port?: number;
   /** How long a distribution stays InProgress after each change; default 0 (`npm run emulator`: 5000). */
   propagationMs?: number;
+  /** How long an invalidation stays InProgress before it is Completed; default 0 (`npm run emulator`: 5000). */
+  invalidationMs?: number;
   /** Latency added to every AWS API request (not the data plane); default 0. */
   latencyMs?: number;
-  /** Seed of the routing and fault random source; default 1. */
+  /** Seed of the routing and fault random source (and, apart, of the edge's draws); default 1. */
   seed?: number;
   accountId?: string;
   region?: string;
@@ -64,6 +66,12 @@ export interface ViewerResponse {
   /** The distribution id that served the request (`x-emulator-distribution-id`). */
   servedBy?: string;
   setCookie?: string;
+  /** `x-cache`: whether the distribution's edge cache answered; absent when no distribution serves the domain. */
+  xCache?: 'Hit from cloudfront' | 'Miss from cloudfront';
+  /** `age`: seconds since the cached object was stored; hits only. */
+  age?: number;
+  /** `x-emulator-origin-path`: the origin path the object was fetched with (which release answered). */
+  originPath?: string;
 }
 
 export interface Emulator {
@@ -73,9 +81,18 @@ export interface Emulator {
   env: Record<string, string>;
   close(): Promise<void>;
   state(): EmulatorState;
-  /** Every distribution Deployed now. */
+  /** Every distribution Deployed and every invalidation Completed, now. */
   settle(): void;
   setPropagationMs(ms: number): void;
+  /** How long an invalidation stays InProgress (LIMITS.invalidationMs). */
+  setInvalidationMs(ms: number): void;
+  /**
+   * The share of requests a distribution that is InProgress fetches with the config it last had Deployed: a number
+   * from 0 to 1 (e.g. 1 for a deterministic test), or `linear` (the default: from 1 at the change to 0 at Deployed).
+   */
+  setPreviousConfigShare(share: number | 'linear'): void;
+  /** Empties every distribution's edge cache (`DELETE /_emulator/cache`). */
+  clearCache(): void;
   setLatencyMs(ms: number): void;
   /** Arms a fault (checked as `POST /_emulator/fault` checks it: a ControlError names what is wrong). */
   injectFault(f: FaultSpec): void;
@@ -101,6 +118,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const region = opts.region ?? 'us-east-1';
   const account = new EmulatedAccount({
     propagationMs: checkInteger('propagationMs', opts.propagationMs ?? 0, LIMITS.propagationMs),
+    invalidationMs: checkInteger('invalidationMs', opts.invalidationMs ?? 0, LIMITS.invalidationMs),
     seed: checkInteger('seed', opts.seed ?? 1, LIMITS.seed),
     accountId: opts.accountId ?? '123456789012',
     region,
@@ -128,6 +146,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     setPropagationMs: (ms) => {
       account.opts.propagationMs = checkInteger('propagationMs', ms, LIMITS.propagationMs);
     },
+    setInvalidationMs: (ms) => {
+      account.opts.invalidationMs = checkInteger('invalidationMs', ms, LIMITS.invalidationMs);
+    },
+    setPreviousConfigShare: (share) => setPreviousConfigShare(account, { previousConfigShare: share }),
+    clearCache: () => account.caches.clear(),
     setLatencyMs: (ms) => {
       controls.latencyMs = checkInteger('latencyMs', ms, LIMITS.latencyMs);
     },
@@ -150,8 +173,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const out: ViewerResponse = { status: res.status, body: await res.text() };
       const servedBy = res.headers.get('x-emulator-distribution-id');
       const setCookie = res.headers.get('set-cookie');
+      const xCache = res.headers.get('x-cache');
+      const age = res.headers.get('age');
+      const originPath = res.headers.get('x-emulator-origin-path');
       if (servedBy) out.servedBy = servedBy;
       if (setCookie) out.setCookie = setCookie;
+      if (xCache === 'Hit from cloudfront' || xCache === 'Miss from cloudfront') out.xCache = xCache;
+      if (age !== null) out.age = Number(age);
+      if (originPath !== null) out.originPath = originPath;
       return out;
     },
   };

@@ -6,6 +6,8 @@ export const LIMITS = {
   latencyMs: { min: 0, max: 60_000 },
   /** How long a change stays InProgress; real CloudFront takes minutes, an hour is the ceiling. */
   propagationMs: { min: 0, max: 3_600_000 },
+  /** How long an invalidation stays InProgress; real ones usually complete within minutes, an hour is the ceiling. */
+  invalidationMs: { min: 0, max: 3_600_000 },
   /** The seeded random source takes a 32-bit unsigned seed. */
   seed: { min: 0, max: 4_294_967_295 },
   /** How many calls one injected fault hits. */

@@ -26,6 +26,8 @@ export const distributionId = () => `E${pick(UPPER, 13)}`;
 export const distributionDomain = () => `d${pick(LOWER, 13)}.cloudfront.net`;
 /** An opaque version tag; CloudFront's look like distribution ids, and change on every write. */
 export const newEtag = () => `E${pick(UPPER, 13)}`;
+/** An invalidation id such as `I2J0I21PCUYOIK`. */
+export const invalidationId = () => `I${pick(UPPER, 13)}`;
 /** Continuous deployment policy ids are lowercase UUIDs. */
 export const policyId = () => randomUUID();
 export const requestId = () => randomUUID();

@@ -4,7 +4,7 @@ import { ApiError } from './errors.js';
 import { header, type ApiRequest, type ApiResponse, type Service } from './protocol.js';
 import { requestId } from './random.js';
 import type { Route } from './routes.js';
-import type { Bucket, EmulatedAccount } from './account.js';
+import type { Bucket, EmulatedAccount, S3Object } from './account.js';
 import { leaf, node, xmlDocument } from './xml.js';
 
 /** S3's documented limit for a bucket policy document. */
@@ -54,24 +54,32 @@ export function s3(account: EmulatedAccount): Service {
 
   function putObject(req: ApiRequest, b: Bucket, key: string): ApiResponse {
     const etag = `"${createHash('md5').update(req.body).digest('hex')}"`;
-    b.objects.set(key, {
+    const object: S3Object = {
       body: req.body,
       contentType: header(req, 'content-type') ?? 'binary/octet-stream',
       etag,
       lastModified: account.now(),
-    });
+    };
+    // Stored as given and answered on GET/HEAD: CloudFront takes an object's TTL from them.
+    const cacheControl = header(req, 'cache-control');
+    const expires = header(req, 'expires');
+    if (cacheControl !== undefined) object.cacheControl = cacheControl;
+    if (expires !== undefined) object.expires = expires;
+    b.objects.set(key, object);
     return { status: 200, headers: { etag } };
   }
 
   function getObject(b: Bucket, key: string, withBody: boolean): ApiResponse {
     const o = b.objects.get(key);
     if (!o) throw new ApiError('NoSuchKey', 'The specified key does not exist.', 404);
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': o.contentType,
       'content-length': String(o.body.length),
       etag: o.etag,
       'last-modified': new Date(o.lastModified).toUTCString(),
     };
+    if (o.cacheControl !== undefined) headers['cache-control'] = o.cacheControl;
+    if (o.expires !== undefined) headers['expires'] = o.expires;
     return withBody ? { status: 200, headers, body: o.body } : { status: 200, headers };
   }
 

@@ -78,7 +78,7 @@ function viewer(account: EmulatedAccount, req: ApiRequest): ApiResponse {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join('; ') : v;
-  return serveViewer(account, domain, path, headers);
+  return serveViewer(account, domain, path, req.query.toString(), headers);
 }
 
 /**

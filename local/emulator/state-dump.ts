@@ -2,6 +2,7 @@
 import type { FaultSpec } from './faults.js';
 import { attachedPolicyId, isEnabled, isStaging, type JobResult, type EmulatedAccount } from './account.js';
 import type { PipelineSummary } from './pipelines.js';
+import { invalidatedForGood, invalidationStatus } from './invalidations.js';
 import { child, textAt } from './xml.js';
 
 export interface DistributionSummary {
@@ -19,6 +20,23 @@ export interface DistributionSummary {
   aliases: string[];
   defaultRootObject?: string;
   origins: { id: string; domainName: string; originPath: string }[];
+  /** Its invalidations, oldest first. */
+  invalidations: InvalidationSummary[];
+  /** Its edge cache: the live entries (an InProgress invalidation may still remove some on their next request). */
+  cache: CacheSummary;
+}
+
+export interface InvalidationSummary {
+  id: string;
+  status: 'InProgress' | 'Completed';
+  createTime: string;
+  callerReference: string;
+  paths: string[];
+}
+
+export interface CacheSummary {
+  entries: number;
+  keys: { key: string; originPath: string; ageSeconds: number; ttlSeconds: number }[];
 }
 
 export interface PolicySummary {
@@ -31,6 +49,9 @@ export interface PolicySummary {
 
 export interface EmulatorState {
   propagationMs: number;
+  invalidationMs: number;
+  /** While a distribution is InProgress, the share of requests fetched with its previous config. */
+  previousConfigShare: number | 'linear';
   latencyMs: number;
   distributions: DistributionSummary[];
   policies: PolicySummary[];
@@ -54,8 +75,23 @@ export function dumpState(
   account: EmulatedAccount,
   extra: { latencyMs: number; pendingFaults: FaultSpec[] },
 ): EmulatorState {
+  const now = account.now();
+  const cacheOf = (id: string): CacheSummary => {
+    const live = (account.caches.get(id)?.live(now) ?? []).filter((e) => !invalidatedForGood(account, id, e));
+    return {
+      entries: live.length,
+      keys: live.map((e) => ({
+        key: e.key,
+        originPath: e.originPath,
+        ageSeconds: Math.floor((now - e.storedAt) / 1000),
+        ttlSeconds: Math.round((e.expiresAt - e.storedAt) / 1000),
+      })),
+    };
+  };
   return {
     propagationMs: account.opts.propagationMs,
+    invalidationMs: account.opts.invalidationMs,
+    previousConfigShare: account.previousConfigShare,
     latencyMs: extra.latencyMs,
     distributions: [...account.distributions.values()].map((d) => ({
       id: d.id,
@@ -76,6 +112,14 @@ export function dumpState(
         domainName: textAt(o, 'DomainName') ?? '',
         originPath: textAt(o, 'OriginPath') ?? '',
       })),
+      invalidations: (account.invalidations.get(d.id) ?? []).map((i) => ({
+        id: i.id,
+        status: invalidationStatus(i, now),
+        createTime: new Date(i.createTime).toISOString(),
+        callerReference: i.callerReference,
+        paths: [...i.paths],
+      })),
+      cache: cacheOf(d.id),
     })),
     policies: [...account.policies.values()].map((p) => {
       const traffic = child(p.config, 'TrafficConfig');

@@ -7,7 +7,7 @@ import {
   GetContinuousDeploymentPolicyConfigCommand,
   GetDistributionConfigCommand,
   ListContinuousDeploymentPoliciesCommand,
-  ListInvalidationsCommand,
+  ListCachePoliciesCommand,
   ListOriginAccessControlsCommand,
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
@@ -364,7 +364,7 @@ describe('requests the emulator does not implement', () => {
   it('answers a CloudFront-shaped NotImplemented (501), never an S3 error', async () => {
     h = await harness();
     const d = await createDistribution(h, siteConfig('p'));
-    expect(await failure(h.cf.send(new ListInvalidationsCommand({ DistributionId: d.id })))).toMatchObject({
+    expect(await failure(h.cf.send(new ListCachePoliciesCommand({})))).toMatchObject({
       name: 'NotImplemented',
       status: 501,
     });

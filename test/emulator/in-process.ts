@@ -13,6 +13,7 @@ import { resolveOperation } from '../../local/emulator/routes.js';
 export function account(): EmulatedAccount {
   return new EmulatedAccount({
     propagationMs: 0,
+    invalidationMs: 0,
     seed: 1,
     accountId: '123456789012',
     region: 'us-east-1',
@@ -81,4 +82,13 @@ export const policyXml = (stagingDomain: string, enabled = true) =>
     `<Enabled>${enabled}</Enabled><StagingDistributionDnsNames><Quantity>1</Quantity><Items><DnsName>${stagingDomain}</DnsName>` +
       '</Items></StagingDistributionDnsNames><TrafficConfig><Type>SingleHeader</Type><SingleHeaderConfig>' +
       '<Header>aws-cf-cd-staging</Header><Value>true</Value></SingleHeaderConfig></TrafficConfig>',
+  );
+
+/** A CreateInvalidation body, Quantity matching the paths. */
+export const invalidationXml = (callerReference: string, paths: string[]) =>
+  xml(
+    'InvalidationBatch',
+    `<Paths><Quantity>${paths.length}</Quantity>` +
+      (paths.length > 0 ? `<Items>${paths.map((p) => `<Path>${p}</Path>`).join('')}</Items>` : '') +
+      `</Paths><CallerReference>${callerReference}</CallerReference>`,
   );

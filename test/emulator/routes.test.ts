@@ -9,6 +9,7 @@ import { s3 } from '../../local/emulator/s3.js';
 
 const account = new EmulatedAccount({
   propagationMs: 0,
+  invalidationMs: 0,
   seed: 1,
   accountId: '123456789012',
   region: 'us-east-1',
