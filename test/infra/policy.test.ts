@@ -217,6 +217,25 @@ describe('IAM policies', () => {
     expect(withAction('WatchRole', 'cloudfront:UpdateDistribution')).toEqual([]);
   });
 
+  it('lets promote invalidate only the primary, and enable-cd only the staging', () => {
+    const invalidating = (role: string) =>
+      inRole(role)
+        .filter((s) => actionsOf(s).includes('cloudfront:CreateInvalidation'))
+        .map((s) => ({
+          actions: actionsOf(s),
+          resource: resourceText(s.statement.Resource, pipeline),
+          tagged: JSON.stringify(s.statement.Condition) === JSON.stringify(TAGGED_AS_STAGING),
+        }));
+    const actions = ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:ListInvalidations'];
+    expect(invalidating('PromoteRole')).toEqual([{ actions, resource: PRIMARY, tagged: false }]);
+    expect(invalidating('EnableCdRole')).toEqual([
+      { actions, resource: PRIMARY.replace('${PrimaryDistributionId}', '${StagingDistributionId}'), tagged: false },
+      { actions, resource: PRIMARY.replace('${PrimaryDistributionId}', '*'), tagged: true },
+    ]);
+    for (const role of ['AbortRole', 'WatchRole', 'StagingDeployRole', 'PipelineRole'])
+      expect(invalidating(role), role).toEqual([]);
+  });
+
   it('the staging deploy role updates or deletes only the tagged staging distribution, never any distribution of the account', () => {
     const writes = inRole('StagingDeployRole').filter(
       (s) =>

@@ -56,6 +56,9 @@ export const wildcardAllowList: WildcardGrant[] = [
       'cloudfront:GetDistribution',
       'cloudfront:UpdateDistribution',
       'cloudfront:UpdateDistributionWithStagingConfig',
+      'cloudfront:CreateInvalidation',
+      'cloudfront:GetInvalidation',
+      'cloudfront:ListInvalidations',
     ],
     reason:
       'Lambda roles, only while StagingDistributionId is empty and only with the condition aws:ResourceTag/cloudfront-cd-primary = the primary id (the policy test checks the condition): the staging id exists only after the staging stack deploys.',

@@ -3,6 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../function-names.mjs';
 import { parseAbortObject } from '../../functions/abort/params.js';
+import { parseEnableCdParams } from '../../functions/enable-cd/params.js';
+import { parsePromoteParams } from '../../functions/promote/params.js';
 import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
@@ -61,14 +63,22 @@ function functionName(logicalId: string): string {
   return match[1]!;
 }
 
-/** A !Sub JSON string with every ${...} replaced, parsed. Pipeline variables #{...} stay as text. */
+/**
+ * A !Sub JSON string with every ${...} replaced, parsed: by `substitutions`, else by the parameter's default when the
+ * value is substituted raw (not inside a JSON string, as InvalidationPaths' JSON array is), else by a placeholder.
+ * Pipeline variables #{...} stay as text.
+ */
 function parseSubJson(value: unknown, substitutions: Record<string, string> = {}): Record<string, unknown> {
   if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string')
     throw new Error(`expected a !Sub string, got ${JSON.stringify(value)}`);
-  const text = value['Fn::Sub'].replace(
-    /\$\{([^}]+)\}/g,
-    (_, name: string) => substitutions[name] ?? `placeholder-${name}`,
-  );
+  const text = value['Fn::Sub'].replace(/(")?\$\{([^}]+)\}/g, (_, quote: string | undefined, name: string) => {
+    const given = substitutions[name];
+    if (given !== undefined) return `${quote ?? ''}${given}`;
+    if (quote) return `${quote}placeholder-${name}`;
+    const fallback = pipeline.Parameters?.[name]?.Default;
+    if (typeof fallback !== 'string') throw new Error(`\${${name}} is substituted raw but has no string default`);
+    return fallback;
+  });
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -163,6 +173,28 @@ describe('pipeline wiring', () => {
   it('has promote promote the config the reviewer approved: the staging ETag enable-cd reported', () => {
     const promote = parseSubJson(actionNamed('PromoteStaging').Configuration.UserParameters);
     expect(promote.ExpectedStagingETag).toBe('#{EnableCd.StagingETag}');
+  });
+
+  it('passes InvalidationPaths to enable-cd and promote as a JSON array their parsers accept, ["/*"] by default', () => {
+    const parsers = { 'enable-cd': parseEnableCdParams, promote: parsePromoteParams };
+    for (const action of invokeActions) {
+      const fn = functionName((action.Configuration.FunctionName as { Ref: string }).Ref) as keyof typeof parsers;
+      const raw = parseSubJson(action.Configuration.UserParameters, {
+        PrimaryDistributionId: 'E1PRIMARY00001',
+        MaxWaitMinutes: '60',
+        MetricsWindowMinutes: '15',
+      });
+      expect(raw.InvalidationPaths, action.Name).toEqual(['/*']);
+      const ids = {
+        StagingDistributionId: 'E2STAGING00002',
+        ContinuousDeploymentPolicyId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+        ExpectedStagingETag: 'E2QWRUHAPOMQZL',
+      };
+      const known = Object.fromEntries(
+        Object.entries({ ...raw, ...ids }).filter(([k, v]) => k in raw && !String(v).startsWith('placeholder-')),
+      );
+      expect(parsers[fn](JSON.stringify(known)).invalidationPaths, action.Name).toEqual(['/*']);
+    }
   });
 
   it('shows the reviewer the commit, the staging and its ETag, and the changes promote would make', () => {
