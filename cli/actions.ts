@@ -40,6 +40,10 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
   MaxStaging5xxErrorRate: ['<percent>', 'gate: highest staging 5xxErrorRate in the window'],
   MaxErrorRateIncrease: ['<points>', "gate: highest excess of staging's 5xxErrorRate over the primary's"],
   MetricsWindowMinutes: ['<minutes>', 'gate: the window in minutes (default 15)'],
+  InvalidationPaths: [
+    '<json array>',
+    "edge-cache paths to invalidate once the distribution is Deployed (default '[\"/*\"]'; '[]' = off)",
+  ],
   Mode: ['<mode>', 'disable (default), detach or teardown'],
   PipelineName: ['<name>', 'act only for this pipeline execution (with --pipeline-execution-id)'],
   PipelineExecutionId: ['<id>', 'the pipeline execution whose staging abort may act on'],

@@ -6,6 +6,8 @@
 import { reviewerVariables } from '../functions/enable-cd/plan.js';
 import { readBucketPolicy } from '../shared/aws/bucket-policy-store.js';
 import { readDistribution, readPolicyIfExists } from '../shared/aws/cloudfront.js';
+import { readLatestInvalidation } from '../shared/aws/invalidations.js';
+import type { InvalidationRecord } from '../shared/domain/invalidation.js';
 import { planBucketGrant } from '../shared/domain/bucket-policy-merge.js';
 import { routesTo } from '../shared/domain/checks.js';
 import { diffConfigs } from '../shared/domain/config-diff.js';
@@ -24,6 +26,16 @@ export interface StatusOptions {
   stagingId?: string | undefined;
 }
 
+/** A distribution's latest invalidation, and whether it was made after the distribution's last change. */
+export interface InvalidationReport {
+  id: string;
+  status: string;
+  createTime: string;
+  paths: string[];
+  /** False when the distribution changed after it: its caches may hold what it served before. Null if unknown. */
+  afterLastChange: boolean | null;
+}
+
 export interface DistributionReport {
   id: string;
   domainName: string;
@@ -31,6 +43,8 @@ export interface DistributionReport {
   etag: string;
   staging: boolean;
   httpVersion: string | null;
+  /** Its latest invalidation; null when it has none (or it could not be read: see the warnings). */
+  latestInvalidation: InvalidationReport | null;
 }
 
 /** What `cfcd status --json` prints. */
@@ -49,7 +63,7 @@ export interface StatusReport {
   warnings: string[];
 }
 
-function distributionReport(d: DistributionState): DistributionReport {
+function distributionReport(d: DistributionState, latest: InvalidationRecord | undefined): DistributionReport {
   return {
     id: d.id,
     domainName: d.domainName,
@@ -57,7 +71,30 @@ function distributionReport(d: DistributionState): DistributionReport {
     etag: d.etag,
     staging: d.config.Staging === true,
     httpVersion: d.config.HttpVersion ?? null,
+    latestInvalidation: latest
+      ? {
+          id: latest.id,
+          status: latest.status,
+          createTime: latest.createTime.toISOString(),
+          paths: latest.paths,
+          afterLastChange: d.lastModified ? latest.createTime.getTime() >= d.lastModified.getTime() : null,
+        }
+      : null,
   };
+}
+
+/** The latest invalidation of `d`; a read that fails (e.g. no cloudfront:ListInvalidations) becomes a warning. */
+async function latestInvalidationOf(
+  d: DistributionState | undefined,
+  warnings: string[],
+): Promise<InvalidationRecord | undefined> {
+  if (!d) return undefined;
+  try {
+    return await readLatestInvalidation(d.id);
+  } catch (err) {
+    warnings.push(`could not read the invalidations of ${d.id} (${awsErrorOf(err).name}): its cache is not shown`);
+    return undefined;
+  }
 }
 
 /** Reads a distribution, or undefined when it does not exist. */
@@ -160,11 +197,15 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
       );
   }
 
+  const [primaryInvalidation, stagingInvalidation] = await Promise.all([
+    latestInvalidationOf(primary, warnings),
+    latestInvalidationOf(staging, warnings),
+  ]);
   const howToReach =
     staging && policy ? (reviewerVariables({ primary, staging, policy }).HowToReachStaging ?? null) : null;
   return {
     primary: {
-      ...distributionReport(primary),
+      ...distributionReport(primary, primaryInvalidation),
       aliases: primary.config.Aliases?.Items ?? [],
       policyId: policyId ?? null,
     },
@@ -180,7 +221,7 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
           }
         : { id: policyId, exists: false }
       : null,
-    staging: staging ? { ...distributionReport(staging), howToReach } : null,
+    staging: staging ? { ...distributionReport(staging, stagingInvalidation), howToReach } : null,
     promoteChanges: staging ? diffConfigs(primary.config, staging.config) : null,
     bucket,
     warnings,
@@ -202,6 +243,20 @@ function describeRouting(r: Routing): string {
   }
 }
 
+/** A distribution's edge cache as one line: its latest invalidation and whether it is older than its last change. */
+function describeCache(d: DistributionReport, paint: Paint): string {
+  const inv = d.latestInvalidation;
+  if (!inv) return 'never invalidated';
+  const state = paint(inv.status === 'Completed' ? 'green' : 'yellow', inv.status);
+  const when =
+    inv.afterLastChange === false
+      ? `, ${paint('yellow', 'before its last change')}`
+      : inv.afterLastChange
+        ? ', after its last change'
+        : '';
+  return `invalidation ${inv.id} ${state}  ${inv.createTime}  ${inv.paths.join(' ')}${when}`;
+}
+
 /** `cfcd status` as text, one fact per line; `paint` colours it (or not). */
 export function formatStatus(report: StatusReport, paint: Paint = painter(false)): string {
   const label = (text: string) => paint('bold', text.padEnd(9));
@@ -212,6 +267,7 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
   lines.push(
     `${label('Primary')}${primary.id}  ${status(primary.status)}  ETag ${primary.etag}  ${primary.domainName}${aliases}`,
   );
+  lines.push(`${label('  cache')}${describeCache(primary, paint)}`);
   if (!policy) lines.push(`${label('Policy')}none attached`);
   else if (!policy.exists) lines.push(`${label('Policy')}${policy.id}  ${paint('red', 'missing')}`);
   else
@@ -222,6 +278,7 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
     lines.push(
       `${label('Staging')}${staging.id}  ${status(staging.status)}  ETag ${staging.etag}  ${staging.domainName}`,
     );
+    lines.push(`${label('  cache')}${describeCache(staging, paint)}`);
     if (staging.howToReach) lines.push(`${label('  reach')}${staging.howToReach}`);
   } else if (policy?.exists) lines.push(`${label('Staging')}${paint('red', 'not found')}`);
   if (report.promoteChanges) {
