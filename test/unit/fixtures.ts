@@ -2,13 +2,21 @@
  * Small builders for CloudFront / CodePipeline fixtures used across unit tests. Each returns a fresh object that a
  * test may override field by field.
  */
-import type {
-  ContinuousDeploymentPolicyConfig,
-  DistributionConfig,
-  GetContinuousDeploymentPolicyCommandOutput,
-  GetDistributionCommandOutput,
+import {
+  type CloudFrontClient,
+  type ContinuousDeploymentPolicyConfig,
+  CreateInvalidationCommand,
+  type CreateInvalidationCommandInput,
+  type DistributionConfig,
+  type GetContinuousDeploymentPolicyCommandOutput,
+  type GetDistributionCommandOutput,
+  GetInvalidationCommand,
+  type GetInvalidationCommandOutput,
+  ListInvalidationsCommand,
+  type ListInvalidationsCommandOutput,
 } from '@aws-sdk/client-cloudfront';
 import type { CodePipelineEvent } from 'aws-lambda';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { setLogSink } from '../../shared/log.js';
 
@@ -21,6 +29,13 @@ export const PRIMARY_DOMAIN = 'd111111abcdef8.cloudfront.net';
 export const STAGING_DOMAIN = 'd222222abcdef8.cloudfront.net';
 
 export const arnOf = (id: string) => `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`;
+
+/** When every fixture distribution's config last changed (its LastModifiedTime), unless a test says otherwise. */
+export const LAST_MODIFIED = new Date('2026-11-01T00:00:00Z');
+/** Ten minutes after that change: an invalidation made then counts. */
+export const AFTER_LAST_CHANGE = new Date('2026-11-01T00:10:00Z');
+/** A day before that change: an invalidation made then may have been refilled from the previous release. */
+export const BEFORE_LAST_CHANGE = new Date('2026-10-31T00:00:00Z');
 
 /** A realistic distribution config: an S3 origin behind OAC serving `originPath`. */
 export function distributionConfig(
@@ -62,6 +77,7 @@ export interface DistributionFixture {
   status?: 'Deployed' | 'InProgress';
   domainName?: string;
   config?: DistributionConfig;
+  lastModified?: Date;
 }
 
 /** A GetDistribution response. */
@@ -75,7 +91,7 @@ export function getDistributionOutput(f: DistributionFixture = {}): GetDistribut
       ARN: arnOf(id),
       Status: f.status ?? 'Deployed',
       DomainName: f.domainName ?? (id === STAGING_ID ? STAGING_DOMAIN : PRIMARY_DOMAIN),
-      LastModifiedTime: new Date('2026-11-01T00:00:00Z'),
+      LastModifiedTime: f.lastModified ?? LAST_MODIFIED,
       InProgressInvalidationBatches: 0,
       DistributionConfig: f.config ?? distributionConfig(),
     },
@@ -146,6 +162,92 @@ export function policyOutput(
       ContinuousDeploymentPolicyConfig: config,
     },
   };
+}
+
+/** One invalidation of a distribution, as CloudFront would describe it. */
+export interface InvalidationFixture {
+  id: string;
+  status?: 'Completed' | 'InProgress';
+  createTime?: Date;
+  paths?: string[];
+  callerReference?: string;
+}
+
+/** A GetInvalidation response (Completed `/*`, made after the last change, unless told otherwise). */
+export function invalidationOutput(f: InvalidationFixture): GetInvalidationCommandOutput {
+  const paths = f.paths ?? ['/*'];
+  return {
+    $metadata: {},
+    Invalidation: {
+      Id: f.id,
+      Status: f.status ?? 'Completed',
+      CreateTime: f.createTime ?? AFTER_LAST_CHANGE,
+      InvalidationBatch: {
+        CallerReference: f.callerReference ?? `ref-${f.id}`,
+        Paths: { Quantity: paths.length, Items: paths },
+      },
+    },
+  };
+}
+
+/** A ListInvalidations page: summaries only (no paths), newest first as given. */
+export function invalidationListOutput(
+  invalidations: InvalidationFixture[],
+  next?: string,
+): ListInvalidationsCommandOutput {
+  return {
+    $metadata: {},
+    InvalidationList: {
+      Marker: '',
+      MaxItems: 100,
+      IsTruncated: next !== undefined,
+      ...(next ? { NextMarker: next } : {}),
+      Quantity: invalidations.length,
+      Items: invalidations.map((f) => ({
+        Id: f.id,
+        Status: f.status ?? 'Completed',
+        CreateTime: f.createTime ?? AFTER_LAST_CHANGE,
+      })),
+    },
+  };
+}
+
+type CloudFrontMock = AwsClientStub<CloudFrontClient>;
+
+/** CloudFront answers ListInvalidations and GetInvalidation on `distributionId` with these invalidations. */
+export function mockInvalidations(cf: CloudFrontMock, distributionId: string, invalidations: InvalidationFixture[]) {
+  cf.on(ListInvalidationsCommand, { DistributionId: distributionId }).resolves(invalidationListOutput(invalidations));
+  for (const inv of invalidations)
+    cf.on(GetInvalidationCommand, { DistributionId: distributionId, Id: inv.id }).resolves(invalidationOutput(inv));
+}
+
+/** The id of the Completed `/*` invalidation {@link cachesInvalidatedSince} mocks. */
+export const doneInvalidationId = (distributionId: string) => `I${distributionId}DONE`;
+
+/** The distribution's caches were invalidated after its last change: a Completed `/*` invalidation. */
+export function cachesInvalidatedSince(cf: CloudFrontMock, distributionId: string): void {
+  mockInvalidations(cf, distributionId, [{ id: doneInvalidationId(distributionId) }]);
+}
+
+/** The distribution was never invalidated: ListInvalidations answers an empty list. */
+export function neverInvalidated(cf: CloudFrontMock, distributionId: string): void {
+  mockInvalidations(cf, distributionId, []);
+}
+
+/** The id CreateInvalidation answers with, under {@link acceptInvalidations}. */
+export const NEW_INVALIDATION_ID = 'I2NEWINVALIDATION';
+
+/** CreateInvalidation makes a new InProgress invalidation of the batch it was sent. */
+export function acceptInvalidations(cf: CloudFrontMock): void {
+  cf.on(CreateInvalidationCommand).callsFake((input: CreateInvalidationCommandInput) => ({
+    Location: `https://cloudfront.amazonaws.com/2020-05-31/distribution/${input.DistributionId}/invalidation/${NEW_INVALIDATION_ID}`,
+    Invalidation: {
+      Id: NEW_INVALIDATION_ID,
+      Status: 'InProgress',
+      CreateTime: new Date(),
+      InvalidationBatch: input.InvalidationBatch,
+    },
+  }));
 }
 
 /** A CodePipeline job event. `userParameters` objects are JSON-encoded; strings are passed as they are. */

@@ -6,8 +6,12 @@
  */
 import {
   CloudFrontClient,
+  CreateInvalidationCommand,
+  type CreateInvalidationCommandInput,
   GetContinuousDeploymentPolicyCommand,
   GetDistributionCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
   UpdateDistributionWithStagingConfigCommand,
@@ -32,6 +36,8 @@ import {
   distributionConfig,
   getDistributionOutput,
   headerPolicyConfig,
+  invalidationListOutput,
+  invalidationOutput,
   jobEvent,
   policyOutput,
 } from '../fixtures.js';
@@ -44,18 +50,33 @@ interface Dist {
   etag: string;
   status: 'Deployed' | 'InProgress';
   config: DistributionConfig;
+  lastModified: Date;
+}
+interface Invalidation {
+  id: string;
+  status: 'Completed' | 'InProgress';
+  createTime: Date;
+  paths: string[];
+  callerReference: string;
 }
 let version = 0;
 const nextEtag = () => `ETAG${++version}`;
 let dists: Map<string, Dist>;
+/** Each distribution's invalidations, newest first. */
+let invalidations: Map<string, Invalidation[]>;
 let policy: { etag: string; config: ContinuousDeploymentPolicyConfig };
 let bucketPolicy: string | undefined;
 /** Each request takes a little while, so that concurrent deliveries read before either writes. */
 const later = () => new Promise((r) => setTimeout(r, 2));
 const stale = () => awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid');
 
-function world(o: { attached: boolean; enabled: boolean }) {
+/**
+ * Both distributions Deployed with their last change a minute ago. `stagingInvalidated`: someone (an earlier enable-CD
+ * run) already invalidated the staging's caches since that change, so enable-CD goes straight to routing.
+ */
+function world(o: { attached: boolean; enabled: boolean; stagingInvalidated?: boolean }) {
   version = 0;
+  const changed = new Date(Date.now() - 60_000);
   dists = new Map([
     [
       PRIMARY_ID,
@@ -63,6 +84,7 @@ function world(o: { attached: boolean; enabled: boolean }) {
         etag: nextEtag(),
         status: 'Deployed',
         config: distributionConfig({ ContinuousDeploymentPolicyId: o.attached ? POLICY_ID : '' }),
+        lastModified: changed,
       },
     ],
     [
@@ -71,7 +93,17 @@ function world(o: { attached: boolean; enabled: boolean }) {
         etag: nextEtag(),
         status: 'Deployed',
         config: distributionConfig({ CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } }, '/v2'),
+        lastModified: changed,
       },
+    ],
+  ]);
+  invalidations = new Map([
+    [PRIMARY_ID, []],
+    [
+      STAGING_ID,
+      o.stagingInvalidated
+        ? [{ id: 'IEARLIER', status: 'Completed', createTime: new Date(), paths: ['/*'], callerReference: 'earlier' }]
+        : [],
     ],
   ]);
   policy = { etag: nextEtag(), config: headerPolicyConfig({ Enabled: o.enabled }) };
@@ -89,8 +121,11 @@ function world(o: { attached: boolean; enabled: boolean }) {
   });
 }
 
-/** Distributions finish propagating (as CloudFront would, minutes later). */
-const settle = () => dists.forEach((d) => (d.status = 'Deployed'));
+/** Distributions finish propagating and invalidations complete (as CloudFront would, minutes later). */
+const settle = () => {
+  dists.forEach((d) => (d.status = 'Deployed'));
+  invalidations.forEach((list) => list.forEach((inv) => (inv.status = 'Completed')));
+};
 
 beforeEach(() => {
   cf.reset();
@@ -100,13 +135,19 @@ beforeEach(() => {
   cf.on(GetDistributionCommand).callsFake(async ({ Id }: { Id: string }) => {
     await later();
     const d = dists.get(Id) as Dist;
-    return getDistributionOutput({ id: Id, etag: d.etag, status: d.status, config: structuredClone(d.config) });
+    return getDistributionOutput({
+      id: Id,
+      etag: d.etag,
+      status: d.status,
+      config: structuredClone(d.config),
+      lastModified: d.lastModified,
+    });
   });
   cf.on(UpdateDistributionCommand).callsFake(async ({ Id, IfMatch, DistributionConfig: config }) => {
     await later();
     const d = dists.get(Id) as Dist;
     if (IfMatch !== d.etag) throw stale();
-    Object.assign(d, { config, etag: nextEtag(), status: 'InProgress' });
+    Object.assign(d, { config, etag: nextEtag(), status: 'InProgress', lastModified: new Date() });
     return { ETag: d.etag };
   });
   cf.on(GetContinuousDeploymentPolicyCommand).callsFake(async () => {
@@ -133,10 +174,38 @@ beforeEach(() => {
       Aliases: primary.config.Aliases,
       ContinuousDeploymentPolicyId: primary.config.ContinuousDeploymentPolicyId,
     };
-    Object.assign(primary, { etag: nextEtag(), status: 'InProgress' });
+    Object.assign(primary, { etag: nextEtag(), status: 'InProgress', lastModified: new Date() });
     policy = { etag: nextEtag(), config: { ...policy.config, Enabled: false } };
     return { ETag: primary.etag };
   });
+  cf.on(ListInvalidationsCommand).callsFake(async ({ DistributionId }: { DistributionId: string }) => {
+    await later();
+    return invalidationListOutput(invalidations.get(DistributionId) ?? []);
+  });
+  cf.on(GetInvalidationCommand).callsFake(async ({ DistributionId, Id }: { DistributionId: string; Id: string }) => {
+    await later();
+    const inv = invalidations.get(DistributionId)?.find((i) => i.id === Id);
+    if (!inv) throw awsError('NoSuchInvalidation', 404);
+    return invalidationOutput(inv);
+  });
+  // CloudFront answers a repeated CallerReference with the invalidation it already made: one, not two.
+  cf.on(CreateInvalidationCommand).callsFake(
+    async ({ DistributionId, InvalidationBatch }: CreateInvalidationCommandInput) => {
+      await later();
+      const list = invalidations.get(DistributionId as string) ?? [];
+      const callerReference = InvalidationBatch?.CallerReference as string;
+      const made = list.find((i) => i.callerReference === callerReference);
+      const inv = made ?? {
+        id: `INV${++version}`,
+        status: 'InProgress' as const,
+        createTime: new Date(),
+        paths: InvalidationBatch?.Paths?.Items ?? [],
+        callerReference,
+      };
+      if (!made) list.unshift(inv);
+      return invalidationOutput(inv);
+    },
+  );
   s3.on(GetBucketPolicyCommand).callsFake(async () => {
     await later();
     return { Policy: bucketPolicy };
@@ -180,7 +249,7 @@ describe.each([
   ['at the same moment', (run: () => Promise<unknown>) => Promise.all([run(), run()])],
 ])('the same job delivered twice, %s', (_, twice) => {
   it('enable-CD re-enables, attaches and grants once; both deliveries resolve, one reports', async () => {
-    world({ attached: false, enabled: false });
+    world({ attached: false, enabled: false, stagingInvalidated: true });
     const job = jobEvent(enableParams, undefined, 'job-enable');
     await expect(twice(() => enableCd(job))).resolves.toBeDefined();
     expect(await accepted(UpdateContinuousDeploymentPolicyCommand)).toBe(1);
@@ -193,11 +262,37 @@ describe.each([
     expect(events().some((e) => e.level === 'ERROR')).toBe(false);
   });
 
+  it('enable-CD invalidates the staging once and routes no viewer to it yet; both deliveries resolve, one reports', async () => {
+    world({ attached: false, enabled: false });
+    const job = jobEvent(enableParams, undefined, 'job-enable');
+    await expect(twice(() => enableCd(job))).resolves.toBeDefined();
+    expect(invalidations.get(STAGING_ID)).toEqual([expect.objectContaining({ paths: ['/*'], status: 'InProgress' })]);
+    expect(invalidations.get(PRIMARY_ID)).toEqual([]);
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(events().some((e) => e.level === 'ERROR')).toBe(false);
+  });
+
   it('promote promotes once', async () => {
     world({ attached: true, enabled: true });
     const job = jobEvent(promoteParams, undefined, 'job-promote');
     await twice(() => promote(job));
     expect(await accepted(UpdateDistributionWithStagingConfigCommand)).toBe(1);
+    expect(events().some((e) => e.level === 'ERROR')).toBe(false);
+  });
+
+  it("promote's continuation, once the primary is Deployed, invalidates the primary once", async () => {
+    world({ attached: true, enabled: true });
+    await promote(jobEvent(promoteParams, undefined, 'job-promote'));
+    const token = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.continuationToken;
+    expect(token).toBeDefined();
+    settle();
+    cf.resetHistory();
+    const next = jobEvent(promoteParams, token, 'job-promote');
+    await expect(twice(() => promote(next))).resolves.toBeDefined();
+    expect(invalidations.get(PRIMARY_ID)).toEqual([expect.objectContaining({ paths: ['/*'], status: 'InProgress' })]);
+    expect(invalidations.get(STAGING_ID)).toEqual([]);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
     expect(events().some((e) => e.level === 'ERROR')).toBe(false);
   });
 
@@ -213,13 +308,14 @@ describe.each([
 
 describe('a repeated delivery after the job completed', () => {
   it('finds everything in place and writes nothing', async () => {
-    world({ attached: false, enabled: false });
+    world({ attached: false, enabled: false, stagingInvalidated: true });
     const job = jobEvent(enableParams, undefined, 'job-enable');
     await enableCd(job);
     settle();
     cf.resetHistory();
     s3.resetHistory();
     await enableCd(job);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
     expect(s3).not.toHaveReceivedCommand(PutBucketPolicyCommand);
@@ -235,6 +331,8 @@ describe('a late delivery of enable-CD after the promotion (chaos run: seed 3, c
     expect(policy.config.Enabled).toBe(false);
     cf.resetHistory();
     await enableCd(jobEvent(enableParams, undefined, 'job-enable-late'));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
     expect(policy.config.Enabled).toBe(false);

@@ -1,6 +1,7 @@
 import { PHASE } from '../../../../functions/enable-cd/phases.js';
 import {
   CloudFrontClient,
+  CreateInvalidationCommand,
   GetContinuousDeploymentPolicyCommand,
   GetDistributionCommand,
   UpdateContinuousDeploymentPolicyCommand,
@@ -18,8 +19,10 @@ import {
   POLICY_ID,
   PRIMARY_ID,
   STAGING_ID,
+  acceptInvalidations,
   arnOf,
   awsError,
+  cachesInvalidatedSince,
   captureLogs,
   distributionConfig,
   headerPolicyConfig,
@@ -63,9 +66,12 @@ function everythingInPlace() {
   cf.on(UpdateContinuousDeploymentPolicyCommand).resolves({ ETag: 'ETAG-POLICY-NEW' });
   s3.on(GetBucketPolicyCommand).resolves({ Policy: ALL_GRANTED });
   s3.on(PutBucketPolicyCommand).resolves({});
+  cachesInvalidatedSince(cf, STAGING_ID);
+  acceptInvalidations(cf);
 }
 
 function expectNoWrites() {
+  expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
   expect(s3).not.toHaveReceivedCommand(PutBucketPolicyCommand);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
+import type { CacheState } from '../../../../shared/domain/invalidation.js';
 import { planEnableCd, reviewerVariables, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
 import {
+  AFTER_LAST_CHANGE,
   BUCKET,
   POLICY_ID,
   PRIMARY_DOMAIN,
@@ -32,19 +34,30 @@ const grantedJson = JSON.stringify({
     },
   ],
 });
+/** The staging's caches, invalidated since its last change: a Completed `/*` invalidation. */
+const DONE_ID = 'I2STAGINGDONE';
+const invalidatedSince = (): CacheState => ({
+  distributionId: STAGING_ID,
+  since: [{ id: DONE_ID, status: 'Completed', createTime: AFTER_LAST_CHANGE, paths: ['/*'] }],
+});
 const state = (o: Partial<EnableCdState> = {}): EnableCdState => ({
   primary: primary(),
   staging: staging(),
   policy: policy(),
   bucketPolicy: { bucket: BUCKET, json: grantedJson },
+  stagingCache: invalidatedSince(),
   ...o,
 });
-const params = { primaryId: PRIMARY_ID, policyId: POLICY_ID };
+const params = { primaryId: PRIMARY_ID, policyId: POLICY_ID, invalidationPaths: ['/*'] };
 const kinds = (s: EnableCdState) => planEnableCd(s, params).changes.map((c) => c.kind);
 
 describe('planEnableCd', () => {
   it('plans nothing when everything is in place', () => {
-    expect(planEnableCd(state(), params)).toEqual({ changes: [], then: { kind: 'done' } });
+    expect(planEnableCd(state(), params)).toEqual({
+      changes: [],
+      then: { kind: 'done' },
+      cache: { kind: 'completed', invalidationId: DONE_ID },
+    });
   });
 
   it('plans grant, re-enable and attach in that order on a fresh setup', () => {

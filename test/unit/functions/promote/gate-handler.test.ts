@@ -14,6 +14,8 @@ import {
   POLICY_ID,
   PRIMARY_ID,
   STAGING_ID,
+  acceptInvalidations,
+  cachesInvalidatedSince,
   captureLogs,
   distributionConfig,
   jobEvent,
@@ -73,6 +75,8 @@ beforeEach(() => {
   cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG' }));
   cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
   cf.on(UpdateDistributionWithStagingConfigCommand).resolves({ ETag: 'PRIMARY_ETAG_PROMOTED' });
+  cachesInvalidatedSince(cf, PRIMARY_ID);
+  acceptInvalidations(cf);
   logs = captureLogs();
 });
 afterEach(() => logs.restore());

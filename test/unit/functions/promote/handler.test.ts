@@ -1,5 +1,6 @@
 import {
   CloudFrontClient,
+  CreateInvalidationCommand,
   GetContinuousDeploymentPolicyCommand,
   GetDistributionCommand,
   UpdateContinuousDeploymentPolicyCommand,
@@ -16,8 +17,11 @@ import {
   POLICY_ID,
   PRIMARY_ID,
   STAGING_ID,
+  acceptInvalidations,
   awsError,
+  cachesInvalidatedSince,
   captureLogs,
+  doneInvalidationId,
   distributionConfig,
   headerPolicyConfig,
   jobEvent,
@@ -52,6 +56,7 @@ function alreadyPromoted(status: 'Deployed' | 'InProgress') {
 }
 
 function expectNoWrites() {
+  expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
   expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
@@ -70,6 +75,9 @@ beforeEach(() => {
   cf.reset();
   acceptReports();
   readyToPromote();
+  // Unless a test says otherwise, the primary's caches were invalidated since its last change.
+  cachesInvalidatedSince(cf, PRIMARY_ID);
+  acceptInvalidations(cf);
   logs = captureLogs();
 });
 afterEach(() => logs.restore());
@@ -254,6 +262,7 @@ describe('promote', () => {
       Changes: 'none: the primary already carried the staging config',
       PolicyEnabled: 'false',
       Note: expect.stringContaining(`Promotion disabled continuous deployment policy ${POLICY_ID}`),
+      InvalidationId: doneInvalidationId(PRIMARY_ID),
     });
   });
 
@@ -316,6 +325,7 @@ describe('promote', () => {
       Changes: 'origin s3-origin: origin path "/v1" → "/v2"',
       PolicyEnabled: 'false',
       Note: `Promotion disabled continuous deployment policy ${POLICY_ID}: all traffic is back on primary ${PRIMARY_ID}. The next enable-CD run re-enables it (CloudFormation cannot see that drift).`,
+      InvalidationId: doneInvalidationId(PRIMARY_ID),
     });
   });
 
