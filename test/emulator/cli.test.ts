@@ -76,6 +76,11 @@ describe('npm run emulator: bad usage answers one line and the usage, exit 2', (
     [['--port', '12.5'], /^emulator: --port must be an integer from 0 to 65535, got "12.5"$/],
     [['--latency-ms', '99999999'], /^emulator: --latency-ms must be an integer from 0 to 60000, got "99999999"$/],
     [['--propagation-ms', 'soon'], /^emulator: --propagation-ms must be an integer from 0 to 3600000, got "soon"$/],
+    [['--invalidation-ms', '-5'], /^emulator: Option '--invalidation-ms' argument is ambiguous/],
+    [
+      ['--invalidation-ms', '4000000'],
+      /^emulator: --invalidation-ms must be an integer from 0 to 3600000, got "4000000"$/,
+    ],
     [['--seed', '1.5'], /^emulator: --seed must be an integer from 0 to 4294967295, got "1.5"$/],
   ])('%j', async (args, first) => {
     expectUsageError(await run(args), first);
@@ -98,6 +103,9 @@ describe('npm run emulator: bad usage answers one line and the usage, exit 2', (
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--port N\]/);
       expect(r.stdout).toContain('--propagation-ms N  how long a change stays InProgress, 0–3600000 (default 5000)');
+      expect(r.stdout).toContain(
+        '--invalidation-ms N how long an invalidation stays InProgress, 0–3600000 (default 5000)',
+      );
       expect(r.stderr).toBe('');
     }
   });

@@ -34,6 +34,10 @@ describe('control bodies', () => {
     ['error-rate', '{"fraction":0.5}', /distributionId is required: a distribution id/],
     ['failures', '{"originPath":"/v2","share5xx":0.5,"status":404}', /status must be an integer from 500 to 599/],
     ['settle', '{"now":true}', /unknown field now; expected \{\}/],
+    ['invalidation', '{"ms":3600001}', /ms must be an integer from 0 to 3600000, got 3600001/],
+    ['edge', '{"previousConfigShare":1.5}', /previousConfigShare must be a number from 0 to 1 or "linear", got 1.5/],
+    ['edge', '{"previousConfigShare":"always"}', /previousConfigShare must be a number from 0 to 1 or "linear"/],
+    ['edge', '{}', /previousConfigShare is required/],
   ])('POST %s %s → 400 naming the field', async (path, body, message) => {
     h = await harness({ propagationMs: 1000 });
     const before = h.emulator.state();
@@ -52,6 +56,12 @@ describe('control bodies', () => {
     expect(h.emulator.state().propagationMs).toBe(2500);
     expect((await post('latency', '{"ms":3}')).status).toBe(200);
     expect(h.emulator.state().latencyMs).toBe(3);
+    expect((await post('invalidation', '{"ms":700}')).status).toBe(200);
+    expect(h.emulator.state().invalidationMs).toBe(700);
+    expect((await post('edge', '{"previousConfigShare":0.25}')).status).toBe(200);
+    expect(h.emulator.state().previousConfigShare).toBe(0.25);
+    expect((await post('edge', '{"previousConfigShare":"linear"}')).status).toBe(200);
+    expect(h.emulator.state().previousConfigShare).toBe('linear');
     const missing = await post('error-rate', '{"distributionId":"E0NOSUCHDIST00","fraction":0.5}');
     expect(missing.status).toBe(404);
     expect(missing.body.message).toContain('distributionId E0NOSUCHDIST00 is not a distribution');
@@ -74,6 +84,9 @@ describe('control bodies', () => {
         'GET jobs/<jobId>',
         'POST latency {ms: an integer from 0 to 60000}',
         'POST propagation {ms: an integer from 0 to 3600000}',
+        'POST invalidation {ms: an integer from 0 to 3600000}',
+        'POST edge {previousConfigShare: a number from 0 to 1 or "linear"}',
+        'DELETE cache',
         'POST|DELETE failures {originPath: an origin path starting with /, e.g. "/v5", share5xx: a number from 0 to 1, status?: an integer from 500 to 599}',
       ]),
     );
