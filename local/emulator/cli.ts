@@ -1,6 +1,6 @@
 /**
- * `npm run emulator -- [--port N] [--propagation-ms N] [--invalidation-ms N] [--latency-ms N] [--seed N]`: runs the emulator in the
- * foreground and prints how to point the AWS CLI and SDK at it. Stops cleanly on SIGINT/SIGTERM.
+ * `npm run emulator -- [--port N] [--propagation-ms N] [--invalidation-ms N] [--latency-ms N] [--seed N]`: runs the
+ * emulator in the foreground and prints how to point the AWS CLI and SDK at it. Stops cleanly on SIGINT/SIGTERM.
  *
  * Propagation defaults to a few seconds so that a change shows CloudFront's life cycle (InProgress, then Deployed);
  * `--propagation-ms 0` or `POST /_emulator/propagation {"ms": 0}` makes changes Deployed at once.
@@ -14,13 +14,15 @@ import { LIMITS, type Limit } from './limits.js';
 
 /** Long enough to see InProgress in a status call or a waiter, short enough not to stall a walkthrough. */
 const DEFAULT_PROPAGATION_MS = 5000;
-/** Likewise for an invalidation's InProgress. */
+/** Likewise for an invalidation's InProgress (the usage text names the same number). */
 const DEFAULT_INVALIDATION_MS = 5000;
 
-const USAGE = `usage: npm run emulator -- [--port N] [--propagation-ms N] [--invalidation-ms N] [--latency-ms N] [--seed N]
+const INVALIDATION = LIMITS.invalidationMs;
+const USAGE = `usage: npm run emulator -- [--port N] [--propagation-ms N] [--invalidation-ms N]
+                           [--latency-ms N] [--seed N]
   --port N            port on 127.0.0.1, ${LIMITS.port.min}–${LIMITS.port.max} (default 0: any free port)
   --propagation-ms N  how long a change stays InProgress, ${LIMITS.propagationMs.min}–${LIMITS.propagationMs.max} (default ${DEFAULT_PROPAGATION_MS})
-  --invalidation-ms N how long an invalidation stays InProgress, ${LIMITS.invalidationMs.min}–${LIMITS.invalidationMs.max} (default ${DEFAULT_INVALIDATION_MS})
+  --invalidation-ms N how long an invalidation is InProgress, ${INVALIDATION.min}–${INVALIDATION.max} (default 5000)
   --latency-ms N      added to every AWS API request, ${LIMITS.latencyMs.min}–${LIMITS.latencyMs.max} (default 0)
   --seed N            seed of weighted routing and fault draws, ${LIMITS.seed.min}–${LIMITS.seed.max} (default 1)
   -h, --help          print this help`;
@@ -107,7 +109,8 @@ async function main(): Promise<void> {
     });
   }
   console.log(
-    `AWS emulator listening on ${emulator.url} (propagation ${opts.propagationMs} ms, invalidation ${opts.invalidationMs} ms, latency ${opts.latencyMs} ms, seed ${opts.seed})`,
+    `AWS emulator listening on ${emulator.url} (propagation ${opts.propagationMs} ms, ` +
+      `invalidation ${opts.invalidationMs} ms, latency ${opts.latencyMs} ms, seed ${opts.seed})`,
   );
   console.log(
     `# a change stays InProgress for ${opts.propagationMs} ms; --propagation-ms 0 (or POST /_emulator/propagation {"ms": 0}) makes it Deployed at once`,

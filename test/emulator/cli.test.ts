@@ -104,7 +104,7 @@ describe('npm run emulator: bad usage answers one line and the usage, exit 2', (
       expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--port N\]/);
       expect(r.stdout).toContain('--propagation-ms N  how long a change stays InProgress, 0–3600000 (default 5000)');
       expect(r.stdout).toContain(
-        '--invalidation-ms N how long an invalidation stays InProgress, 0–3600000 (default 5000)',
+        '--invalidation-ms N how long an invalidation is InProgress, 0–3600000 (default 5000)',
       );
       expect(r.stderr).toBe('');
     }

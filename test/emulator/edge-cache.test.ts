@@ -67,7 +67,7 @@ describe('edge cache hits and misses', () => {
     });
   });
 
-  it('keeps the query string out of the key under CachingOptimized, and in it with legacy QueryString true', async () => {
+  it('keys on the path under CachingOptimized, and on path and query under legacy QueryString true', async () => {
     h = await harness();
     const optimized = await createDistribution(h, siteConfig('p'));
     const legacyConfig = siteConfig('legacy');
@@ -149,7 +149,7 @@ describe('how long an object stays cached', () => {
     expect(await cached('/shared.html')).toBe(false);
   });
 
-  it('keeps a no-cache object for the minimum TTL (1 s under CachingOptimized), and never under CachingDisabled', async () => {
+  it('keeps a no-cache object for the minimum TTL (CachingOptimized: 1 s), never under CachingDisabled', async () => {
     h = await harness();
     const optimized = await createDistribution(h, siteConfig('p'));
     const disabledConfig = siteConfig('disabled');

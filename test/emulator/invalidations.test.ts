@@ -191,7 +191,7 @@ describe('invalidation rules', () => {
     expect(await failure(invalidate(d.id, paths))).toMatchObject({ name: 'BatchTooLarge', status: 413 });
   });
 
-  it('refuses more than 15 wildcard or 3,000 file paths in progress, and accepts again once they complete', async () => {
+  it('refuses over 15 wildcard or 3,000 file paths in progress, and accepts again once they complete', async () => {
     const d = await cachedSite({ invalidationMs: 60_000 });
     await invalidate(
       d.id,
@@ -224,7 +224,7 @@ describe('invalidation rules', () => {
     await invalidate(d.id, ['/one-more.html']);
   });
 
-  it('returns the same invalidation for a repeated CallerReference with the same paths, and refuses other paths', async () => {
+  it('returns the earlier invalidation for a repeated CallerReference and paths; other paths: refused', async () => {
     const d = await cachedSite({ invalidationMs: 1000 });
     const first = await invalidate(d.id, ['/a', '/b'], 'release-7');
     const again = await invalidate(d.id, ['/b', '/a'], 'release-7');
