@@ -53,10 +53,14 @@ async function readInvalidation(distributionId: string, id: string): Promise<Inv
     status: inv.Status,
     createTime: inv.CreateTime,
     paths: inv.InvalidationBatch?.Paths?.Items ?? [],
+    callerReference: inv.InvalidationBatch?.CallerReference ?? '',
   };
 }
 
-/** The invalidations of `distribution` made at or after its last change, with their paths, newest first. */
+/**
+ * The invalidations of `distribution` made at or after its last change, with their paths and CallerReference, newest
+ * first. Ours for the config it serves now is among them (we make it after the change, once Deployed).
+ */
 export async function readCacheState(distribution: DistributionState): Promise<CacheState> {
   const summaries = await listSince(distribution.id, distribution.lastModified);
   const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : [])).slice(0, MAX_DETAILS);
@@ -107,7 +111,13 @@ export async function createInvalidation(change: InvalidateChange): Promise<Inva
       throw new Error(`CreateInvalidation on ${resource} returned no id, status or create time`);
     return {
       kind: 'created',
-      invalidation: { id: inv.Id, status: inv.Status, createTime: inv.CreateTime, paths: change.paths },
+      invalidation: {
+        id: inv.Id,
+        status: inv.Status,
+        createTime: inv.CreateTime,
+        paths: change.paths,
+        callerReference: change.callerReference,
+      },
     };
   } catch (err) {
     if (awsErrorOf(err).name !== 'TooManyInvalidationsInProgress') throw err;

@@ -19,12 +19,13 @@ export const DEFAULT_INVALIDATION_PATHS: readonly string[] = ['/*'];
 export const MAX_FILE_PATHS = 3000;
 export const MAX_WILDCARD_PATHS = 15;
 
-/** An invalidation as read: its paths come from GetInvalidation (ListInvalidations' summaries carry none). */
+/** An invalidation as read: its paths and CallerReference come from GetInvalidation (summaries carry neither). */
 export interface InvalidationRecord {
   id: string;
   status: string;
   createTime: Date;
   paths: string[];
+  callerReference: string;
 }
 
 /** What an action knows about one distribution's cache: the invalidations made since its config last changed. */
@@ -106,17 +107,6 @@ export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'
   return paths;
 }
 
-/** True when invalidating `by` also invalidates `path`: the same path, or a wildcard whose prefix it starts with. */
-export function pathCovers(by: string, path: string): boolean {
-  if (by === path) return true;
-  return by.endsWith('*') && path.replace(/\*$/, '').startsWith(by.slice(0, -1));
-}
-
-/** True when every one of `paths` is invalidated by one of the invalidation's paths. */
-export function invalidationCovers(invalidation: Pick<InvalidationRecord, 'paths'>, paths: readonly string[]): boolean {
-  return paths.every((path) => invalidation.paths.some((by) => pathCovers(by, path)));
-}
-
 /**
  * The CallerReference of our invalidation of `distribution` as it is now (its ETag names the config it serves) for
  * `paths`. CloudFront answers a repeated CreateInvalidation with the same CallerReference and paths with the
@@ -129,10 +119,12 @@ export function invalidationCallerReference(distribution: Pick<DistributionState
 }
 
 /**
- * Where the cache of `distribution` stands: invalidated since its last change (and whether that invalidation is
- * complete), or in need of one. Only an invalidation created at or after the distribution's last change counts:
- * an older one may have been refilled from the previous release. Any invalidation counts when its paths cover ours,
- * one an operator made by hand included. Call it only once the distribution is `Deployed`.
+ * Where the cache of `distribution` stands: invalidated for the config it serves now (and whether that invalidation
+ * is complete), or in need of one. Only our own invalidation of this very config counts — its CallerReference names
+ * the config's ETag and the paths, and it is made only once the config is Deployed. Any other invalidation made since
+ * the change, one an operator made by hand included, may have been made while edge locations still served the
+ * previous config, and so refilled from the previous release: it cannot vouch for what viewers get.
+ * Call it only once the distribution is `Deployed`.
  */
 export function decideCache(
   distribution: Pick<DistributionState, 'id' | 'etag'>,
@@ -141,10 +133,11 @@ export function decideCache(
   what: string,
 ): CacheDecision {
   if (paths.length === 0) return { kind: 'off' };
-  const covering = cache.since.filter((inv) => invalidationCovers(inv, paths));
-  const done = covering.find((inv) => inv.status === 'Completed');
+  const callerReference = invalidationCallerReference(distribution, paths);
+  const ours = cache.since.filter((inv) => inv.callerReference === callerReference);
+  const done = ours.find((inv) => inv.status === 'Completed');
   if (done) return { kind: 'completed', invalidationId: done.id };
-  const pending = covering[0];
+  const pending = ours[0];
   if (pending) return { kind: 'in-progress', invalidationId: pending.id };
   return {
     kind: 'invalidate',
@@ -152,8 +145,8 @@ export function decideCache(
       kind: 'invalidate-cache',
       distributionId: distribution.id,
       paths,
-      callerReference: invalidationCallerReference(distribution, paths),
-      reason: `${what} ${distribution.id} is Deployed with a config its edge caches have not been invalidated for since its last change: they may still serve the previous release`,
+      callerReference,
+      reason: `${what} ${distribution.id} is Deployed with a config (ETag ${distribution.etag}) its edge caches were not invalidated for: they may still serve the previous release`,
     },
   };
 }
