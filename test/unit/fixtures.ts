@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import type { CodePipelineEvent } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { DEFAULT_INVALIDATION_PATHS, invalidationCallerReference } from '../../shared/domain/invalidation.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { setLogSink } from '../../shared/log.js';
 
@@ -80,12 +81,15 @@ export interface DistributionFixture {
   lastModified?: Date;
 }
 
+/** The ETag a fixture distribution has unless a test gives it another. */
+export const defaultEtag = (id: string) => `ETAG-${id}-1`;
+
 /** A GetDistribution response. */
 export function getDistributionOutput(f: DistributionFixture = {}): GetDistributionCommandOutput {
   const id = f.id ?? PRIMARY_ID;
   return {
     $metadata: {},
-    ETag: f.etag ?? `ETAG-${id}-1`,
+    ETag: f.etag ?? defaultEtag(id),
     Distribution: {
       Id: id,
       ARN: arnOf(id),
@@ -224,9 +228,22 @@ export function mockInvalidations(cf: CloudFrontMock, distributionId: string, in
 /** The id of the Completed `/*` invalidation {@link cachesInvalidatedSince} mocks. */
 export const doneInvalidationId = (distributionId: string) => `I${distributionId}DONE`;
 
-/** The distribution's caches were invalidated after its last change: a Completed `/*` invalidation. */
-export function cachesInvalidatedSince(cf: CloudFrontMock, distributionId: string): void {
-  mockInvalidations(cf, distributionId, [{ id: doneInvalidationId(distributionId) }]);
+/** The CallerReference our actions give their `/*` invalidation of a distribution's config with this ETag. */
+export const ourCallerReference = (etag: string) =>
+  invalidationCallerReference({ etag }, [...DEFAULT_INVALIDATION_PATHS]);
+
+/**
+ * The distribution's caches were invalidated after its last change, for the config with `etag` (by default the
+ * fixture's): our Completed `/*` invalidation.
+ */
+export function cachesInvalidatedSince(
+  cf: CloudFrontMock,
+  distributionId: string,
+  etag = defaultEtag(distributionId),
+): void {
+  mockInvalidations(cf, distributionId, [
+    { id: doneInvalidationId(distributionId), callerReference: ourCallerReference(etag) },
+  ]);
 }
 
 /** The distribution was never invalidated: ListInvalidations answers an empty list. */

@@ -39,6 +39,7 @@ import {
   invalidationListOutput,
   invalidationOutput,
   jobEvent,
+  ourCallerReference,
   policyOutput,
 } from '../fixtures.js';
 
@@ -71,8 +72,8 @@ const later = () => new Promise((r) => setTimeout(r, 2));
 const stale = () => awsError('PreconditionFailed', 412, 'The If-Match version is missing or not valid');
 
 /**
- * Both distributions Deployed with their last change a minute ago. `stagingInvalidated`: someone (an earlier enable-CD
- * run) already invalidated the staging's caches since that change, so enable-CD goes straight to routing.
+ * Both distributions Deployed with their last change a minute ago. `stagingInvalidated`: an earlier enable-CD run
+ * already invalidated the staging's caches for the config it serves, so enable-CD goes straight to routing.
  */
 function world(o: { attached: boolean; enabled: boolean; stagingInvalidated?: boolean }) {
   version = 0;
@@ -97,12 +98,21 @@ function world(o: { attached: boolean; enabled: boolean; stagingInvalidated?: bo
       },
     ],
   ]);
+  const staging = dists.get(STAGING_ID) as Dist;
   invalidations = new Map([
     [PRIMARY_ID, []],
     [
       STAGING_ID,
       o.stagingInvalidated
-        ? [{ id: 'IEARLIER', status: 'Completed', createTime: new Date(), paths: ['/*'], callerReference: 'earlier' }]
+        ? [
+            {
+              id: 'IEARLIER',
+              status: 'Completed',
+              createTime: new Date(),
+              paths: ['/*'],
+              callerReference: ourCallerReference(staging.etag),
+            },
+          ]
         : [],
     ],
   ]);

@@ -13,6 +13,7 @@ import {
   arnOf,
   distributionConfig,
   headerPolicyConfig,
+  ourCallerReference,
   policyState,
   primaryState,
   stagingState,
@@ -38,7 +39,15 @@ const grantedJson = JSON.stringify({
 const DONE_ID = 'I2STAGINGDONE';
 const invalidatedSince = (): CacheState => ({
   distributionId: STAGING_ID,
-  since: [{ id: DONE_ID, status: 'Completed', createTime: AFTER_LAST_CHANGE, paths: ['/*'] }],
+  since: [
+    {
+      id: DONE_ID,
+      status: 'Completed',
+      createTime: AFTER_LAST_CHANGE,
+      paths: ['/*'],
+      callerReference: ourCallerReference('ES'),
+    },
+  ],
 });
 const state = (o: Partial<EnableCdState> = {}): EnableCdState => ({
   primary: primary(),

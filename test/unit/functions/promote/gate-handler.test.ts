@@ -75,7 +75,7 @@ beforeEach(() => {
   cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ etag: 'STAGING_ETAG' }));
   cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
   cf.on(UpdateDistributionWithStagingConfigCommand).resolves({ ETag: 'PRIMARY_ETAG_PROMOTED' });
-  cachesInvalidatedSince(cf, PRIMARY_ID);
+  cachesInvalidatedSince(cf, PRIMARY_ID, 'PRIMARY_ETAG_PROMOTED');
   acceptInvalidations(cf);
   logs = captureLogs();
 });

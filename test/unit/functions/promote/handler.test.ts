@@ -76,7 +76,7 @@ beforeEach(() => {
   acceptReports();
   readyToPromote();
   // Unless a test says otherwise, the primary's caches were invalidated since its last change.
-  cachesInvalidatedSince(cf, PRIMARY_ID);
+  cachesInvalidatedSince(cf, PRIMARY_ID, 'PRIMARY_ETAG_PROMOTED');
   acceptInvalidations(cf);
   logs = captureLogs();
 });
@@ -275,7 +275,10 @@ describe('promote', () => {
 
   it('still succeeds without a write after the promotion when the policy has since been detached', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
-      primaryOutput('', { config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2') }),
+      primaryOutput('', {
+        etag: 'PRIMARY_ETAG_PROMOTED',
+        config: distributionConfig({ ContinuousDeploymentPolicyId: '' }, '/v2'),
+      }),
     );
     await handler(jobEvent(params));
     expectNoWrites();
@@ -287,7 +290,7 @@ describe('promote', () => {
 
   it('reports PolicyEnabled "true" truthfully when nothing was promoted and the policy is still enabled', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
-      primaryOutput(POLICY_ID, { config: promotedPrimaryConfig }),
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }),
     );
     await handler(jobEvent(params));
     expectNoWrites();
