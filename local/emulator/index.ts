@@ -19,7 +19,13 @@ export type { FaultSpec } from './faults.js';
 export { ControlError } from './control-body.js';
 export { LIMITS } from './limits.js';
 export type { RequestLogEntry } from './server.js';
-export type { EmulatorState, DistributionSummary, PolicySummary } from './state-dump.js';
+export type {
+  CacheSummary,
+  DistributionSummary,
+  EmulatorState,
+  InvalidationSummary,
+  PolicySummary,
+} from './state-dump.js';
 export type { PipelineSummary } from './pipelines.js';
 export type { JobResult } from './account.js';
 export type {
