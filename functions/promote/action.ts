@@ -193,6 +193,7 @@ async function finish(ctx: PromoteContext, facts: PromotionFacts, primary: Distr
       continue;
     }
     ctx.log.info('write', {
+      change: change.kind,
       operation: 'CreateInvalidation',
       distributionId: change.distributionId,
       invalidationId: created.invalidation.id,

@@ -13,7 +13,8 @@ import { runExperiment } from './experiment.js';
 const USAGE = `usage: npm start -- [--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N] [--verbose]
   --interactive       ask on the terminal at each manual approval (default: approve automatically)
   --reject            reject the first approval; the abort action rolls traffic back to the primary
-  --propagation-ms N  how long a distribution stays InProgress after a change, 0–30000 (default 400)
+  --propagation-ms N  how long a distribution stays InProgress after a change, and an invalidation InProgress,
+                      0–30000 (default 400)
   --latency-ms N      latency the emulator adds to every AWS API request, 0–2000 (default 0)
   --seed N            seed of the emulator's weighted routing, a whole number 0–4294967295 (default 7)
   --verbose           print every log line of every invocation as the function wrote it (JSON)
@@ -57,9 +58,10 @@ async function main(): Promise<number> {
     if (built.status !== 0) throw new Error(`the build failed (exit code ${built.status})`);
   }
 
-  const emulator = await startEmulator({ propagationMs, latencyMs, seed });
+  // An invalidation takes about as long as a propagation here (minutes, both, in CloudFront).
+  const emulator = await startEmulator({ propagationMs, invalidationMs: propagationMs, latencyMs, seed });
   console.log(
-    `local AWS emulator on ${emulator.url} (propagation ${propagationMs} ms, latency ${latencyMs} ms, seed ${seed})`,
+    `local AWS emulator on ${emulator.url} (propagation and invalidations ${propagationMs} ms, latency ${latencyMs} ms, seed ${seed})`,
   );
   // Lines are read through the async iterator, which buffers them: answers piped in ahead of the questions are
   // kept, and the end of input reads as "no".

@@ -8,7 +8,7 @@ import type { InvocationResult } from './lambda.js';
 import type { Release } from './pipeline-definition.js';
 import type { ApprovalRequest, PipelineExecution, PipelineResult, RunnerEvent, Variables } from './runner.js';
 import { STAGING_HEADER } from './staging-stack.js';
-import { summarize, type ViewerProbe } from './viewers.js';
+import { describePage, summarize, type ViewerProbe } from './viewers.js';
 import type { WatchSchedule } from './watch-schedule.js';
 
 export interface Check {
@@ -131,6 +131,35 @@ export function gatheringTraffic(e: RunnerEvent): boolean {
     e.logs.some((l) => l.event === 'job-waiting' && l.phase === PROMOTE_PHASE.gatheringTraffic)
   );
 }
+
+/**
+ * Just before the promotion: production's page comes from the primary's edge cache (a Hit), where CachingOptimized
+ * would keep it a day — what promote's invalidation is for.
+ */
+export async function pageBeforePromotion({ viewers, previous, note }: CycleContext): Promise<Check> {
+  await viewers.page();
+  const page = await viewers.page();
+  note(`      production's page just before the promotion: ${describePage(page)}`);
+  return {
+    name: `just before the promotion, production's page is ${previous} from the primary's edge cache`,
+    ok: page.version === previous && page.xCache === 'Hit from cloudfront',
+    detail: describePage(page),
+  };
+}
+
+/** Just after the promotion: the page is the promoted release, although the cache held the previous one. */
+export const pageAfterPromotion =
+  (version: string): Expectation =>
+  async ({ viewers, note }) => {
+    const first = await viewers.page();
+    const next = await viewers.page();
+    note(`      production's page just after the promotion: ${describePage(first)}, then ${describePage(next)}`);
+    return {
+      name: `just after the promotion, production's page is ${version}: promote invalidated the primary's cache`,
+      ok: first.version === version && next.version === version,
+      detail: `${describePage(first)}, then ${describePage(next)}`,
+    };
+  };
 
 export const everyoneGets =
   (version: string): Expectation =>

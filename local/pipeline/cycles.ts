@@ -13,6 +13,8 @@ import {
   expectRolledBack,
   gatheringTraffic,
   headerReview,
+  pageAfterPromotion,
+  pageBeforePromotion,
   promotionDisabledPolicy,
   syntheticCheck,
   type Check,
@@ -30,9 +32,10 @@ const WEIGHTED = { type: 'weight', weight: WEIGHT, idleTTL: 300, maximumTTL: 600
 
 /**
  * The documented cycles; `sample` is the number of fresh viewers the weighted reviews send.
- *   cycle 1 — header routing: only requests with the header reach v2; approve; promote's traffic gate wants more
- *             staging requests than the reviewer sent, so it waits (gathering-traffic) until a synthetic check sends
- *             requests with the header; promote; everyone gets v2.
+ *   cycle 1 — header routing: only requests with the header reach v2; production's page comes from the primary's
+ *             edge cache; approve; promote's traffic gate wants more staging requests than the reviewer sent, so it
+ *             waits (gathering-traffic) until a synthetic check sends requests with the header; promote, which
+ *             invalidates the primary's cache once it is Deployed; the page is v2 at once, and everyone gets v2.
  *   cycle 2 — weighted routing with stickiness: about the configured share reaches v3, sticky per cookie; approve;
  *             the gate passes at once on the reviewers' traffic; promote; everyone gets v3.
  *   cycle 3 — a content-only change (v4) with the weighted policy unchanged: CloudFormation skips the policy, which
@@ -45,9 +48,9 @@ export function documentedCycles(sample: number): Cycle[] {
       name: 'cycle 1: header routing',
       version: 'v2',
       template: headerTemplate('/v2'),
-      review: headerReview('v2'),
+      review: async (c) => [...(await headerReview('v2')(c)), await pageBeforePromotion(c)],
       whileGatheringTraffic: syntheticCheck,
-      afterPromotion: [gateWaitedForTraffic, everyoneGets('v2'), promotionDisabledPolicy],
+      afterPromotion: [gateWaitedForTraffic, pageAfterPromotion('v2'), everyoneGets('v2'), promotionDisabledPolicy],
     }),
     singleRelease({
       name: 'cycle 2: weighted routing',

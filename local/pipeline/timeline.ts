@@ -94,7 +94,18 @@ function describePlan(line: LogLine): string {
   return `${plan}${listed}${held ? `\n${held}` : ''}`;
 }
 
-const WRITE_FIELDS = ['bucket', 'policyId', 'primaryId', 'stagingId', 'ifMatch', 'newEtag', 'newPrimaryEtag'];
+const WRITE_FIELDS = [
+  'bucket',
+  'policyId',
+  'primaryId',
+  'stagingId',
+  'ifMatch',
+  'newEtag',
+  'newPrimaryEtag',
+  'distributionId',
+  'invalidationId',
+  'paths',
+];
 
 function describeWrite(line: LogLine): string {
   if (line.operation === 'UpdateDistributionWithStagingConfig') {

@@ -8,8 +8,18 @@ export interface ViewerSource {
     domainName: string,
     path: string,
     init?: { headers?: Record<string, string> },
-  ): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string }>;
+  ): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string; xCache?: string; age?: number }>;
 }
+
+/** One page as a viewer got it, with the edge cache's answer. */
+export interface Page {
+  version: string;
+  xCache: string;
+  age: number | undefined;
+}
+
+/** `v2 (Hit from cloudfront, age 3 s)`: the page and where it came from. */
+export const describePage = (p: Page) => `${p.version} (${p.xCache}${p.age === undefined ? '' : `, age ${p.age} s`})`;
 
 /** The content version a page names (`site v2`), or a description of what came instead. */
 export const versionOf = (body: string) =>
@@ -28,6 +38,11 @@ export function viewerProbe(emulator: ViewerSource, site: LocalSite) {
   const seen = (r: { status: number; body: string }) => (r.status === 200 ? versionOf(r.body) : `HTTP ${r.status}`);
   return {
     once: async () => seen(await get()),
+    /** One request without the header, with the cache's `x-cache` and `age`. */
+    page: async (): Promise<Page> => {
+      const r = await get();
+      return { version: seen(r), xCache: r.xCache ?? '(no x-cache)', age: r.age };
+    },
     /** One request with the staging header (what header routing sends to staging). */
     withHeader: async () => seen(await get(header)),
     withHeaderTimes: async (n: number) => {
