@@ -3,6 +3,8 @@ import {
   CreateInvalidationCommand,
   GetContinuousDeploymentPolicyCommand,
   GetDistributionCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
   UpdateDistributionWithStagingConfigCommand,
@@ -12,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { acceptReports, codepipeline, onlyReport, type JobReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
+import { invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
 import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
 import {
   POLICY_ID,
@@ -25,6 +28,10 @@ import {
   distributionConfig,
   headerPolicyConfig,
   jobEvent,
+  mockInvalidations,
+  NEW_INVALIDATION_ID,
+  neverInvalidated,
+  ourCallerReference,
   policyOutput,
   primaryOutput,
   stagingOutput,
@@ -569,5 +576,206 @@ describe('promote: the preflight before the one-way write', () => {
     await handler(jobEvent(params));
     expectNoWrites();
     expect(onlyReport().failureDetails?.message).toMatch(/can never be promoted onto primary .*HttpVersion.*HTTP\/3/);
+  });
+});
+
+describe('promote: viewers get the promoted release only once the edge caches are invalidated', () => {
+  const promotedDeployed = () =>
+    primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig });
+  /** A continuation in `phase` after this job promoted, as the promoting invocation wrote it. */
+  const after = (phase: 'promoted' | 'invalidating', startedAt = Date.now()) =>
+    encodeContinuation({
+      phase,
+      startedAt,
+      data: {
+        changes: 'origin s3-origin: origin path "/v1" → "/v2"',
+        policyEnabled: 'false',
+        note: 'n',
+        etagAfterPromote: 'PRIMARY_ETAG_PROMOTED',
+      },
+    });
+  const ourInvalidation = (status: 'InProgress' | 'Completed') => ({
+    id: NEW_INVALIDATION_ID,
+    status,
+    callerReference: ourCallerReference('PRIMARY_ETAG_PROMOTED'),
+  });
+  const events = () => logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('invalidates "/*" on the primary once it is Deployed after the promotion, and succeeds only when that is Completed', async () => {
+    await handler(jobEvent(params));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    const promoted = onlyReport().continuationToken as string;
+
+    nextInvocation();
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    neverInvalidated(cf, PRIMARY_ID);
+    await handler(jobEvent(params, promoted));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(CreateInvalidationCommand, {
+      DistributionId: PRIMARY_ID,
+      InvalidationBatch: {
+        CallerReference: ourCallerReference('PRIMARY_ETAG_PROMOTED'),
+        Paths: { Quantity: 1, Items: ['/*'] },
+      },
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
+    const invalidating = onlyReport();
+    expect(invalidating.outputVariables).toBeUndefined();
+    expect(tokenOf(invalidating)).toMatchObject({
+      phase: 'invalidating',
+      startedAt: decodeContinuation(promoted).startedAt,
+      data: { etagAfterPromote: 'PRIMARY_ETAG_PROMOTED' },
+    });
+    expect(events().findLast((e) => e.event === 'write')).toMatchObject({
+      operation: 'CreateInvalidation',
+      distributionId: PRIMARY_ID,
+      invalidationId: NEW_INVALIDATION_ID,
+    });
+
+    nextInvocation();
+    mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('Completed')]);
+    await handler(jobEvent(params, invalidating.continuationToken));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(cf).toHaveReceivedCommandWith(GetInvalidationCommand, {
+      DistributionId: PRIMARY_ID,
+      Id: NEW_INVALIDATION_ID,
+    });
+    expect(onlyReport().outputVariables).toMatchObject({
+      PrimaryETag: 'PRIMARY_ETAG_PROMOTED',
+      PromotedFrom: STAGING_ID,
+      InvalidationId: NEW_INVALIDATION_ID,
+    });
+  });
+
+  it('keeps waiting, with no second invalidation, while its invalidation is InProgress', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('InProgress')]);
+    await handler(jobEvent(params, after('invalidating')));
+    expectNoWrites();
+    expect(tokenOf(onlyReport()).phase).toBe('invalidating');
+  });
+
+  it('makes no second invalidation on a repeated delivery of the "promoted" continuation that finds ours', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('InProgress')]);
+    await handler(jobEvent(params, after('promoted')));
+    expectNoWrites();
+    expect(tokenOf(onlyReport()).phase).toBe('invalidating');
+  });
+
+  it('still invalidates when the only invalidation since the promotion was made by someone else', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    mockInvalidations(cf, PRIMARY_ID, [{ id: 'IBYHAND', callerReference: 'console-1' }]);
+    await handler(jobEvent(params, after('promoted')));
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expect(tokenOf(onlyReport()).phase).toBe('invalidating');
+  });
+
+  it('makes no write at all when the primary already carries the staging config and its caches were invalidated since', async () => {
+    alreadyPromoted('Deployed');
+    await handler(jobEvent(params));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
+    expect(onlyReport().outputVariables).toMatchObject({ InvalidationId: doneInvalidationId(PRIMARY_ID) });
+  });
+
+  it('invalidates once, and does not promote, when the primary already carries the staging config but was never invalidated since', async () => {
+    alreadyPromoted('Deployed');
+    neverInvalidated(cf, PRIMARY_ID);
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expect(cf).toHaveReceivedCommandWith(CreateInvalidationCommand, { DistributionId: PRIMARY_ID });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
+    expect(tokenOf(onlyReport())).toMatchObject({ phase: 'invalidating', data: { policyEnabled: 'false' } });
+  });
+
+  it('never invalidates while the primary is InProgress, nor reads its invalidations', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }),
+    );
+    neverInvalidated(cf, PRIMARY_ID);
+    for (const phase of ['promoted', 'invalidating'] as const) {
+      nextInvocation();
+      await handler(jobEvent(params, after(phase)));
+      expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+      expectNoWrites();
+      expect(tokenOf(onlyReport()).phase).toBe('promoted');
+    }
+  });
+
+  it('succeeds with no invalidation call, a warning and InvalidationId "none" when InvalidationPaths is []', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    neverInvalidated(cf, PRIMARY_ID);
+    await handler(jobEvent({ ...params, InvalidationPaths: [] }, after('promoted')));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(onlyReport().outputVariables).toMatchObject({ InvalidationId: 'none' });
+    expect(events().find((e) => e.event === 'invalidation-off')).toMatchObject({
+      level: 'WARN',
+      reason: expect.stringContaining('InvalidationPaths is []'),
+    });
+  });
+
+  it('invalidates the paths given as a JSON string, as cfcd and pipeline variables pass them', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    neverInvalidated(cf, PRIMARY_ID);
+    const paths = ['/index.html', '/assets/*'];
+    await handler(jobEvent({ ...params, InvalidationPaths: JSON.stringify(paths) }, after('promoted')));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(CreateInvalidationCommand, {
+      DistributionId: PRIMARY_ID,
+      InvalidationBatch: {
+        CallerReference: invalidationCallerReference({ etag: 'PRIMARY_ETAG_PROMOTED' }, paths),
+        Paths: { Quantity: 2, Items: paths },
+      },
+    });
+  });
+
+  it('waits and retries on TooManyInvalidationsInProgress, and past MaxWaitMinutes fails naming it', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    neverInvalidated(cf, PRIMARY_ID);
+    cf.on(CreateInvalidationCommand).rejects(awsError('TooManyInvalidationsInProgress', 400));
+    await handler(jobEvent(params, after('promoted')));
+    const waiting = onlyReport();
+    expect(waiting.failureDetails).toBeUndefined();
+    expect(tokenOf(waiting).phase).toBe('invalidating');
+    expect(events().find((e) => e.event === 'invalidation-deferred')).toMatchObject({ level: 'WARN' });
+
+    nextInvocation();
+    await handler(jobEvent({ ...params, MaxWaitMinutes: 30 }, after('invalidating', Date.now() - 31 * 60_000)));
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(/MaxWaitMinutes=30.*TooManyInvalidationsInProgress/),
+    });
+  });
+
+  it('fails past MaxWaitMinutes naming the invalidation still InProgress', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
+    mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('InProgress')]);
+    await handler(jobEvent(params, after('invalidating', Date.now() - 61 * 60_000)));
+    expectNoWrites();
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(
+        new RegExp(`MaxWaitMinutes=60.*invalidation of primary ${PRIMARY_ID} \\(${NEW_INVALIDATION_ID}\\)`),
+      ),
+    });
+  });
+
+  it.each([
+    ['a path without a leading "/"', ['img/*']],
+    ['a string that is not a JSON array', '/*'],
+    ['16 wildcard paths', Array.from({ length: 16 }, (_, i) => `/w${i}/*`)],
+  ])('refuses %s in InvalidationPaths as ConfigurationError naming it, with no AWS call at all', async (_, paths) => {
+    await handler(jobEvent({ ...params, InvalidationPaths: paths }));
+    expect(cf).not.toHaveReceivedAnyCommand();
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'ConfigurationError',
+      message: expect.stringContaining(namesField('InvalidationPaths')),
+    });
   });
 });

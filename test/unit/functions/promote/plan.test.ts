@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   decide,
+  planFinish,
   policyEnabled,
   promotableApartFromPolicy,
   type PromoteState,
 } from '../../../../functions/promote/plan.js';
 import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
+import { type CacheState, invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
 import {
+  AFTER_LAST_CHANGE,
   POLICY_ID,
   PRIMARY_ID,
   STAGING_ID,
@@ -261,5 +264,86 @@ describe('decide: the policy named in the parameters (ContinuousDeploymentPolicy
     expect(decide(state({ primary: detached, policy: undefined, expectedPolicyId: POLICY_ID })).kind).toBe(
       'already-promoted',
     );
+  });
+});
+
+describe('planFinish: after the promotion, before viewers get the promoted release', () => {
+  const deployed = promotedPrimary({ etag: 'EPROMOTED' });
+  const ours = invalidationCallerReference(deployed, ['/*']);
+  const cache = (...since: { id: string; status: string }[]): CacheState => ({
+    distributionId: PRIMARY_ID,
+    since: since.map((i) => ({ ...i, createTime: AFTER_LAST_CHANGE, paths: ['/*'], callerReference: ours })),
+  });
+  const awaitingInvalidation = (what: string) => ({
+    kind: 'wait',
+    phase: 'invalidating',
+    reason: `the edge-cache invalidation of primary ${PRIMARY_ID} (${what}) to be Completed`,
+    inProgress: [],
+  });
+
+  it('waits in "promoted" for an InProgress primary, with no cache decision (its invalidations are not read)', () => {
+    expect(planFinish(promotedPrimary({ status: 'InProgress' }), undefined, ['/*'])).toEqual({
+      changes: [],
+      then: {
+        kind: 'wait',
+        phase: 'promoted',
+        reason: `primary ${PRIMARY_ID} to be Deployed with the promoted config`,
+        inProgress: [PRIMARY_ID],
+      },
+    });
+  });
+
+  it('never invalidates an InProgress primary, even when its invalidations were read', () => {
+    const plan = planFinish(promotedPrimary({ status: 'InProgress' }), cache(), ['/*']);
+    expect(plan.changes).toEqual([]);
+    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'promoted' });
+  });
+
+  it('invalidates a Deployed primary never invalidated since, once, and waits in "invalidating"', () => {
+    expect(planFinish(deployed, cache(), ['/*'])).toEqual({
+      changes: [
+        {
+          kind: 'invalidate-cache',
+          distributionId: PRIMARY_ID,
+          paths: ['/*'],
+          callerReference: ours,
+          reason: expect.stringContaining(`primary ${PRIMARY_ID} is Deployed`),
+        },
+      ],
+      then: awaitingInvalidation('/*'),
+      cache: { kind: 'invalidate', change: expect.objectContaining({ kind: 'invalidate-cache' }) },
+    });
+  });
+
+  it('invalidates the paths given, and names them while it waits', () => {
+    const plan = planFinish(deployed, cache(), ['/index.html', '/assets/*']);
+    expect(plan.changes).toEqual([
+      expect.objectContaining({ paths: ['/index.html', '/assets/*'], distributionId: PRIMARY_ID }),
+    ]);
+    expect(plan.then).toEqual(awaitingInvalidation('/index.html /assets/*'));
+  });
+
+  it('waits, with no change, while its invalidation is InProgress', () => {
+    expect(planFinish(deployed, cache({ id: 'I1', status: 'InProgress' }), ['/*'])).toEqual({
+      changes: [],
+      then: awaitingInvalidation('I1'),
+      cache: { kind: 'in-progress', invalidationId: 'I1' },
+    });
+  });
+
+  it('is done once its invalidation is Completed', () => {
+    expect(planFinish(deployed, cache({ id: 'I1', status: 'Completed' }), ['/*'])).toEqual({
+      changes: [],
+      then: { kind: 'done' },
+      cache: { kind: 'completed', invalidationId: 'I1' },
+    });
+  });
+
+  it('is done at once with InvalidationPaths []', () => {
+    expect(planFinish(deployed, { distributionId: PRIMARY_ID, since: [] }, [])).toEqual({
+      changes: [],
+      then: { kind: 'done' },
+      cache: { kind: 'off' },
+    });
   });
 });
