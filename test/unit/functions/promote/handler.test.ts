@@ -626,7 +626,11 @@ describe('promote: viewers get the promoted release only once the edge caches ar
       startedAt: decodeContinuation(promoted).startedAt,
       data: { etagAfterPromote: 'PRIMARY_ETAG_PROMOTED' },
     });
-    expect(events().findLast((e) => e.event === 'write')).toMatchObject({
+    expect(
+      events()
+        .filter((e) => e.event === 'write')
+        .at(-1),
+    ).toMatchObject({
       operation: 'CreateInvalidation',
       distributionId: PRIMARY_ID,
       invalidationId: NEW_INVALIDATION_ID,
