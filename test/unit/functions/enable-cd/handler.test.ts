@@ -4,6 +4,8 @@ import {
   CreateInvalidationCommand,
   GetContinuousDeploymentPolicyCommand,
   GetDistributionCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
@@ -24,9 +26,15 @@ import {
   awsError,
   cachesInvalidatedSince,
   captureLogs,
+  defaultEtag,
   distributionConfig,
+  doneInvalidationId,
   headerPolicyConfig,
   jobEvent,
+  mockInvalidations,
+  NEW_INVALIDATION_ID,
+  neverInvalidated,
+  ourCallerReference,
   policyOutput,
   primaryOutput,
   stagingOutput,
@@ -419,5 +427,176 @@ describe('enable-CD: a rollback while it waits is not undone', () => {
     s3.on(GetBucketPolicyCommand).resolves({ Policy: ALL_GRANTED });
     await handler(jobEvent(params));
     expect(decodeContinuation(onlyReport().continuationToken as string).data).toMatchObject({ routed: 'true' });
+  });
+});
+
+describe("enable-CD: the staging's edge caches are invalidated before any viewer is routed to it", () => {
+  /** A new staging release to review, with no viewer routed to it yet (the last promotion disabled the policy). */
+  function newReleaseToRoute() {
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(
+      policyOutput(headerPolicyConfig({ Enabled: false }), 'ETAG-POLICY-DISABLED'),
+    );
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput('', { etag: 'ETAG-P1' }));
+    s3.on(HeadObjectCommand).resolves({});
+  }
+  const ourInvalidation = (status: 'InProgress' | 'Completed') => ({
+    id: NEW_INVALIDATION_ID,
+    status,
+    callerReference: ourCallerReference(defaultEtag(STAGING_ID)),
+  });
+  function expectNoRoutingWrite() {
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
+  }
+  const tokenPhase = () => decodeContinuation(onlyReport().continuationToken as string).phase;
+  const events = () => logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  beforeEach(() => newReleaseToRoute());
+
+  it('invalidates the staging first, routes viewers only once that is Completed, and reports the invalidation', async () => {
+    neverInvalidated(cf, STAGING_ID);
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandWith(ListInvalidationsCommand, { DistributionId: STAGING_ID });
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(CreateInvalidationCommand, {
+      DistributionId: STAGING_ID,
+      InvalidationBatch: {
+        CallerReference: ourCallerReference(defaultEtag(STAGING_ID)),
+        Paths: { Quantity: 1, Items: ['/*'] },
+      },
+    });
+    expectNoRoutingWrite();
+    const invalidating = onlyReport().continuationToken as string;
+    expect(decodeContinuation(invalidating).phase).toBe(PHASE.invalidating);
+    expect(decodeContinuation(invalidating).data).not.toHaveProperty('routed');
+
+    cf.resetHistory();
+    codepipeline.resetHistory();
+    mockInvalidations(cf, STAGING_ID, [ourInvalidation('InProgress')]);
+    await handler(jobEvent(params, invalidating));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expectNoRoutingWrite();
+    expect(tokenPhase()).toBe(PHASE.invalidating);
+
+    cf.resetHistory();
+    codepipeline.resetHistory();
+    mockInvalidations(cf, STAGING_ID, [ourInvalidation('Completed')]);
+    await handler(jobEvent(params, invalidating));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, {
+      Id: POLICY_ID,
+      IfMatch: 'ETAG-POLICY-DISABLED',
+    });
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateDistributionCommand, { Id: PRIMARY_ID, IfMatch: 'ETAG-P1' });
+    const propagating = onlyReport().continuationToken as string;
+    expect(decodeContinuation(propagating)).toMatchObject({ phase: PHASE.propagating, data: { routed: 'true' } });
+
+    // Once everything is live and Deployed, the report names the invalidation viewers got the release through.
+    cf.resetHistory();
+    codepipeline.resetHistory();
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput());
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID));
+    await handler(jobEvent(params, propagating));
+    expectNoWrites();
+    expect(onlyReport().outputVariables).toMatchObject({
+      PolicyEnabled: 'true',
+      StagingInvalidationId: NEW_INVALIDATION_ID,
+    });
+  });
+
+  it('makes no write at all when routing is live and the staging was invalidated since, and reports that invalidation', async () => {
+    everythingInPlace();
+    await handler(jobEvent(params));
+    expectNoWrites();
+    expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
+    expect(cf).not.toHaveReceivedCommandWith(ListInvalidationsCommand, { DistributionId: PRIMARY_ID });
+    expect(onlyReport().outputVariables).toMatchObject({ StagingInvalidationId: doneInvalidationId(STAGING_ID) });
+  });
+
+  it('does not invalidate, nor read the invalidations of, a staging still InProgress', async () => {
+    cf.on(GetDistributionCommand, { Id: STAGING_ID }).resolves(stagingOutput({ status: 'InProgress' }));
+    neverInvalidated(cf, STAGING_ID);
+    await handler(jobEvent(params));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expectNoRoutingWrite();
+    expect(tokenPhase()).toBe(PHASE.waitingToApply);
+  });
+
+  it('reads no invalidation for a staging that serves what the primary serves (nothing to review)', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2') }),
+    );
+    neverInvalidated(cf, STAGING_ID);
+    await handler(jobEvent(params));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expectNoRoutingWrite();
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'false', StagingInvalidationId: 'none' });
+  });
+
+  it('routes viewers with no invalidation call, a warning and StagingInvalidationId "none" when InvalidationPaths is []', async () => {
+    neverInvalidated(cf, STAGING_ID);
+    await handler(jobEvent({ ...params, InvalidationPaths: [] }));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(cf).toHaveReceivedCommandTimes(UpdateContinuousDeploymentPolicyCommand, 1);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
+    expect(events().find((e) => e.event === 'invalidation-off')).toMatchObject({
+      level: 'WARN',
+      reason: expect.stringContaining('InvalidationPaths is []'),
+    });
+
+    const propagating = onlyReport().continuationToken as string;
+    cf.resetHistory();
+    codepipeline.resetHistory();
+    everythingInPlace();
+    await handler(jobEvent({ ...params, InvalidationPaths: '[]' }, propagating));
+    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'true', StagingInvalidationId: 'none' });
+  });
+
+  it('waits in "invalidating", routing no viewer, on TooManyInvalidationsInProgress, and past MaxWaitMinutes fails naming it', async () => {
+    neverInvalidated(cf, STAGING_ID);
+    cf.on(CreateInvalidationCommand).rejects(awsError('TooManyInvalidationsInProgress', 400));
+    await handler(jobEvent(params));
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
+    expectNoRoutingWrite();
+    const report = onlyReport();
+    expect(report.failureDetails).toBeUndefined();
+    expect(decodeContinuation(report.continuationToken as string).phase).toBe(PHASE.invalidating);
+    expect(events().find((e) => e.event === 'invalidation-deferred')).toMatchObject({ level: 'WARN' });
+
+    cf.resetHistory();
+    codepipeline.resetHistory();
+    const late = encodeContinuation({ phase: PHASE.invalidating, startedAt: Date.now() - 31 * 60_000 });
+    await handler(jobEvent({ ...params, MaxWaitMinutes: 30 }, late));
+    expectNoRoutingWrite();
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(/MaxWaitMinutes=30.*TooManyInvalidationsInProgress/),
+    });
+  });
+
+  it('never invalidates the primary', async () => {
+    neverInvalidated(cf, STAGING_ID);
+    neverInvalidated(cf, PRIMARY_ID);
+    await handler(jobEvent(params));
+    expect(cf).not.toHaveReceivedCommandWith(ListInvalidationsCommand, { DistributionId: PRIMARY_ID });
+    expect(cf).not.toHaveReceivedCommandWith(CreateInvalidationCommand, { DistributionId: PRIMARY_ID });
+  });
+
+  it.each([
+    ['a path without a leading "/"', ['img/*']],
+    ['a duplicate path', ['/*', '/*']],
+    ['not an array', { paths: ['/*'] }],
+  ])('refuses %s in InvalidationPaths as ConfigurationError naming it, touching no AWS resource', async (_, paths) => {
+    await handler(jobEvent({ ...params, InvalidationPaths: paths }));
+    expect(cf).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'ConfigurationError',
+      message: expect.stringContaining(namesField('InvalidationPaths')),
+    });
   });
 });

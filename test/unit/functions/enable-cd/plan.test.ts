@@ -224,3 +224,98 @@ describe('a canary rolled back while enable-CD waits (found by the chaos run: th
     expect(kinds(s)).toEqual(['enable-policy']);
   });
 });
+
+describe("the staging's edge caches before viewers are routed to it", () => {
+  const notRouting = {
+    primary: primary({ config: distributionConfig() }),
+    policy: policy({ config: headerPolicyConfig({ Enabled: false }) }),
+  };
+  const neverInvalidated = (): CacheState => ({ distributionId: STAGING_ID, since: [] });
+  const ourInProgress = (): CacheState => ({
+    distributionId: STAGING_ID,
+    since: [
+      {
+        id: 'I2STAGINGNEW',
+        status: 'InProgress',
+        createTime: AFTER_LAST_CHANGE,
+        paths: ['/*'],
+        callerReference: ourCallerReference('ES'),
+      },
+    ],
+  });
+  const awaitingInvalidation = (what: string) => ({
+    kind: 'wait',
+    phase: 'invalidating',
+    reason: `the edge-cache invalidation of staging ${STAGING_ID} (${what}) to be Completed`,
+    inProgress: [],
+  });
+
+  it('invalidates a Deployed staging never invalidated since its last change, holding the routing until it is Completed', () => {
+    const plan = planEnableCd(
+      state({ ...notRouting, bucketPolicy: { bucket: BUCKET, json: undefined }, stagingCache: neverInvalidated() }),
+      params,
+    );
+    expect(plan.changes).toEqual([
+      expect.objectContaining({ kind: 'grant-bucket-read' }),
+      {
+        kind: 'invalidate-cache',
+        distributionId: STAGING_ID,
+        paths: ['/*'],
+        callerReference: ourCallerReference('ES'),
+        reason: expect.stringContaining(`staging ${STAGING_ID} is Deployed`),
+      },
+    ]);
+    expect(plan.held).toBe(`routing viewers to staging ${STAGING_ID} waits for its cache invalidation (being created)`);
+    expect(plan.then).toEqual(awaitingInvalidation('being created'));
+    expect(plan.cache?.kind).toBe('invalidate');
+  });
+
+  it('waits, with no change, while its invalidation is InProgress', () => {
+    expect(planEnableCd(state({ ...notRouting, stagingCache: ourInProgress() }), params)).toEqual({
+      changes: [],
+      held: `routing viewers to staging ${STAGING_ID} waits for its cache invalidation (I2STAGINGNEW)`,
+      then: awaitingInvalidation('I2STAGINGNEW'),
+      cache: { kind: 'in-progress', invalidationId: 'I2STAGINGNEW' },
+    });
+  });
+
+  it('re-enables and attaches once the invalidation is Completed', () => {
+    const plan = planEnableCd(state(notRouting), params);
+    expect(plan.changes.map((c) => c.kind)).toEqual(['enable-policy', 'attach-policy']);
+    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'propagating' });
+    expect(plan.cache).toEqual({ kind: 'completed', invalidationId: DONE_ID });
+  });
+
+  it('invalidates a new staging release even when viewers are already routed to staging, holding nothing', () => {
+    const plan = planEnableCd(state({ stagingCache: neverInvalidated() }), params);
+    expect(plan.changes.map((c) => c.kind)).toEqual(['invalidate-cache']);
+    expect(plan.held).toBeUndefined();
+    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'invalidating' });
+  });
+
+  it('does not invalidate a staging still InProgress: it waits for it, its invalidations unread', () => {
+    const { stagingCache: _, ...unread } = state({ ...notRouting, staging: staging({ status: 'InProgress' }) });
+    const plan = planEnableCd(unread, params);
+    expect(plan.changes).toEqual([]);
+    expect(plan.cache).toBeUndefined();
+    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'waiting-to-apply', inProgress: [STAGING_ID] });
+  });
+
+  it('looks at no cache for a staging that serves what the primary serves (nothing to review)', () => {
+    const same = primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2') });
+    const { stagingCache: _, ...unread } = state({ primary: same });
+    expect(planEnableCd(unread, params)).toEqual({ changes: [], then: { kind: 'done' } });
+  });
+
+  it('routes viewers without an invalidation when InvalidationPaths is [], saying so', () => {
+    const { stagingCache: _, ...unread } = state(notRouting);
+    const plan = planEnableCd(unread, { ...params, invalidationPaths: [] });
+    expect(plan.changes.map((c) => c.kind)).toEqual(['enable-policy', 'attach-policy']);
+    expect(plan.cache).toEqual({ kind: 'off' });
+  });
+
+  it('refuses to decide on a Deployed staging whose invalidations were not read', () => {
+    const { stagingCache: _, ...unread } = state(notRouting);
+    expect(() => planEnableCd(unread, params)).toThrow(`the invalidations of staging ${STAGING_ID} were not read`);
+  });
+});
