@@ -9,11 +9,15 @@ import { UsageError, boundedInteger, parseCommandLine, runCommand } from '../pip
 import { RECOVERIES, runChaos, summaryTable, type Recovery } from './run.js';
 
 const USAGE = `usage: npm run chaos -- [--seed N] [--cycles K] [--recovery mixed|retry|rerun] [--verbose]
+                     [--no-invalidation]
   --seed N     seed of the cycles and of the faults, a whole number 0–4294967295 (default 1)
   --cycles K   release cycles to run, 1–10000 (default 20)
   --recovery   after a cleanly failed action: retry it in its stage, re-run the release, or either by the seed
                (default mixed)
   --verbose    print the whole timeline of every cycle, not one line per cycle
+  --no-invalidation
+               run the actions with InvalidationPaths [] (no invalidation): the edge caches keep older releases and
+               the run must stop at a violation; a check that the checks can fail
   --build      build the bundles (npm run build) once the options are checked
   -h, --help   print this help`;
 
@@ -25,6 +29,7 @@ async function main(): Promise<number> {
     cycles: { type: 'string' },
     recovery: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    'no-invalidation': { type: 'boolean', default: false },
     build: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -41,12 +46,17 @@ async function main(): Promise<number> {
     const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
     if (built.status !== 0) throw new Error(`the build failed (exit code ${built.status})`);
   }
-  console.log(`chaos: seed ${seed}, ${cycles} cycle(s) on the local pipeline, recovery ${recovery}`);
+  const noInvalidation = values['no-invalidation'];
+  console.log(
+    `chaos: seed ${seed}, ${cycles} cycle(s) on the local pipeline, recovery ${recovery}` +
+      (noInvalidation ? ', InvalidationPaths [] (a violation is expected)' : ''),
+  );
   const summary = await runChaos({
     seed,
     cycles,
     recovery,
     verbose: values.verbose,
+    noInvalidation,
     write: (line) => console.log(line),
   });
   console.log('');

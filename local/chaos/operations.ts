@@ -29,6 +29,9 @@ const CLOUDFRONT: { method: string; path: RegExp; operation: string; ifMatch?: b
     operation: 'UpdateDistributionWithStagingConfig',
     ifMatch: true,
   },
+  { method: 'POST', path: /^\/distribution\/[^/]+\/invalidation$/, operation: 'CreateInvalidation' },
+  { method: 'GET', path: /^\/distribution\/[^/]+\/invalidation$/, operation: 'ListInvalidations' },
+  { method: 'GET', path: /^\/distribution\/[^/]+\/invalidation\/[^/]+$/, operation: 'GetInvalidation' },
   { method: 'GET', path: /^\/continuous-deployment-policy$/, operation: 'ListContinuousDeploymentPolicies' },
   { method: 'GET', path: /^\/continuous-deployment-policy\/[^/]+$/, operation: 'GetContinuousDeploymentPolicy' },
   {

@@ -20,7 +20,14 @@ import { headerTemplate, type StagingTemplate } from '../pipeline/staging-stack.
 import { shorten, timeline, type Timeline } from '../pipeline/timeline.js';
 import { viewerProbe } from '../pipeline/viewers.js';
 import { FAULT_KINDS, FaultPlanner, type FaultKind, type Injection, type PlannerOptions } from './faults.js';
-import { INVARIANTS, Invariants, ProductionProbe, type InvariantId, type Violation } from './invariants.js';
+import {
+  CheckedViewers,
+  INVARIANTS,
+  Invariants,
+  ProductionProbe,
+  type InvariantId,
+  type Violation,
+} from './invariants.js';
 import { ChaosLambdas } from './lambda-service.js';
 
 export interface ChaosOptions {
@@ -40,6 +47,11 @@ export interface ChaosOptions {
    * the release (a new execution from the source), or either, chosen by the seed (`mixed`, the default).
    */
   recovery?: Recovery;
+  /**
+   * Run the actions with `InvalidationPaths` `[]` (no invalidation): the edge caches then keep older releases, and the
+   * run must report a violation. A check that the checks can fail, not a setting to run with.
+   */
+  noInvalidation?: boolean;
 }
 
 export const RECOVERIES = ['mixed', 'retry', 'rerun'] as const;
@@ -104,8 +116,15 @@ function planCycles(seed: number, cycles: number): CyclePlan[] {
   });
 }
 
-/** A timeline that also remembers when each runner event came, and keeps the last lines for a state dump. */
-function recordingTimeline(write: ((line: string) => void) | undefined, now: () => number) {
+/**
+ * A timeline that also remembers when each runner event came, keeps the last lines for a state dump, and passes each
+ * event on to `onEvent` once it is recorded.
+ */
+function recordingTimeline(
+  write: ((line: string) => void) | undefined,
+  now: () => number,
+  onEvent: (e: RunnerEvent) => void,
+) {
   const lines: string[] = [];
   const stamped: { at: number; e: RunnerEvent }[] = [];
   const base = timeline((line) => {
@@ -119,6 +138,7 @@ function recordingTimeline(write: ((line: string) => void) | undefined, now: () 
     event: (e) => {
       stamped.push({ at: now(), e });
       base.event(e);
+      onEvent(e);
     },
   };
   return { tl, lines, stamped };
@@ -136,8 +156,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       clock.offsetMs += ms;
     },
   };
+  // Invalidations take as long as a propagation (both minutes in AWS, both scaled down alike here). While a
+  // distribution is InProgress, the emulator's default 'linear' share of requests is still fetched with its previous
+  // config: that is what refills an edge cache with the older release.
+  const propagationMs = opts.propagationMs ?? 60;
   const emulator: Emulator = await startEmulator({
-    propagationMs: opts.propagationMs ?? 60,
+    propagationMs,
+    invalidationMs: propagationMs,
     seed: opts.seed,
     now: clock.now,
   });
@@ -152,10 +177,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const recovery = opts.recovery ?? 'mixed';
   const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
   const invariants = new Invariants();
-  const { tl, lines, stamped } = recordingTimeline(opts.verbose ? opts.write : undefined, clock.now);
+  const { tl, lines, stamped } = recordingTimeline(opts.verbose ? opts.write : undefined, clock.now, expectFrom);
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
-  const viewers = viewerProbe(emulator, site);
+  // Every viewer request of the run goes through the primary's data plane (its routing and edge caches) and is judged.
+  const checked = new CheckedViewers(emulator, site.primaryId, invariants);
+  const viewers = viewerProbe(checked, site);
   const lambdas = await ChaosLambdas.start({
     clock,
     env: emulator.env,
@@ -173,7 +200,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     continuationDelayMs,
     maxInvocations: 2_000,
     timeline: tl,
-    parameters: { MaxWaitMinutes: String(MAX_WAIT_MINUTES) },
+    parameters: {
+      MaxWaitMinutes: String(MAX_WAIT_MINUTES),
+      ...(opts.noInvalidation ? { InvalidationPaths: '[]' } : {}),
+    },
     watchIntervalMs: 150,
     retryFailedAction: ({ attempt }) => {
       const retry = attempt <= RERUNS && (recovery === 'retry' || (recovery === 'mixed' && recoveryRng() < 0.6));
@@ -181,7 +211,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       return retry;
     },
   });
-  const probe = new ProductionProbe(emulator, { id: site.primaryId, domainName: site.primaryDomain }, invariants, 20);
+  const probe = new ProductionProbe(checked, site.primaryDomain, 20);
   probe.start();
 
   /** Approvals given so far: the release label, the staging ETag its reviewer saw, when. */
@@ -201,9 +231,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       const end = await runCycle(plan);
       ran = cycle;
       const expected = end === 'promoted' ? plan.version : production;
+      checked.promoted(expected);
+      checked.staged = undefined;
+      if (end === 'rolled back') checked.retired.add(plan.version);
       await checkCycle(expected, from);
-      probe.allowed.clear();
-      probe.allowed.add(expected);
       production = expected;
       outcomes[end]++;
       if (plan.broken) outcomes.broken++;
@@ -350,14 +381,28 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         }
         return false;
       }
-      if (plan.traffic === 'header') await viewers.withHeaderTimes(3);
+      if (plan.traffic === 'header' && canary && enabled && !request.signal.aborted)
+        for (let i = 0; i < 3; i++) await checked.reviewerProbe(site.primaryDomain);
+      else if (plan.traffic === 'header') await viewers.withHeaderTimes(3);
       else await viewers.sample(40);
       if (plan.approve) {
         approvals.push({ label, etag: variablesOf(label).StagingETag, at: performance.now() });
-        probe.allowed.add(plan.version);
+        checked.production.add(plan.version);
       }
       return plan.approve;
     };
+  }
+
+  /**
+   * What viewers may be served from now on, as the pipeline reports it: once enable-CD succeeded, staging serves the
+   * release under review; once promote succeeded, the primary serves the promoted release and nothing older.
+   */
+  function expectFrom(e: RunnerEvent): void {
+    if (e.type !== 'action-succeeded' || !e.execution) return;
+    const version = e.execution.split('#')[0] as string;
+    if (e.action === 'PromoteStaging') checked.promoted(version);
+    const stagingId = variablesOf(e.execution).StagingDistributionId;
+    if (e.action === 'EnableContinuousDeployment' && stagingId) checked.staged = { stagingId, release: version };
   }
 
   /** Output variables an execution's actions produced so far (staging stack, enable-CD). */
@@ -379,13 +424,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     // The policy: no canary is under review once the cycle is over.
     const enabled = state.policies.find((p) => p.id === policyId)?.enabled;
     invariants.check('policy', enabled !== true, () => `the cycle is over but policy ${policyId} is enabled`);
-    // Production: the release the cycle was to end with.
+    // Production: the release the cycle was to end with, in the primary's config and through its cache.
     const originPath = primary?.origins[0]?.originPath;
     invariants.check(
       'production',
       originPath === `/${expected}`,
       () => `the primary's origin path is ${originPath}, expected /${expected}`,
     );
+    await viewers.once();
     // The bucket policy: every other owner's statement, the production grant, nothing for the whole account.
     const bucketPolicy = state.buckets.find((b) => b.name === SITE_BUCKET)?.policy;
     const document = (typeof bucketPolicy === 'string' ? JSON.parse(bucketPolicy) : (bucketPolicy ?? {})) as {
@@ -503,9 +549,10 @@ export function summaryTable(s: ChaosSummary): string[] {
   ];
   for (const k of FAULT_KINDS)
     out.push(`${k.padEnd(20)}${String(s.faults[k].injected).padStart(9)}${String(s.faults[k].survived).padStart(9)}`);
-  out.push('', `${'invariant'.padEnd(92)}${'checked'.padStart(9)}`);
+  const width = Math.max(...Object.values(INVARIANTS).map((t) => t.length)) + 2;
+  out.push('', `${'invariant'.padEnd(width)}${'checked'.padStart(9)}`);
   for (const [id, text] of Object.entries(INVARIANTS))
-    out.push(`${text.padEnd(92)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
+    out.push(`${text.padEnd(width)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
   out.push(
     '',
     s.violation

@@ -23,8 +23,27 @@ describe('npm run chaos: whole release cycles under injected faults', () => {
     const injected = FAULT_KINDS.reduce((n, k) => n + summary.faults[k].injected, 0);
     expect(injected).toBeGreaterThan(0);
     for (const k of FAULT_KINDS) expect(summary.faults[k].survived).toBe(summary.faults[k].injected);
-    for (const id of ['production', 'bucketPolicy', 'jobs', 'policy', 'maxWait'] as const)
+    for (const id of ['production', 'bucketPolicy', 'jobs', 'policy', 'maxWait', 'staged'] as const)
       expect(summary.invariants[id], INVARIANTS[id]).toBeGreaterThan(0);
     expect(lines.filter((l) => /^cycle \d\/4 .* ✓$/.test(l))).toHaveLength(4);
+  });
+
+  it('stops at a violation when the actions do not invalidate: the cache checks can fail', {
+    timeout: 60_000,
+  }, async () => {
+    // Seed 2's first release is promoted while the primary's edge cache still holds v1 (the probe filled it).
+    const summary = await runChaos({
+      seed: 2,
+      cycles: 2,
+      noInvalidation: true,
+      write: () => undefined,
+      dumpDir: '/tmp/cloudfront-cd-chaos-test',
+    });
+    expect(summary.ok).toBe(false);
+    expect(summary.violation).toMatchObject({
+      invariant: 'production',
+      cycle: 1,
+      detail: expect.stringMatching(/^the primary served v1 \(a cache hit, .*\); production may serve v2$/),
+    });
   });
 });
