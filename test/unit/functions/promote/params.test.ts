@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePromoteParams } from '../../../../functions/promote/params.js';
-import { PRIMARY_ID, STAGING_ID } from '../../fixtures.js';
+import { ConfigurationError } from '../../../../shared/domain/errors.js';
+import { PRIMARY_ID, STAGING_ID, namesField } from '../../fixtures.js';
 
 const parse = (gate: Record<string, unknown>) =>
   parsePromoteParams(JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID, ...gate }));
@@ -29,5 +30,25 @@ describe('parsePromoteParams: the promotion gate', () => {
       maxErrorRateIncrease: undefined,
       windowMinutes: 21600,
     });
+  });
+});
+
+describe('parsePromoteParams: InvalidationPaths', () => {
+  it('invalidates everything by default, and reads [] as off', () => {
+    expect(parse({}).invalidationPaths).toEqual(['/*']);
+    expect(parse({ InvalidationPaths: '' }).invalidationPaths).toEqual(['/*']);
+    expect(parse({ InvalidationPaths: [] }).invalidationPaths).toEqual([]);
+  });
+
+  it('reads a JSON string holding an array, as pipeline variables pass it', () => {
+    expect(parse({ InvalidationPaths: '["/index.html","/assets/*"]' }).invalidationPaths).toEqual([
+      '/index.html',
+      '/assets/*',
+    ]);
+  });
+
+  it('refuses a bad path as ConfigurationError naming the field', () => {
+    expect(() => parse({ InvalidationPaths: ['img/*'] })).toThrow(ConfigurationError);
+    expect(() => parse({ InvalidationPaths: ['img/*'] })).toThrow(namesField('InvalidationPaths'));
   });
 });
