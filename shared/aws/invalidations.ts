@@ -9,14 +9,19 @@ import {
   ListInvalidationsCommand,
   type InvalidationSummary,
 } from '@aws-sdk/client-cloudfront';
-import type { CacheState, InvalidateChange, InvalidationRecord } from '../domain/invalidation.js';
+import {
+  type CacheState,
+  type InvalidateChange,
+  type InvalidationRecord,
+  callerReferencePrefix,
+} from '../domain/invalidation.js';
 import type { DistributionState } from '../domain/resources.js';
 import { awsCall, awsErrorOf } from './call.js';
 import { cloudFront } from './clients/cloudfront.js';
 
 /** Pages of ListInvalidations read at most: more than 500 invalidations since one config change is not a release. */
 const MAX_PAGES = 5;
-/** GetInvalidation calls at most: the newest invalidations since the change are the ones that can count. */
+/** GetInvalidation calls made side by side: the newest invalidations since the change are the likeliest ours. */
 const MAX_DETAILS = 10;
 
 /** The invalidations of a distribution created at or after `since` (all of them, if CloudFront gave no time). */
@@ -59,12 +64,19 @@ async function readInvalidation(distributionId: string, id: string): Promise<Inv
 
 /**
  * The invalidations of `distribution` made at or after its last change, with their paths and CallerReference, newest
- * first. Ours for the config it serves now is among them (we make it after the change, once Deployed).
+ * first, read in batches of {@link MAX_DETAILS} until ours for the config it serves now turns up (we make it after
+ * the change, once Deployed): others' invalidations made since (a CMS invalidating single pages) cannot hide it.
  */
 export async function readCacheState(distribution: DistributionState): Promise<CacheState> {
   const summaries = await listSince(distribution.id, distribution.lastModified);
-  const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : [])).slice(0, MAX_DETAILS);
-  const since = await Promise.all(ids.map((id) => readInvalidation(distribution.id, id)));
+  const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : []));
+  const ours = callerReferencePrefix(distribution);
+  const since: InvalidationRecord[] = [];
+  for (let at = 0; at < ids.length; at += MAX_DETAILS) {
+    const batch = ids.slice(at, at + MAX_DETAILS);
+    since.push(...(await Promise.all(batch.map((id) => readInvalidation(distribution.id, id)))));
+    if (since.some((inv) => inv.callerReference.startsWith(ours))) break;
+  }
   return { distributionId: distribution.id, since };
 }
 

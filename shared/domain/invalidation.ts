@@ -115,7 +115,12 @@ export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'
  */
 export function invalidationCallerReference(distribution: Pick<DistributionState, 'etag'>, paths: string[]): string {
   const digest = createHash('sha256').update(JSON.stringify(paths)).digest('hex').slice(0, 16);
-  return `cfcd-${distribution.etag}-${digest}`;
+  return `${callerReferencePrefix(distribution)}${digest}`;
+}
+
+/** What every CallerReference of ours for the config `distribution` serves now starts with, whatever the paths. */
+export function callerReferencePrefix(distribution: Pick<DistributionState, 'etag'>): string {
+  return `cfcd-${distribution.etag}-`;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   invalidationListOutput,
   invalidationOutput,
   mockInvalidations,
+  ourCallerReference,
   primaryState,
 } from '../../fixtures.js';
 
@@ -81,7 +82,8 @@ describe('readCacheState', () => {
     expect(markers).toEqual([undefined, 'M2']);
   });
 
-  it('stops after five pages, and reads at most the ten newest invalidations', async () => {
+  /** Five pages of three invalidations since the last change, newest first; `ours` is the id made with our reference. */
+  function fifteenSinceTheChange(ours?: string) {
     const page = (p: number) =>
       invalidationListOutput(
         Array.from({ length: 3 }, (_, i) => ({ id: `P${p}I${i}`, createTime: minutesAfter(100 - p * 3 - i) })),
@@ -90,22 +92,29 @@ describe('readCacheState', () => {
     cf.on(ListInvalidationsCommand).callsFake(({ Marker }: { Marker?: string }) =>
       page(Marker ? Number(Marker.slice(1)) : 0),
     );
-    cf.on(GetInvalidationCommand).callsFake(({ Id }: { Id: string }) => invalidationOutput({ id: Id }));
+    cf.on(GetInvalidationCommand).callsFake(({ Id }: { Id: string }) =>
+      invalidationOutput({ id: Id, ...(Id === ours ? { callerReference: ourCallerReference(primary.etag) } : {}) }),
+    );
+  }
+
+  it('stops after five pages, and reads every invalidation since the change while ours is not among them', async () => {
+    fifteenSinceTheChange();
     const cache = await readCacheState(primary);
     expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 5);
+    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 15);
+    expect(cache.since.map((i) => i.id)).toHaveLength(15);
+  });
+
+  it('reads in batches of ten and stops at the batch holding ours, however many others were made since', async () => {
+    fifteenSinceTheChange('P0I1');
+    expect((await readCacheState(primary)).since.map((i) => i.id)).toHaveLength(10);
     expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 10);
-    expect(cache.since.map((i) => i.id)).toEqual([
-      'P0I0',
-      'P0I1',
-      'P0I2',
-      'P1I0',
-      'P1I1',
-      'P1I2',
-      'P2I0',
-      'P2I1',
-      'P2I2',
-      'P3I0',
-    ]);
+
+    cf.reset();
+    fifteenSinceTheChange('P3I2');
+    const cache = await readCacheState(primary);
+    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 15);
+    expect(cache.since.find((i) => i.callerReference === ourCallerReference(primary.etag))?.id).toBe('P3I2');
   });
 
   it('keeps every invalidation when CloudFront gave no LastModifiedTime', async () => {
