@@ -5,7 +5,7 @@
  */
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
-import { createInvalidation, readCacheState, tooManyInvalidations } from '../../shared/aws/invalidations.js';
+import { createInvalidation, startCacheRead, tooManyInvalidations } from '../../shared/aws/invalidations.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { type CacheDecision, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
@@ -42,6 +42,8 @@ function stagingCacheMatters(state: EnableCdState, params: EnableCdParams): bool
 }
 
 async function readState(params: EnableCdParams): Promise<EnableCdState> {
+  // Beside the first round: whether it is needed is known only from that round's answers.
+  const cacheRead = params.invalidationPaths.length ? startCacheRead(params.stagingId) : undefined;
   const [primary, staging, policy, bucketPolicy] = await Promise.all([
     readDistribution(params.primaryId),
     readDistribution(params.stagingId),
@@ -56,7 +58,7 @@ async function readState(params: EnableCdParams): Promise<EnableCdState> {
   // Both second-round reads need the first round's answers and nothing from each other.
   const [exists, stagingCache] = await Promise.all([
     params.bucket && key ? objectExists(params.bucket, key) : undefined,
-    stagingCacheMatters(state, params) ? readCacheState(staging) : undefined,
+    cacheRead && stagingCacheMatters(state, params) ? cacheRead.finish(staging) : undefined,
   ]);
   if (params.bucket && key && exists !== undefined) state.releaseRoot = { bucket: params.bucket, key, exists };
   if (stagingCache) state.stagingCache = stagingCache;

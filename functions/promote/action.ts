@@ -10,7 +10,7 @@ import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, readPolicy, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
-import { createInvalidation, readCacheState } from '../../shared/aws/invalidations.js';
+import { createInvalidation, startCacheRead } from '../../shared/aws/invalidations.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { type CacheDecision, type CacheState, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
 import { describePlan, waitFor } from '../../shared/domain/plan.js';
@@ -174,13 +174,18 @@ function succeed(
  * caches (unless an invalidation since its last change already covers the paths: a repeated delivery or a re-run
  * makes no second one) and succeed only when the invalidation is Completed. Until then, wait via continuation.
  */
-async function finish(ctx: PromoteContext, facts: PromotionFacts, primary: DistributionState): Promise<PromoteOutcome> {
-  const paths = ctx.params.invalidationPaths;
+async function finish(
+  ctx: PromoteContext,
+  facts: PromotionFacts,
+  primary: DistributionState,
+  cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(primary.id) : undefined,
+): Promise<PromoteOutcome> {
   const cache: CacheState | undefined = !isDeployed(primary)
     ? undefined
-    : paths.length
-      ? await step("read the primary's invalidations", () => readCacheState(primary))
+    : cacheRead
+      ? await step("read the primary's invalidations", () => cacheRead.finish(primary))
       : { distributionId: primary.id, since: [] };
+  const paths = ctx.params.invalidationPaths;
   const plan = planFinish(primary, cache, paths);
   ctx.log.info('plan', { stage: 'after-promotion', ...describePlan(plan), cache: plan.cache ?? null });
   if (plan.cache?.kind === 'off') ctx.log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
@@ -291,6 +296,8 @@ async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
  * invalidation. Never promotes again.
  */
 async function finishPromotion(ctx: PromoteContext, facts: PromotionFacts): Promise<PromoteOutcome> {
+  // The invalidations' first request goes out beside the primary's read: it needs no answer of it.
+  const cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(ctx.params.primaryId) : undefined;
   const primary = await step('read the promoted primary', () => readDistribution(ctx.params.primaryId));
   ctx.log.info('state-read', { primary: distributionLogFields(primary) });
   if (facts.etagAfterPromote && facts.etagAfterPromote !== primary.etag) {
@@ -300,7 +307,7 @@ async function finishPromotion(ctx: PromoteContext, facts: PromotionFacts): Prom
       reason: 'another writer updated the primary after the promotion',
     });
   }
-  return finish(ctx, facts, primary);
+  return finish(ctx, facts, primary, cacheRead);
 }
 
 async function run(ctx: PromoteContext): Promise<PromoteOutcome> {

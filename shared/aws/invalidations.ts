@@ -24,25 +24,32 @@ const MAX_PAGES = 5;
 /** GetInvalidation calls made side by side: the newest invalidations since the change are the likeliest ours. */
 const MAX_DETAILS = 10;
 
-/** The invalidations of a distribution created at or after `since` (all of them, if CloudFront gave no time). */
-async function listSince(distributionId: string, since: Date | undefined): Promise<InvalidationSummary[]> {
+type ListPage = { items: InvalidationSummary[]; next: string | undefined };
+
+async function listPage(distributionId: string, marker: string | undefined): Promise<ListPage> {
+  const out = await awsCall('ListInvalidations', `distribution ${distributionId}`, () =>
+    cloudFront().send(
+      new ListInvalidationsCommand({ DistributionId: distributionId, ...(marker ? { Marker: marker } : {}) }),
+    ),
+  );
+  const list = out.InvalidationList;
+  return { items: list?.Items ?? [], next: list?.IsTruncated && list.NextMarker ? list.NextMarker : undefined };
+}
+
+/**
+ * The invalidations of a distribution created at or after `since` (all of them, if CloudFront gave no time), from a
+ * first page already requested.
+ */
+async function listSince(distributionId: string, first: Promise<ListPage>, since: Date | undefined) {
   const found: InvalidationSummary[] = [];
-  let marker: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await awsCall('ListInvalidations', `distribution ${distributionId}`, () =>
-      cloudFront().send(
-        new ListInvalidationsCommand({ DistributionId: distributionId, ...(marker ? { Marker: marker } : {}) }),
-      ),
-    );
-    const list = out.InvalidationList;
-    const items = list?.Items ?? [];
-    const recent = items.filter((s) => !since || (s.CreateTime && s.CreateTime.getTime() >= since.getTime()));
+  let page = await first;
+  for (let read = 1; ; read++) {
+    const recent = page.items.filter((s) => !since || (s.CreateTime && s.CreateTime.getTime() >= since.getTime()));
     found.push(...recent);
     // Newest first: once an item is older than the change, every later one is too.
-    if (recent.length < items.length || !list?.IsTruncated || !list.NextMarker) break;
-    marker = list.NextMarker;
+    if (recent.length < page.items.length || !page.next || read >= MAX_PAGES) return found;
+    page = await listPage(distributionId, page.next);
   }
-  return found;
 }
 
 async function readInvalidation(distributionId: string, id: string): Promise<InvalidationRecord> {
@@ -63,21 +70,37 @@ async function readInvalidation(distributionId: string, id: string): Promise<Inv
 }
 
 /**
- * The invalidations of `distribution` made at or after its last change, with their paths and CallerReference, newest
- * first, read in batches of {@link MAX_DETAILS} until ours for the config it serves now turns up (we make it after
- * the change, once Deployed): others' invalidations made since (a CMS invalidating single pages) cannot hide it.
+ * A read of a distribution's cache state in two steps, so that its first request (ListInvalidations, which needs no
+ * other answer) goes out beside the distribution's own read: `finish` then keeps the invalidations made at or after
+ * the distribution's last change and reads their paths and CallerReference, newest first, in batches of
+ * {@link MAX_DETAILS} until ours for the config it serves now turns up (we make it after the change, once Deployed):
+ * others' invalidations made since (a CMS invalidating single pages) cannot hide it. When `finish` is never called,
+ * a failure of the first request is dropped: it did not matter.
  */
-export async function readCacheState(distribution: DistributionState): Promise<CacheState> {
-  const summaries = await listSince(distribution.id, distribution.lastModified);
-  const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : []));
-  const ours = callerReferencePrefix(distribution);
-  const since: InvalidationRecord[] = [];
-  for (let at = 0; at < ids.length; at += MAX_DETAILS) {
-    const batch = ids.slice(at, at + MAX_DETAILS);
-    since.push(...(await Promise.all(batch.map((id) => readInvalidation(distribution.id, id)))));
-    if (since.some((inv) => inv.callerReference.startsWith(ours))) break;
-  }
-  return { distributionId: distribution.id, since };
+export function startCacheRead(distributionId: string): {
+  finish(distribution: DistributionState): Promise<CacheState>;
+} {
+  const first = listPage(distributionId, undefined);
+  first.catch(() => undefined);
+  return {
+    async finish(distribution) {
+      const summaries = await listSince(distributionId, first, distribution.lastModified);
+      const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : []));
+      const ours = callerReferencePrefix(distribution);
+      const since: InvalidationRecord[] = [];
+      for (let at = 0; at < ids.length; at += MAX_DETAILS) {
+        const batch = ids.slice(at, at + MAX_DETAILS);
+        since.push(...(await Promise.all(batch.map((id) => readInvalidation(distributionId, id)))));
+        if (since.some((inv) => inv.callerReference.startsWith(ours))) break;
+      }
+      return { distributionId, since };
+    },
+  };
+}
+
+/** The invalidations of `distribution` made at or after its last change (see {@link startCacheRead}). */
+export function readCacheState(distribution: DistributionState): Promise<CacheState> {
+  return startCacheRead(distribution.id).finish(distribution);
 }
 
 /** The latest invalidation of a distribution, whatever its age (for `cfcd status`); undefined when it has none. */

@@ -341,7 +341,7 @@ describe('a late delivery of enable-CD after the promotion (chaos run: seed 3, c
     expect(policy.config.Enabled).toBe(false);
     cf.resetHistory();
     await enableCd(jobEvent(enableParams, undefined, 'job-enable-late'));
-    expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
+    expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
     expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
