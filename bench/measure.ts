@@ -8,7 +8,7 @@ import { lambdaNamed } from '../local/pipeline/lambda.js';
 import { criticalPath } from './critical-path.js';
 import type { EmulatorSlot } from './emulator-slot.js';
 import { invokeMeasured, runJob, type MeasuredInvocation } from './invocations.js';
-import { isWrite, type Lambdas, type Scenario } from './scenarios.js';
+import { isWrite, type Lambdas, type Minimum, type Scenario } from './scenarios.js';
 import { median, round } from './stats.js';
 
 export interface ScenarioFigures {
@@ -26,7 +26,15 @@ export interface ScenarioFigures {
   /** Invocations until the job reported without a continuation token, distributions settled in between. */
   invocationsToComplete: number[];
   /** Requests and critical path of the later invocations (they only re-read and report). */
-  followUps: { minimum: Scenario['followUpMinimum'] | null; requests: number[]; criticalPath: number[]; chain: string };
+  followUps: {
+    /** The minimum of each later invocation of the job, in order (the second invocation's first). */
+    minima: Minimum[] | null;
+    requests: number[];
+    criticalPath: number[];
+    /** Which later invocation of its job each sample is (0: the second invocation), for `minima`. */
+    index: number[];
+    chain: string;
+  };
   /** Median time the emulator took per request of the first invocation, latency included. */
   requestMsMedian: number;
   /** The first invocation's requests in start order, from the first repetition. */
@@ -68,6 +76,7 @@ export async function measureScenario(
   const firsts = runs.map((r) => r[0]!);
   const paths = firsts.map((i) => criticalPath(i.requests));
   const followUps = runs.flatMap((r) => r.slice(1));
+  const followUpIndex = runs.flatMap((r) => r.slice(1).map((_, k) => k));
   const lengths = paths.map((p) => p.length);
   const figures: ScenarioFigures = {
     id: scenario.id,
@@ -93,9 +102,10 @@ export async function measureScenario(
     },
     invocationsToComplete: runs.map((r) => r.length),
     followUps: {
-      minimum: scenario.followUpMinimum ?? null,
+      minima: scenario.followUpMinima ?? null,
       requests: followUps.map((i) => i.requests.length),
       criticalPath: followUps.map((i) => criticalPath(i.requests).length),
+      index: followUpIndex,
       chain: mostCommon(followUps.map((i) => chainOf(criticalPath(i.requests).chain))),
     },
     requestMsMedian: round(median(firsts.flatMap((i) => i.requests.map((r) => r.endMs - r.startMs))), 2),

@@ -1,6 +1,8 @@
 /** The bench's results file and the tables made from it (terminal and Markdown). */
 import type { ColdFigures, ColdSideFigures } from './cold-invocations.js';
 import type { PropagationFigures } from './propagation.js';
+import type { ReleaseTimeline, TIMING_MODEL } from './release-timeline.js';
+import { round } from './stats.js';
 import type { ScenarioFigures } from './measure.js';
 import { markdownTable, textTable, type Row } from './table.js';
 
@@ -55,6 +57,9 @@ export interface Results {
   }[];
   scenarios: ScenarioFigures[];
   propagation: PropagationFigures[];
+  /** A whole release with and without the edge-cache invalidations (absent from results before 2026-12-07). */
+  releaseTimeline?: ReleaseTimeline[];
+  timingModel?: typeof TIMING_MODEL;
   /** Fresh process per run: import + first invocation, ours beside the naive handler. */
   cold: ColdFigures[];
   targets: Target[];
@@ -119,8 +124,8 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         s.minimum.criticalPath,
         mark(s.criticalPath.max === s.minimum.criticalPath),
         spread(s.invocationsToComplete[0] ?? 0, s.invocationsToComplete),
-        s.followUps.minimum
-          ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} (${s.followUps.minimum.criticalPath})`
+        s.followUps.minima
+          ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} (${s.followUps.minima.map((m) => m.criticalPath).join('/')})`
           : '–',
         s.criticalPath.chain,
       ]),
@@ -149,6 +154,34 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         `${p.notCoveredMs} ms`,
         `${p.notCoveredPerInvocationMs} ms`,
       ]),
+    },
+    {
+      title: `A whole release, without and with the edge-cache invalidations (medians; timing model: propagation ${r.timingModel?.propagationMinutes} min, invalidation ${r.timingModel?.invalidationMinutes} min, CodePipeline re-invokes after ${r.timingModel?.reinvokeMinutes} min)`,
+      headers: [
+        'release',
+        'enable-cd invocations',
+        'enable-cd requests (invalidation)',
+        'promote invocations',
+        'promote requests (invalidation)',
+        'release time in the model',
+        'requests',
+        'handler time',
+        'viewers on the promoted release after promote',
+      ],
+      rows: (r.releaseTimeline ?? []).map((t) => {
+        const [enable, promote] = t.jobs;
+        return [
+          `${t.variant} (${JSON.stringify(t.invalidationPaths)})`,
+          enable?.invocations ?? '–',
+          `${enable?.requests} (${enable?.invalidationRequests})`,
+          promote?.invocations ?? '–',
+          `${promote?.requests} (${promote?.invalidationRequests})`,
+          `${t.releaseModelMinutes} min`,
+          t.releaseRequests,
+          `${round(t.jobs.reduce((s, j) => s + j.handlerMs, 0))} ms`,
+          `${Math.round(t.viewersOnPromotedRelease * 100)} %`,
+        ];
+      }),
     },
     {
       title:

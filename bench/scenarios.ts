@@ -29,8 +29,11 @@ export interface Scenario {
   function: string;
   /** The fewest requests the first invocation can make and the shortest chain of them; `why` says how. */
   minimum: Minimum;
-  /** The same for each later invocation of the job (continuations, distributions settled); absent when there is none. */
-  followUpMinimum?: Minimum;
+  /**
+   * The same for each later invocation of the job, in order (continuations; everything settled in between:
+   * distributions Deployed, invalidations Completed); absent when there is none.
+   */
+  followUpMinima?: Minimum[];
   /** True when the first invocation must not write anything (a re-run with everything in place). */
   noWrites: boolean;
   prepare(emulator: Emulator, lambdas: Lambdas): Promise<Trigger>;
@@ -76,21 +79,27 @@ export async function continuousDeploymentLive(emulator: Emulator, lambdas: Lamb
 export const SCENARIOS: Scenario[] = [
   {
     id: 'enable-cd-first-run',
-    title: 'enable-CD, first run (grant + attach)',
+    title: 'enable-CD, first run (grant + invalidate, then attach)',
     function: 'enable-cd',
-    // Round 1: primary, staging, policy and bucket policy are independent reads (4 requests, in parallel).
+    // Round 1: primary, staging, policy and bucket policy are independent reads, and so is the first page of the
+    //   staging's invalidations (which of them count depends on round 1, the request does not): 5 in parallel.
     // Round 2: HeadObject of the release root (<OriginPath>/<DefaultRootObject>, from staging's config in round 1):
     //   viewers must not be routed to a release that was never uploaded, and a refusal writes nothing, so the check
-    //   comes before the first write (since 8fad651; before it this round did not exist: 7 requests, chain 4).
+    //   comes before the first write (since 8fad651). The staging was never invalidated: no GetInvalidation.
     // Round 3: the bucket grant (PutBucketPolicy) — it needs both ARNs from round 1 and must land before any viewer
     //   is routed to staging, or staging's first requests to the bucket are refused (403).
-    // Round 4: the attach (UpdateDistribution with the policy id) — it is the write that routes viewers to staging
-    //   (the stack created the policy enabled), so it waits for the grant; it needs the primary's ETag from round 1.
-    // Round 5: the report (a continuation: the attach starts a propagation).
-    // The fresh stack's policy is already enabled, so no enable-policy write. 4 + 1 + 1 + 1 + 1 = 8 requests, chain 5.
-    minimum: { requests: 8, criticalPath: 5, why: 'reads ‖ → release root → grant → attach → report' },
-    // The continuation re-reads the same four (a re-plan that finds nothing to do) and reports: 5 requests, chain 2.
-    followUpMinimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
+    // Round 4: CreateInvalidation on the staging (its caches still hold the last canary); the attach is held until
+    //   the invalidation is Completed. (The plan's writes go in order; the grant and the invalidation could overlap,
+    //   one round less, but they are the plan's two first writes and a failed grant should stop the invalidation.)
+    // Round 5: the report (a continuation, phase invalidating). 5 + 1 + 1 + 1 + 1 = 9 requests, chain 5.
+    minimum: { requests: 9, criticalPath: 5, why: 'reads ‖ list → release root → grant → invalidate → report' },
+    followUpMinima: [
+      // The invalidation is Completed: reads ‖ list → release root ‖ our invalidation (GetInvalidation) → attach (the
+      // write that routes viewers) → report (a continuation: the attach propagates). 9 requests, chain 4.
+      { requests: 9, criticalPath: 4, why: 'reads ‖ list → root ‖ invalidation → attach → report' },
+      // Everything in place: reads ‖ list → our invalidation → report. 7 requests, chain 3.
+      { requests: 7, criticalPath: 3, why: 'reads ‖ list → invalidation → report' },
+    ],
     noWrites: false,
     prepare: async (emulator) => ({ userParameters: enableCdUserParameters(await stagingDeployed(emulator)) }),
   },
@@ -98,9 +107,11 @@ export const SCENARIOS: Scenario[] = [
     id: 'enable-cd-rerun',
     title: 'enable-CD, re-run, all in place',
     function: 'enable-cd',
-    // Round 1: the same 4 independent reads (they are what shows that nothing needs to change).
-    // Round 2: the success report with the reviewer's output variables. No write. 5 requests, chain 2.
-    minimum: { requests: 5, criticalPath: 2, why: 'reads ‖ → report' },
+    // Round 1: the same 4 independent reads and the first page of the staging's invalidations (they are what shows
+    //   that nothing needs to change). Round 2: GetInvalidation of the one made since the staging's last change: is
+    //   it ours for this config (CallerReference) and Completed? Round 3: the success report with the reviewer's
+    //   output variables. No write. 7 requests, chain 3 (5 and 2 before the staging's cache was checked).
+    minimum: { requests: 7, criticalPath: 3, why: 'reads ‖ list → invalidation → report' },
     noWrites: true,
     prepare: async (emulator, lambdas) => ({
       userParameters: enableCdUserParameters(await continuousDeploymentLive(emulator, lambdas)),
@@ -116,8 +127,13 @@ export const SCENARIOS: Scenario[] = [
     // Round 3: UpdateDistributionWithStagingConfig with both ETags from round 1, after the check of round 2.
     // Round 4: the report (a continuation: the primary propagates). 2 + 1 + 1 + 1 = 5 requests, chain 4.
     minimum: { requests: 5, criticalPath: 4, why: 'primary ‖ staging → policy → promote → report' },
-    // The `promoted` continuation only watches the primary: GetDistribution → report. 2 requests, chain 2.
-    followUpMinimum: { requests: 2, criticalPath: 2, why: 'primary → report' },
+    followUpMinima: [
+      // `promoted`, the primary Deployed: the primary ‖ the first page of its invalidations → CreateInvalidation
+      // (none made since the promotion) → report (a continuation, phase invalidating). 4 requests, chain 3.
+      { requests: 4, criticalPath: 3, why: 'primary ‖ list → invalidate → report' },
+      // `invalidating`, the invalidation Completed: primary ‖ list → our invalidation → report. 4 requests, chain 3.
+      { requests: 4, criticalPath: 3, why: 'primary ‖ list → invalidation → report' },
+    ],
     noWrites: false,
     prepare: async (emulator, lambdas) => {
       const ids = await continuousDeploymentLive(emulator, lambdas);
@@ -135,7 +151,10 @@ export const SCENARIOS: Scenario[] = [
     // "wait" or "already promoted"). Rounds: primary ‖ staging ‖ metrics → policy → promote → report.
     // 3 + 1 + 1 + 1 = 6 requests, chain 4 — the same chain as without the gate.
     minimum: { requests: 6, criticalPath: 4, why: 'primary ‖ staging ‖ metrics → policy → promote → report' },
-    followUpMinimum: { requests: 2, criticalPath: 2, why: 'primary → report' },
+    followUpMinima: [
+      { requests: 4, criticalPath: 3, why: 'primary ‖ list → invalidate → report' },
+      { requests: 4, criticalPath: 3, why: 'primary ‖ list → invalidation → report' },
+    ],
     noWrites: false,
     prepare: async (emulator, lambdas) => {
       const ids = await continuousDeploymentLive(emulator, lambdas);
@@ -167,7 +186,7 @@ export const SCENARIOS: Scenario[] = [
     minimum: { requests: 4, criticalPath: 4, why: 'primary → policy → disable → report' },
     // The continuation carries the policy id the first invocation found, so the primary and the policy no longer
     // depend on each other: primary ‖ policy → report. 3 requests, chain 2.
-    followUpMinimum: { requests: 3, criticalPath: 2, why: 'primary ‖ policy (id from the token) → report' },
+    followUpMinima: [{ requests: 3, criticalPath: 2, why: 'primary ‖ policy (id from the token) → report' }],
     noWrites: false,
     prepare: async (emulator, lambdas) => {
       const ids = await continuousDeploymentLive(emulator, lambdas);
