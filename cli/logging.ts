@@ -58,15 +58,18 @@ export function describeEvent(
         fields.primaryId !== undefined ? `primary ${text(fields.primaryId)}` : undefined,
         fields.stagingId !== undefined ? `from staging ${text(fields.stagingId)}` : undefined,
         fields.policyId !== undefined && fields.primaryId === undefined ? `policy ${text(fields.policyId)}` : undefined,
+        fields.distributionId !== undefined ? `distribution ${text(fields.distributionId)}` : undefined,
+        Array.isArray(fields.paths) ? `paths ${fields.paths.map(text).join(' ')}` : undefined,
       ].filter(Boolean);
       // promote's If-Match carries both ETags; the primary's is the one that changes.
       const before = fields.primaryEtag ?? fields.ifMatch;
       const after = fields.newEtag ?? fields.newPrimaryEtag;
       const etag = before !== undefined && after ? ` (ETag ${text(before)} → ${text(after)})` : '';
+      const invalidation = fields.invalidationId !== undefined ? ` (invalidation ${text(fields.invalidationId)})` : '';
       const diff = Array.isArray(fields.changes) ? fields.changes.map(text) : undefined;
       return {
         mark: 'done',
-        text: `${what}${on.length ? `: ${on.join(', ')}` : ''}${etag}`,
+        text: `${what}${on.length ? `: ${on.join(', ')}` : ''}${etag}${invalidation}`,
         ...(diff ? { details: diff } : {}),
       };
     }
