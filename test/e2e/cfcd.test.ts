@@ -196,6 +196,7 @@ describe('cfcd status', () => {
     expect(bare.stdout).toMatch(
       new RegExp(`^Primary\\s+${site.primaryId}\\s+Deployed\\s+ETag E\\w+\\s+${site.primaryDomain}\\s+www.example.com`),
     );
+    expect(bare.stdout).toMatch(/^ {2}cache\s+never invalidated$/m);
     expect(bare.stdout).toMatch(/Policy\s+none attached/);
 
     const run = await cfcd(
@@ -219,9 +220,16 @@ describe('cfcd status', () => {
         httpVersion: 'http2',
         aliases: ['www.example.com'],
         policyId: null,
+        latestInvalidation: null,
       },
       policy: null,
-      staging: expect.objectContaining({ id: stagingId, staging: true, status: 'Deployed', howToReach: null }),
+      staging: expect.objectContaining({
+        id: stagingId,
+        staging: true,
+        status: 'Deployed',
+        howToReach: null,
+        latestInvalidation: null,
+      }),
       promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
       bucket: { name: SITE_BUCKET, hasPolicy: true, primaryGranted: true, stagingGranted: false },
       warnings: [`bucket ${SITE_BUCKET} does not grant staging ${stagingId} read access (enable-cd adds the grant)`],
@@ -229,11 +237,14 @@ describe('cfcd status', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('after enable-cd: the policy, the staging it routes to (found by listing) and how to reach it; no warning', async () => {
-    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+  it('after enable-cd: the policy, the staging it routes to (found by listing) and how to reach it, its invalidated cache; no warning', async () => {
+    const enable = await cfcd('enable-cd', ...enableCdFlags(), '--yes', '--json');
+    expect(enable.code).toBe(0);
+    const invalidationId = json(enable).outputVariables.StagingInvalidationId;
     const run = await cfcd('status', '--primary', site.primaryId, '--bucket', SITE_BUCKET, '--json');
     expect(json(run)).toMatchObject({
-      primary: { policyId },
+      // enable-cd invalidates the staging only: the primary's caches keep serving production.
+      primary: { policyId, latestInvalidation: null },
       policy: {
         id: policyId,
         exists: true,
@@ -243,6 +254,7 @@ describe('cfcd status', () => {
       staging: {
         id: stagingId,
         howToReach: `curl -H 'aws-cf-cd-staging: true' https://${site.primaryDomain}/ (requests without the header get production)`,
+        latestInvalidation: { id: invalidationId, status: 'Completed', paths: ['/*'], afterLastChange: true },
       },
       bucket: { primaryGranted: true, stagingGranted: true },
       warnings: [],
@@ -250,7 +262,11 @@ describe('cfcd status', () => {
     expect(operations()).toContain('ListDistributions');
     const text = await cfcd('status', '--primary', site.primaryId);
     expect(text.stdout).toMatch(new RegExp(`Policy\\s+${policyId}\\s+enabled\\s+header aws-cf-cd-staging: true`));
-    expect(text.stdout).toMatch(new RegExp(`Staging\\s+${stagingId}\\s+Deployed`));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `Staging\\s+${stagingId}\\s+Deployed.*\\n {2}cache\\s+invalidation ${invalidationId} Completed {2}\\S+ {2}/\\*, after its last change`,
+      ),
+    );
     expect(text.stdout).toMatch(
       /Promote\s+would change 1 thing\(s\) on the primary:\n\s+- origin site-bucket: origin path "\/v1" → "\/v2"/,
     );
@@ -275,6 +291,8 @@ describe('cfcd status', () => {
       `${stagingId} is InProgress: what it serves may still change`,
     ]);
     expect(json(run).promoteChanges).toEqual(['comment "example site" → "release v3"']);
+    // enable-cd invalidated the staging for the release before this update.
+    expect(json(run).staging.latestInvalidation).toMatchObject({ status: 'Completed', afterLastChange: false });
   });
 
   it('warns that a distribution on HTTP/3 cannot use continuous deployment, and a staging that could never be promoted', async () => {
@@ -337,17 +355,20 @@ describe("cfcd plan: the action's own planner, and never a write", () => {
         ContinuousDeploymentPolicyId: policyId,
         StaticResourceBucketName: SITE_BUCKET,
       },
+      // Viewers are routed to the staging (attach-policy) only once its edge caches are invalidated.
       changes: [
         { kind: 'grant-bucket-read', reason: expect.stringContaining('adds statement') },
-        { kind: 'attach-policy', reason: `no policy attached to primary ${site.primaryId}` },
+        { kind: 'invalidate-cache', reason: expect.stringMatching(new RegExp(`^staging ${stagingId} is Deployed`)) },
       ],
-      then: { kind: 'wait', phase: 'propagating', inProgress: [site.primaryId] },
+      held: `routing viewers to staging ${stagingId} waits for its cache invalidation (being created)`,
+      then: { kind: 'wait', phase: 'invalidating', inProgress: [] },
       promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
     });
     const text = await cfcd('plan', 'enable-cd', ...enableCdFlags());
     expect(text.stdout).toContain('cfcd plan enable-cd  (dry run: nothing is written)');
     expect(text.stdout).toMatch(/1\. grant-bucket-read: adds statement/);
-    expect(text.stdout).toMatch(/2\. attach-policy: no policy attached/);
+    expect(text.stdout).toMatch(new RegExp(`2\\. invalidate-cache: staging ${stagingId} is Deployed`));
+    expect(text.stdout).toMatch(new RegExp(`Held\\s+routing viewers to staging ${stagingId} waits`));
 
     const abort = await cfcd('plan', 'abort', '--primary', site.primaryId, '--mode', 'teardown', '--json');
     expect(json(abort)).toMatchObject({
@@ -391,21 +412,28 @@ describe('cfcd enable-cd | promote | abort', () => {
     expect(json(enable)).toMatchObject({
       action: 'enable-cd',
       result: 'succeeded',
-      summary: 'applied grant-bucket-read, attach-policy; continuous deployment is live',
-      writes: ['grant-bucket-read', 'attach-policy'],
+      summary: expect.stringMatching(
+        /^applied grant-bucket-read, invalidate-cache, attach-policy; continuous deployment is live; the staging's edge caches were invalidated \(I\w+\)$/,
+      ),
+      writes: ['grant-bucket-read', 'invalidate-cache', 'attach-policy'],
       outputVariables: {
         StagingDistributionId: stagingId,
         ContinuousDeploymentPolicyId: policyId,
         PolicyEnabled: 'true',
+        StagingInvalidationId: expect.stringMatching(/^I\w+$/),
       },
     });
+    // The staging's caches are invalidated before any viewer is routed to it.
+    expect(writes()).toEqual(['PutBucketPolicy', 'CreateInvalidation', 'UpdateDistribution']);
     expect(json(enable).passes).toBeGreaterThan(1);
     expect(await viewer(HEADER)).toBe('v2');
     expect(await viewer()).toBe('v1');
 
+    emulator.clearRequestLog();
     const again = await cfcd('enable-cd', ...enableCdFlags(), '--yes');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/✓ enable-cd done in \d+s: continuous deployment already live; nothing to change/);
+    expect(writes()).toEqual([]);
 
     const promote = await cfcd('promote', '--primary', site.primaryId, '--staging', stagingId, '--yes');
     expect(promote.code).toBe(0);
@@ -413,10 +441,26 @@ describe('cfcd enable-cd | promote | abort', () => {
       /✓ UpdateDistributionWithStagingConfig: primary \w+, from staging \w+ \(ETag E\w+ → E\w+\)/,
     );
     expect(promote.stdout).toMatch(/- origin site-bucket: origin path "\/v1" → "\/v2"/);
+    // Once the primary is Deployed with the promoted config, its edge caches are invalidated and waited for.
+    expect(promote.stdout).toMatch(
+      new RegExp(`✓ invalidate-cache: distribution ${site.primaryId}, paths /\\* \\(invalidation (I\\w+)\\)`),
+    );
+    expect(promote.stderr).toMatch(
+      new RegExp(
+        `… waiting for primary ${site.primaryId} to be Deployed with the promoted config[\\s\\S]*… waiting for the edge-cache invalidation of primary ${site.primaryId}`,
+      ),
+    );
+    const invalidationId = /invalidation (I\w+)\)/.exec(promote.stdout)?.[1];
     expect(promote.stdout).toMatch(/✓ promote done in/);
+    expect(promote.stdout).toContain(`its edge caches were invalidated (${invalidationId}, Completed)`);
+    expect(promote.stdout).toMatch(new RegExp(`InvalidationId\\s+${invalidationId}`));
     expect(promote.stdout).toMatch(/PolicyEnabled\s+false/);
     expect(await viewer()).toBe('v2');
     expect((await primaryConfig())?.Status).toBe('Deployed');
+    const status = await cfcd('status', '--primary', site.primaryId);
+    expect(status.stdout).toMatch(
+      new RegExp(`^ {2}cache\\s+invalidation ${invalidationId} Completed {2}\\S+ {2}/\\*, after its last change$`, 'm'),
+    );
   });
 
   it("the release guard: --expected-staging-etag that is not the staging's refuses with exit 3 and no promotion", async () => {
@@ -515,11 +559,25 @@ describe('cfcd enable-cd | promote | abort', () => {
     const once = await spawnCfcd(['enable-cd', ...enableCdFlags(), '--yes'], {}, pressDuringPass(1));
     expect(once.code, once.stderr).toBe(130);
     expect(once.stderr).toMatch(/Ctrl-C: stopping once the AWS calls of this pass are done/);
-    expect(once.stdout).toMatch(/✓ grant-bucket-read[\s\S]*✓ attach-policy/);
-    expect(once.stderr).toMatch(/To carry on: cfcd enable-cd .* --resume [\w-]+$/m);
-    expect((await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId).toBe(policyId);
+    // The first pass grants and invalidates the staging; routing viewers to it is a later pass's, after the wait.
+    expect(once.stdout).toMatch(/✓ grant-bucket-read[\s\S]*✓ invalidate-cache/);
+    expect(once.stdout).not.toMatch(/✓ attach-policy/);
+    expect(writes()).toEqual(['PutBucketPolicy', 'CreateInvalidation']);
+    const resume = /To carry on: cfcd (enable-cd .* --resume [\w-]+)$/m.exec(once.stderr)?.[1];
+    expect(resume).toBeTruthy();
+    expect((await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId ?? '').toBe('');
 
-    // A fresh start: a plan that grants and attaches again (the grant is already there: attach only).
+    // Carrying on attaches, without granting or invalidating again.
+    emulator.setLatencyMs(0);
+    emulator.clearRequestLog();
+    const resumed = await cfcd(...(resume as string).split(' '));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(writes()).toEqual(['UpdateDistribution']);
+    expect((await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId).toBe(policyId);
+    emulator.setLatencyMs(150);
+
+    // A fresh start: a plan that routes viewers to the staging again (the grant and the staging's invalidation are
+    // already there: no grant, no invalidation).
     await cfcd('abort', '--primary', site.primaryId, '--mode', 'detach', '--yes');
     emulator.settle();
     const twice = await spawnCfcd(['enable-cd', ...enableCdFlags(), '--yes'], {}, pressDuringPass(2));
@@ -531,6 +589,7 @@ describe('cfcd enable-cd | promote | abort', () => {
     const reported = [...twice.stdout.matchAll(/✓ (\S+):/g)].map((m) => m[1]);
     const attached = (await primaryConfig())?.DistributionConfig?.ContinuousDeploymentPolicyId === policyId;
     expect(reported.includes('attach-policy')).toBe(attached);
+    expect(reported.filter((kind) => kind === 'grant-bucket-read' || kind === 'invalidate-cache')).toEqual([]);
   });
 });
 
