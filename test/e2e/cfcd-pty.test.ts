@@ -72,6 +72,7 @@ function onTerminal(
 
 const plain = (screen: string) => screen.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replaceAll('\r', '');
 const promoted = () => emulator.requestLog().some((r) => r.operation === 'UpdateDistributionWithStagingConfig');
+const writes = () => emulator.requestLog().filter((r) => !/^(Get|List|Head)/.test(r.operation));
 const enableCdArgs = () => [
   'enable-cd',
   '--primary',
@@ -88,15 +89,18 @@ describe.skipIf(!utilLinuxScript)('cfcd asks before applying, on a terminal (uti
   it('answering no changes nothing (exit 1); answering yes applies (exit 0)', async () => {
     const no = await onTerminal(enableCdArgs(), 'n');
     expect(no.code).toBe(1);
+    // Routing viewers to the staging waits for its cache invalidation: a later pass decides it, hence "carry on".
     expect(plain(no.screen)).toMatch(
-      /1\. grant-bucket-read: .*\n\s+2\. attach-policy: .*[\s\S]*Apply these 2 changes\? \[y\/N\] n/,
+      /1\. grant-bucket-read: .*\n\s+2\. invalidate-cache: .*\nHeld\s+routing viewers to staging .*[\s\S]*Apply these 2 changes and carry on\? \[y\/N\] n/,
     );
     expect(plain(no.screen)).toMatch(/cfcd enable-cd: you answered no; nothing was changed/);
-    expect(emulator.requestLog().filter((r) => !/^(Get|List|Head)/.test(r.operation))).toEqual([]);
+    expect(writes()).toEqual([]);
 
     const yes = await onTerminal(enableCdArgs(), 'y');
     expect(yes.code).toBe(0);
-    expect(plain(yes.screen)).toMatch(/✓ attach-policy: primary \w+/);
+    expect(plain(yes.screen)).toMatch(
+      new RegExp(`✓ invalidate-cache: distribution ${stagingId}, [\\s\\S]*✓ attach-policy: primary ${site.primaryId}`),
+    );
     expect(plain(yes.screen)).toMatch(/✓ enable-cd done in/);
     expect(
       (await clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId }))).Distribution
@@ -113,6 +117,18 @@ describe.skipIf(!utilLinuxScript)('cfcd asks before applying, on a terminal (uti
   });
 
   it('refuses (exit 3, no write) when another writer changed what the confirmed plan was made from', async () => {
+    // A plan that is the whole story of its pass (nothing held for later passes): the staging's caches were
+    // invalidated by an earlier enable-cd, and someone detached the policy by hand, leaving it enabled.
+    expect((await onTerminal(enableCdArgs(), 'y')).code).toBe(0);
+    const primary = await clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId }));
+    await clients.cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: site.primaryId,
+        IfMatch: primary.ETag,
+        DistributionConfig: { ...primary.Distribution?.DistributionConfig!, ContinuousDeploymentPolicyId: '' },
+      }),
+    );
+    emulator.settle();
     // The policy is disabled by someone else while the person reads the plan: enabling it was not confirmed.
     const run = await onTerminal(enableCdArgs(), 'y', {
       env: { NO_COLOR: '1' },
@@ -129,11 +145,12 @@ describe.skipIf(!utilLinuxScript)('cfcd asks before applying, on a terminal (uti
         emulator.clearRequestLog();
       },
     });
+    expect(plain(run.screen)).toMatch(/1\. attach-policy: .*\n[\s\S]*Apply this change\? \[y\/N\] y/);
     expect(run.code).toBe(3);
     expect(plain(run.screen)).toMatch(
       /refused: the live state changed since you confirmed the plan; the action now plans: .*enable-policy/,
     );
-    expect(emulator.requestLog().filter((r) => !/^(Get|List|Head)/.test(r.operation))).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 
   it('promotes only the staging config that was shown: a staging changed meanwhile is refused, not promoted', async () => {
