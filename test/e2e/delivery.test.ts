@@ -23,14 +23,32 @@ afterEach(async () => {
 const accepted = (harness: Harness, operation: string) =>
   harness.emulator.requestLog().filter((r) => r.operation === operation && r.status < 300).length;
 
-/** Delivers one job event twice: to the same worker in sequence, or to two workers at once. */
-async function deliverTwice(harness: Harness, fn: string, params: unknown, concurrently: boolean) {
-  const event = codePipelineEvent(randomUUID(), fn, JSON.stringify(params));
+/**
+ * Delivers one job event twice: to the same worker in sequence, or to two workers at once. `continuationToken`
+ * makes it the job CodePipeline starts for a continuation (a new job id, the token of the one reported before).
+ */
+async function deliverTwice(
+  harness: Harness,
+  fn: string,
+  params: unknown,
+  concurrently: boolean,
+  continuationToken?: string,
+) {
+  const jobId = randomUUID();
+  const event = codePipelineEvent(jobId, fn, JSON.stringify(params), continuationToken);
   const first = harness.lambdas[fn] as LocalLambda;
-  if (!concurrently) return [await first.invoke(event), await first.invoke(event)];
-  const second = await LocalLambda.start(fn, harness.emulator.env);
-  extra.push(second);
-  return Promise.all([first.invoke(event), second.invoke(event)]);
+  if (!concurrently) return { jobId, results: [await first.invoke(event), await first.invoke(event)] };
+  const second = extra.find((l) => l.name === fn) ?? (await LocalLambda.start(fn, harness.emulator.env));
+  if (!extra.includes(second)) extra.push(second);
+  return { jobId, results: await Promise.all([first.invoke(event), second.invoke(event)]) };
+}
+
+/** The continuation token of the one report the emulator's CodePipeline accepted for `jobId`. */
+function reportedToken(harness: Harness, jobId: string): string {
+  const reports = harness.emulator.jobResults(jobId);
+  expect(reports).toEqual([{ kind: 'success', continuationToken: expect.any(String) }]);
+  const [report] = reports;
+  return report?.kind === 'success' ? (report.continuationToken as string) : '';
 }
 
 async function bucketStatements(harness: Harness): Promise<unknown[]> {
@@ -44,20 +62,35 @@ describe.each([
   ['one after the other', false],
   ['at the same moment', true],
 ])('end to end: one job delivered twice, %s', (_, concurrently) => {
-  it('enable-CD grants, attaches and reports once; both deliveries resolve', async () => {
+  it('enable-CD grants, invalidates the staging, attaches and reports once; both deliveries resolve', async () => {
     h = await startHarness({ propagationMs: 20 });
     const outputs = await h.deployStaging();
     h.emulator.settle();
     const statementsBefore = await bucketStatements(h);
-    const results = await deliverTwice(h, 'enable-cd', h.enableCdParams(outputs), concurrently);
-    expect(results.map((r) => r.ok)).toEqual([true, true]);
-    expect(accepted(h, 'UpdateDistribution')).toBe(1);
+    const params = h.enableCdParams(outputs);
+    const first = await deliverTwice(h, 'enable-cd', params, concurrently);
+    expect(first.results.map((r) => r.ok)).toEqual([true, true]);
     // S3 has no ETag: two deliveries that read before either wrote both write, but the same merged document.
     const after = await bucketStatements(h);
     expect(after).toEqual(expect.arrayContaining(statementsBefore));
     expect(after).toHaveLength(statementsBefore.length + 1);
-    expect(logEvents(results).filter((l) => l.event === 'job-already-reported')).toHaveLength(1);
-    expect(logEvents(results).some((l) => l.level === 'ERROR')).toBe(false);
+    // Two CreateInvalidation calls with the same CallerReference make one invalidation (CloudFront returns the first).
+    const staging = h.emulator.state().distributions.find((d) => d.id === outputs.StagingDistributionId);
+    expect(staging?.invalidations).toHaveLength(1);
+
+    // The continuation (delivered twice too) routes viewers to the staging once the invalidation is Completed; a
+    // duplicate delivered after the first one finished may already have done it: either way the attach is made once.
+    h.emulator.settle();
+    const second = await deliverTwice(h, 'enable-cd', params, concurrently, reportedToken(h, first.jobId));
+    expect(second.results.map((r) => r.ok)).toEqual([true, true]);
+    expect(accepted(h, 'UpdateDistribution')).toBe(1);
+    expect(h.emulator.state().distributions.find((d) => d.id === outputs.StagingDistributionId)?.invalidations).toEqual(
+      staging?.invalidations,
+    );
+    for (const { results } of [first, second]) {
+      expect(logEvents(results).filter((l) => l.event === 'job-already-reported')).toHaveLength(1);
+      expect(logEvents(results).some((l) => l.level === 'ERROR')).toBe(false);
+    }
     expect(await h.attachedPolicy()).toBe(outputs.ContinuousDeploymentPolicyId);
   });
 
@@ -66,7 +99,7 @@ describe.each([
     const outputs = await h.deployStaging();
     expect(await h.job('enable-cd', h.enableCdParams(outputs))).toMatchObject({ ok: true });
     const params = { PrimaryDistributionId: h.site.primaryId, StagingDistributionId: outputs.StagingDistributionId };
-    const results = await deliverTwice(h, 'promote', params, concurrently);
+    const { results } = await deliverTwice(h, 'promote', params, concurrently);
     expect(results.map((r) => r.ok)).toEqual([true, true]);
     expect(accepted(h, 'UpdateDistributionWithStagingConfig')).toBe(1);
     expect(await h.viewer()).toBe('v2');
@@ -77,7 +110,7 @@ describe.each([
     const outputs = await h.deployStaging();
     expect(await h.job('enable-cd', h.enableCdParams(outputs))).toMatchObject({ ok: true });
     const before = accepted(h, 'UpdateContinuousDeploymentPolicy');
-    const results = await deliverTwice(
+    const { results } = await deliverTwice(
       h,
       'abort',
       { PrimaryDistributionId: h.site.primaryId, Mode: 'disable' },
