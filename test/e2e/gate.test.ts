@@ -92,14 +92,22 @@ describe('promotion gate (built bundle against the emulator)', () => {
     const promoted = second.kind === 'success' ? second.continuationToken : undefined;
     expect(promoted && decodeContinuation(promoted).phase).toBe(PHASE.promoted);
 
-    const done = await promoteOnce(params, promoted);
+    // Deployed with the promoted config: the primary's edge caches are invalidated, and that is waited for too.
+    const deployed = await promoteOnce(params, promoted);
+    const invalidating = deployed.kind === 'success' ? deployed.continuationToken : undefined;
+    expect(invalidating && decodeContinuation(invalidating).phase).toBe(PHASE.invalidating);
+    expect(operations(h.emulator).filter((op) => op === 'CreateInvalidation')).toHaveLength(1);
+
+    const done = await promoteOnce(params, invalidating);
     expect(done).toEqual({
       kind: 'success',
       outputVariables: expect.objectContaining({
         StagingRequests: '10',
         MetricsWindowMinutes: expect.stringMatching(/^[12]$/),
+        InvalidationId: expect.stringMatching(/^I\w+$/),
       }),
     });
+    expect(operations(h.emulator).filter((op) => op === 'UpdateDistributionWithStagingConfig')).toHaveLength(1);
     expect(await h.viewer()).toBe('v2');
   });
 
