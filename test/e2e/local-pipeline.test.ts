@@ -222,6 +222,8 @@ describe('npm start, every cycle', () => {
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     const names = result.checks.map((c) => c.name);
     for (const expected of [
+      "just before the promotion, production's page is v1 from the primary's edge cache",
+      "just after the promotion, production's page is v2: promote invalidated the primary's cache",
       'while v5 waits for its reviewer, v6 waits in front of the locked Release stage and staging still serves v5',
       "approving v5 promoted the staging config v5's reviewer saw (its StagingETag)",
       'v6 entered the Release stage only after v5 left it',
@@ -237,8 +239,12 @@ describe('npm start, every cycle', () => {
       expect(names).toContain(expected);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(240);
     expect(lines.join('\n')).not.toMatch(/\{"/);
+    // The staging's edge caches are invalidated before viewers are routed to it; the primary's after the promotion.
     expect(lines.find((l) => l.includes('✓ EnableContinuousDeployment'))).toContain(
-      '(wrote grant-bucket-read, attach-policy)',
+      '(wrote grant-bucket-read, invalidate-cache, attach-policy)',
+    );
+    expect(lines.find((l) => l.includes('✓ PromoteStaging'))).toContain(
+      '(wrote promote-staging-config, invalidate-cache)',
     );
     expect(lines.some((l) => l.includes('stage locks (QUEUED): Release: v5 (v6 waiting)'))).toBe(true);
     expect(result.ticks.some((t) => t.decision === 'unhealthy')).toBe(true);
