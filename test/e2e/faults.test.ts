@@ -42,6 +42,7 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
     });
     const promotes = h.emulator.requestLog().filter((r) => r.operation === 'UpdateDistributionWithStagingConfig');
     expect(promotes.map((r) => r.status)).toEqual([412, 200]);
+    expect(operations(h.emulator).filter((op) => op === 'CreateInvalidation')).toHaveLength(1);
     expect(await h.viewer()).toBe('v2');
   });
 
@@ -62,6 +63,7 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
     });
     expect(result).toMatchObject({ ok: true });
     expect(operations(h.emulator).filter((op) => op === 'UpdateDistributionWithStagingConfig')).toHaveLength(1);
+    expect(operations(h.emulator).filter((op) => op === 'CreateInvalidation')).toHaveLength(1);
     expect(await h.viewer()).toBe('v2');
   });
 
