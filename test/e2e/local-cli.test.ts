@@ -73,6 +73,8 @@ describe('npm start: a whole run', () => {
     const status = lines.findIndex((l) => /cfcd status --primary E[A-Z0-9]+ --bucket site-assets:$/.test(l));
     expect(status).toBeGreaterThan(0);
     expect(lines[status + 1]).toMatch(/\]\s+Primary\s+E[A-Z0-9]+ /);
+    // The last promotion invalidated production's edge caches.
+    expect(lines[status + 2]).toMatch(/\]\s+cache\s+invalidation I[A-Z0-9]+ Completed {2}\S+ {2}\/\*, /);
     expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
   });
 });
