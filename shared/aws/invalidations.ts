@@ -23,6 +23,8 @@ import { cloudFront } from './clients/cloudfront.js';
 const MAX_PAGES = 5;
 /** GetInvalidation calls made side by side: the newest invalidations since the change are the likeliest ours. */
 const MAX_DETAILS = 10;
+/** Invalidations made before the distribution's last change that are looked into (see listSince). */
+const OLDER_LOOKS = 3;
 
 type ListPage = { items: InvalidationSummary[]; next: string | undefined };
 
@@ -38,16 +40,21 @@ async function listPage(distributionId: string, marker: string | undefined): Pro
 
 /**
  * The invalidations of a distribution created at or after `since` (all of them, if CloudFront gave no time), from a
- * first page already requested.
+ * first page already requested; and the newest few created before it, where ours can be when the distribution's
+ * last-change time moved without its config changing (a policy update does that, in the emulator at least).
  */
 async function listSince(distributionId: string, first: Promise<ListPage>, since: Date | undefined) {
-  const found: InvalidationSummary[] = [];
+  const recent: InvalidationSummary[] = [];
   let page = await first;
   for (let read = 1; ; read++) {
-    const recent = page.items.filter((s) => !since || (s.CreateTime && s.CreateTime.getTime() >= since.getTime()));
-    found.push(...recent);
+    const isRecent = (s: InvalidationSummary) =>
+      !since || (s.CreateTime !== undefined && s.CreateTime.getTime() >= since.getTime());
+    const onPage = page.items.filter(isRecent);
+    recent.push(...onPage);
     // Newest first: once an item is older than the change, every later one is too.
-    if (recent.length < page.items.length || !page.next || read >= MAX_PAGES) return found;
+    if (onPage.length < page.items.length)
+      return { recent, older: page.items.filter((s) => !isRecent(s)).slice(0, OLDER_LOOKS) };
+    if (!page.next || read >= MAX_PAGES) return { recent, older: [] };
     page = await listPage(distributionId, page.next);
   }
 }
@@ -84,16 +91,20 @@ export function startCacheRead(distributionId: string): {
   first.catch(() => undefined);
   return {
     async finish(distribution) {
-      const summaries = await listSince(distributionId, first, distribution.lastModified);
-      const ids = summaries.flatMap((s) => (s.Id ? [s.Id] : []));
-      const ours = callerReferencePrefix(distribution);
+      const { recent, older } = await listSince(distributionId, first, distribution.lastModified);
+      const idsOf = (list: InvalidationSummary[]) => list.flatMap((s) => (s.Id ? [s.Id] : []));
+      const ids = idsOf(recent);
+      const ours = (inv: InvalidationRecord) => inv.callerReference.startsWith(callerReferencePrefix(distribution));
       const since: InvalidationRecord[] = [];
       for (let at = 0; at < ids.length; at += MAX_DETAILS) {
         const batch = ids.slice(at, at + MAX_DETAILS);
         since.push(...(await Promise.all(batch.map((id) => readInvalidation(distributionId, id)))));
-        if (since.some((inv) => inv.callerReference.startsWith(ours))) break;
+        if (since.some(ours)) return { distributionId, since };
       }
-      return { distributionId, since };
+      // Ours for this config may predate the last change when that change was not to the config (the ETag, which
+      // our CallerReference names, did not move): look at the newest few before it, and keep only ours.
+      const before = await Promise.all(idsOf(older).map((id) => readInvalidation(distributionId, id)));
+      return { distributionId, since: [...since, ...before.filter(ours)] };
     },
   };
 }

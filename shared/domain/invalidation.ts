@@ -31,7 +31,10 @@ export interface InvalidationRecord {
 /** What an action knows about one distribution's cache: the invalidations made since its config last changed. */
 export interface CacheState {
   distributionId: string;
-  /** Invalidations created at or after the distribution's last change, newest first. */
+  /**
+   * Invalidations created at or after the distribution's last change, newest first — and ours for its current
+   * config if that one is older (the last change then did not touch the config: see shared/aws/invalidations.ts).
+   */
   since: InvalidationRecord[];
 }
 

@@ -5,7 +5,11 @@
  * at the right moment, or viewers keep getting the previous release.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import {
+  CreateInvalidationCommand,
+  GetContinuousDeploymentPolicyCommand,
+  UpdateContinuousDeploymentPolicyCommand,
+} from '@aws-sdk/client-cloudfront';
 import { afterEach, describe, expect, it } from 'vitest';
 import { headerTemplate } from '../../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, type StagingIds } from '../../local/pipeline/site.js';
@@ -156,6 +160,38 @@ describe('end to end: viewers get the promoted release, not what the edge caches
       .slice(again)
       .filter((op) => /^(Create|Update|Delete)/.test(op));
     expect(writes).toEqual([]);
+  });
+});
+
+describe('end to end: a re-run after a change that is not to the config', () => {
+  it('a re-run of promote after a policy-only update finds its invalidation and writes nothing', async () => {
+    h = await startSite({ propagationMs: 0 });
+    const outputs = await h.deployStaging(headerTemplate('/v2'));
+    await enable(h, outputs);
+    const promoted = await h.job('promote', promoteParams(h, outputs));
+    expect(promoted).toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The next release's enable-cd re-enables the policy: the primary's last-change time moves, its config does not.
+    const id = outputs.ContinuousDeploymentPolicyId;
+    const policy = await h.clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: id }));
+    await h.clients.cloudFront.send(
+      new UpdateContinuousDeploymentPolicyCommand({
+        Id: id,
+        IfMatch: policy.ETag,
+        ContinuousDeploymentPolicyConfig: {
+          ...policy.ContinuousDeploymentPolicy!.ContinuousDeploymentPolicyConfig!,
+          Enabled: true,
+        },
+      }),
+    );
+    h.emulator.settle();
+    h.emulator.clearRequestLog();
+    const rerun = await h.job('promote', promoteParams(h, outputs));
+    expect(rerun).toMatchObject({
+      ok: true,
+      variables: { InvalidationId: promoted.ok ? promoted.variables.InvalidationId : '' },
+    });
+    expect(operations(h.emulator).filter((op) => /^(Create|Update|Delete)/.test(op))).toEqual([]);
   });
 });
 

@@ -50,8 +50,39 @@ describe('readCacheState', () => {
     });
     expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
     expect(cf).toHaveReceivedCommandWith(ListInvalidationsCommand, { DistributionId: PRIMARY_ID });
-    // The one made before the change is not worth a request.
-    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 2);
+    // None of the recent ones is ours, so the newest made before the change is looked at too, and left out: not ours.
+    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 3);
+  });
+
+  it('finds ours for the current config although the last change came after it (a policy update moved the time)', async () => {
+    mockInvalidations(cf, PRIMARY_ID, [
+      { id: 'IOURS', createTime: BEFORE_LAST_CHANGE, callerReference: ourCallerReference(primary.etag) },
+      { id: 'IOLDER', createTime: minutesAfter(-60), callerReference: 'r0' },
+    ]);
+    const cache = await readCacheState(primary);
+    expect(cache.since.map((i) => i.id)).toEqual(['IOURS']);
+  });
+
+  it('looks at no more than three invalidations made before the last change', async () => {
+    mockInvalidations(
+      cf,
+      PRIMARY_ID,
+      Array.from({ length: 6 }, (_, i) => ({
+        id: `IOLD${i}`,
+        createTime: minutesAfter(-10 - i),
+        callerReference: `r${i}`,
+      })),
+    );
+    expect((await readCacheState(primary)).since).toEqual([]);
+    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 3);
+  });
+
+  it('stops at ours among the recent ones, without looking before the last change', async () => {
+    mockInvalidations(cf, PRIMARY_ID, [
+      { id: 'IOURS', createTime: minutesAfter(5), callerReference: ourCallerReference(primary.etag) },
+      { id: 'IOLD', createTime: BEFORE_LAST_CHANGE, callerReference: 'r3' },
+    ]);
+    expect((await readCacheState(primary)).since.map((i) => i.id)).toEqual(['IOURS']);
     expect(cf).not.toHaveReceivedCommandWith(GetInvalidationCommand, { DistributionId: PRIMARY_ID, Id: 'IOLD' });
   });
 
