@@ -7,7 +7,7 @@ import { reviewerVariables } from '../functions/enable-cd/plan.js';
 import { readBucketPolicy } from '../shared/aws/bucket-policy-store.js';
 import { readDistribution, readPolicyIfExists } from '../shared/aws/cloudfront.js';
 import { readLatestInvalidation } from '../shared/aws/invalidations.js';
-import type { InvalidationRecord } from '../shared/domain/invalidation.js';
+import { type InvalidationRecord, callerReferencePrefix } from '../shared/domain/invalidation.js';
 import { planBucketGrant } from '../shared/domain/bucket-policy-merge.js';
 import { routesTo } from '../shared/domain/checks.js';
 import { diffConfigs } from '../shared/domain/config-diff.js';
@@ -34,6 +34,12 @@ export interface InvalidationReport {
   paths: string[];
   /** False when the distribution changed after it: its caches may hold what it served before. Null if unknown. */
   afterLastChange: boolean | null;
+  /**
+   * True when enable-cd or promote made it for the config the distribution serves now (its CallerReference names
+   * the config's ETag): what they wait for before viewers get a release. A later change that was not to the config
+   * (a policy update) leaves it true although `afterLastChange` turns false.
+   */
+  forCurrentConfig: boolean;
 }
 
 export interface DistributionReport {
@@ -78,6 +84,7 @@ function distributionReport(d: DistributionState, latest: InvalidationRecord | u
           createTime: latest.createTime.toISOString(),
           paths: latest.paths,
           afterLastChange: d.lastModified ? latest.createTime.getTime() >= d.lastModified.getTime() : null,
+          forCurrentConfig: latest.callerReference.startsWith(callerReferencePrefix(d)),
         }
       : null,
   };
@@ -248,8 +255,9 @@ function describeCache(d: DistributionReport, paint: Paint): string {
   const inv = d.latestInvalidation;
   if (!inv) return 'never invalidated';
   const state = paint(inv.status === 'Completed' ? 'green' : 'yellow', inv.status);
-  const when =
-    inv.afterLastChange === false
+  const when = inv.forCurrentConfig
+    ? ', for its current config'
+    : inv.afterLastChange === false
       ? `, ${paint('yellow', 'before its last change')}`
       : inv.afterLastChange
         ? ', after its last change'

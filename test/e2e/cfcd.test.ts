@@ -254,7 +254,13 @@ describe('cfcd status', () => {
       staging: {
         id: stagingId,
         howToReach: `curl -H 'aws-cf-cd-staging: true' https://${site.primaryDomain}/ (requests without the header get production)`,
-        latestInvalidation: { id: invalidationId, status: 'Completed', paths: ['/*'], afterLastChange: true },
+        latestInvalidation: {
+          id: invalidationId,
+          status: 'Completed',
+          paths: ['/*'],
+          afterLastChange: true,
+          forCurrentConfig: true,
+        },
       },
       bucket: { primaryGranted: true, stagingGranted: true },
       warnings: [],
@@ -264,7 +270,7 @@ describe('cfcd status', () => {
     expect(text.stdout).toMatch(new RegExp(`Policy\\s+${policyId}\\s+enabled\\s+header aws-cf-cd-staging: true`));
     expect(text.stdout).toMatch(
       new RegExp(
-        `Staging\\s+${stagingId}\\s+Deployed.*\\n {2}cache\\s+invalidation ${invalidationId} Completed {2}\\S+ {2}/\\*, after its last change`,
+        `Staging\\s+${stagingId}\\s+Deployed.*\\n {2}cache\\s+invalidation ${invalidationId} Completed {2}\\S+ {2}/\\*, for its current config`,
       ),
     );
     expect(text.stdout).toMatch(
@@ -292,7 +298,11 @@ describe('cfcd status', () => {
     ]);
     expect(json(run).promoteChanges).toEqual(['comment "example site" → "release v3"']);
     // enable-cd invalidated the staging for the release before this update.
-    expect(json(run).staging.latestInvalidation).toMatchObject({ status: 'Completed', afterLastChange: false });
+    expect(json(run).staging.latestInvalidation).toMatchObject({
+      status: 'Completed',
+      afterLastChange: false,
+      forCurrentConfig: false,
+    });
   });
 
   it('warns that a distribution on HTTP/3 cannot use continuous deployment, and a staging that could never be promoted', async () => {
@@ -459,7 +469,10 @@ describe('cfcd enable-cd | promote | abort', () => {
     expect((await primaryConfig())?.Status).toBe('Deployed');
     const status = await cfcd('status', '--primary', site.primaryId);
     expect(status.stdout).toMatch(
-      new RegExp(`^ {2}cache\\s+invalidation ${invalidationId} Completed {2}\\S+ {2}/\\*, after its last change$`, 'm'),
+      new RegExp(
+        `^ {2}cache\\s+invalidation ${invalidationId} Completed {2}\\S+ {2}/\\*, for its current config$`,
+        'm',
+      ),
     );
   });
 
