@@ -5,7 +5,7 @@
  */
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
-import { createInvalidation, startCacheRead, tooManyInvalidations } from '../../shared/aws/invalidations.js';
+import { invalidateLogged, startCacheRead, tooManyInvalidations } from '../../shared/aws/invalidations.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { type CacheDecision, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
@@ -125,24 +125,10 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger):
       });
       return true;
     }
-    case 'invalidate-cache': {
-      const created = await createInvalidation(change);
-      if (created.kind === 'deferred') {
-        // Not written: the plan waits in `invalidating` and the next invocation plans the invalidation again.
-        log.warn('invalidation-deferred', { distributionId: change.distributionId, reason: created.reason });
-        return false;
-      }
-      log.info('write', {
-        change: change.kind,
-        distributionId: change.distributionId,
-        invalidationId: created.invalidation.id,
-        status: created.invalidation.status,
-        paths: change.paths,
-        callerReference: change.callerReference,
-        reason: change.reason,
-      });
-      return true;
-    }
+    case 'invalidate-cache':
+      // Deferred (TooManyInvalidationsInProgress) is not written: the plan waits in `invalidating` and the next
+      // invocation plans the invalidation again.
+      return (await invalidateLogged(change, log)).kind === 'created';
   }
 }
 

@@ -10,7 +10,7 @@ import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, readPolicy, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
-import { createInvalidation, startCacheRead } from '../../shared/aws/invalidations.js';
+import { invalidateLogged, startCacheRead } from '../../shared/aws/invalidations.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { type CacheDecision, type CacheState, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
 import { describePlan, waitFor } from '../../shared/domain/plan.js';
@@ -191,22 +191,9 @@ async function finish(
   if (plan.cache?.kind === 'off') ctx.log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
   let { then } = plan;
   for (const change of plan.changes) {
-    const created = await step("invalidate the primary's edge caches", () => createInvalidation(change));
-    if (created.kind === 'deferred') {
-      ctx.log.warn('invalidation-deferred', { distributionId: change.distributionId, reason: created.reason });
+    const created = await step("invalidate the primary's edge caches", () => invalidateLogged(change, ctx.log));
+    if (created.kind === 'deferred')
       then = waitFor(PHASE.invalidating, `${created.reason}; retrying until MaxWaitMinutes`, []);
-      continue;
-    }
-    ctx.log.info('write', {
-      change: change.kind,
-      operation: 'CreateInvalidation',
-      distributionId: change.distributionId,
-      invalidationId: created.invalidation.id,
-      status: created.invalidation.status,
-      paths: change.paths,
-      callerReference: change.callerReference,
-      reason: change.reason,
-    });
   }
   if (then.kind === 'wait') return waitingOutcome(then, factsToData(facts));
   return succeed(ctx, facts, primary.etag, plan.cache);

@@ -16,6 +16,7 @@ import {
   callerReferencePrefix,
 } from '../domain/invalidation.js';
 import type { DistributionState } from '../domain/resources.js';
+import type { Logger } from '../log.js';
 import { awsCall, awsErrorOf } from './call.js';
 import { cloudFront } from './clients/cloudfront.js';
 
@@ -169,4 +170,27 @@ export async function createInvalidation(change: InvalidateChange): Promise<Inva
     if (awsErrorOf(err).name !== 'TooManyInvalidationsInProgress') throw err;
     return { kind: 'deferred', reason: tooManyInvalidations(resource) };
   }
+}
+
+/**
+ * {@link createInvalidation} with its log line: the `write` (with the invalidation's id) or, for
+ * TooManyInvalidationsInProgress, a WARN `invalidation-deferred` saying the next invocation tries again.
+ */
+export async function invalidateLogged(change: InvalidateChange, log: Logger): Promise<InvalidationCreated> {
+  const created = await createInvalidation(change);
+  if (created.kind === 'deferred') {
+    log.warn('invalidation-deferred', { distributionId: change.distributionId, reason: created.reason });
+    return created;
+  }
+  log.info('write', {
+    change: change.kind,
+    operation: 'CreateInvalidation',
+    distributionId: change.distributionId,
+    invalidationId: created.invalidation.id,
+    status: created.invalidation.status,
+    paths: change.paths,
+    callerReference: change.callerReference,
+    reason: change.reason,
+  });
+  return created;
 }
