@@ -6,7 +6,6 @@
  * config would refill the cache from the old release. Pure: the decision is made from the invalidations read.
  */
 import { createHash } from 'node:crypto';
-import { ConfigurationError } from './errors.js';
 import type { DistributionState } from './resources.js';
 
 /** The default `InvalidationPaths`: everything the distribution may hold (a wildcard counts as one path). */
@@ -58,57 +57,6 @@ export type CacheDecision =
   | { kind: 'in-progress'; invalidationId: string }
   /** One was made and is `Completed`: viewers get what the distribution serves now. */
   | { kind: 'completed'; invalidationId: string };
-
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/**
- * Reads `InvalidationPaths`: a JSON array of paths (or a string holding one, as pipeline variables and cfcd flags
- * pass it); absent means {@link DEFAULT_INVALIDATION_PATHS}; `[]` turns invalidation off. Each path starts with `/`,
- * has at most one `*` and only at its end, and no whitespace (CloudFront wants it URL-encoded); no duplicates; within
- * CloudFront's in-progress limits. Throws a ConfigurationError naming the field.
- */
-export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'): string[] {
-  if (raw === undefined || raw === null || raw === '') return [...DEFAULT_INVALIDATION_PATHS];
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw new ConfigurationError(field, `must be a JSON array of paths such as ["/*"], got ${describe(raw)}`);
-    }
-  }
-  if (!Array.isArray(value))
-    throw new ConfigurationError(field, `must be a JSON array of paths such as ["/*"], got ${describe(value)}`);
-  const seen = new Set<string>();
-  for (const [i, path] of value.entries()) {
-    const at = `item ${i}`;
-    if (typeof path !== 'string') throw new ConfigurationError(field, `${at} must be a string, got ${describe(path)}`);
-    if (!path.startsWith('/')) throw new ConfigurationError(field, `${at} ${describe(path)} must start with "/"`);
-    const star = path.indexOf('*');
-    if (star !== -1 && star !== path.length - 1)
-      throw new ConfigurationError(field, `${at} ${describe(path)}: "*" is allowed only once, as the last character`);
-    if (/[\s\u0000-\u001f\u007f]/.test(path))
-      throw new ConfigurationError(field, `${at} ${describe(path)} contains whitespace; URL-encode it (%20)`);
-    if (seen.has(path)) throw new ConfigurationError(field, `${at} ${describe(path)} is listed twice`);
-    seen.add(path);
-  }
-  const paths = value as string[];
-  const wildcards = paths.filter((p) => p.endsWith('*')).length;
-  if (wildcards > MAX_WILDCARD_PATHS)
-    throw new ConfigurationError(
-      field,
-      `has ${wildcards} wildcard paths; CloudFront accepts at most ${MAX_WILDCARD_PATHS} in progress per distribution`,
-    );
-  if (paths.length - wildcards > MAX_FILE_PATHS)
-    throw new ConfigurationError(
-      field,
-      `has ${paths.length - wildcards} file paths; CloudFront accepts at most ${MAX_FILE_PATHS} in progress per distribution`,
-    );
-  return paths;
-}
 
 /**
  * The CallerReference of our invalidation of `distribution` as it is now (its ETag names the config it serves) for

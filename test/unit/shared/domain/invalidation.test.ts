@@ -6,8 +6,8 @@ import {
   DEFAULT_INVALIDATION_PATHS,
   decideCache,
   invalidationCallerReference,
-  parseInvalidationPaths,
 } from '../../../../shared/domain/invalidation.js';
+import { parseInvalidationPaths } from '../../../../shared/domain/params.js';
 import { AFTER_LAST_CHANGE, PRIMARY_ID, namesField } from '../../fixtures.js';
 
 /** Expects `raw` to be refused as a ConfigurationError naming InvalidationPaths, with `problem` in its message. */
