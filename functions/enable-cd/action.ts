@@ -41,7 +41,7 @@ function stagingCacheMatters(state: EnableCdState, params: EnableCdParams): bool
   );
 }
 
-async function readState(params: EnableCdParams): Promise<EnableCdState> {
+async function readState(params: EnableCdParams, remembered: string | undefined): Promise<EnableCdState> {
   // Beside the first round: whether it is needed is known only from that round's answers.
   const cacheRead = params.invalidationPaths.length ? startCacheRead(params.stagingId) : undefined;
   const [primary, staging, policy, bucketPolicy] = await Promise.all([
@@ -58,7 +58,9 @@ async function readState(params: EnableCdParams): Promise<EnableCdState> {
   // Both second-round reads need the first round's answers and nothing from each other.
   const [exists, stagingCache] = await Promise.all([
     params.bucket && key ? objectExists(params.bucket, key) : undefined,
-    cacheRead && stagingCacheMatters(state, params) ? cacheRead.finish(staging) : undefined,
+    cacheRead && stagingCacheMatters(state, params)
+      ? cacheRead.finish(staging, params.invalidationPaths, remembered)
+      : undefined,
   ]);
   if (params.bucket && key && exists !== undefined) state.releaseRoot = { bucket: params.bucket, key, exists };
   if (stagingCache) state.stagingCache = stagingCache;
@@ -94,8 +96,16 @@ const STEP_NAMES: Record<EnableCdChange['kind'], string> = {
   'invalidate-cache': "invalidate the staging's edge caches",
 };
 
+/**
+ * The invalidations this invocation made (or CloudFront answered for our CallerReference): the next invocation reads
+ * them again by id, in case ListInvalidations does not show them among the staging's recent ones.
+ */
+interface Created {
+  invalidations: string[];
+}
+
 /** Makes one planned change against the state it was planned from. */
-async function write(change: EnableCdChange, state: EnableCdState, log: Logger): Promise<boolean> {
+async function write(change: EnableCdChange, state: EnableCdState, log: Logger, created: Created): Promise<boolean> {
   switch (change.kind) {
     case 'grant-bucket-read':
       await writeBucketPolicy(change.bucket, change.json);
@@ -125,10 +135,13 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger):
       });
       return true;
     }
-    case 'invalidate-cache':
+    case 'invalidate-cache': {
       // Deferred (TooManyInvalidationsInProgress) is not written: the plan waits in `invalidating` and the next
       // invocation plans the invalidation again.
-      return (await invalidateLogged(change, log)).kind === 'created';
+      const outcome = await invalidateLogged(change, log);
+      if (outcome.kind === 'created') created.invalidations.push(outcome.invalidation.id);
+      return outcome.kind === 'created';
+    }
   }
 }
 
@@ -137,15 +150,17 @@ export function enableCdSteps(
   params: EnableCdParams,
   log: Logger,
   routedEarlier = false,
+  remembered?: string,
+  created: Created = { invalidations: [] },
 ): PlanSteps<EnableCdState, EnableCdPlan> {
   return {
     read: async () => {
-      const state = await readState(params);
+      const state = await readState(params, created.invalidations.at(-1) ?? remembered);
       logState(state, log);
       return state;
     },
     plan: (s) => planEnableCd(s, params, routedEarlier),
-    write: (change, s) => write(change, s, log),
+    write: (change, s) => write(change, s, log, created),
     stepName: (change) => STEP_NAMES[change.kind],
     describe: (plan) => (plan.cache ? { cache: plan.cache } : {}),
   };
@@ -158,6 +173,8 @@ export function enableCdSteps(
 interface EnableCdMemory extends ContinuationData {
   changes?: string;
   routed?: string;
+  /** The staging invalidation an earlier invocation made: read again by id, never trusted (see readState). */
+  invalidation?: string;
 }
 
 async function run({
@@ -167,7 +184,9 @@ async function run({
   approve,
 }: JobContext<EnableCdParams, EnableCdPhase, EnableCdMemory>): Promise<Outcome<EnableCdPhase, EnableCdMemory>> {
   const routedEarlier = continuation?.data?.routed === 'true';
-  const steps = enableCdSteps(params, log, routedEarlier);
+  const created: Created = { invalidations: [] };
+  const remembered = continuation?.data?.invalidation;
+  const steps = enableCdSteps(params, log, routedEarlier, remembered, created);
   const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
   const { state, plan, written, then } = await applyPlan(steps, initial, log, approve);
   if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
@@ -186,9 +205,11 @@ async function run({
           reason: `${tooManyInvalidations(`distribution ${state.staging.id}`)}; retrying until MaxWaitMinutes`,
         }
       : then;
+    const invalidation = created.invalidations.at(-1) ?? remembered;
     return waitingOutcome(wait, {
       ...(changes.length ? { changes: changes.join(',') } : {}),
       ...(routed ? { routed: 'true' } : {}),
+      ...(invalidation ? { invalidation } : {}),
     });
   }
   return {

@@ -9,17 +9,23 @@ import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-clou
 import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
-import { readDistribution, readPolicy, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
+import {
+  readDistribution,
+  readDistributionIfExists,
+  readPolicy,
+  readPolicyIfExists,
+} from '../../shared/aws/cloudfront.js';
+import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { invalidateLogged, startCacheRead } from '../../shared/aws/invalidations.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import { type CacheDecision, type CacheState, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
-import { describePlan, waitFor } from '../../shared/domain/plan.js';
+import { DONE, describePlan, waitFor } from '../../shared/domain/plan.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
 import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
 import type { MetricsWindow } from '../../shared/domain/traffic-metrics.js';
-import type { Action, JobContext, Outcome } from '../../shared/job/runner.js';
+import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
 import type { Logger } from '../../shared/log.js';
 import { type GateParams, gateVariables } from '../../shared/domain/gate.js';
@@ -171,32 +177,45 @@ function succeed(
 
 /**
  * The end of a promotion, in every invocation that gets there: once the primary is Deployed, invalidate its edge
- * caches (unless an invalidation since its last change already covers the paths: a repeated delivery or a re-run
- * makes no second one) and succeed only when the invalidation is Completed. Until then, wait via continuation.
+ * caches (unless ours for its current config already exists: a repeated delivery or a re-run makes no second one)
+ * and succeed only when the invalidation is Completed. Until then, wait via continuation. `remembered` is the id an
+ * earlier invocation created, read again from CloudFront rather than trusted.
  */
 async function finish(
   ctx: PromoteContext,
   facts: PromotionFacts,
   primary: DistributionState,
   cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(primary.id) : undefined,
+  remembered?: string,
 ): Promise<PromoteOutcome> {
+  const paths = ctx.params.invalidationPaths;
   const cache: CacheState | undefined = !isDeployed(primary)
     ? undefined
     : cacheRead
-      ? await step("read the primary's invalidations", () => cacheRead.finish(primary))
+      ? await step("read the primary's invalidations", () => cacheRead.finish(primary, paths, remembered))
       : { distributionId: primary.id, since: [] };
-  const paths = ctx.params.invalidationPaths;
   const plan = planFinish(primary, cache, paths);
   ctx.log.info('plan', { stage: 'after-promotion', ...describePlan(plan), cache: plan.cache ?? null });
   if (plan.cache?.kind === 'off') ctx.log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-  let { then } = plan;
+  let { then, cache: decision } = plan;
+  let invalidationId: string | undefined;
   for (const change of plan.changes) {
     const created = await step("invalidate the primary's edge caches", () => invalidateLogged(change, ctx.log));
-    if (created.kind === 'deferred')
+    if (created.kind === 'deferred') {
       then = waitFor(PHASE.invalidating, `${created.reason}; retrying until MaxWaitMinutes`, []);
+      continue;
+    }
+    invalidationId = created.invalidation.id;
+    // CloudFront answers a CallerReference it knows with the invalidation it already made: if that one is Completed
+    // (our read missed it), the wait is over.
+    if (created.invalidation.status === 'Completed') {
+      then = DONE;
+      decision = { kind: 'completed', invalidationId };
+    }
   }
-  if (then.kind === 'wait') return waitingOutcome(then, factsToData(facts));
-  return succeed(ctx, facts, primary.etag, plan.cache);
+  if (then.kind === 'wait')
+    return waitingOutcome(then, { ...factsToData(facts), ...(invalidationId ? { invalidationId } : {}) });
+  return succeed(ctx, facts, primary.etag, decision);
 }
 
 /** The outcome, from the decision alone (and the primary's ETag the promotion returned, if this run promoted). */
@@ -280,27 +299,42 @@ async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
 
 /**
  * A `promoted` or `invalidating` continuation: the promotion is done; watch the primary propagate, then its cache
- * invalidation. Never promotes again.
+ * invalidation. Never promotes again. The token is a bookmark: before invalidating and reporting success, the live
+ * primary must still carry the staging's config (or still have the ETag our promotion gave it).
  */
-async function finishPromotion(ctx: PromoteContext, facts: PromotionFacts): Promise<PromoteOutcome> {
-  // The invalidations' first request goes out beside the primary's read: it needs no answer of it.
-  const cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(ctx.params.primaryId) : undefined;
-  const primary = await step('read the promoted primary', () => readDistribution(ctx.params.primaryId));
-  ctx.log.info('state-read', { primary: distributionLogFields(primary) });
-  if (facts.etagAfterPromote && facts.etagAfterPromote !== primary.etag) {
+async function finishPromotion(ctx: PromoteContext, data: ContinuationData | undefined): Promise<PromoteOutcome> {
+  const facts = factsFromData(data);
+  const { primaryId, stagingId } = ctx.params;
+  // The invalidations' first request goes out beside the distributions' reads: it needs no answer of theirs.
+  const cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(primaryId) : undefined;
+  const [primary, staging] = await step('read the promoted primary and the staging', () =>
+    Promise.all([readDistribution(primaryId), readDistributionIfExists(stagingId)]),
+  );
+  ctx.log.info('state-read', {
+    primary: distributionLogFields(primary),
+    staging: staging ? distributionLogFields(staging) : null,
+  });
+  const unchanged = facts.etagAfterPromote === primary.etag;
+  if (!unchanged && !(staging && carriesSameConfig(primary.config, staging.config))) {
+    throw new StateCheckError(
+      `primary ${primaryId} no longer carries the config of staging ${stagingId}${staging ? '' : ' (which no longer exists)'} and its ETag ${primary.etag} is not the one the promotion left${facts.etagAfterPromote ? ` (${facts.etagAfterPromote})` : ''}: another writer changed it while promote waited, so this job cannot report the promotion as what production serves. Nothing was invalidated. Check the primary with cfcd status, then re-run the release.`,
+    );
+  }
+  if (!unchanged && facts.etagAfterPromote) {
     ctx.log.warn('primary-changed-since-promotion', {
       etagAfterPromote: facts.etagAfterPromote,
       etagNow: primary.etag,
-      reason: 'another writer updated the primary after the promotion',
+      reason: 'another writer updated the primary after the promotion; it still carries the staging config',
     });
   }
-  return finish(ctx, facts, primary, cacheRead);
+  const remembered = typeof data?.invalidationId === 'string' ? data.invalidationId : undefined;
+  return finish(ctx, facts, primary, cacheRead, remembered);
 }
 
 async function run(ctx: PromoteContext): Promise<PromoteOutcome> {
   const { continuation } = ctx;
   if (continuation?.phase === PHASE.promoted || continuation?.phase === PHASE.invalidating)
-    return finishPromotion(ctx, factsFromData(continuation.data));
+    return finishPromotion(ctx, continuation.data);
   return promote(ctx);
 }
 

@@ -65,7 +65,7 @@ export function factsFromData(data: ContinuationData | undefined): PromotionFact
   );
   if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
     throw new Error(
-      `the continuation token for phase "${PHASE.promoted}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`,
+      `the continuation token for phase "${PHASE.promoted}" or "${PHASE.invalidating}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`,
     );
   }
   return {

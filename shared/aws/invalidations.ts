@@ -13,7 +13,7 @@ import {
   type CacheState,
   type InvalidateChange,
   type InvalidationRecord,
-  callerReferencePrefix,
+  invalidationCallerReference,
 } from '../domain/invalidation.js';
 import type { DistributionState } from '../domain/resources.js';
 import type { Logger } from '../log.js';
@@ -77,42 +77,58 @@ async function readInvalidation(distributionId: string, id: string): Promise<Inv
   };
 }
 
+/** GetInvalidation; undefined for an id CloudFront does not know (a remembered id that was never ours). */
+async function readIfExists(distributionId: string, id: string): Promise<InvalidationRecord | undefined> {
+  try {
+    return await readInvalidation(distributionId, id);
+  } catch (err) {
+    if (awsErrorOf(err).name === 'NoSuchInvalidation') return undefined;
+    throw err;
+  }
+}
+
 /**
  * A read of a distribution's cache state in two steps, so that its first request (ListInvalidations, which needs no
- * other answer) goes out beside the distribution's own read: `finish` then keeps the invalidations made at or after
- * the distribution's last change and reads their paths and CallerReference, newest first, in batches of
- * {@link MAX_DETAILS} until ours for the config it serves now turns up (we make it after the change, once Deployed):
- * others' invalidations made since (a CMS invalidating single pages) cannot hide it. When `finish` is never called,
- * a failure of the first request is dropped: it did not matter.
+ * other answer) goes out beside the distribution's own read: `finish` then looks for ours for the config it serves
+ * now and `paths` (the CallerReference {@link invalidationCallerReference} makes). It reads the invalidations made
+ * at or after the distribution's last change (paths and CallerReference, from GetInvalidation), newest first, in
+ * batches of {@link MAX_DETAILS} until ours turns up — others' made since (a CMS invalidating single pages) cannot
+ * hide it — then the newest few made before the change (a change that was not to the config, such as a policy update,
+ * moves the time but not the ETag ours names), and `remembered`: an id an earlier invocation of the job created, read
+ * again here (a token is a bookmark: only CloudFront's answer counts). When `finish` is never called, a failure of
+ * the first request is dropped: it did not matter.
  */
 export function startCacheRead(distributionId: string): {
-  finish(distribution: DistributionState): Promise<CacheState>;
+  finish(distribution: DistributionState, paths: string[], remembered?: string): Promise<CacheState>;
 } {
   const first = listPage(distributionId, undefined);
   first.catch(() => undefined);
   return {
-    async finish(distribution) {
+    async finish(distribution, paths, remembered) {
+      const ours = (inv: InvalidationRecord) =>
+        inv.callerReference === invalidationCallerReference(distribution, paths);
       const { recent, older } = await listSince(distributionId, first, distribution.lastModified);
       const idsOf = (list: InvalidationSummary[]) => list.flatMap((s) => (s.Id ? [s.Id] : []));
-      const ids = idsOf(recent);
-      const ours = (inv: InvalidationRecord) => inv.callerReference.startsWith(callerReferencePrefix(distribution));
+      const ids = [...new Set([...(remembered ? [remembered] : []), ...idsOf(recent)])];
       const since: InvalidationRecord[] = [];
       for (let at = 0; at < ids.length; at += MAX_DETAILS) {
         const batch = ids.slice(at, at + MAX_DETAILS);
-        since.push(...(await Promise.all(batch.map((id) => readInvalidation(distributionId, id)))));
+        since.push(...(await Promise.all(batch.map((id) => readIfExists(distributionId, id)))).flatMap((i) => i ?? []));
         if (since.some(ours)) return { distributionId, since };
       }
-      // Ours for this config may predate the last change when that change was not to the config (the ETag, which
-      // our CallerReference names, did not move): look at the newest few before it, and keep only ours.
-      const before = await Promise.all(idsOf(older).map((id) => readInvalidation(distributionId, id)));
-      return { distributionId, since: [...since, ...before.filter(ours)] };
+      const before = await Promise.all(
+        idsOf(older)
+          .filter((id) => !ids.includes(id))
+          .map((id) => readIfExists(distributionId, id)),
+      );
+      return { distributionId, since: [...since, ...before.flatMap((i) => (i && ours(i) ? [i] : []))] };
     },
   };
 }
 
-/** The invalidations of `distribution` made at or after its last change (see {@link startCacheRead}). */
-export function readCacheState(distribution: DistributionState): Promise<CacheState> {
-  return startCacheRead(distribution.id).finish(distribution);
+/** The invalidations of `distribution` that can be ours for `paths` (see {@link startCacheRead}). */
+export function readCacheState(distribution: DistributionState, paths: string[]): Promise<CacheState> {
+  return startCacheRead(distribution.id).finish(distribution, paths);
 }
 
 /** The latest invalidation of a distribution, whatever its age (for `cfcd status`); undefined when it has none. */

@@ -197,6 +197,22 @@ describe('pipeline wiring', () => {
     }
   });
 
+  it('allows InvalidationPaths only as an array of paths, so that its raw substitution cannot add UserParameters keys', () => {
+    const parameter = pipeline.Parameters?.InvalidationPaths as { AllowedPattern: string; Default: string };
+    const allowed = new RegExp(parameter.AllowedPattern);
+    for (const ok of [parameter.Default, '[]', '["/index.html", "/assets/*"]', '["/a%20b"]'])
+      expect(allowed.test(ok), ok).toBe(true);
+    for (const bad of [
+      '["/*"],"PrimaryDistributionId":"EOTHER00000001","x":["/a"]',
+      '["/*"], "MaxWaitMinutes": 1, "y": ["/b"]',
+      '["/a\\"]',
+      '[/*]',
+      '["index.html"]',
+      '"/*"',
+    ])
+      expect(allowed.test(bad), bad).toBe(false);
+  });
+
   it('shows the reviewer the commit, the staging and its ETag, and the changes promote would make', () => {
     const customData = actionNamed('ApproveStaging').Configuration.CustomData as { 'Fn::Sub': string };
     for (const variable of [

@@ -30,6 +30,7 @@ import {
   distributionConfig,
   doneInvalidationId,
   headerPolicyConfig,
+  invalidationOutput,
   jobEvent,
   mockInvalidations,
   NEW_INVALIDATION_ID,
@@ -510,6 +511,25 @@ describe("enable-CD: the staging's edge caches are invalidated before any viewer
     expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
     expect(cf).not.toHaveReceivedCommandWith(ListInvalidationsCommand, { DistributionId: PRIMARY_ID });
     expect(onlyReport().outputVariables).toMatchObject({ StagingInvalidationId: doneInvalidationId(STAGING_ID) });
+  });
+
+  it('remembers the invalidation it made and reads it again by id when the list does not show it, then routes', async () => {
+    neverInvalidated(cf, STAGING_ID);
+    await handler(jobEvent(params));
+    const invalidating = onlyReport().continuationToken as string;
+    expect(decodeContinuation(invalidating).data).toMatchObject({ invalidation: NEW_INVALIDATION_ID });
+
+    // The list shows nothing since the staging's last change (e.g. the time moved without the config): the id is
+    // read again, its CallerReference checked, and the release routed with no second invalidation.
+    cf.resetHistory();
+    codepipeline.resetHistory();
+    neverInvalidated(cf, STAGING_ID);
+    cf.on(GetInvalidationCommand, { DistributionId: STAGING_ID, Id: NEW_INVALIDATION_ID }).resolves(
+      invalidationOutput(ourInvalidation('Completed')),
+    );
+    await handler(jobEvent(params, invalidating));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(cf).toHaveReceivedCommandTimes(UpdateDistributionCommand, 1);
   });
 
   it('does not invalidate a staging still InProgress, nor look into its invalidations', async () => {

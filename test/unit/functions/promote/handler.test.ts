@@ -27,6 +27,7 @@ import {
   doneInvalidationId,
   distributionConfig,
   headerPolicyConfig,
+  invalidationOutput,
   jobEvent,
   mockInvalidations,
   NEW_INVALIDATION_ID,
@@ -317,7 +318,10 @@ describe('promote', () => {
       primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }),
     );
     await handler(jobEvent(params, promoted));
-    expect(cf).toHaveReceivedCommandExactlyOnceWith(GetDistributionCommand, { Id: PRIMARY_ID });
+    // The staging is read to re-check the token's claim (the primary carries its config), never to promote it.
+    expect(cf).toHaveReceivedCommandTimes(GetDistributionCommand, 2);
+    expect(cf).toHaveReceivedCommandWith(GetDistributionCommand, { Id: PRIMARY_ID });
+    expect(cf).toHaveReceivedCommandWith(GetDistributionCommand, { Id: STAGING_ID });
     expect(cf).not.toHaveReceivedCommand(GetContinuousDeploymentPolicyCommand);
     expectNoWrites();
     const still = onlyReport().continuationToken as string;
@@ -339,7 +343,7 @@ describe('promote', () => {
     });
   });
 
-  it('never promotes from a "promoted" continuation, even if the staging config differs from the primary', async () => {
+  it('never promotes from a "promoted" continuation: a primary that does not carry the staging config fails it, with no write', async () => {
     const token = encodeContinuation({
       phase: 'promoted',
       startedAt: Date.now(),
@@ -348,8 +352,82 @@ describe('promote', () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress' }));
     await handler(jobEvent(params, token));
     expectNoWrites();
-    expect(cf).not.toHaveReceivedCommandWith(GetDistributionCommand, { Id: STAGING_ID });
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'JobFailed',
+      message: expect.stringMatching(
+        new RegExp(
+          `primary ${PRIMARY_ID} no longer carries the config of staging ${STAGING_ID}.*Nothing was invalidated`,
+        ),
+      ),
+    });
+  });
+
+  it('carries on from a "promoted" continuation when the primary still has the ETag the promotion left, the staging changed since', async () => {
+    const token = encodeContinuation({
+      phase: 'promoted',
+      startedAt: Date.now(),
+      data: { changes: 'x', policyEnabled: 'false', note: 'n', etagAfterPromote: 'PRIMARY_ETAG_LIVE' },
+    });
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_LIVE', status: 'InProgress' }),
+    );
+    await handler(jobEvent(params, token));
+    expectNoWrites();
     expect(tokenOf(onlyReport()).phase).toBe('promoted');
+  });
+
+  it('succeeds at once when CloudFront answers the CreateInvalidation with our invalidation already Completed', async () => {
+    // The read missed ours (e.g. far down the list); CloudFront answers a known CallerReference with what it made.
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }),
+    );
+    neverInvalidated(cf, PRIMARY_ID);
+    cf.on(CreateInvalidationCommand).resolves({
+      Invalidation: {
+        Id: 'IEXISTING',
+        Status: 'Completed',
+        CreateTime: new Date(),
+        InvalidationBatch: {
+          CallerReference: ourCallerReference('PRIMARY_ETAG_PROMOTED'),
+          Paths: { Quantity: 1, Items: ['/*'] },
+        },
+      },
+    });
+    const token = encodeContinuation({
+      phase: 'invalidating',
+      startedAt: Date.now(),
+      data: { changes: 'x', policyEnabled: 'false', note: 'n', etagAfterPromote: 'PRIMARY_ETAG_PROMOTED' },
+    });
+    await handler(jobEvent(params, token));
+    expect(onlyReport().outputVariables).toMatchObject({ InvalidationId: 'IEXISTING' });
+  });
+
+  it('reads the invalidation an earlier invocation made by its id, and checks it is ours, when the list does not show it', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }),
+    );
+    neverInvalidated(cf, PRIMARY_ID);
+    cf.on(GetInvalidationCommand, { DistributionId: PRIMARY_ID, Id: 'IREMEMBERED' }).resolves(
+      invalidationOutput({ id: 'IREMEMBERED', callerReference: ourCallerReference('PRIMARY_ETAG_PROMOTED') }),
+    );
+    const data = { changes: 'x', policyEnabled: 'false', note: 'n', etagAfterPromote: 'PRIMARY_ETAG_PROMOTED' };
+    const token = encodeContinuation({
+      phase: 'invalidating',
+      startedAt: Date.now(),
+      data: { ...data, invalidationId: 'IREMEMBERED' },
+    });
+    await handler(jobEvent(params, token));
+    expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
+    expect(onlyReport().outputVariables).toMatchObject({ InvalidationId: 'IREMEMBERED' });
+
+    // The same id for another config's invalidation does not count: a token is a bookmark, not an authority.
+    nextInvocation();
+    cf.on(GetInvalidationCommand, { DistributionId: PRIMARY_ID, Id: 'IREMEMBERED' }).resolves(
+      invalidationOutput({ id: 'IREMEMBERED', callerReference: ourCallerReference('AN_OLDER_ETAG') }),
+    );
+    acceptInvalidations(cf);
+    await handler(jobEvent(params, token));
+    expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
   });
 
   it('fails naming the primary still InProgress once the wait limit has passed', async () => {

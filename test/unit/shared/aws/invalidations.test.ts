@@ -6,8 +6,13 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createInvalidation, readCacheState, readLatestInvalidation } from '../../../../shared/aws/invalidations.js';
-import type { InvalidateChange } from '../../../../shared/domain/invalidation.js';
+import {
+  createInvalidation,
+  readCacheState,
+  readLatestInvalidation,
+  startCacheRead,
+} from '../../../../shared/aws/invalidations.js';
+import { type InvalidateChange, invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
 import {
   AFTER_LAST_CHANGE,
   BEFORE_LAST_CHANGE,
@@ -35,7 +40,7 @@ describe('readCacheState', () => {
       { id: 'IATCHANGE', createTime: LAST_MODIFIED, callerReference: 'r2' },
       { id: 'IOLD', createTime: BEFORE_LAST_CHANGE, callerReference: 'r3' },
     ]);
-    expect(await readCacheState(primary)).toEqual({
+    expect(await readCacheState(primary, ['/*'])).toEqual({
       distributionId: PRIMARY_ID,
       since: [
         {
@@ -59,7 +64,7 @@ describe('readCacheState', () => {
       { id: 'IOURS', createTime: BEFORE_LAST_CHANGE, callerReference: ourCallerReference(primary.etag) },
       { id: 'IOLDER', createTime: minutesAfter(-60), callerReference: 'r0' },
     ]);
-    const cache = await readCacheState(primary);
+    const cache = await readCacheState(primary, ['/*']);
     expect(cache.since.map((i) => i.id)).toEqual(['IOURS']);
   });
 
@@ -73,7 +78,7 @@ describe('readCacheState', () => {
         callerReference: `r${i}`,
       })),
     );
-    expect((await readCacheState(primary)).since).toEqual([]);
+    expect((await readCacheState(primary, ['/*'])).since).toEqual([]);
     expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 3);
   });
 
@@ -82,13 +87,13 @@ describe('readCacheState', () => {
       { id: 'IOURS', createTime: minutesAfter(5), callerReference: ourCallerReference(primary.etag) },
       { id: 'IOLD', createTime: BEFORE_LAST_CHANGE, callerReference: 'r3' },
     ]);
-    expect((await readCacheState(primary)).since.map((i) => i.id)).toEqual(['IOURS']);
+    expect((await readCacheState(primary, ['/*'])).since.map((i) => i.id)).toEqual(['IOURS']);
     expect(cf).not.toHaveReceivedCommandWith(GetInvalidationCommand, { DistributionId: PRIMARY_ID, Id: 'IOLD' });
   });
 
   it('reads one page and no invalidation for a distribution never invalidated', async () => {
     mockInvalidations(cf, PRIMARY_ID, []);
-    expect(await readCacheState(primary)).toEqual({ distributionId: PRIMARY_ID, since: [] });
+    expect(await readCacheState(primary, ['/*'])).toEqual({ distributionId: PRIMARY_ID, since: [] });
     expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
     expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
   });
@@ -106,7 +111,7 @@ describe('readCacheState', () => {
         ),
       );
     cf.on(GetInvalidationCommand).callsFake(({ Id }: { Id: string }) => invalidationOutput({ id: Id }));
-    const cache = await readCacheState(primary);
+    const cache = await readCacheState(primary, ['/*']);
     expect(cache.since.map((i) => i.id)).toEqual(['I3', 'I2']);
     const markers = cf.commandCalls(ListInvalidationsCommand).map((c) => c.args[0].input.Marker);
     // Once an item is older than the change every later one is too: no third page.
@@ -130,7 +135,7 @@ describe('readCacheState', () => {
 
   it('stops after five pages, and reads every invalidation since the change while ours is not among them', async () => {
     fifteenSinceTheChange();
-    const cache = await readCacheState(primary);
+    const cache = await readCacheState(primary, ['/*']);
     expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 5);
     expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 15);
     expect(cache.since.map((i) => i.id)).toHaveLength(15);
@@ -138,25 +143,49 @@ describe('readCacheState', () => {
 
   it('reads in batches of ten and stops at the batch holding ours, however many others were made since', async () => {
     fifteenSinceTheChange('P0I1');
-    expect((await readCacheState(primary)).since.map((i) => i.id)).toHaveLength(10);
+    expect((await readCacheState(primary, ['/*'])).since.map((i) => i.id)).toHaveLength(10);
     expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 10);
 
     cf.reset();
     fifteenSinceTheChange('P3I2');
-    const cache = await readCacheState(primary);
+    const cache = await readCacheState(primary, ['/*']);
     expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 15);
     expect(cache.since.find((i) => i.callerReference === ourCallerReference(primary.etag))?.id).toBe('P3I2');
   });
 
+  it('does not stop at one of ours for other paths: only the exact CallerReference ends the search', async () => {
+    mockInvalidations(cf, PRIMARY_ID, [
+      {
+        id: 'IOTHERPATHS',
+        createTime: minutesAfter(30),
+        callerReference: invalidationCallerReference(primary, ['/a']),
+      },
+      ...Array.from({ length: 10 }, (_, i) => ({ id: `IFOREIGN${i}`, createTime: minutesAfter(20 - i) })),
+      { id: 'IOURS', createTime: minutesAfter(5), callerReference: ourCallerReference(primary.etag) },
+    ]);
+    const cache = await readCacheState(primary, ['/*']);
+    expect(cache.since.map((i) => i.id)).toContain('IOURS');
+    expect(cf).toHaveReceivedCommandTimes(GetInvalidationCommand, 12);
+  });
+
+  it('skips a remembered id CloudFront does not know (a token is a bookmark, not an authority)', async () => {
+    mockInvalidations(cf, PRIMARY_ID, []);
+    cf.on(GetInvalidationCommand, { DistributionId: PRIMARY_ID, Id: 'IBOGUS' }).rejects(
+      awsError('NoSuchInvalidation', 404),
+    );
+    const cache = await startCacheRead(PRIMARY_ID).finish(primary, ['/*'], 'IBOGUS');
+    expect(cache.since).toEqual([]);
+  });
+
   it('keeps every invalidation when CloudFront gave no LastModifiedTime', async () => {
     mockInvalidations(cf, PRIMARY_ID, [{ id: 'IOLD', createTime: BEFORE_LAST_CHANGE }]);
-    const cache = await readCacheState(primaryState({ lastModified: undefined }));
+    const cache = await readCacheState(primaryState({ lastModified: undefined }), ['/*']);
     expect(cache.since.map((i) => i.id)).toEqual(['IOLD']);
   });
 
   it('names the operation and the distribution when ListInvalidations is denied', async () => {
     cf.on(ListInvalidationsCommand).rejects(awsError('AccessDenied', 403));
-    await expect(readCacheState(primary)).rejects.toThrow(
+    await expect(readCacheState(primary, ['/*'])).rejects.toThrow(
       /ListInvalidations on distribution E1PRIMARY00001 failed: AccessDenied \(HTTP 403\)/,
     );
   });
