@@ -14,7 +14,7 @@ export interface CfcdWorld {
 
 /** Staging (`/v2`, header routing) deployed but not attached, everything settled, the request log empty. */
 export async function cfcdWorld(seed: number): Promise<CfcdWorld> {
-  const emulator = await startEmulator({ propagationMs: 30, seed });
+  const emulator = await startEmulator({ propagationMs: 30, invalidationMs: 30, seed });
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
   const { outputs } = await new SimulatedStagingStack(clients).deploy(headerTemplate('/v2'));

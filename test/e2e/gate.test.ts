@@ -93,11 +93,17 @@ describe('promotion gate (built bundle against the emulator)', () => {
     expect(promoted && decodeContinuation(promoted).phase).toBe(PHASE.promoted);
 
     // Deployed with the promoted config: the primary's edge caches are invalidated, and that is waited for too.
+    h.emulator.setInvalidationMs(3_600_000);
     const deployed = await promoteOnce(params, promoted);
     const invalidating = deployed.kind === 'success' ? deployed.continuationToken : undefined;
     expect(invalidating && decodeContinuation(invalidating).phase).toBe(PHASE.invalidating);
     expect(operations(h.emulator).filter((op) => op === 'CreateInvalidation')).toHaveLength(1);
 
+    expect(await promoteOnce(params, invalidating)).toMatchObject({
+      kind: 'success',
+      continuationToken: expect.any(String),
+    });
+    h.emulator.settle();
     const done = await promoteOnce(params, invalidating);
     expect(done).toEqual({
       kind: 'success',
