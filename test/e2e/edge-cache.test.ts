@@ -90,8 +90,11 @@ describe('end to end: viewers get the promoted release, not what the edge caches
     const [invalidation] = invalidationsOf(h, h.site.primaryId);
     expect(invalidation).toMatchObject({ paths: ['/*'], status: 'Completed' });
     expect(promoted.ok && promoted.variables.InvalidationId).toBe(invalidation?.id);
-    // Succeeded only once the invalidation was Completed: the job waited in `invalidating` first.
+    // Succeeded only once the invalidation was Completed: the job waited in `invalidating` first, and the plan of
+    // the invocation that reported success saw it Completed.
     expect(h.logs.some((l) => l.event === 'job-waiting' && l.phase === 'invalidating')).toBe(true);
+    const lastPlan = h.logs.filter((l) => l.event === 'plan' && l.stage === 'after-promotion').at(-1);
+    expect(lastPlan?.cache).toMatchObject({ kind: 'completed', invalidationId: invalidation?.id });
   });
 
   it('with InvalidationPaths [] the same promotion leaves viewers on the previous release (and says so)', async () => {
@@ -131,6 +134,26 @@ describe('end to end: viewers get the promoted release, not what the edge caches
     // promote's own invalidation comes after Deployed, so nothing can refill it from the old config.
     const repaired = await h.job('promote', promoteParams(h, outputs));
     expect(repaired).toMatchObject({ ok: true, variables: { InvalidationId: expect.stringMatching(/^I/) } });
+    expect(await releasesSeen(h)).toEqual(['v2', 'v2', 'v2', 'v2']);
+  });
+
+  it("invalidates only once the primary is Deployed: viewers during the promotion's propagation cannot refill it", async () => {
+    h = await startSite({ propagationMs: 300, invalidationMs: 0 });
+    h.emulator.setPreviousConfigShare(1); // every edge keeps the previous config until Deployed
+    const outputs = await h.deployStaging(headerTemplate('/v2'));
+    await enable(h, outputs);
+    await warmPrimary(h);
+    let polling = true;
+    const viewersMeanwhile = (async () => {
+      while (polling) {
+        for (const path of PATHS) await h!.emulator.viewer(h!.site.primaryDomain, path);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const promoted = await h.job('promote', promoteParams(h, outputs));
+    polling = false;
+    await viewersMeanwhile;
+    expect(promoted).toMatchObject({ ok: true });
     expect(await releasesSeen(h)).toEqual(['v2', 'v2', 'v2', 'v2']);
   });
 
@@ -259,6 +282,12 @@ describe('end to end: the reviewer and the canary viewers get the staged release
     expect(invalidated).toBeGreaterThanOrEqual(0);
     expect(completedWait).toBeGreaterThan(invalidated);
     expect(routed).toBeGreaterThan(completedWait);
+    // The plan that routed viewers saw the staging's invalidation Completed, not merely created.
+    const routingPlan = lines
+      .slice(0, routed)
+      .filter((l) => l.event === 'plan')
+      .at(-1);
+    expect(routingPlan?.cache).toMatchObject({ kind: 'completed', invalidationId: enabled.StagingInvalidationId });
     // One invalidation per release staged: v2's (its first canary) and v3's, the one enable-cd reported.
     const staging = invalidationsOf(h, outputs.StagingDistributionId);
     expect(staging.map((i) => i.status)).toEqual(['Completed', 'Completed']);

@@ -198,7 +198,7 @@ describe('pipeline wiring', () => {
   });
 
   it('allows InvalidationPaths only as an array of paths, so that its raw substitution cannot add UserParameters keys', () => {
-    const parameter = pipeline.Parameters?.InvalidationPaths as { AllowedPattern: string; Default: string };
+    const parameter = pipeline.Parameters?.InvalidationPaths as unknown as { AllowedPattern: string; Default: string };
     const allowed = new RegExp(parameter.AllowedPattern);
     for (const ok of [parameter.Default, '[]', '["/index.html", "/assets/*"]', '["/a%20b"]'])
       expect(allowed.test(ok), ok).toBe(true);
