@@ -224,8 +224,8 @@ describe('end to end: invalidation limits and bad input', () => {
     const outputs = await h.deployStaging(headerTemplate('/v2'));
     await enable(h, outputs);
     await warmPrimary(h);
-    h.emulator.setInvalidationMs(400);
-    // Someone else's 15 wildcard invalidations fill the primary's in-progress quota.
+    // Someone else's 15 wildcard invalidations fill the primary's in-progress quota, for as long as it takes.
+    h.emulator.setInvalidationMs(3_600_000);
     for (let i = 0; i < 15; i++)
       await h.clients.cloudFront.send(
         new CreateInvalidationCommand({
@@ -233,7 +233,12 @@ describe('end to end: invalidation limits and bad input', () => {
           InvalidationBatch: { CallerReference: `other-${i}`, Paths: { Quantity: 1, Items: [`/other-${i}/*`] } },
         }),
       );
-    const promoted = await h.job('promote', promoteParams(h, outputs));
+    const job = h.job('promote', promoteParams(h, outputs));
+    await waitFor(() => h!.logs.some((l) => l.event === 'invalidation-deferred'));
+    // Theirs complete; promote's next invocation invalidates (instantly now) and succeeds.
+    h.emulator.setInvalidationMs(0);
+    h.emulator.settle();
+    const promoted = await job;
     expect(promoted).toMatchObject({ ok: true, variables: { InvalidationId: expect.stringMatching(/^I/) } });
     const deferred = h.logs.filter((l) => l.event === 'invalidation-deferred');
     expect(deferred.length).toBeGreaterThan(0);
