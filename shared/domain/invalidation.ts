@@ -27,7 +27,7 @@ export interface InvalidationRecord {
   callerReference: string;
 }
 
-/** What an action knows about one distribution's cache: the invalidations made since its config last changed. */
+/** What an action knows about one distribution's cache: the invalidations that can be ours for the config it serves. */
 export interface CacheState {
   distributionId: string;
   /**
@@ -51,7 +51,7 @@ export interface InvalidateChange {
 export type CacheDecision =
   /** `InvalidationPaths` is `[]`: the operator turned invalidation off. */
   | { kind: 'off' }
-  /** No invalidation covering the paths was made since the last change: make one. */
+  /** No invalidation of ours exists for the config served now and these paths: make one. */
   | { kind: 'invalidate'; change: InvalidateChange }
   /** One was made and is still `InProgress`: wait for it. */
   | { kind: 'in-progress'; invalidationId: string }
