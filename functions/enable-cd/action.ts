@@ -8,7 +8,7 @@ import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-pol
 import { invalidateLogged, startCacheRead, tooManyInvalidations } from '../../shared/aws/invalidations.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
-import { type CacheDecision, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
+import { type CacheDecision, INVALIDATION_OFF_WARNING, invalidationIdOf } from '../../shared/domain/invalidation.js';
 import {
   readDistribution,
   readPolicy,
@@ -220,7 +220,7 @@ async function run({
     outputVariables: {
       ...reviewerVariables(state),
       PolicyEnabled: String(routingLive(state)),
-      StagingInvalidationId: plan.cache && 'invalidationId' in plan.cache ? plan.cache.invalidationId : 'none',
+      StagingInvalidationId: invalidationIdOf(plan.cache) ?? 'none',
     },
   };
 }

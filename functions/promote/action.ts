@@ -18,7 +18,12 @@ import {
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { invalidateLogged, startCacheRead } from '../../shared/aws/invalidations.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
-import { type CacheDecision, type CacheState, INVALIDATION_OFF_WARNING } from '../../shared/domain/invalidation.js';
+import {
+  type CacheDecision,
+  type CacheState,
+  INVALIDATION_OFF_WARNING,
+  invalidationIdOf,
+} from '../../shared/domain/invalidation.js';
 import { DONE, describePlan, waitFor } from '../../shared/domain/plan.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
@@ -159,7 +164,7 @@ function succeed(
   primaryEtag: string,
   cache: CacheDecision | undefined,
 ): PromoteOutcome {
-  const invalidationId = cache && 'invalidationId' in cache ? cache.invalidationId : undefined;
+  const invalidationId = invalidationIdOf(cache);
   const outputVariables = {
     ...successVariables(facts, primaryEtag, ctx.params.stagingId),
     InvalidationId: invalidationId ?? 'none',

@@ -126,11 +126,6 @@ export function startCacheRead(distributionId: string): {
   };
 }
 
-/** The invalidations of `distribution` that can be ours for `paths` (see {@link startCacheRead}). */
-export function readCacheState(distribution: DistributionState, paths: string[]): Promise<CacheState> {
-  return startCacheRead(distribution.id).finish(distribution, paths);
-}
-
 /** The latest invalidation of a distribution, whatever its age (for `cfcd status`); undefined when it has none. */
 export async function readLatestInvalidation(distributionId: string): Promise<InvalidationRecord | undefined> {
   const out = await awsCall('ListInvalidations', `distribution ${distributionId}`, () =>

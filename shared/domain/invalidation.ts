@@ -107,6 +107,11 @@ export function decideCache(
   };
 }
 
+/** The invalidation a decision names (in progress or completed); undefined when there is none yet, or it is off. */
+export function invalidationIdOf(decision: CacheDecision | undefined): string | undefined {
+  return decision && 'invalidationId' in decision ? decision.invalidationId : undefined;
+}
+
 /** Why an action turned invalidation off, for the warning it logs each time it skips one. */
 export const INVALIDATION_OFF_WARNING =
   'InvalidationPaths is []: the edge caches are not invalidated, so viewers may get the previous release until its objects expire (up to the cache policy TTL, a day under CachingOptimized)';

@@ -6,12 +6,8 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  createInvalidation,
-  readCacheState,
-  readLatestInvalidation,
-  startCacheRead,
-} from '../../../../shared/aws/invalidations.js';
+import type { DistributionState } from '../../../../shared/domain/resources.js';
+import { createInvalidation, readLatestInvalidation, startCacheRead } from '../../../../shared/aws/invalidations.js';
 import { type InvalidateChange, invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
 import {
   AFTER_LAST_CHANGE,
@@ -28,6 +24,8 @@ import {
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
+/** The whole cache read, its list request and its details, as an action makes it. */
+const readCacheState = (d: DistributionState, paths: string[]) => startCacheRead(d.id).finish(d, paths);
 const primary = primaryState({ lastModified: LAST_MODIFIED });
 const minutesAfter = (m: number) => new Date(LAST_MODIFIED.getTime() + m * 60_000);
 
