@@ -1,11 +1,10 @@
-// Bundles every functions/<name>/handler.ts (the list is function-names.mjs) to dist/<name>/index.mjs: one
-// self-contained ESM file per Lambda, SDK included, so each bundle carries only the clients its function imports.
-// The options are in esbuild.functions.mjs (the bench builds its naive comparison handlers with the same).
+// Bundles every functions/<name>/handler.ts to dist/<name>/index.mjs: one self-contained ESM file per Lambda, SDK
+// included, so each bundle carries only the clients its function imports. The list of functions and the options are
+// in infra/bundles.mjs (the bench builds its naive comparison handlers with the same options).
 import { build } from 'esbuild';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { functionBuildOptions, lambdaCredentialSources } from './esbuild.functions.mjs';
-import { FUNCTION_NAMES as names } from './function-names.mjs';
+import { FUNCTION_NAMES as names, functionBuildOptions, lambdaCredentialSources } from './infra/bundles.mjs';
 
 const functionsDir = 'functions';
 

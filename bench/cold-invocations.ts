@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Emulator, RequestLogEntry } from '../local/emulator/index.js';
-import { codePipelineEvent } from '../local/pipeline/runner.js';
+import { codePipelineEvent } from '../local/pipeline/local-codepipeline.js';
 import { coveredMs, criticalPath } from './critical-path.js';
 import type { EmulatorSlot } from './emulator-slot.js';
 import { operationsOf } from './measure.js';

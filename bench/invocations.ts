@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Emulator, JobResult, RequestLogEntry } from '../local/emulator/index.js';
 import type { LocalLambda } from '../local/pipeline/lambda.js';
-import { codePipelineEvent } from '../local/pipeline/runner.js';
+import { codePipelineEvent } from '../local/pipeline/local-codepipeline.js';
 
 export interface MeasuredInvocation {
   handlerMs: number;

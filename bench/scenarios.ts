@@ -5,7 +5,7 @@
  */
 import type { Emulator } from '../local/emulator/index.js';
 import { localClients } from '../local/pipeline/aws.js';
-import { FUNCTION_NAMES } from '../function-names.mjs';
+import { FUNCTION_NAMES } from '../infra/bundles.mjs';
 import { lambdaNamed, type LocalLambdas } from '../local/pipeline/lambda.js';
 import { STAGING_HEADER, SimulatedStagingStack, headerTemplate } from '../local/pipeline/staging-stack.js';
 import { createSite, enableCdParameters } from '../local/pipeline/site.js';
@@ -25,7 +25,7 @@ export interface Minimum {
 export interface Scenario {
   id: string;
   title: string;
-  /** The function measured: a functions/<name> folder (function-names.mjs). */
+  /** The function measured: a functions/<name> folder (infra/bundles.mjs). */
   function: string;
   /** The fewest requests the first invocation can make and the shortest chain of them; `why` says how. */
   minimum: Minimum;

@@ -6,7 +6,7 @@
 import { diffConfigs } from '../shared/domain/config-diff.js';
 import { describePlan } from '../shared/domain/plan.js';
 import type { DistributionState } from '../shared/domain/resources.js';
-import type { AnyPlan, CliAction } from './actions.js';
+import type { AnyPlan, CliAction } from './action-flags.js';
 import type { Paint } from './terminal.js';
 
 /** The fields some actions' plans carry beside the common shape. */
@@ -59,17 +59,17 @@ export function viewPlan(
     return { kind: c.kind, reason: c.reason, ...(Array.isArray(diff) ? { diff: diff.map(String) } : {}) };
   });
   const diff = promotionDiff(state);
-  const then = plan.then;
-  const nothingToDo = !changes.length && !plan.held && then.kind === 'done';
+  const next = plan.next;
+  const nothingToDo = !changes.length && !plan.held && next.kind === 'done';
   const json = {
     action: action.name,
     ...described,
     ...describePlan(plan),
     changes,
-    then:
-      then.kind === 'done'
+    next:
+      next.kind === 'done'
         ? { kind: 'done' }
-        : { kind: 'wait', phase: then.phase, reason: then.reason, inProgress: then.inProgress },
+        : { kind: 'wait', phase: next.phase, reason: next.reason, inProgress: next.inProgress },
     ...(extras.kind ? { decision: { kind: extras.kind, reason: extras.reason } } : {}),
     ...(extras.warning ? { warning: extras.warning } : {}),
     ...(extras.nothingToDo ? { nothingToDo: extras.nothingToDo } : {}),
@@ -78,7 +78,7 @@ export function viewPlan(
   return {
     changes,
     nothingToDo,
-    laterPassesDecide: Boolean(plan.held) || (then.kind === 'wait' && !changes.length),
+    laterPassesDecide: Boolean(plan.held) || (next.kind === 'wait' && !changes.length),
     json,
     lines: (paint) => {
       const out: string[] = [];
@@ -93,9 +93,9 @@ export function viewPlan(
       } else out.push(`${paint('bold', 'Changes')}   none now${extras.nothingToDo ? ` (${extras.nothingToDo})` : ''}`);
       if (plan.held) out.push(`${paint('bold', 'Held')}      ${plan.held}`);
       out.push(
-        then.kind === 'done'
+        next.kind === 'done'
           ? `${paint('bold', 'Then')}      done`
-          : `${paint('bold', 'Then')}      wait for ${then.reason}${then.inProgress.length ? ` (InProgress: ${then.inProgress.join(', ')})` : ''}; the next pass reads and plans again`,
+          : `${paint('bold', 'Then')}      wait for ${next.reason}${next.inProgress.length ? ` (InProgress: ${next.inProgress.join(', ')})` : ''}; the next pass reads and plans again`,
       );
       if (extras.warning) out.push(`${paint('yellow', '!')} ${extras.warning}`);
       // promote's own changes already list the diff; elsewhere it says what the reviewer approves.

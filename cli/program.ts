@@ -3,7 +3,7 @@
  * error is told — one line on stderr (with the usage for a usage error), a JSON document on stdout with `--json`,
  * and the exit code that says what kind of failure it was.
  */
-import { ACTIONS, type CliAction } from './actions.js';
+import { ACTIONS, type CliAction } from './action-flags.js';
 import { applySpec, planSpec, runApply, runPlan } from './commands/actions.js';
 import { cleanupSpec, runCleanup } from './commands/cleanup.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';

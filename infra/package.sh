@@ -55,8 +55,8 @@ if ! command -v aws >/dev/null 2>&1; then
 fi
 
 cd "$(dirname "$0")/.."
-# The functions are the ones the build bundles: function-names.mjs lists every functions/<name>/handler.ts.
-names=$(node --input-type=module -e "import { FUNCTION_NAMES } from './function-names.mjs'; console.log(FUNCTION_NAMES.join(' '))")
+# The functions are the ones the build bundles: infra/bundles.mjs lists every functions/<name>/handler.ts.
+names=$(node --input-type=module -e "import { FUNCTION_NAMES } from './infra/bundles.mjs'; console.log(FUNCTION_NAMES.join(' '))")
 if [[ -z "$names" ]]; then
   echo "no functions/<name>/handler.ts found" >&2
   exit 1

@@ -1,13 +1,13 @@
 /**
  * Builds the naive comparison handlers (bench/naive/<name>.ts) with the esbuild options of the functions themselves
- * (esbuild.functions.mjs): same bundler, target, format, minification, main fields and banner, so the bundles
+ * (infra/bundles.mjs): same bundler, target, format, minification, main fields and banner, so the bundles
  * differ only by the code they were built from.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { functionBuildOptions } from '../../esbuild.functions.mjs';
+import { functionBuildOptions } from '../../infra/bundles.mjs';
 
 /** The naive handlers, by the function each stands beside. */
 export const NAIVE_HANDLERS = ['enable-cd', 'promote'] as const;

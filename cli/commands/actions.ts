@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { planOnly } from '../../shared/aws/apply-plan.js';
-import { type CliAction, paramsFromFlags, parameterOptions, userParametersOf } from '../actions.js';
+import { type CliAction, paramsFromFlags, parameterOptions, userParametersOf } from '../action-flags.js';
 import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';

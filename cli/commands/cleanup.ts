@@ -7,7 +7,7 @@ import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
 import { Stopper, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import { cliLogger, describeEvent } from '../logging.js';
-import { type PolicyEntry, readInventory, removalAction } from '../cleanup.js';
+import { type PolicyEntry, readInventory, removalAction } from '../orphan-policies.js';
 import { formatElapsed } from '../terminal.js';
 import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag } from '../usage.js';
 

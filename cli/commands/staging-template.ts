@@ -3,10 +3,10 @@ import { Document, Scalar } from 'yaml';
 import { readDistribution } from '../../shared/aws/cloudfront.js';
 import { usesHttp3 } from '../../shared/domain/distribution-config.js';
 import { ParamReader } from '../../shared/domain/params.js';
-import { parseWithFlags } from '../actions.js';
+import { parseWithFlags } from '../action-flags.js';
 import type { Context } from '../context.js';
 import { RefusedError } from '../exit-codes.js';
-import { type StagingTraffic, stagingTemplate } from '../staging-template.js';
+import { type StagingTraffic, stagingTemplate } from '../template-from-primary.js';
 import { COMMON_OPTIONS, type CommandSpec, UsageError, numberFlag, stringFlag } from '../usage.js';
 
 export const stagingTemplateSpec: CommandSpec = {

@@ -1,8 +1,8 @@
 /** `cfcd status --primary <id>`: read-only, see ../status.ts. */
 import { ParamReader } from '../../shared/domain/params.js';
-import { parseWithFlags } from '../actions.js';
+import { parseWithFlags } from '../action-flags.js';
 import { type Context, say } from '../context.js';
-import { formatStatus, readStatus } from '../status.js';
+import { formatStatus, readStatus } from '../primary-report.js';
 import { COMMON_OPTIONS, type CommandSpec } from '../usage.js';
 
 export const statusSpec: CommandSpec = {

@@ -6,9 +6,9 @@
  */
 import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
-import { type AbortParams, parseAbortParams } from './params.js';
-import { type AbortPhase, PHASES } from './phases.js';
-import { type KnownPolicy, rollBackToPrimary, rollbackSummary } from './rollback.js';
+import { type AbortParams, parseAbortParams } from '../../shared/rollback/params.js';
+import { type AbortPhase, PHASES } from '../../shared/rollback/phases.js';
+import { type KnownPolicy, rollBackToPrimary, rollbackSummary } from '../../shared/rollback/steps.js';
 
 /** What the continuation token carries between invocations. */
 interface AbortMemory extends ContinuationData {
@@ -41,8 +41,8 @@ async function run({
   const pass = await rollBackToPrimary(params, knownPolicy(params, earlier.policyId), log, { approve });
   const changes = [...(earlier.changes ? earlier.changes.split(',') : []), ...pass.written];
 
-  if (pass.then.kind === 'wait') {
-    return waitingOutcome(pass.then, {
+  if (pass.next.kind === 'wait') {
+    return waitingOutcome(pass.next, {
       ...(pass.policyId ? { policyId: pass.policyId } : {}),
       ...(changes.length ? { changes: changes.join(',') } : {}),
     });

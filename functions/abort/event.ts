@@ -6,9 +6,9 @@
  */
 import { ConfigurationError } from '../../shared/domain/errors.js';
 import { createLogger } from '../../shared/log.js';
-import { parameterNames, parseAbortObject, type AbortMode, type AbortParams } from './params.js';
-import type { AbortChangeKind } from './plan.js';
-import { rollBackToPrimary, rollbackSummary } from './rollback.js';
+import { parameterNames, parseAbortObject, type AbortMode, type AbortParams } from '../../shared/rollback/params.js';
+import type { AbortChangeKind } from '../../shared/rollback/plan.js';
+import { rollBackToPrimary, rollbackSummary } from '../../shared/rollback/steps.js';
 
 /** A plain event abort cannot act on; the message names the field or says what the rule must send. */
 export class AbortEventError extends Error {

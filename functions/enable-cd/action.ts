@@ -20,17 +20,11 @@ import { distributionLogFields, isDeployed } from '../../shared/domain/resources
 import { step } from '../../shared/domain/errors.js';
 import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
 import { waitingOutcome } from '../../shared/job/runner.js';
+import { reviewerVariables } from '../../shared/domain/reviewer.js';
 import type { Logger } from '../../shared/log.js';
 import { type EnableCdParams, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
-import {
-  type EnableCdChange,
-  type EnableCdPlan,
-  type EnableCdState,
-  planEnableCd,
-  reviewerVariables,
-  routingLive,
-} from './plan.js';
+import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, routingLive } from './plan.js';
 
 /** True when enable-CD will look at the staging's cache: it is Deployed with a release to review. */
 function stagingCacheMatters(state: EnableCdState, params: EnableCdParams): boolean {
@@ -188,7 +182,7 @@ async function run({
   const remembered = continuation?.data?.invalidation;
   const steps = enableCdSteps(params, log, routedEarlier, remembered, created);
   const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
-  const { state, plan, written, then } = await applyPlan(steps, initial, log, approve);
+  const { state, plan, written, next } = await applyPlan(steps, initial, log, approve);
   if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
   const earlier = continuation?.data?.changes;
   const changes = [...(earlier ? earlier.split(',') : []), ...written.map((c) => c.kind)];
@@ -198,13 +192,13 @@ async function run({
     written.some((c) => c.kind === 'enable-policy' || c.kind === 'attach-policy');
   const deferred =
     plan.changes.some((c) => c.kind === 'invalidate-cache') && !written.some((c) => c.kind === 'invalidate-cache');
-  if (then.kind === 'wait') {
+  if (next.kind === 'wait') {
     const wait = deferred
       ? {
-          ...then,
+          ...next,
           reason: `${tooManyInvalidations(`distribution ${state.staging.id}`)}; retrying until MaxWaitMinutes`,
         }
-      : then;
+      : next;
     const invalidation = created.invalidations.at(-1) ?? remembered;
     return waitingOutcome(wait, {
       ...(changes.length ? { changes: changes.join(',') } : {}),

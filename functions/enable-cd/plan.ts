@@ -139,7 +139,7 @@ export function planEnableCd(
     return {
       changes,
       held: `${inProgress.join(', ')} InProgress; the next invocation plans again`,
-      then: waitFor(
+      next: waitFor(
         PHASE.waitingToApply,
         'distributions to finish propagating before changing the policy or the primary',
         inProgress,
@@ -162,7 +162,7 @@ export function planEnableCd(
       ...(cloudFrontChanges.length
         ? { held: `routing viewers to staging ${state.staging.id} waits for its cache invalidation (${id})` }
         : {}),
-      then: waitFor(
+      next: waitFor(
         PHASE.invalidating,
         `the edge-cache invalidation of staging ${state.staging.id} (${id}) to be Completed`,
         [],
@@ -174,12 +174,12 @@ export function planEnableCd(
   const known = cache ? { cache } : {};
   // Any CloudFront write starts a propagation; the next invocation re-reads and decides again.
   if (cloudFrontChanges.length) {
-    const then = waitFor(PHASE.propagating, 'primary and staging to be Deployed', [state.primary.id]);
-    return { changes, then, ...known };
+    const next = waitFor(PHASE.propagating, 'primary and staging to be Deployed', [state.primary.id]);
+    return { changes, next, ...known };
   }
   if (inProgress.length)
-    return { changes, then: waitFor(PHASE.propagating, 'primary and staging to be Deployed', inProgress), ...known };
-  return { changes, then: DONE, ...known };
+    return { changes, next: waitFor(PHASE.propagating, 'primary and staging to be Deployed', inProgress), ...known };
+  return { changes, next: DONE, ...known };
 }
 
 /** Where the staging's cache stands; only asked once it is Deployed with something to review. */
@@ -195,63 +195,7 @@ function stagingCacheDecision(state: EnableCdState, params: Pick<EnableCdParams,
   );
 }
 
-/**
- * `PromoteChanges`' budget: it is shown in the approval's CustomData, which CodePipeline limits to 1000 characters
- * once its variables are resolved, next to the commit, the staging ETag and how to reach staging.
- */
-export const PROMOTE_CHANGES_MAX_CHARS = 400;
-
 /** True when the policy already routes viewers to staging: nothing enable-CD does changes what they get. */
 export function routingLive(state: Pick<EnableCdState, 'primary' | 'policy'>): boolean {
   return state.policy.config.Enabled === true && attachedPolicyId(state.primary.config) === state.policy.id;
-}
-
-/**
- * Output variables for the reviewer (the approval's CustomData references them) and for the release guard:
- * `StagingETag` identifies exactly the config live on staging — our actions never write the staging, so it changes
- * only when the staging stack (or a person) changes it — and promote (`ExpectedStagingETag`) and abort check it.
- */
-export function reviewerVariables(state: EnableCdState): Record<string, string> {
-  const traffic = state.policy.config.TrafficConfig;
-  const base = {
-    TrafficType: traffic?.Type ?? 'unknown',
-    PrimaryDomainName: state.primary.domainName,
-    StagingDomainName: state.staging.domainName,
-    StagingDistributionId: state.staging.id,
-    StagingETag: state.staging.etag,
-    ContinuousDeploymentPolicyId: state.policy.id,
-    PromoteChanges: summarizeChanges(
-      diffConfigs(state.primary.config, state.staging.config),
-      PROMOTE_CHANGES_MAX_CHARS,
-    ),
-  };
-  return { ...base, ...routingVariables(state.primary.domainName, state.policy.config) };
-}
-
-function routingVariables(primaryDomain: string, policy: PolicyState['config']): Record<string, string> {
-  const routing = routingOf(policy);
-  switch (routing.type) {
-    case 'header': {
-      const { header, value } = routing;
-      return {
-        StagingHeader: `${header}: ${value}`,
-        HowToReachStaging: `curl -H '${header}: ${value}' https://${primaryDomain}/ (requests without the header get production)`,
-      };
-    }
-    case 'weight': {
-      const share = `${Math.round(routing.weight * 1000) / 10}%`;
-      const sticky = routing.stickiness;
-      const stickiness = sticky
-        ? `, sticky per viewer via the x-amz-continuous-deployment-state cookie (idle ${sticky.idleTTL}s, max ${sticky.maximumTTL}s)`
-        : '';
-      return {
-        StagingWeight: String(routing.weight),
-        HowToReachStaging: `about ${share} of viewers of https://${primaryDomain}/ are routed to staging${stickiness}; weighted routing can take about 10 minutes to begin`,
-      };
-    }
-    case 'unknown':
-      return {
-        HowToReachStaging: `the policy's traffic config (${routing.trafficType}) is not one this action recognises`,
-      };
-  }
 }

@@ -202,24 +202,24 @@ async function finish(
   const plan = planFinish(primary, cache, paths);
   ctx.log.info('plan', { stage: 'after-promotion', ...describePlan(plan), cache: plan.cache ?? null });
   if (plan.cache?.kind === 'off') ctx.log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-  let { then, cache: decision } = plan;
+  let { next, cache: decision } = plan;
   let invalidationId: string | undefined;
   for (const change of plan.changes) {
     const created = await step("invalidate the primary's edge caches", () => invalidateLogged(change, ctx.log));
     if (created.kind === 'deferred') {
-      then = waitFor(PHASE.invalidating, `${created.reason}; retrying until MaxWaitMinutes`, []);
+      next = waitFor(PHASE.invalidating, `${created.reason}; retrying until MaxWaitMinutes`, []);
       continue;
     }
     invalidationId = created.invalidation.id;
     // CloudFront answers a CallerReference it knows with the invalidation it already made: if that one is Completed
     // (our read missed it), the wait is over.
     if (created.invalidation.status === 'Completed') {
-      then = DONE;
+      next = DONE;
       decision = { kind: 'completed', invalidationId };
     }
   }
-  if (then.kind === 'wait')
-    return waitingOutcome(then, { ...factsToData(facts), ...(invalidationId ? { invalidationId } : {}) });
+  if (next.kind === 'wait')
+    return waitingOutcome(next, { ...factsToData(facts), ...(invalidationId ? { invalidationId } : {}) });
   return succeed(ctx, facts, primary.etag, decision);
 }
 
@@ -239,8 +239,8 @@ async function outcomeOf(
   const facts =
     'facts' in decision ? { ...decision.facts, ...(etagAfterPromote ? { etagAfterPromote } : {}) } : undefined;
   // Done only when the primary already carried the staging config and is Deployed: its cache may still need work.
-  if (decision.then.kind === 'done') return finish(ctx, facts as PromotionFacts, state.primary);
-  return waitingOutcome(decision.then, facts && factsToData(facts));
+  if (decision.next.kind === 'done') return finish(ctx, facts as PromotionFacts, state.primary);
+  return waitingOutcome(decision.next, facts && factsToData(facts));
 }
 
 /** What a promotion wrote: the primary's new ETag, for the report and the `promoted` continuation. */

@@ -190,7 +190,7 @@ export function decide(
       kind: 'already-promoted',
       reason: `primary ${primary.id} already carries the config of staging ${staging.id} (a promotion already happened, or nothing changed)`,
       changes: [],
-      then: isDeployed(primary) ? DONE : awaitPrimary(primary.id),
+      next: isDeployed(primary) ? DONE : awaitPrimary(primary.id),
       facts: {
         changes: 'none: the primary already carried the staging config',
         policyEnabled: String(enabled),
@@ -214,7 +214,7 @@ export function decide(
       kind: 'wait',
       reason,
       changes: [],
-      then: waitFor(PHASE.waitingToPromote, 'primary and staging to be Deployed before promoting', inProgress),
+      next: waitFor(PHASE.waitingToPromote, 'primary and staging to be Deployed before promoting', inProgress),
     };
   }
 
@@ -232,7 +232,7 @@ export function decide(
         kind: 'wait',
         reason: verdict.reason,
         changes: [],
-        then: waitFor(PHASE.gatheringTraffic, verdict.reason, []),
+        next: waitFor(PHASE.gatheringTraffic, verdict.reason, []),
         gate: verdict,
       };
     }
@@ -253,7 +253,7 @@ export function decide(
         reason,
       },
     ],
-    then: awaitPrimary(primary.id),
+    next: awaitPrimary(primary.id),
     facts: {
       changes: summarizeChanges(diff, CHANGES_SUMMARY_MAX_CHARS),
       // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
@@ -282,17 +282,17 @@ export type FinishPlan = Plan<InvalidateChange, PromotePhase> & {
 
 /** Plans the end of a promotion from the primary as read and, once it is Deployed, its invalidations since. */
 export function planFinish(primary: DistributionState, cache: CacheState | undefined, paths: string[]): FinishPlan {
-  if (!isDeployed(primary) || !cache) return { changes: [], then: awaitPrimary(primary.id) };
+  if (!isDeployed(primary) || !cache) return { changes: [], next: awaitPrimary(primary.id) };
   const decision = decideCache(primary, cache, paths, 'primary');
   const waitForInvalidation = (what: string) =>
     waitFor(PHASE.invalidating, `the edge-cache invalidation of primary ${primary.id} (${what}) to be Completed`, []);
   switch (decision.kind) {
     case 'off':
     case 'completed':
-      return { changes: [], then: DONE, cache: decision };
+      return { changes: [], next: DONE, cache: decision };
     case 'in-progress':
-      return { changes: [], then: waitForInvalidation(decision.invalidationId), cache: decision };
+      return { changes: [], next: waitForInvalidation(decision.invalidationId), cache: decision };
     case 'invalidate':
-      return { changes: [decision.change], then: waitForInvalidation(paths.join(' ')), cache: decision };
+      return { changes: [decision.change], next: waitForInvalidation(paths.join(' ')), cache: decision };
   }
 }

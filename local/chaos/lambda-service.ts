@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { FUNCTION_NAMES } from '../../function-names.mjs';
+import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
 import {
   LocalLambda,
   bundlePath,

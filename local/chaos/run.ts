@@ -14,7 +14,7 @@ import { localClients } from '../pipeline/aws.js';
 import type { Reviewer } from '../pipeline/cycle-kit.js';
 import { startDeployment, type LocalDeployment } from '../pipeline/deployment.js';
 import { release, type StackSettings } from '../pipeline/pipeline-definition.js';
-import type { PipelineResult, RunnerEvent } from '../pipeline/runner.js';
+import type { PipelineResult, RunnerEvent } from '../pipeline/local-codepipeline.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from '../pipeline/site.js';
 import { headerTemplate, type StagingTemplate } from '../pipeline/staging-stack.js';
 import { shorten, timeline, type Timeline } from '../pipeline/timeline.js';

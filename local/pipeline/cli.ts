@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { renderStatus } from '../../cli/status.js';
+import { renderStatus } from '../../cli/primary-report.js';
 import { startEmulator } from '../emulator/index.js';
 import { UsageError, boundedInteger, parseCommandLine, runCommand } from './command-line.js';
 import { runExperiment } from './experiment.js';

@@ -6,7 +6,13 @@ import { PHASE as PROMOTE_PHASE } from '../../functions/promote/phases.js';
 import { policyEnabled, type LocalClients } from './aws.js';
 import type { InvocationResult } from './lambda.js';
 import type { Release } from './pipeline-definition.js';
-import type { ApprovalRequest, PipelineExecution, PipelineResult, RunnerEvent, Variables } from './runner.js';
+import type {
+  ApprovalRequest,
+  PipelineExecution,
+  PipelineResult,
+  RunnerEvent,
+  Variables,
+} from './local-codepipeline.js';
 import { STAGING_HEADER } from './staging-stack.js';
 import { describePage, summarize, type ViewerProbe } from './viewers.js';
 import type { WatchSchedule } from './watch-schedule.js';

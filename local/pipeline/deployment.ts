@@ -22,7 +22,7 @@ import {
   type PipelineExecution,
   type RunnerEvent,
   type RunnerOptions,
-} from './runner.js';
+} from './local-codepipeline.js';
 import type { LocalSite } from './site.js';
 import { SimulatedStagingStack } from './staging-stack.js';
 import { loadTemplatePipeline, type EventRule, type TemplatePipeline } from './template-pipeline.js';

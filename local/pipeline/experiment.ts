@@ -12,7 +12,7 @@ import { documentedCycles } from './cycles.js';
 import { startDeployment, type DeploymentEmulator, type LocalDeployment } from './deployment.js';
 import { startLambdas, stopLambdas } from './lambda.js';
 import { PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
-import type { RunnerEvent } from './runner.js';
+import type { RunnerEvent } from './local-codepipeline.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
 import { shorten, timeline } from './timeline.js';
 import { viewerProbe, type ViewerSource } from './viewers.js';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { FUNCTION_NAMES } from '../../function-names.mjs';
+import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
 
 /** One structured log line a function wrote. */
 export type LogLine = Record<string, unknown> & { event?: string; level?: string };
@@ -171,7 +171,7 @@ export class LocalLambda implements Invoker {
 export type LocalLambdas = Record<string, LocalLambda>;
 
 /**
- * Starts one warm worker per function, by default every function the build bundles (function-names.mjs). If any
+ * Starts one warm worker per function, by default every function the build bundles (infra/bundles.mjs). If any
  * fails to start, the others are stopped before the error is thrown.
  */
 export async function startLambdas(

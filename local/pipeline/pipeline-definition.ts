@@ -5,7 +5,7 @@
  * the manual approval asks the release's reviewer with the template's CustomData.
  */
 import { createHash } from 'node:crypto';
-import type { PipelineAction, Stage, Variables, ApprovalRequest } from './runner.js';
+import type { PipelineAction, Stage, Variables, ApprovalRequest } from './local-codepipeline.js';
 import { SITE_BUCKET, type LocalSite } from './site.js';
 import type { SimulatedStagingStack, StagingTemplate } from './staging-stack.js';
 import type { TemplatePipeline } from './template-pipeline.js';

@@ -24,7 +24,7 @@ import {
   type Reviewer,
 } from './cycle-kit.js';
 import { release } from './pipeline-definition.js';
-import type { PipelineExecution, PipelineResult, RunnerEvent } from './runner.js';
+import type { PipelineExecution, PipelineResult, RunnerEvent } from './local-codepipeline.js';
 import { headerTemplate } from './staging-stack.js';
 import { shorten } from './timeline.js';
 import { summarize } from './viewers.js';

@@ -4,7 +4,7 @@
  * fields; `verbose` prints each log line as the function wrote it instead.
  */
 import type { LogLine } from './lambda.js';
-import type { RunnerEvent, StageOccupancy } from './runner.js';
+import type { RunnerEvent, StageOccupancy } from './local-codepipeline.js';
 
 /** Bookkeeping lines the timeline leaves out (the runner's own events say the same). */
 const QUIET_EVENTS = new Set(['job-started', 'job-reported', 'state-read', 'event-started']);

@@ -54,7 +54,7 @@ export interface Applied<S, P extends AnyPlan> {
    * What comes next. A plan that wrote something keeps its own `then`: when a later re-plan finds nothing left to do
    * and says done, the write made in this invocation still has to propagate before the action can be done.
    */
-  then: P['then'];
+  next: P['next'];
 }
 
 /** Logs each change the re-plan dropped: already made by the other writer, or held until propagation settles. */
@@ -113,7 +113,7 @@ export async function applyPlan<S, P extends AnyPlan>(
       logSkipped(unwritten, plan, log);
     }
   }
-  const then =
-    lastWriting && lastWriting.then.kind === 'wait' && plan.then.kind === 'done' ? lastWriting.then : plan.then;
-  return { state, plan, written, then };
+  const next =
+    lastWriting && lastWriting.next.kind === 'wait' && plan.next.kind === 'done' ? lastWriting.next : plan.next;
+  return { state, plan, written, next };
 }

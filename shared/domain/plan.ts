@@ -11,7 +11,7 @@ export interface Change {
 }
 
 /** What comes after the changes: the action is done, or the next invocation (a continuation) must look again. */
-export type Then<Phase extends string> = { kind: 'done' } | Wait<Phase>;
+export type Next<Phase extends string> = { kind: 'done' } | Wait<Phase>;
 
 /** A wait handed to CodePipeline as a continuation token; the next invocation reads and plans again. */
 export interface Wait<Phase extends string> {
@@ -27,7 +27,7 @@ export interface Wait<Phase extends string> {
 /** Changes to make now, in order, and what comes next. */
 export interface Plan<C extends Change, Phase extends string> {
   changes: C[];
-  then: Then<Phase>;
+  next: Next<Phase>;
   /** Why changes that are needed are held back for a later invocation (e.g. a distribution still InProgress). */
   held?: string;
 }
@@ -44,9 +44,9 @@ export function describePlan(plan: Plan<Change, string>): Record<string, unknown
   return {
     changes: plan.changes.map(({ kind, reason }) => ({ kind, reason })),
     ...(plan.held ? { held: plan.held } : {}),
-    then:
-      plan.then.kind === 'done'
+    next:
+      plan.next.kind === 'done'
         ? 'done'
-        : { wait: plan.then.phase, reason: plan.then.reason, inProgress: plan.then.inProgress },
+        : { wait: plan.next.phase, reason: plan.next.reason, inProgress: plan.next.inProgress },
   };
 }

@@ -37,16 +37,16 @@ export type Outcome<Phase extends string = string, Data extends ContinuationData
       data?: Data;
     };
 
-/** The waiting outcome for a plan's `then: wait`, with the data the next invocation needs. */
+/** The waiting outcome for a plan's `next: wait`, with the data the next invocation needs. */
 export function waitingOutcome<Phase extends string, Data extends ContinuationData>(
-  then: Wait<Phase>,
+  next: Wait<Phase>,
   data?: Data,
 ): Outcome<Phase, Data> {
   return {
     kind: 'waiting',
-    phase: then.phase,
-    reason: then.reason,
-    inProgress: then.inProgress,
+    phase: next.phase,
+    reason: next.reason,
+    inProgress: next.inProgress,
     ...(data ? { data } : {}),
   };
 }

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cloudFormationDistributionConfig } from '../../cli/staging-template.js';
+import { cloudFormationDistributionConfig } from '../../cli/template-from-primary.js';
 import { type Emulator, startEmulator } from '../../local/emulator/index.js';
 import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
 import { carriesSameConfig, diffConfigs } from '../../shared/domain/config-diff.js';

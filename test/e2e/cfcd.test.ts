@@ -371,7 +371,7 @@ describe("cfcd plan: the action's own planner, and never a write", () => {
         { kind: 'invalidate-cache', reason: expect.stringMatching(new RegExp(`^staging ${stagingId} is Deployed`)) },
       ],
       held: `routing viewers to staging ${stagingId} waits for its cache invalidation (being created)`,
-      then: { kind: 'wait', phase: 'invalidating', inProgress: [] },
+      next: { kind: 'wait', phase: 'invalidating', inProgress: [] },
       promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
     });
     const text = await cfcd('plan', 'enable-cd', ...enableCdFlags());
@@ -383,7 +383,7 @@ describe("cfcd plan: the action's own planner, and never a write", () => {
     const abort = await cfcd('plan', 'abort', '--primary', site.primaryId, '--mode', 'teardown', '--json');
     expect(json(abort)).toMatchObject({
       changes: [],
-      then: { kind: 'done' },
+      next: { kind: 'done' },
       nothingToDo: expect.stringMatching(/no continuous deployment policy is attached/),
     });
     expect(writes()).toEqual([]);
@@ -396,7 +396,7 @@ describe("cfcd plan: the action's own planner, and never a write", () => {
     expect(json(promote)).toMatchObject({
       decision: { kind: 'promote' },
       changes: [{ kind: 'promote-staging-config', diff: ['origin site-bucket: origin path "/v1" → "/v2"'] }],
-      then: { kind: 'wait', phase: 'promoted' },
+      next: { kind: 'wait', phase: 'promoted' },
     });
     const teardown = await cfcd('plan', 'abort', '--primary', site.primaryId, '--mode', 'teardown', '--json');
     expect(json(teardown).changes.map((c: { kind: string }) => c.kind)).toEqual(['disable-policy', 'detach-policy']);

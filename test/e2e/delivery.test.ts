@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { LocalLambda } from '../../local/pipeline/lambda.js';
-import { codePipelineEvent } from '../../local/pipeline/runner.js';
+import { codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
 import { SITE_BUCKET } from '../../local/pipeline/site.js';
 import { type Harness, startHarness } from './harness.js';
 

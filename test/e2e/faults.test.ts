@@ -1,6 +1,6 @@
 import { namesField } from '../unit/fixtures.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codePipelineEvent } from '../../local/pipeline/runner.js';
+import { codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
 import { SITE_BUCKET } from '../../local/pipeline/site.js';
 import { operations, startHarness, type Harness } from './harness.js';
 

@@ -6,7 +6,7 @@ import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../local/emulator/index.js';
 import { localClients, policyEnabled, type LocalClients } from '../../local/pipeline/aws.js';
 import { startLambdas, stopLambdas, type LocalLambdas, type LogLine } from '../../local/pipeline/lambda.js';
-import { runInvoke, type JobResult } from '../../local/pipeline/runner.js';
+import { runInvoke, type JobResult } from '../../local/pipeline/local-codepipeline.js';
 import { SimulatedStagingStack, headerTemplate, type StagingTemplate } from '../../local/pipeline/staging-stack.js';
 import { createSite, enableCdParameters, type LocalSite, type StagingIds } from '../../local/pipeline/site.js';
 

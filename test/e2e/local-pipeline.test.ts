@@ -9,7 +9,12 @@ import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { actionStateChange, matches, targetInput } from '../../local/pipeline/eventbridge.js';
 import { runExperiment } from '../../local/pipeline/experiment.js';
 import { PIPELINE_NAME, stackParameters } from '../../local/pipeline/pipeline-definition.js';
-import { LocalPipeline, resolveUserParameters, type RunnerEvent, type Stage } from '../../local/pipeline/runner.js';
+import {
+  LocalPipeline,
+  resolveUserParameters,
+  type RunnerEvent,
+  type Stage,
+} from '../../local/pipeline/local-codepipeline.js';
 import { loadTemplatePipeline } from '../../local/pipeline/template-pipeline.js';
 
 let emulator: Emulator | undefined;

@@ -8,7 +8,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES } from '../../function-names.mjs';
+import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
 import { parseTemplate } from './template.js';
 
 const repo = resolve(new URL('../..', import.meta.url).pathname);
@@ -33,7 +33,7 @@ beforeEach(() => {
   mkdirSync(join(root, 'infra'));
   cpSync(join(repo, 'infra', 'package.sh'), join(root, 'infra', 'package.sh'));
   cpSync(join(repo, 'infra', 'pipeline.yml'), join(root, 'infra', 'pipeline.yml'));
-  cpSync(join(repo, 'function-names.mjs'), join(root, 'function-names.mjs'));
+  cpSync(join(repo, 'infra', 'bundles.mjs'), join(root, 'infra', 'bundles.mjs'));
   for (const name of FUNCTION_NAMES) {
     mkdirSync(join(root, 'functions', name), { recursive: true });
     writeFileSync(join(root, 'functions', name, 'handler.ts'), '');

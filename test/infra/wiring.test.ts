@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../function-names.mjs';
-import { parseAbortObject } from '../../functions/abort/params.js';
+import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../infra/bundles.mjs';
+import { parseAbortObject } from '../../shared/rollback/params.js';
 import { parseEnableCdParams } from '../../functions/enable-cd/params.js';
 import { parsePromoteParams } from '../../functions/promote/params.js';
 import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';

@@ -1,6 +1,6 @@
 /**
  * What a Lambda bundle carries in place of the SDK's profile-based credential sources (shared config and
- * credentials files, SSO, `credential_process`, a web identity token file). The build (esbuild.functions.mjs) points
+ * credentials files, SSO, `credential_process`, a web identity token file). The build (infra/bundles.mjs) points
  * the default credential chain's lazy imports of `@aws-sdk/credential-provider-{ini,sso,process,web-identity}` here,
  * so their code, and the STS, SSO and SSO-OIDC clients they bring (about 90 KiB), stay out of the bundle.
  *

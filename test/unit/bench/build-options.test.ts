@@ -1,5 +1,5 @@
 /**
- * The function build options' two SDK plugins (esbuild.functions.mjs) change what is in a bundle, not what it does:
+ * The function build options' two SDK plugins (infra/bundles.mjs) change what is in a bundle, not what it does:
  * each test builds a small entry with and without a plugin, runs both bundles in a fresh `node`, and compares what
  * they did. No timing here (the bench measures that).
  */
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionBuildOptions, lambdaCredentialSources, treeShakeSdkSchemas } from '../../../esbuild.functions.mjs';
+import { functionBuildOptions, lambdaCredentialSources, treeShakeSdkSchemas } from '../../../infra/bundles.mjs';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

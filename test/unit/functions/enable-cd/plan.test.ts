@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import type { CacheState } from '../../../../shared/domain/invalidation.js';
-import { planEnableCd, reviewerVariables, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
+import { planEnableCd, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
+import { reviewerVariables } from '../../../../shared/domain/reviewer.js';
 import {
   AFTER_LAST_CHANGE,
   BUCKET,
@@ -64,7 +65,7 @@ describe('planEnableCd', () => {
   it('plans nothing when everything is in place', () => {
     expect(planEnableCd(state(), params)).toEqual({
       changes: [],
-      then: { kind: 'done' },
+      next: { kind: 'done' },
       cache: { kind: 'completed', invalidationId: DONE_ID },
     });
   });
@@ -118,7 +119,7 @@ describe('planEnableCd', () => {
       params,
     );
     expect(plan.changes.map((c) => c.kind)).toEqual(['grant-bucket-read']);
-    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'waiting-to-apply', inProgress: [STAGING_ID] });
+    expect(plan.next).toMatchObject({ kind: 'wait', phase: 'waiting-to-apply', inProgress: [STAGING_ID] });
   });
 
   it.each([
@@ -211,7 +212,7 @@ describe('a staging that serves what production serves (found by the chaos run: 
       state({ primary: promoted, policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) }),
       params,
     );
-    expect(plan).toEqual({ changes: [], then: { kind: 'done' } });
+    expect(plan).toEqual({ changes: [], next: { kind: 'done' } });
   });
 });
 
@@ -266,7 +267,7 @@ describe("the staging's edge caches before viewers are routed to it", () => {
       },
     ]);
     expect(plan.held).toBe(`routing viewers to staging ${STAGING_ID} waits for its cache invalidation (being created)`);
-    expect(plan.then).toEqual(awaitingInvalidation('being created'));
+    expect(plan.next).toEqual(awaitingInvalidation('being created'));
     expect(plan.cache?.kind).toBe('invalidate');
   });
 
@@ -274,7 +275,7 @@ describe("the staging's edge caches before viewers are routed to it", () => {
     expect(planEnableCd(state({ ...notRouting, stagingCache: ourInProgress() }), params)).toEqual({
       changes: [],
       held: `routing viewers to staging ${STAGING_ID} waits for its cache invalidation (I2STAGINGNEW)`,
-      then: awaitingInvalidation('I2STAGINGNEW'),
+      next: awaitingInvalidation('I2STAGINGNEW'),
       cache: { kind: 'in-progress', invalidationId: 'I2STAGINGNEW' },
     });
   });
@@ -282,7 +283,7 @@ describe("the staging's edge caches before viewers are routed to it", () => {
   it('re-enables and attaches once the invalidation is Completed', () => {
     const plan = planEnableCd(state(notRouting), params);
     expect(plan.changes.map((c) => c.kind)).toEqual(['enable-policy', 'attach-policy']);
-    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'propagating' });
+    expect(plan.next).toMatchObject({ kind: 'wait', phase: 'propagating' });
     expect(plan.cache).toEqual({ kind: 'completed', invalidationId: DONE_ID });
   });
 
@@ -290,7 +291,7 @@ describe("the staging's edge caches before viewers are routed to it", () => {
     const plan = planEnableCd(state({ stagingCache: neverInvalidated() }), params);
     expect(plan.changes.map((c) => c.kind)).toEqual(['invalidate-cache']);
     expect(plan.held).toBeUndefined();
-    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'invalidating' });
+    expect(plan.next).toMatchObject({ kind: 'wait', phase: 'invalidating' });
   });
 
   it('does not invalidate a staging still InProgress: it waits for it, its invalidations unread', () => {
@@ -298,13 +299,13 @@ describe("the staging's edge caches before viewers are routed to it", () => {
     const plan = planEnableCd(unread, params);
     expect(plan.changes).toEqual([]);
     expect(plan.cache).toBeUndefined();
-    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'waiting-to-apply', inProgress: [STAGING_ID] });
+    expect(plan.next).toMatchObject({ kind: 'wait', phase: 'waiting-to-apply', inProgress: [STAGING_ID] });
   });
 
   it('looks at no cache for a staging that serves what the primary serves (nothing to review)', () => {
     const same = primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2') });
     const { stagingCache: _, ...unread } = state({ primary: same });
-    expect(planEnableCd(unread, params)).toEqual({ changes: [], then: { kind: 'done' } });
+    expect(planEnableCd(unread, params)).toEqual({ changes: [], next: { kind: 'done' } });
   });
 
   it('routes viewers without an invalidation when InvalidationPaths is [], saying so', () => {

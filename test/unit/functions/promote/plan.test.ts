@@ -56,7 +56,7 @@ describe('decide', () => {
           reason,
         },
       ],
-      then: {
+      next: {
         kind: 'wait',
         phase: 'promoted',
         reason: `primary ${PRIMARY_ID} to be Deployed with the promoted config`,
@@ -82,7 +82,7 @@ describe('decide', () => {
     expect(decide(state(o))).toMatchObject({
       kind: 'wait',
       changes: [],
-      then: { phase: 'waiting-to-promote', inProgress },
+      next: { phase: 'waiting-to-promote', inProgress },
     });
   });
 
@@ -90,11 +90,11 @@ describe('decide', () => {
     expect(decide(state({ primary: promotedPrimary(), policy: disabledPolicy() }))).toMatchObject({
       kind: 'already-promoted',
       changes: [],
-      then: { kind: 'done' },
+      next: { kind: 'done' },
     });
     expect(
       decide(state({ primary: promotedPrimary({ status: 'InProgress' }), policy: disabledPolicy() })),
-    ).toMatchObject({ kind: 'already-promoted', changes: [], then: { kind: 'wait', phase: 'promoted' } });
+    ).toMatchObject({ kind: 'already-promoted', changes: [], next: { kind: 'wait', phase: 'promoted' } });
   });
 
   it('checks idempotence before the policy: a promotion already done succeeds even with the policy detached or re-pointed since', () => {
@@ -284,7 +284,7 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
   it('waits in "promoted" for an InProgress primary, with no cache decision (its invalidations are not read)', () => {
     expect(planFinish(promotedPrimary({ status: 'InProgress' }), undefined, ['/*'])).toEqual({
       changes: [],
-      then: {
+      next: {
         kind: 'wait',
         phase: 'promoted',
         reason: `primary ${PRIMARY_ID} to be Deployed with the promoted config`,
@@ -296,7 +296,7 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
   it('never invalidates an InProgress primary, even when its invalidations were read', () => {
     const plan = planFinish(promotedPrimary({ status: 'InProgress' }), cache(), ['/*']);
     expect(plan.changes).toEqual([]);
-    expect(plan.then).toMatchObject({ kind: 'wait', phase: 'promoted' });
+    expect(plan.next).toMatchObject({ kind: 'wait', phase: 'promoted' });
   });
 
   it('invalidates a Deployed primary never invalidated since, once, and waits in "invalidating"', () => {
@@ -310,7 +310,7 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
           reason: expect.stringContaining(`primary ${PRIMARY_ID} is Deployed`),
         },
       ],
-      then: awaitingInvalidation('/*'),
+      next: awaitingInvalidation('/*'),
       cache: { kind: 'invalidate', change: expect.objectContaining({ kind: 'invalidate-cache' }) },
     });
   });
@@ -320,13 +320,13 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
     expect(plan.changes).toEqual([
       expect.objectContaining({ paths: ['/index.html', '/assets/*'], distributionId: PRIMARY_ID }),
     ]);
-    expect(plan.then).toEqual(awaitingInvalidation('/index.html /assets/*'));
+    expect(plan.next).toEqual(awaitingInvalidation('/index.html /assets/*'));
   });
 
   it('waits, with no change, while its invalidation is InProgress', () => {
     expect(planFinish(deployed, cache({ id: 'I1', status: 'InProgress' }), ['/*'])).toEqual({
       changes: [],
-      then: awaitingInvalidation('I1'),
+      next: awaitingInvalidation('I1'),
       cache: { kind: 'in-progress', invalidationId: 'I1' },
     });
   });
@@ -334,7 +334,7 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
   it('is done once its invalidation is Completed', () => {
     expect(planFinish(deployed, cache({ id: 'I1', status: 'Completed' }), ['/*'])).toEqual({
       changes: [],
-      then: { kind: 'done' },
+      next: { kind: 'done' },
       cache: { kind: 'completed', invalidationId: 'I1' },
     });
   });
@@ -342,7 +342,7 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
   it('is done at once with InvalidationPaths []', () => {
     expect(planFinish(deployed, { distributionId: PRIMARY_ID, since: [] }, [])).toEqual({
       changes: [],
-      then: { kind: 'done' },
+      next: { kind: 'done' },
       cache: { kind: 'off' },
     });
   });

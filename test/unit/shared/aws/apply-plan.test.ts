@@ -17,9 +17,9 @@ function toyPlan(w: World): Plan<Toy, 'settling' | 'held'> {
   const changes: Toy[] = [];
   if (!w.a) changes.push({ kind: 'switch-a', reason: 'a is off' });
   if (!w.b) changes.push({ kind: 'switch-b', reason: 'b is off' });
-  if (changes.length && w.busy) return { changes: [], held: 'E1 InProgress', then: waitFor('held', 'busy', ['E1']) };
-  if (w.a && w.b && !w.busy) return { changes, then: DONE };
-  return { changes, then: waitFor('settling', 'switches to settle', ['E1']) };
+  if (changes.length && w.busy) return { changes: [], held: 'E1 InProgress', next: waitFor('held', 'busy', ['E1']) };
+  if (w.a && w.b && !w.busy) return { changes, next: DONE };
+  return { changes, next: waitFor('settling', 'switches to settle', ['E1']) };
 }
 
 /** Runs applyPlan on a world; `stale` lists the writes that meet a stale ETag (after which `meanwhile` happens). */
@@ -60,13 +60,13 @@ describe('applyPlan', () => {
     expect(writes).toEqual(['switch-a', 'switch-b']);
     expect(reads).toBe(0);
     expect(applied.written.map((c) => c.kind)).toEqual(['switch-a', 'switch-b']);
-    expect(applied.then).toMatchObject({ kind: 'wait', phase: 'settling' });
+    expect(applied.next).toMatchObject({ kind: 'wait', phase: 'settling' });
   });
 
   it('writes nothing and is done when the plan is empty', async () => {
     const { applied, writes } = await run({ a: true, b: true, busy: false });
     expect(writes).toEqual([]);
-    expect(applied.then).toEqual(DONE);
+    expect(applied.next).toEqual(DONE);
   });
 
   it('re-reads and re-plans everything after a stale ETag, never writing what another writer already did', async () => {
@@ -88,7 +88,7 @@ describe('applyPlan', () => {
       w.busy = true;
     });
     expect(writes).toEqual([]);
-    expect(applied.then).toMatchObject({ kind: 'wait', phase: 'held' });
+    expect(applied.next).toMatchObject({ kind: 'wait', phase: 'held' });
     expect(lines.filter((l) => l.event === 'write-skipped').map((l) => l.reason)).toEqual([
       'held on re-read: E1 InProgress',
       'held on re-read: E1 InProgress',
@@ -101,8 +101,8 @@ describe('applyPlan', () => {
       w.b = true;
     });
     expect(writes).toEqual(['switch-a']);
-    expect(applied.plan.then).toEqual(DONE);
-    expect(applied.then).toMatchObject({ kind: 'wait', phase: 'settling' });
+    expect(applied.plan.next).toEqual(DONE);
+    expect(applied.next).toMatchObject({ kind: 'wait', phase: 'settling' });
   });
 
   it(`gives up after ${STALE_ETAG_ATTEMPTS} stale ETags in a row, naming the step`, async () => {
@@ -117,7 +117,7 @@ describe('applyPlan', () => {
         read: async () => ({ refused: true }),
         plan: (s: { refused: boolean }) => {
           if (s.refused) throw new StateCheckError('the other writer switched to HTTP/3');
-          return { changes: [{ kind: 'x', reason: 'r' }], then: DONE };
+          return { changes: [{ kind: 'x', reason: 'r' }], next: DONE };
         },
         write: async () => {
           if (!writes.length) {

@@ -9,7 +9,7 @@
  * which CloudFront will not accept in a policy update; and because an orphan may be attached to no primary at all.
  */
 import type { DistributionSummary } from '@aws-sdk/client-cloudfront';
-import { planDetach } from '../functions/abort/plan.js';
+import { planDetach } from '../shared/rollback/plan.js';
 import { type PlanSteps, applyPlan } from '../shared/aws/apply-plan.js';
 import {
   deletePolicy,
@@ -107,27 +107,27 @@ type RemovalPlan = Plan<RemovalChange, 'detached'> & { nothingToDo?: string };
 /** Detach from every primary that still names the policy; once none does and all are Deployed, delete it. */
 export function planRemoval(state: RemovalState): RemovalPlan {
   const { policy, primaries } = state;
-  if (!policy) return { changes: [], then: DONE, nothingToDo: 'the policy no longer exists' };
+  if (!policy) return { changes: [], next: DONE, nothingToDo: 'the policy no longer exists' };
   const detaches = primaries.map((p) => planDetach(p, policy.id)).filter((c) => c !== undefined);
   if (detaches.length) {
     const ids = detaches.map((c) => c.primaryId);
     return {
       changes: detaches,
-      then: waitFor('detached', `${ids.join(', ')} to be Deployed without policy ${policy.id}`, ids),
+      next: waitFor('detached', `${ids.join(', ')} to be Deployed without policy ${policy.id}`, ids),
     };
   }
   const inProgress = primaries.filter((p) => !isDeployed(p)).map((p) => p.id);
   if (inProgress.length)
     return {
       changes: [],
-      then: waitFor('detached', `${inProgress.join(', ')} to be Deployed without policy ${policy.id}`, inProgress),
+      next: waitFor('detached', `${inProgress.join(', ')} to be Deployed without policy ${policy.id}`, inProgress),
     };
   const where = primaries.length
     ? `detached from ${primaries.map((p) => p.id).join(', ')}, which are Deployed`
     : 'attached to no distribution';
   return {
     changes: [{ kind: 'delete-policy', policyId: policy.id, reason: `policy ${policy.id} is ${where}` }],
-    then: DONE,
+    next: DONE,
   };
 }
 
@@ -190,8 +190,8 @@ export const removalAction: Action<RemovalParams, 'detached'> = {
   run: async ({ params, log }): Promise<Outcome<'detached'>> => {
     const steps = removalSteps(params, log);
     const initial = await step('read the policy and its primaries', () => steps.read());
-    const { plan, written, then } = await applyPlan(steps, initial, log);
-    if (then.kind === 'wait') return waitingOutcome(then);
+    const { plan, written, next } = await applyPlan(steps, initial, log);
+    if (next.kind === 'wait') return waitingOutcome(next);
     return {
       kind: 'succeeded',
       summary: written.some((c) => c.kind === 'delete-policy')

@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../../shared/domain/errors.js';
-import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
+import { ConfigurationError } from '../domain/errors.js';
+import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../domain/params.js';
 
 /** Every UserParameters key abort accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [

@@ -1,7 +1,10 @@
-// The esbuild options every Lambda bundle is built with: esbuild.config.mjs builds functions/<name>/handler.ts with
-// them, and the bench (bench/naive/build.ts) builds its naive comparison handlers with exactly the same, so that a
-// side-by-side figure compares code, not bundler settings. For Lambda bundles only: see lambdaCredentialSources.
+// How the Lambda bundles are made, in one place: the list of functions and the esbuild options every bundle is built
+// with. esbuild.config.mjs (npm run build) bundles each function with them; the local pipeline, the chaos run, the
+// bench (its naive comparison handlers use the same options, so a side-by-side compares code, not bundler settings),
+// the tests and infra/package.sh take the list from here, so adding a function is adding its folder.
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -30,7 +33,7 @@ export const treeShakeSdkSchemas = {
   },
 };
 
-const PROFILE_SOURCES = fileURLToPath(new URL('./shared/aws/clients/profile-credential-sources.ts', import.meta.url));
+const PROFILE_SOURCES = fileURLToPath(new URL('../shared/aws/clients/profile-credential-sources.ts', import.meta.url));
 
 /**
  * The default credential chain (`@aws-sdk/credential-provider-node`) imports its profile-based sources lazily; in a
@@ -72,3 +75,11 @@ export function functionBuildOptions(entry, outfile) {
     metafile: true,
   };
 }
+
+export const FUNCTIONS_DIR = fileURLToPath(new URL('../functions/', import.meta.url));
+
+export const FUNCTION_NAMES = Object.freeze(
+  readdirSync(FUNCTIONS_DIR)
+    .filter((name) => existsSync(join(FUNCTIONS_DIR, name, 'handler.ts')))
+    .sort(),
+);

@@ -2,16 +2,11 @@
  * abort's pure core: from the primary, the policy and the mode, list the changes that put all traffic back on the
  * primary (and, in teardown, remove the policy). No I/O here; the plan is logged and unit-tested without mocks.
  */
-import {
-  isDeployed,
-  type DistributionState,
-  type PolicyState,
-  type ReviewedRelease,
-} from '../../shared/domain/resources.js';
-import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
-import { checkIsPrimary } from '../../shared/domain/checks.js';
-import { StateCheckError } from '../../shared/domain/errors.js';
-import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
+import { isDeployed, type DistributionState, type PolicyState, type ReviewedRelease } from '../domain/resources.js';
+import { attachedPolicyId } from '../domain/distribution-config.js';
+import { checkIsPrimary } from '../domain/checks.js';
+import { StateCheckError } from '../domain/errors.js';
+import { DONE, type Plan, waitFor } from '../domain/plan.js';
 import type { AbortMode } from './params.js';
 import { type AbortPhase, PHASE } from './phases.js';
 
@@ -112,11 +107,11 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
   checkAbortState(state);
   const { primary, policyId, policy } = state;
   const guard = releaseGuard(state) ?? judgedGuard(state);
-  if (guard) return { changes: [], then: settled(primary), ...guard };
+  if (guard) return { changes: [], next: settled(primary), ...guard };
   if (!policyId) {
     return {
       changes: [],
-      then: settled(primary),
+      next: settled(primary),
       nothingToDo: `no continuous deployment policy is attached to primary ${primary.id}`,
     };
   }
@@ -136,7 +131,7 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
     if (detach || !isDeployed(primary)) {
       return {
         changes,
-        then: waitFor(
+        next: waitFor(
           PHASE.detached,
           `primary ${primary.id} to be Deployed without policy ${policyId} before deleting the policy`,
           [primary.id],
@@ -149,11 +144,11 @@ export function planAbort(state: AbortState, mode: AbortMode): AbortPlan {
       reason: `policy ${policyId} is detached from primary ${primary.id}, which is Deployed`,
     });
     // Deleting the policy does not touch the primary, which is already Deployed.
-    return { changes, then: DONE };
+    return { changes, next: DONE };
   }
   // A disable or detach starts a propagation, and whatever runs next should see a settled primary.
-  if (changes.length) return { changes, then: propagating(primary) };
-  return { changes, then: settled(primary), nothingToDo: nothingToDo(state) };
+  if (changes.length) return { changes, next: propagating(primary) };
+  return { changes, next: settled(primary), nothingToDo: nothingToDo(state) };
 }
 
 /**
@@ -203,12 +198,12 @@ function judgedGuard({ judged }: AbortState): Pick<AbortPlan, 'nothingToDo' | 'n
   );
 }
 
-function propagating(primary: DistributionState): AbortPlan['then'] {
+function propagating(primary: DistributionState): AbortPlan['next'] {
   return waitFor(PHASE.propagating, `primary ${primary.id} to be Deployed`, [primary.id]);
 }
 
 /** Nothing to write: done once the primary is Deployed. */
-function settled(primary: DistributionState): AbortPlan['then'] {
+function settled(primary: DistributionState): AbortPlan['next'] {
   return isDeployed(primary) ? DONE : propagating(primary);
 }
 

@@ -5,8 +5,8 @@
  * applies, and a mistake names the flag instead of the UserParameters field.
  */
 import { abortAction, knownPolicy } from '../functions/abort/action.js';
-import { parameterNames as abortParameterNames } from '../functions/abort/params.js';
-import { abortSteps } from '../functions/abort/rollback.js';
+import { parameterNames as abortParameterNames } from '../shared/rollback/params.js';
+import { abortSteps } from '../shared/rollback/steps.js';
 import { enableCdAction, enableCdSteps } from '../functions/enable-cd/action.js';
 import { parameterNames as enableCdParameterNames } from '../functions/enable-cd/params.js';
 import { promoteAction, promoteSteps } from '../functions/promote/action.js';

@@ -3,7 +3,7 @@
  * how a person reaches it, what a promotion would change, the bucket grant, and what looks wrong. Every judgement
  * comes from the actions' own pure code (config diff, preflight, bucket-policy merge, reviewer variables).
  */
-import { reviewerVariables } from '../functions/enable-cd/plan.js';
+import { reviewerVariables } from '../shared/domain/reviewer.js';
 import { readBucketPolicy } from '../shared/aws/bucket-policy-store.js';
 import { readDistribution, readPolicyIfExists } from '../shared/aws/cloudfront.js';
 import { readLatestInvalidation } from '../shared/aws/invalidations.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planAbort, planDetach, planDisable, type AbortState } from '../../../../functions/abort/plan.js';
+import { planAbort, planDetach, planDisable, type AbortState } from '../../../../shared/rollback/plan.js';
 import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import {
@@ -35,7 +35,7 @@ describe('planAbort', () => {
             reason: expect.stringContaining('all traffic to the primary'),
           },
         ],
-        then: {
+        next: {
           kind: 'wait',
           phase: 'propagating',
           reason: `primary ${PRIMARY_ID} to be Deployed`,
@@ -47,7 +47,7 @@ describe('planAbort', () => {
     it('plans nothing when the policy is already disabled, and says so', () => {
       expect(planAbort(state({ policy: policy(false) }), 'disable')).toEqual({
         changes: [],
-        then: { kind: 'done' },
+        next: { kind: 'done' },
         nothingToDo: `policy ${POLICY_ID} is already disabled`,
       });
     });
@@ -56,7 +56,7 @@ describe('planAbort', () => {
       const plan = planAbort(state({ primary: detachedPrimary(), policyId: undefined, policy: undefined }), 'disable');
       expect(plan).toEqual({
         changes: [],
-        then: { kind: 'done' },
+        next: { kind: 'done' },
         nothingToDo: `no continuous deployment policy is attached to primary ${PRIMARY_ID}`,
       });
     });
@@ -91,7 +91,7 @@ describe('planAbort', () => {
     it('disables and detaches first, deferring the delete to a later invocation', () => {
       const plan = planAbort(state(), 'teardown');
       expect(plan.changes.map((c) => c.kind)).toEqual(['disable-policy', 'detach-policy']);
-      expect(plan.then).toMatchObject({ kind: 'wait', phase: 'detached', inProgress: [PRIMARY_ID] });
+      expect(plan.next).toMatchObject({ kind: 'wait', phase: 'detached', inProgress: [PRIMARY_ID] });
     });
 
     it('keeps deferring the delete while the detached primary is InProgress', () => {
@@ -99,7 +99,7 @@ describe('planAbort', () => {
         planAbort(state({ primary: detachedPrimary({ status: 'InProgress' }), policy: policy(false) }), 'teardown'),
       ).toEqual({
         changes: [],
-        then: {
+        next: {
           kind: 'wait',
           phase: 'detached',
           reason: `primary ${PRIMARY_ID} to be Deployed without policy ${POLICY_ID} before deleting the policy`,
@@ -111,7 +111,7 @@ describe('planAbort', () => {
     it('deletes the remembered policy once the primary is Deployed without it', () => {
       expect(planAbort(state({ primary: detachedPrimary(), policy: policy(false) }), 'teardown')).toEqual({
         changes: [{ kind: 'delete-policy', policyId: POLICY_ID, reason: expect.stringContaining('Deployed') }],
-        then: { kind: 'done' },
+        next: { kind: 'done' },
       });
     });
 
@@ -126,7 +126,7 @@ describe('planAbort', () => {
     it('plans nothing when the policy is already deleted', () => {
       expect(planAbort(state({ primary: detachedPrimary(), policy: undefined }), 'teardown')).toEqual({
         changes: [],
-        then: { kind: 'done' },
+        next: { kind: 'done' },
         nothingToDo: `policy ${POLICY_ID} no longer exists`,
       });
     });
@@ -164,7 +164,7 @@ describe('planAbort: the release guard', () => {
     ['the staging was deleted', undefined, /no longer exists/],
   ])('plans nothing when %s, and marks the plan', (_, now, reason) => {
     const plan = planAbort(state({ release: { executionId: 'exec-a', reviewed, stagingEtagNow: now } }), 'teardown');
-    expect(plan).toMatchObject({ changes: [], newerRelease: true, then: { kind: 'done' } });
+    expect(plan).toMatchObject({ changes: [], newerRelease: true, next: { kind: 'done' } });
     expect(plan.nothingToDo).toMatch(reason);
   });
 
@@ -192,7 +192,7 @@ describe("planAbort: the watch's verdict", () => {
     ['the staging was deleted', undefined, /no longer exists/],
   ])('plans nothing when %s: the canary live now is the next tick’s to judge', (_, now, reason) => {
     const plan = planAbort(state({ judged: { ...judged, stagingEtagNow: now } }), 'disable');
-    expect(plan).toMatchObject({ changes: [], newerRelease: true, then: { kind: 'done' } });
+    expect(plan).toMatchObject({ changes: [], newerRelease: true, next: { kind: 'done' } });
     expect(plan.nothingToDo).toMatch(reason);
   });
 });

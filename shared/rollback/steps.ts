@@ -2,8 +2,8 @@
  * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
  * read the primary and its policy → plan → apply; the plan's `then` says what comes next, which only a job can wait for.
  */
-import { type PlanApproval, type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
-import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
+import { type PlanApproval, type PlanSteps, applyPlan } from '../aws/apply-plan.js';
+import { reviewedRelease } from '../aws/pipeline-executions.js';
 import {
   deletePolicy,
   isNoSuchPolicy,
@@ -13,16 +13,16 @@ import {
   readPolicyIfExists,
   writeDistributionConfig,
   writePolicyConfig,
-} from '../../shared/aws/cloudfront.js';
-import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
-import { StateCheckError, step } from '../../shared/domain/errors.js';
+} from '../aws/cloudfront.js';
+import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../domain/distribution-config.js';
+import { StateCheckError, step } from '../domain/errors.js';
 import {
   type DistributionState,
   type PolicyState,
   type ReviewedRelease,
   distributionLogFields,
-} from '../../shared/domain/resources.js';
-import type { Logger } from '../../shared/log.js';
+} from '../domain/resources.js';
+import type { Logger } from '../log.js';
 import type { AbortMode, AbortParams } from './params.js';
 import type { AbortPhase } from './phases.js';
 import {
@@ -43,7 +43,7 @@ export interface RollbackPass {
   /** The changes actually written (a re-plan after a stale ETag drops one another writer already made). */
   written: AbortChangeKind[];
   /** What comes next, from the plan. */
-  then: AbortPlan['then'];
+  next: AbortPlan['next'];
 }
 
 /**
@@ -210,8 +210,8 @@ export async function rollBackToPrimary(
 ): Promise<RollbackPass> {
   const steps = abortSteps(params, known, log, judged);
   const initial = await step('read the primary and its policy', () => steps.read());
-  const { state, plan, written, then } = await applyPlan(steps, initial, log, approve);
-  return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), then };
+  const { state, plan, written, next } = await applyPlan(steps, initial, log, approve);
+  return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), next };
 }
 
 function logState(state: AbortState, log: Logger): void {
