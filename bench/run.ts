@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: bundle sizes and the clients they carry, cold start, per-scenario handler time, request count
  * and critical path against the local emulator, and the Lambda time spent waiting for propagation. Prints tables
- * and writes bench/results.json. Not part of `npm test`: no timing here ever fails anything (exit code 0 unless the
- * tooling itself breaks, whatever the targets say).
+ * and writes bench/results.json, local output (gitignored: docs/performance.md keeps the dated figures). Not part of
+ * `npm test`: no timing here ever fails anything (exit code 0 unless the tooling itself breaks, whatever the targets
+ * say); the figures that do not depend on the machine have budgets in test/bench/budgets.test.ts, which does.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
