@@ -4,17 +4,13 @@
  * object and parsed by the action's own parser, so every check (ids, ranges, combinations) is the one the pipeline
  * applies, and a mistake names the flag instead of the UserParameters field.
  */
-import { abortAction, knownPolicy } from '../functions/abort/action.js';
-import { parameterNames as abortParameterNames } from '../shared/rollback/params.js';
-import { abortSteps } from '../shared/rollback/steps.js';
-import { enableCdAction, enableCdSteps } from '../functions/enable-cd/action.js';
-import { parameterNames as enableCdParameterNames } from '../functions/enable-cd/params.js';
-import { promoteAction, promoteSteps } from '../functions/promote/action.js';
-import { parameterNames as promoteParameterNames } from '../functions/promote/params.js';
+import { abortAction } from '../functions/abort/action.js';
+import { enableCdAction } from '../functions/enable-cd/action.js';
+import { promoteAction } from '../functions/promote/action.js';
 import type { PlanSteps } from '../shared/aws/apply-plan.js';
-import { ConfigurationError } from '../shared/domain/errors.js';
+import { InputError } from '../shared/domain/errors.js';
 import type { Change, Plan } from '../shared/domain/plan.js';
-import type { Action, ContinuationData } from '../shared/job/runner.js';
+import type { AnyAction } from '../shared/job/driver.js';
 import type { Logger } from '../shared/log.js';
 import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './usage.js';
 
@@ -61,10 +57,8 @@ export interface CliAction {
   name: 'enable-cd' | 'promote' | 'abort';
   summary: string;
   synopsis: string;
-  action: Action<unknown, string, ContinuationData>;
-  parameterNames: readonly string[];
-  /** The action's read/plan/write steps for these parameters: a dry run plans with them. */
-  steps(params: unknown, log: Logger): PlanSteps<unknown, AnyPlan>;
+  /** The action's declaration: the driver runs it, a dry run plans with its steps. */
+  action: AnyAction;
   /**
    * UserParameters that pin an apply to the state the person confirmed, when the flags leave them out: promote's
    * release guard, so that a staging changed after the confirmation is refused with no write instead of promoted.
@@ -78,19 +72,14 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
     summary:
       'Grant the staging read access to the bucket, enable the policy and attach it to the primary, then wait for both distributions to be Deployed.',
     synopsis: '--primary <id> --staging <id> --policy <policy id> [--bucket <bucket>] [options]',
-    action: enableCdAction,
-    parameterNames: enableCdParameterNames,
-    steps: (params, log) => enableCdSteps(params as Parameters<typeof enableCdSteps>[0], log),
+    action: enableCdAction as unknown as AnyAction,
   },
   promote: {
     name: 'promote',
     summary:
       "Copy the staging's config onto the primary (UpdateDistributionWithStagingConfig), optionally behind the promotion gate and the release guard, then wait for the primary to be Deployed.",
     synopsis: '--primary <id> --staging <id> [--expected-staging-etag <etag>] [gate options] [options]',
-    action: promoteAction,
-    parameterNames: promoteParameterNames,
-    steps: (params, log) =>
-      promoteSteps(params as Parameters<typeof promoteSteps>[0], log) as PlanSteps<unknown, AnyPlan>,
+    action: promoteAction as unknown as AnyAction,
     pinned: (state) => ({ ExpectedStagingETag: (state as { staging: { etag: string } }).staging.etag }),
   },
   abort: {
@@ -98,20 +87,22 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
     summary:
       'Put all traffic back on the primary: disable the policy (disable), also detach it (detach), or detach and delete it (teardown), then wait for the primary to be Deployed.',
     synopsis: '--primary <id> [--mode disable|detach|teardown] [--policy <policy id>] [options]',
-    action: abortAction,
-    parameterNames: abortParameterNames,
-    steps: (params, log) => {
-      const p = params as Parameters<typeof abortSteps>[0];
-      // A first pass of the action, as CodePipeline's first invocation: a policy named in the parameters is known.
-      return abortSteps(p, knownPolicy(p, undefined), log);
-    },
+    action: abortAction as unknown as AnyAction,
   },
 };
+
+/**
+ * The action's steps for a first pass with these parameters, as CodePipeline's first invocation would run them: a dry
+ * run plans with them.
+ */
+export function firstPassSteps(action: CliAction, params: unknown, log: Logger): PlanSteps<unknown, AnyPlan> {
+  return action.action.steps({ params, phase: undefined, memory: {}, log });
+}
 
 /** The flags of an action's UserParameters, for its command's option table. */
 export function parameterOptions(action: CliAction): OptionTable {
   return Object.fromEntries(
-    action.parameterNames.map((name) => {
+    action.action.parameterNames.map((name) => {
       const [value, description] = DESCRIPTIONS[name] ?? ['<value>', `UserParameters ${name}`];
       return [flagOf(name), { type: 'string', value, description }];
     }),
@@ -119,7 +110,7 @@ export function parameterOptions(action: CliAction): OptionTable {
 }
 
 /** A ConfigurationError's message in flag terms: the field and any other key it mentions become flags. */
-function flagMessage(names: readonly string[], err: ConfigurationError): string {
+function flagMessage(names: readonly string[], err: InputError): string {
   let problem = err.problem;
   for (const name of names) problem = problem.replaceAll(name, `--${flagOf(name)}`);
   const flag = `--${flagOf(err.field)}`;
@@ -128,7 +119,7 @@ function flagMessage(names: readonly string[], err: ConfigurationError): string 
 
 /**
  * Reads flags with the actions' own parameter checks: the flags of `names` become a parameters object, `read`
- * reads it (ParamReader, or an action's parser), and a ConfigurationError becomes a {@link UsageError} naming the flag.
+ * reads it (ParamReader, or an action's parser), and a InputError becomes a {@link UsageError} naming the flag.
  */
 export function parseWithFlags<T>(
   spec: CommandSpec,
@@ -139,7 +130,7 @@ export function parseWithFlags<T>(
   try {
     return read(flagParameters(names, values));
   } catch (err) {
-    if (err instanceof ConfigurationError) throw new UsageError(flagMessage(names, err), spec);
+    if (err instanceof InputError) throw new UsageError(flagMessage(names, err), spec);
     throw err;
   }
 }
@@ -149,7 +140,9 @@ export function parseWithFlags<T>(
  * is a {@link UsageError} naming the flag.
  */
 export function paramsFromFlags(action: CliAction, spec: CommandSpec, values: Record<string, unknown>): unknown {
-  return parseWithFlags(spec, action.parameterNames, values, (p) => action.action.parseParams(JSON.stringify(p)));
+  return parseWithFlags(spec, action.action.parameterNames, values, (p) =>
+    action.action.parseParams(JSON.stringify(p)),
+  );
 }
 
 /** The parameters object the flags of `names` stand for (for an action: the UserParameters a pipeline would pass). */
@@ -164,5 +157,5 @@ export function flagParameters(names: readonly string[], values: Record<string, 
 
 /** The UserParameters object an action's flags stand for. */
 export function userParametersOf(action: CliAction, values: Record<string, unknown>): Record<string, string> {
-  return flagParameters(action.parameterNames, values);
+  return flagParameters(action.action.parameterNames, values);
 }

@@ -3,7 +3,7 @@
  * 0 done, 1 the action failed (or was declined), 2 bad usage (nothing was called), 3 refused by a check on the live
  * state (nothing was written), 130 stopped by Ctrl-C (nothing half-made; the message says how to resume).
  */
-import { ConfigurationError, StateCheckError } from '../shared/domain/errors.js';
+import { InputError, StateCheckError } from '../shared/domain/errors.js';
 import { UsageError } from './usage.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
@@ -44,7 +44,7 @@ function* causes(err: unknown): Generator<unknown> {
  */
 export function messageOf(err: unknown): string {
   for (const e of causes(err))
-    if (e instanceof StateCheckError || e instanceof RefusedError || e instanceof ConfigurationError) return e.message;
+    if (e instanceof StateCheckError || e instanceof RefusedError || e instanceof InputError) return e.message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -53,7 +53,7 @@ export type ErrorKind = 'usage' | 'refused' | 'interrupted' | 'declined' | 'fail
 /** What kind of failure `err` is, and so its exit code. */
 export function classify(err: unknown): { kind: ErrorKind; code: ExitCode } {
   for (const e of causes(err)) {
-    if (e instanceof UsageError || e instanceof ConfigurationError) return { kind: 'usage', code: EXIT.usage };
+    if (e instanceof UsageError || e instanceof InputError) return { kind: 'usage', code: EXIT.usage };
     if (e instanceof StateCheckError || e instanceof RefusedError) return { kind: 'refused', code: EXIT.refused };
     if (e instanceof InterruptedError) return { kind: 'interrupted', code: EXIT.interrupted };
     if (e instanceof DeclinedError) return { kind: 'declined', code: EXIT.failed };

@@ -7,15 +7,9 @@
  * made or not): the loop stops after it, and the token it would have passed on is what `--resume` takes.
  */
 import { runCancellable } from '../shared/aws/cancellation.js';
-import {
-  type Action,
-  type Continuation,
-  type ContinuationData,
-  type Outcome,
-  encodeContinuation,
-  readContinuation,
-  waitLimitPassed,
-} from '../shared/job/runner.js';
+import { readContinuation } from '../shared/job/codepipeline-job.js';
+import { type Continuation, encodeContinuation } from '../shared/job/continuation.js';
+import { type AnyAction, type Outcome, checkWaitLimit, runAction } from '../shared/job/driver.js';
 import type { PlanApproval } from '../shared/aws/apply-plan.js';
 import type { Logger } from '../shared/log.js';
 import { InterruptedError } from './exit-codes.js';
@@ -82,7 +76,7 @@ export interface Waiting {
 }
 
 export interface LoopOptions {
-  action: Action<unknown, string, ContinuationData>;
+  action: AnyAction;
   params: unknown;
   jobId: string;
   log: Logger;
@@ -141,7 +135,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
     let outcome: Outcome;
     try {
       outcome = await runCancellable(stopper.calls.signal, () =>
-        action.run({ jobId, params, continuation, log, approve }),
+        runAction(action, { params, continuation, log }, { approve }),
       );
     } catch (err) {
       if (stopper.calls.signal.aborted)
@@ -162,7 +156,10 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
       };
 
     const startedAt = continuation?.startedAt ?? started;
-    checkWaitLimit(action, params, outcome, now() - startedAt);
+    checkWaitLimit(action, params, outcome, now() - startedAt, {
+      limit: '--max-wait-minutes ',
+      rerun: 'running the command again carries on from the live state',
+    });
     // The token CodePipeline would carry, read back below as its next invocation would read it.
     const token = encodeContinuation({
       phase: outcome.phase,
@@ -193,14 +190,5 @@ function interrupted(outcome: Waited, token: string): InterruptedError {
   return new InterruptedError(
     `stopped waiting for ${outcome.reason}${outcome.inProgress.length ? ` (InProgress: ${outcome.inProgress.join(', ')})` : ''}; every change made so far is complete`,
     resumeArgument(token),
-  );
-}
-
-/** The runner's wait limit (`MaxWaitMinutes`), counted from the first pass as CodePipeline counts it. */
-function checkWaitLimit(action: LoopOptions['action'], params: unknown, outcome: Waited, waitedMs: number): void {
-  const passed = waitLimitPassed(action, params, outcome, waitedMs);
-  if (!passed) return;
-  throw new Error(
-    `gave up after waiting ${passed.waitedMinutes} minutes (--max-wait-minutes ${passed.limitMinutes}) for: ${passed.awaiting}. The changes already made stay in place; running the command again carries on from the live state.`,
   );
 }

@@ -4,10 +4,10 @@
  * each write, each warning — to tell the person what happens as it happens, without a second channel out of the
  * actions.
  */
-import { type LogFields, type Logger, createLogger, setLogSink } from '../shared/log.js';
+import { type Level, type LogFields, type Logger, createLogger, setLogSink } from '../shared/log.js';
 import type { TextStream } from './terminal.js';
 
-export type Level = 'INFO' | 'WARN' | 'ERROR';
+export type { Level };
 
 /** Called with every event a logger logs, after the line was written. May throw to stop the action (see guard). */
 export type LogObserver = (level: Level, event: string, fields: LogFields) => void;
@@ -26,6 +26,8 @@ export function observedLogger(base: Logger, observe: LogObserver, inherited: Lo
       observe(level, event, { ...inherited, ...fields });
     };
   return {
+    debug: at('DEBUG', base.debug),
+    debugging: base.debugging,
     info: at('INFO', base.info),
     warn: at('WARN', base.warn),
     error: at('ERROR', base.error),

@@ -3,28 +3,18 @@
  * still exists — and the removal of one: detach it from each primary with a fresh ETag, wait for those primaries to
  * be Deployed, then delete it (CloudFront refuses to delete a policy still attached: ContinuousDeploymentPolicyInUse).
  *
- * The removal is a small action of its own, run by the same job loop as the pipeline actions, with the same
- * read → plan → apply and stale-ETag policy (apply-plan.ts) and abort's own detach decision. It is not abort's
- * teardown because that one first disables the policy, and an orphan is exactly a policy whose staging may be gone,
- * which CloudFront will not accept in a policy update; and because an orphan may be attached to no primary at all.
+ * The removal is a small action of its own, run by the same driver as the pipeline actions, with abort's own detach,
+ * wait and delete (shared/rollback). It is not abort's teardown because that one first disables the policy, and an
+ * orphan is exactly a policy whose staging may be gone, which CloudFront will not accept in a policy update; and
+ * because an orphan may be attached to no primary at all.
  */
 import type { DistributionSummary } from '@aws-sdk/client-cloudfront';
-import { planDetach } from '../shared/rollback/plan.js';
-import { type PlanSteps, applyPlan } from '../shared/aws/apply-plan.js';
-import {
-  deletePolicy,
-  isNoSuchPolicy,
-  readDistribution,
-  readPolicyIfExists,
-  writeDistributionConfig,
-} from '../shared/aws/cloudfront.js';
-import { attachedPolicyId, stagingDomainsOf, withPolicyId } from '../shared/domain/distribution-config.js';
-import { step } from '../shared/domain/errors.js';
-import { DONE, type Plan, waitFor } from '../shared/domain/plan.js';
-import { type DistributionState, type PolicyState, isDeployed } from '../shared/domain/resources.js';
+import { readDistribution } from '../shared/aws/cloudfront.js';
+import { attachedPolicyId, stagingDomainsOf } from '../shared/domain/distribution-config.js';
 import { type Routing, routingOf } from '../shared/domain/traffic-config.js';
-import { type Action, type Outcome, waitingOutcome } from '../shared/job/runner.js';
-import type { Logger } from '../shared/log.js';
+import type { ActionDefinition, Memory } from '../shared/job/driver.js';
+import type { RemovalPlan, RemovalState } from '../shared/rollback/plan.js';
+import { type RemovalParams, removalSteps } from '../shared/rollback/steps.js';
 import { listDistributions, listPolicies, mapLimited } from './cloudfront-lists.js';
 
 /** One policy of the account, as cleanup lists it. */
@@ -87,116 +77,22 @@ export async function readInventory(): Promise<PolicyEntry[]> {
   });
 }
 
-export interface RemovalParams {
-  policyId: string;
-  /** The primaries the policy was attached to when listed: detached, then awaited until Deployed. */
-  primaries: string[];
-}
-
-interface RemovalState {
-  policy: PolicyState | undefined;
-  primaries: DistributionState[];
-}
-
-type RemovalChange =
-  | { kind: 'detach-policy'; primaryId: string; policyId: string; reason: string }
-  | { kind: 'delete-policy'; policyId: string; reason: string };
-
-type RemovalPlan = Plan<RemovalChange, 'detached'> & { nothingToDo?: string };
-
-/** Detach from every primary that still names the policy; once none does and all are Deployed, delete it. */
-export function planRemoval(state: RemovalState): RemovalPlan {
-  const { policy, primaries } = state;
-  if (!policy) return { changes: [], next: DONE, nothingToDo: 'the policy no longer exists' };
-  const detaches = primaries.map((p) => planDetach(p, policy.id)).filter((c) => c !== undefined);
-  if (detaches.length) {
-    const ids = detaches.map((c) => c.primaryId);
-    return {
-      changes: detaches,
-      next: waitFor('detached', `${ids.join(', ')} to be Deployed without policy ${policy.id}`, ids),
-    };
-  }
-  const inProgress = primaries.filter((p) => !isDeployed(p)).map((p) => p.id);
-  if (inProgress.length)
-    return {
-      changes: [],
-      next: waitFor('detached', `${inProgress.join(', ')} to be Deployed without policy ${policy.id}`, inProgress),
-    };
-  const where = primaries.length
-    ? `detached from ${primaries.map((p) => p.id).join(', ')}, which are Deployed`
-    : 'attached to no distribution';
-  return {
-    changes: [{ kind: 'delete-policy', policyId: policy.id, reason: `policy ${policy.id} is ${where}` }],
-    next: DONE,
-  };
-}
-
-function removalSteps(params: RemovalParams, log: Logger): PlanSteps<RemovalState, RemovalPlan> {
-  return {
-    read: async () => {
-      const [policy, primaries] = await Promise.all([
-        readPolicyIfExists(params.policyId),
-        Promise.all(params.primaries.map((id) => readDistribution(id))),
-      ]);
-      log.info('state-read', {
-        policy: policy ? { id: policy.id, etag: policy.etag, enabled: policy.config.Enabled } : null,
-        primaries: primaries.map((p) => ({
-          id: p.id,
-          status: p.status,
-          etag: p.etag,
-          policyId: attachedPolicyId(p.config) ?? null,
-        })),
-      });
-      return { policy, primaries };
-    },
-    plan: planRemoval,
-    write: async (change, state) => {
-      if (change.kind === 'detach-policy') {
-        const primary = state.primaries.find((p) => p.id === change.primaryId) as DistributionState;
-        // "" detaches; leaving the field out would mean "no change" in SDK v3.
-        const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
-        log.info('write', {
-          change: change.kind,
-          primaryId: primary.id,
-          ifMatch: primary.etag,
-          newEtag: etag,
-          reason: change.reason,
-        });
-        return true;
-      }
-      try {
-        await deletePolicy(state.policy as PolicyState);
-      } catch (err) {
-        if (!isNoSuchPolicy(err)) throw err;
-        log.info('write-skipped', { change: change.kind, reason: 'the policy was already deleted' });
-        return false;
-      }
-      log.info('write', { change: change.kind, policyId: change.policyId, reason: change.reason });
-      return true;
-    },
-    stepName: (change) =>
-      change.kind === 'detach-policy'
-        ? `detach the policy from ${change.primaryId}`
-        : 'delete the continuous deployment policy',
-  };
-}
-
-/** The removal of one policy, as an action the job loop runs pass after pass. */
-export const removalAction: Action<RemovalParams, 'detached'> = {
+/**
+ * The removal of one policy, declared: the driver runs it pass after pass like the pipeline actions (cfcd's job loop),
+ * with abort's own detach and delete (shared/rollback).
+ */
+export const removalAction: ActionDefinition<RemovalParams, RemovalState, RemovalPlan, 'detached', Memory> = {
   name: 'cleanup',
+  parameterNames: [],
   parseParams: (raw) => raw as RemovalParams,
   maxWaitMinutes: () => 60,
   phases: ['detached'],
-  run: async ({ params, log }): Promise<Outcome<'detached'>> => {
-    const steps = removalSteps(params, log);
-    const initial = await step('read the policy and its primaries', () => steps.read());
-    const { plan, written, next } = await applyPlan(steps, initial, log);
-    if (next.kind === 'wait') return waitingOutcome(next);
-    return {
-      kind: 'succeeded',
-      summary: written.some((c) => c.kind === 'delete-policy')
-        ? `policy ${params.policyId} deleted`
-        : `nothing to delete (${plan.nothingToDo ?? 'another writer got there first'})`,
-    };
-  },
+  readStep: 'read the policy and its primaries',
+  steps: ({ params, log }) => removalSteps(params, log),
+  summarise: ({ params, plan, changes }) => ({
+    summary: changes.includes('delete-policy')
+      ? `policy ${params.policyId} deleted`
+      : `nothing to delete (${plan.nothingToDo ?? 'another writer got there first'})`,
+    outputVariables: {},
+  }),
 };

@@ -6,7 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { planOnly } from '../../shared/aws/apply-plan.js';
-import { type CliAction, paramsFromFlags, parameterOptions, userParametersOf } from '../action-flags.js';
+import {
+  type CliAction,
+  firstPassSteps,
+  paramsFromFlags,
+  parameterOptions,
+  userParametersOf,
+} from '../action-flags.js';
 import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
@@ -72,7 +78,7 @@ export async function runPlan(action: CliAction, values: Values, ctx: Context): 
   const log = cliLogger(action.name, `cfcd-plan-${randomUUID()}`, (level, event, fields) => {
     if (showInDryRun.has(event)) printEvent(ctx, level, event, fields);
   });
-  const { state, plan } = await planOnly(action.steps(params, log), log);
+  const { state, plan } = await planOnly(firstPassSteps(action, params, log), log);
   const view = viewPlan(action, state, plan);
   say(ctx, `${ctx.terminal.out('bold', `cfcd plan ${action.name}`)}  (dry run: nothing is written)`);
   for (const line of view.lines(ctx.terminal.out)) say(ctx, line);
@@ -107,7 +113,7 @@ async function planAndConfirm(
   stopper: Stopper,
 ): Promise<{ params: unknown; guard: PlanView | undefined }> {
   const log = cliLogger(action.name, `cfcd-plan-${randomUUID()}`, () => undefined);
-  const { state, plan } = await planOnly(action.steps(params, log), log);
+  const { state, plan } = await planOnly(firstPassSteps(action, params, log), log);
   if (stopper.requested) throw new InterruptedError('stopped before applying; nothing was changed');
   const view = viewPlan(action, state, plan);
   if (view.nothingToDo) return { params, guard: undefined };

@@ -1,21 +1,19 @@
 /**
- * abort as a CodePipeline action: one pass (read → plan → apply), then the plan's `then`: wait via continuation until
- * the primary is `Deployed` — in every mode, so that whatever runs next (a re-run of the pipeline, a stage that
- * changes the primary) sees a settled primary. Teardown deletes the policy only in a pass that finds the detach
- * propagated.
+ * abort, declared: put all traffic back on the primary. Each pass reads the primary and its policy, plans (disable,
+ * detach, or detach and then — in a later pass that finds the detach propagated — delete), and applies; then it waits
+ * until the primary is `Deployed`, in every mode, so that whatever runs next sees a settled primary. The driver runs it
+ * from CodePipeline, from a plain EventBridge event (event.ts) and from cfcd.
  */
-import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
-import { waitingOutcome } from '../../shared/job/runner.js';
-import { type AbortParams, parseAbortParams } from '../../shared/rollback/params.js';
+import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
+import { type AbortParams, parameterNames, parseAbortParams } from '../../shared/rollback/params.js';
 import { type AbortPhase, PHASES } from '../../shared/rollback/phases.js';
-import { type KnownPolicy, rollBackToPrimary, rollbackSummary } from '../../shared/rollback/steps.js';
+import type { AbortPlan, AbortState } from '../../shared/rollback/plan.js';
+import { type KnownPolicy, abortSteps, rollbackSummary } from '../../shared/rollback/steps.js';
 
-/** What the continuation token carries between invocations. */
-interface AbortMemory extends ContinuationData {
+/** What abort keeps between invocations, besides the changes written (the driver's). */
+interface AbortMemory extends Memory {
   /** The policy found attached by the first invocation; after a detach the primary no longer names it. */
   policyId?: string;
-  /** Changes written by earlier invocations of this job, comma-separated, for the final output variables. */
-  changes?: string;
 }
 
 /**
@@ -27,47 +25,34 @@ export function knownPolicy(params: AbortParams, remembered: string | undefined)
   return params.policyId ? { id: params.policyId, from: 'parameters' } : undefined;
 }
 
-/** Without a policy id there is nothing left to find: a teardown that detached and then failed left its policy behind. */
+/** Without a policy id there is nothing left to find: a teardown that detached and then failed left it behind. */
 const ORPHAN_HINT =
   'if an earlier teardown detached a policy and then failed, re-run teardown with that ContinuousDeploymentPolicyId';
 
-async function run({
-  params,
-  continuation,
-  log,
-  approve,
-}: JobContext<AbortParams, AbortPhase, AbortMemory>): Promise<Outcome<AbortPhase, AbortMemory>> {
-  const earlier = continuation?.data ?? {};
-  const pass = await rollBackToPrimary(params, knownPolicy(params, earlier.policyId), log, { approve });
-  const changes = [...(earlier.changes ? earlier.changes.split(',') : []), ...pass.written];
-
-  if (pass.next.kind === 'wait') {
-    return waitingOutcome(pass.next, {
-      ...(pass.policyId ? { policyId: pass.policyId } : {}),
-      ...(changes.length ? { changes: changes.join(',') } : {}),
-    });
-  }
-  const summary = rollbackSummary(params.mode, params.primaryId, changes, pass.plan.nothingToDo, true);
-  return {
-    kind: 'succeeded',
-    summary: params.mode === 'teardown' && !pass.policyId && !changes.length ? `${summary}; ${ORPHAN_HINT}` : summary,
-    outputVariables: {
-      Mode: params.mode,
-      ContinuousDeploymentPolicyId: pass.policyId ?? 'none',
-      Changes: changes.length ? changes.join(',') : 'none',
-    },
-  };
-}
-
-/** The abort CodePipeline action (UserParameters: PrimaryDistributionId, Mode, ContinuousDeploymentPolicyId, MaxWaitMinutes). */
-export const abortAction: Action<AbortParams, AbortPhase, AbortMemory> = {
+export const abortAction: ActionDefinition<AbortParams, AbortState, AbortPlan, AbortPhase, AbortMemory> = {
   name: 'abort',
+  parameterNames,
   parseParams: parseAbortParams,
   maxWaitMinutes: (p) => p.maxWaitMinutes,
   phases: PHASES,
-  readData: (_phase, data) => {
-    const { policyId, changes } = data ?? {};
-    return { ...(policyId ? { policyId } : {}), ...(changes ? { changes } : {}) };
+  readMemory: (_phase, data) => {
+    // `changes` is what tokens written before the driver kept the written changes under.
+    const { policyId, written = data?.changes } = data ?? {};
+    return { ...(policyId ? { policyId } : {}), ...(written ? { written } : {}) };
   },
-  run,
+  readStep: 'read the primary and its policy',
+  steps: ({ params, memory, log }) => abortSteps(params, knownPolicy(params, memory.policyId), log),
+  remember: ({ state }) => (state.policyId ? { policyId: state.policyId } : {}),
+  summarise: ({ params, state, plan, changes }) => {
+    const summary = rollbackSummary(params.mode, params.primaryId, changes, plan.nothingToDo, true);
+    return {
+      summary:
+        params.mode === 'teardown' && !state.policyId && !changes.length ? `${summary}; ${ORPHAN_HINT}` : summary,
+      outputVariables: {
+        Mode: params.mode,
+        ContinuousDeploymentPolicyId: state.policyId ?? 'none',
+        Changes: changes.length ? changes.join(',') : 'none',
+      },
+    };
+  },
 };

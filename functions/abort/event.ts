@@ -4,16 +4,16 @@
  * There is no job to report to: the summary is the invocation's result, and a failure is thrown so that the
  * invocation is marked failed and Lambda's asynchronous retries run it again (every pass is idempotent).
  */
-import { ConfigurationError } from '../../shared/domain/errors.js';
-import { createLogger } from '../../shared/log.js';
-import { parameterNames, parseAbortObject, type AbortMode, type AbortParams } from '../../shared/rollback/params.js';
+import { InputError } from '../../shared/domain/errors.js';
+import { runPass } from '../../shared/job/driver.js';
+import { createLogger, errorFields } from '../../shared/log.js';
+import { type AbortMode, type AbortParams, parameterNames, parseAbortObject } from '../../shared/rollback/params.js';
 import type { AbortChangeKind } from '../../shared/rollback/plan.js';
-import { rollBackToPrimary, rollbackSummary } from '../../shared/rollback/steps.js';
+import { rollbackSummary } from '../../shared/rollback/steps.js';
+import { abortAction } from './action.js';
 
-/** A plain event abort cannot act on; the message names the field or says what the rule must send. */
-export class AbortEventError extends Error {
-  override readonly name = 'AbortEventError';
-}
+/** How abort's event errors name a field: `abort: event field <field>: …`. */
+const ABORT_EVENT = { function: 'abort', noun: 'event field' } as const;
 
 /** What a plain-event invocation returns. */
 export interface AbortSummary {
@@ -29,30 +29,35 @@ export interface AbortSummary {
 
 const EXAMPLE = '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "Mode": "disable"}';
 
-/** Parses a plain event into abort's parameters; throws {@link AbortEventError} before any AWS call. */
+/** Parses a plain event into abort's parameters; throws an {@link InputError} before any AWS call. */
 export function parseAbortEvent(event: unknown): AbortParams {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new AbortEventError(
-      `abort: the event must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
+    throw new InputError(
+      'event',
+      `the event must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
+      ABORT_EVENT,
     );
   }
   if ('detail-type' in event || 'detail' in event) {
-    throw new AbortEventError(
-      `abort: received a whole EventBridge event; configure the rule's target with a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
+    throw new InputError(
+      'event',
+      `received a whole EventBridge event; configure the rule's target with a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
+      ABORT_EVENT,
     );
   }
   let params: AbortParams;
   try {
     params = parseAbortObject(event as Record<string, unknown>);
   } catch (err) {
-    if (!(err instanceof ConfigurationError)) throw err;
     // A plain event has no UserParameters: name the event field instead.
-    throw new AbortEventError(`abort: event field ${err.field}: ${err.problem}`);
+    throw err instanceof InputError && err.source === 'UserParameters' ? err.from(ABORT_EVENT) : err;
   }
   if (params.mode === 'teardown') {
-    throw new AbortEventError(
-      'abort: Mode "teardown" must wait for the primary to propagate between the detach and the policy delete, which only a CodePipeline job can do (continuation tokens). ' +
+    throw new InputError(
+      'Mode',
+      '"teardown" must wait for the primary to propagate between the detach and the policy delete, which only a CodePipeline job can do (continuation tokens). ' +
         'Send Mode "detach" from EventBridge, and run teardown as a pipeline action.',
+      ABORT_EVENT,
     );
   }
   return params;
@@ -64,20 +69,20 @@ export async function abortFromEvent(event: unknown): Promise<AbortSummary> {
   try {
     const params = parseAbortEvent(event);
     log.info('event-started', { params });
-    // No continuation without a job: the pass's `then` (wait for the primary) is left to CloudFront.
-    const pass = await rollBackToPrimary(params, undefined, log);
+    // No continuation without a job: the pass's `next` (wait for the primary) is left to CloudFront.
+    const pass = await runPass(abortAction, { params, continuation: undefined, log });
     const result: AbortSummary = {
       mode: params.mode,
       primaryId: params.primaryId,
-      policyId: pass.policyId ?? null,
-      changes: pass.written,
+      policyId: pass.state.policyId ?? null,
+      changes: pass.written as AbortChangeKind[],
       outcome: pass.written.length ? 'applied' : 'no-op',
       summary: rollbackSummary(params.mode, params.primaryId, pass.written, pass.plan.nothingToDo, false),
     };
     log.info('event-succeeded', { ...result });
     return result;
   } catch (err) {
-    log.error('event-failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    log.error('event-failed', { error: errorFields(err) });
     throw err;
   }
 }

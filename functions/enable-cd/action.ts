@@ -1,11 +1,11 @@
 /**
- * enable-CD: after the staging stack deploys, leave continuous deployment switched on and live, with the staging's
- * edge caches invalidated before any viewer is routed to it.
- * read (in parallel) → plan → apply → outcome from the plan's `then` (wait via continuation, or report).
+ * enable-CD, declared: after the staging stack deploys, leave continuous deployment switched on and live, with the
+ * staging's edge caches invalidated before any viewer is routed to it. The driver (shared/job/driver.ts) runs it:
+ * read (in parallel) → plan → apply → wait via continuation, or report.
  */
-import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
+import type { PlanSteps, WriteResult } from '../../shared/aws/apply-plan.js';
 import { readBucketPolicy, writeBucketPolicy } from '../../shared/aws/bucket-policy-store.js';
-import { invalidateLogged, startCacheRead, tooManyInvalidations } from '../../shared/aws/invalidations.js';
+import { invalidationWrite, startCacheRead } from '../../shared/aws/invalidations.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { type CacheDecision, INVALIDATION_OFF_WARNING, invalidationIdOf } from '../../shared/domain/invalidation.js';
@@ -17,12 +17,10 @@ import {
 } from '../../shared/aws/cloudfront.js';
 import { rootObjectKey, withPolicyEnabled, withPolicyId } from '../../shared/domain/distribution-config.js';
 import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
-import { step } from '../../shared/domain/errors.js';
-import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
-import { waitingOutcome } from '../../shared/job/runner.js';
+import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import { reviewerVariables } from '../../shared/domain/reviewer.js';
 import type { Logger } from '../../shared/log.js';
-import { type EnableCdParams, parseEnableCdParams } from './params.js';
+import { type EnableCdParams, parameterNames, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
 import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, routingLive } from './plan.js';
 
@@ -90,16 +88,8 @@ const STEP_NAMES: Record<EnableCdChange['kind'], string> = {
   'invalidate-cache': "invalidate the staging's edge caches",
 };
 
-/**
- * The invalidations this invocation made (or CloudFront answered for our CallerReference): the next invocation reads
- * them again by id, in case ListInvalidations does not show them among the staging's recent ones.
- */
-interface Created {
-  invalidations: string[];
-}
-
 /** Makes one planned change against the state it was planned from. */
-async function write(change: EnableCdChange, state: EnableCdState, log: Logger, created: Created): Promise<boolean> {
+async function write(change: EnableCdChange, state: EnableCdState, log: Logger): Promise<boolean | WriteResult> {
   switch (change.kind) {
     case 'grant-bucket-read':
       await writeBucketPolicy(change.bucket, change.json);
@@ -129,88 +119,74 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger, 
       });
       return true;
     }
-    case 'invalidate-cache': {
+    case 'invalidate-cache':
       // Deferred (TooManyInvalidationsInProgress) is not written: the plan waits in `invalidating` and the next
-      // invocation plans the invalidation again.
-      const outcome = await invalidateLogged(change, log);
-      if (outcome.kind === 'created') created.invalidations.push(outcome.invalidation.id);
-      return outcome.kind === 'created';
-    }
+      // invocation plans the invalidation again. Routing waits for a Completed invalidation read back from CloudFront.
+      return invalidationWrite(change, log, { memoryKey: 'invalidation', completedEndsWait: false });
   }
 }
 
-/** How enable-CD reads, plans and writes: the job's run and a dry run (`cfcd plan enable-cd`) share it. */
+/**
+ * How enable-CD reads, plans and writes: the job's passes and a dry run (`cfcd plan enable-cd`) share it. `remembered`
+ * is the staging invalidation an earlier invocation made: read again by id, never trusted (see readState).
+ */
 export function enableCdSteps(
   params: EnableCdParams,
   log: Logger,
   routedEarlier = false,
   remembered?: string,
-  created: Created = { invalidations: [] },
 ): PlanSteps<EnableCdState, EnableCdPlan> {
+  // An invalidation made by this invocation, for a re-read after a stale ETag.
+  let created: string | undefined;
   return {
     read: async () => {
-      const state = await readState(params, created.invalidations.at(-1) ?? remembered);
+      const state = await readState(params, created ?? remembered);
       logState(state, log);
       return state;
     },
-    plan: (s) => planEnableCd(s, params, routedEarlier),
-    write: (change, s) => write(change, s, log, created),
+    plan: (s) => {
+      const plan = planEnableCd(s, params, routedEarlier);
+      if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
+      return plan;
+    },
+    write: async (change, s) => {
+      const result = await write(change, s, log);
+      if (typeof result !== 'boolean' && result.remember?.invalidation) created = result.remember.invalidation;
+      return result;
+    },
     stepName: (change) => STEP_NAMES[change.kind],
     describe: (plan) => (plan.cache ? { cache: plan.cache } : {}),
   };
 }
 
 /**
- * What the continuation token carries: the changes earlier invocations of this job wrote (for the final summary),
- * and whether viewers were routed to staging (so that a rollback by someone else is not undone).
+ * What enable-CD keeps between invocations, besides the changes written (the driver's): whether viewers were routed
+ * to staging (so that a rollback by someone else is not undone), and the staging invalidation it made.
  */
-interface EnableCdMemory extends ContinuationData {
-  changes?: string;
+interface EnableCdMemory extends Memory {
   routed?: string;
-  /** The staging invalidation an earlier invocation made: read again by id, never trusted (see readState). */
   invalidation?: string;
 }
 
-async function run({
-  params,
-  continuation,
-  log,
-  approve,
-}: JobContext<EnableCdParams, EnableCdPhase, EnableCdMemory>): Promise<Outcome<EnableCdPhase, EnableCdMemory>> {
-  const routedEarlier = continuation?.data?.routed === 'true';
-  const created: Created = { invalidations: [] };
-  const remembered = continuation?.data?.invalidation;
-  const steps = enableCdSteps(params, log, routedEarlier, remembered, created);
-  const initial = await step('read primary, staging, policy and bucket policy', () => steps.read());
-  const { state, plan, written, next } = await applyPlan(steps, initial, log, approve);
-  if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-  const earlier = continuation?.data?.changes;
-  const changes = [...(earlier ? earlier.split(',') : []), ...written.map((c) => c.kind)];
-  const routed =
-    routedEarlier ||
+/** True when this pass (or an earlier one) routed viewers to staging, or finds them routed. */
+function routed(state: EnableCdState, written: string[], memory: EnableCdMemory): boolean {
+  return (
+    memory.routed === 'true' ||
     routingLive(state) ||
-    written.some((c) => c.kind === 'enable-policy' || c.kind === 'attach-policy');
-  const deferred =
-    plan.changes.some((c) => c.kind === 'invalidate-cache') && !written.some((c) => c.kind === 'invalidate-cache');
-  if (next.kind === 'wait') {
-    const wait = deferred
-      ? {
-          ...next,
-          reason: `${tooManyInvalidations(`distribution ${state.staging.id}`)}; retrying until MaxWaitMinutes`,
-        }
-      : next;
-    const invalidation = created.invalidations.at(-1) ?? remembered;
-    return waitingOutcome(wait, {
-      ...(changes.length ? { changes: changes.join(',') } : {}),
-      ...(routed ? { routed: 'true' } : {}),
-      ...(invalidation ? { invalidation } : {}),
-    });
-  }
+    written.some((kind) => kind === 'enable-policy' || kind === 'attach-policy')
+  );
+}
+
+function summarise(state: EnableCdState, plan: EnableCdPlan, changes: string[]) {
+  const applied = changes.length ? `; applied ${changes.join(', ')}` : '';
+  const live = changes.length
+    ? `applied ${changes.join(', ')}; continuous deployment is live`
+    : 'continuous deployment already live; nothing to change';
   return {
-    kind: 'succeeded',
     summary: !routingLive(state)
-      ? `staging ${state.staging.id} serves the same config as primary ${state.primary.id} (already promoted, or the release changes nothing): nothing to review, so no viewer is routed to it${changes.length ? `; applied ${changes.join(', ')}` : ''}`
-      : `${changes.length ? `applied ${changes.join(', ')}; continuous deployment is live` : 'continuous deployment already live; nothing to change'}${cacheNote(plan.cache)}`,
+      ? `staging ${state.staging.id} serves the same config as primary ${state.primary.id} (already promoted, or ` +
+        `the release changes nothing): nothing to review, so no viewer is routed to it${applied}`
+      : `${live}${cacheNote(plan.cache)}`,
     outputVariables: {
       ...reviewerVariables(state),
       PolicyEnabled: String(routingLive(state)),
@@ -226,10 +202,29 @@ function cacheNote(cache: CacheDecision | undefined): string {
   return '';
 }
 
-export const enableCdAction: Action<EnableCdParams, EnableCdPhase, EnableCdMemory> = {
+export const enableCdAction: ActionDefinition<
+  EnableCdParams,
+  EnableCdState,
+  EnableCdPlan,
+  EnableCdPhase,
+  EnableCdMemory
+> = {
   name: 'enable-cd',
+  parameterNames,
   parseParams: parseEnableCdParams,
   maxWaitMinutes: (p) => p.maxWaitMinutes,
   phases: PHASES,
-  run,
+  readMemory: (_phase, data) => {
+    // `changes` is what tokens written before the driver kept the written changes under.
+    const { routed, invalidation, written = data?.changes } = data ?? {};
+    return {
+      ...(routed ? { routed } : {}),
+      ...(invalidation ? { invalidation } : {}),
+      ...(written ? { written } : {}),
+    };
+  },
+  readStep: 'read primary, staging, policy and bucket policy',
+  steps: ({ params, memory, log }) => enableCdSteps(params, log, memory.routed === 'true', memory.invalidation),
+  remember: ({ state, written, input }) => (routed(state, written, input.memory) ? { routed: 'true' } : {}),
+  summarise: ({ state, plan, changes }) => summarise(state, plan, changes),
 };

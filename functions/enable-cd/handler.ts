@@ -1,4 +1,4 @@
-import { codePipelineHandler } from '../../shared/job/runner.js';
+import { codePipelineHandler } from '../../shared/job/codepipeline-job.js';
 import { enableCdAction } from './action.js';
 
 /** Lambda entry point for the enable-CD CodePipeline Invoke action. */

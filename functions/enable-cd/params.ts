@@ -24,7 +24,7 @@ export interface EnableCdParams {
   invalidationPaths: string[];
 }
 
-/** Parses enable-CD's UserParameters; throws ConfigurationError naming the field. */
+/** Parses enable-CD's UserParameters; throws InputError naming the field. */
 export function parseEnableCdParams(raw: unknown): EnableCdParams {
   const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
   return {

@@ -1,12 +1,12 @@
 /**
- * promote: after the manual approval, copy the staging config onto the primary (one-way, production).
- * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → outcome from the decision, which
- * waits for the primary to be Deployed via continuation, then invalidates the primary's edge caches and waits for the
- * invalidation to be Completed: only then do viewers get the promoted release. The `promoted` and `invalidating`
- * continuations only finish that: they never promote.
+ * promote, declared: after the manual approval, copy the staging config onto the primary (one-way, production).
+ * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → wait for the primary to be Deployed
+ * via continuation, then invalidate the primary's edge caches and wait for the invalidation to be Completed: only then
+ * do viewers get the promoted release. The `promoted` and `invalidating` passes only finish that: they never promote.
+ * The driver (shared/job/driver.ts) runs it from CodePipeline and from cfcd.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
-import { type PlanSteps, applyPlan } from '../../shared/aws/apply-plan.js';
+import type { PlanSteps, WriteResult } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import {
@@ -16,7 +16,7 @@ import {
   readPolicyIfExists,
 } from '../../shared/aws/cloudfront.js';
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
-import { invalidateLogged, startCacheRead } from '../../shared/aws/invalidations.js';
+import { type CacheRead, invalidationWrite, startCacheRead } from '../../shared/aws/invalidations.js';
 import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.js';
 import {
   type CacheDecision,
@@ -24,32 +24,29 @@ import {
   INVALIDATION_OFF_WARNING,
   invalidationIdOf,
 } from '../../shared/domain/invalidation.js';
-import { DONE, describePlan, waitFor } from '../../shared/domain/plan.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
 import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
 import type { MetricsWindow } from '../../shared/domain/traffic-metrics.js';
-import type { Action, ContinuationData, JobContext, Outcome } from '../../shared/job/runner.js';
-import { waitingOutcome } from '../../shared/job/runner.js';
+import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import type { Logger } from '../../shared/log.js';
 import { type GateParams, gateVariables } from '../../shared/domain/gate.js';
-import { type PromoteParams, parsePromoteParams } from './params.js';
+import { type PromoteParams, parameterNames, parsePromoteParams } from './params.js';
 import { PHASE, PHASES, type PromotePhase } from './phases.js';
 import {
+  type FinishingState,
   type GateReading,
   type PromoteChange,
   type PromoteDecision,
-  type PromotePlan,
+  type PromotePassPlan,
   type PromoteState,
   decide,
-  planFinish,
+  planFinishing,
+  planPromotion,
   promotableApartFromPolicy,
 } from './plan.js';
 import { type PromotionFacts, factsFromData, factsToData, successVariables } from './result.js';
-
-type PromoteContext = JobContext<PromoteParams, PromotePhase>;
-type PromoteOutcome = Outcome<PromotePhase>;
 
 /** The state and, once it is known to be needed, the gate's traffic read (at most one per invocation). */
 interface Read {
@@ -158,196 +155,190 @@ async function promoteStagingConfig(change: PromoteChange): Promise<string | und
   return out.ETag;
 }
 
-function succeed(
-  ctx: PromoteContext,
-  facts: PromotionFacts,
-  primaryEtag: string,
-  cache: CacheDecision | undefined,
-): PromoteOutcome {
-  const invalidationId = invalidationIdOf(cache);
-  const outputVariables = {
-    ...successVariables(facts, primaryEtag, ctx.params.stagingId),
-    InvalidationId: invalidationId ?? 'none',
-  };
-  ctx.log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
-  const viewers = invalidationId
-    ? `its edge caches were invalidated (${invalidationId}, Completed)`
-    : 'its edge caches were NOT invalidated (InvalidationPaths is []): viewers may get the previous release until its objects expire';
-  return {
-    kind: 'succeeded',
-    summary: `primary ${ctx.params.primaryId} serves the config of staging ${ctx.params.stagingId}, is Deployed, and ${viewers}`,
-    outputVariables,
-  };
-}
+/** What a pass reads: before the promotion, the decision's state; after it, what is left to watch. */
+type PromotePassState =
+  | ({ kind: 'deciding'; cache: CacheState | undefined } & PromoteState)
+  | ({ kind: 'finishing' } & FinishingState);
 
-/**
- * The end of a promotion, in every invocation that gets there: once the primary is Deployed, invalidate its edge
- * caches (unless ours for its current config already exists: a repeated delivery or a re-run makes no second one)
- * and succeed only when the invalidation is Completed. Until then, wait via continuation. `remembered` is the id an
- * earlier invocation created, read again from CloudFront rather than trusted.
- */
-async function finish(
-  ctx: PromoteContext,
-  facts: PromotionFacts,
+/** The primary's invalidations, once it is Deployed; none to read when `InvalidationPaths` is `[]`. */
+async function readCache(
   primary: DistributionState,
-  cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(primary.id) : undefined,
-  remembered?: string,
-): Promise<PromoteOutcome> {
-  const paths = ctx.params.invalidationPaths;
-  const cache: CacheState | undefined = !isDeployed(primary)
-    ? undefined
-    : cacheRead
-      ? await step("read the primary's invalidations", () => cacheRead.finish(primary, paths, remembered))
-      : { distributionId: primary.id, since: [] };
-  const plan = planFinish(primary, cache, paths);
-  ctx.log.info('plan', { stage: 'after-promotion', ...describePlan(plan), cache: plan.cache ?? null });
-  if (plan.cache?.kind === 'off') ctx.log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-  let { next, cache: decision } = plan;
-  let invalidationId: string | undefined;
-  for (const change of plan.changes) {
-    const created = await step("invalidate the primary's edge caches", () => invalidateLogged(change, ctx.log));
-    if (created.kind === 'deferred') {
-      next = waitFor(PHASE.invalidating, `${created.reason}; retrying until MaxWaitMinutes`, []);
-      continue;
-    }
-    invalidationId = created.invalidation.id;
-    // CloudFront answers a CallerReference it knows with the invalidation it already made: if that one is Completed
-    // (our read missed it), the wait is over.
-    if (created.invalidation.status === 'Completed') {
-      next = DONE;
-      decision = { kind: 'completed', invalidationId };
-    }
-  }
-  if (next.kind === 'wait')
-    return waitingOutcome(next, { ...factsToData(facts), ...(invalidationId ? { invalidationId } : {}) });
-  return succeed(ctx, facts, primary.etag, decision);
+  paths: string[],
+  cacheRead: CacheRead | undefined,
+  remembered: string | undefined,
+): Promise<CacheState | undefined> {
+  if (!isDeployed(primary)) return undefined;
+  if (!cacheRead) return { distributionId: primary.id, since: [] };
+  return step("read the primary's invalidations", () => cacheRead.finish(primary, paths, remembered));
 }
 
-/** The outcome, from the decision alone (and the primary's ETag the promotion returned, if this run promoted). */
-async function outcomeOf(
-  ctx: PromoteContext,
-  decision: PromotePlan,
-  state: PromoteState,
-  etagAfterPromote?: string,
-): Promise<PromoteOutcome> {
-  if (decision.kind === 'already-promoted' && decision.facts.policyEnabled === 'true') {
-    ctx.log.warn('policy-still-enabled', {
-      policyId: state.policy?.id,
-      reason: 'nothing was promoted in this run, so CloudFront did not disable the policy',
-    });
-  }
-  const facts =
-    'facts' in decision ? { ...decision.facts, ...(etagAfterPromote ? { etagAfterPromote } : {}) } : undefined;
-  // Done only when the primary already carried the staging config and is Deployed: its cache may still need work.
-  if (decision.next.kind === 'done') return finish(ctx, facts as PromotionFacts, state.primary);
-  return waitingOutcome(decision.next, facts && factsToData(facts));
+/** A `promoted` or `invalidating` pass's read. The invalidations' first request goes out beside the distributions'. */
+async function readFinishing(params: PromoteParams, remembered: string | undefined, log: Logger) {
+  const { primaryId, stagingId, invalidationPaths: paths } = params;
+  const cacheRead = paths.length ? startCacheRead(primaryId) : undefined;
+  const [primary, staging] = await step('read the promoted primary and the staging', () =>
+    Promise.all([readDistribution(primaryId), readDistributionIfExists(stagingId)]),
+  );
+  log.info('state-read', {
+    primary: distributionLogFields(primary),
+    staging: staging ? distributionLogFields(staging) : null,
+  });
+  const cache = await readCache(primary, paths, cacheRead, remembered);
+  return { kind: 'finishing' as const, primary, staging, cache };
 }
 
-/** What a promotion wrote: the primary's new ETag, for the report and the `promoted` continuation. */
-interface Receipt {
-  etagAfterPromote?: string | undefined;
-}
+/** What promote keeps between invocations: the promotion's facts, the ETag it left, the invalidation it made. */
+type PromoteMemory = Memory & Partial<Record<keyof ReturnType<typeof factsToData>, string>>;
 
 /**
- * How promote reads, decides and writes: the job's run and a dry run (`cfcd plan promote`) share it. The gate's
+ * How promote reads, decides and writes: the job's passes and a dry run (`cfcd plan promote`) share it. The gate's
  * metrics read is started by the read (at most once) and awaited, settled, by the decision.
  */
 export function promoteSteps(
   params: PromoteParams,
   log: Logger,
-  receipt: Receipt = {},
-): PlanSteps<PromoteState, PromotePlan> {
+  phase?: PromotePhase,
+  memory: PromoteMemory = {},
+): PlanSteps<PromotePassState, PromotePassPlan> {
+  const finishing = phase === PHASE.promoted || phase === PHASE.invalidating;
+  const paths = params.invalidationPaths;
   let traffic: Promise<CanaryTraffic> | undefined;
   return {
     read: async () => {
+      if (finishing) return readFinishing(params, memory.invalidationId, log);
       const r = await readState(params, log, traffic);
       traffic = r.traffic;
-      return r.state;
+      const { primary, staging } = r.state;
+      // Already promoted: what is left is the primary's cache, read as soon as it is Deployed.
+      const cacheRead =
+        paths.length && carriesSameConfig(primary.config, staging.config) && isDeployed(primary)
+          ? startCacheRead(primary.id)
+          : undefined;
+      const cache = carriesSameConfig(primary.config, staging.config)
+        ? await readCache(primary, paths, cacheRead, undefined)
+        : undefined;
+      return { kind: 'deciding' as const, ...r.state, cache };
     },
     plan: async (s) => {
+      if (s.kind === 'finishing') {
+        const plan = planFinishing(s, params.stagingId, memory.etagAfterPromote, paths);
+        if (plan.reason.includes('still carries') && memory.etagAfterPromote) {
+          log.warn('primary-changed-since-promotion', {
+            etagAfterPromote: memory.etagAfterPromote,
+            etagNow: s.primary.etag,
+            reason: 'another writer updated the primary after the promotion; it still carries the staging config',
+          });
+        }
+        if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
+        return plan;
+      }
       // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
       const reading = await settle(traffic);
       const decision = decide(s, params.gate && { params: params.gate, reading });
       if (params.gate) logGate(params.gate, decision, reading, log);
       if (decision.kind === 'refuse') throw new StateCheckError(decision.reason);
       if (decision.kind === 'promote' && decision.warning) log.warn('promote-warning', { warning: decision.warning });
-      return decision;
+      if (decision.kind === 'already-promoted' && decision.facts.policyEnabled === 'true') {
+        log.warn('policy-still-enabled', {
+          policyId: s.policy?.id,
+          reason: 'nothing was promoted in this run, so CloudFront did not disable the policy',
+        });
+      }
+      const plan = planPromotion(s, decision, s.cache, paths);
+      if ('cache' in plan && plan.cache?.kind === 'off')
+        log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
+      return plan;
     },
     write: async (change, s) => {
-      receipt.etagAfterPromote = await promoteStagingConfig(change);
-      log.info('write', {
-        operation: 'UpdateDistributionWithStagingConfig',
-        primaryId: change.primaryId,
-        stagingId: change.stagingId,
-        primaryEtag: s.primary.etag,
-        stagingEtag: s.staging.etag,
-        ifMatch: change.ifMatch,
-        newPrimaryEtag: receipt.etagAfterPromote ?? null,
-        changes: change.diff,
-        // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
-        policyDisabled: s.policy?.id ?? null,
-      });
-      return true;
+      if (change.kind === 'invalidate-cache')
+        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: true });
+      return promoteWrite(change, s, log);
     },
-    stepName: () => 'promote the staging config onto the primary',
-    describe: (decision) => ({ decision: decision.kind, reason: decision.reason }),
+    stepName: (change) =>
+      change.kind === 'invalidate-cache'
+        ? "invalidate the primary's edge caches"
+        : 'promote the staging config onto the primary',
+    // After the promotion only the primary's propagation and its cache are left: no decision to show, the cache.
+    describe: (plan) =>
+      plan.kind === 'finishing'
+        ? { stage: 'after-promotion', cache: plan.cache ?? null }
+        : {
+            decision: plan.kind,
+            reason: plan.reason,
+            ...(plan.kind === 'already-promoted' ? { stage: 'after-promotion', cache: plan.cache ?? null } : {}),
+          },
   };
 }
 
-async function promote(ctx: PromoteContext): Promise<PromoteOutcome> {
-  const receipt: Receipt = {};
-  const steps = promoteSteps(ctx.params, ctx.log, receipt);
-  const initial = await step('read primary, staging and policy', () => steps.read());
-  const { state, plan } = await applyPlan(steps, initial, ctx.log, ctx.approve);
-  return outcomeOf(ctx, plan, state, receipt.etagAfterPromote);
-}
-
-/**
- * A `promoted` or `invalidating` continuation: the promotion is done; watch the primary propagate, then its cache
- * invalidation. Never promotes again. The token is a bookmark: before invalidating and reporting success, the live
- * primary must still carry the staging's config (or still have the ETag our promotion gave it).
- */
-async function finishPromotion(ctx: PromoteContext, data: ContinuationData | undefined): Promise<PromoteOutcome> {
-  const facts = factsFromData(data);
-  const { primaryId, stagingId } = ctx.params;
-  // The invalidations' first request goes out beside the distributions' reads: it needs no answer of theirs.
-  const cacheRead = ctx.params.invalidationPaths.length ? startCacheRead(primaryId) : undefined;
-  const [primary, staging] = await step('read the promoted primary and the staging', () =>
-    Promise.all([readDistribution(primaryId), readDistributionIfExists(stagingId)]),
-  );
-  ctx.log.info('state-read', {
-    primary: distributionLogFields(primary),
-    staging: staging ? distributionLogFields(staging) : null,
+/** The promotion itself, logged with both ETags and what it changes; remembers the primary's new ETag. */
+async function promoteWrite(change: PromoteChange, s: PromotePassState, log: Logger): Promise<WriteResult> {
+  const newEtag = await promoteStagingConfig(change);
+  log.info('write', {
+    operation: 'UpdateDistributionWithStagingConfig',
+    primaryId: change.primaryId,
+    stagingId: change.stagingId,
+    primaryEtag: s.primary.etag,
+    stagingEtag: s.kind === 'deciding' ? s.staging.etag : null,
+    ifMatch: change.ifMatch,
+    newPrimaryEtag: newEtag ?? null,
+    changes: change.diff,
+    // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
+    policyDisabled: s.kind === 'deciding' ? (s.policy?.id ?? null) : null,
   });
-  const unchanged = facts.etagAfterPromote === primary.etag;
-  if (!unchanged && !(staging && carriesSameConfig(primary.config, staging.config))) {
-    throw new StateCheckError(
-      `primary ${primaryId} no longer carries the config of staging ${stagingId}${staging ? '' : ' (which no longer exists)'} and its ETag ${primary.etag} is not the one the promotion left${facts.etagAfterPromote ? ` (${facts.etagAfterPromote})` : ''}: another writer changed it while promote waited, so this job cannot report the promotion as what production serves. Nothing was invalidated. Check the primary with cfcd status, then re-run the release.`,
-    );
-  }
-  if (!unchanged && facts.etagAfterPromote) {
-    ctx.log.warn('primary-changed-since-promotion', {
-      etagAfterPromote: facts.etagAfterPromote,
-      etagNow: primary.etag,
-      reason: 'another writer updated the primary after the promotion; it still carries the staging config',
-    });
-  }
-  const remembered = typeof data?.invalidationId === 'string' ? data.invalidationId : undefined;
-  return finish(ctx, facts, primary, cacheRead, remembered);
+  return { wrote: true, ...(newEtag ? { remember: { etagAfterPromote: newEtag } } : {}) };
 }
 
-async function run(ctx: PromoteContext): Promise<PromoteOutcome> {
-  const { continuation } = ctx;
-  if (continuation?.phase === PHASE.promoted || continuation?.phase === PHASE.invalidating)
-    return finishPromotion(ctx, continuation.data);
-  return promote(ctx);
+/** The report once the primary serves the promoted config, is Deployed, and its invalidation is Completed. */
+function summarise(
+  params: PromoteParams,
+  state: PromotePassState,
+  plan: PromotePassPlan,
+  memory: PromoteMemory,
+  log: Logger,
+): { summary: string; outputVariables: Record<string, string> } {
+  const facts: PromotionFacts = 'facts' in plan ? plan.facts : factsFromData(memory);
+  // CloudFront answered our CallerReference with an invalidation already Completed: that one is the answer.
+  const cache: CacheDecision | undefined =
+    'cache' in plan && plan.cache?.kind === 'invalidate' && memory.invalidationId
+      ? { kind: 'completed', invalidationId: memory.invalidationId }
+      : 'cache' in plan
+        ? plan.cache
+        : undefined;
+  const invalidationId = invalidationIdOf(cache);
+  const outputVariables = {
+    ...successVariables(facts, state.primary.etag, params.stagingId),
+    InvalidationId: invalidationId ?? 'none',
+  };
+  log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
+  const viewers = invalidationId
+    ? `its edge caches were invalidated (${invalidationId}, Completed)`
+    : 'its edge caches were NOT invalidated (InvalidationPaths is []): viewers may get the previous release until ' +
+      'its objects expire';
+  return {
+    summary: `primary ${params.primaryId} serves the config of staging ${params.stagingId}, is Deployed, and ${viewers}`,
+    outputVariables,
+  };
 }
 
-/** The promote CodePipeline action. */
-export const promoteAction: Action<PromoteParams, PromotePhase> = {
+export const promoteAction: ActionDefinition<
+  PromoteParams,
+  PromotePassState,
+  PromotePassPlan,
+  PromotePhase,
+  PromoteMemory
+> = {
   name: 'promote',
+  parameterNames,
   parseParams: parsePromoteParams,
   maxWaitMinutes: (p) => p.maxWaitMinutes,
   phases: PHASES,
-  run,
+  readMemory: (phase, data) => {
+    // A pass after the promotion reports its facts: a token without them was not written by this version.
+    if (phase === PHASE.promoted || phase === PHASE.invalidating) factsFromData(data);
+    return { ...data };
+  },
+  readStep: 'read primary, staging and policy',
+  steps: ({ params, phase, memory, log }) => promoteSteps(params, log, phase, memory),
+  remember: ({ plan }) => ('facts' in plan ? factsToData(plan.facts) : {}),
+  summarise: ({ params, state, plan, memory }, log) => summarise(params, state, plan, memory, log),
 };

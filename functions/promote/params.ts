@@ -38,7 +38,7 @@ export interface PromoteParams {
   gate: GateParams | undefined;
 }
 
-/** Parses promote's UserParameters; throws ConfigurationError naming the field. */
+/** Parses promote's UserParameters; throws InputError naming the field. */
 export function parsePromoteParams(raw: unknown): PromoteParams {
   const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
   return {

@@ -296,3 +296,66 @@ export function planFinish(primary: DistributionState, cache: CacheState | undef
       return { changes: [decision.change], next: waitForInvalidation(paths.join(' ')), cache: decision };
   }
 }
+
+/** An already-promoted primary: the promotion's facts, and what is left of it (its propagation, then its cache). */
+export type AlreadyPromotedPlan = Omit<Extract<PromotePlan, { kind: 'already-promoted' }>, 'changes' | 'next'> &
+  FinishPlan;
+
+/** A `promoted` or `invalidating` pass: the promotion is done, only its end is watched. Never promotes. */
+export type FinishingPlan = FinishPlan & { kind: 'finishing'; reason: string };
+
+/** What one pass of promote applies. */
+export type PromotePassPlan = Exclude<PromotePlan, { kind: 'already-promoted' }> | AlreadyPromotedPlan | FinishingPlan;
+
+/**
+ * The plan of a pass that has not promoted yet: the decision, and for a primary that already carries the staging's
+ * config, what is left of the promotion — planned in the same pass, so that a re-run after a promotion finishes it.
+ * `cache` is the primary's invalidations, read only when it already carries the config and is Deployed.
+ */
+export function planPromotion(
+  state: PromoteState,
+  decision: PromotePlan,
+  cache: CacheState | undefined,
+  paths: string[],
+): PromotePassPlan {
+  if (decision.kind !== 'already-promoted' || decision.next.kind !== 'done') return decision;
+  const { changes: _changes, next: _next, ...promoted } = decision;
+  return { ...promoted, ...planFinish(state.primary, cache, paths) };
+}
+
+/** What a `promoted` or `invalidating` pass reads: the primary, the staging (gone is fine), and the invalidations. */
+export interface FinishingState {
+  primary: DistributionState;
+  staging: DistributionState | undefined;
+  /** The primary's invalidations, read once it is Deployed (empty when `InvalidationPaths` is `[]`). */
+  cache: CacheState | undefined;
+}
+
+/**
+ * The end of a promotion an earlier invocation made or found. The token is a bookmark, not an authority: the live
+ * primary must still carry the staging's config, or still have the ETag our promotion gave it, before its cache is
+ * invalidated and the promotion reported as what production serves.
+ */
+export function planFinishing(
+  { primary, staging, cache }: FinishingState,
+  stagingId: string,
+  etagAfterPromote: string | undefined,
+  paths: string[],
+): FinishingPlan {
+  const unchanged = etagAfterPromote === primary.etag;
+  if (!unchanged && !(staging && carriesSameConfig(primary.config, staging.config))) {
+    const gone = staging ? '' : ' (which no longer exists)';
+    const left = etagAfterPromote ? ` (${etagAfterPromote})` : '';
+    throw new StateCheckError(
+      `primary ${primary.id} no longer carries the config of staging ${stagingId}${gone} and its ETag ` +
+        `${primary.etag} is not the one the promotion left${left}: another writer changed it while promote waited, ` +
+        'so this job cannot report the promotion as what production serves. Nothing was invalidated. ' +
+        'Check the primary with cfcd status, then re-run the release.',
+    );
+  }
+  const finish = planFinish(primary, cache, paths);
+  const reason = unchanged
+    ? `primary ${primary.id} still has the ETag the promotion left`
+    : `primary ${primary.id} still carries the config of staging ${stagingId}`;
+  return { kind: 'finishing', reason, ...finish };
+}

@@ -3,7 +3,7 @@
  * Pure: the facts are fixed when the promotion is decided, so a later invocation that only watches the primary
  * propagate reports the same thing.
  */
-import type { ContinuationData } from '../../shared/job/continuation.js';
+import { type ContinuationData, ContinuationError } from '../../shared/job/continuation.js';
 import { PHASE } from './phases.js';
 
 /** What the success report says about the promotion. Strings, because they travel in the continuation token. */
@@ -64,7 +64,7 @@ export function factsFromData(data: ContinuationData | undefined): PromotionFact
     GATE_VARIABLES.filter((name) => typeof data?.[name] === 'string').map((name) => [name, data?.[name] as string]),
   );
   if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
-    throw new Error(
+    throw new ContinuationError(
       `the continuation token for phase "${PHASE.promoted}" or "${PHASE.invalidating}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`,
     );
   }

@@ -1,10 +1,10 @@
 /**
- * The watch's parameters: the constant JSON input of its EventBridge schedule. Every problem is a
- * {@link WatchInputError} naming the field, raised before the watch makes any AWS call.
+ * The watch's parameters: the constant JSON input of its EventBridge schedule. Every problem is an {@link InputError}
+ * naming the input field, raised before the watch makes any AWS call.
  */
-import { ConfigurationError } from '../../shared/domain/errors.js';
+import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
-import { ParamReader } from '../../shared/domain/params.js';
+import { ParamReader, describe, present } from '../../shared/domain/params.js';
 
 /** Every key of the schedule's constant input (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -58,54 +58,28 @@ export interface WatchParams {
   alarms: AlarmRef[];
 }
 
-/** The input cannot be used; the message names the field or says what the schedule must send. */
-export class WatchInputError extends Error {
-  override readonly name = 'WatchInputError';
-  constructor(
-    /** The input field at fault; `event` when the input as a whole is wrong. */
-    readonly field: string,
-    problem: string,
-  ) {
-    super(field === 'event' ? `watch: ${problem}` : `watch: input field ${field}: ${problem}`);
-  }
-}
+/** How the watch's input errors name a field: `watch: input field <field>: …`. */
+const WATCH_INPUT = { function: 'watch', noun: 'input field' } as const;
+
+/** An input problem of the watch's. */
+const inputError = (field: string, problem: string) => new InputError(field, problem, WATCH_INPUT);
 
 const EXAMPLE =
   '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", "MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
 
-/** CodePipeline pipeline, stage and action names. */
-const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
 /** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`. */
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$/;
 /** Alarm names: 1–255 characters, no control characters (a comma separates names in AlarmNames). */
 const ALARM_NAME = /^[^\p{Cc},]{1,255}$/u;
 
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
-}
-
-function optionalName(values: Record<string, unknown>, field: string, what: string): string | undefined {
-  const value = values[field];
-  if (!present(value)) return undefined;
-  if (typeof value !== 'string' || !PIPELINE_NAME.test(value)) {
-    throw new WatchInputError(field, `${describe(value)} is not a valid ${what} (1–100 of A-Z a-z 0-9 . @ - _)`);
-  }
-  return value;
-}
-
-function approvalTarget(values: Record<string, unknown>): ApprovalTarget | undefined {
-  const pipelineName = optionalName(values, 'PipelineName', 'CodePipeline pipeline name');
-  const stageName = optionalName(values, 'ApprovalStageName', 'CodePipeline stage name');
-  const actionName = optionalName(values, 'ApprovalActionName', 'CodePipeline action name');
+function approvalTarget(p: ParamReader): ApprovalTarget | undefined {
+  const pipelineName = p.optionalName('PipelineName', 'CodePipeline pipeline name');
+  const stageName = p.optionalName('ApprovalStageName', 'CodePipeline stage name');
+  const actionName = p.optionalName('ApprovalActionName', 'CodePipeline action name');
   if (!pipelineName) {
     // Without a pipeline there is no approval to reject: a stage or action name alone would be silently unused.
     const orphan = stageName ? 'ApprovalStageName' : actionName ? 'ApprovalActionName' : undefined;
-    if (orphan) throw new WatchInputError(orphan, 'is only used with PipelineName, which is not set');
+    if (orphan) throw inputError(orphan, 'is only used with PipelineName, which is not set');
     return undefined;
   }
   return {
@@ -120,7 +94,7 @@ function alarmRef(entry: string): AlarmRef {
   if (entry.startsWith('arn:')) {
     const match = ALARM_ARN.exec(entry);
     if (!match || !ALARM_NAME.test(match[3] as string)) {
-      throw new WatchInputError(
+      throw inputError(
         'AlarmNames',
         `${describe(entry)} is not a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>)`,
       );
@@ -128,7 +102,7 @@ function alarmRef(entry: string): AlarmRef {
     return { name: match[3] as string, region: match[1] as string };
   }
   if (!ALARM_NAME.test(entry)) {
-    throw new WatchInputError('AlarmNames', `${describe(entry)} is not a valid alarm name (1–255 characters)`);
+    throw inputError('AlarmNames', `${describe(entry)} is not a valid alarm name (1–255 characters)`);
   }
   return { name: entry, region: undefined };
 }
@@ -136,23 +110,20 @@ function alarmRef(entry: string): AlarmRef {
 function alarmRefs(value: unknown): AlarmRef[] {
   if (!present(value)) return [];
   if (typeof value !== 'string') {
-    throw new WatchInputError(
-      'AlarmNames',
-      `must be a string of comma-separated alarm names or ARNs, got ${describe(value)}`,
-    );
+    throw inputError('AlarmNames', `must be a string of comma-separated alarm names or ARNs, got ${describe(value)}`);
   }
   const entries = value.split(',').map((s) => s.trim());
   if (entries.some((e) => e === '')) {
-    throw new WatchInputError('AlarmNames', `${describe(value)} has an empty entry between commas`);
+    throw inputError('AlarmNames', `${describe(value)} has an empty entry between commas`);
   }
   const alarms = entries.map(alarmRef);
   if (alarms.length > MAX_ALARMS) {
-    throw new WatchInputError('AlarmNames', `names ${alarms.length} alarms; at most ${MAX_ALARMS} are watched`);
+    throw inputError('AlarmNames', `names ${alarms.length} alarms; at most ${MAX_ALARMS} are watched`);
   }
   const seen = new Set<string>();
   for (const a of alarms) {
     const key = `${a.region ?? ''}/${a.name}`;
-    if (seen.has(key)) throw new WatchInputError('AlarmNames', `names alarm ${describe(a.name)} twice`);
+    if (seen.has(key)) throw inputError('AlarmNames', `names alarm ${describe(a.name)} twice`);
     seen.add(key);
   }
   return alarms;
@@ -178,13 +149,13 @@ function parseObject(values: Record<string, unknown>): WatchParams {
     const params: WatchParams = {
       primaryId,
       stagingId,
-      approval: approvalTarget(values),
+      approval: approvalTarget(p),
       gate,
       alarms: alarmRefs(values['AlarmNames']),
     };
     // MinStagingRequests alone never finds a canary unhealthy: it only says when an error rate may be judged.
     if (!params.gate && params.alarms.length === 0) {
-      throw new WatchInputError(
+      throw inputError(
         'MaxStaging5xxErrorRate',
         'the watch has nothing to judge: set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',
       );
@@ -192,30 +163,29 @@ function parseObject(values: Record<string, unknown>): WatchParams {
     return params;
   } catch (err) {
     // The shared reader speaks of UserParameters; a schedule's input has fields.
-    if (err instanceof ConfigurationError) throw new WatchInputError(err.field, err.problem);
-    throw err;
+    throw err instanceof InputError && err.source === 'UserParameters' ? err.from(WATCH_INPUT) : err;
   }
 }
 
 /**
- * Parses the schedule's constant input. Throws {@link WatchInputError} before any AWS call for anything else: the
+ * Parses the schedule's constant input. Throws an {@link InputError} before any AWS call for anything else: the
  * whole scheduled event (the rule's target has no constant Input), a CodePipeline job, an unknown or malformed field.
  */
 export function parseWatchParams(event: unknown): WatchParams {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new WatchInputError(
+    throw inputError(
       'event',
       `the input must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
     );
   }
   if ('CodePipeline.job' in event) {
-    throw new WatchInputError(
+    throw inputError(
       'event',
       'received a CodePipeline job: the watch is not a pipeline action; run it from an EventBridge schedule with a constant Input',
     );
   }
   if ('detail-type' in event || 'detail' in event) {
-    throw new WatchInputError(
+    throw inputError(
       'event',
       `received a whole EventBridge event; give the schedule's target a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
     );

@@ -12,12 +12,12 @@ import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import { awsErrorOf } from '../../shared/aws/call.js';
 import { readDistribution, readDistributionIfExists, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
-import { step } from '../../shared/domain/errors.js';
+import { CfcdError, step } from '../../shared/domain/errors.js';
 import { gateVariables } from '../../shared/domain/gate.js';
 import type { DistributionState, PolicyState, ReviewedRelease } from '../../shared/domain/resources.js';
-import { type Logger, createLogger } from '../../shared/log.js';
+import { type Logger, createLogger, errorFields } from '../../shared/log.js';
 import { parseAbortObject } from '../../shared/rollback/params.js';
-import { rollBackToPrimary } from '../../shared/rollback/steps.js';
+import { rollBackJudged } from '../../shared/rollback/steps.js';
 import { type AlarmStates, readAlarms } from './alarms.js';
 import { readPipelineState, rejectApproval } from './approval.js';
 import { type ApprovalTarget, type WatchParams, parseWatchParams } from './params.js';
@@ -79,8 +79,9 @@ export interface TickSummary {
 }
 
 /** The tick judged the canary unhealthy but could not finish the rollback; thrown after the tick's line is logged. */
-export class WatchRollbackError extends Error {
+export class WatchRollbackError extends CfcdError {
   override readonly name = 'WatchRollbackError';
+  readonly kind = 'failed';
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
@@ -116,11 +117,10 @@ async function lookUpApproval(target: ApprovalTarget): Promise<Lookup> {
  */
 async function disablePolicy(primaryId: string, judged: DistributionState, log: Logger): Promise<RollbackReport> {
   try {
-    const pass = await rollBackToPrimary(
+    const pass = await rollBackJudged(
       parseAbortObject({ PrimaryDistributionId: primaryId, Mode: 'disable' }),
-      undefined,
+      { stagingId: judged.id, stagingEtag: judged.etag },
       log,
-      { judged: { stagingId: judged.id, stagingEtag: judged.etag } },
     );
     return {
       changes: pass.written,
@@ -383,7 +383,7 @@ export async function watch(event: unknown): Promise<TickSummary> {
     return await tick(parseWatchParams(event), log);
   } catch (err) {
     // A rollback that failed half-way has logged its tick line already.
-    if (!(err instanceof WatchRollbackError)) log.error('tick-failed', { error: errorText(err) });
+    if (!(err instanceof WatchRollbackError)) log.error('tick-failed', { error: errorFields(err) });
     throw err;
   }
 }

@@ -2,6 +2,7 @@
 // `handler` for each event sent over IPC, keeping the module warm between invocations like a Lambda container.
 // Plain JavaScript on purpose: it runs the shipped bundle with nothing but `node`, as Lambda does.
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 const [bundlePath, functionName] = process.argv.slice(2);
 const END = '__local_lambda_invocation_end__';
@@ -19,6 +20,11 @@ globalThis.Date = class extends RealDate {
     else super(...args);
   }
 };
+
+// Lambda sends every console method to the function's one log stream, each line at its level: here that stream is
+// stdout, which the parent reads line by line (stderr would lose the order and the invocation of WARN and ERROR lines).
+for (const method of ['debug', 'info', 'log', 'warn', 'error'])
+  console[method] = (...args) => process.stdout.write(`${format(...args)}\n`);
 
 const { handler } = await import(pathToFileURL(bundlePath).href);
 

@@ -4,7 +4,7 @@
  * has just changed something — most likely leaving a distribution InProgress — so read everything again, plan again
  * (checks included), and carry on with the new plan. Nothing is ever written on top of a state it was not planned from.
  */
-import { type Change, type Plan, describePlan } from '../domain/plan.js';
+import { type Change, DONE, type Plan, describePlan } from '../domain/plan.js';
 import { step } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { isPreconditionFailed } from './cloudfront.js';
@@ -16,6 +16,24 @@ type ChangeOf<P extends AnyPlan> = P['changes'][number];
 /** How many times a plan is attempted when its ETags keep going stale: the first try and two re-plans. */
 export const STALE_ETAG_ATTEMPTS = 3;
 
+/** Small facts a write leaves for the action's later invocations (strings: they travel in the continuation token). */
+export type Remembered = Partial<Record<string, string>>;
+
+/** What one write did, when more than "written or not" is to be said. */
+export interface WriteResult {
+  /** False when nothing was written: the change was already in place, or it was deferred. */
+  wrote: boolean;
+  /** Facts for the later invocations of the same job: an id CloudFront gave, the ETag a write left. */
+  remember?: Remembered;
+  /**
+   * The change cannot be made now (CloudFront's TooManyInvalidationsInProgress): the pass waits with this reason in
+   * the plan's wait phase, and a later invocation plans the change again.
+   */
+  deferred?: string;
+  /** CloudFront answered with the change already complete (a Completed invalidation): no wait is needed for it. */
+  complete?: boolean;
+}
+
 /** How to read, plan and write for one action. */
 export interface PlanSteps<S, P extends AnyPlan> {
   /** Reads the whole state the plan is made from (again, after a stale ETag). */
@@ -26,7 +44,7 @@ export interface PlanSteps<S, P extends AnyPlan> {
    */
   plan(state: S): P | Promise<P>;
   /** Makes one change against the state it was planned from; resolves false when it found the change already made. */
-  write(change: ChangeOf<P>, state: S): Promise<boolean>;
+  write(change: ChangeOf<P>, state: S): Promise<boolean | WriteResult>;
   /** The step name a failed write reports, e.g. "attach the policy to the primary". */
   stepName(change: ChangeOf<P>): string;
   /** Extra fields for the plan's log line, e.g. promote's decision and config differences. */
@@ -51,10 +69,12 @@ export interface Applied<S, P extends AnyPlan> {
   /** The changes written in this invocation, in order, across re-plans. */
   written: ChangeOf<P>[];
   /**
-   * What comes next. A plan that wrote something keeps its own `then`: when a later re-plan finds nothing left to do
+   * What comes next. A plan that wrote something keeps its own `next`: when a later re-plan finds nothing left to do
    * and says done, the write made in this invocation still has to propagate before the action can be done.
    */
   next: P['next'];
+  /** What the writes of this invocation remembered for the later ones. */
+  remembered: Remembered;
 }
 
 /** Logs each change the re-plan dropped: already made by the other writer, or held until propagation settles. */
@@ -90,15 +110,23 @@ export async function applyPlan<S, P extends AnyPlan>(
   logPlan(plan);
   await approve?.(plan, { replan: undefined });
   const written: ChangeOf<P>[] = [];
+  const remembered: Remembered = {};
+  let deferred: string | undefined;
+  let completes = 0;
   let lastWriting: P | undefined;
   for (let attempt = 1; ; attempt++) {
     let next = 0;
     try {
       for (; next < plan.changes.length; next++) {
         const change = plan.changes[next] as ChangeOf<P>;
-        if (await step(steps.stepName(change), () => steps.write(change, state))) {
+        const result = await step(steps.stepName(change), () => steps.write(change, state));
+        const { wrote, remember, complete, ...rest } = typeof result === 'boolean' ? { wrote: result } : result;
+        Object.assign(remembered, remember);
+        if (rest.deferred) deferred = rest.deferred;
+        if (wrote) {
           written.push(change);
           lastWriting = plan;
+          if (complete) completes++;
         }
       }
       break;
@@ -113,7 +141,24 @@ export async function applyPlan<S, P extends AnyPlan>(
       logSkipped(unwritten, plan, log);
     }
   }
+  const next = nextAfter(plan, lastWriting, deferred, written.length > 0 && completes === written.length);
+  return { state, plan, written, next, remembered };
+}
+
+/**
+ * What comes after the pass. A plan that wrote something keeps its own wait: when a later re-plan finds nothing left
+ * to do and says done, the write made in this invocation still has to propagate. A deferred change waits with its
+ * reason; a pass whose every write CloudFront answered as already complete has nothing to wait for.
+ */
+function nextAfter<P extends AnyPlan>(
+  plan: P,
+  lastWriting: P | undefined,
+  deferred: string | undefined,
+  allComplete: boolean,
+): P['next'] {
   const next =
     lastWriting && lastWriting.next.kind === 'wait' && plan.next.kind === 'done' ? lastWriting.next : plan.next;
-  return { state, plan, written, next };
+  if (deferred && next.kind === 'wait') return { ...next, reason: `${deferred}; retrying until MaxWaitMinutes` };
+  if (allComplete && !deferred) return DONE;
+  return next;
 }

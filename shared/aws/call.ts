@@ -2,12 +2,13 @@
  * Every AWS call goes through {@link awsCall}: it refuses to start once the job was reported (the Lambda deadline,
  * see cancellation.ts) and rethrows a failure as an {@link AwsCallError} naming the operation and the resource.
  */
-import { StepError } from '../domain/errors.js';
+import { CfcdError, StepError } from '../domain/errors.js';
 import { throwIfCancelled } from './cancellation.js';
 
 /** An AWS call failed. Carries the operation, the resource and the AWS error name for the person on call. */
-export class AwsCallError extends Error {
+export class AwsCallError extends CfcdError {
   override readonly name = 'AwsCallError';
+  readonly kind = 'failed';
   constructor(
     readonly operation: string,
     readonly resource: string,

@@ -17,6 +17,7 @@ import {
 } from '../domain/invalidation.js';
 import type { DistributionState } from '../domain/resources.js';
 import type { Logger } from '../log.js';
+import type { WriteResult } from './apply-plan.js';
 import { awsCall, awsErrorOf } from './call.js';
 import { cloudFront } from './clients/cloudfront.js';
 
@@ -98,9 +99,7 @@ async function readIfExists(distributionId: string, id: string): Promise<Invalid
  * again here (a token is a bookmark: only CloudFront's answer counts). When `finish` is never called, a failure of
  * the first request is dropped: it did not matter.
  */
-export function startCacheRead(distributionId: string): {
-  finish(distribution: DistributionState, paths: string[], remembered?: string): Promise<CacheState>;
-} {
+export function startCacheRead(distributionId: string): CacheRead {
   const first = listPage(distributionId, undefined);
   first.catch(() => undefined);
   return {
@@ -143,6 +142,11 @@ export type InvalidationCreated =
 /** Why an invalidation of `resource` waits: CloudFront's in-progress limit, other invalidations included. */
 export function tooManyInvalidations(resource: string): string {
   return `CloudFront refused the invalidation of ${resource} with TooManyInvalidationsInProgress (at most 3,000 file paths or 15 wildcard paths in progress per distribution, other invalidations included)`;
+}
+
+/** A read of a distribution's invalidations whose first request is already out. */
+export interface CacheRead {
+  finish(distribution: DistributionState, paths: string[], remembered?: string): Promise<CacheState>;
 }
 
 /**
@@ -204,4 +208,22 @@ export async function invalidateLogged(change: InvalidateChange, log: Logger): P
     reason: change.reason,
   });
   return created;
+}
+
+/**
+ * The invalidation as a planned write: CreateInvalidation with its log line, the id remembered under `memoryKey` for
+ * the later invocations (they read it again by id, never trust it), and TooManyInvalidationsInProgress as a deferral.
+ * With `completedEndsWait`, an answer that is already Completed (our CallerReference, made before) leaves nothing to
+ * wait for.
+ */
+export async function invalidationWrite(
+  change: InvalidateChange,
+  log: Logger,
+  { memoryKey, completedEndsWait }: { memoryKey: string; completedEndsWait: boolean },
+): Promise<WriteResult> {
+  const created = await invalidateLogged(change, log);
+  if (created.kind === 'deferred') return { wrote: false, deferred: created.reason };
+  const { id, status } = created.invalidation;
+  const complete = completedEndsWait && status === 'Completed';
+  return { wrote: true, remember: { [memoryKey]: id }, ...(complete ? { complete } : {}) };
 }

@@ -1,37 +1,104 @@
 /**
- * Typed errors. The job runner maps them to CodePipeline failure types, so nothing here relies on string matching.
+ * One error family. Every error of ours is a {@link CfcdError} with a `kind`, and the kind alone decides how a trigger
+ * reports it: the CodePipeline failure type, cfcd's exit code. Nothing here relies on string matching, and nothing
+ * keeps a list of classes: a new error says what kind it is.
  */
 
-/** A UserParameters problem: reported as `ConfigurationError`, raised before any AWS write. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
+/**
+ * - `input`: the parameters, the event or the command line are wrong; nothing was called or written.
+ * - `refused`: a check on the live state (or cfcd's own) stopped the action before any write.
+ * - `failed`: an AWS call, a step or a wait failed; what was written stays, and a re-run resumes from the live state.
+ * - `interrupted`: the person pressed Ctrl-C; nothing is half-made.
+ * - `declined`: the person said no at the confirmation; nothing was written.
+ */
+export type ErrorKind = 'input' | 'refused' | 'failed' | 'interrupted' | 'declined';
+
+/** The CodePipeline failure type of each kind. */
+export const FAILURE_TYPE = {
+  input: 'ConfigurationError',
+  refused: 'JobFailed',
+  failed: 'JobFailed',
+  interrupted: 'JobFailed',
+  declined: 'JobFailed',
+} as const satisfies Record<ErrorKind, 'ConfigurationError' | 'JobFailed'>;
+
+/** cfcd's exit code of each kind: 2 bad usage, 3 refused, 130 Ctrl-C, 1 anything else. */
+export const EXIT_CODE = {
+  input: 2,
+  refused: 3,
+  failed: 1,
+  interrupted: 130,
+  declined: 1,
+} as const satisfies Record<ErrorKind, number>;
+
+/** The base of every error of ours: its message already says what happened, where, and what to do next. */
+export abstract class CfcdError extends Error {
+  abstract readonly kind: ErrorKind;
+}
+
+/** The kind of any error: ours say it; anything else (an SDK error thrown raw, a bug's TypeError) failed. */
+export function kindOf(err: unknown): ErrorKind {
+  return err instanceof CfcdError ? err.kind : 'failed';
+}
+
+/** Where an input came from, as its error names it. */
+export type InputSource =
+  /** A CodePipeline action's UserParameters (or the object cfcd builds from its flags). */
+  | 'UserParameters'
+  /** A plain event (an EventBridge constant Input): `<fn>: <noun> <field>: …`. */
+  | { function: string; noun: string };
+
+/**
+ * A UserParameters field or an event field is wrong: raised before any AWS call, reported to CodePipeline as
+ * `ConfigurationError`, exit code 2 in cfcd (which names the flag instead of the field).
+ */
+export class InputError extends CfcdError {
+  override readonly name = 'InputError';
+  readonly kind = 'input';
   constructor(
-    /** The UserParameters field at fault, e.g. `PrimaryDistributionId`. */
+    /** The field at fault, e.g. `PrimaryDistributionId`; `UserParameters` or `event` when the whole input is wrong. */
     readonly field: string,
-    /** What is wrong with the field, without the `UserParameters.<field>` prefix (for non-CodePipeline events). */
+    /** What is wrong with the field, without the field's prefix. */
     readonly problem: string,
+    readonly source: InputSource = 'UserParameters',
   ) {
-    // The whole string at fault is named once: "UserParameters: is not valid JSON", not "UserParameters.UserParameters".
-    super(field === 'UserParameters' ? `UserParameters: ${problem}` : `UserParameters.${field}: ${problem}`);
+    super(inputMessage(field, problem, source));
   }
+
+  /** The same problem, said of another source (the shared reader speaks of UserParameters; an event has fields). */
+  from(source: InputSource): InputError {
+    return new InputError(this.field, this.problem, source);
+  }
+}
+
+function inputMessage(field: string, problem: string, source: InputSource): string {
+  if (source === 'UserParameters')
+    // The whole string at fault is named once: "UserParameters: is not valid JSON", not "UserParameters.UserParameters".
+    return field === 'UserParameters' ? `UserParameters: ${problem}` : `UserParameters.${field}: ${problem}`;
+  return field === 'event'
+    ? `${source.function}: ${problem}`
+    : `${source.function}: ${source.noun} ${field}: ${problem}`;
 }
 
 /**
  * The live AWS state does not allow the action (e.g. the staging is not a staging distribution). Raised by the
  * plan before any write; the message says what is wrong and what to run to fix it.
  */
-export class StateCheckError extends Error {
+export class StateCheckError extends CfcdError {
   override readonly name = 'StateCheckError';
+  readonly kind = 'refused';
 }
 
-/** A named step of an action failed; the job runner reports it as `JobFailed` with the step's name. */
-export class StepError extends Error {
+/** A named step of an action failed; it is of the kind of what made it fail. */
+export class StepError extends CfcdError {
   override readonly name = 'StepError';
+  readonly kind: ErrorKind;
   constructor(
     readonly step: string,
     cause: unknown,
   ) {
     super(`step "${step}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.kind = kindOf(cause);
   }
 }
 
@@ -40,7 +107,15 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ConfigurationError || err instanceof StepError) throw err;
+    if (err instanceof InputError || err instanceof StepError) throw err;
     throw new StepError(name, err);
+  }
+}
+
+/** The error and each error in its `cause` chain, outermost first (at most 10 deep). */
+export function* causeChain(err: unknown): Generator<unknown> {
+  for (let e = err, depth = 0; e !== undefined && depth < 10; depth++) {
+    yield e;
+    e = e instanceof Error ? e.cause : undefined;
   }
 }

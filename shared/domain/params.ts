@@ -1,8 +1,8 @@
 /**
- * Parsing and validation of a CodePipeline action's `UserParameters`. Every problem is a {@link ConfigurationError}
+ * Parsing and validation of a CodePipeline action's `UserParameters`. Every problem is a {@link InputError}
  * naming the field, raised before the action reads or writes anything in AWS.
  */
-import { ConfigurationError } from './errors.js';
+import { InputError } from './errors.js';
 import { DEFAULT_INVALIDATION_PATHS, MAX_FILE_PATHS, MAX_WILDCARD_PATHS } from './invalidation.js';
 
 /** CloudFront distribution ids: `E` followed by upper-case letters and digits (14 characters today). */
@@ -21,19 +21,16 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Parses the raw `UserParameters` string into a JSON object. */
 export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new ConfigurationError(
-      'UserParameters',
-      'is empty; expected a JSON object such as {"PrimaryDistributionId": "E…"}',
-    );
+    throw new InputError('UserParameters', 'is empty; expected a JSON object such as {"PrimaryDistributionId": "E…"}');
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (err) {
-    throw new ConfigurationError('UserParameters', `is not valid JSON (${(err as Error).message})`);
+    throw new InputError('UserParameters', `is not valid JSON (${(err as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigurationError(
+    throw new InputError(
       'UserParameters',
       `must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed === 'object' ? 'null' : typeof parsed}`,
     );
@@ -41,9 +38,15 @@ export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function describe(value: unknown): string {
+/** A value as an error message quotes it: JSON, cut to 80 characters. */
+export function describe(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** True when a field has a value: absent, null and "" all mean "not given". */
+export function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
 }
 
 /**
@@ -57,22 +60,20 @@ export class ParamReader {
   ) {
     for (const key of Object.keys(values)) {
       if (!allowed.includes(key)) {
-        throw new ConfigurationError(key, `is not a known parameter; known parameters are ${allowed.join(', ')}`);
+        throw new InputError(key, `is not a known parameter; known parameters are ${allowed.join(', ')}`);
       }
     }
   }
 
   private present(field: string): boolean {
-    const value = this.values[field];
-    return value !== undefined && value !== null && value !== '';
+    return present(this.values[field]);
   }
 
   private string(field: string, pattern: RegExp, what: string): string {
     const value = this.values[field];
-    if (!this.present(field)) throw new ConfigurationError(field, `is required (${what})`);
-    if (typeof value !== 'string')
-      throw new ConfigurationError(field, `must be a string (${what}), got ${describe(value)}`);
-    if (!pattern.test(value)) throw new ConfigurationError(field, `${describe(value)} is not a valid ${what}`);
+    if (!this.present(field)) throw new InputError(field, `is required (${what})`);
+    if (typeof value !== 'string') throw new InputError(field, `must be a string (${what}), got ${describe(value)}`);
+    if (!pattern.test(value)) throw new InputError(field, `${describe(value)} is not a valid ${what}`);
     return value;
   }
 
@@ -84,10 +85,7 @@ export class ParamReader {
     const primaryId = this.distributionId('PrimaryDistributionId');
     const stagingId = this.distributionId('StagingDistributionId');
     if (primaryId === stagingId) {
-      throw new ConfigurationError(
-        'StagingDistributionId',
-        `must differ from PrimaryDistributionId (both are ${primaryId})`,
-      );
+      throw new InputError('StagingDistributionId', `must differ from PrimaryDistributionId (both are ${primaryId})`);
     }
     return { primaryId, stagingId };
   }
@@ -120,12 +118,21 @@ export class ParamReader {
     const name = this.present('PipelineName');
     const execution = this.present('PipelineExecutionId');
     if (!name && !execution) return undefined;
-    if (!name) throw new ConfigurationError('PipelineName', 'is required when PipelineExecutionId is given');
-    if (!execution) throw new ConfigurationError('PipelineExecutionId', 'is required when PipelineName is given');
+    if (!name) throw new InputError('PipelineName', 'is required when PipelineExecutionId is given');
+    if (!execution) throw new InputError('PipelineExecutionId', 'is required when PipelineName is given');
     return {
       pipelineName: this.string('PipelineName', PIPELINE_NAME, 'CodePipeline pipeline name'),
       executionId: this.string('PipelineExecutionId', EXECUTION_ID, 'CodePipeline execution id (a UUID)'),
     };
+  }
+
+  /** An optional CodePipeline pipeline, stage or action name; undefined when absent or empty. */
+  optionalName(field: string, what: string): string | undefined {
+    if (!this.present(field)) return undefined;
+    const value = this.values[field];
+    if (typeof value !== 'string' || !PIPELINE_NAME.test(value))
+      throw new InputError(field, `${describe(value)} is not a valid ${what} (1–100 of A-Z a-z 0-9 . @ - _)`);
+    return value;
   }
 
   /** An optional S3 bucket name; undefined when absent or empty. */
@@ -133,7 +140,7 @@ export class ParamReader {
     if (!this.present(field)) return undefined;
     const name = this.string(field, BUCKET_NAME, 'S3 bucket name');
     if (name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
-      throw new ConfigurationError(field, `${describe(name)} is not a valid S3 bucket name`);
+      throw new InputError(field, `${describe(name)} is not a valid S3 bucket name`);
     }
     return name;
   }
@@ -146,10 +153,10 @@ export class ParamReader {
       typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
     const kind = range.integer ? 'an integer' : 'a number';
     if (!Number.isFinite(value) || (range.integer && !Number.isInteger(value))) {
-      throw new ConfigurationError(field, `must be ${kind}, got ${describe(raw)}`);
+      throw new InputError(field, `must be ${kind}, got ${describe(raw)}`);
     }
     if (value < range.min || value > range.max) {
-      throw new ConfigurationError(field, `must be between ${range.min} and ${range.max}, got ${value}`);
+      throw new InputError(field, `must be between ${range.min} and ${range.max}, got ${value}`);
     }
     return value;
   }
@@ -164,7 +171,7 @@ export class ParamReader {
     if (!this.present(field)) return undefined;
     const value = this.values[field];
     if (typeof value !== 'string' || !allowed.includes(value as T)) {
-      throw new ConfigurationError(field, `must be one of ${allowed.join(', ')}, got ${describe(value)}`);
+      throw new InputError(field, `must be one of ${allowed.join(', ')}, got ${describe(value)}`);
     }
     return value as T;
   }
@@ -182,7 +189,7 @@ export function maxWaitMinutes(reader: ParamReader): number {
  * Reads `InvalidationPaths`: a JSON array of paths (or a string holding one, as pipeline variables and cfcd flags
  * pass it); absent means {@link DEFAULT_INVALIDATION_PATHS}; `[]` turns invalidation off. Each path starts with `/`,
  * has at most one `*` and only at its end, and no whitespace (CloudFront wants it URL-encoded); no duplicates; within
- * CloudFront's in-progress limits. Throws a ConfigurationError naming the field.
+ * CloudFront's in-progress limits. Throws a InputError naming the field.
  */
 export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'): string[] {
   if (raw === undefined || raw === null || raw === '') return [...DEFAULT_INVALIDATION_PATHS];
@@ -191,33 +198,33 @@ export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new ConfigurationError(field, `must be a JSON array of paths such as ["/*"], got ${describe(raw)}`);
+      throw new InputError(field, `must be a JSON array of paths such as ["/*"], got ${describe(raw)}`);
     }
   }
   if (!Array.isArray(value))
-    throw new ConfigurationError(field, `must be a JSON array of paths such as ["/*"], got ${describe(value)}`);
+    throw new InputError(field, `must be a JSON array of paths such as ["/*"], got ${describe(value)}`);
   const seen = new Set<string>();
   for (const [i, path] of value.entries()) {
     const at = `item ${i}`;
-    if (typeof path !== 'string') throw new ConfigurationError(field, `${at} must be a string, got ${describe(path)}`);
-    if (!path.startsWith('/')) throw new ConfigurationError(field, `${at} ${describe(path)} must start with "/"`);
+    if (typeof path !== 'string') throw new InputError(field, `${at} must be a string, got ${describe(path)}`);
+    if (!path.startsWith('/')) throw new InputError(field, `${at} ${describe(path)} must start with "/"`);
     const star = path.indexOf('*');
     if (star !== -1 && star !== path.length - 1)
-      throw new ConfigurationError(field, `${at} ${describe(path)}: "*" is allowed only once, as the last character`);
+      throw new InputError(field, `${at} ${describe(path)}: "*" is allowed only once, as the last character`);
     if (/[\s\u0000-\u001f\u007f]/.test(path))
-      throw new ConfigurationError(field, `${at} ${describe(path)} contains whitespace; URL-encode it (%20)`);
-    if (seen.has(path)) throw new ConfigurationError(field, `${at} ${describe(path)} is listed twice`);
+      throw new InputError(field, `${at} ${describe(path)} contains whitespace; URL-encode it (%20)`);
+    if (seen.has(path)) throw new InputError(field, `${at} ${describe(path)} is listed twice`);
     seen.add(path);
   }
   const paths = value as string[];
   const wildcards = paths.filter((p) => p.endsWith('*')).length;
   if (wildcards > MAX_WILDCARD_PATHS)
-    throw new ConfigurationError(
+    throw new InputError(
       field,
       `has ${wildcards} wildcard paths; CloudFront accepts at most ${MAX_WILDCARD_PATHS} in progress per distribution`,
     );
   if (paths.length - wildcards > MAX_FILE_PATHS)
-    throw new ConfigurationError(
+    throw new InputError(
       field,
       `has ${paths.length - wildcards} file paths; CloudFront accepts at most ${MAX_FILE_PATHS} in progress per distribution`,
     );

@@ -1,7 +1,7 @@
 /**
  * The one shape every action's plan has: the changes to make now, and what comes after them. A plan is data: it is
  * logged before anything is written, unit-tested without mocks, and the caller works out the invocation's outcome
- * from `then` alone (no flags on the side).
+ * from `next` alone (no flags on the side).
  */
 
 /** One named change; `reason` is what the operator reads in the log. */

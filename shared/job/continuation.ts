@@ -4,6 +4,7 @@
  * declares the phases it writes and reads its own data back ({@link Action.readData} in runner.ts); the token
  * format is ours alone: `{"v":1,"phase":…,"startedAt":…,"data":{…}}`.
  */
+import { CfcdError } from '../domain/errors.js';
 
 /** Small phase-specific facts, e.g. the ETag a promotion produced. Strings only: they become output variables. */
 export type ContinuationData = Partial<Record<string, string>>;
@@ -19,8 +20,9 @@ export interface Continuation<Phase extends string = string, Data extends Contin
 const TOKEN_MAX = 2048;
 
 /** A token this function did not write, or one it cannot act on; reported as JobFailed, nothing is changed. */
-export class ContinuationError extends Error {
+export class ContinuationError extends CfcdError {
   override readonly name = 'ContinuationError';
+  readonly kind = 'failed';
 }
 
 /** Encodes a continuation token (JSON, at most 2048 characters). */

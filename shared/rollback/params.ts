@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../domain/errors.js';
+import { InputError } from '../domain/errors.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../domain/params.js';
 
 /** Every UserParameters key abort accepts (the pipeline template's wiring test checks against this list). */
@@ -43,7 +43,7 @@ export function parseAbortObject(values: Record<string, unknown>): AbortParams {
   };
   if (params.policyId && params.mode !== 'teardown') {
     // disable and detach act on the policy the primary names; accepting another id would suggest otherwise.
-    throw new ConfigurationError(
+    throw new InputError(
       'ContinuousDeploymentPolicyId',
       `is only used with Mode teardown (the other modes act on the policy attached to the primary); got Mode ${params.mode}`,
     );
@@ -51,7 +51,7 @@ export function parseAbortObject(values: Record<string, unknown>): AbortParams {
   return params;
 }
 
-/** Parses abort's UserParameters string (CodePipeline job); throws ConfigurationError naming the field. */
+/** Parses abort's UserParameters string (CodePipeline job); throws InputError naming the field. */
 export function parseAbortParams(raw: unknown): AbortParams {
   return parseAbortObject(parseUserParametersJson(raw));
 }

@@ -213,3 +213,36 @@ function nothingToDo({ primary, policyId, policy }: AbortState): string {
     return `policy ${policyId} is not attached to primary ${primary.id}`;
   return `policy ${policyId} is already disabled`;
 }
+
+/** What the removal of a policy reads: the policy (gone is fine) and the primaries it was attached to when listed. */
+export interface RemovalState {
+  policy: PolicyState | undefined;
+  primaries: DistributionState[];
+}
+
+/** The removal of a policy: detaches (waiting in `detached` for them to propagate), then the delete. */
+export type RemovalPlan = Plan<Extract<AbortChange, { kind: 'detach-policy' | 'delete-policy' }>, 'detached'> & {
+  nothingToDo?: string;
+};
+
+/**
+ * The removal of a policy that may be an orphan (`cfcd cleanup`): abort's teardown without the disable — CloudFront
+ * refuses a policy update naming a staging that is gone — and for any number of primaries, or none. Detach from every
+ * primary that still names the policy; once none does and all are Deployed, delete it.
+ */
+export function planRemoval({ policy, primaries }: RemovalState): RemovalPlan {
+  if (!policy) return { changes: [], next: DONE, nothingToDo: 'the policy no longer exists' };
+  const detaches = primaries.map((p) => planDetach(p, policy.id)).filter((c) => c !== undefined);
+  const waitForDetach = (ids: string[]) =>
+    waitFor('detached' as const, `${ids.join(', ')} to be Deployed without policy ${policy.id}`, ids);
+  if (detaches.length) return { changes: detaches, next: waitForDetach(detaches.map((c) => c.primaryId)) };
+  const inProgress = primaries.filter((p) => !isDeployed(p)).map((p) => p.id);
+  if (inProgress.length) return { changes: [], next: waitForDetach(inProgress) };
+  const where = primaries.length
+    ? `detached from ${primaries.map((p) => p.id).join(', ')}, which are Deployed`
+    : 'attached to no distribution';
+  return {
+    changes: [{ kind: 'delete-policy', policyId: policy.id, reason: `policy ${policy.id} is ${where}` }],
+    next: DONE,
+  };
+}

@@ -1,8 +1,9 @@
 /**
  * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
- * read the primary and its policy → plan → apply; the plan's `then` says what comes next, which only a job can wait for.
+ * read the primary and its policy → plan → apply; the plan's `next` says what comes next, which only a job can wait for.
  */
-import { type PlanApproval, type PlanSteps, applyPlan } from '../aws/apply-plan.js';
+import type { PlanSteps } from '../aws/apply-plan.js';
+import { runPass } from '../job/driver.js';
 import { reviewedRelease } from '../aws/pipeline-executions.js';
 import {
   deletePolicy,
@@ -31,20 +32,11 @@ import {
   type AbortPlan,
   type AbortState,
   type JudgedStaging,
+  type RemovalPlan,
+  type RemovalState,
   planAbort,
+  planRemoval,
 } from './plan.js';
-
-/** What one pass read, planned and wrote. */
-export interface RollbackPass {
-  /** The primary as read for the last plan. */
-  primary: DistributionState;
-  policyId: string | undefined;
-  plan: AbortPlan;
-  /** The changes actually written (a re-plan after a stale ETag drops one another writer already made). */
-  written: AbortChangeKind[];
-  /** What comes next, from the plan. */
-  next: AbortPlan['next'];
-}
 
 /**
  * The primary and its policy; with a pipeline execution, also the release it reviewed and the staging now; with the
@@ -91,14 +83,67 @@ async function readRollbackTarget(primaryId: string, known: KnownPolicy | undefi
   return { primary, policyId, policy };
 }
 
-function inUseError(policyId: string, primaryId: string): StateCheckError {
+/**
+ * CloudFront refused the delete (ContinuousDeploymentPolicyInUse) although no primary this pass read names the policy:
+ * another distribution does. Traffic is already on the primaries; `rerun` is how to finish once it is detached there.
+ */
+function inUseError(policyId: string, primaryIds: string[], rerun: string): StateCheckError {
+  const primaries = primaryIds.join(', ');
+  const read = primaryIds.length
+    ? `although primary ${primaries} no longer references it, so all traffic is already on ${primaries}`
+    : 'although no distribution this run read references it';
   return new StateCheckError(
-    `continuous deployment policy ${policyId} cannot be deleted: CloudFront reports it is still attached to a distribution (ContinuousDeploymentPolicyInUse), ` +
-      `although primary ${primaryId} no longer references it, so all traffic is already on ${primaryId}. Find the distribution whose ContinuousDeploymentPolicyId is ${policyId} ` +
-      `(aws cloudfront get-distribution-config --id <id>), detach it there, then delete the policy with aws cloudfront delete-continuous-deployment-policy --id ${policyId}. ` +
-      `A plain retry cannot find it (a new job finds no policy attached to ${primaryId}); once it is detached there, re-run teardown with ContinuousDeploymentPolicyId ${policyId}.`,
+    `continuous deployment policy ${policyId} cannot be deleted: CloudFront reports it is still attached to a ` +
+      `distribution (ContinuousDeploymentPolicyInUse), ${read}. Find the distribution whose ` +
+      `ContinuousDeploymentPolicyId is ${policyId} (aws cloudfront get-distribution-config --id <id>), detach it ` +
+      `there, then delete the policy with aws cloudfront delete-continuous-deployment-policy --id ${policyId}, ` +
+      `or ${rerun}.`,
   );
 }
+
+/** Detaches the policy from `primary` with its ETag. */
+async function detach(primary: DistributionState, change: { policyId: string; reason: string }, log: Logger) {
+  // "" detaches; leaving the field out would mean "no change" in SDK v3.
+  const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
+  log.info('write', {
+    change: 'detach-policy',
+    primaryId: primary.id,
+    policyId: change.policyId,
+    ifMatch: primary.etag,
+    newEtag: etag,
+    reason: change.reason,
+  });
+  return true;
+}
+
+/**
+ * Deletes the policy with its ETag: already gone is nothing to do (false), and CloudFront's
+ * ContinuousDeploymentPolicyInUse — attached to a distribution this pass did not read — is a refusal that says where
+ * to look, never a silent success.
+ */
+async function deleteDetached(
+  policy: PolicyState,
+  primaryIds: string[],
+  { reason, rerun }: { reason: string; rerun: string },
+  log: Logger,
+) {
+  try {
+    await deletePolicy(policy);
+  } catch (err) {
+    if (isNoSuchPolicy(err)) {
+      log.info('write-skipped', { change: 'delete-policy', reason: 'policy already deleted' });
+      return false;
+    }
+    if (isPolicyInUse(err)) throw inUseError(policy.id, primaryIds, rerun);
+    throw err;
+  }
+  log.info('write', { change: 'delete-policy', policyId: policy.id, ifMatch: policy.etag, reason });
+  return true;
+}
+
+/** A plain retry cannot find a detached policy (a new job finds none attached), so the way to finish names it. */
+const TEARDOWN_AGAIN =
+  're-run teardown with ContinuousDeploymentPolicyId set to it (a plain retry finds no policy attached to the primary)';
 
 /** Makes one planned change against the state it was planned from. Resolves false when it was already made. */
 async function write(change: AbortChange, state: AbortState, log: Logger): Promise<boolean> {
@@ -115,35 +160,15 @@ async function write(change: AbortChange, state: AbortState, log: Logger): Promi
       });
       return true;
     }
-    case 'detach-policy': {
-      const { primary } = state;
-      // "" detaches; leaving the field out would mean "no change" in SDK v3.
-      const etag = await writeDistributionConfig(primary, withPolicyId(primary.config, ''));
-      log.info('write', {
-        change: change.kind,
-        primaryId: primary.id,
-        policyId: change.policyId,
-        ifMatch: primary.etag,
-        newEtag: etag,
-        reason: change.reason,
-      });
-      return true;
-    }
-    case 'delete-policy': {
-      const policy = state.policy as PolicyState;
-      try {
-        await deletePolicy(policy);
-      } catch (err) {
-        if (isNoSuchPolicy(err)) {
-          log.info('write-skipped', { change: change.kind, reason: 'policy already deleted' });
-          return false;
-        }
-        if (isPolicyInUse(err)) throw inUseError(change.policyId, state.primary.id);
-        throw err;
-      }
-      log.info('write', { change: change.kind, policyId: policy.id, ifMatch: policy.etag, reason: change.reason });
-      return true;
-    }
+    case 'detach-policy':
+      return detach(state.primary, change, log);
+    case 'delete-policy':
+      return deleteDetached(
+        state.policy as PolicyState,
+        [state.primary.id],
+        { reason: change.reason, rerun: TEARDOWN_AGAIN },
+        log,
+      );
   }
 }
 
@@ -160,13 +185,6 @@ const STEP_NAMES: Record<AbortChangeKind, string> = {
 export interface KnownPolicy {
   id: string;
   from: 'continuation' | 'parameters';
-}
-
-/** What a caller of abort's pass may add: an approval of each plan (cfcd), the staging judged unhealthy (the watch). */
-export interface RollbackOptions {
-  approve?: PlanApproval | undefined;
-  /** Disable only while staging still carries this config (the canary watch's verdict). */
-  judged?: JudgedStaging | undefined;
 }
 
 /** How abort reads, plans and writes: both kinds of invocation and a dry run (`cfcd plan abort`) share it. */
@@ -201,17 +219,15 @@ export function abortSteps(
   };
 }
 
-/** Reads, plans and applies one pass of abort. */
-export async function rollBackToPrimary(
-  params: AbortParams,
-  known: KnownPolicy | undefined,
-  log: Logger,
-  { approve, judged }: RollbackOptions = {},
-): Promise<RollbackPass> {
-  const steps = abortSteps(params, known, log, judged);
-  const initial = await step('read the primary and its policy', () => steps.read());
-  const { state, plan, written, next } = await applyPlan(steps, initial, log, approve);
-  return { primary: state.primary, policyId: state.policyId, plan, written: written.map((c) => c.kind), next };
+/**
+ * One pass of abort's disable for the canary watch, through the same driver as the actions: only while staging still
+ * carries the config the watch judged unhealthy.
+ */
+export function rollBackJudged(params: AbortParams, judged: JudgedStaging, log: Logger) {
+  return runPass(
+    { readStep: 'read the primary and its policy', steps: () => abortSteps(params, undefined, log, judged) },
+    { params, continuation: undefined, log },
+  );
 }
 
 function logState(state: AbortState, log: Logger): void {
@@ -255,4 +271,46 @@ export function rollbackSummary(
     ? `all traffic is on primary ${primaryId}`
     : `all traffic goes to primary ${primaryId} once it has propagated`;
   return `${mode}: ${changes.join(', ')}; ${where}`;
+}
+
+/** Which primaries a policy is removed from: the ones it was attached to when listed. */
+export interface RemovalParams {
+  policyId: string;
+  primaries: string[];
+}
+
+/** How the removal of a policy reads, plans and writes (`cfcd cleanup`), with abort's own detach and delete. */
+export function removalSteps(params: RemovalParams, log: Logger): PlanSteps<RemovalState, RemovalPlan> {
+  return {
+    read: async () => {
+      const [policy, primaries] = await Promise.all([
+        readPolicyIfExists(params.policyId),
+        Promise.all(params.primaries.map((id) => readDistribution(id))),
+      ]);
+      log.info('state-read', {
+        policy: policy ? { id: policy.id, etag: policy.etag, enabled: policy.config.Enabled } : null,
+        primaries: primaries.map((p) => ({
+          id: p.id,
+          status: p.status,
+          etag: p.etag,
+          policyId: attachedPolicyId(p.config) ?? null,
+        })),
+      });
+      return { policy, primaries };
+    },
+    plan: planRemoval,
+    write: (change, state) =>
+      change.kind === 'detach-policy'
+        ? detach(state.primaries.find((p) => p.id === change.primaryId) as DistributionState, change, log)
+        : deleteDetached(
+            state.policy as PolicyState,
+            state.primaries.map((p) => p.id),
+            { reason: change.reason, rerun: `run cfcd cleanup --delete ${params.policyId} again` },
+            log,
+          ),
+    stepName: (change) =>
+      change.kind === 'detach-policy'
+        ? `detach the policy from ${change.primaryId}`
+        : 'delete the continuous deployment policy',
+  };
 }

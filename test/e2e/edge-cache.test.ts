@@ -246,7 +246,7 @@ describe('end to end: invalidation limits and bad input', () => {
     expect(await releasesSeen(h)).toEqual(['v2', 'v2', 'v2', 'v2']);
   });
 
-  it('refuses bad InvalidationPaths with a ConfigurationError naming it, before any AWS call', async () => {
+  it('refuses bad InvalidationPaths with a InputError naming it, before any AWS call', async () => {
     h = await startSite();
     const outputs = await h.deployStaging(headerTemplate('/v2'));
     for (const [fn, params] of [

@@ -90,7 +90,7 @@ describe('end to end: concurrent writers, throttling and bad input', () => {
       'StaticResourceBucket',
       (good: object) => JSON.stringify({ ...good, StaticResourceBucket: SITE_BUCKET }),
     ],
-  ])('reports %s as ConfigurationError, with no AWS call but the report', async (_, field, userParameters) => {
+  ])('reports %s as InputError, with no AWS call but the report', async (_, field, userParameters) => {
     h = await startHarness();
     const outputs = await h.deployStaging();
     h.emulator.clearRequestLog();

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codePipelineEvent, type JobResult } from '../../local/pipeline/local-codepipeline.js';
 import { PHASE } from '../../functions/promote/phases.js';
-import { encodeContinuation, decodeContinuation } from '../../shared/job/runner.js';
+import { encodeContinuation, decodeContinuation } from '../../shared/job/continuation.js';
 import { HEADER_TEMPLATE, operations, startHarness, type Harness } from './harness.js';
 
 const HEADER = { 'aws-cf-cd-staging': 'true' };

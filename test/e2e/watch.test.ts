@@ -370,7 +370,7 @@ describe('the canary watch (built bundle against the emulator)', () => {
     for (const [input, message] of cases) {
       const r = await tick(input);
       expect(r.ok).toBe(false);
-      expect(r.error).toMatchObject({ name: 'WatchInputError', message: expect.stringMatching(message) });
+      expect(r.error).toMatchObject({ name: 'InputError', message: expect.stringMatching(message) });
       expect(r.logs).toEqual([expect.objectContaining({ level: 'ERROR', event: 'tick-failed' })]);
     }
     expect(h.emulator.requestLog()).toEqual([]);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,15 +11,23 @@ import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
 import { isIntrinsic, loadInfraTemplates, resolveConditions, type Template } from './template.js';
 
-/** The UserParameters keys each function accepts: `parameterNames` of its functions/<name>/params.ts. */
+/**
+ * The input keys each function accepts: the `parameterNames` of the action its functions/<name>/action.ts declares,
+ * or, for a function that is no pipeline action (the watch), of its functions/<name>/params.ts.
+ */
 const acceptedKeys: Record<string, readonly string[]> = Object.fromEntries(
   await Promise.all(
     FUNCTION_NAMES.map(async (name) => {
-      const params = (await import(pathToFileURL(join(FUNCTIONS_DIR, name, 'params.ts')).href)) as {
-        parameterNames?: readonly string[];
-      };
-      if (!params.parameterNames) throw new Error(`functions/${name}/params.ts exports no parameterNames`);
-      return [name, params.parameterNames] as const;
+      const declared = existsSync(join(FUNCTIONS_DIR, name, 'action.ts'));
+      const file = join(FUNCTIONS_DIR, name, declared ? 'action.ts' : 'params.ts');
+      const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      const holder = declared
+        ? Object.values(module).find((v): v is { parameterNames: readonly string[] } =>
+            Boolean(v && typeof v === 'object' && 'parameterNames' in v),
+          )
+        : (module as { parameterNames?: readonly string[] });
+      if (!holder?.parameterNames) throw new Error(`${file} declares no parameterNames`);
+      return [name, holder.parameterNames] as const;
     }),
   ),
 );

@@ -335,6 +335,6 @@ export const policyState = (o: Partial<PolicyState> = {}): PolicyState => ({
   ...o,
 });
 
-/** How a ConfigurationError names a UserParameters field: `UserParameters.<field>:`, or `UserParameters:` for the whole. */
+/** How a InputError names a UserParameters field: `UserParameters.<field>:`, or `UserParameters:` for the whole. */
 export const namesField = (field: string): string =>
   field === 'UserParameters' ? 'UserParameters:' : `UserParameters.${field}:`;

@@ -5,7 +5,7 @@ import {
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AbortEventError } from '../../../../functions/abort/event.js';
+import { InputError } from '../../../../shared/domain/errors.js';
 import { handler } from '../../../../functions/abort/handler.js';
 import {
   POLICY_ID,
@@ -105,7 +105,7 @@ describe('abort from an EventBridge constant input (approval rejected or timed o
 
   it('refuses teardown before any AWS call: it must wait across invocations', async () => {
     await expect(handler({ ...rejected, Mode: 'teardown' })).rejects.toThrow(
-      /Mode "teardown" must wait.*only a CodePipeline job can do.*Send Mode "detach"/,
+      /^abort: event field Mode: "teardown" must wait.*only a CodePipeline job can do.*Send Mode "detach"/,
     );
     expect(cf).not.toHaveReceivedAnyCommand();
   });
@@ -146,7 +146,7 @@ describe('abort from an EventBridge constant input (approval rejected or timed o
     ['a string', JSON.stringify(rejected), /must be a JSON object.*got string/],
   ])('refuses %s with an error naming the problem, before any AWS call', async (_, event, message) => {
     const failure = handler(event);
-    await expect(failure).rejects.toThrow(AbortEventError);
+    await expect(failure).rejects.toThrow(InputError);
     await expect(failure).rejects.toThrow(message);
     await expect(failure).rejects.not.toThrow(/UserParameters/);
     expect(cf).not.toHaveReceivedAnyCommand();

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/abort/handler.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/continuation.js';
 import {
   POLICY_ID,
   PRIMARY_ID,
@@ -52,7 +52,7 @@ describe('abort as a CodePipeline job', () => {
       expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
       expect(decodeContinuation(report.continuationToken as string)).toMatchObject({
         phase: 'propagating',
-        data: { policyId: POLICY_ID, changes: 'disable-policy' },
+        data: { policyId: POLICY_ID, written: 'disable-policy' },
       });
     });
 
@@ -219,7 +219,7 @@ describe('abort as a CodePipeline job', () => {
       encodeContinuation({
         phase: 'detached',
         startedAt: Date.now(),
-        data: { policyId: POLICY_ID, changes: 'detach-policy' },
+        data: { policyId: POLICY_ID, written: 'detach-policy' },
       });
     const detachedAndDeployed = () => cf.on(GetDistributionCommand).resolves(primaryOutput(''));
 
@@ -366,17 +366,14 @@ describe('abort as a CodePipeline job', () => {
       JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, Mode: 'detach', ContinuousDeploymentPolicyId: POLICY_ID }),
       'ContinuousDeploymentPolicyId',
     ],
-  ])(
-    'reports %s once as ConfigurationError naming the field, touching no AWS resource',
-    async (_, userParameters, field) => {
-      await handler(jobEvent(userParameters));
-      expect(onlyReport().failureDetails).toEqual({
-        type: 'ConfigurationError',
-        message: expect.stringContaining(namesField(field)),
-      });
-      expect(cf).not.toHaveReceivedAnyCommand();
-    },
-  );
+  ])('reports %s once as InputError naming the field, touching no AWS resource', async (_, userParameters, field) => {
+    await handler(jobEvent(userParameters));
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'ConfigurationError',
+      message: expect.stringContaining(namesField(field)),
+    });
+    expect(cf).not.toHaveReceivedAnyCommand();
+  });
 
   it('logs the state, the plan and each write with the job id, and never the artifact credentials', async () => {
     await invoke('detach');

@@ -15,7 +15,7 @@ import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/enable-cd/handler.js';
 import { grantSid } from '../../../../shared/domain/bucket-policy-merge.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/continuation.js';
 import {
   BUCKET,
   POLICY_ID,
@@ -352,18 +352,15 @@ describe('enable-CD', () => {
     ['a misspelled key', JSON.stringify({ ...params, StagingDistributionID: STAGING_ID }), 'StagingDistributionID'],
     ['an out-of-range wait', JSON.stringify({ ...params, MaxWaitMinutes: 0 }), 'MaxWaitMinutes'],
     ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
-  ])(
-    'reports %s once as ConfigurationError naming the field, touching no AWS resource',
-    async (_, userParameters, field) => {
-      await handler(jobEvent(userParameters));
-      expect(onlyReport().failureDetails).toEqual({
-        type: 'ConfigurationError',
-        message: expect.stringContaining(namesField(field)),
-      });
-      expect(cf).not.toHaveReceivedAnyCommand();
-      expect(s3).not.toHaveReceivedAnyCommand();
-    },
-  );
+  ])('reports %s once as InputError naming the field, touching no AWS resource', async (_, userParameters, field) => {
+    await handler(jobEvent(userParameters));
+    expect(onlyReport().failureDetails).toEqual({
+      type: 'ConfigurationError',
+      message: expect.stringContaining(namesField(field)),
+    });
+    expect(cf).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
+  });
 
   it('logs the state read, the plan and each write with the job id', async () => {
     cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
@@ -612,7 +609,7 @@ describe("enable-CD: the staging's edge caches are invalidated before any viewer
     ['a path without a leading "/"', ['img/*']],
     ['a duplicate path', ['/*', '/*']],
     ['not an array', { paths: ['/*'] }],
-  ])('refuses %s in InvalidationPaths as ConfigurationError naming it, touching no AWS resource', async (_, paths) => {
+  ])('refuses %s in InvalidationPaths as InputError naming it, touching no AWS resource', async (_, paths) => {
     await handler(jobEvent({ ...params, InvalidationPaths: paths }));
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(s3).not.toHaveReceivedAnyCommand();

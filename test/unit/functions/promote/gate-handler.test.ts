@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/continuation.js';
 import {
   POLICY_ID,
   PRIMARY_ID,
@@ -336,7 +336,7 @@ describe('promote: the promotion gate', () => {
       'MetricsWindowMinutes',
     ],
     ['a window of 0 minutes', { MinStagingRequests: 1, MetricsWindowMinutes: 0 }, 'MetricsWindowMinutes'],
-  ])('reports %s as ConfigurationError naming the field, with no AWS call', async (_, gate, field) => {
+  ])('reports %s as InputError naming the field, with no AWS call', async (_, gate, field) => {
     await handler(jobEvent({ ...ids, ...gate }));
     expect(onlyReport().failureDetails).toEqual({
       type: 'ConfigurationError',

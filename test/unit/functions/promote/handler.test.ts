@@ -15,7 +15,7 @@ import { acceptReports, codepipeline, onlyReport, type JobReport } from '../../c
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
 import { invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
-import { decodeContinuation, encodeContinuation } from '../../../../shared/job/runner.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/continuation.js';
 import {
   POLICY_ID,
   PRIMARY_ID,
@@ -513,7 +513,7 @@ describe('promote', () => {
     ['a fractional wait', JSON.stringify({ ...params, MaxWaitMinutes: 1.5 }), 'MaxWaitMinutes'],
     ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
   ])(
-    'reports %s parameters once as ConfigurationError naming the field, with no CloudFront call',
+    'reports %s parameters once as InputError naming the field, with no CloudFront call',
     async (_, userParameters, field) => {
       await handler(jobEvent(userParameters));
       expect(onlyReport().failureDetails).toEqual({
@@ -596,7 +596,7 @@ describe('promote: the release guard (ExpectedStagingETag)', () => {
     expect(onlyReport().outputVariables).toMatchObject({ PromotedFrom: STAGING_ID });
   });
 
-  it('refuses a malformed ETag as ConfigurationError naming the field, with no AWS call', async () => {
+  it('refuses a malformed ETag as InputError naming the field, with no AWS call', async () => {
     await handler(jobEvent({ ...params, ExpectedStagingETag: 'not an etag!' }));
     expect(cf.calls()).toHaveLength(0);
     expect(onlyReport().failureDetails).toEqual({
@@ -854,7 +854,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
     ['a path without a leading "/"', ['img/*']],
     ['a string that is not a JSON array', '/*'],
     ['16 wildcard paths', Array.from({ length: 16 }, (_, i) => `/w${i}/*`)],
-  ])('refuses %s in InvalidationPaths as ConfigurationError naming it, with no AWS call at all', async (_, paths) => {
+  ])('refuses %s in InvalidationPaths as InputError naming it, with no AWS call at all', async (_, paths) => {
     await handler(jobEvent({ ...params, InvalidationPaths: paths }));
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(onlyReport().failureDetails).toEqual({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePromoteParams } from '../../../../functions/promote/params.js';
-import { ConfigurationError } from '../../../../shared/domain/errors.js';
+import { InputError } from '../../../../shared/domain/errors.js';
 import { PRIMARY_ID, STAGING_ID, namesField } from '../../fixtures.js';
 
 const parse = (gate: Record<string, unknown>) =>
@@ -47,8 +47,8 @@ describe('parsePromoteParams: InvalidationPaths', () => {
     ]);
   });
 
-  it('refuses a bad path as ConfigurationError naming the field', () => {
-    expect(() => parse({ InvalidationPaths: ['img/*'] })).toThrow(ConfigurationError);
+  it('refuses a bad path as InputError naming the field', () => {
+    expect(() => parse({ InvalidationPaths: ['img/*'] })).toThrow(InputError);
     expect(() => parse({ InvalidationPaths: ['img/*'] })).toThrow(namesField('InvalidationPaths'));
   });
 });

@@ -22,7 +22,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/watch/handler.js';
-import { WatchInputError } from '../../../../functions/watch/params.js';
+import { InputError } from '../../../../shared/domain/errors.js';
 import { WatchRollbackError } from '../../../../functions/watch/tick.js';
 import {
   POLICY_ID,
@@ -536,7 +536,10 @@ describe('watch: bad input', () => {
   it('throws an error naming the field, makes no AWS call, and logs the error, not the input', async () => {
     const bad = { ...input, MaxStaging5xxErrorRate: 'lots' };
     await expect(handler(bad)).rejects.toThrow(
-      new WatchInputError('MaxStaging5xxErrorRate', 'must be a number, got "lots"'),
+      new InputError('MaxStaging5xxErrorRate', 'must be a number, got "lots"', {
+        function: 'watch',
+        noun: 'input field',
+      }),
     );
     expect(cf.calls()).toHaveLength(0);
     expect(cw.calls()).toHaveLength(0);
@@ -545,7 +548,12 @@ describe('watch: bad input', () => {
       expect.objectContaining({
         level: 'ERROR',
         event: 'tick-failed',
-        error: expect.stringContaining('MaxStaging5xxErrorRate'),
+        error: expect.objectContaining({
+          name: 'InputError',
+          kind: 'input',
+          message: expect.stringContaining('MaxStaging5xxErrorRate'),
+          stack: expect.stringContaining('parseWatchParams'),
+        }),
       }),
     ]);
     expect(logs.lines.join('')).not.toContain(PIPELINE);

@@ -2,21 +2,21 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_WATCH_MIN_STAGING_REQUESTS,
   MAX_ALARMS,
-  WatchInputError,
   parameterNames,
   parseWatchParams,
 } from '../../../../functions/watch/params.js';
+import { InputError } from '../../../../shared/domain/errors.js';
 import { PRIMARY_ID, STAGING_ID } from '../../fixtures.js';
 
 const minimal = { PrimaryDistributionId: PRIMARY_ID, MaxStaging5xxErrorRate: 5 };
 
 /** The error parseWatchParams throws for `input`. */
-function refusal(input: unknown): WatchInputError {
+function refusal(input: unknown): InputError {
   try {
     parseWatchParams(input);
   } catch (err) {
-    expect(err).toBeInstanceOf(WatchInputError);
-    return err as WatchInputError;
+    expect(err).toBeInstanceOf(InputError);
+    return err as InputError;
   }
   throw new Error('the input was accepted');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../../../shared/domain/errors.js';
+import { InputError } from '../../../../shared/domain/errors.js';
 import {
   type CacheState,
   type InvalidationRecord,
@@ -10,7 +10,7 @@ import {
 import { parseInvalidationPaths } from '../../../../shared/domain/params.js';
 import { AFTER_LAST_CHANGE, PRIMARY_ID, namesField } from '../../fixtures.js';
 
-/** Expects `raw` to be refused as a ConfigurationError naming InvalidationPaths, with `problem` in its message. */
+/** Expects `raw` to be refused as a InputError naming InvalidationPaths, with `problem` in its message. */
 function expectRefused(raw: unknown, problem: RegExp | string) {
   let error: unknown;
   try {
@@ -18,8 +18,8 @@ function expectRefused(raw: unknown, problem: RegExp | string) {
   } catch (err) {
     error = err;
   }
-  expect(error).toBeInstanceOf(ConfigurationError);
-  expect((error as ConfigurationError).field).toBe('InvalidationPaths');
+  expect(error).toBeInstanceOf(InputError);
+  expect((error as InputError).field).toBe('InvalidationPaths');
   expect((error as Error).message).toContain(namesField('InvalidationPaths'));
   expect((error as Error).message).toMatch(problem);
 }
@@ -71,7 +71,7 @@ describe('parseInvalidationPaths', () => {
     ['a tab', ['/a\tb'], /contains whitespace/],
     ['a newline', ['/a\n'], /contains whitespace/],
     ['a duplicate', ['/index.html', '/*', '/index.html'], /item 2 "\/index.html" is listed twice/],
-  ])('refuses %s as a ConfigurationError naming InvalidationPaths', (_, raw, problem) => {
+  ])('refuses %s as a InputError naming InvalidationPaths', (_, raw, problem) => {
     expectRefused(raw, problem);
   });
 

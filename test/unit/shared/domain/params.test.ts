@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../../../shared/domain/errors.js';
+import { InputError } from '../../../../shared/domain/errors.js';
 import { ParamReader, parseUserParametersJson } from '../../../../shared/domain/params.js';
 
 const reader = (values: Record<string, unknown>) =>
   new ParamReader(values, ['Dist', 'Policy', 'Bucket', 'Wait', 'Mode']);
-function problem(fn: () => unknown): ConfigurationError {
+function problem(fn: () => unknown): InputError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ConfigurationError) return err;
+    if (err instanceof InputError) return err;
     throw err;
   }
   throw new Error('expected a ConfigurationError');

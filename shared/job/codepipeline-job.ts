@@ -1,87 +1,44 @@
 /**
- * The CodePipeline job runner every function uses: parse and validate UserParameters, run the action, and report
- * the job to CodePipeline exactly once — success (with output variables, or with a continuation token while
- * CloudFront propagates) or failure. Nothing thrown escapes unreported; the handler rejects only when reporting
- * itself failed, so that the Lambda invocation error is visible too.
+ * The CodePipeline trigger: an adapter around the driver (driver.ts). It parses UserParameters, reads the token back,
+ * runs one pass of the action, and reports the job to CodePipeline exactly once — success (with output variables, or
+ * with a continuation token while CloudFront propagates) or failure, typed by the error's kind. Nothing thrown escapes
+ * unreported; the handler rejects only when reporting itself failed, so that the Lambda invocation error is visible.
  */
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type FailureType } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineEvent } from 'aws-lambda';
 import { runCancellable } from '../aws/cancellation.js';
 import { codePipeline } from '../aws/clients/codepipeline.js';
-import { AwsCallError, awsCall, awsErrorOf } from '../aws/call.js';
-import { ConfigurationError, StateCheckError, StepError } from '../domain/errors.js';
-import type { PlanApproval } from '../aws/apply-plan.js';
-import type { Wait } from '../domain/plan.js';
-import { createLogger, type Logger } from '../log.js';
+import { awsCall, awsErrorOf } from '../aws/call.js';
+import { CfcdError, FAILURE_TYPE, kindOf } from '../domain/errors.js';
+import type { Change, Plan } from '../domain/plan.js';
+import { createLogger, errorFields, type Logger } from '../log.js';
+import { type Continuation, type ContinuationData, decodeContinuation, encodeContinuation } from './continuation.js';
 import {
-  ContinuationError,
-  decodeContinuation,
-  encodeContinuation,
-  ofPhases,
-  type Continuation,
-  type ContinuationData,
-} from './continuation.js';
-
-export { ContinuationError, decodeContinuation, encodeContinuation, type Continuation, type ContinuationData };
-
-/** How one invocation of an action ended. */
-export type Outcome<Phase extends string = string, Data extends ContinuationData = ContinuationData> =
-  | { kind: 'succeeded'; summary: string; outputVariables?: Record<string, string> }
-  | {
-      kind: 'waiting';
-      phase: Phase;
-      /** Why we wait, for the log and for the failure message if the wait limit is reached. */
-      reason: string;
-      /** The distributions still `InProgress`. */
-      inProgress: string[];
-      data?: Data;
-    };
-
-/** The waiting outcome for a plan's `next: wait`, with the data the next invocation needs. */
-export function waitingOutcome<Phase extends string, Data extends ContinuationData>(
-  next: Wait<Phase>,
-  data?: Data,
-): Outcome<Phase, Data> {
-  return {
-    kind: 'waiting',
-    phase: next.phase,
-    reason: next.reason,
-    inProgress: next.inProgress,
-    ...(data ? { data } : {}),
-  };
-}
-
-/** What an action sees when it runs. */
-export interface JobContext<P, Phase extends string = string, Data extends ContinuationData = ContinuationData> {
-  jobId: string;
-  params: P;
-  /** The decoded token from our own earlier invocation, if CodePipeline re-invoked us. */
-  continuation: Continuation<Phase, Data> | undefined;
-  log: Logger;
-  /** A last look at each plan before it is applied; only the operator CLI sets it (see apply-plan.ts). */
-  approve?: PlanApproval | undefined;
-}
-
-/** A CodePipeline action: its parameter parser, the phases it waits in, and its work. */
-export interface Action<P, Phase extends string = string, Data extends ContinuationData = ContinuationData> {
-  name: string;
-  /** Parses `UserParameters`; throws {@link ConfigurationError} naming the field. */
-  parseParams(userParameters: unknown): P;
-  /** The total wait allowed across continuations, in minutes. */
-  maxWaitMinutes(params: P): number;
-  /** Every phase the action writes into a continuation token; a token with any other phase is refused. */
-  phases: readonly Phase[];
-  /**
-   * Reads the action's data back from a token of `phase`; throws {@link ContinuationError} when the token does not
-   * hold what the phase needs. Without it, data is passed through as written.
-   */
-  readData?(phase: Phase, data: ContinuationData | undefined): Data | undefined;
-  run(ctx: JobContext<P, Phase, Data>): Promise<Outcome<Phase, Data>>;
-}
+  type ActionDefinition,
+  type AnyAction,
+  type Memory,
+  checkWaitLimit,
+  continuationFor,
+  runAction,
+} from './driver.js';
 
 /** The part of the Lambda context the runner uses. */
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
+}
+
+type AnyPlanOf<Phase extends string> = Plan<Change, Phase>;
+
+/** The run outlived the Lambda's time: reported before the timeout, so CodePipeline does not wait 20 minutes. */
+class DeadlineError extends CfcdError {
+  override readonly name = 'DeadlineError';
+  readonly kind = 'failed';
+  constructor(marginMs: number) {
+    super(
+      `did not finish within the Lambda timeout (gave up ${marginMs / 1000}s before it); the last log line shows ` +
+        'the step it was in; no AWS call starts after this report, so re-running is safe',
+    );
+  }
 }
 
 const MESSAGE_MAX = 5000;
@@ -91,32 +48,14 @@ const OUTPUT_VARIABLE_KEY = /^[A-Za-z0-9@\-_]+$/;
 const DEADLINE_MARGIN_MS = 5_000;
 
 /**
- * When a wait has gone on past the action's `MaxWaitMinutes` (counted from the first invocation): how long, the
- * limit, and what it was still waiting for. Undefined while the wait may go on. The operator CLI words it its way.
- */
-export function waitLimitPassed<P>(
-  action: Pick<Action<P>, 'maxWaitMinutes'>,
-  params: P,
-  outcome: { reason: string; inProgress: string[] },
-  waitedMs: number,
-): { waitedMinutes: number; limitMinutes: number; awaiting: string } | undefined {
-  const limitMinutes = action.maxWaitMinutes(params);
-  if (waitedMs < limitMinutes * 60_000) return undefined;
-  const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
-  return { waitedMinutes: Math.round(waitedMs / 60_000), limitMinutes, awaiting: `${outcome.reason}${stuck}` };
-}
-
-/**
  * Decodes a token, refuses a phase the action never writes, and lets the action read its data back: what the next
  * invocation gets (the operator CLI reads its own tokens back the same way).
  */
-export function readContinuation<P, Phase extends string, Data extends ContinuationData>(
-  action: Action<P, Phase, Data>,
+export function readContinuation<Phase extends string, M extends Memory>(
+  action: { name: string; phases: readonly Phase[]; readMemory?(phase: Phase, data: Memory | undefined): M },
   token: string,
-): Continuation<Phase, Data> {
-  const { phase, startedAt, data } = ofPhases(action.name, action.phases, decodeContinuation(token));
-  const typed = action.readData ? action.readData(phase, data) : (data as Data | undefined);
-  return { phase, startedAt, ...(typed ? { data: typed } : {}) };
+): Continuation<Phase, M> {
+  return continuationFor(action, decodeContinuation(token));
 }
 
 /** Checks output variables against CodePipeline's rules before sending them. */
@@ -134,18 +73,14 @@ export function validateOutputVariables(vars: Record<string, string>): void {
 const withinReportLimit = (message: string) =>
   message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX - 3)}...` : message;
 
-/** Error classes whose message already carries its context. */
-const OUR_ERRORS = [ConfigurationError, StateCheckError, StepError, AwsCallError, ContinuationError];
-
 /** The CodePipeline failure type and message (≤ 5000 characters) for an error. */
 export function describeFailure(actionName: string, err: unknown): { type: FailureType; message: string } {
-  const type: FailureType = err instanceof ConfigurationError ? 'ConfigurationError' : 'JobFailed';
+  const type: FailureType = FAILURE_TYPE[kindOf(err)];
   const text = err instanceof Error ? err.message : String(err);
   // Our own errors already say which step, resource and AWS error; anything else (an SDK error thrown raw, a bug's
   // TypeError) gets its error name in front, so the person on call sees what kind of failure it was.
   const name = awsErrorOf(err).name;
-  const ours = err instanceof Error && OUR_ERRORS.some((type) => err instanceof type);
-  const named = ours || name === 'Error' ? text : `${name}: ${text}`;
+  const named = err instanceof CfcdError || name === 'Error' ? text : `${name}: ${text}`;
   const message = `${actionName}: ${named}`;
   return { type, message: withinReportLimit(message) };
 }
@@ -158,8 +93,8 @@ type Report =
  * Runs one CodePipeline job: the whole life of one invocation. Exported for the abort function, which also accepts
  * non-CodePipeline events; other functions use {@link codePipelineHandler}.
  */
-export async function runJob<P, Phase extends string, Data extends ContinuationData>(
-  action: Action<P, Phase, Data>,
+export async function runJob<P, S, Phase extends string, M extends Memory>(
+  action: ActionDefinition<P, S, AnyPlanOf<Phase>, Phase, M>,
   event: CodePipelineEvent,
   lambda?: LambdaContextLike,
   now: () => number = Date.now,
@@ -174,12 +109,12 @@ export async function runJob<P, Phase extends string, Data extends ContinuationD
   }
   log = log.child({ jobId });
 
-  const report = await decide(action, job, log, lambda, now);
+  const report = await reportFor(action as unknown as AnyAction, job, log, lambda, now);
   await send(jobId, report, log);
 }
 
-async function decide<P, Phase extends string, Data extends ContinuationData>(
-  action: Action<P, Phase, Data>,
+async function reportFor(
+  action: AnyAction,
   job: CodePipelineEvent['CodePipeline.job'],
   log: Logger,
   lambda: LambdaContextLike | undefined,
@@ -193,7 +128,7 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
     log.info('job-started', { params, continuation: continuation ?? null });
 
     const cancel = new AbortController();
-    const run = runCancellable(cancel.signal, () => action.run({ jobId: job.id, params, continuation, log }));
+    const run = runCancellable(cancel.signal, () => runAction(action, { params, continuation, log }));
     const budget = lambda ? lambda.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : undefined;
     const timeout = new Promise<never>((_, reject) => {
       if (budget !== undefined) {
@@ -201,11 +136,7 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
           () => {
             // The run cannot be stopped, but from here on it cannot start another AWS call (see cancellation.ts).
             cancel.abort();
-            reject(
-              new Error(
-                `did not finish within the Lambda timeout (gave up ${DEADLINE_MARGIN_MS / 1000}s before it); the last log line shows the step it was in; no AWS call starts after this report, so re-running is safe`,
-              ),
-            );
+            reject(new DeadlineError(DEADLINE_MARGIN_MS));
           },
           Math.max(budget, 0),
         );
@@ -224,12 +155,7 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
 
     const startedAt = continuation?.startedAt ?? now();
     const waitedMs = now() - startedAt;
-    const passed = waitLimitPassed(action, params, outcome, waitedMs);
-    if (passed) {
-      throw new Error(
-        `gave up after waiting ${passed.waitedMinutes} minutes (MaxWaitMinutes=${passed.limitMinutes}) for: ${passed.awaiting}. The changes already made stay in place; re-running the action resumes from the current state.`,
-      );
-    }
+    checkWaitLimit(action, params, outcome, waitedMs);
     const next: Continuation = { phase: outcome.phase, startedAt, ...(outcome.data ? { data: outcome.data } : {}) };
     log.info('job-waiting', {
       phase: outcome.phase,
@@ -240,7 +166,7 @@ async function decide<P, Phase extends string, Data extends ContinuationData>(
     return { kind: 'success', continuationToken: encodeContinuation(next) };
   } catch (err) {
     const failure = describeFailure(action.name, err);
-    log.error('job-failed', { failureType: failure.type, message: failure.message });
+    log.error('job-failed', { failureType: failure.type, message: failure.message, error: errorFields(err) });
     return { kind: 'failure', ...failure };
   } finally {
     clearTimeout(deadline);
@@ -283,7 +209,7 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
       if (alreadyReported(err, 'success', log)) return;
       // The job is not reported yet: say why as a failure rather than leave the pipeline waiting 20 minutes, and say
       // that the work itself was done, so that on call re-runs the action instead of looking for what went wrong.
-      log.error('report-failed', { result: 'success', error: (err as Error).message });
+      log.error('report-failed', { result: 'success', error: errorFields(err) });
       const done = success.continuationToken
         ? 'the action is waiting for CloudFront, but handing the wait back to CodePipeline failed'
         : `the action finished (${success.summary ?? 'succeeded'}), but reporting its success failed`;
@@ -304,14 +230,14 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
     log.info('job-reported', { result: 'failure', failureType: report.type });
   } catch (err) {
     if (alreadyReported(err, 'failure', log)) return;
-    log.error('report-failed', { result: 'failure', error: (err as Error).message });
+    log.error('report-failed', { result: 'failure', error: errorFields(err) });
     throw err;
   }
 }
 
 /** Wraps an action as a Lambda handler for CodePipeline Invoke actions. */
-export function codePipelineHandler<P, Phase extends string, Data extends ContinuationData>(
-  action: Action<P, Phase, Data>,
+export function codePipelineHandler<P, S, Phase extends string, M extends Memory>(
+  action: ActionDefinition<P, S, AnyPlanOf<Phase>, Phase, M>,
 ): (event: CodePipelineEvent, context?: LambdaContextLike) => Promise<void> {
   return (event, context) => runJob(action, event, context);
 }

@@ -1,15 +1,12 @@
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPreconditionFailed } from '../../../../shared/aws/cloudfront.js';
-import { ConfigurationError, StepError } from '../../../../shared/domain/errors.js';
+import { InputError, StepError } from '../../../../shared/domain/errors.js';
 import { awsCall, awsErrorOf } from '../../../../shared/aws/call.js';
-import {
-  decodeContinuation,
-  encodeContinuation,
-  runJob,
-  type Action,
-  type Outcome,
-} from '../../../../shared/job/runner.js';
+import { runJob } from '../../../../shared/job/codepipeline-job.js';
+import { decodeContinuation, encodeContinuation } from '../../../../shared/job/continuation.js';
+import type { ActionDefinition, Memory, Outcome, PassInput } from '../../../../shared/job/driver.js';
+import { DONE, type Plan, waitFor } from '../../../../shared/domain/plan.js';
 import { ParamReader, parseUserParametersJson } from '../../../../shared/domain/params.js';
 import { acceptReports, codepipeline, jobReports } from '../../codepipeline-mock.js';
 import { awsError, captureLogs, jobEvent } from '../../fixtures.js';
@@ -26,9 +23,30 @@ interface P {
   id: string;
   wait: number;
 }
-function action(run: Action<P>['run']): Action<P> {
+/**
+ * A test action whose read is `run`: the outcome it returns becomes the plan's next step (a wait, or done with its
+ * summary), so each test says what one pass ends in and the adapter does the rest.
+ */
+function action(
+  run: (input: PassInput<P, 'propagating', Memory>) => Promise<Outcome>,
+): ActionDefinition<P, Outcome, Plan<never, 'propagating'>, 'propagating', Memory> {
   return {
     name: 'test-action',
+    parameterNames: ['Id', 'MaxWaitMinutes'],
+    readStep: 'run the test action',
+    steps: (input) => ({
+      read: () => run(input),
+      plan: (outcome) => ({
+        changes: [],
+        next: outcome.kind === 'waiting' ? waitFor('propagating', outcome.reason, outcome.inProgress) : DONE,
+      }),
+      write: async () => false,
+      stepName: () => 'none',
+    }),
+    summarise: ({ state }) => {
+      if (state.kind !== 'succeeded') throw new Error('summarised a wait');
+      return { summary: state.summary, outputVariables: state.outputVariables ?? {} };
+    },
     parseParams: (raw) => {
       const p = new ParamReader(parseUserParametersJson(raw), ['Id', 'MaxWaitMinutes']);
       return {
@@ -38,7 +56,6 @@ function action(run: Action<P>['run']): Action<P> {
     },
     maxWaitMinutes: (p) => p.wait,
     phases: ['propagating'],
-    run,
   };
 }
 const ok = (): Promise<Outcome> =>
@@ -61,7 +78,7 @@ describe('runJob', () => {
     expect(jobReports().length).toBe(1);
   });
 
-  it('reports a bad parameter as ConfigurationError naming the field, without running the action', async () => {
+  it('reports a bad parameter as InputError naming the field, without running the action', async () => {
     let ran = false;
     await runJob(
       action(async () => ((ran = true), ok())),
@@ -115,12 +132,12 @@ describe('runJob', () => {
     const token = encodeContinuation({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
     let seen: unknown;
     await runJob(
-      action(async (ctx) => ((seen = ctx.continuation), waiting())),
+      action(async (input) => ((seen = { phase: input.phase, memory: input.memory }), waiting())),
       jobEvent({ Id: 'E1PRIMARY00001' }, token),
       undefined,
       () => 1_000_000 + 5 * 60_000,
     );
-    expect(seen).toEqual({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
+    expect(seen).toEqual({ phase: 'propagating', memory: { etag: 'E1' } });
     const next = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.continuationToken as string;
     expect(decodeContinuation(next).startedAt).toBe(1_000_000);
   });
@@ -249,7 +266,7 @@ describe('runJob', () => {
   it('never logs the event or the artifact credentials', async () => {
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
     await runJob(
-      action(() => Promise.reject(new ConfigurationError('Id', 'bad'))),
+      action(() => Promise.reject(new InputError('Id', 'bad'))),
       jobEvent({ Id: 'E1PRIMARY00001' }),
     );
     const all = logs.lines.join('\n');
@@ -261,7 +278,7 @@ describe('runJob', () => {
   it('logs one JSON line per decision, each with the job id', async () => {
     await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
     const events = logs.lines.map((l) => JSON.parse(l) as { event: string; jobId: string });
-    expect(events.map((e) => e.event)).toEqual(['job-started', 'job-succeeded', 'job-reported']);
+    expect(events.map((e) => e.event)).toEqual(['job-started', 'plan', 'job-succeeded', 'job-reported']);
     expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
   });
 
