@@ -3,20 +3,21 @@
  * 0 done, 1 the action failed (or was declined), 2 bad usage (nothing was called), 3 refused by a check on the live
  * state (nothing was written), 130 stopped by Ctrl-C (nothing half-made; the message says how to resume).
  */
-import { InputError, StateCheckError } from '../shared/domain/errors.js';
-import { UsageError } from './usage.js';
+import { CfcdError, EXIT_CODE, type ErrorKind, causeChain } from '../shared/domain/errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A refusal made by cfcd itself before writing (e.g. the plan changed since it was confirmed): exit code 3. */
-export class RefusedError extends Error {
+export class RefusedError extends CfcdError {
   override readonly name = 'RefusedError';
+  readonly kind = 'refused';
 }
 
 /** Ctrl-C: the wait (or the command) stopped, with nothing half-made. `resume` is the command that carries on. */
-export class InterruptedError extends Error {
+export class InterruptedError extends CfcdError {
   override readonly name = 'InterruptedError';
+  readonly kind = 'interrupted';
   constructor(
     message: string,
     readonly resume?: string,
@@ -26,37 +27,40 @@ export class InterruptedError extends Error {
 }
 
 /** The person said no at the confirmation prompt: nothing was written. */
-export class DeclinedError extends Error {
+export class DeclinedError extends CfcdError {
   override readonly name = 'DeclinedError';
+  readonly kind = 'declined';
 }
 
-/** The error itself or any error in its `cause` chain (a step wraps the check that refused). */
-function* causes(err: unknown): Generator<unknown> {
-  for (let e = err, depth = 0; e !== undefined && depth < 10; depth++) {
-    yield e;
-    e = e instanceof Error ? e.cause : undefined;
-  }
+/** The first error of ours in the chain that says more than "failed" (a step wraps the check that refused). */
+function telling(err: unknown): CfcdError | undefined {
+  for (const e of causeChain(err)) if (e instanceof CfcdError && e.kind !== 'failed') return e;
+  return undefined;
 }
 
 /**
- * The message to show for `err`: a refusal's own words (a step wraps the check, adding only `step "check and plan"`),
- * anything else as it is, step included.
+ * The message to show for `err`: a refusal's or an input error's own words (a step wraps the check, adding only
+ * `step "check and plan"`), anything else as it is, step included.
  */
 export function messageOf(err: unknown): string {
-  for (const e of causes(err))
-    if (e instanceof StateCheckError || e instanceof RefusedError || e instanceof InputError) return e.message;
+  const own = telling(err);
+  if (own && (own.kind === 'refused' || own.kind === 'input')) return own.message;
   return err instanceof Error ? err.message : String(err);
 }
 
-export type ErrorKind = 'usage' | 'refused' | 'interrupted' | 'declined' | 'failed';
+/** cfcd's names of the kinds, as `--json` reports them. */
+const CLI_KIND = {
+  input: 'usage',
+  refused: 'refused',
+  failed: 'failed',
+  interrupted: 'interrupted',
+  declined: 'declined',
+} as const;
+
+export type CliErrorKind = (typeof CLI_KIND)[ErrorKind];
 
 /** What kind of failure `err` is, and so its exit code. */
-export function classify(err: unknown): { kind: ErrorKind; code: ExitCode } {
-  for (const e of causes(err)) {
-    if (e instanceof UsageError || e instanceof InputError) return { kind: 'usage', code: EXIT.usage };
-    if (e instanceof StateCheckError || e instanceof RefusedError) return { kind: 'refused', code: EXIT.refused };
-    if (e instanceof InterruptedError) return { kind: 'interrupted', code: EXIT.interrupted };
-    if (e instanceof DeclinedError) return { kind: 'declined', code: EXIT.failed };
-  }
-  return { kind: 'failed', code: EXIT.failed };
+export function classify(err: unknown): { kind: CliErrorKind; code: ExitCode } {
+  const kind = telling(err)?.kind ?? 'failed';
+  return { kind: CLI_KIND[kind], code: EXIT_CODE[kind] };
 }

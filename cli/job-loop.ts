@@ -78,7 +78,6 @@ export interface Waiting {
 export interface LoopOptions {
   action: AnyAction;
   params: unknown;
-  jobId: string;
   log: Logger;
   /** Given to every pass: a last look at each plan before it is applied. */
   approve?: PlanApproval;
@@ -123,7 +122,7 @@ type Waited = Extract<Outcome, { kind: 'waiting' }>;
 
 /** Runs passes of the action until it succeeds; throws its failure, a wait past the limit, or an interruption. */
 export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
-  const { action, params, jobId, log, stopper, approve } = options;
+  const { action, params, log, stopper, approve } = options;
   const now = options.now ?? Date.now;
   const started = now();
   let continuation = options.resume;

@@ -4,6 +4,7 @@
  * {@link UsageError} naming the flag: exit code 2, one line, no AWS call, no stack trace.
  */
 import { parseArgs } from 'node:util';
+import { CfcdError } from '../shared/domain/errors.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -29,8 +30,9 @@ export interface CommandSpec {
 }
 
 /** A mistake in the command line; `command` says whose usage to print with it. */
-export class UsageError extends Error {
+export class UsageError extends CfcdError {
   override readonly name = 'UsageError';
+  readonly kind = 'input';
   constructor(
     message: string,
     readonly command?: CommandSpec,

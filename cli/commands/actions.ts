@@ -180,7 +180,6 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
       result = await runUntilDone({
         action: action.action,
         params,
-        jobId,
         log,
         approve,
         resume,

@@ -156,7 +156,6 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
         const done = await runUntilDone({
           action: removalAction,
           params: { policyId: p.id, primaries: p.attachedTo },
-          jobId,
           log,
           stopper,
           onWaiting: (w) => {

@@ -85,12 +85,18 @@ function logSkipped<C extends Change>(unwritten: C[], replanned: Plan<C, string>
     if (!still.has(change.kind)) log.info('write-skipped', { change: change.kind, reason });
 }
 
+/** At DEBUG, everything a plan is made from: the whole state as read (configs included), before the plan. */
+function logInputs(state: unknown, log: Logger): void {
+  if (log.debugging) log.debug('plan-inputs', { state });
+}
+
 /** Reads and plans without writing: a dry run (the operator CLI's `plan`), logged like a real run's plan. */
 export async function planOnly<S, P extends AnyPlan>(
   steps: PlanSteps<S, P>,
   log: Logger,
 ): Promise<{ state: S; plan: P }> {
   const state = await step('read the state', () => steps.read());
+  logInputs(state, log);
   const plan = await step('check and plan', async () => steps.plan(state));
   log.info('plan', { ...steps.describe?.(plan), ...describePlan(plan), dryRun: true });
   return { state, plan };
@@ -106,6 +112,7 @@ export async function applyPlan<S, P extends AnyPlan>(
   let state = initial;
   const logPlan = (plan: P, extra: Record<string, unknown> = {}) =>
     log.info('plan', { ...steps.describe?.(plan), ...describePlan(plan), ...extra });
+  logInputs(state, log);
   let plan = await step('check and plan', async () => steps.plan(state));
   logPlan(plan);
   await approve?.(plan, { replan: undefined });
@@ -135,6 +142,7 @@ export async function applyPlan<S, P extends AnyPlan>(
       log.warn('stale-etag', { attempt, action: 're-reading and re-planning' });
       const unwritten = plan.changes.slice(next);
       state = await step('read again after a stale ETag', () => steps.read());
+      logInputs(state, log);
       plan = await step('check and plan', async () => steps.plan(state));
       logPlan(plan, { replan: attempt });
       await approve?.(plan, { replan: attempt });

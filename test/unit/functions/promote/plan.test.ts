@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   decide,
   planFinish,
+  planFinishing,
+  planPromotion,
   policyEnabled,
   promotableApartFromPolicy,
   type PromoteState,
@@ -345,5 +347,68 @@ describe('planFinish: after the promotion, before viewers get the promoted relea
       next: { kind: 'done' },
       cache: { kind: 'off' },
     });
+  });
+});
+
+describe('planPromotion: a primary that already carries the staging config finishes the promotion in the same pass', () => {
+  const done = { distributionId: PRIMARY_ID, since: [] };
+
+  it('plans the invalidation of a Deployed, already-promoted primary, keeping the facts of the decision', () => {
+    const s = state({ primary: promotedPrimary() });
+    const plan = planPromotion(s, decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>, done, ['/*']);
+    expect(plan).toMatchObject({
+      kind: 'already-promoted',
+      changes: [{ kind: 'invalidate-cache', distributionId: PRIMARY_ID, paths: ['/*'] }],
+      next: { kind: 'wait', phase: 'invalidating' },
+      facts: { changes: 'none: the primary already carried the staging config' },
+    });
+  });
+
+  it('leaves any other decision as it is', () => {
+    const s = state();
+    const decision = decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>;
+    expect(planPromotion(s, decision, undefined, ['/*'])).toBe(decision);
+  });
+});
+
+describe('planFinishing: a token is a bookmark, the live primary decides', () => {
+  const done = { distributionId: PRIMARY_ID, since: [] };
+
+  it('finishes while the primary still has the ETag the promotion left, even with the staging gone', () => {
+    const plan = planFinishing({ primary: promotedPrimary(), staging: undefined, cache: done }, STAGING_ID, 'EP', []);
+    expect(plan).toMatchObject({ kind: 'finishing', changes: [], next: { kind: 'done' }, cache: { kind: 'off' } });
+    expect(plan.reason).toContain('still has the ETag the promotion left');
+  });
+
+  it('finishes when another writer changed the primary but it still carries the staging config', () => {
+    const plan = planFinishing(
+      { primary: promotedPrimary({ etag: 'E-LATER' }), staging: staging(), cache: done },
+      STAGING_ID,
+      'EP',
+      [],
+    );
+    expect(plan.reason).toContain(`still carries the config of staging ${STAGING_ID}`);
+  });
+
+  it('refuses, invalidating nothing, when the primary no longer carries the config and has another ETag', () => {
+    expect(() =>
+      planFinishing({ primary: primary({ etag: 'E-LATER' }), staging: staging(), cache: done }, STAGING_ID, 'EP', [
+        '/*',
+      ]),
+    ).toThrow(
+      new RegExp(
+        `primary ${PRIMARY_ID} no longer carries the config of staging ${STAGING_ID} .*Nothing was invalidated`,
+      ),
+    );
+  });
+
+  it('waits for a primary still InProgress before reading or invalidating its cache', () => {
+    const plan = planFinishing(
+      { primary: promotedPrimary({ status: 'InProgress' }), staging: staging(), cache: undefined },
+      STAGING_ID,
+      'EP',
+      ['/*'],
+    );
+    expect(plan).toMatchObject({ changes: [], next: { kind: 'wait', phase: 'promoted' } });
   });
 });
