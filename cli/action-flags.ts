@@ -16,7 +16,7 @@ import { ConfigurationError } from '../shared/domain/errors.js';
 import type { Change, Plan } from '../shared/domain/plan.js';
 import type { Action, ContinuationData } from '../shared/job/runner.js';
 import type { Logger } from '../shared/log.js';
-import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './usage.js';
+import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './args.js';
 
 /** Short flags for the UserParameters keys people type most; any other key becomes its kebab-case name. */
 const FLAGS: Record<string, string> = {

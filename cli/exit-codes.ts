@@ -4,7 +4,7 @@
  * state (nothing was written), 130 stopped by Ctrl-C (nothing half-made; the message says how to resume).
  */
 import { ConfigurationError, StateCheckError } from '../shared/domain/errors.js';
-import { UsageError } from './usage.js';
+import { UsageError } from './args.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
