@@ -75,7 +75,7 @@ type ValueOf<O> = O extends BooleanOption
   ? boolean
   : O extends NumberOption
     ? number
-    : O extends EnumOption<infer V>
+    : O extends { type: 'enum'; values: readonly (infer V)[] }
       ? V
       : O extends { multiple: true }
         ? string[]
@@ -226,6 +226,22 @@ function describeOption(o: OptionSpec): string {
   return `${o.description}${extras.join('')}`;
 }
 
+/** The help's width: option lines wrap beyond it, indented under their column. */
+const HELP_COLUMNS = 120;
+
+/** `text` in lines of at most `width` characters, broken between words (a longer word keeps its own line). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
 /** The `--help` text of a command: usage, summary, every option, details. */
 export function helpText(spec: CommandSpec): string {
   const rows = Object.entries(spec.options).map(([name, o]) => {
@@ -234,9 +250,11 @@ export function helpText(spec: CommandSpec): string {
     return [flag, describeOption(o)] as const;
   });
   const width = Math.min(34, Math.max(...rows.map(([flag]) => flag.length)) + 2);
-  const options = rows.map(([flag, text]) =>
-    flag.length + 2 > width ? `  ${flag}\n  ${' '.repeat(width)}${text}` : `  ${flag.padEnd(width)}${text}`,
-  );
+  const indent = ' '.repeat(2 + width);
+  const options = rows.map(([flag, text]) => {
+    const lines = wrap(text, HELP_COLUMNS - indent.length).join(`\n${indent}`);
+    return flag.length + 2 > width ? `  ${flag}\n${indent}${lines}` : `  ${flag.padEnd(width)}${lines}`;
+  });
   return [usageLine(spec), '', spec.summary, '', 'Options:', ...options, ...(spec.details ? ['', spec.details] : [])]
     .join('\n')
     .concat('\n');
