@@ -12,7 +12,7 @@ import { InputError } from '../shared/domain/errors.js';
 import type { Change, Plan } from '../shared/domain/plan.js';
 import type { AnyAction } from '../shared/job/driver.js';
 import type { Logger } from '../shared/log.js';
-import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './usage.js';
+import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './args.js';
 
 /** Short flags for the UserParameters keys people type most; any other key becomes its kebab-case name. */
 const FLAGS: Record<string, string> = {
@@ -109,7 +109,7 @@ export function parameterOptions(action: CliAction): OptionTable {
   );
 }
 
-/** A ConfigurationError's message in flag terms: the field and any other key it mentions become flags. */
+/** An InputError's message in flag terms: the field and any other key it mentions become flags. */
 function flagMessage(names: readonly string[], err: InputError): string {
   let problem = err.problem;
   for (const name of names) problem = problem.replaceAll(name, `--${flagOf(name)}`);

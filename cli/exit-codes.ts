@@ -3,7 +3,7 @@
  * 0 done, 1 the action failed (or was declined), 2 bad usage (nothing was called), 3 refused by a check on the live
  * state (nothing was written), 130 stopped by Ctrl-C (nothing half-made; the message says how to resume).
  */
-import { CfcdError, EXIT_CODE, type ErrorKind, causeChain } from '../shared/domain/errors.js';
+import { CfcdError, EXIT_CODE, type ErrorKind, StepError, causeChain } from '../shared/domain/errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -32,9 +32,13 @@ export class DeclinedError extends CfcdError {
   readonly kind = 'declined';
 }
 
-/** The first error of ours in the chain that says more than "failed" (a step wraps the check that refused). */
+/**
+ * The first error of ours in the chain that says more than "failed", past the steps that wrap it (a step takes the
+ * kind of the check that refused, and only adds `step "check and plan"` to its words).
+ */
 function telling(err: unknown): CfcdError | undefined {
-  for (const e of causeChain(err)) if (e instanceof CfcdError && e.kind !== 'failed') return e;
+  for (const e of causeChain(err))
+    if (e instanceof CfcdError && !(e instanceof StepError) && e.kind !== 'failed') return e;
   return undefined;
 }
 

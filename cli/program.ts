@@ -12,7 +12,7 @@ import type { Context } from './context.js';
 import { EXIT, InterruptedError, classify, messageOf } from './exit-codes.js';
 import { routeLogLines } from './logging.js';
 import { Terminal } from './terminal.js';
-import { type CommandSpec, UsageError, helpText, parseCommandLine, stringFlag, usageLine } from './usage.js';
+import { type CommandSpec, UsageError, helpText, parseCommandLine, signature, stringFlag, usageHint } from './args.js';
 
 type Values = Record<string, unknown>;
 
@@ -95,8 +95,8 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** `--profile` and `--region` for the SDK clients, which read them from the environment when first used. */
 function applyAwsOptions(spec: CommandSpec, values: Values): void {
-  const profile = stringFlag(values as Record<string, string>, 'profile');
-  const region = stringFlag(values as Record<string, string>, 'region');
+  const profile = stringFlag(values, 'profile');
+  const region = stringFlag(values, 'region');
   if (region !== undefined && !REGION.test(region))
     throw new UsageError(`--region: ${JSON.stringify(region)} is not an AWS region such as eu-west-1`, spec);
   if (profile !== undefined) process.env.AWS_PROFILE = profile;
@@ -124,7 +124,7 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
       return resolved.code;
     }
     const { command, args } = resolved;
-    name = `cfcd ${command.spec.name}`;
+    name = signature(command.spec);
     const values = parseCommandLine(command.spec, args);
     if (values.help) {
       terminal.stdout.write(helpText(command.spec));
@@ -164,7 +164,7 @@ function report(terminal: Terminal, name: string, err: unknown, opts: { json: bo
       const spec = err instanceof UsageError ? err.command : undefined;
       const prefix = message.startsWith('cfcd') ? '' : `${name}: `;
       terminal.note(`${prefix}${message}`);
-      if (spec) terminal.note(`${usageLine(spec)}\nRun "cfcd ${spec.name} --help" for every option.`);
+      if (spec) terminal.note(usageHint(spec));
       break;
     }
     case 'refused':

@@ -21,7 +21,7 @@ import { type LogObserver, cliLogger, describeEvent } from '../logging.js';
 import type { PlanApproval } from '../../shared/aws/apply-plan.js';
 import { type PlanView, sameChanges, viewPlan } from '../plan-view.js';
 import { formatElapsed } from '../terminal.js';
-import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, stringFlag } from '../usage.js';
+import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, stringFlag } from '../args.js';
 
 type Values = Record<string, unknown>;
 

@@ -9,7 +9,7 @@ import { Stopper, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import { cliLogger, describeEvent } from '../logging.js';
 import { type PolicyEntry, readInventory, removalAction } from '../orphan-policies.js';
 import { formatElapsed } from '../terminal.js';
-import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag } from '../usage.js';
+import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag } from '../args.js';
 
 export const cleanupSpec: CommandSpec = {
   name: 'cleanup',

@@ -7,37 +7,56 @@ import { parseWithFlags } from '../action-flags.js';
 import type { Context } from '../context.js';
 import { RefusedError } from '../exit-codes.js';
 import { type StagingTraffic, stagingTemplate } from '../template-from-primary.js';
-import { COMMON_OPTIONS, type CommandSpec, UsageError, numberFlag, stringFlag } from '../usage.js';
+import { COMMON_OPTIONS, type CommandSpec, UsageError, type Values, stringFlag } from '../args.js';
 
-export const stagingTemplateSpec: CommandSpec = {
+const options = {
+  primary: { type: 'string', value: '<id>', description: 'the production distribution to reproduce' },
+  origin: {
+    type: 'string',
+    value: '<origin id>',
+    description: "the origin whose path the release changes (default: the default cache behavior's origin)",
+  },
+  traffic: {
+    type: 'enum',
+    values: ['header', 'weight'],
+    default: 'header',
+    description: 'how the policy routes viewers',
+  },
+  header: { type: 'string', value: '<name>', description: 'header routing: the header (default aws-cf-cd-staging)' },
+  'header-value': { type: 'string', value: '<value>', description: 'header routing: its value (default true)' },
+  // The routing flags' defaults hold for their traffic type only, so the code applies them (a flag given for the
+  // other type is a mistake, which a table default would hide).
+  weight: {
+    type: 'number',
+    min: 0,
+    max: 0.15,
+    value: '<share>',
+    description: 'weight routing: share of viewers (default 0.05)',
+  },
+  'session-idle-ttl': {
+    type: 'integer',
+    min: 300,
+    max: 3600,
+    value: '<seconds>',
+    description: 'weight routing: sticky session idle TTL (default 300)',
+  },
+  'session-maximum-ttl': {
+    type: 'integer',
+    min: 300,
+    max: 3600,
+    value: '<seconds>',
+    description: 'weight routing: sticky session maximum TTL (default 600)',
+  },
+  'no-stickiness': { type: 'boolean', description: 'weight routing: no sticky sessions' },
+  ...COMMON_OPTIONS,
+} as const;
+
+export const stagingTemplateSpec: CommandSpec<typeof options> = {
   name: 'staging-template',
   summary:
     "Write a staging stack template (CloudFormation YAML, or JSON with --json) that reproduces the primary's live config exactly — certificate, WAF, logging, behaviours, error responses, policies, functions — with the release's origin path as the OriginPath parameter and the continuous deployment policy beside it.",
   synopsis: '--primary <id> [--traffic header|weight] [--origin <origin id>] [options] > staging.yml',
-  options: {
-    primary: { type: 'string', value: '<id>', description: 'the production distribution to reproduce' },
-    origin: {
-      type: 'string',
-      value: '<origin id>',
-      description: "the origin whose path the release changes (default: the default cache behavior's origin)",
-    },
-    traffic: { type: 'string', value: 'header|weight', description: 'how the policy routes viewers (default header)' },
-    header: { type: 'string', value: '<name>', description: 'header routing: the header (default aws-cf-cd-staging)' },
-    'header-value': { type: 'string', value: '<value>', description: 'header routing: its value (default true)' },
-    weight: { type: 'string', value: '<0-0.15>', description: 'weight routing: share of viewers (default 0.05)' },
-    'session-idle-ttl': {
-      type: 'string',
-      value: '<seconds>',
-      description: 'weight routing: sticky session idle TTL, 300-3600 (default 300)',
-    },
-    'session-maximum-ttl': {
-      type: 'string',
-      value: '<seconds>',
-      description: 'weight routing: sticky session maximum TTL, 300-3600 (default 600)',
-    },
-    'no-stickiness': { type: 'boolean', description: 'weight routing: no sticky sessions' },
-    ...COMMON_OPTIONS,
-  },
+  options,
   details: [
     "The template keeps the pipeline's contract (parameters PrimaryDistributionId, OriginDomainName,",
     'OriginAccessControlId; outputs StagingDistributionId, ContinuousDeploymentPolicyId), with the values read from the',
@@ -47,20 +66,20 @@ export const stagingTemplateSpec: CommandSpec = {
   ].join('\n'),
 };
 
-const HEADER_FLAGS = ['header', 'header-value'];
-const WEIGHT_FLAGS = ['weight', 'session-idle-ttl', 'session-maximum-ttl', 'no-stickiness'];
+const HEADER_FLAGS = ['header', 'header-value'] as const;
+const WEIGHT_FLAGS = ['weight', 'session-idle-ttl', 'session-maximum-ttl', 'no-stickiness'] as const;
 
-function trafficFromFlags(values: Record<string, unknown>): StagingTraffic {
+function trafficFromFlags(values: Values<typeof options>): StagingTraffic {
   const spec = stagingTemplateSpec;
-  const type = stringFlag(values as Record<string, string>, 'traffic') ?? 'header';
-  if (type !== 'header' && type !== 'weight')
-    throw new UsageError(`--traffic must be header or weight, got ${JSON.stringify(type)}`, spec);
-  const others = (type === 'header' ? WEIGHT_FLAGS : HEADER_FLAGS).filter((f) => values[f] !== undefined);
+  const type = values.traffic;
+  const others = (type === 'header' ? WEIGHT_FLAGS : HEADER_FLAGS).filter(
+    (f) => values[f] !== undefined && values[f] !== false,
+  );
   if (others.length)
     throw new UsageError(`--${others[0]} applies to --traffic ${type === 'header' ? 'weight' : 'header'} only`, spec);
   if (type === 'header') {
-    const header = stringFlag(values as Record<string, string>, 'header') ?? 'aws-cf-cd-staging';
-    const value = stringFlag(values as Record<string, string>, 'header-value') ?? 'true';
+    const header = stringFlag(values, 'header') ?? 'aws-cf-cd-staging';
+    const value = stringFlag(values, 'header-value') ?? 'true';
     if (!/^aws-cf-cd-[A-Za-z0-9-]+$/.test(header))
       throw new UsageError(
         `--header must start with aws-cf-cd- (CloudFront's rule), got ${JSON.stringify(header)}`,
@@ -73,23 +92,21 @@ function trafficFromFlags(values: Record<string, unknown>): StagingTraffic {
       );
     return { type, header, value };
   }
-  const weight = numberFlag(spec, values as Record<string, string>, 'weight', { min: 0, max: 0.15, fallback: 0.05 });
+  const weight = values.weight ?? 0.05;
   if (values['no-stickiness']) return { type, weight, stickiness: undefined };
-  const ttl = (name: string, fallback: number) =>
-    numberFlag(spec, values as Record<string, string>, name, { min: 300, max: 3600, integer: true, fallback });
-  const idleTTL = ttl('session-idle-ttl', 300);
-  const maximumTTL = ttl('session-maximum-ttl', 600);
+  const idleTTL = values['session-idle-ttl'] ?? 300;
+  const maximumTTL = values['session-maximum-ttl'] ?? 600;
   if (idleTTL > maximumTTL)
     throw new UsageError(`--session-idle-ttl (${idleTTL}) must not exceed --session-maximum-ttl (${maximumTTL})`, spec);
   return { type, weight, stickiness: { idleTTL, maximumTTL } };
 }
 
-export async function runStagingTemplate(values: Record<string, unknown>, ctx: Context): Promise<unknown> {
+export async function runStagingTemplate(values: Values<typeof options>, ctx: Context): Promise<unknown> {
   const primaryId = parseWithFlags(stagingTemplateSpec, ['PrimaryDistributionId'], values, (p) =>
     new ParamReader(p, ['PrimaryDistributionId']).distributionId('PrimaryDistributionId'),
   );
   const traffic = trafficFromFlags(values);
-  const originFlag = stringFlag(values as Record<string, string>, 'origin');
+  const originFlag = stringFlag(values, 'origin');
 
   const primary = await readDistribution(primaryId);
   const { config } = primary;

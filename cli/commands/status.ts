@@ -3,7 +3,7 @@ import { ParamReader } from '../../shared/domain/params.js';
 import { parseWithFlags } from '../action-flags.js';
 import { type Context, say } from '../context.js';
 import { formatStatus, readStatus } from '../primary-report.js';
-import { COMMON_OPTIONS, type CommandSpec } from '../usage.js';
+import { COMMON_OPTIONS, type CommandSpec } from '../args.js';
 
 export const statusSpec: CommandSpec = {
   name: 'status',

@@ -5,53 +5,72 @@
 import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type CommandSpec, UsageError, helpText, parseCommandLine, runCommand } from '../../cli/args.js';
 import { renderStatus } from '../../cli/primary-report.js';
 import { startEmulator } from '../emulator/index.js';
-import { UsageError, boundedInteger, parseCommandLine, runCommand } from './command-line.js';
 import { runExperiment } from './experiment.js';
 
-const USAGE = `usage: npm start -- [--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N] [--verbose]
-  --interactive       ask on the terminal at each manual approval (default: approve automatically)
-  --reject            reject the first approval; the abort action rolls traffic back to the primary
-  --propagation-ms N  how long a distribution stays InProgress after a change, and an invalidation InProgress,
-                      0–30000 (default 400)
-  --latency-ms N      latency the emulator adds to every AWS API request, 0–2000 (default 0)
-  --seed N            seed of the emulator's weighted routing, a whole number 0–4294967295 (default 7)
-  --verbose           print every log line of every invocation as the function wrote it (JSON)
-  --build             build the bundles (npm run build) once the options are checked
-  -h, --help          print this help`;
+const spec = {
+  name: '',
+  program: 'npm start --',
+  summary:
+    'The whole pipeline flow against the local emulator and the built bundles, printed as a timeline. Exit code 0 only if every expectation held.',
+  synopsis: '[--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N] [--verbose]',
+  options: {
+    interactive: {
+      type: 'boolean',
+      short: 'i',
+      description: 'ask on the terminal at each manual approval (default: approve automatically)',
+    },
+    reject: {
+      type: 'boolean',
+      description: 'reject the first approval; the abort action rolls traffic back to the primary',
+    },
+    'propagation-ms': {
+      type: 'integer',
+      min: 0,
+      max: 30_000,
+      default: 400,
+      unit: 'milliseconds',
+      value: 'N',
+      description: 'how long a distribution stays InProgress after a change, and an invalidation InProgress',
+    },
+    'latency-ms': {
+      type: 'integer',
+      min: 0,
+      max: 2_000,
+      default: 0,
+      unit: 'milliseconds',
+      value: 'N',
+      description: 'latency the emulator adds to every AWS API request',
+    },
+    seed: {
+      type: 'integer',
+      min: 0,
+      max: 2 ** 32 - 1,
+      default: 7,
+      value: 'N',
+      description: "seed of the emulator's weighted routing",
+    },
+    verbose: {
+      type: 'boolean',
+      description: 'print every log line of every invocation as the function wrote it (JSON)',
+    },
+    build: { type: 'boolean', description: 'build the bundles (npm run build) once the options are checked' },
+    help: { type: 'boolean', short: 'h', description: 'print this help' },
+  },
+} satisfies CommandSpec;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(): Promise<number> {
-  const values = parseCommandLine(process.argv.slice(2), {
-    interactive: { type: 'boolean', short: 'i', default: false },
-    reject: { type: 'boolean', default: false },
-    'propagation-ms': { type: 'string' },
-    'latency-ms': { type: 'string' },
-    seed: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-    build: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
+  const values = parseCommandLine(spec, process.argv.slice(2));
   if (values.help) {
-    console.log(USAGE);
+    process.stdout.write(helpText(spec));
     return 0;
   }
-  if (values.interactive && values.reject) throw new UsageError('--interactive and --reject exclude each other');
-  const propagationMs = boundedInteger('propagation-ms', values['propagation-ms'], {
-    min: 0,
-    max: 30_000,
-    fallback: 400,
-    unit: 'milliseconds',
-  });
-  const latencyMs = boundedInteger('latency-ms', values['latency-ms'], {
-    min: 0,
-    max: 2_000,
-    fallback: 0,
-    unit: 'milliseconds',
-  });
-  const seed = boundedInteger('seed', values.seed, { min: 0, max: 2 ** 32 - 1, fallback: 7 });
+  if (values.interactive && values.reject) throw new UsageError('--interactive and --reject exclude each other', spec);
+  const { 'propagation-ms': propagationMs, 'latency-ms': latencyMs, seed } = values;
 
   if (values.build) {
     const built = spawnSync(process.execPath, ['esbuild.config.mjs'], { cwd: ROOT, stdio: 'inherit' });
@@ -103,4 +122,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCommand('npm start', USAGE, main);
+runCommand(spec, main);

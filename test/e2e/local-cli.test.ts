@@ -23,7 +23,7 @@ describe('npm start: usage errors', () => {
     [['--latency-ms=-1'], '--latency-ms must be a whole number of milliseconds from 0 to 2000, got "-1"'],
     [['--interactive', '--reject'], '--interactive and --reject exclude each other'],
     [['--reject=yes'], '--reject takes no value'],
-    [['cycle1'], 'unexpected argument cycle1'],
+    [['cycle1'], 'unexpected argument "cycle1" (every option starts with --)'],
   ])('%j answers one line naming the flag, the usage on stderr, exit 2, no stack trace', async (args, message) => {
     const { code, stdout, stderr } = await start(args);
     expect(code).toBe(2);

@@ -67,21 +67,30 @@ function expectUsageError(r: { code: number | null; stdout: string; stderr: stri
 
 describe('npm run emulator: bad usage answers one line and the usage, exit 2', () => {
   it.each([
-    [['--bogus'], /^emulator: Unknown option '--bogus'$/],
-    [['extra'], /^emulator: Unexpected argument 'extra'$/],
-    [['--port'], /^emulator: Option '--port <value>' argument missing$/],
-    [['--port', '80000'], /^emulator: --port must be an integer from 0 to 65535, got "80000"$/],
-    [['--port', '-1'], /^emulator: Option '--port' argument is ambiguous/],
-    [['--port=-1'], /^emulator: --port must be an integer from 0 to 65535, got "-1"$/],
-    [['--port', '12.5'], /^emulator: --port must be an integer from 0 to 65535, got "12.5"$/],
-    [['--latency-ms', '99999999'], /^emulator: --latency-ms must be an integer from 0 to 60000, got "99999999"$/],
-    [['--propagation-ms', 'soon'], /^emulator: --propagation-ms must be an integer from 0 to 3600000, got "soon"$/],
-    [['--invalidation-ms', '-5'], /^emulator: Option '--invalidation-ms' argument is ambiguous/],
+    [['--bogus'], /^npm run emulator: unknown option --bogus$/],
+    [['extra'], /^npm run emulator: unexpected argument "extra" \(every option starts with --\)$/],
+    [['--port'], /^npm run emulator: --port needs a value$/],
+    [['--port', '80000'], /^npm run emulator: --port must be a whole number from 0 to 65535, got "80000"$/],
+    [['--port', '-1'], /^npm run emulator: --port needs a value \(write --port=VALUE for one starting with -\)$/],
+    [['--port=-1'], /^npm run emulator: --port must be a whole number from 0 to 65535, got "-1"$/],
+    [['--port', '12.5'], /^npm run emulator: --port must be a whole number from 0 to 65535, got "12.5"$/],
+    [
+      ['--latency-ms', '99999999'],
+      /^npm run emulator: --latency-ms must be a whole number from 0 to 60000, got "99999999"$/,
+    ],
+    [
+      ['--propagation-ms', 'soon'],
+      /^npm run emulator: --propagation-ms must be a whole number from 0 to 3600000, got "soon"$/,
+    ],
+    [
+      ['--invalidation-ms', '-5'],
+      /^npm run emulator: --invalidation-ms needs a value \(write --invalidation-ms=VALUE for one starting with -\)$/,
+    ],
     [
       ['--invalidation-ms', '4000000'],
-      /^emulator: --invalidation-ms must be an integer from 0 to 3600000, got "4000000"$/,
+      /^npm run emulator: --invalidation-ms must be a whole number from 0 to 3600000, got "4000000"$/,
     ],
-    [['--seed', '1.5'], /^emulator: --seed must be an integer from 0 to 4294967295, got "1.5"$/],
+    [['--seed', '1.5'], /^npm run emulator: --seed must be a whole number from 0 to 4294967295, got "1.5"$/],
   ])('%j', async (args, first) => {
     expectUsageError(await run(args), first);
   });
@@ -91,7 +100,7 @@ describe('npm run emulator: bad usage answers one line and the usage, exit 2', (
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const { port } = busy.address() as { port: number };
     try {
-      expectUsageError(await run(['--port', String(port)]), new RegExp(`^emulator: port ${port} is in use`));
+      expectUsageError(await run(['--port', String(port)]), new RegExp(`^npm run emulator: port ${port} is in use`));
     } finally {
       busy.close();
     }
@@ -102,9 +111,9 @@ describe('npm run emulator: bad usage answers one line and the usage, exit 2', (
       const r = await run([flag]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--port N\]/);
-      expect(r.stdout).toContain('--propagation-ms N  how long a change stays InProgress, 0–3600000 (default 5000)');
+      expect(r.stdout).toContain('--propagation-ms N   how long a change stays InProgress, 0–3600000 (default 5000)');
       expect(r.stdout).toContain(
-        '--invalidation-ms N how long an invalidation is InProgress, 0–3600000 (default 5000)',
+        '--invalidation-ms N  how long an invalidation is InProgress, 0–3600000 (default 5000)',
       );
       expect(r.stderr).toBe('');
     }

@@ -11,7 +11,7 @@ function problem(fn: () => unknown): InputError {
     if (err instanceof InputError) return err;
     throw err;
   }
-  throw new Error('expected a ConfigurationError');
+  throw new Error('expected a InputError');
 }
 
 describe('parseUserParametersJson', () => {

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { type DistributionReport, type StatusReport, formatStatus } from '../../../cli/primary-report.js';
+import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, STAGING_DOMAIN, STAGING_ID } from '../fixtures.js';
+
+const distribution = (o: Partial<DistributionReport> = {}): DistributionReport => ({
+  id: PRIMARY_ID,
+  domainName: PRIMARY_DOMAIN,
+  status: 'Deployed',
+  etag: 'EP',
+  staging: false,
+  httpVersion: 'http2',
+  latestInvalidation: null,
+  ...o,
+});
+
+/** A primary with nothing attached: what `cfcd status` reads before enable-cd. */
+const bare = (o: Partial<StatusReport> = {}): StatusReport => ({
+  primary: { ...distribution(), aliases: ['www.example.com'], policyId: null },
+  policy: null,
+  staging: null,
+  promoteChanges: null,
+  bucket: null,
+  warnings: [],
+  ...o,
+});
+
+describe('formatStatus', () => {
+  it('shows a bare primary: never invalidated, no policy', () => {
+    expect(formatStatus(bare())).toBe(
+      [
+        `Primary  ${PRIMARY_ID}  Deployed  ETag EP  ${PRIMARY_DOMAIN}  www.example.com`,
+        '  cache  never invalidated',
+        'Policy   none attached',
+      ].join('\n'),
+    );
+  });
+
+  it('shows the policy, the staging and how to reach it, what a promotion would change, the bucket and warnings', () => {
+    const text = formatStatus(
+      bare({
+        primary: {
+          ...distribution({
+            latestInvalidation: {
+              id: 'I1',
+              status: 'Completed',
+              createTime: '2026-11-01T00:10:00.000Z',
+              paths: ['/*'],
+              afterLastChange: false,
+              forCurrentConfig: false,
+            },
+          }),
+          aliases: [],
+          policyId: POLICY_ID,
+        },
+        policy: {
+          id: POLICY_ID,
+          exists: true,
+          etag: 'EC',
+          enabled: true,
+          traffic: { type: 'weight', weight: 0.05, stickiness: { idleTTL: 300, maximumTTL: 600 } },
+          stagingDomains: [STAGING_DOMAIN],
+        },
+        staging: {
+          ...distribution({
+            id: STAGING_ID,
+            domainName: STAGING_DOMAIN,
+            status: 'InProgress',
+            etag: 'ES',
+            staging: true,
+            latestInvalidation: {
+              id: 'I2',
+              status: 'InProgress',
+              createTime: '2026-11-01T00:20:00.000Z',
+              paths: ['/*'],
+              afterLastChange: true,
+              forCurrentConfig: true,
+            },
+          }),
+          howToReach: 'one request in 20, sticky',
+        },
+        promoteChanges: ['origin s3-origin: origin path "/v1" → "/v2"'],
+        bucket: { name: 'site-assets', hasPolicy: true, primaryGranted: true, stagingGranted: false },
+        warnings: ['the staging is InProgress'],
+      }),
+    );
+    expect(text.split('\n')).toEqual([
+      `Primary  ${PRIMARY_ID}  Deployed  ETag EP  ${PRIMARY_DOMAIN}`,
+      '  cache  invalidation I1 Completed  2026-11-01T00:10:00.000Z  /*, before its last change',
+      `Policy   ${POLICY_ID}  enabled  weight 0.05 (5% of viewers), sticky sessions (idle 300s, max 600s)`,
+      `Staging  ${STAGING_ID}  InProgress  ETag ES  ${STAGING_DOMAIN}`,
+      '  cache  invalidation I2 InProgress  2026-11-01T00:20:00.000Z  /*, for its current config',
+      '  reach  one request in 20, sticky',
+      'Promote  would change 1 thing(s) on the primary:',
+      '           - origin s3-origin: origin path "/v1" → "/v2"',
+      'Bucket   site-assets  grants primary yes, staging no',
+      '! the staging is InProgress',
+    ]);
+  });
+
+  it('says when the policy is missing, the staging cannot be found, or a promotion would change nothing', () => {
+    expect(formatStatus(bare({ policy: { id: POLICY_ID, exists: false } }))).toContain(
+      `Policy   ${POLICY_ID}  missing`,
+    );
+    const header = {
+      id: POLICY_ID,
+      exists: true as const,
+      etag: 'EC',
+      enabled: false,
+      traffic: { type: 'header' as const, header: 'aws-cf-cd-staging', value: 'true' },
+      stagingDomains: [STAGING_DOMAIN],
+    };
+    const lost = formatStatus(bare({ policy: header }));
+    expect(lost).toContain(`Policy   ${POLICY_ID}  disabled  header aws-cf-cd-staging: true`);
+    expect(lost).toContain('Staging  not found');
+    expect(formatStatus(bare({ promoteChanges: [] }))).toContain(
+      'Promote  would change nothing: the primary already carries the staging config',
+    );
+  });
+});
