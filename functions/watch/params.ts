@@ -4,7 +4,7 @@
  */
 import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
-import { ParamReader, describe, present } from '../../shared/domain/params.js';
+import { ParamReader, describe, jsonKind, present } from '../../shared/domain/params.js';
 
 /** Every key of the schedule's constant input (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -173,10 +173,7 @@ function parseObject(values: Record<string, unknown>): WatchParams {
  */
 export function parseWatchParams(event: unknown): WatchParams {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw inputError(
-      'event',
-      `the input must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
-    );
+    throw inputError('event', `the input must be a JSON object such as ${EXAMPLE}, got ${jsonKind(event)}`);
   }
   if ('CodePipeline.job' in event) {
     throw inputError(
