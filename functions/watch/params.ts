@@ -65,7 +65,8 @@ const WATCH_INPUT = { function: 'watch', noun: 'input field' } as const;
 const inputError = (field: string, problem: string) => new InputError(field, problem, WATCH_INPUT);
 
 const EXAMPLE =
-  '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", "MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
+  '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", ' +
+  '"MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
 
 /** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`. */
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$/;
@@ -157,7 +158,8 @@ function parseObject(values: Record<string, unknown>): WatchParams {
     if (!params.gate && params.alarms.length === 0) {
       throw inputError(
         'MaxStaging5xxErrorRate',
-        'the watch has nothing to judge: set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',
+        'the watch has nothing to judge: ' +
+          'set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',
       );
     }
     return params;
@@ -178,13 +180,15 @@ export function parseWatchParams(event: unknown): WatchParams {
   if ('CodePipeline.job' in event) {
     throw inputError(
       'event',
-      'received a CodePipeline job: the watch is not a pipeline action; run it from an EventBridge schedule with a constant Input',
+      'received a CodePipeline job: the watch is not a pipeline action; ' +
+        'run it from an EventBridge schedule with a constant Input',
     );
   }
   if ('detail-type' in event || 'detail' in event) {
     throw inputError(
       'event',
-      `received a whole EventBridge event; give the schedule's target a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
+      "received a whole EventBridge event; give the schedule's target a constant Input " +
+        `such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
     );
   }
   return parseObject(event as Record<string, unknown>);
