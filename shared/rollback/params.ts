@@ -48,7 +48,7 @@ export function parseAbortObject(values: Record<string, unknown>): AbortParams {
     throw new InputError(
       'ContinuousDeploymentPolicyId',
       'is only used with Mode teardown (the other modes act on the policy attached to the primary); ' +
-        `got Mode ${params.mode}`,
+        `got Mode ${params.mode}: leave it out, or set Mode teardown to delete that policy`,
     );
   }
   return params;
