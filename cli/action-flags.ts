@@ -45,7 +45,9 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
   PipelineExecutionId: ['<id>', 'the pipeline execution whose staging abort may act on'],
 };
 
-/** The flag of a UserParameters key, e.g. `primary` for PrimaryDistributionId, `max-wait-minutes` for MaxWaitMinutes. */
+/**
+ * The flag of a UserParameters key, e.g. `primary` for PrimaryDistributionId, `max-wait-minutes` for MaxWaitMinutes.
+ */
 export function flagOf(parameter: string): string {
   return FLAGS[parameter] ?? parameter.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
@@ -70,14 +72,16 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
   'enable-cd': {
     name: 'enable-cd',
     summary:
-      'Grant the staging read access to the bucket, enable the policy and attach it to the primary, then wait for both distributions to be Deployed.',
+      'Grant the staging read access to the bucket, enable the policy and attach it to the primary, ' +
+      'then wait for both distributions to be Deployed.',
     synopsis: '--primary <id> --staging <id> --policy <policy id> [--bucket <bucket>] [options]',
     action: enableCdAction as unknown as AnyAction,
   },
   promote: {
     name: 'promote',
     summary:
-      "Copy the staging's config onto the primary (UpdateDistributionWithStagingConfig), optionally behind the promotion gate and the release guard, then wait for the primary to be Deployed.",
+      "Copy the staging's config onto the primary (UpdateDistributionWithStagingConfig), " +
+      'optionally behind the promotion gate and the release guard, then wait for the primary to be Deployed.',
     synopsis: '--primary <id> --staging <id> [--expected-staging-etag <etag>] [gate options] [options]',
     action: promoteAction as unknown as AnyAction,
     pinned: (state) => ({ ExpectedStagingETag: (state as { staging: { etag: string } }).staging.etag }),
@@ -85,7 +89,8 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
   abort: {
     name: 'abort',
     summary:
-      'Put all traffic back on the primary: disable the policy (disable), also detach it (detach), or detach and delete it (teardown), then wait for the primary to be Deployed.',
+      'Put all traffic back on the primary: disable the policy (disable), also detach it (detach), ' +
+      'or detach and delete it (teardown), then wait for the primary to be Deployed.',
     synopsis: '--primary <id> [--mode disable|detach|teardown] [--policy <policy id>] [options]',
     action: abortAction as unknown as AnyAction,
   },

@@ -139,7 +139,8 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
     } catch (err) {
       if (stopper.calls.signal.aborted)
         throw new InterruptedError(
-          'stopped before the next AWS call (Ctrl-C twice); every change made so far is complete, and the next run plans from the live state',
+          'stopped before the next AWS call (Ctrl-C twice); every change made so far is complete, ' +
+            'and the next run plans from the live state',
           continuation && resumeArgument(encodeContinuation(continuation)),
         );
       throw err;
@@ -186,8 +187,9 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
 }
 
 function interrupted(outcome: Waited, token: string): InterruptedError {
+  const inProgress = outcome.inProgress.length ? ` (InProgress: ${outcome.inProgress.join(', ')})` : '';
   return new InterruptedError(
-    `stopped waiting for ${outcome.reason}${outcome.inProgress.length ? ` (InProgress: ${outcome.inProgress.join(', ')})` : ''}; every change made so far is complete`,
+    `stopped waiting for ${outcome.reason}${inProgress}; every change made so far is complete`,
     resumeArgument(token),
   );
 }

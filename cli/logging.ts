@@ -5,7 +5,7 @@
  * actions.
  */
 import { type Level, type LogFields, type Logger, createLogger, setLogSink } from '../shared/log.js';
-import type { TextStream } from './terminal.js';
+import type { Paint, TextStream } from './terminal.js';
 
 export type { Level };
 
@@ -38,6 +38,11 @@ export function observedLogger(base: Logger, observe: LogObserver, inherited: Lo
 /** The logger cfcd gives an action: its lines say which action and that cfcd ran it. */
 export function cliLogger(functionName: string, jobId: string, observe: LogObserver): Logger {
   return observedLogger(createLogger({ function: functionName, jobId, trigger: 'cfcd' }), observe);
+}
+
+/** An event's mark as a terminal shows it: ✓ done, – skipped, ! anything to look at. */
+export function paintMark(mark: 'done' | 'skip' | 'warn', paint: Paint): string {
+  return mark === 'done' ? paint('green', '✓') : mark === 'skip' ? paint('dim', '–') : paint('yellow', '!');
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -80,7 +85,9 @@ export function describeEvent(
     case 'stale-etag':
       return {
         mark: 'warn',
-        text: `another writer changed a resource (stale ETag, attempt ${text(fields.attempt)}): reading again and planning again`,
+        text:
+          `another writer changed a resource (stale ETag, attempt ${text(fields.attempt)}): ` +
+          'reading again and planning again',
       };
     case 'gate': {
       const figures = Object.entries(fields)

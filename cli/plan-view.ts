@@ -92,10 +92,12 @@ export function viewPlan(
         });
       } else out.push(`${paint('bold', 'Changes')}   none now${extras.nothingToDo ? ` (${extras.nothingToDo})` : ''}`);
       if (plan.held) out.push(`${paint('bold', 'Held')}      ${plan.held}`);
+      const inProgress =
+        next.kind !== 'done' && next.inProgress.length ? ` (InProgress: ${next.inProgress.join(', ')})` : '';
       out.push(
         next.kind === 'done'
           ? `${paint('bold', 'Then')}      done`
-          : `${paint('bold', 'Then')}      wait for ${next.reason}${next.inProgress.length ? ` (InProgress: ${next.inProgress.join(', ')})` : ''}; the next pass reads and plans again`,
+          : `${paint('bold', 'Then')}      wait for ${next.reason}${inProgress}; the next pass reads and plans again`,
       );
       if (extras.warning) out.push(`${paint('yellow', '!')} ${extras.warning}`);
       // promote's own changes already list the diff; elsewhere it says what the reviewer approves.

@@ -122,7 +122,8 @@ async function findStaging(policy: PolicyState, warnings: string[]): Promise<Dis
     listed = await listDistributions();
   } catch (err) {
     warnings.push(
-      `could not list distributions to find the staging that policy ${policy.id} routes to (${awsErrorOf(err).name}); pass --staging <id>`,
+      `could not list distributions to find the staging that policy ${policy.id} routes to ` +
+        `(${awsErrorOf(err).name}); pass --staging <id>`,
     );
     return undefined;
   }
@@ -130,7 +131,8 @@ async function findStaging(policy: PolicyState, warnings: string[]): Promise<Dis
     const found = listed.find((d) => d.DomainName === domain);
     if (!found?.Id) {
       warnings.push(
-        `policy ${policy.id} routes to ${domain}, which is no longer a distribution (a deleted staging?): nothing reaches staging; \`cfcd cleanup\` lists such policies`,
+        `policy ${policy.id} routes to ${domain}, which is no longer a distribution (a deleted staging?): ` +
+          'nothing reaches staging; `cfcd cleanup` lists such policies',
       );
       continue;
     }
@@ -159,7 +161,8 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
     if (!staging) warnings.push(`staging ${options.stagingId} does not exist`);
     else if (policy && !routesTo(policy, staging))
       warnings.push(
-        `policy ${policy.id} routes to ${stagingDomainsOf(policy.config).join(', ')}, not to staging ${staging.id} (${staging.domainName})`,
+        `policy ${policy.id} routes to ${stagingDomainsOf(policy.config).join(', ')}, ` +
+          `not to staging ${staging.id} (${staging.domainName})`,
       );
   } else if (policy) staging = await findStaging(policy, warnings);
 
@@ -273,15 +276,16 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
   const { primary, policy, staging } = report;
   const aliases = primary.aliases.length ? `  ${primary.aliases.join(', ')}` : '';
   lines.push(
-    `${label('Primary')}${primary.id}  ${status(primary.status)}  ETag ${primary.etag}  ${primary.domainName}${aliases}`,
+    `${label('Primary')}${primary.id}  ${status(primary.status)}  ` +
+      `ETag ${primary.etag}  ${primary.domainName}${aliases}`,
   );
   lines.push(`${label('  cache')}${describeCache(primary, paint)}`);
   if (!policy) lines.push(`${label('Policy')}none attached`);
   else if (!policy.exists) lines.push(`${label('Policy')}${policy.id}  ${paint('red', 'missing')}`);
-  else
-    lines.push(
-      `${label('Policy')}${policy.id}  ${policy.enabled ? paint('green', 'enabled') : paint('yellow', 'disabled')}  ${describeRouting(policy.traffic)}`,
-    );
+  else {
+    const enabled = policy.enabled ? paint('green', 'enabled') : paint('yellow', 'disabled');
+    lines.push(`${label('Policy')}${policy.id}  ${enabled}  ${describeRouting(policy.traffic)}`);
+  }
   if (staging) {
     lines.push(
       `${label('Staging')}${staging.id}  ${status(staging.status)}  ETag ${staging.etag}  ${staging.domainName}`,
@@ -300,7 +304,8 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
   if (report.bucket) {
     const mark = (ok: boolean | null) => (ok === null ? '-' : ok ? paint('green', 'yes') : paint('red', 'no'));
     lines.push(
-      `${label('Bucket')}${report.bucket.name}  grants primary ${mark(report.bucket.primaryGranted)}, staging ${mark(report.bucket.stagingGranted)}`,
+      `${label('Bucket')}${report.bucket.name}  ` +
+        `grants primary ${mark(report.bucket.primaryGranted)}, staging ${mark(report.bucket.stagingGranted)}`,
     );
   }
   for (const w of report.warnings) lines.push(`${paint('yellow', '!')} ${w}`);

@@ -17,7 +17,7 @@ import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
 import { type LoopResult, Stopper, readResumeArgument, runUntilDone, stopOnCtrlC } from '../job-loop.js';
-import { type LogObserver, cliLogger, describeEvent } from '../logging.js';
+import { type LogObserver, cliLogger, describeEvent, paintMark } from '../logging.js';
 import type { PlanApproval } from '../../shared/aws/apply-plan.js';
 import { type PlanView, sameChanges, viewPlan } from '../plan-view.js';
 import { formatElapsed } from '../terminal.js';
@@ -28,11 +28,14 @@ type Values = Record<string, unknown>;
 export function planSpec(action: CliAction): CommandSpec {
   return {
     name: `plan ${action.name}`,
-    summary: `Show what ${action.name} would do now, from the live state: the action's own checks and planner, and never a write.`,
+    summary:
+      `Show what ${action.name} would do now, from the live state: ` +
+      "the action's own checks and planner, and never a write.",
     synopsis: action.synopsis,
     options: { ...parameterOptions(action), ...COMMON_OPTIONS },
     details:
-      "The flags are the action's UserParameters (as a pipeline passes them), checked by the same parser.\nExit codes: 0 planned, 1 a read failed, 2 bad usage, 3 refused by a check (the plan says why).",
+      "The flags are the action's UserParameters (as a pipeline passes them), checked by the same parser.\n" +
+      'Exit codes: 0 planned, 1 a read failed, 2 bad usage, 3 refused by a check (the plan says why).',
   };
 }
 
@@ -68,8 +71,7 @@ function printEvent(ctx: Context, ...[level, event, fields]: Parameters<LogObser
   const shown = describeEvent(level, event, fields);
   if (!shown || ctx.json) return;
   const { out } = ctx.terminal;
-  const mark = shown.mark === 'done' ? out('green', '✓') : shown.mark === 'skip' ? out('dim', '–') : out('yellow', '!');
-  say(ctx, `${mark} ${shown.text}`);
+  say(ctx, `${paintMark(shown.mark, out)} ${shown.text}`);
   for (const line of shown.details ?? []) say(ctx, `    - ${line}`);
 }
 
@@ -92,8 +94,9 @@ async function confirmPlan(ctx: Context, action: CliAction, view: PlanView): Pro
   const paint = ctx.json ? ctx.terminal.err : ctx.terminal.out;
   show(paint('bold', `cfcd ${action.name}: the plan`));
   for (const line of view.lines(paint)) show(line);
+  const these = view.changes.length === 1 ? 'this change' : `these ${view.changes.length} changes`;
   const question = view.changes.length
-    ? `Apply ${view.changes.length === 1 ? 'this change' : `these ${view.changes.length} changes`}${view.laterPassesDecide ? ' and carry on' : ''}? [y/N] `
+    ? `Apply ${these}${view.laterPassesDecide ? ' and carry on' : ''}? [y/N] `
     : 'Nothing to write now; carry on (a later pass plans again and may write)? [y/N] ';
   const answer = await ask(question, ctx.stdin, ctx.json ? ctx.terminal.stderr : ctx.terminal.stdout);
   if (answer === 'interrupted') throw new InterruptedError('stopped at the confirmation; nothing was changed');
@@ -172,7 +175,9 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
       if (pass !== 1 || !guard || replan !== undefined) return;
       if (!sameChanges(guard.changes, plan.changes))
         throw new RefusedError(
-          `the live state changed since you confirmed the plan; the action now plans: ${plan.changes.map((c) => `${c.kind} (${c.reason})`).join('; ') || 'no change'}. Nothing was written: run the command again to see the new plan.`,
+          'the live state changed since you confirmed the plan; ' +
+            `the action now plans: ${plan.changes.map((c) => `${c.kind} (${c.reason})`).join('; ') || 'no change'}. ` +
+            'Nothing was written: run the command again to see the new plan.',
         );
     };
     let result: LoopResult;
@@ -189,7 +194,8 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
         },
         onWaiting: (w) => {
           const started = Date.now() - w.elapsedMs;
-          const waitingFor = `waiting for ${w.reason}${w.inProgress.length ? ` — InProgress: ${w.inProgress.join(', ')}` : ''}`;
+          const inProgress = w.inProgress.length ? ` — InProgress: ${w.inProgress.join(', ')}` : '';
+          const waitingFor = `waiting for ${w.reason}${inProgress}`;
           ctx.terminal.showProgress(
             () => `${formatElapsed(Date.now() - started)}  ${waitingFor}  (pass ${w.pass})`,
             () => `… ${waitingFor}`,
@@ -203,10 +209,8 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
     } finally {
       ctx.terminal.endProgress();
     }
-    say(
-      ctx,
-      `${ctx.terminal.out('green', '✓')} ${action.name} done in ${formatElapsed(result.elapsedMs)}: ${result.summary}`,
-    );
+    const done = `${action.name} done in ${formatElapsed(result.elapsedMs)}`;
+    say(ctx, `${paintMark('done', ctx.terminal.out)} ${done}: ${result.summary}`);
     const vars = Object.entries(result.outputVariables);
     const width = Math.max(0, ...vars.map(([k]) => k.length));
     for (const [key, value] of vars) say(ctx, `  ${ctx.terminal.out('dim', key.padEnd(width))}  ${value}`);

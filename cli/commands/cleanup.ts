@@ -6,7 +6,7 @@ import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
 import { Stopper, runUntilDone, stopOnCtrlC } from '../job-loop.js';
-import { cliLogger, describeEvent } from '../logging.js';
+import { cliLogger, describeEvent, paintMark } from '../logging.js';
 import { type PolicyEntry, readInventory, removalAction } from '../orphan-policies.js';
 import { formatElapsed } from '../terminal.js';
 import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag } from '../args.js';
@@ -14,7 +14,9 @@ import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag
 export const cleanupSpec: CommandSpec = {
   name: 'cleanup',
   summary:
-    'List every continuous deployment policy of the account with where it is attached and whether its staging still exists, flagging orphans; with --delete or --all-orphans, detach (fresh ETags), wait for Deployed and delete.',
+    'List every continuous deployment policy of the account with where it is attached ' +
+    'and whether its staging still exists, flagging orphans; ' +
+    'with --delete or --all-orphans, detach (fresh ETags), wait for Deployed and delete.',
   synopsis: '[--delete <policy id>]... [--all-orphans] [--force] [options]',
   options: {
     delete: {
@@ -86,6 +88,11 @@ function removalPlan(p: PolicyEntry): string {
   return `${p.id}: ${detach}delete${p.liveCanary ? ' (live canary: viewers on staging go back to the primary)' : ''}`;
 }
 
+/** A policy that still routes viewers to its staging, as cleanup's refusal names it. */
+function liveCanary(p: PolicyEntry): string {
+  return `policy ${p.id} is attached to ${p.attachedTo.join(', ')} and routes viewers to live staging ${p.staging?.id}`;
+}
+
 export async function runCleanup(values: Record<string, unknown>, ctx: Context): Promise<unknown> {
   const ids = listFlag(values as Record<string, string[]>, 'delete').map((id) => {
     try {
@@ -114,12 +121,15 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
   if (!deleting) return result;
 
   result.missing = ids.filter((id) => !policies.some((p) => p.id === id));
-  for (const id of result.missing) say(ctx, `${ctx.terminal.out('dim', '–')} ${id}: no such policy (already deleted?)`);
+  for (const id of result.missing)
+    say(ctx, `${paintMark('skip', ctx.terminal.out)} ${id}: no such policy (already deleted?)`);
   const targets = allOrphans ? policies.filter((p) => p.orphan) : policies.filter((p) => ids.includes(p.id));
   const live = targets.filter((p) => p.liveCanary);
   if (live.length && values.force !== true)
     throw new RefusedError(
-      `${live.map((p) => `policy ${p.id} is attached to ${p.attachedTo.join(', ')} and routes viewers to live staging ${p.staging?.id}`).join('; ')}. Nothing was changed. Pass --force to delete it anyway (viewers on staging go back to the primary), or roll back first with \`cfcd abort --primary ${live[0]?.attachedTo[0]} --mode teardown\`.`,
+      `${live.map(liveCanary).join('; ')}. Nothing was changed. ` +
+        'Pass --force to delete it anyway (viewers on staging go back to the primary), ' +
+        `or roll back first with \`cfcd abort --primary ${live[0]?.attachedTo[0]} --mode teardown\`.`,
     );
   if (!targets.length) {
     say(ctx, 'Nothing to delete.');
@@ -147,10 +157,7 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
       const log = cliLogger('cleanup', jobId, (level, event, fields) => {
         const shown = describeEvent(level, event, fields);
         if (shown)
-          say(
-            ctx,
-            `${shown.mark === 'done' ? ctx.terminal.out('green', '✓') : ctx.terminal.out('yellow', '!')} ${p.id}: ${shown.text}`,
-          );
+          say(ctx, `${paintMark(shown.mark === 'done' ? 'done' : 'warn', ctx.terminal.out)} ${p.id}: ${shown.text}`);
       });
       try {
         const done = await runUntilDone({

@@ -1,8 +1,8 @@
 /**
  * abort, declared: put all traffic back on the primary. Each pass reads the primary and its policy, plans (disable,
- * detach, or detach and then — in a later pass that finds the detach propagated — delete), and applies; then it waits
- * until the primary is `Deployed`, in every mode, so that whatever runs next sees a settled primary. The driver runs it
- * from CodePipeline, from a plain EventBridge event (event.ts) and from cfcd.
+ * detach, or detach and then — in a later pass that finds the detach propagated — delete), and applies; then it
+ * waits until the primary is `Deployed`, in every mode, so that whatever runs next sees a settled primary. The driver
+ * runs it from CodePipeline, from a plain EventBridge event (event.ts) and from cfcd.
  */
 import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import { type AbortParams, parameterNames, parseAbortParams } from '../../shared/rollback/params.js';

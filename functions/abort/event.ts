@@ -5,6 +5,7 @@
  * invocation is marked failed and Lambda's asynchronous retries run it again (every pass is idempotent).
  */
 import { InputError } from '../../shared/domain/errors.js';
+import { jsonKind } from '../../shared/domain/params.js';
 import { runPass } from '../../shared/job/driver.js';
 import { createLogger, errorFields } from '../../shared/log.js';
 import { type AbortMode, type AbortParams, parameterNames, parseAbortObject } from '../../shared/rollback/params.js';
@@ -34,14 +35,15 @@ export function parseAbortEvent(event: unknown): AbortParams {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     throw new InputError(
       'event',
-      `the event must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
+      `the event must be a JSON object such as ${EXAMPLE}, got ${jsonKind(event)}`,
       ABORT_EVENT,
     );
   }
   if ('detail-type' in event || 'detail' in event) {
     throw new InputError(
       'event',
-      `received a whole EventBridge event; configure the rule's target with a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
+      "received a whole EventBridge event; configure the rule's target with a constant Input " +
+        `such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
       ABORT_EVENT,
     );
   }
@@ -55,7 +57,8 @@ export function parseAbortEvent(event: unknown): AbortParams {
   if (params.mode === 'teardown') {
     throw new InputError(
       'Mode',
-      '"teardown" must wait for the primary to propagate between the detach and the policy delete, which only a CodePipeline job can do (continuation tokens). ' +
+      '"teardown" must wait for the primary to propagate between the detach and the policy delete, ' +
+        'which only a CodePipeline job can do (continuation tokens). ' +
         'Send Mode "detach" from EventBridge, and run teardown as a pipeline action.',
       ABORT_EVENT,
     );

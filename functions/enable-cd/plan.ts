@@ -94,7 +94,8 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
     kind: 'enable-policy',
     policyId: policy.id,
     reason:
-      'policy is disabled (the last promotion, abort or canary rollback disabled it; CloudFormation cannot see that drift)',
+      'policy is disabled (the last promotion, abort or canary rollback disabled it; ' +
+      'CloudFormation cannot see that drift)',
   };
 }
 
@@ -110,7 +111,10 @@ export function planEnableCd(
     // Someone took the canary off the air while this job waited for propagation — the canary watch judging staging
     // unhealthy, or an abort. Switching it back on would undo that rollback (found by the chaos run).
     throw new StateCheckError(
-      `continuous deployment policy ${state.policy.id} was disabled while enable-CD waited for propagation: the canary was rolled back (by the canary watch or an abort), so it was not re-enabled and nothing was changed. Fix the release and run the pipeline again.`,
+      `continuous deployment policy ${state.policy.id} was disabled while enable-CD waited for propagation: ` +
+        'the canary was rolled back (by the canary watch or an abort), ' +
+        'so it was not re-enabled and nothing was changed. ' +
+        'Fix the release and run the pipeline again.',
     );
   }
   const changes: EnableCdChange[] = [];
@@ -149,7 +153,10 @@ export function planEnableCd(
   const root = state.releaseRoot;
   if (cloudFrontChanges.length && root && !root.exists) {
     throw new StateCheckError(
-      `staging ${state.staging.id} would serve s3://${root.bucket}/${root.key}, which does not exist: routing viewers to it now would serve errors, so nothing was changed. Upload the release's files to the path the staging stack's origin points at before the staging stack deploys (see docs/deploy.md, "The content contract"), then run enable-CD again.`,
+      `staging ${state.staging.id} would serve s3://${root.bucket}/${root.key}, which does not exist: ` +
+        'routing viewers to it now would serve errors, so nothing was changed. ' +
+        "Upload the release's files to the path the staging stack's origin points at " +
+        'before the staging stack deploys (see docs/deploy.md, "The content contract"), then run enable-CD again.',
     );
   }
   const cache = nothingToReview || !isDeployed(state.staging) ? undefined : stagingCacheDecision(state, params);

@@ -1,9 +1,9 @@
 /**
  * promote, declared: after the manual approval, copy the staging config onto the primary (one-way, production).
- * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → wait for the primary to be Deployed
- * via continuation, then invalidate the primary's edge caches and wait for the invalidation to be Completed: only then
- * do viewers get the promoted release. The `promoted` and `invalidating` passes only finish that: they never promote.
- * The driver (shared/job/driver.ts) runs it from CodePipeline and from cfcd.
+ * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → wait for the primary
+ * to be Deployed via continuation, then invalidate the primary's edge caches and wait for the invalidation to be
+ * Completed: only then do viewers get the promoted release. The `promoted` and `invalidating` passes only finish
+ * that: they never promote. The driver (shared/job/driver.ts) runs it from CodePipeline and from cfcd.
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import type { PlanSteps, WriteResult } from '../../shared/aws/apply-plan.js';
@@ -138,7 +138,9 @@ function logGate(
   });
 }
 
-/** UpdateDistributionWithStagingConfig: `If-Match` carries both ETags, primary first. Returns the primary's new ETag. */
+/**
+ * UpdateDistributionWithStagingConfig: `If-Match` carries both ETags, primary first. Returns the primary's new ETag.
+ */
 async function promoteStagingConfig(change: PromoteChange): Promise<string | undefined> {
   const out = await awsCall(
     'UpdateDistributionWithStagingConfig',
@@ -315,7 +317,8 @@ function summarise(
     : 'its edge caches were NOT invalidated (InvalidationPaths is []): viewers may get the previous release until ' +
       'its objects expire';
   return {
-    summary: `primary ${params.primaryId} serves the config of staging ${params.stagingId}, is Deployed, and ${viewers}`,
+    summary:
+      `primary ${params.primaryId} serves the config of staging ${params.stagingId}, ` + `is Deployed, and ${viewers}`,
     outputVariables,
   };
 }

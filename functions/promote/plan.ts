@@ -84,7 +84,11 @@ export type PromotePlan = Exclude<PromoteDecision, { kind: 'refuse' }>;
 
 /** What the operator runs to put the policy in place, naming the ids this action was given. */
 function enableCdFix(state: PromoteState): string {
-  return `Run the enable-CD action with PrimaryDistributionId=${state.primary.id} and StagingDistributionId=${state.staging.id} (and the staging stack's ContinuousDeploymentPolicyId), let the reviewer check staging, then approve again.`;
+  const ids = `PrimaryDistributionId=${state.primary.id} and StagingDistributionId=${state.staging.id}`;
+  return (
+    `Run the enable-CD action with ${ids} (and the staging stack's ContinuousDeploymentPolicyId), ` +
+    'let the reviewer check staging, then approve again.'
+  );
 }
 
 /**
@@ -94,11 +98,14 @@ function enableCdFix(state: PromoteState): string {
 function checkDistributionKinds({ primary, staging }: PromoteState): void {
   checkIsPrimary(
     primary,
-    'it must be the production distribution that keeps the aliases. Fix PrimaryDistributionId in the UserParameters of promote (and of enable-CD, which must name the same distributions).',
+    'it must be the production distribution that keeps the aliases. Fix PrimaryDistributionId in the UserParameters ' +
+      'of promote (and of enable-CD, which must name the same distributions).',
   );
   checkIsStaging(
     staging,
-    `promoting it would copy another production config onto ${primary.id}. Fix StagingDistributionId in the UserParameters of promote and enable-CD: it is the staging stack's distribution (Staging: true).`,
+    `promoting it would copy another production config onto ${primary.id}. ` +
+      'Fix StagingDistributionId in the UserParameters of promote and enable-CD: ' +
+      "it is the staging stack's distribution (Staging: true).",
   );
 }
 
@@ -111,7 +118,11 @@ function checkDistributionKinds({ primary, staging }: PromoteState): void {
 function checkStagingAsReviewed({ staging, expectedStagingEtag }: PromoteState): void {
   if (!expectedStagingEtag || staging.etag === expectedStagingEtag) return;
   throw new StateCheckError(
-    `staging ${staging.id} has ETag ${staging.etag}, but the config the reviewer approved had ETag ${expectedStagingEtag} (ExpectedStagingETag): staging was changed after it was reviewed, most likely by a newer pipeline execution's Deploy stage, or by hand. Nothing was promoted. Approve the newer execution instead; re-run this one only to promote the current config after a new review.`,
+    `staging ${staging.id} has ETag ${staging.etag}, ` +
+      `but the config the reviewer approved had ETag ${expectedStagingEtag} (ExpectedStagingETag): ` +
+      "staging was changed after it was reviewed, most likely by a newer pipeline execution's Deploy stage, " +
+      'or by hand. Nothing was promoted. Approve the newer execution instead; ' +
+      're-run this one only to promote the current config after a new review.',
   );
 }
 
@@ -124,12 +135,16 @@ function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
   const attached = attachedPolicyId(primary.config);
   if (expectedPolicyId && attached !== expectedPolicyId) {
     throw new StateCheckError(
-      `primary ${primary.id} has ${attached ? `policy ${attached}` : 'no continuous deployment policy'} attached, not ContinuousDeploymentPolicyId ${expectedPolicyId}, so viewers were not routed to staging ${staging.id} through that policy and nothing approved can be promoted. ${enableCdFix(state)}`,
+      `primary ${primary.id} has ${attached ? `policy ${attached}` : 'no continuous deployment policy'} attached, ` +
+        `not ContinuousDeploymentPolicyId ${expectedPolicyId}, ` +
+        `so viewers were not routed to staging ${staging.id} through that policy ` +
+        `and nothing approved can be promoted. ${enableCdFix(state)}`,
     );
   }
   if (!policy) {
     throw new StateCheckError(
-      `primary ${primary.id} has no continuous deployment policy attached, so no viewer was routed to staging ${staging.id} and nothing approved can be promoted. ${enableCdFix(state)}`,
+      `primary ${primary.id} has no continuous deployment policy attached, ` +
+        `so no viewer was routed to staging ${staging.id} and nothing approved can be promoted. ${enableCdFix(state)}`,
     );
   }
   checkPolicyRoutesTo(
@@ -188,7 +203,9 @@ export function decide(
     const enabled = policyEnabled(state);
     return {
       kind: 'already-promoted',
-      reason: `primary ${primary.id} already carries the config of staging ${staging.id} (a promotion already happened, or nothing changed)`,
+      reason:
+        `primary ${primary.id} already carries the config of staging ${staging.id} ` +
+        '(a promotion already happened, or nothing changed)',
       changes: [],
       next: isDeployed(primary) ? DONE : awaitPrimary(primary.id),
       facts: {
@@ -239,7 +256,9 @@ export function decide(
   }
 
   const diff = diffConfigs(primary.config, staging.config);
-  const reason = `staging ${staging.id} differs from primary ${primary.id} in ${diff.length} way(s); policy ${policy.id} routes to it`;
+  const reason =
+    `staging ${staging.id} differs from primary ${primary.id} in ${diff.length} way(s); ` +
+    `policy ${policy.id} routes to it`;
   return {
     kind: 'promote',
     reason,
@@ -265,7 +284,9 @@ export function decide(
     ...(policy.config.Enabled
       ? {}
       : {
-          warning: `policy ${policy.id} is disabled, so no viewer is being routed to staging right now; promoting anyway because the approval covers the staging config`,
+          warning:
+            `policy ${policy.id} is disabled, so no viewer is being routed to staging right now; ` +
+            'promoting anyway because the approval covers the staging config',
         }),
   };
 }

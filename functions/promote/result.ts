@@ -38,12 +38,21 @@ export function promotionNote(f: {
   policyEnabled: boolean;
 }): string {
   if (!f.policyId) {
-    return `No continuous deployment policy is attached to primary ${f.primaryId}: all traffic is on the primary. The next enable-CD run attaches and enables the policy.`;
+    return (
+      `No continuous deployment policy is attached to primary ${f.primaryId}: all traffic is on the primary. ` +
+      'The next enable-CD run attaches and enables the policy.'
+    );
   }
   if (!f.policyEnabled) {
-    return `Promotion disabled continuous deployment policy ${f.policyId}: all traffic is back on primary ${f.primaryId}. The next enable-CD run re-enables it (CloudFormation cannot see that drift).`;
+    return (
+      `Promotion disabled continuous deployment policy ${f.policyId}: all traffic is back on primary ${f.primaryId}. ` +
+      'The next enable-CD run re-enables it (CloudFormation cannot see that drift).'
+    );
   }
-  return `Nothing was promoted in this run, so continuous deployment policy ${f.policyId} is still enabled: a share of viewers still goes to staging ${f.stagingId}, which serves the same config as primary ${f.primaryId}.`;
+  return (
+    `Nothing was promoted in this run, so continuous deployment policy ${f.policyId} is still enabled: ` +
+    `a share of viewers still goes to staging ${f.stagingId}, which serves the same config as primary ${f.primaryId}.`
+  );
 }
 
 /** The facts as continuation data. */
@@ -65,7 +74,10 @@ export function factsFromData(data: ContinuationData | undefined): PromotionFact
   );
   if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
     throw new ContinuationError(
-      `the continuation token for phase "${PHASE.promoted}" or "${PHASE.invalidating}" does not hold the promotion facts (changes, policyEnabled, note); it was not written by this version of promote. The promotion itself may have happened: re-run the action, which checks before writing.`,
+      `the continuation token for phase "${PHASE.promoted}" or "${PHASE.invalidating}" ` +
+        'does not hold the promotion facts (changes, policyEnabled, note); ' +
+        'it was not written by this version of promote. ' +
+        'The promotion itself may have happened: re-run the action, which checks before writing.',
     );
   }
   return {

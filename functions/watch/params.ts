@@ -4,7 +4,7 @@
  */
 import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
-import { ParamReader, describe, present } from '../../shared/domain/params.js';
+import { ParamReader, describe, jsonKind, present } from '../../shared/domain/params.js';
 
 /** Every key of the schedule's constant input (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -65,7 +65,8 @@ const WATCH_INPUT = { function: 'watch', noun: 'input field' } as const;
 const inputError = (field: string, problem: string) => new InputError(field, problem, WATCH_INPUT);
 
 const EXAMPLE =
-  '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", "MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
+  '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", ' +
+  '"MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
 
 /** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`. */
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$/;
@@ -157,7 +158,8 @@ function parseObject(values: Record<string, unknown>): WatchParams {
     if (!params.gate && params.alarms.length === 0) {
       throw inputError(
         'MaxStaging5xxErrorRate',
-        'the watch has nothing to judge: set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',
+        'the watch has nothing to judge: ' +
+          'set MaxStaging5xxErrorRate or MaxErrorRateIncrease (with MinStagingRequests), or AlarmNames',
       );
     }
     return params;
@@ -173,21 +175,20 @@ function parseObject(values: Record<string, unknown>): WatchParams {
  */
 export function parseWatchParams(event: unknown): WatchParams {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw inputError(
-      'event',
-      `the input must be a JSON object such as ${EXAMPLE}, got ${Array.isArray(event) ? 'an array' : event === null ? 'null' : typeof event}`,
-    );
+    throw inputError('event', `the input must be a JSON object such as ${EXAMPLE}, got ${jsonKind(event)}`);
   }
   if ('CodePipeline.job' in event) {
     throw inputError(
       'event',
-      'received a CodePipeline job: the watch is not a pipeline action; run it from an EventBridge schedule with a constant Input',
+      'received a CodePipeline job: the watch is not a pipeline action; ' +
+        'run it from an EventBridge schedule with a constant Input',
     );
   }
   if ('detail-type' in event || 'detail' in event) {
     throw inputError(
       'event',
-      `received a whole EventBridge event; give the schedule's target a constant Input such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
+      "received a whole EventBridge event; give the schedule's target a constant Input " +
+        `such as ${EXAMPLE} (keys: ${parameterNames.join(', ')})`,
     );
   }
   return parseObject(event as Record<string, unknown>);

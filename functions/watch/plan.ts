@@ -36,7 +36,8 @@ export function canaryOf(
 ): Canary {
   checkIsPrimary(
     primary,
-    "the watch needs the production distribution that has the policy attached. Fix PrimaryDistributionId in the schedule's input.",
+    'the watch needs the production distribution that has the policy attached. ' +
+      "Fix PrimaryDistributionId in the schedule's input.",
   );
   const quiet = (reason: string): Extract<Canary, { kind: 'quiet' }> => ({ kind: 'quiet', reason });
   if (!policyId) return quiet(`no continuous deployment policy is attached to primary ${primary.id}`);
@@ -65,17 +66,24 @@ export function watchedStaging(
   if (!staging) {
     return {
       kind: 'not-watched',
-      reason: `policy ${policy.id} attached to primary ${primaryId} routes to [${stagingDomains.join(', ')}], and no staging distribution has that domain`,
+      reason:
+        `policy ${policy.id} attached to primary ${primaryId} routes to [${stagingDomains.join(', ')}], ` +
+        'and no staging distribution has that domain',
     };
   }
   checkIsStaging(
     staging,
-    "the watch judges the staging distribution the policy routes to. Fix StagingDistributionId in the schedule's input, or leave it out.",
+    'the watch judges the staging distribution the policy routes to. ' +
+      "Fix StagingDistributionId in the schedule's input, or leave it out.",
   );
   if (!routesTo(policy, staging)) {
     return {
       kind: 'not-watched',
-      reason: `policy ${policy.id} routes to [${stagingDomains.join(', ')}], not to StagingDistributionId ${staging.id} (${staging.domainName}): the watch judges only ${staging.id}. Fix StagingDistributionId in the schedule's input, or leave it out to judge whichever staging the policy routes to.`,
+      reason:
+        `policy ${policy.id} routes to [${stagingDomains.join(', ')}], ` +
+        `not to StagingDistributionId ${staging.id} (${staging.domainName}): the watch judges only ${staging.id}. ` +
+        "Fix StagingDistributionId in the schedule's input, " +
+        'or leave it out to judge whichever staging the policy routes to.',
     };
   }
   return { kind: 'watched', staging };
@@ -126,7 +134,8 @@ function gateBreaches(gate: GateParams, f: GateFigures, subject: GateSubject): s
     const baseline = formatRate(f.primary?.errorRate5xx ?? 0);
     const increase = formatRate(Number(rate) - Number(baseline));
     breaches.push(
-      `staging ${subject.stagingId} 5xx ${rate} % is ${increase} points above primary ${subject.primaryId}'s ${baseline} % (> ${maxIncrease}) ${over}`,
+      `staging ${subject.stagingId} 5xx ${rate} % is ${increase} points above ` +
+        `primary ${subject.primaryId}'s ${baseline} % (> ${maxIncrease}) ${over}`,
     );
   }
   return breaches;
@@ -158,17 +167,20 @@ export function judge({ gate, figures, subject, alarms }: HealthInput): Health {
     };
   }
   const alarmsOk = alarms.length ? `; no alarm in ALARM (${alarms.map(alarmName).join(', ')})` : '';
+  const canary = `canary of staging ${subject.stagingId}`;
   if (verdict?.kind === 'wait' && gate && figures) {
     return {
       verdict: 'not-enough-traffic',
-      reason: `no error rate judged yet: staging ${subject.stagingId} must serve at least ${requiredStagingRequests(gate)} request(s) first (${traffic})${alarmsOk}`,
+      reason:
+        `no error rate judged yet: staging ${subject.stagingId} ` +
+        `must serve at least ${requiredStagingRequests(gate)} request(s) first (${traffic})${alarmsOk}`,
       breaches,
       ...withGate,
     };
   }
   return {
     verdict: 'healthy',
-    reason: `${traffic ? `staging ${subject.stagingId} is healthy (${traffic})` : `canary of staging ${subject.stagingId}`}${alarmsOk}`,
+    reason: `${traffic ? `staging ${subject.stagingId} is healthy (${traffic})` : canary}${alarmsOk}`,
     breaches,
     ...withGate,
   };
@@ -188,7 +200,10 @@ export function pendingApproval(state: GetPipelineStateOutput, target: ApprovalT
   if (!stage) {
     return {
       kind: 'misconfigured',
-      reason: `pipeline ${pipelineName} has no stage ${stageName} (stages: ${stages.map((s) => s.stageName).join(', ') || 'none'}); fix ApprovalStageName in the schedule's input`,
+      reason:
+        `pipeline ${pipelineName} has no stage ${stageName} ` +
+        `(stages: ${stages.map((s) => s.stageName).join(', ') || 'none'}); ` +
+        "fix ApprovalStageName in the schedule's input",
     };
   }
   const actions = stage.actionStates ?? [];
@@ -196,7 +211,10 @@ export function pendingApproval(state: GetPipelineStateOutput, target: ApprovalT
   if (!action) {
     return {
       kind: 'misconfigured',
-      reason: `stage ${stageName} of pipeline ${pipelineName} has no action ${actionName} (actions: ${actions.map((a) => a.actionName).join(', ') || 'none'}); fix ApprovalActionName in the schedule's input`,
+      reason:
+        `stage ${stageName} of pipeline ${pipelineName} has no action ${actionName} ` +
+        `(actions: ${actions.map((a) => a.actionName).join(', ') || 'none'}); ` +
+        "fix ApprovalActionName in the schedule's input",
     };
   }
   const execution = action.latestExecution;
@@ -205,7 +223,8 @@ export function pendingApproval(state: GetPipelineStateOutput, target: ApprovalT
     return {
       kind: 'none',
       reason: execution
-        ? `approval ${stageName}/${actionName} of pipeline ${pipelineName} is not waiting (its latest execution is ${execution.status ?? 'unknown'})`
+        ? `approval ${stageName}/${actionName} of pipeline ${pipelineName} is not waiting ` +
+          `(its latest execution is ${execution.status ?? 'unknown'})`
         : `approval ${stageName}/${actionName} of pipeline ${pipelineName} has not run`,
     };
   }
@@ -229,19 +248,27 @@ export function decideRejection(
   if (!release) {
     return {
       kind: 'release-unknown',
-      reason: `execution ${pipelineExecutionId} reported no StagingETag (its enable-cd never succeeded, or predates release identity), so the watch cannot tell whether its reviewer sees this canary; the approval is left to the reviewer`,
+      reason:
+        `execution ${pipelineExecutionId} reported no StagingETag ` +
+        '(its enable-cd never succeeded, or predates release identity), ' +
+        'so the watch cannot tell whether its reviewer sees this canary; the approval is left to the reviewer',
     };
   }
   if (release.stagingId !== staging.id) {
     return {
       kind: 'other-release',
-      reason: `execution ${pipelineExecutionId} is the release of staging ${release.stagingId}, not of ${staging.id}; its approval is left to the reviewer`,
+      reason:
+        `execution ${pipelineExecutionId} is the release of staging ${release.stagingId}, not of ${staging.id}; ` +
+        'its approval is left to the reviewer',
     };
   }
   if (release.stagingEtag !== staging.etag) {
     return {
       kind: 'other-release',
-      reason: `staging ${staging.id} carries ETag ${staging.etag}, but execution ${pipelineExecutionId} was reviewed at ETag ${release.stagingEtag}: the unhealthy canary is another release; its approval is left to the reviewer`,
+      reason:
+        `staging ${staging.id} carries ETag ${staging.etag}, ` +
+        `but execution ${pipelineExecutionId} was reviewed at ETag ${release.stagingEtag}: ` +
+        'the unhealthy canary is another release; its approval is left to the reviewer',
     };
   }
   return { kind: 'reject' };
@@ -266,7 +293,9 @@ export function offCanaryReview(release: ReviewedRelease | undefined, pipelineEx
   if (release.routed !== true) {
     return {
       kind: 'leave',
-      reason: `execution ${pipelineExecutionId} awaits review, but its enable-cd routed no viewer to staging ${release.stagingId}: there is no canary to judge`,
+      reason:
+        `execution ${pipelineExecutionId} awaits review, ` +
+        `but its enable-cd routed no viewer to staging ${release.stagingId}: there is no canary to judge`,
     };
   }
   return { kind: 'judge', release };

@@ -158,10 +158,16 @@ async function answerApproval(
 /** Where viewers are after the disable, for the rejection summary. */
 function whereTrafficIs(primaryId: string, policyId: string, rollback: RollbackReport): string {
   if (rollback.newerRelease) {
-    return `staging was redeployed since: the canary live now is another release's, which the watch judges on its next tick`;
+    return (
+      "staging was redeployed since: the canary live now is another release's, " +
+      'which the watch judges on its next tick'
+    );
   }
   if (!rollback.error) return `traffic moved back to primary ${primaryId}`;
-  return `the watch could not disable policy ${policyId} (${rollback.awsError}); the abort this rejection starts disables it`;
+  return (
+    `the watch could not disable policy ${policyId} (${rollback.awsError}); ` +
+    'the abort this rejection starts disables it'
+  );
 }
 
 function logTick(log: Logger, summary: TickSummary): TickSummary {
@@ -298,7 +304,8 @@ async function reviewWithoutCanary(
   const judged = { ...quiet, stagingId: staging.id, stagingEtag: staging.etag, ...fields };
   if (health.verdict !== 'unhealthy') {
     return stillQuiet(
-      `execution ${pipelineExecutionId} is still under review with its canary off (${health.reason}): the approval is left to its reviewer`,
+      `execution ${pipelineExecutionId} is still under review with its canary off (${health.reason}): ` +
+        'the approval is left to its reviewer',
       judged,
     );
   }

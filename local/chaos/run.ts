@@ -339,10 +339,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         'watch',
         done.status === 'Failed' &&
           ((done.rejected && done.answer?.by === 'PutApprovalResult') || rolledBackBeforeReview(done)),
-        () =>
-          done.status === 'Failed'
-            ? `the approval ended ${done.rejected ? `rejected by ${done.answer?.by}` : `with ${done.action}: ${done.message}`}`
-            : 'the broken release was promoted',
+        () => {
+          if (done.status !== 'Failed') return 'the broken release was promoted';
+          const how = done.rejected ? `rejected by ${done.answer?.by}` : `with ${done.action}: ${done.message}`;
+          return `the approval ended ${how}`;
+        },
       )
     )
       outcomes.caught++;
@@ -487,7 +488,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         'maxWait',
         waited <= MAX_WAIT_MINUTES * 60_000 + 2_000,
         () =>
-          `${key} job ${e.jobId.slice(0, 8)} still waited after ${Math.round(waited / 1000)} s (MaxWaitMinutes ${MAX_WAIT_MINUTES})`,
+          `${key} job ${e.jobId.slice(0, 8)} still waited after ${Math.round(waited / 1000)} s ` +
+          `(MaxWaitMinutes ${MAX_WAIT_MINUTES})`,
       );
     }
   }
@@ -535,7 +537,8 @@ function cycleLine(
   const counts = new Map<string, number>();
   for (const f of here) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
   const faults = counts.size ? [...counts].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ') : 'none';
-  const what = `${plan.version} ${plan.broken ? 'broken, weight' : plan.traffic}, ${plan.broken ? 'the watch' : plan.approve ? 'approve' : 'reject'}`;
+  const answeredBy = plan.broken ? 'the watch' : plan.approve ? 'approve' : 'reject';
+  const what = `${plan.version} ${plan.broken ? 'broken, weight' : plan.traffic}, ${answeredBy}`;
   const verdict = violation ? `✗ ${INVARIANTS[violation.invariant]}: ${violation.detail}` : '✓';
   return `cycle ${String(cycle).padStart(String(of).length)}/${of} ${what} → ${end}; faults: ${faults} ${verdict}`;
 }
@@ -543,7 +546,11 @@ function cycleLine(
 /** The summary: faults by kind and invariants checked. */
 export function summaryTable(s: ChaosSummary): string[] {
   const out = [
-    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back (of ${s.outcomes.broken} broken releases, the watch caught ${s.outcomes.caught}); after a cleanly failed job: ${s.outcomes.retries} action retries, ${s.outcomes.reruns} release re-runs, ${s.outcomes.faultFreeReruns} fault-free re-run(s) once every faulted attempt had failed`,
+    `seed ${s.seed}: ${s.cycles} cycle(s) in ${(s.durationMs / 1000).toFixed(1)} s — ` +
+      `${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back ` +
+      `(of ${s.outcomes.broken} broken releases, the watch caught ${s.outcomes.caught}); ` +
+      `after a cleanly failed job: ${s.outcomes.retries} action retries, ${s.outcomes.reruns} release re-runs, ` +
+      `${s.outcomes.faultFreeReruns} fault-free re-run(s) once every faulted attempt had failed`,
     '',
     `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
   ];
@@ -556,7 +563,8 @@ export function summaryTable(s: ChaosSummary): string[] {
   out.push(
     '',
     s.violation
-      ? `VIOLATION at cycle ${s.violation.cycle}: ${INVARIANTS[s.violation.invariant]} — ${s.violation.detail}${s.dump ? `\nstate dump: ${s.dump}` : ''}`
+      ? `VIOLATION at cycle ${s.violation.cycle}: ${INVARIANTS[s.violation.invariant]} — ${s.violation.detail}` +
+          (s.dump ? `\nstate dump: ${s.dump}` : '')
       : 'violations: 0',
   );
   return out;

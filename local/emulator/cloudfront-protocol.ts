@@ -1,5 +1,5 @@
 /** CloudFront's REST-XML wire details that every CloudFront route module shares. */
-import { ApiError } from './errors.js';
+import { ApiError, constraintFailed } from './errors.js';
 import type { ApiRequest, ApiResponse } from './protocol.js';
 import { MalformedXmlError, parseXml, xmlDocument, type XmlElement } from './xml.js';
 
@@ -22,10 +22,7 @@ export function xmlResponse(status: number, el: XmlElement, headers: Record<stri
 export function bodyXml(req: ApiRequest, empty: 'MissingBody' | { member: string }): XmlElement {
   if (req.body.length === 0) {
     if (empty === 'MissingBody') throw new ApiError('MissingBody', 'This operation requires a body.');
-    throw new ApiError(
-      'MalformedXML',
-      `1 validation error detected: Value null at '${empty.member}' failed to satisfy constraint: Member must not be null`,
-    );
+    throw new ApiError('MalformedXML', constraintFailed(empty.member, 'null', 'not be null'));
   }
   try {
     return parseXml(req.body.toString('utf8'));

@@ -131,13 +131,15 @@ export function checkEnabledChange(
     if (p && policyEnabled(p))
       throw new ApiError(
         'StagingDistributionInUse',
-        `The specified staging distribution ${d.id} is currently used by continuous deployment policy ${p.id}, which is enabled; disable the policy first.`,
+        `The specified staging distribution ${d.id} is currently used by continuous deployment policy ${p.id}, ` +
+          'which is enabled; disable the policy first.',
         409,
       );
   } else if (attached && policyEnabled(attached)) {
     throw new ApiError(
       'IllegalUpdate',
-      `One or more fields updated are not supported for continuous deployment (Enabled: policy ${attached.id} is enabled; disable it first).`,
+      'One or more fields updated are not supported for continuous deployment ' +
+        `(Enabled: policy ${attached.id} is enabled; disable it first).`,
     );
   }
 }

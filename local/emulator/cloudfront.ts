@@ -615,7 +615,8 @@ export function cloudFront(account: EmulatedAccount): Service {
       run: () => {
         throw new ApiError(
           'NotImplemented',
-          `The emulator does not implement CloudFront ${req.method} ${req.path}${req.query.size > 0 ? `?${req.query}` : ''}.`,
+          `The emulator does not implement CloudFront ${req.method} ${req.path}` +
+            `${req.query.size > 0 ? `?${req.query}` : ''}.`,
           501,
         );
       },

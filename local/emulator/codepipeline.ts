@@ -3,7 +3,7 @@
  * pipeline state the local runner registers (pipelines.ts): GetPipelineState, PutApprovalResult and
  * ListActionExecutions.
  */
-import { ApiError } from './errors.js';
+import { ApiError, constraintFailed } from './errors.js';
 import { jsonError, jsonResponse, jsonRoute, unknownJsonOperation } from './json-protocol.js';
 import type { ApiResponse, Service } from './protocol.js';
 import type { JobResult, EmulatedAccount } from './account.js';
@@ -29,10 +29,7 @@ const SUCCESS_REPORT_ERRORS = [...REPORT_ERRORS, 'OutputVariablesSizeExceededExc
 /** A required string member, in CodePipeline's validation message. */
 function requireString(input: Record<string, unknown>, field: string, path = field): string {
   const v = input[field];
-  if (typeof v !== 'string' || v.length === 0)
-    throw invalid(
-      `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`,
-    );
+  if (typeof v !== 'string' || v.length === 0) throw invalid(constraintFailed(path, 'null', 'not be null'));
   return v;
 }
 
@@ -42,9 +39,7 @@ const requireJobId = (input: Record<string, unknown>) => requireString(input, 'j
 function requireName(input: Record<string, unknown>, field: string): string {
   const v = requireString(input, field);
   if (!/^[A-Za-z0-9.@\-_]{1,100}$/.test(v))
-    throw invalid(
-      `1 validation error detected: Value '${v}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9.@\\-_]+`,
-    );
+    throw invalid(constraintFailed(field, `'${v}'`, 'satisfy regular expression pattern: [A-Za-z0-9.@\\-_]+'));
   return v;
 }
 
@@ -56,9 +51,7 @@ function successResult(input: Record<string, unknown>): JobResult {
   const token = input['continuationToken'];
   const variables = input['outputVariables'];
   if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 2048)) {
-    throw invalid(
-      "1 validation error detected: Value at 'continuationToken' failed to satisfy constraint: Member must have length between 1 and 2048",
-    );
+    throw invalid(constraintFailed('continuationToken', undefined, 'have length between 1 and 2048'));
   }
   if (token !== undefined && variables !== undefined) {
     throw invalid(
@@ -92,9 +85,7 @@ function failureResult(input: Record<string, unknown>): JobResult {
   if (typeof type !== 'string' || !FAILURE_TYPES.includes(type))
     throw invalid(`failureDetails.type must be one of ${FAILURE_TYPES.join(', ')}.`);
   if (typeof message !== 'string' || message.length < 1 || message.length > 5000) {
-    throw invalid(
-      "1 validation error detected: Value at 'failureDetails.message' failed to satisfy constraint: Member must have length between 1 and 5000",
-    );
+    throw invalid(constraintFailed('failureDetails.message', undefined, 'have length between 1 and 5000'));
   }
   return { kind: 'failure', type, message };
 }
@@ -199,7 +190,8 @@ export function codePipeline(account: EmulatedAccount): Service {
     if (reports.length > 0)
       throw new ApiError(
         'InvalidJobStateException',
-        `Job ${jobId} is in state ${reports[0]?.kind === 'failure' ? 'Failed' : 'Succeeded'}; it has already been reported.`,
+        `Job ${jobId} is in state ${reports[0]?.kind === 'failure' ? 'Failed' : 'Succeeded'}; ` +
+          'it has already been reported.',
       );
     account.jobs.set(jobId, [...reports, r]);
     const details = input['executionDetails'] as { summary?: unknown } | undefined;
@@ -214,25 +206,23 @@ export function codePipeline(account: EmulatedAccount): Service {
     const token = requireString(input, 'token');
     if (!UUID.test(token))
       throw invalid(
-        `1 validation error detected: Value '${token}' at 'token' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+        constraintFailed(
+          'token',
+          `'${token}'`,
+          'satisfy regular expression pattern: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
+        ),
       );
     const result = input['result'];
-    if (typeof result !== 'object' || result === null)
-      throw invalid(
-        "1 validation error detected: Value null at 'result' failed to satisfy constraint: Member must not be null",
-      );
+    if (typeof result !== 'object' || result === null) throw invalid(constraintFailed('result', 'null', 'not be null'));
     const { status, summary } = result as Record<string, unknown>;
     if (status !== 'Approved' && status !== 'Rejected')
       throw invalid(
-        `1 validation error detected: Value '${String(status)}' at 'result.status' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected]`,
+        constraintFailed('result.status', `'${String(status)}'`, 'satisfy enum value set: [Approved, Rejected]'),
       );
-    if (typeof summary !== 'string')
-      throw invalid(
-        "1 validation error detected: Value null at 'result.summary' failed to satisfy constraint: Member must not be null",
-      );
+    if (typeof summary !== 'string') throw invalid(constraintFailed('result.summary', 'null', 'not be null'));
     if (summary.length > MAX_APPROVAL_SUMMARY)
       throw invalid(
-        `1 validation error detected: Value at 'result.summary' failed to satisfy constraint: Member must have length less than or equal to ${MAX_APPROVAL_SUMMARY}`,
+        constraintFailed('result.summary', undefined, `have length less than or equal to ${MAX_APPROVAL_SUMMARY}`),
       );
     const at = account.pipelines.answerApproval({ pipelineName, stageName, actionName, token, status, summary });
     return jsonResponse(CONTENT_TYPE, { approvedAt: seconds(at) });
@@ -255,9 +245,7 @@ export function codePipeline(account: EmulatedAccount): Service {
     }
     const maxResults = input['maxResults'] ?? 100;
     if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100)
-      throw invalid(
-        `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100`,
-      );
+      throw invalid(constraintFailed('maxResults', `'${String(maxResults)}'`, 'have value between 1 and 100'));
     // Newest first (what the console shows; the API reference does not say).
     const all = executions
       .flatMap((e) => e.actions.map((a) => ({ a, version: e.pipelineVersion })))

@@ -140,7 +140,8 @@ export function endpointList(routes: ControlRoute[]): string[] {
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   return [...byPath].map(([path, rs]) => {
     const body = rs.find((r) => r.body)?.body;
-    return `${rs.map((r) => r.method).join('|')} ${path.replace(/[:*](\w+)/g, '<$1>')}${body ? ` ${describeSchema(body)}` : ''}`;
+    const methods = rs.map((r) => r.method).join('|');
+    return `${methods} ${path.replace(/[:*](\w+)/g, '<$1>')}${body ? ` ${describeSchema(body)}` : ''}`;
   });
 }
 

@@ -82,9 +82,10 @@ function route(account: EmulatedAccount, primary: DistributionRecord, headers: R
   const toStaging = account.random() < weight;
   const state: StickyState = { p: policy.id, v: policy.etag, staging: toStaging };
   const maxAge = sticky ? `; Max-Age=${textAt(sticky, 'MaximumTTL')}` : '';
+  const encoded = Buffer.from(JSON.stringify(state)).toString('base64url');
   return {
     target: toStaging ? staging : primary,
-    setCookie: `${STICKY_COOKIE}=${Buffer.from(JSON.stringify(state)).toString('base64url')}; Path=/${maxAge}; Secure; HttpOnly`,
+    setCookie: `${STICKY_COOKIE}=${encoded}; Path=/${maxAge}; Secure; HttpOnly`,
   };
 }
 

@@ -279,7 +279,8 @@ export class PipelineRegistry {
     if (action.status === 'Succeeded' || action.status === 'Failed')
       throw new ApiError(
         'ApprovalAlreadyCompletedException',
-        `The approval action ${action.actionName} has already been ${action.status === 'Succeeded' ? 'approved' : 'rejected'}.`,
+        `The approval action ${action.actionName} ` +
+          `has already been ${action.status === 'Succeeded' ? 'approved' : 'rejected'}.`,
       );
     if (action.status !== 'InProgress')
       throw new ApiError(
@@ -351,7 +352,8 @@ export class PipelineRegistry {
         throw new Error(`pipeline ${pipeline.declaration.name} declares no action ${stageName}/${actionName}`);
       if ((declared.kind === 'approval') !== approval)
         throw new Error(
-          `${stageName}/${actionName} is a ${declared.kind} action: use ${declared.kind === 'approval' ? 'startApproval' : 'startAction'}`,
+          `${stageName}/${actionName} is a ${declared.kind} action: ` +
+            `use ${declared.kind === 'approval' ? 'startApproval' : 'startAction'}`,
         );
       const t = this.now();
       const record: ActionExecutionRecord = {

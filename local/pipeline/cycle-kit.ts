@@ -123,9 +123,8 @@ const SYNTHETIC_REQUESTS = 10;
 
 /** Header routing reaches staging only with the header: a synthetic check sends some while promote waits. */
 export const syntheticCheck = ({ viewers, note }: CycleContext): Promise<void> => {
-  note(
-    `      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${STAGING_HEADER.header}: ${STAGING_HEADER.value}`,
-  );
+  const header = `${STAGING_HEADER.header}: ${STAGING_HEADER.value}`;
+  note(`      synthetic check: ${SYNTHETIC_REQUESTS} requests with the header ${header}`);
   return viewers.withHeaderTimes(SYNTHETIC_REQUESTS);
 };
 

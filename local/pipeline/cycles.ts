@@ -64,8 +64,16 @@ export function documentedCycles(sample: number): Cycle[] {
       version: 'v4',
       template: { originPath: '/v4', traffic: WEIGHTED },
       review: weightedReview('v4', sample),
-      intro: (previous) =>
-        `the template leaves the policy as it was, so CloudFormation skips it: it is still disabled (${previous === 'rolled back' ? "abort disabled it after cycle 2's rejection" : "cycle 2's promotion disabled it"}); enable-CD must re-enable it`,
+      intro: (previous) => {
+        const disabledBy =
+          previous === 'rolled back'
+            ? "abort disabled it after cycle 2's rejection"
+            : "cycle 2's promotion disabled it";
+        return (
+          'the template leaves the policy as it was, so CloudFormation skips it: ' +
+          `it is still disabled (${disabledBy}); enable-CD must re-enable it`
+        );
+      },
       afterPromotion: [gatePassedAtOnce, everyoneGets('v4'), promotionDisabledPolicy, enableCdReEnabledPolicy],
     }),
     queuedRelease,
@@ -155,7 +163,9 @@ function gateOutcome({ events, variables }: CycleOutcome) {
   const min = Number((gate?.thresholds as { MinStagingRequests?: number } | undefined)?.MinStagingRequests ?? 0);
   const enough = Number(promoted.StagingRequests) >= min;
   const primaryRate = promoted.Primary5xxErrorRate === undefined ? '(not read)' : `${promoted.Primary5xxErrorRate}%`;
-  const figures = `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, Primary5xxErrorRate=${primaryRate}, window ${promoted.MetricsWindowMinutes} min (MinStagingRequests ${min})`;
+  const figures =
+    `StagingRequests=${promoted.StagingRequests}, Staging5xxErrorRate=${promoted.Staging5xxErrorRate}%, ` +
+    `Primary5xxErrorRate=${primaryRate}, window ${promoted.MetricsWindowMinutes} min (MinStagingRequests ${min})`;
   return { waited, enough, figures };
 }
 

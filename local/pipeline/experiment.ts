@@ -98,9 +98,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     timeline: tl,
   });
   const { layout, watch } = deployment;
-  tl.note(
-    `  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ')}`,
-  );
+  const stages = layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ');
+  tl.note(`  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${stages}`);
   const { events } = deployment;
   const decideDocumented = async (customData: string) =>
     opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
@@ -164,7 +163,8 @@ async function checkBucketPolicy(
   check(
     'statements other owners put in the bucket policy are intact',
     kept && primaryGrantKept,
-    `${statements.length} statements; others' ${kept ? 'unchanged' : 'CHANGED'}; the original production grant ${primaryGrantKept ? 'kept' : 'LOST'}`,
+    `${statements.length} statements; others' ${kept ? 'unchanged' : 'CHANGED'}; ` +
+      `the original production grant ${primaryGrantKept ? 'kept' : 'LOST'}`,
   );
   check(
     'no grant to the whole account',

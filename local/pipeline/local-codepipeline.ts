@@ -468,9 +468,10 @@ export class LocalPipeline {
     const answer = await this.approve(action, customData, label, run, stageName);
     emit({ type: 'approval', action: action.name, customData, ...answer });
     if (answer.approved) return { ok: true, variables: {} };
+    const byApi = answer.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${answer.summary}` : '';
     return {
       ok: false,
-      message: `the approval was rejected${answer.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${answer.summary}` : ''}`,
+      message: `the approval was rejected${byApi}`,
       answer,
     };
   }

@@ -93,7 +93,10 @@ function bind(
         const r = await b.stack.deploy(template);
         return {
           variables: r.outputs,
-          summary: `CloudFormation (simulated): staging distribution ${r.outputs.StagingDistributionId} ${r.staging} (origin path ${template.originPath}), policy ${r.outputs.ContinuousDeploymentPolicyId} ${r.policy} (${template.traffic.type})`,
+          summary:
+            `CloudFormation (simulated): staging distribution ${r.outputs.StagingDistributionId} ${r.staging} ` +
+            `(origin path ${template.originPath}), ` +
+            `policy ${r.outputs.ContinuousDeploymentPolicyId} ${r.policy} (${template.traffic.type})`,
         };
       },
     };

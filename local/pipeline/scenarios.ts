@@ -102,10 +102,16 @@ async function expectPromoted(c: CycleContext, label: string, result: PipelineRe
   c.record(await promotionDisabledPolicy(c, outcome));
 }
 
+/** What a scenario makes happen in the middle of a cycle, as the timeline sets it apart. */
+const happening = (what: string) => `  ── ${what} ──`;
+
+/** The intro's note, in an interactive run, that a scenario cycle answers its own approvals. */
+const scripted = (interactive: boolean) => (interactive ? " (this cycle's answers are scripted)" : '');
+
 export const queuedRelease: Cycle = {
   name: 'cycle 4: v6 is committed while v5 waits for its reviewer',
   intro: (_, interactive) =>
-    `one locked Release stage: v6 waits in front of it until v5's execution is done${interactive ? " (this cycle's answers are scripted)" : ''}`,
+    "one locked Release stage: v6 waits in front of it until v5's execution is done" + scripted(interactive),
   run: async (c) => {
     const a = release('v5', headerTemplate('/v5'));
     const b = release('v6', headerTemplate('/v6'));
@@ -115,15 +121,18 @@ export const queuedRelease: Cycle = {
       a,
       async () => {
         for (const x of await headerReview('v5')(c)) c.record(x);
-        c.note('  ── commit v6 lands while v5 waits for its reviewer ──');
+        c.note(happening('commit v6 lands while v5 waits for its reviewer'));
         executionB = c.commit(b, approvingHeaderReviewer(c, 'v6'), { whileGatheringTraffic: () => syntheticCheck(c) });
         await eventually(c, 'v6', 'v6 to queue or to start its release', (e) => queued(e) || startedStage(e));
         bWhenADecided = queued(c.eventsOf('v6')) && !startedStage(c.eventsOf('v6')) ? 'queued' : 'running';
         const withHeader = await c.viewers.withHeader();
+        const running = "already running (the layout has per-stage locks: see promote's guard in cycle 5)";
         c.record({
-          name: 'while v5 waits for its reviewer, v6 waits in front of the locked Release stage and staging still serves v5',
+          name:
+            'while v5 waits for its reviewer, v6 waits in front of the locked Release stage ' +
+            'and staging still serves v5',
           ok: bWhenADecided === 'queued' && withHeader === 'v5',
-          detail: `v6 is ${bWhenADecided === 'queued' ? 'queued' : "already running (the layout has per-stage locks: see promote's guard in cycle 5)"}; the header got ${withHeader}`,
+          detail: `v6 is ${bWhenADecided === 'queued' ? 'queued' : running}; the header got ${withHeader}`,
         });
         return true;
       },
@@ -139,7 +148,9 @@ export const queuedRelease: Cycle = {
         resultA.status === 'Succeeded' &&
         promoted.length === 1 &&
         String(promoted[0]?.ifMatch ?? '').endsWith(`, ${reviewedEtag}`),
-      detail: `${failure(resultA)}; promote's If-Match ${promoted[0]?.ifMatch ?? '(no write)'}, reviewed ETag ${reviewedEtag}`,
+      detail:
+        `${failure(resultA)}; promote's If-Match ${promoted[0]?.ifMatch ?? '(no write)'}, ` +
+        `reviewed ETag ${reviewedEtag}`,
     });
     const resultB = await (executionB as PipelineExecution).done;
     const all = c.events();
@@ -148,7 +159,9 @@ export const queuedRelease: Cycle = {
     c.record({
       name: `v6 entered the ${RELEASE_STAGE} stage only after v5 left it`,
       ok: aLeft >= 0 && bEntered > aLeft,
-      detail: `v6 ${queued(c.eventsOf('v6')) ? 'queued' : 'never queued'}; v5 left it at event ${aLeft}, v6 entered at event ${bEntered}`,
+      detail:
+        `v6 ${queued(c.eventsOf('v6')) ? 'queued' : 'never queued'}; ` +
+        `v5 left it at event ${aLeft}, v6 entered at event ${bEntered}`,
     });
     await expectPromoted(c, 'v6', resultB);
     return resultB.status === 'Succeeded' ? 'promoted' : 'failed';
@@ -158,7 +171,7 @@ export const queuedRelease: Cycle = {
 export const changeStagingByHand: Cycle = {
   name: 'cycle 5: staging is changed by hand while v7 waits for its reviewer',
   intro: (_, interactive) =>
-    `promote's ExpectedStagingETag guard: promote the config the reviewer saw, or nothing${interactive ? " (this cycle's answers are scripted)" : ''}`,
+    "promote's ExpectedStagingETag guard: promote the config the reviewer saw, or nothing" + scripted(interactive),
   run: async (c) => {
     const a = release('v7', headerTemplate('/v7'));
     const execution = c.commit(a, async () => {
@@ -171,7 +184,7 @@ export const changeStagingByHand: Cycle = {
       await c.clients.cloudFront.send(
         new UpdateDistributionCommand({ Id: stagingId, IfMatch: current.ETag, DistributionConfig: config }),
       );
-      c.note(`  ── someone points staging ${stagingId} at /v8 by hand (UpdateDistribution); then v7 is approved ──`);
+      c.note(happening(`someone points staging ${stagingId} at /v8 by hand (UpdateDistribution); then v7 is approved`));
       return true;
     });
     const result = await execution.done;
@@ -205,7 +218,7 @@ export const changeStagingByHand: Cycle = {
 export const lateAbort: Cycle = {
   name: "cycle 6: v9 is rejected and its abort arrives after v10's canary is live",
   intro: (_, interactive) =>
-    `abort acts only while staging carries the rejected release's StagingETag${interactive ? " (this cycle's answers are scripted)" : ''}`,
+    "abort acts only while staging carries the rejected release's StagingETag" + scripted(interactive),
   run: async (c) => {
     const a = release('v9', headerTemplate('/v9'));
     const b = release('v10', headerTemplate('/v10'));
@@ -215,7 +228,7 @@ export const lateAbort: Cycle = {
     });
     const executionA = c.commit(a, async () => {
       for (const x of await headerReview('v9')(c)) c.record(x);
-      c.note("  ── commit v10 lands; v9 is rejected; Lambda delivers v9's abort only after v10's canary is live ──");
+      c.note(happening("commit v10 lands; v9 is rejected; Lambda delivers v9's abort only after v10's canary is live"));
       executionB = c.commit(
         b,
         approvingHeaderReviewer(c, 'v10', async () => {
@@ -255,7 +268,7 @@ const TRAFFIC_PER_ROUND = 20;
 export const brokenRelease: Cycle = {
   name: 'cycle 7: a broken release (v11 answers 500) is rolled back by the watch',
   intro: (_, interactive) =>
-    `weighted canary; the reviewer is away; the watch ticks every minute (scaled)${interactive ? " (this cycle's answers are scripted)" : ''}`,
+    'weighted canary; the reviewer is away; the watch ticks every minute (scaled)' + scripted(interactive),
   run: async (c) => {
     const r = release('v11', {
       originPath: '/v11',
@@ -294,13 +307,16 @@ export const brokenRelease: Cycle = {
     c.record({
       name: 'viewers routed to the broken staging got errors',
       ok: served.staging5xx > 0,
-      detail: `${served.staging5xx} 5xx, ${served.previous}× ${c.previous}${served.other.length ? `, ${summarize(served.other)}` : ''}`,
+      detail:
+        `${served.staging5xx} 5xx, ${served.previous}× ${c.previous}` +
+        (served.other.length ? `, ${summarize(served.other)}` : ''),
     });
     c.record({
       name: 'the watch judged staging unhealthy, disabled the policy and rejected the approval',
       ok: rollback?.changes?.includes('disable-policy') === true && rejection?.outcome === 'rejected',
       detail: decided
-        ? `tick ${decided.n}: ${decided.reason}; wrote ${rollback?.changes?.join(', ') || 'nothing'}; approval ${rejection?.outcome}`
+        ? `tick ${decided.n}: ${decided.reason}; ` +
+          `wrote ${rollback?.changes?.join(', ') || 'nothing'}; approval ${rejection?.outcome}`
         : 'no tick judged staging unhealthy',
     });
     c.record({
@@ -329,7 +345,9 @@ export const brokenRelease: Cycle = {
     });
     const at = (t: number | undefined) => (t === undefined ? '–' : `+${((t - started) / 1000).toFixed(2)}s`);
     c.note(
-      `  broken release: errors began ${at(errorsBegan)}; watch tick ${decided?.n ?? '–'} decided ${at(decided?.at)}; traffic all back on the primary ${at(back)} (from the commit)`,
+      `  broken release: errors began ${at(errorsBegan)}; ` +
+        `watch tick ${decided?.n ?? '–'} decided ${at(decided?.at)}; ` +
+        `traffic all back on the primary ${at(back)} (from the commit)`,
     );
     c.failRelease('/v11', 0);
     served = { staging5xx: 0, previous: 0, other: [] };

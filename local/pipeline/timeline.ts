@@ -68,7 +68,9 @@ function describeGate(line: LogLine): string {
     line.Primary5xxErrorRate !== undefined
       ? `; primary ${line.PrimaryRequests ?? '?'} requests, 5xx ${percent(line.Primary5xxErrorRate)}`
       : '';
-  return `gate: ${line.decision} — staging ${line.StagingRequests} requests, 5xx ${percent(line.Staging5xxErrorRate)}${primary}; window ${line.MetricsWindowMinutes} min${needs.length ? `; needs ${needs.join(', ')}` : ''}`;
+  const staging = `staging ${line.StagingRequests} requests, 5xx ${percent(line.Staging5xxErrorRate)}`;
+  const needing = needs.length ? `; needs ${needs.join(', ')}` : '';
+  return `gate: ${line.decision} — ${staging}${primary}; window ${line.MetricsWindowMinutes} min${needing}`;
 }
 
 function describePlan(line: LogLine): string {
@@ -110,7 +112,9 @@ const WRITE_FIELDS = [
 function describeWrite(line: LogLine): string {
   if (line.operation === 'UpdateDistributionWithStagingConfig') {
     const disabled = typeof line.policyDisabled === 'string' ? '; the promotion disabled the policy' : '';
-    return `wrote promote-staging-config: staging ${line.stagingId} onto primary ${line.primaryId} (If-Match ${line.ifMatch} → ${line.newPrimaryEtag ?? '?'})${disabled}`;
+    const onto = `staging ${line.stagingId} onto primary ${line.primaryId}`;
+    const etags = `If-Match ${line.ifMatch} → ${line.newPrimaryEtag ?? '?'}`;
+    return `wrote promote-staging-config: ${onto} (${etags})${disabled}`;
   }
   const what = writeName(line);
   const fields = Object.fromEntries(WRITE_FIELDS.filter((k) => line[k] != null).map((k) => [k, line[k]]));
@@ -266,10 +270,10 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
     event: (e) => {
       const say = (text: string) => noteFor(e.execution, text);
       switch (e.type) {
-        case 'execution-started':
-          return say(
-            `● execution ${e.pipelineExecutionId ? `${e.pipelineExecutionId.slice(0, 8)} ` : ''}started (ExecutionMode QUEUED)`,
-          );
+        case 'execution-started': {
+          const id = e.pipelineExecutionId ? `${e.pipelineExecutionId.slice(0, 8)} ` : '';
+          return say(`● execution ${id}started (ExecutionMode QUEUED)`);
+        }
         case 'stage-queued':
           say(`⏸ waits in front of stage ${e.stage}: ${e.behind} holds it`);
           return locks();
@@ -290,7 +294,8 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
           return;
         case 'approval':
           return say(
-            `    ${e.approved ? 'approved' : 'REJECTED'}${e.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${shorten(e.summary)}` : ''}`,
+            `    ${e.approved ? 'approved' : 'REJECTED'}` +
+              (e.by === 'PutApprovalResult' ? ` by PutApprovalResult: ${shorten(e.summary)}` : ''),
           );
         case 'action-retried':
           return say(`    ↻ ${e.action} failed; retried in its stage (attempt ${e.attempt}, "Retry failed actions")`);

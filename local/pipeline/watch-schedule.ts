@@ -49,8 +49,10 @@ const percent = (v: string | undefined) => (Number.isFinite(Number(v)) ? `${v}%`
 /** The tick's decision and its figures; its reason when the figures do not say it (no canary, a breach). */
 function describeTick(t: WatchTick): string {
   const f = t.summary.figures as Record<string, string> | undefined;
+  const primary = f?.Primary5xxErrorRate !== undefined ? `; primary 5xx ${percent(f.Primary5xxErrorRate)}` : '';
   const figures = f
-    ? `staging ${f.StagingRequests} requests, 5xx ${percent(f.Staging5xxErrorRate)}${f.Primary5xxErrorRate !== undefined ? `; primary 5xx ${percent(f.Primary5xxErrorRate)}` : ''}; window ${f.MetricsWindowMinutes} min`
+    ? `staging ${f.StagingRequests} requests, 5xx ${percent(f.Staging5xxErrorRate)}${primary}; ` +
+      `window ${f.MetricsWindowMinutes} min`
     : undefined;
   // A judged tick's reason repeats the figures after its verdict: keep the verdict.
   const why =
@@ -73,7 +75,8 @@ export function startWatchSchedule(
     const watch = invokerNamed(lambdas, rule.functionName);
     const input = JSON.parse(rule.input) as unknown;
     tl.note(
-      `  schedule ${rule.name}: rate(${rule.everyMinutes} minute${rule.everyMinutes === 1 ? '' : 's'}) → ${rule.functionName} every ${intervalMs * rule.everyMinutes} ms here`,
+      `  schedule ${rule.name}: rate(${rule.everyMinutes} minute${rule.everyMinutes === 1 ? '' : 's'}) ` +
+        `→ ${rule.functionName} every ${intervalMs * rule.everyMinutes} ms here`,
     );
     let last: string | undefined;
     while (!stopped) {

@@ -17,7 +17,8 @@ export function runCancellable<T>(signal: AbortSignal, fn: () => Promise<T>): Pr
 export function throwIfCancelled(operation: string, resource: string): void {
   if (current.getStore()?.aborted) {
     throw new Error(
-      `${operation} on ${resource} was not started: the run was cancelled (a job already reported failed at the Lambda deadline, or an operator's stop)`,
+      `${operation} on ${resource} was not started: the run was cancelled ` +
+        "(a job already reported failed at the Lambda deadline, or an operator's stop)",
     );
   }
 }

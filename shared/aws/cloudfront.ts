@@ -71,7 +71,10 @@ export async function writeDistributionConfig(current: DistributionState, config
   return out.ETag ?? '';
 }
 
-/** Replaces a policy's config (UpdateContinuousDeploymentPolicy, `If-Match` the ETag it was read at). Returns the new ETag. */
+/**
+ * Replaces a policy's config (UpdateContinuousDeploymentPolicy, `If-Match` the ETag it was read at). Returns the new
+ * ETag.
+ */
 export async function writePolicyConfig(
   current: PolicyState,
   config: ContinuousDeploymentPolicyConfig,

@@ -141,7 +141,10 @@ export type InvalidationCreated =
 
 /** Why an invalidation of `resource` waits: CloudFront's in-progress limit, other invalidations included. */
 export function tooManyInvalidations(resource: string): string {
-  return `CloudFront refused the invalidation of ${resource} with TooManyInvalidationsInProgress (at most 3,000 file paths or 15 wildcard paths in progress per distribution, other invalidations included)`;
+  return (
+    `CloudFront refused the invalidation of ${resource} with TooManyInvalidationsInProgress ` +
+    '(at most 3,000 file paths or 15 wildcard paths in progress per distribution, other invalidations included)'
+  );
 }
 
 /** A read of a distribution's invalidations whose first request is already out. */

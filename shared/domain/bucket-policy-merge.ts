@@ -111,7 +111,8 @@ export function planBucketGrant(input: {
   const bytes = Buffer.byteLength(json);
   if (bytes > BUCKET_POLICY_MAX_BYTES) {
     throw new Error(
-      `granting ${missing.join(', ')} would make the bucket policy of ${bucket} ${bytes} bytes, over S3's ${BUCKET_POLICY_MAX_BYTES}-byte limit; remove unused statements and re-run`,
+      `granting ${missing.join(', ')} would make the bucket policy of ${bucket} ${bytes} bytes, ` +
+        `over S3's ${BUCKET_POLICY_MAX_BYTES}-byte limit; remove unused statements and re-run`,
     );
   }
   const verb = index === -1 ? `adds statement ${ours.Sid}` : `updates statement ${ours.Sid}`;

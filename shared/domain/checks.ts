@@ -37,6 +37,7 @@ export function checkPolicyRoutesTo(
   if (routesTo(policy, staging)) return;
   const where = attachedTo ? ` attached to primary ${attachedTo}` : '';
   throw new StateCheckError(
-    `continuous deployment policy ${policy.id}${where} routes to [${stagingDomainsOf(policy.config).join(', ')}], not to staging ${staging.id} (${staging.domainName}); ${fix}`,
+    `continuous deployment policy ${policy.id}${where} routes to [${stagingDomainsOf(policy.config).join(', ')}], ` +
+      `not to staging ${staging.id} (${staging.domainName}); ${fix}`,
   );
 }

@@ -73,7 +73,8 @@ export class InputError extends CfcdError {
 
 function inputMessage(field: string, problem: string, source: InputSource): string {
   if (source === 'UserParameters')
-    // The whole string at fault is named once: "UserParameters: is not valid JSON", not "UserParameters.UserParameters".
+    // The whole string at fault is named once: "UserParameters: is not valid JSON",
+    // not "UserParameters.UserParameters".
     return field === 'UserParameters' ? `UserParameters: ${problem}` : `UserParameters.${field}: ${problem}`;
   return field === 'event'
     ? `${source.function}: ${problem}`

@@ -1,8 +1,9 @@
 /**
- * The promotion gate's pure core (the canary watch judges staging with it too): from what staging (and the primary) served in the window, decide whether to
- * promote now, wait for more staging traffic, or refuse. A manual approval says a person looked; it does not say
- * staging received real traffic (at CloudFront-wide peak load a POP may send everything to the primary whatever the
- * policy says, and weighted routing takes minutes to start). No I/O here: figures and thresholds in, verdict out.
+ * The promotion gate's pure core (the canary watch judges staging with it too): from what staging (and the primary)
+ * served in the window, decide whether to promote now, wait for more staging traffic, or refuse. A manual approval says
+ * a person looked; it does not say staging received real traffic (at CloudFront-wide peak load a POP may send
+ * everything to the primary whatever the policy says, and weighted routing takes minutes to start). No I/O here:
+ * figures and thresholds in, verdict out.
  */
 import type { PolicyState } from './resources.js';
 import { routingOf } from './traffic-config.js';
@@ -74,7 +75,8 @@ export function formatRate(rate: number | undefined): string {
 }
 
 function describeTraffic(role: string, id: string, t: TrafficFigures): string {
-  return `${role} ${id} served ${t.requests} request(s), 5xx error rate ${formatRate(t.errorRate5xx)}${t.errorRate5xx === undefined ? '' : '%'}`;
+  const rate = t.errorRate5xx === undefined ? formatRate(undefined) : `${formatRate(t.errorRate5xx)}%`;
+  return `${role} ${id} served ${t.requests} request(s), 5xx error rate ${rate}`;
 }
 
 /** Both distributions' figures in one sentence. */
@@ -105,27 +107,33 @@ function likelyCauses(subject: GateSubject, gate: GateParams): string[] {
     );
   if (r?.type === 'weight')
     causes.push(
-      `weighted routing (${round(r.weight * 100)}% of viewers) was observed to take about 10 minutes to start after the policy is enabled`,
+      `weighted routing (${round(r.weight * 100)}% of viewers) ` +
+        'was observed to take about 10 minutes to start after the policy is enabled',
     );
   if (r?.type === 'header')
     causes.push(
-      `header routing sends only requests carrying the header ${r.header}: ${r.value} to staging; have reviewers or a synthetic check send them`,
+      `header routing sends only requests carrying the header ${r.header}: ${r.value} to staging; ` +
+        'have reviewers or a synthetic check send them',
     );
   causes.push('at CloudFront-wide peak load a POP may send every request to the primary regardless of the policy');
   causes.push(`a wrong StagingDistributionId: the figures are those of ${subject.stagingId}`);
   if (gate.minStagingRequests !== undefined)
     causes.push(
-      `MinStagingRequests ${gate.minStagingRequests} is more than ${gate.windowMinutes} minute(s) of staging traffic can hold (lower it or raise MetricsWindowMinutes)`,
+      `MinStagingRequests ${gate.minStagingRequests} is more than ${gate.windowMinutes} minute(s) ` +
+        'of staging traffic can hold (lower it or raise MetricsWindowMinutes)',
     );
   return causes;
 }
 
 function refuse(subject: GateSubject, f: GateFigures, why: string): GateVerdict {
+  const abortInput = `{"PrimaryDistributionId":"${subject.primaryId}","Mode":"disable"}`;
   return {
     kind: 'refuse',
     reason:
-      `promotion gate: ${why} (${describeFigures(subject, f)}). Nothing was promoted: primary ${subject.primaryId} keeps its config. ` +
-      `To stop routing viewers to staging, run the abort action with {"PrimaryDistributionId":"${subject.primaryId}","Mode":"disable"}; fix staging and run the pipeline again.`,
+      `promotion gate: ${why} (${describeFigures(subject, f)}). ` +
+      `Nothing was promoted: primary ${subject.primaryId} keeps its config. ` +
+      `To stop routing viewers to staging, run the abort action with ${abortInput}; ` +
+      'fix staging and run the pipeline again.',
   };
 }
 
@@ -144,7 +152,9 @@ export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubj
   if (f.staging.requests < needed || stagingRate === undefined) {
     return {
       kind: 'wait',
-      reason: `staging ${subject.stagingId} to serve at least ${needed} request(s) before promoting (${describeFigures(subject, f)}). If it never does: ${likelyCauses(subject, gate).join('; ')}`,
+      reason:
+        `staging ${subject.stagingId} to serve at least ${needed} request(s) before promoting ` +
+        `(${describeFigures(subject, f)}). If it never does: ${likelyCauses(subject, gate).join('; ')}`,
     };
   }
   const staging = round(stagingRate);
@@ -163,7 +173,8 @@ export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubj
       return refuse(
         subject,
         f,
-        `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} by ${increase} percentage point(s), more than MaxErrorRateIncrease ${gate.maxErrorRateIncrease}`,
+        `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} ` +
+          `by ${increase} percentage point(s), more than MaxErrorRateIncrease ${gate.maxErrorRateIncrease}`,
       );
     }
   }

@@ -102,7 +102,9 @@ export function decideCache(
       distributionId: distribution.id,
       paths,
       callerReference,
-      reason: `${what} ${distribution.id} is Deployed with a config (ETag ${distribution.etag}) its edge caches were not invalidated for: they may still serve the previous release`,
+      reason:
+        `${what} ${distribution.id} is Deployed with a config (ETag ${distribution.etag}) ` +
+        'its edge caches were not invalidated for: they may still serve the previous release',
     },
   };
 }
@@ -114,4 +116,6 @@ export function invalidationIdOf(decision: CacheDecision | undefined): string | 
 
 /** Why an action turned invalidation off, for the warning it logs each time it skips one. */
 export const INVALIDATION_OFF_WARNING =
-  'InvalidationPaths is []: the edge caches are not invalidated, so viewers may get the previous release until its objects expire (up to the cache policy TTL, a day under CachingOptimized)';
+  'InvalidationPaths is []: the edge caches are not invalidated, ' +
+  'so viewers may get the previous release until its objects expire ' +
+  '(up to the cache policy TTL, a day under CachingOptimized)';

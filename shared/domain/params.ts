@@ -18,10 +18,13 @@ const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** S3 general purpose bucket names: 3–63 of a-z 0-9 . -, starting and ending with a letter or digit. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** What an empty UserParameters is told to look like. */
+const EXAMPLE = '{"PrimaryDistributionId": "E…"}';
+
 /** Parses the raw `UserParameters` string into a JSON object. */
 export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new InputError('UserParameters', 'is empty; expected a JSON object such as {"PrimaryDistributionId": "E…"}');
+    throw new InputError('UserParameters', `is empty; expected a JSON object such as ${EXAMPLE}`);
   }
   let parsed: unknown;
   try {
@@ -30,12 +33,14 @@ export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
     throw new InputError('UserParameters', `is not valid JSON (${(err as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InputError(
-      'UserParameters',
-      `must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed === 'object' ? 'null' : typeof parsed}`,
-    );
+    throw new InputError('UserParameters', `must be a JSON object, got ${jsonKind(parsed)}`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** What a parsed JSON value is, for "must be a JSON object, got …": an array, null, a string, a number… */
+export function jsonKind(value: unknown): string {
+  return Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
 }
 
 /** A value as an error message quotes it: JSON, cut to 80 characters. */
@@ -226,7 +231,8 @@ export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'
   if (paths.length - wildcards > MAX_FILE_PATHS)
     throw new InputError(
       field,
-      `has ${paths.length - wildcards} file paths; CloudFront accepts at most ${MAX_FILE_PATHS} in progress per distribution`,
+      `has ${paths.length - wildcards} file paths; ` +
+        `CloudFront accepts at most ${MAX_FILE_PATHS} in progress per distribution`,
     );
   return paths;
 }

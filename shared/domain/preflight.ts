@@ -3,9 +3,9 @@
  * CloudFront lets only some fields differ (developer guide, "Updating primary and staging distributions"): cache
  * behaviors, origins and origin groups, custom error responses, geo restrictions, default root object, logging and
  * comment — policies and functions referenced by the behaviors included. Anything else (price class, HTTP version,
- * IPv6, WAF, certificate, enabled…) is refused with `IllegalUpdate`, HTTP/3 on either side rules continuous deployment
- * out, and a staging distribution may not carry aliases. Checked before any write, so that the reviewer never looks
- * at a staging that can never be promoted and promote never fails at the one-way step. Pure: no I/O.
+ * IPv6, WAF, certificate, enabled…) is refused with `IllegalUpdate`, HTTP/3 on either side rules continuous
+ * deployment out, and a staging distribution may not carry aliases. Checked before any write, so that the reviewer
+ * never looks at a staging that can never be promoted and promote never fails at the one-way step. Pure: no I/O.
  */
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { NON_PROMOTABLE_FIELDS, sameValue } from './config-diff.js';
@@ -50,7 +50,9 @@ export function preflightProblems(primary: DistributionConfig, staging: Distribu
       field: 'HttpVersion',
       primary: show(primary.HttpVersion),
       staging: show(staging.HttpVersion),
-      why: 'CloudFront continuous deployment does not support HTTP/3 on either distribution; set HttpVersion to http2 (or http2and1.1) on both',
+      why:
+        'CloudFront continuous deployment does not support HTTP/3 on either distribution; ' +
+        'set HttpVersion to http2 (or http2and1.1) on both',
     });
   } else if (!sameValue(primary.HttpVersion, staging.HttpVersion)) {
     problems.push({
@@ -91,6 +93,11 @@ export function checkPreflight(primary: DistributionState, staging: Distribution
   if (!problems.length) return;
   const lines = problems.map((p) => `${p.field}: primary ${p.primary}, staging ${p.staging} (${p.why})`);
   throw new StateCheckError(
-    `staging ${staging.id} can never be promoted onto primary ${primary.id}, so nothing was changed (${doing}): ${lines.join('; ')}. Change these fields on the staging to match the primary (the staging stack), or change them on both distributions the same way; a change to the primary needs the policy detached first (abort with Mode detach), then the next enable-CD run attaches it again.`,
+    `staging ${staging.id} can never be promoted onto primary ${primary.id}, ` +
+      `so nothing was changed (${doing}): ${lines.join('; ')}. ` +
+      'Change these fields on the staging to match the primary (the staging stack), ' +
+      'or change them on both distributions the same way; ' +
+      'a change to the primary needs the policy detached first (abort with Mode detach), ' +
+      'then the next enable-CD run attaches it again.',
   );
 }

@@ -45,18 +45,22 @@ function routingVariables(primaryDomain: string, policy: PolicyState['config']):
       const { header, value } = routing;
       return {
         StagingHeader: `${header}: ${value}`,
-        HowToReachStaging: `curl -H '${header}: ${value}' https://${primaryDomain}/ (requests without the header get production)`,
+        HowToReachStaging:
+          `curl -H '${header}: ${value}' https://${primaryDomain}/ ` + '(requests without the header get production)',
       };
     }
     case 'weight': {
       const share = `${Math.round(routing.weight * 1000) / 10}%`;
       const sticky = routing.stickiness;
       const stickiness = sticky
-        ? `, sticky per viewer via the x-amz-continuous-deployment-state cookie (idle ${sticky.idleTTL}s, max ${sticky.maximumTTL}s)`
+        ? ', sticky per viewer via the x-amz-continuous-deployment-state cookie ' +
+          `(idle ${sticky.idleTTL}s, max ${sticky.maximumTTL}s)`
         : '';
       return {
         StagingWeight: String(routing.weight),
-        HowToReachStaging: `about ${share} of viewers of https://${primaryDomain}/ are routed to staging${stickiness}; weighted routing can take about 10 minutes to begin`,
+        HowToReachStaging:
+          `about ${share} of viewers of https://${primaryDomain}/ are routed to staging${stickiness}; ` +
+          'weighted routing can take about 10 minutes to begin',
       };
     }
     case 'unknown':

@@ -1,6 +1,6 @@
 /**
- * A CloudFront distribution's traffic over a recent window, from CloudWatch: how many requests it served and what
- * share of them were 5xx. Pure: the window, the query builder and the reducer (unit-tested without mocks); `readTraffic` in
+ * A CloudFront distribution's traffic over a recent window, from CloudWatch: how many requests it served and what share
+ * of them were 5xx. Pure: the window, the query builder and the reducer (unit-tested without mocks); `readTraffic` in
  * shared/aws/metrics.ts is the single GetMetricData call between them.
  */
 import type { MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';

@@ -184,7 +184,8 @@ function alreadyReported(err: unknown, result: 'success' | 'failure', log: Logge
   log.warn('job-already-reported', {
     result,
     reason:
-      'CodePipeline refused the report (InvalidJobStateException): the job is no longer in progress — another delivery of it already reported it, or it timed out or was stopped; nothing more is sent',
+      'CodePipeline refused the report (InvalidJobStateException): the job is no longer in progress — ' +
+      'another delivery of it already reported it, or it timed out or was stopped; nothing more is sent',
   });
   return true;
 }
@@ -213,7 +214,9 @@ async function send(jobId: string, report: Report, log: Logger): Promise<void> {
       const done = success.continuationToken
         ? 'the action is waiting for CloudFront, but handing the wait back to CodePipeline failed'
         : `the action finished (${success.summary ?? 'succeeded'}), but reporting its success failed`;
-      const message = `${done}: ${describeFailure('report', err).message}. Re-running the action resumes from the current state and finds its work done.`;
+      const message =
+        `${done}: ${describeFailure('report', err).message}. ` +
+        'Re-running the action resumes from the current state and finds its work done.';
       report = {
         kind: 'failure',
         type: 'JobFailed',

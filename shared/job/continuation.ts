@@ -67,7 +67,8 @@ export function ofPhases<Phase extends string>(
 ): Continuation<Phase> {
   if (!(phases as readonly string[]).includes(c.phase)) {
     throw new ContinuationError(
-      `the continuation token has phase "${c.phase}", which ${actionName} never writes (it writes ${phases.join(', ')}); nothing was changed. Re-run the action.`,
+      `the continuation token has phase "${c.phase}", which ${actionName} never writes ` +
+        `(it writes ${phases.join(', ')}); nothing was changed. Re-run the action.`,
     );
   }
   return c as Continuation<Phase>;

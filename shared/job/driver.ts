@@ -1,10 +1,10 @@
 /**
- * The one driver every action runs through. An action is a declaration ({@link ActionDefinition}): its parameters,
- * the phases it waits in, how it reads, plans and writes, what it remembers, and how it summarises. The driver runs
- * one pass — read → plan → apply (stale ETags re-read and re-planned, see apply-plan.ts) → wait or done — keeps what
- * the passes wrote and remembered across continuations, and owns the wait limit (`MaxWaitMinutes`). The triggers are
- * thin adapters around it: the CodePipeline job (codepipeline-job.ts), the plain EventBridge event (abort), cfcd with
- * its confirmation and `--resume` (cli/job-loop.ts), and the local pipeline (which runs the Lambda bundles).
+ * The one driver every action runs through. An action is a declaration ({@link ActionDefinition}): its parameters, the
+ * phases it waits in, how it reads, plans and writes, what it remembers, and how it summarises. The driver runs one
+ * pass — read → plan → apply (stale ETags re-read and re-planned, see apply-plan.ts) → wait or done — keeps
+ * what the passes wrote and remembered across continuations, and owns the wait limit (`MaxWaitMinutes`). The triggers
+ * are thin adapters around it: the CodePipeline job (codepipeline-job.ts), the plain EventBridge event (abort), cfcd
+ * with its confirmation and `--resume` (cli/job-loop.ts), and the local pipeline (which runs the Lambda bundles).
  */
 import { type PlanApproval, type PlanSteps, type Remembered, applyPlan } from '../aws/apply-plan.js';
 import { CfcdError, step } from '../domain/errors.js';

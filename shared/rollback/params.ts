@@ -11,7 +11,9 @@ export const parameterNames = [
   'MaxWaitMinutes',
 ] as const;
 
-/** disable: policy Enabled=false; detach: also remove it from the primary; teardown: detach, wait, delete the policy. */
+/**
+ * disable: policy Enabled=false; detach: also remove it from the primary; teardown: detach, wait, delete the policy.
+ */
 export const abortModes = ['disable', 'detach', 'teardown'] as const;
 export type AbortMode = (typeof abortModes)[number];
 
@@ -45,7 +47,8 @@ export function parseAbortObject(values: Record<string, unknown>): AbortParams {
     // disable and detach act on the policy the primary names; accepting another id would suggest otherwise.
     throw new InputError(
       'ContinuousDeploymentPolicyId',
-      `is only used with Mode teardown (the other modes act on the policy attached to the primary); got Mode ${params.mode}`,
+      'is only used with Mode teardown (the other modes act on the policy attached to the primary); ' +
+        `got Mode ${params.mode}: leave it out, or set Mode teardown to delete that policy`,
     );
   }
   return params;

@@ -70,7 +70,10 @@ export function checkAbortState(state: AbortState): void {
   if (state.policyFromParameters && attached && attached !== state.policyId) {
     // Deleting the named policy would leave the attached one routing viewers to staging while we report a rollback.
     throw new StateCheckError(
-      `primary ${state.primary.id} has policy ${attached} attached, but ContinuousDeploymentPolicyId names ${state.policyId}. Nothing was changed. Run teardown without ContinuousDeploymentPolicyId to roll back and delete ${attached}, then again with ${state.policyId} to delete that one.`,
+      `primary ${state.primary.id} has policy ${attached} attached, ` +
+        `but ContinuousDeploymentPolicyId names ${state.policyId}. Nothing was changed. ` +
+        `Run teardown without ContinuousDeploymentPolicyId to roll back and delete ${attached}, ` +
+        `then again with ${state.policyId} to delete that one.`,
     );
   }
 }
@@ -84,7 +87,9 @@ export function planDisable(
   return {
     kind: 'disable-policy',
     policyId: policy.id,
-    reason: `policy ${policy.id} is enabled and attached to primary ${primary.id}: disabling it sends all traffic to the primary`,
+    reason:
+      `policy ${policy.id} is enabled and attached to primary ${primary.id}: ` +
+      'disabling it sends all traffic to the primary',
   };
 }
 
@@ -160,7 +165,9 @@ function releaseGuard({ release }: AbortState): Pick<AbortPlan, 'nothingToDo' | 
   const { executionId, reviewed, stagingEtagNow } = release;
   if (!reviewed) {
     return {
-      nothingToDo: `execution ${executionId} reported no StagingETag (its enable-CD never succeeded), so it never put a canary up for review and there is nothing of it to roll back`,
+      nothingToDo:
+        `execution ${executionId} reported no StagingETag (its enable-CD never succeeded), ` +
+        'so it never put a canary up for review and there is nothing of it to roll back',
     };
   }
   if (stagingEtagNow === reviewed.stagingEtag) return undefined;
@@ -194,7 +201,8 @@ function judgedGuard({ judged }: AbortState): Pick<AbortPlan, 'nothingToDo' | 'n
   return stagingMoved(
     judged,
     judged.stagingEtagNow,
-    "that was judged unhealthy: the canary live now is another release's, so it was left alone (the next tick judges it)",
+    "that was judged unhealthy: the canary live now is another release's, " +
+      'so it was left alone (the next tick judges it)',
   );
 }
 

@@ -1,6 +1,6 @@
 /**
- * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event):
- * read the primary and its policy → plan → apply; the plan's `next` says what comes next, which only a job can wait for.
+ * One pass of abort, shared by both kinds of invocation (CodePipeline job and plain EventBridge event): read the
+ * primary and its policy → plan → apply; the plan's `next` says what comes next, which only a job can wait for.
  */
 import type { PlanSteps } from '../aws/apply-plan.js';
 import { runPass } from '../job/driver.js';
@@ -118,8 +118,8 @@ async function detach(primary: DistributionState, change: { policyId: string; re
 
 /**
  * Deletes the policy with its ETag: already gone is nothing to do (false), and CloudFront's
- * ContinuousDeploymentPolicyInUse — attached to a distribution this pass did not read — is a refusal that says where
- * to look, never a silent success.
+ * ContinuousDeploymentPolicyInUse — attached to a distribution this pass did not read — is a refusal that says
+ * where to look, never a silent success.
  */
 async function deleteDetached(
   policy: PolicyState,

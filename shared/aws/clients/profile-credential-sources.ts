@@ -4,13 +4,13 @@
  * the default credential chain's lazy imports of `@aws-sdk/credential-provider-{ini,sso,process,web-identity}` here,
  * so their code, and the STS, SSO and SSO-OIDC clients they bring (about 90 KiB), stay out of the bundle.
  *
- * The chain itself is unchanged: environment variables first, then these four, then the container and instance
- * metadata endpoints, in the SDK's order. On Lambda the execution role's credentials are in the environment
- * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), so the chain stops at the first link and never gets
- * here. When it does get here (no environment credentials, or AWS_PROFILE set), the real source is imported at run
- * time from node_modules: a bundle run from this repository (dist/) keeps AWS_PROFILE, SSO and the rest. Where no
- * node_modules has it — a deployed bundle — the link says "try the next one", exactly what the real source says when
- * there is no profile, no config file and no token file to use, as on Lambda.
+ * The chain itself is unchanged: environment variables first, then these four, then the container and instance metadata
+ * endpoints, in the SDK's order. On Lambda the execution role's credentials are in the environment (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), so the chain stops at the first link and never gets here. When it does get
+ * here (no environment credentials, or AWS_PROFILE set), the real source is imported at run time from node_modules: a
+ * bundle run from this repository (dist/) keeps AWS_PROFILE, SSO and the rest. Where no node_modules has it — a
+ * deployed bundle — the link says "try the next one", exactly what the real source says when there is no profile, no
+ * config file and no token file to use, as on Lambda.
  */
 
 type Provider = (properties?: unknown) => Promise<unknown>;
