@@ -6,16 +6,8 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
-import { actionStateChange, matches, targetInput } from '../../local/pipeline/eventbridge.js';
 import { runExperiment } from '../../local/pipeline/experiment.js';
-import { PIPELINE_NAME, stackParameters } from '../../local/pipeline/pipeline-definition.js';
-import {
-  LocalPipeline,
-  resolveUserParameters,
-  type RunnerEvent,
-  type Stage,
-} from '../../local/pipeline/local-codepipeline.js';
-import { loadTemplatePipeline } from '../../local/pipeline/template-pipeline.js';
+import { LocalPipeline } from '../../local/pipeline/local-codepipeline.js';
 
 let emulator: Emulator | undefined;
 afterEach(async () => {
@@ -23,137 +15,9 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-const SETTINGS = {
-  promoteMinStagingRequests: 5,
-  promoteMaxStaging5xxErrorRate: 1,
-  promoteMaxErrorRateIncrease: 0.5,
-  metricsWindowMinutes: 15,
-  watchMaxStaging5xxErrorRate: 5,
-  watchMinStagingRequests: 20,
-  watchWindowMinutes: 15,
-};
-const layout = () =>
-  loadTemplatePipeline(stackParameters({ primaryId: 'EPRIMARY00001' }, SETTINGS), { pipelineName: PIPELINE_NAME });
-
-/** A promise with its resolve function, to hold an action until the test lets it go. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((r) => {
-    open = r;
-  });
-  return { open, opened };
-}
-
 const noLambdas = { lambdas: {}, results: { jobResults: () => [] }, continuationDelayMs: 1 };
 
-describe('the local pipeline is the one infra/pipeline.yml declares', () => {
-  it("runs the template's actions with its UserParameters: promote gets the reviewed StagingETag", () => {
-    const actions = layout().stages.flatMap((s) => s.actions);
-    const promote = actions.find((a) => a.functionName === 'promote');
-    const params = JSON.parse(
-      resolveUserParameters(promote?.configuration.UserParameters ?? '', {
-        StagingStack: { StagingDistributionId: 'ESTAGING00001', ContinuousDeploymentPolicyId: 'p-1' },
-        EnableCd: { StagingETag: 'EREVIEWED0001' },
-      }),
-    ) as Record<string, string>;
-    expect(params).toMatchObject({
-      PrimaryDistributionId: 'EPRIMARY00001',
-      StagingDistributionId: 'ESTAGING00001',
-      ExpectedStagingETag: 'EREVIEWED0001',
-      MinStagingRequests: '5',
-    });
-    expect(actions.find((a) => a.category === 'Approval')?.configuration.CustomData).toContain(
-      '#{EnableCd.StagingETag}',
-    );
-  });
-
-  it("gives abort what the EventBridge rule's InputTransformer passes for a rejected approval", () => {
-    const approval = layout()
-      .stages.flatMap((s) => s.actions.map((a) => ({ stage: s.name, action: a })))
-      .find((x) => x.action.category === 'Approval');
-    const event = actionStateChange({
-      pipeline: PIPELINE_NAME,
-      'execution-id': 'exec-1',
-      stage: approval?.stage ?? '',
-      action: approval?.action.name ?? '',
-      state: 'FAILED',
-    });
-    const rules = layout().eventRules.filter((r) => matches(r.pattern, event));
-    expect(rules.map((r) => r.functionName)).toEqual(['abort']);
-    expect(targetInput(rules[0]!, event)).toEqual({
-      PrimaryDistributionId: 'EPRIMARY00001',
-      Mode: 'disable',
-      PipelineName: PIPELINE_NAME,
-      PipelineExecutionId: 'exec-1',
-    });
-    expect(rules.some((r) => matches(r.pattern, { ...event, detail: { ...event.detail, state: 'SUCCEEDED' } }))).toBe(
-      false,
-    );
-  });
-
-  it("ticks the watch with its schedule's constant input", () => {
-    const [schedule] = layout().schedules;
-    expect(schedule).toMatchObject({ functionName: 'watch', everyMinutes: 1 });
-    expect(JSON.parse(schedule!.input)).toMatchObject({ PipelineName: PIPELINE_NAME, MaxStaging5xxErrorRate: '5' });
-  });
-});
-
-describe('the local CodePipeline: QUEUED executions, one stage at a time', () => {
-  /** A custom action that records its start and waits for `until`. */
-  const step = (name: string, log: string[], until?: Promise<void>): Stage['actions'][number] => ({
-    type: 'custom',
-    name,
-    run: async (_, execution) => {
-      log.push(`${execution}:${name}`);
-      await until;
-      return { variables: {}, summary: name };
-    },
-  });
-
-  it('lets a newer execution run the first stage while the older one holds the second (per-stage locks)', async () => {
-    const log: string[] = [];
-    const hold = gate();
-    const events: RunnerEvent[] = [];
-    const pipeline = new LocalPipeline(
-      'two-stages',
-      [
-        { name: 'Deploy', actions: [step('deploy', log)] },
-        { name: 'Approval', actions: [step('approve', log, hold.opened)] },
-      ],
-      { ...noLambdas, onEvent: (e) => events.push(e) },
-    );
-    const a = pipeline.start('A');
-    await a.left('Deploy');
-    const b = pipeline.start('B');
-    await b.left('Deploy');
-    expect(log).toEqual(['A:deploy', 'A:approve', 'B:deploy']);
-    expect(pipeline.occupancy()).toEqual([
-      { stage: 'Deploy', holder: undefined, queued: [] },
-      { stage: 'Approval', holder: 'A', queued: ['B'] },
-    ]);
-    hold.open();
-    await Promise.all([a.done, b.done]);
-    expect(log).toEqual(['A:deploy', 'A:approve', 'B:deploy', 'B:approve']);
-    expect(events.some((e) => e.type === 'stage-queued' && e.execution === 'B' && e.stage === 'Approval')).toBe(true);
-  });
-
-  it('keeps a newer execution in front of one locked stage until the older one is done with it', async () => {
-    const log: string[] = [];
-    const hold = gate();
-    const pipeline = new LocalPipeline(
-      'one-stage',
-      [{ name: 'Release', actions: [step('deploy', log), step('approve', log, hold.opened), step('promote', log)] }],
-      noLambdas,
-    );
-    const a = pipeline.start('A');
-    const b = pipeline.start('B');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(log).toEqual(['A:deploy', 'A:approve']);
-    hold.open();
-    await Promise.all([a.done, b.done]);
-    expect(log).toEqual(['A:deploy', 'A:approve', 'A:promote', 'B:deploy', 'B:approve', 'B:promote']);
-  });
-
+describe('the local CodePipeline against the emulator', () => {
   it('ends an approval with a rejection sent by PutApprovalResult, and tells the waiting reviewer', async () => {
     emulator = await startEmulator();
     let reviewerToldToStop = false;
