@@ -1,3 +1,10 @@
+/**
+ * The documented storyline (`npm start`) end to end against the emulator and the built bundles, and the local
+ * CodePipeline's approvals against the emulator's CodePipeline API. The storyline runs once, through npm start's own
+ * command line: every assertion on it reads that one run (its exit code, its output and its timeline).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CodePipelineClient,
   GetPipelineStateCommand,
@@ -6,8 +13,11 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
-import { runExperiment } from '../../local/pipeline/experiment.js';
+import { runExperiment, type ExperimentResult } from '../../local/pipeline/experiment.js';
 import { LocalPipeline } from '../../local/pipeline/local-codepipeline.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 let emulator: Emulator | undefined;
 afterEach(async () => {
@@ -16,6 +26,140 @@ afterEach(async () => {
 });
 
 const noLambdas = { lambdas: {}, results: { jobResults: () => [] }, continuationDelayMs: 1 };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+let storyline: Promise<Run> | undefined;
+/**
+ * The one run of `npm start -- --propagation-ms 40` (local/pipeline/cli.ts, without --build: the bundles the suite
+ * built), made by the first test that asks for it and shared by the others.
+ */
+function npmStart(): Promise<Run> {
+  storyline ??= new Promise((resolve) => {
+    execFile(
+      TSX,
+      ['local/pipeline/cli.ts', '--propagation-ms', '40'],
+      { cwd: ROOT, timeout: 80_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? Number((err as { code?: number }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          lines: stdout.trimEnd().split('\n'),
+        }),
+    );
+  });
+  return storyline;
+}
+
+/** An expectation's line in the timeline: `[  1.86s]   ✓ name: detail` (✗ when it failed). */
+const EXPECTATION = /^\[[\s\d.]+s\] {3}([✓✗]) /;
+const held = (run: Run, name: string) =>
+  run.lines.some((l) => EXPECTATION.exec(l)?.[1] === '✓' && l.includes(`✓ ${name}: `));
+/** The timeline's own lines: everything but the emulator's banner and the `cfcd status` block it quotes at the end. */
+function timelineLines(run: Run): string[] {
+  const status = run.lines.findIndex((l) => l.includes('where production stands now'));
+  return [...run.lines.slice(1, status + 1), ...run.lines.slice(-1)];
+}
+
+describe('npm start, every cycle (one run, shared)', () => {
+  it('exits 0 with every expectation held and ends with cfcd status of production', { timeout: 90_000 }, async () => {
+    const { code, lines, stderr } = await npmStart();
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(lines.at(-1)).toMatch(/\] (\d+) of \1 expectations held$/);
+    const status = lines.findIndex((l) => /cfcd status --primary E[A-Z0-9]+ --bucket site-assets:$/.test(l));
+    expect(status).toBeGreaterThan(0);
+    expect(lines[status + 1]).toMatch(/\]\s+Primary\s+E[A-Z0-9]+ /);
+    // The last promotion invalidated production's edge caches.
+    expect(lines[status + 2]).toMatch(/\]\s+cache\s+invalidation I[A-Z0-9]+ Completed {2}\S+ {2}\/\*, /);
+    expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
+  });
+
+  it('runs header, weighted and content-only cycles, then every scenario, each expectation holding', {
+    timeout: 90_000,
+  }, async () => {
+    const run = await npmStart();
+    expect(run.lines.filter((l) => EXPECTATION.exec(l)?.[1] === '✗')).toEqual([]);
+    const expected = [
+      'with the header, requests reach v2',
+      'without the header, requests get v1',
+      'after promotion everyone gets v2',
+      'about 15% of fresh viewers reach v3',
+      'a viewer routed to staging stays there (sticky cookie)',
+      'after promotion everyone gets v3',
+      'enable-CD re-enabled the policy that CloudFormation skipped',
+      'after promotion everyone gets v4',
+      'statements other owners put in the bucket policy are intact',
+      "just before the promotion, production's page is v1 from the primary's edge cache",
+      "just after the promotion, production's page is v2: promote invalidated the primary's cache",
+      'while v5 waits for its reviewer, v6 waits in front of the locked Release stage and staging still serves v5',
+      "approving v5 promoted the staging config v5's reviewer saw (its StagingETag)",
+      'v6 entered the Release stage only after v5 left it',
+      'promote refused to promote a staging changed after its review',
+      'the refused promote made no write',
+      "v9's late abort saw that a newer release owns staging and changed nothing",
+      "after v9's abort, v10's canary is live (the header reaches v10, the policy is enabled)",
+      'the watch judged staging unhealthy, disabled the policy and rejected the approval',
+      'the approval was rejected by the watch (PutApprovalResult) before any reviewer answered',
+      'abort, fired by the rejection, found nothing left to do',
+      'production kept serving v10; every viewer gets it once the rollback propagated',
+    ];
+    expect(expected.filter((name) => !held(run, name))).toEqual([]);
+  });
+
+  it('reads line by line: short lines, no JSON, the writes of each action, the stage locks, the watch ticks', {
+    timeout: 90_000,
+  }, async () => {
+    const run = await npmStart();
+    const { lines } = run;
+    for (const line of timelineLines(run)) expect(line.length, line).toBeLessThanOrEqual(240);
+    expect(run.stdout).not.toMatch(/\{"/);
+    // The staging's edge caches are invalidated before viewers are routed to it; the primary's after the promotion.
+    expect(lines.find((l) => l.includes('✓ EnableContinuousDeployment'))).toContain(
+      '(wrote grant-bucket-read, invalidate-cache, attach-policy)',
+    );
+    expect(lines.find((l) => l.includes('✓ PromoteStaging'))).toContain(
+      '(wrote promote-staging-config, invalidate-cache)',
+    );
+    expect(lines.some((l) => l.includes('stage locks (QUEUED): Release: v5 (v6 waiting)'))).toBe(true);
+    // The timeline shows every tick whose decision changed: a tick judged the canary unhealthy.
+    expect(lines.some((l) => /⏱ watch tick \d+ \(\d+ ms\): unhealthy — /.test(l))).toBe(true);
+    // The propagation waits were handed to CodePipeline, not slept through.
+    expect(lines.some((l) => l.includes('re-invokes with the continuation token'))).toBe(true);
+  });
+});
+
+function failed(result: ExperimentResult): string[] {
+  return result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+}
+
+describe('npm start -- --reject', () => {
+  it('rolls traffic back to the primary when the approval is rejected', async () => {
+    emulator = await startEmulator({ propagationMs: 0, seed: 7 });
+    const result = await runExperiment({
+      emulator,
+      continuationDelayMs: 5,
+      approval: 'reject',
+      write: () => undefined,
+    });
+    expect(failed(result)).toEqual([]);
+    expect(result.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'abort succeeded',
+        'after the rejection, requests with the header get v1 again',
+        'the policy is disabled after abort',
+      ]),
+    );
+    // Nothing was promoted.
+    expect(result.events.some((e) => e.type === 'invocation' && e.functionName === 'promote')).toBe(false);
+  });
+});
 
 describe('the local CodePipeline against the emulator', () => {
   it('ends an approval with a rejection sent by PutApprovalResult, and tells the waiting reviewer', async () => {
@@ -74,48 +218,5 @@ describe('the local CodePipeline against the emulator', () => {
       }),
     );
     expect(listed.actionExecutionDetails?.map((d) => d.status)).toEqual(['Failed']);
-  });
-});
-
-describe('npm start, every cycle', () => {
-  it('holds every expectation, scenarios included, and reads line by line', async () => {
-    emulator = await startEmulator({ propagationMs: 30, seed: 7 });
-    const lines: string[] = [];
-    const result = await runExperiment({
-      emulator,
-      continuationDelayMs: 25,
-      approval: 'auto',
-      write: (l) => lines.push(l),
-      weightedSample: 600,
-    });
-    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    const names = result.checks.map((c) => c.name);
-    for (const expected of [
-      "just before the promotion, production's page is v1 from the primary's edge cache",
-      "just after the promotion, production's page is v2: promote invalidated the primary's cache",
-      'while v5 waits for its reviewer, v6 waits in front of the locked Release stage and staging still serves v5',
-      "approving v5 promoted the staging config v5's reviewer saw (its StagingETag)",
-      'v6 entered the Release stage only after v5 left it',
-      'promote refused to promote a staging changed after its review',
-      'the refused promote made no write',
-      "v9's late abort saw that a newer release owns staging and changed nothing",
-      "after v9's abort, v10's canary is live (the header reaches v10, the policy is enabled)",
-      'the watch judged staging unhealthy, disabled the policy and rejected the approval',
-      'the approval was rejected by the watch (PutApprovalResult) before any reviewer answered',
-      'abort, fired by the rejection, found nothing left to do',
-      'production kept serving v10; every viewer gets it once the rollback propagated',
-    ])
-      expect(names).toContain(expected);
-    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(240);
-    expect(lines.join('\n')).not.toMatch(/\{"/);
-    // The staging's edge caches are invalidated before viewers are routed to it; the primary's after the promotion.
-    expect(lines.find((l) => l.includes('✓ EnableContinuousDeployment'))).toContain(
-      '(wrote grant-bucket-read, invalidate-cache, attach-policy)',
-    );
-    expect(lines.find((l) => l.includes('✓ PromoteStaging'))).toContain(
-      '(wrote promote-staging-config, invalidate-cache)',
-    );
-    expect(lines.some((l) => l.includes('stage locks (QUEUED): Release: v5 (v6 waiting)'))).toBe(true);
-    expect(result.ticks.some((t) => t.decision === 'unhealthy')).toBe(true);
   });
 });
