@@ -64,6 +64,7 @@ const held = (run: Run, name: string) =>
 /** The timeline's own lines: everything but the emulator's banner and the `cfcd status` block it quotes at the end. */
 function timelineLines(run: Run): string[] {
   const status = run.lines.findIndex((l) => l.includes('where production stands now'));
+  expect(status, 'the timeline introduces cfcd status').toBeGreaterThan(100);
   return [...run.lines.slice(1, status + 1), ...run.lines.slice(-1)];
 }
 
