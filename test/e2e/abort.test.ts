@@ -1,6 +1,6 @@
 import { GetContinuousDeploymentPolicyCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { operations, startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -65,18 +65,48 @@ describe('end to end: abort', () => {
   it('teardown detaches, waits for the primary, then deletes the policy; the staging stays', async () => {
     const live = await liveStaging();
     h = live.h;
-    const result = await h.job('abort', { PrimaryDistributionId: h.site.primaryId, Mode: 'teardown' });
+    const emulator = h.emulator;
+    // The detach stays InProgress until the test settles it: a delete made before then is made while the primary
+    // still deploys the detach.
+    emulator.setPropagationMs(3_600_000);
+    emulator.clearRequestLog();
+    let finished = false;
+    const job = h.job('abort', { PrimaryDistributionId: h.site.primaryId, Mode: 'teardown' }).finally(() => {
+      finished = true;
+    });
+    const ops = () => operations(emulator);
+    const readsAfterDetach = () => {
+      const detach = emulator.requestLog().findIndex((r) => r.operation === 'UpdateDistribution' && r.status === 200);
+      return detach < 0
+        ? 0
+        : ops()
+            .slice(detach + 1)
+            .filter((o) => o === 'GetDistribution').length;
+    };
+    // Two passes after the detach found the primary InProgress (or the job ended: it did not wait at all).
+    while (!finished && readsAfterDetach() < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(ops().filter((o) => o === 'UpdateDistribution')).toHaveLength(1);
+    expect(ops()).not.toContain('DeleteContinuousDeploymentPolicy');
+    expect(finished).toBe(false);
+    const primaryMeanwhile = await h.clients.cloudFront.send(new GetDistributionCommand({ Id: h.site.primaryId }));
+    expect(primaryMeanwhile.Distribution?.Status).toBe('InProgress');
+
+    emulator.settle();
+    const settledAt = emulator.requestLog().length;
+    const result = await job;
     expect(result).toMatchObject({ ok: true, variables: { Mode: 'teardown' } });
+    const deletes = emulator
+      .requestLog()
+      .map((r, i) => ({ ...r, i }))
+      .filter((r) => r.operation === 'DeleteContinuousDeploymentPolicy');
+    expect(deletes).toEqual([expect.objectContaining({ status: 204 })]);
+    expect(deletes[0]!.i).toBeGreaterThanOrEqual(settledAt);
     expect(await h.attachedPolicy()).toBe('');
     await expect(
       h.clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: live.policyId })),
     ).rejects.toMatchObject({ name: 'NoSuchContinuousDeploymentPolicy' });
     const staging = await h.clients.cloudFront.send(new GetDistributionCommand({ Id: live.stagingId }));
     expect(staging.Distribution?.DistributionConfig?.Staging).toBe(true);
-    // The primary went InProgress after the detach, so the job needed continuations before it could delete.
-    const deleteAfter = h.emulator.requestLog().findIndex((r) => r.operation === 'DeleteContinuousDeploymentPolicy');
-    const detachAt = h.emulator.requestLog().findIndex((r) => r.operation === 'UpdateDistribution' && r.status === 200);
-    expect(deleteAfter).toBeGreaterThan(detachAt);
   });
 
   it('refuses teardown from a plain event before touching AWS', async () => {

@@ -144,9 +144,13 @@ describe('end to end: viewers get the promoted release, not what the edge caches
     await enable(h, outputs);
     await warmPrimary(h);
     let polling = true;
+    const seenMeanwhile: { at: number; release: string }[] = [];
     const viewersMeanwhile = (async () => {
       while (polling) {
-        for (const path of PATHS) await h!.emulator.viewer(h!.site.primaryDomain, path);
+        for (const path of PATHS) {
+          const r = await h!.emulator.viewer(h!.site.primaryDomain, path);
+          seenMeanwhile.push({ at: performance.now(), release: /site (v\d+)/.exec(r.body)?.[1] ?? `HTTP ${r.status}` });
+        }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
@@ -154,6 +158,12 @@ describe('end to end: viewers get the promoted release, not what the edge caches
     polling = false;
     await viewersMeanwhile;
     expect(promoted).toMatchObject({ ok: true });
+    // Viewers did ask after the promotion was written, while the primary propagated, and got the previous release:
+    // requests that could have refilled an early invalidation.
+    const promotion = h.emulator
+      .requestLog()
+      .find((r) => r.operation === 'UpdateDistributionWithStagingConfig' && r.status === 200);
+    expect(seenMeanwhile.filter((s) => s.at > (promotion?.endMs ?? Infinity)).map((s) => s.release)).toContain('v1');
     expect(await releasesSeen(h)).toEqual(['v2', 'v2', 'v2', 'v2']);
   });
 

@@ -1,3 +1,10 @@
+/**
+ * The documented storyline (`npm start`) end to end against the emulator and the built bundles, and the local
+ * CodePipeline's approvals against the emulator's CodePipeline API. The storyline runs once, through npm start's own
+ * command line: every assertion on it reads that one run (its exit code, its output and its timeline).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CodePipelineClient,
   GetPipelineStateCommand,
@@ -6,16 +13,11 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
-import { actionStateChange, matches, targetInput } from '../../local/pipeline/eventbridge.js';
-import { runExperiment } from '../../local/pipeline/experiment.js';
-import { PIPELINE_NAME, stackParameters } from '../../local/pipeline/pipeline-definition.js';
-import {
-  LocalPipeline,
-  resolveUserParameters,
-  type RunnerEvent,
-  type Stage,
-} from '../../local/pipeline/local-codepipeline.js';
-import { loadTemplatePipeline } from '../../local/pipeline/template-pipeline.js';
+import { runExperiment, type ExperimentResult } from '../../local/pipeline/experiment.js';
+import { LocalPipeline } from '../../local/pipeline/local-codepipeline.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 let emulator: Emulator | undefined;
 afterEach(async () => {
@@ -23,137 +25,144 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-const SETTINGS = {
-  promoteMinStagingRequests: 5,
-  promoteMaxStaging5xxErrorRate: 1,
-  promoteMaxErrorRateIncrease: 0.5,
-  metricsWindowMinutes: 15,
-  watchMaxStaging5xxErrorRate: 5,
-  watchMinStagingRequests: 20,
-  watchWindowMinutes: 15,
-};
-const layout = () =>
-  loadTemplatePipeline(stackParameters({ primaryId: 'EPRIMARY00001' }, SETTINGS), { pipelineName: PIPELINE_NAME });
-
-/** A promise with its resolve function, to hold an action until the test lets it go. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((r) => {
-    open = r;
-  });
-  return { open, opened };
-}
-
 const noLambdas = { lambdas: {}, results: { jobResults: () => [] }, continuationDelayMs: 1 };
 
-describe('the local pipeline is the one infra/pipeline.yml declares', () => {
-  it("runs the template's actions with its UserParameters: promote gets the reviewed StagingETag", () => {
-    const actions = layout().stages.flatMap((s) => s.actions);
-    const promote = actions.find((a) => a.functionName === 'promote');
-    const params = JSON.parse(
-      resolveUserParameters(promote?.configuration.UserParameters ?? '', {
-        StagingStack: { StagingDistributionId: 'ESTAGING00001', ContinuousDeploymentPolicyId: 'p-1' },
-        EnableCd: { StagingETag: 'EREVIEWED0001' },
-      }),
-    ) as Record<string, string>;
-    expect(params).toMatchObject({
-      PrimaryDistributionId: 'EPRIMARY00001',
-      StagingDistributionId: 'ESTAGING00001',
-      ExpectedStagingETag: 'EREVIEWED0001',
-      MinStagingRequests: '5',
-    });
-    expect(actions.find((a) => a.category === 'Approval')?.configuration.CustomData).toContain(
-      '#{EnableCd.StagingETag}',
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  lines: string[];
+}
+
+let storyline: Promise<Run> | undefined;
+/**
+ * The one run of `npm start -- --propagation-ms 40` (local/pipeline/cli.ts, without --build: the bundles the suite
+ * built), made by the first test that asks for it and shared by the others.
+ */
+function npmStart(): Promise<Run> {
+  storyline ??= new Promise((resolve) => {
+    execFile(
+      TSX,
+      ['local/pipeline/cli.ts', '--propagation-ms', '40'],
+      { cwd: ROOT, timeout: 80_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? Number((err as { code?: number }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          lines: stdout.trimEnd().split('\n'),
+        }),
     );
   });
+  return storyline;
+}
 
-  it("gives abort what the EventBridge rule's InputTransformer passes for a rejected approval", () => {
-    const approval = layout()
-      .stages.flatMap((s) => s.actions.map((a) => ({ stage: s.name, action: a })))
-      .find((x) => x.action.category === 'Approval');
-    const event = actionStateChange({
-      pipeline: PIPELINE_NAME,
-      'execution-id': 'exec-1',
-      stage: approval?.stage ?? '',
-      action: approval?.action.name ?? '',
-      state: 'FAILED',
-    });
-    const rules = layout().eventRules.filter((r) => matches(r.pattern, event));
-    expect(rules.map((r) => r.functionName)).toEqual(['abort']);
-    expect(targetInput(rules[0]!, event)).toEqual({
-      PrimaryDistributionId: 'EPRIMARY00001',
-      Mode: 'disable',
-      PipelineName: PIPELINE_NAME,
-      PipelineExecutionId: 'exec-1',
-    });
-    expect(rules.some((r) => matches(r.pattern, { ...event, detail: { ...event.detail, state: 'SUCCEEDED' } }))).toBe(
-      false,
-    );
+/** An expectation's line in the timeline: `[  1.86s]   ✓ name: detail` (✗ when it failed). */
+const EXPECTATION = /^\[[\s\d.]+s\] {3}([✓✗]) /;
+const held = (run: Run, name: string) =>
+  run.lines.some((l) => EXPECTATION.exec(l)?.[1] === '✓' && l.includes(`✓ ${name}: `));
+/** The timeline's own lines: everything but the emulator's banner and the `cfcd status` block it quotes at the end. */
+function timelineLines(run: Run): string[] {
+  const status = run.lines.findIndex((l) => l.includes('where production stands now'));
+  expect(status, 'the timeline introduces cfcd status').toBeGreaterThan(100);
+  return [...run.lines.slice(1, status + 1), ...run.lines.slice(-1)];
+}
+
+describe('npm start, every cycle (one run, shared)', () => {
+  it('exits 0 with every expectation held and ends with cfcd status of production', { timeout: 90_000 }, async () => {
+    const { code, lines, stderr } = await npmStart();
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(lines.at(-1)).toMatch(/\] (\d+) of \1 expectations held$/);
+    const status = lines.findIndex((l) => /cfcd status --primary E[A-Z0-9]+ --bucket site-assets:$/.test(l));
+    expect(status).toBeGreaterThan(0);
+    expect(lines[status + 1]).toMatch(/\]\s+Primary\s+E[A-Z0-9]+ /);
+    // The last promotion invalidated production's edge caches.
+    expect(lines[status + 2]).toMatch(/\]\s+cache\s+invalidation I[A-Z0-9]+ Completed {2}\S+ {2}\/\*, /);
+    expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
   });
 
-  it("ticks the watch with its schedule's constant input", () => {
-    const [schedule] = layout().schedules;
-    expect(schedule).toMatchObject({ functionName: 'watch', everyMinutes: 1 });
-    expect(JSON.parse(schedule!.input)).toMatchObject({ PipelineName: PIPELINE_NAME, MaxStaging5xxErrorRate: '5' });
+  it('runs header, weighted and content-only cycles, then every scenario, each expectation holding', {
+    timeout: 90_000,
+  }, async () => {
+    const run = await npmStart();
+    expect(run.lines.filter((l) => EXPECTATION.exec(l)?.[1] === '✗')).toEqual([]);
+    const expected = [
+      'with the header, requests reach v2',
+      'without the header, requests get v1',
+      'after promotion everyone gets v2',
+      'about 15% of fresh viewers reach v3',
+      'a viewer routed to staging stays there (sticky cookie)',
+      'after promotion everyone gets v3',
+      'enable-CD re-enabled the policy that CloudFormation skipped',
+      'after promotion everyone gets v4',
+      'statements other owners put in the bucket policy are intact',
+      "just before the promotion, production's page is v1 from the primary's edge cache",
+      "just after the promotion, production's page is v2: promote invalidated the primary's cache",
+      'while v5 waits for its reviewer, v6 waits in front of the locked Release stage and staging still serves v5',
+      "approving v5 promoted the staging config v5's reviewer saw (its StagingETag)",
+      'v6 entered the Release stage only after v5 left it',
+      'promote refused to promote a staging changed after its review',
+      'the refused promote made no write',
+      "v9's late abort saw that a newer release owns staging and changed nothing",
+      "after v9's abort, v10's canary is live (the header reaches v10, the policy is enabled)",
+      'the watch judged staging unhealthy, disabled the policy and rejected the approval',
+      'the approval was rejected by the watch (PutApprovalResult) before any reviewer answered',
+      'abort, fired by the rejection, found nothing left to do',
+      'production kept serving v10; every viewer gets it once the rollback propagated',
+    ];
+    expect(expected.filter((name) => !held(run, name))).toEqual([]);
+  });
+
+  it('reads line by line: short lines, no JSON, the writes of each action, the stage locks, the watch ticks', {
+    timeout: 90_000,
+  }, async () => {
+    const run = await npmStart();
+    const { lines } = run;
+    for (const line of timelineLines(run)) expect(line.length, line).toBeLessThanOrEqual(240);
+    expect(run.stdout).not.toMatch(/\{"/);
+    // The staging's edge caches are invalidated before viewers are routed to it; the primary's after the promotion.
+    expect(lines.find((l) => l.includes('✓ EnableContinuousDeployment'))).toContain(
+      '(wrote grant-bucket-read, invalidate-cache, attach-policy)',
+    );
+    expect(lines.find((l) => l.includes('✓ PromoteStaging'))).toContain(
+      '(wrote promote-staging-config, invalidate-cache)',
+    );
+    expect(lines.some((l) => l.includes('stage locks (QUEUED): Release: v5 (v6 waiting)'))).toBe(true);
+    // The timeline shows every tick whose decision changed: a tick judged the canary unhealthy.
+    expect(lines.some((l) => /⏱ watch tick \d+ \(\d+ ms\): unhealthy — /.test(l))).toBe(true);
+    // The propagation waits were handed to CodePipeline, not slept through.
+    expect(lines.some((l) => l.includes('re-invokes with the continuation token'))).toBe(true);
   });
 });
 
-describe('the local CodePipeline: QUEUED executions, one stage at a time', () => {
-  /** A custom action that records its start and waits for `until`. */
-  const step = (name: string, log: string[], until?: Promise<void>): Stage['actions'][number] => ({
-    type: 'custom',
-    name,
-    run: async (_, execution) => {
-      log.push(`${execution}:${name}`);
-      await until;
-      return { variables: {}, summary: name };
-    },
-  });
+function failed(result: ExperimentResult): string[] {
+  return result.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+}
 
-  it('lets a newer execution run the first stage while the older one holds the second (per-stage locks)', async () => {
-    const log: string[] = [];
-    const hold = gate();
-    const events: RunnerEvent[] = [];
-    const pipeline = new LocalPipeline(
-      'two-stages',
-      [
-        { name: 'Deploy', actions: [step('deploy', log)] },
-        { name: 'Approval', actions: [step('approve', log, hold.opened)] },
-      ],
-      { ...noLambdas, onEvent: (e) => events.push(e) },
+describe('npm start -- --reject', () => {
+  it('rolls traffic back to the primary when the approval is rejected', async () => {
+    emulator = await startEmulator({ propagationMs: 0, seed: 7 });
+    const result = await runExperiment({
+      emulator,
+      continuationDelayMs: 5,
+      approval: 'reject',
+      write: () => undefined,
+    });
+    expect(failed(result)).toEqual([]);
+    expect(result.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'abort succeeded',
+        'after the rejection, requests with the header get v1 again',
+        'the policy is disabled after abort',
+      ]),
     );
-    const a = pipeline.start('A');
-    await a.left('Deploy');
-    const b = pipeline.start('B');
-    await b.left('Deploy');
-    expect(log).toEqual(['A:deploy', 'A:approve', 'B:deploy']);
-    expect(pipeline.occupancy()).toEqual([
-      { stage: 'Deploy', holder: undefined, queued: [] },
-      { stage: 'Approval', holder: 'A', queued: ['B'] },
-    ]);
-    hold.open();
-    await Promise.all([a.done, b.done]);
-    expect(log).toEqual(['A:deploy', 'A:approve', 'B:deploy', 'B:approve']);
-    expect(events.some((e) => e.type === 'stage-queued' && e.execution === 'B' && e.stage === 'Approval')).toBe(true);
+    // Nothing was promoted.
+    expect(result.events.some((e) => e.type === 'invocation' && e.functionName === 'promote')).toBe(false);
   });
+});
 
-  it('keeps a newer execution in front of one locked stage until the older one is done with it', async () => {
-    const log: string[] = [];
-    const hold = gate();
-    const pipeline = new LocalPipeline(
-      'one-stage',
-      [{ name: 'Release', actions: [step('deploy', log), step('approve', log, hold.opened), step('promote', log)] }],
-      noLambdas,
-    );
-    const a = pipeline.start('A');
-    const b = pipeline.start('B');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(log).toEqual(['A:deploy', 'A:approve']);
-    hold.open();
-    await Promise.all([a.done, b.done]);
-    expect(log).toEqual(['A:deploy', 'A:approve', 'A:promote', 'B:deploy', 'B:approve', 'B:promote']);
-  });
-
+describe('the local CodePipeline against the emulator', () => {
   it('ends an approval with a rejection sent by PutApprovalResult, and tells the waiting reviewer', async () => {
     emulator = await startEmulator();
     let reviewerToldToStop = false;
@@ -210,48 +219,5 @@ describe('the local CodePipeline: QUEUED executions, one stage at a time', () =>
       }),
     );
     expect(listed.actionExecutionDetails?.map((d) => d.status)).toEqual(['Failed']);
-  });
-});
-
-describe('npm start, every cycle', () => {
-  it('holds every expectation, scenarios included, and reads line by line', async () => {
-    emulator = await startEmulator({ propagationMs: 30, seed: 7 });
-    const lines: string[] = [];
-    const result = await runExperiment({
-      emulator,
-      continuationDelayMs: 25,
-      approval: 'auto',
-      write: (l) => lines.push(l),
-      weightedSample: 600,
-    });
-    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    const names = result.checks.map((c) => c.name);
-    for (const expected of [
-      "just before the promotion, production's page is v1 from the primary's edge cache",
-      "just after the promotion, production's page is v2: promote invalidated the primary's cache",
-      'while v5 waits for its reviewer, v6 waits in front of the locked Release stage and staging still serves v5',
-      "approving v5 promoted the staging config v5's reviewer saw (its StagingETag)",
-      'v6 entered the Release stage only after v5 left it',
-      'promote refused to promote a staging changed after its review',
-      'the refused promote made no write',
-      "v9's late abort saw that a newer release owns staging and changed nothing",
-      "after v9's abort, v10's canary is live (the header reaches v10, the policy is enabled)",
-      'the watch judged staging unhealthy, disabled the policy and rejected the approval',
-      'the approval was rejected by the watch (PutApprovalResult) before any reviewer answered',
-      'abort, fired by the rejection, found nothing left to do',
-      'production kept serving v10; every viewer gets it once the rollback propagated',
-    ])
-      expect(names).toContain(expected);
-    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(240);
-    expect(lines.join('\n')).not.toMatch(/\{"/);
-    // The staging's edge caches are invalidated before viewers are routed to it; the primary's after the promotion.
-    expect(lines.find((l) => l.includes('✓ EnableContinuousDeployment'))).toContain(
-      '(wrote grant-bucket-read, invalidate-cache, attach-policy)',
-    );
-    expect(lines.find((l) => l.includes('✓ PromoteStaging'))).toContain(
-      '(wrote promote-staging-config, invalidate-cache)',
-    );
-    expect(lines.some((l) => l.includes('stage locks (QUEUED): Release: v5 (v6 waiting)'))).toBe(true);
-    expect(result.ticks.some((t) => t.decision === 'unhealthy')).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
  * waits in Approval, release B redeploys staging. Approving A must not promote B's config (nobody reviewed it), and
  * rejecting A must not roll back B's canary.
  */
+import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, describe, expect, it } from 'vitest';
 import { headerTemplate } from '../../local/pipeline/staging-stack.js';
 import { type Harness, operations, startHarness } from './harness.js';
@@ -46,7 +47,12 @@ describe('end to end: promote the config the reviewer saw, or nothing', () => {
   it("refuses to promote A's approval once B redeployed staging, with no write; B promotes; a repeat still succeeds", async () => {
     const r = await overlappingReleases();
     h = r.h;
-    expect(r.a.StagingETag).toBeDefined();
+    // Each release reported the ETag of the staging config it put up for review: B's is the one staging carries now.
+    expect(r.a.StagingETag).toMatch(/^E[A-Z0-9]+$/);
+    const stagingNow = await h.clients.cloudFront.send(
+      new GetDistributionCommand({ Id: r.outputs.StagingDistributionId }),
+    );
+    expect(r.b.StagingETag).toBe(stagingNow.ETag);
     expect(r.b.StagingETag).not.toBe(r.a.StagingETag);
     expect(await h.viewer(HEADER)).toBe('v3');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeLogLine, describeOccupancy, pairs, shorten, timeline } from '../../local/pipeline/timeline.js';
+import { describeLogLine, describeOccupancy, pairs, shorten, timeline } from '../../../../local/pipeline/timeline.js';
 
 describe('the timeline of npm start', () => {
   it('shortens long texts at a word, never inside one', () => {

@@ -1,0 +1,70 @@
+/** The local pipeline is read from infra/pipeline.yml: its actions, its EventBridge rule and its watch schedule. */
+import { describe, expect, it } from 'vitest';
+import { actionStateChange, matches, targetInput } from '../../../../local/pipeline/eventbridge.js';
+import { resolveUserParameters } from '../../../../local/pipeline/local-codepipeline.js';
+import { PIPELINE_NAME, stackParameters } from '../../../../local/pipeline/pipeline-definition.js';
+import { loadTemplatePipeline } from '../../../../local/pipeline/template-pipeline.js';
+
+const SETTINGS = {
+  promoteMinStagingRequests: 5,
+  promoteMaxStaging5xxErrorRate: 1,
+  promoteMaxErrorRateIncrease: 0.5,
+  metricsWindowMinutes: 15,
+  watchMaxStaging5xxErrorRate: 5,
+  watchMinStagingRequests: 20,
+  watchWindowMinutes: 15,
+};
+const layout = () =>
+  loadTemplatePipeline(stackParameters({ primaryId: 'EPRIMARY00001' }, SETTINGS), { pipelineName: PIPELINE_NAME });
+
+describe('the local pipeline is the one infra/pipeline.yml declares', () => {
+  it("runs the template's actions with its UserParameters: promote gets the reviewed StagingETag", () => {
+    const actions = layout().stages.flatMap((s) => s.actions);
+    const promote = actions.find((a) => a.functionName === 'promote');
+    const params = JSON.parse(
+      resolveUserParameters(promote?.configuration.UserParameters ?? '', {
+        StagingStack: { StagingDistributionId: 'ESTAGING00001', ContinuousDeploymentPolicyId: 'p-1' },
+        EnableCd: { StagingETag: 'EREVIEWED0001' },
+      }),
+    ) as Record<string, string>;
+    expect(params).toMatchObject({
+      PrimaryDistributionId: 'EPRIMARY00001',
+      StagingDistributionId: 'ESTAGING00001',
+      ExpectedStagingETag: 'EREVIEWED0001',
+      MinStagingRequests: '5',
+    });
+    expect(actions.find((a) => a.category === 'Approval')?.configuration.CustomData).toContain(
+      '#{EnableCd.StagingETag}',
+    );
+  });
+
+  it("gives abort what the EventBridge rule's InputTransformer passes for a rejected approval", () => {
+    const approval = layout()
+      .stages.flatMap((s) => s.actions.map((a) => ({ stage: s.name, action: a })))
+      .find((x) => x.action.category === 'Approval');
+    const event = actionStateChange({
+      pipeline: PIPELINE_NAME,
+      'execution-id': 'exec-1',
+      stage: approval?.stage ?? '',
+      action: approval?.action.name ?? '',
+      state: 'FAILED',
+    });
+    const rules = layout().eventRules.filter((r) => matches(r.pattern, event));
+    expect(rules.map((r) => r.functionName)).toEqual(['abort']);
+    expect(targetInput(rules[0]!, event)).toEqual({
+      PrimaryDistributionId: 'EPRIMARY00001',
+      Mode: 'disable',
+      PipelineName: PIPELINE_NAME,
+      PipelineExecutionId: 'exec-1',
+    });
+    expect(rules.some((r) => matches(r.pattern, { ...event, detail: { ...event.detail, state: 'SUCCEEDED' } }))).toBe(
+      false,
+    );
+  });
+
+  it("ticks the watch with its schedule's constant input", () => {
+    const [schedule] = layout().schedules;
+    expect(schedule).toMatchObject({ functionName: 'watch', everyMinutes: 1 });
+    expect(JSON.parse(schedule!.input)).toMatchObject({ PipelineName: PIPELINE_NAME, MaxStaging5xxErrorRate: '5' });
+  });
+});
