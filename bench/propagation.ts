@@ -53,7 +53,7 @@ export async function measurePropagation(
     });
     const wall = performance.now() - started;
     const covered = invocations.map((i) => coveredMs(i.requests));
-    invocations.forEach((i, k) => perInvocation.push(i.handlerMs - covered[k]!));
+    for (const [k, i] of invocations.entries()) perInvocation.push(i.handlerMs - covered[k]!);
     jobs.push({
       wall,
       handler: invocations.reduce((s, i) => s + i.handlerMs, 0),

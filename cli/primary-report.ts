@@ -117,7 +117,7 @@ async function readIfExists(id: string): Promise<DistributionState | undefined> 
 /** The staging a policy routes to, found by its domain among the account's distributions. */
 async function findStaging(policy: PolicyState, warnings: string[]): Promise<DistributionState | undefined> {
   const domains = stagingDomainsOf(policy.config);
-  let listed;
+  let listed: Awaited<ReturnType<typeof listDistributions>>;
   try {
     listed = await listDistributions();
   } catch (err) {

@@ -139,7 +139,7 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
   const spec = applySpec(action);
   let params = paramsFromFlags(action, spec, values);
   const resumeArg = stringFlag(values as Record<string, string>, 'resume');
-  let resume;
+  let resume: ReturnType<typeof readResumeArgument> | undefined;
   if (resumeArg) {
     try {
       resume = readResumeArgument(action.action, resumeArg);

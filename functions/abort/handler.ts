@@ -11,7 +11,8 @@ function isCodePipelineJob(event: unknown): event is CodePipelineEvent {
  * Lambda entry point for abort. A CodePipeline job is run and reported through the job adapter (resolves with
  * nothing); any other event is a plain EventBridge constant Input, answered with a summary or a thrown error.
  */
-export async function handler(event: unknown, context?: LambdaContextLike): Promise<AbortSummary | void> {
-  if (isCodePipelineJob(event)) return runJob(abortAction, event, context);
-  return abortFromEvent(event);
+export async function handler(event: unknown, context?: LambdaContextLike): Promise<AbortSummary | undefined> {
+  if (!isCodePipelineJob(event)) return abortFromEvent(event);
+  await runJob(abortAction, event, context);
+  return undefined;
 }

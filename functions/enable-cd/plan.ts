@@ -4,7 +4,7 @@
  * mocks.
  */
 import { planBucketGrant } from '../../shared/domain/bucket-policy-merge.js';
-import { carriesSameConfig, diffConfigs, summarizeChanges } from '../../shared/domain/config-diff.js';
+import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
@@ -17,7 +17,6 @@ import {
 } from '../../shared/domain/invalidation.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
-import { routingOf } from '../../shared/domain/traffic-config.js';
 import type { EnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASE } from './phases.js';
 

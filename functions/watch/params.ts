@@ -145,14 +145,14 @@ function parseObject(values: Record<string, unknown>): WatchParams {
   try {
     const p = new ParamReader(values, parameterNames);
     const primaryId = p.distributionId('PrimaryDistributionId');
-    const stagingId = present(values['StagingDistributionId']) ? p.primaryAndStaging().stagingId : undefined;
+    const stagingId = present(values.StagingDistributionId) ? p.primaryAndStaging().stagingId : undefined;
     const gate = watchGate(p);
     const params: WatchParams = {
       primaryId,
       stagingId,
       approval: approvalTarget(p),
       gate,
-      alarms: alarmRefs(values['AlarmNames']),
+      alarms: alarmRefs(values.AlarmNames),
     };
     // MinStagingRequests alone never finds a canary unhealthy: it only says when an error rate may be judged.
     if (!params.gate && params.alarms.length === 0) {

@@ -143,7 +143,10 @@ export class EmulatedAccount {
 
   cacheOf(distributionId: string): EdgeCache {
     let cache = this.caches.get(distributionId);
-    if (!cache) this.caches.set(distributionId, (cache = new EdgeCache()));
+    if (!cache) {
+      cache = new EdgeCache();
+      this.caches.set(distributionId, cache);
+    }
     return cache;
   }
 

@@ -73,7 +73,7 @@ async function main(): Promise<number> {
     latencyMs: values['latency-ms'],
     seed: values.seed,
   };
-  let emulator;
+  let emulator: Awaited<ReturnType<typeof startEmulator>>;
   try {
     emulator = await startEmulator(opts);
   } catch (e) {

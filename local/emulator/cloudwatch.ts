@@ -60,12 +60,12 @@ function distributionOf(q: MetricDataQuery): string | undefined {
 /** The CloudWatch service over a shared account. */
 export function cloudWatch(account: EmulatedAccount): Service {
   function getMetricData(input: Record<string, unknown>): ApiResponse {
-    const queries = (input['MetricDataQueries'] ?? []) as MetricDataQuery[];
-    const start = Number(input['StartTime']) * 1000;
-    const end = Number(input['EndTime']) * 1000;
+    const queries = (input.MetricDataQueries ?? []) as MetricDataQuery[];
+    const start = Number(input.StartTime) * 1000;
+    const end = Number(input.EndTime) * 1000;
     if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start)
       throw invalid('The parameter EndTime must be greater than StartTime.');
-    const descending = input['ScanBy'] !== 'TimestampAscending';
+    const descending = input.ScanBy !== 'TimestampAscending';
     const results = queries
       .filter((q) => q.ReturnData !== false)
       .map((q) => {

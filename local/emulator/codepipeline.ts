@@ -48,8 +48,8 @@ const MAX_APPROVAL_SUMMARY = 512;
 const seconds = (ms: number) => ms / 1000;
 
 function successResult(input: Record<string, unknown>): JobResult {
-  const token = input['continuationToken'];
-  const variables = input['outputVariables'];
+  const token = input.continuationToken;
+  const variables = input.outputVariables;
   if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 2048)) {
     throw invalid(constraintFailed('continuationToken', undefined, 'have length between 1 and 2048'));
   }
@@ -79,9 +79,9 @@ function successResult(input: Record<string, unknown>): JobResult {
 }
 
 function failureResult(input: Record<string, unknown>): JobResult {
-  const details = input['failureDetails'] as Record<string, unknown> | undefined;
-  const type = details?.['type'];
-  const message = details?.['message'];
+  const details = input.failureDetails as Record<string, unknown> | undefined;
+  const type = details?.type;
+  const message = details?.message;
   if (typeof type !== 'string' || !FAILURE_TYPES.includes(type))
     throw invalid(`failureDetails.type must be one of ${FAILURE_TYPES.join(', ')}.`);
   if (typeof message !== 'string' || message.length < 1 || message.length > 5000) {
@@ -194,7 +194,7 @@ export function codePipeline(account: EmulatedAccount): Service {
           'it has already been reported.',
       );
     account.jobs.set(jobId, [...reports, r]);
-    const details = input['executionDetails'] as { summary?: unknown } | undefined;
+    const details = input.executionDetails as { summary?: unknown } | undefined;
     account.pipelines.jobReported(jobId, r, typeof details?.summary === 'string' ? details.summary : undefined);
     return jsonResponse(CONTENT_TYPE, {});
   };
@@ -212,7 +212,7 @@ export function codePipeline(account: EmulatedAccount): Service {
           'satisfy regular expression pattern: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}',
         ),
       );
-    const result = input['result'];
+    const result = input.result;
     if (typeof result !== 'object' || result === null) throw invalid(constraintFailed('result', 'null', 'not be null'));
     const { status, summary } = result as Record<string, unknown>;
     if (status !== 'Approved' && status !== 'Rejected')
@@ -230,10 +230,10 @@ export function codePipeline(account: EmulatedAccount): Service {
 
   function listActionExecutions(input: Record<string, unknown>): ApiResponse {
     const pipeline = account.pipelines.pipeline(requireName(input, 'pipelineName'));
-    const filter = (input['filter'] ?? {}) as Record<string, unknown>;
-    if (filter['latestInPipelineExecution'] !== undefined)
+    const filter = (input.filter ?? {}) as Record<string, unknown>;
+    if (filter.latestInPipelineExecution !== undefined)
       throw invalid('The emulator does not implement the latestInPipelineExecution filter.');
-    const executionId = filter['pipelineExecutionId'];
+    const executionId = filter.pipelineExecutionId;
     let executions = pipeline.executions;
     if (executionId !== undefined) {
       executions = executions.filter((e) => e.pipelineExecutionId === executionId);
@@ -243,14 +243,14 @@ export function codePipeline(account: EmulatedAccount): Service {
           `Pipeline execution ${String(executionId)} does not exist in pipeline ${pipeline.declaration.name}.`,
         );
     }
-    const maxResults = input['maxResults'] ?? 100;
+    const maxResults = input.maxResults ?? 100;
     if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100)
       throw invalid(constraintFailed('maxResults', `'${String(maxResults)}'`, 'have value between 1 and 100'));
     // Newest first (what the console shows; the API reference does not say).
     const all = executions
       .flatMap((e) => e.actions.map((a) => ({ a, version: e.pipelineVersion })))
       .sort((x, y) => y.a.startTime - x.a.startTime);
-    const start = pageStart(input['nextToken'], all.length);
+    const start = pageStart(input.nextToken, all.length);
     const page = all.slice(start, start + maxResults);
     const next = start + page.length < all.length ? pageToken(start + page.length) : undefined;
     return jsonResponse(CONTENT_TYPE, {

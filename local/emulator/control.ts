@@ -48,7 +48,7 @@ export const EDGE_SCHEMA: Schema = {
  * from 0 to 1 (deterministic tests), or `linear` (falling from 1 at the change to 0 at Deployed).
  */
 export function setPreviousConfigShare(account: EmulatedAccount, input: unknown): void {
-  account.previousConfigShare = checkBody(EDGE_SCHEMA, input)['previousConfigShare'] as number | 'linear';
+  account.previousConfigShare = checkBody(EDGE_SCHEMA, input).previousConfigShare as number | 'linear';
 }
 
 /** Sets a distribution's viewer 5xx share; a ControlError (404) when no such distribution exists. */
@@ -68,7 +68,10 @@ export function controlRoutes(
   controls: Controls,
   operations: OperationCatalogue,
 ): ControlRoute[] {
-  const done = (act: () => void) => (act(), json(200, {}));
+  const done = (act: () => void) => {
+    act();
+    return json(200, {});
+  };
   const state = () => dumpState(account, { latencyMs: controls.latencyMs, pendingFaults: controls.faults.pending() });
   const routes: ControlRoute[] = [
     { method: 'GET', path: 'help', handler: () => json(200, { endpoints: endpointList(routes) }) },
@@ -88,19 +91,19 @@ export function controlRoutes(
       method: 'POST',
       path: 'latency',
       body: ms(LIMITS.latencyMs),
-      handler: (input) => done(() => (controls.latencyMs = input['ms'] as number)),
+      handler: (input) => done(() => (controls.latencyMs = input.ms as number)),
     },
     {
       method: 'POST',
       path: 'propagation',
       body: ms(LIMITS.propagationMs),
-      handler: (input) => done(() => (account.opts.propagationMs = input['ms'] as number)),
+      handler: (input) => done(() => (account.opts.propagationMs = input.ms as number)),
     },
     {
       method: 'POST',
       path: 'invalidation',
       body: ms(LIMITS.invalidationMs),
-      handler: (input) => done(() => (account.opts.invalidationMs = input['ms'] as number)),
+      handler: (input) => done(() => (account.opts.invalidationMs = input.ms as number)),
     },
     {
       method: 'POST',
@@ -123,9 +126,9 @@ export function controlRoutes(
         done(() =>
           setReleaseFailure(
             account,
-            input['originPath'] as string,
-            input['share5xx'] as number,
-            input['status'] as number | undefined,
+            input.originPath as string,
+            input.share5xx as number,
+            input.status as number | undefined,
           ),
         ),
     },

@@ -75,7 +75,7 @@ function route(account: EmulatedAccount, primary: DistributionRecord, headers: R
 
   const weight = Number(textAt(traffic, 'SingleWeightConfig', 'Weight') ?? 0);
   const sticky = child(child(traffic, 'SingleWeightConfig'), 'SessionStickinessConfig');
-  const previous = decodeSticky(parseCookies(headers['cookie']).get(STICKY_COOKIE));
+  const previous = decodeSticky(parseCookies(headers.cookie).get(STICKY_COOKIE));
   if (sticky && previous && previous.p === policy.id && previous.v === policy.etag) {
     return { target: previous.staging ? staging : primary };
   }
@@ -229,9 +229,9 @@ export function serveViewer(
     'x-emulator-origin-path': answer.originPath,
     'x-cache': hit ? 'Hit from cloudfront' : 'Miss from cloudfront',
   };
-  if (hit) out['age'] = String(Math.floor((now - hit.storedAt) / 1000));
+  if (hit) out.age = String(Math.floor((now - hit.storedAt) / 1000));
   if (status === 200 && answer.headers.cacheControl !== undefined) out['cache-control'] = answer.headers.cacheControl;
-  if (status === 200 && answer.headers.expires !== undefined) out['expires'] = answer.headers.expires;
+  if (status === 200 && answer.headers.expires !== undefined) out.expires = answer.headers.expires;
   if (setCookie) out['set-cookie'] = setCookie;
   return { status, headers: out, body };
 }

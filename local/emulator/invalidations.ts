@@ -145,7 +145,10 @@ export function invalidationRoutes(
 ): Route[] {
   const listOf = (d: DistributionRecord) => {
     let list = account.invalidations.get(d.id);
-    if (!list) account.invalidations.set(d.id, (list = []));
+    if (!list) {
+      list = [];
+      account.invalidations.set(d.id, list);
+    }
     return list;
   };
   const location = (inv: InvalidationRecord) => `${LOCATION}/distribution/${inv.distributionId}/invalidation/${inv.id}`;

@@ -237,7 +237,7 @@ export class PipelineRegistry {
   /** A job's report, as PutJobSuccessResult/PutJobFailureResult accepted it. */
   jobReported(jobId: string, result: JobResult, summary?: string): void {
     const action = this.jobActions.get(jobId);
-    if (!action || action.status !== 'InProgress') return;
+    if (action?.status !== 'InProgress') return;
     if (result.kind === 'failure')
       this.complete(action, 'Failed', { errorDetails: { code: result.type, message: result.message } });
     else if (!result.continuationToken)
@@ -399,7 +399,7 @@ export class PipelineRegistry {
       startApproval: (stageName, actionName, opts) => {
         const record = begin(stageName, actionName, true);
         record.token = randomUUID();
-        if (opts?.customData !== undefined) record.resolvedConfiguration['CustomData'] = opts.customData;
+        if (opts?.customData !== undefined) record.resolvedConfiguration.CustomData = opts.customData;
         let settle!: (o: ApprovalOutcome) => void;
         const result = new Promise<ApprovalOutcome>((resolve) => {
           settle = resolve;
@@ -409,8 +409,11 @@ export class PipelineRegistry {
           actionExecutionId: record.actionExecutionId,
           token: record.token,
           result,
-          answer: (status, summary = '') =>
-            record.status === 'InProgress' && (this.settleApproval(record, status, summary, 'local'), true),
+          answer: (status, summary = '') => {
+            if (record.status !== 'InProgress') return false;
+            this.settleApproval(record, status, summary, 'local');
+            return true;
+          },
         };
       },
       stop: () => {

@@ -79,7 +79,7 @@ export function s3(account: EmulatedAccount): Service {
       'last-modified': new Date(o.lastModified).toUTCString(),
     };
     if (o.cacheControl !== undefined) headers['cache-control'] = o.cacheControl;
-    if (o.expires !== undefined) headers['expires'] = o.expires;
+    if (o.expires !== undefined) headers.expires = o.expires;
     return withBody ? { status: 200, headers, body: o.body } : { status: 200, headers };
   }
 
@@ -122,7 +122,10 @@ export function s3(account: EmulatedAccount): Service {
       method: 'HEAD',
       path: '/:bucket',
       operation: 'HeadBucket',
-      handler: (_, { bucket: name }) => (bucket(name!), { status: 200 }),
+      handler: (_, { bucket: name }) => {
+        bucket(name!);
+        return { status: 200 };
+      },
     },
     {
       method: 'PUT',

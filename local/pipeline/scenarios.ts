@@ -111,7 +111,7 @@ const scripted = (interactive: boolean) => (interactive ? " (this cycle's answer
 export const queuedRelease: Cycle = {
   name: 'cycle 4: v6 is committed while v5 waits for its reviewer',
   intro: (_, interactive) =>
-    "one locked Release stage: v6 waits in front of it until v5's execution is done" + scripted(interactive),
+    `one locked Release stage: v6 waits in front of it until v5's execution is done${scripted(interactive)}`,
   run: async (c) => {
     const a = release('v5', headerTemplate('/v5'));
     const b = release('v6', headerTemplate('/v6'));
@@ -171,7 +171,7 @@ export const queuedRelease: Cycle = {
 export const changeStagingByHand: Cycle = {
   name: 'cycle 5: staging is changed by hand while v7 waits for its reviewer',
   intro: (_, interactive) =>
-    "promote's ExpectedStagingETag guard: promote the config the reviewer saw, or nothing" + scripted(interactive),
+    `promote's ExpectedStagingETag guard: promote the config the reviewer saw, or nothing${scripted(interactive)}`,
   run: async (c) => {
     const a = release('v7', headerTemplate('/v7'));
     const execution = c.commit(a, async () => {
@@ -218,7 +218,7 @@ export const changeStagingByHand: Cycle = {
 export const lateAbort: Cycle = {
   name: "cycle 6: v9 is rejected and its abort arrives after v10's canary is live",
   intro: (_, interactive) =>
-    "abort acts only while staging carries the rejected release's StagingETag" + scripted(interactive),
+    `abort acts only while staging carries the rejected release's StagingETag${scripted(interactive)}`,
   run: async (c) => {
     const a = release('v9', headerTemplate('/v9'));
     const b = release('v10', headerTemplate('/v10'));
@@ -268,7 +268,7 @@ const TRAFFIC_PER_ROUND = 20;
 export const brokenRelease: Cycle = {
   name: 'cycle 7: a broken release (v11 answers 500) is rolled back by the watch',
   intro: (_, interactive) =>
-    'weighted canary; the reviewer is away; the watch ticks every minute (scaled)' + scripted(interactive),
+    `weighted canary; the reviewer is away; the watch ticks every minute (scaled)${scripted(interactive)}`,
   run: async (c) => {
     const r = release('v11', {
       originPath: '/v11',

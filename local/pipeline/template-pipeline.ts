@@ -122,7 +122,7 @@ class Resolver {
   }
 
   private sub(text: string, vars: Record<string, unknown> = {}): string {
-    return text.replace(/\$\{(!?)([^}]+)\}/g, (whole, literal: string, name: string) => {
+    return text.replace(/\$\{(!?)([^}]+)\}/g, (_whole, literal: string, name: string) => {
       if (literal) return `\${${name}}`;
       const value = name in vars ? this.value(vars[name]) : this.ref(name);
       if (typeof value !== 'string') throw new TemplateError(`\${${name}} does not resolve to a string`);

@@ -216,6 +216,7 @@ export function parseInvalidationPaths(raw: unknown, field = 'InvalidationPaths'
     const star = path.indexOf('*');
     if (star !== -1 && star !== path.length - 1)
       throw new InputError(field, `${at} ${describe(path)}: "*" is allowed only once, as the last character`);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused here.
     if (/[\s\u0000-\u001f\u007f]/.test(path))
       throw new InputError(field, `${at} ${describe(path)} contains whitespace; URL-encode it (%20)`);
     if (seen.has(path)) throw new InputError(field, `${at} ${describe(path)} is listed twice`);

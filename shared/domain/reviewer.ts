@@ -45,8 +45,7 @@ function routingVariables(primaryDomain: string, policy: PolicyState['config']):
       const { header, value } = routing;
       return {
         StagingHeader: `${header}: ${value}`,
-        HowToReachStaging:
-          `curl -H '${header}: ${value}' https://${primaryDomain}/ ` + '(requests without the header get production)',
+        HowToReachStaging: `curl -H '${header}: ${value}' https://${primaryDomain}/ (requests without the header get production)`,
       };
     }
     case 'weight': {

@@ -12,7 +12,7 @@ import { awsCall, awsErrorOf } from '../aws/call.js';
 import { CfcdError, FAILURE_TYPE, kindOf } from '../domain/errors.js';
 import type { Change, Plan } from '../domain/plan.js';
 import { createLogger, errorFields, type Logger } from '../log.js';
-import { type Continuation, type ContinuationData, decodeContinuation, encodeContinuation } from './continuation.js';
+import { type Continuation, decodeContinuation, encodeContinuation } from './continuation.js';
 import {
   type ActionDefinition,
   type AnyAction,

@@ -83,7 +83,7 @@ export function planDisable(
   primary: DistributionState,
   policy: PolicyState | undefined,
 ): Extract<AbortChange, { kind: 'disable-policy' }> | undefined {
-  if (!policy || !policy.config.Enabled || attachedPolicyId(primary.config) !== policy.id) return undefined;
+  if (!policy?.config.Enabled || attachedPolicyId(primary.config) !== policy.id) return undefined;
   return {
     kind: 'disable-policy',
     policyId: policy.id,

@@ -25,7 +25,6 @@ import {
 } from '../domain/resources.js';
 import type { Logger } from '../log.js';
 import type { AbortMode, AbortParams } from './params.js';
-import type { AbortPhase } from './phases.js';
 import {
   type AbortChange,
   type AbortChangeKind,

@@ -125,7 +125,7 @@ describe.skipIf(!utilLinuxScript)('cfcd asks before applying, on a terminal (uti
       new UpdateDistributionCommand({
         Id: site.primaryId,
         IfMatch: primary.ETag,
-        DistributionConfig: { ...primary.Distribution?.DistributionConfig!, ContinuousDeploymentPolicyId: '' },
+        DistributionConfig: { ...primary.Distribution!.DistributionConfig!, ContinuousDeploymentPolicyId: '' },
       }),
     );
     emulator.settle();
@@ -166,7 +166,7 @@ describe.skipIf(!utilLinuxScript)('cfcd asks before applying, on a terminal (uti
           new UpdateDistributionCommand({
             Id: stagingId,
             IfMatch: s.ETag,
-            DistributionConfig: { ...s.Distribution?.DistributionConfig!, Comment: 'release v3' },
+            DistributionConfig: { ...s.Distribution!.DistributionConfig!, Comment: 'release v3' },
           }),
         );
         emulator.settle();

@@ -462,7 +462,7 @@ describe('cfcd staging-template', () => {
       ...rich,
       CallerReference: 'plain-primary',
       Aliases: { Quantity: 0 },
-      Origins: { Quantity: 1, Items: [rich.Origins?.Items?.[0]!] },
+      Origins: { Quantity: 1, Items: [rich.Origins!.Items![0]!] },
       OriginGroups: { Quantity: 0 },
       CacheBehaviors: { Quantity: 0 },
       CustomErrorResponses: { Quantity: 0 },

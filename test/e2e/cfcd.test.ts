@@ -288,7 +288,7 @@ describe('cfcd status', () => {
       new UpdateDistributionCommand({
         Id: stagingId,
         IfMatch: current.ETag,
-        DistributionConfig: { ...current.Distribution?.DistributionConfig!, Comment: 'release v3' },
+        DistributionConfig: { ...current.Distribution!.DistributionConfig!, Comment: 'release v3' },
       }),
     );
     const run = await cfcd('status', '--primary', site.primaryId, '--json');
@@ -630,7 +630,7 @@ async function deleteStaging(id: string): Promise<void> {
     new UpdateDistributionCommand({
       Id: id,
       IfMatch: current.ETag,
-      DistributionConfig: { ...current.Distribution?.DistributionConfig!, Enabled: false },
+      DistributionConfig: { ...current.Distribution!.DistributionConfig!, Enabled: false },
     }),
   );
   emulator.settle();

@@ -267,7 +267,7 @@ describe('CloudFront distributions', () => {
       AWS_REGION: 'us-east-1',
       AWS_PAGER: '',
     };
-    delete env['AWS_ENDPOINT_URL'];
+    delete env.AWS_ENDPOINT_URL;
     const { stdout } = await run(
       'aws',
       ['cloudfront', 'get-distribution', '--id', d.id, '--endpoint-url', h.emulator.url, '--output', 'json'],

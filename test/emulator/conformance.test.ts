@@ -187,7 +187,7 @@ describe('probing every route with bad and borderline requests', () => {
         '{}',
         '{"jobId":"j1"}',
         '{"jobId":"j1","failureDetails":{"type":"JobFailed","message":"m"}}',
-        '{"jobId":"j1","outputVariables":{"k":"' + 'x'.repeat(130_000) + '"}}',
+        `{"jobId":"j1","outputVariables":{"k":"${'x'.repeat(130_000)}"}}`,
         '{"name":"nope"}',
         `{"name":"${w.pipeline}"}`,
         `{"pipelineName":"${w.pipeline}","maxResults":0}`,

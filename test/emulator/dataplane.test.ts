@@ -139,14 +139,14 @@ describe('CloudWatch metrics of served requests', () => {
       }),
     );
     const byId = Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
-    expect(byId['requests']).toMatchObject({
+    expect(byId.requests).toMatchObject({
       StatusCode: 'Complete',
       Timestamps: [start, new Date(start.getTime() + 60_000)],
       Values: [11, 4],
     });
-    expect(byId['e4']?.Values?.[0]).toBeCloseTo(100 / 11);
-    expect(byId['e5']?.Values).toEqual([0, 100]);
-    expect(byId['total']?.Values?.[1]).toBe(100);
+    expect(byId.e4?.Values?.[0]).toBeCloseTo(100 / 11);
+    expect(byId.e5?.Values).toEqual([0, 100]);
+    expect(byId.total?.Values?.[1]).toBe(100);
   });
 });
 

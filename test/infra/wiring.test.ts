@@ -9,7 +9,7 @@ import { parsePromoteParams } from '../../functions/promote/params.js';
 import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
-import { isIntrinsic, loadInfraTemplates, resolveConditions, type Template } from './template.js';
+import { isIntrinsic, loadInfraTemplates, resolveConditions } from './template.js';
 
 /**
  * The input keys each function accepts: the `parameterNames` of the action its functions/<name>/action.ts declares,

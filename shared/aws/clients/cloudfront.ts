@@ -8,5 +8,6 @@ let client: CloudFrontClient | undefined;
  * function runs in. `AWS_ENDPOINT_URL_CLOUDFRONT` / `AWS_ENDPOINT_URL` are honoured by the SDK itself.
  */
 export function cloudFront(): CloudFrontClient {
-  return (client ??= new CloudFrontClient({ region: 'us-east-1', ...CLIENT_SETTINGS }));
+  client ??= new CloudFrontClient({ region: 'us-east-1', ...CLIENT_SETTINGS });
+  return client;
 }

@@ -9,5 +9,6 @@ let client: CloudWatchClient | undefined;
  * `AWS_ENDPOINT_URL_CLOUDWATCH` / `AWS_ENDPOINT_URL` are honoured by the SDK itself.
  */
 export function cloudWatch(): CloudWatchClient {
-  return (client ??= new CloudWatchClient({ region: 'us-east-1', ...CLIENT_SETTINGS }));
+  client ??= new CloudWatchClient({ region: 'us-east-1', ...CLIENT_SETTINGS });
+  return client;
 }

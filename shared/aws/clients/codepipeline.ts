@@ -5,5 +5,6 @@ let client: CodePipelineClient | undefined;
 
 /** The CodePipeline client, in the function's own region (the pipeline's). */
 export function codePipeline(): CodePipelineClient {
-  return (client ??= new CodePipelineClient({ ...CLIENT_SETTINGS }));
+  client ??= new CodePipelineClient({ ...CLIENT_SETTINGS });
+  return client;
 }

@@ -10,5 +10,6 @@ let client: S3Client | undefined;
  */
 export function s3(): S3Client {
   const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
-  return (client ??= new S3Client({ followRegionRedirects: true, forcePathStyle: customEndpoint, ...CLIENT_SETTINGS }));
+  client ??= new S3Client({ followRegionRedirects: true, forcePathStyle: customEndpoint, ...CLIENT_SETTINGS });
+  return client;
 }

@@ -661,7 +661,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   const promotedDeployed = () =>
     primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig });
   /** A continuation in `phase` after this job promoted, as the promoting invocation wrote it. */
-  const after = (phase: 'promoted' | 'invalidating', startedAt = Date.now()) =>
+  const tokenIn = (phase: 'promoted' | 'invalidating', startedAt = Date.now()) =>
     encodeContinuation({
       phase,
       startedAt,
@@ -732,7 +732,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   it('keeps waiting, with no second invalidation, while its invalidation is InProgress', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('InProgress')]);
-    await handler(jobEvent(params, after('invalidating')));
+    await handler(jobEvent(params, tokenIn('invalidating')));
     expectNoWrites();
     expect(tokenOf(onlyReport()).phase).toBe('invalidating');
   });
@@ -740,7 +740,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   it('makes no second invalidation on a repeated delivery of the "promoted" continuation that finds ours', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('InProgress')]);
-    await handler(jobEvent(params, after('promoted')));
+    await handler(jobEvent(params, tokenIn('promoted')));
     expectNoWrites();
     expect(tokenOf(onlyReport()).phase).toBe('invalidating');
   });
@@ -748,7 +748,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   it('still invalidates when the only invalidation since the promotion was made by someone else', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     mockInvalidations(cf, PRIMARY_ID, [{ id: 'IBYHAND', callerReference: 'console-1' }]);
-    await handler(jobEvent(params, after('promoted')));
+    await handler(jobEvent(params, tokenIn('promoted')));
     expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
     expect(tokenOf(onlyReport()).phase).toBe('invalidating');
   });
@@ -781,7 +781,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
     neverInvalidated(cf, PRIMARY_ID);
     for (const phase of ['promoted', 'invalidating'] as const) {
       nextInvocation();
-      await handler(jobEvent(params, after(phase)));
+      await handler(jobEvent(params, tokenIn(phase)));
       // The list goes out beside the primary's read (one round fewer once it is Deployed); nothing more is read.
       expect(cf).toHaveReceivedCommandTimes(ListInvalidationsCommand, 1);
       expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
@@ -793,7 +793,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   it('succeeds with no invalidation call, a warning and InvalidationId "none" when InvalidationPaths is []', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     neverInvalidated(cf, PRIMARY_ID);
-    await handler(jobEvent({ ...params, InvalidationPaths: [] }, after('promoted')));
+    await handler(jobEvent({ ...params, InvalidationPaths: [] }, tokenIn('promoted')));
     expect(cf).not.toHaveReceivedCommand(ListInvalidationsCommand);
     expect(cf).not.toHaveReceivedCommand(GetInvalidationCommand);
     expect(cf).not.toHaveReceivedCommand(CreateInvalidationCommand);
@@ -808,7 +808,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     neverInvalidated(cf, PRIMARY_ID);
     const paths = ['/index.html', '/assets/*'];
-    await handler(jobEvent({ ...params, InvalidationPaths: JSON.stringify(paths) }, after('promoted')));
+    await handler(jobEvent({ ...params, InvalidationPaths: JSON.stringify(paths) }, tokenIn('promoted')));
     expect(cf).toHaveReceivedCommandExactlyOnceWith(CreateInvalidationCommand, {
       DistributionId: PRIMARY_ID,
       InvalidationBatch: {
@@ -822,14 +822,14 @@ describe('promote: viewers get the promoted release only once the edge caches ar
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     neverInvalidated(cf, PRIMARY_ID);
     cf.on(CreateInvalidationCommand).rejects(awsError('TooManyInvalidationsInProgress', 400));
-    await handler(jobEvent(params, after('promoted')));
+    await handler(jobEvent(params, tokenIn('promoted')));
     const waiting = onlyReport();
     expect(waiting.failureDetails).toBeUndefined();
     expect(tokenOf(waiting).phase).toBe('invalidating');
     expect(events().find((e) => e.event === 'invalidation-deferred')).toMatchObject({ level: 'WARN' });
 
     nextInvocation();
-    await handler(jobEvent({ ...params, MaxWaitMinutes: 30 }, after('invalidating', Date.now() - 31 * 60_000)));
+    await handler(jobEvent({ ...params, MaxWaitMinutes: 30 }, tokenIn('invalidating', Date.now() - 31 * 60_000)));
     expect(cf).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
     expect(onlyReport().failureDetails).toEqual({
       type: 'JobFailed',
@@ -840,7 +840,7 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   it('fails past MaxWaitMinutes naming the invalidation still InProgress', async () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(promotedDeployed());
     mockInvalidations(cf, PRIMARY_ID, [ourInvalidation('InProgress')]);
-    await handler(jobEvent(params, after('invalidating', Date.now() - 61 * 60_000)));
+    await handler(jobEvent(params, tokenIn('invalidating', Date.now() - 61 * 60_000)));
     expectNoWrites();
     expect(onlyReport().failureDetails).toEqual({
       type: 'JobFailed',

@@ -30,7 +30,10 @@ async function run(world: World, stale: Toy['kind'][] = [], meanwhile: (w: World
   try {
     const applied = await applyPlan(
       {
-        read: async () => ((reads += 1), { ...world }),
+        read: async () => {
+          reads += 1;
+          return { ...world };
+        },
         plan: toyPlan,
         write: async (change) => {
           const i = stale.indexOf(change.kind);
@@ -144,7 +147,10 @@ describe('applyPlan', () => {
         {
           read: async () => ({ a: false, b: true, busy: false }),
           plan: toyPlan,
-          write: async (change) => (writes.push(change.kind), true),
+          write: async (change) => {
+            writes.push(change.kind);
+            return true;
+          },
           stepName: (c) => c.kind,
         },
         { a: false, b: true, busy: false },

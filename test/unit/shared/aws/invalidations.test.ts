@@ -10,7 +10,6 @@ import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { createInvalidation, readLatestInvalidation, startCacheRead } from '../../../../shared/aws/invalidations.js';
 import { type InvalidateChange, invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
 import {
-  AFTER_LAST_CHANGE,
   BEFORE_LAST_CHANGE,
   LAST_MODIFIED,
   PRIMARY_ID,

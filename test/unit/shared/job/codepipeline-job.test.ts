@@ -81,7 +81,10 @@ describe('runJob', () => {
   it('reports a bad parameter as InputError naming the field, without running the action', async () => {
     let ran = false;
     await runJob(
-      action(async () => ((ran = true), ok())),
+      action(async () => {
+        ran = true;
+        return ok();
+      }),
       jobEvent({ Id: 'not-an-id' }),
     );
     expect(ran).toBe(false);
@@ -132,7 +135,10 @@ describe('runJob', () => {
     const token = encodeContinuation({ phase: 'propagating', startedAt: 1_000_000, data: { etag: 'E1' } });
     let seen: unknown;
     await runJob(
-      action(async (input) => ((seen = { phase: input.phase, memory: input.memory }), waiting())),
+      action(async (input) => {
+        seen = { phase: input.phase, memory: input.memory };
+        return waiting();
+      }),
       jobEvent({ Id: 'E1PRIMARY00001' }, token),
       undefined,
       () => 1_000_000 + 5 * 60_000,
@@ -159,7 +165,10 @@ describe('runJob', () => {
   it('fails a job whose continuation token it did not write', async () => {
     let ran = false;
     await runJob(
-      action(async () => ((ran = true), ok())),
+      action(async () => {
+        ran = true;
+        return ok();
+      }),
       jobEvent({ Id: 'E1PRIMARY00001' }, 'garbage'),
     );
     expect(ran).toBe(false);
