@@ -4,18 +4,12 @@ import { actionStateChange, matches, targetInput } from '../../../../local/pipel
 import { resolveUserParameters } from '../../../../local/pipeline/local-codepipeline.js';
 import { PIPELINE_NAME, stackParameters } from '../../../../local/pipeline/pipeline-definition.js';
 import { loadTemplatePipeline } from '../../../../local/pipeline/template-pipeline.js';
+import { STACK_SETTINGS } from '../../../../local/pipeline/experiment.js';
 
-const SETTINGS = {
-  promoteMinStagingRequests: 5,
-  promoteMaxStaging5xxErrorRate: 1,
-  promoteMaxErrorRateIncrease: 0.5,
-  metricsWindowMinutes: 15,
-  watchMaxStaging5xxErrorRate: 5,
-  watchMinStagingRequests: 20,
-  watchWindowMinutes: 15,
-};
 const layout = () =>
-  loadTemplatePipeline(stackParameters({ primaryId: 'EPRIMARY00001' }, SETTINGS), { pipelineName: PIPELINE_NAME });
+  loadTemplatePipeline(stackParameters({ primaryId: 'EPRIMARY00001' }, STACK_SETTINGS), {
+    pipelineName: PIPELINE_NAME,
+  });
 
 describe('the local pipeline is the one infra/pipeline.yml declares', () => {
   it("runs the template's actions with its UserParameters: promote gets the reviewed StagingETag", () => {
