@@ -92,7 +92,7 @@ describe('abort as a CodePipeline job', () => {
       cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
       const report = await invoke('disable');
       expectNoWrites();
-      expect(report.continuationToken).toBeDefined();
+      expect(decodeContinuation(report.continuationToken as string)).toMatchObject({ phase: 'propagating' });
     });
   });
 
@@ -155,7 +155,11 @@ describe('abort as a CodePipeline job', () => {
         'ETAG-STALE',
         'ETAG-FRESH',
       ]);
-      expect(report.continuationToken).toBeDefined();
+      expect(decodeContinuation(report.continuationToken as string)).toMatchObject({
+        phase: 'propagating',
+        // The mocked policy stays enabled on the re-read, so the re-plan disables it again before the detach.
+        data: { written: expect.stringMatching(/^disable-policy,.*detach-policy$/) },
+      });
     });
   });
 
@@ -171,7 +175,10 @@ describe('abort as a CodePipeline job', () => {
       'ETAG-STALE',
       'ETAG-FRESH',
     ]);
-    expect(report.continuationToken).toBeDefined();
+    expect(decodeContinuation(report.continuationToken as string)).toMatchObject({
+      phase: 'propagating',
+      data: { written: 'disable-policy' },
+    });
   });
 
   describe('Mode teardown', () => {

@@ -122,7 +122,7 @@ describe('enable-CD', () => {
         Condition: { StringEquals: { 'AWS:SourceArn': [arnOf(PRIMARY_ID), arnOf(STAGING_ID)] } },
       }),
     ]);
-    expect(onlyReport().outputVariables).toBeDefined();
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'true', StagingDistributionId: STAGING_ID });
   });
 
   it('keeps the statements of other owners in the bucket policy', async () => {
@@ -155,7 +155,7 @@ describe('enable-CD', () => {
     const { StaticResourceBucketName: _, ...noBucket } = params;
     await handler(jobEvent(noBucket));
     expect(s3).not.toHaveReceivedAnyCommand();
-    expect(onlyReport().outputVariables).toBeDefined();
+    expect(onlyReport().outputVariables).toMatchObject({ PolicyEnabled: 'true', StagingDistributionId: STAGING_ID });
   });
 
   it('re-enables the policy that the last promotion disabled, round-tripping its config', async () => {
@@ -180,7 +180,10 @@ describe('enable-CD', () => {
       IfMatch: 'ETAG-P1',
       DistributionConfig: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }),
     });
-    expect(onlyReport().continuationToken).toBeDefined();
+    expect(decodeContinuation(onlyReport().continuationToken as string)).toMatchObject({
+      phase: 'propagating',
+      data: { written: 'attach-policy', routed: 'true' },
+    });
   });
 
   it('re-reads and retries the attach after a stale ETag (412), then succeeds', async () => {
@@ -191,7 +194,10 @@ describe('enable-CD', () => {
     await handler(jobEvent(params));
     const ifMatches = cf.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch);
     expect(ifMatches).toEqual(['ETAG-STALE', 'ETAG-FRESH']);
-    expect(onlyReport().continuationToken).toBeDefined();
+    expect(decodeContinuation(onlyReport().continuationToken as string)).toMatchObject({
+      phase: 'propagating',
+      data: { written: 'attach-policy' },
+    });
   });
 
   it('does not stack the attach on a primary that the concurrent writer left InProgress: waits and plans again next time', async () => {
