@@ -1,8 +1,9 @@
 // One cold invocation, as a new Lambda execution environment pays it: this fresh `node` process imports a bundle and
-// calls its handler once with the event in argv[3]. Plain JavaScript on purpose (like local/pipeline/lambda-worker.mjs):
-// nothing but `node` runs before the bundle, no loader hooks, no module cache. Node's own boot is not counted (it is
-// the same for every bundle); the clock starts here. Prints one line, prefixed by MARK, after the handler's own logs:
-// wall and CPU time (user + system, process.cpuUsage) of the import and of the invocation.
+// calls its handler once with the event in argv[3]. Plain JavaScript on purpose (like
+// local/pipeline/lambda-worker.mjs): nothing but `node` runs before the bundle, no loader hooks, no module cache.
+// Node's own boot is not counted (it is the same for every bundle); the clock starts here. Prints one line, prefixed
+// by MARK, after the handler's own logs: wall and CPU time (user + system, process.cpuUsage) of the import and of the
+// invocation.
 import { pathToFileURL } from 'node:url';
 
 const MARK = '__cold_invocation__';

@@ -12,7 +12,9 @@ const run = promisify(execFile);
 
 /** Milliseconds to import `specifiers` one after another in a fresh `node` with `cwd` as the base for bare names. */
 export async function importMs(specifiers: readonly string[], cwd: string): Promise<number> {
-  const code = `const t = performance.now(); for (const s of ${JSON.stringify(specifiers)}) await import(s); process.stdout.write(String(performance.now() - t));`;
+  const code =
+    `const t = performance.now(); for (const s of ${JSON.stringify(specifiers)}) await import(s); ` +
+    'process.stdout.write(String(performance.now() - t));';
   // The functions' Node (LOCAL_LAMBDA_NODE, as the workers use), else the bench's own.
   const { stdout } = await run(process.env.LOCAL_LAMBDA_NODE ?? process.execPath, ['--input-type=module', '-e', code], {
     cwd,

@@ -26,8 +26,8 @@ export function ownerOf(source: string): string {
 
 /**
  * Self time in ms per owner and phase, on the profile's clock (µs): before `importStartedAtUs` is Node's own boot
- * (the same for every bundle), then the import until `importedAtUs`, then the invocation. Frames outside the bundle are Node's: `(garbage collector)`, `(idle)`, or `node:<file>`
- * (compiling the bundle shows as node's module loader).
+ * (the same for every bundle), then the import until `importedAtUs`, then the invocation. Frames outside the bundle
+ * are Node's: `(garbage collector)`, `(idle)`, or `node:<file>` (compiling the bundle shows as node's module loader).
  */
 export function selfTimeByOwner(
   profile: CpuProfile,

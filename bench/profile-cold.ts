@@ -75,7 +75,8 @@ try {
           `${Math.round((ms / total) * 100)}%`,
         ]);
         console.log(
-          `\n${scenario.title}, ${side}, ${phase} (${values.latency} ms per request; profiled: ${round(total)} ms mean self time over ${runs} runs)`,
+          `\n${scenario.title}, ${side}, ${phase} (${values.latency} ms per request; ` +
+            `profiled: ${round(total)} ms mean self time over ${runs} runs)`,
         );
         console.log(textTable(['where (self time)', 'ms', 'share'], rows));
         const kinds = new Map<string, number>();

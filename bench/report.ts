@@ -125,7 +125,8 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         mark(s.criticalPath.max === s.minimum.criticalPath),
         spread(s.invocationsToComplete[0] ?? 0, s.invocationsToComplete),
         s.followUps.minima
-          ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} (${s.followUps.minima.map((m) => m.criticalPath).join('/')})`
+          ? `${spread(s.followUps.criticalPath[0] ?? 0, s.followUps.criticalPath)} ` +
+            `(${s.followUps.minima.map((m) => m.criticalPath).join('/')})`
           : '–',
         s.criticalPath.chain,
       ]),
@@ -156,7 +157,11 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
       ]),
     },
     {
-      title: `A whole release, without and with the edge-cache invalidations (medians; timing model: propagation ${r.timingModel?.propagationMinutes} min, invalidation ${r.timingModel?.invalidationMinutes} min, CodePipeline re-invokes after ${r.timingModel?.reinvokeMinutes} min)`,
+      title:
+        'A whole release, without and with the edge-cache invalidations (medians; timing model: ' +
+        `propagation ${r.timingModel?.propagationMinutes} min, ` +
+        `invalidation ${r.timingModel?.invalidationMinutes} min, ` +
+        `CodePipeline re-invokes after ${r.timingModel?.reinvokeMinutes} min)`,
       headers: [
         'release',
         'enable-cd invocations',
@@ -185,7 +190,8 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
     },
     {
       title:
-        'Cold invocations beside the naive handlers (a fresh node process per run: import + first invocation; medians, ours and naive interleaved)',
+        'Cold invocations beside the naive handlers (a fresh node process per run: import + first invocation; ' +
+        'medians, ours and naive interleaved)',
       headers: [
         'scenario',
         'latency',

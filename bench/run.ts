@@ -34,7 +34,10 @@ const SETTINGS = {
   latenciesMs: [0, 50],
   /** Fresh processes per bundle and per unbundled import. */
   coldStartRuns: 15,
-  /** Propagation times for the waiting measurement: a longer one must add invocations, not handler time per invocation. */
+  /**
+   * Propagation times for the waiting measurement: a longer one must add invocations, not handler time per
+   * invocation.
+   */
   propagationMs: [300, 900],
   /** Real time between a continuation and the next invocation (CodePipeline takes about a minute). */
   continuationDelayMs: 100,
@@ -128,14 +131,16 @@ async function measureAll(
       }
     }
     progress(
-      `a whole release with and without the edge-cache invalidations, ${SETTINGS.releaseTimelineRepetitions} each (timing model: ${JSON.stringify(TIMING_MODEL)})`,
+      `a whole release with and without the edge-cache invalidations, ${SETTINGS.releaseTimelineRepetitions} each ` +
+        `(timing model: ${JSON.stringify(TIMING_MODEL)})`,
     );
     releaseTimeline = await measureReleaseTimelines(slot, lambdas, SETTINGS.releaseTimelineRepetitions);
     // Cold invocations: a fresh process per run, so the warm workers only prepare each run's world.
     for (const latencyMs of SETTINGS.coldLatenciesMs) {
       for (const scenario of COLD_SCENARIOS) {
         progress(
-          `cold ${scenario.title} beside the naive handler at ${latencyMs} ms per request, ${SETTINGS.coldInvocationRuns} fresh processes each`,
+          `cold ${scenario.title} beside the naive handler at ${latencyMs} ms per request, ` +
+            `${SETTINGS.coldInvocationRuns} fresh processes each`,
         );
         const bundles = { ours: bundlePath(scenario.function, distDir), naive: naive[scenario.naive] };
         cold.push(await measureCold(slot, lambdas, scenario, bundles, latencyMs, SETTINGS.coldInvocationRuns));
@@ -204,7 +209,9 @@ async function measureAll(
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTables(results, 'text'));
   console.log(
-    `\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node} (functions on ${results.machine.lambdaNode}); load average before ${loadAverageBefore.join(' ')}, after ${results.machine.loadAverageAfter.join(' ')}`,
+    `\nmachine: ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node} ` +
+      `(functions on ${results.machine.lambdaNode}); load average before ${loadAverageBefore.join(' ')}, ` +
+      `after ${results.machine.loadAverageAfter.join(' ')}`,
   );
   console.log(`wrote ${RESULTS}`);
 }
@@ -245,7 +252,9 @@ function targetsOf(r: Results, previous: Results | undefined): Target[] {
     };
     const footnote = (n: number) =>
       n
-        ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ~${round(median(rows.map((s) => s.requestMsMedian)), 2)} ms, before the client had sent the next of a parallel batch, so they did not overlap`
+        ? ` — * at ${highest} ms the same requests make the minimum; here each was answered in ` +
+          `~${round(median(rows.map((s) => s.requestMsMedian)), 2)} ms, before the client had sent the next of ` +
+          'a parallel batch, so they did not overlap'
         : '';
     /** Critical path = minimum for `scenarios`: `ok` judges one; a miss shows its samples against the minimum. */
     const chainTarget = (
@@ -346,7 +355,9 @@ function coldTargets(r: Results): Target[] {
     return {
       name: `cold ${c.title}: ≤ ${limit}× the naive handler at 50 ms${rounds ? `, in ${rounds} rounds` : ''}`,
       met: c.ratio.totalMs <= limit && roundsOk,
-      detail: `import + first invocation ${c.ours.totalMs} vs ${c.naive.totalMs} ms = ${c.ratio.totalMs}×; first invocation alone ${c.ours.invokeMs} vs ${c.naive.invokeMs} ms = ${c.ratio.invokeMs}×${roundsText}`,
+      detail:
+        `import + first invocation ${c.ours.totalMs} vs ${c.naive.totalMs} ms = ${c.ratio.totalMs}×; ` +
+        `first invocation alone ${c.ours.invokeMs} vs ${c.naive.invokeMs} ms = ${c.ratio.invokeMs}×${roundsText}`,
     };
   };
   const byFunction = (f: (b: Results['naiveBundles'][number], ours: Results['bundles'][number]) => [number, number]) =>
@@ -400,7 +411,8 @@ function warmUnchanged(r: Results, previous: Results | undefined): Target {
     met: changed.length === 0,
     detail: changed.length
       ? changed.join('; ')
-      : `${compared} scenario rows compared with the run of ${previous.generatedAt} (commit ${previous.source.commit.slice(0, 7)})`,
+      : `${compared} scenario rows compared with the run of ${previous.generatedAt} ` +
+        `(commit ${previous.source.commit.slice(0, 7)})`,
   };
 }
 

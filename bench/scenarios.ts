@@ -46,7 +46,10 @@ export interface Ids {
   policyId: string;
 }
 
-/** The site and its primary (createSite), then the staging stack as CloudFormation leaves it: staging serving v2, policy enabled. */
+/**
+ * The site and its primary (createSite), then the staging stack as CloudFormation leaves it: staging serving v2,
+ * policy enabled.
+ */
 async function stagingDeployed(emulator: Emulator): Promise<Ids> {
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
