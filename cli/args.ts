@@ -132,8 +132,10 @@ function describeParseError(err: Error & { code?: string }): string {
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${option ?? err.message}`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument ${JSON.stringify(/'([^']*)'/.exec(err.message)?.[1] ?? '')} (every option starts with --)`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
+      const argument = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+      return `unexpected argument ${JSON.stringify(argument)} (every option starts with --)`;
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const long = /--[a-z0-9-]+/.exec(err.message)?.[0] ?? option ?? 'an option';
       if (/does not take an argument/.test(err.message)) return `${long} takes no value`;

@@ -86,7 +86,8 @@ function resolve(argv: string[]): { command: Command; args: string[] } | { help:
   const command = COMMANDS[first];
   if (!command)
     throw new UsageError(
-      `unknown command ${JSON.stringify(first)}; the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')} (cfcd --help)`,
+      `unknown command ${JSON.stringify(first)}; ` +
+        `the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')} (cfcd --help)`,
     );
   return { command, args: argv.slice(1) };
 }
@@ -148,8 +149,10 @@ function credentialsHint(message: string): string {
   if (!/CredentialsProviderError|Could not load credentials|Could not resolve credentials/.test(message)) return '';
   const profile = process.env.AWS_PROFILE;
   return profile
-    ? ` (profile ${JSON.stringify(profile)}: is it in ~/.aws/config or ~/.aws/credentials, with credentials or an SSO session that is logged in?)`
-    : ' (cfcd uses the SDK default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile or AWS_PROFILE, SSO, or an instance or container role)';
+    ? ` (profile ${JSON.stringify(profile)}: is it in ~/.aws/config or ~/.aws/credentials, ` +
+        'with credentials or an SSO session that is logged in?)'
+    : ' (cfcd uses the SDK default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ' +
+        '--profile or AWS_PROFILE, SSO, or an instance or container role)';
 }
 
 function report(terminal: Terminal, name: string, err: unknown, opts: { json: boolean; verbose: boolean }): number {

@@ -12,7 +12,8 @@ const spec = {
   name: '',
   program: 'npm run chaos --',
   summary:
-    'Release cycles on the local pipeline under seeded faults, the invariants checked after every cycle. Exit code 0 with zero violations, 1 at the first violation (with the seed, the cycle and a state dump).',
+    'Release cycles on the local pipeline under seeded faults, the invariants checked after every cycle. ' +
+    'Exit code 0 with zero violations, 1 at the first violation (with the seed, the cycle and a state dump).',
   synopsis: '[--seed N] [--cycles K] [--recovery mixed|retry|rerun] [--verbose] [--no-invalidation]',
   options: {
     seed: {
@@ -34,7 +35,8 @@ const spec = {
     'no-invalidation': {
       type: 'boolean',
       description:
-        'run the actions with InvalidationPaths [] (no invalidation): the edge caches keep older releases and the run must stop at a violation; a check that the checks can fail',
+        'run the actions with InvalidationPaths [] (no invalidation): the edge caches keep older releases ' +
+        'and the run must stop at a violation; a check that the checks can fail',
     },
     build: { type: 'boolean', description: 'build the bundles (npm run build) once the options are checked' },
     help: { type: 'boolean', short: 'h', description: 'print this help' },

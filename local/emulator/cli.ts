@@ -100,7 +100,8 @@ async function main(): Promise<number> {
       `invalidation ${opts.invalidationMs} ms, latency ${opts.latencyMs} ms, seed ${opts.seed})`,
   );
   console.log(
-    `# a change stays InProgress for ${opts.propagationMs} ms; --propagation-ms 0 (or POST /_emulator/propagation {"ms": 0}) makes it Deployed at once`,
+    `# a change stays InProgress for ${opts.propagationMs} ms; ` +
+      '--propagation-ms 0 (or POST /_emulator/propagation {"ms": 0}) makes it Deployed at once',
   );
   console.log('\n# point the AWS CLI and SDK v3 at it (S3 needs path-style addressing):');
   for (const [k, v] of Object.entries(emulator.env)) console.log(`export ${k}=${v}`);

@@ -14,7 +14,8 @@ const spec = {
   name: '',
   program: 'npm start --',
   summary:
-    'The whole pipeline flow against the local emulator and the built bundles, printed as a timeline. Exit code 0 only if every expectation held.',
+    'The whole pipeline flow against the local emulator and the built bundles, printed as a timeline. ' +
+    'Exit code 0 only if every expectation held.',
   synopsis: '[--interactive | --reject] [--propagation-ms N] [--latency-ms N] [--seed N] [--verbose]',
   options: {
     interactive: {
@@ -80,7 +81,8 @@ async function main(): Promise<number> {
   // An invalidation takes about as long as a propagation here (minutes, both, in CloudFront).
   const emulator = await startEmulator({ propagationMs, invalidationMs: propagationMs, latencyMs, seed });
   console.log(
-    `local AWS emulator on ${emulator.url} (propagation and invalidations ${propagationMs} ms, latency ${latencyMs} ms, seed ${seed})`,
+    `local AWS emulator on ${emulator.url} (propagation and invalidations ${propagationMs} ms, ` +
+      `latency ${latencyMs} ms, seed ${seed})`,
   );
   // Lines are read through the async iterator, which buffers them: answers piped in ahead of the questions are
   // kept, and the end of input reads as "no".

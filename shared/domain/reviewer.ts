@@ -43,9 +43,10 @@ function routingVariables(primaryDomain: string, policy: PolicyState['config']):
   switch (routing.type) {
     case 'header': {
       const { header, value } = routing;
+      const curl = `curl -H '${header}: ${value}' https://${primaryDomain}/`;
       return {
         StagingHeader: `${header}: ${value}`,
-        HowToReachStaging: `curl -H '${header}: ${value}' https://${primaryDomain}/ (requests without the header get production)`,
+        HowToReachStaging: `${curl} (requests without the header get production)`,
       };
     }
     case 'weight': {
