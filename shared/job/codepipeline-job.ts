@@ -22,7 +22,7 @@ import {
   runAction,
 } from './driver.js';
 
-/** The part of the Lambda context the runner uses. */
+/** The part of the Lambda context the CodePipeline adapter uses. */
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
 }

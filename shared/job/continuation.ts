@@ -1,8 +1,8 @@
 /**
  * The continuation token: what one invocation of an action remembers for the next while CloudFront propagates.
  * CodePipeline hands it back verbatim in `data.continuationToken` of the next job (1–2048 characters). Each action
- * declares the phases it writes and reads its own data back ({@link Action.readData} in runner.ts); the token
- * format is ours alone: `{"v":1,"phase":…,"startedAt":…,"data":{…}}`.
+ * declares the phases it writes and reads its own data back (`readMemory` of its declaration, shared/job/driver.ts);
+ * the token format is ours alone: `{"v":1,"phase":…,"startedAt":…,"data":{…}}`.
  */
 import { CfcdError } from '../domain/errors.js';
 
