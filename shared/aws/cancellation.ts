@@ -1,7 +1,7 @@
 /**
  * Cancellation of an action's remaining AWS calls once its trigger's adapter has given up on it (the Lambda
- * deadline). The CodePipeline adapter reports the job failed shortly before the timeout; the action's promise cannot be stopped, so without this
- * it would resume when the execution environment thaws and could still write — a promotion reported as failed that
+ * deadline). The CodePipeline adapter reports the job failed shortly before the timeout; the action's promise cannot
+ * be stopped, so without this it would resume when the execution environment thaws and could still write — a promotion reported as failed that
  * happened anyway. The signal travels with the async context, so concurrent or later jobs are not affected.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
