@@ -26,6 +26,7 @@ import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
 import { carriesSameConfig, diffConfigs } from '../../shared/domain/config-diff.js';
 import { preflightProblems } from '../../shared/domain/preflight.js';
 import { SchemaValidator } from '../infra/schema-validator.js';
+import { PLAIN_LOGGING_AND_CERTIFICATE } from '../unit/fixtures.js';
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 
@@ -466,13 +467,7 @@ describe('cfcd staging-template', () => {
       OriginGroups: { Quantity: 0 },
       CacheBehaviors: { Quantity: 0 },
       CustomErrorResponses: { Quantity: 0 },
-      Logging: { Enabled: false, IncludeCookies: false, Bucket: '', Prefix: '' },
-      ViewerCertificate: {
-        CloudFrontDefaultCertificate: true,
-        SSLSupportMethod: 'vip',
-        MinimumProtocolVersion: 'TLSv1',
-        CertificateSource: 'cloudfront',
-      },
+      ...PLAIN_LOGGING_AND_CERTIFICATE,
       Restrictions: { GeoRestriction: { RestrictionType: 'none', Quantity: 0 } },
       WebACLId: '',
     };

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
+import { namesField } from './fixtures.js';
 
 export const codepipeline = mockClient(CodePipelineClient);
 
@@ -40,4 +41,12 @@ export function onlyReport(): JobReport {
   const all = jobReports();
   expect(all).toHaveLength(1);
   return all[0] as JobReport;
+}
+
+/** The job's one report is a ConfigurationError whose message names `field` as `UserParameters.<field>:`. */
+export function expectInputErrorReport(field: string): void {
+  expect(onlyReport().failureDetails).toEqual({
+    type: 'ConfigurationError',
+    message: expect.stringContaining(namesField(field)),
+  });
 }

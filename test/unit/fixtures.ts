@@ -338,3 +338,17 @@ export const policyState = (o: Partial<PolicyState> = {}): PolicyState => ({
 /** How a InputError names a UserParameters field: `UserParameters.<field>:`, or `UserParameters:` for the whole. */
 export const namesField = (field: string): string =>
   field === 'UserParameters' ? 'UserParameters:' : `UserParameters.${field}:`;
+
+/**
+ * Logging off and the default certificate as CloudFront answers them (with what it derives): the fields a staging
+ * template leaves out or keeps bare.
+ */
+export const PLAIN_LOGGING_AND_CERTIFICATE = {
+  Logging: { Enabled: false, IncludeCookies: false, Bucket: '', Prefix: '' },
+  ViewerCertificate: {
+    CloudFrontDefaultCertificate: true,
+    SSLSupportMethod: 'vip',
+    MinimumProtocolVersion: 'TLSv1',
+    CertificateSource: 'cloudfront',
+  },
+} as const;

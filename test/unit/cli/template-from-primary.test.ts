@@ -1,7 +1,7 @@
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
 import { cloudFormationDistributionConfig, stagingTemplate } from '../../../cli/template-from-primary.js';
-import { BUCKET, PRIMARY_ID, distributionConfig } from '../fixtures.js';
+import { BUCKET, PLAIN_LOGGING_AND_CERTIFICATE, PRIMARY_ID, distributionConfig } from '../fixtures.js';
 
 /** A primary with most of what a real one carries: certificate, WAF, logging, two behaviours, an error page. */
 function fullConfig(): DistributionConfig {
@@ -101,17 +101,7 @@ describe('cloudFormationDistributionConfig', () => {
   });
 
   it('leaves logging out when it is off, and keeps the default certificate without what CloudFront derives', () => {
-    const { properties } = cloudFormationDistributionConfig(
-      distributionConfig({
-        Logging: { Enabled: false, IncludeCookies: false, Bucket: '', Prefix: '' },
-        ViewerCertificate: {
-          CloudFrontDefaultCertificate: true,
-          SSLSupportMethod: 'vip',
-          MinimumProtocolVersion: 'TLSv1',
-          CertificateSource: 'cloudfront',
-        },
-      }),
-    );
+    const { properties } = cloudFormationDistributionConfig(distributionConfig({ ...PLAIN_LOGGING_AND_CERTIFICATE }));
     expect(properties.Logging).toBeUndefined();
     expect(properties.ViewerCertificate).toEqual({ CloudFrontDefaultCertificate: true });
   });

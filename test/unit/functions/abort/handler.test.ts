@@ -18,9 +18,9 @@ import {
   jobEvent,
   policyOutput,
   primaryOutput,
-  namesField,
 } from '../../fixtures.js';
 import { cf, codepipeline, expectNoWrites, onlyReport, policyLive } from './mocks.js';
+import { expectInputErrorReport } from '../../codepipeline-mock.js';
 
 let logs: ReturnType<typeof captureLogs>;
 beforeEach(() => {
@@ -375,10 +375,7 @@ describe('abort as a CodePipeline job', () => {
     ],
   ])('reports %s once as InputError naming the field, touching no AWS resource', async (_, userParameters, field) => {
     await handler(jobEvent(userParameters));
-    expect(onlyReport().failureDetails).toEqual({
-      type: 'ConfigurationError',
-      message: expect.stringContaining(namesField(field)),
-    });
+    expectInputErrorReport(field);
     expect(cf).not.toHaveReceivedAnyCommand();
   });
 

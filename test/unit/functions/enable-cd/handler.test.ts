@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { GetBucketPolicyCommand, HeadObjectCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
+import { acceptReports, codepipeline, expectInputErrorReport, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/enable-cd/handler.js';
 import { grantSid } from '../../../../shared/domain/bucket-policy-merge.js';
@@ -39,7 +39,6 @@ import {
   policyOutput,
   primaryOutput,
   stagingOutput,
-  namesField,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -360,10 +359,7 @@ describe('enable-CD', () => {
     ['the same id twice', JSON.stringify({ ...params, StagingDistributionId: PRIMARY_ID }), 'StagingDistributionId'],
   ])('reports %s once as InputError naming the field, touching no AWS resource', async (_, userParameters, field) => {
     await handler(jobEvent(userParameters));
-    expect(onlyReport().failureDetails).toEqual({
-      type: 'ConfigurationError',
-      message: expect.stringContaining(namesField(field)),
-    });
+    expectInputErrorReport(field);
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(s3).not.toHaveReceivedAnyCommand();
   });
@@ -619,9 +615,6 @@ describe("enable-CD: the staging's edge caches are invalidated before any viewer
     await handler(jobEvent({ ...params, InvalidationPaths: paths }));
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(s3).not.toHaveReceivedAnyCommand();
-    expect(onlyReport().failureDetails).toEqual({
-      type: 'ConfigurationError',
-      message: expect.stringContaining(namesField('InvalidationPaths')),
-    });
+    expectInputErrorReport('InvalidationPaths');
   });
 });

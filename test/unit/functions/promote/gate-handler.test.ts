@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandOutput } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { acceptReports, codepipeline, onlyReport } from '../../codepipeline-mock.js';
+import { acceptReports, codepipeline, expectInputErrorReport, onlyReport } from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
 import { decodeContinuation, encodeContinuation } from '../../../../shared/job/continuation.js';
@@ -23,7 +23,6 @@ import {
   primaryOutput,
   stagingOutput,
   weightPolicyConfig,
-  namesField,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -338,10 +337,7 @@ describe('promote: the promotion gate', () => {
     ['a window of 0 minutes', { MinStagingRequests: 1, MetricsWindowMinutes: 0 }, 'MetricsWindowMinutes'],
   ])('reports %s as InputError naming the field, with no AWS call', async (_, gate, field) => {
     await handler(jobEvent({ ...ids, ...gate }));
-    expect(onlyReport().failureDetails).toEqual({
-      type: 'ConfigurationError',
-      message: expect.stringContaining(namesField(field)),
-    });
+    expectInputErrorReport(field);
     expect(cf).not.toHaveReceivedAnyCommand();
     expect(cw).not.toHaveReceivedAnyCommand();
   });

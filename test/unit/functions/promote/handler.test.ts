@@ -11,7 +11,13 @@ import {
   type CacheBehavior,
 } from '@aws-sdk/client-cloudfront';
 import { mockClient } from 'aws-sdk-client-mock';
-import { acceptReports, codepipeline, onlyReport, type JobReport } from '../../codepipeline-mock.js';
+import {
+  acceptReports,
+  codepipeline,
+  expectInputErrorReport,
+  onlyReport,
+  type JobReport,
+} from '../../codepipeline-mock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../../functions/promote/handler.js';
 import { invalidationCallerReference } from '../../../../shared/domain/invalidation.js';
@@ -36,7 +42,6 @@ import {
   policyOutput,
   primaryOutput,
   stagingOutput,
-  namesField,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -516,10 +521,7 @@ describe('promote', () => {
     'reports %s parameters once as InputError naming the field, with no CloudFront call',
     async (_, userParameters, field) => {
       await handler(jobEvent(userParameters));
-      expect(onlyReport().failureDetails).toEqual({
-        type: 'ConfigurationError',
-        message: expect.stringContaining(namesField(field)),
-      });
+      expectInputErrorReport(field);
       expect(cf).not.toHaveReceivedAnyCommand();
     },
   );
@@ -857,9 +859,6 @@ describe('promote: viewers get the promoted release only once the edge caches ar
   ])('refuses %s in InvalidationPaths as InputError naming it, with no AWS call at all', async (_, paths) => {
     await handler(jobEvent({ ...params, InvalidationPaths: paths }));
     expect(cf).not.toHaveReceivedAnyCommand();
-    expect(onlyReport().failureDetails).toEqual({
-      type: 'ConfigurationError',
-      message: expect.stringContaining(namesField('InvalidationPaths')),
-    });
+    expectInputErrorReport('InvalidationPaths');
   });
 });
