@@ -22,6 +22,8 @@ await Promise.all(
       define,
     });
     await writeFile(join('dist', name, 'meta.json'), JSON.stringify(result.metafile));
+    // What infra/package.sh puts in the zip, and checks against package.json (a stale build is refused).
+    await writeFile(join('dist', name, 'VERSION'), `${version}\n`);
   }),
 );
 const bundles = names.map((n) => `dist/${n}/index.mjs`).join(', ');

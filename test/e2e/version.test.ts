@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
 import { type Harness, startHarness } from './harness.js';
 
 const VERSION = (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -26,6 +27,11 @@ describe('end to end: the version stamped into the bundles', () => {
     const started = h.logs.filter((l) => l.event === 'job-started');
     expect(started.length).toBeGreaterThan(0);
     for (const line of started) expect(line.version).toBe(VERSION);
+  });
+
+  it("the build leaves dist/<name>/VERSION, package.json's version, for infra/package.sh to zip and check", () => {
+    for (const name of FUNCTION_NAMES)
+      expect(readFileSync(join(process.cwd(), 'dist', name, 'VERSION'), 'utf8'), name).toBe(`${VERSION}\n`);
   });
 
   it("cfcd --version and -V print package.json's version alone, exit 0; with another argument, a usage error", () => {
