@@ -2,31 +2,42 @@
 // included, so each bundle carries only the clients its function imports. The list of functions and the options are
 // in infra/bundles.mjs (the bench builds its naive comparison handlers with the same options).
 import { build } from 'esbuild';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FUNCTION_NAMES as names, functionBuildOptions, lambdaCredentialSources } from './infra/bundles.mjs';
 
 const functionsDir = 'functions';
 
+// The package version, stamped into every bundle (shared/version.ts): a function's job-started line and
+// `cfcd --version` name the release that is running. infra/package.sh writes the same version into each zip and the
+// template's Version output.
+const { version } = JSON.parse(await readFile('package.json', 'utf8'));
+const define = { __CFCD_VERSION__: JSON.stringify(version) };
+
 await rm('dist', { recursive: true, force: true });
 await Promise.all(
   names.map(async (name) => {
-    const result = await build(
-      functionBuildOptions(join(functionsDir, name, 'handler.ts'), join('dist', name, 'index.mjs')),
-    );
+    const result = await build({
+      ...functionBuildOptions(join(functionsDir, name, 'handler.ts'), join('dist', name, 'index.mjs')),
+      define,
+    });
     await writeFile(join('dist', name, 'meta.json'), JSON.stringify(result.metafile));
+    // What infra/package.sh puts in the zip, and checks against package.json (a stale build is refused).
+    await writeFile(join('dist', name, 'VERSION'), `${version}\n`);
   }),
 );
-console.log(`built ${names.length} function bundle(s): ${names.map((n) => `dist/${n}/index.mjs`).join(', ')}`);
+const bundles = names.map((n) => `dist/${n}/index.mjs`).join(', ');
+console.log(`built ${names.length} function bundle(s) of version ${version}: ${bundles}`);
 
-// cfcd, the operator command line (cli/main.ts), to dist/cli/cfcd.mjs: the package's `bin`. One self-contained file
-// built with the functions' options from its own entry point, so nothing of cli/ can end up in a Lambda bundle (the
-// functions are discovered from functions/*/handler.ts only).
+// cfcd, the operator command line (cli/main.ts), to dist/cli/cfcd.mjs, which the package's `bin` (bin/cfcd.mjs) runs:
+// one self-contained file built with the functions' options from its own entry point, so nothing of cli/ can end up
+// in a Lambda bundle (the functions are discovered from functions/*/handler.ts only).
 const { chmod } = await import('node:fs/promises');
 const cli = join('dist', 'cli', 'cfcd.mjs');
 const cliOptions = functionBuildOptions(join('cli', 'main.ts'), cli);
 await build({
   ...cliOptions,
+  define,
   // It runs on the operator's Node (package.json engines), not on the Lambda runtime.
   target: 'node20',
   // Run as a program: the shebang first, then the functions' require shim.

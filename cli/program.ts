@@ -11,6 +11,7 @@ import { runStatus, statusSpec } from './commands/status.js';
 import type { Context } from './context.js';
 import { EXIT, InterruptedError, classify, messageOf } from './exit-codes.js';
 import { routeLogLines } from './logging.js';
+import { VERSION } from '../shared/version.js';
 import { Terminal } from './terminal.js';
 import { type CommandSpec, UsageError, helpText, parseCommandLine, signature, stringFlag, usageHint } from './args.js';
 
@@ -58,6 +59,7 @@ Commands:
                               a staging stack template that reproduces the primary's live config
 
 Every command takes --json, --profile, --region, --verbose and -h/--help ("cfcd <command> --help").
+cfcd -V/--version prints the version (the package's, stamped in at build time).
 AWS credentials come from the SDK's default chain; AWS_ENDPOINT_URL points cfcd at another endpoint (an emulator).
 Exit codes: 0 ok, 1 failed (or you answered no), 2 bad usage, 3 refused by a check (nothing written), 130 Ctrl-C.
 `;
@@ -73,6 +75,10 @@ function resolve(argv: string[]): { command: Command; args: string[] } | { help:
   const [first, second, ...rest] = argv;
   if (first === undefined) return { help: OVERVIEW, code: EXIT.usage };
   if (first === '-h' || first === '--help' || first === 'help') return { help: OVERVIEW, code: EXIT.ok };
+  if (first === '-V' || first === '--version') {
+    if (second !== undefined) throw new UsageError(`cfcd ${first} takes no other argument`);
+    return { help: `${VERSION}\n`, code: EXIT.ok };
+  }
   if (first === 'plan') {
     if (second === undefined || second === '-h' || second === '--help')
       return { help: PLAN_OVERVIEW, code: second === undefined ? EXIT.usage : EXIT.ok };

@@ -4,9 +4,10 @@
 #
 #   ARTIFACT_UPLOAD_BUCKET=<bucket> npm run package -- --region <region>
 #
-# Each function's zip holds index.mjs only: the build's source map (index.mjs.map) and metafile (meta.json) stay in
-# dist/ — the function never reads them. docs/deploy.md ("Readable stack traces") says how to map a stack trace back
-# to the sources with the map of the same build.
+# Each function's zip holds index.mjs and VERSION (the package version the build stamped into it): the build's source
+# map (index.mjs.map) and metafile (meta.json) stay in dist/ — the function never reads them. docs/deploy.md
+# ("Readable stack traces") says how to map a stack trace back to the sources with the map of the same build. The
+# packaged template's Version output says the same version (package.json's), so a stack tells which release it runs.
 set -euo pipefail
 
 usage() {
@@ -61,9 +62,20 @@ if [[ -z "$names" ]]; then
   echo "no functions/<name>/handler.ts found" >&2
   exit 1
 fi
+version=$(node -e "process.stdout.write(String(JSON.parse(require('fs').readFileSync('package.json', 'utf8')).version))")
+if [[ ! "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$ ]]; then
+  echo "package: package.json's version \"$version\" is not a semantic version such as 1.2.3" >&2
+  exit 1
+fi
 for name in $names; do
   if [[ ! -f "dist/$name/index.mjs" ]]; then
     echo "dist/$name/index.mjs is missing: run npm run build (npm run package does it for you)" >&2
+    exit 1
+  fi
+  # The build writes the version it stamped into the bundle next to it: a bundle of another version is a stale build.
+  built=$(cat "dist/$name/VERSION" 2>/dev/null || echo "an unknown version")
+  if [[ "$built" != "$version" ]]; then
+    echo "dist/$name was built from $built, package.json says $version: run npm run build (npm run package does it for you)" >&2
     exit 1
   fi
 done
@@ -82,14 +94,21 @@ if [[ -n "$region" ]]; then
 fi
 
 # What each zip holds: the CloudFormation CLI zips the folder a Code path names. A copy of the template one folder
-# deep in .infra-build/ resolves the same "../dist/<name>" to .infra-build/dist/<name>, which holds index.mjs only.
+# deep in .infra-build/ resolves the same "../dist/<name>" to .infra-build/dist/<name>, which holds index.mjs and
+# VERSION. The copy's Version output gets the package version in place of the repository's placeholder.
+placeholder="0.0.0-unpackaged"
+if [[ $(grep -c "^    Value: $placeholder\$" infra/pipeline.yml) != 1 ]]; then
+  echo "package: infra/pipeline.yml has no Version output saying $placeholder to write the version $version over" >&2
+  exit 1
+fi
 build=.infra-build
 rm -rf "$build/dist" "$build/template"
 mkdir -p "$build/template"
-cp infra/pipeline.yml "$build/template/pipeline.yml"
+sed -e "s/^    Value: $placeholder\$/    Value: $version/" infra/pipeline.yml >"$build/template/pipeline.yml"
 for name in $names; do
   mkdir -p "$build/dist/$name"
   cp "dist/$name/index.mjs" "$build/dist/$name/index.mjs"
+  cp "dist/$name/VERSION" "$build/dist/$name/VERSION"
 done
 
 aws cloudformation package \
@@ -97,4 +116,4 @@ aws cloudformation package \
   --s3-bucket "$ARTIFACT_UPLOAD_BUCKET" \
   ${region_args[@]+"${region_args[@]}"} \
   --output-template-file "$build/pipeline.packaged.yml"
-echo "packaged: $build/pipeline.packaged.yml"
+echo "packaged: $build/pipeline.packaged.yml (version $version)"

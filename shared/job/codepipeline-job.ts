@@ -12,6 +12,7 @@ import { awsCall, awsErrorOf } from '../aws/call.js';
 import { CfcdError, FAILURE_TYPE, kindOf } from '../domain/errors.js';
 import type { Change, Plan } from '../domain/plan.js';
 import { createLogger, errorFields, type Logger } from '../log.js';
+import { VERSION } from '../version.js';
 import { type Continuation, decodeContinuation, encodeContinuation } from './continuation.js';
 import {
   type ActionDefinition,
@@ -125,7 +126,8 @@ async function reportFor(
     const params = action.parseParams(job.data?.actionConfiguration?.configuration?.UserParameters);
     const token = job.data?.continuationToken;
     const continuation = token ? readContinuation(action, token) : undefined;
-    log.info('job-started', { params, continuation: continuation ?? null });
+    // The release that runs this job (the build stamps it): which code a log line came from, after an update.
+    log.info('job-started', { version: VERSION, params, continuation: continuation ?? null });
 
     const cancel = new AbortController();
     const run = runCancellable(cancel.signal, () => runAction(action, { params, continuation, log }));

@@ -1,7 +1,7 @@
 /**
  * infra/package.sh run in a scratch copy of the repository, with a fake `aws` on PATH that records its arguments: what
  * each Lambda zip would hold is the folder the staged template's Code path names, since `aws cloudformation package`
- * zips exactly that folder. No AWS call is made.
+ * zips exactly that folder; the staged template is what it uploads. No AWS call is made.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
 import { parseTemplate } from './template.js';
 
 const repo = resolve(new URL('../..', import.meta.url).pathname);
+const VERSION = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The fake CLI: one line per call (arguments separated by tabs), and the answers package.sh needs. */
 const FAKE_AWS = `#!/usr/bin/env bash
@@ -34,14 +35,16 @@ beforeEach(() => {
   cpSync(join(repo, 'infra', 'package.sh'), join(root, 'infra', 'package.sh'));
   cpSync(join(repo, 'infra', 'pipeline.yml'), join(root, 'infra', 'pipeline.yml'));
   cpSync(join(repo, 'infra', 'bundles.mjs'), join(root, 'infra', 'bundles.mjs'));
+  cpSync(join(repo, 'package.json'), join(root, 'package.json'));
   for (const name of FUNCTION_NAMES) {
     mkdirSync(join(root, 'functions', name), { recursive: true });
     writeFileSync(join(root, 'functions', name, 'handler.ts'), '');
-    // What `npm run build` leaves in dist/<name>/: the bundle, its source map and esbuild's metafile.
+    // What `npm run build` leaves in dist/<name>/: the bundle, its source map, esbuild's metafile and the version.
     mkdirSync(join(root, 'dist', name), { recursive: true });
     writeFileSync(join(root, 'dist', name, 'index.mjs'), `export const handler = () => '${name}';\n`);
     writeFileSync(join(root, 'dist', name, 'index.mjs.map'), '{"version":3}');
     writeFileSync(join(root, 'dist', name, 'meta.json'), '{}');
+    writeFileSync(join(root, 'dist', name, 'VERSION'), `${VERSION}\n`);
   }
   mkdirSync(join(root, 'bin'));
   writeFileSync(join(root, 'bin', 'aws'), FAKE_AWS);
@@ -75,7 +78,7 @@ function runPackage(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('infra/package.sh', () => {
-  it('zips index.mjs only for each function: no source map, no metafile', () => {
+  it('zips index.mjs and VERSION for each function: no source map, no metafile', () => {
     const run = runPackage(['--region', 'us-east-1']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -87,11 +90,40 @@ describe('infra/package.sh', () => {
       // The folder the CloudFormation CLI zips: the Code path, relative to the template it packages.
       const folder = resolve(dirname(staged), String(lambda.Properties!.Code));
       expect(folder.startsWith(join(root, '.infra-build', 'dist'))).toBe(true);
-      expect(readdirSync(folder)).toEqual(['index.mjs']);
+      expect(readdirSync(folder).sort()).toEqual(['VERSION', 'index.mjs']);
+      expect(readFileSync(join(folder, 'VERSION'), 'utf8')).toBe(`${VERSION}\n`);
       expect(readFileSync(join(folder, 'index.mjs'), 'utf8')).toBe(
         readFileSync(join(root, 'dist', folder.split('/').at(-1)!, 'index.mjs'), 'utf8'),
       );
     }
+  });
+
+  it("writes package.json's version into the template's Version output, over the repository's placeholder", () => {
+    const source = parseTemplate(readFileSync(join(repo, 'infra', 'pipeline.yml'), 'utf8'));
+    expect(source.Outputs?.Version?.Value).toBe('0.0.0-unpackaged');
+    const run = runPackage(['--region', 'us-east-1']);
+    expect(run.status).toBe(0);
+    const staged = readFileSync(join(root, '.infra-build', 'template', 'pipeline.yml'), 'utf8');
+    expect(parseTemplate(staged).Outputs?.Version?.Value).toBe(VERSION);
+    // Nothing else of the template changes.
+    expect(staged).toBe(readFileSync(join(repo, 'infra', 'pipeline.yml'), 'utf8').replace('0.0.0-unpackaged', VERSION));
+    expect(run.stdout).toContain(`(version ${VERSION})`);
+  });
+
+  it('refuses a build of another version than package.json, before uploading anything', () => {
+    const name = FUNCTION_NAMES[0]!;
+    writeFileSync(join(root, 'dist', name, 'VERSION'), '0.0.1\n');
+    const stale = runPackage(['--region', 'us-east-1']);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toBe(
+      `dist/${name} was built from 0.0.1, package.json says ${VERSION}: run npm run build ` +
+        '(npm run package does it for you)\n',
+    );
+    rmSync(join(root, 'dist', name, 'VERSION'));
+    const unknown = runPackage(['--region', 'us-east-1']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain(`dist/${name} was built from an unknown version, package.json says ${VERSION}`);
+    expect([...stale.calls, ...unknown.calls]).toEqual([]);
   });
 
   it('packages the staged template into the bucket, in the region given, after checking the bucket is there', () => {

@@ -10,6 +10,11 @@ import { DONE, type Plan, waitFor } from '../../../../shared/domain/plan.js';
 import { ParamReader, parseUserParametersJson } from '../../../../shared/domain/params.js';
 import { acceptReports, codepipeline, jobReports } from '../../codepipeline-mock.js';
 import { awsError, captureLogs, jobEvent } from '../../fixtures.js';
+import { readFileSync } from 'node:fs';
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 let logs: ReturnType<typeof captureLogs>;
 
@@ -289,6 +294,12 @@ describe('runJob', () => {
     const events = logs.lines.map((l) => JSON.parse(l) as { event: string; jobId: string });
     expect(events.map((e) => e.event)).toEqual(['job-started', 'plan', 'job-succeeded', 'job-reported']);
     expect(events.every((e) => e.jobId === 'job-1')).toBe(true);
+  });
+
+  it('names the package version in its job-started line: which release ran the job', async () => {
+    await runJob(action(ok), jobEvent({ Id: 'E1PRIMARY00001' }));
+    const started = logs.lines.map((l) => JSON.parse(l) as { event: string }).find((e) => e.event === 'job-started');
+    expect(started).toMatchObject({ version: PACKAGE_VERSION });
   });
 
   it('throws, without reporting, for an event that is not a CodePipeline job', async () => {
