@@ -29,7 +29,7 @@ await Promise.all(
 const bundles = names.map((n) => `dist/${n}/index.mjs`).join(', ');
 console.log(`built ${names.length} function bundle(s) of version ${version}: ${bundles}`);
 
-// cfcd, the operator command line (cli/main.ts), to dist/cli/cfcd.mjs, which the package's `bin` (bin/cfcd.mjs) runs:
+// cfcd, the operator command line (cli/main.ts), to dist/cli/cfcd.mjs, which the package's `bin` (cli/cfcd.mjs) runs:
 // one self-contained file built with the functions' options from its own entry point, so nothing of cli/ can end up
 // in a Lambda bundle (the functions are discovered from functions/*/handler.ts only).
 const { chmod } = await import('node:fs/promises');

@@ -1,13 +1,13 @@
 /**
  * cfcd's entry point, bundled to dist/cli/cfcd.mjs (`npm run build`, which `npm ci` runs), which the package's `bin`,
- * bin/cfcd.mjs, loads. Everything else is in program.ts, which tools may also call in-process (runCli), and status.ts
+ * cli/cfcd.mjs, loads. Everything else is in program.ts, which tools may also call in-process (runCli), and status.ts
  * (renderStatus).
  */
 import { runCli } from './program.js';
 
 // Newer SDK releases warn about Node 20 on every run; the project supports it (package.json engines).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// Maps only what loads after it: this bundle itself when bin/cfcd.mjs ran it (it turns them on first), not when run
+// Maps only what loads after it: this bundle itself when cli/cfcd.mjs ran it (it turns them on first), not when run
 // directly as `node dist/cli/cfcd.mjs`.
 if (process.argv.includes('--verbose') || process.argv.includes('-v')) process.setSourceMapsEnabled?.(true);
 process.exitCode = await runCli(process.argv.slice(2));

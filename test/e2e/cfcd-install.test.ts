@@ -25,7 +25,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'cfcd-install-'));
-  for (const path of ['package.json', 'tsconfig.json', 'esbuild.config.mjs', 'bin', 'cli', 'shared', 'functions'])
+  for (const path of ['package.json', 'tsconfig.json', 'esbuild.config.mjs', 'cli', 'shared', 'functions'])
     cpSync(join(repo, path), join(root, path), { recursive: true });
   cpSync(join(repo, 'infra', 'bundles.mjs'), join(root, 'infra', 'bundles.mjs'));
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
@@ -48,7 +48,7 @@ function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}):
 
 describe('cfcd from a checkout', () => {
   it('the bin is a committed launcher, and npm ci builds (prepare)', () => {
-    expect(pkg.bin.cfcd).toBe('bin/cfcd.mjs');
+    expect(pkg.bin.cfcd).toBe('cli/cfcd.mjs');
     expect(existsSync(join(repo, pkg.bin.cfcd))).toBe(true);
     expect(pkg.scripts.prepare).toBe('npm run build');
   });
