@@ -185,18 +185,21 @@ export function cfcdPath(env = process.env) {
 }
 
 /**
- * Runs cfcd: stdout (the JSON document) captured, stderr (progress, messages) straight to the job's log. A SIGINT or SIGTERM (the runner cancelling the job) is passed on, so cfcd stops as it does on Ctrl-C:
- * after the AWS calls in flight, with the command that carries on.
+ * Runs cfcd: stdout (the JSON document) captured, stderr (progress, messages) straight to the job's log. cfcd runs in
+ * a process group of its own, and a SIGINT or SIGTERM to this process (the runner cancelling the job) reaches it as
+ * one Ctrl-C each: cfcd stops as on Ctrl-C, after the AWS calls in flight, and reports the command that carries on
+ * (a second signal: before the next call). cfcd handles SIGINT, not SIGTERM, and the group keeps a signal sent to
+ * the whole group from counting twice.
  */
 export function runCfcd(argv, { cfcd = cfcdPath(), env = process.env, node = process.execPath } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [cfcd, ...argv], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(node, [cfcd, ...argv], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
-    const forward = (signal) => child.kill(signal);
+    const forward = () => child.kill('SIGINT');
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     const done = () => {
@@ -298,7 +301,11 @@ export function summaryOf({ command, argv, code: exitCode, doc }) {
   if (doc?.error) {
     lines.push(`> ${cell(doc.error.message ?? '')}`, '');
     lines.push(`Exit ${exitCode}: ${meaning}.`, '');
-    if (doc.error.resume) lines.push('To carry on:', '', '```sh', doc.error.resume, '```', '');
+    if (doc.error.resume) {
+      const token = /--resume (\S+)/.exec(doc.error.resume)?.[1];
+      lines.push('To carry on:', '', '```sh', doc.error.resume, '```', '');
+      if (token) lines.push(`With this action: the same inputs and \`args: --resume ${token}\`.`, '');
+    }
   } else if (!doc) {
     lines.push(`cfcd printed no JSON result. Exit ${exitCode}: ${meaning}. Its messages are in the step's log.`, '');
   } else if (command === 'status') {

@@ -4,7 +4,7 @@
  * environment (here the emulator's fake ones and AWS_ENDPOINT_URL). Needs `npm run build` (dist/cli/cfcd.mjs).
  */
 import { cfcdWorld } from './cfcd-world.js';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +59,11 @@ let policyId: string;
 let dir: string;
 
 /** Runs the entry point as the composite step does: `node action/run.mjs` with the step's environment. */
-function runStep(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<Step> {
+function runStep(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  started?: (child: ChildProcess) => void,
+): Promise<Step> {
   const out = join(dir, `output-${Math.random().toString(36).slice(2)}`);
   const summary = join(dir, `summary-${Math.random().toString(36).slice(2)}`);
   writeFileSync(out, '');
@@ -96,6 +100,7 @@ function runStep(inputs: Record<string, string>, env: Record<string, string> = {
         summary: readFileSync(summary, 'utf8'),
       }),
     );
+    started?.(child);
   });
 }
 
@@ -148,6 +153,24 @@ describe('action.yml and the entry point agree', () => {
       for (const input of [...inputs, 'region']) expect(help.stdout, `${command} --${input}`).toContain(`--${input} `);
       if (command !== 'status') expect(help.stdout).toContain('--yes');
     }
+  });
+
+  it("docs/github-action.md's workflow gives each step of this action inputs its command takes", () => {
+    const docs = readFileSync(join(process.cwd(), 'docs/github-action.md'), 'utf8');
+    const blocks = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const workflow = parse(blocks.find((b) => b.includes('jobs:')) ?? '') as {
+      jobs: Record<string, { steps: { uses?: string; with?: Record<string, string> }[] }>;
+    };
+    const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+    const ours = steps.filter((step) => step.uses?.startsWith('OWNER/cloudfront-cd-pipeline@'));
+    expect(ours.map((step) => step.with?.command)).toEqual(['enable-cd', 'promote', 'abort']);
+    for (const step of ours) {
+      const { command, ...inputs } = step.with ?? {};
+      const takes = COMMANDS[command as keyof typeof COMMANDS];
+      for (const input of Object.keys(inputs)) expect(takes, `${command} takes ${input}`).toContain(input);
+    }
+    for (const { uses } of steps.filter((step) => step.uses && !step.uses.startsWith('OWNER/')))
+      expect(uses).toMatch(/@[0-9a-f]{40}$/);
   });
 
   it('builds the command line: the inputs as flags, args split like a shell, always --json, --yes when it writes', () => {
@@ -291,6 +314,27 @@ describe('the action against the emulator', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.outputs).toMatchObject({ Mode: 'detach', ContinuousDeploymentPolicyId: policyId });
     expect(run.summary).toContain('### ✅ cfcd abort: done (exit 0)');
+  });
+
+  it('a cancelled job (SIGINT to the step) stops cfcd with 130, and args --resume carries on', async () => {
+    emulator.setPropagationMs(60_000);
+    const stopped = await runStep(enableCdInputs(), {}, (child) => {
+      child.stderr?.on('data', (d) => {
+        if (/waiting for primary/.test(String(d))) child.kill('SIGINT');
+      });
+    });
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.outputs).toMatchObject({ 'exit-code': '130', 'error-kind': 'interrupted' });
+    expect(stopped.summary).toContain('### ❌ cfcd enable-cd: interrupted (exit 130)');
+    expect(stopped.summary).toContain('Exit 130: stopped (the job was cancelled)');
+    const resume = /With this action: the same inputs and `args: --resume (\S+)`/.exec(stopped.summary)?.[1];
+    expect(resume, stopped.summary).toBeDefined();
+
+    emulator.settle();
+    emulator.setPropagationMs(30);
+    const carried = await runStep({ ...enableCdInputs(), INPUT_ARGS: `--resume ${resume}` });
+    expect(carried.code, carried.stderr).toBe(0);
+    expect(carried.outputs).toMatchObject({ PolicyEnabled: 'true', StagingDistributionId: stagingId });
   });
 
   it('an unbuilt cfcd fails the step (exit 1) saying how to build it', async () => {
