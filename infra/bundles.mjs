@@ -63,7 +63,9 @@ export function lambdaRuntimeOf(template) {
   const runtimes = new Set([...template.matchAll(/^\s+Runtime: (\S+)\s*$/gm)].map((m) => m[1]));
   const [runtime] = runtimes;
   if (runtimes.size !== 1 || !/^nodejs\d+\.x$/.test(runtime))
-    throw new Error(`the functions must share one nodejsNN.x Runtime; the template has ${[...runtimes].join(', ') || 'none'}`);
+    throw new Error(
+      `the functions must share one nodejsNN.x Runtime; the template has ${[...runtimes].join(', ') || 'none'}`,
+    );
   return { runtime, nodeMajor: Number(runtime.slice('nodejs'.length, -'.x'.length)) };
 }
 
