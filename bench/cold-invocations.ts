@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Emulator, RequestLogEntry } from '../local/emulator/index.js';
 import { codePipelineEvent } from '../local/pipeline/local-codepipeline.js';
+import { lambdaNode } from '../local/pipeline/runtime-node.js';
 import { coveredMs, criticalPath } from './critical-path.js';
 import type { EmulatorSlot } from './emulator-slot.js';
 import { operationsOf } from './measure.js';
@@ -86,8 +87,7 @@ async function coldRun(
   const jobId = randomUUID();
   const event = codePipelineEvent(jobId, functionName, userParameters);
   emulator.clearRequestLog();
-  const node = process.env.LOCAL_LAMBDA_NODE ?? process.execPath;
-  const { stdout } = await run(node, [...extraArgs, CHILD, bundle, JSON.stringify(event), functionName], {
+  const { stdout } = await run(lambdaNode().path, [...extraArgs, CHILD, bundle, JSON.stringify(event), functionName], {
     env: childEnv(env, functionName),
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { lambdaNode } from '../local/pipeline/runtime-node.js';
 
 const run = promisify(execFile);
 
@@ -15,10 +16,10 @@ export async function importMs(specifiers: readonly string[], cwd: string): Prom
   const code =
     `const t = performance.now(); for (const s of ${JSON.stringify(specifiers)}) await import(s); ` +
     'process.stdout.write(String(performance.now() - t));';
-  // The functions' Node (LOCAL_LAMBDA_NODE, as the workers use), else the bench's own.
-  const { stdout } = await run(process.env.LOCAL_LAMBDA_NODE ?? process.execPath, ['--input-type=module', '-e', code], {
+  // The functions' Node, as the workers use (the Lambda runtime's major when installed).
+  const { stdout } = await run(lambdaNode().path, ['--input-type=module', '-e', code], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { PATH: process.env.PATH ?? '' },
   });
   const ms = Number(stdout);
   if (!Number.isFinite(ms)) throw new Error(`import of ${specifiers.join(', ')} printed ${JSON.stringify(stdout)}`);

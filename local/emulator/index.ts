@@ -144,7 +144,6 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     close: () => closeServer(server),
     state: () => stateOf(account, controls),

@@ -43,4 +43,5 @@ process.on('message', async ({ id, event, timeoutMs, clockOffsetMs }) => {
     done({ ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(err) } });
   }
 });
-process.send({ ready: true });
+// The parent checks which Node runs the bundle (the Lambda runtime's major when it is installed).
+process.send({ ready: true, node: process.version });

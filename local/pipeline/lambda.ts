@@ -1,6 +1,7 @@
 /**
  * Local Lambda functions: each built bundle runs in its own warm child process (see lambda-worker.mjs) with the
- * emulator's endpoint variables, so the code under test is exactly what ships in dist/.
+ * emulator's endpoint variables, so the code under test is exactly what ships in dist/, on the Lambda runtime's Node
+ * major when it is installed (runtime-node.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
+import { lambdaNode } from './runtime-node.js';
 
 /** One structured log line a function wrote. */
 export type LogLine = Record<string, unknown> & { event?: string; level?: string };
@@ -67,6 +69,8 @@ export class LocalLambda implements Invoker {
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
+    /** The `process.version` of the Node running the bundle, as the worker reported it. */
+    readonly nodeVersion: string,
   ) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.trim() === '') return;
@@ -105,18 +109,17 @@ export class LocalLambda implements Invoker {
     const bundle = bundlePath(name, distDir);
     if (!existsSync(bundle)) throw new Error(`no bundle at ${bundle}: run \`npm run build\` first`);
     const child = fork(WORKER, [bundle, name], {
-      // LOCAL_LAMBDA_NODE runs the bundles on another Node binary, e.g. the Lambda runtime's major (nodejs22.x).
-      ...(process.env.LOCAL_LAMBDA_NODE ? { execPath: process.env.LOCAL_LAMBDA_NODE } : {}),
+      execPath: lambdaNode().path,
       // Plain node, as Lambda runs it: not the loader hooks of whatever started us (tsx, vitest).
       execArgv: [],
       env: { PATH: process.env.PATH ?? '', ...env, AWS_LAMBDA_FUNCTION_NAME: name },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
+    const ready = await new Promise<{ node: string }>((resolve, reject) => {
+      child.once('message', (message) => resolve(message as { node: string }));
       child.once('exit', (code) => reject(new Error(`${name} worker exited with code ${code} before it was ready`)));
     });
-    return new LocalLambda(name, child);
+    return new LocalLambda(name, child, ready.node);
   }
 
   /**

@@ -22,7 +22,7 @@ afterEach(async () => {
 /** Starts the CLI and resolves with its URL once it listens. */
 async function start(args: string[]): Promise<{ url: string; child: ChildProcess; stdout: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -42,7 +42,7 @@ async function start(args: string[]): Promise<{ url: string; child: ChildProcess
 /** Runs the CLI to its exit: code, stdout, stderr. */
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -38,7 +38,7 @@ async function bundle(code: string, plugins: Plugin[], dir: string, name: string
 /** Runs a bundle in a fresh node with exactly `env` (plus PATH); returns its last stdout line, parsed. */
 async function runBundle(file: string, env: Record<string, string>): Promise<unknown> {
   const { stdout } = await run(process.execPath, [file], {
-    env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
   });
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null');
 }
