@@ -39,7 +39,7 @@ await build({
   ...cliOptions,
   define,
   // It runs on the operator's Node (package.json engines), not on the Lambda runtime.
-  target: 'node20',
+  target: 'node22',
   // Run as a program: the shebang first, then the functions' require shim.
   banner: { js: `#!/usr/bin/env node\n${cliOptions.banner.js}` },
   // An operator's --profile, SSO or credential_process must work wherever the CLI is installed: the profile-based

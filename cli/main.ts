@@ -5,8 +5,6 @@
  */
 import { runCli } from './program.js';
 
-// Newer SDK releases warn about Node 20 on every run; the project supports it (package.json engines).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Maps only what loads after it: this bundle itself when cli/cfcd.mjs ran it (it turns them on first), not when run
 // directly as `node dist/cli/cfcd.mjs`.
 if (process.argv.includes('--verbose') || process.argv.includes('-v')) process.setSourceMapsEnabled?.(true);

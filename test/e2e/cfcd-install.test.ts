@@ -7,8 +7,12 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+
+/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
+const CFCD_NODE = lambdaNode().path;
 
 const repo = resolve(new URL('../..', import.meta.url).pathname);
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
@@ -27,11 +31,14 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'cfcd-install-'));
   for (const path of ['package.json', 'tsconfig.json', 'esbuild.config.mjs', 'cli', 'shared', 'functions'])
     cpSync(join(repo, path), join(root, path), { recursive: true });
-  cpSync(join(repo, 'infra', 'bundles.mjs'), join(root, 'infra', 'bundles.mjs'));
+  // The build's list of functions and their runtime (read from the template's Runtime lines).
+  for (const file of ['bundles.mjs', 'pipeline.yml']) cpSync(join(repo, 'infra', file), join(root, 'infra', file));
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
   // The outer npm's settings (npm test, npx vitest) stay out; a cache of its own, so npx installs this copy afresh.
   env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
   Object.assign(env, {
+    // npm and npx run on a Node the package supports (engines: 22 or 24), as an operator's would.
+    PATH: `${dirname(CFCD_NODE)}${delimiter}${process.env.PATH ?? ''}`,
     npm_config_cache: join(root, '.npm-cache'),
     npm_config_offline: 'true',
     npm_config_update_notifier: 'false',
@@ -60,7 +67,7 @@ describe('cfcd from a checkout', () => {
     expect(script.stderr).toContain(NOT_BUILT);
     expect(script.stderr.split('\n').filter((l) => l.startsWith('cfcd'))).toHaveLength(1);
     expect(`${script.stdout}${script.stderr}`).not.toMatch(STACK);
-    const bin = run(process.execPath, [join(root, pkg.bin.cfcd), 'status']);
+    const bin = run(CFCD_NODE, [join(root, pkg.bin.cfcd), 'status']);
     expect({ status: bin.status, stdout: bin.stdout, stderr: bin.stderr }).toEqual({
       status: 1,
       stdout: '',

@@ -16,6 +16,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET } from '../../local/pipeline/site.js';
+import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+
+/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
+const CFCD_NODE = lambdaNode().path;
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 
@@ -47,7 +51,7 @@ function onTerminal(
   options: { env?: Record<string, string>; meanwhile?: () => Promise<void> } = {},
 ) {
   return new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
-    const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+    const command = [CFCD_NODE, CLI, ...args].map(quote).join(' ');
     // -q quiet, -e the child's exit code, -f flush at once, -c the command; the typescript file is not wanted.
     const child = spawn('script', ['-qefc', command, '/dev/null'], {
       env: { ...process.env, ...emulator.env, TERM: 'xterm', ...options.env },

@@ -27,6 +27,10 @@ import { carriesSameConfig, diffConfigs } from '../../shared/domain/config-diff.
 import { preflightProblems } from '../../shared/domain/preflight.js';
 import { SchemaValidator } from '../infra/schema-validator.js';
 import { PLAIN_LOGGING_AND_CERTIFICATE } from '../unit/fixtures.js';
+import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+
+/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
+const CFCD_NODE = lambdaNode().path;
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 
@@ -336,7 +340,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function cfcd(...args: string[]) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(CFCD_NODE, [CLI, ...args], {
       env: { ...process.env, ...emulator.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -19,6 +19,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET, siteDistributionConfig } from '../../local/pipeline/site.js';
+import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+
+/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
+const CFCD_NODE = lambdaNode().path;
 
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 const HEADER = { 'aws-cf-cd-staging': 'true' };
@@ -45,7 +49,7 @@ afterEach(async () => {
 /** Spawns the built CLI against the emulator; `started` gets the child (e.g. to send it Ctrl-C). */
 function spawnCfcd(args: string[], env: Record<string, string> = {}, started?: (child: ChildProcess) => void) {
   return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(CFCD_NODE, [CLI, ...args], {
       env: { ...process.env, ...emulator.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,6 +15,10 @@ import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET } from '../../local/pipeline/site.js';
 import { COMMANDS, INPUTS, OUTPUTS, commandLine, readInputs, splitArgs } from '../../action/cfcd-action.mjs';
+import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+
+/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
+const CFCD_NODE = lambdaNode().path;
 
 const ENTRY = join(process.cwd(), 'action/run.mjs');
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
@@ -69,7 +73,7 @@ function runStep(
   writeFileSync(out, '');
   writeFileSync(summary, '');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRY], {
+    const child = spawn(CFCD_NODE, [ENTRY], {
       env: {
         PATH: process.env.PATH,
         ...emulator.env,
@@ -148,7 +152,7 @@ describe('action.yml and the entry point agree', () => {
 
   it("maps each command's inputs to flags cfcd has", () => {
     for (const [command, inputs] of Object.entries(COMMANDS)) {
-      const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
+      const help = spawnSync(CFCD_NODE, [CLI, command, '--help'], { encoding: 'utf8' });
       expect(help.status, help.stderr).toBe(0);
       for (const input of [...inputs, 'region']) expect(help.stdout, `${command} --${input}`).toContain(`--${input} `);
       if (command !== 'status') expect(help.stdout).toContain('--yes');

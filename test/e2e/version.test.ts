@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/bundles.mjs';
 import { type Harness, startHarness } from './harness.js';
+import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+
+/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
+const CFCD_NODE = lambdaNode().path;
 
 const VERSION = (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version;
 const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
@@ -36,14 +40,14 @@ describe('end to end: the version stamped into the bundles', () => {
 
   it("cfcd --version and -V print package.json's version alone, exit 0; with another argument, a usage error", () => {
     for (const flag of ['--version', '-V']) {
-      const run = spawnSync(process.execPath, [CLI, flag], { encoding: 'utf8' });
+      const run = spawnSync(CFCD_NODE, [CLI, flag], { encoding: 'utf8' });
       expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
         status: 0,
         stdout: `${VERSION}\n`,
         stderr: '',
       });
     }
-    const extra = spawnSync(process.execPath, [CLI, '--version', 'status'], { encoding: 'utf8' });
+    const extra = spawnSync(CFCD_NODE, [CLI, '--version', 'status'], { encoding: 'utf8' });
     expect(extra.status).toBe(2);
     expect(extra.stderr).toBe('cfcd --version takes no other argument\n');
   });
