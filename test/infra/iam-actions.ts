@@ -10,7 +10,11 @@
  * `distribution*` for CreateDistribution and `continuous-deployment-policy*` for CreateContinuousDeploymentPolicy;
  * from the December 2025 edition on both take no resource type, and since April 2026 CreateDistribution takes the
  * condition keys aws:RequestTag/${TagKey} and aws:TagKeys. cfn-lint 1.51's bundled policy data agrees with the
- * current edition.
+ * current edition. CloudFront defines no condition key of its own (its "Condition keys" table lists only
+ * aws:RequestTag, aws:ResourceTag and aws:TagKeys): no policy can say "only a distribution with Staging: true".
+ * The `distribution` resource type takes aws:ResourceTag/${TagKey}; `continuous-deployment-policy` takes no key.
+ * The CloudFront API reference for CreateDistributionWithTags (what CloudFormation calls for a tagged distribution)
+ * names two required permissions: CreateDistribution and TagResource.
  */
 export interface ActionFacts {
   /** Resource types, "*" suffix = required; empty = the action takes no resource ARN. */
@@ -43,10 +47,13 @@ export const iamActions: Record<string, ActionFacts> = {
   'cloudfront:UpdateDistribution': on('distribution*'),
   'cloudfront:UpdateDistributionWithStagingConfig': on('distribution*'),
   'cloudfront:DeleteDistribution': on('distribution*'),
+  // Adds an alias to the distribution it names (the alias may be moved there from another distribution).
+  'cloudfront:AssociateAlias': on('distribution*'),
   'cloudfront:CreateInvalidation': on('distribution*'),
   'cloudfront:GetInvalidation': on('distribution*'),
   'cloudfront:ListInvalidations': on('distribution*'),
-  'cloudfront:TagResource': CLOUDFRONT_TAGGABLE,
+  // TagResource takes the request keys on every type (the June 2026 edition), so a grant can fix the tag it writes.
+  'cloudfront:TagResource': { ...CLOUDFRONT_TAGGABLE, conditionKeys: ['aws:RequestTag/${TagKey}', 'aws:TagKeys'] },
   'cloudfront:UntagResource': CLOUDFRONT_TAGGABLE,
   'cloudfront:ListTagsForResource': CLOUDFRONT_TAGGABLE,
   'cloudfront:GetContinuousDeploymentPolicy': on('continuous-deployment-policy*'),
@@ -85,6 +92,7 @@ export const iamActions: Record<string, ActionFacts> = {
   'cloudformation:ValidateTemplate': none,
   'iam:PassRole': on('role*'),
   'sns:Publish': on('topic*'),
+  'sqs:SendMessage': on('queue*'),
 };
 
 /** The resource types an action takes, without the "required" mark. */

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { iamActions, resourceTypesOf } from './iam-actions.js';
 import { wildcardAllowList } from './resource-allow-list.js';
-import { alternatives, isIntrinsic, listAlternatives, loadInfraTemplates, type Template } from './template.js';
+import { ACCOUNT, allows as iamAllows, concreteResources, type PolicyStatement } from './iam-model.js';
+import {
+  alternatives,
+  isIntrinsic,
+  listAlternatives,
+  loadInfraTemplates,
+  parameterValues,
+  resolveConditions,
+  type Template,
+} from './template.js';
 
 interface Statement {
   Sid?: string;
@@ -87,6 +96,7 @@ function resourceTypeOf(text: string): string | undefined {
     [/^!GetAtt AWS::Logs::LogGroup\.Arn$/, 'log-stream'],
     [/^!GetAtt AWS::Lambda::Function\.Arn$/, 'function'],
     [/^!GetAtt AWS::IAM::Role\.Arn$/, 'role'],
+    [/^!GetAtt AWS::SQS::Queue\.Arn$/, 'queue'],
     [/^!Ref ConnectionArn$/, 'Connection'],
     [/^!Ref ApprovalTopicArn$/, 'topic'],
     // WatchAlarmNames: alarm ARNs only (its AllowedPattern), split into one Resource each.
@@ -104,6 +114,11 @@ const inRole = (role: string) => statements.filter((s) => s.role === role);
 const withAction = (role: string, action: string) => inRole(role).filter((s) => actionsOf(s).includes(action));
 const PRIMARY = 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PrimaryDistributionId}';
 const PIPELINE = 'arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${Pipeline}';
+/** Every action of iam-actions.ts that writes a distribution (takes the distribution type and is no Get or List). */
+const DISTRIBUTION_WRITES = Object.keys(iamActions).filter(
+  (a) =>
+    a.startsWith('cloudfront:') && resourceTypesOf(a)?.includes('distribution') && !/^cloudfront:(Get|List)/.test(a),
+);
 const TAGGED_AS_STAGING = {
   StringEquals: { 'aws:ResourceTag/cloudfront-cd-primary': { Ref: 'PrimaryDistributionId' } },
 };
@@ -220,7 +235,7 @@ describe('IAM policies', () => {
   it('lets promote invalidate only the primary, and enable-cd only the staging', () => {
     const invalidating = (role: string) =>
       inRole(role)
-        .filter((s) => actionsOf(s).includes('cloudfront:CreateInvalidation'))
+        .filter((s) => s.statement.Effect === 'Allow' && actionsOf(s).includes('cloudfront:CreateInvalidation'))
         .map((s) => ({
           actions: actionsOf(s),
           resource: resourceText(s.statement.Resource, pipeline),
@@ -236,21 +251,6 @@ describe('IAM policies', () => {
       expect(invalidating(role), role).toEqual([]);
   });
 
-  it('the staging deploy role updates or deletes only the tagged staging distribution, never any distribution of the account', () => {
-    const writes = inRole('StagingDeployRole').filter(
-      (s) =>
-        s.statement.Effect === 'Allow' &&
-        actionsOf(s).some((a) => ['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution'].includes(a)),
-    );
-    expect(writes.length).toBeGreaterThan(0);
-    for (const w of writes) {
-      const resource = resourceText(w.statement.Resource, pipeline);
-      const exact = resource.endsWith(':distribution/${StagingDistributionId}');
-      const tagged = JSON.stringify(w.statement.Condition) === JSON.stringify(TAGGED_AS_STAGING);
-      expect(exact || tagged, w.where).toBe(true);
-    }
-  });
-
   it('the staging deploy role creates only a distribution tagged as staging for this primary', () => {
     const create = withAction('StagingDeployRole', 'cloudfront:CreateDistribution');
     expect(create).toHaveLength(1);
@@ -262,12 +262,29 @@ describe('IAM policies', () => {
     expect(iamActions['cloudfront:CreateDistribution']!.conditionKeys).toContain('aws:RequestTag/${TagKey}');
   });
 
-  it('the staging deploy role is denied every write on the primary', () => {
+  it('the staging deploy role is denied every write on the primary, promotion and cache purges included', () => {
     const deny = inRole('StagingDeployRole').find((s) => s.statement.Effect === 'Deny');
-    expect(deny?.statement.Action).toEqual(
-      expect.arrayContaining(['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution']),
-    );
+    expect(DISTRIBUTION_WRITES).toContain('cloudfront:UpdateDistributionWithStagingConfig');
+    expect([deny?.statement.Action].flat()).toEqual(expect.arrayContaining(DISTRIBUTION_WRITES));
     expect(resourceText(deny?.statement.Resource, pipeline)).toBe(PRIMARY);
+  });
+
+  it('uses on CloudFront actions only the condition keys the reference lists for them (others never match)', () => {
+    const offenders = allows.flatMap((s) =>
+      actionsOf(s)
+        .filter((a) => a.startsWith('cloudfront:'))
+        .flatMap((a) =>
+          Object.values(s.statement.Condition ?? {})
+            .flatMap((keys) => Object.keys(keys))
+            .filter((key) => {
+              if (key.startsWith('aws:ResourceTag/')) return !resourceTypesOf(a)?.includes('distribution');
+              const generic = key.replace(/^aws:RequestTag\/.*/, 'aws:RequestTag/${TagKey}');
+              return !iamActions[a]?.conditionKeys?.includes(generic);
+            })
+            .map((key) => `${s.where}: ${a} takes no ${key}`),
+        ),
+    );
+    expect(offenders).toEqual([]);
   });
 
   it('grants enable-cd S3 access only when StaticResourceBucketName is set: the bucket policy, and reading the release objects', () => {
@@ -330,6 +347,7 @@ describe('the watch role', () => {
         'codepipeline:GetPipelineState',
         'codepipeline:ListActionExecutions',
         'codepipeline:PutApprovalResult',
+        'sqs:SendMessage',
       ]),
     );
   });
@@ -370,5 +388,259 @@ describe('the watch role', () => {
     };
     expect(metrics['Fn::If'][0]).toBe('WatchReadsMetrics');
     expect(metrics['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+  });
+});
+
+/** The required parameters of pipeline.yml, the watch on (its role is one more that could reach too far). */
+const REQUIRED = {
+  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
+  FullRepositoryId: 'my-org/my-site',
+  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
+  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
+  OriginAccessControlId: 'E1ABCDEFGHIJKL',
+  WatchMaxStaging5xxErrorRate: '5',
+};
+const STAGING_ID = 'E3STAGINGABCDE';
+const POLICY_ID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+/** The stack of the first deploy (no ids yet) and the stack once both ids are pinned (docs/deploy.md, step 9). */
+const STACKS: Record<string, Record<string, string>> = {
+  'first deploy': REQUIRED,
+  pinned: { ...REQUIRED, StagingDistributionId: STAGING_ID, ContinuousDeploymentPolicyId: POLICY_ID },
+};
+const TAG = 'cloudfront-cd-primary';
+const distribution = (id: string) => `arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`;
+const policyArn = (id: string) => `arn:aws:cloudfront::${ACCOUNT}:continuous-deployment-policy/${id}`;
+const OTHER_DISTRIBUTION = distribution('EOTHERTEAM0001');
+const OTHER_POLICY = policyArn('99999999-8888-7777-6666-555555555555');
+const NEW_STAGING = distribution('ENEWSTAGING001');
+
+/** The roles of a stack built with these parameters, each as the statements it is deployed with. */
+function deployedRoles(given: Record<string, string>) {
+  const deployed = resolveConditions(pipeline, given);
+  const values = parameterValues(pipeline, given);
+  const roles = new Map<string, PolicyStatement[]>();
+  for (const s of permissionStatements(new Map([['pipeline.yml', deployed]])))
+    roles.set(s.role, [...(roles.get(s.role) ?? []), s.statement]);
+  const can = (role: string, action: string, arn: string, context?: Parameters<typeof iamAllows>[4]) =>
+    iamAllows(roles.get(role) ?? [], action, arn, values, context);
+  return { deployed, values, roles, can };
+}
+
+describe.each(Object.entries(STACKS))('the staging deploy role, %s', (name, given) => {
+  const { can } = deployedRoles(given);
+  const primary = distribution(given.PrimaryDistributionId!);
+  const ourTag = { [TAG]: given.PrimaryDistributionId! };
+  const role = 'StagingDeployRole';
+
+  it('cannot tag its way to another distribution: a tag it can write never lets it update, delete or untag', () => {
+    const tagsOther = can(role, 'cloudfront:TagResource', OTHER_DISTRIBUTION, { requestTags: ourTag });
+    const writesTagged = ['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution', 'cloudfront:UntagResource']
+      .filter((a) => can(role, a, OTHER_DISTRIBUTION, { resourceTags: ourTag }))
+      .map((a) => `${a} on a distribution tagged ${TAG}=<primary>`);
+    expect(tagsOther && writesTagged.length > 0 ? writesTagged : []).toEqual([]);
+    // And on its own: no write of this role reaches a distribution by its tag.
+    expect(writesTagged).toEqual([]);
+  });
+
+  it('tags only with the one staging tag, and only while the staging id is unknown', () => {
+    const tagAttempts: [string, Record<string, string>][] = [
+      ['another key', { owner: 'me' }],
+      ['another value', { [TAG]: 'EOTHERPRIMARY1' }],
+      ['an extra key', { ...ourTag, owner: 'me' }],
+    ];
+    for (const [what, requestTags] of tagAttempts)
+      expect(can(role, 'cloudfront:TagResource', OTHER_DISTRIBUTION, { requestTags }), what).toBe(false);
+    expect(can(role, 'cloudfront:TagResource', OTHER_DISTRIBUTION, { requestTags: ourTag })).toBe(name !== 'pinned');
+  });
+
+  it('cannot update or delete a continuous deployment policy it did not create', () => {
+    for (const action of ['cloudfront:UpdateContinuousDeploymentPolicy', 'cloudfront:DeleteContinuousDeploymentPolicy'])
+      expect(can(role, action, OTHER_POLICY), action).toBe(false);
+  });
+
+  it('can do what CloudFormation needs: create the tagged staging and the policy first, then manage exactly those', () => {
+    const created = name !== 'pinned';
+    expect(can(role, 'cloudfront:CreateDistribution', '*', { requestTags: ourTag })).toBe(created);
+    expect(can(role, 'cloudfront:TagResource', NEW_STAGING, { requestTags: ourTag })).toBe(created);
+    expect(can(role, 'cloudfront:CreateContinuousDeploymentPolicy', '*')).toBe(created);
+    // Never an untagged distribution: an ordinary public distribution with any origin.
+    expect(can(role, 'cloudfront:CreateDistribution', '*')).toBe(false);
+    const staging = distribution(STAGING_ID);
+    for (const action of ['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution', 'cloudfront:UntagResource'])
+      expect(can(role, action, staging, { requestTags: ourTag, resourceTags: ourTag }), action).toBe(!created);
+    expect(can(role, 'cloudfront:TagResource', staging, { requestTags: ourTag })).toBe(true);
+    for (const action of ['cloudfront:UpdateContinuousDeploymentPolicy', 'cloudfront:DeleteContinuousDeploymentPolicy'])
+      expect(can(role, action, policyArn(POLICY_ID)), action).toBe(!created);
+    expect(can(role, 'cloudfront:GetDistribution', NEW_STAGING)).toBe(true);
+  });
+
+  it('is denied every write on the primary, even if the primary carried the staging tag', () => {
+    const granted = DISTRIBUTION_WRITES.filter((a) =>
+      can(role, a, primary, { requestTags: ourTag, resourceTags: ourTag }),
+    );
+    expect(granted).toEqual([]);
+  });
+});
+
+describe.each(Object.entries(STACKS))('the Lambda roles, %s', (name, given) => {
+  const { roles, can } = deployedRoles(given);
+  const lambdaRoles = [...roles.keys()].filter((r) => r !== 'StagingDeployRole' && r !== 'PipelineRole');
+  const ourTag = { [TAG]: given.PrimaryDistributionId! };
+  const reach = (arn: string, actions: string[], context = {}) =>
+    lambdaRoles.flatMap((r) => actions.filter((a) => can(r, a, arn, context)).map((a) => `${r} ${a}`));
+
+  it('write no distribution but the primary and the staging, whatever tag it carries', () => {
+    const writes = reach(OTHER_DISTRIBUTION, DISTRIBUTION_WRITES);
+    expect(writes).toEqual([]);
+    // Tagged as staging for this primary (a tag the deploy role could write while the id is unknown): the residual
+    // docs/deploy.md names, and only until StagingDistributionId is set.
+    const tagged = reach(OTHER_DISTRIBUTION, DISTRIBUTION_WRITES, { resourceTags: ourTag });
+    expect(tagged).toEqual(
+      name === 'pinned'
+        ? []
+        : [
+            'EnableCdRole cloudfront:CreateInvalidation',
+            'PromoteRole cloudfront:UpdateDistribution',
+            'PromoteRole cloudfront:UpdateDistributionWithStagingConfig',
+          ],
+    );
+  });
+
+  it('update or delete no continuous deployment policy but the pinned one once it is set', () => {
+    const actions = ['cloudfront:UpdateContinuousDeploymentPolicy', 'cloudfront:DeleteContinuousDeploymentPolicy'];
+    // Before the id is known the first release's rollback (abort, the watch) must still be able to disable it.
+    expect(reach(OTHER_POLICY, actions)).toEqual(
+      name === 'pinned'
+        ? []
+        : [
+            'EnableCdRole cloudfront:UpdateContinuousDeploymentPolicy',
+            'AbortRole cloudfront:UpdateContinuousDeploymentPolicy',
+            'AbortRole cloudfront:DeleteContinuousDeploymentPolicy',
+            'WatchRole cloudfront:UpdateContinuousDeploymentPolicy',
+          ],
+    );
+  });
+});
+
+interface Target {
+  Id: string;
+  Arn: unknown;
+  RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+  DeadLetterConfig?: { Arn: unknown };
+}
+
+describe.each(Object.entries({ 'watch on': REQUIRED, 'watch off': { ...REQUIRED, WatchMaxStaging5xxErrorRate: '' } }))(
+  'failure paths of the EventBridge-invoked functions, %s',
+  (_name, given) => {
+    const { deployed, values, roles, can } = deployedRoles(given);
+    const resources = Object.entries(deployed.Resources);
+    const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+    const rules = ofType('AWS::Events::Rule').flatMap(([rule, r]) =>
+      (r.Properties!.Targets as Target[]).map((target) => ({ rule, target })),
+    );
+    const functionOf = (arn: unknown) => {
+      const [logicalId, attribute] = (isIntrinsic(arn) ? arn['Fn::GetAtt'] : []) as [string, string];
+      return attribute === 'Arn' && deployed.Resources[logicalId]?.Type === 'AWS::Lambda::Function' ? logicalId : '';
+    };
+    const invoked = rules.filter(({ target }) => functionOf(target.Arn));
+    const queues = ofType('AWS::SQS::Queue');
+    const queueArn = { 'Fn::GetAtt': [queues[0]?.[0], 'Arn'] };
+
+    it('finds the functions EventBridge invokes: abort, and the watch when it is on', () => {
+      expect(invoked.map(({ target }) => functionOf(target.Arn))).toEqual(
+        'WatchFunction' in deployed.Resources ? ['AbortFunction', 'WatchFunction'] : ['AbortFunction'],
+      );
+      expect(queues).toHaveLength(1);
+    });
+
+    it('gives every such rule target a retry policy and a dead-letter queue', () => {
+      for (const { rule, target } of invoked) {
+        expect(target.RetryPolicy?.MaximumRetryAttempts, rule).toBeTypeOf('number');
+        expect(target.RetryPolicy?.MaximumEventAgeInSeconds, rule).toBeGreaterThanOrEqual(60);
+        expect(target.DeadLetterConfig?.Arn, rule).toEqual(queueArn);
+      }
+    });
+
+    it('gives every such function an on-failure destination (Lambda retries, then the queue)', () => {
+      const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties!);
+      for (const { target } of invoked) {
+        const fn = functionOf(target.Arn);
+        const config = configs.find((c) => JSON.stringify(c.FunctionName) === JSON.stringify({ Ref: fn }));
+        expect(config, fn).toMatchObject({
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: expect.any(Number),
+          MaximumEventAgeInSeconds: expect.any(Number),
+          DestinationConfig: { OnFailure: { Destination: queueArn } },
+        });
+      }
+    });
+
+    it("lets each such function's role send to that queue, and to no other", () => {
+      const queue = concreteResources(queueArn, values)[0]!;
+      for (const { target } of invoked) {
+        const role = (deployed.Resources[functionOf(target.Arn)]!.Properties!.Role as { 'Fn::GetAtt': string[] })[
+          'Fn::GetAtt'
+        ][0]!;
+        expect(can(role, 'sqs:SendMessage', queue), role).toBe(true);
+        const sends = roles.get(role)!.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+        expect(sends.map((s) => s.Resource)).toEqual([queueArn]);
+      }
+    });
+
+    it('keeps the failures encrypted for 14 days, lets only these rules write dead letters, and alarms on one', () => {
+      const [queueId, queue] = queues[0]!;
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+      const policy = ofType('AWS::SQS::QueuePolicy')[0]![1].Properties as {
+        Queues: unknown[];
+        PolicyDocument: { Statement: (PolicyStatement & { Principal: unknown })[] };
+      };
+      expect(policy.Queues).toEqual([{ Ref: queueId }]);
+      const allowsEvents = policy.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow');
+      expect(allowsEvents).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: queueArn,
+          Condition: { ArnEquals: { 'aws:SourceArn': invoked.map(({ rule }) => ({ 'Fn::GetAtt': [rule, 'Arn'] })) } },
+        }),
+      ]);
+      const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+      expect(alarms).toEqual([
+        expect.objectContaining({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        }),
+      ]);
+      expect(alarms[0]!.AlarmActions).toBeUndefined();
+      const notified = resolveConditions(pipeline, {
+        ...given,
+        AlertTopicArn: 'arn:aws:sns:us-east-1:123456789012:oncall',
+      });
+      const notifying = Object.values(notified.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm')!;
+      expect(notifying.Properties!.AlarmActions).toEqual([{ Ref: 'AlertTopicArn' }]);
+    });
+  },
+);
+
+describe('log groups', () => {
+  const groups = (given: Record<string, string>) =>
+    Object.entries(resolveConditions(pipeline, given).Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
+
+  it('outlive the stack (Retain on delete and on replacement), with a retention', () => {
+    for (const [id, group] of Object.entries(pipeline.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup')) {
+      expect(group, id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(group.Properties!.RetentionInDays, id).toEqual({ Ref: 'LogRetentionDays' });
+    }
+  });
+
+  it('are encrypted with LogGroupKmsKeyArn when it is set, with CloudWatch Logs encryption otherwise', () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+    const withKey = groups({ ...REQUIRED, LogGroupKmsKeyArn: key });
+    expect(withKey).toHaveLength(4);
+    for (const [id, group] of withKey) expect(group.Properties!.KmsKeyId, id).toEqual({ Ref: 'LogGroupKmsKeyArn' });
+    for (const [id, group] of groups(REQUIRED)) expect(group.Properties!.KmsKeyId, id).toBeUndefined();
   });
 });

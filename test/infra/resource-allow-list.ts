@@ -65,28 +65,31 @@ export const wildcardAllowList: WildcardGrant[] = [
   },
   {
     resource: DISTRIBUTIONS,
-    actions: [
-      'cloudfront:GetDistribution',
-      'cloudfront:GetDistributionConfig',
-      'cloudfront:UpdateDistribution',
-      'cloudfront:DeleteDistribution',
-      'cloudfront:TagResource',
-      'cloudfront:UntagResource',
-      'cloudfront:ListTagsForResource',
-    ],
+    actions: ['cloudfront:GetDistribution', 'cloudfront:GetDistributionConfig', 'cloudfront:ListTagsForResource'],
     reason:
-      'Staging deploy role: CloudFormation manages a distribution whose id is generated at creation. Reads and TagResource (the create tags the new distribution) are unconditioned; update, delete and untag need the tag cloudfront-cd-primary = the primary id until StagingDistributionId is set (the policy test checks it). An explicit Deny on the primary ARN keeps the primary out of reach.',
+      'Staging deploy role, read-only: CloudFormation reads the distribution it manages, whose id is generated at creation.',
+  },
+  {
+    resource: DISTRIBUTIONS,
+    actions: ['cloudfront:TagResource'],
+    reason:
+      'Staging deploy role, only while StagingDistributionId is empty, only the one tag cloudfront-cd-primary = the primary id (aws:RequestTag, aws:TagKeys): CreateDistributionWithTags needs TagResource on a distribution whose id does not exist yet. IAM cannot tell it from a later TagResource, so no write of that role depends on the tag (the policy test checks both).',
+  },
+  {
+    resource: POLICIES,
+    actions: ['cloudfront:GetContinuousDeploymentPolicy', 'cloudfront:GetContinuousDeploymentPolicyConfig'],
+    reason:
+      'Staging deploy role, read-only, only while ContinuousDeploymentPolicyId is empty: the policy id is generated at creation and policies take no tag condition.',
   },
   {
     resource: POLICIES,
     actions: [
       'cloudfront:GetContinuousDeploymentPolicy',
-      'cloudfront:GetContinuousDeploymentPolicyConfig',
       'cloudfront:UpdateContinuousDeploymentPolicy',
       'cloudfront:DeleteContinuousDeploymentPolicy',
     ],
     reason:
-      'Policy id generated at creation; policies support no tag condition. Lambda roles use it only while ContinuousDeploymentPolicyId is empty (set it after the first deploy to pin the exact ARN).',
+      "Lambda roles only (enable-cd re-enables, abort and the watch disable or delete), only while ContinuousDeploymentPolicyId is empty: the first release's rollback must work before the id can be known. Never the staging deploy role (the policy test checks it).",
   },
   {
     resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/*',
