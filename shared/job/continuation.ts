@@ -59,6 +59,18 @@ export function decodeContinuation(token: string): Continuation {
   return { phase: t.phase, startedAt: t.startedAt, ...(t.data ? { data: t.data } : {}) };
 }
 
+/**
+ * The token's start time, never later than `now`. A token is input: a `startedAt` in the future would make the wait
+ * look shorter than it is and turn `MaxWaitMinutes` off. The CodePipeline job event carries no start time of its own,
+ * so the practical "real start" of a forged or skewed token is the first time a pass of ours saw it: clamping to now
+ * makes the next token carry now, and the limit then fires at most `MaxWaitMinutes` after that pass. No skew is
+ * allowed for: every writer of our tokens is a Lambda or cfcd reading the same NTP-synchronised time, and a token a
+ * second "early" only counts its wait from this pass. A start in the past is kept (at worst the limit fires sooner).
+ */
+export function clampStartedAt(startedAt: number, now: number): number {
+  return Math.min(startedAt, now);
+}
+
 /** Narrows a decoded token to an action's phases; a phase the action never writes is refused before it runs. */
 export function ofPhases<Phase extends string>(
   actionName: string,
