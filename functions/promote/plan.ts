@@ -377,9 +377,9 @@ export function stagingProvesPromotion(
  * The end of a promotion an earlier invocation made or found. The token is a bookmark, not an authority: before the
  * primary's cache is invalidated and the promotion reported as what production serves, the live state must prove it.
  * Either the primary carries the config of the staging that was reviewed, or — the staging changed since, e.g. a
- * newer execution's Deploy — the primary still has the ETag the promotion left AND no enabled policy attached: CloudFront
- * disables the policy as part of a promotion, so a primary that still splits viewers was not promoted, whatever ETag
- * a token names (anyone who can read the primary can copy its ETag into a token).
+ * newer execution's Deploy — the primary still has the ETag the promotion left AND no enabled policy attached:
+ * CloudFront disables the policy as part of a promotion, so a primary that still splits viewers was not promoted,
+ * whatever ETag a token names (anyone who can read the primary can copy its ETag into a token).
  */
 export function planFinishing(
   { primary, staging, cache, policy }: FinishingState,

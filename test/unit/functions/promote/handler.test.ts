@@ -442,7 +442,6 @@ describe('promote', () => {
         data: { expectedStagingEtag: 'STAGING_ETAG' },
       });
     });
-    });
 
     it('is refused when it is pinned to another staging ETag than ExpectedStagingETag', async () => {
       const token = encodeContinuation({
