@@ -84,7 +84,11 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
       'optionally behind the promotion gate and the release guard, then wait for the primary to be Deployed.',
     synopsis: '--primary <id> --staging <id> [--expected-staging-etag <etag>] [gate options] [options]',
     action: promoteAction as unknown as AnyAction,
-    pinned: (state) => ({ ExpectedStagingETag: (state as { staging: { etag: string } }).staging.etag }),
+    // Only a pass that decides pins the staging: after the promotion (a resumed `promoted` pass) there is none to pin.
+    pinned: (state): Record<string, string> => {
+      const s = state as { kind?: string; staging?: { etag: string } };
+      return s.kind === 'deciding' && s.staging ? { ExpectedStagingETag: s.staging.etag } : {};
+    },
   },
   abort: {
     name: 'abort',

@@ -9,6 +9,7 @@ import { planOnly } from '../../shared/aws/apply-plan.js';
 import {
   type CliAction,
   firstPassSteps,
+  flagOf,
   paramsFromFlags,
   parameterOptions,
   userParametersOf,
@@ -17,6 +18,7 @@ import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
 import { type LoopResult, Stopper, readResumeArgument, runUntilDone, stopOnCtrlC } from '../job-loop.js';
+import type { Continuation } from '../../shared/job/continuation.js';
 import { type LogObserver, cliLogger, describeEvent, paintMark } from '../logging.js';
 import type { PlanApproval } from '../../shared/aws/apply-plan.js';
 import { type PlanView, sameChanges, viewPlan } from '../plan-view.js';
@@ -87,12 +89,18 @@ export async function runPlan(action: CliAction, values: Values, ctx: Context): 
   return { dryRun: true, userParameters: userParametersOf(action, values), ...view.json };
 }
 
+/** The heading of a plan: a resumed run says that it planned again from the live state, not from the token. */
+const planTitle = (action: CliAction, resume: Continuation | undefined) =>
+  resume
+    ? `cfcd ${action.name} --resume (${resume.phase}): the plan, made again from the live state`
+    : `cfcd ${action.name}: the plan`;
+
 /** Prints the plan and asks; resolves when the person said yes. */
-async function confirmPlan(ctx: Context, action: CliAction, view: PlanView): Promise<void> {
+async function confirmPlan(ctx: Context, title: string, view: PlanView): Promise<void> {
   // Under --json stdout is for the one document; the person at the terminal still sees the plan, on stderr.
   const show = (text: string) => (ctx.json ? ctx.terminal.note(text) : ctx.terminal.line(text));
   const paint = ctx.json ? ctx.terminal.err : ctx.terminal.out;
-  show(paint('bold', `cfcd ${action.name}: the plan`));
+  show(paint('bold', title));
   for (const line of view.lines(paint)) show(line);
   const these = view.changes.length === 1 ? 'this change' : `these ${view.changes.length} changes`;
   const question = view.changes.length
@@ -105,8 +113,10 @@ async function confirmPlan(ctx: Context, action: CliAction, view: PlanView): Pro
 
 /**
  * Plans (the action's dry run), shows the plan and asks. Resolves with the parameters to apply — pinned to the
- * confirmed state where the action allows it — and the confirmed plan when it is the whole story of the first pass
- * (the guard: a first pass that would write anything else stops before writing).
+ * confirmed state where the action allows it — the flags that pin them (for the resume command), and the confirmed
+ * plan when it is the whole story of the first pass (the guard: a first pass that would write anything else stops
+ * before writing). A `--resume` is planned the same way, from the live state with the token's phase and memory: the
+ * token is a bookmark, and nothing it leads to is written before the person has seen the plan in this process.
  */
 async function planAndConfirm(
   action: CliAction,
@@ -114,15 +124,20 @@ async function planAndConfirm(
   values: Values,
   ctx: Context,
   stopper: Stopper,
-): Promise<{ params: unknown; guard: PlanView | undefined }> {
+  resume: Continuation | undefined,
+): Promise<{ params: unknown; pinnedFlags: string[]; guard: PlanView | undefined }> {
   const log = cliLogger(action.name, `cfcd-plan-${randomUUID()}`, () => undefined);
-  const { state, plan } = await planOnly(firstPassSteps(action, params, log), log);
+  const steps = resume
+    ? action.action.steps({ params, phase: resume.phase, memory: resume.data ?? {}, log })
+    : firstPassSteps(action, params, log);
+  const { state, plan } = await planOnly(steps, log);
   if (stopper.requested) throw new InterruptedError('stopped before applying; nothing was changed');
   const view = viewPlan(action, state, plan);
-  if (view.nothingToDo) return { params, guard: undefined };
-  if (values.yes !== true) await confirmPlan(ctx, action, view);
+  if (view.nothingToDo) return { params, pinnedFlags: [], guard: undefined };
+  const title = planTitle(action, resume);
+  if (values.yes !== true) await confirmPlan(ctx, title, view);
   else {
-    say(ctx, ctx.terminal.out('bold', `cfcd ${action.name}: the plan`));
+    say(ctx, ctx.terminal.out('bold', title));
     for (const line of view.lines(ctx.terminal.out)) say(ctx, line);
   }
   const given = userParametersOf(action, values);
@@ -131,6 +146,7 @@ async function planAndConfirm(
     params: pinned.length
       ? action.action.parseParams(JSON.stringify({ ...given, ...Object.fromEntries(pinned) }))
       : params,
+    pinnedFlags: pinned.flatMap(([name, value]) => [`--${flagOf(name)}`, value]),
     guard: view.laterPassesDecide ? undefined : view,
   };
 }
@@ -147,9 +163,11 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
       throw new UsageError(`--resume: ${(err as Error).message}`, spec);
     }
   }
-  if (values.yes !== true && !resume && !ctx.stdin.isTTY)
+  // A --resume is no confirmation: the token may be hand-made or pasted, and the live state may have moved since.
+  if (values.yes !== true && !ctx.stdin.isTTY)
     throw new UsageError(
-      'stdin is not a terminal, so cfcd cannot ask before applying: pass --yes to apply without asking',
+      `stdin is not a terminal, so cfcd cannot ask before ${resume ? 'carrying on (--resume)' : 'applying'}: ` +
+        'pass --yes to apply without asking',
       spec,
     );
 
@@ -157,11 +175,9 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
   const restoreCtrlC = stopOnCtrlC(stopper, (text) => ctx.terminal.note(text));
   const jobId = `cfcd-${randomUUID()}`;
   try {
-    const confirmed = resume
-      ? { params, guard: undefined }
-      : await planAndConfirm(action, params, values, ctx, stopper);
+    const confirmed = await planAndConfirm(action, params, values, ctx, stopper, resume);
     params = confirmed.params;
-    const { guard } = confirmed;
+    const { guard, pinnedFlags } = confirmed;
 
     const writes: string[] = [];
     let pass = 0;
@@ -203,8 +219,11 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
         },
       });
     } catch (err) {
-      if (err instanceof InterruptedError && err.resume)
-        throw new InterruptedError(err.message, `${commandLine(ctx.argv, ['resume'])} --resume ${err.resume}`);
+      // The resume command carries what was confirmed (the staging ETag promote pinned), not only the token.
+      if (err instanceof InterruptedError && err.resume) {
+        const pins = pinnedFlags.length ? ` ${pinnedFlags.join(' ')}` : '';
+        throw new InterruptedError(err.message, `${commandLine(ctx.argv, ['resume'])}${pins} --resume ${err.resume}`);
+      }
       throw err;
     } finally {
       ctx.terminal.endProgress();

@@ -4,6 +4,7 @@
  * waits until the primary is `Deployed`, in every mode, so that whatever runs next sees a settled primary. The driver
  * runs it from CodePipeline, from a plain EventBridge event (event.ts) and from cfcd.
  */
+import { ContinuationError } from '../../shared/job/continuation.js';
 import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import { type AbortParams, parameterNames, parseAbortParams } from '../../shared/rollback/params.js';
 import { type AbortPhase, PHASES } from '../../shared/rollback/phases.js';
@@ -21,6 +22,12 @@ interface AbortMemory extends Memory {
  * (remembered in the continuation), else one named in the parameters (a teardown's stranded policy).
  */
 export function knownPolicy(params: AbortParams, remembered: string | undefined): KnownPolicy | undefined {
+  if (remembered && params.policyId && remembered !== params.policyId) {
+    throw new ContinuationError(
+      `the continuation token names policy ${remembered}, but ContinuousDeploymentPolicyId is ${params.policyId}: ` +
+        "the token is not this job's. Nothing was changed; re-run the action.",
+    );
+  }
   if (remembered) return { id: remembered, from: 'continuation' };
   return params.policyId ? { id: params.policyId, from: 'parameters' } : undefined;
 }

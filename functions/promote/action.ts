@@ -29,6 +29,7 @@ import { StateCheckError, step } from '../../shared/domain/errors.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
 import { distributionLogFields, isDeployed } from '../../shared/domain/resources.js';
 import type { MetricsWindow } from '../../shared/domain/traffic-metrics.js';
+import { ContinuationError } from '../../shared/job/continuation.js';
 import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import type { Logger } from '../../shared/log.js';
 import { type GateParams, gateVariables } from '../../shared/domain/gate.js';
@@ -45,6 +46,7 @@ import {
   planFinishing,
   planPromotion,
   promotableApartFromPolicy,
+  stagingProvesPromotion,
 } from './plan.js';
 import { type PromotionFacts, factsFromData, factsToData, successVariables } from './result.js';
 
@@ -174,34 +176,65 @@ async function readCache(
   return step("read the primary's invalidations", () => cacheRead.finish(primary, paths, remembered));
 }
 
-/** A `promoted` or `invalidating` pass's read. The invalidations' first request goes out beside the distributions'. */
+/**
+ * A `promoted` or `invalidating` pass's read. The invalidations' first request goes out beside the distributions'.
+ * The policy attached to the primary is read only when the staging no longer proves the promotion (planFinishing).
+ */
 async function readFinishing(params: PromoteParams, remembered: string | undefined, log: Logger) {
   const { primaryId, stagingId, invalidationPaths: paths } = params;
   const cacheRead = paths.length ? startCacheRead(primaryId) : undefined;
   const [primary, staging] = await step('read the promoted primary and the staging', () =>
     Promise.all([readDistribution(primaryId), readDistributionIfExists(stagingId)]),
   );
+  const attached = attachedPolicyId(primary.config);
+  const policy =
+    attached && !stagingProvesPromotion(primary, staging, params.expectedStagingEtag)
+      ? await step("read the primary's policy", () => readPolicyIfExists(attached))
+      : undefined;
   log.info('state-read', {
     primary: distributionLogFields(primary),
     staging: staging ? distributionLogFields(staging) : null,
+    ...(policy ? { policy: { id: policy.id, etag: policy.etag, enabled: policy.config.Enabled } } : {}),
   });
   const cache = await readCache(primary, paths, cacheRead, remembered);
-  return { kind: 'finishing' as const, primary, staging, cache };
+  return { kind: 'finishing' as const, primary, staging, cache, policy };
 }
 
-/** What promote keeps between invocations: the promotion's facts, the ETag it left, the invalidation it made. */
-type PromoteMemory = Memory & Partial<Record<keyof ReturnType<typeof factsToData>, string>>;
+/**
+ * What promote keeps between invocations: the promotion's facts, the ETag it left, the invalidation it made, and the
+ * staging ETag the release was reviewed (or, in cfcd, confirmed) with — so that a resumed job is pinned as the first.
+ */
+type PromoteMemory = Memory &
+  Partial<Record<keyof ReturnType<typeof factsToData>, string>> & { expectedStagingEtag?: string };
+
+/**
+ * The parameters a pass runs with: `ExpectedStagingETag` as given or, left out, as the token pinned it. A token can
+ * only add this check, never lift it: a token pinned to another ETag than the parameter is refused.
+ */
+export function pinnedParams(params: PromoteParams, memory: PromoteMemory): PromoteParams {
+  const pinned = memory.expectedStagingEtag;
+  if (!pinned || pinned === params.expectedStagingEtag) return params;
+  if (params.expectedStagingEtag) {
+    throw new ContinuationError(
+      `the continuation token is pinned to staging ETag ${pinned}, but ExpectedStagingETag is ` +
+        `${params.expectedStagingEtag}: the token belongs to another release. Nothing was promoted; ` +
+        're-run the action without the token.',
+    );
+  }
+  return { ...params, expectedStagingEtag: pinned };
+}
 
 /**
  * How promote reads, decides and writes: the job's passes and a dry run (`cfcd plan promote`) share it. The gate's
  * metrics read is started by the read (at most once) and awaited, settled, by the decision.
  */
 export function promoteSteps(
-  params: PromoteParams,
+  given: PromoteParams,
   log: Logger,
   phase?: PromotePhase,
   memory: PromoteMemory = {},
 ): PlanSteps<PromotePassState, PromotePassPlan> {
+  const params = pinnedParams(given, memory);
   const finishing = phase === PHASE.promoted || phase === PHASE.invalidating;
   const paths = params.invalidationPaths;
   let traffic: Promise<CanaryTraffic> | undefined;
@@ -223,8 +256,8 @@ export function promoteSteps(
     },
     plan: async (s) => {
       if (s.kind === 'finishing') {
-        const plan = planFinishing(s, params.stagingId, memory.etagAfterPromote, paths);
-        if (plan.reason.includes('still carries') && memory.etagAfterPromote) {
+        const plan = planFinishing(s, params.stagingId, memory.etagAfterPromote, paths, params.expectedStagingEtag);
+        if (memory.etagAfterPromote && memory.etagAfterPromote !== s.primary.etag) {
           log.warn('primary-changed-since-promotion', {
             etagAfterPromote: memory.etagAfterPromote,
             etagNow: s.primary.etag,
@@ -342,6 +375,12 @@ export const promoteAction: ActionDefinition<
   },
   readStep: 'read primary, staging and policy',
   steps: ({ params, phase, memory, log }) => promoteSteps(params, log, phase, memory),
-  remember: ({ plan }) => ('facts' in plan ? factsToData(plan.facts) : {}),
+  remember: ({ plan, input }) => {
+    const pinned = pinnedParams(input.params, input.memory).expectedStagingEtag;
+    return {
+      ...('facts' in plan ? factsToData(plan.facts) : {}),
+      ...(pinned ? { expectedStagingEtag: pinned } : {}),
+    };
+  },
   summarise: ({ params, state, plan, memory }, log) => summarise(params, state, plan, memory, log),
 };

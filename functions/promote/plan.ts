@@ -350,33 +350,68 @@ export interface FinishingState {
   staging: DistributionState | undefined;
   /** The primary's invalidations, read once it is Deployed (empty when `InvalidationPaths` is `[]`). */
   cache: CacheState | undefined;
+  /**
+   * The policy attached to the primary, read only when the staging no longer proves the promotion
+   * ({@link stagingProvesPromotion}); undefined when none is attached or it was not needed.
+   */
+  policy?: PolicyState | undefined;
 }
 
 /**
- * The end of a promotion an earlier invocation made or found. The token is a bookmark, not an authority: the live
- * primary must still carry the staging's config, or still have the ETag our promotion gave it, before its cache is
- * invalidated and the promotion reported as what production serves.
+ * True when the live staging proves the promotion by itself: the primary carries its config, and it is still the
+ * staging the reviewer approved (`ExpectedStagingETag`, from the parameters or pinned in the token).
+ */
+export function stagingProvesPromotion(
+  primary: DistributionState,
+  staging: DistributionState | undefined,
+  expectedStagingEtag: string | undefined,
+): boolean {
+  return Boolean(
+    staging &&
+      carriesSameConfig(primary.config, staging.config) &&
+      (!expectedStagingEtag || staging.etag === expectedStagingEtag),
+  );
+}
+
+/**
+ * The end of a promotion an earlier invocation made or found. The token is a bookmark, not an authority: before the
+ * primary's cache is invalidated and the promotion reported as what production serves, the live state must prove it.
+ * Either the primary carries the config of the staging that was reviewed, or — the staging changed since, e.g. a
+ * newer execution's Deploy — the primary still has the ETag the promotion left AND no enabled policy attached:
+ * CloudFront disables the policy as part of a promotion, so a primary that still splits viewers was not promoted,
+ * whatever ETag a token names (anyone who can read the primary can copy its ETag into a token).
  */
 export function planFinishing(
-  { primary, staging, cache }: FinishingState,
+  { primary, staging, cache, policy }: FinishingState,
   stagingId: string,
   etagAfterPromote: string | undefined,
   paths: string[],
+  expectedStagingEtag?: string,
 ): FinishingPlan {
+  const carries = stagingProvesPromotion(primary, staging, expectedStagingEtag);
   const unchanged = etagAfterPromote === primary.etag;
-  if (!unchanged && !(staging && carriesSameConfig(primary.config, staging.config))) {
+  if (!carries && unchanged && policy?.config.Enabled) {
+    throw new StateCheckError(
+      `primary ${primary.id} has continuous deployment policy ${policy.id} attached and enabled, which a promotion ` +
+        `disables, and does not carry the reviewed config of staging ${stagingId}: no promotion happened, whatever ` +
+        'the continuation token says. Nothing was invalidated or reported as promoted. Re-run the action without ' +
+        'the token: it checks the live state before promoting.',
+    );
+  }
+  if (!carries && !unchanged) {
     const gone = staging ? '' : ' (which no longer exists)';
     const left = etagAfterPromote ? ` (${etagAfterPromote})` : '';
+    const reviewed = expectedStagingEtag ? ` as reviewed (ETag ${expectedStagingEtag})` : '';
     throw new StateCheckError(
-      `primary ${primary.id} no longer carries the config of staging ${stagingId}${gone} and its ETag ` +
+      `primary ${primary.id} no longer carries the config of staging ${stagingId}${gone}${reviewed} and its ETag ` +
         `${primary.etag} is not the one the promotion left${left}: another writer changed it while promote waited, ` +
         'so this job cannot report the promotion as what production serves. Nothing was invalidated. ' +
         'Check the primary with cfcd status, then re-run the release.',
     );
   }
   const finish = planFinish(primary, cache, paths);
-  const reason = unchanged
-    ? `primary ${primary.id} still has the ETag the promotion left`
-    : `primary ${primary.id} still carries the config of staging ${stagingId}`;
+  const reason = carries
+    ? `primary ${primary.id} still carries the config of staging ${stagingId}`
+    : `primary ${primary.id} still has the ETag the promotion left`;
   return { kind: 'finishing', reason, ...finish };
 }

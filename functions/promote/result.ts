@@ -80,6 +80,12 @@ export function factsFromData(data: ContinuationData | undefined): PromotionFact
         'The promotion itself may have happened: re-run the action, which checks before writing.',
     );
   }
+  if (policyEnabled !== 'true' && policyEnabled !== 'false') {
+    throw new ContinuationError(
+      `the continuation token says policyEnabled ${JSON.stringify(policyEnabled)}; promote writes "true" or "false". ` +
+        'It was not written by promote. Re-run the action, which checks before writing.',
+    );
+  }
   return {
     changes,
     policyEnabled,

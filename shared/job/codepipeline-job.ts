@@ -13,7 +13,7 @@ import { CfcdError, FAILURE_TYPE, kindOf } from '../domain/errors.js';
 import type { Change, Plan } from '../domain/plan.js';
 import { createLogger, errorFields, type Logger } from '../log.js';
 import { VERSION } from '../version.js';
-import { type Continuation, decodeContinuation, encodeContinuation } from './continuation.js';
+import { type Continuation, clampStartedAt, decodeContinuation, encodeContinuation } from './continuation.js';
 import {
   type ActionDefinition,
   type AnyAction,
@@ -155,8 +155,16 @@ async function reportFor(
       return { kind: 'success', outputVariables, summary: outcome.summary };
     }
 
-    const startedAt = continuation?.startedAt ?? now();
-    const waitedMs = now() - startedAt;
+    const at = now();
+    const startedAt = continuation ? clampStartedAt(continuation.startedAt, at) : at;
+    if (continuation && startedAt !== continuation.startedAt) {
+      log.warn('continuation-start-clamped', {
+        tokenStartedAt: continuation.startedAt,
+        startedAt,
+        reason: 'the token starts in the future; the wait limit counts from this pass',
+      });
+    }
+    const waitedMs = at - startedAt;
     checkWaitLimit(action, params, outcome, waitedMs);
     const next: Continuation = { phase: outcome.phase, startedAt, ...(outcome.data ? { data: outcome.data } : {}) };
     log.info('job-waiting', {

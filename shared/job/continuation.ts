@@ -3,6 +3,15 @@
  * CodePipeline hands it back verbatim in `data.continuationToken` of the next job (1–2048 characters). Each action
  * declares the phases it writes and reads its own data back (`readMemory` of its declaration, shared/job/driver.ts);
  * the token format is ours alone: `{"v":1,"phase":…,"startedAt":…,"data":{…}}`.
+ *
+ * A token is input, a bookmark and never an authority: whoever holds `codepipeline:PutJobSuccessResult` on the job, or
+ * pastes text after `cfcd --resume`, can write one. So every write and every success a token leads to is re-checked
+ * against the live state by the action that reads it (abort's remembered policy, promote's finishing passes, the
+ * invalidation enable-CD and promote remember), `startedAt` is clamped ({@link clampStartedAt}), and promote's pinned
+ * staging ETag can only add a check. No MAC binds a token to its job: it would need a per-deployment secret (a new
+ * client and a cold-start read) to stop principals who can already report the job's success with any output
+ * variables themselves; once the re-checks hold, a forged token can at most make an action wait or fail.
+ * docs/conventions.md ("Continuation tokens") lists what is defended and what is not.
  */
 import { CfcdError } from '../domain/errors.js';
 
@@ -57,6 +66,18 @@ export function decodeContinuation(token: string): Continuation {
     );
   }
   return { phase: t.phase, startedAt: t.startedAt, ...(t.data ? { data: t.data } : {}) };
+}
+
+/**
+ * The token's start time, never later than `now`. A token is input: a `startedAt` in the future would make the wait
+ * look shorter than it is and turn `MaxWaitMinutes` off. The CodePipeline job event carries no start time of its own,
+ * so the practical "real start" of a forged or skewed token is the first time a pass of ours saw it: clamping to now
+ * makes the next token carry now, and the limit then fires at most `MaxWaitMinutes` after that pass. No skew is
+ * allowed for: every writer of our tokens is a Lambda or cfcd reading the same NTP-synchronised time, and a token a
+ * second "early" only counts its wait from this pass. A start in the past is kept (at worst the limit fires sooner).
+ */
+export function clampStartedAt(startedAt: number, now: number): number {
+  return Math.min(startedAt, now);
 }
 
 /** Narrows a decoded token to an action's phases; a phase the action never writes is refused before it runs. */

@@ -24,6 +24,11 @@ export interface AbortState {
   /** True when `policyId` came from the ContinuousDeploymentPolicyId parameter (a stranded policy to delete). */
   policyFromParameters?: boolean;
   /**
+   * True when `policyId` came from the continuation token: a bookmark, not an authority. It is acted on only while
+   * the live state agrees that it is the policy this job took off the primary (see {@link checkAbortState}).
+   */
+  policyFromContinuation?: boolean;
+  /**
    * With a pipeline execution: the release it put up for review (undefined when it reported none) and the staging's
    * ETag now (undefined when the staging no longer exists).
    */
@@ -74,6 +79,31 @@ export function checkAbortState(state: AbortState): void {
         `but ContinuousDeploymentPolicyId names ${state.policyId}. Nothing was changed. ` +
         `Run teardown without ContinuousDeploymentPolicyId to roll back and delete ${attached}, ` +
         `then again with ${state.policyId} to delete that one.`,
+    );
+  }
+  if (state.policyFromContinuation) checkRemembered(state, attached);
+}
+
+/**
+ * The policy a continuation token names is acted on only while the live state says it is this job's: attached to
+ * the primary (not yet detached), or detached and disabled — abort disables a policy before it detaches it, and a
+ * promotion disables it too. A token that names another policy than the one attached, or an enabled policy attached
+ * nowhere here, was not written by this job: deleting that policy (or reporting a rollback) while the real canary
+ * stays attached is exactly what a forged token would want. Nothing is written; a new run plans from the live state.
+ */
+function checkRemembered({ primary, policyId, policy }: AbortState, attached: string | undefined): void {
+  const rerun = 'Nothing was changed. Run abort again without a continuation token: it acts on the live state.';
+  if (attached && attached !== policyId) {
+    throw new StateCheckError(
+      `primary ${primary.id} has policy ${attached} attached, but the continuation token names policy ` +
+        `${policyId}: the token is not this job's (or another release attached its policy meanwhile). ${rerun}`,
+    );
+  }
+  if (!attached && policy?.config.Enabled) {
+    throw new StateCheckError(
+      `the continuation token names policy ${policyId}, which is enabled and not attached to primary ` +
+        `${primary.id}: abort disables a policy before detaching it, so this job did not detach it and will not ` +
+        `delete it. ${rerun}`,
     );
   }
 }

@@ -74,7 +74,8 @@ async function readRollbackTarget(primaryId: string, known: KnownPolicy | undefi
   if (known) {
     // The policy is already known (continuation token or parameter): no need to learn it from the primary first.
     const [primary, policy] = await Promise.all([readDistribution(primaryId), readPolicyIfExists(known.id)]);
-    return { primary, policyId: known.id, policy, policyFromParameters: known.from === 'parameters' };
+    const from = known.from === 'parameters' ? { policyFromParameters: true } : { policyFromContinuation: true };
+    return { primary, policyId: known.id, policy, ...from };
   }
   const primary = await readDistribution(primaryId);
   const policyId = attachedPolicyId(primary.config);

@@ -244,6 +244,7 @@ describe('abort as a CodePipeline job', () => {
 
     it('succeeds when the policy disappears between the read and the delete', async () => {
       detachedAndDeployed();
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
       cf.on(DeleteContinuousDeploymentPolicyCommand).rejects(noSuchPolicy());
       const report = await invoke('teardown', detachedToken());
       expect(report.outputVariables?.Changes).toBe('detach-policy');
@@ -300,6 +301,7 @@ describe('abort as a CodePipeline job', () => {
 
     it('fails clearly, naming the policy and what to do, when the policy is attached to another distribution', async () => {
       detachedAndDeployed();
+      cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
       cf.on(DeleteContinuousDeploymentPolicyCommand).rejects(
         awsError('ContinuousDeploymentPolicyInUse', 409, 'The continuous deployment policy is in use.'),
       );
@@ -315,6 +317,50 @@ describe('abort as a CodePipeline job', () => {
     });
   });
 
+  describe('a continuation token is a bookmark, not an authority', () => {
+    const unrelated = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+    const forged = (phase: string) =>
+      encodeContinuation({ phase, startedAt: Date.now(), data: { policyId: unrelated, written: 'detach-policy' } });
+
+    it('never deletes a policy a forged detached token names while the real canary stays attached and enabled', async () => {
+      // The primary still has the real canary (POLICY_ID, enabled); the token names an unrelated, unattached policy.
+      const report = await invoke('teardown', forged('detached'));
+      expectNoWrites();
+      expect(report.failureDetails).toEqual({
+        type: 'JobFailed',
+        message: expect.stringContaining(
+          `has policy ${POLICY_ID} attached, but the continuation token names policy ${unrelated}`,
+        ),
+      });
+    });
+
+    it('never deletes an enabled policy attached nowhere here, which this job cannot have detached', async () => {
+      cf.on(GetDistributionCommand).resolves(primaryOutput(''));
+      const report = await invoke('teardown', forged('detached'));
+      expectNoWrites();
+      expect(report.failureDetails?.message).toContain(`names policy ${unrelated}, which is enabled and not attached`);
+    });
+
+    it('does not report a rollback from a forged token while the real canary routes viewers', async () => {
+      const report = await invoke('disable', forged('propagating'));
+      expectNoWrites();
+      expect(report.outputVariables).toBeUndefined();
+      expect(report.failureDetails?.type).toBe('JobFailed');
+    });
+
+    it('refuses a token whose policy is not the one ContinuousDeploymentPolicyId names', async () => {
+      cf.on(GetDistributionCommand).resolves(primaryOutput(''));
+      await handler(
+        jobEvent(
+          { PrimaryDistributionId: PRIMARY_ID, Mode: 'teardown', ContinuousDeploymentPolicyId: POLICY_ID },
+          forged('detached'),
+        ),
+      );
+      expectNoWrites();
+      expect(onlyReport().failureDetails?.message).toContain(`but ContinuousDeploymentPolicyId is ${POLICY_ID}`);
+    });
+  });
+
   it('refuses a staging distribution named as the primary, without writing anything', async () => {
     cf.on(GetDistributionCommand).resolves(primaryOutput('', { config: distributionConfig({ Staging: true }) }));
     const report = await invoke('detach');
@@ -327,6 +373,7 @@ describe('abort as a CodePipeline job', () => {
 
   it('fails naming the primary when the wait limit has passed', async () => {
     cf.on(GetDistributionCommand).resolves(primaryOutput('', { status: 'InProgress' }));
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(policyOutput(headerPolicyConfig({ Enabled: false })));
     const token = encodeContinuation({
       phase: 'detached',
       startedAt: Date.now() - 31 * 60_000,

@@ -376,9 +376,85 @@ describe('promote', () => {
     cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
       primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_LIVE', status: 'InProgress' }),
     );
+    // The promotion disabled the policy: that is what the live state shows after a real one.
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(disabledPolicy());
     await handler(jobEvent(params, token));
     expectNoWrites();
     expect(tokenOf(onlyReport()).phase).toBe('promoted');
+  });
+
+  describe('a forged "promoted" token', () => {
+    const forged = (etagAfterPromote: string) =>
+      encodeContinuation({
+        phase: 'promoted',
+        startedAt: Date.now(),
+        data: { changes: 'nothing to see', policyEnabled: 'false', note: 'all fine', etagAfterPromote },
+      });
+
+    it('reports no success with its outputs over a primary that was never promoted, whose canary still runs', async () => {
+      // Nothing was promoted: the primary has its own config and the enabled policy; the token copies its ETag.
+      cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { etag: 'E-PRIMARY-NOW' }));
+      await handler(jobEvent(params, forged('E-PRIMARY-NOW')));
+      expectNoWrites();
+      const report = onlyReport();
+      expect(report.outputVariables).toBeUndefined();
+      expect(report.failureDetails?.message).toMatch(/attached and enabled, which a promotion disables/);
+    });
+
+    it('reports no success when the staging it names is not the reviewed one (ExpectedStagingETag)', async () => {
+      // The primary carries the staging's config, but the staging is not the one approved: nothing proves this job
+      // promoted the reviewed release, and the policy is still enabled.
+      cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+        primaryOutput(POLICY_ID, { etag: 'E-PRIMARY-NOW', config: promotedPrimaryConfig }),
+      );
+      await handler(jobEvent({ ...params, ExpectedStagingETag: 'ETAG-REVIEWED' }, forged('E-OTHER')));
+      expectNoWrites();
+      expect(onlyReport().failureDetails?.message).toContain('as reviewed (ETag ETAG-REVIEWED)');
+    });
+
+    it('is refused when its policyEnabled is not one promote writes', async () => {
+      const token = encodeContinuation({
+        phase: 'promoted',
+        startedAt: Date.now(),
+        data: { changes: 'x', policyEnabled: 'maybe', note: 'n', etagAfterPromote: 'E' },
+      });
+      await handler(jobEvent(params, token));
+      expectNoWrites();
+      expect(onlyReport().failureDetails?.message).toContain('policyEnabled "maybe"');
+    });
+
+    it('keeps its pinned staging ETag when the parameter is left out: a changed staging is never promoted', async () => {
+      const token = encodeContinuation({
+        phase: 'waiting-to-promote',
+        startedAt: Date.now(),
+        data: { expectedStagingEtag: 'ETAG-REVIEWED' },
+      });
+      await handler(jobEvent(params, token));
+      expectNoWrites();
+      expect(onlyReport().failureDetails?.message).toContain('staging was changed after it was reviewed');
+    });
+
+    it('carries the reviewed staging ETag in the token it writes while waiting', async () => {
+      cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(primaryOutput(POLICY_ID, { status: 'InProgress' }));
+      await handler(jobEvent({ ...params, ExpectedStagingETag: 'STAGING_ETAG' }));
+      expect(tokenOf(onlyReport())).toMatchObject({
+        phase: 'waiting-to-promote',
+        data: { expectedStagingEtag: 'STAGING_ETAG' },
+      });
+    });
+
+    it('is refused when it is pinned to another staging ETag than ExpectedStagingETag', async () => {
+      const token = encodeContinuation({
+        phase: 'waiting-to-promote',
+        startedAt: Date.now(),
+        data: {
+          expectedStagingEtag: 'ETAG-OTHER',
+        },
+      });
+      await handler(jobEvent({ ...params, ExpectedStagingETag: 'ETAG-REVIEWED' }, token));
+      expectNoWrites();
+      expect(onlyReport().failureDetails?.message).toContain('pinned to staging ETag ETAG-OTHER');
+    });
   });
 
   it('succeeds at once when CloudFront answers the CreateInvalidation with our invalidation already Completed', async () => {

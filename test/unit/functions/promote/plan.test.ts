@@ -402,6 +402,44 @@ describe('planFinishing: a token is a bookmark, the live primary decides', () =>
     );
   });
 
+  it('refuses a token whose ETag matches a primary that still has its policy enabled: no promotion happened', () => {
+    // Anyone who can read the primary can copy its ETag into a token; a promotion would have disabled the policy.
+    expect(() =>
+      planFinishing({ primary: primary(), staging: staging(), cache: done, policy: policy() }, STAGING_ID, 'EP', []),
+    ).toThrow(/attached and enabled, which a promotion disables/);
+    expect(
+      planFinishing(
+        { primary: primary(), staging: staging(), cache: done, policy: disabledPolicy() },
+        STAGING_ID,
+        'EP',
+        [],
+      ).reason,
+    ).toContain('still has the ETag the promotion left');
+  });
+
+  it('does not count a staging other than the reviewed one as proof of the promotion', () => {
+    const other = staging({ etag: 'ES-LATER', config: promotedPrimary().config });
+    const reviewed = staging({ etag: 'ES', config: { ...promotedPrimary().config, Staging: true } });
+    expect(() =>
+      planFinishing(
+        { primary: promotedPrimary({ etag: 'E-LATER' }), staging: other, cache: done },
+        STAGING_ID,
+        'EP',
+        ['/*'],
+        'ES',
+      ),
+    ).toThrow(/as reviewed \(ETag ES\)/);
+    expect(
+      planFinishing(
+        { primary: promotedPrimary({ etag: 'E-LATER' }), staging: reviewed, cache: done },
+        STAGING_ID,
+        'EP',
+        [],
+        'ES',
+      ).reason,
+    ).toContain('still carries the config');
+  });
+
   it('waits for a primary still InProgress before reading or invalidating its cache', () => {
     const plan = planFinishing(
       { primary: promotedPrimary({ status: 'InProgress' }), staging: staging(), cache: undefined },

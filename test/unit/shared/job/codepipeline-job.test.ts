@@ -167,6 +167,24 @@ describe('runJob', () => {
     expect(message).toContain('still InProgress: E1PRIMARY00001');
   });
 
+  it('counts a token that starts in the future from the pass that saw it, so MaxWaitMinutes still fires', async () => {
+    // A forged (or skewed) startedAt far ahead would make every wait look negative and never reach the limit.
+    const forged = encodeContinuation({ phase: 'propagating', startedAt: 10_000 * 60_000 });
+    let at = 1_000_000;
+    const clock = () => at;
+    await runJob(action(waiting), jobEvent({ Id: 'E1PRIMARY00001', MaxWaitMinutes: 10 }, forged), undefined, clock);
+    const next = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]?.args[0].input.continuationToken as string;
+    expect(decodeContinuation(next).startedAt).toBe(1_000_000);
+    expect(logs.lines.some((l) => l.includes('"continuation-start-clamped"'))).toBe(true);
+
+    codepipeline.resetHistory();
+    at = 1_000_000 + 11 * 60_000;
+    await runJob(action(waiting), jobEvent({ Id: 'E1PRIMARY00001', MaxWaitMinutes: 10 }, next), undefined, clock);
+    expect(codepipeline).not.toHaveReceivedCommand(PutJobSuccessResultCommand);
+    const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message;
+    expect(message).toContain('MaxWaitMinutes=10');
+  });
+
   it('fails a job whose continuation token it did not write', async () => {
     let ran = false;
     await runJob(

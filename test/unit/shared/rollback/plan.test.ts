@@ -25,6 +25,29 @@ const state = (o: Partial<AbortState> = {}): AbortState => ({
 const kinds = (s: AbortState, mode: 'disable' | 'detach' | 'teardown') => planAbort(s, mode).changes.map((c) => c.kind);
 
 describe('planAbort', () => {
+  describe('a policy the continuation token remembers', () => {
+    const remembered = (o: Partial<AbortState>) => state({ policyFromContinuation: true, ...o });
+
+    it('is deleted once detached, disabled and the primary Deployed: the token agrees with the live state', () => {
+      expect(kinds(remembered({ primary: detachedPrimary(), policy: policy(false) }), 'teardown')).toEqual([
+        'delete-policy',
+      ]);
+    });
+
+    it('is refused while another policy is attached to the primary: that one is the real canary', () => {
+      const attachedOther = primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: OTHER_POLICY }) });
+      expect(() => planAbort(remembered({ primary: attachedOther, policy: policy(false) }), 'teardown')).toThrow(
+        StateCheckError,
+      );
+    });
+
+    it('is refused when it is enabled and attached nowhere here: abort disables before it detaches', () => {
+      expect(() => planAbort(remembered({ primary: detachedPrimary(), policy: policy(true) }), 'teardown')).toThrow(
+        /which is enabled and not attached/,
+      );
+    });
+  });
+
   describe('disable', () => {
     it('disables an enabled attached policy and nothing else', () => {
       expect(planAbort(state(), 'disable')).toEqual({
