@@ -126,24 +126,57 @@ export function signature(spec: CommandSpec): string {
   return invocation(spec).replace(/ --$/, '');
 }
 
+/** How much of an argument a message echoes: anything typed or pasted may be any size (a 100 KB token, a file). */
+const ECHO_CHARACTERS = 80;
+
+/** `text` cut to {@link ECHO_CHARACTERS}, with "…" when cut. */
+export function cut(text: string): string {
+  return text.length > ECHO_CHARACTERS ? `${text.slice(0, ECHO_CHARACTERS)}…` : text;
+}
+
+/** An argument as a message quotes it: JSON, cut (`"zzz…"`). */
+export function quoted(argument: string): string {
+  return JSON.stringify(cut(argument));
+}
+
 /** Node's parseArgs errors carry a code and a long hint; this says the same in one line, naming the flag. */
 function describeParseError(err: Error & { code?: string }): string {
   const option = /'(-[^ ',]+)/.exec(err.message)?.[1];
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${option ?? err.message}`;
+      return `unknown option ${cut(option ?? err.message)}`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
       const argument = /'([^']*)'/.exec(err.message)?.[1] ?? '';
-      return `unexpected argument ${JSON.stringify(argument)} (every option starts with --)`;
+      return `unexpected argument ${quoted(argument)} (every option starts with --)`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const long = /--[a-z0-9-]+/.exec(err.message)?.[0] ?? option ?? 'an option';
+      const long = cut(/--[a-z0-9-]+/.exec(err.message)?.[0] ?? option ?? 'an option');
       if (/does not take an argument/.test(err.message)) return `${long} takes no value`;
       if (/ambiguous/.test(err.message)) return `${long} needs a value (write ${long}=VALUE for one starting with -)`;
       return `${long} needs a value`;
     }
     default:
-      return err.message;
+      return cut(err.message);
+  }
+}
+
+/**
+ * Refuses a flag with a value given more than once unless it is repeatable: parseArgs would keep the last value
+ * silently, and `--primary A … --primary B` (a flag pasted twice, a script adding its own) would act on whichever came
+ * last. A boolean flag said twice means the same thing twice (`npm start -- --build` on a script that passes
+ * `--build`), so it stays accepted.
+ */
+function refuseRepeats(spec: CommandSpec, tokens: readonly { kind: string; name?: string; value?: unknown }[]): void {
+  const given = new Map<string, string[]>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined || typeof t.value !== 'string') continue;
+    given.set(t.name, [...(given.get(t.name) ?? []), t.value]);
+  }
+  for (const [name, values] of given) {
+    const o = spec.options[name];
+    if (values.length < 2 || (o?.type === 'string' && o.multiple)) continue;
+    const times = values.length === 2 ? 'twice' : `${values.length} times`;
+    throw new UsageError(`--${name} is given ${times} (${values.map(quoted).join(', ')}); give it once`, spec);
   }
 }
 
@@ -153,7 +186,7 @@ function boundedNumber(spec: CommandSpec, name: string, o: NumberOption, raw: st
   const whole = o.type === 'integer';
   if (!Number.isFinite(n) || (whole && !Number.isSafeInteger(n)) || n < o.min || n > o.max) {
     const kind = `${whole ? 'a whole number' : 'a number'}${o.unit ? ` of ${o.unit}` : ''}`;
-    throw new UsageError(`--${name} must be ${kind} from ${o.min} to ${o.max}, got ${JSON.stringify(raw)}`, spec);
+    throw new UsageError(`--${name} must be ${kind} from ${o.min} to ${o.max}, got ${quoted(raw)}`, spec);
   }
   return n;
 }
@@ -161,13 +194,14 @@ function boundedNumber(spec: CommandSpec, name: string, o: NumberOption, raw: st
 /** `raw` if it is one of `o`'s words, or a {@link UsageError} listing them. */
 function choice(spec: CommandSpec, name: string, o: EnumOption, raw: string): string {
   if (!o.values.includes(raw))
-    throw new UsageError(`--${name} must be one of ${o.values.join(', ')}, got ${JSON.stringify(raw)}`, spec);
+    throw new UsageError(`--${name} must be one of ${o.values.join(', ')}, got ${quoted(raw)}`, spec);
   return raw;
 }
 
 /**
- * Parses `args` against the command's options (no positionals, no unknown flags): numbers within their bounds,
- * words among their choices, defaults filled in, booleans false when absent. Throws {@link UsageError}.
+ * Parses `args` against the command's options (no positionals, no unknown flags, no value twice unless repeatable):
+ * numbers within their bounds, words among their choices, defaults filled in, booleans false when absent. Throws
+ * {@link UsageError}.
  */
 export function parseCommandLine<T extends OptionTable>(spec: CommandSpec<T>, args: string[]): Values<T> {
   const options = Object.fromEntries(
@@ -182,8 +216,11 @@ export function parseCommandLine<T extends OptionTable>(spec: CommandSpec<T>, ar
   );
   let raw: Record<string, unknown>;
   try {
-    raw = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
+    raw = parsed.values;
+    refuseRepeats(spec, parsed.tokens);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(describeParseError(err as Error & { code?: string }), spec);
   }
   const values: Record<string, unknown> = {};

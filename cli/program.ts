@@ -13,7 +13,16 @@ import { EXIT, InterruptedError, classify, messageOf } from './exit-codes.js';
 import { routeLogLines } from './logging.js';
 import { VERSION } from '../shared/version.js';
 import { Terminal } from './terminal.js';
-import { type CommandSpec, UsageError, helpText, parseCommandLine, signature, stringFlag, usageHint } from './args.js';
+import {
+  type CommandSpec,
+  UsageError,
+  helpText,
+  parseCommandLine,
+  quoted,
+  signature,
+  stringFlag,
+  usageHint,
+} from './args.js';
 
 type Values = Record<string, unknown>;
 
@@ -84,15 +93,13 @@ function resolve(argv: string[]): { command: Command; args: string[] } | { help:
       return { help: PLAN_OVERVIEW, code: second === undefined ? EXIT.usage : EXIT.ok };
     const plan = PLANS[second];
     if (!plan)
-      throw new UsageError(
-        `cfcd plan: unknown action ${JSON.stringify(second)}; plan one of ${ACTION_NAMES.join(', ')}`,
-      );
+      throw new UsageError(`cfcd plan: unknown action ${quoted(second)}; plan one of ${ACTION_NAMES.join(', ')}`);
     return { command: plan, args: rest };
   }
   const command = COMMANDS[first];
   if (!command)
     throw new UsageError(
-      `unknown command ${JSON.stringify(first)}; ` +
+      `unknown command ${quoted(first)}; ` +
         `the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')} (cfcd --help)`,
     );
   return { command, args: argv.slice(1) };
@@ -105,7 +112,7 @@ function applyAwsOptions(spec: CommandSpec, values: Values): void {
   const profile = stringFlag(values, 'profile');
   const region = stringFlag(values, 'region');
   if (region !== undefined && !REGION.test(region))
-    throw new UsageError(`--region: ${JSON.stringify(region)} is not an AWS region such as eu-west-1`, spec);
+    throw new UsageError(`--region: ${quoted(region)} is not an AWS region such as eu-west-1`, spec);
   if (profile !== undefined) process.env.AWS_PROFILE = profile;
   if (region !== undefined) process.env.AWS_REGION = region;
 }
@@ -155,7 +162,7 @@ function credentialsHint(message: string): string {
   if (!/CredentialsProviderError|Could not load credentials|Could not resolve credentials/.test(message)) return '';
   const profile = process.env.AWS_PROFILE;
   return profile
-    ? ` (profile ${JSON.stringify(profile)}: is it in ~/.aws/config or ~/.aws/credentials, ` +
+    ? ` (profile ${quoted(profile)}: is it in ~/.aws/config or ~/.aws/credentials, ` +
         'with credentials or an SSO session that is logged in?)'
     : ' (cfcd uses the SDK default credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ' +
         '--profile or AWS_PROFILE, SSO, or an instance or container role)';

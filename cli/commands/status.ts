@@ -36,7 +36,7 @@ export async function runStatus(values: Record<string, unknown>, ctx: Context): 
     const p = new ParamReader(parameters, NAMES);
     return {
       primaryId: p.distributionId('PrimaryDistributionId'),
-      stagingId: parameters.StagingDistributionId ? p.distributionId('StagingDistributionId') : undefined,
+      stagingId: parameters.StagingDistributionId ? p.primaryAndStaging().stagingId : undefined,
       bucket: p.optionalBucketName('StaticResourceBucketName'),
     };
   });

@@ -2,7 +2,8 @@
  * The HTTP front door: dispatches by request shape to the AWS services (CloudFront REST-XML under /2020-05-31,
  * JSON services by X-Amz-Target, S3 path-style for the rest; each service's route table names its operations, see
  * routes.ts), the viewer data plane (/_viewer) and the control endpoints (/_emulator, control.ts). Adds latency and
- * injected faults to AWS API calls, and logs their timing.
+ * injected faults to AWS API calls, and logs their timing. At the door it refuses what a web page could send it
+ * (another Host, a foreign Origin, a cross-site fetch) and a body over {@link MAX_BODY_BYTES}, before reading it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,13 +37,75 @@ export class Controls {
   constructor(public latencyMs: number) {}
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
+/**
+ * The largest request body the emulator reads: 5 MiB. Its biggest real bodies are a bucket policy (20 KB at most in
+ * S3) and the site's objects; without a limit one request of 300 MB took the process to 957 MB.
+ */
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The request's body, or undefined once it exceeds `limit` bytes — by its Content-Length, before a byte is read, or
+ * while it streams in. Reading then stops: the request stays paused and its connection is closed with the answer.
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      req.pause();
+      resolve(undefined);
+      return;
+    }
+    let chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) {
+        chunks.push(c);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      chunks = [];
+      resolve(undefined);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** `127.0.0.1`, `localhost` or `[::1]`, with or without a port: the names a client of this machine's emulator uses. */
+const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+/** An Origin on this machine: a page served from loopback (a local tool's UI), any port. */
+const LOOPBACK_ORIGIN = /^https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Why a request that did not come from this machine's own tools is refused (403), or undefined. The emulator has no
+ * credentials to check, so a web page the developer visits could drive it: a form's cross-site POST (CSRF) carries the
+ * page's `Origin`, and a DNS-rebinding page reaches 127.0.0.1 under its own name in `Host`. The SDK clients, the AWS
+ * CLI, curl and Node's fetch send `Host: 127.0.0.1:<port>` and no Origin. A browser's cross-site request without an
+ * Origin (an image, a script) still says `Sec-Fetch-Site: cross-site` or `same-site`; a page on this machine says
+ * `same-origin` (or `none`, typed into the address bar).
+ */
+export function refusedAtTheDoor(headers: http.IncomingHttpHeaders): string | undefined {
+  const host = headers.host;
+  if (host === undefined || !LOOPBACK_HOST.test(host))
+    return (
+      'The emulator answers only requests addressed to 127.0.0.1 or localhost, ' +
+      `not ${host === undefined ? 'one without Host' : `Host ${cut(host)}`}.`
+    );
+  const origin = headers.origin;
+  if (origin !== undefined && !LOOPBACK_ORIGIN.test(origin))
+    return `The emulator answers no request from a web page of another origin (Origin ${cut(origin)}).`;
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site')
+    return `The emulator answers no request a web page of another site made (Sec-Fetch-Site ${site}).`;
+  return undefined;
+}
+
+/** A header value as a refusal quotes it: JSON, at most 80 characters. */
+function cut(value: string): string {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
 function send(res: http.ServerResponse, r: ApiResponse, method: string): void {
@@ -146,6 +209,15 @@ export async function listen(
     }
   }
 
+  /** A request refused before its body is read, in the wire shape of whatever it addresses. */
+  function refuse(req: ApiRequest, err: ApiError): ApiResponse {
+    const plain = req.path.startsWith('/_emulator/') || req.path.startsWith('/_viewer/');
+    const service = plain ? undefined : (services.find((s) => resolveOperation(s, req)) ?? services.at(-1));
+    const response = service ? service.renderError(err) : json(err.status, { message: err.message });
+    // The body is left unread: the connection cannot carry another request.
+    return { ...response, headers: { ...response.headers, connection: 'close' } };
+  }
+
   const server = http.createServer((req, res) => {
     const startMs = performance.now();
     void (async () => {
@@ -156,13 +228,25 @@ export async function listen(
       } catch {
         // keep the raw path; the service will not find what it names
       }
-      const apiReq: ApiRequest = {
-        method: req.method ?? 'GET',
-        path,
-        query: url.searchParams,
-        headers: req.headers,
-        body: await readBody(req),
-      };
+      const head = { method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers };
+      const refusal = refusedAtTheDoor(req.headers);
+      if (refusal !== undefined) {
+        return send(
+          res,
+          refuse({ ...head, body: Buffer.alloc(0) }, new ApiError('AccessDenied', refusal, 403)),
+          head.method,
+        );
+      }
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === undefined) {
+        const err = new ApiError(
+          'RequestEntityTooLarge',
+          `The request body exceeds the emulator's limit of ${MAX_BODY_BYTES} bytes.`,
+          413,
+        );
+        return send(res, refuse({ ...head, body: Buffer.alloc(0) }, err), head.method);
+      }
+      const apiReq: ApiRequest = { ...head, body };
       if (path.startsWith('/_emulator/')) return send(res, control(controlTable, apiReq), apiReq.method);
       if (path.startsWith('/_viewer/')) return send(res, viewer(account, apiReq), apiReq.method);
       const served = await serveAwsRequest(apiReq);

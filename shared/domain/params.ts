@@ -4,6 +4,7 @@
  */
 import { InputError } from './errors.js';
 import { DEFAULT_INVALIDATION_PATHS, MAX_FILE_PATHS, MAX_WILDCARD_PATHS } from './invalidation.js';
+import { type DuplicateKey, describePath, findDuplicateKey } from './json-keys.js';
 
 /** CloudFront distribution ids: `E` followed by upper-case letters and digits (14 characters today). */
 const DISTRIBUTION_ID = /^E[A-Z0-9]{8,20}$/;
@@ -21,7 +22,26 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** What an empty UserParameters is told to look like. */
 const EXAMPLE = '{"PrimaryDistributionId": "E…"}';
 
-/** Parses the raw `UserParameters` string into a JSON object. */
+/** A parameter name as an error may name its field: anything else is quoted in the message instead. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+/**
+ * The error for a key given twice. JSON.parse would keep the last value silently, and UserParameters is built as text
+ * (pipeline variables, stack outputs): a substituted value that closes its string can repeat a key to replace it.
+ */
+function duplicateKeyError({ key, at }: DuplicateKey): InputError {
+  const why = 'each key may appear once (a substituted pipeline variable or stack output may have added the second)';
+  if (at.length === 0 && FIELD_NAME.test(key)) return new InputError(key, `is given twice; ${why}`);
+  const top = at[0];
+  const field = typeof top === 'string' && FIELD_NAME.test(top) ? top : 'UserParameters';
+  const where = at.length ? ` in ${describePath(at)}` : '';
+  return new InputError(field, `the key ${describe(key)} is given twice${where}; ${why}`);
+}
+
+/**
+ * Parses the raw `UserParameters` string into a JSON object. A key given twice in any object is refused, naming it:
+ * JSON.parse would keep the last one silently.
+ */
 export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
   if (typeof raw !== 'string' || raw.trim() === '') {
     throw new InputError('UserParameters', `is empty; expected a JSON object such as ${EXAMPLE}`);
@@ -35,6 +55,8 @@ export function parseUserParametersJson(raw: unknown): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InputError('UserParameters', `must be a JSON object, got ${jsonKind(parsed)}`);
   }
+  const duplicate = findDuplicateKey(raw);
+  if (duplicate) throw duplicateKeyError(duplicate);
   return parsed as Record<string, unknown>;
 }
 

@@ -3,8 +3,10 @@ import {
   type CommandSpec,
   UsageError,
   helpText,
+  cut,
   listFlag,
   parseCommandLine,
+  quoted,
   signature,
   stringFlag,
   usageHint,
@@ -100,6 +102,42 @@ describe('parseCommandLine', () => {
     expect(err.command).toBe(tool);
   });
 
+  it.each([
+    [['--name', 'a', '--name', 'b'], '--name is given twice ("a", "b"); give it once'],
+    [['--name=a', '--name', 'a'], '--name is given twice ("a", "a"); give it once'],
+    [['--seed', '1', '--seed=2', '--seed', '3'], '--seed is given 3 times ("1", "2", "3"); give it once'],
+    [['--mode', 'a', '--mode', 'c'], '--mode is given twice ("a", "c"); give it once'],
+  ])(
+    '%j: a flag with a value given twice is refused, naming it, instead of the last value winning',
+    (args, message) => {
+      const err = mistake(args);
+      expect(err.message).toBe(message);
+      expect(err.command).toBe(tool);
+    },
+  );
+
+  it('lets a repeatable flag repeat, and a boolean be said twice (it means the same thing)', () => {
+    expect(parseCommandLine(tool, ['--tag', 'a', '--tag', 'b']).tag).toEqual(['a', 'b']);
+    expect(parseCommandLine(tool, ['-v', '--verbose']).verbose).toBe(true);
+  });
+
+  it('cuts what it echoes of an argument to 80 characters', () => {
+    const huge = 'x'.repeat(100_000);
+    for (const [args, start] of [
+      [[`--${huge}`], 'unknown option --xxx'],
+      [[`--${huge}=1`], 'unknown option --xxx'],
+      [[huge], 'unexpected argument "xxx'],
+      [['--seed', huge], '--seed must be a whole number from 0 to 10, got "xxx'],
+      [['--mode', huge], '--mode must be one of a, b, c, got "xxx'],
+      [['--name', huge, '--name', 'b'], '--name is given twice ("xxx'],
+    ] as const) {
+      const message = mistake([...args]).message;
+      expect(message.startsWith(start), message.slice(0, 40)).toBe(true);
+      expect(message.length, start).toBeLessThan(200);
+      expect(message).toContain(`${'x'.repeat(70)}…`);
+    }
+  });
+
   it('accepts the bounds themselves and whitespace around a number', () => {
     expect(parseCommandLine(tool, ['--seed', '0', '--share', '0.15']).seed).toBe(0);
     expect(parseCommandLine(tool, ['--seed', ' 3 ']).seed).toBe(3);
@@ -110,6 +148,16 @@ describe('parseCommandLine', () => {
     expect(mistake(['--n', '9007199254740993'], big).message).toBe(
       `--n must be a whole number from 0 to ${2 ** 64}, got "9007199254740993"`,
     );
+  });
+});
+
+describe('cut and quoted', () => {
+  it('keep 80 characters and mark the cut with …; shorter text is left whole', () => {
+    expect(cut('short')).toBe('short');
+    expect(cut('y'.repeat(80))).toBe('y'.repeat(80));
+    expect(cut('y'.repeat(81))).toBe(`${'y'.repeat(80)}…`);
+    expect(quoted('a"b')).toBe('"a\\"b"');
+    expect(quoted('z'.repeat(100_000))).toBe(`"${'z'.repeat(80)}…"`);
   });
 });
 
