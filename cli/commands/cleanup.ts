@@ -9,7 +9,7 @@ import { Stopper, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import { cliLogger, describeEvent, paintMark } from '../logging.js';
 import { type PolicyEntry, readInventory, removalAction } from '../orphan-policies.js';
 import { formatElapsed } from '../terminal.js';
-import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag } from '../args.js';
+import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError, listFlag, quoted } from '../args.js';
 
 export const cleanupSpec: CommandSpec = {
   name: 'cleanup',
@@ -98,10 +98,7 @@ export async function runCleanup(values: Record<string, unknown>, ctx: Context):
     try {
       return new ParamReader({ id }, ['id']).policyId('id');
     } catch {
-      throw new UsageError(
-        `--delete: ${JSON.stringify(id)} is not a continuous deployment policy id (a UUID)`,
-        cleanupSpec,
-      );
+      throw new UsageError(`--delete: ${quoted(id)} is not a continuous deployment policy id (a UUID)`, cleanupSpec);
     }
   });
   const allOrphans = values['all-orphans'] === true;

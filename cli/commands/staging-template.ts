@@ -7,7 +7,7 @@ import { parseWithFlags } from '../action-flags.js';
 import type { Context } from '../context.js';
 import { RefusedError } from '../exit-codes.js';
 import { type StagingTraffic, stagingTemplate } from '../template-from-primary.js';
-import { COMMON_OPTIONS, type CommandSpec, UsageError, type Values, stringFlag } from '../args.js';
+import { COMMON_OPTIONS, type CommandSpec, UsageError, type Values, quoted, stringFlag } from '../args.js';
 
 const options = {
   primary: { type: 'string', value: '<id>', description: 'the production distribution to reproduce' },
@@ -85,15 +85,9 @@ function trafficFromFlags(values: Values<typeof options>): StagingTraffic {
     const header = stringFlag(values, 'header') ?? 'aws-cf-cd-staging';
     const value = stringFlag(values, 'header-value') ?? 'true';
     if (!/^aws-cf-cd-[A-Za-z0-9-]+$/.test(header))
-      throw new UsageError(
-        `--header must start with aws-cf-cd- (CloudFront's rule), got ${JSON.stringify(header)}`,
-        spec,
-      );
+      throw new UsageError(`--header must start with aws-cf-cd- (CloudFront's rule), got ${quoted(header)}`, spec);
     if (!/^[A-Za-z0-9._-]+$/.test(value))
-      throw new UsageError(
-        `--header-value may hold letters, digits, . _ and - only, got ${JSON.stringify(value)}`,
-        spec,
-      );
+      throw new UsageError(`--header-value may hold letters, digits, . _ and - only, got ${quoted(value)}`, spec);
     return { type, header, value };
   }
   const weight = values.weight ?? 0.05;
@@ -126,10 +120,7 @@ export async function runStagingTemplate(values: Values<typeof options>, ctx: Co
   if (!originIds.includes(releaseOriginId)) {
     const known = `its origins are ${originIds.join(', ')}`;
     if (originFlag)
-      throw new UsageError(
-        `--origin: ${primaryId} has no origin ${JSON.stringify(originFlag)}; ${known}`,
-        stagingTemplateSpec,
-      );
+      throw new UsageError(`--origin: ${primaryId} has no origin ${quoted(originFlag)}; ${known}`, stagingTemplateSpec);
     throw new UsageError(
       `--origin is required: the default cache behavior of ${primaryId} targets ${JSON.stringify(releaseOriginId)} ` +
         `(an origin group); name the origin whose path the release changes (${known})`,

@@ -102,6 +102,15 @@ describe('cfcd refuses, before any AWS call', () => {
     [['status', 'z'.repeat(100_000)], 'cfcd status: unexpected argument "zzz'],
     [['status', '--primary', PRIMARY, '--region', 'z'.repeat(100_000)], 'cfcd status: --region: "zzz'],
     [['status', '--primary', 'z'.repeat(100_000)], 'cfcd status: --primary: "zzz'],
+    [['cleanup', '--delete', 'z'.repeat(100_000)], 'cfcd cleanup: --delete: "zzz'],
+    [
+      ['staging-template', '--primary', PRIMARY, '--traffic', 'header', '--header', 'z'.repeat(100_000)],
+      "cfcd staging-template: --header must start with aws-cf-cd- (CloudFront's rule), got \"zzz",
+    ],
+    [
+      ['staging-template', '--primary', PRIMARY, '--traffic', 'header', '--header-value', '/'.repeat(100_000)],
+      'cfcd staging-template: --header-value may hold letters, digits, . _ and - only, got "///',
+    ],
   ])('a 100 KB argument is echoed cut to 80 characters: %#', async (argv, start) => {
     const run = await cfcd(...argv);
     expect(run.code).toBe(2);
