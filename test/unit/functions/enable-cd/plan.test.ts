@@ -320,3 +320,51 @@ describe("the staging's edge caches before viewers are routed to it", () => {
     expect(() => planEnableCd(unread, params)).toThrow(`the invalidations of staging ${STAGING_ID} were not read`);
   });
 });
+
+describe('the origins a staging may route viewers to (AllowedOriginDomains)', () => {
+  const PRIMARY_ORIGIN = `${BUCKET}.s3.us-east-1.amazonaws.com`;
+  /** The staging with `origins` added to its own, as a commit's staging template could. */
+  const stagingWith = (...origins: { Id: string; DomainName: string }[]) => {
+    const config = distributionConfig(
+      { CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } },
+      '/v2',
+    );
+    const items = [...(config.Origins?.Items ?? []), ...origins.map((o) => ({ ...o, OriginPath: '' }))];
+    return staging({ config: { ...config, Origins: { Quantity: items.length, Items: items } } });
+  };
+  /** Before routing: the policy disabled, so the plan would enable and attach. */
+  const notRouted = (s: ReturnType<typeof staging>) =>
+    state({ staging: s, policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) });
+  const evil = { Id: 'payments', DomainName: 'collector.evil.example' };
+
+  it("refuses, before any write, a staging origin outside the default (the primary's origins), naming it and the parameter", () => {
+    const s = notRouted(stagingWith(evil));
+    expect(() => planEnableCd(s, params)).toThrow(StateCheckError);
+    expect(() => planEnableCd(s, params)).toThrow(
+      `staging ${STAGING_ID} has origins whose domain is not in AllowedOriginDomains, which is not set, ` +
+        `so only the primary's own origins are allowed (${PRIMARY_ORIGIN}): "collector.evil.example" (origin payments)`,
+    );
+  });
+
+  it('refuses an origin no behavior targets too, and names every unknown origin', () => {
+    const s = notRouted(stagingWith(evil, { Id: 'decoy', DomainName: 'decoy.evil.example' }));
+    expect(() => planEnableCd(s, params)).toThrow(
+      '"collector.evil.example" (origin payments), "decoy.evil.example" (origin decoy)',
+    );
+  });
+
+  it("routes viewers to a staging whose origins are the primary's, with AllowedOriginDomains not set", () => {
+    expect(planEnableCd(notRouted(stagingWith()), params).changes.map((c) => c.kind)).toEqual(['enable-policy']);
+  });
+
+  it('allows what an explicit list names, exactly or by a one-label wildcard, and nothing else', () => {
+    const s = notRouted(stagingWith(evil));
+    const allowing = (allowedOriginDomains: string[]) => ({ ...params, allowedOriginDomains });
+    expect(planEnableCd(s, allowing([PRIMARY_ORIGIN, 'collector.evil.example'])).changes).toHaveLength(1);
+    expect(planEnableCd(s, allowing([PRIMARY_ORIGIN, '*.evil.example'])).changes).toHaveLength(1);
+    // An explicit list replaces the default: the primary's own origin must be named too.
+    expect(() => planEnableCd(s, allowing(['collector.evil.example']))).toThrow(
+      `AllowedOriginDomains ["collector.evil.example"]: "${PRIMARY_ORIGIN}" (origin s3-origin)`,
+    );
+  });
+});
