@@ -10,7 +10,7 @@ import { routingOf } from './traffic-config.js';
  * `PromoteChanges`' budget. It is shown in the approval's CustomData next to the commit, the staging ETag and how to
  * reach staging. CodePipeline documents 1000 characters for a configuration value as written (variable syntax
  * included) and 100 KB for the resolved configuration, but not how much of a long resolved CustomData the console and
- * the SNS notification show: 400 keeps the resolved CustomData near 1000 characters.
+ * the SNS notification show: 400 keeps the resolved CustomData under 1000 characters.
  */
 export const PROMOTE_CHANGES_MAX_CHARS = 400;
 
