@@ -53,6 +53,7 @@ export const OUTPUTS = [
   'StagingETag',
   'ContinuousDeploymentPolicyId',
   'PromoteChanges',
+  'PromoteChangesAll',
   'StagingHeader',
   'StagingWeight',
   'HowToReachStaging',

@@ -40,6 +40,10 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
     '<json array>',
     "edge-cache paths to invalidate once the distribution is Deployed (default '[\"/*\"]'; '[]' = off)",
   ],
+  AllowedOriginDomains: [
+    '<json array>',
+    "origin domain names a staging may have ('*.example.com': one label); default: the primary's origins",
+  ],
   Mode: ['<mode>', 'disable (default), detach or teardown'],
   PipelineName: ['<name>', 'act only for this pipeline execution (with --pipeline-execution-id)'],
   PipelineExecutionId: ['<id>', 'the pipeline execution whose staging abort may act on'],

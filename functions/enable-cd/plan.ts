@@ -17,7 +17,7 @@ import {
 } from '../../shared/domain/invalidation.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
-import type { EnableCdParams } from './params.js';
+import { type EnableCdParams, originDomainAllowed } from './params.js';
 import { type EnableCdPhase, PHASE } from './phases.js';
 
 /** Everything enable-CD reads before deciding. */
@@ -58,14 +58,45 @@ export type EnableCdPlan = Plan<EnableCdChange, EnableCdPhase> & { cache?: Cache
 const ENABLE_CD_FIX =
   'Check the staging stack outputs passed to enable-CD (StagingDistributionId, ContinuousDeploymentPolicyId).';
 
-/** Refuses, before any write, a state in which continuous deployment cannot work. */
-export function checkEnableCdState(state: EnableCdState): void {
+/** Refuses, before any write, a state in which continuous deployment cannot work or must not be switched on. */
+export function checkEnableCdState(state: EnableCdState, allowedOriginDomains?: readonly string[]): void {
   const { primary, staging, policy } = state;
   checkIsPrimary(primary, 'it must be the production distribution that keeps the aliases.');
   checkIsStaging(staging, `create it with Staging: true (see infra/staging-*.yml). ${ENABLE_CD_FIX}`);
   checkPolicyRoutesTo(policy, staging, ENABLE_CD_FIX);
   // Before attaching or re-enabling: the reviewer must never look at a staging that can never be promoted.
   checkPreflight(primary, staging, 'before routing viewers to staging');
+  checkOriginsAllowed(primary, staging, allowedOriginDomains);
+}
+
+const domainsOf = (d: DistributionState) =>
+  (d.config.Origins?.Items ?? []).map((o) => ({ id: o.Id ?? '(no id)', domain: o.DomainName ?? '' }));
+
+/**
+ * Refuses, before any write, a staging with an origin whose domain name is not allowed: a commit chooses the staging
+ * stack's origins, and viewers (up to 15 % with weighted routing) reach the staging before anyone approves it. Every
+ * origin is checked, referenced by a behavior or not (an unreferenced one is one template change away from serving).
+ * `allowed` undefined = the domain names of the primary's own origins.
+ */
+export function checkOriginsAllowed(
+  primary: DistributionState,
+  staging: DistributionState,
+  allowed: readonly string[] | undefined,
+): void {
+  const list = allowed ?? [...new Set(domainsOf(primary).map((o) => o.domain.toLowerCase()))];
+  const unknown = domainsOf(staging).filter((o) => !originDomainAllowed(o.domain, list));
+  if (!unknown.length) return;
+  const named = unknown.map((o) => `${JSON.stringify(o.domain)} (origin ${o.id})`).join(', ');
+  const source = allowed
+    ? `AllowedOriginDomains ${JSON.stringify(list)}`
+    : `AllowedOriginDomains, which is not set, so only the primary's own origins are allowed (${list.join(', ')})`;
+  throw new StateCheckError(
+    `staging ${staging.id} has origins whose domain is not in ${source}: ${named}. ` +
+      'Nothing was changed and no viewer was routed to staging. ' +
+      'If the release really needs that origin, add its domain name to the AllowedOriginDomains parameter ' +
+      '(the pipeline stack parameter, or --allowed-origin-domains) and run the pipeline again; ' +
+      'otherwise fix the staging stack.',
+  );
 }
 
 /** The attach decision for a primary as read. */
@@ -101,11 +132,12 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
 /** Checks the state and plans the changes enable-CD makes in this invocation, and what comes next. */
 export function planEnableCd(
   state: EnableCdState,
-  params: Pick<EnableCdParams, 'primaryId' | 'policyId' | 'invalidationPaths'>,
+  params: Pick<EnableCdParams, 'primaryId' | 'policyId' | 'invalidationPaths'> &
+    Partial<Pick<EnableCdParams, 'allowedOriginDomains'>>,
   /** True when an earlier invocation of this job saw (or made) viewers routed to staging. */
   routedEarlier = false,
 ): EnableCdPlan {
-  checkEnableCdState(state);
+  checkEnableCdState(state, params.allowedOriginDomains);
   if (routedEarlier && !state.policy.config.Enabled) {
     // Someone took the canary off the air while this job waited for propagation — the canary watch judging staging
     // unhealthy, or an abort. Switching it back on would undo that rollback (found by the chaos run).

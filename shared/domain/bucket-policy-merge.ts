@@ -4,8 +4,10 @@
  *
  * We own one statement per primary distribution, identified by its Sid ({@link grantSid}). It names exactly the
  * primary and its current staging distribution in `AWS:SourceArn` — never `AWS:SourceAccount`, which would let every
- * distribution in the account read the bucket.
+ * distribution in the account read the bucket. The bucket's ARN is in the partition of those distributions' ARNs (as
+ * GetDistribution returned them): `arn:aws-cn:` in China, `arn:aws-us-gov:` in GovCloud — never assumed to be `aws`.
  */
+import { StateCheckError } from './errors.js';
 
 /** S3's limit on a bucket policy document. */
 export const BUCKET_POLICY_MAX_BYTES = 20 * 1024;
@@ -45,14 +47,42 @@ function grants(statement: PolicyStatement, objectArn: string, distributionArn: 
   );
 }
 
-/** Our statement: s3:GetObject on the bucket's objects for exactly these distributions. */
+/** A distribution ARN as GetDistribution returns it: `arn:<partition>:cloudfront::<account>:distribution/<id>`. */
+const DISTRIBUTION_ARN = /^arn:(aws[a-z-]*):cloudfront::\d{12}:distribution\/[A-Z0-9]+$/;
+
+/**
+ * The partition the distributions live in, read from their ARNs: the bucket they read is in the same partition. Refuses
+ * ARNs that are not distribution ARNs, or that disagree, rather than guess `aws`.
+ */
+export function partitionOf(distributionArns: readonly string[]): string {
+  const partitions = new Set<string>();
+  for (const arn of distributionArns) {
+    const partition = DISTRIBUTION_ARN.exec(arn)?.[1];
+    if (!partition)
+      throw new StateCheckError(
+        `${JSON.stringify(arn)} is not a CloudFront distribution ARN (arn:<partition>:cloudfront::<account>:` +
+          'distribution/<id>), so the bucket grant cannot name its partition; nothing was changed',
+      );
+    partitions.add(partition);
+  }
+  if (partitions.size !== 1)
+    throw new StateCheckError(
+      `the distributions ${distributionArns.join(', ')} are not in one partition; nothing was changed`,
+    );
+  return [...partitions][0]!;
+}
+
+/** The ARN of a bucket's objects in `partition`. */
+const objectsArn = (partition: string, bucket: string) => `arn:${partition}:s3:::${bucket}/*`;
+
+/** Our statement: s3:GetObject on the bucket's objects for exactly these distributions, in their partition. */
 export function grantStatement(bucket: string, primaryId: string, distributionArns: string[]): PolicyStatement {
   return {
     Sid: grantSid(primaryId),
     Effect: 'Allow',
     Principal: { Service: 'cloudfront.amazonaws.com' },
     Action: 's3:GetObject',
-    Resource: `arn:aws:s3:::${bucket}/*`,
+    Resource: objectsArn(partitionOf(distributionArns), bucket),
     Condition: { StringEquals: { 'AWS:SourceArn': distributionArns } },
   };
 }
@@ -90,7 +120,7 @@ export function planBucketGrant(input: {
   current: string | undefined;
 }): GrantPlan {
   const { bucket, primaryId, distributionArns, current } = input;
-  const objectArn = `arn:aws:s3:::${bucket}/*`;
+  const objectArn = objectsArn(partitionOf(distributionArns), bucket);
   const doc: PolicyDocument =
     current === undefined ? { Version: '2012-10-17', Statement: [] } : parsePolicyDocument(bucket, current);
   const statements = asArray(doc.Statement) as PolicyStatement[];

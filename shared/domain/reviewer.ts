@@ -2,18 +2,34 @@
  * What the reviewer is told about a staged release: the output variables the approval's CustomData references, read
  * the same way by enable-CD (its outputs) and by cfcd status.
  */
-import { diffConfigs, summarizeChanges } from './config-diff.js';
+import { fullChangeList, rankedChanges, summarizeForReviewer } from './config-diff.js';
 import type { DistributionState, PolicyState } from './resources.js';
 import { routingOf } from './traffic-config.js';
 
 /**
- * `PromoteChanges`' budget: it is shown in the approval's CustomData, which CodePipeline limits to 1000 characters
- * once its variables are resolved, next to the commit, the staging ETag and how to reach staging.
+ * `PromoteChanges`' budget. It is shown in the approval's CustomData next to the commit, the staging ETag and how to
+ * reach staging. CodePipeline documents 1000 characters for a configuration value as written (variable syntax
+ * included) and 100 KB for the resolved configuration, but not how much of a long resolved CustomData the console and
+ * the SNS notification show: 400 keeps the resolved CustomData under 1000 characters.
  */
 export const PROMOTE_CHANGES_MAX_CHARS = 400;
 
 /**
- * Output variables for the reviewer (the approval's CustomData references them) and for the release guard:
+ * `PromoteChangesAll`'s budget, JSON-encoded bytes: CodePipeline allows 122,880 bytes for all of an action's output
+ * variables together; the others take well under 3,000.
+ */
+export const PROMOTE_CHANGES_ALL_MAX_BYTES = 100_000;
+
+/**
+ * Where the reviewer finds every change when `PromoteChanges` is cut: enable-cd's output variable, which the console
+ * shows on the action's execution details (the approval's stage, the action right before it), and `cfcd status`.
+ */
+export const FULL_CHANGE_LIST_AT = "enable-cd's output variable PromoteChangesAll (its action details), or cfcd status";
+
+/**
+ * Output variables for the reviewer (the approval's CustomData references them) and for the release guard.
+ * `PromoteChanges` is the summary the approval shows, most risky changes first, never cut inside a change, and when
+ * cut it says how many changes there are and where the full list is: `PromoteChangesAll`.
  * `StagingETag` identifies exactly the config live on staging — our actions never write the staging, so it changes
  * only when the staging stack (or a person) changes it — and promote (`ExpectedStagingETag`) and abort check it.
  */
@@ -23,6 +39,8 @@ export function reviewerVariables(state: {
   policy: PolicyState;
 }): Record<string, string> {
   const traffic = state.policy.config.TrafficConfig;
+  // Most risky first: what changes where viewers' requests go is what a cut summary must never leave out.
+  const changes = rankedChanges(state.primary.config, state.staging.config);
   const base = {
     TrafficType: traffic?.Type ?? 'unknown',
     PrimaryDomainName: state.primary.domainName,
@@ -30,10 +48,8 @@ export function reviewerVariables(state: {
     StagingDistributionId: state.staging.id,
     StagingETag: state.staging.etag,
     ContinuousDeploymentPolicyId: state.policy.id,
-    PromoteChanges: summarizeChanges(
-      diffConfigs(state.primary.config, state.staging.config),
-      PROMOTE_CHANGES_MAX_CHARS,
-    ),
+    PromoteChanges: summarizeForReviewer(changes, PROMOTE_CHANGES_MAX_CHARS, FULL_CHANGE_LIST_AT),
+    PromoteChangesAll: fullChangeList(changes, PROMOTE_CHANGES_ALL_MAX_BYTES, 'see cfcd status'),
   };
   return { ...base, ...routingVariables(state.primary.domainName, state.policy.config) };
 }

@@ -134,6 +134,9 @@ describe('pipeline wiring', () => {
       StaticResourceBucketName: 'b'.repeat(63),
       OriginDomainName: 'd'.repeat(100),
       OriginAccessControlId: 'E'.repeat(21),
+      AllowedOriginDomains: 'd'.repeat(
+        Number((pipeline.Parameters!.AllowedOriginDomains! as { MaxLength?: number }).MaxLength),
+      ),
     };
     const tooLong = stages.flatMap((s) =>
       s.Actions.flatMap((a) =>
@@ -218,6 +221,32 @@ describe('pipeline wiring', () => {
       '[/*]',
       '["index.html"]',
       '"/*"',
+    ])
+      expect(allowed.test(bad), bad).toBe(false);
+  });
+
+  it("passes AllowedOriginDomains to enable-cd only, [] by default (the primary's origins), as an array that cannot add keys", () => {
+    const parameter = pipeline.Parameters?.AllowedOriginDomains as unknown as {
+      AllowedPattern: string;
+      Default: string;
+    };
+    const raw = parseSubJson(actionNamed('EnableContinuousDeployment').Configuration.UserParameters);
+    expect(raw.AllowedOriginDomains).toEqual([]);
+    const promote = parseSubJson(actionNamed('PromoteStaging').Configuration.UserParameters);
+    expect(promote).not.toHaveProperty('AllowedOriginDomains');
+    const allowed = new RegExp(parameter.AllowedPattern);
+    for (const ok of [
+      parameter.Default,
+      '["my-site.s3.us-east-1.amazonaws.com"]',
+      '["a.example.com", "*.example.net"]',
+    ])
+      expect(allowed.test(ok), ok).toBe(true);
+    for (const bad of [
+      '["a.example.com"],"PrimaryDistributionId":"EOTHER00000001","x":["b.example.com"]',
+      '["a.example.com\\"]',
+      '[a.example.com]',
+      '"a.example.com"',
+      '["https://a.example.com/"]',
     ])
       expect(allowed.test(bad), bad).toBe(false);
   });

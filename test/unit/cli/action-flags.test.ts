@@ -68,6 +68,21 @@ describe('parameterOptions', () => {
     });
   });
 
+  it('gives enable-cd --allowed-origin-domains, parsed and checked by its own parser', () => {
+    expect(parameterOptions(ACTIONS['enable-cd'])['allowed-origin-domains']).toMatchObject({ value: '<json array>' });
+    const spec = commandOf('enable-cd');
+    const ids = ['--primary', PRIMARY_ID, '--staging', STAGING_ID, '--policy', POLICY_ID];
+    const allowed = ['--allowed-origin-domains', '["*.example.com"]'];
+    const values = parseCommandLine(spec, [...ids, ...allowed]);
+    expect(paramsFromFlags(ACTIONS['enable-cd'], spec, values)).toMatchObject({
+      allowedOriginDomains: ['*.example.com'],
+    });
+    const bad = parseCommandLine(spec, [...ids, '--allowed-origin-domains', '["https://a.example.com"]']);
+    expect(usageError(() => paramsFromFlags(ACTIONS['enable-cd'], spec, bad)).message).toMatch(
+      /^--allowed-origin-domains: item 0 "https:\/\/a.example.com" is not a domain name/,
+    );
+  });
+
   it("gives abort its mode and pipeline execution, and no flag of the others' parameters", () => {
     const flags = Object.keys(parameterOptions(ACTIONS.abort));
     expect(flags).toEqual(['primary', 'mode', 'policy', 'pipeline-name', 'pipeline-execution-id', 'max-wait-minutes']);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import type { CacheState } from '../../../../shared/domain/invalidation.js';
 import { planEnableCd, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
-import { reviewerVariables } from '../../../../shared/domain/reviewer.js';
+import { PROMOTE_CHANGES_MAX_CHARS, reviewerVariables } from '../../../../shared/domain/reviewer.js';
 import {
   AFTER_LAST_CHANGE,
   BUCKET,
@@ -170,6 +170,7 @@ describe('reviewerVariables', () => {
       StagingETag: 'ES',
       ContinuousDeploymentPolicyId: POLICY_ID,
       PromoteChanges: 'origin s3-origin: origin path "/v1" → "/v2"',
+      PromoteChangesAll: 'origin s3-origin: origin path "/v1" → "/v2"',
       StagingHeader: 'aws-cf-cd-staging: true',
       HowToReachStaging: `curl -H 'aws-cf-cd-staging: true' https://${PRIMARY_DOMAIN}/ (requests without the header get production)`,
     });
@@ -180,6 +181,52 @@ describe('reviewerVariables', () => {
     expect(vars).toMatchObject({ TrafficType: 'SingleWeight', StagingWeight: '0.1' });
     expect(vars.HowToReachStaging).toContain('about 10% of viewers');
     expect(vars.HowToReachStaging).toContain('x-amz-continuous-deployment-state');
+  });
+});
+
+describe('the change summary the approval shows (PromoteChanges)', () => {
+  /** A staging padded with 12 decoy origins no behavior targets, and one change that sends every viewer elsewhere. */
+  const padded = () => {
+    const config = distributionConfig(
+      { CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } },
+      '/v2',
+    );
+    const decoys = Array.from({ length: 12 }, (_, i) => ({
+      Id: `decoy-${String(i + 1).padStart(2, '0')}`,
+      DomainName: `${BUCKET}.s3.us-east-1.amazonaws.com`,
+      OriginPath: `/decoy-${i + 1}`,
+    }));
+    const items = [
+      ...(config.Origins?.Items ?? []),
+      ...decoys,
+      { Id: 'zz-takeover', DomainName: 'cdn.evil.example', OriginPath: '' },
+    ];
+    return staging({
+      config: {
+        ...config,
+        Origins: { Quantity: items.length, Items: items },
+        DefaultCacheBehavior: { ...config.DefaultCacheBehavior!, TargetOriginId: 'zz-takeover' },
+      },
+    });
+  };
+
+  it('shows the change of where requests go first, even behind 12 decoy origins, and points to the full list', () => {
+    const vars = reviewerVariables(state({ staging: padded() }));
+    const summary = vars.PromoteChanges!;
+    expect(summary.length).toBeLessThanOrEqual(PROMOTE_CHANGES_MAX_CHARS);
+    expect(
+      summary.startsWith(
+        'default cache behavior: target origin "s3-origin" → "zz-takeover" (zz-takeover is cdn.evil.example)',
+      ),
+    ).toBe(true);
+    expect(summary).toContain('origin zz-takeover added (cdn.evil.example)');
+    expect(summary).toMatch(
+      /\(15 changes in all, \d+ shown; the full list: enable-cd's output variable PromoteChangesAll/,
+    );
+    // The full list has every change: the 12 decoys, the new origin, the target, and the /v2 path.
+    const all = vars.PromoteChangesAll!.split('; ');
+    expect(all).toHaveLength(15);
+    expect(all.filter((line) => /^origin decoy-\d\d added/.test(line))).toHaveLength(12);
   });
 });
 
@@ -318,5 +365,53 @@ describe("the staging's edge caches before viewers are routed to it", () => {
   it('refuses to decide on a Deployed staging whose invalidations were not read', () => {
     const { stagingCache: _, ...unread } = state(notRouting);
     expect(() => planEnableCd(unread, params)).toThrow(`the invalidations of staging ${STAGING_ID} were not read`);
+  });
+});
+
+describe('the origins a staging may route viewers to (AllowedOriginDomains)', () => {
+  const PRIMARY_ORIGIN = `${BUCKET}.s3.us-east-1.amazonaws.com`;
+  /** The staging with `origins` added to its own, as a commit's staging template could. */
+  const stagingWith = (...origins: { Id: string; DomainName: string }[]) => {
+    const config = distributionConfig(
+      { CallerReference: 'staging-ref', Staging: true, Aliases: { Quantity: 0 } },
+      '/v2',
+    );
+    const items = [...(config.Origins?.Items ?? []), ...origins.map((o) => ({ ...o, OriginPath: '' }))];
+    return staging({ config: { ...config, Origins: { Quantity: items.length, Items: items } } });
+  };
+  /** Before routing: the policy disabled, so the plan would enable and attach. */
+  const notRouted = (s: ReturnType<typeof staging>) =>
+    state({ staging: s, policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) });
+  const evil = { Id: 'payments', DomainName: 'collector.evil.example' };
+
+  it("refuses, before any write, a staging origin outside the default (the primary's origins), naming it and the parameter", () => {
+    const s = notRouted(stagingWith(evil));
+    expect(() => planEnableCd(s, params)).toThrow(StateCheckError);
+    expect(() => planEnableCd(s, params)).toThrow(
+      `staging ${STAGING_ID} has origins whose domain is not in AllowedOriginDomains, which is not set, ` +
+        `so only the primary's own origins are allowed (${PRIMARY_ORIGIN}): "collector.evil.example" (origin payments)`,
+    );
+  });
+
+  it('refuses an origin no behavior targets too, and names every unknown origin', () => {
+    const s = notRouted(stagingWith(evil, { Id: 'decoy', DomainName: 'decoy.evil.example' }));
+    expect(() => planEnableCd(s, params)).toThrow(
+      '"collector.evil.example" (origin payments), "decoy.evil.example" (origin decoy)',
+    );
+  });
+
+  it("routes viewers to a staging whose origins are the primary's, with AllowedOriginDomains not set", () => {
+    expect(planEnableCd(notRouted(stagingWith()), params).changes.map((c) => c.kind)).toEqual(['enable-policy']);
+  });
+
+  it('allows what an explicit list names, exactly or by a one-label wildcard, and nothing else', () => {
+    const s = notRouted(stagingWith(evil));
+    const allowing = (allowedOriginDomains: string[]) => ({ ...params, allowedOriginDomains });
+    expect(planEnableCd(s, allowing([PRIMARY_ORIGIN, 'collector.evil.example'])).changes).toHaveLength(1);
+    expect(planEnableCd(s, allowing([PRIMARY_ORIGIN, '*.evil.example'])).changes).toHaveLength(1);
+    // An explicit list replaces the default: the primary's own origin must be named too.
+    expect(() => planEnableCd(s, allowing(['collector.evil.example']))).toThrow(
+      `AllowedOriginDomains ["collector.evil.example"]: "${PRIMARY_ORIGIN}" (origin s3-origin)`,
+    );
   });
 });

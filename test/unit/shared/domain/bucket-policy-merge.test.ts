@@ -155,6 +155,39 @@ describe('planBucketGrant', () => {
     expect(() => plan({ Version: '2012-10-17', Statement: filler })).toThrow(/over S3's 20480-byte limit/);
   });
 
+  it("grants the bucket in the distributions' partition, read from their ARNs, never assuming aws", () => {
+    const cn = (id: string) => `arn:aws-cn:cloudfront::111122223333:distribution/${id}`;
+    const result = planBucketGrant({
+      bucket: BUCKET,
+      primaryId: PRIMARY_ID,
+      distributionArns: [cn(PRIMARY_ID), cn(STAGING_ID)],
+      current: undefined,
+    });
+    const statements = changed(result).Statement as Record<string, unknown>[];
+    expect(statements[0]?.Resource).toBe(`arn:aws-cn:s3:::${BUCKET}/*`);
+    expect(JSON.stringify(statements)).not.toContain('arn:aws:');
+    // A grant already there in that partition is recognised: nothing to write.
+    expect(
+      planBucketGrant({
+        bucket: BUCKET,
+        primaryId: PRIMARY_ID,
+        distributionArns: [cn(PRIMARY_ID), cn(STAGING_ID)],
+        current: result.change ? result.json : undefined,
+      }).change,
+    ).toBe(false);
+  });
+
+  it('refuses, rather than guess the partition, ARNs that are not distribution ARNs or that disagree', () => {
+    const grant = (distributionArns: string[]) =>
+      planBucketGrant({ bucket: BUCKET, primaryId: PRIMARY_ID, distributionArns, current: undefined });
+    expect(() => grant([PRIMARY_ARN, 'E2STAGING00002'])).toThrow(
+      /"E2STAGING00002" is not a CloudFront distribution ARN/,
+    );
+    expect(() => grant([PRIMARY_ARN, `arn:aws-us-gov:cloudfront::111122223333:distribution/${STAGING_ID}`])).toThrow(
+      /not in one partition/,
+    );
+  });
+
   it('refuses to rewrite a policy it cannot parse', () => {
     expect(() => plan('{not json')).toThrow(/not valid JSON/);
     expect(() => plan('{"Version":"2012-10-17"}')).toThrow(/no Statement/);

@@ -1,11 +1,15 @@
 import type { CacheBehavior, CustomErrorResponse, DistributionConfig, Origin } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
 import {
+  type RankedChange,
   carriesSameConfig,
   diffConfigs,
+  fullChangeList,
   promotableConfig,
+  rankedChanges,
   sameValue,
   summarizeChanges,
+  summarizeForReviewer,
 } from '../../../../shared/domain/config-diff.js';
 import { POLICY_ID, distributionConfig } from '../../fixtures.js';
 
@@ -215,5 +219,113 @@ describe('summarizeChanges', () => {
 
   it('falls back to a count when not even one line fits', () => {
     expect(summarizeChanges(['x'.repeat(100), 'y'.repeat(100)], 50)).toBe('(2 changes, see the promote log)');
+  });
+});
+
+describe('rankedChanges', () => {
+  it('lists what changes where requests go first, the origins no behavior targets next, the comment last', () => {
+    const p = primary({ CacheBehaviors: list([behavior('/api/*', 's3-origin')]) });
+    const s = staging(
+      {
+        Comment: 'padding',
+        Origins: list([
+          ...primary().Origins!.Items!,
+          origin('decoy', 'decoy.example.com'),
+          origin('api', 'api.example.com', '/v9'),
+        ]),
+        CacheBehaviors: list([behavior('/api/*', 'api', { CachePolicyId: 'other' })]),
+        CustomErrorResponses: list([errorResponse(404, '/404.html')]),
+      },
+      '/v1',
+    );
+    expect(rankedChanges(p, s)).toEqual([
+      { risk: 'routing', line: 'cache behavior /api/*: target origin "s3-origin" → "api" (api is api.example.com/v9)' },
+      { risk: 'routing', line: 'origin api added (api.example.com/v9)' },
+      { risk: 'origin', line: 'origin decoy added (decoy.example.com)' },
+      {
+        risk: 'behavior',
+        line: 'cache behavior /api/*: cache policy (none) → "other"',
+      },
+      { risk: 'behavior', line: 'custom error response 404 added (page /404.html as 200)' },
+      { risk: 'cosmetic', line: 'comment "site" → "padding"' },
+    ]);
+  });
+
+  it('ranks a behavior added, removed or reordered, and origin groups, as changing where requests go', () => {
+    const p = primary({ CacheBehaviors: list([behavior('/a/*', 's3-origin'), behavior('/b/*', 's3-origin')]) });
+    const s = staging({
+      CacheBehaviors: list([behavior('/b/*', 's3-origin'), behavior('/a/*', 's3-origin'), behavior('/c/*', 'g')]),
+      OriginGroups: { Quantity: 1, Items: [] },
+    });
+    expect(rankedChanges(p, s).map((c) => c.risk)).toEqual(['routing', 'routing', 'routing']);
+  });
+
+  it('has the lines of diffConfigs, no more, no fewer', () => {
+    const p = primary({ CacheBehaviors: list([behavior('/old/*', 's3-origin')]) });
+    const s = staging({ PriceClass: 'PriceClass_All', CacheBehaviors: list([behavior('/new/*', 's3-origin')]) }, '/v2');
+    expect(
+      rankedChanges(p, s)
+        .map((c) => c.line.replace(/ \(s3-origin is .*\)$/, ''))
+        .sort(),
+    ).toEqual(diffConfigs(p, s).sort());
+  });
+});
+
+describe('summarizeForReviewer', () => {
+  const where = 'output variable PromoteChangesAll';
+  const decoys: RankedChange[] = Array.from({ length: 12 }, (_, i) => ({
+    risk: 'origin',
+    line: `origin decoy-${i} added (site-assets-bucket.s3.us-east-1.amazonaws.com/decoy-${i})`,
+  }));
+
+  it('joins every line when they fit, with nothing added', () => {
+    expect(summarizeForReviewer(decoys.slice(0, 2), 400, where)).toBe(`${decoys[0]!.line}; ${decoys[1]!.line}`);
+    expect(summarizeForReviewer([], 400, where)).toBe('none');
+  });
+
+  it('keeps whole lines, most risky first, and ends with the count and where the full list is', () => {
+    const danger = {
+      risk: 'routing',
+      line: 'default cache behavior: target origin "a" → "b" (b is evil.example)',
+    } as const;
+    const summary = summarizeForReviewer([danger, ...decoys], 400, where);
+    expect(summary.length).toBeLessThanOrEqual(400);
+    expect(summary.startsWith(`${danger.line}; ${decoys[0]!.line}; `)).toBe(true);
+    expect(summary).toMatch(/; \(13 changes in all, \d shown; the full list: output variable PromoteChangesAll\)$/);
+    const shown = summary.split('; ').length - 2;
+    expect(summary).toContain(`${shown} shown`);
+  });
+
+  it('says how many of the changes it could not show change where requests go', () => {
+    const routing: RankedChange[] = decoys.map((d) => ({ ...d, risk: 'routing' }));
+    const summary = summarizeForReviewer(routing, 400, where);
+    const shown = Number(/, (\d+) shown/.exec(summary)?.[1]);
+    expect(summary).toContain(
+      `12 changes in all, ${shown} shown, ${12 - shown} of those not shown change where requests go`,
+    );
+  });
+
+  it('falls back to the count and the place when not even one line fits', () => {
+    expect(summarizeForReviewer([{ risk: 'routing', line: 'x'.repeat(500) }, decoys[0]!], 200, where)).toBe(
+      '(2 changes, 1 of those not shown change where requests go; the full list: output variable PromoteChangesAll)',
+    );
+  });
+});
+
+describe('fullChangeList', () => {
+  it('lists every change, most risky first', () => {
+    const changes: RankedChange[] = [
+      { risk: 'routing', line: 'a → b' },
+      { risk: 'cosmetic', line: 'comment' },
+    ];
+    expect(fullChangeList(changes, 1000, 'see cfcd status')).toBe('a → b; comment');
+    expect(fullChangeList([], 1000, 'see cfcd status')).toBe('none');
+  });
+
+  it('stays within its bytes, JSON-encoded (an arrow is 3 bytes), saying how many it left out', () => {
+    const changes: RankedChange[] = Array.from({ length: 100 }, (_, i) => ({ risk: 'behavior', line: `${i} → x` }));
+    const text = fullChangeList(changes, 300, 'see cfcd status');
+    expect(Buffer.byteLength(JSON.stringify(text))).toBeLessThanOrEqual(300);
+    expect(text).toMatch(/; \(\+\d+ more: see cfcd status\)$/);
   });
 });
