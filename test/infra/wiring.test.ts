@@ -169,6 +169,19 @@ describe('pipeline wiring', () => {
     }
   });
 
+  // With every accepted key already in the text, a stack output substituted into it that adds a key can only add an
+  // unknown key or a duplicate one, and the parsers refuse both (issue 27, finding 6).
+  it('names every UserParameters key each function accepts, so a substituted output cannot add one', () => {
+    for (const action of invokeActions) {
+      const fn = functionName((action.Configuration.FunctionName as { Ref: string }).Ref);
+      const keys = Object.keys(parseSubJson(action.Configuration.UserParameters));
+      expect(
+        acceptedKeys[fn]!.filter((k) => !keys.includes(k)),
+        `${action.Name} -> ${fn}`,
+      ).toEqual([]);
+    }
+  });
+
   it('feeds the staging ids from the staging stack outputs through the StagingStack namespace', () => {
     const deploy = stages
       .flatMap((s) => s.Actions)
