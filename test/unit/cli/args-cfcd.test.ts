@@ -105,7 +105,7 @@ describe('cfcd refuses, before any AWS call', () => {
     [['cleanup', '--delete', 'z'.repeat(100_000)], 'cfcd cleanup: --delete: "zzz'],
     [
       ['staging-template', '--primary', PRIMARY, '--traffic', 'header', '--header', 'z'.repeat(100_000)],
-      "cfcd staging-template: --header must start with aws-cf-cd- (CloudFront's rule), got \"zzz",
+      'cfcd staging-template: --header must start with aws-cf-cd- (CloudFront\'s rule), got "zzz',
     ],
     [
       ['staging-template', '--primary', PRIMARY, '--traffic', 'header', '--header-value', '/'.repeat(100_000)],
