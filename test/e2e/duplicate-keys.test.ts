@@ -17,7 +17,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** An Invoke action's UserParameters as pipeline.yml writes them, with the stack parameters `!Sub` fills in. */
+/** An Invoke action's UserParameters as pipeline.yml writes them, `!Sub` filled in from `parameters`, else defaults. */
 function templateUserParameters(action: string, parameters: Record<string, string>): string {
   const pipeline = loadInfraTemplates().get('pipeline.yml')!;
   const stages = pipeline.Resources.Pipeline!.Properties!.Stages as {
@@ -25,8 +25,10 @@ function templateUserParameters(action: string, parameters: Record<string, strin
   }[];
   const sub = stages.flatMap((s) => s.Actions).find((a) => a.Name === action)?.Configuration.UserParameters;
   if (!isIntrinsic(sub) || typeof sub['Fn::Sub'] !== 'string') throw new Error(`${action} has no !Sub UserParameters`);
+  const defaults = pipeline.Parameters ?? {};
   return sub['Fn::Sub'].replace(/\$\{(\w+)\}/g, (_, name: string) => {
-    const value = parameters[name];
+    const fallback = defaults[name]?.Default;
+    const value = parameters[name] ?? (typeof fallback === 'string' ? fallback : undefined);
     if (value === undefined) throw new Error(`no value for \${${name}}`);
     return value;
   });
