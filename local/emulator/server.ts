@@ -43,6 +43,9 @@ export class Controls {
  */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
+/** How long an idle client connection stays open: longer than any pause of the local tools between two calls. */
+export const KEEP_ALIVE_MS = 120_000;
+
 /**
  * The request's body, or undefined once it exceeds `limit` bytes — by its Content-Length, before a byte is read, or
  * while it streams in. Reading then stops: the request stays paused and its connection is closed with the answer.
@@ -264,6 +267,10 @@ export async function listen(
       send(res, json(500, { message: e instanceof Error ? e.message : String(e) }), 'GET');
     });
   });
+  // AWS endpoints keep an idle connection for minutes; Node's server closes it after 5 s. An SDK client that reuses
+  // a pooled connection just as the server closes it gets "socket hang up", and when every pooled connection went idle
+  // together its retries can meet only closed ones (npm start's last bucket-policy read did, once, under load).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
