@@ -12,11 +12,11 @@ import { planBucketGrant } from '../shared/domain/bucket-policy-merge.js';
 import { routesTo } from '../shared/domain/checks.js';
 import { diffConfigs } from '../shared/domain/config-diff.js';
 import { attachedPolicyId, stagingDomainsOf, usesHttp3 } from '../shared/domain/distribution-config.js';
-import { preflightProblems } from '../shared/domain/preflight.js';
+import { cdExclusions, preflightProblems } from '../shared/domain/preflight.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../shared/domain/resources.js';
 import { type Routing, routingOf } from '../shared/domain/traffic-config.js';
 import { awsErrorOf } from '../shared/aws/call.js';
-import { listDistributions } from './cloudfront-lists.js';
+import { listDistributions, listPolicies } from './cloudfront-lists.js';
 import { type Paint, painter } from './terminal.js';
 
 export interface StatusOptions {
@@ -66,7 +66,72 @@ export interface StatusReport {
   /** What promoting the staging now would change on the primary, one line each; null without a staging. */
   promoteChanges: string[] | null;
   bucket: { name: string; hasPolicy: boolean; primaryGranted: boolean; stagingGranted: boolean | null } | null;
+  /** How many staging distributions and policies the account has, against CloudFront's quota; absent if unread. */
+  quota?: Quota | undefined;
   warnings: string[];
+}
+
+/**
+ * The account's headroom: "Maximum number of staging distributions per AWS account: 20", "Maximum number of
+ * continuous deployment policies per AWS account: 20" (developer guide, "Quotas and other considerations for
+ * continuous deployment"). Past it, CopyDistribution answers TooManyDistributions and
+ * CreateContinuousDeploymentPolicy TooManyContinuousDeploymentPolicies.
+ */
+export interface Quota {
+  stagingDistributions: number;
+  policies: number;
+  max: number;
+}
+
+export const CD_QUOTA = 20;
+
+/** A distribution InProgress, said calmly: it is what every change looks like for a few minutes. */
+export function inProgressWarning(id: string, status: string): string {
+  return `${id} is ${status}: propagating (normal for a few minutes after a change); what it serves may still change`;
+}
+
+/**
+ * Why the policy is disabled, as far as the state tells. A promotion copies the staging config onto the primary and
+ * disables the policy, so a staging that differs from the primary was not just promoted: a rollback (the watch or
+ * cfcd abort) disabled it, or the staging changed since. Without a staging to compare, both are said.
+ */
+export function policyDisabledWarning(policyId: string, promoteChanges: string[] | null): string {
+  const by =
+    promoteChanges === null
+      ? 'by a promotion or a rollback'
+      : promoteChanges.length === 0
+        ? 'by the last promotion (the primary carries the staging config)'
+        : 'by a rollback (the watch or cfcd abort), or the staging changed after a promotion: it differs from the primary';
+  return `policy ${policyId} is disabled ${by}: staging gets no traffic until enable-cd re-enables it`;
+}
+
+/** Warnings when the account nears the quota. */
+export function quotaWarnings(q: Quota): string[] {
+  const near = (n: number, what: string, code: string) =>
+    n >= q.max - 2
+      ? [`${n} of ${q.max} ${what} in the account: ${n >= q.max ? 'at' : 'near'} CloudFront's quota (${code})`]
+      : [];
+  return [
+    ...near(q.stagingDistributions, 'staging distributions', 'TooManyDistributions'),
+    ...near(q.policies, 'continuous deployment policies', 'TooManyContinuousDeploymentPolicies; `cfcd cleanup`'),
+  ];
+}
+
+/** The account's staging distributions and policies, counted; a failed list becomes a warning. */
+async function readQuota(warnings: string[]): Promise<Quota | undefined> {
+  try {
+    const [distributions, policies] = await Promise.all([listDistributions(), listPolicies()]);
+    const quota = {
+      stagingDistributions: distributions.filter((d) => d.Staging === true).length,
+      policies: policies.length,
+      max: CD_QUOTA,
+    };
+    warnings.push(...quotaWarnings(quota));
+    return quota;
+  } catch (err) {
+    warnings.push(`could not count the account's staging distributions and policies (${awsErrorOf(err).name})`);
+    return undefined;
+  }
 }
 
 function distributionReport(d: DistributionState, latest: InvalidationRecord | undefined): DistributionReport {
@@ -148,6 +213,8 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
   bucketPolicy?.catch(() => undefined);
   const named = options.stagingId ? readIfExists(options.stagingId) : undefined;
   named?.catch(() => undefined);
+  const quotaWarnings: string[] = [];
+  const quota = readQuota(quotaWarnings);
 
   const primary = await readDistribution(primaryId);
   const policyId = attachedPolicyId(primary.config);
@@ -168,15 +235,18 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
 
   if (primary.config.Staging)
     warnings.push(`${primaryId} is a staging distribution: pass the production distribution as --primary`);
-  if (policy && !policy.config.Enabled)
-    warnings.push(
-      `policy ${policy.id} is disabled: staging gets no traffic (every promotion disables it; enable-cd re-enables it)`,
-    );
+  const promoteChanges = staging ? diffConfigs(primary.config, staging.config) : null;
+  if (policy && !policy.config.Enabled) warnings.push(policyDisabledWarning(policy.id, promoteChanges));
   for (const d of [primary, staging]) {
     if (d && usesHttp3(d.config))
       warnings.push(`${d.id} has HttpVersion ${d.config.HttpVersion}: continuous deployment does not support HTTP/3`);
-    if (d && !isDeployed(d)) warnings.push(`${d.id} is ${d.status}: what it serves may still change`);
+    if (d && !isDeployed(d)) warnings.push(inProgressWarning(d.id, d.status));
   }
+  if (!staging)
+    for (const e of cdExclusions(primary.config))
+      warnings.push(
+        `continuous deployment cannot be used with primary ${primaryId}: ${e.field} is ${e.value} (${e.why})`,
+      );
   if (staging && !staging.config.Staging)
     warnings.push(`${staging.id} is not a staging distribution (Staging=false): it cannot be promoted`);
   else if (staging)
@@ -232,9 +302,10 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
         : { id: policyId, exists: false }
       : null,
     staging: staging ? { ...distributionReport(staging, stagingInvalidation), howToReach } : null,
-    promoteChanges: staging ? diffConfigs(primary.config, staging.config) : null,
+    promoteChanges,
     bucket,
-    warnings,
+    quota: await quota,
+    warnings: [...warnings, ...quotaWarnings],
   };
 }
 
@@ -294,10 +365,22 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
     if (staging.howToReach) lines.push(`${label('  reach')}${staging.howToReach}`);
   } else if (policy?.exists) lines.push(`${label('Staging')}${paint('red', 'not found')}`);
   if (report.promoteChanges) {
-    if (report.promoteChanges.length === 0)
-      lines.push(`${label('Promote')}would change nothing: the primary already carries the staging config`);
+    // "Promote would change" only while a canary is live: with the policy disabled (after a promotion or a rollback)
+    // nobody is about to promote, and the difference is a fact about the staging, not an announcement.
+    const live = policy?.exists === true && policy.enabled;
+    const n = report.promoteChanges.length;
+    if (n === 0)
+      lines.push(
+        live
+          ? `${label('Promote')}would change nothing: the primary already carries the staging config`
+          : `${label('Staging')}same config as the primary`,
+      );
     else {
-      lines.push(`${label('Promote')}would change ${report.promoteChanges.length} thing(s) on the primary:`);
+      lines.push(
+        live
+          ? `${label('Promote')}would change ${n} thing(s) on the primary:`
+          : `${label('Staging')}differs from the primary by ${n} thing(s):`,
+      );
       for (const change of report.promoteChanges) lines.push(`           - ${change}`);
     }
   }
@@ -308,6 +391,11 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
         `grants primary ${mark(report.bucket.primaryGranted)}, staging ${mark(report.bucket.stagingGranted)}`,
     );
   }
+  if (report.quota)
+    lines.push(
+      `${label('Quota')}staging distributions ${report.quota.stagingDistributions}/${report.quota.max}, ` +
+        `policies ${report.quota.policies}/${report.quota.max}`,
+    );
   for (const w of report.warnings) lines.push(`${paint('yellow', '!')} ${w}`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 import { ACTIONS, type CliAction } from './action-flags.js';
 import { applySpec, planSpec, runApply, runPlan } from './commands/actions.js';
 import { cleanupSpec, runCleanup } from './commands/cleanup.js';
+import { resumeSpec, runResume, runSuspend, suspendSpec } from './commands/maintenance.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
 import type { Context } from './context.js';
@@ -36,6 +37,8 @@ const ACTION_NAMES = Object.keys(ACTIONS) as CliAction['name'][];
 const COMMANDS: Record<string, Command> = {
   status: { spec: statusSpec, run: runStatus },
   cleanup: { spec: cleanupSpec, run: runCleanup },
+  suspend: { spec: suspendSpec, run: runSuspend },
+  resume: { spec: resumeSpec, run: runResume },
   'staging-template': { spec: stagingTemplateSpec, run: runStagingTemplate },
   ...Object.fromEntries(
     ACTION_NAMES.map((name) => {
@@ -64,6 +67,9 @@ Commands:
   promote …                   copy the staging config onto the primary (gate, release guard); wait for Deployed
   abort …                     all traffic back to the primary (disable, detach or teardown); wait for Deployed
   cleanup                     every policy of the account, orphans flagged; --delete / --all-orphans remove them
+  suspend --primary <id>      detach the disabled policy for a change CD forbids (certificate, TLS, WAF)
+  resume --primary <id> --policy <policy id>
+                              attach it again exactly as it was
   staging-template --primary <id>
                               a staging stack template that reproduces the primary's live config
 

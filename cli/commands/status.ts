@@ -9,7 +9,8 @@ export const statusSpec: CommandSpec = {
   name: 'status',
   summary:
     'Where a primary stands: its policy, the staging the policy routes to and how to reach it, ' +
-    'what a promotion would change, the bucket grant, and warnings. Reads only.',
+    'how the staging differs (what a promotion would change), the bucket grant, the account quota headroom, ' +
+    'and warnings. Reads only.',
   synopsis: '--primary <id> [--staging <id>] [--bucket <bucket>] [options]',
   options: {
     primary: { type: 'string', value: '<id>', description: 'the production distribution' },

@@ -18,7 +18,12 @@ import { child, inconsistentQuantities, sameXml, textAt, type XmlElement } from 
  * attached to the primary, enabled or not): developer guide, "Update primary and staging distributions"; refused
  * on a staging too (hashicorp/terraform-provider-aws#28920) and after a promotion, while the disabled policy is
  * still attached (aws-samples/amazon-cloudfront-continuous-deployment#8). `Enabled` has its own rule
- * ({@link checkEnabledChange}).
+ * ({@link checkEnabledChange}). So the viewer certificate (and its MinimumProtocolVersion) and the web ACL are
+ * refused too: "You can't associate an AWS WAF web ACL to the distribution if it's the first time that ACL has been
+ * associated with the distribution. You can't disassociate an AWS WAF web ACL" (developer guide, "Quotas and other
+ * considerations for continuous deployment"); the certificate and TLS version are reported refused until the policy
+ * is detached (aws/aws-cli#10446). Re-associating an ACL the distribution had before is allowed by the guide's
+ * wording; the emulator keeps no such history and refuses every WebACLId change, the stricter reading.
  */
 const CHANGEABLE_WHILE_ATTACHED = new Set([
   'CacheBehaviors',
@@ -303,7 +308,23 @@ export function checkAttach(account: EmulatedAccount, d: DistributionRecord, nex
     );
   }
   checkNotHttp3(next, `primary ${d.id}`);
+  checkNotMultiTenant(next, `primary ${d.id}`);
   for (const staging of policyStagings(account, policy.config)) checkNotHttp3(staging.config, `staging ${staging.id}`);
+}
+
+/**
+ * A multi-tenant distribution takes no policy: the API reference of `DistributionConfig.ContinuousDeploymentPolicyId`
+ * says "This field only supports standard distributions. You can't specify this field for multi-tenant
+ * distributions". The error code is not documented; InvalidArgument is what UpdateDistribution declares for a field
+ * it does not accept. An origin's ResponseCompletionTimeout, reported to exclude continuous deployment too, is not
+ * refused here: no documentation we found says so, and the emulator stands for what CloudFront is known to do.
+ */
+export function checkNotMultiTenant(config: XmlElement, which: string): void {
+  if (textAt(config, 'ConnectionMode') === 'tenant-only' || child(config, 'TenantConfig'))
+    throw new ApiError(
+      'InvalidArgument',
+      `ContinuousDeploymentPolicyId only supports standard distributions; ${which} is a multi-tenant distribution.`,
+    );
 }
 
 /** The policy that names this staging distribution, if any. */

@@ -41,10 +41,63 @@ export interface PreflightProblem {
 const show = (value: unknown) => (value === undefined ? '(not set)' : JSON.stringify(value));
 const hasAliases = (config: DistributionConfig) => (config.Aliases?.Quantity ?? config.Aliases?.Items?.length ?? 0) > 0;
 
+/** A feature of one distribution that rules continuous deployment out, whatever the other one has. */
+export interface CdExclusion {
+  field: string;
+  value: string;
+  why: string;
+}
+
+/**
+ * The newer CloudFront features that exclude continuous deployment on a distribution (checked on each side):
+ * - a multi-tenant distribution (`ConnectionMode` tenant-only, or a `TenantConfig`): the API reference of
+ *   `DistributionConfig.ContinuousDeploymentPolicyId` says "This field only supports standard distributions. You
+ *   can't specify this field for multi-tenant distributions";
+ * - an origin's `ResponseCompletionTimeout`: reported to exclude continuous deployment (our AWS notes, late 2026);
+ *   the developer guide's continuous-deployment pages we could find do not list it, so the message says "reported".
+ */
+export function cdExclusions(config: DistributionConfig): CdExclusion[] {
+  const found: CdExclusion[] = [];
+  if (config.ConnectionMode === 'tenant-only' || config.TenantConfig !== undefined)
+    found.push({
+      field: config.ConnectionMode === 'tenant-only' ? 'ConnectionMode' : 'TenantConfig',
+      value: config.ConnectionMode === 'tenant-only' ? show(config.ConnectionMode) : show(config.TenantConfig),
+      why:
+        'a multi-tenant distribution cannot take a continuous deployment policy (standard distributions only); ' +
+        'use a standard distribution (ConnectionMode direct) for primary and staging',
+    });
+  for (const origin of config.Origins?.Items ?? [])
+    if (origin.ResponseCompletionTimeout)
+      found.push({
+        field: `Origins[${origin.Id}].ResponseCompletionTimeout`,
+        value: String(origin.ResponseCompletionTimeout),
+        why:
+          "an origin's response-completion timeout is reported not to work with continuous deployment; " +
+          'remove it from the origin (OriginReadTimeout still applies) on both distributions',
+      });
+  return found;
+}
+
 /** Every reason this staging cannot be promoted onto this primary; empty when it can. */
 export function preflightProblems(primary: DistributionConfig, staging: DistributionConfig): PreflightProblem[] {
   const problems: PreflightProblem[] = [];
-  const skip = new Set<string>([...CARRIED_FIELDS, ...NON_PROMOTABLE_FIELDS, 'HttpVersion']);
+  const excluded = new Map<string, PreflightProblem>();
+  for (const [side, config] of [
+    ['primary', primary],
+    ['staging', staging],
+  ] as const)
+    for (const e of cdExclusions(config)) {
+      const known = excluded.get(e.field) ?? { field: e.field, primary: '(not set)', staging: '(not set)', why: e.why };
+      known[side] = e.value;
+      excluded.set(e.field, known);
+    }
+  problems.push(...excluded.values());
+  const skip = new Set<string>([
+    ...CARRIED_FIELDS,
+    ...NON_PROMOTABLE_FIELDS,
+    'HttpVersion',
+    ...[...excluded.keys()].filter((f) => !f.includes('[')),
+  ]);
   if (usesHttp3(primary) || usesHttp3(staging)) {
     problems.push({
       field: 'HttpVersion',
@@ -97,7 +150,7 @@ export function checkPreflight(primary: DistributionState, staging: Distribution
       `so nothing was changed (${doing}): ${lines.join('; ')}. ` +
       'Change these fields on the staging to match the primary (the staging stack), ' +
       'or change them on both distributions the same way; ' +
-      'a change to the primary needs the policy detached first (abort with Mode detach), ' +
-      'then the next enable-CD run attaches it again.',
+      'a change to the primary that continuous deployment forbids needs the policy detached first ' +
+      '(`cfcd suspend --primary <id>`, then `cfcd resume`; in a pipeline: abort with Mode detach, then enable-CD).',
   );
 }

@@ -236,6 +236,7 @@ describe('cfcd status', () => {
       }),
       promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
       bucket: { name: SITE_BUCKET, hasPolicy: true, primaryGranted: true, stagingGranted: false },
+      quota: { stagingDistributions: 1, policies: 1, max: 20 },
       warnings: [`bucket ${SITE_BUCKET} does not grant staging ${stagingId} read access (enable-cd adds the grant)`],
     });
     expect(writes()).toEqual([]);
@@ -297,9 +298,12 @@ describe('cfcd status', () => {
     );
     const run = await cfcd('status', '--primary', site.primaryId, '--json');
     expect(json(run).warnings).toEqual([
-      `policy ${policyId} is disabled: staging gets no traffic (every promotion disables it; enable-cd re-enables it)`,
-      `${stagingId} is InProgress: what it serves may still change`,
+      `policy ${policyId} is disabled by a rollback (the watch or cfcd abort), or the staging changed after a ` +
+        'promotion: it differs from the primary: staging gets no traffic until enable-cd re-enables it',
+      `${stagingId} is InProgress: propagating (normal for a few minutes after a change); ` +
+        'what it serves may still change',
     ]);
+    expect(json(run).quota).toEqual({ stagingDistributions: 1, policies: 1, max: 20 });
     expect(json(run).promoteChanges).toEqual(['comment "example site" → "release v3"']);
     // enable-cd invalidated the staging for the release before this update.
     expect(json(run).staging.latestInvalidation).toMatchObject({

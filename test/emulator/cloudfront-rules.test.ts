@@ -71,6 +71,60 @@ const restricted: [string, (c: DistributionConfig) => DistributionConfig][] = [
   ],
 ];
 
+describe('maintenance continuous deployment forbids (issue 29)', () => {
+  const rotate = (c: DistributionConfig): DistributionConfig => ({
+    ...c,
+    ViewerCertificate: {
+      ACMCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/rotated',
+      SSLSupportMethod: 'sni-only',
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+    },
+    WebACLId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/1',
+  });
+
+  it('refuses a certificate, TLS and first web ACL change while the disabled policy is attached', async () => {
+    h = await harness();
+    const { primary, policyId } = await cdWorld(h);
+    await setPolicyId(h, primary.id, policyId);
+    await setPolicyEnabled(policyId, false);
+    expect(await failure(update(primary.id, rotate))).toMatchObject({ name: 'IllegalUpdate', status: 400 });
+    const tlsOnly = (c: DistributionConfig) => ({
+      ...c,
+      ViewerCertificate: { ...c.ViewerCertificate, MinimumProtocolVersion: 'TLSv1.2_2021' as const },
+    });
+    const refused = await failure(update(primary.id, tlsOnly));
+    expect(refused).toMatchObject({ name: 'IllegalUpdate', status: 400 });
+    expect(refused.message).toContain('(ViewerCertificate)');
+  });
+
+  it('accepts them once the policy is detached, and re-attaches the same policy afterwards', async () => {
+    h = await harness();
+    const { primary, policyId } = await cdWorld(h);
+    await setPolicyId(h, primary.id, policyId);
+    await setPolicyEnabled(policyId, false);
+    await setPolicyId(h, primary.id, '');
+    await update(primary.id, rotate);
+    await setPolicyId(h, primary.id, policyId);
+    const read = await h.cf.send(new GetDistributionConfigCommand({ Id: primary.id }));
+    expect(read.DistributionConfig).toMatchObject({
+      ContinuousDeploymentPolicyId: policyId,
+      ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021' },
+    });
+  });
+
+  it.each([
+    ['ConnectionMode tenant-only', { ConnectionMode: 'tenant-only' as const }],
+    ['a TenantConfig', { TenantConfig: { ParameterDefinitions: [] } }],
+  ])('refuses to attach a policy to a multi-tenant primary (%s) with InvalidArgument', async (_, extra) => {
+    h = await harness();
+    const { primary, policyId } = await cdWorld(h);
+    await update(primary.id, (c) => ({ ...c, ...extra }));
+    const refused = await failure(setPolicyId(h, primary.id, policyId));
+    expect(refused.name).toBe('InvalidArgument');
+    expect(refused.message).toContain('only supports standard distributions');
+  });
+});
+
 describe('while continuous deployment is set up, either distribution changes only what it may carry', () => {
   it.each(restricted)('refuses a %s change on the primary with IllegalUpdate', async (field, change) => {
     h = await harness();

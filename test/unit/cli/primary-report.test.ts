@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type DistributionReport, type StatusReport, formatStatus } from '../../../cli/primary-report.js';
+import {
+  type DistributionReport,
+  type StatusReport,
+  formatStatus,
+  inProgressWarning,
+  policyDisabledWarning,
+  quotaWarnings,
+} from '../../../cli/primary-report.js';
 import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, STAGING_DOMAIN, STAGING_ID } from '../fixtures.js';
 
 const distribution = (o: Partial<DistributionReport> = {}): DistributionReport => ({
@@ -112,8 +119,55 @@ describe('formatStatus', () => {
     const lost = formatStatus(bare({ policy: header }));
     expect(lost).toContain(`Policy   ${POLICY_ID}  disabled  header aws-cf-cd-staging: true`);
     expect(lost).toContain('Staging  not found');
-    expect(formatStatus(bare({ promoteChanges: [] }))).toContain(
+    expect(formatStatus(bare({ policy: { ...header, enabled: true }, promoteChanges: [] }))).toContain(
       'Promote  would change nothing: the primary already carries the staging config',
     );
+  });
+});
+
+describe('the last screen of npm start, calm and true (issue 29, item 4)', () => {
+  const policy = (enabled: boolean) => ({
+    id: POLICY_ID,
+    exists: true as const,
+    etag: 'EC',
+    enabled,
+    traffic: { type: 'header' as const, header: 'aws-cf-cd-staging', value: 'true' },
+    stagingDomains: [STAGING_DOMAIN],
+  });
+  const differs = ['DefaultCacheBehavior.TargetOriginId: /v10 → /v11'];
+
+  it('says "Promote would change" only while a canary is live; otherwise how the staging differs', () => {
+    const rolledBack = formatStatus(bare({ policy: policy(false), promoteChanges: differs }));
+    expect(rolledBack).not.toContain('Promote');
+    expect(rolledBack).toContain('Staging  differs from the primary by 1 thing(s):');
+    const live = formatStatus(bare({ policy: policy(true), promoteChanges: differs }));
+    expect(live).toContain('Promote  would change 1 thing(s) on the primary:');
+  });
+
+  it('tells a policy disabled by a rollback from one disabled by a promotion, when it can', () => {
+    expect(policyDisabledWarning(POLICY_ID, differs)).toMatch(/disabled by a rollback \(the watch or cfcd abort\)/);
+    expect(policyDisabledWarning(POLICY_ID, [])).toMatch(/disabled by the last promotion/);
+    expect(policyDisabledWarning(POLICY_ID, null)).toMatch(/disabled by a promotion or a rollback/);
+    expect(policyDisabledWarning(POLICY_ID, differs)).not.toMatch(/every promotion disables it/);
+  });
+
+  it('says InProgress is propagating, normal after a change', () => {
+    expect(inProgressWarning(PRIMARY_ID, 'InProgress')).toBe(
+      `${PRIMARY_ID} is InProgress: propagating (normal for a few minutes after a change); ` +
+        'what it serves may still change',
+    );
+  });
+});
+
+describe('quota headroom (issue 29, item 6)', () => {
+  it('shows the counts against the quota of 20, and warns only near it', () => {
+    const quota = { stagingDistributions: 3, policies: 19, max: 20 };
+    expect(formatStatus(bare({ quota }))).toContain('Quota    staging distributions 3/20, policies 19/20');
+    expect(quotaWarnings(quota)).toEqual([
+      expect.stringMatching(/^19 of 20 continuous deployment policies in the account: near CloudFront's quota/),
+    ]);
+    expect(quotaWarnings({ stagingDistributions: 20, policies: 1, max: 20 })).toEqual([
+      expect.stringMatching(/^20 of 20 staging distributions in the account: at CloudFront's quota/),
+    ]);
   });
 });

@@ -415,3 +415,11 @@ describe('the origins a staging may route viewers to (AllowedOriginDomains)', ()
     );
   });
 });
+
+describe('features that exclude continuous deployment, refused before any write (issue 29)', () => {
+  it('refuses a multi-tenant primary and names what to do', () => {
+    const s = state({ primary: primary({ config: distributionConfig({ ConnectionMode: 'tenant-only' }) }) });
+    expect(() => planEnableCd(s, params)).toThrow(StateCheckError);
+    expect(() => planEnableCd(s, params)).toThrow(/ConnectionMode: .*use a standard distribution/);
+  });
+});

@@ -1,7 +1,7 @@
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
-import { checkPreflight, preflightProblems } from '../../../../shared/domain/preflight.js';
+import { cdExclusions, checkPreflight, preflightProblems } from '../../../../shared/domain/preflight.js';
 import { PRIMARY_ID, STAGING_ID, distributionConfig, primaryState, stagingState } from '../../fixtures.js';
 
 const primary = distributionConfig();
@@ -98,6 +98,47 @@ describe('checkPreflight', () => {
     expect(check).toThrow(
       `staging ${STAGING_ID} can never be promoted onto primary ${PRIMARY_ID}, so nothing was changed (before the one-way promotion): PriceClass: primary (not set), staging "PriceClass_All"`,
     );
-    expect(check).toThrow(/detached first \(abort with Mode detach\)/);
+    expect(check).toThrow(/detached first \(`cfcd suspend --primary <id>`, then `cfcd resume`/);
+  });
+});
+
+describe('the newer features that exclude continuous deployment (issue 29)', () => {
+  it('finds a multi-tenant distribution on either side, by ConnectionMode or TenantConfig', () => {
+    expect(cdExclusions(distributionConfig({ ConnectionMode: 'tenant-only' }))).toEqual([
+      expect.objectContaining({ field: 'ConnectionMode', why: expect.stringContaining('multi-tenant') }),
+    ]);
+    expect(cdExclusions(distributionConfig({ TenantConfig: {} }))[0]?.field).toBe('TenantConfig');
+    expect(cdExclusions(distributionConfig({ ConnectionMode: 'direct' }))).toEqual([]);
+    const both = preflightProblems(
+      distributionConfig({ ConnectionMode: 'tenant-only' }),
+      staging({ ConnectionMode: 'tenant-only' }),
+    );
+    expect(both).toEqual([
+      expect.objectContaining({ field: 'ConnectionMode', primary: '"tenant-only"', staging: '"tenant-only"' }),
+    ]);
+  });
+
+  it("finds an origin's ResponseCompletionTimeout, naming the origin", () => {
+    const base = staging();
+    const origin = { ...base.Origins!.Items![0]!, ResponseCompletionTimeout: 60 };
+    const s = staging({ Origins: { Quantity: 1, Items: [origin] } });
+    expect(preflightProblems(primary, s)).toEqual([
+      expect.objectContaining({
+        field: `Origins[${origin.Id}].ResponseCompletionTimeout`,
+        primary: '(not set)',
+        staging: '60',
+      }),
+    ]);
+  });
+
+  it('refuses such a pair before any write, saying what to do', () => {
+    const check = () =>
+      checkPreflight(
+        primaryState({ config: distributionConfig({ ConnectionMode: 'tenant-only' }) }),
+        stagingState(),
+        'x',
+      );
+    expect(check).toThrow(StateCheckError);
+    expect(check).toThrow(/use a standard distribution/);
   });
 });
