@@ -14,6 +14,7 @@ import { setReleaseFailure } from './dataplane.js';
 import { checkFault } from './faults.js';
 import { checkInteger, LIMITS } from './limits.js';
 import type { PipelineDeclaration, PipelineRun } from './pipelines.js';
+import { restoreAccount, saveAccount, type SavedState } from './persist.js';
 
 export type { FaultSpec } from './faults.js';
 export { ControlError } from './control-body.js';
@@ -28,6 +29,7 @@ export type {
 } from './state-dump.js';
 export type { PipelineSummary } from './pipelines.js';
 export type { JobResult } from './account.js';
+export type { SavedState } from './persist.js';
 export type {
   ActionDeclaration,
   ActionKind,
@@ -64,6 +66,8 @@ export interface EmulatorOptions {
   region?: string;
   /** The clock for status propagation, timestamps and metrics; default Date.now. */
   now?: () => number;
+  /** An account saved by {@link Emulator.saved} (persist.ts: a state file, checked), restored before listening. */
+  restore?: SavedState;
 }
 
 export interface ViewerResponse {
@@ -87,6 +91,10 @@ export interface Emulator {
   env: Record<string, string>;
   close(): Promise<void>;
   state(): EmulatorState;
+  /** The account as a state file holds it (persist.ts), for `--state`. */
+  saved(): SavedState;
+  /** Calls `listener` after every request the emulator has answered (what may have changed the account). */
+  onRequestDone(listener: () => void): void;
   /** Every distribution Deployed and every invalidation Completed, now. */
   settle(): void;
   setPropagationMs(ms: number): void;
@@ -130,12 +138,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     region,
     now: opts.now ?? Date.now,
   });
+  if (opts.restore) restoreAccount(account, opts.restore);
   const controls = new Controls(checkInteger('latencyMs', opts.latencyMs ?? 0, LIMITS.latencyMs));
   const { server, url, operations } = await listen(
     account,
     controls,
     checkInteger('port', opts.port ?? 0, LIMITS.port),
   );
+  const requestListeners: (() => void)[] = [];
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.once('close', () => {
+      for (const listener of requestListeners) listener();
+    });
+  });
   return {
     url,
     env: {
@@ -147,6 +162,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     close: () => closeServer(server),
     state: () => stateOf(account, controls),
+    saved: () => saveAccount(account),
+    onRequestDone: (listener) => {
+      requestListeners.push(listener);
+    },
     settle: () => account.settle(),
     setPropagationMs: (ms) => {
       account.opts.propagationMs = checkInteger('propagationMs', ms, LIMITS.propagationMs);

@@ -1,7 +1,10 @@
 /** `npm run emulator` (local/emulator/cli.ts), run as a user runs it: a child process on 127.0.0.1. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CloudFrontClient, CreateDistributionCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,7 +113,7 @@ describe('npm run emulator: bad usage answers one line and the usage, exit 2', (
     for (const flag of ['-h', '--help']) {
       const r = await run([flag]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--port N\]/);
+      expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--site\] \[--state FILE\] \[--port N\]/);
       expect(r.stdout).toContain('--propagation-ms N   how long a change stays InProgress, 0–3600000 (default 5000)');
       expect(r.stdout).toContain(
         '--invalidation-ms N  how long an invalidation is InProgress, 0–3600000 (default 5000)',
@@ -160,5 +163,63 @@ describe('npm run emulator', () => {
     } finally {
       cf.destroy();
     }
+  });
+});
+
+describe('npm run emulator --state FILE', () => {
+  it('refuses a corrupt state file in one line naming it, and leaves it as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emulator-cli-state-'));
+    try {
+      const file = join(dir, 'state.json');
+      writeFileSync(file, '{"format": "cloudfront-cd-emulator-state/1", "distributions": [');
+      const r = await run(['--site', '--state', file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^npm run emulator failed: state file ${file} is not JSON \\(.+\\); fix it`)),
+      ]);
+      expect(r.stdout).toBe('');
+      expect(readFileSync(file, 'utf8')).toBe('{"format": "cloudfront-cd-emulator-state/1", "distributions": [');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists --site and --state in the help', async () => {
+    const r = await run(['--help']);
+    expect(r.stdout).toMatch(/^usage: npm run emulator -- \[--site\] \[--state FILE\] \[--port N\]/);
+    expect(r.stdout).toContain('--site ');
+    expect(r.stdout).toContain('--state FILE ');
+  });
+});
+
+describe('the docs state the defaults npm run emulator has', () => {
+  /** `--flag N … (default D)` in the help, for every option with a default. */
+  async function helpDefaults(): Promise<Record<string, string>> {
+    const { stdout } = await run(['--help']);
+    return Object.fromEntries(
+      [...stdout.matchAll(/^\s+(--[a-z-]+) N\s.*\(default (\d+)\)$/gm)].map((m) => [m[1]!, m[2]!] as [string, string]),
+    );
+  }
+
+  it.each([
+    ['docs/local.md', /- \*\*The emulator\*\*[\s\S]*?\n {2}- /],
+    ['local/emulator/README.md', /## `npm run emulator`[\s\S]*?\n## /],
+  ])('%s', async (path, section) => {
+    const text = section.exec(readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8'))?.[0];
+    expect(text).toBeDefined();
+    const stated = Object.fromEntries(
+      [...text!.replace(/\s+/g, ' ').matchAll(/`(--[a-z-]+)`[^(`]*\(default ([^):]+)[):]/g)].map(
+        (m) => [m[1]!, m[2]! === 'any free port' ? '0' : m[2]!] as [string, string],
+      ),
+    );
+    const defaults = await helpDefaults();
+    expect(Object.keys(defaults).sort()).toEqual([
+      '--invalidation-ms',
+      '--latency-ms',
+      '--port',
+      '--propagation-ms',
+      '--seed',
+    ]);
+    expect(stated).toEqual(defaults);
   });
 });
