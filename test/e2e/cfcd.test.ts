@@ -237,6 +237,7 @@ describe('cfcd status', () => {
       promoteChanges: ['origin site-bucket: origin path "/v1" → "/v2"'],
       bucket: { name: SITE_BUCKET, hasPolicy: true, primaryGranted: true, stagingGranted: false },
       warnings: [`bucket ${SITE_BUCKET} does not grant staging ${stagingId} read access (enable-cd adds the grant)`],
+      primaryStack: { state: 'no-stack', region: 'us-east-1' },
     });
     expect(writes()).toEqual([]);
   });
