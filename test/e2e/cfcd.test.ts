@@ -70,7 +70,7 @@ function spawnCfcd(args: string[], env: Record<string, string> = {}, started?: (
 const cfcd = (...args: string[]) => spawnCfcd(args);
 const json = (run: Run) => JSON.parse(run.stdout);
 const operations = () => emulator.requestLog().map((r) => r.operation);
-const writes = () => operations().filter((op) => !/^(Get|List|Head)/.test(op));
+const writes = () => operations().filter((op) => !/^(Get|List|Head|Describe)/.test(op));
 
 const enableCdFlags = () => [
   '--primary',
