@@ -7,6 +7,7 @@ import { ACTIONS, type CliAction } from './action-flags.js';
 import { applySpec, planSpec, runApply, runPlan } from './commands/actions.js';
 import { cleanupSpec, runCleanup } from './commands/cleanup.js';
 import { resumeSpec, runResume, runSuspend, suspendSpec } from './commands/maintenance.js';
+import { primaryTemplateSpec, runPrimaryTemplate } from './commands/primary-template.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
 import type { Context } from './context.js';
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   suspend: { spec: suspendSpec, run: runSuspend },
   resume: { spec: resumeSpec, run: runResume },
   'staging-template': { spec: stagingTemplateSpec, run: runStagingTemplate },
+  'primary-template': { spec: primaryTemplateSpec, run: runPrimaryTemplate },
   ...Object.fromEntries(
     ACTION_NAMES.map((name) => {
       const action = ACTIONS[name];
@@ -72,6 +74,8 @@ Commands:
                               attach it again exactly as it was
   staging-template --primary <id>
                               a staging stack template that reproduces the primary's live config
+  primary-template --primary <id>
+                              the primary's live config as a template, for its own stack after a promotion
 
 Every command takes --json, --profile, --region, --verbose and -h/--help ("cfcd <command> --help").
 cfcd -V/--version prints the version (the package's, stamped in at build time).

@@ -3,6 +3,7 @@ import { ParamReader } from '../../shared/domain/params.js';
 import { parseWithFlags } from '../action-flags.js';
 import { type Context, say } from '../context.js';
 import { formatStatus, readStatus } from '../primary-report.js';
+import { formatDrift, readPrimaryDrift } from '../primary-drift.js';
 import { COMMON_OPTIONS, type CommandSpec } from '../args.js';
 
 export const statusSpec: CommandSpec = {
@@ -41,7 +42,8 @@ export async function runStatus(values: Record<string, unknown>, ctx: Context): 
       bucket: p.optionalBucketName('StaticResourceBucketName'),
     };
   });
-  const report = await readStatus(primaryId, options);
+  const [report, primaryStack] = await Promise.all([readStatus(primaryId, options), readPrimaryDrift(primaryId)]);
   say(ctx, formatStatus(report, ctx.terminal.out));
-  return report;
+  say(ctx, formatDrift(primaryStack, primaryId, ctx.terminal.out));
+  return { ...report, primaryStack };
 }

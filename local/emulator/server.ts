@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudFront } from './cloudfront.js';
+import { cloudFormation } from './cloudformation.js';
 import { cloudWatch } from './cloudwatch.js';
 import { codePipeline } from './codepipeline.js';
 import { control, controlRoutes } from './control.js';
@@ -166,7 +167,13 @@ type Served = { op: string; response: ApiResponse } | { op: string; reset: true 
 
 /** The AWS services, first match wins (S3 matches everything path-style, so it comes last), and their operations. */
 export function awsServices(account: EmulatedAccount): { services: Service[]; operations: OperationCatalogue } {
-  const services: Service[] = [cloudFront(account), codePipeline(account), cloudWatch(account), s3(account)];
+  const services: Service[] = [
+    cloudFront(account),
+    codePipeline(account),
+    cloudWatch(account),
+    cloudFormation(account),
+    s3(account),
+  ];
   return { services, operations: catalogue(services) };
 }
 

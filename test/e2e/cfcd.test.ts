@@ -70,7 +70,7 @@ function spawnCfcd(args: string[], env: Record<string, string> = {}, started?: (
 const cfcd = (...args: string[]) => spawnCfcd(args);
 const json = (run: Run) => JSON.parse(run.stdout);
 const operations = () => emulator.requestLog().map((r) => r.operation);
-const writes = () => operations().filter((op) => !/^(Get|List|Head)/.test(op));
+const writes = () => operations().filter((op) => !/^(Get|List|Head|Describe)/.test(op));
 
 const enableCdFlags = () => [
   '--primary',
@@ -238,6 +238,7 @@ describe('cfcd status', () => {
       bucket: { name: SITE_BUCKET, hasPolicy: true, primaryGranted: true, stagingGranted: false },
       quota: { stagingDistributions: 1, policies: 1, max: 20 },
       warnings: [`bucket ${SITE_BUCKET} does not grant staging ${stagingId} read access (enable-cd adds the grant)`],
+      primaryStack: { state: 'no-stack', region: 'us-east-1' },
     });
     expect(writes()).toEqual([]);
   });

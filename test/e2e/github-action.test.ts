@@ -109,7 +109,7 @@ function runStep(
 }
 
 const operations = () => emulator.requestLog().map((r) => r.operation);
-const writes = () => operations().filter((op) => !/^(Get|List|Head)/.test(op));
+const writes = () => operations().filter((op) => !/^(Get|List|Head|Describe)/.test(op));
 
 const enableCdInputs = () => ({
   INPUT_COMMAND: 'enable-cd',
