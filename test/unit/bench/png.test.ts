@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Canvas, crc32, encodePng } from '../../../scripts/png.js';
+import { Canvas, crc32, encodePng } from '../../../bench/png.js';
 
 /** The chunks of a PNG file: type, data, and whether the stored CRC matches. */
 function chunks(png: Buffer) {
