@@ -8,6 +8,7 @@ import { InputError } from '../../shared/domain/errors.js';
 import { jsonKind } from '../../shared/domain/params.js';
 import { runPass } from '../../shared/job/driver.js';
 import { createLogger, errorFields } from '../../shared/log.js';
+import { emitMetrics } from '../../shared/metrics-emf.js';
 import { type AbortMode, type AbortParams, parameterNames, parseAbortObject } from '../../shared/rollback/params.js';
 import type { AbortChangeKind } from '../../shared/rollback/plan.js';
 import { rollbackSummary } from '../../shared/rollback/steps.js';
@@ -66,11 +67,22 @@ export function parseAbortEvent(event: unknown): AbortParams {
   return params;
 }
 
+/**
+ * abort's metrics once it is done, whatever triggered it: the changes written and whether traffic went back to the
+ * primary (the policy disabled or detached) — a revert after a rejected approval, or a teardown.
+ */
+export function emitAbortMetrics(primaryId: string, changes: readonly string[]): void {
+  const rollback = changes.some((kind) => kind === 'disable-policy' || kind === 'detach-policy');
+  emitMetrics({ action: 'abort', primaryId }, { Steps: changes.length, Rollbacks: Number(rollback) });
+}
+
 /** Runs one pass of abort for a plain event and returns its summary; throws on any failure. Never logs the event. */
 export async function abortFromEvent(event: unknown): Promise<AbortSummary> {
   const log = createLogger({ function: 'abort', trigger: 'event' });
+  let primaryId: string | undefined;
   try {
     const params = parseAbortEvent(event);
+    primaryId = params.primaryId;
     log.info('event-started', { params });
     // No continuation without a job: the pass's `next` (wait for the primary) is left to CloudFront.
     const pass = await runPass(abortAction, { params, continuation: undefined, log });
@@ -83,9 +95,11 @@ export async function abortFromEvent(event: unknown): Promise<AbortSummary> {
       summary: rollbackSummary(params.mode, params.primaryId, pass.written, pass.plan.nothingToDo, false),
     };
     log.info('event-succeeded', { ...result });
+    emitAbortMetrics(params.primaryId, pass.written);
     return result;
   } catch (err) {
     log.error('event-failed', { error: errorFields(err) });
+    emitMetrics({ action: 'abort', primaryId }, { Failures: 1 });
     throw err;
   }
 }

@@ -1,11 +1,26 @@
 import type { CodePipelineEvent } from 'aws-lambda';
 import { type LambdaContextLike, runJob } from '../../shared/job/codepipeline-job.js';
+import { countingFailures } from '../../shared/metrics-emf.js';
 import { abortAction } from './action.js';
-import { type AbortSummary, abortFromEvent } from './event.js';
+import { type AbortSummary, abortFromEvent, emitAbortMetrics } from './event.js';
 
 function isCodePipelineJob(event: unknown): event is CodePipelineEvent {
   return typeof event === 'object' && event !== null && 'CodePipeline.job' in event;
 }
+
+/** abort as a job: the same declaration, whose report also emits its metrics (event.ts does so for an event). */
+const abortJob: typeof abortAction = {
+  ...abortAction,
+  summarise: (pass, log) => {
+    const report = abortAction.summarise(pass, log);
+    emitAbortMetrics(pass.params.primaryId, pass.changes);
+    return report;
+  },
+};
+
+const runAbortJob = countingFailures('abort', (event: CodePipelineEvent, context?: LambdaContextLike) =>
+  runJob(abortJob, event, context),
+);
 
 /**
  * Lambda entry point for abort. A CodePipeline job is run and reported through the job adapter (resolves with
@@ -13,6 +28,6 @@ function isCodePipelineJob(event: unknown): event is CodePipelineEvent {
  */
 export async function handler(event: unknown, context?: LambdaContextLike): Promise<AbortSummary | undefined> {
   if (!isCodePipelineJob(event)) return abortFromEvent(event);
-  await runJob(abortAction, event, context);
+  await runAbortJob(event, context);
   return undefined;
 }

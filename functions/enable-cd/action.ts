@@ -20,6 +20,7 @@ import { distributionLogFields, isDeployed } from '../../shared/domain/resources
 import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import { reviewerVariables } from '../../shared/domain/reviewer.js';
 import type { Logger } from '../../shared/log.js';
+import { emitMetrics, secondsBetween } from '../../shared/metrics-emf.js';
 import { type EnableCdParams, parameterNames, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
 import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, routingLive } from './plan.js';
@@ -178,6 +179,19 @@ function routed(state: EnableCdState, written: string[], memory: EnableCdMemory)
 }
 
 function summarise(state: EnableCdState, plan: EnableCdPlan, changes: string[]) {
+  const invalidation = invalidationIdOf(plan.cache);
+  const created = state.stagingCache?.since.find((i) => i.id === invalidation)?.createTime;
+  emitMetrics(
+    { action: 'enable-cd', primaryId: state.primary.id },
+    {
+      Steps: changes.length,
+      CanaryStarted: Number(routingLive(state) && changes.some((k) => k === 'enable-policy' || k === 'attach-policy')),
+      // Only an invalidation this job made: one found Completed by a re-run says nothing of this release's wait.
+      ...(changes.includes('invalidate-cache')
+        ? { StagingInvalidationSeconds: secondsBetween(created, Date.now()) }
+        : {}),
+    },
+  );
   const applied = changes.length ? `; applied ${changes.join(', ')}` : '';
   const live = changes.length
     ? `applied ${changes.join(', ')}; continuous deployment is live`

@@ -32,6 +32,7 @@ import type { MetricsWindow } from '../../shared/domain/traffic-metrics.js';
 import { ContinuationError } from '../../shared/job/continuation.js';
 import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import type { Logger } from '../../shared/log.js';
+import { emitMetrics, secondsBetween } from '../../shared/metrics-emf.js';
 import { type GateParams, gateVariables } from '../../shared/domain/gate.js';
 import { type PromoteParams, parameterNames, parsePromoteParams } from './params.js';
 import { PHASE, PHASES, type PromotePhase } from './phases.js';
@@ -345,6 +346,23 @@ function summarise(
     InvalidationId: invalidationId ?? 'none',
   };
   log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
+  // This job promoted when it left an ETag behind; the invalidation is this job's when it remembers one it made.
+  const promoted = facts.etagAfterPromote !== undefined;
+  const made = memory.invalidationId ? state.cache?.since.find((i) => i.id === memory.invalidationId) : undefined;
+  emitMetrics(
+    { action: 'promote', primaryId: params.primaryId },
+    {
+      Steps: memory.written ? memory.written.split(',').length : 0,
+      Promotions: Number(promoted),
+      ...(promoted && facts.gate ? { GatePassed: 1 } : {}),
+      // From the release's arrival on staging to the promotion (the primary's last change): the canary's length,
+      // enable-cd's propagation wait included. Unknown when the staging is gone or this job did not promote.
+      ...(promoted
+        ? { CanaryDurationSeconds: secondsBetween(state.staging?.lastModified, state.primary.lastModified) }
+        : {}),
+      ...(made ? { PrimaryInvalidationSeconds: secondsBetween(made.createTime, Date.now()) } : {}),
+    },
+  );
   const viewers = invalidationId
     ? `its edge caches were invalidated (${invalidationId}, Completed)`
     : 'its edge caches were NOT invalidated (InvalidationPaths is []): viewers may get the previous release until ' +

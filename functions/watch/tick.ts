@@ -16,12 +16,15 @@ import { CfcdError, step } from '../../shared/domain/errors.js';
 import { gateVariables } from '../../shared/domain/gate.js';
 import type { DistributionState, PolicyState, ReviewedRelease } from '../../shared/domain/resources.js';
 import { type Logger, createLogger, errorFields } from '../../shared/log.js';
+import { type MetricValues, emitMetrics } from '../../shared/metrics-emf.js';
+import { routingOf } from '../../shared/domain/traffic-config.js';
 import { parseAbortObject } from '../../shared/rollback/params.js';
 import { rollBackJudged } from '../../shared/rollback/steps.js';
 import { type AlarmStates, readAlarms } from './alarms.js';
 import { readPipelineState, rejectApproval } from './approval.js';
 import { type ApprovalTarget, type WatchParams, parseWatchParams } from './params.js';
 import {
+  type Canary,
   type Health,
   type PendingApproval,
   canaryOf,
@@ -170,7 +173,32 @@ function whereTrafficIs(primaryId: string, policyId: string, rollback: RollbackR
   );
 }
 
+/** The metric counting each verdict on a live canary; a quiet tick counts in none. */
+const VERDICT_METRICS: Record<Exclude<TickDecision, 'quiet'>, keyof MetricValues> = {
+  healthy: 'TicksHealthy',
+  'not-enough-traffic': 'TicksNotEnoughTraffic',
+  unhealthy: 'TicksUnhealthy',
+  'not-watched': 'TicksNotWatched',
+};
+
+/** The policy's state as the dashboard shows it: enabled or not, and the staging's weight while a canary is live. */
+export function policyMetrics(canary: Canary): MetricValues {
+  if (canary.kind === 'quiet') return { PolicyEnabled: 0, StagingWeight: 0 };
+  const routing = routingOf(canary.policy.config);
+  // A header-based canary has no weight: only the viewers who send the header reach the staging.
+  return { PolicyEnabled: 1, ...(routing.type === 'weight' ? { StagingWeight: routing.weight * 100 } : {}) };
+}
+
+/** The tick's verdict and, when it disabled the policy, the rollback, as metrics. */
+export function tickMetrics(summary: TickSummary): MetricValues {
+  return {
+    ...(summary.decision === 'quiet' ? {} : { [VERDICT_METRICS[summary.decision]]: 1 }),
+    ...(summary.rollback ? { Rollbacks: Number(summary.rollback.changes.length > 0) } : {}),
+  };
+}
+
 function logTick(log: Logger, summary: TickSummary): TickSummary {
+  emitMetrics({ action: 'watch', primaryId: summary.primaryId }, tickMetrics(summary));
   const failed = summary.rollback?.error || summary.rejection?.outcome === 'failed';
   const warn =
     summary.decision === 'unhealthy' ||
@@ -327,6 +355,7 @@ export async function tick(params: WatchParams, log: Logger, now: () => number =
   const policyId = attachedPolicyId(primary.config);
   const policy = policyId ? await step('read the policy', () => readPolicyIfExists(policyId)) : undefined;
   const canary = canaryOf(primary, policyId, policy);
+  emitMetrics({ action: 'watch', primaryId: primary.id }, policyMetrics(canary));
   const base = { primaryId: primary.id, policyId: policyId ?? null };
   if (canary.kind === 'quiet') {
     const quiet: TickSummary = {
@@ -386,11 +415,16 @@ export async function tick(params: WatchParams, log: Logger, now: () => number =
 /** One tick from the schedule's constant input. Throws on bad input (before any AWS call) and on failure. */
 export async function watch(event: unknown): Promise<TickSummary> {
   const log = createLogger({ function: 'watch' });
+  // Known once the input is parsed: a refused input counts as a failure of the action alone.
+  let primaryId: string | undefined;
   try {
-    return await tick(parseWatchParams(event), log);
+    const params = parseWatchParams(event);
+    primaryId = params.primaryId;
+    return await tick(params, log);
   } catch (err) {
     // A rollback that failed half-way has logged its tick line already.
     if (!(err instanceof WatchRollbackError)) log.error('tick-failed', { error: errorFields(err) });
+    emitMetrics({ action: 'watch', primaryId }, { Failures: 1 });
     throw err;
   }
 }
