@@ -152,6 +152,6 @@ describe('npm run emulator -- --site --state FILE', () => {
     const status = await cfcd(second.commands[0]!, second.env);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`Policy   ${policy}  disabled`);
-    expect(status.stdout).toContain('Promote  would change nothing: the primary already carries the staging config');
+    expect(status.stdout).toContain('Staging  same config as the primary');
   }, 120_000);
 });
