@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STALE_ETAG_ATTEMPTS, applyPlan } from '../../../../shared/aws/apply-plan.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../../../shared/domain/plan.js';
@@ -58,6 +58,13 @@ async function run(world: World, stale: Toy['kind'][] = [], meanwhile: (w: World
 }
 
 describe('applyPlan', () => {
+  // Every log line goes to `logs`, not to the test run's output.
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
+
   it('writes the changes in order and takes what comes next from the plan', async () => {
     const { applied, writes, reads } = await run({ a: false, b: false, busy: false });
     expect(writes).toEqual(['switch-a', 'switch-b']);
@@ -137,6 +144,7 @@ describe('applyPlan', () => {
     );
     await expect(applying).rejects.toThrow(/HTTP\/3/);
     expect(writes).toEqual(['attempt']);
+    expect(logs.lines.map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['plan', 'stale-etag']);
   });
 
   it('shows each plan to the approval before writing it, and writes nothing when the approval throws', async () => {
