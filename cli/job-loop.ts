@@ -12,6 +12,7 @@ import { type Continuation, encodeContinuation } from '../shared/job/continuatio
 import { type AnyAction, type Outcome, checkWaitLimit, runAction } from '../shared/job/driver.js';
 import type { PlanApproval } from '../shared/aws/apply-plan.js';
 import type { Logger } from '../shared/log.js';
+import { CLI_WORDS } from './action-flags.js';
 import { InterruptedError } from './exit-codes.js';
 
 /** Ctrl-C, as the loop sees it: the first press stops after the pass in flight, the second before the next AWS call. */
@@ -134,7 +135,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
     let outcome: Outcome;
     try {
       outcome = await runCancellable(stopper.calls.signal, () =>
-        runAction(action, { params, continuation, log }, { approve }),
+        runAction(action, { params, continuation, log, words: CLI_WORDS }, { approve }),
       );
     } catch (err) {
       if (stopper.calls.signal.aborted)
@@ -156,10 +157,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
       };
 
     const startedAt = continuation?.startedAt ?? started;
-    checkWaitLimit(action, params, outcome, now() - startedAt, {
-      limit: '--max-wait-minutes ',
-      rerun: 'running the command again carries on from the live state',
-    });
+    checkWaitLimit(action, params, outcome, now() - startedAt);
     // The token CodePipeline would carry, read back below as its next invocation would read it.
     const token = encodeContinuation({
       phase: outcome.phase,

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { planOnly } from '../../shared/aws/apply-plan.js';
 import {
+  CLI_WORDS,
   type CliAction,
   firstPassSteps,
   flagOf,
@@ -14,6 +15,7 @@ import {
   parameterOptions,
   userParametersOf,
 } from '../action-flags.js';
+import { sayError } from '../../shared/domain/errors.js';
 import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
@@ -160,7 +162,7 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
     try {
       resume = readResumeArgument(action.action, resumeArg);
     } catch (err) {
-      throw new UsageError(`--resume: ${(err as Error).message}`, spec);
+      throw new UsageError(`--resume: ${sayError(err, CLI_WORDS)}`, spec);
     }
   }
   // A --resume is no confirmation: the token may be hand-made or pasted, and the live state may have moved since.
