@@ -62,6 +62,7 @@ export function flagOf(parameter: string): string {
  * commands instead of pipeline actions, `--resume` instead of CodePipeline's continuation token.
  */
 export const CLI_WORDS: Words = {
+  where: 'cfcd',
   // A placeholder such as `<policy id>` is left for the reader to fill in, unquoted.
   param: (name, value) =>
     `--${flagOf(name)}${value === undefined ? '' : ` ${/^<[^>]*>$/.test(value) ? value : shellWord(value)}`}`,

@@ -69,7 +69,10 @@ export function stopOnCtrlC(stopper: Stopper, note: (text: string) => void): () 
 export interface Waiting {
   pass: number;
   phase: string;
+  /** Why it waits, in full: what the pass found, and (the gate) what may be keeping it. */
   reason: string;
+  /** The same in one short line with the figures that matter (the reason itself when it is short). */
+  brief: string;
   inProgress: string[];
   /** Since the first pass (or the resume). */
   elapsedMs: number;
@@ -173,6 +176,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
       pass,
       phase: outcome.phase,
       reason: outcome.reason,
+      brief: outcome.brief ?? outcome.reason,
       inProgress: outcome.inProgress,
       elapsedMs: now() - started,
       nextPollMs: pollMs,

@@ -41,6 +41,8 @@ export type ActionName = 'enable-cd' | 'promote' | 'abort';
  * cli/action-flags.ts).
  */
 export interface Words {
+  /** Where the reader is, for the few messages whose advice differs in shape, not only in names. */
+  where: 'pipeline' | 'cfcd';
   /** A parameter as its reader writes it, with its value if given: `ContinuousDeploymentPolicyId=x` / `--policy x`. */
   param(name: string, value?: string): string;
   /** The command that runs `action` with `params`: `the abort action with {…}` / `cfcd abort --primary E1 …`. */
@@ -55,8 +57,10 @@ export interface Words {
 
 /** The words of a pipeline: UserParameters fields, the pipeline's actions, CodePipeline's continuation token. */
 export const PIPELINE_WORDS: Words = {
+  where: 'pipeline',
   param: (name, value) => (value === undefined ? name : `${name}=${value}`),
-  command: (action, params) => `the ${action === 'enable-cd' ? 'enable-CD' : action} action with ${JSON.stringify(params)}`,
+  command: (action, params) =>
+    `the ${action === 'enable-cd' ? 'enable-CD' : action} action with ${JSON.stringify(params)}`,
   rerun: 're-run the action',
   token: 'the continuation token from CodePipeline',
   approveAgain: 'approve again',
@@ -68,19 +72,23 @@ export const sentence = (text: string): string => text.charAt(0).toUpperCase() +
 /** A message, or a message that names parameters and commands and so is said in its reader's {@link Words}. */
 export type Wording = string | ((words: Words) => string);
 
+/** A wording said in `words`. */
+export const said = (wording: Wording, words: Words): string =>
+  typeof wording === 'string' ? wording : wording(words);
+
 /** The base of every error of ours: its message already says what happened, where, and what to do next. */
 export abstract class CfcdError extends Error {
   abstract readonly kind: ErrorKind;
   readonly #wording: Wording;
   /** `message` is in a pipeline's words; {@link CfcdError.say} says it in another trigger's. */
   constructor(message: Wording, options?: ErrorOptions) {
-    super(typeof message === 'string' ? message : message(PIPELINE_WORDS), options);
+    super(said(message, PIPELINE_WORDS), options);
     this.#wording = message;
   }
 
   /** The message in `words`: cfcd names `--policy` where a pipeline names ContinuousDeploymentPolicyId. */
   say(words: Words): string {
-    return typeof this.#wording === 'string' ? this.message : this.#wording(words);
+    return said(this.#wording, words);
   }
 }
 

@@ -7,7 +7,7 @@
  * with its confirmation and `--resume` (cli/job-loop.ts), and the local pipeline (which runs the Lambda bundles).
  */
 import { type PlanApproval, type PlanSteps, type Remembered, applyPlan } from '../aws/apply-plan.js';
-import { CfcdError, PIPELINE_WORDS, type Words, sentence, step } from '../domain/errors.js';
+import { CfcdError, PIPELINE_WORDS, type Words, step } from '../domain/errors.js';
 import type { Change, Plan, Wait } from '../domain/plan.js';
 import type { Logger } from '../log.js';
 import { type Continuation, type ContinuationData, ofPhases } from './continuation.js';
@@ -28,13 +28,22 @@ export type Outcome<Phase extends string = string, M extends Memory = Memory> =
       reason: string;
       /** The distributions still `InProgress`. */
       inProgress: string[];
+      /** The wait in one short line, for a display that repeats it every pass (cfcd's progress line). */
+      brief?: string;
       data?: M;
     };
 
 /** The waiting outcome for a plan's `next: wait`, with what the next invocation needs. */
 export function waitingOutcome<Phase extends string, M extends Memory>(next: Wait<Phase>, data?: M): Outcome<Phase, M> {
-  const { phase, reason, inProgress } = next;
-  return { kind: 'waiting', phase, reason, inProgress, ...(data && Object.keys(data).length ? { data } : {}) };
+  const { phase, reason, inProgress, brief } = next;
+  return {
+    kind: 'waiting',
+    phase,
+    reason,
+    inProgress,
+    ...(brief ? { brief } : {}),
+    ...(data && Object.keys(data).length ? { data } : {}),
+  };
 }
 
 /** What a pass is given: the parameters, where the job stands, and what earlier passes remembered. */
