@@ -62,7 +62,7 @@ export const PIPELINE_WORDS: Words = {
   command: (action, params) =>
     `the ${action === 'enable-cd' ? 'enable-CD' : action} action with ${JSON.stringify(params)}`,
   rerun: 're-run the action',
-  token: 'the continuation token from CodePipeline',
+  token: 'the continuation token',
   approveAgain: 'approve again',
 };
 

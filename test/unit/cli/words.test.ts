@@ -96,7 +96,7 @@ describe("cfcd's words", () => {
     );
   });
 
-  it('a --resume token that is not one of ours is "the --resume token", not "the token from CodePipeline"', () => {
+  it('a --resume token that is not one of ours is "the --resume token", not the pipeline\'s', () => {
     expect(
       sayError(
         catching(() => decodeContinuation('garbage')),
@@ -108,7 +108,7 @@ describe("cfcd's words", () => {
         catching(() => decodeContinuation('garbage')),
         PIPELINE_WORDS,
       ),
-    ).toBe('the continuation token from CodePipeline is not one this action wrote (not JSON)');
+    ).toBe('the continuation token is not one this action wrote (not JSON)');
   });
 });
 

@@ -25,7 +25,7 @@ describe('continuation tokens', () => {
     const token = { phase: 'promoted', startedAt: 1 };
     expect(ofPhases('abort', ['propagating', 'detached'], { phase: 'detached', startedAt: 1 }).phase).toBe('detached');
     expect(() => ofPhases('abort', ['propagating', 'detached'], token)).toThrow(
-      'the continuation token from CodePipeline has phase "promoted", which abort never writes ' +
+      'the continuation token has phase "promoted", which abort never writes ' +
         '(it writes propagating, detached); nothing was changed. Re-run the action.',
     );
   });
