@@ -10,6 +10,7 @@ import { decide } from '../../../functions/promote/plan.js';
 import { PIPELINE_WORDS, StateCheckError, StepError, sayError } from '../../../shared/domain/errors.js';
 import { evaluateGate } from '../../../shared/domain/gate.js';
 import { decodeContinuation } from '../../../shared/job/continuation.js';
+import { checkAbortState } from '../../../shared/rollback/plan.js';
 import { teardownFoundNone } from '../../../shared/rollback/steps.js';
 import { createLogger } from '../../../shared/log.js';
 import {
@@ -109,6 +110,26 @@ describe("cfcd's words", () => {
         PIPELINE_WORDS,
       ),
     ).toBe('the continuation token is not one this action wrote (not JSON)');
+  });
+});
+
+describe("abort's refusals in cfcd", () => {
+  it('a --policy that is not the attached one names --policy, and a --resume token is the --resume token', () => {
+    const named = () =>
+      checkAbortState({ primary: primaryState(), policyId: 'p-other', policy: undefined, policyFromParameters: true });
+    expect(cfcdMessage(named)).toContain(
+      `but --policy names p-other. Nothing was changed. Run teardown without --policy`,
+    );
+    expect(cfcdMessage(named)).not.toMatch(PIPELINE_ONLY);
+    const remembered = () =>
+      checkAbortState({
+        primary: primaryState(),
+        policyId: 'p-other',
+        policy: undefined,
+        policyFromContinuation: true,
+      });
+    expect(cfcdMessage(remembered)).toContain('but the --resume token names policy p-other: the token is not this job');
+    expect(cfcdMessage(remembered)).toContain('Run abort again without the --resume token: it acts on the live state.');
   });
 });
 
