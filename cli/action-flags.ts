@@ -8,11 +8,12 @@ import { abortAction } from '../functions/abort/action.js';
 import { enableCdAction } from '../functions/enable-cd/action.js';
 import { promoteAction } from '../functions/promote/action.js';
 import type { PlanSteps } from '../shared/aws/apply-plan.js';
-import { InputError } from '../shared/domain/errors.js';
+import { InputError, type Words } from '../shared/domain/errors.js';
 import type { Change, Plan } from '../shared/domain/plan.js';
 import type { AnyAction } from '../shared/job/driver.js';
 import type { Logger } from '../shared/log.js';
 import { type CommandSpec, type OptionTable, UsageError, stringFlag } from './args.js';
+import { shellWord } from './context.js';
 
 /** Short flags for the UserParameters keys people type most; any other key becomes its kebab-case name. */
 const FLAGS: Record<string, string> = {
@@ -55,6 +56,22 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
 export function flagOf(parameter: string): string {
   return FLAGS[parameter] ?? parameter.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
+
+/**
+ * cfcd's words for the messages the actions share with the pipeline: flags instead of UserParameters fields, cfcd
+ * commands instead of pipeline actions, `--resume` instead of CodePipeline's continuation token.
+ */
+export const CLI_WORDS: Words = {
+  where: 'cfcd',
+  // A placeholder such as `<policy id>` is left for the reader to fill in, unquoted.
+  param: (name, value) =>
+    `--${flagOf(name)}${value === undefined ? '' : ` ${/^<[^>]*>$/.test(value) ? value : shellWord(value)}`}`,
+  command: (action, params) =>
+    ['cfcd', action, ...Object.entries(params).map(([name, value]) => CLI_WORDS.param(name, value))].join(' '),
+  rerun: 'run the command again',
+  token: 'the --resume token',
+  approveAgain: 'run cfcd promote again',
+};
 
 /** Any plan of any action, as the CLI prints it. */
 export type AnyPlan = Plan<Change, string>;

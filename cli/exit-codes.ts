@@ -3,7 +3,8 @@
  * 0 done, 1 the action failed (or was declined), 2 bad usage (nothing was called), 3 refused by a check on the live
  * state (nothing was written), 130 stopped by Ctrl-C (nothing half-made; the message says how to resume).
  */
-import { CfcdError, EXIT_CODE, type ErrorKind, StepError, causeChain } from '../shared/domain/errors.js';
+import { CfcdError, EXIT_CODE, type ErrorKind, StepError, causeChain, sayError } from '../shared/domain/errors.js';
+import { CLI_WORDS } from './action-flags.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -43,13 +44,13 @@ function telling(err: unknown): CfcdError | undefined {
 }
 
 /**
- * The message to show for `err`: a refusal's or an input error's own words (a step wraps the check, adding only
- * `step "check and plan"`), anything else as it is, step included.
+ * The message to show for `err`, in cfcd's words (flags and cfcd commands): a refusal's or an input error's own
+ * words (a step wraps the check, adding only `step "check and plan"`), anything else as it is, step included.
  */
 export function messageOf(err: unknown): string {
   const own = telling(err);
-  if (own && (own.kind === 'refused' || own.kind === 'input')) return own.message;
-  return err instanceof Error ? err.message : String(err);
+  if (own && (own.kind === 'refused' || own.kind === 'input')) return own.say(CLI_WORDS);
+  return sayError(err, CLI_WORDS);
 }
 
 /** cfcd's names of the kinds, as `--json` reports them. */

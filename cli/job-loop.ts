@@ -12,6 +12,7 @@ import { type Continuation, encodeContinuation } from '../shared/job/continuatio
 import { type AnyAction, type Outcome, checkWaitLimit, runAction } from '../shared/job/driver.js';
 import type { PlanApproval } from '../shared/aws/apply-plan.js';
 import type { Logger } from '../shared/log.js';
+import { CLI_WORDS } from './action-flags.js';
 import { InterruptedError } from './exit-codes.js';
 
 /** Ctrl-C, as the loop sees it: the first press stops after the pass in flight, the second before the next AWS call. */
@@ -68,7 +69,10 @@ export function stopOnCtrlC(stopper: Stopper, note: (text: string) => void): () 
 export interface Waiting {
   pass: number;
   phase: string;
+  /** Why it waits, in full: what the pass found, and (the gate) what may be keeping it. */
   reason: string;
+  /** The same in one short line with the figures that matter (the reason itself when it is short). */
+  brief: string;
   inProgress: string[];
   /** Since the first pass (or the resume). */
   elapsedMs: number;
@@ -134,7 +138,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
     let outcome: Outcome;
     try {
       outcome = await runCancellable(stopper.calls.signal, () =>
-        runAction(action, { params, continuation, log }, { approve }),
+        runAction(action, { params, continuation, log, words: CLI_WORDS }, { approve }),
       );
     } catch (err) {
       if (stopper.calls.signal.aborted)
@@ -156,10 +160,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
       };
 
     const startedAt = continuation?.startedAt ?? started;
-    checkWaitLimit(action, params, outcome, now() - startedAt, {
-      limit: '--max-wait-minutes ',
-      rerun: 'running the command again carries on from the live state',
-    });
+    checkWaitLimit(action, params, outcome, now() - startedAt);
     // The token CodePipeline would carry, read back below as its next invocation would read it.
     const token = encodeContinuation({
       phase: outcome.phase,
@@ -175,6 +176,7 @@ export async function runUntilDone(options: LoopOptions): Promise<LoopResult> {
       pass,
       phase: outcome.phase,
       reason: outcome.reason,
+      brief: outcome.brief ?? outcome.reason,
       inProgress: outcome.inProgress,
       elapsedMs: now() - started,
       nextPollMs: pollMs,

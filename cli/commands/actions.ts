@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { planOnly } from '../../shared/aws/apply-plan.js';
 import {
+  CLI_WORDS,
   type CliAction,
   firstPassSteps,
   flagOf,
@@ -14,10 +15,11 @@ import {
   parameterOptions,
   userParametersOf,
 } from '../action-flags.js';
+import { sayError } from '../../shared/domain/errors.js';
 import { ask } from '../confirm.js';
 import { type Context, commandLine, say } from '../context.js';
 import { DeclinedError, InterruptedError, RefusedError } from '../exit-codes.js';
-import { type LoopResult, Stopper, readResumeArgument, runUntilDone, stopOnCtrlC } from '../job-loop.js';
+import { type LoopResult, Stopper, type Waiting, readResumeArgument, runUntilDone, stopOnCtrlC } from '../job-loop.js';
 import type { Continuation } from '../../shared/job/continuation.js';
 import { type LogObserver, cliLogger, describeEvent, paintMark } from '../logging.js';
 import type { PlanApproval } from '../../shared/aws/apply-plan.js';
@@ -75,6 +77,22 @@ function printEvent(ctx: Context, ...[level, event, fields]: Parameters<LogObser
   const { out } = ctx.terminal;
   say(ctx, `${paintMark(shown.mark, out)} ${shown.text}`);
   for (const line of shown.details ?? []) say(ctx, `    - ${line}`);
+}
+
+/**
+ * What cfcd shows of one wait: one short line every pass (the figures that matter), and the full reason — what may
+ * be keeping it, e.g. the gate's possible causes — once, the first time the action waits for it, or every pass with
+ * `--verbose`. `seen` keeps the waits already explained (by their short line without figures: the phase).
+ */
+export function waitingLines(
+  w: Pick<Waiting, 'phase' | 'reason' | 'brief' | 'inProgress'>,
+  { seen, verbose }: { seen: Set<string>; verbose: boolean },
+): { full: string | undefined; line: string } {
+  const inProgress = w.inProgress.length ? ` — InProgress: ${w.inProgress.join(', ')}` : '';
+  const first = !seen.has(w.phase);
+  seen.add(w.phase);
+  const full = w.reason !== w.brief && (first || verbose) ? `${w.reason}${inProgress}` : undefined;
+  return { full, line: `waiting for ${w.brief}${inProgress}` };
 }
 
 export async function runPlan(action: CliAction, values: Values, ctx: Context): Promise<unknown> {
@@ -160,7 +178,7 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
     try {
       resume = readResumeArgument(action.action, resumeArg);
     } catch (err) {
-      throw new UsageError(`--resume: ${(err as Error).message}`, spec);
+      throw new UsageError(`--resume: ${sayError(err, CLI_WORDS)}`, spec);
     }
   }
   // A --resume is no confirmation: the token may be hand-made or pasted, and the live state may have moved since.
@@ -183,6 +201,8 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
     let pass = 0;
     const log = cliLogger(action.name, jobId, (level, event, fields) => {
       if (event === 'write') writes.push(String(fields.change ?? fields.operation));
+      // A gate that waits is said by the waiting line, with its figures: one line per pass, not two.
+      if (event === 'gate' && fields.decision === 'wait') return;
       printEvent(ctx, level, event, fields);
     });
     // The first plan of the first pass is looked at before anything is written: a plan other than the one confirmed
@@ -197,6 +217,7 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
         );
     };
     let result: LoopResult;
+    const seenWaits = new Set<string>();
     try {
       result = await runUntilDone({
         action: action.action,
@@ -209,12 +230,12 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
           pass = n;
         },
         onWaiting: (w) => {
+          const shown = waitingLines(w, { seen: seenWaits, verbose: ctx.verbose });
+          if (shown.full) ctx.terminal.note(`waiting for ${shown.full}`);
           const started = Date.now() - w.elapsedMs;
-          const inProgress = w.inProgress.length ? ` — InProgress: ${w.inProgress.join(', ')}` : '';
-          const waitingFor = `waiting for ${w.reason}${inProgress}`;
           ctx.terminal.showProgress(
-            () => `${formatElapsed(Date.now() - started)}  ${waitingFor}  (pass ${w.pass})`,
-            () => `… ${waitingFor}`,
+            () => `${formatElapsed(Date.now() - started)}  ${shown.line}  (pass ${w.pass})`,
+            () => `… ${shown.line}`,
           );
         },
       });

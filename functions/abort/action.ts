@@ -9,7 +9,7 @@ import type { ActionDefinition, Memory } from '../../shared/job/driver.js';
 import { type AbortParams, parameterNames, parseAbortParams } from '../../shared/rollback/params.js';
 import { type AbortPhase, PHASES } from '../../shared/rollback/phases.js';
 import type { AbortPlan, AbortState } from '../../shared/rollback/plan.js';
-import { type KnownPolicy, abortSteps, rollbackSummary } from '../../shared/rollback/steps.js';
+import { type KnownPolicy, abortSteps, rollbackSummary, teardownFoundNone } from '../../shared/rollback/steps.js';
 
 /** What abort keeps between invocations, besides the changes written (the driver's). */
 interface AbortMemory extends Memory {
@@ -24,17 +24,14 @@ interface AbortMemory extends Memory {
 export function knownPolicy(params: AbortParams, remembered: string | undefined): KnownPolicy | undefined {
   if (remembered && params.policyId && remembered !== params.policyId) {
     throw new ContinuationError(
-      `the continuation token names policy ${remembered}, but ContinuousDeploymentPolicyId is ${params.policyId}: ` +
-        "the token is not this job's. Nothing was changed; re-run the action.",
+      (w) =>
+        `${w.token} names policy ${remembered}, but ${w.param('ContinuousDeploymentPolicyId')} is ` +
+        `${params.policyId}: the token is not this job's. Nothing was changed; ${w.rerun}.`,
     );
   }
   if (remembered) return { id: remembered, from: 'continuation' };
   return params.policyId ? { id: params.policyId, from: 'parameters' } : undefined;
 }
-
-/** Without a policy id there is nothing left to find: a teardown that detached and then failed left it behind. */
-const ORPHAN_HINT =
-  'if an earlier teardown detached a policy and then failed, re-run teardown with that ContinuousDeploymentPolicyId';
 
 export const abortAction: ActionDefinition<AbortParams, AbortState, AbortPlan, AbortPhase, AbortMemory> = {
   name: 'abort',
@@ -50,11 +47,13 @@ export const abortAction: ActionDefinition<AbortParams, AbortState, AbortPlan, A
   readStep: 'read the primary and its policy',
   steps: ({ params, memory, log }) => abortSteps(params, knownPolicy(params, memory.policyId), log),
   remember: ({ state }) => (state.policyId ? { policyId: state.policyId } : {}),
-  summarise: ({ params, state, plan, changes }) => {
-    const summary = rollbackSummary(params.mode, params.primaryId, changes, plan.nothingToDo, true);
+  summarise: ({ params, state, plan, changes }, _log, words) => {
+    // Without a policy id there is nothing left to find: a teardown that detached and then failed left it behind.
+    const foundNone = params.mode === 'teardown' && !state.policyId && !changes.length;
     return {
-      summary:
-        params.mode === 'teardown' && !state.policyId && !changes.length ? `${summary}; ${ORPHAN_HINT}` : summary,
+      summary: foundNone
+        ? teardownFoundNone(params.primaryId)(words)
+        : rollbackSummary(params.mode, params.primaryId, changes, plan.nothingToDo, true),
       outputVariables: {
         Mode: params.mode,
         ContinuousDeploymentPolicyId: state.policyId ?? 'none',

@@ -6,7 +6,7 @@
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { checkPreflight } from '../../shared/domain/preflight.js';
-import { StateCheckError } from '../../shared/domain/errors.js';
+import { StateCheckError, type Wording, type Words, sentence } from '../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import type { DistributionState, PolicyState } from '../../shared/domain/resources.js';
 import { isDeployed } from '../../shared/domain/resources.js';
@@ -77,18 +77,20 @@ export type PromoteDecision =
       facts: PromotionFacts;
     })
   | (Plan<never, PromotePhase> & { kind: 'wait'; reason: string; gate?: GateVerdict })
-  | { kind: 'refuse'; reason: string; gate: GateVerdict };
+  /** `reason` names what to run next in its reader's words (a pipeline's or cfcd's). */
+  | { kind: 'refuse'; reason: Wording; gate: GateVerdict };
 
 /** A decision that goes ahead (anything but a refusal): the plan that is applied. */
 export type PromotePlan = Exclude<PromoteDecision, { kind: 'refuse' }>;
 
-/** What the operator runs to put the policy in place, naming the ids this action was given. */
-function enableCdFix(state: PromoteState): string {
-  const ids = `PrimaryDistributionId=${state.primary.id} and StagingDistributionId=${state.staging.id}`;
-  return (
-    `Run the enable-CD action with ${ids} (and the staging stack's ContinuousDeploymentPolicyId), ` +
-    'let the reviewer check staging, then approve again.'
-  );
+/** What the operator runs to put the policy in place, naming the ids this action was given, in the reader's words. */
+function enableCdFix(state: PromoteState): (w: Words) => string {
+  const params = {
+    PrimaryDistributionId: state.primary.id,
+    StagingDistributionId: state.staging.id,
+    ContinuousDeploymentPolicyId: "<the staging stack's policy id>",
+  };
+  return (w) => `Run ${w.command('enable-cd', params)}, let the reviewer check staging, then ${w.approveAgain}.`;
 }
 
 /**
@@ -98,13 +100,15 @@ function enableCdFix(state: PromoteState): string {
 function checkDistributionKinds({ primary, staging }: PromoteState): void {
   checkIsPrimary(
     primary,
-    'it must be the production distribution that keeps the aliases. Fix PrimaryDistributionId in the UserParameters ' +
+    (w) =>
+      `it must be the production distribution that keeps the aliases. Fix ${w.param('PrimaryDistributionId')} ` +
       'of promote (and of enable-CD, which must name the same distributions).',
   );
   checkIsStaging(
     staging,
-    `promoting it would copy another production config onto ${primary.id}. ` +
-      'Fix StagingDistributionId in the UserParameters of promote and enable-CD: ' +
+    (w) =>
+      `promoting it would copy another production config onto ${primary.id}. ` +
+      `Fix ${w.param('StagingDistributionId')} of promote and enable-CD: ` +
       "it is the staging stack's distribution (Staging: true).",
   );
 }
@@ -118,11 +122,15 @@ function checkDistributionKinds({ primary, staging }: PromoteState): void {
 function checkStagingAsReviewed({ staging, expectedStagingEtag }: PromoteState): void {
   if (!expectedStagingEtag || staging.etag === expectedStagingEtag) return;
   throw new StateCheckError(
-    `staging ${staging.id} has ETag ${staging.etag}, ` +
-      `but the config the reviewer approved had ETag ${expectedStagingEtag} (ExpectedStagingETag): ` +
-      "staging was changed after it was reviewed, most likely by a newer pipeline execution's Deploy stage, " +
-      'or by hand. Nothing was promoted. Approve the newer execution instead; ' +
-      're-run this one only to promote the current config after a new review.',
+    (w) =>
+      `staging ${staging.id} has ETag ${staging.etag}, ` +
+      `but the config the reviewer approved had ETag ${expectedStagingEtag} (${w.param('ExpectedStagingETag')}): ` +
+      'staging was changed after it was reviewed, ' +
+      (w.where === 'pipeline'
+        ? "most likely by a newer pipeline execution's Deploy stage, or by hand. Nothing was promoted. " +
+          'Approve the newer execution instead; re-run this one only to promote the current config after a new review.'
+        : 'most likely by a newer deployment of the staging stack, or by hand. Nothing was promoted. Have the reviewer check staging as ' +
+          `it is now, then ${w.approveAgain} with ${w.param('ExpectedStagingETag', staging.etag)}.`),
   );
 }
 
@@ -135,22 +143,24 @@ function checkPolicyRoutesStaging(state: PromoteState): PolicyState {
   const attached = attachedPolicyId(primary.config);
   if (expectedPolicyId && attached !== expectedPolicyId) {
     throw new StateCheckError(
-      `primary ${primary.id} has ${attached ? `policy ${attached}` : 'no continuous deployment policy'} attached, ` +
-        `not ContinuousDeploymentPolicyId ${expectedPolicyId}, ` +
+      (w) =>
+        `primary ${primary.id} has ${attached ? `policy ${attached}` : 'no continuous deployment policy'} attached, ` +
+        `not ${w.param('ContinuousDeploymentPolicyId')} ${expectedPolicyId}, ` +
         `so viewers were not routed to staging ${staging.id} through that policy ` +
-        `and nothing approved can be promoted. ${enableCdFix(state)}`,
+        `and nothing approved can be promoted. ${enableCdFix(state)(w)}`,
     );
   }
   if (!policy) {
     throw new StateCheckError(
-      `primary ${primary.id} has no continuous deployment policy attached, ` +
-        `so no viewer was routed to staging ${staging.id} and nothing approved can be promoted. ${enableCdFix(state)}`,
+      (w) =>
+        `primary ${primary.id} has no continuous deployment policy attached, so no viewer was routed to ` +
+        `staging ${staging.id} and nothing approved can be promoted. ${enableCdFix(state)(w)}`,
     );
   }
   checkPolicyRoutesTo(
     policy,
     staging,
-    `the approval did not cover this staging distribution. ${enableCdFix(state)}`,
+    (w) => `the approval did not cover this staging distribution. ${enableCdFix(state)(w)}`,
     primary.id,
   );
   return policy;
@@ -243,13 +253,13 @@ export function decide(
     if (!gate.reading.ok) throw gate.reading.error;
     figures = gate.reading.figures;
     verdict = evaluateGate(gate.params, figures, { primaryId: primary.id, stagingId: staging.id, policy });
-    if (verdict.kind === 'refuse') return { kind: 'refuse', reason: verdict.reason, gate: verdict };
+    if (verdict.kind === 'refuse') return { kind: 'refuse', reason: verdict.said, gate: verdict };
     if (verdict.kind === 'wait') {
       return {
         kind: 'wait',
         reason: verdict.reason,
         changes: [],
-        next: waitFor(PHASE.gatheringTraffic, verdict.reason, []),
+        next: waitFor(PHASE.gatheringTraffic, verdict.reason, [], verdict.brief),
         gate: verdict,
       };
     }
@@ -392,9 +402,10 @@ export function planFinishing(
   const unchanged = etagAfterPromote === primary.etag;
   if (!carries && unchanged && policy?.config.Enabled) {
     throw new StateCheckError(
-      `primary ${primary.id} has continuous deployment policy ${policy.id} attached and enabled, which a promotion ` +
-        `disables, and does not carry the reviewed config of staging ${stagingId}: no promotion happened, whatever ` +
-        'the continuation token says. Nothing was invalidated or reported as promoted. Re-run the action without ' +
+      (w) =>
+        `primary ${primary.id} has continuous deployment policy ${policy.id} attached and enabled, which a ` +
+        `promotion disables, and does not carry the reviewed config of staging ${stagingId}: no promotion happened, ` +
+        `whatever ${w.token} says. Nothing was invalidated or reported as promoted. ${sentence(w.rerun)} without ` +
         'the token: it checks the live state before promoting.',
     );
   }

@@ -15,7 +15,7 @@ import { PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
 import type { RunnerEvent } from './local-codepipeline.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
 import { shorten, timeline } from './timeline.js';
-import { viewerProbe, type ViewerSource } from './viewers.js';
+import { localViewerAddresses, viewerProbe, type ViewerSource } from './viewers.js';
 import type { WatchTick } from './watch-schedule.js';
 
 export type { Check } from './cycle-kit.js';
@@ -77,9 +77,11 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
   let deployment: LocalDeployment | undefined;
+  const approvalText = (customData: string) => localViewerAddresses(customData, emulator.url);
   const tl = timeline(write, {
     verbose: opts.verbose ?? false,
     occupancy: () => deployment?.pipeline.occupancy() ?? [],
+    approvalText,
   });
   tl.note(`world: bucket ${SITE_BUCKET}, production distribution ${site.primaryId} (${site.primaryDomain}) serving v1`);
 
@@ -102,7 +104,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   tl.note(`  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${stages}`);
   const { events } = deployment;
   const decideDocumented = async (customData: string) =>
-    opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(customData);
+    opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(approvalText(customData));
 
   try {
     let previousEnd: CycleEnd | undefined;

@@ -198,6 +198,11 @@ export interface TimelineOptions {
   verbose?: boolean;
   /** Who holds and who waits for each stage: printed when executions queue, so the overlap shows. */
   occupancy?: () => StageOccupancy;
+  /**
+   * The text of an approval as a local reviewer can act on it (the emulator's addresses for CloudFront's, see
+   * viewers.ts `localViewerAddresses`); as the pipeline passes it when left out.
+   */
+  approvalText?: (customData: string) => string;
 }
 
 /** `Release: v5 (v6 waiting)` for each stage someone holds or waits for. */
@@ -288,10 +293,13 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
           return invocation(e);
         case 'custom':
           return say(`    ${e.summary}`);
-        case 'approval-pending':
-          say('    waiting for a reviewer; the instructions (CustomData):');
-          for (const text of wrap(e.customData)) say(`      │ ${text}`);
+        case 'approval-pending': {
+          const text = opts.approvalText?.(e.customData) ?? e.customData;
+          const local = text === e.customData ? '' : ", with the emulator's addresses";
+          say(`    waiting for a reviewer; the instructions (CustomData${local}):`);
+          for (const line of wrap(text)) say(`      │ ${line}`);
           return;
+        }
         case 'approval':
           return say(
             `    ${e.approved ? 'approved' : 'REJECTED'}` +

@@ -11,6 +11,16 @@ export interface ViewerSource {
   ): Promise<{ status: number; body: string; servedBy?: string; setCookie?: string; xCache?: string; age?: number }>;
 }
 
+/**
+ * `text` with each `https://<id>.cloudfront.net/` address — what a function tells a reviewer, right for real AWS —
+ * replaced by the emulator's viewer path for that domain (`<emulator>/_viewer/<domain>/`), which answers locally as
+ * the distribution would, routing by the staging header when the policy does: a `curl` in an approval's text then
+ * works as shown. The functions' own output is left as it is; only the local pipeline's display changes.
+ */
+export function localViewerAddresses(text: string, emulatorUrl: string): string {
+  return text.replace(/https:\/\/([a-z0-9]+\.cloudfront\.net)\//g, `${emulatorUrl}/_viewer/$1/`);
+}
+
 /** One page as a viewer got it, with the edge cache's answer. */
 export interface Page {
   version: string;

@@ -3,21 +3,26 @@
  * whose message names the resource and ends with the action's own advice (`fix`) on what to run or change.
  */
 import { stagingDomainsOf } from './distribution-config.js';
-import { StateCheckError } from './errors.js';
+import { StateCheckError, type Wording, said } from './errors.js';
 import type { DistributionState, PolicyState } from './resources.js';
 
 /** Refuses a `PrimaryDistributionId` that names a staging distribution. */
-export function checkIsPrimary(primary: DistributionState, fix: string): void {
+export function checkIsPrimary(primary: DistributionState, fix: Wording): void {
   if (primary.config.Staging) {
-    throw new StateCheckError(`PrimaryDistributionId ${primary.id} is a staging distribution (Staging=true); ${fix}`);
+    throw new StateCheckError(
+      (w) =>
+        `${w.param('PrimaryDistributionId')} ${primary.id} is a staging distribution (Staging=true); ${said(fix, w)}`,
+    );
   }
 }
 
 /** Refuses a `StagingDistributionId` that names a production distribution. */
-export function checkIsStaging(staging: DistributionState, fix: string): void {
+export function checkIsStaging(staging: DistributionState, fix: Wording): void {
   if (!staging.config.Staging) {
     throw new StateCheckError(
-      `StagingDistributionId ${staging.id} is not a staging distribution (Staging=false); ${fix}`,
+      (w) =>
+        `${w.param('StagingDistributionId')} ${staging.id} is not a staging distribution (Staging=false); ` +
+        said(fix, w),
     );
   }
 }
@@ -31,13 +36,14 @@ export function routesTo(policy: PolicyState, staging: DistributionState): boole
 export function checkPolicyRoutesTo(
   policy: PolicyState,
   staging: DistributionState,
-  fix: string,
+  fix: Wording,
   attachedTo?: string,
 ): void {
   if (routesTo(policy, staging)) return;
   const where = attachedTo ? ` attached to primary ${attachedTo}` : '';
   throw new StateCheckError(
-    `continuous deployment policy ${policy.id}${where} routes to [${stagingDomainsOf(policy.config).join(', ')}], ` +
-      `not to staging ${staging.id} (${staging.domainName}); ${fix}`,
+    (w) =>
+      `continuous deployment policy ${policy.id}${where} routes to [${stagingDomainsOf(policy.config).join(', ')}], ` +
+      `not to staging ${staging.id} (${staging.domainName}); ${said(fix, w)}`,
   );
 }

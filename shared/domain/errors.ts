@@ -31,9 +31,71 @@ export const EXIT_CODE = {
   declined: 1,
 } as const satisfies Record<ErrorKind, number>;
 
+/** The actions a message may tell its reader to run. */
+export type ActionName = 'enable-cd' | 'promote' | 'abort';
+
+/**
+ * How the reader of a message names things: the same shared code runs in a Lambda behind CodePipeline and in cfcd,
+ * and "what to do next" must be said in the words of where the reader is — UserParameters and actions in a pipeline,
+ * `cfcd <command> --flag value` in cfcd. Each trigger has its words ({@link PIPELINE_WORDS}, cfcd's in
+ * cli/action-flags.ts).
+ */
+export interface Words {
+  /** Where the reader is, for the few messages whose advice differs in shape, not only in names. */
+  where: 'pipeline' | 'cfcd';
+  /** A parameter as its reader writes it, with its value if given: `ContinuousDeploymentPolicyId=x` / `--policy x`. */
+  param(name: string, value?: string): string;
+  /** The command that runs `action` with `params`: `the abort action with {…}` / `cfcd abort --primary E1 …`. */
+  command(action: ActionName, params: Readonly<Record<string, string>>): string;
+  /** Running the same action again, which plans from the live state: `re-run the action` / `run the command again`. */
+  rerun: string;
+  /** The continuation token as its reader holds it: CodePipeline's, or cfcd's `--resume` value. */
+  token: string;
+  /** Promoting the release again once staging was looked at: `approve again` / `run cfcd promote again`. */
+  approveAgain: string;
+}
+
+/** The words of a pipeline: UserParameters fields, the pipeline's actions, CodePipeline's continuation token. */
+export const PIPELINE_WORDS: Words = {
+  where: 'pipeline',
+  param: (name, value) => (value === undefined ? name : `${name}=${value}`),
+  command: (action, params) =>
+    `the ${action === 'enable-cd' ? 'enable-CD' : action} action with ${JSON.stringify(params)}`,
+  rerun: 're-run the action',
+  token: 'the continuation token',
+  approveAgain: 'approve again',
+};
+
+/** `text` as the start of a sentence: words such as {@link Words.rerun} are lower-case mid-sentence. */
+export const sentence = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** A message, or a message that names parameters and commands and so is said in its reader's {@link Words}. */
+export type Wording = string | ((words: Words) => string);
+
+/** A wording said in `words`. */
+export const said = (wording: Wording, words: Words): string =>
+  typeof wording === 'string' ? wording : wording(words);
+
 /** The base of every error of ours: its message already says what happened, where, and what to do next. */
 export abstract class CfcdError extends Error {
   abstract readonly kind: ErrorKind;
+  readonly #wording: Wording;
+  /** `message` is in a pipeline's words; {@link CfcdError.say} says it in another trigger's. */
+  constructor(message: Wording, options?: ErrorOptions) {
+    super(said(message, PIPELINE_WORDS), options);
+    this.#wording = message;
+  }
+
+  /** The message in `words`: cfcd names `--policy` where a pipeline names ContinuousDeploymentPolicyId. */
+  say(words: Words): string {
+    return said(this.#wording, words);
+  }
+}
+
+/** Any error's message in `words` (an error not of ours has only its own). */
+export function sayError(err: unknown, words: Words): string {
+  if (err instanceof CfcdError) return err.say(words);
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The kind of any error: ours say it; anything else (an SDK error thrown raw, a bug's TypeError) failed. */
@@ -100,6 +162,10 @@ export class StepError extends CfcdError {
   ) {
     super(`step "${step}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.kind = kindOf(cause);
+  }
+
+  override say(words: Words): string {
+    return `step "${this.step}": ${sayError(this.cause, words)}`;
   }
 }
 

@@ -5,6 +5,7 @@
  * everything to the primary whatever the policy says, and weighted routing takes minutes to start). No I/O here:
  * figures and thresholds in, verdict out.
  */
+import { PIPELINE_WORDS, type Words } from './errors.js';
 import type { PolicyState } from './resources.js';
 import { routingOf } from './traffic-config.js';
 import type { ParamReader } from './params.js';
@@ -63,8 +64,10 @@ export interface GateSubject {
 
 export type GateVerdict =
   | { kind: 'pass'; reason: string }
-  | { kind: 'wait'; reason: string }
-  | { kind: 'refuse'; reason: string };
+  /** `brief`: the wait in one short line with the figures that matter, for a display that repeats it every pass. */
+  | { kind: 'wait'; reason: string; brief: string }
+  /** `reason` in a pipeline's words; `said` names what to run next in any reader's words. */
+  | { kind: 'refuse'; reason: string; said: (words: Words) => string };
 
 /** Rates are compared and shown rounded to 3 decimals, so a message never says "1% is above 1%". */
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -96,19 +99,21 @@ export function requiredStagingRequests(gate: GateParams): number {
   return Math.max(gate.minStagingRequests ?? 0, judgesErrorRate(gate) ? 1 : 0);
 }
 
-/** Why staging may not be getting traffic, most likely first. */
+/**
+ * Why staging may not be getting traffic, most likely first. Only a disabled policy and header routing are facts read
+ * from the policy; the rest are possibilities, worded as such. No parameter is named: the same words are read in a
+ * pipeline's log and in cfcd.
+ */
 function likelyCauses(subject: GateSubject, gate: GateParams): string[] {
   const { policy } = subject;
   const r = policy ? routingOf(policy.config) : undefined;
   const causes: string[] = [];
   if (policy && policy.config.Enabled !== true)
-    causes.push(
-      `policy ${policy.id} is disabled, so CloudFront routes no viewer to staging (run enable-CD to re-enable it)`,
-    );
+    causes.push(`policy ${policy.id} is disabled, so CloudFront routes no viewer to staging (enable-CD re-enables it)`);
   if (r?.type === 'weight')
     causes.push(
-      `weighted routing (${round(r.weight * 100)}% of viewers) ` +
-        'was observed to take about 10 minutes to start after the policy is enabled',
+      `weighted routing (${round(r.weight * 100)}% of viewers) can take about 10 minutes to start ` +
+        'after the policy is enabled',
     );
   if (r?.type === 'header')
     causes.push(
@@ -116,25 +121,23 @@ function likelyCauses(subject: GateSubject, gate: GateParams): string[] {
         'have reviewers or a synthetic check send them',
     );
   causes.push('at CloudFront-wide peak load a POP may send every request to the primary regardless of the policy');
-  causes.push(`a wrong StagingDistributionId: the figures are those of ${subject.stagingId}`);
+  causes.push(`the staging id may be wrong: these are the figures of ${subject.stagingId}`);
   if (gate.minStagingRequests !== undefined)
     causes.push(
-      `MinStagingRequests ${gate.minStagingRequests} is more than ${gate.windowMinutes} minute(s) ` +
-        'of staging traffic can hold (lower it or raise MetricsWindowMinutes)',
+      `the minimum of ${gate.minStagingRequests} request(s) may be more than ${gate.windowMinutes} minute(s) of ` +
+        'staging traffic brings (lower the minimum or lengthen the metrics window)',
     );
   return causes;
 }
 
-function refuse(subject: GateSubject, f: GateFigures, why: string): GateVerdict {
-  const abortInput = `{"PrimaryDistributionId":"${subject.primaryId}","Mode":"disable"}`;
-  return {
-    kind: 'refuse',
-    reason:
-      `promotion gate: ${why} (${describeFigures(subject, f)}). ` +
-      `Nothing was promoted: primary ${subject.primaryId} keeps its config. ` +
-      `To stop routing viewers to staging, run the abort action with ${abortInput}; ` +
-      'fix staging and run the pipeline again.',
-  };
+/** A refusal: `why` names the threshold broken, as its reader sets it (a UserParameters field or a flag). */
+function refuse(subject: GateSubject, f: GateFigures, why: (w: Words) => string): GateVerdict {
+  const abort = { PrimaryDistributionId: subject.primaryId, Mode: 'disable' };
+  const said = (w: Words) =>
+    `promotion gate: ${why(w)} (${describeFigures(subject, f)}). ` +
+    `Nothing was promoted: primary ${subject.primaryId} keeps its config. To stop routing viewers to staging, run ${w.command('abort', abort)}; ` +
+    (w.where === 'pipeline' ? 'fix staging and run the pipeline again.' : `fix staging, then ${w.approveAgain}.`);
+  return { kind: 'refuse', reason: said(PIPELINE_WORDS), said };
 }
 
 /**
@@ -154,7 +157,10 @@ export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubj
       kind: 'wait',
       reason:
         `staging ${subject.stagingId} to serve at least ${needed} request(s) before promoting ` +
-        `(${describeFigures(subject, f)}). If it never does: ${likelyCauses(subject, gate).join('; ')}`,
+        `(${describeFigures(subject, f)}). If it never does, possible causes: ${likelyCauses(subject, gate).join('; ')}`,
+      brief:
+        `staging ${subject.stagingId} to serve ${needed} request(s): ` +
+        `${f.staging.requests} in the last ${f.windowMinutes} minute(s)`,
     };
   }
   const staging = round(stagingRate);
@@ -162,7 +168,9 @@ export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubj
     return refuse(
       subject,
       f,
-      `staging's 5xx error rate ${staging}% is above MaxStaging5xxErrorRate ${gate.maxStaging5xxErrorRate}%`,
+      (w) =>
+        `staging's 5xx error rate ${staging}% is above ${w.param('MaxStaging5xxErrorRate')} ` +
+        `${gate.maxStaging5xxErrorRate}%`,
     );
   }
   if (gate.maxErrorRateIncrease !== undefined) {
@@ -173,8 +181,9 @@ export function evaluateGate(gate: GateParams, f: GateFigures, subject: GateSubj
       return refuse(
         subject,
         f,
-        `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} ` +
-          `by ${increase} percentage point(s), more than MaxErrorRateIncrease ${gate.maxErrorRateIncrease}`,
+        (w) =>
+          `staging's 5xx error rate ${staging}% exceeds the primary's ${primaryRate} ` +
+          `by ${increase} percentage point(s), more than ${w.param('MaxErrorRateIncrease')} ${gate.maxErrorRateIncrease}`,
       );
     }
   }

@@ -22,6 +22,8 @@ export interface Wait<Phase extends string> {
   reason: string;
   /** The distributions still (or about to be) `InProgress`. */
   inProgress: string[];
+  /** The wait in one short line, for a display that repeats it every pass; `reason` when left out. */
+  brief?: string;
 }
 
 /** Changes to make now, in order, and what comes next. */
@@ -35,8 +37,13 @@ export interface Plan<C extends Change, Phase extends string> {
 export const DONE = { kind: 'done' } as const;
 
 /** A wait in `phase` for the distributions in `inProgress`. */
-export function waitFor<Phase extends string>(phase: Phase, reason: string, inProgress: string[]): Wait<Phase> {
-  return { kind: 'wait', phase, reason, inProgress };
+export function waitFor<Phase extends string>(
+  phase: Phase,
+  reason: string,
+  inProgress: string[],
+  brief?: string,
+): Wait<Phase> {
+  return { kind: 'wait', phase, reason, inProgress, ...(brief ? { brief } : {}) };
 }
 
 /** The plan as a log line: the changes with their reasons, and what comes next. */

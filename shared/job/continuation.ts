@@ -13,7 +13,7 @@
  * variables themselves; once the re-checks hold, a forged token can at most make an action wait or fail.
  * docs/conventions.md ("Continuation tokens") lists what is defended and what is not.
  */
-import { CfcdError } from '../domain/errors.js';
+import { CfcdError, sentence } from '../domain/errors.js';
 
 /** Small phase-specific facts, e.g. the ETag a promotion produced. Strings only: they become output variables. */
 export type ContinuationData = Partial<Record<string, string>>;
@@ -52,7 +52,7 @@ export function decodeContinuation(token: string): Continuation {
   try {
     parsed = JSON.parse(token);
   } catch {
-    throw new ContinuationError('the continuation token from CodePipeline is not one this function wrote (not JSON)');
+    throw new ContinuationError((w) => `${w.token} is not one this action wrote (not JSON)`);
   }
   const t = parsed as { v?: unknown; phase?: unknown; startedAt?: unknown; data?: unknown } | null;
   if (
@@ -61,9 +61,7 @@ export function decodeContinuation(token: string): Continuation {
     typeof t.startedAt !== 'number' ||
     (t.data !== undefined && !isStringRecord(t.data))
   ) {
-    throw new ContinuationError(
-      'the continuation token from CodePipeline is not one this function wrote (unknown shape)',
-    );
+    throw new ContinuationError((w) => `${w.token} is not one this action wrote (unknown shape)`);
   }
   return { phase: t.phase, startedAt: t.startedAt, ...(t.data ? { data: t.data } : {}) };
 }
@@ -88,8 +86,9 @@ export function ofPhases<Phase extends string>(
 ): Continuation<Phase> {
   if (!(phases as readonly string[]).includes(c.phase)) {
     throw new ContinuationError(
-      `the continuation token has phase "${c.phase}", which ${actionName} never writes ` +
-        `(it writes ${phases.join(', ')}); nothing was changed. Re-run the action.`,
+      (w) =>
+        `${w.token} has phase "${c.phase}", which ${actionName} never writes ` +
+        `(it writes ${phases.join(', ')}); nothing was changed. ${sentence(w.rerun)}.`,
     );
   }
   return c as Continuation<Phase>;

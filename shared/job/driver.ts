@@ -7,7 +7,7 @@
  * with its confirmation and `--resume` (cli/job-loop.ts), and the local pipeline (which runs the Lambda bundles).
  */
 import { type PlanApproval, type PlanSteps, type Remembered, applyPlan } from '../aws/apply-plan.js';
-import { CfcdError, step } from '../domain/errors.js';
+import { CfcdError, PIPELINE_WORDS, type Words, step } from '../domain/errors.js';
 import type { Change, Plan, Wait } from '../domain/plan.js';
 import type { Logger } from '../log.js';
 import { type Continuation, type ContinuationData, ofPhases } from './continuation.js';
@@ -28,13 +28,22 @@ export type Outcome<Phase extends string = string, M extends Memory = Memory> =
       reason: string;
       /** The distributions still `InProgress`. */
       inProgress: string[];
+      /** The wait in one short line, for a display that repeats it every pass (cfcd's progress line). */
+      brief?: string;
       data?: M;
     };
 
 /** The waiting outcome for a plan's `next: wait`, with what the next invocation needs. */
 export function waitingOutcome<Phase extends string, M extends Memory>(next: Wait<Phase>, data?: M): Outcome<Phase, M> {
-  const { phase, reason, inProgress } = next;
-  return { kind: 'waiting', phase, reason, inProgress, ...(data && Object.keys(data).length ? { data } : {}) };
+  const { phase, reason, inProgress, brief } = next;
+  return {
+    kind: 'waiting',
+    phase,
+    reason,
+    inProgress,
+    ...(brief ? { brief } : {}),
+    ...(data && Object.keys(data).length ? { data } : {}),
+  };
 }
 
 /** What a pass is given: the parameters, where the job stands, and what earlier passes remembered. */
@@ -81,15 +90,21 @@ export interface ActionDefinition<P, S, Pl extends Plan<Change, Phase>, Phase ex
   steps(input: PassInput<P, Phase, M>): PlanSteps<S, Pl>;
   /** What the pass leaves for the next invocation, besides the changes and what the writes remembered. */
   remember?(pass: { state: S; plan: Pl; written: string[]; input: PassInput<P, Phase, M> }): Partial<M>;
-  /** The report once the plan says done. */
-  summarise(pass: Pass<P, S, Pl, M>, log: Logger): { summary: string; outputVariables: Record<string, string> };
+  /** The report once the plan says done, naming what to do next (if anything) in the trigger's `words`. */
+  summarise(
+    pass: Pass<P, S, Pl, M>,
+    log: Logger,
+    words: Words,
+  ): { summary: string; outputVariables: Record<string, string> };
 }
 
-/** What an adapter hands a run: the parameters, the token's continuation, and the log. */
+/** What an adapter hands a run: the parameters, the token's continuation, the log, and its reader's words. */
 export interface RunInput<P, Phase extends string, M extends Memory> {
   params: P;
   continuation: Continuation<Phase, M> | undefined;
   log: Logger;
+  /** How the trigger's user names parameters and commands (a summary's next step); a pipeline's by default. */
+  words?: Words;
 }
 
 /** What a trigger may add to a run: cfcd's last look at each plan before it is applied. */
@@ -128,7 +143,7 @@ export async function runAction<P, S, Pl extends Plan<Change, Phase>, Phase exte
 ): Promise<Outcome<Phase, M>> {
   const pass = await runPass(def, input, options);
   if (pass.next.kind === 'wait') return waitingOutcome(pass.next, pass.memory);
-  const { summary, outputVariables } = def.summarise(pass, input.log);
+  const { summary, outputVariables } = def.summarise(pass, input.log, input.words ?? PIPELINE_WORDS);
   return { kind: 'succeeded', summary, outputVariables };
 }
 
@@ -156,23 +171,21 @@ export class WaitLimitError extends CfcdError {
 
 /**
  * Throws a {@link WaitLimitError} when a wait has gone on past the action's limit, counted from the first invocation.
- * `words` names the limit and the way to carry on as the trigger's user knows them (UserParameters or flags).
+ * Its message names the limit and the way to carry on in its reader's words (UserParameters or flags).
  */
 export function checkWaitLimit<P>(
   def: { maxWaitMinutes(params: P): number },
   params: P,
   outcome: { reason: string; inProgress: string[] },
   waitedMs: number,
-  words: { limit: string; rerun: string } = {
-    limit: 'MaxWaitMinutes=',
-    rerun: 're-running the action resumes from the current state',
-  },
 ): void {
   const limitMinutes = def.maxWaitMinutes(params);
   if (waitedMs < limitMinutes * 60_000) return;
   const stuck = outcome.inProgress.length ? `; still InProgress: ${outcome.inProgress.join(', ')}` : '';
   throw new WaitLimitError(
-    `gave up after waiting ${Math.round(waitedMs / 60_000)} minutes (${words.limit}${limitMinutes}) for: ` +
-      `${outcome.reason}${stuck}. The changes already made stay in place; ${words.rerun}.`,
+    (w) =>
+      `gave up after waiting ${Math.round(waitedMs / 60_000)} minutes ` +
+      `(${w.param('MaxWaitMinutes', String(limitMinutes))}) for: ${outcome.reason}${stuck}. ` +
+      `The changes already made stay in place; ${w.rerun} to carry on from the live state.`,
   );
 }

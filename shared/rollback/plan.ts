@@ -5,7 +5,7 @@
 import { isDeployed, type DistributionState, type PolicyState, type ReviewedRelease } from '../domain/resources.js';
 import { attachedPolicyId } from '../domain/distribution-config.js';
 import { checkIsPrimary } from '../domain/checks.js';
-import { StateCheckError } from '../domain/errors.js';
+import { StateCheckError, type Words, sentence } from '../domain/errors.js';
 import { DONE, type Plan, waitFor } from '../domain/plan.js';
 import type { AbortMode } from './params.js';
 import { type AbortPhase, PHASE } from './phases.js';
@@ -74,10 +74,12 @@ export function checkAbortState(state: AbortState): void {
   const attached = attachedPolicyId(state.primary.config);
   if (state.policyFromParameters && attached && attached !== state.policyId) {
     // Deleting the named policy would leave the attached one routing viewers to staging while we report a rollback.
+    const policy = (w: Words) => w.param('ContinuousDeploymentPolicyId');
     throw new StateCheckError(
-      `primary ${state.primary.id} has policy ${attached} attached, ` +
-        `but ContinuousDeploymentPolicyId names ${state.policyId}. Nothing was changed. ` +
-        `Run teardown without ContinuousDeploymentPolicyId to roll back and delete ${attached}, ` +
+      (w) =>
+        `primary ${state.primary.id} has policy ${attached} attached, ` +
+        `but ${policy(w)} names ${state.policyId}. Nothing was changed. ` +
+        `Run teardown without ${policy(w)} to roll back and delete ${attached}, ` +
         `then again with ${state.policyId} to delete that one.`,
     );
   }
@@ -92,18 +94,20 @@ export function checkAbortState(state: AbortState): void {
  * stays attached is exactly what a forged token would want. Nothing is written; a new run plans from the live state.
  */
 function checkRemembered({ primary, policyId, policy }: AbortState, attached: string | undefined): void {
-  const rerun = 'Nothing was changed. Run abort again without a continuation token: it acts on the live state.';
+  const rerun = (w: Words) => `Nothing was changed. Run abort again without ${w.token}: it acts on the live state.`;
   if (attached && attached !== policyId) {
     throw new StateCheckError(
-      `primary ${primary.id} has policy ${attached} attached, but the continuation token names policy ` +
-        `${policyId}: the token is not this job's (or another release attached its policy meanwhile). ${rerun}`,
+      (w) =>
+        `primary ${primary.id} has policy ${attached} attached, but ${w.token} names policy ` +
+        `${policyId}: the token is not this job's (or another release attached its policy meanwhile). ${rerun(w)}`,
     );
   }
   if (!attached && policy?.config.Enabled) {
     throw new StateCheckError(
-      `the continuation token names policy ${policyId}, which is enabled and not attached to primary ` +
+      (w) =>
+        `${sentence(w.token)} names policy ${policyId}, which is enabled and not attached to primary ` +
         `${primary.id}: abort disables a policy before detaching it, so this job did not detach it and will not ` +
-        `delete it. ${rerun}`,
+        `delete it. ${rerun(w)}`,
     );
   }
 }

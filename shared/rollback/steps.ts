@@ -16,7 +16,7 @@ import {
   writePolicyConfig,
 } from '../aws/cloudfront.js';
 import { attachedPolicyId, withPolicyEnabled, withPolicyId } from '../domain/distribution-config.js';
-import { StateCheckError, step } from '../domain/errors.js';
+import { StateCheckError, type Wording, type Words, said, step } from '../domain/errors.js';
 import {
   type DistributionState,
   type PolicyState,
@@ -87,17 +87,18 @@ async function readRollbackTarget(primaryId: string, known: KnownPolicy | undefi
  * CloudFront refused the delete (ContinuousDeploymentPolicyInUse) although no primary this pass read names the policy:
  * another distribution does. Traffic is already on the primaries; `rerun` is how to finish once it is detached there.
  */
-function inUseError(policyId: string, primaryIds: string[], rerun: string): StateCheckError {
+function inUseError(policyId: string, primaryIds: string[], rerun: Wording): StateCheckError {
   const primaries = primaryIds.join(', ');
   const read = primaryIds.length
     ? `although primary ${primaries} no longer references it, so all traffic is already on ${primaries}`
     : 'although no distribution this run read references it';
   return new StateCheckError(
-    `continuous deployment policy ${policyId} cannot be deleted: CloudFront reports it is still attached to a ` +
-      `distribution (ContinuousDeploymentPolicyInUse), ${read}. Find the distribution whose ` +
-      `ContinuousDeploymentPolicyId is ${policyId} (aws cloudfront get-distribution-config --id <id>), detach it ` +
+    (w) =>
+      `continuous deployment policy ${policyId} cannot be deleted: CloudFront reports it is still attached to a ` +
+      `distribution (ContinuousDeploymentPolicyInUse), ${read}. Find the distribution whose config has ` +
+      `ContinuousDeploymentPolicyId ${policyId} (aws cloudfront get-distribution-config --id <id>), detach it ` +
       `there, then delete the policy with aws cloudfront delete-continuous-deployment-policy --id ${policyId}, ` +
-      `or ${rerun}.`,
+      `or ${said(rerun, w)}.`,
   );
 }
 
@@ -124,7 +125,7 @@ async function detach(primary: DistributionState, change: { policyId: string; re
 async function deleteDetached(
   policy: PolicyState,
   primaryIds: string[],
-  { reason, rerun }: { reason: string; rerun: string },
+  { reason, rerun }: { reason: string; rerun: Wording },
   log: Logger,
 ) {
   try {
@@ -141,9 +142,26 @@ async function deleteDetached(
   return true;
 }
 
-/** A plain retry cannot find a detached policy (a new job finds none attached), so the way to finish names it. */
-const TEARDOWN_AGAIN =
-  're-run teardown with ContinuousDeploymentPolicyId set to it (a plain retry finds no policy attached to the primary)';
+/**
+ * The teardown that finishes the removal of `policyId` once detached. A plain retry cannot find a detached policy (a
+ * new run finds none attached to the primary), so it names the policy.
+ */
+export function finishTeardown(primaryId: string, policyId: string): (w: Words) => string {
+  const params = { PrimaryDistributionId: primaryId, Mode: 'teardown', ContinuousDeploymentPolicyId: policyId };
+  return (w) => w.command('abort', params);
+}
+
+/**
+ * A teardown that found no policy attached to the primary, and so none to delete. It cannot know whether an earlier
+ * teardown detached one and then failed — the primary no longer names it — so it says what it found and how to finish
+ * such a policy, without claiming one exists.
+ */
+export function teardownFoundNone(primaryId: string): (w: Words) => string {
+  return (w) =>
+    `teardown: no continuous deployment policy is attached to primary ${primaryId}, so there was none to detach ` +
+    'or delete. If an earlier teardown detached a policy and then failed, that policy still exists: finish it with ' +
+    `${finishTeardown(primaryId, '<policy id>')(w)} (cfcd cleanup lists the policies attached to no distribution)`;
+}
 
 /** Makes one planned change against the state it was planned from. Resolves false when it was already made. */
 async function write(change: AbortChange, state: AbortState, log: Logger): Promise<boolean> {
@@ -166,7 +184,11 @@ async function write(change: AbortChange, state: AbortState, log: Logger): Promi
       return deleteDetached(
         state.policy as PolicyState,
         [state.primary.id],
-        { reason: change.reason, rerun: TEARDOWN_AGAIN },
+        {
+          reason: change.reason,
+          rerun: (w) =>
+            `run ${finishTeardown(state.primary.id, (state.policy as PolicyState).id)(w)} once it is detached there`,
+        },
         log,
       );
   }

@@ -519,10 +519,57 @@ describe('cfcd enable-cd | promote | abort', () => {
         }),
     );
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/… waiting for .*MinStagingRequests/);
-    expect(run.stdout).toMatch(/! gate: wait \(StagingRequests=0 /);
+    // The full reason once, then one short line per pass with the figures; no second line per pass.
+    expect(run.stderr.match(/possible causes/g)).toHaveLength(1);
+    expect(run.stderr).toContain(`waiting for staging ${stagingId} to serve at least 5 request(s) before promoting`);
+    const passes = run.stderr.split('\n').filter((l) => l.startsWith('… waiting for staging'));
+    expect(passes.length).toBeGreaterThan(0);
+    for (const line of passes) {
+      expect(line).toMatch(
+        new RegExp(`^… waiting for staging ${stagingId} to serve 5 request\\(s\\): \\d+ in the last`),
+      );
+      expect(line.length).toBeLessThan(120);
+    }
+    expect(run.stdout).not.toContain('gate: wait');
     expect(run.stdout).toMatch(/✓ gate: pass \(StagingRequests=5 /);
     expect(await viewer()).toBe('v2');
+  });
+
+  it('a teardown run again finds no policy attached: it says so and names the cfcd command that finishes one', async () => {
+    expect((await cfcd('enable-cd', ...enableCdFlags(), '--yes')).code).toBe(0);
+    // An earlier teardown detached the policy and then failed before deleting it.
+    const primary = await clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId }));
+    const config = primary.Distribution?.DistributionConfig;
+    await clients.cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: site.primaryId,
+        IfMatch: primary.ETag,
+        DistributionConfig: { ...config, ContinuousDeploymentPolicyId: '' } as NonNullable<typeof config>,
+      }),
+    );
+    const run = await cfcd('abort', '--primary', site.primaryId, '--mode', 'teardown', '--yes');
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('nothing to change');
+    expect(run.stdout).toContain(
+      `no continuous deployment policy is attached to primary ${site.primaryId}, so there was none to detach or ` +
+        'delete. If an earlier teardown detached a policy and then failed, that policy still exists: finish it with ' +
+        `cfcd abort --primary ${site.primaryId} --mode teardown --policy <policy id>`,
+    );
+    const summary = run.stdout.split('\n')[0] ?? '';
+    expect(summary).toMatch(/^✓ abort done in \d+s: teardown: /);
+    expect(summary).not.toMatch(/ContinuousDeploymentPolicyId|re-run teardown/);
+    const finish = await cfcd(
+      'abort',
+      '--primary',
+      site.primaryId,
+      '--mode',
+      'teardown',
+      '--policy',
+      policyId,
+      '--yes',
+    );
+    expect(finish.code).toBe(0);
+    expect(finish.stdout).toContain('delete-policy');
   });
 
   it('Ctrl-C while waiting stops after the pass, leaves nothing half-made, and prints the command that carries on', async () => {

@@ -285,7 +285,7 @@ describe('forged and stale tokens against cfcd --resume', () => {
       '--yes',
     ]);
     expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toContain(`but the continuation token names policy ${other}`);
+    expect(run.stderr).toContain(`but the --resume token names policy ${other}`);
     expect(await policyExists(world.clients, other)).toBe(true);
     expect(await policyExists(world.clients, world.policyId)).toBe(true);
   });

@@ -265,7 +265,9 @@ describe('the action against the emulator', () => {
     });
     expect(run.code).toBe(3);
     expect(run.outputs).toMatchObject({ 'exit-code': '3', 'error-kind': 'refused' });
-    expect(run.outputs['error-message']).toMatch(/ETag E2ABCDEFGHIJKL \(ExpectedStagingETag\).*Nothing was promoted/);
+    expect(run.outputs['error-message']).toMatch(
+      /ETag E2ABCDEFGHIJKL \(--expected-staging-etag\).*Nothing was promoted/,
+    );
     expect(run.summary).toContain('### ❌ cfcd promote: refused (exit 3)');
     expect(run.summary).toMatch(
       /> staging \S+ has ETag \S+, but the config the reviewer approved had ETag E2ABCDEFGHIJKL/,

@@ -177,6 +177,37 @@ describe('npm start -- --reject', () => {
   });
 });
 
+describe('npm start -- --interactive: the approval text', () => {
+  it("shows the emulator's address for staging, and its curl reaches staging locally as shown", async () => {
+    emulator = await startEmulator({ propagationMs: 0, seed: 7 });
+    const local = emulator;
+    const reached: { text: string; withHeader: string; without: string }[] = [];
+    const result = await runExperiment({
+      emulator,
+      continuationDelayMs: 5,
+      approval: async (text) => {
+        const curl = /curl -H '([^:]+): ([^']+)' (\S+)/.exec(text);
+        if (curl && !reached.length) {
+          const [, header, value, url] = curl as unknown as [string, string, string, string];
+          const page = async (headers: Record<string, string>) => {
+            const res = await fetch(url, { headers });
+            return res.status === 200 ? (/site (v\d+)/.exec(await res.text())?.[1] ?? 'other') : `HTTP ${res.status}`;
+          };
+          reached.push({ text, withHeader: await page({ [header]: value }), without: await page({}) });
+        }
+        return true;
+      },
+      write: () => undefined,
+    });
+    expect(failed(result)).toEqual([]);
+    const [first] = reached;
+    expect(first?.text).toContain(`curl -H 'aws-cf-cd-staging: true' ${local.url}/_viewer/`);
+    expect(first?.text).not.toMatch(/https:\/\/\w+\.cloudfront\.net/);
+    expect(first?.withHeader).toBe('v2');
+    expect(first?.without).toBe('v1');
+  });
+});
+
 describe('the local CodePipeline against the emulator', () => {
   it('ends an approval with a rejection sent by PutApprovalResult, and tells the waiting reviewer', async () => {
     emulator = await startEmulator();

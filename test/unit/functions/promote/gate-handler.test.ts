@@ -254,9 +254,9 @@ describe('promote: the promotion gate', () => {
     expect(failure?.message).toContain('MaxWaitMinutes=30');
     expect(failure?.message).toContain(`staging ${STAGING_ID} served 4 request(s)`);
     expect(failure?.message).toContain(`primary ${PRIMARY_ID} served 800 request(s)`);
-    expect(failure?.message).toContain('weighted routing (10% of viewers) was observed to take about 10 minutes');
+    expect(failure?.message).toContain('weighted routing (10% of viewers) can take about 10 minutes to start');
     expect(failure?.message).toContain('peak load');
-    expect(failure?.message).toContain('wrong StagingDistributionId');
+    expect(failure?.message).toContain('the staging id may be wrong');
   });
 
   it('refuses at once, without promoting, when staging 5xx errors are above MaxStaging5xxErrorRate', async () => {

@@ -219,7 +219,8 @@ describe('promote', () => {
     expect(failure?.type).toBe('JobFailed');
     expect(failure?.message).toContain('primary E1PRIMARY00001 has no continuous deployment policy attached');
     expect(failure?.message).toContain(
-      'Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002',
+      'Run the enable-CD action with {"PrimaryDistributionId":"E1PRIMARY00001",' +
+        '"StagingDistributionId":"E2STAGING00002","ContinuousDeploymentPolicyId":"<the staging stack\'s policy id>"}',
     );
   });
 

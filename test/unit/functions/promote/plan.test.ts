@@ -143,7 +143,7 @@ describe('decide', () => {
         primary: primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: '' }) }),
         policy: undefined,
       }),
-      /has no continuous deployment policy attached.*Run the enable-CD action with PrimaryDistributionId=E1PRIMARY00001 and StagingDistributionId=E2STAGING00002/,
+      /has no continuous deployment policy attached.*Run the enable-CD action with \{"PrimaryDistributionId":"E1PRIMARY00001","StagingDistributionId":"E2STAGING00002",/,
     ],
     [
       'a policy that routes elsewhere',

@@ -1,5 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { describeLogLine, describeOccupancy, pairs, shorten, timeline } from '../../../../local/pipeline/timeline.js';
+import { localViewerAddresses } from '../../../../local/pipeline/viewers.js';
+
+describe("the approval text, with the emulator's addresses", () => {
+  const customData = "Review staging: curl -H 'aws-cf-cd-staging: true' https://dabc123.cloudfront.net/ (requests…)";
+
+  it("replaces each CloudFront address by the emulator's viewer path for its domain", () => {
+    expect(localViewerAddresses(customData, 'http://127.0.0.1:4566')).toBe(
+      "Review staging: curl -H 'aws-cf-cd-staging: true' http://127.0.0.1:4566/_viewer/dabc123.cloudfront.net/ " +
+        '(requests…)',
+    );
+    expect(localViewerAddresses('https://www.example.com/ stays', 'http://127.0.0.1:1')).toBe(
+      'https://www.example.com/ stays',
+    );
+  });
+
+  it("prints the pending approval's instructions as a local reviewer can act on them, and says so", () => {
+    const lines: string[] = [];
+    const tl = timeline((l) => lines.push(l), {
+      approvalText: (t) => localViewerAddresses(t, 'http://127.0.0.1:4566'),
+    });
+    tl.event({ type: 'approval-pending', action: 'ApproveStaging', customData });
+    expect(lines.join('\n')).toContain("(CustomData, with the emulator's addresses)");
+    expect(lines.join('\n')).toContain('http://127.0.0.1:4566/_viewer/dabc123.cloudfront.net/');
+    expect(lines.join('\n')).not.toContain('https://dabc123.cloudfront.net/');
+  });
+});
 
 describe('the timeline of npm start', () => {
   it('shortens long texts at a word, never inside one', () => {

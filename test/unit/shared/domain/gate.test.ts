@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Words } from '../../../../shared/domain/errors.js';
 import {
   evaluateGate,
   gateVariables,
@@ -39,7 +40,30 @@ describe('evaluateGate', () => {
     expect(verdict.reason).toContain(`staging ${STAGING_ID} served 12 request(s)`);
     expect(verdict.reason).toContain('header aws-cf-cd-staging: true');
     expect(verdict.reason).toContain('peak load');
-    expect(verdict.reason).toContain('wrong StagingDistributionId');
+    expect(verdict.reason).toContain(`the staging id may be wrong: these are the figures of ${STAGING_ID}`);
+  });
+
+  it('words guessed causes as possibilities: the minimum may be more than the window brings', () => {
+    const reason = evaluateGate(
+      gate({ minStagingRequests: 5, windowMinutes: 1 }),
+      figures([0, undefined]),
+      subject,
+    ).reason;
+    expect(reason).toContain('If it never does, possible causes: ');
+    expect(reason).toContain(
+      'the minimum of 5 request(s) may be more than 1 minute(s) of staging traffic brings ' +
+        '(lower the minimum or lengthen the metrics window)',
+    );
+    expect(reason).not.toContain('can hold');
+  });
+
+  it('says the wait in one short line with the figures that matter, for a display that repeats it every pass', () => {
+    const verdict = evaluateGate(gate({ minStagingRequests: 5, windowMinutes: 1 }), figures([2, 0]), subject);
+    expect(verdict).toMatchObject({
+      kind: 'wait',
+      brief: `staging ${STAGING_ID} to serve 5 request(s): 2 in the last 15 minute(s)`,
+    });
+    expect(verdict.kind === 'wait' && verdict.brief.length).toBeLessThan(120);
   });
 
   it('names the ~10 minute start of weighted routing, and a disabled policy first', () => {
@@ -48,8 +72,8 @@ describe('evaluateGate', () => {
       policy: { id: POLICY_ID, etag: 'E', config: weightPolicyConfig({ Enabled: false }) },
     };
     const reason = evaluateGate(gate({ minStagingRequests: 5 }), figures([0, undefined]), weighted).reason;
-    expect(reason).toMatch(/If it never does: policy .* is disabled/);
-    expect(reason).toContain('weighted routing (10% of viewers) was observed to take about 10 minutes');
+    expect(reason).toMatch(/If it never does, possible causes: policy .* is disabled/);
+    expect(reason).toContain('weighted routing (10% of viewers) can take about 10 minutes to start');
   });
 
   it('does not judge the error rate on fewer requests than required (waits instead of refusing on noise)', () => {
@@ -80,6 +104,23 @@ describe('evaluateGate', () => {
     expect(verdict.reason).toContain(
       `run the abort action with {"PrimaryDistributionId":"${PRIMARY_ID}","Mode":"disable"}`,
     );
+  });
+
+  it("names the abort to run and the threshold broken in its reader's words", () => {
+    const verdict = evaluateGate(gate({ maxStaging5xxErrorRate: 1 }), figures([40, 12.5]), subject);
+    if (verdict.kind !== 'refuse') throw new Error('expected a refusal');
+    const cfcd: Words = {
+      where: 'cfcd',
+      param: (name, value) => `--${name}${value === undefined ? '' : ` ${value}`}`,
+      command: (action, params) => `cfcd ${action} ${Object.values(params).join(' ')}`,
+      rerun: 'run the command again',
+      token: 'the --resume token',
+      approveAgain: 'run cfcd promote again',
+    };
+    const said = verdict.said(cfcd);
+    expect(said).toContain("staging's 5xx error rate 12.5% is above --MaxStaging5xxErrorRate 1%");
+    expect(said).toContain(`run cfcd abort ${PRIMARY_ID} disable; fix staging, then run cfcd promote again.`);
+    expect(said).not.toMatch(/abort action|pipeline|\{/);
   });
 
   it('accepts a staging rate exactly at the threshold', () => {

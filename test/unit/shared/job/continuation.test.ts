@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PIPELINE_WORDS } from '../../../../shared/domain/errors.js';
 import {
   ContinuationError,
   decodeContinuation,
@@ -24,7 +25,27 @@ describe('continuation tokens', () => {
     const token = { phase: 'promoted', startedAt: 1 };
     expect(ofPhases('abort', ['propagating', 'detached'], { phase: 'detached', startedAt: 1 }).phase).toBe('detached');
     expect(() => ofPhases('abort', ['propagating', 'detached'], token)).toThrow(
-      'the continuation token has phase "promoted", which abort never writes (it writes propagating, detached)',
+      'the continuation token has phase "promoted", which abort never writes ' +
+        '(it writes propagating, detached); nothing was changed. Re-run the action.',
+    );
+  });
+
+  it("says what to do in the reader's words: CodePipeline's token in a pipeline, cfcd's --resume in cfcd", () => {
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (err) {
+        return err as ContinuationError;
+      }
+      throw new Error('expected a refusal');
+    };
+    const cfcd = { ...PIPELINE_WORDS, token: 'the --resume token', rerun: 'run the command again' };
+    expect(refusal(() => decodeContinuation('garbage')).say(cfcd)).toBe(
+      'the --resume token is not one this action wrote (not JSON)',
+    );
+    expect(refusal(() => ofPhases('abort', ['detached'], { phase: 'promoted', startedAt: 1 })).say(cfcd)).toBe(
+      'the --resume token has phase "promoted", which abort never writes (it writes detached); nothing was changed. ' +
+        'Run the command again.',
     );
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { WriteResult } from '../../../../shared/aws/apply-plan.js';
-import { InputError, StateCheckError, kindOf } from '../../../../shared/domain/errors.js';
+import { InputError, PIPELINE_WORDS, StateCheckError, kindOf } from '../../../../shared/domain/errors.js';
 import { DONE, type Plan, waitFor } from '../../../../shared/domain/plan.js';
 import { ContinuationError } from '../../../../shared/job/continuation.js';
 import {
@@ -165,12 +165,21 @@ describe('checkWaitLimit', () => {
   });
 
   it('fails at the limit naming what it waited for, in the words of the trigger', () => {
-    const words = { limit: '--max-wait-minutes ', rerun: 'running the command again carries on' };
-    expect(() => checkWaitLimit({ maxWaitMinutes: () => 10 }, params, wait, 10 * 60_000, words)).toThrow(
-      new WaitLimitError(
-        'gave up after waiting 10 minutes (--max-wait-minutes 10) for: primary to be Deployed; still InProgress: ' +
-          'E1PRIMARY00001. The changes already made stay in place; running the command again carries on.',
-      ),
+    let error: unknown;
+    try {
+      checkWaitLimit({ maxWaitMinutes: () => 10 }, params, wait, 10 * 60_000);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(WaitLimitError);
+    expect((error as WaitLimitError).message).toBe(
+      'gave up after waiting 10 minutes (MaxWaitMinutes=10) for: primary to be Deployed; still InProgress: ' +
+        'E1PRIMARY00001. The changes already made stay in place; re-run the action to carry on from the live state.',
+    );
+    const words = { ...PIPELINE_WORDS, param: (n: string, v?: string) => `--${n} ${v}`, rerun: 'run it again' };
+    expect((error as WaitLimitError).say(words)).toBe(
+      'gave up after waiting 10 minutes (--MaxWaitMinutes 10) for: primary to be Deployed; still InProgress: ' +
+        'E1PRIMARY00001. The changes already made stay in place; run it again to carry on from the live state.',
     );
   });
 });
