@@ -11,8 +11,8 @@ function isCodePipelineJob(event: unknown): event is CodePipelineEvent {
 /** abort as a job: the same declaration, whose report also emits its metrics (event.ts does so for an event). */
 const abortJob: typeof abortAction = {
   ...abortAction,
-  summarise: (pass, log) => {
-    const report = abortAction.summarise(pass, log);
+  summarise: (pass, log, words) => {
+    const report = abortAction.summarise(pass, log, words);
     emitAbortMetrics(pass.params.primaryId, pass.changes);
     return report;
   },

@@ -91,11 +91,12 @@ export function checkOriginsAllowed(
     ? `AllowedOriginDomains ${JSON.stringify(list)}`
     : `AllowedOriginDomains, which is not set, so only the primary's own origins are allowed (${list.join(', ')})`;
   throw new StateCheckError(
-    `staging ${staging.id} has origins whose domain is not in ${source}: ${named}. ` +
+    (w) =>
+      `staging ${staging.id} has origins whose domain is not in ${source}: ${named}. ` +
       'Nothing was changed and no viewer was routed to staging. ' +
-      'If the release really needs that origin, add its domain name to the AllowedOriginDomains parameter ' +
-      '(the pipeline stack parameter, or --allowed-origin-domains) and run the pipeline again; ' +
-      'otherwise fix the staging stack.',
+      `If the release really needs that origin, add its domain name to ${w.param('AllowedOriginDomains')}` +
+      (w.where === 'pipeline' ? ' (the pipeline stack parameter) and run the pipeline again' : ` and ${w.rerun}`) +
+      '; otherwise fix the staging stack.',
   );
 }
 
@@ -142,10 +143,11 @@ export function planEnableCd(
     // Someone took the canary off the air while this job waited for propagation — the canary watch judging staging
     // unhealthy, or an abort. Switching it back on would undo that rollback (found by the chaos run).
     throw new StateCheckError(
-      `continuous deployment policy ${state.policy.id} was disabled while enable-CD waited for propagation: ` +
+      (w) =>
+        `continuous deployment policy ${state.policy.id} was disabled while enable-CD waited for propagation: ` +
         'the canary was rolled back (by the canary watch or an abort), ' +
         'so it was not re-enabled and nothing was changed. ' +
-        'Fix the release and run the pipeline again.',
+        `Fix the release and ${w.where === 'pipeline' ? 'run the pipeline again' : 'run cfcd enable-cd again'}.`,
     );
   }
   const changes: EnableCdChange[] = [];

@@ -217,9 +217,10 @@ export function pinnedParams(params: PromoteParams, memory: PromoteMemory): Prom
   if (!pinned || pinned === params.expectedStagingEtag) return params;
   if (params.expectedStagingEtag) {
     throw new ContinuationError(
-      `the continuation token is pinned to staging ETag ${pinned}, but ExpectedStagingETag is ` +
+      (w) =>
+        `${w.token} is pinned to staging ETag ${pinned}, but ${w.param('ExpectedStagingETag')} is ` +
         `${params.expectedStagingEtag}: the token belongs to another release. Nothing was promoted; ` +
-        're-run the action without the token.',
+        `${w.rerun} without the token.`,
     );
   }
   return { ...params, expectedStagingEtag: pinned };

@@ -3,6 +3,7 @@
  * Pure: the facts are fixed when the promotion is decided, so a later invocation that only watches the primary
  * propagate reports the same thing.
  */
+import { sentence } from '../../shared/domain/errors.js';
 import { type ContinuationData, ContinuationError } from '../../shared/job/continuation.js';
 import { PHASE } from './phases.js';
 
@@ -74,16 +75,18 @@ export function factsFromData(data: ContinuationData | undefined): PromotionFact
   );
   if (typeof changes !== 'string' || typeof policyEnabled !== 'string' || typeof note !== 'string') {
     throw new ContinuationError(
-      `the continuation token for phase "${PHASE.promoted}" or "${PHASE.invalidating}" ` +
+      (w) =>
+        `${w.token} for phase "${PHASE.promoted}" or "${PHASE.invalidating}" ` +
         'does not hold the promotion facts (changes, policyEnabled, note); ' +
         'it was not written by this version of promote. ' +
-        'The promotion itself may have happened: re-run the action, which checks before writing.',
+        `The promotion itself may have happened: ${w.rerun}, which checks before writing.`,
     );
   }
   if (policyEnabled !== 'true' && policyEnabled !== 'false') {
     throw new ContinuationError(
-      `the continuation token says policyEnabled ${JSON.stringify(policyEnabled)}; promote writes "true" or "false". ` +
-        'It was not written by promote. Re-run the action, which checks before writing.',
+      (w) =>
+        `${w.token} says policyEnabled ${JSON.stringify(policyEnabled)}; promote writes "true" or "false". ` +
+        `It was not written by promote. ${sentence(w.rerun)}, which checks before writing.`,
     );
   }
   return {

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { CLI_WORDS } from '../../../cli/action-flags.js';
 import { messageOf } from '../../../cli/exit-codes.js';
 import { abortAction } from '../../../functions/abort/action.js';
+import { pinnedParams } from '../../../functions/promote/action.js';
+import { parsePromoteParams } from '../../../functions/promote/params.js';
 import { decide } from '../../../functions/promote/plan.js';
+import { factsFromData } from '../../../functions/promote/result.js';
 import { PIPELINE_WORDS, StateCheckError, StepError, sayError } from '../../../shared/domain/errors.js';
 import { evaluateGate } from '../../../shared/domain/gate.js';
 import { decodeContinuation } from '../../../shared/job/continuation.js';
@@ -111,6 +114,20 @@ describe("cfcd's words", () => {
       ),
     ).toBe('the continuation token is not one this action wrote (not JSON)');
   });
+
+  it("promote's token pinned to another release, and one without its facts, speak of --resume and the command", () => {
+    const pinned = catching(() =>
+      pinnedParams({ ...promoteParams, expectedStagingEtag: 'EOTHER' }, { expectedStagingEtag: 'EPINNED' }),
+    );
+    expect(sayError(pinned, CLI_WORDS)).toBe(
+      'the --resume token is pinned to staging ETag EPINNED, but --expected-staging-etag is EOTHER: the token ' +
+        'belongs to another release. Nothing was promoted; run the command again without the token.',
+    );
+    expect(sayError(pinned, PIPELINE_WORDS)).toMatch(/^the continuation token is pinned .* ExpectedStagingETag is /);
+    const noFacts = catching(() => factsFromData({ changes: 'x', note: 'n', policyEnabled: 'maybe' }));
+    expect(sayError(noFacts, CLI_WORDS)).not.toMatch(PIPELINE_ONLY);
+    expect(sayError(noFacts, CLI_WORDS)).toMatch(/^the --resume token .*Run the command again, which checks/);
+  });
 });
 
 describe("abort's refusals in cfcd", () => {
@@ -166,6 +183,10 @@ describe('a teardown that finds no policy attached', () => {
     );
   });
 });
+
+const promoteParams = parsePromoteParams(
+  JSON.stringify({ PrimaryDistributionId: PRIMARY_ID, StagingDistributionId: STAGING_ID }),
+);
 
 function catching(run: () => unknown): unknown {
   try {

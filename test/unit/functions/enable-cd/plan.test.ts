@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CLI_WORDS } from '../../../../cli/action-flags.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import type { CacheState } from '../../../../shared/domain/invalidation.js';
 import { planEnableCd, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
@@ -391,6 +392,23 @@ describe('the origins a staging may route viewers to (AllowedOriginDomains)', ()
       `staging ${STAGING_ID} has origins whose domain is not in AllowedOriginDomains, which is not set, ` +
         `so only the primary's own origins are allowed (${PRIMARY_ORIGIN}): "collector.evil.example" (origin payments)`,
     );
+  });
+
+  it("says how to allow the origin in its reader's words: the pipeline's parameter, or cfcd's flag", () => {
+    const s = notRouted(stagingWith(evil));
+    const error = (() => {
+      try {
+        planEnableCd(s, params);
+      } catch (err) {
+        return err as StateCheckError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(error.message).toContain(
+      'add its domain name to AllowedOriginDomains (the pipeline stack parameter) and run the pipeline again',
+    );
+    expect(error.say(CLI_WORDS)).toContain('add its domain name to --allowed-origin-domains and run the command again');
+    expect(error.say(CLI_WORDS)).not.toMatch(/pipeline/);
   });
 
   it('refuses an origin no behavior targets too, and names every unknown origin', () => {
