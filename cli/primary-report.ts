@@ -362,7 +362,13 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
       `${label('Staging')}${staging.id}  ${status(staging.status)}  ETag ${staging.etag}  ${staging.domainName}`,
     );
     lines.push(`${label('  cache')}${describeCache(staging, paint)}`);
-    if (staging.howToReach) lines.push(`${label('  reach')}${staging.howToReach}`);
+    if (staging.howToReach) {
+      // How a viewer reaches staging holds only while the policy routes: disabled, nobody does.
+      const routing = policy?.exists === true && policy.enabled;
+      lines.push(
+        `${label('  reach')}${routing ? '' : 'nobody while the policy is disabled; once enabled: '}${staging.howToReach}`,
+      );
+    }
   } else if (policy?.exists) lines.push(`${label('Staging')}${paint('red', 'not found')}`);
   if (report.promoteChanges) {
     // "Promote would change" only while a canary is live: with the policy disabled (after a promotion or a rollback)

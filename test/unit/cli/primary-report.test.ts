@@ -144,6 +144,16 @@ describe('the last screen of npm start, calm and true (issue 29, item 4)', () =>
     expect(live).toContain('Promote  would change 1 thing(s) on the primary:');
   });
 
+  it('says nobody reaches staging while the policy is disabled, and how to once it is enabled', () => {
+    const staging = { ...distribution({ id: STAGING_ID }), howToReach: 'send the header aws-cf-cd-staging: true' };
+    expect(formatStatus(bare({ policy: policy(false), staging }))).toContain(
+      '  reach  nobody while the policy is disabled; once enabled: send the header aws-cf-cd-staging: true',
+    );
+    expect(formatStatus(bare({ policy: policy(true), staging }))).toContain(
+      '  reach  send the header aws-cf-cd-staging: true',
+    );
+  });
+
   it('tells a policy disabled by a rollback from one disabled by a promotion, when it can', () => {
     expect(policyDisabledWarning(POLICY_ID, differs)).toMatch(/disabled by a rollback \(the watch or cfcd abort\)/);
     expect(policyDisabledWarning(POLICY_ID, [])).toMatch(/disabled by the last promotion/);
