@@ -1,9 +1,3 @@
-/**
- * `cfcd suspend` / `cfcd resume` end to end (issue 29, item 5): the built CLI against the emulator, which refuses the
- * certificate/TLS change while the policy is attached, as CloudFront does.
- */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import {
   GetContinuousDeploymentPolicyConfigCommand,
   GetDistributionConfigCommand,
@@ -15,10 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import type { LocalSite } from '../../local/pipeline/site.js';
-import { lambdaNode } from '../../local/pipeline/runtime-node.js';
 import { cfcdWorld } from './cfcd-world.js';
-
-const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
+import { runCfcd } from './cfcd-process.js';
 
 let emulator: Emulator;
 let clients: LocalClients;
@@ -33,23 +25,8 @@ afterEach(async () => {
   await emulator.close();
 });
 
-function cfcd(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(lambdaNode().path, [CLI, ...args], {
-      env: { ...process.env, ...emulator.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cfcd(...args: string[]) {
+  return runCfcd(args, { env: emulator.env });
 }
 
 async function primaryConfig() {

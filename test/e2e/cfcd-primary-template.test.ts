@@ -3,7 +3,7 @@
  * it from the template cfcd wrote is in step with it; a promotion then changes the primary behind CloudFormation's
  * back, which status says (with what to do), and the template written again carries the promoted release.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +13,9 @@ import { parse } from 'yaml';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../local/emulator/index.js';
 import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
-import { lambdaNode } from '../../local/pipeline/runtime-node.js';
 import { SchemaValidator } from '../infra/schema-validator.js';
 import { distributionConfig } from '../unit/fixtures.js';
-
-const CFCD_NODE = lambdaNode().path;
-const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
+import { runCfcd } from './cfcd-process.js';
 
 type Cfn = Record<string, unknown>;
 
@@ -70,22 +67,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'cfcd-primary-template-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function cfcd(...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(CFCD_NODE, [CLI, ...args], {
-      env: { ...process.env, ...emulator.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCfcd(args, { env: emulator.env });
 }
 
 /** Brings the primary under a new stack the documented way: a change set of type IMPORT, executed. */

@@ -6,7 +6,7 @@
  * defaults for what a template leaves out), and then: the staging carries the primary's config apart from the
  * OriginPath parameter, passes enable-cd, and a promotion changes nothing on the primary but the origin path.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,12 +27,9 @@ import { carriesSameConfig, diffConfigs } from '../../shared/domain/config-diff.
 import { preflightProblems } from '../../shared/domain/preflight.js';
 import { SchemaValidator } from '../infra/schema-validator.js';
 import { PLAIN_LOGGING_AND_CERTIFICATE } from '../unit/fixtures.js';
-import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+import { runCfcd } from './cfcd-process.js';
 
 /** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
-const CFCD_NODE = lambdaNode().path;
-
-const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 
 /** What GetDistributionConfig returns for a production distribution that uses everything, defaults included. */
 function richPrimary(): DistributionConfig {
@@ -339,22 +336,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'cfcd-staging-template-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function cfcd(...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(CFCD_NODE, [CLI, ...args], {
-      env: { ...process.env, ...emulator.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCfcd(args, { env: emulator.env });
 }
 
 async function readConfig(id: string): Promise<DistributionConfig> {

@@ -3,7 +3,7 @@
  * runs it — exit codes, text and --json output, what it calls (the emulator's request log) and what it leaves behind.
  */
 import { cfcdWorld } from './cfcd-world.js';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +19,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET, siteDistributionConfig } from '../../local/pipeline/site.js';
-import { lambdaNode } from '../../local/pipeline/runtime-node.js';
+import { CLI, runCfcd } from './cfcd-process.js';
 
 /** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
-const CFCD_NODE = lambdaNode().path;
 
-const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 const HEADER = { 'aws-cf-cd-staging': 'true' };
 
 interface Run {
@@ -48,23 +46,7 @@ afterEach(async () => {
 
 /** Spawns the built CLI against the emulator; `started` gets the child (e.g. to send it Ctrl-C). */
 function spawnCfcd(args: string[], env: Record<string, string> = {}, started?: (child: ChildProcess) => void) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(CFCD_NODE, [CLI, ...args], {
-      env: { ...process.env, ...emulator.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    started?.(child);
-  });
+  return runCfcd(args, { env: { ...emulator.env, ...env }, ...(started ? { started } : {}) });
 }
 
 const cfcd = (...args: string[]) => spawnCfcd(args);

@@ -5,8 +5,6 @@
  * happened, turned the wait limit off, or promoted a staging nobody confirmed.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import {
   CreateContinuousDeploymentPolicyCommand,
   CreateDistributionCommand,
@@ -19,10 +17,10 @@ import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import type { LocalLambda } from '../../local/pipeline/lambda.js';
 import { codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
-import { lambdaNode } from '../../local/pipeline/runtime-node.js';
 import { SITE_BUCKET, siteDistributionConfig } from '../../local/pipeline/site.js';
 import { cfcdWorld, type CfcdWorld } from './cfcd-world.js';
 import { type Harness, operations, startHarness } from './harness.js';
+import { runCfcd } from './cfcd-process.js';
 
 const token = (phase: string, data: Record<string, string> = {}, startedAt = Date.now()) =>
   JSON.stringify({ v: 1, phase, startedAt, data });
@@ -139,9 +137,6 @@ describe('forged tokens against the built bundles', () => {
   });
 });
 
-/** cfcd runs on the operator's Node (22 or 24): here the Lambda runtime's Node 24 when installed. */
-const CFCD_NODE = lambdaNode().path;
-const CLI = join(process.cwd(), 'dist/cli/cfcd.mjs');
 const HEADER = { 'aws-cf-cd-staging': 'true' };
 
 interface Run {
@@ -159,22 +154,9 @@ describe('forged and stale tokens against cfcd --resume', () => {
 
   /** Spawns the built CLI with stdin not a terminal; `onStderr` sees its stderr as it comes (e.g. to press Ctrl-C). */
   function cfcd(args: string[], onStderr?: (text: string, interrupt: () => void) => void): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(CFCD_NODE, [CLI, ...args], {
-        env: { ...process.env, ...emulator.env, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        onStderr?.(stderr, () => child.kill('SIGINT'));
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    return runCfcd(args, {
+      env: emulator.env,
+      ...(onStderr ? { onStderr: (text, child) => onStderr(text, () => child.kill('SIGINT')) } : {}),
     });
   }
 
