@@ -9,6 +9,7 @@
  * AcmCertificateArn…). The rules below map one to the other field by field and refuse any field they do not know —
  * a field left out of the template would be changed on the primary by the first promotion. Pure: no I/O.
  */
+import { Document, Scalar } from 'yaml';
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 
 /** A CloudFormation value: plain JSON, or an intrinsic function such as `{Ref: "OriginPath"}`. */
@@ -526,4 +527,16 @@ export function primaryTemplate(input: PrimaryTemplateInput): {
     },
   };
   return { template, unmapped };
+}
+
+/**
+ * A generated template as YAML, `header` as its opening comment lines. `AWSTemplateFormatVersion` stays quoted: a bare
+ * 2010-09-09 reads as a date to YAML 1.1 parsers, and CloudFormation wants the string.
+ */
+export function templateYaml(template: object, header: readonly string[]): string {
+  const doc = new Document(template);
+  doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
+  const version = doc.get('AWSTemplateFormatVersion', true) as Scalar;
+  version.type = Scalar.QUOTE_DOUBLE;
+  return doc.toString({ lineWidth: 0 });
 }

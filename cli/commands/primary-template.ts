@@ -1,11 +1,10 @@
 /** `cfcd primary-template --primary <id>`: see ../template-from-primary.ts (primaryTemplate). */
-import { Document, Scalar } from 'yaml';
 import { readDistribution } from '../../shared/aws/cloudfront.js';
 import { ParamReader } from '../../shared/domain/params.js';
 import { parseWithFlags } from '../action-flags.js';
 import type { Context } from '../context.js';
 import { RefusedError } from '../exit-codes.js';
-import { primaryTemplate } from '../template-from-primary.js';
+import { primaryTemplate, templateYaml } from '../template-from-primary.js';
 import { COMMON_OPTIONS, type CommandSpec, UsageError, type Values, quoted, stringFlag } from '../args.js';
 
 const options = {
@@ -88,12 +87,7 @@ export async function runPrimaryTemplate(values: Values<typeof options>, ctx: Co
         `the primary serves ${JSON.stringify(release?.OriginPath ?? '')}).`,
       "Update the primary's stack from it after each promotion, or a stack update puts the previous release back.",
     ];
-    const doc = new Document(template);
-    doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
-    // A bare 2010-09-09 reads as a date to YAML 1.1 parsers; CloudFormation wants the string.
-    const version = doc.get('AWSTemplateFormatVersion', true) as Scalar;
-    version.type = Scalar.QUOTE_DOUBLE;
-    ctx.terminal.stdout.write(doc.toString({ lineWidth: 0 }));
+    ctx.terminal.stdout.write(templateYaml(template, header));
   }
   ctx.terminal.note(
     `primary template for ${primaryId} (logical id ${logicalId}, release origin ${releaseOriginId}). ` +

@@ -1,12 +1,11 @@
 /** `cfcd staging-template --primary <id>`: see ../staging-template.ts. */
-import { Document, Scalar } from 'yaml';
 import { readDistribution } from '../../shared/aws/cloudfront.js';
 import { usesHttp3 } from '../../shared/domain/distribution-config.js';
 import { ParamReader } from '../../shared/domain/params.js';
 import { parseWithFlags } from '../action-flags.js';
 import type { Context } from '../context.js';
 import { RefusedError } from '../exit-codes.js';
-import { type StagingTraffic, stagingTemplate } from '../template-from-primary.js';
+import { type StagingTraffic, stagingTemplate, templateYaml } from '../template-from-primary.js';
 import { COMMON_OPTIONS, type CommandSpec, UsageError, type Values, quoted, stringFlag } from '../args.js';
 
 const options = {
@@ -144,12 +143,7 @@ export async function runStagingTemplate(values: Values<typeof options>, ctx: Co
         `the primary serves ${JSON.stringify(release?.OriginPath ?? '')}).`,
       'Regenerate it after any change to the primary that a promotion must not undo.',
     ];
-    const doc = new Document(template);
-    doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
-    // A bare 2010-09-09 reads as a date to YAML 1.1 parsers; CloudFormation wants the string.
-    const version = doc.get('AWSTemplateFormatVersion', true) as Scalar;
-    version.type = Scalar.QUOTE_DOUBLE;
-    ctx.terminal.stdout.write(doc.toString({ lineWidth: 0 }));
+    ctx.terminal.stdout.write(templateYaml(template, header));
   }
   ctx.terminal.note(
     `staging template for ${primaryId}: release origin ${releaseOriginId}, ${traffic.type} routing. ` +

@@ -5,16 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DIMENSION_SETS, NAMESPACE_VARIABLE, RELEASE_METRICS } from '../../shared/metrics-emf.js';
-import { type Template, loadInfraTemplates, parameterValues, resolveConditions } from './template.js';
+import {
+  type Template,
+  loadInfraTemplates,
+  parameterValues,
+  resolveConditions,
+  PIPELINE_REQUIRED_PARAMETERS,
+} from './template.js';
 
 const pipeline = loadInfraTemplates().get('pipeline.yml')!;
-const REQUIRED = {
-  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
-  FullRepositoryId: 'my-org/my-site',
-  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
-  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
-  OriginAccessControlId: 'E1ABCDEFGHIJKL',
-};
+const REQUIRED = { ...PIPELINE_REQUIRED_PARAMETERS };
 const WATCH = { WatchMaxStaging5xxErrorRate: '5' };
 const STAGING = { StagingDistributionId: 'E3STAGINGABCDE' };
 const TOPIC = { AlertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' };

@@ -10,6 +10,7 @@ import {
   parameterValues,
   resolveConditions,
   type Template,
+  PIPELINE_REQUIRED_PARAMETERS,
 } from './template.js';
 
 interface Statement {
@@ -392,14 +393,7 @@ describe('the watch role', () => {
 });
 
 /** The required parameters of pipeline.yml, the watch on (its role is one more that could reach too far). */
-const REQUIRED = {
-  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
-  FullRepositoryId: 'my-org/my-site',
-  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
-  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
-  OriginAccessControlId: 'E1ABCDEFGHIJKL',
-  WatchMaxStaging5xxErrorRate: '5',
-};
+const REQUIRED = { ...PIPELINE_REQUIRED_PARAMETERS, WatchMaxStaging5xxErrorRate: '5' };
 const STAGING_ID = 'E3STAGINGABCDE';
 const POLICY_ID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 /** The stack of the first deploy (no ids yet) and the stack once both ids are pinned (docs/deploy.md, step 9). */

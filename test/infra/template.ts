@@ -218,3 +218,12 @@ export function brokenRules(template: Template, given: Record<string, string>): 
       : [],
   );
 }
+
+/** The parameters pipeline.yml requires (no default), as the tests that build stacks from it give them. */
+export const PIPELINE_REQUIRED_PARAMETERS: Readonly<Record<string, string>> = {
+  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
+  FullRepositoryId: 'my-org/my-site',
+  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
+  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
+  OriginAccessControlId: 'E1ABCDEFGHIJKL',
+};

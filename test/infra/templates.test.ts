@@ -11,6 +11,7 @@ import {
   parseTemplate,
   resolveConditions,
   type Template,
+  PIPELINE_REQUIRED_PARAMETERS,
 } from './template.js';
 
 const templates = loadInfraTemplates();
@@ -18,13 +19,7 @@ const pipeline = templates.get('pipeline.yml')!;
 const validator = new SchemaValidator();
 
 /** The required parameters of pipeline.yml, and the stacks built from it with the watch off and on. */
-const REQUIRED = {
-  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
-  FullRepositoryId: 'my-org/my-site',
-  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
-  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
-  OriginAccessControlId: 'E1ABCDEFGHIJKL',
-};
+const REQUIRED = { ...PIPELINE_REQUIRED_PARAMETERS };
 const stacks: Record<string, Record<string, string>> = {
   'watch off, nothing optional': REQUIRED,
   'watch on, every option set': {

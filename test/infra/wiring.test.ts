@@ -9,7 +9,7 @@ import { parsePromoteParams } from '../../functions/promote/params.js';
 import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
-import { isIntrinsic, loadInfraTemplates, resolveConditions } from './template.js';
+import { isIntrinsic, loadInfraTemplates, resolveConditions, PIPELINE_REQUIRED_PARAMETERS } from './template.js';
 
 /**
  * The input keys each function accepts: the `parameterNames` of the action its functions/<name>/action.ts declares,
@@ -48,13 +48,7 @@ const invokeActions = stages.flatMap((s) =>
 const actionNamed = (name: string) => stages.flatMap((s) => s.Actions).find((a) => a.Name === name)!;
 
 /** The required parameters of pipeline.yml, for stacks built from it in these tests. */
-const REQUIRED = {
-  ConnectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/0123abcd-0000-0000-0000-000000000000',
-  FullRepositoryId: 'my-org/my-site',
-  PrimaryDistributionId: 'E2QWRUHAPOMQZL',
-  OriginDomainName: 'my-site.s3.us-east-1.amazonaws.com',
-  OriginAccessControlId: 'E1ABCDEFGHIJKL',
-};
+const REQUIRED = { ...PIPELINE_REQUIRED_PARAMETERS };
 const WATCH_ON = {
   ...REQUIRED,
   WatchMaxStaging5xxErrorRate: '5',
