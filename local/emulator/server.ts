@@ -6,7 +6,7 @@
  * (another Host, a foreign Origin, a cross-site fetch) and a body over {@link MAX_BODY_BYTES}, before reading it.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudFront } from './cloudfront.js';
@@ -75,6 +75,24 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** How long a refused request's connection may keep sending after the answer before it is cut. */
+const LINGER_MS = 2_000;
+
+/**
+ * Closes a refused request's connection gently. Its body is left unread, and closing a socket with unread bytes
+ * sends a reset, which can make the client's system drop our answer before the client reads it. So after the answer
+ * the server only half-closes (FIN), drops what still comes in (Node's parser discards a dumped request's body),
+ * and cuts the connection once the client closes its side, or after {@link LINGER_MS}.
+ */
+function lingerAfterAnswer(socket: Socket): void {
+  socket.destroySoon = () => {
+    socket.end();
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+  };
 }
 
 /** `127.0.0.1`, `localhost` or `[::1]`, with or without a port: the names a client of this machine's emulator uses. */
@@ -241,6 +259,7 @@ export async function listen(
       const head = { method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers };
       const refusal = refusedAtTheDoor(req.headers);
       if (refusal !== undefined) {
+        if (res.socket) lingerAfterAnswer(res.socket);
         return send(
           res,
           refuse({ ...head, body: Buffer.alloc(0) }, new ApiError('AccessDenied', refusal, 403)),
@@ -249,6 +268,7 @@ export async function listen(
       }
       const body = await readBody(req, MAX_BODY_BYTES);
       if (body === undefined) {
+        if (res.socket) lingerAfterAnswer(res.socket);
         const err = new ApiError(
           'RequestEntityTooLarge',
           `The request body exceeds the emulator's limit of ${MAX_BODY_BYTES} bytes.`,
