@@ -68,11 +68,9 @@ export function planSuspend(state: SuspendState, phase: 'detached' | undefined):
   const attached = attachedPolicyId(primary.config);
   if (!attached) {
     const next = settle(primary, 'detached', 'the policy detached');
-    return {
-      changes: [],
-      next,
-      ...(phase ? {} : { nothingToDo: `no policy is attached to primary ${primary.id}: already suspended` }),
-    };
+    const none =
+      `no policy is attached to primary ${primary.id}: ` + 'nothing to detach (already suspended, or never set up)';
+    return { changes: [], next, ...(phase ? {} : { nothingToDo: none }) };
   }
   if (policy?.config.Enabled) throw canaryUnderReview(primary.id, policy, `suspend ${primary.id}`);
   const why = policy

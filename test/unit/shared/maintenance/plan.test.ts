@@ -34,7 +34,7 @@ describe('planSuspend', () => {
     expect(planSuspend({ primary: detached, policy: undefined }, undefined)).toEqual({
       changes: [],
       next: { kind: 'done' },
-      nothingToDo: `no policy is attached to primary ${PRIMARY_ID}: already suspended`,
+      nothingToDo: `no policy is attached to primary ${PRIMARY_ID}: nothing to detach (already suspended, or never set up)`,
     });
   });
 
