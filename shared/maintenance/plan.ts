@@ -68,8 +68,10 @@ export function planSuspend(state: SuspendState, phase: 'detached' | undefined):
   const attached = attachedPolicyId(primary.config);
   if (!attached) {
     const next = settle(primary, 'detached', 'the policy detached');
-    const none =
-      `no policy is attached to primary ${primary.id}: ` + 'nothing to detach (already suspended, or never set up)';
+    const none = [
+      `no policy is attached to primary ${primary.id}:`,
+      'nothing to detach (already suspended, or never set up)',
+    ].join(' ');
     return { changes: [], next, ...(phase ? {} : { nothingToDo: none }) };
   }
   if (policy?.config.Enabled) throw canaryUnderReview(primary.id, policy, `suspend ${primary.id}`);
