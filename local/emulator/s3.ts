@@ -33,8 +33,8 @@ function listObjectsV2(req: ApiRequest, b: Bucket): ApiResponse {
   let last = '';
   for (const key of keys) {
     const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-    const entry = cut >= 0 ? { prefix: key.slice(0, cut + delimiter.length) } : { key };
-    const name = 'key' in entry ? entry.key : entry.prefix;
+    const name = cut >= 0 ? key.slice(0, cut + delimiter.length) : key;
+    const entry = cut >= 0 ? { prefix: name } : { key };
     if (name <= after || name === last) continue;
     if (entries.length === maxKeys) {
       truncated = true;
