@@ -67,7 +67,7 @@ async function stagingsOf(primary: DistributionState): Promise<DistributionState
 }
 
 /** Reads, now, every origin path the primary and the staging (named, or found from the policy) serve. */
-function liveServed(primaryId: string, stagingId: string | undefined): () => Promise<ServedPath[]> {
+export function liveServed(primaryId: string, stagingId: string | undefined): () => Promise<ServedPath[]> {
   return async () => {
     const primary = await readDistribution(primaryId);
     const stagings = stagingId
