@@ -8,6 +8,7 @@ import { applySpec, planSpec, runApply, runPlan } from './commands/actions.js';
 import { cleanupSpec, runCleanup } from './commands/cleanup.js';
 import { resumeSpec, runResume, runSuspend, suspendSpec } from './commands/maintenance.js';
 import { primaryTemplateSpec, runPrimaryTemplate } from './commands/primary-template.js';
+import { pruneSpec, runPrune } from './commands/prune.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
 import type { Context } from './context.js';
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   cleanup: { spec: cleanupSpec, run: runCleanup },
   suspend: { spec: suspendSpec, run: runSuspend },
   resume: { spec: resumeSpec, run: runResume },
+  prune: { spec: pruneSpec, run: runPrune },
   'staging-template': { spec: stagingTemplateSpec, run: runStagingTemplate },
   'primary-template': { spec: primaryTemplateSpec, run: runPrimaryTemplate },
   ...Object.fromEntries(

@@ -5,7 +5,93 @@ import { header, type ApiRequest, type ApiResponse, type Service } from './proto
 import { requestId } from './random.js';
 import type { Route } from './routes.js';
 import type { Bucket, EmulatedAccount, S3Object } from './account.js';
-import { leaf, node, xmlDocument } from './xml.js';
+import { MalformedXmlError, leaf, node, parseXml, textAt, xmlDocument } from './xml.js';
+
+/** S3's namespace on its response documents. */
+const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+/** ListObjectsV2's page size when the request names none, and its ceiling; DeleteObjects' limit per request. */
+const MAX_KEYS = 1000;
+
+/**
+ * ListObjectsV2 (`GET /<bucket>?list-type=2`): keys in UTF-8 binary order under `prefix`; with a `delimiter`, a key
+ * whose rest after the prefix holds it rolls up into one CommonPrefix (counted once against max-keys). The
+ * continuation token is opaque to the client; here it is the last key or prefix of the page, base64url.
+ */
+function listObjectsV2(req: ApiRequest, b: Bucket): ApiResponse {
+  const prefix = req.query.get('prefix') ?? '';
+  const delimiter = req.query.get('delimiter') ?? '';
+  const maxKeysText = req.query.get('max-keys');
+  const maxKeys = maxKeysText === null ? MAX_KEYS : Math.min(MAX_KEYS, Number(maxKeysText));
+  if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new ApiError('InvalidArgument', 'Invalid max-keys', 400);
+  const token = req.query.get('continuation-token');
+  const after = token === null ? (req.query.get('start-after') ?? '') : Buffer.from(token, 'base64url').toString();
+  const keys = [...b.objects.keys()]
+    .filter((k) => k.startsWith(prefix))
+    .sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  const entries: ({ key: string } | { prefix: string })[] = [];
+  let truncated = false;
+  let last = '';
+  for (const key of keys) {
+    const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    const name = cut >= 0 ? key.slice(0, cut + delimiter.length) : key;
+    const entry = cut >= 0 ? { prefix: name } : { key };
+    if (name <= after || name === last) continue;
+    if (entries.length === maxKeys) {
+      truncated = true;
+      break;
+    }
+    entries.push(entry);
+    last = name;
+  }
+  const children = [
+    leaf('Name', b.name),
+    leaf('Prefix', prefix),
+    ...(delimiter ? [leaf('Delimiter', delimiter)] : []),
+    leaf('MaxKeys', String(maxKeys)),
+    leaf('KeyCount', String(entries.length)),
+    leaf('IsTruncated', String(truncated)),
+    ...(token === null ? [] : [leaf('ContinuationToken', token)]),
+    ...(truncated ? [leaf('NextContinuationToken', Buffer.from(last).toString('base64url'))] : []),
+    ...entries.map((e) => {
+      if ('prefix' in e) return node('CommonPrefixes', [leaf('Prefix', e.prefix)]);
+      const o = b.objects.get(e.key) as S3Object;
+      return node('Contents', [
+        leaf('Key', e.key),
+        leaf('LastModified', new Date(o.lastModified).toISOString()),
+        leaf('ETag', o.etag),
+        leaf('Size', String(o.body.length)),
+        leaf('StorageClass', 'STANDARD'),
+      ]);
+    }),
+  ];
+  const body = xmlDocument(node('ListBucketResult', children), S3_XMLNS);
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
+}
+
+/** DeleteObjects (`POST /<bucket>?delete`): up to 1000 keys; a missing key counts as deleted, as in S3. */
+function deleteObjects(req: ApiRequest, b: Bucket): ApiResponse {
+  let root: ReturnType<typeof parseXml>;
+  try {
+    root = parseXml(req.body.toString('utf8'));
+  } catch (err) {
+    if (err instanceof MalformedXmlError)
+      throw new ApiError('MalformedXML', 'The XML you provided was not well-formed', 400);
+    throw err;
+  }
+  const objects = root.children.filter((c) => c.name === 'Object');
+  if (root.name !== 'Delete' || objects.length === 0 || objects.length > MAX_KEYS)
+    throw new ApiError('MalformedXML', 'The XML you provided was not well-formed or did not validate', 400);
+  const quiet = textAt(root, 'Quiet') === 'true';
+  const deleted: string[] = [];
+  for (const o of objects) {
+    const key = textAt(o, 'Key') ?? '';
+    b.objects.delete(key);
+    deleted.push(key);
+  }
+  const children = quiet ? [] : deleted.map((key) => node('Deleted', [leaf('Key', key)]));
+  const body = xmlDocument(node('DeleteResult', children), S3_XMLNS);
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
+}
 
 /** S3's documented limit for a bucket policy document. */
 const MAX_POLICY_BYTES = 20 * 1024;
@@ -111,6 +197,20 @@ export function s3(account: EmulatedAccount): Service {
         delete bucket(name!).policy;
         return { status: 204 };
       },
+    },
+    {
+      method: 'GET',
+      path: '/:bucket',
+      query: 'list-type',
+      operation: 'ListObjectsV2',
+      handler: (req, { bucket: name }) => listObjectsV2(req, bucket(name!)),
+    },
+    {
+      method: 'POST',
+      path: '/:bucket',
+      query: 'delete',
+      operation: 'DeleteObjects',
+      handler: (req, { bucket: name }) => deleteObjects(req, bucket(name!)),
     },
     {
       method: 'PUT',
