@@ -10,6 +10,7 @@ import { resumeSpec, runResume, runSuspend, suspendSpec } from './commands/maint
 import { primaryTemplateSpec, runPrimaryTemplate } from './commands/primary-template.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
+import { runUpload, uploadSpec } from './commands/upload.js';
 import type { Context } from './context.js';
 import { EXIT, InterruptedError, classify, messageOf } from './exit-codes.js';
 import { routeLogLines } from './logging.js';
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   resume: { spec: resumeSpec, run: runResume },
   'staging-template': { spec: stagingTemplateSpec, run: runStagingTemplate },
   'primary-template': { spec: primaryTemplateSpec, run: runPrimaryTemplate },
+  upload: { spec: uploadSpec, run: runUpload },
   ...Object.fromEntries(
     ACTION_NAMES.map((name) => {
       const action = ACTIONS[name];
@@ -76,6 +78,8 @@ Commands:
                               a staging stack template that reproduces the primary's live config
   primary-template --primary <id>
                               the primary's live config as a template, for its own stack after a promotion
+  upload --bucket <name> --commit <commit> --from <dir>
+                              the built site as releases/<commit>/ with its cache headers; prints the OriginPath
 
 Every command takes --json, --profile, --region, --verbose and -h/--help ("cfcd <command> --help").
 cfcd -V/--version prints the version (the package's, stamped in at build time).

@@ -83,7 +83,50 @@ export function s3(account: EmulatedAccount): Service {
     return withBody ? { status: 200, headers, body: o.body } : { status: 200, headers };
   }
 
+  /**
+   * ListObjectsV2, the subset a release upload uses: `prefix`, `max-keys` (1000 at most, as S3) and pagination, in
+   * key order. The continuation token is the last key listed, opaque to the client as S3's is.
+   */
+  function listObjects(req: ApiRequest, b: Bucket): ApiResponse {
+    const prefix = req.query.get('prefix') ?? '';
+    const maxKeys = Math.min(1000, Math.max(0, Number(req.query.get('max-keys') ?? 1000) || 0));
+    const after = req.query.get('continuation-token') ?? req.query.get('start-after') ?? '';
+    const keys = [...b.objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
+    const page = keys.slice(0, maxKeys);
+    const truncated = keys.length > page.length;
+    const contents = page.map((key) => {
+      const o = b.objects.get(key) as S3Object;
+      return node('Contents', [
+        leaf('Key', key),
+        leaf('LastModified', new Date(o.lastModified).toISOString()),
+        leaf('ETag', o.etag),
+        leaf('Size', String(o.body.length)),
+        leaf('StorageClass', 'STANDARD'),
+      ]);
+    });
+    const body = xmlDocument(
+      node('ListBucketResult', [
+        leaf('Name', b.name),
+        leaf('Prefix', prefix),
+        leaf('KeyCount', String(page.length)),
+        leaf('MaxKeys', String(maxKeys)),
+        leaf('IsTruncated', String(truncated)),
+        ...contents,
+        ...(truncated ? [leaf('NextContinuationToken', page[page.length - 1] as string)] : []),
+      ]),
+      'http://s3.amazonaws.com/doc/2006-03-01/',
+    );
+    return { status: 200, headers: { 'content-type': 'application/xml' }, body };
+  }
+
   const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '/:bucket',
+      query: 'list-type',
+      operation: 'ListObjectsV2',
+      handler: (req, { bucket: name }) => listObjects(req, bucket(name!)),
+    },
     {
       method: 'GET',
       path: '/:bucket',
