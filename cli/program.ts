@@ -112,9 +112,10 @@ function resolve(argv: string[]): { command: Command; args: string[] } | { help:
   }
   const command = COMMANDS[first];
   if (!command)
+    // The list goes on its own line: it grows with every command, and the first line must stay short.
     throw new UsageError(
-      `unknown command ${quoted(first)}; ` +
-        `the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')} (cfcd --help)`,
+      `unknown command ${quoted(first)} (cfcd --help)\n` +
+        `the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')}`,
     );
   return { command, args: argv.slice(1) };
 }

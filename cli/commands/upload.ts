@@ -16,7 +16,7 @@ import {
   releaseFolder,
   releaseOriginPath,
 } from '../../shared/release/manifest.js';
-import { type LocalFile, cacheControlCounts, planUpload } from '../../shared/release/upload-plan.js';
+import { type LocalFile, cacheControlCounts, checkSite, planUpload } from '../../shared/release/upload-plan.js';
 import { COMMON_OPTIONS, type CommandSpec, UsageError, type Values } from '../args.js';
 import { type Context, say } from '../context.js';
 
@@ -116,6 +116,8 @@ export async function runUpload(raw: Record<string, unknown>, ctx: Context): Pro
     throw err;
   }
   const [rules, files] = await Promise.all([readRules(values['cache-rules']), readSite(from)]);
+  // A site that cannot be a release is bad input: said before the bucket is read.
+  checkSite(files, from);
   const folder = releaseFolder(commit);
   const originPath = releaseOriginPath(commit);
   const state = await readFolderState(bucket, folder, manifestKey(commit));

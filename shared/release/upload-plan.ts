@@ -85,14 +85,19 @@ function sameFiles(manifest: ReleaseManifest, files: readonly LocalFile[]): bool
 const listed = (items: readonly string[]) =>
   items.slice(0, 3).join(', ') + (items.length > 3 ? ` and ${items.length - 3} more` : '');
 
+/** Refuses a site that cannot be a release: no files, or no index.html at its root. `site` names its folder. */
+export function checkSite(files: readonly LocalFile[], site: string): void {
+  const siteError = (problem: string) => new InputError('event', problem, { function: 'upload', noun: 'site' });
+  if (files.length === 0) throw siteError(`${site} has no files to upload (an empty site)`);
+  if (!files.some((f) => f.path === ROOT_OBJECT))
+    throw siteError(`${site} has no ${ROOT_OBJECT} at its root, the page viewers get at "/"`);
+}
+
 /** Decides the upload; throws an InputError for a site that cannot be a release, a StateCheckError for a refusal. */
 export function planUpload(input: UploadInput): UploadPlan {
   const { commit, files, folder: state, rules = [] } = input;
   const folder = releaseFolder(commit);
-  const siteError = (problem: string) => new InputError('event', problem, { function: 'upload', noun: 'site' });
-  if (files.length === 0) throw siteError(`${input.site} has no files to upload (an empty site)`);
-  if (!files.some((f) => f.path === ROOT_OBJECT))
-    throw siteError(`${input.site} has no ${ROOT_OBJECT} at its root, the page viewers get at "/"`);
+  checkSite(files, input.site);
 
   if (state.manifestText !== undefined) {
     let manifest: ReleaseManifest;
