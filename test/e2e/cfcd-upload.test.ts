@@ -1,7 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../local/emulator/index.js';
 import { type LocalClients, localClients } from '../../local/pipeline/aws.js';
@@ -144,5 +150,25 @@ describe('cfcd upload', () => {
       cacheControl: { 'public, max-age=86400': 1, 'no-cache': 1 },
     });
     expect(writes()).toEqual([]);
+  });
+});
+
+describe("the emulator's ListObjectsV2, which the upload reads a folder with", () => {
+  it('lists the keys under a prefix in order, a page at a time', async () => {
+    for (const key of ['releases/b/2', 'releases/a/1', 'releases/b/1', 'releases/b/3', 'other'])
+      await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await clients.s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'releases/b/', MaxKeys: 2, ContinuationToken: token }),
+      );
+      pages++;
+      seen.push(...(page.Contents ?? []).map((o) => o.Key as string));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    expect(seen).toEqual(['releases/b/1', 'releases/b/2', 'releases/b/3']);
+    expect(pages).toBe(2);
   });
 });
