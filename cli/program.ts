@@ -11,6 +11,7 @@ import { primaryTemplateSpec, runPrimaryTemplate } from './commands/primary-temp
 import { pruneSpec, runPrune } from './commands/prune.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
+import { runUpload, uploadSpec } from './commands/upload.js';
 import type { Context } from './context.js';
 import { EXIT, InterruptedError, classify, messageOf } from './exit-codes.js';
 import { routeLogLines } from './logging.js';
@@ -44,6 +45,7 @@ const COMMANDS: Record<string, Command> = {
   prune: { spec: pruneSpec, run: runPrune },
   'staging-template': { spec: stagingTemplateSpec, run: runStagingTemplate },
   'primary-template': { spec: primaryTemplateSpec, run: runPrimaryTemplate },
+  upload: { spec: uploadSpec, run: runUpload },
   ...Object.fromEntries(
     ACTION_NAMES.map((name) => {
       const action = ACTIONS[name];
@@ -78,6 +80,10 @@ Commands:
                               a staging stack template that reproduces the primary's live config
   primary-template --primary <id>
                               the primary's live config as a template, for its own stack after a promotion
+  upload --bucket <name> --commit <commit> --from <dir>
+                              the built site as releases/<commit>/ with its cache headers; prints the OriginPath
+  prune --bucket <name> --primary <id>
+                              delete old releases/<commit>/ folders, never one a distribution serves (--dry-run)
 
 Every command takes --json, --profile, --region, --verbose and -h/--help ("cfcd <command> --help").
 cfcd -V/--version prints the version (the package's, stamped in at build time).
@@ -110,9 +116,10 @@ function resolve(argv: string[]): { command: Command; args: string[] } | { help:
   }
   const command = COMMANDS[first];
   if (!command)
+    // The list goes on its own line: it grows with every command, and the first line must stay short.
     throw new UsageError(
-      `unknown command ${quoted(first)}; ` +
-        `the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')} (cfcd --help)`,
+      `unknown command ${quoted(first)} (cfcd --help)\n` +
+        `the commands are ${[...Object.keys(COMMANDS), 'plan'].join(', ')}`,
     );
   return { command, args: argv.slice(1) };
 }
