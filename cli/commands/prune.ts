@@ -69,10 +69,12 @@ async function stagingsOf(primary: DistributionState): Promise<DistributionState
 /** Reads, now, every origin path the primary and the staging (named, or found from the policy) serve. */
 export function liveServed(primaryId: string, stagingId: string | undefined): () => Promise<ServedPath[]> {
   return async () => {
-    const primary = await readDistribution(primaryId);
-    const stagings = stagingId
-      ? [await readDistributionIfExists(stagingId)].filter((d): d is DistributionState => d !== undefined)
-      : await stagingsOf(primary);
+    // A named staging is read beside the primary; otherwise it is found from the primary's policy, after it.
+    const [primary, named] = await Promise.all([
+      readDistribution(primaryId),
+      stagingId ? readDistributionIfExists(stagingId) : undefined,
+    ]);
+    const stagings = stagingId ? (named ? [named] : []) : await stagingsOf(primary);
     return [...servedBy(`primary ${primaryId}`, primary), ...stagings.flatMap((s) => servedBy(`staging ${s.id}`, s))];
   };
 }
