@@ -8,6 +8,8 @@
 # map (index.mjs.map) and metafile (meta.json) stay in dist/ — the function never reads them. docs/deploy.md
 # ("Readable stack traces") says how to map a stack trace back to the sources with the map of the same build. The
 # packaged template's Version output says the same version (package.json's), so a stack tells which release it runs.
+# The operator CLI's bundle (dist/cli/cfcd.mjs), which the Ship stage's upload runs in CodeBuild, is uploaded as
+# cfcd/<version>/<content hash>/cfcd.mjs, and the template's Mappings CfcdBundle gets that bucket and key.
 set -euo pipefail
 
 usage() {
@@ -80,6 +82,14 @@ for name in $names; do
   fi
 done
 
+# The Ship stage (SitePath) runs cfcd upload in CodeBuild: its bundle goes to the bucket too, and the template's
+# Mappings CfcdBundle names it.
+cfcd_bundle=dist/cli/cfcd.mjs
+if [[ ! -f "$cfcd_bundle" ]]; then
+  echo "$cfcd_bundle is missing: run npm run build (npm run package does it for you)" >&2
+  exit 1
+fi
+
 region_args=()
 if [[ -n "$region" ]]; then
   region_args=(--region "$region")
@@ -104,13 +114,26 @@ fi
 build=.infra-build
 rm -rf "$build/dist" "$build/template"
 mkdir -p "$build/template"
-sed -e "s/^    Value: $placeholder\$/    Value: $version/" infra/pipeline.yml >"$build/template/pipeline.yml"
+# cfcd's key names its version and content: a new build never replaces the file a deployed stack's builds download.
+cfcd_hash=$(node -e "process.stdout.write(require('crypto').createHash('sha256').update(require('fs').readFileSync('$cfcd_bundle')).digest('hex').slice(0, 16))")
+cfcd_key="cfcd/$version/$cfcd_hash/cfcd.mjs"
+for line in "      Bucket: unpackaged" "      Key: ../dist/cli/cfcd.mjs"; do
+  if [[ $(grep -c "^$line\$" infra/pipeline.yml) != 1 ]]; then
+    echo "package: infra/pipeline.yml has no Mappings CfcdBundle line \"$line\" to write the cfcd location over" >&2
+    exit 1
+  fi
+done
+sed -e "s/^    Value: $placeholder\$/    Value: $version/" \
+  -e "s|^      Bucket: unpackaged\$|      Bucket: $ARTIFACT_UPLOAD_BUCKET|" \
+  -e "s|^      Key: ../dist/cli/cfcd.mjs\$|      Key: $cfcd_key|" \
+  infra/pipeline.yml >"$build/template/pipeline.yml"
 for name in $names; do
   mkdir -p "$build/dist/$name"
   cp "dist/$name/index.mjs" "$build/dist/$name/index.mjs"
   cp "dist/$name/VERSION" "$build/dist/$name/VERSION"
 done
 
+aws s3 cp "$cfcd_bundle" "s3://$ARTIFACT_UPLOAD_BUCKET/$cfcd_key" --only-show-errors ${region_args[@]+"${region_args[@]}"}
 aws cloudformation package \
   --template-file "$build/template/pipeline.yml" \
   --s3-bucket "$ARTIFACT_UPLOAD_BUCKET" \

@@ -4,6 +4,7 @@
  * zips exactly that folder; the staged template is what it uploads. No AWS call is made.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +47,8 @@ beforeEach(() => {
     writeFileSync(join(root, 'dist', name, 'meta.json'), '{}');
     writeFileSync(join(root, 'dist', name, 'VERSION'), `${VERSION}\n`);
   }
+  mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'cli', 'cfcd.mjs'), '#!/usr/bin/env node\nconsole.log("cfcd");\n');
   mkdirSync(join(root, 'bin'));
   writeFileSync(join(root, 'bin', 'aws'), FAKE_AWS);
   chmodSync(join(root, 'bin', 'aws'), 0o755);
@@ -77,7 +80,34 @@ function runPackage(args: string[], env: Record<string, string> = {}) {
   return { status: run.status, stderr: run.stderr, stdout: run.stdout, calls };
 }
 
+/** Where package.sh puts the scratch cfcd bundle: its version and the first 16 hex digits of its SHA-256. */
+const CFCD_KEY = `cfcd/${VERSION}/${createHash('sha256').update('#!/usr/bin/env node\nconsole.log("cfcd");\n').digest('hex').slice(0, 16)}/cfcd.mjs`;
+
 describe('infra/package.sh', () => {
+  it("uploads cfcd for the Ship stage under its version and content hash, and writes where into the template's Mappings", () => {
+    const run = runPackage(['--region', 'us-east-1']);
+    expect(run.status).toBe(0);
+    expect(run.calls).toContainEqual([
+      's3',
+      'cp',
+      'dist/cli/cfcd.mjs',
+      `s3://my-deploy-bucket/${CFCD_KEY}`,
+      '--only-show-errors',
+      '--region',
+      'us-east-1',
+    ]);
+    const staged = parseTemplate(readFileSync(join(root, '.infra-build', 'template', 'pipeline.yml'), 'utf8'));
+    expect(staged.Mappings).toEqual({ CfcdBundle: { Location: { Bucket: 'my-deploy-bucket', Key: CFCD_KEY } } });
+  });
+
+  it('says to build when the cfcd bundle is missing, before uploading anything', () => {
+    rmSync(join(root, 'dist', 'cli'), { recursive: true });
+    const run = runPackage(['--region', 'us-east-1']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('dist/cli/cfcd.mjs is missing: run npm run build');
+    expect(run.calls).toEqual([]);
+  });
+
   it('zips index.mjs and VERSION for each function: no source map, no metafile', () => {
     const run = runPackage(['--region', 'us-east-1']);
     expect(run.stderr).toBe('');
@@ -105,8 +135,13 @@ describe('infra/package.sh', () => {
     expect(run.status).toBe(0);
     const staged = readFileSync(join(root, '.infra-build', 'template', 'pipeline.yml'), 'utf8');
     expect(parseTemplate(staged).Outputs?.Version?.Value).toBe(VERSION);
-    // Nothing else of the template changes.
-    expect(staged).toBe(readFileSync(join(repo, 'infra', 'pipeline.yml'), 'utf8').replace('0.0.0-unpackaged', VERSION));
+    // Nothing else of the template changes but the cfcd bundle's location (the next test).
+    expect(staged).toBe(
+      readFileSync(join(repo, 'infra', 'pipeline.yml'), 'utf8')
+        .replace('0.0.0-unpackaged', VERSION)
+        .replace('      Bucket: unpackaged\n', '      Bucket: my-deploy-bucket\n')
+        .replace('      Key: ../dist/cli/cfcd.mjs\n', `      Key: ${CFCD_KEY}\n`),
+    );
     expect(run.stdout).toContain(`(version ${VERSION})`);
   });
 
@@ -142,6 +177,15 @@ describe('infra/package.sh', () => {
         'us-east-1',
       ],
       [
+        's3',
+        'cp',
+        'dist/cli/cfcd.mjs',
+        `s3://my-deploy-bucket/${CFCD_KEY}`,
+        '--only-show-errors',
+        '--region',
+        'us-east-1',
+      ],
+      [
         'cloudformation',
         'package',
         '--template-file',
@@ -167,8 +211,8 @@ describe('infra/package.sh', () => {
   it('without --region, uses the CLI configured region and checks nothing', () => {
     const run = runPackage([]);
     expect(run.status).toBe(0);
-    expect(run.calls.map((c) => c.slice(0, 2).join(' '))).toEqual(['cloudformation package']);
-    expect(run.calls[0]).not.toContain('--region');
+    expect(run.calls.map((c) => c.slice(0, 2).join(' '))).toEqual(['s3 cp', 'cloudformation package']);
+    expect(run.calls.flat()).not.toContain('--region');
   });
 
   it('answers usage errors with one message and exit 64, calling no AWS', () => {

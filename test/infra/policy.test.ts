@@ -91,6 +91,10 @@ function resourceTypeOf(text: string): string | undefined {
     [/^arn:\$\{AWS::Partition\}:cloudformation:\$\{AWS::Region\}:\$\{AWS::AccountId\}:stack\//, 'stack'],
     [/^arn:\$\{AWS::Partition\}:s3:::\$\{[A-Za-z]+\}\/\*$/, 'object'],
     [/^arn:\$\{AWS::Partition\}:s3:::\$\{[A-Za-z]+\}$/, 'bucket'],
+    // The release folders of the site bucket (SitePath), and the cfcd bundle infra/package.sh uploads.
+    [/^arn:\$\{AWS::Partition\}:s3:::\$\{StaticResourceBucketName\}\/releases\/\*$/, 'object'],
+    [/^arn:\$\{AWS::Partition\}:s3:::\$\{Bucket\}\/\$\{Key\}$/, 'object'],
+    [/^!GetAtt AWS::CodeBuild::Project\.Arn$/, 'project'],
     [/^\$\{ArtifactBucket\.Arn\}\/\*$/, 'object'],
     [/^!GetAtt AWS::S3::Bucket\.Arn$/, 'bucket'],
     // A log group's Arn attribute ends in ":*": the log streams of that group.
@@ -125,9 +129,18 @@ const TAGGED_AS_STAGING = {
 };
 
 describe('IAM policies', () => {
-  it('finds the statements of all six roles (the watch role among them)', () => {
+  it('finds the statements of all eight roles (the watch role and the Ship stage roles among them)', () => {
     expect(new Set(statements.map((s) => s.role))).toEqual(
-      new Set(['EnableCdRole', 'PromoteRole', 'AbortRole', 'WatchRole', 'StagingDeployRole', 'PipelineRole']),
+      new Set([
+        'EnableCdRole',
+        'PromoteRole',
+        'AbortRole',
+        'WatchRole',
+        'StagingDeployRole',
+        'PipelineRole',
+        'SiteBuildRole',
+        'SiteUploadRole',
+      ]),
     );
   });
 
@@ -325,6 +338,83 @@ describe('IAM policies', () => {
     expect(pass.statement.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' },
     });
+  });
+});
+
+describe('the Ship stage (SitePath)', () => {
+  const SITE_OBJECTS = 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*';
+  const SITE_BUCKET = 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}';
+  const s3Statements = (role: string) => inRole(role).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+  const siteStatements = (role: string) =>
+    s3Statements(role).filter((s) => resourceText(s.statement.Resource, pipeline).includes('StaticResourceBucketName'));
+
+  it("gives the build role, which runs the repository's build command, nothing of the site bucket", () => {
+    expect(inRole('SiteBuildRole').length).toBeGreaterThan(0);
+    expect(siteStatements('SiteBuildRole')).toEqual([]);
+    expect(s3Statements('SiteBuildRole').map((s) => resourceText(s.statement.Resource, pipeline))).toEqual([
+      '${ArtifactBucket.Arn}/*',
+    ]);
+  });
+
+  it('lets the upload role write only releases/* of the site bucket, and list only that prefix; never delete', () => {
+    const site = siteStatements('SiteUploadRole');
+    expect(site.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
+      [['s3:ListBucket'], SITE_BUCKET],
+      [['s3:GetObject', 's3:PutObject'], SITE_OBJECTS],
+    ]);
+    expect(site[0]!.statement.Condition).toEqual({ StringLike: { 's3:prefix': 'releases/*' } });
+    expect(
+      inRole('SiteUploadRole')
+        .flatMap(actionsOf)
+        .filter((a) => /Delete/.test(a)),
+    ).toEqual([]);
+  });
+
+  it('lets promote prune only releases/*, and only when SitePath is set', () => {
+    const site = siteStatements('PromoteRole');
+    expect(site.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
+      [['s3:ListBucket'], SITE_BUCKET],
+      [['s3:GetObject', 's3:DeleteObject'], SITE_OBJECTS],
+    ]);
+    expect(site[0]!.statement.Condition).toEqual({ StringLike: { 's3:prefix': 'releases/*' } });
+    const promote = pipeline.Resources.PromoteRole!.Properties!.Policies as {
+      PolicyDocument: { Statement: unknown[] };
+    }[];
+    const conditional = promote[0]!.PolicyDocument.Statement.filter((s) => JSON.stringify(s).includes('"s3:')) as {
+      'Fn::If': [string, Statement, unknown];
+    }[];
+    expect(conditional.map((s) => [s['Fn::If'][0], s['Fn::If'][2]])).toEqual([
+      ['ShipsSite', { Ref: 'AWS::NoValue' }],
+      ['ShipsSite', { Ref: 'AWS::NoValue' }],
+    ]);
+  });
+
+  it('no other role may write or delete release folders', () => {
+    const writers = allows
+      .filter((s) => !['SiteUploadRole', 'PromoteRole'].includes(s.role))
+      .filter((s) => actionsOf(s).some((a) => a === 's3:PutObject' || a === 's3:DeleteObject'))
+      .filter((s) => {
+        const text = resourceText(s.statement.Resource, pipeline);
+        return text.includes('StaticResourceBucketName');
+      });
+    expect(writers.map((s) => s.where)).toEqual([]);
+  });
+
+  it('lets the pipeline start and follow only the Ship stage projects', () => {
+    const builds = withAction('PipelineRole', 'codebuild:StartBuild');
+    expect(builds).toHaveLength(1);
+    expect(actionsOf(builds[0]!)).toEqual(['codebuild:StartBuild', 'codebuild:BatchGetBuilds']);
+    expect(listAlternatives(builds[0]!.statement.Resource)).toEqual([
+      { 'Fn::GetAtt': ['SiteBuildProject', 'Arn'] },
+      { 'Fn::GetAtt': ['SiteUploadProject', 'Arn'] },
+      { 'Fn::GetAtt': ['SiteUploadProject', 'Arn'] },
+    ]);
+  });
+
+  it('reads only the one cfcd bundle infra/package.sh uploaded', () => {
+    const read = inRole('SiteUploadRole').find((s) => s.statement.Sid === 'ReadCfcd')!;
+    expect(actionsOf(read)).toEqual(['s3:GetObject']);
+    expect(resourceText(read.statement.Resource, pipeline)).toBe('arn:${AWS::Partition}:s3:::${Bucket}/${Key}');
   });
 });
 

@@ -98,6 +98,18 @@ export const wildcardAllowList: WildcardGrant[] = [
       "enable-cd only, only when StaticResourceBucketName is set: HeadObject on the release's <OriginPath>/<DefaultRootObject>, whose folder the staging stack names at run time. Read-only, one bucket.",
   },
   {
+    resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',
+    actions: ['s3:GetObject', 's3:PutObject'],
+    reason:
+      "Ship stage's upload role only, only when SitePath is set: cfcd upload writes releases/<commit>/, whose commit id is known at run time; it reads a folder's manifest and files to reuse a complete folder or refuse other content. No delete; nothing outside releases/.",
+  },
+  {
+    resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',
+    actions: ['s3:GetObject', 's3:DeleteObject'],
+    reason:
+      "promote only, only when SitePath is set: after a promotion it reads each release folder's manifest and deletes the folders no distribution serves, beyond the newest KeepReleases (read live before each delete). Nothing outside releases/.",
+  },
+  {
     resource: '${ArtifactBucket.Arn}/*',
     actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
     reason: "The objects of the pipeline's own artifact bucket; CodePipeline names artifact keys at run time.",

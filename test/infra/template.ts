@@ -49,7 +49,8 @@ function intrinsicTags(): (ScalarTag | CollectionTag)[] {
 }
 
 export type Template = {
-  Parameters?: Record<string, { Type: string; Default?: unknown }>;
+  Parameters?: Record<string, { Type: string; Default?: unknown; AllowedPattern?: string }>;
+  Mappings?: Record<string, Record<string, Record<string, unknown>>>;
   Conditions?: Record<string, unknown>;
   Rules?: Record<string, { RuleCondition?: unknown; Assertions: { Assert: unknown; AssertDescription?: string }[] }>;
   Resources: Record<

@@ -41,6 +41,16 @@ const stacks: Record<string, Record<string, string>> = {
     ...REQUIRED,
     WatchAlarmNames: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx',
   },
+  'site shipped as it is (SitePath)': { ...REQUIRED, StaticResourceBucketName: 'my-site', SitePath: 'site' },
+  'site built and shipped (SitePath, BuildCommand, BuildOutputPath, CacheRulesPath)': {
+    ...REQUIRED,
+    StaticResourceBucketName: 'my-site',
+    SitePath: 'web',
+    BuildCommand: 'npm ci && npm run build',
+    BuildOutputPath: 'dist',
+    CacheRulesPath: 'web/cache-rules.txt',
+    KeepReleases: '10',
+  },
 };
 
 /** cfn-lint, when it is on PATH: its version, or the reason its checks are skipped. */
@@ -186,6 +196,30 @@ describe('pipeline.yml as deployed: the watch off and on', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('refuses a site without its bucket, a build without its output or folder, and settings that would be ignored (Rules)', () => {
+    const site = { ...REQUIRED, StaticResourceBucketName: 'my-site', SitePath: 'site' };
+    const cases: [Record<string, string>, string][] = [
+      [{ ...REQUIRED, SitePath: 'site' }, 'SitePath needs StaticResourceBucketName'],
+      [{ ...site, BuildCommand: 'make' }, 'BuildCommand needs BuildOutputPath'],
+      [
+        { ...REQUIRED, StaticResourceBucketName: 'b', BuildCommand: 'make', BuildOutputPath: 'out' },
+        'BuildCommand needs SitePath',
+      ],
+      [{ ...site, BuildOutputPath: 'dist' }, 'BuildOutputPath is the output of BuildCommand'],
+      [{ ...REQUIRED, CacheRulesPath: 'rules.txt' }, 'CacheRulesPath applies to the uploads of SitePath'],
+    ];
+    for (const [given, message] of cases)
+      expect(brokenRules(pipeline, given), JSON.stringify(given)).toEqual([expect.stringContaining(message)]);
+    expect(brokenRules(pipeline, { ...site, BuildCommand: 'make', BuildOutputPath: 'out' })).toEqual([]);
+  });
+
+  it("accepts a site folder of the repository, never one that climbs out of it or hides (SitePath's pattern)", () => {
+    const pattern = new RegExp(String(pipeline.Parameters!.SitePath!.AllowedPattern));
+    for (const ok of ['', '.', 'site', 'web/public', 'my_site-2.0']) expect(pattern.test(ok), ok).toBe(true);
+    for (const bad of ['..', '../site', 'site/..', '/site', 'site/', '.git', 'a//b', 'site name'])
+      expect(pattern.test(bad), bad).toBe(false);
+  });
 
   it('refuses a watch minimum or window without a threshold or an alarm (Rules)', () => {
     const alone: Record<string, string>[] = [{ WatchMinStagingRequests: '100' }, { WatchWindowMinutes: '10' }];

@@ -41,14 +41,26 @@ interface Action {
   Namespace?: string;
   RunOrder?: number;
 }
-const stages = pipeline.Resources.Pipeline!.Properties!.Stages as { Name: string; Actions: Action[] }[];
+/** The required parameters of pipeline.yml, for stacks built from it in these tests. */
+const REQUIRED = { ...PIPELINE_REQUIRED_PARAMETERS };
+/** A pipeline that ships its site: SitePath, built by a command. */
+const SHIPS_SITE = {
+  ...REQUIRED,
+  StaticResourceBucketName: 'my-site',
+  SitePath: 'web',
+  BuildCommand: 'npm ci && npm run build',
+  BuildOutputPath: 'dist',
+};
+type Stages = { Name: string; Actions: Action[] }[];
+const stagesOf = (given: Record<string, string>) =>
+  resolveConditions(pipeline, given).Resources.Pipeline!.Properties!.Stages as Stages;
+/** The stages of a configuration-only pipeline (SitePath empty, as by default). */
+const stages = stagesOf(REQUIRED);
 const invokeActions = stages.flatMap((s) =>
   s.Actions.filter((a) => a.ActionTypeId.Category === 'Invoke' && a.ActionTypeId.Provider === 'Lambda'),
 );
 const actionNamed = (name: string) => stages.flatMap((s) => s.Actions).find((a) => a.Name === name)!;
 
-/** The required parameters of pipeline.yml, for stacks built from it in these tests. */
-const REQUIRED = { ...PIPELINE_REQUIRED_PARAMETERS };
 const WATCH_ON = {
   ...REQUIRED,
   WatchMaxStaging5xxErrorRate: '5',
@@ -67,14 +79,33 @@ function functionName(logicalId: string): string {
 }
 
 /**
+ * The text of a !Sub, its own variables (the list form's map, conditions already decided) written in: a variable that
+ * is a string or a !Sub string of the stack's parameters.
+ */
+function subText(value: unknown): string {
+  if (!isIntrinsic(value)) throw new Error(`expected a !Sub, got ${JSON.stringify(value)}`);
+  const sub = value['Fn::Sub'];
+  if (typeof sub === 'string') return sub;
+  if (!Array.isArray(sub) || typeof sub[0] !== 'string')
+    throw new Error(`expected a !Sub string or list, got ${JSON.stringify(value)}`);
+  const variables = (sub[1] ?? {}) as Record<string, unknown>;
+  return sub[0].replace(/\$\{([^}]+)\}/g, (whole, name: string) => {
+    if (!(name in variables)) return whole;
+    const v = variables[name];
+    if (typeof v === 'string') return v;
+    if (isIntrinsic(v) && typeof v['Fn::Sub'] === 'string') return v['Fn::Sub'];
+    if (isIntrinsic(v) && typeof v.Ref === 'string') return `\${${v.Ref}}`;
+    throw new Error(`cannot write \${${name}} of ${JSON.stringify(value)} as text`);
+  });
+}
+
+/**
  * A !Sub JSON string with every ${...} replaced, parsed: by `substitutions`, else by the parameter's default when the
  * value is substituted raw (not inside a JSON string, as InvalidationPaths' JSON array is), else by a placeholder.
  * Pipeline variables #{...} stay as text.
  */
 function parseSubJson(value: unknown, substitutions: Record<string, string> = {}): Record<string, unknown> {
-  if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string')
-    throw new Error(`expected a !Sub string, got ${JSON.stringify(value)}`);
-  const text = value['Fn::Sub'].replace(/(")?\$\{([^}]+)\}/g, (_, quote: string | undefined, name: string) => {
+  const text = subText(value).replace(/(")?\$\{([^}]+)\}/g, (_, quote: string | undefined, name: string) => {
     const given = substitutions[name];
     if (given !== undefined) return `${quote ?? ''}${given}`;
     if (quote) return `${quote}placeholder-${name}`;
@@ -84,6 +115,51 @@ function parseSubJson(value: unknown, substitutions: Record<string, string> = {}
   });
   return JSON.parse(text) as Record<string, unknown>;
 }
+
+describe('the Ship stage (SitePath)', () => {
+  const shipping = stagesOf(SHIPS_SITE);
+  const asIs = stagesOf({ ...SHIPS_SITE, BuildCommand: '', BuildOutputPath: '' });
+  const action = (of: Stages, name: string) => of.flatMap((s) => s.Actions).find((a) => a.Name === name)!;
+  const inputs = (a: Action) =>
+    ((a as { InputArtifacts?: { Name: string }[] }).InputArtifacts ?? []).map((i) => i.Name);
+
+  it('ships between Source and Release: build (only with BuildCommand), then upload', () => {
+    expect(shipping.map((s) => s.Name)).toEqual(['Source', 'Ship', 'Release']);
+    expect(shipping[1]!.Actions.map((a) => [a.RunOrder, a.Name, a.ActionTypeId.Provider])).toEqual([
+      [1, 'BuildSite', 'CodeBuild'],
+      [2, 'UploadSite', 'CodeBuild'],
+    ]);
+    expect(asIs[1]!.Actions.map((a) => a.Name)).toEqual(['UploadSite']);
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Release']);
+  });
+
+  it("uploads the build's output when there is a build, the commit's files otherwise, each named by the commit", () => {
+    expect(inputs(action(shipping, 'BuildSite'))).toEqual(['SourceOutput']);
+    expect(inputs(action(shipping, 'UploadSite'))).toEqual(['SourceOutput', 'SiteOutput']);
+    expect(inputs(action(asIs, 'UploadSite'))).toEqual(['SourceOutput']);
+    for (const a of [action(shipping, 'BuildSite'), action(shipping, 'UploadSite'), action(asIs, 'UploadSite')])
+      expect(JSON.parse(a.Configuration.EnvironmentVariables as string), a.Name).toEqual([
+        { name: 'COMMIT_ID', value: '#{SourceVariables.CommitId}', type: 'PLAINTEXT' },
+      ]);
+  });
+
+  it("points the staging at the commit's release folder only when the pipeline ships the site", () => {
+    const deploy = (of: Stages) => parseSubJson(action(of, 'DeployStagingStack').Configuration.ParameterOverrides);
+    expect(deploy(shipping).OriginPath).toBe('/releases/#{SourceVariables.CommitId}');
+    expect(deploy(asIs).OriginPath).toBe('/releases/#{SourceVariables.CommitId}');
+    expect(deploy(stages)).not.toHaveProperty('OriginPath');
+  });
+
+  it('has promote prune the site bucket, keeping KeepReleases, only when the pipeline ships the site', () => {
+    const promote = (of: Stages, more: Record<string, string> = {}) =>
+      parseSubJson(action(of, 'PromoteStaging').Configuration.UserParameters, more);
+    expect(promote(shipping, { StaticResourceBucketName: 'my-site', KeepReleases: '5' })).toMatchObject({
+      ReleaseBucket: 'my-site',
+      KeepReleases: '5',
+    });
+    expect(promote(stages)).toMatchObject({ ReleaseBucket: '', KeepReleases: '' });
+  });
+});
 
 describe('pipeline wiring', () => {
   const lambdas = Object.entries(pipeline.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
@@ -105,10 +181,10 @@ describe('pipeline wiring', () => {
     expect(pipeline.Resources.Pipeline!.Properties!.ExecutionMode).toBe('QUEUED');
   });
 
-  it('refers only to pipeline variables of namespaces that earlier actions declare', () => {
+  it('refers only to pipeline variables of namespaces that earlier actions declare, with or without SitePath', () => {
     const declared: string[] = [];
     const problems: string[] = [];
-    for (const stage of stages) {
+    for (const stage of [...stages, ...stagesOf(SHIPS_SITE)]) {
       const byOrder = [...stage.Actions].sort((a, b) => (a.RunOrder ?? 1) - (b.RunOrder ?? 1));
       for (const action of byOrder) {
         const text = JSON.stringify(action.Configuration);
@@ -132,11 +208,11 @@ describe('pipeline wiring', () => {
         Number((pipeline.Parameters!.AllowedOriginDomains! as { MaxLength?: number }).MaxLength),
       ),
     };
-    const tooLong = stages.flatMap((s) =>
+    const tooLong = [...stages, ...stagesOf(SHIPS_SITE)].flatMap((s) =>
       s.Actions.flatMap((a) =>
         Object.entries(a.Configuration).flatMap(([key, value]) => {
-          if (!isIntrinsic(value) || typeof value['Fn::Sub'] !== 'string') return [];
-          const text = value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, n: string) => longest[n] ?? 'x'.repeat(20));
+          if (!isIntrinsic(value) || !('Fn::Sub' in value)) return [];
+          const text = subText(value).replace(/\$\{([^}]+)\}/g, (_, n: string) => longest[n] ?? 'x'.repeat(20));
           return text.length > 1000 ? [`${a.Name}.${key}: ${text.length} characters`] : [];
         }),
       ),
