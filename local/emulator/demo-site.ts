@@ -8,7 +8,7 @@
 import { STACK_SETTINGS } from '../pipeline/experiment.js';
 import { localClients } from '../pipeline/aws.js';
 import { LocalPipeline } from '../pipeline/local-codepipeline.js';
-import { PIPELINE_NAME, pipelineStages, stackParameters } from '../pipeline/pipeline-definition.js';
+import { LocalArtifacts, PIPELINE_NAME, pipelineStages, stackParameters } from '../pipeline/pipeline-definition.js';
 import { SITE_BUCKET, createSite } from '../pipeline/site.js';
 import { STAGING_HEADER, SimulatedStagingStack, headerTemplate } from '../pipeline/staging-stack.js';
 import { loadTemplatePipeline } from '../pipeline/template-pipeline.js';
@@ -40,12 +40,17 @@ export async function seedDemoSite(url: string, pipelines: LocalPipelines): Prom
     const notHere = (): never => {
       throw new Error('the seeded emulator runs no pipeline executions; npm start does');
     };
-    new LocalPipeline(PIPELINE_NAME, pipelineStages(layout, { releaseOf: notHere, stack, decide: notHere }), {
-      lambdas: {},
-      results: { jobResults: () => [] },
-      continuationDelayMs: 0,
-      registry: pipelines,
-    });
+    const artifacts = new LocalArtifacts();
+    new LocalPipeline(
+      PIPELINE_NAME,
+      pipelineStages(layout, { releaseOf: notHere, stack, decide: notHere, artifacts }),
+      {
+        lambdas: {},
+        results: { jobResults: () => [] },
+        continuationDelayMs: 0,
+        registry: pipelines,
+      },
+    );
     return {
       primaryId: site.primaryId,
       primaryDomain: site.primaryDomain,

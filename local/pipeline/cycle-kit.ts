@@ -65,6 +65,11 @@ export type Expectation = (c: CycleContext, outcome: CycleOutcome) => Check | Pr
 
 export interface Cycle {
   name: string;
+  /**
+   * An update of the pipeline stack before this cycle (new parameter values, e.g. SitePath), and why: the pipeline
+   * is redeployed from infra/pipeline.yml with them; the staging stack, a stack of its own, stays as it is.
+   */
+  updatesPipeline?: { parameters: Record<string, string>; why: string };
   /** A line on what this cycle starts from, given how the previous one ended. */
   intro?(previous: CycleEnd | undefined, interactive: boolean): string | undefined;
   /** Commits the cycle's releases, plays their reviewers and records the checks; says how it ended. */

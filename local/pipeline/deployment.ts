@@ -10,6 +10,7 @@ import { gatheringTraffic, type Reviewer } from './cycle-kit.js';
 import { actionStateChange, matches, targetInput } from './eventbridge.js';
 import { invokerNamed, type InvocationResult, type Invokers } from './lambda.js';
 import {
+  LocalArtifacts,
   PIPELINE_NAME,
   pipelineStages,
   stackParameters,
@@ -52,10 +53,19 @@ export interface DeploymentOptions {
   parameters?: Record<string, string>;
   /** Time between the watch's ticks (its one minute, scaled); default the continuation delay, at least 50 ms. */
   watchIntervalMs?: number;
+  /**
+   * The staging stack, when it outlives this pipeline stack (an update of the pipeline stack, e.g. setting SitePath,
+   * leaves the staging stack as it is); by default a new one.
+   */
+  stack?: SimulatedStagingStack;
+  /** What CodeBuild actions run with locally (see PipelineBindings.buildEnvironment): needed with SitePath. */
+  buildEnvironment?: Record<string, string>;
 }
 
 export interface LocalDeployment {
   layout: TemplatePipeline;
+  /** The staging stack this pipeline deploys. */
+  stack: SimulatedStagingStack;
   pipeline: LocalPipeline;
   /** Every runner event so far, in order. */
   events: RunnerEvent[];
@@ -83,7 +93,8 @@ export function startDeployment(opts: DeploymentOptions): LocalDeployment {
     { ...stackParameters(opts.site, opts.settings), ...opts.parameters },
     { pipelineName: PIPELINE_NAME },
   );
-  const stack = new SimulatedStagingStack(opts.clients);
+  const stack = opts.stack ?? new SimulatedStagingStack(opts.clients);
+  const artifacts = new LocalArtifacts();
   const events: RunnerEvent[] = [];
   const releases = new Map<string, Release>();
   const reviewers = new Map<string, Reviewer>();
@@ -97,6 +108,8 @@ export function startDeployment(opts: DeploymentOptions): LocalDeployment {
     pipelineStages(layout, {
       releaseOf: (label) => releases.get(label) as Release,
       stack,
+      artifacts,
+      ...(opts.buildEnvironment ? { buildEnvironment: opts.buildEnvironment } : {}),
       decide: (customData, request) => (reviewers.get(request.execution) as Reviewer)(customData, request),
     }),
     {
@@ -168,6 +181,7 @@ export function startDeployment(opts: DeploymentOptions): LocalDeployment {
   );
   return {
     layout,
+    stack,
     pipeline,
     events,
     watch,
@@ -195,6 +209,9 @@ export function startDeployment(opts: DeploymentOptions): LocalDeployment {
     holdDeliveries: (label, until) => {
       held.set(label, until);
     },
-    stop: () => watch.stop(),
+    stop: async () => {
+      await watch.stop();
+      artifacts.dispose();
+    },
   };
 }

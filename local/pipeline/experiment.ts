@@ -8,15 +8,17 @@
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { localClients, type LocalClients } from './aws.js';
 import type { Check, CycleContext, CycleEnd } from './cycle-kit.js';
+import { localBuildEnvironment } from './codebuild.js';
 import { documentedCycles } from './cycles.js';
 import { startDeployment, type DeploymentEmulator, type LocalDeployment } from './deployment.js';
 import { startLambdas, stopLambdas } from './lambda.js';
 import { PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
 import type { RunnerEvent } from './local-codepipeline.js';
+import { shippedCycles } from './shipped-cycles.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
 import { shorten, timeline } from './timeline.js';
 import { localViewerAddresses, viewerProbe, type ViewerSource } from './viewers.js';
-import type { WatchTick } from './watch-schedule.js';
+import type { WatchSchedule, WatchTick } from './watch-schedule.js';
 
 export type { Check } from './cycle-kit.js';
 
@@ -90,25 +92,53 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   check('production serves v1 before any cycle', v === 'v1', `a viewer got ${v}`);
 
   const lambdas = await startLambdas(emulator.env);
-  deployment = startDeployment({
-    emulator,
-    clients,
-    site,
-    lambdas,
-    settings: STACK_SETTINGS,
-    continuationDelayMs: opts.continuationDelayMs,
-    timeline: tl,
-  });
-  const { layout, watch } = deployment;
-  const stages = layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ');
-  tl.note(`  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${layout.executionMode}): ${stages}`);
-  const { events } = deployment;
+  const deploy = (parameters: Record<string, string>, stack?: LocalDeployment['stack']) => {
+    const d = startDeployment({
+      emulator,
+      clients,
+      site,
+      lambdas,
+      settings: STACK_SETTINGS,
+      continuationDelayMs: opts.continuationDelayMs,
+      timeline: tl,
+      parameters,
+      buildEnvironment: localBuildEnvironment(emulator.env),
+      ...(stack ? { stack } : {}),
+    });
+    const stages = d.layout.stages.map((s) => `${s.name} [${s.actions.map((a) => a.name).join(' → ')}]`).join(', ');
+    tl.note(`  pipeline ${PIPELINE_NAME} from infra/pipeline.yml (${d.layout.executionMode}): ${stages}`);
+    watches.push(d.watch);
+    return d;
+  };
+  // Every watch schedule of the run (one per pipeline stack deployed), for its ticks.
+  const watches: WatchSchedule[] = [];
+  deployment = deploy({});
+  // The runner's events of every pipeline stack the run deploys, in order.
+  const events: RunnerEvent[] = [];
+  let seen = 0;
+  const allEvents = () => {
+    const d = deployment as LocalDeployment;
+    events.push(...d.events.slice(seen));
+    seen = d.events.length;
+    return events;
+  };
   const decideDocumented = async (customData: string) =>
     opts.approval === 'auto' ? true : opts.approval === 'reject' ? false : opts.approval(approvalText(customData));
 
   try {
     let previousEnd: CycleEnd | undefined;
-    for (const cycle of documentedCycles(opts.weightedSample ?? 1000)) {
+    // A rejection (--reject) ends the run after cycle 1, before the pipeline ships the site.
+    const cycles = [...documentedCycles(opts.weightedSample ?? 1000), ...shippedCycles()];
+    for (const cycle of cycles) {
+      if (cycle.updatesPipeline) {
+        allEvents();
+        const { stack } = deployment;
+        await deployment.stop();
+        tl.note(`══ pipeline stack update: ${cycle.updatesPipeline.why} ══`);
+        deployment = deploy(cycle.updatesPipeline.parameters, stack);
+        seen = 0;
+      }
+      const d = deployment;
       tl.note(`══ ${cycle.name} ══`);
       const intro = cycle.intro?.(previousEnd, typeof opts.approval === 'function');
       if (intro) tl.note(`  ${intro}`);
@@ -119,13 +149,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         previous: await viewers.once(),
         record,
         decide: decideDocumented,
-        commit: (deployment as LocalDeployment).commit,
-        eventsOf: (label) => events.filter((e) => e.execution === label),
-        events: () => [...events],
-        deliveries: (deployment as LocalDeployment).deliveries,
-        holdDeliveries: (deployment as LocalDeployment).holdDeliveries,
+        commit: d.commit,
+        eventsOf: (label) => allEvents().filter((e) => e.execution === label),
+        events: () => [...allEvents()],
+        deliveries: d.deliveries,
+        holdDeliveries: d.holdDeliveries,
         failRelease: (originPath, share) => emulator.setReleaseFailure(originPath, share),
-        watch,
+        watch: d.watch,
       };
       previousEnd = await cycle.run(context);
       if (opts.approval === 'reject' && previousEnd === 'rolled back') break;
@@ -150,7 +180,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
             .join('; ')}`
     }`,
   );
-  return { ok, checks, site, events, ticks: watch.ticks };
+  return { ok, checks, site, events: [...allEvents()], ticks: watches.flatMap((w) => w.ticks) };
 }
 
 async function checkBucketPolicy(

@@ -309,7 +309,13 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
           return say(`    ↻ ${e.action} failed; retried in its stage (attempt ${e.attempt}, "Retry failed actions")`);
         case 'action-failed':
           written.delete(keyOf(e));
-          return say(`    ✗ ${e.action} failed: ${shorten(e.message, 160)}`);
+          {
+            // A message's first line is the failure; the lines after it (a build log's end) are shown as they are.
+            const [first = '', ...more] = e.message.split('\n');
+            say(`    ✗ ${e.action} failed: ${shorten(first, 160)}`);
+            for (const line of more.slice(0, 15)) say(`      │ ${shorten(line, 150)}`);
+            return;
+          }
         case 'action-succeeded': {
           const wrote = written.get(keyOf(e));
           written.delete(keyOf(e));
