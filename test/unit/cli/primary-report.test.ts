@@ -17,6 +17,7 @@ const distribution = (o: Partial<DistributionReport> = {}): DistributionReport =
   staging: false,
   httpVersion: 'http2',
   latestInvalidation: null,
+  serves: [],
   ...o,
 });
 
