@@ -59,10 +59,10 @@ export function withFolderStates(
 }
 
 /** The commit as the text shows it: 7 digits. */
-export const shortCommit = (commit: string): string => commit.slice(0, 7);
+const shortCommit = (commit: string): string => commit.slice(0, 7);
 
 /** Where a commit's release lives, shortened for the text: `releases/3f2a9c1…/`. */
-export function shortFolder(commit: string): string {
+function shortFolder(commit: string): string {
   return commit.length > 7 ? `releases/${shortCommit(commit)}…/` : releaseFolder(commit);
 }
 
