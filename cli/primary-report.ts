@@ -1,7 +1,8 @@
 /**
  * `cfcd status`: where a primary stands, read-only — the primary, its policy, the staging that policy routes to and
- * how a person reaches it, what a promotion would change, the bucket grant, and what looks wrong. Every judgement
- * comes from the actions' own pure code (config diff, preflight, bucket-policy merge, reviewer variables).
+ * how a person reaches it, what a promotion would change, the release each serves, the bucket grant, and what looks
+ * wrong. Every judgement comes from the actions' own pure code (config diff, preflight, bucket-policy merge, reviewer
+ * variables, the release manifest's origin path).
  */
 import { reviewerVariables } from '../shared/domain/reviewer.js';
 import { readBucketPolicy } from '../shared/aws/bucket-policy-store.js';
@@ -17,10 +18,21 @@ import { type DistributionState, type PolicyState, isDeployed } from '../shared/
 import { type Routing, routingOf } from '../shared/domain/traffic-config.js';
 import { awsErrorOf } from '../shared/aws/call.js';
 import { listDistributions, listPolicies } from './cloudfront-lists.js';
+import {
+  type FolderState,
+  type ServedOrigin,
+  checkReleaseFolders,
+  describeServed,
+  servedOrigins,
+  withFolderStates,
+} from './served-releases.js';
 import { type Paint, painter } from './terminal.js';
 
 export interface StatusOptions {
-  /** The S3 origin bucket behind OAC: report whether primary and staging may read it. */
+  /**
+   * The S3 origin bucket behind OAC: report whether primary and staging may read it, and whether the release folders
+   * they serve from it are complete.
+   */
   bucket?: string | undefined;
   /** The staging to report on; without it, the one the attached policy routes to (found by ListDistributions). */
   stagingId?: string | undefined;
@@ -51,6 +63,8 @@ export interface DistributionReport {
   httpVersion: string | null;
   /** Its latest invalidation; null when it has none (or it could not be read: see the warnings). */
   latestInvalidation: InvalidationReport | null;
+  /** Its S3 origins: the origin path, the release (`/releases/<commit>`) and, with a bucket, its folder's state. */
+  serves: ServedOrigin[];
 }
 
 /** What `cfcd status --json` prints. */
@@ -134,7 +148,11 @@ async function readQuota(warnings: string[]): Promise<Quota | undefined> {
   }
 }
 
-function distributionReport(d: DistributionState, latest: InvalidationRecord | undefined): DistributionReport {
+function distributionReport(
+  d: DistributionState,
+  latest: InvalidationRecord | undefined,
+  serves: ServedOrigin[],
+): DistributionReport {
   return {
     id: d.id,
     domainName: d.domainName,
@@ -152,6 +170,7 @@ function distributionReport(d: DistributionState, latest: InvalidationRecord | u
           forCurrentConfig: latest.callerReference.startsWith(callerReferencePrefix(d)),
         }
       : null,
+    serves,
   };
 }
 
@@ -277,15 +296,30 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
       );
   }
 
-  const [primaryInvalidation, stagingInvalidation] = await Promise.all([
+  const primaryServes = servedOrigins(primary.config);
+  const stagingServes = staging ? servedOrigins(staging.config) : [];
+  const folderWarnings: string[] = [];
+  const [primaryInvalidation, stagingInvalidation, folders] = await Promise.all([
     latestInvalidationOf(primary, warnings),
     latestInvalidationOf(staging, warnings),
+    options.bucket
+      ? checkReleaseFolders(
+          options.bucket,
+          [
+            { by: `primary ${primary.id}`, origins: primaryServes },
+            ...(staging ? [{ by: `staging ${staging.id}`, origins: stagingServes }] : []),
+          ],
+          folderWarnings,
+        )
+      : new Map<string, FolderState>(),
   ]);
+  const checked = (origins: ServedOrigin[]) =>
+    options.bucket ? withFolderStates(origins, options.bucket, folders) : origins;
   const howToReach =
     staging && policy ? (reviewerVariables({ primary, staging, policy }).HowToReachStaging ?? null) : null;
   return {
     primary: {
-      ...distributionReport(primary, primaryInvalidation),
+      ...distributionReport(primary, primaryInvalidation, checked(primaryServes)),
       aliases: primary.config.Aliases?.Items ?? [],
       policyId: policyId ?? null,
     },
@@ -301,11 +335,13 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
           }
         : { id: policyId, exists: false }
       : null,
-    staging: staging ? { ...distributionReport(staging, stagingInvalidation), howToReach } : null,
+    staging: staging
+      ? { ...distributionReport(staging, stagingInvalidation, checked(stagingServes)), howToReach }
+      : null,
     promoteChanges,
     bucket,
     quota: await quota,
-    warnings: [...warnings, ...quotaWarnings],
+    warnings: [...warnings, ...folderWarnings, ...quotaWarnings],
   };
 }
 
@@ -339,6 +375,19 @@ function describeCache(d: DistributionReport, paint: Paint): string {
   return `invalidation ${inv.id} ${state}  ${inv.createTime}  ${inv.paths.join(' ')}${when}`;
 }
 
+/**
+ * What a distribution's S3 origins serve, one line each: the release and, when checked, whether its folder is
+ * complete. The origin's id leads only when there are several.
+ */
+function describeServes(d: DistributionReport, paint: Paint): string[] {
+  const several = d.serves.length > 1;
+  return d.serves.map((o) => {
+    const folder =
+      o.folder === null ? '' : `  ${o.folder === 'complete' ? paint('green', 'complete') : paint('red', o.folder)}`;
+    return `${several ? `${o.originId}: ` : ''}${describeServed(o)}${folder}`;
+  });
+}
+
 /** `cfcd status` as text, one fact per line; `paint` colours it (or not). */
 export function formatStatus(report: StatusReport, paint: Paint = painter(false)): string {
   const label = (text: string) => paint('bold', text.padEnd(9));
@@ -351,6 +400,7 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
       `ETag ${primary.etag}  ${primary.domainName}${aliases}`,
   );
   lines.push(`${label('  cache')}${describeCache(primary, paint)}`);
+  for (const line of describeServes(primary, paint)) lines.push(`${label('  serves')}${line}`);
   if (!policy) lines.push(`${label('Policy')}none attached`);
   else if (!policy.exists) lines.push(`${label('Policy')}${policy.id}  ${paint('red', 'missing')}`);
   else {
@@ -362,6 +412,7 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
       `${label('Staging')}${staging.id}  ${status(staging.status)}  ETag ${staging.etag}  ${staging.domainName}`,
     );
     lines.push(`${label('  cache')}${describeCache(staging, paint)}`);
+    for (const line of describeServes(staging, paint)) lines.push(`${label('  serves')}${line}`);
     if (staging.howToReach) {
       // How a viewer reaches staging holds only while the policy routes: disabled, nobody does.
       const routing = policy?.exists === true && policy.enabled;

@@ -10,8 +10,8 @@ export const statusSpec: CommandSpec = {
   name: 'status',
   summary:
     'Where a primary stands: its policy, the staging the policy routes to and how to reach it, ' +
-    'how the staging differs (what a promotion would change), the bucket grant, the account quota headroom, ' +
-    'and warnings. Reads only.',
+    'how the staging differs (what a promotion would change), the release each serves (releases/<commit>), ' +
+    'the bucket grant, the account quota headroom, and warnings. Reads only.',
   synopsis: '--primary <id> [--staging <id>] [--bucket <bucket>] [options]',
   options: {
     primary: { type: 'string', value: '<id>', description: 'the production distribution' },
@@ -24,7 +24,9 @@ export const statusSpec: CommandSpec = {
     bucket: {
       type: 'string',
       value: '<bucket>',
-      description: 'the S3 origin bucket behind OAC: report its read grants',
+      description:
+        'the S3 origin bucket behind OAC: report its read grants, and whether the release folders served from it ' +
+        'are complete (their manifest present)',
     },
     ...COMMON_OPTIONS,
   },

@@ -184,6 +184,7 @@ describe('cfcd status', () => {
     );
     expect(bare.stdout).toMatch(/^ {2}cache\s+never invalidated$/m);
     expect(bare.stdout).toMatch(/Policy\s+none attached/);
+    expect(bare.stdout).toMatch(/^ {2}serves\s+\/v1 \(hand-uploaded folder\)$/m);
 
     const run = await cfcd(
       'status',
@@ -207,6 +208,8 @@ describe('cfcd status', () => {
         aliases: ['www.example.com'],
         policyId: null,
         latestInvalidation: null,
+        // The site's hand-uploaded /v1: not a release folder, so nothing of the bucket is read for it.
+        serves: [{ originId: 'site-bucket', bucket: SITE_BUCKET, originPath: '/v1', commit: null, folder: null }],
       },
       policy: null,
       staging: expect.objectContaining({

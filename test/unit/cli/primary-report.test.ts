@@ -7,6 +7,7 @@ import {
   policyDisabledWarning,
   quotaWarnings,
 } from '../../../cli/primary-report.js';
+import type { ServedOrigin } from '../../../cli/served-releases.js';
 import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, STAGING_DOMAIN, STAGING_ID } from '../fixtures.js';
 
 const distribution = (o: Partial<DistributionReport> = {}): DistributionReport => ({
@@ -17,6 +18,7 @@ const distribution = (o: Partial<DistributionReport> = {}): DistributionReport =
   staging: false,
   httpVersion: 'http2',
   latestInvalidation: null,
+  serves: [],
   ...o,
 });
 
@@ -179,5 +181,52 @@ describe('quota headroom (issue 29, item 6)', () => {
     expect(quotaWarnings({ stagingDistributions: 20, policies: 1, max: 20 })).toEqual([
       expect.stringMatching(/^20 of 20 staging distributions in the account: at CloudFront's quota/),
     ]);
+  });
+});
+
+describe('the release each distribution serves (issue 24)', () => {
+  const commit = (c: string) => `${c}${'0'.repeat(40 - c.length)}`;
+  const release = (c: string, folder: ServedOrigin['folder'] = null): ServedOrigin => ({
+    originId: 's3-origin',
+    bucket: 'site-assets',
+    originPath: `/releases/${commit(c)}`,
+    commit: commit(c),
+    folder,
+  });
+  const staging = (serves: ServedOrigin[]) => ({
+    ...distribution({ id: STAGING_ID, domainName: STAGING_DOMAIN, staging: true, serves }),
+    howToReach: null,
+  });
+
+  it("shows each distribution's release by its short commit under its cache line, and the folder when checked", () => {
+    const text = formatStatus(
+      bare({
+        primary: { ...distribution({ serves: [release('3f2a9c1', 'complete')] }), aliases: [], policyId: null },
+        staging: staging([release('77aa001', 'unfinished')]),
+      }),
+    );
+    expect(text.split('\n')).toEqual([
+      `Primary  ${PRIMARY_ID}  Deployed  ETag EP  ${PRIMARY_DOMAIN}`,
+      '  cache  never invalidated',
+      '  serves release 3f2a9c1 (releases/3f2a9c1…/)  complete',
+      'Policy   none attached',
+      `Staging  ${STAGING_ID}  Deployed  ETag EP  ${STAGING_DOMAIN}`,
+      '  cache  never invalidated',
+      '  serves release 77aa001 (releases/77aa001…/)  unfinished',
+    ]);
+  });
+
+  it('shows another origin path as a hand-uploaded folder, and names the origin when there are several', () => {
+    const serves = [
+      { ...release('3f2a9c1'), originId: 'site' },
+      { ...release('3f2a9c1'), originId: 'legacy', originPath: '/v3', commit: null },
+    ];
+    const text = formatStatus(bare({ primary: { ...distribution({ serves }), aliases: [], policyId: null } }));
+    expect(text).toContain('  serves site: release 3f2a9c1 (releases/3f2a9c1…/)\n');
+    expect(text).toContain('  serves legacy: /v3 (hand-uploaded folder)\n');
+  });
+
+  it('has no serves line for a distribution without an S3 origin', () => {
+    expect(formatStatus(bare())).not.toContain('serves');
   });
 });
