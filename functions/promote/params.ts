@@ -67,7 +67,8 @@ function parsePrune(p: ParamReader): PruneTarget | undefined {
   if (keep !== undefined && !bucket)
     throw new InputError(
       'KeepReleases',
-      'is given without ReleaseBucket: name the bucket holding releases/ to prune it, or leave KeepReleases out (or "")',
+      'is given without ReleaseBucket: name the bucket holding releases/ to prune it, ' +
+        'or leave KeepReleases out (or "")',
     );
   return bucket ? { bucket, keep: keep ?? DEFAULT_KEEP } : undefined;
 }
