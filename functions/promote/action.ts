@@ -297,8 +297,10 @@ export function promoteSteps(
       return withPrune(plan, params.prune, ids);
     },
     write: async (change, s) => {
+      // An invalidation CloudFront answers Completed at once ends the wait, unless the prune is still to come: it
+      // runs on the pass that plans done, so that pass comes next (one more invocation, no wait).
       if (change.kind === 'invalidate-cache')
-        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: true });
+        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: !params.prune });
       if (change.kind === 'prune-releases') return pruneWrite(change, log);
       return promoteWrite(change, s, log);
     },

@@ -114,7 +114,7 @@ export function successVariables(f: PromotionFacts, primaryEtag: string, staging
 export type PruneReport =
   | { outcome: 'pruned'; deleted: number; kept: number }
   | { outcome: 'failed'; error: string }
-  /** The pass ended before the prune could run: CloudFront answered the invalidation as already Completed. */
+  /** No prune ran in the pass that reports (a guard: the report never claims a prune that did not happen). */
   | { outcome: 'not-run' };
 
 /** The longest error text the report repeats; the whole error is in the `prune-failed` log line. */
