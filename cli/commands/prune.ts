@@ -4,8 +4,9 @@
  * ../../shared/release/prune-plan.ts for the rules). Shows the plan, asks on a terminal (`--yes` otherwise), then
  * deletes folder by folder, reading the distributions again before each one (../../shared/aws/release-prune.ts).
  */
-import { readDistribution, readDistributionIfExists, readPolicy } from '../../shared/aws/cloudfront.js';
+import { readDistributionIfExists, readPolicy } from '../../shared/aws/cloudfront.js';
 import { type PruneResult, pruneReleases } from '../../shared/aws/release-prune.js';
+import { liveServed as readServed } from '../../shared/aws/release-served.js';
 import { attachedPolicyId, stagingDomainsOf } from '../../shared/domain/distribution-config.js';
 import type { DistributionState } from '../../shared/domain/resources.js';
 import { ParamReader } from '../../shared/domain/params.js';
@@ -51,9 +52,6 @@ export const pruneSpec: CommandSpec = {
 
 const NAMES = ['PrimaryDistributionId', 'StagingDistributionId', 'StaticResourceBucketName'];
 
-const servedBy = (by: string, d: DistributionState): ServedPath[] =>
-  (d.config.Origins?.Items ?? []).map((o) => ({ by, originId: o.Id ?? '', originPath: o.OriginPath ?? '' }));
-
 /** The stagings the primary's attached policy routes to, found by their domain (as `cfcd status` does). */
 async function stagingsOf(primary: DistributionState): Promise<DistributionState[]> {
   const policyId = attachedPolicyId(primary.config);
@@ -66,17 +64,12 @@ async function stagingsOf(primary: DistributionState): Promise<DistributionState
   return found.filter((d): d is DistributionState => d !== undefined);
 }
 
-/** Reads, now, every origin path the primary and the staging (named, or found from the policy) serve. */
+/**
+ * Reads, now, every origin path the primary and the staging serve: a named staging beside the primary, otherwise the
+ * stagings its attached policy routes to (found with ListDistributions, which only cfcd makes).
+ */
 export function liveServed(primaryId: string, stagingId: string | undefined): () => Promise<ServedPath[]> {
-  return async () => {
-    // A named staging is read beside the primary; otherwise it is found from the primary's policy, after it.
-    const [primary, named] = await Promise.all([
-      readDistribution(primaryId),
-      stagingId ? readDistributionIfExists(stagingId) : undefined,
-    ]);
-    const stagings = stagingId ? (named ? [named] : []) : await stagingsOf(primary);
-    return [...servedBy(`primary ${primaryId}`, primary), ...stagings.flatMap((s) => servedBy(`staging ${s.id}`, s))];
-  };
+  return readServed(primaryId, stagingId ?? stagingsOf);
 }
 
 function showPlan(ctx: Context, plan: PrunePlan, bucket: string): void {

@@ -48,8 +48,17 @@ import {
   planPromotion,
   promotableApartFromPolicy,
   stagingProvesPromotion,
+  withPrune,
 } from './plan.js';
-import { type PromotionFacts, factsFromData, factsToData, successVariables } from './result.js';
+import { pruneWrite } from './prune.js';
+import {
+  type PromotionFacts,
+  factsFromData,
+  factsToData,
+  pruneOutcome,
+  pruneReportFromData,
+  successVariables,
+} from './result.js';
 
 /** The state and, once it is known to be needed, the gate's traffic read (at most one per invocation). */
 interface Read {
@@ -239,6 +248,7 @@ export function promoteSteps(
   const params = pinnedParams(given, memory);
   const finishing = phase === PHASE.promoted || phase === PHASE.invalidating;
   const paths = params.invalidationPaths;
+  const ids = { primaryId: params.primaryId, stagingId: params.stagingId };
   let traffic: Promise<CanaryTraffic> | undefined;
   return {
     read: async () => {
@@ -267,7 +277,7 @@ export function promoteSteps(
           });
         }
         if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-        return plan;
+        return withPrune(plan, params.prune, ids);
       }
       // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
       const reading = await settle(traffic);
@@ -284,17 +294,22 @@ export function promoteSteps(
       const plan = planPromotion(s, decision, s.cache, paths);
       if ('cache' in plan && plan.cache?.kind === 'off')
         log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-      return plan;
+      return withPrune(plan, params.prune, ids);
     },
     write: async (change, s) => {
+      // An invalidation CloudFront answers Completed at once ends the wait, unless the prune is still to come: it
+      // runs on the pass that plans done, so that pass comes next (one more invocation, no wait).
       if (change.kind === 'invalidate-cache')
-        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: true });
+        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: !params.prune });
+      if (change.kind === 'prune-releases') return pruneWrite(change, log);
       return promoteWrite(change, s, log);
     },
     stepName: (change) =>
       change.kind === 'invalidate-cache'
         ? "invalidate the primary's edge caches"
-        : 'promote the staging config onto the primary',
+        : change.kind === 'prune-releases'
+          ? 'prune old release folders'
+          : 'promote the staging config onto the primary',
     // After the promotion only the primary's propagation and its cache are left: no decision to show, the cache.
     describe: (plan) =>
       plan.kind === 'finishing'
@@ -342,9 +357,17 @@ function summarise(
         ? plan.cache
         : undefined;
   const invalidationId = invalidationIdOf(cache);
+  // The prune's report is this pass's own: only a plan with the prune in it ran it (a token cannot claim one).
+  const pruned =
+    params.prune &&
+    pruneOutcome(
+      plan.changes.some((c) => c.kind === 'prune-releases') ? pruneReportFromData(memory) : { outcome: 'not-run' },
+      { bucket: params.prune.bucket, primaryId: params.primaryId, stagingId: params.stagingId },
+    );
   const outputVariables = {
     ...successVariables(facts, state.primary.etag, params.stagingId),
     InvalidationId: invalidationId ?? 'none',
+    ...(pruned ? { Pruned: pruned.variable } : {}),
   };
   log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
   // This job promoted when it left an ETag behind; the invalidation is this job's when it remembers one it made.
@@ -370,7 +393,8 @@ function summarise(
       'its objects expire';
   return {
     summary:
-      `primary ${params.primaryId} serves the config of staging ${params.stagingId}, ` + `is Deployed, and ${viewers}`,
+      `primary ${params.primaryId} serves the config of staging ${params.stagingId}, ` +
+      `is Deployed, and ${viewers}${pruned ? `. ${pruned.sentence}` : ''}`,
     outputVariables,
   };
 }

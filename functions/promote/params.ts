@@ -1,5 +1,7 @@
+import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, parseGate } from '../../shared/domain/gate.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
+import { DEFAULT_KEEP } from '../../shared/release/prune-plan.js';
 
 /** Every UserParameters key promote accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -13,7 +15,20 @@ export const parameterNames = [
   'MaxErrorRateIncrease',
   'MetricsWindowMinutes',
   'InvalidationPaths',
+  'ReleaseBucket',
+  'KeepReleases',
 ] as const;
+
+/** The most complete releases `KeepReleases` may keep (cfcd prune's `--keep` goes further, by hand). */
+export const MAX_KEEP_RELEASES = 100;
+
+/** Where and how much promote prunes once the promotion is complete. */
+export interface PruneTarget {
+  /** `ReleaseBucket`: the origin bucket holding `releases/<commit>/`. */
+  bucket: string;
+  /** `KeepReleases`: the newest complete releases kept (besides those the primary and the staging serve). */
+  keep: number;
+}
 
 export interface PromoteParams {
   primaryId: string;
@@ -36,6 +51,26 @@ export interface PromoteParams {
   invalidationPaths: string[];
   /** Undefined when no gate threshold is set: promote then reads no metric at all. */
   gate: GateParams | undefined;
+  /**
+   * Undefined when `ReleaseBucket` is absent or `""` (a configuration-only pipeline): promote then makes no S3 call.
+   */
+  prune: PruneTarget | undefined;
+}
+
+/**
+ * Reads `ReleaseBucket` and `KeepReleases`. `KeepReleases` without a bucket is refused rather than ignored: it says
+ * the operator expects a prune that would never run.
+ */
+function parsePrune(p: ParamReader): PruneTarget | undefined {
+  const bucket = p.optionalBucketName('ReleaseBucket');
+  const keep = p.optionalNumber('KeepReleases', { min: 1, max: MAX_KEEP_RELEASES, integer: true });
+  if (keep !== undefined && !bucket)
+    throw new InputError(
+      'KeepReleases',
+      'is given without ReleaseBucket: name the bucket holding releases/ to prune it, ' +
+        'or leave KeepReleases out (or "")',
+    );
+  return bucket ? { bucket, keep: keep ?? DEFAULT_KEEP } : undefined;
 }
 
 /** Parses promote's UserParameters; throws InputError naming the field. */
@@ -48,5 +83,6 @@ export function parsePromoteParams(raw: unknown): PromoteParams {
     maxWaitMinutes: maxWaitMinutes(p),
     invalidationPaths: p.invalidationPaths(),
     gate: parseGate(p, 'MetricsWindowMinutes'),
+    prune: parsePrune(p),
   };
 }

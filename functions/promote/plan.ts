@@ -29,6 +29,7 @@ import {
   type InvalidateChange,
   decideCache,
 } from '../../shared/domain/invalidation.js';
+import type { PruneTarget } from './params.js';
 import { PHASE, type PromotePhase } from './phases.js';
 import { type PromotionFacts, promotionNote } from './result.js';
 
@@ -306,10 +307,48 @@ export function decide(
  * edge location still on the previous config would refill an early invalidation from the previous release — then its
  * edge caches invalidated (`InvalidationPaths`), and the invalidation Completed. Nothing here ever promotes.
  */
-export type FinishPlan = Plan<InvalidateChange, PromotePhase> & {
+export type FinishPlan = Plan<InvalidateChange | PruneReleasesChange, PromotePhase> & {
   /** Absent while the primary is still InProgress (its invalidations are not read yet). */
   cache?: CacheDecision;
 };
+
+/**
+ * The prune of old release folders (`ReleaseBucket`), the last step of a complete promotion. Its write never fails
+ * the job: the promotion stands whatever happens to the old folders (functions/promote/prune.ts).
+ */
+export interface PruneReleasesChange {
+  kind: 'prune-releases';
+  bucket: string;
+  keep: number;
+  /** What is in use is read from these two, live, right before each folder is deleted. */
+  primaryId: string;
+  stagingId: string;
+  reason: string;
+}
+
+/**
+ * A plan that says done, with the prune of old release folders added when `ReleaseBucket` is set. Only once the
+ * primary is Deployed with the promoted config and its invalidation is Completed (or off): the release is then what
+ * viewers get, and a repeated final invocation plans (and prunes) again, harmlessly.
+ */
+export function withPrune<P extends PromotePassPlan>(
+  plan: P,
+  prune: PruneTarget | undefined,
+  ids: { primaryId: string; stagingId: string },
+): P {
+  if (!prune || plan.next.kind !== 'done' || (plan.kind !== 'finishing' && plan.kind !== 'already-promoted'))
+    return plan;
+  const change: PruneReleasesChange = {
+    kind: 'prune-releases',
+    bucket: prune.bucket,
+    keep: prune.keep,
+    ...ids,
+    reason:
+      `the promotion is complete: delete the release folders of s3://${prune.bucket}/releases/ older than the ` +
+      `newest ${prune.keep}, except those primary ${ids.primaryId} and staging ${ids.stagingId} serve`,
+  };
+  return { ...plan, changes: [...plan.changes, change] };
+}
 
 /** Plans the end of a promotion from the primary as read and, once it is Deployed, its invalidations since. */
 export function planFinish(primary: DistributionState, cache: CacheState | undefined, paths: string[]): FinishPlan {

@@ -109,3 +109,70 @@ export function successVariables(f: PromotionFacts, primaryEtag: string, staging
     ...f.gate,
   };
 }
+
+/** What the prune after the promotion did (`ReleaseBucket`), as the write leaves it for the report. */
+export type PruneReport =
+  | { outcome: 'pruned'; deleted: number; kept: number }
+  | { outcome: 'failed'; error: string }
+  /** No prune ran in the pass that reports (a guard: the report never claims a prune that did not happen). */
+  | { outcome: 'not-run' };
+
+/** The longest error text the report repeats; the whole error is in the `prune-failed` log line. */
+const PRUNE_ERROR_MAX_CHARS = 300;
+
+/** The prune's report as memory (strings): the write leaves it, the summary of the same pass reads it. */
+export function pruneReportToData(r: PruneReport): Record<string, string> {
+  if (r.outcome === 'pruned')
+    return { pruneOutcome: r.outcome, pruneDeleted: String(r.deleted), pruneKept: String(r.kept) };
+  if (r.outcome === 'failed') return { pruneOutcome: r.outcome, pruneError: cut(r.error, PRUNE_ERROR_MAX_CHARS) };
+  return { pruneOutcome: r.outcome };
+}
+
+/** The prune's report from the memory {@link pruneReportToData} wrote; `not-run` when it holds none. */
+export function pruneReportFromData(data: ContinuationData): PruneReport {
+  const { pruneOutcome, pruneDeleted, pruneKept, pruneError } = data;
+  if (pruneOutcome === 'pruned') return { outcome: 'pruned', deleted: Number(pruneDeleted), kept: Number(pruneKept) };
+  if (pruneOutcome === 'failed') return { outcome: 'failed', error: pruneError ?? 'unknown error' };
+  return { outcome: 'not-run' };
+}
+
+/** The command an operator runs to prune by hand what promote could not. */
+export function pruneCommand(bucket: string, primaryId: string, stagingId: string): string {
+  return `cfcd prune --bucket ${bucket} --primary ${primaryId} --staging ${stagingId}`;
+}
+
+const folders = (n: number) => `${n} release folder${n === 1 ? '' : 's'}`;
+
+/**
+ * The prune in the report: the `Pruned` output variable (short: CodePipeline's variables stay small) and the
+ * summary's sentence, which names the command to run when the prune did not happen.
+ */
+export function pruneOutcome(
+  r: PruneReport,
+  target: { bucket: string; primaryId: string; stagingId: string },
+): { variable: string; sentence: string } {
+  const command = pruneCommand(target.bucket, target.primaryId, target.stagingId);
+  const where = `s3://${target.bucket}/releases/`;
+  switch (r.outcome) {
+    case 'pruned': {
+      const variable = `deleted ${folders(r.deleted)}, kept ${r.kept}`;
+      return { variable, sentence: `Pruned ${where}: ${variable}.` };
+    }
+    case 'failed':
+      return {
+        variable: `failed: run ${command}`,
+        sentence:
+          `Pruning old release folders of ${where} failed (${r.error}); the promotion stands. ` +
+          `Old folders may remain: run ${command}.`,
+      };
+    case 'not-run':
+      return {
+        variable: `not run: run ${command}`,
+        sentence: `Old release folders of ${where} were not pruned in this run: run ${command}.`,
+      };
+  }
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}

@@ -52,3 +52,60 @@ describe('parsePromoteParams: InvalidationPaths', () => {
     expect(() => parse({ InvalidationPaths: ['img/*'] })).toThrow(namesField('InvalidationPaths'));
   });
 });
+
+describe('parsePromoteParams: ReleaseBucket and KeepReleases (the prune after a promotion)', () => {
+  it('prunes nothing without ReleaseBucket, and reads "" (a configuration-only pipeline) the same way', () => {
+    expect(parse({}).prune).toBeUndefined();
+    expect(parse({ ReleaseBucket: '' }).prune).toBeUndefined();
+    expect(parse({ ReleaseBucket: '', KeepReleases: '' }).prune).toBeUndefined();
+  });
+
+  it('keeps the newest 5 by default, and reads KeepReleases as the template passes it (a string)', () => {
+    expect(parse({ ReleaseBucket: 'my-site-bucket' }).prune).toEqual({ bucket: 'my-site-bucket', keep: 5 });
+    expect(parse({ ReleaseBucket: 'my-site-bucket', KeepReleases: '12' }).prune).toEqual({
+      bucket: 'my-site-bucket',
+      keep: 12,
+    });
+    expect(parse({ ReleaseBucket: 'my-site-bucket', KeepReleases: '' }).prune).toEqual({
+      bucket: 'my-site-bucket',
+      keep: 5,
+    });
+    expect(parse({ ReleaseBucket: 'b.example', KeepReleases: 1 }).prune?.keep).toBe(1);
+    expect(parse({ ReleaseBucket: 'b.example', KeepReleases: '100' }).prune?.keep).toBe(100);
+  });
+
+  it.each([
+    ['0', /between 1 and 100, got 0/],
+    ['101', /between 1 and 100, got 101/],
+    ['-3', /between 1 and 100/],
+    ['2.5', /must be an integer/],
+    ['five', /must be an integer, got "five"/],
+    [true, /must be an integer/],
+  ])('refuses KeepReleases %j as InputError naming the field', (value, problem) => {
+    const run = () => parse({ ReleaseBucket: 'my-site-bucket', KeepReleases: value });
+    expect(run).toThrow(InputError);
+    expect(run).toThrow(namesField('KeepReleases'));
+    expect(run).toThrow(problem);
+  });
+
+  it('refuses KeepReleases without a ReleaseBucket, naming KeepReleases: that prune would never run', () => {
+    for (const bucket of [{}, { ReleaseBucket: '' }]) {
+      const run = () => parse({ ...bucket, KeepReleases: '5' });
+      expect(run).toThrow(namesField('KeepReleases'));
+      expect(run).toThrow(/without ReleaseBucket/);
+    }
+  });
+
+  it.each(['My-Bucket', 'ab', 'bucket_name', '-bucket', 'a..b', '192.168.1.1', 's3://my-bucket', 'my-bucket/releases'])(
+    'refuses ReleaseBucket %j as InputError naming the field',
+    (bucket) => {
+      const run = () => parse({ ReleaseBucket: bucket });
+      expect(run).toThrow(InputError);
+      expect(run).toThrow(namesField('ReleaseBucket'));
+    },
+  );
+
+  it('refuses a ReleaseBucket that is not a string', () => {
+    expect(() => parse({ ReleaseBucket: 42 })).toThrow(namesField('ReleaseBucket'));
+  });
+});

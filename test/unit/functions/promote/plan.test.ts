@@ -7,6 +7,7 @@ import {
   policyEnabled,
   promotableApartFromPolicy,
   type PromoteState,
+  withPrune,
 } from '../../../../functions/promote/plan.js';
 import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
@@ -448,5 +449,62 @@ describe('planFinishing: a token is a bookmark, the live primary decides', () =>
       ['/*'],
     );
     expect(plan).toMatchObject({ changes: [], next: { kind: 'wait', phase: 'promoted' } });
+  });
+});
+
+describe('withPrune: the prune of old release folders comes last, once the promotion is complete', () => {
+  const ids = { primaryId: PRIMARY_ID, stagingId: STAGING_ID };
+  const target = { bucket: 'my-site-bucket', keep: 3 };
+  const completed = { distributionId: PRIMARY_ID, since: [] };
+  const finishing = (cache = completed, primaryState = promotedPrimary()) =>
+    planFinishing({ primary: primaryState, staging: undefined, cache }, STAGING_ID, primaryState.etag, []);
+
+  it('adds the prune to a finishing plan that is done, naming the bucket, the count and both distributions', () => {
+    const plan = withPrune(finishing(), target, ids);
+    expect(plan.next).toEqual({ kind: 'done' });
+    expect(plan.changes).toEqual([
+      {
+        kind: 'prune-releases',
+        bucket: 'my-site-bucket',
+        keep: 3,
+        primaryId: PRIMARY_ID,
+        stagingId: STAGING_ID,
+        reason: expect.stringMatching(
+          new RegExp(`s3://my-site-bucket/releases/ older than the newest 3, except those primary ${PRIMARY_ID}`),
+        ),
+      },
+    ]);
+  });
+
+  it('adds it to an already-promoted primary found Deployed with its cache done (a repeated final invocation)', () => {
+    const s = state({ primary: promotedPrimary() });
+    const decision = decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>;
+    const plan = withPrune(planPromotion(s, decision, completed, []), target, ids);
+    expect(plan).toMatchObject({ kind: 'already-promoted', next: { kind: 'done' } });
+    expect(plan.changes.map((c) => c.kind)).toEqual(['prune-releases']);
+  });
+
+  it('never prunes while the primary propagates or its invalidation is still to make or to complete', () => {
+    const inProgress = promotedPrimary({ status: 'InProgress' });
+    const waits = [
+      planFinishing({ primary: inProgress, staging: undefined, cache: undefined }, STAGING_ID, inProgress.etag, []),
+      planFinishing({ primary: promotedPrimary(), staging: undefined, cache: completed }, STAGING_ID, 'EP', ['/*']),
+    ];
+    for (const plan of waits) {
+      expect(plan.next.kind).toBe('wait');
+      expect(withPrune(plan, target, ids).changes.some((c) => c.kind === 'prune-releases')).toBe(false);
+    }
+  });
+
+  it('never prunes before the promotion (a decision to promote or to wait)', () => {
+    const s = state();
+    const decision = decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>;
+    expect(decision.kind).toBe('promote');
+    expect(withPrune(planPromotion(s, decision, undefined, []), target, ids)).toBe(decision);
+  });
+
+  it('adds nothing without ReleaseBucket', () => {
+    const plan = finishing();
+    expect(withPrune(plan, undefined, ids)).toBe(plan);
   });
 });

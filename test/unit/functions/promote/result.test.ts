@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { factsFromData, factsToData, promotionNote, successVariables } from '../../../../functions/promote/result.js';
+import {
+  factsFromData,
+  factsToData,
+  promotionNote,
+  pruneOutcome,
+  pruneReportFromData,
+  pruneReportToData,
+  successVariables,
+} from '../../../../functions/promote/result.js';
 import { POLICY_ID, PRIMARY_ID, STAGING_ID } from '../../fixtures.js';
 
 const ids = { primaryId: PRIMARY_ID, stagingId: STAGING_ID };
@@ -68,5 +76,49 @@ describe('gate figures in the promotion facts', () => {
         'E2STAGING00002',
       ),
     ).not.toHaveProperty('StagingRequests');
+  });
+});
+
+describe('the prune in the report', () => {
+  const target = { bucket: 'my-site-bucket', ...ids };
+  const command = `cfcd prune --bucket my-site-bucket --primary ${PRIMARY_ID} --staging ${STAGING_ID}`;
+
+  it('says in a short Pruned variable how many folders were deleted and kept', () => {
+    expect(pruneOutcome({ outcome: 'pruned', deleted: 2, kept: 5 }, target)).toEqual({
+      variable: 'deleted 2 release folders, kept 5',
+      sentence: 'Pruned s3://my-site-bucket/releases/: deleted 2 release folders, kept 5.',
+    });
+    expect(pruneOutcome({ outcome: 'pruned', deleted: 1, kept: 1 }, target).variable).toBe(
+      'deleted 1 release folder, kept 1',
+    );
+  });
+
+  it('says a failed prune failed, that the promotion stands, and which cfcd prune command finishes it', () => {
+    const out = pruneOutcome({ outcome: 'failed', error: 'AccessDenied: no s3:DeleteObject' }, target);
+    expect(out.variable).toBe(`failed: run ${command}`);
+    expect(out.sentence).toBe(
+      'Pruning old release folders of s3://my-site-bucket/releases/ failed (AccessDenied: no s3:DeleteObject); ' +
+        `the promotion stands. Old folders may remain: run ${command}.`,
+    );
+  });
+
+  it('never claims a prune that did not run', () => {
+    const out = pruneOutcome({ outcome: 'not-run' }, target);
+    expect(out.variable).toBe(`not run: run ${command}`);
+    expect(out.sentence).toContain('were not pruned in this run');
+  });
+
+  it('keeps the Pruned variable small whatever the error', () => {
+    const data = pruneReportToData({ outcome: 'failed', error: 'x'.repeat(5000) });
+    const report = pruneReportFromData(data);
+    expect(report).toMatchObject({ outcome: 'failed' });
+    expect(report.outcome === 'failed' && report.error.length).toBe(300);
+    expect(pruneOutcome(report, target).variable.length).toBeLessThan(200);
+  });
+
+  it('round-trips through the memory the write leaves, and reads no report as not run', () => {
+    const pruned = { outcome: 'pruned', deleted: 3, kept: 6 } as const;
+    expect(pruneReportFromData(pruneReportToData(pruned))).toEqual(pruned);
+    expect(pruneReportFromData({})).toEqual({ outcome: 'not-run' });
   });
 });
