@@ -41,6 +41,8 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
     '<json array>',
     "edge-cache paths to invalidate once the distribution is Deployed (default '[\"/*\"]'; '[]' = off)",
   ],
+  ReleaseBucket: ['<bucket>', 'after the promotion, prune the releases/<commit>/ folders no distribution serves'],
+  KeepReleases: ['<n>', 'with --release-bucket: the newest complete releases to keep, 1-100 (default 5)'],
   AllowedOriginDomains: [
     '<json array>',
     "origin domain names a staging may have ('*.example.com': one label); default: the primary's origins",

@@ -59,6 +59,8 @@ describe('parameterOptions', () => {
       'max-error-rate-increase',
       'metrics-window-minutes',
       'invalidation-paths',
+      'release-bucket',
+      'keep-releases',
     ]);
     expect(Object.values(options).every((o) => o.type === 'string')).toBe(true);
     expect(options.primary).toEqual({
