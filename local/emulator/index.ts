@@ -117,6 +117,12 @@ export interface Emulator {
    * staging under review, or a primary it was promoted to) answer `status` (default 500), seeded; 0 heals it.
    */
   setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
+  /**
+   * Moves the viewer traffic served so far `ms` into the past, as if that much time had passed since: a run that
+   * compresses minutes of releases into seconds uses it between releases, so that CloudWatch's figures of the next
+   * canary (1-minute periods) are its own and not the previous canary's.
+   */
+  ageTraffic(ms: number): void;
   /** The accepted reports for a job, in order. */
   jobResults(jobId: string): JobResult[];
   /** CodePipeline's pipelines, executions and approvals, as the local runner registers them. */
@@ -181,6 +187,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     injectFault: (f) => controls.faults.inject(checkFault(f, operations)),
     setErrorRate: (distributionId, fraction) => setErrorRate(account, { distributionId, fraction }),
     setReleaseFailure: (originPath, share5xx, status) => setReleaseFailure(account, originPath, share5xx, status),
+    ageTraffic: (ms) => {
+      if (!Number.isInteger(ms) || ms < 0)
+        throw new RangeError(`ageTraffic: ms must be a whole number >= 0, got ${ms}`);
+      for (const r of account.served) r.time -= ms;
+    },
     jobResults: (jobId) => [...(account.jobs.get(jobId) ?? [])],
     pipelines: {
       define: (declaration) => account.pipelines.define(declaration),

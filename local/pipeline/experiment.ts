@@ -27,6 +27,7 @@ export interface ExperimentEmulator extends DeploymentEmulator, ViewerSource {
   url: string;
   env: Record<string, string>;
   setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
+  ageTraffic(ms: number): void;
 }
 
 export interface ExperimentOptions {
@@ -135,6 +136,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         const { stack } = deployment;
         await deployment.stop();
         tl.note(`══ pipeline stack update: ${cycle.updatesPipeline.why} ══`);
+        // The update and the next push come minutes later: the traffic so far leaves the metrics windows (here
+        // the run compresses those minutes), so the next canary is judged on its own requests only.
+        emulator.ageTraffic(20 * 60_000);
+        tl.note('  (20 minutes later: the viewer traffic so far is out of every metrics window)');
         deployment = deploy(cycle.updatesPipeline.parameters, stack);
         seen = 0;
       }

@@ -147,6 +147,22 @@ describe('CloudWatch metrics of served requests', () => {
     expect(byId.e4?.Values?.[0]).toBeCloseTo(100 / 11);
     expect(byId.e5?.Values).toEqual([0, 100]);
     expect(byId.total?.Values?.[1]).toBe(100);
+
+    // Twenty minutes pass for the traffic so far: its datapoints move with it, out of the window they were in.
+    h.emulator.ageTraffic(20 * 60_000);
+    const aged = await h.cloudWatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(start.getTime() - 20 * 60_000),
+        EndTime: new Date(start.getTime() + 180_000),
+        ScanBy: 'TimestampAscending',
+        MetricDataQueries: [{ Id: 'requests', ...metric('Requests', 'Sum') }],
+      }),
+    );
+    expect(aged.MetricDataResults?.[0]).toMatchObject({
+      Timestamps: [new Date(start.getTime() - 20 * 60_000), new Date(start.getTime() - 19 * 60_000)],
+      Values: [11, 4],
+    });
+    expect(() => h.emulator.ageTraffic(-1)).toThrow(RangeError);
   });
 });
 
