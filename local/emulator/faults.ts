@@ -14,6 +14,7 @@ export const FAULT_ERRORS = [
   'ServiceUnavailable',
   'ConnectionReset',
   'Slow',
+  'AccessDenied',
 ] as const;
 
 /** A fault to inject into the next `times` calls of `operation`. */
@@ -23,7 +24,8 @@ export interface FaultSpec {
   /**
    * `PreconditionFailed` (412, a concurrent writer moved the ETag; writes with If-Match only), `Throttling` (400,
    * "Rate exceeded"), `InternalError` (500), `ServiceUnavailable` (503), `ConnectionReset` (the connection is
-   * dropped without an answer), `Slow` (the real answer, `delayMs` late).
+   * dropped without an answer), `Slow` (the real answer, `delayMs` late), `AccessDenied` (403: the caller's role
+   * lacks the permission, as IAM or a bucket policy answers; S3 says only "Access Denied").
    */
   error: (typeof FAULT_ERRORS)[number];
   /** How many calls fail; default 1. */
@@ -138,6 +140,8 @@ export function applyFault(op: Operation, fault: FaultSpec): FaultOutcome {
         kind: 'error',
         error: new ApiError('ServiceUnavailable', 'Please reduce your request rate and try again.', 503, 'Receiver'),
       };
+    case 'AccessDenied':
+      return { kind: 'error', error: new ApiError('AccessDenied', 'Access Denied', 403) };
     default:
       // A concurrent writer got there first: its write moved the ETag, so this caller's If-Match is stale.
       if (beforeWrite) op.bumpEtag?.();

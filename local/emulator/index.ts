@@ -110,6 +110,8 @@ export interface Emulator {
   setLatencyMs(ms: number): void;
   /** Arms a fault (checked as `POST /_emulator/fault` checks it: a ControlError names what is wrong). */
   injectFault(f: FaultSpec): void;
+  /** Disarms every fault (`DELETE /_emulator/fault`). */
+  clearFaults(): void;
   /** Makes `fraction` of the distribution's viewer responses 503 (seeded); 0 clears it. */
   setErrorRate(distributionId: string, fraction: number): void;
   /**
@@ -185,6 +187,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       controls.latencyMs = checkInteger('latencyMs', ms, LIMITS.latencyMs);
     },
     injectFault: (f) => controls.faults.inject(checkFault(f, operations)),
+    clearFaults: () => controls.faults.clear(),
     setErrorRate: (distributionId, fraction) => setErrorRate(account, { distributionId, fraction }),
     setReleaseFailure: (originPath, share5xx, status) => setReleaseFailure(account, originPath, share5xx, status),
     ageTraffic: (ms) => {

@@ -91,7 +91,7 @@ describe('control bodies', () => {
       ]),
     );
     expect(help.body.endpoints?.find((e) => e.startsWith('POST|DELETE fault '))).toContain(
-      'error: one of PreconditionFailed, Throttling, InternalError, ServiceUnavailable, ConnectionReset, Slow',
+      'error: one of PreconditionFailed, Throttling, InternalError, ServiceUnavailable, ConnectionReset, Slow, AccessDenied',
     );
   });
 });
