@@ -14,6 +14,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { MANIFEST_NAME, releaseFolder } from '../../shared/release/manifest.js';
 import {
   everyoneGets,
+  expectRolledBack,
   headerReview,
   promotionDisabledPolicy,
   syntheticCheck,
@@ -131,12 +132,17 @@ async function shipRelease(c: CycleContext, r: Release, more: (c: CycleContext) 
     { whileGatheringTraffic: () => syntheticCheck(c) },
   );
   const result = await execution.done;
+  // A reviewer may reject it (`npm start -- --interactive`): abort puts all traffic back on the primary.
+  if (result.status === 'Failed' && result.rejected) {
+    await expectRolledBack(c, r, result);
+    return 'rolled back';
+  }
   c.record({
     name: `${r.version}'s pipeline succeeded (Source → Ship → Release)`,
     ok: result.status === 'Succeeded',
     detail: result.status === 'Failed' ? `${result.action}: ${result.message.split('\n')[0]}` : 'all stages succeeded',
   });
-  if (result.status === 'Failed') return result.rejected ? 'rolled back' : 'failed';
+  if (result.status === 'Failed') return 'failed';
   const outcome = { events: c.eventsOf(r.version), variables: result.variables };
   c.record(await everyoneGets(r.version)(c, outcome));
   c.record(await promotionDisabledPolicy(c, outcome));

@@ -97,7 +97,7 @@ describe('npm start, every cycle (one run, shared)', () => {
     expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
   });
 
-  it('runs header, weighted and content-only cycles, then every scenario, each expectation holding', {
+  it('runs header, weighted and content-only cycles, every scenario, then shipped releases, each expectation holding', {
     timeout: 90_000,
   }, async () => {
     const run = await npmStart();
@@ -125,6 +125,15 @@ describe('npm start, every cycle (one run, shared)', () => {
       'the approval was rejected by the watch (PutApprovalResult) before any reviewer answered',
       'abort, fired by the rejection, found nothing left to do',
       'production kept serving v10; every viewer gets it once the rollback propagated',
+      // Cycles 8 and 9: the pipeline ships the site.
+      "the Ship stage built and uploaded v12's site",
+      "the staging serves /releases/<v12's commit> (OriginPath from the pipeline, no template edit)",
+      'Cache-Control by rule: the page revalidates, the fingerprinted script is immutable',
+      'after promotion everyone gets v12',
+      "the Ship stage built and uploaded v13's site",
+      'after promotion everyone gets v13',
+      'promote pruned the release nothing serves any more, kept the live one (KeepReleases 1)',
+      'the hand-uploaded folders outside releases/ are untouched',
     ];
     expect(expected.filter((name) => !held(run, name))).toEqual([]);
   });
