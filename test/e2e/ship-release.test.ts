@@ -23,6 +23,13 @@ import { timeline } from '../../local/pipeline/timeline.js';
 import { versionOf } from '../../local/pipeline/viewers.js';
 import { MANIFEST_NAME, releaseFolder, serializeManifest } from '../../shared/release/manifest.js';
 
+/** The repository's Cache-Control rules (CacheRulesPath): the about page may be cached a minute. */
+const RULES_PATH = `${SITE_PATH}/cache-rules.json`;
+const RULES = JSON.stringify([{ match: 'about.html', cacheControl: 'public, max-age=60' }]);
+/** A commit of the site at `version`, with the rules file. */
+const shipped = (version: string, files: Record<string, string> = siteSources(version)): Release =>
+  release(version, headerTemplate('/v11'), { ...files, [RULES_PATH]: RULES });
+
 let emulator: Emulator;
 let clients: LocalClients;
 let site: LocalSite;
@@ -46,6 +53,7 @@ beforeAll(async () => {
     // The site ships; no traffic gate and no watch: these tests are about the Ship stage, not the canary's figures.
     parameters: {
       ...SHIPPING_PARAMETERS,
+      CacheRulesPath: RULES_PATH,
       KeepReleases: '5',
       PromoteMinStagingRequests: '',
       PromoteMaxStaging5xxErrorRate: '',
@@ -96,7 +104,7 @@ const failureOf = (result: PipelineResult) => (result.status === 'Failed' ? resu
 
 describe('a pipeline that ships its site (SitePath)', () => {
   it('takes a push of a site change to a canary of that commit, then to production, with no hand step', async () => {
-    const first = shippedRelease('v20');
+    const first = shipped('v20');
     let canary = '';
     let production = '';
     const result = await push(first, first.version, async () => {
@@ -119,10 +127,19 @@ describe('a pipeline that ships its site (SitePath)', () => {
     expect(await primaryOriginPath()).toBe(`/releases/${first.commit}`);
 
     // The next push changes one page, and nothing else: it ships the same way.
-    const second = shippedRelease('v21');
+    const second = shipped('v21');
     expect(await push(second)).toMatchObject({ status: 'Succeeded' });
     expect(await viewer()).toBe('v21');
     expect(await primaryOriginPath()).toBe(`/releases/${second.commit}`);
+    // The repository's rule came first; the built-in ones gave the rest theirs.
+    const cacheControl = async (file: string) =>
+      (
+        await clients.s3.send(
+          new GetObjectCommand({ Bucket: SITE_BUCKET, Key: `${releaseFolder(second.commit)}${file}` }),
+        )
+      ).CacheControl;
+    expect(await cacheControl('about.html')).toBe('public, max-age=60');
+    expect(await cacheControl('index.html')).toBe('no-cache');
     // The build ran in a temporary folder: what was uploaded is its output, not the sources.
     expect(await keysUnder(releaseFolder(second.commit))).toEqual([
       `${releaseFolder(second.commit)}${MANIFEST_NAME}`,
@@ -133,7 +150,7 @@ describe('a pipeline that ships its site (SitePath)', () => {
   }, 60_000);
 
   it('reuses the complete folder of a commit shipped before: no object is written again', async () => {
-    const again = shippedRelease('v21');
+    const again = shipped('v21');
     emulator.clearRequestLog();
     const result = await push(again, 'v21-again');
     expect(result.status).toBe('Succeeded');
@@ -149,7 +166,7 @@ describe('a pipeline that ships its site (SitePath)', () => {
         "for (let i = 1; i <= 40; i++) console.log('compiling module ' + i);\n" +
         "console.error('error: src/app.js: unexpected token');\nprocess.exit(3);\n",
     };
-    const broken = release('v22', headerTemplate('/v11'), files);
+    const broken = shipped('v22', files);
     const before = await primaryOriginPath();
     const served = await viewer();
     const failed = failureOf(await push(broken));
@@ -174,16 +191,26 @@ describe('a pipeline that ships its site (SitePath)', () => {
     expect(actionsRun(noSite.version)).toEqual(['Source', 'BuildSite']);
   }, 60_000);
 
+  it('stops when the commit lacks the CacheRulesPath file, naming it, before any write', async () => {
+    const { [RULES_PATH]: _, ...noRules } = shipped('v27').files;
+    const r = release('v27', headerTemplate('/v11'), noRules);
+    const failed = failureOf(await push(r));
+    expect(failed?.action).toBe('UploadSite');
+    expect(failed?.message).toContain(`--cache-rules: cannot read`);
+    expect(failed?.message).toContain(RULES_PATH);
+    expect(await keysUnder(releaseFolder(r.commit))).toEqual([]);
+  }, 60_000);
+
   it('stops when the build writes nothing to BuildOutputPath, naming it', async () => {
     const files = { ...siteSources('v24'), [`${SITE_PATH}/build.mjs`]: "console.log('nothing to do');\n" };
-    const empty = release('v24', headerTemplate('/v11'), files);
+    const empty = shipped('v24', files);
     const failed = failureOf(await push(empty));
     expect(failed?.action).toBe('BuildSite');
     expect(failed?.message).toContain('BuildOutputPath "dist" is not a folder of site after the build');
   }, 60_000);
 
   it('refuses a commit whose folder already holds other content, and leaves that folder as it was', async () => {
-    const r = shippedRelease('v25');
+    const r = shipped('v25');
     const folder = releaseFolder(r.commit);
     const served = await viewer();
     // Someone uploaded other files under this commit's name and completed the folder.
@@ -216,7 +243,7 @@ describe('a pipeline that ships its site (SitePath)', () => {
   }, 60_000);
 
   it('stops when the upload may not write to the bucket, naming the refusal and the bucket', async () => {
-    const r = shippedRelease('v26');
+    const r = shipped('v26');
     const served = await viewer();
     emulator.injectFault({ operation: 'PutObject', error: 'AccessDenied', times: 1000 });
     try {
