@@ -16,7 +16,7 @@ import { STACK_SETTINGS } from '../../local/pipeline/experiment.js';
 import { startLambdas, stopLambdas, type LocalLambdas } from '../../local/pipeline/lambda.js';
 import type { PipelineResult, RunnerEvent } from '../../local/pipeline/local-codepipeline.js';
 import { release, SITE_PATH, type Release } from '../../local/pipeline/pipeline-definition.js';
-import { shippedRelease, siteSources, SHIPPING_PARAMETERS } from '../../local/pipeline/shipped-cycles.js';
+import { siteSources, SHIPPING_PARAMETERS } from '../../local/pipeline/shipped-cycles.js';
 import { createSite, SITE_BUCKET, type LocalSite } from '../../local/pipeline/site.js';
 import { headerTemplate, STAGING_HEADER } from '../../local/pipeline/staging-stack.js';
 import { timeline } from '../../local/pipeline/timeline.js';
