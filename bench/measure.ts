@@ -72,6 +72,7 @@ export async function measureScenario(
         ? [await invokeMeasured(lambda, emulator, trigger.event)]
         : await runJob(lambda, emulator, trigger.userParameters, { between: { settle: true } }),
     );
+    await scenario.verify?.(emulator);
   }
   const firsts = runs.map((r) => r[0]!);
   const paths = firsts.map((i) => criticalPath(i.requests));

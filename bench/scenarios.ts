@@ -3,12 +3,14 @@
  * Every starting state is built at 0 ms latency on a fresh emulator and settled (all distributions Deployed) before the
  * measured invocation, so the first invocation finds nothing propagating and does its whole job.
  */
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Emulator } from '../local/emulator/index.js';
-import { localClients } from '../local/pipeline/aws.js';
+import { type LocalClients, localClients } from '../local/pipeline/aws.js';
 import { FUNCTION_NAMES } from '../infra/bundles.mjs';
 import { lambdaNamed, type LocalLambdas } from '../local/pipeline/lambda.js';
 import { STAGING_HEADER, SimulatedStagingStack, headerTemplate } from '../local/pipeline/staging-stack.js';
-import { createSite, enableCdParameters } from '../local/pipeline/site.js';
+import { SITE_BUCKET, createSite, enableCdParameters } from '../local/pipeline/site.js';
+import { manifestKey, releaseOriginPath, serializeManifest } from '../shared/release/manifest.js';
 import { runJob } from './invocations.js';
 
 export type Lambdas = LocalLambdas;
@@ -37,6 +39,8 @@ export interface Scenario {
   /** True when the first invocation must not write anything (a re-run with everything in place). */
   noWrites: boolean;
   prepare(emulator: Emulator, lambdas: Lambdas): Promise<Trigger>;
+  /** Throws when the completed job did not leave what it should (its figures would then measure something else). */
+  verify?(emulator: Emulator): Promise<void>;
 }
 
 export interface Ids {
@@ -46,14 +50,21 @@ export interface Ids {
   policyId: string;
 }
 
+/** What the site's bucket holds besides createSite's folders, and the origin path the staging serves. */
+export interface Content {
+  stagingOriginPath: string;
+  seed(clients: LocalClients): Promise<void>;
+}
+
 /**
- * The site and its primary (createSite), then the staging stack as CloudFormation leaves it: staging serving v2,
- * policy enabled.
+ * The site and its primary (createSite), then the staging stack as CloudFormation leaves it: staging serving v2 (or
+ * `content`'s origin path, after its objects are written), policy enabled.
  */
-async function stagingDeployed(emulator: Emulator): Promise<Ids> {
+async function stagingDeployed(emulator: Emulator, content?: Content): Promise<Ids> {
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
-  const stack = await new SimulatedStagingStack(clients).deploy(headerTemplate('/v2'));
+  await content?.seed(clients);
+  const stack = await new SimulatedStagingStack(clients).deploy(headerTemplate(content?.stagingOriginPath ?? '/v2'));
   emulator.settle();
   return {
     primaryId: site.primaryId,
@@ -69,11 +80,48 @@ export const enableCdUserParameters = (ids: Ids) =>
   );
 
 /** The staging stack deployed and enable-CD run to completion: the policy is enabled, attached and Deployed. */
-export async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas): Promise<Ids> {
-  const ids = await stagingDeployed(emulator);
+export async function continuousDeploymentLive(emulator: Emulator, lambdas: Lambdas, content?: Content): Promise<Ids> {
+  const ids = await stagingDeployed(emulator, content);
   await runJob(lambdaNamed(lambdas, 'enable-cd'), emulator, enableCdUserParameters(ids), { between: { settle: true } });
   emulator.settle();
   return ids;
+}
+
+/** Release `i` of the promote-prune scenario's bucket: a commit id, release 1 the oldest. */
+export const releaseCommit = (i: number) => `${String(i).padStart(2, '0')}${'c'.repeat(38)}`;
+
+/**
+ * `count` complete release folders as `cfcd upload` leaves them (two files, then the manifest), release i created
+ * (count - i + 1) days ago, the staging serving the newest: what the Ship stage leaves before the approval.
+ */
+export function releases(count: number): Content {
+  return {
+    stagingOriginPath: releaseOriginPath(releaseCommit(count)),
+    seed: async ({ s3 }) => {
+      const put = (Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket: SITE_BUCKET, Key, Body }));
+      for (let i = 1; i <= count; i++) {
+        const commit = releaseCommit(i);
+        await Promise.all([
+          put(`releases/${commit}/index.html`, `<h1>site ${commit}</h1>\n`),
+          put(`releases/${commit}/assets/app.js`, `console.log(${i});\n`),
+        ]);
+        const createdAt = new Date(Date.now() - (count - i + 1) * 86_400_000).toISOString();
+        await put(manifestKey(commit), serializeManifest({ v: 1, commit, createdAt, files: [] }));
+      }
+    },
+  };
+}
+
+/** The promote-prune scenario's bucket: this many complete releases, of which KeepReleases are kept. */
+export const PRUNE_RELEASES = 6;
+export const PRUNE_KEEP = 3;
+
+/** The release folders left in the site's bucket, sorted. */
+export async function releaseFolders(emulator: Emulator): Promise<string[]> {
+  const out = await localClients(emulator.url).s3.send(
+    new ListObjectsV2Command({ Bucket: SITE_BUCKET, Prefix: 'releases/', Delimiter: '/' }),
+  );
+  return (out.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').sort();
 }
 
 // Minimums. A "round" is a set of requests with no data dependency between them, sent together; the critical path
@@ -176,6 +224,62 @@ export const SCENARIOS: Scenario[] = [
           MaxErrorRateIncrease: 1,
         }),
       };
+    },
+  },
+  {
+    id: 'promote-prune',
+    title: 'promote, then prune old releases',
+    function: 'promote',
+    // The bucket holds PRUNE_RELEASES (6) complete releases, the staging serving the newest, the primary /v1;
+    // KeepReleases 3. The first invocation is promote's: ReleaseBucket changes nothing until the promotion is done.
+    // primary ‖ staging → policy → promote → report: 5 requests, chain 4.
+    minimum: { requests: 5, criticalPath: 4, why: 'primary ‖ staging → policy → promote → report' },
+    followUpMinima: [
+      // `promoted`, as promote's: primary ‖ staging ‖ list → invalidate → report (5 / 3). The emulator answers the
+      // invalidation Completed at once, which ends promote's job without a prune; with one due, the job continues so
+      // that the prune runs on the pass that plans done (functions/promote/plan.ts withPrune). Against CloudFront the
+      // invalidation takes minutes and that pass comes anyway: the prune adds no invocation there.
+      { requests: 5, criticalPath: 3, why: 'primary ‖ staging ‖ list → invalidate → report' },
+      // `invalidating`, the pass that plans done and prunes (functions/promote/prune.ts). Round 1: primary ‖ staging
+      //   ‖ the primary's invalidations. Round 2: our invalidation (GetInvalidation): only its Completed status makes
+      //   the plan done, and the prune is planned only then (started earlier, an S3 listing would be wasted on every
+      //   pass that still waits). Round 3: ListObjectsV2 of releases/, every key of every folder (one page here: 18
+      //   keys). Round 4: the 6 manifests (GetObject, in parallel: their keys come from the listing), whose createdAt
+      //   ranks the releases. What the distributions serve is known from round 1 for the first plan: 3 folders to
+      //   delete. Then per folder, as the design requires (a folder a distribution started serving meanwhile is kept):
+      //   primary ‖ staging read again → DeleteObjects of its keys, 3 × 2 rounds. Last, the report.
+      //   3 + 1 + 1 + 6 + 3 × 3 + 1 = 21 requests, chain 1 + 1 + 1 + 1 + 6 + 1 = 11.
+      //   The prune as written (shared/aws/release-prune.ts) takes 29 / 23: it lists releases/ by folder and then
+      //   each folder and its manifest one after another (1 + 2 × 6 rounds, 13 requests, where 2 rounds and 7
+      //   requests would do: the chain grows with every release kept), and reads primary ‖ staging for the first
+      //   plan right after the pass read them (one round, 2 requests). One DeleteObjects for the 3 folders (9 keys)
+      //   after one re-read would take 2 rounds instead of 6, but deletes folder by folder no more.
+      {
+        requests: 21,
+        criticalPath: 11,
+        why: 'reads ‖ list → invalidation → list releases/ → manifests → (primary ‖ staging → delete) × 3 → report',
+      },
+    ],
+    noWrites: false,
+    prepare: async (emulator, lambdas) => {
+      const ids = await continuousDeploymentLive(emulator, lambdas, releases(PRUNE_RELEASES));
+      return {
+        userParameters: JSON.stringify({
+          PrimaryDistributionId: ids.primaryId,
+          StagingDistributionId: ids.stagingId,
+          ReleaseBucket: SITE_BUCKET,
+          KeepReleases: String(PRUNE_KEEP),
+        }),
+      };
+    },
+    // The newest KeepReleases are left (the one both distributions serve among them), the older ones deleted.
+    verify: async (emulator) => {
+      const left = await releaseFolders(emulator);
+      const expected = Array.from({ length: PRUNE_KEEP }, (_, k) => `releases/${releaseCommit(PRUNE_RELEASES - k)}/`);
+      if (left.join() !== expected.sort().join())
+        throw new Error(
+          `promote-prune left ${left.join(', ') || 'no release folder'}; expected ${expected.join(', ')}`,
+        );
     },
   },
   {
