@@ -249,11 +249,11 @@ export const SCENARIOS: Scenario[] = [
       //   delete. Then per folder, as the design requires (a folder a distribution started serving meanwhile is kept):
       //   primary ‖ staging read again → DeleteObjects of its keys, 3 × 2 rounds. Last, the report.
       //   3 + 1 + 1 + 6 + 3 × 3 + 1 = 21 requests, chain 1 + 1 + 1 + 1 + 6 + 1 = 11.
-      //   The prune as written (shared/aws/release-prune.ts) takes 29 / 23: it lists releases/ by folder and then
-      //   each folder and its manifest one after another (1 + 2 × 6 rounds, 13 requests, where 2 rounds and 7
-      //   requests would do: the chain grows with every release kept), and reads primary ‖ staging for the first
-      //   plan right after the pass read them (one round, 2 requests). One DeleteObjects for the 3 folders (9 keys)
-      //   after one re-read would take 2 rounds instead of 6, but deletes folder by folder no more.
+      //   The prune as written (shared/aws/release-prune.ts) takes 23 / 12: it reads primary ‖ staging for the first
+      //   plan right after the pass read them (one round, 2 requests), kept since the listing may have taken long.
+      //   (Before it listed releases/ in one call, it listed each folder and read its manifest one after another:
+      //   29 / 23, the chain growing with every release kept.) One DeleteObjects for the 3 folders (9 keys) after
+      //   one re-read would take 2 rounds instead of 6, but deletes folder by folder no more.
       {
         requests: 21,
         criticalPath: 11,

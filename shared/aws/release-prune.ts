@@ -27,13 +27,12 @@ export class ReleaseDeleteError extends CfcdError {
 }
 
 interface Listed {
-  prefixes: string[];
   objects: { key: string; lastModified: Date | undefined }[];
 }
 
-/** Every page of a listing under `prefix` (with `delimiter`, the sub-folders come back as prefixes). */
-async function listAll(bucket: string, prefix: string, delimiter?: string): Promise<Listed> {
-  const listed: Listed = { prefixes: [], objects: [] };
+/** Every key under `prefix`, all pages. */
+async function listAll(bucket: string, prefix: string): Promise<Listed> {
+  const listed: Listed = { objects: [] };
   let token: string | undefined;
   for (let page = 1; ; page++) {
     const out = await awsCall('ListObjectsV2', `s3://${bucket}/${prefix} (page ${page})`, () =>
@@ -41,12 +40,10 @@ async function listAll(bucket: string, prefix: string, delimiter?: string): Prom
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: prefix,
-          ...(delimiter ? { Delimiter: delimiter } : {}),
           ...(token ? { ContinuationToken: token } : {}),
         }),
       ),
     );
-    for (const p of out.CommonPrefixes ?? []) if (p.Prefix) listed.prefixes.push(p.Prefix);
     for (const o of out.Contents ?? []) if (o.Key) listed.objects.push({ key: o.Key, lastModified: o.LastModified });
     if (!out.IsTruncated || !out.NextContinuationToken) return listed;
     token = out.NextContinuationToken;
@@ -65,21 +62,42 @@ async function readManifest(bucket: string, key: string): Promise<FoundFolder['m
   }
 }
 
-/** The folders under `releases/`, each with its keys, its newest object's time and its manifest. */
+/** Manifests read side by side, at most this many at once. */
+const MANIFEST_READS = 8;
+
+/**
+ * The folders under `releases/`, each with its keys, its newest object's time and its manifest: one listing of the
+ * whole prefix (paged), then the manifests read side by side — two rounds however many releases the bucket holds.
+ */
 export async function listReleaseFolders(bucket: string): Promise<FoundFolder[]> {
-  const top = await listAll(bucket, RELEASES_PREFIX, '/');
-  const folders: FoundFolder[] = [];
-  for (const prefix of top.prefixes) {
-    const { objects } = await listAll(bucket, prefix);
-    const times = objects.map((o) => o.lastModified?.getTime()).filter((t): t is number => t !== undefined);
-    const manifestKey = `${prefix}${MANIFEST_NAME}`;
-    folders.push({
-      name: prefix.slice(RELEASES_PREFIX.length, -1),
-      manifest: objects.some((o) => o.key === manifestKey) ? await readManifest(bucket, manifestKey) : 'missing',
-      newestObjectAt: times.length ? new Date(Math.max(...times)).toISOString() : undefined,
-      keys: objects.map((o) => o.key),
-    });
+  const { objects } = await listAll(bucket, RELEASES_PREFIX);
+  const byFolder = new Map<string, { key: string; lastModified: Date | undefined }[]>();
+  for (const o of objects) {
+    const rest = o.key.slice(RELEASES_PREFIX.length);
+    const slash = rest.indexOf('/');
+    // A key straight under releases/ is no release folder's.
+    if (slash <= 0) continue;
+    const name = rest.slice(0, slash);
+    byFolder.set(name, [...(byFolder.get(name) ?? []), o]);
   }
+  const names = [...byFolder.keys()].sort();
+  const folders: FoundFolder[] = new Array(names.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < names.length; i = next++) {
+      const name = names[i] as string;
+      const keys = byFolder.get(name) ?? [];
+      const times = keys.map((o) => o.lastModified?.getTime()).filter((t): t is number => t !== undefined);
+      const manifestKey = `${RELEASES_PREFIX}${name}/${MANIFEST_NAME}`;
+      folders[i] = {
+        name,
+        manifest: keys.some((o) => o.key === manifestKey) ? await readManifest(bucket, manifestKey) : 'missing',
+        newestObjectAt: times.length ? new Date(Math.max(...times)).toISOString() : undefined,
+        keys: keys.map((o) => o.key),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MANIFEST_READS, names.length) }, worker));
   return folders;
 }
 
