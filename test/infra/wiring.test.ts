@@ -588,7 +588,7 @@ describe('the ramp (RampSteps)', () => {
 
   it('allows RampSteps and RampProbes only as arrays, so that their raw substitution cannot add keys', () => {
     const pattern = (name: string) =>
-      new RegExp((pipeline.Parameters?.[name] as unknown as { AllowedPattern: string }).AllowedPattern);
+      new RegExp((pipeline.Parameters![name] as unknown as { AllowedPattern: string }).AllowedPattern);
     for (const ok of ['', '[1, 5, 15]', '[0.5,2.25, 10]']) expect(pattern('RampSteps').test(ok), ok).toBe(true);
     for (const bad of ['[1],"StepMinutes":0', '["1"]', '[1, 5', '[100]'])
       expect(pattern('RampSteps').test(bad), bad).toBe(false);
