@@ -7,6 +7,7 @@
 import { abortAction } from '../functions/abort/action.js';
 import { enableCdAction } from '../functions/enable-cd/action.js';
 import { promoteAction } from '../functions/promote/action.js';
+import { rampAction } from '../functions/ramp/action.js';
 import type { PlanSteps } from '../shared/aws/apply-plan.js';
 import { InputError, type Words } from '../shared/domain/errors.js';
 import type { Change, Plan } from '../shared/domain/plan.js';
@@ -50,6 +51,10 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
   Mode: ['<mode>', 'disable (default), detach or teardown'],
   PipelineName: ['<name>', 'act only for this pipeline execution (with --pipeline-execution-id)'],
   PipelineExecutionId: ['<id>', 'the pipeline execution whose staging abort may act on'],
+  Steps: ['<json array>', "the ramp's weights in percent, each above 0 and at most 15, rising, e.g. '[1, 5, 15]'"],
+  StepMinutes: ['<minutes>', 'bake per step, from the moment the primary is Deployed at its weight (default 5)'],
+  Probes: ['<json array>', 'paths probed with the staging header before any weight, e.g. \'["/"]\''],
+  ProbeBaseUrl: ['<url>', 'where the probes go (default https://<primary domain>)'],
 };
 
 /**
@@ -79,7 +84,7 @@ export const CLI_WORDS: Words = {
 export type AnyPlan = Plan<Change, string>;
 
 export interface CliAction {
-  name: 'enable-cd' | 'promote' | 'abort';
+  name: 'enable-cd' | 'promote' | 'ramp' | 'abort';
   summary: string;
   synopsis: string;
   /** The action's declaration: the driver runs it, a dry run plans with its steps. */
@@ -111,6 +116,19 @@ export const ACTIONS: Record<CliAction['name'], CliAction> = {
     pinned: (state): Record<string, string> => {
       const s = state as { kind?: string; staging?: { etag: string } };
       return s.kind === 'deciding' && s.staging ? { ExpectedStagingETag: s.staging.etag } : {};
+    },
+  },
+  ramp: {
+    name: 'ramp',
+    summary:
+      'Probe the staging through the primary with the staging header, then raise the policy weight step by step, ' +
+      'each step Deployed, baked and judged healthy before the next; an unhealthy step disables the policy.',
+    synopsis: '--primary <id> --staging <id> --steps <json array> --max-staging-5xx-error-rate <percent> [options]',
+    action: rampAction as unknown as AnyAction,
+    // The release guard, as for promote: the staging the person confirmed is the one ramped.
+    pinned: (state): Record<string, string> => {
+      const s = state as { staging?: { etag: string } };
+      return s.staging ? { ExpectedStagingETag: s.staging.etag } : {};
     },
   },
   abort: {

@@ -67,10 +67,11 @@ usage: cfcd <command> [options]
 
 Commands:
   status --primary <id>       where a primary stands: policy, staging, what promote would change, warnings
-  plan enable-cd|promote|abort …
+  plan enable-cd|promote|ramp|abort …
                               what the action would do now, from the live state (never writes)
   enable-cd …                 grant, enable and attach the policy; wait for Deployed
   promote …                   copy the staging config onto the primary (gate, release guard); wait for Deployed
+  ramp …                      probes, then the policy weight step by step, each judged healthy before the next
   abort …                     all traffic back to the primary (disable, detach or teardown); wait for Deployed
   cleanup                     every policy of the account, orphans flagged; --delete / --all-orphans remove them
   suspend --primary <id>      detach the disabled policy for a change CD forbids (certificate, TLS, WAF)
@@ -91,7 +92,7 @@ AWS credentials come from the SDK's default chain; AWS_ENDPOINT_URL points cfcd 
 Exit codes: 0 ok, 1 failed (or you answered no), 2 bad usage, 3 refused by a check (nothing written), 130 Ctrl-C.
 `;
 
-const PLAN_OVERVIEW = `usage: cfcd plan enable-cd|promote|abort [the action's options]
+const PLAN_OVERVIEW = `usage: cfcd plan enable-cd|promote|ramp|abort [the action's options]
 
 What the action would do now, from the live state: the same checks and planner as the pipeline, and never a write.
 "cfcd plan <action> --help" lists the action's options.

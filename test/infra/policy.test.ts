@@ -129,13 +129,14 @@ const TAGGED_AS_STAGING = {
 };
 
 describe('IAM policies', () => {
-  it('finds the statements of all eight roles (the watch role and the Ship stage roles among them)', () => {
+  it('finds the statements of all nine roles (the watch role, the ramp role and the Ship stage roles among them)', () => {
     expect(new Set(statements.map((s) => s.role))).toEqual(
       new Set([
         'EnableCdRole',
         'PromoteRole',
         'AbortRole',
         'WatchRole',
+        'RampRole',
         'StagingDeployRole',
         'PipelineRole',
         'SiteBuildRole',
@@ -244,6 +245,17 @@ describe('IAM policies', () => {
       ).toEqual([PRIMARY]);
     }
     expect(withAction('WatchRole', 'cloudfront:UpdateDistribution')).toEqual([]);
+  });
+
+  it('lets the ramp update only the continuous deployment policy: no distribution write, no invalidation', () => {
+    const writes = inRole('RampRole').flatMap((s) =>
+      actionsOf(s).filter((a) => /^cloudfront:(Update|Create|Delete)/.test(a) || a.startsWith('s3:')),
+    );
+    expect(writes).toEqual(['cloudfront:UpdateContinuousDeploymentPolicy']);
+    const update = withAction('RampRole', 'cloudfront:UpdateContinuousDeploymentPolicy');
+    expect(update.map((s) => resourceText(s.statement.Resource, pipeline))).toEqual([
+      expect.stringContaining(':continuous-deployment-policy/'),
+    ]);
   });
 
   it('lets promote invalidate only the primary, and enable-cd only the staging', () => {

@@ -6,6 +6,7 @@ import { FUNCTIONS_DIR, FUNCTION_NAMES } from '../../infra/bundles.mjs';
 import { parseAbortObject } from '../../shared/rollback/params.js';
 import { parseEnableCdParams } from '../../functions/enable-cd/params.js';
 import { parsePromoteParams } from '../../functions/promote/params.js';
+import { parseRampParams } from '../../functions/ramp/params.js';
 import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
@@ -181,10 +182,11 @@ describe('pipeline wiring', () => {
     expect(pipeline.Resources.Pipeline!.Properties!.ExecutionMode).toBe('QUEUED');
   });
 
-  it('refers only to pipeline variables of namespaces that earlier actions declare, with or without SitePath', () => {
+  it('refers only to pipeline variables of namespaces that earlier actions declare, with or without SitePath or a ramp', () => {
     const declared: string[] = [];
     const problems: string[] = [];
-    for (const stage of [...stages, ...stagesOf(SHIPS_SITE)]) {
+    const ramp = stagesOf({ ...REQUIRED, RampSteps: '[1]', PromoteMaxStaging5xxErrorRate: '2' });
+    for (const stage of [...stages, ...stagesOf(SHIPS_SITE), ...ramp]) {
       const byOrder = [...stage.Actions].sort((a, b) => (a.RunOrder ?? 1) - (b.RunOrder ?? 1));
       for (const action of byOrder) {
         const text = JSON.stringify(action.Configuration);
@@ -335,7 +337,8 @@ describe('pipeline wiring', () => {
   });
 
   it('shows the reviewer the commit, the staging and its ETag, and the changes promote would make', () => {
-    const customData = actionNamed('ApproveStaging').Configuration.CustomData as { 'Fn::Sub': string };
+    const customData = { 'Fn::Sub': subText(actionNamed('ApproveStaging').Configuration.CustomData) };
+    expect(customData['Fn::Sub']).not.toContain('#{Ramp.');
     for (const variable of [
       '#{SourceVariables.CommitId}',
       '#{EnableCd.StagingDistributionId}',
@@ -497,5 +500,107 @@ describe('the watch', () => {
       Principal: 'events.amazonaws.com',
       SourceArn: { 'Fn::GetAtt': ['WatchSchedule', 'Arn'] },
     });
+  });
+});
+
+describe('the ramp (RampSteps)', () => {
+  const RAMP_ON = {
+    ...REQUIRED,
+    RampSteps: '[1, 5, 15]',
+    RampProbes: '["/", "/app.js"]',
+    PromoteMaxStaging5xxErrorRate: '2',
+  };
+  const RAMP_RESOURCES = ['RampLogGroup', 'RampRole', 'RampFunction'];
+  const release = (given: Record<string, string>) => stagesOf(given).find((s) => s.Name === 'Release')!.Actions;
+  const named = (given: Record<string, string>, name: string) => release(given).find((a) => a.Name === name)!;
+  const resources = (given: Record<string, string>) => Object.keys(resolveConditions(pipeline, given).Resources);
+
+  it('does not exist while RampSteps is empty (the default): the release stage is as before', () => {
+    expect(pipeline.Parameters?.RampSteps?.Default).toBe('');
+    expect(release(REQUIRED).map((a) => a.Name)).not.toContain('RampCanary');
+    for (const id of RAMP_RESOURCES) expect(resources(REQUIRED), id).not.toContain(id);
+  });
+
+  it('ramps between enable-cd and the approval, and the approval shows its figures', () => {
+    expect(release(RAMP_ON).map((a) => [a.RunOrder, a.Name])).toEqual([
+      [1, 'DeployStagingStack'],
+      [2, 'EnableContinuousDeployment'],
+      [3, 'RampCanary'],
+      [4, 'ApproveStaging'],
+      [5, 'PromoteStaging'],
+    ]);
+    for (const id of RAMP_RESOURCES) expect(resources(RAMP_ON), id).toContain(id);
+    expect(functionName((named(RAMP_ON, 'RampCanary').Configuration.FunctionName as { Ref: string }).Ref)).toBe('ramp');
+    expect(named(RAMP_ON, 'RampCanary').Namespace).toBe('Ramp');
+    const customData = subText(named(RAMP_ON, 'ApproveStaging').Configuration.CustomData);
+    expect(customData).toContain('#{Ramp.FinalWeight}');
+    expect(customData).toContain('#{Ramp.RampFigures}');
+  });
+
+  it('promotes right after a healthy ramp, with no approval, when RampAutoPromote is "true"', () => {
+    const auto = { ...RAMP_ON, RampAutoPromote: 'true' };
+    expect(release(auto).map((a) => [a.RunOrder, a.Name])).toEqual([
+      [1, 'DeployStagingStack'],
+      [2, 'EnableContinuousDeployment'],
+      [3, 'RampCanary'],
+      [4, 'PromoteStaging'],
+    ]);
+    // Without a ramp the flag changes nothing (and the rule RampSettingsNeedSteps refuses it).
+    expect(release({ ...REQUIRED, RampAutoPromote: 'true' }).map((a) => a.Name)).toContain('ApproveStaging');
+    const rule = pipeline.Rules?.RampSettingsNeedSteps as unknown as { RuleCondition: unknown };
+    expect(JSON.stringify(rule.RuleCondition)).toContain('RampAutoPromote');
+  });
+
+  it('passes the ramp every key it accepts, in a shape its parser accepts', () => {
+    const action = named(RAMP_ON, 'RampCanary');
+    const raw = parseSubJson(action.Configuration.UserParameters, {
+      PrimaryDistributionId: 'E1PRIMARY00001',
+      RampSteps: RAMP_ON.RampSteps,
+      RampProbes: RAMP_ON.RampProbes,
+      RampStepMinutes: '5',
+      PromoteMinStagingRequests: '',
+      PromoteMaxStaging5xxErrorRate: '2',
+      PromoteMaxErrorRateIncrease: '',
+    });
+    expect(Object.keys(raw).sort()).toEqual([...acceptedKeys.ramp!].sort());
+    const parsed = parseRampParams(
+      JSON.stringify({
+        ...raw,
+        StagingDistributionId: 'E2STAGING00002',
+        ContinuousDeploymentPolicyId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+        ExpectedStagingETag: 'E2QWRUHAPOMQZL',
+      }),
+    );
+    expect(parsed).toMatchObject({ steps: [1, 5, 15], stepMinutes: 5, probes: [{ path: '/' }, { path: '/app.js' }] });
+    expect(raw.ExpectedStagingETag).toBe('#{EnableCd.StagingETag}');
+  });
+
+  it('lets the pipeline invoke the ramp function only when it exists', () => {
+    const invoke = (given: Record<string, string>) => {
+      const role = resolveConditions(pipeline, given).Resources.PipelineRole!.Properties!.Policies as {
+        PolicyDocument: { Statement: { Sid?: string; Resource: unknown }[] };
+      }[];
+      return JSON.stringify(role[0]!.PolicyDocument.Statement.find((st) => st.Sid === 'InvokeActions')!.Resource);
+    };
+    expect(invoke(RAMP_ON)).toContain('RampFunction');
+    expect(invoke(REQUIRED)).not.toContain('RampFunction');
+  });
+
+  it('allows RampSteps and RampProbes only as arrays, so that their raw substitution cannot add keys', () => {
+    const pattern = (name: string) =>
+      new RegExp((pipeline.Parameters![name] as unknown as { AllowedPattern: string }).AllowedPattern);
+    for (const ok of ['', '[1, 5, 15]', '[0.5,2.25, 10]']) expect(pattern('RampSteps').test(ok), ok).toBe(true);
+    for (const bad of ['[1],"StepMinutes":0', '["1"]', '[1, 5', '[100]'])
+      expect(pattern('RampSteps').test(bad), bad).toBe(false);
+    for (const ok of ['[]', '["/"]', '["/", "/app.js"]']) expect(pattern('RampProbes').test(ok), ok).toBe(true);
+    for (const bad of ['["/"],"Steps":[15]', '["/a\\"]', '["/a b"]', '[{"Path":"/"}]'])
+      expect(pattern('RampProbes').test(bad), bad).toBe(false);
+  });
+
+  it('refuses a ladder without an error-rate threshold to judge its steps by', () => {
+    const rule = pipeline.Rules?.RampNeedsErrorRate as unknown as { Assertions: unknown[] };
+    const text = JSON.stringify(rule.Assertions);
+    expect(text).toContain('PromoteMaxStaging5xxErrorRate');
+    expect(text).toContain('PromoteMaxErrorRateIncrease');
   });
 });
