@@ -59,7 +59,7 @@ export class KeyCreatedMeanwhileError extends CfcdError {
     super(
       `s3://${bucket}/${key} was written by another upload meanwhile (after this one read the folder), and a ` +
         'release key is never overwritten; the manifest was not written. Run the upload again: it keeps the keys ' +
-        'with the same bytes and refuses the folder if they differ',
+        'that hold the same bytes, and refuses the folder if one holds other bytes',
       { cause },
     );
   }
