@@ -44,8 +44,11 @@ export const uploadSpec: CommandSpec<typeof options> = {
   details: [
     'Cache-Control: HTML and names without an extension no-cache; fingerprinted names (app.3f2a9c1d.js)',
     'public, max-age=31536000, immutable; anything else public, max-age=300 (docs/caching.md).',
-    'Exit codes: 0 uploaded (or already there), 1 a call failed (run it again to complete the folder), 2 bad usage',
-    '(or a site without index.html), 3 refused (the folder holds another release; nothing written).',
+    'Every put is create-only (If-None-Match: *): an unfinished folder (no manifest) is completed with the keys it',
+    'lacks; a key already there is kept if it holds the same bytes (its ETag), and refused if not.',
+    'Exit codes: 0 uploaded (or already there), 1 a call failed or another upload wrote a key meanwhile (run it',
+    'again to complete the folder), 2 bad usage (or a site without index.html), 3 refused (the folder holds another',
+    'release, or keys with other bytes; nothing written).',
   ].join('\n'),
 };
 
@@ -80,7 +83,8 @@ async function readSite(root: string): Promise<LocalFile[]> {
   return Promise.all(
     paths.map(async (path) => {
       const body = await readFile(join(root, path));
-      return { path, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      return { path, sha256, md5: createHash('md5').update(body).digest('hex'), bytes: body.length };
     }),
   );
 }
@@ -123,7 +127,7 @@ export async function runUpload(raw: Record<string, unknown>, ctx: Context): Pro
   const state = await readFolderState(bucket, folder, manifestKey(commit));
   const plan = planUpload({ commit, site: from, files, folder: state, rules, now: new Date().toISOString() });
 
-  const listedFiles = plan.kind === 'upload' ? plan.puts : plan.manifest.files;
+  const listedFiles = plan.manifest.files;
   const bytes = listedFiles.reduce((sum, f) => sum + f.bytes, 0);
   const cache = cacheControlCounts(listedFiles);
   const summary = { bucket, commit, folder, originPath, files: listedFiles.length, bytes, cacheControl: cache };
@@ -135,7 +139,8 @@ export async function runUpload(raw: Record<string, unknown>, ctx: Context): Pro
     say(ctx, `OriginPath: ${originPath}`);
     return { ...summary, result: 'reused', written: 0 };
   }
-  if (plan.completing) say(ctx, `completing an unfinished upload (${plural(state.keys.length, 'key')} there)`);
+  if (plan.completing)
+    say(ctx, `completing an unfinished upload: ${plural(plan.kept, 'file')} already there with the same bytes, kept`);
   if (values['dry-run']) {
     say(ctx, `dry run: would write ${plural(plan.puts.length, 'object')} and the manifest, last`);
     return { ...summary, result: 'dry-run', written: 0 };

@@ -138,7 +138,18 @@ export function s3(account: EmulatedAccount): Service {
     return { status: 200, headers: { location: `/${name}` } };
   }
 
+  /**
+   * PutObject. `If-None-Match: *` makes it create-only: an existing key answers 412 PreconditionFailed and is left as
+   * it was (S3's conditional writes). S3 documents `*` as the only value; any other is answered 501 NotImplemented
+   * here, as S3 answers a header it does not implement (inferred: the documentation does not name the answer).
+   * The ETag is the quoted MD5 hex of the body, as S3's for an object written by one PutObject without SSE-KMS.
+   */
   function putObject(req: ApiRequest, b: Bucket, key: string): ApiResponse {
+    const ifNoneMatch = header(req, 'if-none-match');
+    if (ifNoneMatch !== undefined && ifNoneMatch !== '*')
+      throw new ApiError('NotImplemented', 'A header you provided implies functionality that is not implemented', 501);
+    if (ifNoneMatch === '*' && b.objects.has(key))
+      throw new ApiError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
     const etag = `"${createHash('md5').update(req.body).digest('hex')}"`;
     const object: S3Object = {
       body: req.body,

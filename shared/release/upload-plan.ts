@@ -2,9 +2,11 @@
  * What `cfcd upload` does with a release folder, from the local files and what the bucket holds under the folder.
  * A folder with its manifest is complete (and may already be routed), so it is never written again: the same files
  * are a re-run (`reuse`), other files are refused. A folder without a manifest is an upload of the same commit that
- * did not finish: it was never complete, so nothing ever routed to it, and it is completed by writing every file again
- * and the manifest last — unless it holds a key the release does not have, which would be served with it unlisted.
- * Pure.
+ * did not finish: it was never complete, so nothing ever routed to it, and it is completed by writing the files it
+ * lacks and the manifest last. Every put is create-only (`If-None-Match: *`, which the upload role's IAM policy
+ * requires), so a key already there is never overwritten: it is kept when its ETag is the local file's MD5 (the same
+ * bytes), and the folder is refused when its content differs, or when it holds a key the release does not have (it
+ * would be served with the release unlisted). Pure.
  */
 import { InputError, StateCheckError } from '../domain/errors.js';
 import { type CacheRule, cacheControlOf, contentTypeOf } from './content.js';
@@ -23,15 +25,25 @@ export interface LocalFile {
   /** Path inside the site folder, with `/` separators, no leading `/`. */
   path: string;
   sha256: string;
+  /** MD5 hex of the bytes: what S3 answers as the ETag of an object written by one PutObject. */
+  md5: string;
   bytes: number;
+}
+
+/** An object under the release folder, as ListObjectsV2 lists it. */
+export interface FolderObject {
+  /** The full key, `releases/<commit>/…`. */
+  key: string;
+  /** The ETag as S3 lists it, quotes included; absent when the listing had none. */
+  etag?: string;
 }
 
 /** What the bucket holds under the release folder. */
 export interface FolderState {
   /** The manifest's text, when it exists. */
   manifestText?: string;
-  /** Every key under the folder (full keys, `releases/<commit>/…`). */
-  keys: readonly string[];
+  /** Every object under the folder. */
+  objects: readonly FolderObject[];
 }
 
 export interface UploadInput {
@@ -54,13 +66,15 @@ export type UploadPlan =
   /** The folder is complete with exactly these files: nothing to write. */
   | { kind: 'reuse'; folder: string; manifest: ReleaseManifest }
   /**
-   * Write `puts` (in any order, side by side), then the manifest at `manifestKey`, last. `completing` when keys of an
-   * unfinished upload of the same commit are there (they are overwritten).
+   * Write `puts` (in any order, side by side, each create-only), then the manifest at `manifestKey`, last.
+   * `completing` when keys of an unfinished upload of the same commit are there: `kept` of them hold the same bytes
+   * as the site's files and are not written again; the manifest lists every file, kept ones included.
    */
   | {
       kind: 'upload';
       folder: string;
       puts: Put[];
+      kept: number;
       manifestKey: string;
       manifestText: string;
       manifest: ReleaseManifest;
@@ -117,43 +131,43 @@ export function planUpload(input: UploadInput): UploadPlan {
     );
   }
 
-  const local = new Set(files.map((f) => `${folder}${f.path}`));
-  const foreign = state.keys.filter((k) => !local.has(k));
+  const remove = `Remove the folder (aws s3 rm --recursive s3://<bucket>/${folder}) and upload again`;
+  const local = new Map(files.map((f) => [`${folder}${f.path}`, f]));
+  const foreign = state.objects.filter((o) => !local.has(o.key)).map((o) => o.key);
   if (foreign.length > 0)
     throw new StateCheckError(
       `${folder} holds an unfinished upload (no ${MANIFEST_NAME}) with keys this site does not have ` +
-        `(${listed(foreign)}); they would be served with the release unlisted. Remove the folder ` +
-        `(aws s3 rm --recursive s3://<bucket>/${folder}) and upload again`,
+        `(${listed(foreign)}); they would be served with the release unlisted. ${remove}`,
+    );
+  const there = new Map(state.objects.map((o) => [o.key, o.etag]));
+  const changed = [...there]
+    .filter(([key, etag]) => etag !== `"${(local.get(key) as LocalFile).md5}"`)
+    .map(([key]) => key)
+    .sort();
+  if (changed.length > 0)
+    throw new StateCheckError(
+      `${folder} holds an unfinished upload (no ${MANIFEST_NAME}) whose keys have other content than this site's ` +
+        `files (${listed(changed)}); a release folder's keys are create-only, never overwritten. ${remove}`,
     );
 
-  const puts: Put[] = [...files].sort(byPath).map((f) => ({
-    key: `${folder}${f.path}`,
+  const listing: ManifestFile[] = [...files].sort(byPath).map((f) => ({
     path: f.path,
     sha256: f.sha256,
     bytes: f.bytes,
     contentType: contentTypeOf(f.path),
     cacheControl: cacheControlOf(f.path, rules),
   }));
-  const manifest: ReleaseManifest = {
-    v: 1,
-    commit,
-    createdAt: input.now,
-    files: puts.map(({ path, sha256, bytes, contentType, cacheControl }) => ({
-      path,
-      sha256,
-      bytes,
-      contentType,
-      cacheControl,
-    })),
-  };
+  const puts: Put[] = listing.map((f) => ({ key: `${folder}${f.path}`, ...f })).filter((p) => !there.has(p.key));
+  const manifest: ReleaseManifest = { v: 1, commit, createdAt: input.now, files: listing };
   return {
     kind: 'upload',
     folder,
     puts,
+    kept: listing.length - puts.length,
     manifestKey: manifestKey(commit),
     manifestText: serializeManifest(manifest),
     manifest,
-    completing: state.keys.length > 0,
+    completing: state.objects.length > 0,
   };
 }
 

@@ -52,8 +52,23 @@ function upload(...extra: string[]) {
   return runCfcd(['upload', '--bucket', BUCKET, '--commit', COMMIT, '--from', site, ...extra], { env: emulator.env });
 }
 
+const MANIFEST = `${FOLDER}.cfcd-release.json`;
+
 const writes = () => emulator.requestLog().filter((r) => r.operation === 'PutObject' || r.operation === 'DeleteObject');
 const head = (key: string) => clients.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  return (page.Contents ?? []).map((o) => o.Key as string);
+}
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('cfcd upload', () => {
   it('uploads the site as releases/<commit>/ with its headers, the manifest last, and prints the OriginPath', async () => {
@@ -105,14 +120,64 @@ describe('cfcd upload', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('completes an unfinished upload of the same commit (no manifest)', async () => {
-    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${FOLDER}index.html`, Body: 'partial' }));
+  it('completes an unfinished upload by writing only the keys it lacks, then the manifest', async () => {
+    // An upload cut short: the first put is refused, the ones already in flight land, no manifest.
+    emulator.injectFault({ operation: 'PutObject', error: 'AccessDenied' });
+    const cut = await upload();
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain('AccessDenied');
+    const left = await keysUnder(FOLDER);
+    expect(left).not.toContain(MANIFEST);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.length).toBeLessThan(4);
+
     emulator.clearRequestLog();
     const run = await upload();
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/completing an unfinished upload/);
+    expect(run.stdout).toContain(
+      `completing an unfinished upload: ${left.length} file${left.length === 1 ? '' : 's'} already there with the ` +
+        'same bytes, kept',
+    );
+    // Only the missing keys and the manifest are put (a put of a kept key would have met its 412), the manifest last.
+    const all = ['.well-known/security.txt', 'assets/app.3f2a9c1d.js', 'favicon.ico', 'index.html'];
+    const puts = writes();
+    expect(puts).toHaveLength(all.length - left.length + 1);
+    expect(puts.every((p) => p.status === 200)).toBe(true);
+    const manifestPut = puts.at(-1) as (typeof puts)[number];
+    expect(puts.slice(0, -1).every((p) => p.endMs <= manifestPut.startMs)).toBe(true);
+    expect((await keysUnder(FOLDER)).sort()).toEqual([...all.map((p) => `${FOLDER}${p}`), MANIFEST].sort());
+    const got = await clients.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: MANIFEST }));
+    expect(parseManifest(await got.Body!.transformToString()).files.map((f) => f.path)).toEqual(all);
     expect(await head(`${FOLDER}index.html`)).toMatchObject({ CacheControl: 'no-cache' });
-    expect(await head(`${FOLDER}.cfcd-release.json`)).toBeDefined();
+  });
+
+  it('refuses an unfinished upload whose key holds other bytes: exit 3, nothing written, remove the folder', async () => {
+    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${FOLDER}index.html`, Body: 'partial' }));
+    emulator.clearRequestLog();
+    const run = await upload();
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`other content than this site's files (${FOLDER}index.html)`);
+    expect(run.stderr).toContain(`aws s3 rm --recursive s3://<bucket>/${FOLDER}`);
+    expect(writes()).toEqual([]);
+  });
+
+  it('fails naming the key another upload wrote after the read, overwriting nothing and writing no manifest', async () => {
+    // Every put of the site waits a second; meanwhile another writer creates one of its keys.
+    emulator.injectFault({ operation: 'PutObject', error: 'Slow', delayMs: 1000, times: 4 });
+    const running = upload();
+    await until(() => emulator.state().pendingFaults.length === 0);
+    await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${FOLDER}favicon.ico`, Body: 'theirs' }));
+    const run = await running;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `s3://${BUCKET}/${FOLDER}favicon.ico was written by another upload meanwhile (after this one read the folder)`,
+    );
+    expect(run.stderr).toContain('the manifest was not written');
+    await expect(head(MANIFEST)).rejects.toMatchObject({ name: 'NotFound' });
+    const theirs = await clients.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${FOLDER}favicon.ico` }));
+    expect(await theirs.Body!.transformToString()).toBe('theirs');
+    // Every put of the upload was create-only.
+    expect(writes().every((w) => w.operation === 'PutObject')).toBe(true);
   });
 
   it('refuses a site without index.html: exit 2, naming the folder, nothing called', async () => {

@@ -73,7 +73,8 @@ export const iamActions: Record<string, ActionFacts> = {
   'logs:PutLogEvents': on('log-stream*'),
   's3:GetObject': on('accesspointobject', 'object'),
   's3:GetObjectVersion': on('accesspointobject', 'object'),
-  's3:PutObject': on('accesspointobject', 'object'),
+  // The upload role's create-only puts: the reference lists s3:if-none-match for PutObject (conditional writes).
+  's3:PutObject': { ...on('accesspointobject', 'object'), conditionKeys: ['s3:if-none-match'] },
   's3:DeleteObject': on('accesspointobject', 'object'),
   's3:GetBucketPolicy': on('accesspoint', 'bucket'),
   's3:PutBucketPolicy': on('bucket*'),

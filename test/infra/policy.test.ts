@@ -372,14 +372,26 @@ describe('the Ship stage (SitePath)', () => {
     const site = siteStatements('SiteUploadRole');
     expect(site.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
       [['s3:ListBucket'], SITE_BUCKET],
-      [['s3:GetObject', 's3:PutObject'], SITE_OBJECTS],
+      [['s3:GetObject'], SITE_OBJECTS],
+      [['s3:PutObject'], SITE_OBJECTS],
     ]);
     expect(site[0]!.statement.Condition).toEqual({ StringLike: { 's3:prefix': 'releases/*' } });
+    expect(site[1]!.statement.Condition).toBeUndefined();
     expect(
       inRole('SiteUploadRole')
         .flatMap(actionsOf)
         .filter((a) => /Delete/.test(a)),
     ).toEqual([]);
+  });
+
+  it('lets the upload role only create objects: every put must carry If-None-Match, so none overwrites', () => {
+    const puts = inRole('SiteUploadRole').filter((s) => actionsOf(s).includes('s3:PutObject'));
+    const site = puts.filter((s) => resourceText(s.statement.Resource, pipeline).includes('StaticResourceBucketName'));
+    expect(site).toHaveLength(1);
+    // IAM's Null test: "false" = the request carries the key. S3 accepts only "*" as its value (a create-only put).
+    expect(site[0]!.statement.Condition).toEqual({ Null: { 's3:if-none-match': 'false' } });
+    // The condition key is one the reference lists for the action: a key it does not list would never match.
+    expect(iamActions['s3:PutObject']!.conditionKeys).toContain('s3:if-none-match');
   });
 
   it('lets promote prune only releases/*, and only when SitePath is set', () => {

@@ -99,9 +99,15 @@ export const wildcardAllowList: WildcardGrant[] = [
   },
   {
     resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',
-    actions: ['s3:GetObject', 's3:PutObject'],
+    actions: ['s3:GetObject'],
     reason:
-      "Ship stage's upload role only, only when SitePath is set: cfcd upload writes releases/<commit>/, whose commit id is known at run time; it reads a folder's manifest and files to reuse a complete folder or refuse other content. No delete; nothing outside releases/.",
+      "Ship stage's upload role only, only when SitePath is set: cfcd upload reads the manifest of releases/<commit>/, whose commit id is known at run time, to reuse a complete folder or refuse other content. Read-only; nothing outside releases/.",
+  },
+  {
+    resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',
+    actions: ['s3:PutObject'],
+    reason:
+      "Ship stage's upload role only, only when SitePath is set: cfcd upload writes releases/<commit>/, whose commit id is known at run time. Create-only: the condition Null s3:if-none-match false denies a put without If-None-Match: *, so no object is ever overwritten (the policy test checks it). No delete; nothing outside releases/.",
   },
   {
     resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',
