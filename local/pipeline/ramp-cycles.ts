@@ -161,7 +161,7 @@ function healthyRampChecks(c: CycleContext, r: Release, minutes: Minute[]): Chec
       detail: ramp ? `FinalWeight=${variables.FinalWeight}, StepsJudged=${variables.StepsJudged}` : 'no RampCanary',
     },
     {
-      name: 'the ramp set 1 % → 5 % → 15 %: only up the ladder, each move in the pass that judged the step below healthy',
+      name: 'the ramp set 1 % → 5 % → 15 %, only up, each move in the pass that judged the step below healthy',
       ok: written.join(' → ') === '1% → 5% → 15%' && broken === undefined,
       detail: `wrote ${written.join(' → ') || 'nothing'}${broken ? `; ${broken}` : ''}`,
     },
