@@ -151,7 +151,11 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       }
       const d = deployment;
       tl.note(`══ ${cycle.name} ══`);
-      if (cycle.virtualMinutes && !clock.running) {
+      if (clock.running) {
+        // The next push comes minutes later: the canary before it is out of the watch's and the gate's windows.
+        clock.skip(20);
+        tl.note('  (20 minutes later, in virtual time: the next push)');
+      } else if (cycle.virtualMinutes) {
         clock.start();
         tl.note(
           '  from here each continuation is a minute of virtual time (CodePipeline re-invokes about once a minute): ' +

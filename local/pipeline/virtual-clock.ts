@@ -29,6 +29,8 @@ export interface VirtualClock {
   trafficEachMinute(traffic: MinuteTraffic | undefined): void;
   /** One minute passes: both clocks move ahead, then the minute's viewers send their requests. */
   minute(): Promise<void>;
+  /** `minutes` pass with no viewer (e.g. between two pushes): both clocks move ahead. */
+  skip(minutes: number): void;
 }
 
 export function virtualClock(emulator: ClockedEmulator, note: (text: string) => void): VirtualClock {
@@ -49,6 +51,10 @@ export function virtualClock(emulator: ClockedEmulator, note: (text: string) => 
     },
     trafficEachMinute: (t) => {
       traffic = t;
+    },
+    skip: (minutes) => {
+      emulator.advanceClock(minutes * MINUTE_MS);
+      offsetMs += minutes * MINUTE_MS;
     },
     minute: () => {
       const next = queue.then(async () => {
