@@ -226,9 +226,9 @@ export function rampCycles(): Cycle[] {
     {
       name: 'cycle 11: a release broken under traffic is stopped at its first step',
       intro: () =>
-        'v15 answers 500 to every viewer it serves; its staging template routes 1 % by weight, the first step (a ' +
-        'changed template, so CloudFormation rewrites the policy: left as it was, it would still hold 15 % from ' +
-        "cycle 10's ramp, and enable-CD would re-enable that)",
+        "v15 answers 500 to every viewer; its staging template routes 1 % by weight, the ladder's first step: a " +
+        "changed template, so CloudFormation rewrites the policy, which still holds cycle 10's 15 % (enable-CD " +
+        'would re-enable that)',
       run: async (c) => {
         const folder = `/releases/${broken.commit}`;
         c.failRelease(folder, 1);
