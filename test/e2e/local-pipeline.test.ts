@@ -95,6 +95,10 @@ describe('npm start, every cycle (one run, shared)', () => {
     // The last promotion invalidated production's edge caches.
     expect(lines[status + 2]).toMatch(/\]\s+cache\s+invalidation I[A-Z0-9]+ Completed {2}\S+ {2}\/\*, /);
     expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
+    // Cycle 11's ramp disabled the policy at its first step: status shows the weight it keeps.
+    expect(lines.slice(status).some((l) => /\]\s+ramp\s+weight 1 % kept while disabled: enable-cd /.test(l))).toBe(
+      true,
+    );
   });
 
   it('runs header, weighted and content-only cycles, every scenario, shipped releases, then ramps, each one holding', {
