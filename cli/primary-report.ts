@@ -360,6 +360,22 @@ function describeRouting(r: Routing): string {
   }
 }
 
+/**
+ * Where a ramp stands, as far as the policy tells: its weight now. The ladder is a pipeline parameter (`RampSteps`) and
+ * each step's judgement is the RampCanary action's output, neither of which status reads: so the weight, and where to
+ * look. Disabled, the policy keeps its last weight, which is what enable-cd switches back on (CloudFormation leaves a
+ * policy whose template did not change as it is). Undefined unless the policy routes by weight.
+ */
+export function describeRampStep(policy: StatusReport['policy']): string | undefined {
+  if (!policy?.exists || policy.traffic.type !== 'weight') return undefined;
+  const percent = `${Math.round(policy.traffic.weight * 100_000) / 1000} %`;
+  return policy.enabled
+    ? `weight ${percent} now; a ramp (RampSteps) moves it up its ladder, each step judged first: ` +
+        "the pipeline's RampCanary action shows the step and its figures"
+    : `weight ${percent} kept while disabled: enable-cd switches it back on at ${percent} (unless the staging ` +
+        "stack's template rewrites the policy) until a ramp sets its first step";
+}
+
 /** A distribution's edge cache as one line: its latest invalidation and whether it is older than its last change. */
 function describeCache(d: DistributionReport, paint: Paint): string {
   const inv = d.latestInvalidation;
@@ -406,6 +422,8 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
   else {
     const enabled = policy.enabled ? paint('green', 'enabled') : paint('yellow', 'disabled');
     lines.push(`${label('Policy')}${policy.id}  ${enabled}  ${describeRouting(policy.traffic)}`);
+    const ramp = describeRampStep(policy);
+    if (ramp) lines.push(`${label('  ramp')}${ramp}`);
   }
   if (staging) {
     lines.push(

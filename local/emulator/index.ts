@@ -125,6 +125,12 @@ export interface Emulator {
    * canary (1-minute periods) are its own and not the previous canary's.
    */
   ageTraffic(ms: number): void;
+  /**
+   * Moves the emulator's clock `ms` ahead (on top of `now`), for good: propagation, invalidations, timestamps and
+   * metrics see the later time. A run that gives minutes of virtual time to functions (their `clockOffsetMs`)
+   * moves this clock alike, so both read the same time.
+   */
+  advanceClock(ms: number): void;
   /** The accepted reports for a job, in order. */
   jobResults(jobId: string): JobResult[];
   /** CodePipeline's pipelines, executions and approvals, as the local runner registers them. */
@@ -138,13 +144,15 @@ export interface Emulator {
 /** Starts an emulator on 127.0.0.1. */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const region = opts.region ?? 'us-east-1';
+  const clock = opts.now ?? Date.now;
+  let advancedMs = 0;
   const account = new EmulatedAccount({
     propagationMs: checkInteger('propagationMs', opts.propagationMs ?? 0, LIMITS.propagationMs),
     invalidationMs: checkInteger('invalidationMs', opts.invalidationMs ?? 0, LIMITS.invalidationMs),
     seed: checkInteger('seed', opts.seed ?? 1, LIMITS.seed),
     accountId: opts.accountId ?? '123456789012',
     region,
-    now: opts.now ?? Date.now,
+    now: () => clock() + advancedMs,
   });
   if (opts.restore) restoreAccount(account, opts.restore);
   const controls = new Controls(checkInteger('latencyMs', opts.latencyMs ?? 0, LIMITS.latencyMs));
@@ -194,6 +202,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (!Number.isInteger(ms) || ms < 0)
         throw new RangeError(`ageTraffic: ms must be a whole number >= 0, got ${ms}`);
       for (const r of account.served) r.time -= ms;
+    },
+    advanceClock: (ms) => {
+      if (!Number.isInteger(ms) || ms < 0)
+        throw new RangeError(`advanceClock: ms must be a whole number >= 0, got ${ms}`);
+      advancedMs += ms;
     },
     jobResults: (jobId) => [...(account.jobs.get(jobId) ?? [])],
     pipelines: {

@@ -15,6 +15,7 @@ import type {
 } from './local-codepipeline.js';
 import { STAGING_HEADER } from './staging-stack.js';
 import { describePage, summarize, type ViewerProbe } from './viewers.js';
+import type { VirtualClock } from './virtual-clock.js';
 import type { WatchSchedule } from './watch-schedule.js';
 
 export interface Check {
@@ -53,6 +54,8 @@ export interface CycleContext {
   /** The emulator's failing release: `share` of the requests served from `originPath` answer 500. */
   failRelease(originPath: string, share: number): void;
   watch: Pick<WatchSchedule, 'ticks' | 'waitFor'>;
+  /** The run's virtual minutes: running once a cycle with `virtualMinutes` began; its viewers set by the cycle. */
+  clock: Pick<VirtualClock, 'running' | 'offsetMs' | 'trafficEachMinute'>;
 }
 
 /** What a release's pipeline left behind, for its expectations. */
@@ -70,6 +73,11 @@ export interface Cycle {
    * is redeployed from infra/pipeline.yml with them; the staging stack, a stack of its own, stays as it is.
    */
   updatesPipeline?: { parameters: Record<string, string>; why: string };
+  /**
+   * From this cycle on, each continuation is a minute of virtual time (virtual-clock.ts): for a cycle whose action
+   * judges minutes of traffic (the ramp). The cycles before it run in real time, unchanged.
+   */
+  virtualMinutes?: boolean;
   /** A line on what this cycle starts from, given how the previous one ended. */
   intro?(previous: CycleEnd | undefined, interactive: boolean): string | undefined;
   /** Commits the cycle's releases, plays their reviewers and records the checks; says how it ended. */

@@ -14,10 +14,12 @@ import { startDeployment, type DeploymentEmulator, type LocalDeployment } from '
 import { startLambdas, stopLambdas } from './lambda.js';
 import { PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
 import type { RunnerEvent } from './local-codepipeline.js';
+import { rampCycles } from './ramp-cycles.js';
 import { shippedCycles } from './shipped-cycles.js';
 import { SITE_BUCKET, createSite, othersStatements, type LocalSite } from './site.js';
 import { shorten, timeline } from './timeline.js';
 import { localViewerAddresses, viewerProbe, type ViewerSource } from './viewers.js';
+import { onVirtualClock, virtualClock } from './virtual-clock.js';
 import type { WatchSchedule, WatchTick } from './watch-schedule.js';
 
 export type { Check } from './cycle-kit.js';
@@ -28,6 +30,7 @@ export interface ExperimentEmulator extends DeploymentEmulator, ViewerSource {
   env: Record<string, string>;
   setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
   ageTraffic(ms: number): void;
+  advanceClock(ms: number): void;
 }
 
 export interface ExperimentOptions {
@@ -93,12 +96,15 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   check('production serves v1 before any cycle', v === 'v1', `a viewer got ${v}`);
 
   const lambdas = await startLambdas(emulator.env);
+  // Real time until a cycle asks for virtual minutes (the ramp's), then a minute per continuation.
+  const clock = virtualClock(emulator, tl.note);
+  const invokers = onVirtualClock(lambdas, clock);
   const deploy = (parameters: Record<string, string>, stack?: LocalDeployment['stack']) => {
     const d = startDeployment({
       emulator,
       clients,
       site,
-      lambdas,
+      lambdas: invokers,
       settings: STACK_SETTINGS,
       continuationDelayMs: opts.continuationDelayMs,
       timeline: tl,
@@ -129,7 +135,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   try {
     let previousEnd: CycleEnd | undefined;
     // A rejection (--reject) ends the run after cycle 1, before the pipeline ships the site.
-    const cycles = [...documentedCycles(opts.weightedSample ?? 1000), ...shippedCycles()];
+    const cycles = [...documentedCycles(opts.weightedSample ?? 1000), ...shippedCycles(), ...rampCycles()];
     for (const cycle of cycles) {
       if (cycle.updatesPipeline) {
         allEvents();
@@ -145,6 +151,17 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       }
       const d = deployment;
       tl.note(`══ ${cycle.name} ══`);
+      if (clock.running) {
+        // The next push comes minutes later: the canary before it is out of the watch's and the gate's windows.
+        clock.skip(20);
+        tl.note('  (20 minutes later, in virtual time: the next push)');
+      } else if (cycle.virtualMinutes) {
+        clock.start();
+        tl.note(
+          '  from here each continuation is a minute of virtual time (CodePipeline re-invokes about once a minute): ' +
+            "the emulator's and the functions' clocks move a minute ahead, then that minute's viewers come",
+        );
+      }
       const intro = cycle.intro?.(previousEnd, typeof opts.approval === 'function');
       if (intro) tl.note(`  ${intro}`);
       const context: CycleContext = {
@@ -161,6 +178,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         holdDeliveries: d.holdDeliveries,
         failRelease: (originPath, share) => emulator.setReleaseFailure(originPath, share),
         watch: d.watch,
+        clock,
       };
       previousEnd = await cycle.run(context);
       if (opts.approval === 'reject' && previousEnd === 'rolled back') break;

@@ -220,7 +220,7 @@ function bind(action: TemplateAction, b: PipelineBindings, branch: string): Pipe
         return {
           variables: r.outputs,
           summary:
-            `CloudFormation (simulated): staging distribution ${r.outputs.StagingDistributionId} ${r.staging} ` +
+            `CloudFormation (simulated): staging ${r.outputs.StagingDistributionId} ${r.staging} ` +
             `(origin path ${template.originPath}${originPath ? ', from the pipeline' : ''}), ` +
             `policy ${r.outputs.ContinuousDeploymentPolicyId} ${r.policy} (${template.traffic.type})`,
         };

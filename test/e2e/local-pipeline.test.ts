@@ -95,9 +95,13 @@ describe('npm start, every cycle (one run, shared)', () => {
     // The last promotion invalidated production's edge caches.
     expect(lines[status + 2]).toMatch(/\]\s+cache\s+invalidation I[A-Z0-9]+ Completed {2}\S+ {2}\/\*, /);
     expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
+    // Cycle 11's ramp disabled the policy at its first step: status shows the weight it keeps.
+    expect(lines.slice(status).some((l) => /\]\s+ramp\s+weight 1 % kept while disabled: enable-cd /.test(l))).toBe(
+      true,
+    );
   });
 
-  it('runs header, weighted and content-only cycles, every scenario, then shipped releases, each expectation holding', {
+  it('runs header, weighted and content-only cycles, every scenario, shipped releases, then ramps, each one holding', {
     timeout: 90_000,
   }, async () => {
     const run = await npmStart();
@@ -134,6 +138,17 @@ describe('npm start, every cycle (one run, shared)', () => {
       'after promotion everyone gets v13',
       'promote pruned the release nothing serves any more, kept the live one (KeepReleases 1)',
       'the hand-uploaded folders outside releases/ are untouched',
+      // Cycles 10 and 11: the ramp, on virtual minutes.
+      "v14's ramp succeeded at 15 % with every step judged, before anyone was asked to approve",
+      'the ramp set 1 % → 5 % → 15 %, only up, each move in the pass that judged the step below healthy',
+      "each step was judged on its own minutes of viewers' requests, none with a 5xx",
+      "each minute's fresh viewers reached v14 about as often as the step's weight, 1 % → 5 % → 15 %",
+      "the approval's instructions show the ramp's figures",
+      'after promotion everyone gets v14',
+      "viewers routed to v15's staging got errors, at 1 % only",
+      'the ramp judged step 1 (1 %) unhealthy and failed naming it, before any approval was asked',
+      'the weight never left 1 %: the ramp wrote no weight, only the rollback, and the policy is disabled',
+      'production kept serving v14: every viewer gets it',
     ];
     expect(expected.filter((name) => !held(run, name))).toEqual([]);
   });
@@ -187,7 +202,9 @@ describe('npm start -- --reject', () => {
 });
 
 describe('npm start -- --interactive: the approval text', () => {
-  it("shows the emulator's address for staging, and its curl reaches staging locally as shown", async () => {
+  it("shows the emulator's address for staging, and its curl reaches staging locally as shown", {
+    timeout: 60_000,
+  }, async () => {
     emulator = await startEmulator({ propagationMs: 0, seed: 7 });
     const local = emulator;
     const reached: { text: string; withHeader: string; without: string }[] = [];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type DistributionReport,
   type StatusReport,
+  describeRampStep,
   formatStatus,
   inProgressWarning,
   policyDisabledWarning,
@@ -96,6 +97,8 @@ describe('formatStatus', () => {
       `Primary  ${PRIMARY_ID}  Deployed  ETag EP  ${PRIMARY_DOMAIN}`,
       '  cache  invalidation I1 Completed  2026-11-01T00:10:00.000Z  /*, before its last change',
       `Policy   ${POLICY_ID}  enabled  weight 0.05 (5% of viewers), sticky sessions (idle 300s, max 600s)`,
+      "  ramp   weight 5 % now; a ramp (RampSteps) moves it up its ladder, each step judged first: the pipeline's " +
+        'RampCanary action shows the step and its figures',
       `Staging  ${STAGING_ID}  InProgress  ETag ES  ${STAGING_DOMAIN}`,
       '  cache  invalidation I2 InProgress  2026-11-01T00:20:00.000Z  /*, for its current config',
       '  reach  one request in 20, sticky',
@@ -228,5 +231,44 @@ describe('the release each distribution serves (issue 24)', () => {
 
   it('has no serves line for a distribution without an S3 origin', () => {
     expect(formatStatus(bare())).not.toContain('serves');
+  });
+});
+
+describe("the ramp's step (issue 25)", () => {
+  const weighted = (weight: number, enabled: boolean) => ({
+    id: POLICY_ID,
+    exists: true as const,
+    etag: 'EC',
+    enabled,
+    traffic: { type: 'weight' as const, weight },
+    stagingDomains: [STAGING_DOMAIN],
+  });
+
+  it('shows the weight a live weighted policy routes now, and where the step and its figures are', () => {
+    const text = formatStatus(bare({ policy: weighted(0.01, true) }));
+    expect(text.split('\n')[3]).toBe(
+      "  ramp   weight 1 % now; a ramp (RampSteps) moves it up its ladder, each step judged first: the pipeline's " +
+        'RampCanary action shows the step and its figures',
+    );
+  });
+
+  it('says a disabled policy keeps its last weight, which enable-cd switches back on', () => {
+    expect(describeRampStep(weighted(0.15, false))).toBe(
+      "weight 15 % kept while disabled: enable-cd switches it back on at 15 % (unless the staging stack's template " +
+        'rewrites the policy) until a ramp sets its first step',
+    );
+  });
+
+  it('reads weights as percent without float noise', () => {
+    expect(describeRampStep(weighted(0.001, true))).toMatch(/^weight 0\.1 % now;/);
+    expect(describeRampStep(weighted(0.075, true))).toMatch(/^weight 7\.5 % now;/);
+  });
+
+  it('has no ramp line for header routing, a missing policy or none', () => {
+    const header = { ...weighted(0, true), traffic: { type: 'header' as const, header: 'h', value: 'v' } };
+    expect(describeRampStep(header)).toBeUndefined();
+    expect(describeRampStep({ id: POLICY_ID, exists: false })).toBeUndefined();
+    expect(describeRampStep(null)).toBeUndefined();
+    expect(formatStatus(bare({ policy: header }))).not.toContain('ramp');
   });
 });
