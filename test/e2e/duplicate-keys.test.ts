@@ -8,7 +8,7 @@ import { CreateDistributionCommand, GetDistributionConfigCommand } from '@aws-sd
 import { afterEach, describe, expect, it } from 'vitest';
 import { runInvoke } from '../../local/pipeline/local-codepipeline.js';
 import { SITE_BUCKET, siteDistributionConfig } from '../../local/pipeline/site.js';
-import { isIntrinsic, loadInfraTemplates } from '../infra/template.js';
+import { isIntrinsic, loadInfraTemplates, PIPELINE_REQUIRED_PARAMETERS, resolveConditions } from '../infra/template.js';
 import { type Harness, operations, startHarness } from './harness.js';
 
 let h: Harness | undefined;
@@ -20,7 +20,9 @@ afterEach(async () => {
 /** An Invoke action's UserParameters as pipeline.yml writes them, `!Sub` filled in from `parameters`, else defaults. */
 function templateUserParameters(action: string, parameters: Record<string, string>): string {
   const pipeline = loadInfraTemplates().get('pipeline.yml')!;
-  const stages = pipeline.Resources.Pipeline!.Properties!.Stages as {
+  // The stack as deployed with its required parameters: each Fn::If of the stages decided.
+  const deployed = resolveConditions(pipeline, PIPELINE_REQUIRED_PARAMETERS);
+  const stages = deployed.Resources.Pipeline!.Properties!.Stages as {
     Actions: { Name: string; Configuration: Record<string, unknown> }[];
   }[];
   const sub = stages.flatMap((s) => s.Actions).find((a) => a.Name === action)?.Configuration.UserParameters;
