@@ -7,7 +7,7 @@ import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { SITE_BUCKET, type LocalSite } from '../../local/pipeline/site.js';
 import { manifestKey, releaseOriginPath, serializeManifest } from '../../shared/release/manifest.js';
-import { cfcdWorld } from './cfcd-world.js';
+import { cfcdWorld, serveRelease } from './cfcd-world.js';
 import { runCfcd } from './cfcd-process.js';
 
 let emulator: Emulator;
@@ -44,18 +44,7 @@ async function keys(): Promise<string[]> {
 const folders = async () =>
   [...new Set((await keys()).filter((k) => k.startsWith('releases/')).map((k) => k.split('/')[1]))].sort();
 
-async function serve(id: string, c: number) {
-  const read = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: id }));
-  const config = read.DistributionConfig!;
-  const items = config.Origins!.Items!.map((o) => ({ ...o, OriginPath: releaseOriginPath(commit(c)) }));
-  await clients.cloudFront.send(
-    new UpdateDistributionCommand({
-      Id: id,
-      IfMatch: read.ETag,
-      DistributionConfig: { ...config, Origins: { Quantity: items.length, Items: items } },
-    }),
-  );
-}
+const serve = (id: string, c: number) => serveRelease(clients, id, commit(c));
 
 beforeEach(async () => {
   ({ emulator, clients, site, stagingId, policyId } = await cfcdWorld(31));

@@ -5,15 +5,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET } from '../../local/pipeline/site.js';
-import { releaseOriginPath } from '../../shared/release/manifest.js';
 import { runCfcd } from './cfcd-process.js';
-import { cfcdWorld } from './cfcd-world.js';
+import { cfcdWorld, serveRelease } from './cfcd-world.js';
 
 const SHIPPED = '3f2a9c1d4e5b6a7f8091a2b3c4d5e6f708192a3b';
 const UNFINISHED = '77aa0012b3c4d5e6f708192a3b4c5d6e7f809102';
@@ -29,18 +27,7 @@ const cfcd = (...args: string[]) => runCfcd(args, { env: emulator.env });
 const operations = () => emulator.requestLog().map((r) => r.operation);
 
 /** Points every origin of `id` at `/releases/<commit>`, as the pipeline's staging deploy and a promotion do. */
-async function serve(id: string, commit: string) {
-  const read = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: id }));
-  const config = read.DistributionConfig!;
-  const items = config.Origins!.Items!.map((o) => ({ ...o, OriginPath: releaseOriginPath(commit) }));
-  await clients.cloudFront.send(
-    new UpdateDistributionCommand({
-      Id: id,
-      IfMatch: read.ETag,
-      DistributionConfig: { ...config, Origins: { Quantity: items.length, Items: items } },
-    }),
-  );
-}
+const serve = (id: string, commit: string) => serveRelease(clients, id, commit);
 
 beforeEach(async () => {
   ({ emulator, clients, site, stagingId } = await cfcdWorld(24));
