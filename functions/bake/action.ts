@@ -98,6 +98,14 @@ async function readBake(
   });
   if (standing === 'changed') return state;
   if (standing === 'reverted') {
+    // Found reverted with no verdict in the token (the reports of the passes that wrote were lost): the figures since
+    // the promotion still say why.
+    if (memory.verdict === undefined) {
+      const since = Number(memory.bakeStartedAt ?? Date.parse(record.recordedAt));
+      state.traffic = await step('read the primary traffic from CloudWatch', () =>
+        readBakeTraffic(primary.id, since, Date.parse(record.recordedAt), now),
+      );
+    }
     if (isDeployed(primary) && params.invalidationPaths.length)
       state.cache = await step("read the primary's invalidations", () =>
         startCacheRead(primary.id).finish(primary, params.invalidationPaths, memory[REVERT_INVALIDATION]),

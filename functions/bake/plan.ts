@@ -198,11 +198,12 @@ export function planBake(state: BakeState, params: BakeParams, memory: BakeMemor
       state.traffic && started !== undefined
         ? judgeBake(params, state.traffic, { bakedMs: state.now - started, waitedMs })
         : undefined;
+    const figures = state.traffic ? ` (${describeBakeFigures(state.primary.id, state.traffic)})` : '';
     const verdict =
       again?.kind === 'unhealthy'
         ? again.why
         : `a revert of this promotion was found under way in the live state (staging ${state.staging.id} or ` +
-          `primary ${state.primary.id} carries the recorded config)`;
+          `primary ${state.primary.id} carries the recorded config)${figures}`;
     return { ...plan, verdict };
   }
   const started = bakeStart(state, memory);
