@@ -71,7 +71,8 @@ function parseRecordRef(p: ParamReader, raw: unknown, primaryId: string): BakePa
   if (!isRecordKeyOf(raw, primaryId))
     throw new InputError(
       'RevertRecord',
-      `${describe(raw)} is not a revert record key of primary ${primaryId} (cfcd-revert/${primaryId}/<promotion id>.json)`,
+      `${describe(raw)} is not a revert record key of primary ${primaryId} ` +
+        `(cfcd-revert/${primaryId}/<promotion id>.json)`,
     );
   return { bucket, key: raw };
 }
@@ -96,7 +97,8 @@ export function parseBakeParams(raw: unknown): BakeParams {
   if (maxWaitMinutes <= bakeMinutes)
     throw new InputError(
       'MaxWaitMinutes',
-      `must be more than BakeMinutes (${bakeMinutes}): it also covers the promotion's propagation, got ${maxWaitMinutes}`,
+      `must be more than BakeMinutes (${bakeMinutes}): it also covers the promotion's propagation, ` +
+        `got ${maxWaitMinutes}`,
     );
   return {
     primaryId,

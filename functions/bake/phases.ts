@@ -4,7 +4,7 @@ export const PHASE = {
   awaitingProduction: 'awaiting-production',
   /** The bake runs: every invocation judges what production served since it started. */
   baking: 'baking',
-  /** Production was judged unhealthy (or a revert was found under way): each invocation makes the revert's next step. */
+  /** Production was judged unhealthy (or a revert found under way): each invocation makes the revert's next step. */
   reverting: 'reverting',
 } as const;
 

@@ -88,7 +88,9 @@ export function judgeBake(
     if (params.maxPrimary5xxErrorRate !== undefined && now > params.maxPrimary5xxErrorRate)
       return {
         kind: 'unhealthy',
-        why: `the primary's 5xx error rate ${now}% is above MaxPrimary5xxErrorRate ${params.maxPrimary5xxErrorRate}% (${figures})`,
+        why:
+          `the primary's 5xx error rate ${now}% is above MaxPrimary5xxErrorRate ` +
+          `${params.maxPrimary5xxErrorRate}% (${figures})`,
       };
     if (params.maxErrorRateIncrease !== undefined) {
       const before = round(traffic.baseline.errorRate5xx ?? 0);
@@ -113,7 +115,9 @@ export function judgeBake(
   }
   if (enough)
     return { kind: 'healthy', why: `production stayed healthy for ${params.bakeMinutes} minute(s) (${figures})` };
-  const tooFew = `too little traffic to judge: ${traffic.bake.requests} request(s), MinRequests is ${params.minRequests} (${figures})`;
+  const tooFew =
+    `too little traffic to judge: ${traffic.bake.requests} request(s), ` +
+    `MinRequests is ${params.minRequests} (${figures})`;
   if (timing.waitedMs >= params.maxWaitMinutes * MINUTE_MS) return { kind: 'inconclusive', why: tooFew };
   return {
     kind: 'keep-baking',

@@ -345,8 +345,9 @@ async function recordReplaced(bucket: string, s: PromotePassState, log: Logger):
   try {
     await writeRecord(bucket, key, record);
   } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
     throw new StateCheckError(
-      `could not write the revert record s3://${bucket}/${key} (${err instanceof Error ? err.message : String(err)}); ` +
+      `could not write the revert record s3://${bucket}/${key} (${why}); ` +
         `nothing was promoted: primary ${s.primary.id} keeps its config. Let promote's role put objects under ` +
         `cfcd-revert/ in ${bucket} (RevertRecordBucket), or leave RevertRecordBucket empty to promote without a ` +
         'way back, then re-run the action.',

@@ -79,7 +79,7 @@ export interface PromoteRecordedChange {
 
 export type RevertChange = StageRecordedChange | PromoteRecordedChange | InvalidateChange;
 
-/** A revert's plan: under way (a change and a wait, or a wait), or done (`reverted`: viewers get the recorded release). */
+/** A revert's plan: under way (a change and a wait, or a wait), or done (`reverted`: viewers get the recorded one). */
 export type RevertPlan<Phase extends string> = Plan<RevertChange, Phase> & {
   kind: 'reverting' | 'reverted';
   reason: string;
