@@ -13,6 +13,7 @@ import type { LogLine } from '../../local/pipeline/lambda.js';
 import { codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
 import { headerTemplate } from '../../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, type StagingIds } from '../../local/pipeline/site.js';
+import { manifestKey, releaseOriginPath, serializeManifest } from '../../shared/release/manifest.js';
 import { type Harness, operations, startHarness } from './harness.js';
 
 const ARTIFACTS = 'pipeline-artifacts';
@@ -85,7 +86,10 @@ const invalidations = async (id: string) =>
   (await h.clients.cloudFront.send(new ListInvalidationsCommand({ DistributionId: id }))).InvalidationList?.Items ?? [];
 
 /** Stages `/v2` for review and promotes it with a revert record: what the Release stage leaves before the bake. */
-async function promoteV2(originPath = '/v2'): Promise<{ outputs: StagingIds; record: string }> {
+async function promoteV2(
+  originPath = '/v2',
+  extra: Record<string, unknown> = {},
+): Promise<{ outputs: StagingIds; record: string; logs: LogLine[] }> {
   const outputs = await h.deployStaging(headerTemplate(originPath));
   const enabled = await h.job('enable-cd', h.enableCdParams(outputs));
   if (!enabled.ok) throw new Error(enabled.message);
@@ -94,9 +98,10 @@ async function promoteV2(originPath = '/v2'): Promise<{ outputs: StagingIds; rec
     StagingDistributionId: outputs.StagingDistributionId,
     ContinuousDeploymentPolicyId: outputs.ContinuousDeploymentPolicyId,
     RevertRecordBucket: ARTIFACTS,
+    ...extra,
   });
   if (!promoted.ok) throw new Error(promoted.message);
-  return { outputs, record: promoted.variables.RevertRecord ?? '' };
+  return { outputs, record: promoted.variables.RevertRecord ?? '', logs: promoted.logs };
 }
 
 function bakeParams(outputs: StagingIds, record: string, extra: Record<string, unknown> = {}) {
@@ -173,6 +178,39 @@ describe('end to end: promote records what it replaces', () => {
     expect(promoted.message).toContain('nothing was promoted');
     expect(operations(h.emulator)).not.toContain('UpdateDistributionWithStagingConfig');
     expect(await servedPaths(h.site.primaryId)).toEqual(['/v1']);
+  });
+});
+
+describe("end to end: promote's prune keeps the revert target", () => {
+  const commit = (i: number) => `${String(i).padStart(2, '0')}${'c'.repeat(38)}`;
+  const put = (key: string, body: string) =>
+    h.clients.s3.send(new PutObjectCommand({ Bucket: SITE_BUCKET, Key: key, Body: body }));
+
+  it('keeps the release folder the record goes back to, however old, and prunes the others beyond KeepReleases', async () => {
+    for (let i = 1; i <= 6; i++) {
+      await put(`releases/${commit(i)}/index.html`, `<p>site ${commit(i)}</p>`);
+      const createdAt = new Date(Date.now() - (20 - i) * 86_400_000).toISOString();
+      await put(manifestKey(commit(i)), serializeManifest({ v: 1, commit: commit(i), createdAt, files: [] }));
+    }
+    // Production serves the oldest release; the newest is promoted over it with a prune keeping 2.
+    await promoteV2(releaseOriginPath(commit(1)));
+    const { record, logs } = await promoteV2(releaseOriginPath(commit(6)), {
+      ReleaseBucket: SITE_BUCKET,
+      KeepReleases: '2',
+    });
+    const text = await (
+      await h.clients.s3.send(new GetObjectCommand({ Bucket: ARTIFACTS, Key: record }))
+    ).Body?.transformToString();
+    expect(JSON.parse(text ?? '{}').replaced.originPaths).toEqual([
+      { originId: expect.any(String), originPath: releaseOriginPath(commit(1)), commit: commit(1) },
+    ]);
+    const line = logs.find((l) => l.event === 'release-prune') as
+      | { folders: { folder: string; verdict: string; reason: string }[] }
+      | undefined;
+    const verdicts = Object.fromEntries((line?.folders ?? []).map((f) => [f.folder, [f.verdict, f.reason]]));
+    expect(verdicts[commit(1)]).toEqual(['kept', 'protected']);
+    for (const i of [2, 3, 4]) expect(verdicts[commit(i)]?.[0]).toBe('deleted');
+    for (const i of [5, 6]) expect(verdicts[commit(i)]?.[0]).toBe('kept');
   });
 });
 
