@@ -51,6 +51,8 @@ import {
   withPrune,
 } from './plan.js';
 import { pruneWrite } from './prune.js';
+import { writeRecord } from '../../shared/aws/revert-record.js';
+import { buildRecord, recordKey, recordedCommits } from '../../shared/revert/record.js';
 import {
   type PromotionFacts,
   factsFromData,
@@ -215,7 +217,13 @@ async function readFinishing(params: PromoteParams, remembered: string | undefin
  * staging ETag the release was reviewed (or, in cfcd, confirmed) with — so that a resumed job is pinned as the first.
  */
 type PromoteMemory = Memory &
-  Partial<Record<keyof ReturnType<typeof factsToData>, string>> & { expectedStagingEtag?: string };
+  Partial<Record<keyof ReturnType<typeof factsToData>, string>> & {
+    expectedStagingEtag?: string;
+    /** The revert record's key, once written before the promotion (`RevertRecordBucket`). */
+    revertRecord?: string;
+    /** The commits the record goes back to, comma-separated: the prune keeps their folders. */
+    revertCommits?: string;
+  };
 
 /**
  * The parameters a pass runs with: `ExpectedStagingETag` as given or, left out, as the token pinned it. A token can
@@ -277,7 +285,7 @@ export function promoteSteps(
           });
         }
         if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-        return withPrune(plan, params.prune, ids);
+        return withPrune(plan, params.prune, ids, protectedCommits(memory));
       }
       // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
       const reading = await settle(traffic);
@@ -294,7 +302,7 @@ export function promoteSteps(
       const plan = planPromotion(s, decision, s.cache, paths);
       if ('cache' in plan && plan.cache?.kind === 'off')
         log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-      return withPrune(plan, params.prune, ids);
+      return withPrune(plan, params.prune, ids, protectedCommits(memory));
     },
     write: async (change, s) => {
       // An invalidation CloudFront answers Completed at once ends the wait, unless the prune is still to come: it
@@ -302,7 +310,7 @@ export function promoteSteps(
       if (change.kind === 'invalidate-cache')
         return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: !params.prune });
       if (change.kind === 'prune-releases') return pruneWrite(change, log);
-      return promoteWrite(change, s, log);
+      return promoteWrite(change, s, log, params.recordBucket);
     },
     stepName: (change) =>
       change.kind === 'invalidate-cache'
@@ -322,8 +330,52 @@ export function promoteSteps(
   };
 }
 
-/** The promotion itself, logged with both ETags and what it changes; remembers the primary's new ETag. */
-async function promoteWrite(change: PromoteChange, s: PromotePassState, log: Logger): Promise<WriteResult> {
+/** The commits the revert record of this job goes back to (the prune must keep their folders). */
+const protectedCommits = (memory: PromoteMemory) => (memory.revertCommits ? memory.revertCommits.split(',') : []);
+
+/**
+ * Records what the promotion replaces (`RevertRecordBucket`), before it: a promotion that cannot be recorded is not
+ * made. Returns what the later passes remember of it.
+ */
+async function recordReplaced(bucket: string, s: PromotePassState, log: Logger): Promise<Record<string, string>> {
+  if (s.kind !== 'deciding') throw new Error('promote: a finishing pass never promotes');
+  const now = new Date();
+  const record = buildRecord(s.primary, s.staging, now);
+  const key = recordKey(s.primary, now);
+  try {
+    await writeRecord(bucket, key, record);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new StateCheckError(
+      `could not write the revert record s3://${bucket}/${key} (${why}); ` +
+        `nothing was promoted: primary ${s.primary.id} keeps its config. Let promote's role put objects under ` +
+        `cfcd-revert/ in ${bucket} (RevertRecordBucket), or leave RevertRecordBucket empty to promote without a ` +
+        'way back, then re-run the action.',
+      { cause: err },
+    );
+  }
+  const commits = recordedCommits(record);
+  log.info('revert-recorded', {
+    bucket,
+    key,
+    replacedEtag: record.replaced.etag,
+    originPaths: record.replaced.originPaths,
+    promotedConfigHash: record.promoted.configHash,
+  });
+  return { revertRecord: key, ...(commits.length ? { revertCommits: commits.join(',') } : {}) };
+}
+
+/**
+ * The promotion itself, logged with both ETags and what it changes; remembers the primary's new ETag. With
+ * `RevertRecordBucket`, the record of what it replaces is written first.
+ */
+async function promoteWrite(
+  change: PromoteChange,
+  s: PromotePassState,
+  log: Logger,
+  recordBucket: string | undefined,
+): Promise<WriteResult> {
+  const recorded = recordBucket ? await recordReplaced(recordBucket, s, log) : {};
   const newEtag = await promoteStagingConfig(change);
   log.info('write', {
     operation: 'UpdateDistributionWithStagingConfig',
@@ -337,7 +389,7 @@ async function promoteWrite(change: PromoteChange, s: PromotePassState, log: Log
     // CloudFront disables the policy as part of the promotion: all traffic is back on the primary.
     policyDisabled: s.kind === 'deciding' ? (s.policy?.id ?? null) : null,
   });
-  return { wrote: true, ...(newEtag ? { remember: { etagAfterPromote: newEtag } } : {}) };
+  return { wrote: true, remember: { ...recorded, ...(newEtag ? { etagAfterPromote: newEtag } : {}) } };
 }
 
 /** The report once the primary serves the promoted config, is Deployed, and its invalidation is Completed. */
@@ -368,6 +420,8 @@ function summarise(
     ...successVariables(facts, state.primary.etag, params.stagingId),
     InvalidationId: invalidationId ?? 'none',
     ...(pruned ? { Pruned: pruned.variable } : {}),
+    // The bake reads the record by this key; 'none' when this job did not promote (nothing of its own to revert).
+    ...(params.recordBucket ? { RevertRecord: memory.revertRecord ?? 'none' } : {}),
   };
   log.info('outcome', { result: 'promoted-and-deployed', ...outputVariables });
   // This job promoted when it left an ETag behind; the invalidation is this job's when it remembers one it made.

@@ -17,6 +17,7 @@ export const parameterNames = [
   'InvalidationPaths',
   'ReleaseBucket',
   'KeepReleases',
+  'RevertRecordBucket',
 ] as const;
 
 /** The most complete releases `KeepReleases` may keep (cfcd prune's `--keep` goes further, by hand). */
@@ -55,6 +56,11 @@ export interface PromoteParams {
    * Undefined when `ReleaseBucket` is absent or `""` (a configuration-only pipeline): promote then makes no S3 call.
    */
   prune: PruneTarget | undefined;
+  /**
+   * `RevertRecordBucket`: the pipeline's artifact bucket, where promote records what it replaces before promoting
+   * (shared/revert/record.ts); undefined when absent or `""` (no record, no S3 call, as before).
+   */
+  recordBucket: string | undefined;
 }
 
 /**
@@ -84,5 +90,6 @@ export function parsePromoteParams(raw: unknown): PromoteParams {
     invalidationPaths: p.invalidationPaths(),
     gate: parseGate(p, 'MetricsWindowMinutes'),
     prune: parsePrune(p),
+    recordBucket: p.optionalBucketName('RevertRecordBucket'),
   };
 }

@@ -323,6 +323,8 @@ export interface PruneReleasesChange {
   /** What is in use is read from these two, live, right before each folder is deleted. */
   primaryId: string;
   stagingId: string;
+  /** Commits never deleted: the release the revert record goes back to (the bake's revert target). */
+  protect: string[];
   reason: string;
 }
 
@@ -335,6 +337,7 @@ export function withPrune<P extends PromotePassPlan>(
   plan: P,
   prune: PruneTarget | undefined,
   ids: { primaryId: string; stagingId: string },
+  protect: string[] = [],
 ): P {
   if (!prune || plan.next.kind !== 'done' || (plan.kind !== 'finishing' && plan.kind !== 'already-promoted'))
     return plan;
@@ -343,9 +346,11 @@ export function withPrune<P extends PromotePassPlan>(
     bucket: prune.bucket,
     keep: prune.keep,
     ...ids,
+    protect,
     reason:
       `the promotion is complete: delete the release folders of s3://${prune.bucket}/releases/ older than the ` +
-      `newest ${prune.keep}, except those primary ${ids.primaryId} and staging ${ids.stagingId} serve`,
+      `newest ${prune.keep}, except those primary ${ids.primaryId} and staging ${ids.stagingId} serve` +
+      (protect.length ? ` and the revert target (${protect.join(', ')})` : ''),
   };
   return { ...plan, changes: [...plan.changes, change] };
 }

@@ -31,13 +31,13 @@ function folderLines(plan: PrunePlan, done: { deleted: string[]; spared: Map<str
  * failed (nor retried) because an old folder could not be deleted.
  */
 export async function pruneWrite(change: PruneReleasesChange, log: Logger): Promise<WriteResult> {
-  const { bucket, keep, primaryId, stagingId } = change;
+  const { bucket, keep, primaryId, stagingId, protect } = change;
   let planned: PrunePlan | undefined;
   try {
     const result = await pruneReleases({
       bucket,
       keep,
-      protect: [],
+      protect,
       readServed: liveServed(primaryId, stagingId),
       dryRun: false,
       confirm: async (plan) => {

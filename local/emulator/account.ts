@@ -63,6 +63,8 @@ export interface ServedRequest {
 export interface ReleaseFailure {
   share5xx: number;
   status: number;
+  /** Only viewer requests whose path starts with one of these fail; absent: every path. */
+  paths?: string[];
 }
 
 /** An origin path as a release key: one leading slash, no trailing one (`v2/` and `/v2` are the same release). */

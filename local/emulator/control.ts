@@ -37,6 +37,12 @@ export const FAILURE_SCHEMA: Schema = {
   originPath: { kind: 'string', pattern: /^\/\S*$/, shape: 'an origin path starting with /, e.g. "/v5"' },
   share5xx: { kind: 'number', min: 0, max: 1 },
   status: { kind: 'integer', optional: true, min: 500, max: 599 },
+  paths: {
+    kind: 'string',
+    optional: true,
+    pattern: /^\/[^,\s]*(,\/[^,\s]*)*$/,
+    shape: 'path prefixes separated by commas, each starting with /, e.g. "/api/,/checkout"',
+  },
 };
 
 export const EDGE_SCHEMA: Schema = {
@@ -129,6 +135,7 @@ export function controlRoutes(
             input.originPath as string,
             input.share5xx as number,
             input.status as number | undefined,
+            typeof input.paths === 'string' ? input.paths.split(',') : undefined,
           ),
         ),
     },

@@ -5,22 +5,44 @@
  */
 import { grantsDistribution } from './bucket-grant.js';
 import type { ApiResponse } from './protocol.js';
-import { attachedPolicyId, isStaging, releaseKey, type DistributionRecord, type EmulatedAccount } from './account.js';
+import {
+  attachedPolicyId,
+  isStaging,
+  releaseKey,
+  type DistributionRecord,
+  type EmulatedAccount,
+  type ReleaseFailure,
+} from './account.js';
 import { cacheKey, cacheSettings, objectTtl, type OriginCacheHeaders } from './edge-cache.js';
 import { invalidatedForRequest } from './invalidations.js';
 import { child, textAt, type XmlElement } from './xml.js';
 
 /**
  * Makes the release at `originPath` fail: `share5xx` (0–1) of the viewer requests served from it answer `status`
- * (a 5xx, default 500), seeded; 0 makes it healthy again. CloudWatch's metrics follow from the served requests.
+ * (a 5xx, default 500), seeded; 0 makes it healthy again. With `paths`, only requests whose path starts with one of
+ * them fail: a release that passes a canary which rarely reaches those paths, and fails at full traffic. CloudWatch's
+ * metrics follow from the served requests.
  */
-export function setReleaseFailure(account: EmulatedAccount, originPath: string, share5xx: number, status = 500): void {
+export function setReleaseFailure(
+  account: EmulatedAccount,
+  originPath: string,
+  share5xx: number,
+  status = 500,
+  paths?: readonly string[],
+): void {
   if (!(share5xx >= 0 && share5xx <= 1)) throw new RangeError(`share5xx must be a number from 0 to 1, got ${share5xx}`);
   if (!(Number.isInteger(status) && status >= 500 && status <= 599))
     throw new RangeError(`status must be an HTTP 5xx status, got ${status}`);
+  if (paths !== undefined && (paths.length === 0 || paths.some((p) => typeof p !== 'string' || !p.startsWith('/'))))
+    throw new RangeError(`paths must be path prefixes starting with /, got ${JSON.stringify(paths)}`);
   const key = releaseKey(originPath);
   if (share5xx === 0) account.releaseFailures.delete(key);
-  else account.releaseFailures.set(key, { share5xx, status });
+  else account.releaseFailures.set(key, { share5xx, status, ...(paths ? { paths: [...paths] } : {}) });
+}
+
+/** True when a failing release fails a request for `path` (every path, or one of its prefixes). */
+function failsPath(failure: ReleaseFailure, path: string): boolean {
+  return !failure.paths || failure.paths.some((prefix) => path.startsWith(prefix));
 }
 
 /** CloudFront's sticky-session cookie for weighted routing. */
@@ -201,7 +223,7 @@ export function serveViewer(
   // A failing release fails wherever it is served: on the staging under review, on a primary it was promoted to, and
   // from a cache filled by it.
   const failure = account.releaseFailures.get(releaseKey(answer.originPath));
-  if (failure && failure.share5xx > 0 && account.random() < failure.share5xx) {
+  if (failure && failure.share5xx > 0 && failsPath(failure, path) && account.random() < failure.share5xx) {
     status = failure.status;
     body = `release failure (emulated): ${status}`;
     contentType = 'text/plain';

@@ -116,9 +116,10 @@ export interface Emulator {
   setErrorRate(distributionId: string, fraction: number): void;
   /**
    * A failing release: `share5xx` (0–1) of the viewer requests served from `originPath` (by any distribution: the
-   * staging under review, or a primary it was promoted to) answer `status` (default 500), seeded; 0 heals it.
+   * staging under review, or a primary it was promoted to) answer `status` (default 500), seeded; 0 heals it. With
+   * `paths`, only requests whose path starts with one of them fail (a release that fails only at full traffic).
    */
-  setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
+  setReleaseFailure(originPath: string, share5xx: number, status?: number, paths?: readonly string[]): void;
   /**
    * Moves the viewer traffic served so far `ms` into the past, as if that much time had passed since: a run that
    * compresses minutes of releases into seconds uses it between releases, so that CloudWatch's figures of the next
@@ -197,7 +198,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     injectFault: (f) => controls.faults.inject(checkFault(f, operations)),
     clearFaults: () => controls.faults.clear(),
     setErrorRate: (distributionId, fraction) => setErrorRate(account, { distributionId, fraction }),
-    setReleaseFailure: (originPath, share5xx, status) => setReleaseFailure(account, originPath, share5xx, status),
+    setReleaseFailure: (originPath, share5xx, status, paths) =>
+      setReleaseFailure(account, originPath, share5xx, status, paths),
     ageTraffic: (ms) => {
       if (!Number.isInteger(ms) || ms < 0)
         throw new RangeError(`ageTraffic: ms must be a whole number >= 0, got ${ms}`);

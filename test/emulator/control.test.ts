@@ -87,7 +87,7 @@ describe('control bodies', () => {
         'POST invalidation {ms: an integer from 0 to 3600000}',
         'POST edge {previousConfigShare: a number from 0 to 1 or "linear"}',
         'DELETE cache',
-        'POST|DELETE failures {originPath: an origin path starting with /, e.g. "/v5", share5xx: a number from 0 to 1, status?: an integer from 500 to 599}',
+        'POST|DELETE failures {originPath: an origin path starting with /, e.g. "/v5", share5xx: a number from 0 to 1, status?: an integer from 500 to 599, paths?: path prefixes separated by commas, each starting with /, e.g. "/api/,/checkout"}',
       ]),
     );
     expect(help.body.endpoints?.find((e) => e.startsWith('POST|DELETE fault '))).toContain(

@@ -241,7 +241,31 @@ describe('a failing release', () => {
     expect((await h.emulator.viewer(d.domainName, '/')).status).toBe(200);
   });
 
+  it('with paths, fails only the requests whose path starts with one of them: a release that fails at full traffic', async () => {
+    h = await harness();
+    const d = await createDistribution(h, siteConfig('p', { originPath: '/v2' }));
+    await siteBucket(h, [d.arn]);
+    h.emulator.setReleaseFailure('/v2', 1, 502, ['/deep/']);
+    expect((await h.emulator.viewer(d.domainName, '/')).status).toBe(200);
+    expect((await h.emulator.viewer(d.domainName, '/deep/page.html')).status).toBe(502);
+    expect((await h.emulator.viewer(d.domainName, '/deeper.html')).status).not.toBe(502);
+    expect(h.emulator.state().releaseFailures).toEqual({ '/v2': { share5xx: 1, status: 502, paths: ['/deep/'] } });
+
+    // The control endpoint takes the prefixes separated by commas.
+    const res = await fetch(`${h.emulator.url}/_emulator/failures`, {
+      method: 'POST',
+      body: JSON.stringify({ originPath: '/v2', share5xx: 1, paths: '/api/,/checkout' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await h.emulator.viewer(d.domainName, '/checkout/pay')).status).toBe(500);
+    expect((await h.emulator.viewer(d.domainName, '/api/x')).status).toBe(500);
+    expect((await h.emulator.viewer(d.domainName, '/deep/page.html')).status).not.toBe(500);
+    expect(() => h.emulator.setReleaseFailure('/v2', 1, 500, ['deep'])).toThrow(RangeError);
+    expect(() => h.emulator.setReleaseFailure('/v2', 1, 500, [])).toThrow(RangeError);
+  });
+
   it.each([
+    [{ originPath: '/v2', share5xx: 0.5, paths: 'api' }, 'paths'],
     [{ share5xx: 0.5 }, 'originPath'],
     [{ originPath: 'v2', share5xx: 0.5 }, 'originPath'],
     [{ originPath: '/v2' }, 'share5xx'],

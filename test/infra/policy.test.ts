@@ -96,6 +96,8 @@ function resourceTypeOf(text: string): string | undefined {
     [/^arn:\$\{AWS::Partition\}:s3:::\$\{Bucket\}\/\$\{Key\}$/, 'object'],
     [/^!GetAtt AWS::CodeBuild::Project\.Arn$/, 'project'],
     [/^\$\{ArtifactBucket\.Arn\}\/\*$/, 'object'],
+    // The revert records promote writes and the bake reads (BakeMinutes).
+    [/^\$\{ArtifactBucket\.Arn\}\/cfcd-revert\/\*$/, 'object'],
     [/^!GetAtt AWS::S3::Bucket\.Arn$/, 'bucket'],
     // A log group's Arn attribute ends in ":*": the log streams of that group.
     [/^!GetAtt AWS::Logs::LogGroup\.Arn$/, 'log-stream'],
@@ -129,7 +131,7 @@ const TAGGED_AS_STAGING = {
 };
 
 describe('IAM policies', () => {
-  it('finds the statements of all nine roles (the watch role, the ramp role and the Ship stage roles among them)', () => {
+  it('finds the statements of all ten roles (the watch, ramp, bake and Ship stage roles among them)', () => {
     expect(new Set(statements.map((s) => s.role))).toEqual(
       new Set([
         'EnableCdRole',
@@ -137,6 +139,7 @@ describe('IAM policies', () => {
         'AbortRole',
         'WatchRole',
         'RampRole',
+        'BakeRole',
         'StagingDeployRole',
         'PipelineRole',
         'SiteBuildRole',
@@ -410,6 +413,7 @@ describe('the Ship stage (SitePath)', () => {
     expect(conditional.map((s) => [s['Fn::If'][0], s['Fn::If'][2]])).toEqual([
       ['ShipsSite', { Ref: 'AWS::NoValue' }],
       ['ShipsSite', { Ref: 'AWS::NoValue' }],
+      ['BakeOn', { Ref: 'AWS::NoValue' }],
     ]);
   });
 
@@ -755,5 +759,52 @@ describe('log groups', () => {
     expect(withKey).toHaveLength(4);
     for (const [id, group] of withKey) expect(group.Properties!.KmsKeyId, id).toEqual({ Ref: 'LogGroupKmsKeyArn' });
     for (const [id, group] of groups(REQUIRED)) expect(group.Properties!.KmsKeyId, id).toBeUndefined();
+  });
+});
+
+describe('the bake (BakeMinutes)', () => {
+  const RECORDS = '${ArtifactBucket.Arn}/cfcd-revert/*';
+  const onRecords = allows.filter((s) => resourceText(s.statement.Resource, pipeline) === RECORDS);
+
+  it('lets only promote write revert records, only PutObject, only under cfcd-revert/, only with a bake', () => {
+    const writers = onRecords.filter((s) => actionsOf(s).some((a) => a !== 's3:GetObject'));
+    expect(writers.map((s) => [s.role, actionsOf(s)])).toEqual([['PromoteRole', ['s3:PutObject']]]);
+    const promote = pipeline.Resources.PromoteRole!.Properties!.Policies as {
+      PolicyDocument: { Statement: unknown[] };
+    }[];
+    const record = promote[0]!.PolicyDocument.Statement.find((s) => JSON.stringify(s).includes('cfcd-revert')) as {
+      'Fn::If': [string, Statement, unknown];
+    };
+    expect(record['Fn::If'][0]).toBe('BakeOn');
+    expect(record['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+  });
+
+  it('lets only the bake read revert records, and nothing else of the artifact bucket', () => {
+    const readers = onRecords.filter((s) => actionsOf(s).includes('s3:GetObject'));
+    expect(readers.map((s) => [s.role, actionsOf(s)])).toEqual([['BakeRole', ['s3:GetObject']]]);
+    const bakeS3 = inRole('BakeRole').filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(bakeS3.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
+      [['s3:GetObject'], RECORDS],
+      [['s3:GetObject'], 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/*'],
+      [['s3:ListBucket'], 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}'],
+    ]);
+    // The pipeline role's artifact grant is the bucket's own objects: no other role reads the records.
+    const others = allows.filter(
+      (s) => !['BakeRole', 'PromoteRole', 'PipelineRole', 'SiteBuildRole', 'SiteUploadRole'].includes(s.role),
+    );
+    expect(others.filter((s) => resourceText(s.statement.Resource, pipeline).includes('ArtifactBucket'))).toEqual([]);
+  });
+
+  it('lets the bake update the staging and promote onto the primary, invalidate the primary only, never the policy', () => {
+    expect(withAction('BakeRole', 'cloudfront:UpdateDistributionWithStagingConfig').length).toBeGreaterThan(0);
+    const invalidating = withAction('BakeRole', 'cloudfront:CreateInvalidation');
+    expect(invalidating.map((s) => resourceText(s.statement.Resource, pipeline))).toEqual([
+      'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${PrimaryDistributionId}',
+    ]);
+    expect(
+      inRole('BakeRole')
+        .flatMap(actionsOf)
+        .filter((a) => /ContinuousDeploymentPolicy|Delete|PutObject/.test(a)),
+    ).toEqual([]);
   });
 });

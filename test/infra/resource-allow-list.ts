@@ -95,7 +95,19 @@ export const wildcardAllowList: WildcardGrant[] = [
     resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/*',
     actions: ['s3:GetObject'],
     reason:
-      "enable-cd only, only when StaticResourceBucketName is set: HeadObject on the release's <OriginPath>/<DefaultRootObject>, whose folder the staging stack names at run time. Read-only, one bucket.",
+      "enable-cd, and the bake before a revert writes, only when StaticResourceBucketName is set: HeadObject on a release's <OriginPath>/<DefaultRootObject>, whose folder is known at run time (the staging's origin path; the revert record's). Read-only, one bucket.",
+  },
+  {
+    resource: '${ArtifactBucket.Arn}/cfcd-revert/*',
+    actions: ['s3:PutObject'],
+    reason:
+      "promote only, only when BakeMinutes is set: the revert record of each promotion, keyed cfcd-revert/<primary>/<promotion id>.json (named at run time). Write only; expires with the bucket's 90-day lifecycle.",
+  },
+  {
+    resource: '${ArtifactBucket.Arn}/cfcd-revert/*',
+    actions: ['s3:GetObject'],
+    reason:
+      "The bake only (BakeMinutes): reads the revert record promote wrote, whose key promote's RevertRecord output names at run time. Read-only.",
   },
   {
     resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',

@@ -7,6 +7,7 @@ import { parseAbortObject } from '../../shared/rollback/params.js';
 import { parseEnableCdParams } from '../../functions/enable-cd/params.js';
 import { parsePromoteParams } from '../../functions/promote/params.js';
 import { parseRampParams } from '../../functions/ramp/params.js';
+import { parseBakeParams } from '../../functions/bake/params.js';
 import { parameterNames as watchParameterNames, parseWatchParams } from '../../functions/watch/params.js';
 import { DEFAULT_METRICS_WINDOW_MINUTES } from '../../shared/domain/gate.js';
 import { MAX_WINDOW_MINUTES } from '../../shared/domain/traffic-metrics.js';
@@ -602,5 +603,142 @@ describe('the ramp (RampSteps)', () => {
     const text = JSON.stringify(rule.Assertions);
     expect(text).toContain('PromoteMaxStaging5xxErrorRate');
     expect(text).toContain('PromoteMaxErrorRateIncrease');
+  });
+});
+
+describe('the bake after promote (BakeMinutes)', () => {
+  const BAKE_ON = { ...REQUIRED, BakeMinutes: '15', StaticResourceBucketName: 'my-site' };
+  const baking = stagesOf(BAKE_ON);
+  const release = (of: Stages) => of.find((s) => s.Name === 'Release')!.Actions;
+  const named = (of: Stages, name: string) => release(of).find((a) => a.Name === name);
+  const on = resolveConditions(pipeline, BAKE_ON);
+  const off = resolveConditions(pipeline, REQUIRED);
+  const BAKE_RESOURCES = ['BakeLogGroup', 'BakeRole', 'BakeFunction'];
+
+  it('runs right after promote, with or without a ramp before the approval, and with the ramp promoting itself', () => {
+    const order = (given: Record<string, string>) =>
+      release(stagesOf(given))
+        .map((a) => [a.RunOrder, a.Name])
+        .sort(([x], [y]) => Number(x) - Number(y));
+    const ramp = { RampSteps: '[1, 5, 15]', PromoteMaxStaging5xxErrorRate: '5' };
+    expect(order(BAKE_ON).slice(-2)).toEqual([
+      [4, 'PromoteStaging'],
+      [5, 'BakeProduction'],
+    ]);
+    expect(order({ ...BAKE_ON, ...ramp }).slice(-4)).toEqual([
+      [3, 'RampCanary'],
+      [4, 'ApproveStaging'],
+      [5, 'PromoteStaging'],
+      [6, 'BakeProduction'],
+    ]);
+    expect(order({ ...BAKE_ON, ...ramp, RampAutoPromote: 'true' }).slice(-3)).toEqual([
+      [3, 'RampCanary'],
+      [4, 'PromoteStaging'],
+      [5, 'BakeProduction'],
+    ]);
+  });
+
+  it('does not exist without BakeMinutes: no function, role, log group or action, and promote records nothing', () => {
+    for (const id of BAKE_RESOURCES) expect(off.Resources[id], id).toBeUndefined();
+    expect(named(stages, 'BakeProduction')).toBeUndefined();
+    expect(parseSubJson(actionNamed('PromoteStaging').Configuration.UserParameters).RevertRecordBucket).toBe('');
+    const invoke = off.Resources.PipelineRole!.Properties!.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+    expect(JSON.stringify(invoke)).not.toContain('BakeFunction');
+  });
+
+  it('bakes right after promote, in the same locked stage, through the bake function', () => {
+    for (const id of BAKE_RESOURCES) expect(on.Resources[id], id).toBeDefined();
+    const order = release(baking).map((a) => [a.RunOrder, a.Name]);
+    expect(order.slice(-2)).toEqual([
+      [4, 'PromoteStaging'],
+      [5, 'BakeProduction'],
+    ]);
+    const bake = named(baking, 'BakeProduction')!;
+    expect(bake.ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'Lambda' });
+    expect(bake.Configuration.FunctionName).toEqual({ Ref: 'BakeFunction' });
+    expect(functionName('BakeFunction')).toBe('bake');
+    const invoke = JSON.stringify(on.Resources.PipelineRole!.Properties!.Policies);
+    expect(invoke).toContain('{"Fn::GetAtt":["BakeFunction","Arn"]}');
+  });
+
+  it('passes the bake every key it accepts and no other, in a shape its parser accepts', () => {
+    const bake = named(baking, 'BakeProduction')!;
+    const params = parseSubJson(bake.Configuration.UserParameters, {
+      PrimaryDistributionId: 'E1PRIMARY00001',
+      ArtifactBucket: 'pipeline-artifacts',
+      BakeMinutes: '15',
+      BakeMaxErrorRateIncrease: '1',
+      BakeMaxPrimary5xxErrorRate: '',
+      BakeMinRequests: '',
+      BakeInconclusive: 'succeed',
+      StaticResourceBucketName: 'my-site',
+    });
+    expect(Object.keys(params).sort()).toEqual([...acceptedKeys.bake!].sort());
+    expect(params).toMatchObject({
+      RevertRecordBucket: 'pipeline-artifacts',
+      RevertRecord: '#{Promote.RevertRecord}',
+      StagingDistributionId: '#{StagingStack.StagingDistributionId}',
+    });
+    const parsed = parseBakeParams(
+      JSON.stringify({
+        ...params,
+        StagingDistributionId: 'E2STAGING00002',
+        ContinuousDeploymentPolicyId: '',
+        RevertRecord: 'cfcd-revert/E1PRIMARY00001/2026-12-07T10-00-00-000Z-E1.json',
+      }),
+    );
+    expect(parsed).toMatchObject({
+      bakeMinutes: 15,
+      maxErrorRateIncrease: 1,
+      maxWaitMinutes: 60,
+      inconclusive: 'succeed',
+    });
+  });
+
+  it('has promote record what it replaces in the artifact bucket when the bake is on, and allows it to', () => {
+    const promote = parseSubJson(named(baking, 'PromoteStaging')!.Configuration.UserParameters);
+    expect(promote.RevertRecordBucket).toBe('placeholder-ArtifactBucket');
+    expect(
+      parsePromoteParams(
+        JSON.stringify({
+          ...promote,
+          RevertRecordBucket: 'pipeline-artifacts',
+          PrimaryDistributionId: 'E1PRIMARY00001',
+          StagingDistributionId: 'E2STAGING00002',
+          ContinuousDeploymentPolicyId: '',
+          ExpectedStagingETag: '',
+          MinStagingRequests: '',
+          MaxStaging5xxErrorRate: '',
+          MaxErrorRateIncrease: '',
+          MetricsWindowMinutes: '15',
+          MaxWaitMinutes: '60',
+        }),
+      ).recordBucket,
+    ).toBe('pipeline-artifacts');
+    expect(JSON.stringify(on.Resources.PromoteRole!.Properties!.Policies)).toContain('cfcd-revert/*');
+    expect(JSON.stringify(off.Resources.PromoteRole!.Properties!.Policies)).not.toContain('cfcd-revert');
+  });
+
+  it("keeps the bake's UserParameters within CodePipeline's 1000 characters, parameters at full length", () => {
+    const text = subText(named(baking, 'BakeProduction')!.Configuration.UserParameters).replace(
+      /\$\{([^}]+)\}/g,
+      (_, n: string) =>
+        ({
+          PrimaryDistributionId: 'E'.repeat(21),
+          StaticResourceBucketName: 'b'.repeat(63),
+          ArtifactBucket: 'a'.repeat(63),
+        })[n] ?? 'x'.repeat(20),
+    );
+    expect(text.length).toBeLessThanOrEqual(1000);
+  });
+
+  it('keeps the bake parameters within what the function accepts', () => {
+    const p = pipeline.Parameters!;
+    const pattern = (name: string) => new RegExp((p[name] as { AllowedPattern: string }).AllowedPattern);
+    expect(['', '0', '15', '240'].every((v) => pattern('BakeMinutes').test(v))).toBe(true);
+    expect(['-1', '241', '1000', '1.5'].some((v) => pattern('BakeMinutes').test(v))).toBe(false);
+    expect(pattern('BakeMaxErrorRateIncrease').test('101')).toBe(false);
+    expect((p.BakeInconclusive as unknown as { AllowedValues: string[] }).AllowedValues).toEqual(['succeed', 'fail']);
+    expect((p.BakeMinutes as { Default: string }).Default).toBe('');
   });
 });

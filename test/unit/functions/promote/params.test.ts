@@ -109,3 +109,16 @@ describe('parsePromoteParams: ReleaseBucket and KeepReleases (the prune after a 
     expect(() => parse({ ReleaseBucket: 42 })).toThrow(namesField('ReleaseBucket'));
   });
 });
+
+describe('parsePromoteParams: RevertRecordBucket (the record the bake reverts from)', () => {
+  it('records nothing without it, or with "" (the template without a bake)', () => {
+    expect(parse({}).recordBucket).toBeUndefined();
+    expect(parse({ RevertRecordBucket: '' }).recordBucket).toBeUndefined();
+    expect(parse({ RevertRecordBucket: 'pipeline-artifacts-1a2b' }).recordBucket).toBe('pipeline-artifacts-1a2b');
+  });
+
+  it('refuses a bad bucket name, naming the field, before any AWS call', () => {
+    expect(() => parse({ RevertRecordBucket: 'Not_A_Bucket' })).toThrow(InputError);
+    expect(() => parse({ RevertRecordBucket: 'Not_A_Bucket' })).toThrow('UserParameters.RevertRecordBucket:');
+  });
+});

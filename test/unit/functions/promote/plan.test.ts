@@ -469,11 +469,19 @@ describe('withPrune: the prune of old release folders comes last, once the promo
         keep: 3,
         primaryId: PRIMARY_ID,
         stagingId: STAGING_ID,
+        protect: [],
         reason: expect.stringMatching(
           new RegExp(`s3://my-site-bucket/releases/ older than the newest 3, except those primary ${PRIMARY_ID}`),
         ),
       },
     ]);
+  });
+
+  it("protects the revert record's release: the bake's way back keeps its folder whatever its age", () => {
+    const commit = 'a'.repeat(40);
+    const [change] = withPrune(finishing(), target, ids, [commit]).changes;
+    expect(change).toMatchObject({ kind: 'prune-releases', protect: [commit] });
+    expect(change?.reason).toContain(`and the revert target (${commit})`);
   });
 
   it('adds it to an already-promoted primary found Deployed with its cache done (a repeated final invocation)', () => {

@@ -1,0 +1,42 @@
+/**
+ * The revert record's S3 calls (the pure part is ../revert/record.ts): promote writes it right before it promotes;
+ * the bake reads it. promote only writes (s3:PutObject on the prefix, nothing else): a repeated delivery before the
+ * promotion writes the same key again (the promotion id is made from the primary's pre-promotion state) with the same
+ * content but a later `recordedAt`, which is still before the promotion.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type RevertRecord, RevertRecordError, parseRecord, serializeRecord } from '../revert/record.js';
+import { awsCall, awsErrorOf } from './call.js';
+import { s3 } from './clients/s3.js';
+
+/** Reads and parses the record at `key`; a RevertRecordError when it does not exist or does not parse. */
+export async function readRecord(bucket: string, key: string, primaryId: string): Promise<RevertRecord> {
+  const where = `s3://${bucket}/${key}`;
+  let text: string;
+  try {
+    const out = await awsCall('GetObject', where, () => s3().send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    text = (await out.Body?.transformToString('utf8')) ?? '';
+  } catch (err) {
+    if (awsErrorOf(err).name !== 'NoSuchKey') throw err;
+    throw new RevertRecordError(
+      `revert record ${where} does not exist (expired with the artifact bucket's lifecycle, or never written); ` +
+        'nothing was written',
+      { cause: err },
+    );
+  }
+  return parseRecord(text, where, primaryId);
+}
+
+/** Writes the record (PutObject). */
+export async function writeRecord(bucket: string, key: string, record: RevertRecord): Promise<void> {
+  await awsCall('PutObject', `s3://${bucket}/${key}`, () =>
+    s3().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: serializeRecord(record),
+        ContentType: 'application/json',
+      }),
+    ),
+  );
+}
