@@ -363,12 +363,28 @@ describe('the Ship stage (SitePath)', () => {
   const siteStatements = (role: string) =>
     s3Statements(role).filter((s) => resourceText(s.statement.Resource, pipeline).includes('StaticResourceBucketName'));
 
+  it("denies the build role, which runs the repository's code, every write of a revert record", () => {
+    const deny = inRole('SiteBuildRole').filter((s) => s.statement.Effect === 'Deny');
+    expect(deny.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
+      [['s3:PutObject', 's3:DeleteObject'], '${ArtifactBucket.Arn}/cfcd-revert/*'],
+    ]);
+    // Only promote may write one (the record of what it replaced), and only the bake reads them.
+    const writers = allows.filter(
+      (s) =>
+        actionsOf(s).some((a) => a === 's3:PutObject') &&
+        resourceText(s.statement.Resource, pipeline).includes('cfcd-revert'),
+    );
+    expect(writers.map((s) => s.role)).toEqual(['PromoteRole']);
+  });
+
   it("gives the build role, which runs the repository's build command, nothing of the site bucket", () => {
     expect(inRole('SiteBuildRole').length).toBeGreaterThan(0);
     expect(siteStatements('SiteBuildRole')).toEqual([]);
-    expect(s3Statements('SiteBuildRole').map((s) => resourceText(s.statement.Resource, pipeline))).toEqual([
-      '${ArtifactBucket.Arn}/*',
-    ]);
+    expect(
+      s3Statements('SiteBuildRole')
+        .filter((s) => s.statement.Effect === 'Allow')
+        .map((s) => resourceText(s.statement.Resource, pipeline)),
+    ).toEqual(['${ArtifactBucket.Arn}/*']);
   });
 
   it('lets the upload role write only releases/* of the site bucket, and list only that prefix; never delete', () => {
