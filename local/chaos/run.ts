@@ -710,8 +710,10 @@ export function summaryTable(s: ChaosSummary): string[] {
     out.push(`${k.padEnd(20)}${String(s.faults[k].injected).padStart(9)}${String(s.faults[k].survived).padStart(9)}`);
   const width = Math.max(...Object.values(INVARIANTS).map((t) => t.length)) + 2;
   out.push('', `${'invariant'.padEnd(width)}${'checked'.padStart(9)}`);
+  // A run without --ramp prints the table it always printed.
   for (const [id, text] of Object.entries(INVARIANTS))
-    out.push(`${text.padEnd(width)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
+    if (id !== 'ramp' || s.outcomes.ramps > 0)
+      out.push(`${text.padEnd(width)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
   out.push(
     '',
     s.violation
