@@ -1,5 +1,6 @@
 /** The bench's results file and the tables made from it (terminal and Markdown). */
 import type { ColdFigures, ColdSideFigures } from './cold-invocations.js';
+import { EXPOSURE_HEADERS, type ExposureModel, type ExposureOutcome, exposureRows } from './exposure.js';
 import type { PropagationFigures } from './propagation.js';
 import type { ReleaseTimeline, TIMING_MODEL } from './release-timeline.js';
 import { round } from './stats.js';
@@ -62,6 +63,8 @@ export interface Results {
   timingModel?: typeof TIMING_MODEL;
   /** Fresh process per run: import + first invocation, ours beside the naive handler. */
   cold: ColdFigures[];
+  /** A canary's exposure, single step against the ramp's ladder, in the timing model (absent before issue 25). */
+  exposure?: { model: ExposureModel; outcomes: ExposureOutcome[] };
   targets: Target[];
 }
 
@@ -245,12 +248,34 @@ function sections(r: Results): { title: string; headers: string[]; rows: Row[] }
         ];
       }),
     },
+    ...(r.exposure ? [exposureSection(r.exposure)] : []),
     {
       title: 'Targets',
       headers: ['target', 'met?', 'detail'],
       rows: r.targets.map((t) => [t.name, mark(t.met), t.detail]),
     },
   ];
+}
+
+/** The exposure table's title names its timing model: the figures mean nothing without it. */
+export function exposureSection(e: NonNullable<Results['exposure']>): {
+  title: string;
+  headers: string[];
+  rows: Row[];
+} {
+  const m = e.model;
+  return {
+    title:
+      'Exposure of a canary, single step against the ladder (a simulation running the ramp’s and the watch’s ' +
+      'decision code; minutes from the first write that routes viewers by weight; ' +
+      `propagation ${m.propagationMinutes} ` +
+      `min, a weight in effect for viewers ${m.weightEffectMinutes} min after its write, a disable ` +
+      `${m.disableEffectMinutes} min, 1-minute metrics readable ${m.metricsLagMinutes} min after the minute, ` +
+      `CodePipeline re-invokes every ${m.reinvokeMinutes} min, the watch every ${m.watchEveryMinutes} min; ` +
+      `thresholds: 5xx rate above 5 %, 100 staging requests; a broken release answers ${m.broken5xxShare * 100} % 5xx)`,
+    headers: EXPOSURE_HEADERS,
+    rows: exposureRows(e.outcomes),
+  };
 }
 
 /** The results as tables: plain text for the terminal, or Markdown for docs/performance.md. */

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { bundlePath, startLambdas, stopLambdas } from '../local/pipeline/lambda.js';
 import { lambdaNode } from '../local/pipeline/runtime-node.js';
 import { bundleFigures } from './bundles.js';
+import { EXPOSURE_MODEL, measureExposure } from './exposure.js';
 import { clientOf } from './clients-used.js';
 import { type ColdFigures, measureCold } from './cold-invocations.js';
 import { COLD_SCENARIOS } from './cold-scenarios.js';
@@ -22,8 +23,9 @@ import { measureScenario, type ScenarioFigures } from './measure.js';
 import { buildNaive, NAIVE_HANDLERS, type NaiveName } from './naive/build.js';
 import { measurePropagation, type PropagationFigures } from './propagation.js';
 import { TIMING_MODEL, measureReleaseTimelines, type ReleaseTimeline } from './release-timeline.js';
-import { renderTables, type Results, type Target } from './report.js';
+import { exposureSection, renderTables, type Results, type Target } from './report.js';
 import { FUNCTIONS, SCENARIOS, type Lambdas } from './scenarios.js';
+import { markdownTable, textTable } from './table.js';
 import { median, round } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -69,7 +71,20 @@ function sourceOf(): Results['source'] {
   return { commit: git('rev-parse', 'HEAD'), uncommitted: uncommitted ? uncommitted.split('\n') : [] };
 }
 
+/**
+ * `npm run bench -- exposure`: only the exposure simulation (a second, no emulator), its table as text and as
+ * Markdown for docs/performance.md. The whole bench runs it too and keeps it in results.json.
+ */
+function exposureOnly(): void {
+  const section = exposureSection({ model: EXPOSURE_MODEL, outcomes: measureExposure() });
+  console.log(`${section.title}\n${textTable(section.headers, section.rows)}\n`);
+  console.log(`**${section.title}**\n\n${markdownTable(section.headers, section.rows)}`);
+}
+
 async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command === 'exposure') return exposureOnly();
+  if (command !== undefined) throw new Error(`npm run bench: unknown sub-command ${command}; known: exposure`);
   const source = sourceOf();
   const loadAverageBefore = loadavg().map((l) => round(l, 2));
   // The figures this run replaces: warm request counts and chains must come out the same.
@@ -202,6 +217,7 @@ async function measureAll(
     releaseTimeline,
     timingModel: TIMING_MODEL,
     cold,
+    exposure: { model: EXPOSURE_MODEL, outcomes: measureExposure() },
     targets: [],
   };
   results.targets = targetsOf(results, previous);

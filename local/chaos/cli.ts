@@ -14,7 +14,7 @@ const spec = {
   summary:
     'Release cycles on the local pipeline under seeded faults, the invariants checked after every cycle. ' +
     'Exit code 0 with zero violations, 1 at the first violation (with the seed, the cycle and a state dump).',
-  synopsis: '[--seed N] [--cycles K] [--recovery mixed|retry|rerun] [--verbose] [--no-invalidation]',
+  synopsis: '[--seed N] [--cycles K] [--recovery mixed|retry|rerun] [--ramp] [--verbose] [--no-invalidation]',
   options: {
     seed: {
       type: 'integer',
@@ -30,6 +30,12 @@ const spec = {
       values: RECOVERIES,
       default: 'mixed',
       description: 'after a cleanly failed action: retry it in its stage, re-run the release, or either by the seed',
+    },
+    ramp: {
+      type: 'boolean',
+      description:
+        'ramped releases too: about half the cycles run the ramp (1 → 5 → 15 %, probes first in half of them) ' +
+        'between enable-CD and the approval, checked by its own invariant',
     },
     verbose: { type: 'boolean', description: 'print the whole timeline of every cycle, not one line per cycle' },
     'no-invalidation': {
@@ -59,6 +65,7 @@ async function main(): Promise<number> {
   const noInvalidation = values['no-invalidation'];
   console.log(
     `chaos: seed ${seed}, ${cycles} cycle(s) on the local pipeline, recovery ${recovery}` +
+      (values.ramp ? ', ramped releases too' : '') +
       (noInvalidation ? ', InvalidationPaths [] (a violation is expected)' : ''),
   );
   const summary = await runChaos({
@@ -67,6 +74,7 @@ async function main(): Promise<number> {
     recovery,
     verbose: values.verbose,
     noInvalidation,
+    ramp: values.ramp,
     write: (line) => console.log(line),
   });
   console.log('');

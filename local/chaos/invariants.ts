@@ -15,6 +15,7 @@ export const INVARIANTS = {
   maxWait: 'no job waits past its MaxWaitMinutes',
   watch: 'a broken canary is rolled back by the watch before any reviewer answers',
   staged: "the reviewer's header probe sees the staged release",
+  ramp: 'the weight only moves up along the ladder, each move after a healthy judgement of the step before',
 } as const;
 export type InvariantId = keyof typeof INVARIANTS;
 

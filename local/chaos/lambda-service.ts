@@ -48,6 +48,8 @@ export interface ChaosLambdaOptions {
   /** Lambda's wait before retrying a failed asynchronous attempt (minutes in AWS; scaled here). */
   retryDelayMs: number;
   workersPerFunction?: number;
+  /** Told of every AWS call a worker made, once the emulator answered (or the connection failed). */
+  onCall?: (call: ProxiedCall) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,7 +107,10 @@ export class ChaosLambdas {
       decide: (call) => this.opts.planner.onCall(call),
       arm: this.opts.arm,
       kill: () => slot?.lambda.kill('killed by the chaos run after its write'),
-      record: (call) => this.calls.push(call),
+      record: (call) => {
+        this.calls.push(call);
+        this.opts.onCall?.(call);
+      },
     });
     const env = { ...this.opts.env, AWS_ENDPOINT_URL: proxy.url };
     slot = { id, env, lambda: await LocalLambda.start(name, env, this.distDir), busy: false, close: proxy.close };

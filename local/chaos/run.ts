@@ -4,6 +4,7 @@
  * injects faults at seeded random points. After every cycle the invariants are checked; the first violation stops
  * the run with the seed, the cycle and a state dump.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,10 @@ import { localClients } from '../pipeline/aws.js';
 import type { Reviewer } from '../pipeline/cycle-kit.js';
 import { startDeployment } from '../pipeline/deployment.js';
 import { release, type StackSettings } from '../pipeline/pipeline-definition.js';
-import type { PipelineResult, RunnerEvent } from '../pipeline/local-codepipeline.js';
+import { codePipelineEvent, type PipelineResult, type RunnerEvent } from '../pipeline/local-codepipeline.js';
 import { SITE_BUCKET, createSite, othersStatements } from '../pipeline/site.js';
 import { headerTemplate, type StagingTemplate } from '../pipeline/staging-stack.js';
+import type { Invoker, LogLine } from '../pipeline/lambda.js';
 import { shorten, timeline, type Timeline } from '../pipeline/timeline.js';
 import { viewerProbe } from '../pipeline/viewers.js';
 import { FAULT_KINDS, FaultPlanner, type FaultKind, type Injection, type PlannerOptions } from './faults.js';
@@ -29,6 +31,14 @@ import {
   type Violation,
 } from './invariants.js';
 import { ChaosLambdas } from './lambda-service.js';
+import {
+  PolicyHistory,
+  RAMP_MAX_WAIT_MINUTES,
+  RAMP_STEPS,
+  RAMP_VIEWERS_PER_MINUTE,
+  checkRampRun,
+  rampParameters,
+} from './ramp.js';
 
 export interface ChaosOptions {
   seed: number;
@@ -52,6 +62,11 @@ export interface ChaosOptions {
    * run must report a violation. A check that the checks can fail, not a setting to run with.
    */
   noInvalidation?: boolean;
+  /**
+   * Ramped releases too: about half the cycles (the seed chooses) run the ramp's ladder between enable-CD and the
+   * approval, half of those with smoke probes first. Off: the cycles are exactly those of a run without the option.
+   */
+  ramp?: boolean;
 }
 
 export const RECOVERIES = ['mixed', 'retry', 'rerun'] as const;
@@ -76,6 +91,10 @@ export interface ChaosSummary {
     broken: number;
     /** Broken releases the watch rolled back (and rejected) before any reviewer answered. */
     caught: number;
+    /** With `ramp`: ramp runs (a retried release runs another), those that reached the last step, those stopped. */
+    ramps: number;
+    rampsClimbed: number;
+    rampsStopped: number;
   };
   durationMs: number;
 }
@@ -105,14 +124,22 @@ interface CyclePlan {
   traffic: 'header' | 'weight';
   approve: boolean;
   broken: boolean;
+  /** The ramp runs between enable-CD and the approval (from header routing), with probes first or not. */
+  ramp?: { probes: boolean };
 }
 
-function planCycles(seed: number, cycles: number): CyclePlan[] {
+function planCycles(seed: number, cycles: number, ramp = false): CyclePlan[] {
   const rng = seededRandom(seed);
+  // A draw of its own: the cycles of a run with --ramp are those of a run without, some of them ramped.
+  const ramps = seededRandom((seed ^ 0x2545f491) >>> 0);
   return Array.from({ length: cycles }, (_, i) => {
     const broken = rng() < 0.1;
     const traffic = broken || rng() < 0.5 ? 'weight' : 'header';
-    return { version: `v${i + 2}`, traffic, approve: !broken && rng() < 0.6, broken };
+    const plan: CyclePlan = { version: `v${i + 2}`, traffic, approve: !broken && rng() < 0.6, broken };
+    const ramped = ramps() < 0.5;
+    const probes = ramps() < 0.5;
+    // The ramp sets the weights: its staging stack routes by header.
+    return ramp && ramped ? { ...plan, traffic: 'header', ramp: { probes } } : plan;
   });
 }
 
@@ -173,7 +200,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     ...opts.rates,
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
   });
-  const outcomes = { promoted: 0, 'rolled back': 0, retries: 0, reruns: 0, faultFreeReruns: 0, broken: 0, caught: 0 };
+  const outcomes = {
+    promoted: 0,
+    'rolled back': 0,
+    retries: 0,
+    reruns: 0,
+    faultFreeReruns: 0,
+    broken: 0,
+    caught: 0,
+    ramps: 0,
+    rampsClimbed: 0,
+    rampsStopped: 0,
+  };
+  /** Every policy change the emulator showed after a write, for the ramp's invariant. */
+  const history = new PolicyHistory();
+  /** Executions whose ramp failed: broken releases it stopped, or failures under faults (the release runs again). */
+  const rampStopped = new Map<string, { broken: boolean; message: string }>();
   const recovery = opts.recovery ?? 'mixed';
   const recoveryRng = seededRandom((opts.seed ^ 0x5bd1e995) >>> 0);
   const invariants = new Invariants();
@@ -190,6 +232,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     arm: (f) => emulator.injectFault(f),
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,
     retryDelayMs: continuationDelayMs * 2,
+    onCall: (call) => {
+      // Promotion disables the policy too: its write is a distribution's.
+      const writesPolicy = ['UpdateContinuousDeploymentPolicy', 'UpdateDistributionWithStagingConfig'];
+      if (opts.ramp && writesPolicy.includes(call.operation)) observePolicy(call.worker);
+    },
   });
   const deployment = startDeployment({
     emulator,
@@ -216,7 +263,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 
   /** Approvals given so far: the release label, the staging ETag its reviewer saw, when. */
   const approvals: { label: string; etag: string | undefined; at: number }[] = [];
-  const plans = planCycles(opts.seed, opts.cycles);
+  const plans = planCycles(opts.seed, opts.cycles, opts.ramp);
   let production = 'v1';
   let dump: string | undefined;
   let ran = 0;
@@ -287,7 +334,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         ? headerTemplate(`/${plan.version}`)
         : { originPath: `/${plan.version}`, traffic: WEIGHTED };
     const r = release(plan.version, template);
+    /** The execution that ran last (its label): what its ramp did is kept by label. */
+    let current = plan.version;
     const runOnce = async (label: string): Promise<PipelineResult> => {
+      current = label;
       const execution = deployment.commit(r, reviewer(plan, label), {
         label,
         whileGatheringTraffic: () =>
@@ -310,8 +360,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         .some(
           (c) => c.worker.startsWith('watch') && c.operation === 'UpdateContinuousDeploymentPolicy' && c.status < 300,
         );
+    // A ramp that failed on a healthy release failed under faults: the release runs again, as after a failed action.
+    const rampFailedUnderFaults = () => !plan.broken && rampStopped.has(current);
     const settled = (res: PipelineResult) =>
-      res.status === 'Succeeded' || res.rejected === true || (plan.broken && rolledBackBeforeReview(res));
+      res.status === 'Succeeded' ||
+      (res.rejected === true && !rampFailedUnderFaults()) ||
+      (plan.broken && rolledBackBeforeReview(res));
     const why = (res: PipelineResult) => (res.status === 'Failed' ? shorten(`${res.action}: ${res.message}`, 160) : '');
     let result = await runOnce(plan.version);
     for (let attempt = 2; attempt <= 1 + RERUNS && !settled(result) && recovery !== 'retry'; attempt++) {
@@ -338,7 +392,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       invariants.check(
         'watch',
         done.status === 'Failed' &&
-          ((done.rejected && done.answer?.by === 'PutApprovalResult') || rolledBackBeforeReview(done)),
+          ((done.rejected && done.answer?.by === 'PutApprovalResult') ||
+            rolledBackBeforeReview(done) ||
+            (done.rejected === true && rampStopped.get(current)?.broken === true)),
         () => {
           if (done.status !== 'Failed') return 'the broken release was promoted';
           const how = done.rejected ? `rejected by ${done.answer?.by}` : `with ${done.action}: ${done.message}`;
@@ -354,6 +410,91 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       () => `the release failed under faults, then again fault-free: ${done.action}: ${done.message}`,
     );
     return 'rolled back';
+  }
+
+  /** The policy as the emulator's state shows it now, into the history (a change only), written by `by`. */
+  function observePolicy(by: string): void {
+    const state = emulator.state();
+    const policyId = state.distributions.find((d) => d.id === site.primaryId)?.continuousDeploymentPolicyId;
+    const policy = state.policies.find((p) => p.id === policyId);
+    if (!policy) return;
+    const weight = policy.traffic.weight;
+    history.observe({
+      at: clock.now(),
+      by,
+      enabled: policy.enabled,
+      percent: weight === undefined ? undefined : Math.round(weight * 100_000) / 1000,
+    });
+  }
+
+  /**
+   * The ramp as CodePipeline runs the RampCanary action: one job per pass through the faulty Lambda service, the next
+   * a virtual minute later with the continuation token, viewers coming meanwhile; then the ramp's invariant.
+   */
+  async function runRamp(plan: CyclePlan, label: string, signal: AbortSignal): Promise<{ ok: boolean }> {
+    const v = variablesOf(label);
+    const params = JSON.stringify(
+      rampParameters({
+        primaryId: site.primaryId,
+        stagingId: v.StagingDistributionId ?? '',
+        policyId: v.ContinuousDeploymentPolicyId ?? '',
+        stagingEtag: v.StagingETag ?? '',
+        probes: plan.ramp?.probes
+          ? { baseUrl: `${emulator.url}/_viewer/${site.primaryDomain}`, version: plan.version }
+          : undefined,
+      }),
+    );
+    outcomes.ramps++;
+    observePolicy('before the ramp');
+    const before = history.entries[history.entries.length - 1];
+    // The ladder starts from header routing: a policy already routing viewers by weight exposed them before step 1.
+    invariants.check(
+      'ramp',
+      !before?.enabled || before.percent === undefined,
+      () =>
+        `${label}: the policy already routed ${before?.percent}% of viewers to the canary before the ramp's first ` +
+        `step (set by ${before?.by}): enable-CD enabled it at the weight an earlier ramp left, not by header`,
+    );
+    const from = history.entries.length;
+    const logs: LogLine[] = [];
+    const firstAt = clock.now();
+    let token: string | undefined;
+    let end: { ok: boolean; message: string } | undefined;
+    for (let pass = 1; !end; pass++) {
+      if (signal.aborted) {
+        end = { ok: false, message: 'the approval was answered (by the watch) while the ramp ran' };
+        break;
+      }
+      const jobId = randomUUID();
+      const r = await (lambdas.invokers.ramp as Invoker).invoke(codePipelineEvent(jobId, 'ramp', params, token));
+      logs.push(...r.logs);
+      const report = emulator.jobResults(jobId)[0];
+      if (!report) end = { ok: false, message: `ramp job ${jobId.slice(0, 8)} was never reported` };
+      else if (report.kind === 'failure') end = { ok: false, message: report.message };
+      else if (!report.continuationToken) end = { ok: true, message: `reached ${RAMP_STEPS.at(-1)}%` };
+      else if (pass >= 200) end = { ok: false, message: 'still waiting after 200 passes' };
+      else {
+        const waited = clock.now() - firstAt;
+        invariants.check(
+          'maxWait',
+          waited <= RAMP_MAX_WAIT_MINUTES * 60_000 + 2_000,
+          () => `${label}/RampCanary still waited after ${Math.round(waited / 1000)} s (MaxWaitMinutes 30)`,
+        );
+        token = report.continuationToken;
+        clock.advance(60_000);
+        for (let n = 0; n < RAMP_VIEWERS_PER_MINUTE; n += 100) await viewers.sample(100);
+      }
+    }
+    observePolicy('after the ramp');
+    const problems = checkRampRun(history.entries.slice(from), logs);
+    invariants.check('ramp', problems.length === 0, () => `${label}: ${problems.join('; ')}`);
+    tl.note(`  ${label} ramp ${end.ok ? 'climbed' : 'stopped'}: ${shorten(end.message, 200)}`);
+    if (end.ok) outcomes.rampsClimbed++;
+    else {
+      outcomes.rampsStopped++;
+      rampStopped.set(label, { broken: plan.broken, message: end.message });
+    }
+    return end;
   }
 
   /** Plays the planned reviewer; checks the canary is live while it is under review. */
@@ -372,6 +513,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
             ? `${label} is under review but policy ${policyId} is disabled`
             : `${label}'s staging serves what production serves, yet policy ${policyId} routes viewers to it`,
         );
+      if (plan.ramp && canary && !request.signal.aborted) {
+        // RampCanary runs before the approval; a failed ramp fails the execution (played here as a rejection).
+        const ramp = await runRamp(plan, label, request.signal);
+        if (!ramp.ok) return false;
+      }
       if (plan.broken) {
         // Viewers keep coming while the reviewer is away (a bounded stream: the emulator's CloudWatch adds up every
         // request); the watch must roll the canary back.
@@ -382,9 +528,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         }
         return false;
       }
-      if (plan.traffic === 'header' && canary && enabled && !request.signal.aborted)
+      // After a ramp the policy routes by weight: its reviewer looks as a weighted release's does.
+      if (plan.traffic === 'header' && !plan.ramp && canary && enabled && !request.signal.aborted)
         for (let i = 0; i < 3; i++) await checked.reviewerProbe(site.primaryDomain);
-      else if (plan.traffic === 'header') await viewers.withHeaderTimes(3);
+      else if (plan.traffic === 'header' && !plan.ramp) await viewers.withHeaderTimes(3);
       else await viewers.sample(40);
       if (plan.approve) {
         approvals.push({ label, etag: variablesOf(label).StagingETag, at: performance.now() });
@@ -538,7 +685,8 @@ function cycleLine(
   for (const f of here) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
   const faults = counts.size ? [...counts].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ') : 'none';
   const answeredBy = plan.broken ? 'the watch' : plan.approve ? 'approve' : 'reject';
-  const what = `${plan.version} ${plan.broken ? 'broken, weight' : plan.traffic}, ${answeredBy}`;
+  const traffic = plan.ramp ? `ramp${plan.ramp.probes ? ' with probes' : ''}` : plan.traffic;
+  const what = `${plan.version} ${plan.broken ? `broken, ${plan.ramp ? traffic : 'weight'}` : traffic}, ${answeredBy}`;
   const verdict = violation ? `✗ ${INVARIANTS[violation.invariant]}: ${violation.detail}` : '✓';
   return `cycle ${String(cycle).padStart(String(of).length)}/${of} ${what} → ${end}; faults: ${faults} ${verdict}`;
 }
@@ -550,7 +698,11 @@ export function summaryTable(s: ChaosSummary): string[] {
       `${s.outcomes.promoted} promoted, ${s.outcomes['rolled back']} rolled back ` +
       `(of ${s.outcomes.broken} broken releases, the watch caught ${s.outcomes.caught}); ` +
       `after a cleanly failed job: ${s.outcomes.retries} action retries, ${s.outcomes.reruns} release re-runs, ` +
-      `${s.outcomes.faultFreeReruns} fault-free re-run(s) once every faulted attempt had failed`,
+      `${s.outcomes.faultFreeReruns} fault-free re-run(s) once every faulted attempt had failed` +
+      (s.outcomes.ramps
+        ? `; ramps: ${s.outcomes.ramps} run, ${s.outcomes.rampsClimbed} reached the last step, ` +
+          `${s.outcomes.rampsStopped} stopped`
+        : ''),
     '',
     `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
   ];
@@ -558,8 +710,10 @@ export function summaryTable(s: ChaosSummary): string[] {
     out.push(`${k.padEnd(20)}${String(s.faults[k].injected).padStart(9)}${String(s.faults[k].survived).padStart(9)}`);
   const width = Math.max(...Object.values(INVARIANTS).map((t) => t.length)) + 2;
   out.push('', `${'invariant'.padEnd(width)}${'checked'.padStart(9)}`);
+  // A run without --ramp prints the table it always printed.
   for (const [id, text] of Object.entries(INVARIANTS))
-    out.push(`${text.padEnd(width)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
+    if (id !== 'ramp' || s.outcomes.ramps > 0)
+      out.push(`${text.padEnd(width)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
   out.push(
     '',
     s.violation

@@ -28,6 +28,27 @@ describe('npm run chaos: whole release cycles under injected faults', () => {
     expect(lines.filter((l) => /^cycle \d\/4 .* ✓$/.test(l))).toHaveLength(4);
   });
 
+  it('with --ramp: a ramped release climbs its ladder under duplicate and late deliveries, each step judged first', {
+    timeout: 110_000,
+  }, async () => {
+    // Seed 3's first three cycles: weighted approved, broken (weight), then a ramp without probes, approved. No fault
+    // on the requests: one that failed the ramp would make the release run again, and a second ramp of a release
+    // meets the policy at the weight the first one left (docs/local.md, "Ramped releases"), a known violation.
+    const lines: string[] = [];
+    const summary = await runChaos({
+      seed: 3,
+      cycles: 3,
+      ramp: true,
+      rates: { requestRate: 0 },
+      write: (l) => lines.push(l),
+      dumpDir: '/tmp/cloudfront-cd-chaos-test',
+    });
+    expect(summary.violation, summaryTable(summary).join('\n')).toBeUndefined();
+    expect(lines[2]).toMatch(/^cycle 3\/3 v4 ramp, approve → promoted; .* ✓$/);
+    expect(summary.outcomes.rampsClimbed).toBeGreaterThan(0);
+    expect(summary.invariants.ramp, INVARIANTS.ramp).toBeGreaterThan(1);
+  });
+
   it('stops at a violation when the actions do not invalidate: the cache checks can fail', {
     timeout: 60_000,
   }, async () => {
