@@ -2,9 +2,10 @@
  * The watch's parameters: the constant JSON input of its EventBridge schedule. Every problem is an {@link InputError}
  * naming the input field, raised before the watch makes any AWS call.
  */
+import { type AlarmRef, parseAlarmNames } from '../../shared/domain/alarms.js';
 import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
-import { ParamReader, describe, jsonKind, present } from '../../shared/domain/params.js';
+import { ParamReader, jsonKind, present } from '../../shared/domain/params.js';
 
 /** Every key of the schedule's constant input (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -30,20 +31,11 @@ export const DEFAULT_APPROVAL_ACTION = 'ApproveStaging';
  */
 export const DEFAULT_WATCH_MIN_STAGING_REQUESTS = 100;
 
-/** DescribeAlarms takes at most 100 names per call; more than that is not a canary's health any more. */
-export const MAX_ALARMS = 100;
-
 /** The manual approval the watch rejects when it rolls a canary back. */
 export interface ApprovalTarget {
   pipelineName: string;
   stageName: string;
   actionName: string;
-}
-
-/** A CloudWatch alarm of the user's; `region` undefined means the function's own region. */
-export interface AlarmRef {
-  name: string;
-  region: string | undefined;
 }
 
 export interface WatchParams {
@@ -68,11 +60,6 @@ const EXAMPLE =
   '{"PrimaryDistributionId": "E2QWRUHAPOMQZL", "PipelineName": "site", ' +
   '"MaxStaging5xxErrorRate": 5, "MinStagingRequests": 100}';
 
-/** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`. */
-const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$/;
-/** Alarm names: 1–255 characters, no control characters (a comma separates names in AlarmNames). */
-const ALARM_NAME = /^[^\p{Cc},]{1,255}$/u;
-
 function approvalTarget(p: ParamReader): ApprovalTarget | undefined {
   const pipelineName = p.optionalName('PipelineName', 'CodePipeline pipeline name');
   const stageName = p.optionalName('ApprovalStageName', 'CodePipeline stage name');
@@ -88,46 +75,6 @@ function approvalTarget(p: ParamReader): ApprovalTarget | undefined {
     stageName: stageName ?? DEFAULT_APPROVAL_STAGE,
     actionName: actionName ?? DEFAULT_APPROVAL_ACTION,
   };
-}
-
-/** One `AlarmNames` entry: an alarm ARN (its region is the ARN's) or a plain name (the function's region). */
-function alarmRef(entry: string): AlarmRef {
-  if (entry.startsWith('arn:')) {
-    const match = ALARM_ARN.exec(entry);
-    if (!match || !ALARM_NAME.test(match[3] as string)) {
-      throw inputError(
-        'AlarmNames',
-        `${describe(entry)} is not a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>)`,
-      );
-    }
-    return { name: match[3] as string, region: match[1] as string };
-  }
-  if (!ALARM_NAME.test(entry)) {
-    throw inputError('AlarmNames', `${describe(entry)} is not a valid alarm name (1–255 characters)`);
-  }
-  return { name: entry, region: undefined };
-}
-
-function alarmRefs(value: unknown): AlarmRef[] {
-  if (!present(value)) return [];
-  if (typeof value !== 'string') {
-    throw inputError('AlarmNames', `must be a string of comma-separated alarm names or ARNs, got ${describe(value)}`);
-  }
-  const entries = value.split(',').map((s) => s.trim());
-  if (entries.some((e) => e === '')) {
-    throw inputError('AlarmNames', `${describe(value)} has an empty entry between commas`);
-  }
-  const alarms = entries.map(alarmRef);
-  if (alarms.length > MAX_ALARMS) {
-    throw inputError('AlarmNames', `names ${alarms.length} alarms; at most ${MAX_ALARMS} are watched`);
-  }
-  const seen = new Set<string>();
-  for (const a of alarms) {
-    const key = `${a.region ?? ''}/${a.name}`;
-    if (seen.has(key)) throw inputError('AlarmNames', `names alarm ${describe(a.name)} twice`);
-    seen.add(key);
-  }
-  return alarms;
 }
 
 /**
@@ -152,7 +99,7 @@ function parseObject(values: Record<string, unknown>): WatchParams {
       stagingId,
       approval: approvalTarget(p),
       gate,
-      alarms: alarmRefs(values.AlarmNames),
+      alarms: parseAlarmNames(values.AlarmNames),
     };
     // MinStagingRequests alone never finds a canary unhealthy: it only says when an error rate may be judged.
     if (!params.gate && params.alarms.length === 0) {

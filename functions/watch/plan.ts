@@ -4,6 +4,7 @@
  * this canary's release and what its rejection says. No I/O here; unit-tested without mocks.
  */
 import type { GetPipelineStateOutput } from '@aws-sdk/client-codepipeline';
+import { type AlarmReading, alarmLabel, alarmsInAlarm } from '../../shared/domain/alarms.js';
 import { checkIsPrimary, checkIsStaging, routesTo } from '../../shared/domain/checks.js';
 import { stagingDomainsOf } from '../../shared/domain/distribution-config.js';
 import {
@@ -17,7 +18,7 @@ import {
   requiredStagingRequests,
 } from '../../shared/domain/gate.js';
 import type { DistributionState, PolicyState, ReviewedRelease } from '../../shared/domain/resources.js';
-import type { AlarmRef, ApprovalTarget } from './params.js';
+import type { ApprovalTarget } from './params.js';
 
 /** Whether viewers are being routed to a staging distribution right now. */
 export type Canary =
@@ -89,14 +90,6 @@ export function watchedStaging(
   return { kind: 'watched', staging };
 }
 
-/** One alarm as DescribeAlarms reported it. */
-export interface AlarmReading extends AlarmRef {
-  /** `OK`, `ALARM` or `INSUFFICIENT_DATA`. */
-  state: string;
-  /** CloudWatch's `StateReason`, for the log. */
-  reason?: string | undefined;
-}
-
 /** What one tick judged the canary by: the gate's figures (when a threshold is set) and the alarms (when named). */
 export interface HealthInput {
   gate: GateParams | undefined;
@@ -141,10 +134,6 @@ function gateBreaches(gate: GateParams, f: GateFigures, subject: GateSubject): s
   return breaches;
 }
 
-function alarmName(a: AlarmRef): string {
-  return a.region ? `${a.name} (${a.region})` : a.name;
-}
-
 /**
  * Judges a live canary. Unhealthy when the gate refuses (a rate above its threshold, over at least the required
  * requests) or any alarm is in ALARM — an alarm is the user's own judgement, so it counts whatever the traffic. A
@@ -155,7 +144,7 @@ export function judge({ gate, figures, subject, alarms }: HealthInput): Health {
   const withGate = verdict ? { gate: verdict } : {};
   const breaches = [
     ...(verdict?.kind === 'refuse' && gate && figures ? gateBreaches(gate, figures, subject) : []),
-    ...alarms.filter((a) => a.state === 'ALARM').map((a) => `alarm ${alarmName(a)} in ALARM`),
+    ...alarmsInAlarm(alarms).map((a) => `alarm ${alarmLabel(a)} in ALARM`),
   ];
   const traffic = figures ? describeFigures(subject, figures) : undefined;
   if (breaches.length) {
@@ -166,7 +155,7 @@ export function judge({ gate, figures, subject, alarms }: HealthInput): Health {
       ...withGate,
     };
   }
-  const alarmsOk = alarms.length ? `; no alarm in ALARM (${alarms.map(alarmName).join(', ')})` : '';
+  const alarmsOk = alarms.length ? `; no alarm in ALARM (${alarms.map(alarmLabel).join(', ')})` : '';
   const canary = `canary of staging ${subject.stagingId}`;
   if (verdict?.kind === 'wait' && gate && figures) {
     return {

@@ -20,7 +20,7 @@ import { type MetricValues, emitMetrics } from '../../shared/metrics-emf.js';
 import { routingOf } from '../../shared/domain/traffic-config.js';
 import { parseAbortObject } from '../../shared/rollback/params.js';
 import { rollBackJudged } from '../../shared/rollback/steps.js';
-import { type AlarmStates, readAlarms } from './alarms.js';
+import { type AlarmStates, readAlarms } from '../../shared/aws/alarms.js';
 import { readPipelineState, rejectApproval } from './approval.js';
 import { type ApprovalTarget, type WatchParams, parseWatchParams } from './params.js';
 import {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_WATCH_MIN_STAGING_REQUESTS,
-  MAX_ALARMS,
   parameterNames,
   parseWatchParams,
 } from '../../../../functions/watch/params.js';
+import { MAX_ALARMS } from '../../../../shared/domain/alarms.js';
 import { InputError } from '../../../../shared/domain/errors.js';
 import { PRIMARY_ID, STAGING_ID } from '../../fixtures.js';
 

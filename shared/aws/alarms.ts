@@ -1,13 +1,12 @@
 /**
  * The user's CloudWatch alarms, in whichever regions they live: one DescribeAlarms call per region (at most 100 names
  * each), metric and composite alarms alike. An alarm named by ARN is read in the ARN's region; one named by its plain
- * name in the function's own region.
+ * name in the function's own region. The watch reads them for a canary, the bake for production.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { awsCall } from '../../shared/aws/call.js';
-import { RETRY } from '../../shared/aws/clients/retry.js';
-import type { AlarmRef } from './params.js';
-import type { AlarmReading } from './plan.js';
+import type { AlarmReading, AlarmRef } from '../domain/alarms.js';
+import { awsCall } from './call.js';
+import { RETRY } from './clients/retry.js';
 
 const clients = new Map<string, CloudWatchClient>();
 
