@@ -2,16 +2,18 @@
  * The bake, declared: after promote, judge production for `BakeMinutes` once the primary is Deployed with the
  * promotion and its invalidation Completed, and put production back on the release the promotion replaced when it is
  * unhealthy. read (the revert record ‖ primary ‖ staging, then what the bake needs: the latest invalidation, the
- * primary's traffic, the previous release's root object) → plan (plan.ts, shared/revert/plan.ts) → write the revert's
- * next step → wait via continuation. A healthy bake writes nothing; a revert ends in a failed job saying where
- * production is back and why. The driver (shared/job/driver.ts) runs it.
+ * primary's traffic ‖ the alarms of `AlarmNames`, the previous release's root object) → plan (plan.ts,
+ * shared/revert/plan.ts) → write the revert's next step → wait via continuation. A healthy bake writes nothing; a
+ * revert ends in a failed job saying where production is back and why. The driver (shared/job/driver.ts) runs it.
  */
+import { readAlarms } from '../../shared/aws/alarms.js';
 import type { PlanSteps } from '../../shared/aws/apply-plan.js';
 import { readDistribution } from '../../shared/aws/cloudfront.js';
 import { readLatestInvalidation, startCacheRead } from '../../shared/aws/invalidations.js';
 import { readTraffic } from '../../shared/aws/metrics.js';
 import { readRecord } from '../../shared/aws/revert-record.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
+import { type AlarmStates, alarmLabel } from '../../shared/domain/alarms.js';
 import { rootObjectKey } from '../../shared/domain/distribution-config.js';
 import { CfcdError, step } from '../../shared/domain/errors.js';
 import { invalidationIdOf } from '../../shared/domain/invalidation.js';
@@ -66,6 +68,17 @@ async function readBakeTraffic(primaryId: string, startedAt: number, recordedAt:
   return traffic;
 }
 
+/** The alarms of `AlarmNames` (none named: no call), logged with their states; WARN when one was not found. */
+async function readBakeAlarms(params: BakeParams, log: Logger): Promise<AlarmStates> {
+  const alarms = await step('read the alarms', () => readAlarms(params.alarms));
+  if (params.alarms.length)
+    log[alarms.missing.length ? 'warn' : 'info']('alarms-read', {
+      alarms: alarms.readings.map((a) => ({ name: a.name, region: a.region ?? null, state: a.state })),
+      ...(alarms.missing.length ? { missingAlarms: alarms.missing.map(alarmLabel) } : {}),
+    });
+  return alarms;
+}
+
 /** The job's wait so far, from the token's start (never before the promotion, never after now). */
 function waitedMs(memory: BakeMemoryData, promotedAt: number, now: number): number {
   const remembered = Number(memory.jobStartedAt);
@@ -102,9 +115,12 @@ async function readBake(
     // the promotion still say why.
     if (memory.verdict === undefined) {
       const since = Number(memory.bakeStartedAt ?? Date.parse(record.recordedAt));
-      state.traffic = await step('read the primary traffic from CloudWatch', () =>
-        readBakeTraffic(primary.id, since, Date.parse(record.recordedAt), now),
-      );
+      [state.traffic, state.alarms] = await Promise.all([
+        step('read the primary traffic from CloudWatch', () =>
+          readBakeTraffic(primary.id, since, Date.parse(record.recordedAt), now),
+        ),
+        readBakeAlarms(params, log),
+      ]);
     }
     if (isDeployed(primary) && params.invalidationPaths.length)
       state.cache = await step("read the primary's invalidations", () =>
@@ -117,15 +133,19 @@ async function readBake(
   const started = bakeStart(state, memory);
   const waited = waitedMs(memory, primary.lastModified?.getTime() ?? 0, now);
   if (started !== undefined && memory.verdict === undefined)
-    state.traffic = await step('read the primary traffic from CloudWatch', () =>
-      readBakeTraffic(primary.id, started, Date.parse(record.recordedAt), now),
-    );
+    [state.traffic, state.alarms] = await Promise.all([
+      step('read the primary traffic from CloudWatch', () =>
+        readBakeTraffic(primary.id, started, Date.parse(record.recordedAt), now),
+      ),
+      readBakeAlarms(params, log),
+    ]);
   // The previous release's content, checked before the revert's first write.
   const revertNext =
     memory.verdict !== undefined ||
     (state.traffic !== undefined &&
       started !== undefined &&
-      judgeBake(params, state.traffic, { bakedMs: now - started, waitedMs: waited }).kind === 'unhealthy');
+      judgeBake(params, state.traffic, { bakedMs: now - started, waitedMs: waited }, state.alarms).kind ===
+        'unhealthy');
   const bucket = params.contentBucket;
   const key = bucket ? rootObjectKey(record.replaced.config, bucket) : undefined;
   if (bucket && key && revertNext && !stagingCarriesRecord(record, staging))

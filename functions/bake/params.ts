@@ -1,6 +1,7 @@
 /**
  * The bake's UserParameters. Every problem is an {@link InputError} naming the field, raised before any AWS call.
  */
+import { type AlarmRef, parseAlarmNames } from '../../shared/domain/alarms.js';
 import { InputError } from '../../shared/domain/errors.js';
 import { ParamReader, describe, parseUserParametersJson } from '../../shared/domain/params.js';
 import { isRecordKeyOf } from '../../shared/revert/record.js';
@@ -20,6 +21,7 @@ export const parameterNames = [
   'MaxWaitMinutes',
   'InvalidationPaths',
   'StaticResourceBucketName',
+  'AlarmNames',
 ] as const;
 
 export const DEFAULT_BAKE_MINUTES = 15;
@@ -60,6 +62,8 @@ export interface BakeParams {
   invalidationPaths: string[];
   /** The site bucket: the previous release's root object is checked there before a revert writes. */
   contentBucket: string | undefined;
+  /** Alarms whose ALARM state during the bake means production is unhealthy; empty when none is named. */
+  alarms: AlarmRef[];
 }
 
 function parseRecordRef(p: ParamReader, raw: unknown, primaryId: string): BakeParams['record'] {
@@ -86,10 +90,12 @@ export function parseBakeParams(raw: unknown): BakeParams {
     p.optionalNumber('BakeMinutes', { min: 0, max: MAX_BAKE_MINUTES, integer: true }) ?? DEFAULT_BAKE_MINUTES;
   const maxErrorRateIncrease = p.optionalNumber('MaxErrorRateIncrease', { min: 0, max: 100 });
   const maxPrimary5xxErrorRate = p.optionalNumber('MaxPrimary5xxErrorRate', { min: 0, max: 100 });
-  if (maxErrorRateIncrease === undefined && maxPrimary5xxErrorRate === undefined)
+  const alarms = parseAlarmNames(values.AlarmNames);
+  if (maxErrorRateIncrease === undefined && maxPrimary5xxErrorRate === undefined && alarms.length === 0)
     throw new InputError(
       'MaxErrorRateIncrease',
-      'or MaxPrimary5xxErrorRate is required: a bake without a threshold judges nothing',
+      'or MaxPrimary5xxErrorRate or AlarmNames is required: a bake without a threshold judges nothing ' +
+        '(an alarm counts as one)',
     );
   const maxWaitMinutes =
     p.optionalNumber('MaxWaitMinutes', { min: 1, max: MAX_WAIT_MINUTES, integer: true }) ??
@@ -113,5 +119,6 @@ export function parseBakeParams(raw: unknown): BakeParams {
     maxWaitMinutes,
     invalidationPaths: p.invalidationPaths(),
     contentBucket: p.optionalBucketName('StaticResourceBucketName'),
+    alarms,
   };
 }

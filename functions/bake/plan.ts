@@ -2,6 +2,7 @@
  * The bake's pure core: when the bake starts, the verdict on what production served since, and what comes next —
  * keep baking, succeed, or revert (shared/revert/plan.ts plans the revert's steps). No I/O here.
  */
+import { type AlarmStates, alarmLabel, alarmsInAlarm } from '../../shared/domain/alarms.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { StateCheckError } from '../../shared/domain/errors.js';
 import { formatRate } from '../../shared/domain/gate.js';
@@ -66,11 +67,59 @@ export function describeBakeFigures(primaryId: string, t: BakeTraffic): string {
   );
 }
 
+/** The alarms in ALARM a verdict names; it counts the others. */
+const NAMED_ALARMS = 3;
+
+/** No alarm named, or none read in this pass. */
+const NO_ALARMS: AlarmStates = { readings: [], missing: [] };
+
+/** What the alarms add to a healthy verdict: the ones judged, and the ones DescribeAlarms did not find. */
+function alarmsNote(alarms: AlarmStates): string {
+  const judged = alarms.readings.length ? `; no alarm in ALARM (${alarms.readings.map(alarmLabel).join(', ')})` : '';
+  const missing = alarms.missing.length
+    ? `; alarm(s) ${alarms.missing.map(alarmLabel).join(', ')} not found by DescribeAlarms, not judged`
+    : '';
+  return `${judged}${missing}`;
+}
+
+/** The thresholds production breaks, one phrase each: the 5xx rate's (with enough requests) and the alarms'. */
+function bakeBreaches(
+  params: Pick<BakeParams, 'minRequests' | 'maxErrorRateIncrease' | 'maxPrimary5xxErrorRate'>,
+  traffic: BakeTraffic,
+  alarms: AlarmStates,
+): string[] {
+  const breaches: string[] = [];
+  const rate = traffic.bake.errorRate5xx;
+  if (traffic.bake.requests >= params.minRequests && rate !== undefined) {
+    const now = round(rate);
+    if (params.maxPrimary5xxErrorRate !== undefined && now > params.maxPrimary5xxErrorRate)
+      breaches.push(
+        `the primary's 5xx error rate ${now}% is above MaxPrimary5xxErrorRate ${params.maxPrimary5xxErrorRate}%`,
+      );
+    if (params.maxErrorRateIncrease !== undefined) {
+      const before = round(traffic.baseline.errorRate5xx ?? 0);
+      const increase = round(now - before);
+      if (increase > params.maxErrorRateIncrease)
+        breaches.push(
+          `the primary's 5xx error rate ${now}% exceeds its rate before the promotion ${before}% by ${increase} ` +
+            `percentage point(s), more than MaxErrorRateIncrease ${params.maxErrorRateIncrease}`,
+        );
+    }
+  }
+  const ringing = alarmsInAlarm(alarms.readings);
+  // The verdict travels in the continuation token (2048 characters): a few names say why, a count says the rest.
+  for (const a of ringing.slice(0, NAMED_ALARMS)) breaches.push(`alarm ${alarmLabel(a)} is in ALARM`);
+  if (ringing.length > NAMED_ALARMS) breaches.push(`${ringing.length - NAMED_ALARMS} more alarm(s) are in ALARM`);
+  return breaches;
+}
+
 /**
- * Judges production. Order matters: a rate is judged as soon as the window holds `MinRequests` (an unhealthy release
- * is reverted at once, not at the end of the bake); healthy only once `BakeMinutes` have passed; too little traffic
- * waits until `MaxWaitMinutes` (counted from the job's start), then is inconclusive. A primary with no traffic before
- * the promotion counts as 0% (the stricter reading: there is no baseline to excuse errors).
+ * Judges production. Order matters: a rate is judged as soon as the window holds `MinRequests`, and an alarm in
+ * ALARM counts whatever the traffic (it is the user's own judgement): an unhealthy release is reverted at once, not at
+ * the end of the bake; healthy only once `BakeMinutes` have passed; too little traffic for a rate threshold waits
+ * until `MaxWaitMinutes` (counted from the job's start), then is inconclusive. A bake judged by alarms alone needs no
+ * traffic. A primary with no traffic before the promotion counts as 0% (the stricter reading: there is no baseline to
+ * excuse errors).
  */
 export function judgeBake(
   params: Pick<
@@ -79,31 +128,11 @@ export function judgeBake(
   >,
   traffic: BakeTraffic,
   timing: { bakedMs: number; waitedMs: number },
+  alarms: AlarmStates | undefined,
 ): BakeVerdict {
   const figures = describeBakeFigures(params.primaryId, traffic);
-  const rate = traffic.bake.errorRate5xx;
-  const enough = traffic.bake.requests >= params.minRequests && rate !== undefined;
-  if (enough) {
-    const now = round(rate);
-    if (params.maxPrimary5xxErrorRate !== undefined && now > params.maxPrimary5xxErrorRate)
-      return {
-        kind: 'unhealthy',
-        why:
-          `the primary's 5xx error rate ${now}% is above MaxPrimary5xxErrorRate ` +
-          `${params.maxPrimary5xxErrorRate}% (${figures})`,
-      };
-    if (params.maxErrorRateIncrease !== undefined) {
-      const before = round(traffic.baseline.errorRate5xx ?? 0);
-      const increase = round(now - before);
-      if (increase > params.maxErrorRateIncrease)
-        return {
-          kind: 'unhealthy',
-          why:
-            `the primary's 5xx error rate ${now}% exceeds its rate before the promotion ${before}% by ${increase} ` +
-            `percentage point(s), more than MaxErrorRateIncrease ${params.maxErrorRateIncrease} (${figures})`,
-        };
-    }
-  }
+  const breaches = bakeBreaches(params, traffic, alarms ?? NO_ALARMS);
+  if (breaches.length) return { kind: 'unhealthy', why: `${breaches.join('; ')} (${figures})` };
   const bakeMs = params.bakeMinutes * MINUTE_MS;
   if (timing.bakedMs < bakeMs) {
     const left = Math.ceil((bakeMs - timing.bakedMs) / MINUTE_MS);
@@ -113,8 +142,15 @@ export function judgeBake(
       brief: `baking: ${left} minute(s) left, ${traffic.bake.requests} request(s) so far`,
     };
   }
-  if (enough)
-    return { kind: 'healthy', why: `production stayed healthy for ${params.bakeMinutes} minute(s) (${figures})` };
+  const judgesRate = params.maxErrorRateIncrease !== undefined || params.maxPrimary5xxErrorRate !== undefined;
+  const enough = traffic.bake.requests >= params.minRequests && traffic.bake.errorRate5xx !== undefined;
+  if (enough || !judgesRate) {
+    const note = alarmsNote(alarms ?? NO_ALARMS);
+    return {
+      kind: 'healthy',
+      why: `production stayed healthy for ${params.bakeMinutes} minute(s) (${figures})${note}`,
+    };
+  }
   const tooFew =
     `too little traffic to judge: ${traffic.bake.requests} request(s), ` +
     `MinRequests is ${params.minRequests} (${figures})`;
@@ -133,6 +169,8 @@ export interface BakeState extends RevertState {
   latestInvalidation?: InvalidationRecord | null;
   /** What production served, read once the bake has started and while no verdict is known. */
   traffic?: BakeTraffic;
+  /** The alarms of `AlarmNames`, read with the traffic. */
+  alarms?: AlarmStates;
 }
 
 /** What the bake remembers between invocations (strings: they travel in the token). */
@@ -200,7 +238,7 @@ export function planBake(state: BakeState, params: BakeParams, memory: BakeMemor
     const started = bakeStart(state, memory);
     const again =
       state.traffic && started !== undefined
-        ? judgeBake(params, state.traffic, { bakedMs: state.now - started, waitedMs })
+        ? judgeBake(params, state.traffic, { bakedMs: state.now - started, waitedMs }, state.alarms)
         : undefined;
     const figures = state.traffic ? ` (${describeBakeFigures(state.primary.id, state.traffic)})` : '';
     const verdict =
@@ -223,7 +261,7 @@ export function planBake(state: BakeState, params: BakeParams, memory: BakeMemor
       ),
     };
   if (!state.traffic) throw new Error('bake: the traffic was not read');
-  const verdict = judgeBake(params, state.traffic, { bakedMs: state.now - started, waitedMs });
+  const verdict = judgeBake(params, state.traffic, { bakedMs: state.now - started, waitedMs }, state.alarms);
   switch (verdict.kind) {
     case 'unhealthy':
       checkPolicy(params, state.primary);

@@ -11,6 +11,7 @@ import { type CanaryTraffic, readCanaryTraffic } from '../../shared/aws/metrics.
 import { reviewedRelease } from '../../shared/aws/pipeline-executions.js';
 import { awsErrorOf } from '../../shared/aws/call.js';
 import { readDistribution, readDistributionIfExists, readPolicyIfExists } from '../../shared/aws/cloudfront.js';
+import type { AlarmStates } from '../../shared/domain/alarms.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { CfcdError, step } from '../../shared/domain/errors.js';
 import { gateVariables } from '../../shared/domain/gate.js';
@@ -20,7 +21,7 @@ import { type MetricValues, emitMetrics } from '../../shared/metrics-emf.js';
 import { routingOf } from '../../shared/domain/traffic-config.js';
 import { parseAbortObject } from '../../shared/rollback/params.js';
 import { rollBackJudged } from '../../shared/rollback/steps.js';
-import { type AlarmStates, readAlarms } from '../../shared/aws/alarms.js';
+import { readAlarms } from '../../shared/aws/alarms.js';
 import { readPipelineState, rejectApproval } from './approval.js';
 import { type ApprovalTarget, type WatchParams, parseWatchParams } from './params.js';
 import {

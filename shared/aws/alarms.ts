@@ -4,7 +4,7 @@
  * name in the function's own region. The watch reads them for a canary, the bake for production.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import type { AlarmReading, AlarmRef } from '../domain/alarms.js';
+import type { AlarmReading, AlarmRef, AlarmStates } from '../domain/alarms.js';
 import { awsCall } from './call.js';
 import { RETRY } from './clients/retry.js';
 
@@ -19,12 +19,6 @@ function cloudWatchIn(region: string | undefined): CloudWatchClient {
     clients.set(key, client);
   }
   return client;
-}
-
-/** What DescribeAlarms found, and the alarms it did not find (a typo, another account, another region). */
-export interface AlarmStates {
-  readings: AlarmReading[];
-  missing: AlarmRef[];
 }
 
 async function readRegion(region: string | undefined, refs: AlarmRef[]): Promise<AlarmReading[]> {

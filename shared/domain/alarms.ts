@@ -23,6 +23,12 @@ export interface AlarmReading extends AlarmRef {
   reason?: string | undefined;
 }
 
+/** What DescribeAlarms found, and the alarms it did not find (a typo, another account, another region). */
+export interface AlarmStates {
+  readings: AlarmReading[];
+  missing: AlarmRef[];
+}
+
 /** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`. */
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):alarm:(.+)$/;
 /** Alarm names: 1–255 characters, no control characters (a comma separates names in AlarmNames). */

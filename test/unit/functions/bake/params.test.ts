@@ -28,6 +28,25 @@ describe('the bake parameters', () => {
       maxWaitMinutes: 60,
       invalidationPaths: ['/*'],
       contentBucket: undefined,
+      alarms: [],
+    });
+  });
+
+  it('reads AlarmNames as the watch does: ARNs in their region, plain names in the function region', () => {
+    expect(
+      parse({ AlarmNames: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:checkout errors,site-5xx' }).alarms,
+    ).toEqual([
+      { name: 'checkout errors', region: 'eu-west-1' },
+      { name: 'site-5xx', region: undefined },
+    ]);
+    expect(parse({ AlarmNames: '' }).alarms).toEqual([]);
+  });
+
+  it('takes an alarm as the threshold a bake needs', () => {
+    expect(parse({ MaxErrorRateIncrease: '', AlarmNames: 'site-5xx' })).toMatchObject({
+      maxErrorRateIncrease: undefined,
+      maxPrimary5xxErrorRate: undefined,
+      alarms: [{ name: 'site-5xx', region: undefined }],
     });
   });
 
@@ -77,6 +96,11 @@ describe('the bake parameters', () => {
     ],
     [{ RevertRecord: `cfcd-revert/${PRIMARY_ID}/../../secrets.json` }, 'RevertRecord', 'not a revert record key'],
     [{ BakeMinute: 5 }, 'BakeMinute', 'is not a known parameter'],
+    [{ AlarmNames: 'arn:aws:cloudwatch:us-east-1:alarm:x' }, 'AlarmNames', 'is not a CloudWatch alarm ARN'],
+    [{ AlarmNames: 'a,,b' }, 'AlarmNames', 'has an empty entry between commas'],
+    [{ AlarmNames: 'a,a' }, 'AlarmNames', 'names alarm "a" twice'],
+    [{ AlarmNames: ['a'] }, 'AlarmNames', 'must be a string of comma-separated alarm names or ARNs'],
+    [{ MaxErrorRateIncrease: '', AlarmNames: '' }, 'MaxErrorRateIncrease', 'or MaxPrimary5xxErrorRate or AlarmNames'],
   ])('refuses %j naming %s', (extra, field, problem) => {
     let error: unknown;
     try {

@@ -8,6 +8,7 @@ import {
   judgeBake,
   planBake,
 } from '../../../../functions/bake/plan.js';
+import type { AlarmReading, AlarmStates } from '../../../../shared/domain/alarms.js';
 import type { DistributionState } from '../../../../shared/domain/resources.js';
 import { asStagingConfig, buildRecord } from '../../../../shared/revert/record.js';
 import { POLICY_ID, PRIMARY_ID, STAGING_ID, distributionConfig, primaryState, stagingState } from '../../fixtures.js';
@@ -39,6 +40,11 @@ const traffic = (requests: number, rate: number | undefined, baseline: number | 
   };
 };
 
+const NO_ALARMS: AlarmStates = { readings: [], missing: [] };
+const ALARM_ARN = 'arn:aws:cloudwatch:us-east-1:111122223333:alarm:site-5xx';
+const alarm = (state: string, name = 'site-5xx'): AlarmReading => ({ name, region: 'us-east-1', state });
+const alarms = (...readings: AlarmReading[]): AlarmStates => ({ readings, missing: [] });
+
 describe('bakeWindows', () => {
   it('compares the bake with a window as long that ends at the minute the promotion was recorded in', () => {
     const w = bakeWindows(Date.parse('2026-12-07T10:02:10Z'), PROMOTED_AT, Date.parse('2026-12-07T10:07:40Z'));
@@ -62,7 +68,7 @@ describe('judgeBake', () => {
   });
 
   it('judges unhealthy as soon as the window holds MinRequests, before the bake ends', () => {
-    const v = judgeBake(params(), traffic(200, 3), timing(2));
+    const v = judgeBake(params(), traffic(200, 3), timing(2), NO_ALARMS);
     expect(v.kind).toBe('unhealthy');
     expect(v.why).toContain('5xx error rate 3% exceeds its rate before the promotion 0.5% by 2.5 percentage point(s)');
     expect(v.why).toContain('more than MaxErrorRateIncrease 1');
@@ -70,8 +76,8 @@ describe('judgeBake', () => {
   });
 
   it('counts no traffic before the promotion as 0%', () => {
-    expect(judgeBake(params(), traffic(200, 1.2, 'none'), timing(20)).kind).toBe('unhealthy');
-    expect(judgeBake(params(), traffic(200, 1.2, 0.5), timing(20)).kind).toBe('healthy');
+    expect(judgeBake(params(), traffic(200, 1.2, 'none'), timing(20), NO_ALARMS).kind).toBe('unhealthy');
+    expect(judgeBake(params(), traffic(200, 1.2, 0.5), timing(20), NO_ALARMS).kind).toBe('healthy');
   });
 
   it('judges the absolute ceiling', () => {
@@ -79,27 +85,77 @@ describe('judgeBake', () => {
       params({ MaxPrimary5xxErrorRate: 2, MaxErrorRateIncrease: '' }),
       traffic(200, 2.5, 2.4),
       timing(20),
+      NO_ALARMS,
     );
     expect(v).toMatchObject({ kind: 'unhealthy', why: expect.stringContaining('above MaxPrimary5xxErrorRate 2%') });
   });
 
   it('keeps baking until BakeMinutes, then passes a healthy production', () => {
-    expect(judgeBake(params(), traffic(200, 0.5), timing(14))).toMatchObject({
+    expect(judgeBake(params(), traffic(200, 0.5), timing(14), NO_ALARMS)).toMatchObject({
       kind: 'keep-baking',
       brief: 'baking: 1 minute(s) left, 200 request(s) so far',
     });
-    expect(judgeBake(params(), traffic(200, 0.5), timing(15))).toMatchObject({ kind: 'healthy' });
+    expect(judgeBake(params(), traffic(200, 0.5), timing(15), NO_ALARMS)).toMatchObject({ kind: 'healthy' });
   });
 
   it('never calls a handful of errors unhealthy: below MinRequests it waits, then is inconclusive at MaxWaitMinutes', () => {
-    expect(judgeBake(params(), traffic(50, 100), timing(20, 30))).toMatchObject({
+    expect(judgeBake(params(), traffic(50, 100), timing(20, 30), NO_ALARMS)).toMatchObject({
       kind: 'keep-baking',
       brief: 'baking: 50 of 100 request(s)',
     });
-    expect(judgeBake(params(), traffic(50, 100), timing(58, 60))).toMatchObject({
+    expect(judgeBake(params(), traffic(50, 100), timing(58, 60), NO_ALARMS)).toMatchObject({
       kind: 'inconclusive',
       why: expect.stringContaining('too little traffic to judge: 50 request(s), MinRequests is 100'),
     });
+  });
+
+  it('judges an alarm in ALARM unhealthy at once, whatever the traffic, naming it with the figures', () => {
+    const v = judgeBake(params({ AlarmNames: ALARM_ARN }), traffic(3, 0), timing(1), alarms(alarm('ALARM')));
+    expect(v.kind).toBe('unhealthy');
+    expect(v.why).toMatch(/^alarm site-5xx \(us-east-1\) is in ALARM \(primary \w+ served 3 request\(s\)/);
+  });
+
+  it('names every breach: the rate and the alarms', () => {
+    const v = judgeBake(
+      params({ AlarmNames: `${ALARM_ARN},latency` }),
+      traffic(200, 3),
+      timing(2),
+      alarms(alarm('ALARM'), { name: 'latency', region: undefined, state: 'ALARM' }),
+    );
+    expect(v.why).toContain(
+      'more than MaxErrorRateIncrease 1; alarm site-5xx (us-east-1) is in ALARM; alarm latency is in ALARM (primary',
+    );
+  });
+
+  it('names at most three alarms in ALARM and counts the others (the verdict travels in the token)', () => {
+    const ringing = ['a', 'b', 'c', 'd', 'e'].map((n) => alarm('ALARM', n));
+    const v = judgeBake(params({ AlarmNames: 'a,b,c,d,e' }), traffic(200, 0.5), timing(2), alarms(...ringing));
+    expect(v.why).toMatch(
+      /^alarm a \(us-east-1\) is in ALARM; alarm b .*; alarm c .*; 2 more alarm\(s\) are in ALARM \(/,
+    );
+    expect(v.why).not.toContain('alarm d');
+  });
+
+  it('takes OK and INSUFFICIENT_DATA as no breach, and says which alarms it judged and which it did not find', () => {
+    const states: AlarmStates = {
+      readings: [alarm('OK'), alarm('INSUFFICIENT_DATA', 'quiet')],
+      missing: [{ name: 'typo', region: undefined }],
+    };
+    const v = judgeBake(params({ AlarmNames: `${ALARM_ARN},quiet,typo` }), traffic(200, 0.5), timing(15), states);
+    expect(v.kind).toBe('healthy');
+    expect(v.why).toMatch(
+      /; no alarm in ALARM \(site-5xx \(us-east-1\), quiet \(us-east-1\)\); alarm\(s\) typo not found by DescribeAlarms, not judged$/,
+    );
+  });
+
+  it('judged by alarms alone, needs no traffic: healthy once BakeMinutes have passed, whatever the rate', () => {
+    const byAlarms = params({ MaxErrorRateIncrease: '', AlarmNames: ALARM_ARN });
+    expect(judgeBake(byAlarms, traffic(0, undefined, 'none'), timing(14), alarms(alarm('OK'))).kind).toBe(
+      'keep-baking',
+    );
+    expect(judgeBake(byAlarms, traffic(0, undefined, 'none'), timing(15), alarms(alarm('OK'))).kind).toBe('healthy');
+    expect(judgeBake(byAlarms, traffic(500, 50), timing(15), alarms(alarm('OK'))).kind).toBe('healthy');
+    expect(judgeBake(byAlarms, traffic(0, undefined), timing(3), alarms(alarm('ALARM'))).kind).toBe('unhealthy');
   });
 });
 
@@ -169,6 +225,30 @@ describe('planBake', () => {
       next: { kind: 'wait', phase: 'reverting' },
       verdict: expect.stringContaining('exceeds its rate before the promotion'),
     });
+  });
+
+  it('starts the revert in the pass an alarm rings in, the verdict naming the alarm', () => {
+    const plan = planBake(
+      state({ traffic: traffic(200, 0.5), alarms: alarms(alarm('ALARM')) }),
+      params({ AlarmNames: ALARM_ARN }),
+      {},
+      0,
+    );
+    expect(plan).toMatchObject({
+      kind: 'reverting',
+      changes: [{ kind: 'stage-recorded-config' }],
+      verdict: expect.stringMatching(/^alarm site-5xx \(us-east-1\) is in ALARM \(primary /),
+    });
+  });
+
+  it('keeps baking while the alarms are OK', () => {
+    const plan = planBake(
+      state({ traffic: traffic(200, 0.5), alarms: alarms(alarm('OK')) }),
+      params({ AlarmNames: ALARM_ARN }),
+      {},
+      0,
+    );
+    expect(plan).toMatchObject({ kind: 'baking', changes: [] });
   });
 
   it('carries on a revert found under way in the live state, whatever the token says', () => {
