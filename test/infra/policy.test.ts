@@ -108,6 +108,8 @@ function resourceTypeOf(text: string): string | undefined {
     [/^!Ref ApprovalTopicArn$/, 'topic'],
     // WatchAlarmNames: alarm ARNs only (its AllowedPattern), split into one Resource each.
     [/^\{"Fn::Split":\[",",\{"Ref":"WatchAlarmNames"\}\]\}$/, 'alarm'],
+    // BakeAlarmNames: the same, for the bake.
+    [/^\{"Fn::Split":\[",",\{"Ref":"BakeAlarmNames"\}\]\}$/, 'alarm'],
   ];
   return rules.find(([pattern]) => pattern.test(text))?.[1];
 }
@@ -809,6 +811,27 @@ describe('the bake (BakeMinutes)', () => {
       (s) => !['BakeRole', 'PromoteRole', 'PipelineRole', 'SiteBuildRole', 'SiteUploadRole'].includes(s.role),
     );
     expect(others.filter((s) => resourceText(s.statement.Resource, pipeline).includes('ArtifactBucket'))).toEqual([]);
+  });
+
+  it('reads exactly the alarms of BakeAlarmNames, and only when they are set', () => {
+    const role = pipeline.Resources.BakeRole!.Properties!.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+    const alarms = role[0]!.PolicyDocument.Statement.filter((s) => JSON.stringify(s).includes('DescribeAlarms')) as {
+      'Fn::If': [string, Statement, unknown];
+    }[];
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]!['Fn::If'][0]).toBe('BakeReadsAlarms');
+    expect(alarms[0]!['Fn::If'][1]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'cloudwatch:DescribeAlarms',
+      Resource: { 'Fn::Split': [',', { Ref: 'BakeAlarmNames' }] },
+    });
+    expect(alarms[0]!['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+    // Only the watch and the bake read alarms, each only its own.
+    const readers = allows.filter((s) => actionsOf(s).includes('cloudwatch:DescribeAlarms'));
+    expect(readers.map((s) => [s.role, resourceText(s.statement.Resource, pipeline)])).toEqual([
+      ['BakeRole', '{"Fn::Split":[",",{"Ref":"BakeAlarmNames"}]}'],
+      ['WatchRole', '{"Fn::Split":[",",{"Ref":"WatchAlarmNames"}]}'],
+    ]);
   });
 
   it('lets the bake update the staging and promote onto the primary, invalidate the primary only, never the policy', () => {

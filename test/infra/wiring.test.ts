@@ -672,6 +672,7 @@ describe('the bake after promote (BakeMinutes)', () => {
       BakeMinRequests: '',
       BakeInconclusive: 'succeed',
       StaticResourceBucketName: 'my-site',
+      BakeAlarmNames: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx',
     });
     expect(Object.keys(params).sort()).toEqual([...acceptedKeys.bake!].sort());
     expect(params).toMatchObject({
@@ -692,7 +693,32 @@ describe('the bake after promote (BakeMinutes)', () => {
       maxErrorRateIncrease: 1,
       maxWaitMinutes: 60,
       inconclusive: 'succeed',
+      alarms: [{ name: 'site-5xx', region: 'us-east-1' }],
     });
+    // BakeAlarmNames empty (its default): no alarm.
+    const none = parseSubJson(bake.Configuration.UserParameters, { BakeAlarmNames: '' });
+    expect(none.AlarmNames).toBe('');
+  });
+
+  it('accepts an alarm as the threshold a bake needs', () => {
+    const rule = pipeline.Rules?.BakeNeedsThreshold as unknown as { Assertions: { Assert: { 'Fn::Or': unknown[] } }[] };
+    expect(rule.Assertions[0]!.Assert['Fn::Or']).toEqual(
+      ['BakeMaxErrorRateIncrease', 'BakeMaxPrimary5xxErrorRate', 'BakeAlarmNames'].map((name) => ({
+        'Fn::Not': [{ 'Fn::Equals': [{ Ref: name }, ''] }],
+      })),
+    );
+    const byAlarm = parseBakeParams(
+      JSON.stringify({
+        PrimaryDistributionId: 'E1PRIMARY00001',
+        StagingDistributionId: 'E2STAGING00002',
+        RevertRecordBucket: 'pipeline-artifacts',
+        RevertRecord: 'none',
+        MaxErrorRateIncrease: '',
+        MaxPrimary5xxErrorRate: '',
+        AlarmNames: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx',
+      }),
+    );
+    expect(byAlarm.alarms).toHaveLength(1);
   });
 
   it('has promote record what it replaces in the artifact bucket when the bake is on, and allows it to', () => {
@@ -720,6 +746,7 @@ describe('the bake after promote (BakeMinutes)', () => {
   });
 
   it("keeps the bake's UserParameters within CodePipeline's 1000 characters, parameters at full length", () => {
+    const p = pipeline.Parameters!;
     const text = subText(named(baking, 'BakeProduction')!.Configuration.UserParameters).replace(
       /\$\{([^}]+)\}/g,
       (_, n: string) =>
@@ -727,6 +754,7 @@ describe('the bake after promote (BakeMinutes)', () => {
           PrimaryDistributionId: 'E'.repeat(21),
           StaticResourceBucketName: 'b'.repeat(63),
           ArtifactBucket: 'a'.repeat(63),
+          BakeAlarmNames: 'a'.repeat((p.BakeAlarmNames as unknown as { MaxLength: number }).MaxLength),
         })[n] ?? 'x'.repeat(20),
     );
     expect(text.length).toBeLessThanOrEqual(1000);
@@ -740,5 +768,24 @@ describe('the bake after promote (BakeMinutes)', () => {
     expect(pattern('BakeMaxErrorRateIncrease').test('101')).toBe(false);
     expect((p.BakeInconclusive as unknown as { AllowedValues: string[] }).AllowedValues).toEqual(['succeed', 'fail']);
     expect((p.BakeMinutes as { Default: string }).Default).toBe('');
+    // BakeAlarmNames: what the template lets through, the bake parses, one alarm per ARN.
+    const arn = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+    const alarmsOf = (names: string) =>
+      parseBakeParams(
+        JSON.stringify({
+          PrimaryDistributionId: 'E1PRIMARY00001',
+          StagingDistributionId: 'E2STAGING00002',
+          RevertRecordBucket: 'pipeline-artifacts',
+          RevertRecord: 'none',
+          MaxErrorRateIncrease: '1',
+          AlarmNames: names,
+        }),
+      ).alarms;
+    for (const ok of ['', arn('site-5xx'), `${arn('a')},${arn('b b')}`]) {
+      expect(pattern('BakeAlarmNames').test(ok), ok).toBe(true);
+      expect(alarmsOf(ok), ok).toHaveLength(ok === '' ? 0 : ok.split(',').length);
+    }
+    for (const bad of ['site-5xx', `${arn('a')}, ${arn('b')}`, arn('*'), `${arn('a')},`])
+      expect(pattern('BakeAlarmNames').test(bad), bad).toBe(false);
   });
 });
