@@ -3,17 +3,19 @@
  * that passes its canary but fails at full traffic (a path-limited failure) is reverted — viewers get the previous
  * release after the invalidation and the job fails with the figures; a healthy bake succeeds with no write; a newer
  * promotion during the bake makes the revert refuse with no write; a re-run after each revert step (the report of
- * the pass that wrote lost) converges on the same end state; bad input writes nothing.
+ * the pass that wrote lost) converges on the same end state; bad input writes nothing. An alarm going into ALARM
+ * during the bake reverts with the alarm named (alarm-proxy.ts answers DescribeAlarms); one staying OK passes.
  */
 import { randomUUID } from 'node:crypto';
 import { GetDistributionConfigCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LogLine } from '../../local/pipeline/lambda.js';
+import { type Invoker, LocalLambda, type LogLine } from '../../local/pipeline/lambda.js';
 import { codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
 import { headerTemplate } from '../../local/pipeline/staging-stack.js';
 import { SITE_BUCKET, type StagingIds } from '../../local/pipeline/site.js';
 import { manifestKey, releaseOriginPath, serializeManifest } from '../../shared/release/manifest.js';
+import { type EmulatorProxy, startEmulatorProxy } from './alarm-proxy.js';
 import { type Harness, operations, startHarness } from './harness.js';
 
 const ARTIFACTS = 'pipeline-artifacts';
@@ -41,21 +43,22 @@ type Report =
 async function run(
   fn: string,
   params: Record<string, unknown>,
-  opts: { between?: (i: number) => Promise<void>; rerunWrites?: boolean } = {},
+  opts: { between?: (i: number) => Promise<void>; rerunWrites?: boolean; lambda?: Invoker } = {},
 ): Promise<Report & { reruns: number }> {
+  const lambda = opts.lambda ?? h.lambdas[fn]!;
   const logs: LogLine[] = [];
   let token: string | undefined;
   let reruns = 0;
   for (let i = 0; i < 40; i++) {
     await opts.between?.(i);
     const before = writesAccepted().length;
-    let report = await invokeOnce(fn, params, token, logs);
+    let report = await invokeOnce(lambda, fn, params, token, logs);
     // Each run that wrote is followed by another from the same token, until one writes nothing.
     let wrote = writesAccepted().length > before;
     while (opts.rerunWrites && wrote) {
       reruns++;
       const at = writesAccepted().length;
-      report = await invokeOnce(fn, params, token, logs);
+      report = await invokeOnce(lambda, fn, params, token, logs);
       wrote = writesAccepted().length > at;
     }
     if (report.kind === 'failure') return { ok: false, type: report.type, message: report.message, logs, reruns };
@@ -65,10 +68,16 @@ async function run(
   throw new Error(`${fn} still waiting after 40 invocations`);
 }
 
-async function invokeOnce(fn: string, params: Record<string, unknown>, token: string | undefined, logs: LogLine[]) {
+async function invokeOnce(
+  lambda: Invoker,
+  fn: string,
+  params: Record<string, unknown>,
+  token: string | undefined,
+  logs: LogLine[],
+) {
   const event = codePipelineEvent(randomUUID(), fn, JSON.stringify(params), token);
   const jobId = (event as { 'CodePipeline.job': { id: string } })['CodePipeline.job'].id;
-  const invocation = await h.lambdas[fn]!.invoke(event);
+  const invocation = await lambda.invoke(event);
   logs.push(...invocation.logs);
   const reports = h.emulator.jobResults(jobId);
   expect(reports, JSON.stringify(invocation.error)).toHaveLength(1);
@@ -349,7 +358,14 @@ describe('end to end: the bake', () => {
     [{ BakeMinutes: '-1' }, 'UserParameters.BakeMinutes: must be between 0 and 240, got -1'],
     [{ BakeMinutes: '100000' }, 'UserParameters.BakeMinutes: must be between 0 and 240'],
     [{ MaxErrorRateIncrease: '150' }, 'UserParameters.MaxErrorRateIncrease: must be between 0 and 100'],
-    [{ MaxErrorRateIncrease: '' }, 'UserParameters.MaxErrorRateIncrease: or MaxPrimary5xxErrorRate is required'],
+    [
+      { MaxErrorRateIncrease: '' },
+      'UserParameters.MaxErrorRateIncrease: or MaxPrimary5xxErrorRate or AlarmNames is required',
+    ],
+    [
+      { AlarmNames: 'arn:aws:cloudwatch:eu-west-1:alarm:checkout-errors' },
+      'UserParameters.AlarmNames: "arn:aws:cloudwatch:eu-west-1:alarm:checkout-errors" is not a CloudWatch alarm ARN',
+    ],
     [{ MinRequests: '0' }, 'UserParameters.MinRequests: must be between 1'],
     [{ RevertRecord: 'cfcd-revert/E9OTHER000009/x.json' }, 'UserParameters.RevertRecord: "cfcd-revert/E9OTHER'],
     [{ InconclusiveBake: 'maybe' }, 'UserParameters.InconclusiveBake: must be one of succeed, fail'],
@@ -363,5 +379,71 @@ describe('end to end: the bake', () => {
     expect(bake.type).toBe('ConfigurationError');
     expect(bake.message).toContain(message);
     expect(operations(h.emulator)).toEqual(['PutJobFailureResult']);
+  });
+});
+
+describe('end to end: the bake judges alarms', () => {
+  const ALARM = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-errors';
+  let proxy: EmulatorProxy;
+  let bake: LocalLambda;
+  beforeEach(async () => {
+    proxy = await startEmulatorProxy(h.emulator.url);
+    bake = await LocalLambda.start('bake', { ...h.emulator.env, AWS_ENDPOINT_URL_CLOUDWATCH: proxy.url });
+  });
+  afterEach(async () => {
+    await bake.stop();
+    await proxy.close();
+  });
+
+  it('reverts when an alarm goes into ALARM during the bake, the failure naming the alarm', async () => {
+    const { outputs, record } = await promoteV2();
+    proxy.alarms.set('checkout-errors', 'OK');
+    h.emulator.clearRequestLog();
+    // MinRequests out of reach: the rate alone would keep baking; the alarm is what fails production.
+    const params = bakeParams(outputs, record, { MinRequests: '1000', AlarmNames: ALARM });
+    const result = await run('bake', params, {
+      lambda: bake,
+      between: async (i) => {
+        if (i === 2) proxy.alarms.set('checkout-errors', 'ALARM');
+        await traffic();
+      },
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.type).toBe('JobFailed');
+    expect(result.message).toMatch(/^bake: production is back on origin path "\/v1": primary /);
+    expect(result.message).toMatch(
+      /Reverted because alarm checkout-errors \(eu-west-1\) is in ALARM \(primary \w+ served \d+ request\(s\)/,
+    );
+    // The passes before the alarm rang read it OK and kept baking, writing nothing.
+    const reads = result.logs.filter((l) => l.event === 'alarms-read') as unknown as { alarms: { state: string }[] }[];
+    expect(reads.map((l) => l.alarms.map((a) => a.state))).toEqual([['OK'], ['OK'], ['ALARM']]);
+    expect(new Set(proxy.describeAlarmsRegions)).toEqual(new Set(['eu-west-1']));
+    expect(writesAccepted().map((r) => r.operation)).toEqual([
+      'UpdateDistribution',
+      'UpdateDistributionWithStagingConfig',
+      'CreateInvalidation',
+    ]);
+    expect(await servedPaths(h.site.primaryId)).toEqual(['/v1']);
+    expect(await h.viewer()).toBe('v1');
+  });
+
+  it('succeeds with no write when production stays healthy and the alarm stays OK', async () => {
+    const { outputs, record } = await promoteV2();
+    proxy.alarms.set('checkout-errors', 'OK');
+    h.emulator.clearRequestLog();
+    const result = await run('bake', bakeParams(outputs, record, { AlarmNames: ALARM }), {
+      lambda: bake,
+      between: () => traffic(),
+    });
+    expect(result.ok, result.ok ? '' : result.message).toBe(true);
+    if (!result.ok) return;
+    expect(result.variables.BakeResult).toBe('healthy');
+    expect(writesAccepted()).toEqual([]);
+    expect(await servedPaths(h.site.primaryId)).toEqual(['/v2']);
+    expect(proxy.describeAlarmsRegions.length).toBeGreaterThan(0);
+    expect(result.logs.find((l) => l.event === 'job-succeeded')?.summary).toMatch(
+      /^bake passed: production stayed healthy .*; no alarm in ALARM \(checkout-errors \(eu-west-1\)\); nothing was written$/,
+    );
   });
 });
