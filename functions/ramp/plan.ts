@@ -396,9 +396,10 @@ export function routingAfterRamp(state: Pick<RampState, 'primary' | 'policy'>): 
   const type = state.policy?.config.TrafficConfig?.Type ?? 'none';
   if (routing?.type !== 'weight')
     return { TrafficType: type, HowToReachStaging: `policy ${state.policy?.id ?? '(none)'} routes by ${type}` };
-  const sticky = routing.stickiness
-    ? `, each viewer kept on it by the x-amz-continuous-deployment-state cookie (idle ${routing.stickiness.idleTTL}s, ` +
-      `max ${routing.stickiness.maximumTTL}s)`
+  const ttl = routing.stickiness;
+  const sticky = ttl
+    ? ', each viewer kept on it by the x-amz-continuous-deployment-state cookie ' +
+      `(idle ${ttl.idleTTL}s, max ${ttl.maximumTTL}s)`
     : '';
   return {
     TrafficType: 'SingleWeight',
