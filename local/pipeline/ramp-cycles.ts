@@ -241,9 +241,8 @@ export function rampCycles(): Cycle[] {
     {
       name: 'cycle 11: a release broken under traffic is stopped at its first step',
       intro: () =>
-        'v15 answers 500 to every viewer; its staging template is unchanged, so CloudFormation leaves the policy as ' +
-        "cycle 10's promotion left it, disabled at 15 %: enable-CD switches it on with header routing (the ramp owns " +
-        'the weights), never at 15 %, and the ramp starts at 1 %',
+        "v15 answers 500 to every viewer; its staging template is unchanged, so the policy is as cycle 10's " +
+        'promotion left it, disabled at 15 %: enable-CD switches it on with header routing, and the ramp sets 1 %',
       run: async (c) => {
         const folder = `/releases/${broken.commit}`;
         c.failRelease(folder, 1);
@@ -281,8 +280,8 @@ export function rampCycles(): Cycle[] {
         const above = minutes.filter((m) => m.routing.endsWith('%') && m.routing !== '1%').map((m) => m.routing);
         c.record({
           name:
-            "the weight never left 1 %: enable-CD switched the policy on with header routing, not cycle 10's 15 %; " +
-            'the ramp set 1 %, then only the rollback, and the policy is disabled',
+            "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
+            'the ramp set 1 %, then only the rollback',
           ok:
             enableCd.includes('route-by-header') &&
             !enableCd.includes('enable-policy') &&

@@ -147,8 +147,8 @@ describe('npm start, every cycle (one run, shared)', () => {
       'after promotion everyone gets v14',
       "viewers routed to v15's staging got errors, at 1 % only",
       'the ramp judged step 1 (1 %) unhealthy and failed naming it, before any approval was asked',
-      "the weight never left 1 %: enable-CD switched the policy on with header routing, not cycle 10's 15 %; " +
-        'the ramp set 1 %, then only the rollback, and the policy is disabled',
+      "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
+        'the ramp set 1 %, then only the rollback',
       'production kept serving v14: every viewer gets it',
     ];
     expect(expected.filter((name) => !held(run, name))).toEqual([]);
