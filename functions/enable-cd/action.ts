@@ -23,7 +23,14 @@ import type { Logger } from '../../shared/log.js';
 import { emitMetrics, secondsBetween } from '../../shared/metrics-emf.js';
 import { type EnableCdParams, parameterNames, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
-import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, routingLive } from './plan.js';
+import {
+  type EnableCdChange,
+  type EnableCdPlan,
+  type EnableCdState,
+  planEnableCd,
+  routingLive,
+  withHeaderRouting,
+} from './plan.js';
 
 /** True when enable-CD will look at the staging's cache: it is Deployed with a release to review. */
 function stagingCacheMatters(state: EnableCdState, params: EnableCdParams): boolean {
@@ -69,6 +76,9 @@ function logState(state: EnableCdState, log: Logger): void {
       enabled: state.policy.config.Enabled,
       etag: state.policy.etag,
       traffic: state.policy.config.TrafficConfig?.Type,
+      ...(state.policy.config.TrafficConfig?.SingleWeightConfig
+        ? { weight: state.policy.config.TrafficConfig.SingleWeightConfig.Weight }
+        : {}),
     },
     bucketPolicy: state.bucketPolicy
       ? { bucket: state.bucketPolicy.bucket, exists: state.bucketPolicy.json !== undefined }
@@ -85,6 +95,7 @@ function logState(state: EnableCdState, log: Logger): void {
 const STEP_NAMES: Record<EnableCdChange['kind'], string> = {
   'grant-bucket-read': 'grant staging read access in the bucket policy',
   'enable-policy': 're-enable the continuous deployment policy',
+  'route-by-header': 're-enable the continuous deployment policy on header routing (a ramp owns the weights)',
   'attach-policy': 'attach the policy to the primary',
   'invalidate-cache': "invalidate the staging's edge caches",
 };
@@ -101,6 +112,20 @@ async function write(change: EnableCdChange, state: EnableCdState, log: Logger):
       log.info('write', {
         change: change.kind,
         policyId: state.policy.id,
+        ifMatch: state.policy.etag,
+        newEtag: etag,
+        reason: change.reason,
+      });
+      return true;
+    }
+    case 'route-by-header': {
+      const header = { header: change.header, value: change.value };
+      const etag = await writePolicyConfig(state.policy, withHeaderRouting(state.policy.config, header));
+      log.info('write', {
+        change: change.kind,
+        policyId: state.policy.id,
+        header: `${change.header}: ${change.value}`,
+        replacesWeight: change.replacesWeight,
         ifMatch: state.policy.etag,
         newEtag: etag,
         reason: change.reason,
@@ -169,13 +194,12 @@ interface EnableCdMemory extends Memory {
   invalidation?: string;
 }
 
+/** The changes that switch viewers' routing to staging on. */
+const ROUTING_CHANGES: readonly string[] = ['enable-policy', 'route-by-header', 'attach-policy'];
+
 /** True when this pass (or an earlier one) routed viewers to staging, or finds them routed. */
 function routed(state: EnableCdState, written: string[], memory: EnableCdMemory): boolean {
-  return (
-    memory.routed === 'true' ||
-    routingLive(state) ||
-    written.some((kind) => kind === 'enable-policy' || kind === 'attach-policy')
-  );
+  return memory.routed === 'true' || routingLive(state) || written.some((kind) => ROUTING_CHANGES.includes(kind));
 }
 
 function summarise(state: EnableCdState, plan: EnableCdPlan, changes: string[]) {
@@ -185,7 +209,7 @@ function summarise(state: EnableCdState, plan: EnableCdPlan, changes: string[]) 
     { action: 'enable-cd', primaryId: state.primary.id },
     {
       Steps: changes.length,
-      CanaryStarted: Number(routingLive(state) && changes.some((k) => k === 'enable-policy' || k === 'attach-policy')),
+      CanaryStarted: Number(routingLive(state) && changes.some((k) => ROUTING_CHANGES.includes(k))),
       // Only an invalidation this job made: one found Completed by a re-run says nothing of this release's wait.
       ...(changes.includes('invalidate-cache')
         ? { StagingInvalidationSeconds: secondsBetween(created, Date.now()) }

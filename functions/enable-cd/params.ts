@@ -10,6 +10,7 @@ export const parameterNames = [
   'MaxWaitMinutes',
   'InvalidationPaths',
   'AllowedOriginDomains',
+  'RampHeader',
 ] as const;
 
 export interface EnableCdParams {
@@ -29,6 +30,18 @@ export interface EnableCdParams {
    * leading `*.` label; undefined (absent, `""` or `[]`) = the domain names of the primary's own origins.
    */
   allowedOriginDomains: string[] | undefined;
+  /**
+   * `RampHeader`: set when a ramp owns the policy's weights (the pipeline passes it only with RampSteps): the header
+   * routing a policy found routing by weight is put on whenever enable-CD switches viewers' routing on, instead of the
+   * weight a ramp left. Undefined (absent or `""`): the policy is switched on as it is.
+   */
+  rampHeader: StagingHeader | undefined;
+}
+
+/** A header routing: requests carrying `header: value` reach the staging. */
+export interface StagingHeader {
+  header: string;
+  value: string;
 }
 
 /** Parses enable-CD's UserParameters; throws InputError naming the field. */
@@ -42,7 +55,30 @@ export function parseEnableCdParams(raw: unknown): EnableCdParams {
     maxWaitMinutes: maxWaitMinutes(p),
     invalidationPaths: p.invalidationPaths(),
     allowedOriginDomains: parseAllowedOriginDomains(values.AllowedOriginDomains),
+    rampHeader: parseRampHeader(values.RampHeader),
   };
+}
+
+/**
+ * The header name CloudFront accepts for header routing (its aws-cf-cd- prefix) and a plain value: the patterns of the
+ * staging templates' StagingHeaderName and StagingHeaderValue (infra/staging-header.yml).
+ */
+const RAMP_HEADER = /^(aws-cf-cd-[A-Za-z0-9-]+): ?([A-Za-z0-9._-]+)$/;
+
+/**
+ * Reads `RampHeader`: `"<name>: <value>"`, such as `"aws-cf-cd-staging: true"` (the staging templates' default), or
+ * absent / `""` when no ramp owns the weights. Throws an InputError naming the field.
+ */
+export function parseRampHeader(raw: unknown, field = 'RampHeader'): StagingHeader | undefined {
+  if (!present(raw)) return undefined;
+  const match = typeof raw === 'string' ? RAMP_HEADER.exec(raw.trim()) : null;
+  if (!match)
+    throw new InputError(
+      field,
+      'must be a header and its value such as "aws-cf-cd-staging: true" (the name starts with aws-cf-cd-, ' +
+        `CloudFront's rule; the value of letters, digits and . _ -), or "" with no ramp; got ${describe(raw)}`,
+    );
+  return { header: match[1] as string, value: match[2] as string };
 }
 
 /** More would not fit in CodePipeline's 1000-character UserParameters anyway. */

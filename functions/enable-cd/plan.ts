@@ -17,7 +17,8 @@ import {
 } from '../../shared/domain/invalidation.js';
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
-import { type EnableCdParams, originDomainAllowed } from './params.js';
+import { routingOf } from '../../shared/domain/traffic-config.js';
+import { type EnableCdParams, type StagingHeader, originDomainAllowed } from './params.js';
 import { type EnableCdPhase, PHASE } from './phases.js';
 
 /** Everything enable-CD reads before deciding. */
@@ -43,6 +44,15 @@ export interface EnableCdState {
 export type EnableCdChange =
   | { kind: 'grant-bucket-read'; bucket: string; json: string; reason: string }
   | { kind: 'enable-policy'; policyId: string; reason: string }
+  | {
+      kind: 'route-by-header';
+      policyId: string;
+      header: string;
+      value: string;
+      /** The weight (0–0.15) the policy held, which is not switched back on. */
+      replacesWeight: number;
+      reason: string;
+    }
   | { kind: 'attach-policy'; primaryId: string; policyId: string; replaces: string | undefined; reason: string }
   | InvalidateChange;
 
@@ -118,8 +128,34 @@ function planAttach(
   };
 }
 
-/** The re-enable decision for a policy as read. */
-function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 'enable-policy' }> | undefined {
+/**
+ * The re-enable decision for a policy as read. With `rampHeader` (a ramp owns the weights), a policy routing by weight
+ * that is not live (disabled, or not attached) is put on header routing and enabled in the same write: the weight is
+ * the one a ramp left (every promotion disables the policy but keeps it, and CloudFormation skips an unchanged
+ * policy), and switching it back on would route that share of viewers to the next release before its ramp's probes
+ * and first step. A live policy is left as it is: a ramp (or a repeated delivery) is moving it.
+ */
+function planEnablePolicy(
+  state: Pick<EnableCdState, 'primary' | 'policy'>,
+  rampHeader: StagingHeader | undefined,
+): Extract<EnableCdChange, { kind: 'enable-policy' | 'route-by-header' }> | undefined {
+  const { policy } = state;
+  const routing = routingOf(policy.config);
+  if (rampHeader && routing.type === 'weight' && !routingLive(state)) {
+    const percent = `${Math.round(routing.weight * 100_000) / 1000}%`;
+    const was = policy.config.Enabled ? 'enabled but not attached to the primary' : 'disabled';
+    return {
+      kind: 'route-by-header',
+      policyId: policy.id,
+      header: rampHeader.header,
+      value: rampHeader.value,
+      replacesWeight: routing.weight,
+      reason:
+        `policy is ${was} with a weight of ${percent} (left by the last ramp, or set by the staging template); ` +
+        `a ramp owns the weights, so it is enabled on header routing (${rampHeader.header}: ${rampHeader.value}) ` +
+        "and no viewer is routed by weight before the ramp's probes and first step",
+    };
+  }
   if (policy.config.Enabled) return undefined;
   return {
     kind: 'enable-policy',
@@ -130,11 +166,20 @@ function planEnablePolicy(policy: PolicyState): Extract<EnableCdChange, { kind: 
   };
 }
 
+/** The policy's config enabled on header routing `header: value`; everything else is sent as read. */
+export function withHeaderRouting(config: PolicyState['config'], header: StagingHeader): PolicyState['config'] {
+  return {
+    ...config,
+    Enabled: true,
+    TrafficConfig: { Type: 'SingleHeader', SingleHeaderConfig: { Header: header.header, Value: header.value } },
+  };
+}
+
 /** Checks the state and plans the changes enable-CD makes in this invocation, and what comes next. */
 export function planEnableCd(
   state: EnableCdState,
   params: Pick<EnableCdParams, 'primaryId' | 'policyId' | 'invalidationPaths'> &
-    Partial<Pick<EnableCdParams, 'allowedOriginDomains'>>,
+    Partial<Pick<EnableCdParams, 'allowedOriginDomains' | 'rampHeader'>>,
   /** True when an earlier invocation of this job saw (or made) viewers routed to staging. */
   routedEarlier = false,
 ): EnableCdPlan {
@@ -169,7 +214,9 @@ export function planEnableCd(
   const nothingToReview = carriesSameConfig(state.primary.config, state.staging.config);
   const cloudFrontChanges = nothingToReview
     ? []
-    : [planEnablePolicy(state.policy), planAttach(state.primary, params.policyId)].filter((c) => c !== undefined);
+    : [planEnablePolicy(state, params.rampHeader), planAttach(state.primary, params.policyId)].filter(
+        (c) => c !== undefined,
+      );
   const inProgress = [state.primary, state.staging].filter((d) => !isDeployed(d)).map((d) => d.id);
   if (cloudFrontChanges.length && inProgress.length) {
     // Never route viewers to a staging config that is still propagating, nor stack a write on a primary that is.

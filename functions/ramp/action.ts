@@ -30,6 +30,7 @@ import {
   describeStep,
   extraReads,
   planRamp,
+  routingAfterRamp,
   withStepWeight,
 } from './plan.js';
 import { runProbes } from './probes.js';
@@ -187,7 +188,13 @@ function summarise(
   if (plan.position.kind === 'nothing-to-ramp')
     return {
       summary: `${plan.position.reason}; nothing was changed`,
-      outputVariables: { FinalWeight: '0', RampFigures: 'none' },
+      outputVariables: {
+        FinalWeight: '0',
+        StepsJudged: '0',
+        RampFigures: 'none',
+        TrafficType: state.policy?.config.TrafficConfig?.Type ?? 'none',
+        HowToReachStaging: `nobody: ${plan.position.reason}`,
+      },
     };
   const figures = decodeFigures(memory.figures ?? '');
   const last = params.steps[params.steps.length - 1] as number;
@@ -203,6 +210,7 @@ function summarise(
       FinalWeight: String(last),
       StepsJudged: String(figures.length),
       RampFigures: ladder.join('; ') + (primary ? ` (primary 5xx ${rateText(primary.errorRate5xx)})` : ''),
+      ...routingAfterRamp(state),
     },
   };
 }

@@ -164,6 +164,14 @@ export function locate(state: RampState, params: RampParams, memory: RampMemory)
         'watch, an abort or a promotion), so the ramp stops here and does not switch it back on. Nothing was changed.',
     );
   const routing = routingOf(policy.config);
+  if (routing.type === 'header' && memory.started === 'true')
+    // Only another writer puts a policy this ramp moved to a weight back on header routing (a late enable-CD after a
+    // rollback, a person): starting the ladder again would re-expose a release the watch or the ramp took off the air.
+    throw new StateCheckError(
+      `policy ${policy.id} is back on header routing (${routing.header}) after the ramp had set a weight: ` +
+        'another writer changed it while the ramp ran, so the ramp stops here and does not start its ladder again. ' +
+        'Nothing was changed.',
+    );
   if (routing.type === 'header') return { kind: 'start', from: `header routing (${routing.header})` };
   if (routing.type !== 'weight')
     throw new StateCheckError(`policy ${policy.id} has traffic type ${routing.trafficType}, which the ramp cannot set`);
@@ -376,6 +384,28 @@ export function planRamp(state: RampState, params: RampParams, memory: RampMemor
     next: waitFor(PHASE.propagating, `primary ${state.primary.id} to be Deployed at ${stepName(params, index + 1)}`, [
       state.primary.id,
     ]),
+  };
+}
+
+/**
+ * How viewers reach the staging once the ramp is done, for the approval's CustomData (which then shows these instead
+ * of enable-CD's, written while the policy was still on header routing): by weight only, the header no longer does.
+ */
+export function routingAfterRamp(state: Pick<RampState, 'primary' | 'policy'>): Record<string, string> {
+  const routing = state.policy ? routingOf(state.policy.config) : undefined;
+  const type = state.policy?.config.TrafficConfig?.Type ?? 'none';
+  if (routing?.type !== 'weight')
+    return { TrafficType: type, HowToReachStaging: `policy ${state.policy?.id ?? '(none)'} routes by ${type}` };
+  const ttl = routing.stickiness;
+  const sticky = ttl
+    ? ', each viewer kept on it by the x-amz-continuous-deployment-state cookie ' +
+      `(idle ${ttl.idleTTL}s, max ${ttl.maximumTTL}s)`
+    : '';
+  return {
+    TrafficType: 'SingleWeight',
+    HowToReachStaging:
+      `about ${Math.round(routing.weight * 100_000) / 1000}% of viewers of https://${state.primary.domainName}/ ` +
+      `are routed to staging by weight${sticky}; no request header selects it since the ramp's first step`,
   };
 }
 

@@ -7,8 +7,10 @@
  *        the primary is Deployed at the step below and that step's own minutes were judged healthy; the approval
  *        shows the ramp's figures; approved, promoted.
  *   11 — a release that answers 500 only under real traffic (the emulator's failing release on its releases/<commit>
- *        folder): its staging stack routes 1 % by weight, the ladder's first step; the ramp judges that step unhealthy,
- *        disables the policy and fails naming the step, before anyone is asked to approve; the weight never rises.
+ *        folder), its staging stack unchanged: CloudFormation leaves the policy as cycle 10's promotion left it,
+ *        disabled at 15 %, and enable-CD (told by RampHeader that the ramp owns the weights) switches it on with header
+ *        routing, not at 15 %; the ramp sets 1 %, judges that step unhealthy, disables the policy and fails naming the
+ *        step, before anyone is asked to approve; no viewer is routed above 1 %.
  */
 import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
 import { policyEnabled } from './aws.js';
@@ -22,8 +24,8 @@ import {
 } from './cycle-kit.js';
 import type { LogLine } from './lambda.js';
 import type { PipelineResult, RunnerEvent } from './local-codepipeline.js';
-import { release, type Release } from './pipeline-definition.js';
-import { SHIPPING_PARAMETERS, shippedRelease, siteSources } from './shipped-cycles.js';
+import type { Release } from './pipeline-definition.js';
+import { SHIPPING_PARAMETERS, shippedRelease } from './shipped-cycles.js';
 import { summarize } from './viewers.js';
 
 /** The ladder, in percent. */
@@ -85,6 +87,14 @@ function viewersEachMinute(c: CycleContext, r: Release, minutes: Minute[]) {
 /** The ramp's invocations in an execution, in order, with their log lines. */
 const rampInvocations = (events: RunnerEvent[]) =>
   events.flatMap((e) => (e.type === 'invocation' && e.functionName === 'ramp' ? [e.logs] : []));
+
+/** The changes enable-CD wrote in an execution, in order. */
+const enableCdWrites = (events: RunnerEvent[]) =>
+  events.flatMap((e) =>
+    e.type === 'invocation' && e.functionName === 'enable-cd'
+      ? e.logs.filter((l) => l.event === 'write').map((l) => String(l.change))
+      : [],
+  );
 
 /** A healthy judgement a pass logged with its plan (`judged`: the step's figures). */
 const judgedIn = (logs: LogLine[]) =>
@@ -172,21 +182,26 @@ function healthyRampChecks(c: CycleContext, r: Release, minutes: Minute[]): Chec
     },
     sharesFollowLadder(minutes, r.version),
     {
-      name: "the approval's instructions show the ramp's figures",
-      ok: customData.includes(`Ramped to 15%, each step healthy: ${figures}`),
-      detail: /Ramped to[^.]*\./.exec(customData)?.[0] ?? 'no ramp figures in the CustomData',
+      name: "the approval's instructions show the ramp's figures and its routing by weight, not enable-CD's header",
+      ok:
+        customData.includes(`Ramped to 15%, each step healthy: ${figures}`) &&
+        customData.includes('(SingleWeight). about 15% of viewers') &&
+        !customData.includes('curl -H'),
+      detail:
+        [/\(Single\w+\)\. about [\d.]+% of viewers|curl -H '[^']*'/, /Ramped to[^.]*\./]
+          .map((pattern) => pattern.exec(customData)?.[0])
+          .filter((found) => found !== undefined)
+          .join(' … ') || 'no ramp figures in the CustomData',
     },
   ];
 }
-
-/** The release of cycle 11: its staging routes the ladder's first step by weight (see its intro). */
-const FIRST_STEP = { type: 'weight', weight: RAMP_STEPS[0] / 100, idleTTL: 300, maximumTTL: 600 } as const;
 
 const failureOf = (r: PipelineResult) => (r.status === 'Failed' ? `${r.action}: ${r.message}` : 'succeeded');
 
 export function rampCycles(): Cycle[] {
   const healthy = shippedRelease('v14');
-  const broken = release('v15', { originPath: '/v11', traffic: FIRST_STEP }, siteSources('v15'));
+  // Its staging template is cycle 10's, unchanged: nothing is edited by hand between the two ramped releases.
+  const broken = shippedRelease('v15');
   return [
     {
       name: 'cycle 10: a release ramped 1 % → 5 % → 15 %',
@@ -226,9 +241,8 @@ export function rampCycles(): Cycle[] {
     {
       name: 'cycle 11: a release broken under traffic is stopped at its first step',
       intro: () =>
-        "v15 answers 500 to every viewer; its staging template routes 1 % by weight, the ladder's first step: a " +
-        "changed template, so CloudFormation rewrites the policy, which still holds cycle 10's 15 % (enable-CD " +
-        'would re-enable that)',
+        "v15 answers 500 to every viewer; its staging template is unchanged, so the policy is as cycle 10's " +
+        'promotion left it, disabled at 15 %: enable-CD switches it on with header routing, and the ramp sets 1 %',
       run: async (c) => {
         const folder = `/releases/${broken.commit}`;
         c.failRelease(folder, 1);
@@ -262,10 +276,21 @@ export function rampCycles(): Cycle[] {
         });
         const { written } = ladderWrites(events);
         const enabled = await policyEnabled(c.clients, policyOf(c, broken.version));
+        const enableCd = enableCdWrites(events);
+        const above = minutes.filter((m) => m.routing.endsWith('%') && m.routing !== '1%').map((m) => m.routing);
         c.record({
-          name: 'the weight never left 1 %: the ramp wrote no weight, only the rollback, and the policy is disabled',
-          ok: written.join(',') === 'disable-policy' && enabled === false,
-          detail: `ramp wrote ${written.join(', ') || 'nothing'}; policy Enabled=${enabled}`,
+          name:
+            "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
+            'the ramp set 1 %, then only the rollback',
+          ok:
+            enableCd.includes('route-by-header') &&
+            !enableCd.includes('enable-policy') &&
+            written.join(',') === '1%,disable-policy' &&
+            above.length === 0 &&
+            enabled === false,
+          detail:
+            `enable-CD wrote ${enableCd.join(', ') || 'nothing'}; ramp wrote ${written.join(', ') || 'nothing'}; ` +
+            `minutes above 1 %: ${above.length ? above.join(', ') : 'none'}; policy Enabled=${enabled}`,
         });
         const after = await c.viewers.sample(50);
         c.record({

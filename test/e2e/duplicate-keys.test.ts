@@ -26,11 +26,18 @@ function templateUserParameters(action: string, parameters: Record<string, strin
     Actions: { Name: string; Configuration: Record<string, unknown> }[];
   }[];
   const sub = stages.flatMap((s) => s.Actions).find((a) => a.Name === action)?.Configuration.UserParameters;
-  if (!isIntrinsic(sub) || typeof sub['Fn::Sub'] !== 'string') throw new Error(`${action} has no !Sub UserParameters`);
+  // A !Sub string, or the list form whose variables (each Fn::If decided) are strings.
+  const form = isIntrinsic(sub) ? sub['Fn::Sub'] : undefined;
+  const [text, variables] = Array.isArray(form) ? form : [form, {}];
+  if (typeof text !== 'string') throw new Error(`${action} has no !Sub UserParameters`);
   const defaults = pipeline.Parameters ?? {};
-  return sub['Fn::Sub'].replace(/\$\{(\w+)\}/g, (_, name: string) => {
+  return text.replace(/\$\{(\w+)\}/g, (_, name: string) => {
     const fallback = defaults[name]?.Default;
-    const value = parameters[name] ?? (typeof fallback === 'string' ? fallback : undefined);
+    const own = (variables as Record<string, unknown>)[name];
+    const value =
+      parameters[name] ??
+      (typeof own === 'string' ? own : undefined) ??
+      (typeof fallback === 'string' ? fallback : undefined);
     if (value === undefined) throw new Error(`no value for \${${name}}`);
     return value;
   });

@@ -143,11 +143,12 @@ describe('npm start, every cycle (one run, shared)', () => {
       'the ramp set 1 % → 5 % → 15 %, only up, each move in the pass that judged the step below healthy',
       "each step was judged on its own minutes of viewers' requests, none with a 5xx",
       "each minute's fresh viewers reached v14 about as often as the step's weight, 1 % → 5 % → 15 %",
-      "the approval's instructions show the ramp's figures",
+      "the approval's instructions show the ramp's figures and its routing by weight, not enable-CD's header",
       'after promotion everyone gets v14',
       "viewers routed to v15's staging got errors, at 1 % only",
       'the ramp judged step 1 (1 %) unhealthy and failed naming it, before any approval was asked',
-      'the weight never left 1 %: the ramp wrote no weight, only the rollback, and the policy is disabled',
+      "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
+        'the ramp set 1 %, then only the rollback',
       'production kept serving v14: every viewer gets it',
     ];
     expect(expected.filter((name) => !held(run, name))).toEqual([]);

@@ -538,6 +538,36 @@ describe('the ramp (RampSteps)', () => {
     expect(customData).toContain('#{Ramp.RampFigures}');
   });
 
+  // Issue 25: after a ramp the policy routes by weight; enable-cd's TrafficType and HowToReachStaging (its header,
+  // a curl -H command) were written before the ramp's first step and no longer say how viewers reach the staging.
+  it("tells the reviewer how the ramp left the routing, not enable-cd's header, and stays within 1000 characters", () => {
+    const customData = subText(named(RAMP_ON, 'ApproveStaging').Configuration.CustomData);
+    expect(customData).toContain('(#{Ramp.TrafficType}). #{Ramp.HowToReachStaging}.');
+    expect(customData).not.toContain('#{EnableCd.TrafficType}');
+    expect(customData).not.toContain('#{EnableCd.HowToReachStaging}');
+    for (const variable of ['#{EnableCd.StagingETag}', '#{EnableCd.PromoteChanges}', '#{SourceVariables.CommitId}'])
+      expect(customData).toContain(variable);
+    // CodePipeline's limit for a configuration value as written, variable syntax counted.
+    expect(customData.replace('${PrimaryDistributionId}', 'E1PRIMARY00001').length).toBeLessThanOrEqual(1000);
+  });
+
+  it('tells enable-cd that the ramp owns the weights (RampHeader) only with RampSteps, in a shape its parser accepts', () => {
+    const header = (given: Record<string, string>) =>
+      parseSubJson(named(given, 'EnableContinuousDeployment').Configuration.UserParameters).RampHeader;
+    expect(header(RAMP_ON)).toBe('aws-cf-cd-staging: true');
+    expect(header(REQUIRED)).toBe('');
+    const ids = {
+      PrimaryDistributionId: 'E1PRIMARY00001',
+      StagingDistributionId: 'E2STAGING00002',
+      ContinuousDeploymentPolicyId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    };
+    for (const [given, expected] of [
+      [RAMP_ON, { header: 'aws-cf-cd-staging', value: 'true' }],
+      [REQUIRED, undefined],
+    ] as const)
+      expect(parseEnableCdParams(JSON.stringify({ ...ids, RampHeader: header(given) })).rampHeader).toEqual(expected);
+  });
+
   it('promotes right after a healthy ramp, with no approval, when RampAutoPromote is "true"', () => {
     const auto = { ...RAMP_ON, RampAutoPromote: 'true' };
     expect(release(auto).map((a) => [a.RunOrder, a.Name])).toEqual([

@@ -39,6 +39,7 @@ import {
   policyOutput,
   primaryOutput,
   stagingOutput,
+  weightPolicyConfig,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -169,6 +170,35 @@ describe('enable-CD', () => {
     });
     expect(cf).not.toHaveReceivedCommand(UpdateDistributionCommand);
     expect(decodeContinuation(onlyReport().continuationToken as string).phase).toBe('propagating');
+  });
+
+  it('with RampHeader, re-enables a weight left by a ramp on header routing; a 412 re-reads and re-plans', async () => {
+    const left = weightPolicyConfig({
+      Enabled: false,
+      TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.15 } },
+    });
+    cf.on(GetContinuousDeploymentPolicyCommand)
+      .resolvesOnce(policyOutput(left, 'ETAG-POLICY-STALE'))
+      .resolves(policyOutput(left, 'ETAG-POLICY-FRESH'));
+    cf.on(UpdateContinuousDeploymentPolicyCommand)
+      .rejectsOnce(awsError('PreconditionFailed', 412))
+      .resolves({ ETag: 'ETAG-POLICY-NEW' });
+    await handler(jobEvent({ ...params, RampHeader: 'aws-cf-cd-staging: true' }));
+    const calls = cf.commandCalls(UpdateContinuousDeploymentPolicyCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.IfMatch)).toEqual(['ETAG-POLICY-STALE', 'ETAG-POLICY-FRESH']);
+    expect(calls[1]?.ContinuousDeploymentPolicyConfig).toEqual(headerPolicyConfig({ Enabled: true }));
+    expect(decodeContinuation(onlyReport().continuationToken as string)).toMatchObject({
+      phase: 'propagating',
+      data: { written: 'route-by-header', routed: 'true' },
+    });
+    const plan = logs.lines.map((l) => JSON.parse(l)).find((l) => l.event === 'plan');
+    expect(JSON.stringify(plan)).toContain('a ramp owns the weights');
+  });
+
+  it('refuses a malformed RampHeader as a configuration error, with no AWS call', async () => {
+    await handler(jobEvent({ ...params, RampHeader: 'x-staging: true' }));
+    expectInputErrorReport('RampHeader');
+    expect(cf.calls()).toHaveLength(0);
   });
 
   it('attaches the policy with the full config round-tripped, changing only the policy id', async () => {

@@ -71,3 +71,35 @@ describe('AllowedOriginDomains', () => {
     expect(originDomainAllowed('evilexample.com', allowed)).toBe(false);
   });
 });
+
+describe('RampHeader', () => {
+  it('is off when absent or "" (the template passes "" without RampSteps)', () => {
+    expect(parse({}).rampHeader).toBeUndefined();
+    expect(parse({ RampHeader: '' }).rampHeader).toBeUndefined();
+  });
+
+  it('reads "<name>: <value>", with or without the space', () => {
+    expect(parse({ RampHeader: 'aws-cf-cd-staging: true' }).rampHeader).toEqual({
+      header: 'aws-cf-cd-staging',
+      value: 'true',
+    });
+    expect(parse({ RampHeader: 'aws-cf-cd-Canary:v2.1_x' }).rampHeader).toEqual({
+      header: 'aws-cf-cd-Canary',
+      value: 'v2.1_x',
+    });
+  });
+
+  it('refuses anything else, naming the field', () => {
+    for (const bad of ['true', 'x-staging: true', 'aws-cf-cd-staging:', 'aws-cf-cd-staging: a b', 'aws-cf-cd-: 1', 7]) {
+      const err = (() => {
+        try {
+          parse({ RampHeader: bad });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, String(bad)).toBeInstanceOf(InputError);
+      expect((err as InputError).message, String(bad)).toMatch(/RampHeader/);
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI_WORDS } from '../../../../cli/action-flags.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import type { CacheState } from '../../../../shared/domain/invalidation.js';
-import { planEnableCd, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
+import { planEnableCd, withHeaderRouting, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
 import { PROMOTE_CHANGES_MAX_CHARS, reviewerVariables } from '../../../../shared/domain/reviewer.js';
 import {
   AFTER_LAST_CHANGE,
@@ -439,5 +439,77 @@ describe('features that exclude continuous deployment, refused before any write 
     const s = state({ primary: primary({ config: distributionConfig({ ConnectionMode: 'tenant-only' }) }) });
     expect(() => planEnableCd(s, params)).toThrow(StateCheckError);
     expect(() => planEnableCd(s, params)).toThrow(/ConnectionMode: .*use a standard distribution/);
+  });
+});
+
+describe('a ramp owns the weights (RampHeader; issue 25: the next release re-exposed at the last ramp weight)', () => {
+  const RAMP = { ...params, rampHeader: { header: 'aws-cf-cd-staging', value: 'true' } };
+  /** What a promotion leaves after a ramp to 15 %: the policy disabled, its weight kept. */
+  const leftByRamp = (o: Parameters<typeof weightPolicyConfig>[0] = {}) =>
+    policy({ config: weightPolicyConfig({ Enabled: false, ...o }) });
+  const fifteen = { TrafficConfig: { Type: 'SingleWeight' as const, SingleWeightConfig: { Weight: 0.15 } } };
+
+  it('re-enables a disabled weighted policy on the header instead of the weight the last ramp left', () => {
+    const plan = planEnableCd(state({ policy: leftByRamp(fifteen) }), RAMP);
+    expect(plan.changes).toEqual([
+      {
+        kind: 'route-by-header',
+        policyId: POLICY_ID,
+        header: 'aws-cf-cd-staging',
+        value: 'true',
+        replacesWeight: 0.15,
+        reason: expect.stringContaining('disabled with a weight of 15%'),
+      },
+    ]);
+    expect(plan.next).toMatchObject({ kind: 'wait', phase: 'propagating' });
+  });
+
+  it('without RampHeader re-enables the weight as it is (a staging template that routes by weight)', () => {
+    expect(kinds(state({ policy: leftByRamp(fifteen) }))).toEqual(['enable-policy']);
+  });
+
+  it('puts an enabled weighted policy that is not attached yet on the header before attaching it', () => {
+    const plan = planEnableCd(
+      state({ primary: primary({ config: distributionConfig() }), policy: policy({ config: weightPolicyConfig() }) }),
+      RAMP,
+    );
+    expect(plan.changes.map((c) => c.kind)).toEqual(['route-by-header', 'attach-policy']);
+    expect(plan.changes[0]?.reason).toContain('enabled but not attached to the primary with a weight of 10%');
+  });
+
+  it('leaves a live weighted policy alone: the ramp is moving it (a repeated delivery must not pull it back)', () => {
+    expect(planEnableCd(state({ policy: policy({ config: weightPolicyConfig() }) }), RAMP).changes).toEqual([]);
+  });
+
+  it('only enables a disabled header policy, keeping its own header', () => {
+    const s = state({ policy: policy({ config: headerPolicyConfig({ Enabled: false }) }) });
+    expect(planEnableCd(s, { ...RAMP, rampHeader: { header: 'aws-cf-cd-other', value: '1' } }).changes).toEqual([
+      expect.objectContaining({ kind: 'enable-policy' }),
+    ]);
+  });
+
+  it('holds the header routing, like any re-enable, while a distribution is InProgress or the cache is not invalidated', () => {
+    const inProgress = state({ policy: leftByRamp(), staging: staging({ status: 'InProgress' }) });
+    expect(planEnableCd(inProgress, RAMP)).toMatchObject({ changes: [], next: { phase: 'waiting-to-apply' } });
+    const uncached = state({ policy: leftByRamp(), stagingCache: { distributionId: STAGING_ID, since: [] } });
+    expect(planEnableCd(uncached, RAMP).changes.map((c) => c.kind)).toEqual(['invalidate-cache']);
+  });
+
+  it('does not switch a rolled-back canary back on, on the header either', () => {
+    expect(() => planEnableCd(state({ policy: leftByRamp() }), RAMP, true)).toThrow(/was disabled while enable-CD/);
+  });
+
+  it('routes nobody to a staging that serves what production serves, weight or header', () => {
+    const promoted = primary({ config: distributionConfig({ ContinuousDeploymentPolicyId: POLICY_ID }, '/v2') });
+    expect(planEnableCd(state({ primary: promoted, policy: leftByRamp() }), RAMP).changes).toEqual([]);
+  });
+
+  it('writes header routing, enabled, keeping every other field as read', () => {
+    const config = weightPolicyConfig({ Enabled: false });
+    expect(withHeaderRouting(config, RAMP.rampHeader)).toEqual({
+      StagingDistributionDnsNames: config.StagingDistributionDnsNames,
+      Enabled: true,
+      TrafficConfig: { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'aws-cf-cd-staging', Value: 'true' } },
+    });
   });
 });

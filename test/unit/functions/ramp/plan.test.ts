@@ -7,6 +7,7 @@ import {
   decodeFigures,
   encodeFigures,
   planRamp,
+  routingAfterRamp,
   stepWindow,
   withStepWeight,
 } from '../../../../functions/ramp/plan.js';
@@ -197,6 +198,18 @@ describe('the ramp plan', () => {
     expect(err.message).toContain('routes 7% of viewers, which is no step of the ladder');
   });
 
+  it('stops, writing nothing, when the policy is back on header routing after the ramp set a weight', () => {
+    // A late enable-CD delivery after a rollback, or a person: starting the ladder again would re-expose the release.
+    const err = refusal(() => planRamp(state({ policy: policyState() }), params({ Probes: ['/'] }), baking()));
+    expect(err).toBeInstanceOf(StateCheckError);
+    expect(err.message).toContain('is back on header routing (aws-cf-cd-staging) after the ramp had set a weight');
+    // Before the ramp started, header routing is where it starts.
+    expect(planRamp(state(), params(), {}).position).toEqual({
+      kind: 'start',
+      from: 'header routing (aws-cf-cd-staging)',
+    });
+  });
+
   it('starts from the bottom of the ladder when the policy had another weight before the ramp', () => {
     const plan = planRamp(state({ policy: atWeight(10) }), params(), {});
     expect(plan.changes).toEqual([expect.objectContaining({ kind: 'set-weight', percent: 1 })]);
@@ -248,5 +261,29 @@ describe('step windows and weights', () => {
     ];
     expect(decodeFigures(encodeFigures(figures))).toEqual(figures);
     expect(() => decodeFigures('1:2:x:0:0:0')).toThrow(ContinuationError);
+  });
+});
+
+describe("how viewers reach the staging after the ramp (the approval shows it instead of enable-CD's header)", () => {
+  it('says the share by weight, the stickiness, and that the header no longer selects staging', () => {
+    const policy = policyState({
+      config: weightPolicyConfig({
+        TrafficConfig: {
+          Type: 'SingleWeight',
+          SingleWeightConfig: { Weight: 0.15, SessionStickinessConfig: { IdleTTL: 300, MaximumTTL: 600 } },
+        },
+      }),
+    });
+    const reach = routingAfterRamp({ primary: primaryState(), policy });
+    expect(reach.TrafficType).toBe('SingleWeight');
+    expect(reach.HowToReachStaging).toBe(
+      `about 15% of viewers of https://${primaryState().domainName}/ are routed to staging by weight, each viewer ` +
+        'kept on it by the x-amz-continuous-deployment-state cookie (idle 300s, max 600s); ' +
+        "no request header selects it since the ramp's first step",
+    );
+    expect(routingAfterRamp({ primary: primaryState(), policy: atWeight(5) }).HowToReachStaging).toMatch(
+      /^about 5% of viewers .* by weight; no request header/,
+    );
+    expect(reach.HowToReachStaging).not.toContain('curl');
   });
 });
