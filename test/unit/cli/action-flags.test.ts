@@ -61,6 +61,7 @@ describe('parameterOptions', () => {
       'invalidation-paths',
       'release-bucket',
       'keep-releases',
+      'record-bucket',
     ]);
     expect(Object.values(options).every((o) => o.type === 'string')).toBe(true);
     expect(options.primary).toEqual({
