@@ -51,7 +51,8 @@ export function parseRevertRequest(raw: unknown): RevertRequest {
   if (key !== undefined && key !== '' && (typeof key !== 'string' || !isRecordKeyOf(key, primaryId)))
     throw new InputError(
       'RevertRecord',
-      `${describe(key)} is not a revert record key of primary ${primaryId} (cfcd-revert/${primaryId}/<promotion id>.json)`,
+      `${describe(key)} is not a revert record key of primary ${primaryId} ` +
+        `(cfcd-revert/${primaryId}/<promotion id>.json)`,
     );
   return {
     primaryId,
