@@ -464,14 +464,16 @@ export function describeRevert(revert: RevertReport, paint: Paint, label: (text:
   const t = revert.target;
   if (!t) return [`${label('Revert')}${revert.summary}`];
   const record = `${label('  record')}${t.recordAt} (recorded ${t.recordedAt})`;
-  if (t.standing === 'changed') return [`${label('Revert')}${paint('yellow', 'none safe')}: ${t.summary}`, record];
-  if (t.standing === 'reverted') return [`${label('Revert')}${paint('green', 'done')}: ${t.summary}`, record];
-  if (t.underWay) return [`${label('Revert')}${paint('yellow', 'under way')}: ${t.summary}`, record];
-  return [
-    `${label('Revert')}would go back to ${t.release}: ${t.summary}`,
-    record,
-    ...t.changes.map((c) => `           - ${c}`),
-  ];
+  const state =
+    t.standing === 'changed'
+      ? paint('yellow', 'none safe')
+      : t.standing === 'reverted'
+        ? paint('green', 'done')
+        : t.underWay
+          ? paint('yellow', 'under way')
+          : paint('green', 'possible');
+  const changes = t.standing === 'promoted' && !t.underWay ? t.changes.map((c) => `           - ${c}`) : [];
+  return [`${label('Revert')}${state}: ${t.brief}`, record, ...changes];
 }
 
 /** `cfcd status` as text, one fact per line; `paint` colours it (or not). */

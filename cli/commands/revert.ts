@@ -127,7 +127,8 @@ function showPlan(ctx: Context, target: RevertTarget, plan: RevertPlan<string>, 
   const paint = ctx.json ? ctx.terminal.err : ctx.terminal.out;
   show(paint('bold', title));
   show(`${paint('bold', 'Record')}    ${target.recordAt} (recorded ${target.recordedAt})`);
-  show(`${paint('bold', 'Back to')}   ${target.release}: ${target.summary}`);
+  show(`${paint('bold', 'Back to')}   ${target.release}`);
+  show(`${paint('bold', 'Now')}       ${target.brief}`);
   if (target.changes.length) {
     show(paint('bold', 'The revert changes, on the primary:'));
     for (const line of target.changes) show(`  - ${line}`);

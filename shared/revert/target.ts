@@ -37,8 +37,10 @@ export interface RevertTarget {
   underWay: boolean;
   /** What a revert changes on the primary, one line each (the diff `cfcd plan promote` shows). */
   changes: string[];
-  /** One sentence: what a revert would do, or why there is none to make. */
+  /** One sentence: what a revert would do, or why there is none to make, naming the record. */
   summary: string;
+  /** The same without the record's address, for a line beside it. */
+  brief: string;
 }
 
 /** Where `primary` stands against `record`, and what a revert by it would do; `staging` is the record's staging. */
@@ -52,6 +54,16 @@ export function judgeTarget(
   const standing = primaryStanding(record, primary);
   const underWay = staging ? revertUnderWay(record, primary, staging) : standing === 'reverted';
   const recordAt = `s3://${where.bucket}/${where.key}`;
+  const brief =
+    standing === 'changed'
+      ? 'production changed since the promotion this record names: a newer promotion or a hand change; ' +
+        'nothing to revert to safely'
+      : standing === 'reverted'
+        ? `primary ${primary.id} carries the recorded config again (${release}): reverted`
+        : underWay
+          ? `staging ${record.stagingId} carries the recorded config (${release}), primary ${primary.id} still ` +
+            'the promotion: a revert is under way'
+          : `primary ${primary.id} still carries the promotion this record names: a revert would go back to ${release}`;
   const summary =
     standing === 'changed'
       ? `production changed since the promotion recorded in ${recordAt}: a newer promotion or a hand change; ` +
@@ -72,5 +84,6 @@ export function judgeTarget(
     underWay,
     changes: standing === 'changed' ? [] : diffConfigs(primary.config, record.replaced.config),
     summary,
+    brief,
   };
 }
