@@ -10,11 +10,12 @@ import {
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { type LocalSite, SITE_BUCKET } from '../../local/pipeline/site.js';
-import { runCfcd } from './cfcd-process.js';
+import { CFCD_NODE, CLI, runCfcd } from './cfcd-process.js';
 import { cfcdWorld } from './cfcd-world.js';
 
 const ARTIFACTS = 'pipeline-artifacts';
@@ -220,5 +221,68 @@ describe('cfcd revert', () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain(message);
     expect(operations()).toEqual([]);
+  });
+});
+
+/** util-linux `script` runs cfcd on a pseudo-terminal, as for a person (see cfcd-pty.test.ts); skipped without it. */
+const utilLinuxScript = /util-linux/.test(spawnSync('script', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+
+/** Runs cfcd on a pty; at the question, runs `meanwhile`, then types `answer`. */
+function onTerminal(args: string[], answer: string, meanwhile?: () => Promise<void>) {
+  return new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
+    const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+    const child = spawn('script', ['-qefc', [CFCD_NODE, CLI, ...args].map(quote).join(' '), '/dev/null'], {
+      env: { ...process.env, ...emulator.env, TERM: 'xterm', NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    let asked = false;
+    child.stdout.on('data', async (d) => {
+      screen += d;
+      if (asked || !screen.includes('[y/N]')) return;
+      asked = true;
+      await meanwhile?.();
+      child.stdin.write(`${answer}\r`);
+    });
+    child.stderr.on('data', (d) => {
+      screen += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, screen: screen.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replaceAll('\r', '') }),
+    );
+  });
+}
+
+describe.skipIf(!utilLinuxScript)('cfcd revert asks on a terminal', () => {
+  const args = () => ['revert', '--primary', site.primaryId, '--record-bucket', ARTIFACTS];
+
+  it('answering no changes nothing (exit 1); yes reverts (exit 0)', async () => {
+    const no = await onTerminal(args(), 'n');
+    expect(no.code, no.screen).toBe(1);
+    expect(no.screen).toMatch(/Put production back on origin path "\/v1"\? \[y\/N\] n/);
+    expect(no.screen).toContain('cfcd revert: you answered no; nothing was changed');
+    expect(writes()).toEqual([]);
+
+    const yes = await onTerminal(args(), 'y');
+    expect(yes.code, yes.screen).toBe(0);
+    expect(await viewer()).toBe('v1');
+  });
+
+  it('refuses (exit 3), writing nothing, when production is changed between the plan shown and the answer', async () => {
+    const run = await onTerminal(args(), 'y', async () => {
+      const read = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: site.primaryId }));
+      await clients.cloudFront.send(
+        new UpdateDistributionCommand({
+          Id: site.primaryId,
+          IfMatch: read.ETag,
+          DistributionConfig: { ...read.DistributionConfig!, Comment: 'changed by hand' },
+        }),
+      );
+      emulator.clearRequestLog();
+    });
+    expect(run.code, run.screen).toBe(3);
+    expect(run.screen).toContain('a newer promotion or a change by hand happened since');
+    expect(writes()).toEqual([]);
   });
 });
