@@ -166,11 +166,14 @@ function describeTarget(target: RevertTarget, plan: RevertPlan<string>) {
   };
 }
 
-/** The command line that carries on after Ctrl-C: the same one, pinned to the record and staging it went by. */
+/**
+ * The command line that carries on after Ctrl-C: the same one, pinned to the record and staging it went by (it plans
+ * again from the live state and, without --yes, asks again).
+ */
 function carryOn(ctx: Context, params: RevertParams): string {
   const base = commandLine(ctx.argv, ['record', 'staging']);
   const pins = ` --record ${shellWord(params.recordKey)} --staging ${shellWord(params.stagingId)}`;
-  return `${base}${pins}${ctx.argv.includes('--yes') || ctx.argv.includes('-y') ? '' : ' --yes'}`;
+  return `${base}${pins}`;
 }
 
 async function confirm(ctx: Context, release: string): Promise<void> {
