@@ -24,6 +24,9 @@ const FLAGS: Record<string, string> = {
   StaticResourceBucketName: 'bucket',
   ExpectedStagingETag: 'expected-staging-etag',
   MaxStaging5xxErrorRate: 'max-staging-5xx-error-rate',
+  // One name for the artifact bucket of the revert records in every command: promote writes, revert and status read.
+  RevertRecordBucket: 'record-bucket',
+  RevertRecord: 'record',
 };
 
 /** What each UserParameters key means, for `--help`. */
@@ -43,6 +46,10 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
     "edge-cache paths to invalidate once the distribution is Deployed (default '[\"/*\"]'; '[]' = off)",
   ],
   ReleaseBucket: ['<bucket>', 'after the promotion, prune the releases/<commit>/ folders no distribution serves'],
+  RevertRecordBucket: [
+    '<bucket>',
+    "the pipeline's artifact bucket: record what the promotion replaces under cfcd-revert/ first (cfcd revert)",
+  ],
   KeepReleases: ['<n>', 'with --release-bucket: the newest complete releases to keep, 1-100 (default 5)'],
   AllowedOriginDomains: [
     '<json array>',

@@ -17,6 +17,9 @@ import { cdExclusions, preflightProblems } from '../shared/domain/preflight.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../shared/domain/resources.js';
 import { type Routing, routingOf } from '../shared/domain/traffic-config.js';
 import { awsErrorOf } from '../shared/aws/call.js';
+import { listKeys } from '../shared/aws/release-objects.js';
+import { readRecord } from '../shared/aws/revert-record.js';
+import { type RevertTarget, judgeTarget, newestRecordKey, recordPrefix } from '../shared/revert/target.js';
 import { listDistributions, listPolicies } from './cloudfront-lists.js';
 import {
   type FolderState,
@@ -36,6 +39,17 @@ export interface StatusOptions {
   bucket?: string | undefined;
   /** The staging to report on; without it, the one the attached policy routes to (found by ListDistributions). */
   stagingId?: string | undefined;
+  /** The pipeline's artifact bucket: report the revert target (the newest record under `cfcd-revert/<primary>/`). */
+  recordBucket?: string | undefined;
+}
+
+/** Where a revert stands (`--record-bucket`): the newest record of the primary, judged against the live primary. */
+export interface RevertReport {
+  recordBucket: string;
+  /** The newest record, judged; null when there is none, or it could not be read (then a warning says why). */
+  target: RevertTarget | null;
+  /** One line: what a revert would go back to, that one is under way or done, or that production changed since. */
+  summary: string;
 }
 
 /** A distribution's latest invalidation, and whether it was made after the distribution's last change. */
@@ -82,6 +96,8 @@ export interface StatusReport {
   bucket: { name: string; hasPolicy: boolean; primaryGranted: boolean; stagingGranted: boolean | null } | null;
   /** How many staging distributions and policies the account has, against CloudFront's quota; absent if unread. */
   quota?: Quota | undefined;
+  /** With `--record-bucket`: the revert target and whether a revert is under way. */
+  revert?: RevertReport | undefined;
   warnings: string[];
 }
 
@@ -225,6 +241,39 @@ async function findStaging(policy: PolicyState, warnings: string[]): Promise<Dis
   return undefined;
 }
 
+/**
+ * The revert target of `primary`: the newest record in `bucket`, judged against the primary and the staging the record
+ * names (`known` when status read it already). Read failures become a warning: status stays a report.
+ */
+export async function readRevertReport(
+  bucket: string,
+  primary: DistributionState,
+  known: DistributionState | undefined,
+  warnings: string[],
+): Promise<RevertReport> {
+  const prefix = recordPrefix(primary.id);
+  try {
+    const key = newestRecordKey(
+      (await listKeys(bucket, prefix)).map((o) => o.key),
+      primary.id,
+    );
+    if (!key)
+      return {
+        recordBucket: bucket,
+        target: null,
+        summary: `no revert record in s3://${bucket}/${prefix}: nothing to revert to`,
+      };
+    const record = await readRecord(bucket, key, primary.id);
+    const staging = known?.id === record.stagingId ? known : await readIfExists(record.stagingId);
+    const target = judgeTarget(record, { bucket, key }, primary, staging);
+    return { recordBucket: bucket, target, summary: target.summary };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    warnings.push(`could not read the revert records in s3://${bucket}/${prefix}: ${why}`);
+    return { recordBucket: bucket, target: null, summary: 'not known (the records could not be read)' };
+  }
+}
+
 /** Reads everything `cfcd status` reports on. */
 export async function readStatus(primaryId: string, options: StatusOptions = {}): Promise<StatusReport> {
   const warnings: string[] = [];
@@ -299,7 +348,8 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
   const primaryServes = servedOrigins(primary.config);
   const stagingServes = staging ? servedOrigins(staging.config) : [];
   const folderWarnings: string[] = [];
-  const [primaryInvalidation, stagingInvalidation, folders] = await Promise.all([
+  const revertWarnings: string[] = [];
+  const [primaryInvalidation, stagingInvalidation, folders, revert] = await Promise.all([
     latestInvalidationOf(primary, warnings),
     latestInvalidationOf(staging, warnings),
     options.bucket
@@ -312,6 +362,7 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
           folderWarnings,
         )
       : new Map<string, FolderState>(),
+    options.recordBucket ? readRevertReport(options.recordBucket, primary, staging, revertWarnings) : undefined,
   ]);
   const checked = (origins: ServedOrigin[]) =>
     options.bucket ? withFolderStates(origins, options.bucket, folders) : origins;
@@ -341,7 +392,8 @@ export async function readStatus(primaryId: string, options: StatusOptions = {})
     promoteChanges,
     bucket,
     quota: await quota,
-    warnings: [...warnings, ...folderWarnings, ...quotaWarnings],
+    ...(revert ? { revert } : {}),
+    warnings: [...warnings, ...folderWarnings, ...revertWarnings, ...quotaWarnings],
   };
 }
 
@@ -402,6 +454,26 @@ function describeServes(d: DistributionReport, paint: Paint): string[] {
       o.folder === null ? '' : `  ${o.folder === 'complete' ? paint('green', 'complete') : paint('red', o.folder)}`;
     return `${several ? `${o.originId}: ` : ''}${describeServed(o)}${folder}`;
   });
+}
+
+/**
+ * The revert target as status lines: what a revert would go back to and the config it would change, or that one is
+ * under way, done, or that production changed since the newest record (a newer promotion, a hand change).
+ */
+export function describeRevert(revert: RevertReport, paint: Paint, label: (text: string) => string): string[] {
+  const t = revert.target;
+  if (!t) return [`${label('Revert')}${revert.summary}`];
+  const record = `${label('  record')}${t.recordAt} (recorded ${t.recordedAt})`;
+  const state =
+    t.standing === 'changed'
+      ? paint('yellow', 'none safe')
+      : t.standing === 'reverted'
+        ? paint('green', 'done')
+        : t.underWay
+          ? paint('yellow', 'under way')
+          : paint('green', 'possible');
+  const changes = t.standing === 'promoted' && !t.underWay ? t.changes.map((c) => `           - ${c}`) : [];
+  return [`${label('Revert')}${state}: ${t.brief}`, record, ...changes];
 }
 
 /** `cfcd status` as text, one fact per line; `paint` colours it (or not). */
@@ -466,6 +538,7 @@ export function formatStatus(report: StatusReport, paint: Paint = painter(false)
         `grants primary ${mark(report.bucket.primaryGranted)}, staging ${mark(report.bucket.stagingGranted)}`,
     );
   }
+  if (report.revert) lines.push(...describeRevert(report.revert, paint, label));
   if (report.quota)
     lines.push(
       `${label('Quota')}staging distributions ${report.quota.stagingDistributions}/${report.quota.max}, ` +

@@ -9,6 +9,7 @@ import { cleanupSpec, runCleanup } from './commands/cleanup.js';
 import { resumeSpec, runResume, runSuspend, suspendSpec } from './commands/maintenance.js';
 import { primaryTemplateSpec, runPrimaryTemplate } from './commands/primary-template.js';
 import { pruneSpec, runPrune } from './commands/prune.js';
+import { revertSpec, runRevert } from './commands/revert.js';
 import { runStagingTemplate, stagingTemplateSpec } from './commands/staging-template.js';
 import { runStatus, statusSpec } from './commands/status.js';
 import { runUpload, uploadSpec } from './commands/upload.js';
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   suspend: { spec: suspendSpec, run: runSuspend },
   resume: { spec: resumeSpec, run: runResume },
   prune: { spec: pruneSpec, run: runPrune },
+  revert: { spec: revertSpec, run: runRevert },
   'staging-template': { spec: stagingTemplateSpec, run: runStagingTemplate },
   'primary-template': { spec: primaryTemplateSpec, run: runPrimaryTemplate },
   upload: { spec: uploadSpec, run: runUpload },
@@ -85,6 +87,8 @@ Commands:
                               the built site as releases/<commit>/ with its cache headers; prints the OriginPath
   prune --bucket <name> --primary <id>
                               delete old releases/<commit>/ folders, never one a distribution serves (--dry-run)
+  revert --primary <id> --record-bucket <bucket>
+                              production back on the release the last promotion replaced (its revert record)
 
 Every command takes --json, --profile, --region, --verbose and -h/--help ("cfcd <command> --help").
 cfcd -V/--version prints the version (the package's, stamped in at build time).

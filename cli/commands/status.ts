@@ -11,8 +11,8 @@ export const statusSpec: CommandSpec = {
   summary:
     'Where a primary stands: its policy, the staging the policy routes to and how to reach it, ' +
     'how the staging differs (what a promotion would change), the release each serves (releases/<commit>), ' +
-    'the bucket grant, the account quota headroom, and warnings. Reads only.',
-  synopsis: '--primary <id> [--staging <id>] [--bucket <bucket>] [options]',
+    'the bucket grant, the account quota headroom, the revert target (--record-bucket), and warnings. Reads only.',
+  synopsis: '--primary <id> [--staging <id>] [--bucket <bucket>] [--record-bucket <bucket>] [options]',
   options: {
     primary: { type: 'string', value: '<id>', description: 'the production distribution' },
     staging: {
@@ -28,12 +28,19 @@ export const statusSpec: CommandSpec = {
         'the S3 origin bucket behind OAC: report its read grants, and whether the release folders served from it ' +
         'are complete (their manifest present)',
     },
+    'record-bucket': {
+      type: 'string',
+      value: '<bucket>',
+      description:
+        "the pipeline's artifact bucket holding cfcd-revert/: report the revert target (the newest record) and " +
+        'whether the primary still carries that promotion, or a revert is under way',
+    },
     ...COMMON_OPTIONS,
   },
   details: 'Exit codes: 0 read, 1 a read failed (e.g. no such distribution), 2 bad usage.',
 };
 
-const NAMES = ['PrimaryDistributionId', 'StagingDistributionId', 'StaticResourceBucketName'];
+const NAMES = ['PrimaryDistributionId', 'StagingDistributionId', 'StaticResourceBucketName', 'RevertRecordBucket'];
 
 export async function runStatus(values: Record<string, unknown>, ctx: Context): Promise<unknown> {
   const { primaryId, ...options } = parseWithFlags(statusSpec, NAMES, values, (parameters) => {
@@ -42,6 +49,7 @@ export async function runStatus(values: Record<string, unknown>, ctx: Context): 
       primaryId: p.distributionId('PrimaryDistributionId'),
       stagingId: parameters.StagingDistributionId ? p.primaryAndStaging().stagingId : undefined,
       bucket: p.optionalBucketName('StaticResourceBucketName'),
+      recordBucket: p.optionalBucketName('RevertRecordBucket'),
     };
   });
   const [report, primaryStack] = await Promise.all([readStatus(primaryId, options), readPrimaryDrift(primaryId)]);

@@ -38,6 +38,8 @@ describe('flagOf', () => {
     ['MaxStaging5xxErrorRate', 'max-staging-5xx-error-rate'],
     ['MaxWaitMinutes', 'max-wait-minutes'],
     ['MinStagingRequests', 'min-staging-requests'],
+    ['RevertRecordBucket', 'record-bucket'],
+    ['RevertRecord', 'record'],
     ['PipelineExecutionId', 'pipeline-execution-id'],
     ['Mode', 'mode'],
   ])('%s is --%s', (parameter, flag) => {
@@ -61,6 +63,7 @@ describe('parameterOptions', () => {
       'invalidation-paths',
       'release-bucket',
       'keep-releases',
+      'record-bucket',
     ]);
     expect(Object.values(options).every((o) => o.type === 'string')).toBe(true);
     expect(options.primary).toEqual({

@@ -9,6 +9,7 @@ import {
   quotaWarnings,
 } from '../../../cli/primary-report.js';
 import type { ServedOrigin } from '../../../cli/served-releases.js';
+import type { RevertTarget } from '../../../shared/revert/target.js';
 import { POLICY_ID, PRIMARY_DOMAIN, PRIMARY_ID, STAGING_DOMAIN, STAGING_ID } from '../fixtures.js';
 
 const distribution = (o: Partial<DistributionReport> = {}): DistributionReport => ({
@@ -270,5 +271,72 @@ describe("the ramp's step (issue 25)", () => {
     expect(describeRampStep({ id: POLICY_ID, exists: false })).toBeUndefined();
     expect(describeRampStep(null)).toBeUndefined();
     expect(formatStatus(bare({ policy: header }))).not.toContain('ramp');
+  });
+});
+
+describe('formatStatus: the revert target (--record-bucket)', () => {
+  const recordAt = `s3://artifacts/cfcd-revert/${PRIMARY_ID}/2026-12-07T10-00-00-000Z-EP1.json`;
+  const target = (o: Partial<RevertTarget>): RevertTarget => ({
+    recordAt,
+    key: recordAt.slice('s3://artifacts/'.length),
+    recordedAt: '2026-12-07T10:00:01.000Z',
+    release: 'commit 3f2a9c1d',
+    standing: 'promoted',
+    underWay: false,
+    changes: ['origin site-bucket: origin path "/releases/b" → "/releases/a"'],
+    summary: 'the summary',
+    brief: 'the brief',
+    ...o,
+  });
+  const revertLines = (revert: StatusReport['revert']) => {
+    const lines = formatStatus(bare({ revert })).split('\n');
+    return lines.slice(lines.findIndex((l) => l.startsWith('Revert')));
+  };
+  const record = `  record ${recordAt} (recorded 2026-12-07T10:00:01.000Z)`;
+
+  it('says a revert is possible, with the record and what it would change on the primary', () => {
+    expect(revertLines({ recordBucket: 'artifacts', target: target({}), summary: 'the summary' })).toEqual([
+      'Revert   possible: the brief',
+      record,
+      '           - origin site-bucket: origin path "/releases/b" → "/releases/a"',
+    ]);
+  });
+
+  it('says a revert is under way, or done, without the changes', () => {
+    const underWay = target({ underWay: true });
+    expect(revertLines({ recordBucket: 'artifacts', target: underWay, summary: '' })).toEqual([
+      'Revert   under way: the brief',
+      record,
+    ]);
+    const done = target({ standing: 'reverted', underWay: true, changes: [] });
+    expect(revertLines({ recordBucket: 'artifacts', target: done, summary: '' })).toEqual([
+      'Revert   done: the brief',
+      record,
+    ]);
+  });
+
+  it('says no revert is safe when production changed since the newest record', () => {
+    const changed = target({ standing: 'changed', changes: [] });
+    expect(revertLines({ recordBucket: 'artifacts', target: changed, summary: '' })[0]).toBe(
+      'Revert   none safe: the brief',
+    );
+  });
+
+  it('says there is no record, and has no revert line without --record-bucket', () => {
+    const none = { recordBucket: 'artifacts', target: null, summary: 'no revert record in s3://artifacts/…' };
+    expect(revertLines(none)).toEqual(['Revert   no revert record in s3://artifacts/…']);
+    expect(formatStatus(bare())).not.toContain('Revert');
+  });
+
+  it('colours the state: green when possible or done, yellow when under way or none safe', () => {
+    const paint = (colour: string, text: string) => `<${colour}>${text}</>`;
+    const line = (o: Partial<RevertTarget>) =>
+      formatStatus(bare({ revert: { recordBucket: 'a', target: target(o), summary: '' } }), paint)
+        .split('\n')
+        .find((l) => l.includes('Revert'));
+    expect(line({})).toContain('<green>possible</>');
+    expect(line({ standing: 'reverted' })).toContain('<green>done</>');
+    expect(line({ underWay: true })).toContain('<yellow>under way</>');
+    expect(line({ standing: 'changed' })).toContain('<yellow>none safe</>');
   });
 });
