@@ -16,15 +16,7 @@ import { GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { commitOfOriginPath, releaseOriginPath } from '../../shared/release/manifest.js';
 import { policyEnabled } from './aws.js';
-import {
-  everyoneGets,
-  expectRolledBack,
-  headerReview,
-  syntheticCheck,
-  type Check,
-  type Cycle,
-  type CycleContext,
-} from './cycle-kit.js';
+import { everyoneGets, headerReview, syntheticCheck, type Check, type Cycle, type CycleContext } from './cycle-kit.js';
 import type { LogLine } from './lambda.js';
 import type { PipelineResult, RunnerEvent } from './local-codepipeline.js';
 import { ARTIFACT_BUCKET, type Release } from './pipeline-definition.js';
@@ -57,19 +49,35 @@ const PAGE_VIEWERS = 50;
 interface Minute {
   home: string[];
   page: number[];
+  /** Where the release stood when the minute ended. */
+  stage: Stage;
+}
+
+type Stage = 'before the promotion' | 'promoted' | 'reverted';
+
+/** Where a release stands, from its execution's writes: promoted once promote wrote, reverted once the bake did. */
+function stageOf(events: RunnerEvent[]): Stage {
+  const writes = events.flatMap((e) =>
+    e.type === 'invocation' ? e.logs.filter((l) => l.event === 'write').map((l) => ({ fn: e.functionName, l })) : [],
+  );
+  if (writes.some((w) => w.fn === 'bake' && w.l.change === 'promote-recorded-config')) return 'reverted';
+  if (writes.some((w) => w.fn === 'promote' && w.l.operation === 'UpdateDistributionWithStagingConfig'))
+    return 'promoted';
+  return 'before the promotion';
 }
 
 const statuses = (page: number[]) => summarize(page.map((s) => `HTTP ${s}`));
 
 /** Each minute, {@link HOME_VIEWERS} + {@link PAGE_VIEWERS} viewers; recorded in `minutes`, summed for the timeline. */
-function viewersEachMinute(c: CycleContext, minutes: Minute[]) {
+function viewersEachMinute(c: CycleContext, r: Release, minutes: Minute[]) {
   return async () => {
+    const stage = stageOf(c.eventsOf(r.version));
     const [home, page] = await Promise.all([
       c.viewers.sample(HOME_VIEWERS),
       c.viewers.statusesAt(FAILING_PAGE, PAGE_VIEWERS),
     ]);
-    minutes.push({ home, page });
-    return `${HOME_VIEWERS + PAGE_VIEWERS} viewers: / ${summarize(home)}; ${FAILING_PAGE} ${statuses(page)}`;
+    minutes.push({ home, page, stage });
+    return `${HOME_VIEWERS + PAGE_VIEWERS} viewers: / ${summarize(home)}; ${FAILING_PAGE} ${statuses(page)} (${stage})`;
   };
 }
 
@@ -116,7 +124,7 @@ async function recordWritten(c: CycleContext, events: RunnerEvent[], before: str
     replaced = `not a record: ${text?.slice(0, 40)}`;
   }
   return {
-    name: `promote recorded what production served (${c.previous}) in the artifact bucket before promoting ${r.version}`,
+    name: `promote recorded what production served (${c.previous}) in the artifact bucket, then promoted ${r.version}`,
     ok: recorded >= 0 && promoted > recorded && key?.startsWith('cfcd-revert/') === true && replaced === before,
     detail:
       `s3://${ARTIFACT_BUCKET}/${key ?? '(no record)'} replaced ${replaced ?? '?'}; written ` +
@@ -154,8 +162,8 @@ async function revertChecks(
   minutes: Minute[],
 ): Promise<Check[]> {
   const events = c.eventsOf(r.version);
-  const served = minutes.filter((m) => m.home.every((v) => v === c.previous));
-  const broken = minutes.filter((m) => m.home.every((v) => v === r.version));
+  const served = minutes.filter((m) => m.stage === 'before the promotion');
+  const broken = minutes.filter((m) => m.stage === 'promoted');
   const errors = broken.flatMap((m) => m.page.filter((s) => s >= 500));
   const verdict = logsOf(events, 'bake').find((l) => l.event === 'bake-unhealthy')?.verdict;
   const written = bakeWrites(events);
@@ -169,12 +177,17 @@ async function revertChecks(
   return [
     {
       name:
-        `viewers got ${c.previous} with ${FAILING_PAGE} fine before the promotion, then ${r.version} with ` +
-        `${FAILING_PAGE} failing`,
-      ok: served.length > 0 && served.every((m) => m.page.every((s) => s < 500)) && errors.length > 0,
+        `before the promotion viewers got ${c.previous} and no 5xx; once ${r.version} was promoted, ` +
+        `${r.version} and ${FAILING_PAGE} failing`,
+      ok:
+        served.length > 0 &&
+        served.every((m) => m.home.every((v) => v === c.previous) && m.page.every((s) => s < 500)) &&
+        broken.some((m) => m.home.includes(r.version)) &&
+        errors.length > 0,
       detail:
-        `${served.length} minute(s) of ${c.previous}: ${FAILING_PAGE} ${statuses(served.flatMap((m) => m.page))}; ` +
-        `${broken.length} minute(s) of ${r.version}: ${FAILING_PAGE} ${statuses(broken.flatMap((m) => m.page))}`,
+        `${served.length} minute(s) before: / ${summarize(served.flatMap((m) => m.home))}, ${FAILING_PAGE} ` +
+        `${statuses(served.flatMap((m) => m.page))}; ${broken.length} promoted: / ` +
+        `${summarize(broken.flatMap((m) => m.home))}, ${FAILING_PAGE} ${statuses(broken.flatMap((m) => m.page))}`,
     },
     {
       name: 'the bake judged production unhealthy: its 5xx rate against its own rate before the promotion',
@@ -182,7 +195,7 @@ async function revertChecks(
       detail: typeof verdict === 'string' ? verdict : 'no bake-unhealthy line',
     },
     {
-      name: 'the revert wrote the recorded config onto the staging, promoted it back, then invalidated; no policy write',
+      name: 'the revert put the recorded config onto the staging, promoted it back, then invalidated; no policy write',
       ok: written.join(' → ') === 'stage-recorded-config → promote-recorded-config → invalidate-cache',
       detail: `bake wrote ${written.join(' → ') || 'nothing'}`,
     },
@@ -204,7 +217,7 @@ async function revertChecks(
       detail: `primary ${primaryPath}, staging ${stagingPath}; before the promotion ${before}`,
     },
     {
-      name: `after the revert's invalidation every viewer gets ${c.previous}, and ${FAILING_PAGE} answers again`,
+      name: `after the revert's invalidation every viewer gets ${c.previous}, and ${FAILING_PAGE} no 5xx`,
       ok: home.every((v) => v === c.previous) && page.every((s) => s < 500),
       detail: `/ ${summarize(home)}; ${FAILING_PAGE} ${statuses(page)}`,
     },
@@ -239,7 +252,7 @@ export function bakeCycles(): Cycle[] {
         const folder = releaseOriginPath(broken.commit);
         c.failRelease(folder, 1, [FAILING_PAGE]);
         const minutes: Minute[] = [];
-        c.clock.trafficEachMinute(viewersEachMinute(c, minutes));
+        c.clock.trafficEachMinute(viewersEachMinute(c, broken, minutes));
         const execution = c.commit(
           broken,
           async () => {
@@ -264,7 +277,7 @@ export function bakeCycles(): Cycle[] {
       intro: () => `v17 works on every page; the bake judges ${BAKE_MINUTES} minutes of production and writes nothing`,
       run: async (c) => {
         const minutes: Minute[] = [];
-        c.clock.trafficEachMinute(viewersEachMinute(c, minutes));
+        c.clock.trafficEachMinute(viewersEachMinute(c, healthy, minutes));
         const execution = c.commit(
           healthy,
           async () => {
@@ -275,10 +288,6 @@ export function bakeCycles(): Cycle[] {
         );
         const result = await execution.done;
         c.clock.trafficEachMinute(undefined);
-        if (result.status === 'Failed' && result.rejected) {
-          await expectRolledBack(c, healthy, result);
-          return 'rolled back';
-        }
         const events = c.eventsOf(healthy.version);
         const bakeResult = result.variables.Bake?.BakeResult;
         const written = bakeWrites(events);
