@@ -217,7 +217,7 @@ async function revertChecks(
       detail: `primary ${primaryPath}, staging ${stagingPath}; before the promotion ${before}`,
     },
     {
-      name: `after the revert's invalidation every viewer gets ${c.previous}, and ${FAILING_PAGE} no 5xx`,
+      name: `after the revert's invalidation every viewer gets ${c.previous}, and ${FAILING_PAGE} answers no 5xx`,
       ok: home.every((v) => v === c.previous) && page.every((s) => s < 500),
       detail: `/ ${summarize(home)}; ${FAILING_PAGE} ${statuses(page)}`,
     },
