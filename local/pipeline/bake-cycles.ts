@@ -240,8 +240,8 @@ export function bakeCycles(): Cycle[] {
         why:
           `the pipeline stack is updated with BakeMinutes=${BAKE_PARAMETERS.BakeMinutes}, ` +
           `BakeMaxErrorRateIncrease=${BAKE_PARAMETERS.BakeMaxErrorRateIncrease}, ` +
-          `BakeMinRequests=${BAKE_PARAMETERS.BakeMinRequests} and RampSteps back to empty (the ramp would catch ` +
-          "cycle 12's failing page before the promotion); the staging stack is left as it is",
+          `BakeMinRequests=${BAKE_PARAMETERS.BakeMinRequests}, RampSteps empty (a ramp would stop cycle 12's ` +
+          'release first); the staging stack is left as it is',
       },
       virtualMinutes: true,
       intro: () =>

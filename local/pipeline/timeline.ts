@@ -314,7 +314,7 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
           // A message's first line is the failure; the lines after it (a build log's end) are shown as they are.
           const [first = '', ...more] = e.message.split('\n');
           const what = wrote.length ? ` (wrote ${wrote.join(', ')})` : '';
-          say(`    ✗ ${e.action} failed${what}: ${shorten(first, 160)}`);
+          say(`    ✗ ${e.action} failed${what}: ${shorten(first, Math.max(60, 160 - what.length))}`);
           for (const line of more.slice(0, 15)) say(`      │ ${shorten(line, 150)}`);
           return;
         }
