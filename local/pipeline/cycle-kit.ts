@@ -28,12 +28,14 @@ export interface Check {
 export type Reviewer = (customData: string, request: ApprovalRequest) => Promise<boolean>;
 
 /** How a cycle ended. */
-export type CycleEnd = 'promoted' | 'rolled back' | 'refused' | 'failed';
+export type CycleEnd = 'promoted' | 'rolled back' | 'refused' | 'failed' | 'reverted';
 
 /** What a cycle works with. */
 export interface CycleContext {
   viewers: ViewerProbe;
   clients: LocalClients;
+  /** The production distribution. */
+  primaryId: string;
   /** A line on the timeline. */
   note: (text: string) => void;
   /** The version production served when the cycle began. */
@@ -51,8 +53,11 @@ export interface CycleContext {
   deliveries(execution: string): Promise<InvocationResult[]>;
   /** Holds EventBridge's deliveries for the execution until `until` settles (Lambda's asynchronous retry, late). */
   holdDeliveries(execution: string, until: Promise<unknown>): void;
-  /** The emulator's failing release: `share` of the requests served from `originPath` answer 500. */
-  failRelease(originPath: string, share: number): void;
+  /**
+   * The emulator's failing release: `share` of the requests served from `originPath` answer 500; with `paths`, only
+   * the requests whose path starts with one of them.
+   */
+  failRelease(originPath: string, share: number, paths?: readonly string[]): void;
   watch: Pick<WatchSchedule, 'ticks' | 'waitFor'>;
   /** The run's virtual minutes: running once a cycle with `virtualMinutes` began; its viewers set by the cycle. */
   clock: Pick<VirtualClock, 'running' | 'offsetMs' | 'trafficEachMinute'>;

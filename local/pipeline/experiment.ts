@@ -5,14 +5,15 @@
  * each cycle expects. With `approval: 'reject'`, cycle 1's approval is rejected, abort puts all traffic back on the
  * primary, and the experiment stops there.
  */
-import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { localClients, type LocalClients } from './aws.js';
+import { bakeCycles } from './bake-cycles.js';
 import type { Check, CycleContext, CycleEnd } from './cycle-kit.js';
 import { localBuildEnvironment } from './codebuild.js';
 import { documentedCycles } from './cycles.js';
 import { startDeployment, type DeploymentEmulator, type LocalDeployment } from './deployment.js';
 import { startLambdas, stopLambdas } from './lambda.js';
-import { PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
+import { ARTIFACT_BUCKET, PIPELINE_NAME, type StackSettings } from './pipeline-definition.js';
 import type { RunnerEvent } from './local-codepipeline.js';
 import { rampCycles } from './ramp-cycles.js';
 import { shippedCycles } from './shipped-cycles.js';
@@ -28,7 +29,7 @@ export type { Check } from './cycle-kit.js';
 export interface ExperimentEmulator extends DeploymentEmulator, ViewerSource {
   url: string;
   env: Record<string, string>;
-  setReleaseFailure(originPath: string, share5xx: number, status?: number): void;
+  setReleaseFailure(originPath: string, share5xx: number, status?: number, paths?: readonly string[]): void;
   ageTraffic(ms: number): void;
   advanceClock(ms: number): void;
 }
@@ -82,6 +83,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
 
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
+  // The pipeline stack's artifact bucket: where promote records what a promotion replaces, once the bake is on.
+  await clients.s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
   let deployment: LocalDeployment | undefined;
   const approvalText = (customData: string) => localViewerAddresses(customData, emulator.url);
   const tl = timeline(write, {
@@ -135,7 +138,12 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   try {
     let previousEnd: CycleEnd | undefined;
     // A rejection (--reject) ends the run after cycle 1, before the pipeline ships the site.
-    const cycles = [...documentedCycles(opts.weightedSample ?? 1000), ...shippedCycles(), ...rampCycles()];
+    const cycles = [
+      ...documentedCycles(opts.weightedSample ?? 1000),
+      ...shippedCycles(),
+      ...rampCycles(),
+      ...bakeCycles(),
+    ];
     for (const cycle of cycles) {
       if (cycle.updatesPipeline) {
         allEvents();
@@ -167,6 +175,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       const context: CycleContext = {
         viewers,
         clients,
+        primaryId: site.primaryId,
         note: tl.note,
         previous: await viewers.once(),
         record,
@@ -176,7 +185,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         events: () => [...allEvents()],
         deliveries: d.deliveries,
         holdDeliveries: d.holdDeliveries,
-        failRelease: (originPath, share) => emulator.setReleaseFailure(originPath, share),
+        failRelease: (originPath, share, paths) => emulator.setReleaseFailure(originPath, share, 500, paths),
         watch: d.watch,
         clock,
       };

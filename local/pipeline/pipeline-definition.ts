@@ -18,9 +18,12 @@ import {
 } from './local-codepipeline.js';
 import { SITE_BUCKET, type LocalSite } from './site.js';
 import type { SimulatedStagingStack, StagingTemplate } from './staging-stack.js';
-import type { TemplateAction, TemplatePipeline } from './template-pipeline.js';
+import { localBucketName, type TemplateAction, type TemplatePipeline } from './template-pipeline.js';
 
 export const PIPELINE_NAME = 'site-release';
+
+/** The pipeline stack's artifact bucket, as the local template resolves `!Ref ArtifactBucket`. */
+export const ARTIFACT_BUCKET = localBucketName(PIPELINE_NAME, 'ArtifactBucket');
 
 /**
  * One commit of the repository the pipeline watches: the content version it ships, the staging template it deploys,

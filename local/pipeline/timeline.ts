@@ -114,7 +114,7 @@ function describeWrite(line: LogLine): string {
     const disabled = typeof line.policyDisabled === 'string' ? '; the promotion disabled the policy' : '';
     const onto = `staging ${line.stagingId} onto primary ${line.primaryId}`;
     const etags = `If-Match ${line.ifMatch} → ${line.newPrimaryEtag ?? '?'}`;
-    return `wrote promote-staging-config: ${onto} (${etags})${disabled}`;
+    return `wrote ${writeName(line)}: ${onto} (${etags})${disabled}`;
   }
   const what = writeName(line);
   const fields = Object.fromEntries(WRITE_FIELDS.filter((k) => line[k] != null).map((k) => [k, line[k]]));
@@ -307,15 +307,17 @@ export function timeline(write: (line: string) => void, opts: TimelineOptions = 
           );
         case 'action-retried':
           return say(`    ↻ ${e.action} failed; retried in its stage (attempt ${e.attempt}, "Retry failed actions")`);
-        case 'action-failed':
+        case 'action-failed': {
+          // A failed action that wrote (a rollback, a revert) says what, as a succeeded one does.
+          const wrote = written.get(keyOf(e)) ?? [];
           written.delete(keyOf(e));
-          {
-            // A message's first line is the failure; the lines after it (a build log's end) are shown as they are.
-            const [first = '', ...more] = e.message.split('\n');
-            say(`    ✗ ${e.action} failed: ${shorten(first, 160)}`);
-            for (const line of more.slice(0, 15)) say(`      │ ${shorten(line, 150)}`);
-            return;
-          }
+          // A message's first line is the failure; the lines after it (a build log's end) are shown as they are.
+          const [first = '', ...more] = e.message.split('\n');
+          const what = wrote.length ? ` (wrote ${wrote.join(', ')})` : '';
+          say(`    ✗ ${e.action} failed${what}: ${shorten(first, Math.max(60, 160 - what.length))}`);
+          for (const line of more.slice(0, 15)) say(`      │ ${shorten(line, 150)}`);
+          return;
+        }
         case 'action-succeeded': {
           const wrote = written.get(keyOf(e));
           written.delete(keyOf(e));

@@ -59,6 +59,14 @@ export function viewerProbe(emulator: ViewerSource, site: LocalSite) {
       for (let i = 0; i < n; i++) await get(header);
     },
     sample: async (n: number) => Promise.all(Array.from({ length: n }, async () => seen(await get()))),
+    /** `n` requests for `path` without the header, side by side: the HTTP status each got. */
+    statusesAt: async (path: string, n: number) =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          const request = () => emulator.viewer(site.primaryDomain, path);
+          return (await request().catch(request)).status;
+        }),
+      ),
     /** `n` fresh viewers (no cookie); then one viewer that reached staging keeps its cookie for 20 requests. */
     weighted: async (n: number, stagingVersion: string) => {
       let hits = 0;

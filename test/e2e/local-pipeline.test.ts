@@ -95,13 +95,14 @@ describe('npm start, every cycle (one run, shared)', () => {
     // The last promotion invalidated production's edge caches.
     expect(lines[status + 2]).toMatch(/\]\s+cache\s+invalidation I[A-Z0-9]+ Completed {2}\S+ {2}\/\*, /);
     expect(lines.slice(status).some((l) => /Bucket\s+site-assets\s+grants primary yes/.test(l))).toBe(true);
-    // Cycle 11's ramp disabled the policy at its first step: status shows the weight it keeps.
-    expect(lines.slice(status).some((l) => /\]\s+ramp\s+weight 1 % kept while disabled: enable-cd /.test(l))).toBe(
-      true,
-    );
+    // Cycle 13's promotion disabled the header policy; production serves v17's release folder.
+    expect(
+      lines.slice(status).some((l) => /\]\s+Policy\s+\S+\s+disabled\s+header aws-cf-cd-staging: true/.test(l)),
+    ).toBe(true);
+    expect(lines[status + 3]).toMatch(/\]\s+serves release [0-9a-f]{7} \(releases\/[0-9a-f]{7}…\/\)\s+complete$/);
   });
 
-  it('runs header, weighted and content-only cycles, every scenario, shipped releases, then ramps, each one holding', {
+  it('runs header, weighted and content-only cycles, every scenario, shipped releases, ramps, then bakes, each holding', {
     timeout: 90_000,
   }, async () => {
     const run = await npmStart();
@@ -150,6 +151,20 @@ describe('npm start, every cycle (one run, shared)', () => {
       "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
         'the ramp set 1 %, then only the rollback',
       'production kept serving v14: every viewer gets it',
+      // Cycles 12 and 13: the bake, on virtual minutes.
+      'with the header, requests reach v16',
+      'promote recorded what production served (v14) in the artifact bucket, then promoted v16',
+      "promote's prune kept the folder production would go back to",
+      'before the promotion viewers got v14 and no 5xx; once v16 was promoted, v16 and /about.html failing',
+      'the bake judged production unhealthy: its 5xx rate against its own rate before the promotion',
+      'the revert put the recorded config onto the staging, promoted it back, then invalidated; no policy write',
+      'the execution failed at BakeProduction: production is back on v14, with the figures',
+      'the primary serves what it served before the promotion again, and the staging carries it too',
+      "after the revert's invalidation every viewer gets v14, and /about.html answers no 5xx",
+      'the policy stays disabled: the bake never writes it',
+      "v17's pipeline succeeded (Source → Ship → Release with BakeProduction)",
+      'the bake judged 3 minutes of production healthy and wrote nothing',
+      'after promotion everyone gets v17',
     ];
     expect(expected.filter((name) => !held(run, name))).toEqual([]);
   });
@@ -168,6 +183,11 @@ describe('npm start, every cycle (one run, shared)', () => {
     expect(lines.find((l) => l.includes('✓ PromoteStaging'))).toContain(
       '(wrote promote-staging-config, invalidate-cache)',
     );
+    // The bake's revert: its three writes, named by change, on the failed action's line; the healthy bake's none.
+    expect(lines.find((l) => l.includes('✗ BakeProduction'))).toContain(
+      'failed (wrote stage-recorded-config, promote-recorded-config, invalidate-cache): JobFailed: bake: production is back on commit ',
+    );
+    expect(lines.some((l) => /v17 │ {5}✓ BakeProduction \(no write\): BakeResult=healthy/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('stage locks (QUEUED): Release: v5 (v6 waiting)'))).toBe(true);
     // The timeline shows every tick whose decision changed: a tick judged the canary unhealthy.
     expect(lines.some((l) => /⏱ watch tick \d+ \(\d+ ms\): unhealthy — /.test(l))).toBe(true);

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { actionStateChange, matches, targetInput } from '../../../../local/pipeline/eventbridge.js';
 import { resolveUserParameters } from '../../../../local/pipeline/local-codepipeline.js';
-import { PIPELINE_NAME, stackParameters } from '../../../../local/pipeline/pipeline-definition.js';
+import { ARTIFACT_BUCKET, PIPELINE_NAME, stackParameters } from '../../../../local/pipeline/pipeline-definition.js';
 import { loadTemplatePipeline } from '../../../../local/pipeline/template-pipeline.js';
 import { STACK_SETTINGS } from '../../../../local/pipeline/experiment.js';
+import { BAKE_PARAMETERS } from '../../../../local/pipeline/bake-cycles.js';
 
 const layout = () =>
   loadTemplatePipeline(stackParameters({ primaryId: 'EPRIMARY00001' }, STACK_SETTINGS), {
@@ -30,6 +31,46 @@ describe('the local pipeline is the one infra/pipeline.yml declares', () => {
     expect(actions.find((a) => a.category === 'Approval')?.configuration.CustomData).toContain(
       '#{EnableCd.StagingETag}',
     );
+  });
+
+  it('with BakeMinutes, bakes right after promote, both given the artifact bucket for the revert record', () => {
+    const baking = loadTemplatePipeline(
+      { ...stackParameters({ primaryId: 'EPRIMARY00001' }, STACK_SETTINGS), ...BAKE_PARAMETERS },
+      { pipelineName: PIPELINE_NAME },
+    );
+    const release = baking.stages.find((s) => s.name === 'Release');
+    expect(release?.actions.slice(-2).map((a) => `${a.name}:${a.functionName}`)).toEqual([
+      'PromoteStaging:promote',
+      'BakeProduction:bake',
+    ]);
+    const variables = {
+      StagingStack: { StagingDistributionId: 'ESTAGING00001', ContinuousDeploymentPolicyId: 'p-1' },
+      EnableCd: { StagingETag: 'EREVIEWED0001' },
+      Promote: { RevertRecord: 'cfcd-revert/EPRIMARY00001/r.json' },
+    };
+    const paramsOf = (name: string) =>
+      JSON.parse(
+        resolveUserParameters(
+          release?.actions.find((a) => a.name === name)?.configuration.UserParameters ?? '',
+          variables,
+        ),
+      ) as Record<string, unknown>;
+    expect(ARTIFACT_BUCKET).toBe('site-release-artifactbucket');
+    expect(paramsOf('PromoteStaging').RevertRecordBucket).toBe(ARTIFACT_BUCKET);
+    expect(paramsOf('BakeProduction')).toMatchObject({
+      RevertRecordBucket: ARTIFACT_BUCKET,
+      RevertRecord: 'cfcd-revert/EPRIMARY00001/r.json',
+      BakeMinutes: '3',
+      MaxErrorRateIncrease: '5',
+      MinRequests: '100',
+    });
+    // Without BakeMinutes: no bake, and promote records nothing.
+    const plain = layout().stages.flatMap((s) => s.actions);
+    expect(plain.some((a) => a.functionName === 'bake')).toBe(false);
+    const promote = plain.find((a) => a.functionName === 'promote');
+    expect(JSON.parse(resolveUserParameters(promote?.configuration.UserParameters ?? '', variables))).toMatchObject({
+      RevertRecordBucket: '',
+    });
   });
 
   it("gives abort what the EventBridge rule's InputTransformer passes for a rejected approval", () => {

@@ -83,6 +83,54 @@ describe('the timeline of npm start', () => {
     expect(lines.map((l) => l.trim()).join(' ')).toBe(`FAILED (JobFailed): ${message}`);
   });
 
+  it("names a revert's promotion back by its change, and promote's by its one operation", () => {
+    const write = {
+      event: 'write',
+      operation: 'UpdateDistributionWithStagingConfig',
+      primaryId: 'EPRIMARY',
+      stagingId: 'ESTAGING',
+      ifMatch: 'EA',
+      newPrimaryEtag: 'EB',
+    };
+    expect(describeLogLine({ ...write, change: 'promote-recorded-config' })).toBe(
+      'wrote promote-recorded-config: staging ESTAGING onto primary EPRIMARY (If-Match EA → EB)',
+    );
+    expect(describeLogLine(write)).toBe(
+      'wrote promote-staging-config: staging ESTAGING onto primary EPRIMARY (If-Match EA → EB)',
+    );
+  });
+
+  it('says what a failed action wrote in all, as a succeeded one does, and nothing when it wrote nothing', () => {
+    const lines: string[] = [];
+    const tl = timeline((l) => lines.push(l));
+    const invocation = (change: string | undefined) =>
+      tl.event({
+        type: 'invocation',
+        action: 'BakeProduction',
+        functionName: 'bake',
+        jobId: 'job-1',
+        attempt: 1,
+        logs: change ? [{ event: 'write', change, operation: 'UpdateDistribution' }] : [],
+        result: undefined,
+        durationMs: 5,
+      });
+    invocation('stage-recorded-config');
+    invocation('promote-recorded-config');
+    tl.event({
+      type: 'action-failed',
+      stage: 'Release',
+      action: 'BakeProduction',
+      message: 'bake: production is back',
+    });
+    invocation(undefined);
+    tl.event({ type: 'action-failed', stage: 'Release', action: 'BakeProduction', message: 'bake: refused' });
+    const failed = lines.filter((l) => l.includes('✗'));
+    expect(failed[0]).toMatch(
+      /✗ BakeProduction failed \(wrote stage-recorded-config, promote-recorded-config\): bake: production is back$/,
+    );
+    expect(failed[1]).toMatch(/✗ BakeProduction failed: bake: refused$/);
+  });
+
   it('shows who holds each stage and who waits in front of it', () => {
     expect(
       describeOccupancy([
