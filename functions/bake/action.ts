@@ -11,7 +11,7 @@ import type { PlanSteps } from '../../shared/aws/apply-plan.js';
 import { readDistribution } from '../../shared/aws/cloudfront.js';
 import { readLatestInvalidation, startCacheRead } from '../../shared/aws/invalidations.js';
 import { readTraffic } from '../../shared/aws/metrics.js';
-import { readRecord } from '../../shared/aws/revert-record.js';
+import { newestRecordOf, readRecord } from '../../shared/aws/revert-record.js';
 import { objectExists } from '../../shared/aws/s3-objects.js';
 import { type AlarmStates, alarmLabel } from '../../shared/domain/alarms.js';
 import { rootObjectKey } from '../../shared/domain/distribution-config.js';
@@ -157,22 +157,51 @@ async function readBake(
   return state;
 }
 
+/**
+ * With `RevertRecord` `none` (promote did not promote in this job: a re-run after an earlier attempt promoted), the
+ * newest record of the primary when the primary still carries its promotion (or its revert): the way back of the
+ * promotion production is on. Found once; the token keeps it, so a later record never takes its place.
+ */
+async function carriedRecord(params: BakeParams, log: Logger): Promise<{ bucket: string; key: string } | undefined> {
+  const bucket = params.recordBucket;
+  const key = await step("find the primary's newest revert record", () => newestRecordOf(bucket, params.primaryId));
+  if (!key) {
+    log.info('record-lookup', { found: null, reason: 'no revert record of this primary' });
+    return undefined;
+  }
+  const [record, primary] = await Promise.all([
+    step('read the revert record', () => readRecord(bucket, key, params.primaryId)),
+    readDistribution(params.primaryId),
+  ]);
+  const standing = primaryStanding(record, primary);
+  log.info('record-lookup', { found: key, standing });
+  return standing === 'changed' ? undefined : { bucket, key };
+}
+
 /** How the bake reads, plans and writes in one pass. */
 function bakeSteps(params: BakeParams, log: Logger, memory: BakeMemoryData): PlanSteps<BakePassState, BakePassPlan> {
-  const ref = params.record;
   return {
-    read: async () =>
-      ref ? { noRecord: false as const, ...(await readBake(params, ref, memory, log)) } : { noRecord: true as const },
+    read: async () => {
+      const ref =
+        params.record ??
+        (memory.foundRecord ? { bucket: params.recordBucket, key: memory.foundRecord } : undefined) ??
+        (await carriedRecord(params, log));
+      return ref
+        ? { noRecord: false as const, ...(await readBake(params, ref, memory, log)) }
+        : { noRecord: true as const };
+    },
     plan: (s) => {
       if (s.noRecord)
         return {
           kind: 'no-record',
-          reason: 'promote did not promote in this execution (RevertRecord is none): nothing of its own to bake',
+          reason:
+            'promote did not promote in this execution (RevertRecord is none) and the primary carries no ' +
+            'promotion a revert record names: nothing to bake',
           changes: [],
           next: DONE,
         };
       const plan = planBake(s, params, memory, waitedMs(memory, s.primary.lastModified?.getTime() ?? 0, s.now));
-      if ('verdict' in plan && plan.verdict) log.warn('bake-unhealthy', { verdict: plan.verdict, record: ref?.key });
+      if ('verdict' in plan && plan.verdict) log.warn('bake-unhealthy', { verdict: plan.verdict, record: s.recordAt });
       return plan;
     },
     write: (change, s) => {
@@ -238,8 +267,12 @@ export const bakeAction: ActionDefinition<BakeParams, BakePassState, BakePassPla
   steps: ({ params, memory, log }) => bakeSteps(params, log, memory),
   remember: ({ state, plan, input }) => {
     if (state.noRecord) return {};
+    const { params } = input;
     const started = Number(input.memory.jobStartedAt);
+    // A record found by lookup (RevertRecord none) is kept: its key is the end of recordAt.
+    const found = params.record ? undefined : state.recordAt.slice(`s3://${params.recordBucket}/`.length);
     return {
+      ...(found ? { foundRecord: found } : {}),
       jobStartedAt: String(Number.isFinite(started) ? Math.min(started, state.now) : state.now),
       ...('bakeStartedAt' in plan && plan.bakeStartedAt !== undefined
         ? { bakeStartedAt: String(plan.bakeStartedAt) }

@@ -47,7 +47,12 @@ export interface BakeParams {
   stagingId: string;
   /** The policy the primary must have attached before a revert writes; undefined: not checked. */
   policyId: string | undefined;
-  /** Where the record is; undefined when `RevertRecord` is `none` (nothing of this execution's to bake). */
+  /** The artifact bucket holding `cfcd-revert/`. */
+  recordBucket: string;
+  /**
+   * Where the record is; undefined when `RevertRecord` is `none` (promote did not promote in this job, e.g. a re-run
+   * after an earlier attempt promoted): the bake then looks for the newest record the primary still carries.
+   */
   record: { bucket: string; key: string } | undefined;
   bakeMinutes: number;
   /** Highest acceptable excess of the primary's 5xx rate over its own before the promotion, percentage points. */
@@ -106,11 +111,13 @@ export function parseBakeParams(raw: unknown): BakeParams {
       `must be more than BakeMinutes (${bakeMinutes}): it also covers the promotion's propagation, ` +
         `got ${maxWaitMinutes}`,
     );
+  const record = parseRecordRef(p, values.RevertRecord, primaryId);
   return {
     primaryId,
     stagingId,
     policyId: p.optionalPolicyId('ContinuousDeploymentPolicyId'),
-    record: parseRecordRef(p, values.RevertRecord, primaryId),
+    record,
+    recordBucket: p.optionalBucketName('RevertRecordBucket') as string,
     bakeMinutes,
     maxErrorRateIncrease,
     maxPrimary5xxErrorRate,

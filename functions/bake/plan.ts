@@ -181,6 +181,8 @@ export interface BakeMemory {
   bakeStartedAt?: string;
   /** Why production is being reverted, with the figures: the failure message repeats it. */
   verdict?: string;
+  /** With `RevertRecord` `none`: the key of the record the first pass found the primary carrying. */
+  foundRecord?: string;
 }
 
 /** A revert pass; `verdict` is why, when this pass learnt it (the token keeps it for the failure message). */

@@ -4,8 +4,9 @@
  * promotion writes the same key again (the promotion id is made from the primary's pre-promotion state) with the same
  * content but a later `recordedAt`, which is still before the promotion.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type RevertRecord, RevertRecordError, parseRecord, serializeRecord } from '../revert/record.js';
+import { newestRecordKey, recordPrefix } from '../revert/target.js';
 import { awsCall, awsErrorOf } from './call.js';
 import { s3 } from './clients/s3.js';
 
@@ -39,4 +40,19 @@ export async function writeRecord(bucket: string, key: string, record: RevertRec
       }),
     ),
   );
+}
+
+/** The newest record key of `primaryId` (ListObjectsV2 of `cfcd-revert/<primary>/`, every page); undefined: none. */
+export async function newestRecordOf(bucket: string, primaryId: string): Promise<string | undefined> {
+  const prefix = recordPrefix(primaryId);
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await awsCall('ListObjectsV2', `s3://${bucket}/${prefix}`, () =>
+      s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token })),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return newestRecordKey(keys, primaryId);
 }

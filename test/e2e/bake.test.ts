@@ -7,7 +7,11 @@
  * during the bake reverts with the alarm named (alarm-proxy.ts answers DescribeAlarms); one staying OK passes.
  */
 import { randomUUID } from 'node:crypto';
-import { GetDistributionConfigCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
+import {
+  GetDistributionConfigCommand,
+  ListInvalidationsCommand,
+  UpdateDistributionCommand,
+} from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Invoker, LocalLambda, type LogLine } from '../../local/pipeline/lambda.js';
@@ -297,6 +301,43 @@ describe('end to end: the bake', () => {
     expect(bake.logs.find((l) => l.event === 'job-succeeded')?.summary).toMatch(
       /^bake passed: production stayed healthy for 0 minute\(s\) \(primary \w+ served \d+ request/,
     );
+  });
+
+  it('with RevertRecord none (promote re-run after it promoted), finds the record production carries and bakes it', async () => {
+    const { outputs, record } = await promoteV2();
+    // promote run again: the primary already carries the staging config, so it promotes nothing and says none.
+    const again = await run('promote', {
+      PrimaryDistributionId: h.site.primaryId,
+      StagingDistributionId: outputs.StagingDistributionId,
+      ContinuousDeploymentPolicyId: outputs.ContinuousDeploymentPolicyId,
+      RevertRecordBucket: ARTIFACTS,
+    });
+    expect(again.ok && again.variables.RevertRecord).toBe('none');
+    h.emulator.setReleaseFailure('/v2', 1, 500, ['/deep/']);
+    const bake = await run('bake', bakeParams(outputs, 'none'), { between: () => traffic() });
+    expect(bake.ok).toBe(false);
+    if (bake.ok) return;
+    expect(bake.message).toContain(record);
+    expect(bake.message).toMatch(/production is back on /);
+    expect(bake.logs.find((l) => l.event === 'record-lookup')).toMatchObject({ found: record, standing: 'promoted' });
+    expect(await servedPaths(h.site.primaryId)).toEqual(['/v1']);
+  });
+
+  it('with RevertRecord none and no record production carries, bakes nothing and writes nothing', async () => {
+    const { outputs } = await promoteV2();
+    // A hand change after the promotion: the newest record no longer names what production carries.
+    const read = await h.clients.cloudFront.send(new GetDistributionConfigCommand({ Id: h.site.primaryId }));
+    await h.clients.cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: h.site.primaryId,
+        IfMatch: read.ETag,
+        DistributionConfig: { ...read.DistributionConfig!, Comment: 'changed by hand' },
+      }),
+    );
+    h.emulator.clearRequestLog();
+    const bake = await run('bake', bakeParams(outputs, 'none'));
+    expect(bake.ok && bake.variables.BakeResult).toBe('skipped');
+    expect(writesAccepted()).toEqual([]);
   });
 
   it('refuses to revert, with no write, over a newer promotion made during the bake', async () => {

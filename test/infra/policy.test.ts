@@ -803,6 +803,7 @@ describe('the bake (BakeMinutes)', () => {
     const bakeS3 = inRole('BakeRole').filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     expect(bakeS3.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
       [['s3:GetObject'], RECORDS],
+      [['s3:ListBucket'], '!GetAtt AWS::S3::Bucket.Arn'],
       [['s3:GetObject'], 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/*'],
       [['s3:ListBucket'], 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}'],
     ]);
@@ -811,6 +812,14 @@ describe('the bake (BakeMinutes)', () => {
       (s) => !['BakeRole', 'PromoteRole', 'PipelineRole', 'SiteBuildRole', 'SiteUploadRole'].includes(s.role),
     );
     expect(others.filter((s) => resourceText(s.statement.Resource, pipeline).includes('ArtifactBucket'))).toEqual([]);
+  });
+
+  it("lists only this primary's records, to find the one production carries when promote did not promote", () => {
+    const list = inRole('BakeRole').find((s) => s.statement.Sid === 'FindRevertRecords')!;
+    expect(actionsOf(list)).toEqual(['s3:ListBucket']);
+    expect(list.statement.Condition).toEqual({
+      StringLike: { 's3:prefix': { 'Fn::Sub': 'cfcd-revert/${PrimaryDistributionId}/*' } },
+    });
   });
 
   it('reads exactly the alarms of BakeAlarmNames, and only when they are set', () => {

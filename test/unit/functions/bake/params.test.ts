@@ -20,6 +20,7 @@ describe('the bake parameters', () => {
       stagingId: STAGING_ID,
       policyId: undefined,
       record: { bucket: 'pipeline-artifacts', key: KEY },
+      recordBucket: 'pipeline-artifacts',
       bakeMinutes: DEFAULT_BAKE_MINUTES,
       maxErrorRateIncrease: 1,
       maxPrimary5xxErrorRate: undefined,
