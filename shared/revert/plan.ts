@@ -104,8 +104,8 @@ function changedSince(state: RevertState): StateCheckError {
  */
 export function planRevert<Phase extends string>(state: RevertState, phase: Phase, paths: string[]): RevertPlan<Phase> {
   const { record, primary, staging } = state;
-  checkIsPrimary(primary, 'the bake names the production distribution as PrimaryDistributionId.');
-  checkIsStaging(staging, "the bake names the staging stack's distribution as StagingDistributionId.");
+  checkIsPrimary(primary, (w) => `name the production distribution as ${w.param('PrimaryDistributionId')}.`);
+  checkIsStaging(staging, (w) => `name the staging stack's distribution as ${w.param('StagingDistributionId')}.`);
   const release = describeRecordedRelease(record);
   const standing = primaryStanding(record, primary);
   if (standing === 'changed') throw changedSince(state);
