@@ -415,8 +415,9 @@ function describeRouting(r: Routing): string {
 /**
  * Where a ramp stands, as far as the policy tells: its weight now. The ladder is a pipeline parameter (`RampSteps`) and
  * each step's judgement is the RampCanary action's output, neither of which status reads: so the weight, and where to
- * look. Disabled, the policy keeps its last weight, which is what enable-cd switches back on (CloudFormation leaves a
- * policy whose template did not change as it is). Undefined unless the policy routes by weight.
+ * look. Disabled, the policy keeps its last weight (CloudFormation leaves a policy whose template did not change as it
+ * is): enable-cd with RampHeader puts it back on header routing, without switches that weight back on. Undefined
+ * unless the policy routes by weight.
  */
 export function describeRampStep(policy: StatusReport['policy']): string | undefined {
   if (!policy?.exists || policy.traffic.type !== 'weight') return undefined;
@@ -424,8 +425,8 @@ export function describeRampStep(policy: StatusReport['policy']): string | undef
   return policy.enabled
     ? `weight ${percent} now; a ramp (RampSteps) moves it up its ladder, each step judged first: ` +
         "the pipeline's RampCanary action shows the step and its figures"
-    : `weight ${percent} kept while disabled: enable-cd switches it back on at ${percent} (unless the staging ` +
-        "stack's template rewrites the policy) until a ramp sets its first step";
+    : `weight ${percent} kept while disabled: with RampSteps, enable-cd puts the policy back on header routing ` +
+        `(RampHeader) and the ramp starts from its first step; without, enable-cd switches it back on at ${percent}`;
 }
 
 /** A distribution's edge cache as one line: its latest invalidation and whether it is older than its last change. */

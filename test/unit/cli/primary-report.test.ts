@@ -253,10 +253,10 @@ describe("the ramp's step (issue 25)", () => {
     );
   });
 
-  it('says a disabled policy keeps its last weight, which enable-cd switches back on', () => {
+  it('says a disabled policy keeps its last weight, and what enable-cd does with it, with a ramp and without', () => {
     expect(describeRampStep(weighted(0.15, false))).toBe(
-      "weight 15 % kept while disabled: enable-cd switches it back on at 15 % (unless the staging stack's template " +
-        'rewrites the policy) until a ramp sets its first step',
+      'weight 15 % kept while disabled: with RampSteps, enable-cd puts the policy back on header routing ' +
+        '(RampHeader) and the ramp starts from its first step; without, enable-cd switches it back on at 15 %',
     );
   });
 
