@@ -61,12 +61,32 @@ describe('parameterOptions', () => {
       'invalidation-paths',
       'release-bucket',
       'keep-releases',
+      'revert-record-bucket',
     ]);
     expect(Object.values(options).every((o) => o.type === 'string')).toBe(true);
     expect(options.primary).toEqual({
       type: 'string',
       value: '<id>',
       description: 'the production distribution (keeps the aliases)',
+    });
+  });
+
+  it("describes every flag of the ramp and of enable-cd, the ramp's --alarm-names and enable-cd's --ramp-header among them", () => {
+    for (const name of ['ramp', 'enable-cd'] as const) {
+      const undescribed = Object.entries(parameterOptions(ACTIONS[name]))
+        .filter(([, o]) => o.description?.startsWith('UserParameters '))
+        .map(([flag]) => flag);
+      expect(undescribed, name).toEqual([]);
+    }
+    expect(parameterOptions(ACTIONS.ramp)['alarm-names']).toEqual({
+      type: 'string',
+      value: '<names>',
+      description: expect.stringContaining("one in ALARM rolls the ramp's step back at once"),
+    });
+    expect(parameterOptions(ACTIONS['enable-cd'])['ramp-header']).toEqual({
+      type: 'string',
+      value: '"<name>: <value>"',
+      description: 'a ramp owns the weights: enable the policy on this header routing instead of an old weight',
     });
   });
 
