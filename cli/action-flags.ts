@@ -62,6 +62,14 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
   StepMinutes: ['<minutes>', 'bake per step, from the moment the primary is Deployed at its weight (default 5)'],
   Probes: ['<json array>', 'paths probed with the staging header before any weight, e.g. \'["/"]\''],
   ProbeBaseUrl: ['<url>', 'where the probes go (default https://<primary domain>)'],
+  AlarmNames: [
+    '<names>',
+    "CloudWatch alarms (names or ARNs, comma-separated): one in ALARM rolls the ramp's step back at once",
+  ],
+  RampHeader: [
+    '"<name>: <value>"',
+    'a ramp owns the weights: enable the policy on this header routing instead of an old weight',
+  ],
 };
 
 /**

@@ -1,15 +1,18 @@
 /**
  * The ramp, declared: between enable-CD and the approval, smoke probes through the primary with the staging header
  * before any viewer is routed, then a ladder of weights, each set (ETag-guarded), propagated, baked and judged on its
- * own window by the promotion gate's rules before the next. An unhealthy step takes the viewers off staging the way
- * the canary watch does (the policy disabled) and fails naming the step. The driver (shared/job/driver.ts) runs it.
+ * own window by the promotion gate's rules before the next. The alarms of `AlarmNames` are read on every pass at a
+ * step: one in ALARM makes the step unhealthy at once. An unhealthy step takes the viewers off staging the way the
+ * canary watch does (the policy disabled) and fails naming the step. The driver (shared/job/driver.ts) runs it.
  */
 import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
+import { readAlarms } from '../../shared/aws/alarms.js';
 import type { PlanSteps } from '../../shared/aws/apply-plan.js';
 import { awsCall } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, writePolicyConfig } from '../../shared/aws/cloudfront.js';
 import { readTraffic } from '../../shared/aws/metrics.js';
+import { type AlarmStates, alarmLabel } from '../../shared/domain/alarms.js';
 import { attachedPolicyId, withPolicyEnabled } from '../../shared/domain/distribution-config.js';
 import { step } from '../../shared/domain/errors.js';
 import { judgesErrorRate } from '../../shared/domain/gate.js';
@@ -59,11 +62,11 @@ async function readBase(params: RampParams): Promise<RampState> {
   return { primary, staging, policy: read?.policy, policyModified: read?.modified, now: Date.now() };
 }
 
-/** Whichever of the probes and the step's window this pass needs, side by side. */
+/** Whichever of the probes, the step's window and the alarms this pass needs, side by side. */
 async function readExtras(state: RampState, params: RampParams, memory: RampMemory): Promise<RampState> {
   const needs = extraReads(state, params, memory);
   const routing = state.policy ? routingOf(state.policy.config) : undefined;
-  const [probes, traffic] = await Promise.all([
+  const [probes, traffic, alarms] = await Promise.all([
     needs.probes && routing?.type === 'header'
       ? step('probe the staging through the primary', () =>
           runProbes(params.probes, params.probeBaseUrl ?? `https://${state.primary.domainName}`, {
@@ -77,8 +80,18 @@ async function readExtras(state: RampState, params: RampParams, memory: RampMemo
           stepTraffic(state, params, needs.window as MetricsWindow),
         )
       : undefined,
+    needs.alarms ? step('read the alarms', () => readAlarms(params.alarms)) : undefined,
   ]);
-  return { ...state, ...(probes ? { probes } : {}), ...(traffic ? { traffic } : {}) };
+  return { ...state, ...(probes ? { probes } : {}), ...(traffic ? { traffic } : {}), ...(alarms ? { alarms } : {}) };
+}
+
+/** The alarms as read, logged on their own line; WARN when DescribeAlarms did not find one (a typo, another region). */
+function logAlarms(alarms: AlarmStates | undefined, log: Logger): void {
+  if (!alarms) return;
+  log[alarms.missing.length ? 'warn' : 'info']('alarms-read', {
+    alarms: alarms.readings.map((a) => ({ name: a.name, region: a.region ?? null, state: a.state })),
+    ...(alarms.missing.length ? { missingAlarms: alarms.missing.map(alarmLabel) } : {}),
+  });
 }
 
 async function stepTraffic(state: RampState, params: RampParams, window: MetricsWindow) {
@@ -151,6 +164,7 @@ export function rampSteps(
     read: async () => {
       const state = await readExtras(await readBase(params), params, memory);
       logState(state, log);
+      logAlarms(state.alarms, log);
       return state;
     },
     plan: (s) => planRamp(s, params, memory, phase),
@@ -163,7 +177,16 @@ export function rampSteps(
   };
 }
 
-const MEMORY_KEYS = ['started', 'pinnedEtag', 'bakeEtag', 'bakeStart', 'figures', 'unhealthy', 'written'] as const;
+const MEMORY_KEYS = [
+  'started',
+  'pinnedEtag',
+  'bakeEtag',
+  'bakeStart',
+  'figures',
+  'unhealthy',
+  'alarms',
+  'written',
+] as const;
 
 /** Reads the memory back strictly: unknown keys or malformed figures are a token this action did not write. */
 function readMemory(phase: RampPhase, data: Record<string, string | undefined> | undefined): RampMemory {
@@ -202,10 +225,14 @@ function summarise(
     (f) => `${f.percent}%: ${f.staging.requests} req, 5xx ${rateText(f.staging.errorRate5xx)}`,
   );
   const primary = figures.at(-1)?.primary;
+  const alarms = params.alarms.length
+    ? `; no alarm of AlarmNames was in ALARM at any step (${params.alarms.map(alarmLabel).join(', ')})`
+    : '';
   return {
     summary:
       `ramped staging ${state.staging.id} to ${last}% of viewers, every step judged healthy: ` +
-      figures.map(describeStep).join('; '),
+      figures.map(describeStep).join('; ') +
+      alarms,
     outputVariables: {
       FinalWeight: String(last),
       StepsJudged: String(figures.length),

@@ -1,8 +1,9 @@
 /**
- * The ramp's UserParameters: the ladder of weights, the bake per step, the gate's thresholds each step is judged by,
- * and the smoke probes made before any viewer is routed. Every problem is an {@link InputError} naming the field,
- * raised before the ramp makes any AWS call.
+ * The ramp's UserParameters: the ladder of weights, the bake per step, the gate's thresholds and the alarms each step
+ * is judged by, and the smoke probes made before any viewer is routed. Every problem is an {@link InputError} naming
+ * the field, raised before the ramp makes any AWS call.
  */
+import { type AlarmRef, parseAlarmNames } from '../../shared/domain/alarms.js';
 import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
 import { ParamReader, describe, jsonKind, parseUserParametersJson, present } from '../../shared/domain/params.js';
@@ -18,6 +19,7 @@ export const parameterNames = [
   'MinStagingRequests',
   'MaxStaging5xxErrorRate',
   'MaxErrorRateIncrease',
+  'AlarmNames',
   'Probes',
   'ProbeBaseUrl',
   'MaxWaitMinutes',
@@ -61,6 +63,12 @@ export interface RampParams {
   stepMinutes: number;
   /** The gate each step is judged by; always judges an error rate and needs some requests. */
   gate: GateParams;
+  /**
+   * Alarms (the canary's, as the watch judges them) whose ALARM state makes the current step unhealthy at once;
+   * empty when none is named. They only ever fail a step: a step advances on its own traffic's figures, never on
+   * alarms alone.
+   */
+  alarms: AlarmRef[];
   probes: Probe[];
   /** Where the probes are sent (the primary's `https://<domain>` when undefined); the local data plane sets it. */
   probeBaseUrl: string | undefined;
@@ -188,6 +196,8 @@ export function parseRampParams(raw: unknown): RampParams {
       'MaxStaging5xxErrorRate',
       'or MaxErrorRateIncrease is required: each step is judged on its 5xx error rate before the next one',
     );
+  // Alarms add failures, never evidence: the error-rate threshold above stays required (docs/ramp.md, Alarms).
+  const alarms = parseAlarmNames(values.AlarmNames);
   const probes = parseProbes(values.Probes);
   const probeBaseUrl = parseProbeBaseUrl(values.ProbeBaseUrl);
   if (probeBaseUrl && !probes.length)
@@ -200,6 +210,7 @@ export function parseRampParams(raw: unknown): RampParams {
     steps,
     stepMinutes,
     gate: { ...gate, minStagingRequests: gate.minStagingRequests ?? DEFAULT_RAMP_MIN_STAGING_REQUESTS },
+    alarms,
     probes,
     probeBaseUrl,
     maxWaitMinutes: p.optionalNumber('MaxWaitMinutes', { min: 1, max: DAY_MINUTES, integer: true }) ?? defaultWait,

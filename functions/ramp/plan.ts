@@ -4,6 +4,7 @@
  * weight only rises in a pass that has just judged the step below it healthy on its own window, so a forged or stale
  * token can make the ramp wait or fail, never skip a judgement. No I/O here: the plan is unit-tested without mocks.
  */
+import { type AlarmReading, type AlarmStates, alarmLabel, alarmsInAlarm } from '../../shared/domain/alarms.js';
 import { checkIsPrimary, checkIsStaging, checkPolicyRoutesTo } from '../../shared/domain/checks.js';
 import { carriesSameConfig } from '../../shared/domain/config-diff.js';
 import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
@@ -57,6 +58,11 @@ export interface RampState {
   probes?: ProbeResult[];
   /** The step's window, read only once its bake is over. */
   traffic?: StepTraffic;
+  /**
+   * The alarms of `AlarmNames`, read on every pass at a step (and before the first weight): one in ALARM makes the
+   * current step unhealthy at once, whatever its bake or traffic.
+   */
+  alarms?: AlarmStates;
 }
 
 /** What the ramp keeps between its invocations (strings only: they travel in the continuation token). */
@@ -70,8 +76,10 @@ export interface RampMemory extends Memory {
   bakeStart?: string;
   /** The figures of each step judged healthy, {@link encodeFigures}. */
   figures?: string;
-  /** The step judged unhealthy, for the failure the next pass reports. */
+  /** The step judged unhealthy, for the failure the next pass reports: `<index>|<its figures, when read>`. */
   unhealthy?: string;
+  /** The alarms in ALARM that made it unhealthy, as the failure names them ({@link ringingPhrase}). */
+  alarms?: string;
 }
 
 /** One step's figures, as remembered and reported. */
@@ -218,25 +226,60 @@ export function stepWindow(bakeStart: number, now: number): MetricsWindow {
   return { start: new Date(start), end: new Date(end), minutes: (end - start) / MINUTE_MS };
 }
 
-/** What the read must add to the distributions and policy: the probes, or a step's window once its bake is over. */
+/**
+ * What the read must add to the distributions and policy: the probes, a step's window once its bake is over, and the
+ * alarms (when named) on every pass at a step — propagating, baking or judged — and before the first weight.
+ */
 export function extraReads(
   state: RampState,
   params: RampParams,
   memory: RampMemory,
-): { probes: boolean; window?: MetricsWindow } {
+): { probes: boolean; alarms: boolean; window?: MetricsWindow } {
   let position: Position;
   try {
     position = locate(state, params, memory);
   } catch {
-    return { probes: false }; // the plan refuses with the same error, from the same state
+    return { probes: false, alarms: false }; // the plan refuses with the same error, from the same state
   }
+  const alarms = params.alarms.length > 0;
   const deployed = isDeployed(state.primary) && isDeployed(state.staging);
-  if (!deployed) return { probes: false };
-  if (position.kind === 'start') return { probes: params.probes.length > 0 && position.from.startsWith('header') };
-  if (position.kind !== 'step') return { probes: false };
+  if (position.kind === 'nothing-to-ramp') return { probes: false, alarms: false };
+  if (!deployed) return { probes: false, alarms: alarms && position.kind === 'step' };
+  if (position.kind === 'start')
+    return { probes: params.probes.length > 0 && position.from.startsWith('header'), alarms };
   const bakeStart = bakeStartOf(state, memory);
-  if (state.now < bakeStart + params.stepMinutes * MINUTE_MS) return { probes: false };
-  return { probes: false, window: stepWindow(bakeStart, state.now) };
+  if (state.now < bakeStart + params.stepMinutes * MINUTE_MS) return { probes: false, alarms };
+  return { probes: false, alarms, window: stepWindow(bakeStart, state.now) };
+}
+
+/** The alarms in ALARM a failure names; it counts the others. */
+const NAMED_ALARMS = 3;
+/** The longest alarm phrase kept in the token (2048 characters in all, the ladder's figures among them). */
+const MAX_ALARM_PHRASE = 600;
+
+/** The alarms in ALARM in one phrase, e.g. `alarm site-5xx (us-east-1) is in ALARM`, for the failure and the token. */
+export function ringingPhrase(ringing: readonly AlarmReading[]): string {
+  const names = ringing.slice(0, NAMED_ALARMS).map(alarmLabel).join(', ');
+  const more = ringing.length > NAMED_ALARMS ? ` and ${ringing.length - NAMED_ALARMS} more` : '';
+  const phrase = ringing.length === 1 ? `alarm ${names} is in ALARM` : `alarms ${names}${more} are in ALARM`;
+  return phrase.length > MAX_ALARM_PHRASE ? `${phrase.slice(0, MAX_ALARM_PHRASE - 1)}…` : phrase;
+}
+
+/** What the alarms add to a healthy judgement: the ones judged, and the ones DescribeAlarms did not find. */
+function alarmsNote(alarms: AlarmStates | undefined): string {
+  if (!alarms) return '';
+  const judged = alarms.readings.length ? `; no alarm in ALARM (${alarms.readings.map(alarmLabel).join(', ')})` : '';
+  const missing = alarms.missing.length
+    ? `; alarm(s) ${alarms.missing.map(alarmLabel).join(', ')} not found by DescribeAlarms, not judged`
+    : '';
+  return `${judged}${missing}`;
+}
+
+/** The alarms of `AlarmNames` in ALARM in this pass; a pass that should have read them and did not is a defect. */
+function ringingAlarms(state: RampState, params: RampParams): AlarmReading[] {
+  if (!params.alarms.length) return [];
+  if (!state.alarms) throw new Error('ramp: the alarms were not read');
+  return alarmsInAlarm(state.alarms.readings);
 }
 
 const setWeight = (policy: PolicyState, params: RampParams, index: number, reason: string): RampChange => ({
@@ -294,6 +337,14 @@ export function planRamp(state: RampState, params: RampParams, memory: RampMemor
             'and nothing was changed. Fix the release and run the pipeline again.',
         );
     }
+    const ringing = ringingAlarms(state, params);
+    if (ringing.length)
+      // Before any step there is nothing of the ramp's to roll back; the watch judges the same alarms.
+      throw new StateCheckError(
+        `${ringingPhrase(ringing)} before the ramp's first step: no weight was set (policy ${policy.id} still ` +
+          `routes as before, from ${position.from}) and nothing was changed. Fix the release, or wait for the ` +
+          'alarm to return to OK, and run the pipeline again.',
+      );
     const probed = params.probes.length ? `; ${params.probes.length} probe(s) passed` : '';
     return {
       ...base,
@@ -308,6 +359,10 @@ export function planRamp(state: RampState, params: RampParams, memory: RampMemor
   }
   const { index } = position;
   const started = { ...base.remember, started: 'true' };
+  const ringing = ringingAlarms(state, params);
+  // An alarm in ALARM is the user's own judgement: the step is unhealthy at once, propagating, baking or judged.
+  if (ringing.length)
+    return rollBack(state, params, { ...base, remember: started }, index, judgedOf(state, params, index), ringing);
   if (!deployed)
     return {
       ...base,
@@ -333,12 +388,7 @@ export function planRamp(state: RampState, params: RampParams, memory: RampMemor
   const gate = { ...params.gate, windowMinutes: figures.windowMinutes };
   const subject = { primaryId: state.primary.id, stagingId: state.staging.id, policy };
   const verdict = evaluateGate(gate, figures, subject);
-  const judged: StepFigures = {
-    percent: params.steps[index] as number,
-    windowMinutes: figures.windowMinutes,
-    staging: figures.staging,
-    primary: figures.primary,
-  };
+  const judged = judgedOf(state, params, index) as StepFigures;
   if (verdict.kind === 'wait') {
     const needed = requiredStagingRequests(gate);
     return {
@@ -354,18 +404,7 @@ export function planRamp(state: RampState, params: RampParams, memory: RampMemor
       ),
     };
   }
-  if (verdict.kind === 'refuse') {
-    const disable = planDisable(state.primary, policy);
-    if (!disable) throw new Error('ramp: an enabled attached policy has nothing to disable');
-    return {
-      ...base,
-      remember: { ...remember, unhealthy: `${index}|${encodeFigures([judged])}` },
-      changes: [{ ...disable, reason: `${stepName(params, index)} is unhealthy: ${disable.reason}` }],
-      next: waitFor(PHASE.rolledBack, `primary ${state.primary.id} to take the viewers back from staging`, [
-        state.primary.id,
-      ]),
-    };
-  }
+  if (verdict.kind === 'refuse') return rollBack(state, params, { ...base, remember }, index, judged, []);
   const passed = { ...remember, figures: appendFigures(memory.figures, judged) };
   const last = index === params.steps.length - 1;
   if (last) return { ...base, remember: passed, judged, changes: [], next: DONE };
@@ -378,10 +417,51 @@ export function planRamp(state: RampState, params: RampParams, memory: RampMemor
         policy,
         params,
         index + 1,
-        `${stepName(params, index)} was healthy (${describeFigures(subject, figures)})`,
+        `${stepName(params, index)} was healthy (${describeFigures(subject, figures)})${alarmsNote(state.alarms)}`,
       ),
     ],
     next: waitFor(PHASE.propagating, `primary ${state.primary.id} to be Deployed at ${stepName(params, index + 1)}`, [
+      state.primary.id,
+    ]),
+  };
+}
+
+/** The step's figures, when this pass read its window. */
+function judgedOf(state: RampState, params: RampParams, index: number): StepFigures | undefined {
+  if (!state.traffic) return undefined;
+  const { figures } = state.traffic;
+  return {
+    percent: params.steps[index] as number,
+    windowMinutes: figures.windowMinutes,
+    staging: figures.staging,
+    primary: figures.primary,
+  };
+}
+
+/**
+ * Takes the viewers off an unhealthy step the way the watch does (the policy disabled); the next pass fails naming
+ * the step, its weight, and its figures (when its window was read) or the alarms in ALARM.
+ */
+function rollBack(
+  state: RampState,
+  params: RampParams,
+  base: Pick<RampPlan, 'position' | 'remember'>,
+  index: number,
+  judged: StepFigures | undefined,
+  ringing: readonly AlarmReading[],
+): RampPlan {
+  const disable = planDisable(state.primary, state.policy);
+  if (!disable) throw new Error('ramp: an enabled attached policy has nothing to disable');
+  const why = ringing.length ? `${ringingPhrase(ringing)}; ` : '';
+  return {
+    ...base,
+    remember: {
+      ...base.remember,
+      unhealthy: `${index}|${judged ? encodeFigures([judged]) : ''}`,
+      ...(ringing.length ? { alarms: ringingPhrase(ringing) } : {}),
+    },
+    changes: [{ ...disable, reason: `${stepName(params, index)} is unhealthy: ${why}${disable.reason}` }],
+    next: waitFor(PHASE.rolledBack, `primary ${state.primary.id} to take the viewers back from staging`, [
       state.primary.id,
     ]),
   };
@@ -414,7 +494,8 @@ export function rollbackFailure(state: RampState, params: RampParams, memory: Ra
   const [indexText, encoded] = (memory.unhealthy ?? '').split('|');
   const index = Number(indexText);
   const figures = encoded ? decodeFigures(encoded)[0] : undefined;
-  if (!figures || !Number.isInteger(index) || params.steps[index] === undefined)
+  const alarms = memory.alarms || undefined;
+  if ((!figures && !alarms) || indexText === '' || !Number.isInteger(index) || params.steps[index] === undefined)
     throw new ContinuationError((w) => `${w.token} has phase ${PHASE.rolledBack} without the step it rolled back`);
   const policy = state.policy;
   const where =
@@ -422,9 +503,13 @@ export function rollbackFailure(state: RampState, params: RampParams, memory: Ra
       ? `policy ${policy.id} is enabled again (another writer): run the abort action to take viewers off staging`
       : `policy ${policy?.id ?? '(detached)'} was disabled: all traffic goes back to primary ${state.primary.id} ` +
         'as it propagates (the rollback the canary watch makes)';
+  const why = [
+    ...(alarms ? [alarms] : []),
+    ...(figures ? [`${describeStep(figures)} (thresholds: ${thresholds(params.gate)})`] : []),
+  ];
   return new StateCheckError(
-    `ramp ${stepName(params, index)} was unhealthy: ${describeStep(figures)} ` +
-      `(thresholds: ${thresholds(params.gate)}); ${where}. Fix the release and run the pipeline again.`,
+    `ramp ${stepName(params, index)} was unhealthy: ${why.join('; ')}; ${where}. ` +
+      'Fix the release and run the pipeline again.',
   );
 }
 

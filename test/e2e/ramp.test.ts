@@ -1,14 +1,17 @@
 /**
  * The ramp end to end: the built ramp bundle against the emulator, whose data plane routes viewers by the policy's
  * weight and whose CloudWatch counts what it served. Time is virtual (the emulator's clock and the function's run
- * ahead together), so that propagation takes minutes and each step's window holds whole minutes, as in AWS.
+ * ahead together), so that propagation takes minutes and each step's window holds whole minutes, as in AWS. The
+ * alarms are answered by alarm-proxy.ts (the emulator has none), in front of the emulator's CloudWatch.
  */
 import { randomUUID } from 'node:crypto';
 import { GetContinuousDeploymentPolicyCommand, GetDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalLambda, LocalLambda as Lambda } from '../../local/pipeline/lambda.js';
 import { type JobResult, codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
 import { PHASE } from '../../functions/ramp/phases.js';
 import { decodeContinuation } from '../../shared/job/continuation.js';
+import { type EmulatorProxy, startEmulatorProxy } from './alarm-proxy.js';
 import { HEADER_TEMPLATE, type Harness, operations, startHarness } from './harness.js';
 
 const MIN = 60_000;
@@ -49,12 +52,16 @@ const rampParams = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** The log lines of the passes made so far (the ones that judged alarms among them). */
+let passLogs: Record<string, unknown>[] = [];
+
 /** One ramp invocation at the virtual time, as CodePipeline makes it; returns the single report. */
-async function pass(params: Record<string, unknown>, token?: string): Promise<JobResult> {
+async function pass(params: Record<string, unknown>, token?: string, ramp = h.lambdas.ramp!): Promise<JobResult> {
   const jobId = randomUUID();
-  await h.lambdas.ramp!.invoke(codePipelineEvent(jobId, 'ramp', JSON.stringify(params), token), 60_000, {
+  const result = await ramp.invoke(codePipelineEvent(jobId, 'ramp', JSON.stringify(params), token), 60_000, {
     clockOffsetMs: offset,
   });
+  passLogs.push(...(result.logs as Record<string, unknown>[]));
   const reports = h.emulator.jobResults(jobId);
   expect(reports).toHaveLength(1);
   return reports[0]!;
@@ -182,14 +189,92 @@ describe('the ramp (built bundle against the emulator)', () => {
     expect(policyWrites()).toBe(1);
   });
 
-  it('refuses bad Steps as a configuration error before any AWS call', async () => {
+  it('refuses bad Steps and AlarmNames as a configuration error before any AWS call', async () => {
     for (const steps of [[], [5, 1], [1, 20], ['1']]) {
       const r = await pass(rampParams({ Steps: steps }));
       expect(r).toMatchObject({ kind: 'failure', type: 'ConfigurationError' });
       expect(r.kind === 'failure' && r.message).toContain('UserParameters.Steps:');
     }
+    const alarms = await pass(rampParams({ AlarmNames: 'arn:aws:cloudwatch:us-east-1:alarm:site-5xx' }));
+    expect(alarms).toMatchObject({ kind: 'failure', type: 'ConfigurationError' });
+    expect(alarms.kind === 'failure' && alarms.message).toContain('UserParameters.AlarmNames:');
     expect(operations(h.emulator).filter((op) => op !== 'PutJobFailureResult')).toEqual([]);
     expect(await weight()).toBe('header');
+  });
+});
+
+describe("the ramp judges the canary's alarms (AlarmNames)", () => {
+  const ALARM = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx';
+  let proxy: EmulatorProxy;
+  let ramp: LocalLambda;
+  beforeEach(async () => {
+    passLogs = [];
+    proxy = await startEmulatorProxy(h.emulator.url);
+    ramp = await Lambda.start('ramp', { ...h.emulator.env, AWS_ENDPOINT_URL_CLOUDWATCH: proxy.url });
+  });
+  afterEach(async () => {
+    await ramp.stop();
+    await proxy.close();
+  });
+
+  it('rolls the ramp back at step 2 as soon as an alarm goes into ALARM there, naming the step and the alarm', async () => {
+    // A bake of 3 minutes at each step: the alarm rings inside step 2's bake, before its window is judged.
+    const params = rampParams({ AlarmNames: ALARM, StepMinutes: 3 });
+    proxy.alarms.set('site-5xx', 'OK');
+    let r = await pass(params, undefined, ramp);
+    expect(await weight()).toBe('1%');
+    offset += PROPAGATION_MS;
+    r = await pass(params, tokenOf(r), ramp);
+    expect(phaseOf(r)).toBe(PHASE.baking);
+    offset += 3 * MIN + 1_000;
+    await viewers(600);
+    r = await pass(params, tokenOf(r), ramp);
+    expect(await weight()).toBe('5%'); // step 1 healthy, its alarm OK
+    offset += PROPAGATION_MS;
+    r = await pass(params, tokenOf(r), ramp);
+    expect(phaseOf(r)).toBe(PHASE.baking);
+
+    proxy.alarms.set('site-5xx', 'ALARM');
+    offset += 30_000;
+    r = await pass(params, tokenOf(r), ramp);
+    expect(phaseOf(r)).toBe(PHASE.rolledBack);
+    expect(await weight()).toBe('disabled');
+    expect(await h.viewer()).toBe('v1');
+
+    r = await pass(params, tokenOf(r), ramp);
+    expect(r.kind).toBe('failure');
+    const message = r.kind === 'failure' ? r.message : '';
+    expect(message).toContain(
+      'ramp step 2 of 3 (5% of viewers) was unhealthy: alarm site-5xx (us-east-1) is in ALARM; ' +
+        `policy ${policyId} was disabled`,
+    );
+    // 1 %, 5 %, then disabled: never advanced past the step the alarm failed.
+    expect(policyWrites()).toBe(3);
+    // Read on every pass that stood at a step or was about to set the first weight, in the alarm's own region.
+    const states = passLogs
+      .filter((l) => l.event === 'alarms-read')
+      .map((l) => (l.alarms as { state: string }[]).map((a) => a.state).join());
+    expect(states).toEqual(['OK', 'OK', 'OK', 'OK', 'ALARM']);
+    expect(new Set(proxy.describeAlarmsRegions)).toEqual(new Set(['us-east-1']));
+  });
+
+  it('climbs with the alarm OK, and goes on (with a WARN) past an alarm DescribeAlarms does not find', async () => {
+    const missing = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:typo-5xx';
+    const params = rampParams({ AlarmNames: `${ALARM},${missing}`, Steps: [1, 5] });
+    proxy.alarms.set('site-5xx', 'OK');
+    let r = await pass(params, undefined, ramp);
+    for (let step = 0; step < 2; step++) {
+      offset += PROPAGATION_MS;
+      r = await pass(params, tokenOf(r), ramp);
+      offset += MIN + 1_000;
+      await viewers(600);
+      r = await pass(params, tokenOf(r), ramp);
+    }
+    expect(r).toMatchObject({ kind: 'success', outputVariables: { FinalWeight: '5', StepsJudged: '2' } });
+    expect(await weight()).toBe('5%');
+    const warned = passLogs.filter((l) => l.event === 'alarms-read' && l.level === 'WARN');
+    expect(warned.length).toBeGreaterThan(0);
+    expect(warned[0]).toMatchObject({ missingAlarms: ['typo-5xx (us-east-1)'] });
   });
 });
 

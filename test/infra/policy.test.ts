@@ -556,6 +556,53 @@ function deployedRoles(given: Record<string, string>) {
   return { deployed, values, roles, can };
 }
 
+describe("the ramp role reads the canary's alarms (WatchAlarmNames)", () => {
+  const SITE_5XX = `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:site-5xx`;
+  const LATENCY = `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:checkout-latency`;
+  const RAMP = { ...PIPELINE_REQUIRED_PARAMETERS, RampSteps: '[1, 5, 15]', PromoteMaxStaging5xxErrorRate: '2' };
+
+  it('may DescribeAlarms exactly the named alarms, each in its own region, and no other', () => {
+    const { can } = deployedRoles({ ...RAMP, WatchAlarmNames: `${SITE_5XX},${LATENCY}` });
+    expect(can('RampRole', 'cloudwatch:DescribeAlarms', SITE_5XX)).toBe(true);
+    expect(can('RampRole', 'cloudwatch:DescribeAlarms', LATENCY)).toBe(true);
+    for (const other of [
+      `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:other-team`,
+      `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:site-5xx`,
+      `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:*`,
+    ])
+      expect(can('RampRole', 'cloudwatch:DescribeAlarms', other), other).toBe(false);
+  });
+
+  it('may read no alarm when WatchAlarmNames is empty, and has no role at all without RampSteps', () => {
+    const { can, roles } = deployedRoles(RAMP);
+    expect(roles.has('RampRole')).toBe(true);
+    expect(can('RampRole', 'cloudwatch:DescribeAlarms', SITE_5XX)).toBe(false);
+    expect(
+      JSON.stringify(roles.get('RampRole')?.filter((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarms'))),
+    ).toBe('[]');
+    expect(deployedRoles({ ...PIPELINE_REQUIRED_PARAMETERS, WatchAlarmNames: SITE_5XX }).roles.has('RampRole')).toBe(
+      false,
+    );
+  });
+
+  it('is granted under RampReadsAlarms, which is RampOn and WatchReadsAlarms', () => {
+    expect(pipeline.Conditions?.RampReadsAlarms).toEqual({
+      'Fn::And': [{ Condition: 'RampOn' }, { Condition: 'WatchReadsAlarms' }],
+    });
+    const role = pipeline.Resources.RampRole!.Properties!.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+    const alarms = role[0]!.PolicyDocument.Statement.filter((st) => JSON.stringify(st).includes('DescribeAlarms'));
+    expect(alarms).toEqual([
+      {
+        'Fn::If': [
+          'RampReadsAlarms',
+          expect.objectContaining({ Action: 'cloudwatch:DescribeAlarms', Resource: expect.anything() }),
+          { Ref: 'AWS::NoValue' },
+        ],
+      },
+    ]);
+  });
+});
+
 describe.each(Object.entries(STACKS))('the staging deploy role, %s', (name, given) => {
   const { can } = deployedRoles(given);
   const primary = distribution(given.PrimaryDistributionId!);
@@ -835,10 +882,11 @@ describe('the bake (BakeMinutes)', () => {
       Resource: { 'Fn::Split': [',', { Ref: 'BakeAlarmNames' }] },
     });
     expect(alarms[0]!['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
-    // Only the watch and the bake read alarms, each only its own.
+    // Only the watch, the ramp (the watch's alarms: both judge the canary) and the bake read alarms.
     const readers = allows.filter((s) => actionsOf(s).includes('cloudwatch:DescribeAlarms'));
-    expect(readers.map((s) => [s.role, resourceText(s.statement.Resource, pipeline)])).toEqual([
+    expect(readers.map((s) => [s.role, resourceText(s.statement.Resource, pipeline)]).sort()).toEqual([
       ['BakeRole', '{"Fn::Split":[",",{"Ref":"BakeAlarmNames"}]}'],
+      ['RampRole', '{"Fn::Split":[",",{"Ref":"WatchAlarmNames"}]}'],
       ['WatchRole', '{"Fn::Split":[",",{"Ref":"WatchAlarmNames"}]}'],
     ]);
   });

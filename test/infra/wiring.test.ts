@@ -592,6 +592,7 @@ describe('the ramp (RampSteps)', () => {
       PromoteMinStagingRequests: '',
       PromoteMaxStaging5xxErrorRate: '2',
       PromoteMaxErrorRateIncrease: '',
+      WatchAlarmNames: WATCH_ON.WatchAlarmNames,
     });
     expect(Object.keys(raw).sort()).toEqual([...acceptedKeys.ramp!].sort());
     const parsed = parseRampParams(
@@ -604,6 +605,38 @@ describe('the ramp (RampSteps)', () => {
     );
     expect(parsed).toMatchObject({ steps: [1, 5, 15], stepMinutes: 5, probes: [{ path: '/' }, { path: '/app.js' }] });
     expect(raw.ExpectedStagingETag).toBe('#{EnableCd.StagingETag}');
+    // The canary's alarms, the ones the watch judges: the same parameter, so the two never judge different alarms.
+    expect(parsed.alarms).toEqual([
+      { name: 'site-5xx', region: 'us-east-1' },
+      { name: 'site-latency', region: 'us-east-1' },
+    ]);
+    const noAlarms = { RampSteps: '[1]', RampProbes: '[]', WatchAlarmNames: '' };
+    expect(parseSubJson(action.Configuration.UserParameters, noAlarms).AlarmNames).toBe('');
+  });
+
+  // CodePipeline refuses a configuration value over 1000 characters. WatchAlarmNames and RampProbes have no length
+  // of their own (the watch's input holds more): docs/ramp.md gives them 500 characters together, beyond "[]".
+  it("keeps the ramp's UserParameters within 1000 characters with WatchAlarmNames and RampProbes at 500", () => {
+    const ladder = `[${Array.from({ length: 15 }, (_, i) => i + 1).join(', ')}]`;
+    const bounded: Record<string, string> = {
+      PrimaryDistributionId: 'E'.repeat(21),
+      RampSteps: ladder,
+      RampStepMinutes: '1440',
+      PromoteMinStagingRequests: '9'.repeat(9),
+      // The rates' patterns allow any number of decimals; a threshold is typed with a few.
+      PromoteMaxStaging5xxErrorRate: '99.999',
+      PromoteMaxErrorRateIncrease: '99.999',
+    };
+    const text = (alarms: string, probes: string) =>
+      subText(named(RAMP_ON, 'RampCanary').Configuration.UserParameters).replace(
+        /\$\{([^}]+)\}/g,
+        (_, n: string) => ({ ...bounded, WatchAlarmNames: alarms, RampProbes: probes })[n] ?? `\${${n}}`,
+      );
+    expect(text('', '[]')).not.toContain('${');
+    expect(text('a'.repeat(500), '[]').length).toBeLessThanOrEqual(1000);
+    expect(text('a'.repeat(250), `["/${'p'.repeat(245)}"]`).length).toBeLessThanOrEqual(1000);
+    // Not much more: the figure the docs give is the real room, not a guess far below it.
+    expect(text('a'.repeat(560), '[]').length).toBeGreaterThan(1000);
   });
 
   it('lets the pipeline invoke the ramp function only when it exists', () => {

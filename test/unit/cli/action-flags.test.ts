@@ -73,6 +73,25 @@ describe('parameterOptions', () => {
     });
   });
 
+  it("describes every flag of the ramp and of enable-cd, the ramp's --alarm-names and enable-cd's --ramp-header among them", () => {
+    for (const name of ['ramp', 'enable-cd'] as const) {
+      const undescribed = Object.entries(parameterOptions(ACTIONS[name]))
+        .filter(([, o]) => o.description?.startsWith('UserParameters '))
+        .map(([flag]) => flag);
+      expect(undescribed, name).toEqual([]);
+    }
+    expect(parameterOptions(ACTIONS.ramp)['alarm-names']).toEqual({
+      type: 'string',
+      value: '<names>',
+      description: expect.stringContaining("one in ALARM rolls the ramp's step back at once"),
+    });
+    expect(parameterOptions(ACTIONS['enable-cd'])['ramp-header']).toEqual({
+      type: 'string',
+      value: '"<name>: <value>"',
+      description: 'a ramp owns the weights: enable the policy on this header routing instead of an old weight',
+    });
+  });
+
   it('gives enable-cd --allowed-origin-domains, parsed and checked by its own parser', () => {
     expect(parameterOptions(ACTIONS['enable-cd'])['allowed-origin-domains']).toMatchObject({ value: '<json array>' });
     const spec = commandOf('enable-cd');

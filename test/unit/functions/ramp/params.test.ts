@@ -118,6 +118,50 @@ describe('ramp parameters', () => {
     expect(err.message).toContain(namesField('MaxStaging5xxErrorRate'));
   });
 
+  it("reads AlarmNames as the watch's and the bake's (ARNs in their region, plain names in the function's)", () => {
+    const p = parse({
+      Steps: [1],
+      AlarmNames: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx,checkout-errors',
+    });
+    expect(p.alarms).toEqual([
+      { name: 'site-5xx', region: 'us-east-1' },
+      { name: 'checkout-errors', region: undefined },
+    ]);
+    expect(parse({ Steps: [1] }).alarms).toEqual([]);
+    expect(parse({ Steps: [1], AlarmNames: '' }).alarms).toEqual([]);
+  });
+
+  it.each([
+    ['arn:aws:cloudwatch:us-east-1:alarm:site-5xx', 'is not a CloudWatch alarm ARN'],
+    ['a,,b', 'has an empty entry between commas'],
+    ['a,a', 'names alarm "a" twice'],
+    [7, 'must be a string of comma-separated alarm names or ARNs'],
+  ])('refuses AlarmNames %j, naming the field', (alarms, problem) => {
+    const err = refusal({ Steps: [1], AlarmNames: alarms });
+    expect(err.message).toContain(namesField('AlarmNames'));
+    expect(err.message).toContain(problem);
+  });
+
+  it('does not take alarms for an error-rate threshold: a step still advances only on its own traffic', () => {
+    const err = (() => {
+      try {
+        parseRampParams(
+          JSON.stringify({
+            PrimaryDistributionId: PRIMARY_ID,
+            StagingDistributionId: STAGING_ID,
+            Steps: [1],
+            AlarmNames: 'site-5xx',
+          }),
+        );
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toContain(namesField('MaxStaging5xxErrorRate'));
+  });
+
   it('refuses unknown keys such as a typo of Steps', () => {
     expect(refusal({ Step: [1] }).message).toContain(`${namesField('Step')} is not a known parameter`);
   });

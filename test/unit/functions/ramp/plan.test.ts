@@ -6,7 +6,9 @@ import {
   type RampState,
   decodeFigures,
   encodeFigures,
+  extraReads,
   planRamp,
+  ringingPhrase,
   routingAfterRamp,
   stepWindow,
   withStepWeight,
@@ -223,6 +225,133 @@ describe('the ramp plan', () => {
 
   it('refuses a token in phase rolled-back without the step it rolled back', () => {
     expect(refusal(() => planRamp(state(), params(), {}, PHASE.rolledBack))).toBeInstanceOf(ContinuationError);
+  });
+});
+
+describe('the ramp judges alarms (AlarmNames)', () => {
+  const ALARM_ARN = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:site-5xx';
+  const withAlarms = () => params({ AlarmNames: `${ALARM_ARN},checkout-latency` });
+  const alarms = (site: string, latency = 'OK') => ({
+    readings: [
+      { name: 'site-5xx', region: 'us-east-1', state: site },
+      { name: 'checkout-latency', region: undefined, state: latency },
+    ],
+    missing: [],
+  });
+  const disabled = policyState({ config: weightPolicyConfig({ Enabled: false }) });
+  /** The failure the pass after a rollback reports. */
+  const failureAfter = (remember: Partial<RampMemory>, p = withAlarms()) =>
+    refusal(() => planRamp(state({ policy: disabled }), p, { ...remember } as RampMemory, PHASE.rolledBack));
+
+  it('rolls back a step while it bakes, at once, when an alarm is in ALARM, naming the step, its weight and the alarm', () => {
+    const p = withAlarms();
+    const plan = planRamp(state({ policy: atWeight(5), alarms: alarms('ALARM') }), p, baking('EC', NOW - MIN));
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'disable-policy', policyId: policyState().id })]);
+    expect(plan.changes[0]?.reason).toContain('step 2 of 3 (5% of viewers) is unhealthy: alarm site-5xx (us-east-1)');
+    expect(plan.next).toMatchObject({ phase: PHASE.rolledBack });
+    const err = failureAfter(plan.remember, p);
+    expect(err).toBeInstanceOf(StateCheckError);
+    expect(err.message).toContain(
+      'ramp step 2 of 3 (5% of viewers) was unhealthy: alarm site-5xx (us-east-1) is in ALARM; policy',
+    );
+    expect(err.message).toContain('was disabled');
+  });
+
+  it('rolls back a step still propagating when an alarm is in ALARM (viewers are already being routed)', () => {
+    const plan = planRamp(
+      state({ policy: atWeight(5), primary: primaryState({ status: 'InProgress' }), alarms: alarms('OK', 'ALARM') }),
+      withAlarms(),
+      { started: 'true' },
+    );
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'disable-policy' })]);
+    expect(failureAfter(plan.remember).message).toContain('alarm checkout-latency is in ALARM');
+  });
+
+  it('names both the alarm and the figures when the alarm rings on the pass that judged the window', () => {
+    const plan = planRamp(
+      state({ policy: atWeight(1), traffic: traffic(40, 0), alarms: alarms('ALARM', 'ALARM') }),
+      withAlarms(),
+      baking(),
+    );
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'disable-policy' })]);
+    const message = failureAfter(plan.remember).message;
+    expect(message).toContain(
+      'step 1 of 3 (1% of viewers) was unhealthy: alarms site-5xx (us-east-1), checkout-latency',
+    );
+    expect(message).toContain('are in ALARM; at 1%, staging served 40 request(s) in 6 minute(s), 5xx error rate 0%');
+  });
+
+  it('moves up on healthy figures with the alarms OK or INSUFFICIENT_DATA, and says which it judged', () => {
+    const plan = planRamp(
+      state({ policy: atWeight(1), traffic: traffic(40, 0), alarms: alarms('INSUFFICIENT_DATA') }),
+      withAlarms(),
+      baking(),
+    );
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'set-weight', percent: 5 })]);
+    expect(plan.changes[0]?.reason).toContain('no alarm in ALARM (site-5xx (us-east-1), checkout-latency)');
+  });
+
+  it('never advances on the alarms alone: too few requests keep the step baking though every alarm is OK', () => {
+    const plan = planRamp(
+      state({ policy: atWeight(5), traffic: traffic(3, 0), alarms: alarms('OK') }),
+      withAlarms(),
+      baking(),
+    );
+    expect(plan.changes).toEqual([]);
+    expect(plan.next).toMatchObject({ phase: PHASE.baking, reason: expect.stringContaining('no evidence') });
+  });
+
+  it('does not fail on an alarm DescribeAlarms did not find (the action logs a WARN), and notes it', () => {
+    const plan = planRamp(
+      state({
+        policy: atWeight(1),
+        traffic: traffic(40, 0),
+        alarms: { readings: [], missing: [{ name: 'site-5xx', region: 'us-east-1' }] },
+      }),
+      params({ AlarmNames: ALARM_ARN }),
+      baking(),
+    );
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'set-weight', percent: 5 })]);
+    expect(plan.changes[0]?.reason).toContain('site-5xx (us-east-1) not found by DescribeAlarms, not judged');
+  });
+
+  it('sets no first weight while an alarm is in ALARM, writing nothing', () => {
+    const err = refusal(() => planRamp(state({ alarms: alarms('ALARM') }), withAlarms(), {}));
+    expect(err).toBeInstanceOf(StateCheckError);
+    expect(err.message).toContain("alarm site-5xx (us-east-1) is in ALARM before the ramp's first step: no weight");
+    expect(planRamp(state({ alarms: alarms('OK') }), withAlarms(), {}).changes).toEqual([
+      expect.objectContaining({ kind: 'set-weight', percent: 1 }),
+    ]);
+  });
+
+  it('reads the alarms on every pass at a step and before the first weight, and only when some are named', () => {
+    const p = withAlarms();
+    expect(extraReads(state(), p, {})).toMatchObject({ alarms: true });
+    expect(extraReads(state({ staging: stagingState({ status: 'InProgress' }) }), p, {})).toMatchObject({
+      alarms: false,
+    });
+    const propagating = state({ policy: atWeight(1), primary: primaryState({ status: 'InProgress' }) });
+    expect(extraReads(propagating, p, { started: 'true' })).toEqual({ probes: false, alarms: true });
+    expect(extraReads(state({ policy: atWeight(1) }), p, baking('EC', NOW - MIN))).toEqual({
+      probes: false,
+      alarms: true,
+    });
+    expect(extraReads(state({ policy: atWeight(1) }), p, baking())).toMatchObject({ alarms: true, window: {} });
+    expect(extraReads(state({ policy: atWeight(1) }), params(), baking())).toMatchObject({ alarms: false });
+    expect(extraReads(state({ policy: disabled }), p, baking())).toEqual({ probes: false, alarms: false });
+  });
+
+  it('refuses to judge a step whose alarms were not read', () => {
+    expect(() => planRamp(state({ policy: atWeight(1) }), withAlarms(), baking('EC', NOW - MIN))).toThrow(
+      'the alarms were not read',
+    );
+  });
+
+  it('names three alarms in ALARM and counts the rest, within what the token can carry', () => {
+    const ringing = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, region: undefined, state: 'ALARM' }));
+    expect(ringingPhrase(ringing)).toBe('alarms a, b, c and 2 more are in ALARM');
+    const long = ['x', 'y', 'z'].map((c) => ({ name: c.repeat(255), region: 'us-east-1', state: 'ALARM' }));
+    expect(ringingPhrase(long).length).toBeLessThanOrEqual(600);
   });
 });
 
