@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { bundlePath, startLambdas, stopLambdas } from '../local/pipeline/lambda.js';
 import { lambdaNode } from '../local/pipeline/runtime-node.js';
 import { bundleFigures } from './bundles.js';
+import { BAKE_HEADERS, bakeRows, bakeTitle, measureBake } from './bake.js';
 import { EXPOSURE_MODEL, measureExposure } from './exposure.js';
 import { clientOf } from './clients-used.js';
 import { type ColdFigures, measureCold } from './cold-invocations.js';
@@ -81,10 +82,21 @@ function exposureOnly(): void {
   console.log(`**${section.title}**\n\n${markdownTable(section.headers, section.rows)}`);
 }
 
+/**
+ * `npm run bench -- bake`: the door back, timed (bench/bake.ts): a second, no emulator; its table as text and as
+ * Markdown for docs/performance.md. Not part of the whole run: nothing in it depends on the machine.
+ */
+function bakeOnly(): void {
+  const rows = bakeRows(measureBake());
+  console.log(`${bakeTitle()}\n${textTable(BAKE_HEADERS, rows)}\n`);
+  console.log(`**${bakeTitle()}**\n\n${markdownTable(BAKE_HEADERS, rows)}`);
+}
+
 async function main(): Promise<void> {
   const command = process.argv[2];
   if (command === 'exposure') return exposureOnly();
-  if (command !== undefined) throw new Error(`npm run bench: unknown sub-command ${command}; known: exposure`);
+  if (command === 'bake') return bakeOnly();
+  if (command !== undefined) throw new Error(`npm run bench: unknown sub-command ${command}; known: exposure, bake`);
   const source = sourceOf();
   const loadAverageBefore = loadavg().map((l) => round(l, 2));
   // The figures this run replaces: warm request counts and chains must come out the same.

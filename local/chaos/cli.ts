@@ -14,7 +14,7 @@ const spec = {
   summary:
     'Release cycles on the local pipeline under seeded faults, the invariants checked after every cycle. ' +
     'Exit code 0 with zero violations, 1 at the first violation (with the seed, the cycle and a state dump).',
-  synopsis: '[--seed N] [--cycles K] [--recovery mixed|retry|rerun] [--ramp] [--verbose] [--no-invalidation]',
+  synopsis: '[--seed N] [--cycles K] [--recovery mixed|retry|rerun] [--ramp] [--bake] [--verbose] [--no-invalidation]',
   options: {
     seed: {
       type: 'integer',
@@ -36,6 +36,13 @@ const spec = {
       description:
         'ramped releases too: about half the cycles run the ramp (1 → 5 → 15 %, probes first in half of them) ' +
         'between enable-CD and the approval, checked by its own invariant',
+    },
+    bake: {
+      type: 'boolean',
+      description:
+        'baked releases too: about two thirds of the promoted releases are baked after promote (the bake built ' +
+        'bundle, a virtual minute per pass); half of those fail in production on one path and must be reverted, ' +
+        'about a third see a newer promotion during the bake and must not be; checked by two invariants of their own',
     },
     verbose: { type: 'boolean', description: 'print the whole timeline of every cycle, not one line per cycle' },
     'no-invalidation': {
@@ -66,6 +73,7 @@ async function main(): Promise<number> {
   console.log(
     `chaos: seed ${seed}, ${cycles} cycle(s) on the local pipeline, recovery ${recovery}` +
       (values.ramp ? ', ramped releases too' : '') +
+      (values.bake ? ', baked releases too' : '') +
       (noInvalidation ? ', InvalidationPaths [] (a violation is expected)' : ''),
   );
   const summary = await runChaos({
@@ -75,6 +83,7 @@ async function main(): Promise<number> {
     verbose: values.verbose,
     noInvalidation,
     ramp: values.ramp,
+    bake: values.bake,
     write: (line) => console.log(line),
   });
   console.log('');

@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateInvalidationCommand,
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  UpdateDistributionCommand,
+  UpdateDistributionWithStagingConfigCommand,
+} from '@aws-sdk/client-cloudfront';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { seededRandom } from '../emulator/random.js';
 import { localClients } from '../pipeline/aws.js';
@@ -21,6 +28,17 @@ import { headerTemplate, type StagingTemplate } from '../pipeline/staging-stack.
 import type { Invoker, LogLine } from '../pipeline/lambda.js';
 import { shorten, timeline, type Timeline } from '../pipeline/timeline.js';
 import { viewerProbe } from '../pipeline/viewers.js';
+import {
+  ARTIFACT_BUCKET,
+  BAKE_FAILING_VIEWERS,
+  BAKE_MAX_WAIT_MINUTES,
+  BAKE_REVERT_WAIT_MINUTES,
+  BAKE_VIEWERS,
+  FAILING_PATH,
+  bakeParameters,
+  checkRevertRestored,
+  withRevertRecords,
+} from './bake.js';
 import { FAULT_KINDS, FaultPlanner, type FaultKind, type Injection, type PlannerOptions } from './faults.js';
 import {
   CheckedViewers,
@@ -31,6 +49,7 @@ import {
   type Violation,
 } from './invariants.js';
 import { ChaosLambdas } from './lambda-service.js';
+import type { ProxiedCall } from './proxy.js';
 import {
   PolicyHistory,
   RAMP_MAX_WAIT_MINUTES,
@@ -67,6 +86,12 @@ export interface ChaosOptions {
    * approval, half of those with smoke probes first. Off: the cycles are exactly those of a run without the option.
    */
   ramp?: boolean;
+  /**
+   * Baked releases too: about two thirds of the promoted releases (the seed chooses) are baked after promote, half of
+   * those fail in production on one path (the bake must revert them), about a third of them see a newer promotion
+   * during the bake (the bake must refuse to revert it). Off: the cycles are exactly those of a run without the option.
+   */
+  bake?: boolean;
 }
 
 export const RECOVERIES = ['mixed', 'retry', 'rerun'] as const;
@@ -95,6 +120,17 @@ export interface ChaosSummary {
     ramps: number;
     rampsClimbed: number;
     rampsStopped: number;
+    /**
+     * With `bake`: bakes run, the releases they reverted, the reverts they refused over a newer promotion, the healthy
+     * bakes, and the bake actions retried after a clean failure under faults.
+     */
+    bakes: number;
+    reverted: number;
+    refused: number;
+    bakedHealthy: number;
+    bakeRetries: number;
+    /** Bakes with nothing to bake: the release's promote re-run found the promotion made and recorded nothing. */
+    bakesSkipped: number;
   };
   durationMs: number;
 }
@@ -126,20 +162,27 @@ interface CyclePlan {
   broken: boolean;
   /** The ramp runs between enable-CD and the approval (from header routing), with probes first or not. */
   ramp?: { probes: boolean };
+  /** Baked after promote: the release fails in production on one path, a newer promotion comes during the bake. */
+  bake?: { fails: boolean; newer: boolean };
 }
 
-function planCycles(seed: number, cycles: number, ramp = false): CyclePlan[] {
+export function planCycles(seed: number, cycles: number, ramp = false, bake = false): CyclePlan[] {
   const rng = seededRandom(seed);
   // A draw of its own: the cycles of a run with --ramp are those of a run without, some of them ramped.
   const ramps = seededRandom((seed ^ 0x2545f491) >>> 0);
+  // The same for --bake, which only adds a bake to some of the approved releases.
+  const bakes = seededRandom((seed ^ 0x68e31da4) >>> 0);
   return Array.from({ length: cycles }, (_, i) => {
     const broken = rng() < 0.1;
     const traffic = broken || rng() < 0.5 ? 'weight' : 'header';
     const plan: CyclePlan = { version: `v${i + 2}`, traffic, approve: !broken && rng() < 0.6, broken };
     const ramped = ramps() < 0.5;
     const probes = ramps() < 0.5;
+    const baked = bakes() < 0.7;
+    const baking = { fails: bakes() < 0.5, newer: bakes() < 0.3 };
     // The ramp sets the weights: its staging stack routes by header.
-    return ramp && ramped ? { ...plan, traffic: 'header', ramp: { probes } } : plan;
+    const out: CyclePlan = ramp && ramped ? { ...plan, traffic: 'header', ramp: { probes } } : plan;
+    return bake && baked && plan.approve ? { ...out, bake: baking } : out;
   });
 }
 
@@ -211,6 +254,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     ramps: 0,
     rampsClimbed: 0,
     rampsStopped: 0,
+    bakes: 0,
+    reverted: 0,
+    refused: 0,
+    bakedHealthy: 0,
+    bakeRetries: 0,
+    bakesSkipped: 0,
   };
   /** Every policy change the emulator showed after a write, for the ramp's invariant. */
   const history = new PolicyHistory();
@@ -222,6 +271,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const { tl, lines, stamped } = recordingTimeline(opts.verbose ? opts.write : undefined, clock.now, expectFrom);
   const clients = localClients(emulator.url);
   const site = await createSite(clients);
+  if (opts.bake) {
+    // The artifact bucket promote records into, and the path a release fails on, in the first release too.
+    await clients.s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
+    await putPage('v1', FAILING_PATH);
+  }
+  /** The bake under way: the release it may revert to, and when a newer promotion was made (performance.now()). */
+  let baking: { previous: string; newerAt: number | undefined; label: string } | undefined;
   // Every viewer request of the run goes through the primary's data plane (its routing and edge caches) and is judged.
   const checked = new CheckedViewers(emulator, site.primaryId, invariants);
   const viewers = viewerProbe(checked, site);
@@ -236,13 +292,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       // Promotion disables the policy too: its write is a distribution's.
       const writesPolicy = ['UpdateContinuousDeploymentPolicy', 'UpdateDistributionWithStagingConfig'];
       if (opts.ramp && writesPolicy.includes(call.operation)) observePolicy(call.worker);
+      if (opts.bake && call.worker.startsWith('bake')) observeBakeWrite(call);
     },
   });
   const deployment = startDeployment({
     emulator,
     clients,
     site,
-    lambdas: lambdas.invokers,
+    // With --bake, promote records what it replaces, as the template wires it with BakeMinutes.
+    lambdas: opts.bake ? withRevertRecords(lambdas.invokers) : lambdas.invokers,
     settings: SETTINGS,
     continuationDelayMs,
     maxInvocations: 2_000,
@@ -263,8 +321,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 
   /** Approvals given so far: the release label, the staging ETag its reviewer saw, when. */
   const approvals: { label: string; etag: string | undefined; at: number }[] = [];
-  const plans = planCycles(opts.seed, opts.cycles, opts.ramp);
+  const plans = planCycles(opts.seed, opts.cycles, opts.ramp, opts.bake);
   let production = 'v1';
+  /** What production serves after a bake that reverted, or after a newer promotion during it. */
+  let afterBake: string | undefined;
+  /** How the cycle's bake ended, for its line. */
+  let bakeNote: string | undefined;
   let dump: string | undefined;
   let ran = 0;
   try {
@@ -275,18 +337,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       // The next commit lands two minutes after the last cycle ended.
       clock.advance(BETWEEN_RELEASES_MS);
       const from = { calls: lambdas.calls.length, attempts: lambdas.attempts.length, events: stamped.length };
+      afterBake = undefined;
+      bakeNote = undefined;
       const end = await runCycle(plan);
       ran = cycle;
-      const expected = end === 'promoted' ? plan.version : production;
+      const expected = afterBake ?? (end === 'promoted' ? plan.version : production);
       checked.promoted(expected);
       checked.staged = undefined;
-      if (end === 'rolled back') checked.retired.add(plan.version);
+      if (end === 'rolled back' || (afterBake !== undefined && afterBake !== plan.version))
+        checked.retired.add(plan.version);
       await checkCycle(expected, from);
       production = expected;
       outcomes[end]++;
       if (plan.broken) outcomes.broken++;
       const violation = invariants.violations[0];
-      opts.write(cycleLine(cycle, plans.length, plan, end, planner.injections, violation));
+      const shown = bakeNote ? `${end}, ${bakeNote}` : end;
+      opts.write(cycleLine(cycle, plans.length, plan, shown, planner.injections, violation));
       if (violation) {
         dump = writeDump(opts, violation, plan, from);
         break;
@@ -318,16 +384,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     durationMs: performance.now() - started,
   };
 
-  /** The release of one cycle to its planned end, re-run (as an operator would) after a cleanly failed job. */
-  async function runCycle(plan: CyclePlan): Promise<'promoted' | 'rolled back'> {
+  /** A page of a release: `<h1>site vN</h1>` at `vN<path>` (`/` is its index.html). */
+  async function putPage(version: string, path = '/'): Promise<void> {
     await clients.s3.send(
       new PutObjectCommand({
         Bucket: SITE_BUCKET,
-        Key: `${plan.version}/index.html`,
-        Body: `<h1>site ${plan.version}</h1>\n`,
+        Key: `${version}${path === '/' ? '/index.html' : path}`,
+        Body: `<h1>site ${version}</h1>\n`,
         ContentType: 'text/html',
       }),
     );
+  }
+
+  /** The release of one cycle to its planned end, re-run (as an operator would) after a cleanly failed job. */
+  async function runCycle(plan: CyclePlan): Promise<'promoted' | 'rolled back'> {
+    await putPage(plan.version);
+    if (opts.bake) await putPage(plan.version, FAILING_PATH);
     if (plan.broken) emulator.setReleaseFailure(`/${plan.version}`, 1);
     const template: StagingTemplate =
       plan.traffic === 'header'
@@ -403,7 +475,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       )
     )
       outcomes.caught++;
-    if (done.status === 'Succeeded') return 'promoted';
+    if (done.status === 'Succeeded') {
+      if (plan.bake) afterBake = await runBake(plan, current);
+      return 'promoted';
+    }
     invariants.check(
       'jobs',
       settled(done),
@@ -495,6 +570,252 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       rampStopped.set(label, { broken: plan.broken, message: end.message });
     }
     return end;
+  }
+
+  /**
+   * A bake worker's call, once the emulator answered: a revert's promotion may put the previous release in front of
+   * viewers from now on; and no write of the bake may reach CloudFront once a newer promotion was made.
+   */
+  function observeBakeWrite(call: ProxiedCall): void {
+    const writes = ['UpdateDistribution', 'UpdateDistributionWithStagingConfig', 'CreateInvalidation'];
+    // 0: the connection was reset or the worker killed, possibly after the write was made.
+    const reached = call.status === 0 || call.status < 300;
+    if (!baking || !writes.includes(call.operation) || !reached) return;
+    if (call.operation === 'UpdateDistributionWithStagingConfig') checked.production.add(baking.previous);
+    const { newerAt, label } = baking;
+    invariants.check(
+      'revertNewer',
+      newerAt === undefined || call.startMs < newerAt,
+      () =>
+        `${label}: ${call.worker} sent ${call.operation} (HTTP ${call.status}) ` +
+        `${Math.round(call.startMs - (newerAt ?? 0))} ms after a newer promotion of the primary`,
+    );
+  }
+
+  /**
+   * The bake as CodePipeline runs the BakeProduction action after promote: one job per pass through the faulty Lambda
+   * service, the next a virtual minute later with the continuation token, viewers coming meanwhile (on the failing
+   * path too when the release fails in production); a cleanly failed action is retried, at most RERUNS times, then
+   * once more fault-free. Returns the release production serves once the bake is over.
+   */
+  async function runBake(plan: CyclePlan, label: string): Promise<string> {
+    const bake = plan.bake as NonNullable<CyclePlan['bake']>;
+    const v = variablesOf(label);
+    const record = v.RevertRecord;
+    const previous = production;
+    outcomes.bakes++;
+    if (!record || record === 'none') {
+      // A promote re-run that found the promotion done records nothing: the bake would skip.
+      tl.note(`  ${label} bake skipped: promote recorded nothing (RevertRecord ${record ?? 'missing'})`);
+      outcomes.bakesSkipped++;
+      bakeNote = 'nothing to bake';
+      return plan.version;
+    }
+    if (bake.fails) {
+      emulator.setReleaseFailure(`/${plan.version}`, 1, 500, [FAILING_PATH]);
+      checked.failing.add(plan.version);
+    }
+    baking = { previous, newerAt: undefined, label };
+    const stagingId = v.StagingDistributionId ?? '';
+    const params = JSON.stringify(
+      bakeParameters({
+        primaryId: site.primaryId,
+        stagingId,
+        policyId: v.ContinuousDeploymentPolicyId ?? '',
+        record,
+        contentBucket: SITE_BUCKET,
+        ...(opts.noInvalidation ? { invalidationPaths: [] } : {}),
+      }),
+    );
+    let newer: string | undefined;
+    let served = emulator.state().servedRequests;
+    const between = async (pass: number) => {
+      for (let n = 0; n < BAKE_VIEWERS; n += 20) await viewers.sample(20);
+      // As many viewers of the failing path as the minute's others (the production probe's count follows real
+      // time, which faults stretch): the failing share stays about half whatever the machine did meanwhile.
+      const others = emulator.state().servedRequests - served;
+      const failing = Math.min(Math.max(BAKE_FAILING_VIEWERS, others), 2_000);
+      const viewer = () => checked.viewer(site.primaryDomain, FAILING_PATH).catch(() => undefined);
+      if (bake.fails)
+        for (let n = 0; n < failing; n += 20)
+          await Promise.all(Array.from({ length: Math.min(20, failing - n) }, viewer));
+      served = emulator.state().servedRequests;
+      if (bake.newer && pass === 1 && !newer) newer = await promoteNewer(plan, stagingId);
+    };
+    try {
+      let end = await bakeJobs(params, label, previous, between);
+      const expected = (e: { ok: boolean; message: string }) =>
+        e.ok || /production is back on|no longer carries the promotion/.test(e.message);
+      for (let attempt = 2; !expected(end) && attempt <= 1 + RERUNS; attempt++) {
+        tl.note(`  ${label} bake failed (${shorten(end.message, 160)}); retrying the action`);
+        outcomes.bakeRetries++;
+        end = await bakeJobs(params, label, previous, between);
+      }
+      if (!expected(end)) {
+        tl.note(`  ${label} bake failed (${shorten(end.message, 160)}); once more, fault-free`);
+        planner.suspended = true;
+        try {
+          end = await bakeJobs(params, label, previous, between);
+        } finally {
+          planner.suspended = false;
+        }
+      }
+      return await judgeBakeEnd(plan, label, record, end, previous, newer);
+    } finally {
+      baking = undefined;
+      if (bake.fails) {
+        emulator.setReleaseFailure(`/${plan.version}`, 0);
+        checked.failing.delete(plan.version);
+      }
+    }
+  }
+
+  /** Checks how a bake ended against what its release did; returns what production serves now. */
+  async function judgeBakeEnd(
+    plan: CyclePlan,
+    label: string,
+    record: string,
+    end: { ok: boolean; message: string },
+    previous: string,
+    newer: string | undefined,
+  ): Promise<string> {
+    const bake = plan.bake as NonNullable<CyclePlan['bake']>;
+    const reverted = !end.ok && end.message.includes('production is back on');
+    const refused = !end.ok && end.message.includes('no longer carries the promotion');
+    tl.note(`  ${label} bake ${end.ok ? 'passed' : reverted ? 'reverted' : 'refused'}: ${shorten(end.message, 200)}`);
+    bakeNote = end.ok
+      ? 'baked healthy'
+      : reverted
+        ? `reverted by the bake to ${previous}`
+        : newer
+          ? `the bake refused to revert over ${newer}`
+          : `the bake failed`;
+    if (newer) {
+      // A newer promotion came during the bake: whatever production did, the bake must refuse and write nothing.
+      invariants.check(
+        'revertNewer',
+        refused,
+        () => `${label}: a newer promotion came, the bake ended: ${end.message}`,
+      );
+      if (refused) outcomes.refused++;
+      return newer;
+    }
+    if (bake.fails) {
+      invariants.check('revertRestores', reverted, () => `${label} fails in production; the bake: ${end.message}`);
+      if (!reverted) return plan.version;
+      outcomes.reverted++;
+      const problems = await checkRevertRestored(emulator.saved(), site.primaryId, record);
+      invariants.check('revertRestores', problems.length === 0, () => `${label}: ${problems.join('; ')}`);
+      return previous;
+    }
+    invariants.check(
+      'revertRestores',
+      end.ok,
+      () => `${label} is healthy in production, yet the bake ended: ${end.message}`,
+    );
+    if (end.ok) outcomes.bakedHealthy++;
+    return reverted ? previous : plan.version;
+  }
+
+  /** One bake action execution: its jobs, a virtual minute apart, until one reports without a token. */
+  async function bakeJobs(
+    params: string,
+    label: string,
+    previous: string,
+    between: (pass: number) => Promise<void>,
+  ): Promise<{ ok: boolean; message: string }> {
+    const firstAt = clock.now();
+    let token: string | undefined;
+    for (let pass = 1; ; pass++) {
+      const jobId = randomUUID();
+      const r = await (lambdas.invokers.bake as Invoker).invoke(codePipelineEvent(jobId, 'bake', params, token));
+      const report = emulator.jobResults(jobId)[0];
+      if (!report) return { ok: false, message: `bake job ${jobId.slice(0, 8)} was never reported` };
+      if (report.kind === 'failure') {
+        // From this report on, viewers must get the previous release: the revert waited for its invalidation.
+        if (report.message.includes('production is back on')) checked.promoted(previous);
+        return { ok: false, message: report.message };
+      }
+      if (!report.continuationToken) {
+        const outcome = r.logs.find((l) => l.event === 'outcome');
+        const why = typeof outcome?.reason === 'string' ? `: ${outcome.reason}` : '';
+        return { ok: true, message: `BakeResult ${report.outputVariables?.BakeResult ?? 'missing'}${why}` };
+      }
+      if (pass >= 200) return { ok: false, message: 'still waiting after 200 passes' };
+      const waited = clock.now() - firstAt;
+      const limit = (BAKE_MAX_WAIT_MINUTES + BAKE_REVERT_WAIT_MINUTES) * 60_000;
+      invariants.check(
+        'maxWait',
+        waited <= limit + 2_000,
+        () => `${label}/BakeProduction still waited after ${Math.round(waited / 1000)} s`,
+      );
+      token = report.continuationToken;
+      clock.advance(60_000);
+      await between(pass);
+    }
+  }
+
+  /**
+   * A newer promotion by hand during a bake: a hotfix release put onto the staging, then promoted onto the primary
+   * (both ETags). Through the emulator's API, retried: the faults armed for the workers may meet it.
+   */
+  async function promoteNewer(plan: CyclePlan, stagingId: string): Promise<string> {
+    const hot = `v${100_000 + Number(plan.version.slice(1))}`;
+    await putPage(hot);
+    await putPage(hot, FAILING_PATH);
+    const retry = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+      for (let i = 1; ; i++) {
+        try {
+          return await f();
+        } catch (err) {
+          if (i >= 10) throw new Error(`the newer promotion: ${what} failed 10 times: ${(err as Error).message}`);
+          await sleep(20);
+        }
+      }
+    };
+    await retry('UpdateDistribution of the staging', async () => {
+      const got = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: stagingId }));
+      const config = got.DistributionConfig!;
+      for (const o of config.Origins?.Items ?? []) o.OriginPath = `/${hot}`;
+      await clients.cloudFront.send(
+        new UpdateDistributionCommand({ Id: stagingId, IfMatch: got.ETag, DistributionConfig: config }),
+      );
+    });
+    const deployed = () => emulator.state().distributions.find((d) => d.id === stagingId)?.status === 'Deployed';
+    for (let i = 0; i < 500 && !deployed(); i++) await sleep(10);
+    // From the promotion's write on, viewers may get the hotfix; no bake write may reach CloudFront after it.
+    checked.production.add(hot);
+    if (baking) baking.newerAt = performance.now();
+    await retry('UpdateDistributionWithStagingConfig', async () => {
+      const [primary, staging] = await Promise.all([
+        clients.cloudFront.send(new GetDistributionCommand({ Id: site.primaryId })),
+        clients.cloudFront.send(new GetDistributionCommand({ Id: stagingId })),
+      ]);
+      await clients.cloudFront.send(
+        new UpdateDistributionWithStagingConfigCommand({
+          Id: site.primaryId,
+          StagingDistributionId: stagingId,
+          IfMatch: `${primary.ETag}, ${staging.ETag}`,
+        }),
+      );
+    });
+    // As a careful hand does: the primary Deployed, then its edge caches invalidated, before anything else.
+    const primaryState = () => emulator.state().distributions.find((d) => d.id === site.primaryId);
+    for (let i = 0; i < 500 && primaryState()?.status !== 'Deployed'; i++) await sleep(10);
+    const reference = `chaos-newer-${hot}`;
+    await retry('CreateInvalidation', () =>
+      clients.cloudFront.send(
+        new CreateInvalidationCommand({
+          DistributionId: site.primaryId,
+          InvalidationBatch: { CallerReference: reference, Paths: { Quantity: 1, Items: ['/*'] } },
+        }),
+      ),
+    );
+    const invalidated = () =>
+      primaryState()?.invalidations.some((i) => i.callerReference === reference && i.status === 'Completed');
+    for (let i = 0; i < 500 && !invalidated(); i++) await sleep(10);
+    tl.note(`  ${plan.version}: a newer promotion by hand during the bake (${hot})`);
+    return hot;
   }
 
   /** Plays the planned reviewer; checks the canary is live while it is under review. */
@@ -596,7 +917,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     );
     // Promotions: each one that reached CloudFront carried a reviewed, approved staging ETag.
     for (const call of lambdas.calls.slice(from.calls)) {
-      if (call.operation !== 'UpdateDistributionWithStagingConfig') continue;
+      // A bake's revert promotes the recorded config back: its own invariants judge it.
+      if (call.operation !== 'UpdateDistributionWithStagingConfig' || call.worker.startsWith('bake')) continue;
       const reached = call.status === 200 || call.status === 0;
       if (!reached) continue;
       const stagingEtag = call.ifMatchValue?.split(',')[1]?.trim();
@@ -686,7 +1008,11 @@ function cycleLine(
   const faults = counts.size ? [...counts].map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ') : 'none';
   const answeredBy = plan.broken ? 'the watch' : plan.approve ? 'approve' : 'reject';
   const traffic = plan.ramp ? `ramp${plan.ramp.probes ? ' with probes' : ''}` : plan.traffic;
-  const what = `${plan.version} ${plan.broken ? `broken, ${plan.ramp ? traffic : 'weight'}` : traffic}, ${answeredBy}`;
+  const baked = plan.bake
+    ? `, baked${plan.bake.fails ? ', fails in production' : ''}${plan.bake.newer ? ', newer promotion' : ''}`
+    : '';
+  const kind = plan.broken ? `broken, ${plan.ramp ? traffic : 'weight'}` : traffic;
+  const what = `${plan.version} ${kind}, ${answeredBy}${baked}`;
   const verdict = violation ? `✗ ${INVARIANTS[violation.invariant]}: ${violation.detail}` : '✓';
   return `cycle ${String(cycle).padStart(String(of).length)}/${of} ${what} → ${end}; faults: ${faults} ${verdict}`;
 }
@@ -702,6 +1028,11 @@ export function summaryTable(s: ChaosSummary): string[] {
       (s.outcomes.ramps
         ? `; ramps: ${s.outcomes.ramps} run, ${s.outcomes.rampsClimbed} reached the last step, ` +
           `${s.outcomes.rampsStopped} stopped`
+        : '') +
+      (s.outcomes.bakes
+        ? `; bakes: ${s.outcomes.bakes} run, ${s.outcomes.bakedHealthy} healthy, ${s.outcomes.reverted} reverted, ` +
+          `${s.outcomes.refused} refused over a newer promotion, ${s.outcomes.bakesSkipped} with nothing to bake ` +
+          `(promote re-run after it had promoted), ${s.outcomes.bakeRetries} bake action retries`
         : ''),
     '',
     `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
@@ -710,9 +1041,10 @@ export function summaryTable(s: ChaosSummary): string[] {
     out.push(`${k.padEnd(20)}${String(s.faults[k].injected).padStart(9)}${String(s.faults[k].survived).padStart(9)}`);
   const width = Math.max(...Object.values(INVARIANTS).map((t) => t.length)) + 2;
   out.push('', `${'invariant'.padEnd(width)}${'checked'.padStart(9)}`);
-  // A run without --ramp prints the table it always printed.
+  // A run without --ramp or --bake prints the table it always printed.
+  const bakeRows = ['revertRestores', 'revertNewer'];
   for (const [id, text] of Object.entries(INVARIANTS))
-    if (id !== 'ramp' || s.outcomes.ramps > 0)
+    if ((id !== 'ramp' || s.outcomes.ramps > 0) && (!bakeRows.includes(id) || s.outcomes.bakes > 0))
       out.push(`${text.padEnd(width)}${String(s.invariants[id as InvariantId]).padStart(9)}`);
   out.push(
     '',

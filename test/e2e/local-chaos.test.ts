@@ -49,6 +49,38 @@ describe('npm run chaos: whole release cycles under injected faults', () => {
     expect(summary.invariants.ramp, INVARIANTS.ramp).toBeGreaterThan(1);
   });
 
+  it('with --bake: releases failing in production are reverted to the recorded config, never over a newer promotion', {
+    timeout: 110_000,
+  }, async () => {
+    // Seed 1's first three cycles, all approved and baked: v2 and v3 fail in production on one path (each reverted
+    // to v1), v4 is healthy and promoted over by hand during its bake (the bake must refuse). With the faults off: a
+    // promote job that promoted but is not the one that reports (a killed worker, a duplicate delivery, an action
+    // retry after a late continuation) reports RevertRecord none and leaves the bake nothing to bake (docs/local.md,
+    // "Baked releases"); the long runs keep the faults on.
+    const lines: string[] = [];
+    const summary = await runChaos({
+      seed: 1,
+      cycles: 3,
+      bake: true,
+      rates: { requestRate: 0, duplicateRate: 0, lateRate: 0 },
+      write: (l) => lines.push(l),
+      dumpDir: '/tmp/cloudfront-cd-chaos-test',
+    });
+    expect(summary.violation, summaryTable(summary).join('\n')).toBeUndefined();
+    expect(lines[0]).toMatch(
+      /^cycle 1\/3 v2 .*baked, fails in production → promoted, reverted by the bake to v1; .* ✓$/,
+    );
+    expect(lines[1]).toMatch(
+      /^cycle 2\/3 v3 .*baked, fails in production → promoted, reverted by the bake to v1; .* ✓$/,
+    );
+    expect(lines[2]).toMatch(/^cycle 3\/3 v4 .*newer promotion → promoted, the bake refused to revert over v100004; /);
+    expect(summary.outcomes).toMatchObject({ bakes: 3, reverted: 2, refused: 1 });
+    // Each revert checked against its record, each bake write against the newer promotion.
+    expect(summary.invariants.revertRestores, INVARIANTS.revertRestores).toBeGreaterThanOrEqual(4);
+    expect(summary.invariants.revertNewer, INVARIANTS.revertNewer).toBeGreaterThan(1);
+    expect(summary.invariants.production).toBeGreaterThan(0);
+  });
+
   it('stops at a violation when the actions do not invalidate: the cache checks can fail', {
     timeout: 60_000,
   }, async () => {
