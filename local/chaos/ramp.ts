@@ -11,7 +11,7 @@
  * figures, its `state-read` lines the window judged).
  */
 import { evaluateGate } from '../../shared/domain/gate.js';
-import type { LogLine } from '../pipeline/lambda.js';
+import type { InvocationResult, Invokers, LogLine } from '../pipeline/lambda.js';
 
 /** The ladder every ramped cycle climbs, and how each step is judged (StepMinutes 1 on the virtual clock). */
 export const RAMP_STEPS = [1, 5, 15];
@@ -167,4 +167,40 @@ export function checkRampRun(
     previous = e;
   }
   return problems;
+}
+
+/** The header a ramped pipeline hands enable-cd (the template's `RampHeader` when RampSteps is set). */
+export const RAMP_HEADER = 'aws-cf-cd-staging: true';
+
+/**
+ * The functions as a ramped pipeline runs them: while `ramping()` (the cycle in the Release stage is ramped — the stage
+ * holds one execution at a time), the UserParameters of `functions` get `RampHeader`, as the template passes it with
+ * RampSteps set; the other cycles run as a pipeline without a ramp (RampHeader "").
+ */
+export function withRampHeader(invokers: Invokers, functions: readonly string[], ramping: () => boolean): Invokers {
+  const wrapped: Invokers = { ...invokers };
+  for (const name of functions) {
+    const fn = invokers[name];
+    if (!fn) throw new Error(`no ${name} function to give RampHeader to`);
+    wrapped[name] = {
+      invoke: (event: unknown, timeoutMs?: number): Promise<InvocationResult> =>
+        fn.invoke(ramping() ? withParameter(event, 'RampHeader', RAMP_HEADER) : event, timeoutMs),
+    };
+  }
+  return wrapped;
+}
+
+/** A CodePipeline job event with one UserParameters key set (when it is empty or absent). */
+function withParameter(event: unknown, key: string, value: string): unknown {
+  const e = event as {
+    'CodePipeline.job'?: { data?: { actionConfiguration?: { configuration?: { UserParameters?: string } } } };
+  };
+  const configuration = e['CodePipeline.job']?.data?.actionConfiguration?.configuration;
+  if (!configuration?.UserParameters) return event;
+  const params = JSON.parse(configuration.UserParameters) as Record<string, unknown>;
+  if (params[key] !== '' && params[key] !== undefined) return event;
+  const copy = structuredClone(e);
+  const target = copy['CodePipeline.job']?.data?.actionConfiguration?.configuration;
+  if (target) target.UserParameters = JSON.stringify({ ...params, [key]: value });
+  return copy;
 }

@@ -56,6 +56,7 @@ import {
   RAMP_STEPS,
   RAMP_VIEWERS_PER_MINUTE,
   checkRampRun,
+  withRampHeader,
   rampParameters,
 } from './ramp.js';
 
@@ -295,12 +296,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       if (opts.bake && call.worker.startsWith('bake')) observeBakeWrite(call);
     },
   });
+  /** Whether the cycle in the Release stage runs as a ramped pipeline's (cycles run one after another). */
+  let rampedNow = false;
   const deployment = startDeployment({
     emulator,
     clients,
     site,
-    // With --bake, promote records what it replaces, as the template wires it with BakeMinutes.
-    lambdas: opts.bake ? withRevertRecords(lambdas.invokers) : lambdas.invokers,
+    // With --bake, promote records what it replaces, as the template wires it with BakeMinutes; a ramped cycle's
+    // enable-cd gets RampHeader, as the template passes it with RampSteps.
+    lambdas: withRampHeader(
+      opts.bake ? withRevertRecords(lambdas.invokers) : lambdas.invokers,
+      ['enable-cd'],
+      () => rampedNow,
+    ),
     settings: SETTINGS,
     continuationDelayMs,
     maxInvocations: 2_000,
@@ -398,6 +406,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 
   /** The release of one cycle to its planned end, re-run (as an operator would) after a cleanly failed job. */
   async function runCycle(plan: CyclePlan): Promise<'promoted' | 'rolled back'> {
+    // A run with --ramp is a pipeline with RampSteps: enable-cd gets RampHeader. A release whose staging template
+    // routes by weight is the exception the chaos mixes in: CloudFormation rewrote or kept its policy on weight, and
+    // enable-cd must re-enable that, as without a ramp.
+    rampedNow = opts.ramp === true && plan.traffic === 'header';
     await putPage(plan.version);
     if (opts.bake) await putPage(plan.version, FAILING_PATH);
     if (plan.broken) emulator.setReleaseFailure(`/${plan.version}`, 1);
