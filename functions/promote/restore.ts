@@ -32,7 +32,8 @@ export function restoreSentence(change: RestoreHeaderChange, memory: Record<stri
       return `Policy ${change.policyId} needed no header restore on re-read`;
     default:
       return (
-        `Policy ${change.policyId} could NOT be put back on header routing (${memory.headerRestoreError ?? 'not run'}); ` +
+        `Policy ${change.policyId} could NOT be put back on header routing ` +
+        `(${memory.headerRestoreError ?? 'not run'}); ` +
         "it is disabled at the ramp's weight: see docs/ramp.md#what-a-ramp-leaves-behind"
       );
   }
@@ -88,7 +89,8 @@ export async function restoreHeaderWrite(
       error: errorFields(err),
       next:
         `the promotion stands; policy ${change.policyId} is disabled but still routes by weight: with the ramp on, ` +
-        "the next release's enable-cd puts it on header routing; with it off, see docs/ramp.md#what-a-ramp-leaves-behind",
+        "the next release's enable-cd puts it on header routing; with it off, see " +
+        'docs/ramp.md#what-a-ramp-leaves-behind',
     });
     return { wrote: false, remember: restoreReportToData('failed', sayError(err, PIPELINE_WORDS)) };
   }
