@@ -294,7 +294,7 @@ export function rampCycles(): Cycle[] {
         c.record({
           name:
             "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
-            'the ramp set 1 %, then only the rollback, which left it disabled on header routing',
+            'the ramp set 1 %, then only the rollback',
           ok:
             enableCd.includes('enable-policy') &&
             !enableCd.includes('route-by-header') &&
