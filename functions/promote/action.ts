@@ -45,12 +45,15 @@ import {
   type PromoteState,
   decide,
   planFinishing,
+  planHeaderRestore,
   planPromotion,
   promotableApartFromPolicy,
   stagingProvesPromotion,
+  withHeaderRestore,
   withPrune,
 } from './plan.js';
 import { pruneWrite } from './prune.js';
+import { restoreHeaderWrite, restoreSentence } from './restore.js';
 import { writeRecord } from '../../shared/aws/revert-record.js';
 import { buildRecord, recordKey, recordedCommits } from '../../shared/revert/record.js';
 import {
@@ -199,8 +202,11 @@ async function readFinishing(params: PromoteParams, remembered: string | undefin
     Promise.all([readDistribution(primaryId), readDistributionIfExists(stagingId)]),
   );
   const attached = attachedPolicyId(primary.config);
+  // With RampHeader the policy is also read once the primary is Deployed: the pass that plans done may restore it.
   const policy =
-    attached && !stagingProvesPromotion(primary, staging, params.expectedStagingEtag)
+    attached &&
+    (!stagingProvesPromotion(primary, staging, params.expectedStagingEtag) ||
+      (params.rampHeader && isDeployed(primary)))
       ? await step("read the primary's policy", () => readPolicyIfExists(attached))
       : undefined;
   log.info('state-read', {
@@ -285,7 +291,8 @@ export function promoteSteps(
           });
         }
         if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-        return withPrune(plan, params.prune, ids, protectedCommits(memory));
+        const pruned = withPrune(plan, params.prune, ids, protectedCommits(memory));
+        return withHeaderRestore(pruned, params.rampHeader, s.policy, params.policyId);
       }
       // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
       const reading = await settle(traffic);
@@ -302,14 +309,20 @@ export function promoteSteps(
       const plan = planPromotion(s, decision, s.cache, paths);
       if ('cache' in plan && plan.cache?.kind === 'off')
         log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-      return withPrune(plan, params.prune, ids, protectedCommits(memory));
+      const pruned = withPrune(plan, params.prune, ids, protectedCommits(memory));
+      return withHeaderRestore(pruned, params.rampHeader, s.policy, params.policyId);
     },
     write: async (change, s) => {
-      // An invalidation CloudFront answers Completed at once ends the wait, unless the prune is still to come: it
-      // runs on the pass that plans done, so that pass comes next (one more invocation, no wait).
-      if (change.kind === 'invalidate-cache')
-        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait: !params.prune });
+      // An invalidation CloudFront answers Completed at once ends the wait, unless the prune or the header restore
+      // is still to come: they run on the pass that plans done, so that pass comes next (one more invocation, no
+      // wait).
+      if (change.kind === 'invalidate-cache') {
+        const restore = planHeaderRestore(s.policy, params.rampHeader);
+        const completedEndsWait = !params.prune && !restore;
+        return invalidationWrite(change, log, { memoryKey: 'invalidationId', completedEndsWait });
+      }
       if (change.kind === 'prune-releases') return pruneWrite(change, log);
+      if (change.kind === 'restore-header-routing') return restoreHeaderWrite(change, s.policy, log);
       return promoteWrite(change, s, log, params.recordBucket);
     },
     stepName: (change) =>
@@ -317,7 +330,9 @@ export function promoteSteps(
         ? "invalidate the primary's edge caches"
         : change.kind === 'prune-releases'
           ? 'prune old release folders'
-          : 'promote the staging config onto the primary',
+          : change.kind === 'restore-header-routing'
+            ? 'put the disabled policy back on header routing'
+            : 'promote the staging config onto the primary',
     // After the promotion only the primary's propagation and its cache are left: no decision to show, the cache.
     describe: (plan) =>
       plan.kind === 'finishing'
@@ -416,6 +431,9 @@ function summarise(
       plan.changes.some((c) => c.kind === 'prune-releases') ? pruneReportFromData(memory) : { outcome: 'not-run' },
       { bucket: params.prune.bucket, primaryId: params.primaryId, stagingId: params.stagingId },
     );
+  // Like the prune's, the restore's report is this pass's own: only a plan with the restore in it made it.
+  const restore = plan.changes.find((c) => c.kind === 'restore-header-routing');
+  const restored = restore ? restoreSentence(restore, memory) : '';
   const outputVariables = {
     ...successVariables(facts, state.primary.etag, params.stagingId),
     InvalidationId: invalidationId ?? 'none',
@@ -448,7 +466,7 @@ function summarise(
   return {
     summary:
       `primary ${params.primaryId} serves the config of staging ${params.stagingId}, ` +
-      `is Deployed, and ${viewers}${pruned ? `. ${pruned.sentence}` : ''}`,
+      `is Deployed, and ${viewers}${pruned ? `. ${pruned.sentence}` : ''}${restored ? `. ${restored}` : ''}`,
     outputVariables,
   };
 }

@@ -2,6 +2,7 @@ import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, parseGate } from '../../shared/domain/gate.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
 import { DEFAULT_KEEP } from '../../shared/release/prune-plan.js';
+import { type StagingHeader, parseRampHeader } from '../enable-cd/params.js';
 
 /** Every UserParameters key promote accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -18,6 +19,7 @@ export const parameterNames = [
   'ReleaseBucket',
   'KeepReleases',
   'RevertRecordBucket',
+  'RampHeader',
 ] as const;
 
 /** The most complete releases `KeepReleases` may keep (cfcd prune's `--keep` goes further, by hand). */
@@ -61,6 +63,12 @@ export interface PromoteParams {
    * (shared/revert/record.ts); undefined when absent or `""` (no record, no S3 call, as before).
    */
   recordBucket: string | undefined;
+  /**
+   * `RampHeader` (enable-CD's and the ramp's, the same value; `""` without a ramp): once the promotion is done, a
+   * disabled policy still at the ramp's weight is put back on header routing, still disabled, so that the next
+   * release's enable-CD finds no weight to switch back on (functions/promote/restore.ts). Undefined: no such write.
+   */
+  rampHeader: StagingHeader | undefined;
 }
 
 /**
@@ -81,7 +89,8 @@ function parsePrune(p: ParamReader): PruneTarget | undefined {
 
 /** Parses promote's UserParameters; throws InputError naming the field. */
 export function parsePromoteParams(raw: unknown): PromoteParams {
-  const p = new ParamReader(parseUserParametersJson(raw), parameterNames);
+  const values = parseUserParametersJson(raw);
+  const p = new ParamReader(values, parameterNames);
   return {
     ...p.primaryAndStaging(),
     policyId: p.optionalPolicyId('ContinuousDeploymentPolicyId'),
@@ -91,5 +100,6 @@ export function parsePromoteParams(raw: unknown): PromoteParams {
     gate: parseGate(p, 'MetricsWindowMinutes'),
     prune: parsePrune(p),
     recordBucket: p.optionalBucketName('RevertRecordBucket'),
+    rampHeader: parseRampHeader(values.RampHeader),
   };
 }

@@ -29,6 +29,9 @@ import {
   type InvalidateChange,
   decideCache,
 } from '../../shared/domain/invalidation.js';
+import { routingOf } from '../../shared/domain/traffic-config.js';
+import type { StagingHeader } from '../enable-cd/params.js';
+import { withHeaderRouting } from '../enable-cd/plan.js';
 import type { PruneTarget } from './params.js';
 import { PHASE, type PromotePhase } from './phases.js';
 import { type PromotionFacts, promotionNote } from './result.js';
@@ -307,7 +310,7 @@ export function decide(
  * edge location still on the previous config would refill an early invalidation from the previous release — then its
  * edge caches invalidated (`InvalidationPaths`), and the invalidation Completed. Nothing here ever promotes.
  */
-export type FinishPlan = Plan<InvalidateChange | PruneReleasesChange, PromotePhase> & {
+export type FinishPlan = Plan<InvalidateChange | RestoreHeaderChange | PruneReleasesChange, PromotePhase> & {
   /** Absent while the primary is still InProgress (its invalidations are not read yet). */
   cache?: CacheDecision;
 };
@@ -353,6 +356,68 @@ export function withPrune<P extends PromotePassPlan>(
       (protect.length ? ` and the revert target (${protect.join(', ')})` : ''),
   };
   return { ...plan, changes: [...plan.changes, change] };
+}
+
+/**
+ * After a ramped promotion (`RampHeader`): the policy the promotion disabled, put back on header routing, still
+ * disabled. CloudFront keeps the ramp's weight on the disabled policy, CloudFormation skips an unchanged policy, and
+ * the next release's enable-CD re-enables what it finds: without `RampHeader` (the ramp turned off since), that
+ * weight, routing viewers to the next release at once. Its write never fails the job (functions/promote/restore.ts).
+ */
+export interface RestoreHeaderChange {
+  kind: 'restore-header-routing';
+  policyId: string;
+  header: StagingHeader;
+  /** The weight (0–0.15) the disabled policy kept, which no enable-CD will switch back on. */
+  replacesWeight: number;
+  reason: string;
+}
+
+/**
+ * The header restore a policy as read needs: only a policy that is disabled and routes by weight. An enabled policy
+ * is not promote's to touch (nothing was promoted, or another writer switched it on), and one on header routing
+ * already is what the restore leaves: a repeated final delivery plans nothing.
+ */
+export function planHeaderRestore(
+  policy: PolicyState | undefined,
+  header: StagingHeader | undefined,
+): RestoreHeaderChange | undefined {
+  if (!header || !policy || policy.config.Enabled !== false) return undefined;
+  const routing = routingOf(policy.config);
+  if (routing.type !== 'weight') return undefined;
+  const percent = `${Math.round(routing.weight * 100_000) / 1000}%`;
+  return {
+    kind: 'restore-header-routing',
+    policyId: policy.id,
+    header,
+    replacesWeight: routing.weight,
+    reason:
+      `the promotion is complete and policy ${policy.id} is disabled at the ramp's weight of ${percent}: put it back ` +
+      `on header routing (${header.header}: ${header.value}), still disabled, so that the next release's ` +
+      'enable-CD switches on header routing, never this weight',
+  };
+}
+
+/** A policy's config on header routing, disabled: what the restore writes (everything else sent as read). */
+export function withHeaderRoutingDisabled(config: PolicyState['config'], header: StagingHeader): PolicyState['config'] {
+  return { ...withHeaderRouting(config, header), Enabled: false };
+}
+
+/**
+ * A plan that says done, with the header restore added first (before the prune) when `RampHeader` is set and the
+ * policy as read needs it. Only once the promotion is complete — the pass that plans done, where the prune runs too —
+ * and only for the policy promote was given (`ContinuousDeploymentPolicyId`), when it names one.
+ */
+export function withHeaderRestore<P extends PromotePassPlan>(
+  plan: P,
+  header: StagingHeader | undefined,
+  policy: PolicyState | undefined,
+  expectedPolicyId?: string,
+): P {
+  if (plan.next.kind !== 'done' || (plan.kind !== 'finishing' && plan.kind !== 'already-promoted')) return plan;
+  if (expectedPolicyId && policy && policy.id !== expectedPolicyId) return plan;
+  const change = planHeaderRestore(policy, header);
+  return change ? { ...plan, changes: [change, ...plan.changes] } : plan;
 }
 
 /** Plans the end of a promotion from the primary as read and, once it is Deployed, its invalidations since. */

@@ -3,7 +3,8 @@
  * before any viewer is routed, then a ladder of weights, each set (ETag-guarded), propagated, baked and judged on its
  * own window by the promotion gate's rules before the next. The alarms of `AlarmNames` are read on every pass at a
  * step: one in ALARM makes the step unhealthy at once. An unhealthy step takes the viewers off staging the way the
- * canary watch does (the policy disabled) and fails naming the step. The driver (shared/job/driver.ts) runs it.
+ * canary watch does (the policy disabled; with `RampHeader` also put back on header routing, in the same write) and
+ * fails naming the step. The driver (shared/job/driver.ts) runs it.
  */
 import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
 import { readAlarms } from '../../shared/aws/alarms.js';
@@ -13,7 +14,7 @@ import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import { readDistribution, writePolicyConfig } from '../../shared/aws/cloudfront.js';
 import { readTraffic } from '../../shared/aws/metrics.js';
 import { type AlarmStates, alarmLabel } from '../../shared/domain/alarms.js';
-import { attachedPolicyId, withPolicyEnabled } from '../../shared/domain/distribution-config.js';
+import { attachedPolicyId } from '../../shared/domain/distribution-config.js';
 import { step } from '../../shared/domain/errors.js';
 import { judgesErrorRate } from '../../shared/domain/gate.js';
 import { type PolicyState, distributionLogFields } from '../../shared/domain/resources.js';
@@ -34,6 +35,7 @@ import {
   extraReads,
   planRamp,
   routingAfterRamp,
+  withRollback,
   withStepWeight,
 } from './plan.js';
 import { runProbes } from './probes.js';
@@ -140,12 +142,15 @@ async function write(change: RampChange, state: RampState, log: Logger): Promise
   const config =
     change.kind === 'set-weight'
       ? withStepWeight(policy.config, change.percent)
-      : withPolicyEnabled(policy.config, false);
+      : withRollback(policy.config, change.header);
   const etag = await writePolicyConfig(policy, config);
   log.info('write', {
     change: change.kind,
     policyId: policy.id,
     ...(change.kind === 'set-weight' ? { weightPercent: change.percent, step: change.stepIndex + 1 } : {}),
+    ...(change.kind === 'disable-policy' && change.header
+      ? { header: `${change.header.header}: ${change.header.value}` }
+      : {}),
     ifMatch: policy.etag,
     newEtag: etag,
     reason: change.reason,
@@ -172,7 +177,9 @@ export function rampSteps(
     stepName: (change) =>
       change.kind === 'set-weight'
         ? `set the policy's weight to ${change.percent}% (step ${change.stepIndex + 1})`
-        : 'disable the continuous deployment policy (roll back the unhealthy step)',
+        : change.header
+          ? 'disable the continuous deployment policy on header routing (roll back the unhealthy step)'
+          : 'disable the continuous deployment policy (roll back the unhealthy step)',
     describe: (plan) => ({ position: plan.position, ...(plan.judged ? { judged: plan.judged } : {}) }),
   };
 }

@@ -7,6 +7,7 @@ import { type AlarmRef, parseAlarmNames } from '../../shared/domain/alarms.js';
 import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
 import { ParamReader, describe, jsonKind, parseUserParametersJson, present } from '../../shared/domain/params.js';
+import { type StagingHeader, parseRampHeader } from '../enable-cd/params.js';
 
 /** Every UserParameters key the ramp accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [
@@ -23,6 +24,7 @@ export const parameterNames = [
   'Probes',
   'ProbeBaseUrl',
   'MaxWaitMinutes',
+  'RampHeader',
 ] as const;
 
 /** CloudFront's ceiling for weighted routing: 15 % of viewers (`Weight` 0.15). */
@@ -73,6 +75,12 @@ export interface RampParams {
   /** Where the probes are sent (the primary's `https://<domain>` when undefined); the local data plane sets it. */
   probeBaseUrl: string | undefined;
   maxWaitMinutes: number;
+  /**
+   * `RampHeader` (enable-CD's, the same value): the header routing an unhealthy step's rollback puts the policy back
+   * on, disabled, in the same write, so that no weight of this ramp outlives its release. Undefined: the rollback only
+   * disables (the weight stays, as the watch's does).
+   */
+  rampHeader: StagingHeader | undefined;
 }
 
 /** A JSON array given as such, or as a string holding one (pipeline variables and cfcd flags pass strings). */
@@ -214,5 +222,6 @@ export function parseRampParams(raw: unknown): RampParams {
     probes,
     probeBaseUrl,
     maxWaitMinutes: p.optionalNumber('MaxWaitMinutes', { min: 1, max: DAY_MINUTES, integer: true }) ?? defaultWait,
+    rampHeader: parseRampHeader(values.RampHeader),
   };
 }

@@ -24,6 +24,8 @@ import type { MetricsWindow, TrafficFigures } from '../../shared/domain/traffic-
 import { ContinuationError } from '../../shared/job/continuation.js';
 import type { Memory } from '../../shared/job/driver.js';
 import { type AbortChange, planDisable } from '../../shared/rollback/plan.js';
+import { withHeaderRouting } from '../enable-cd/plan.js';
+import type { StagingHeader } from '../enable-cd/params.js';
 import type { Probe, RampParams } from './params.js';
 import { PHASE, type RampPhase } from './phases.js';
 
@@ -96,9 +98,13 @@ export type Position =
   | { kind: 'start'; from: string }
   | { kind: 'step'; index: number };
 
+/**
+ * A step's weight, or the rollback of an unhealthy step: the policy disabled and, with `RampHeader`, put back on
+ * header routing in the same write (`header`), so that the next release's enable-CD finds no weight of this ramp.
+ */
 export type RampChange =
   | { kind: 'set-weight'; policyId: string; percent: number; stepIndex: number; reason: string }
-  | Extract<AbortChange, { kind: 'disable-policy' }>;
+  | (Extract<AbortChange, { kind: 'disable-policy' }> & { header?: StagingHeader });
 
 export interface RampPlan extends Plan<RampChange, RampPhase> {
   position: Position;
@@ -439,8 +445,9 @@ function judgedOf(state: RampState, params: RampParams, index: number): StepFigu
 }
 
 /**
- * Takes the viewers off an unhealthy step the way the watch does (the policy disabled); the next pass fails naming
- * the step, its weight, and its figures (when its window was read) or the alarms in ALARM.
+ * Takes the viewers off an unhealthy step the way the watch does (the policy disabled) and, with `RampHeader`, puts
+ * the policy back on header routing in the same ETag-guarded write: a ramp's weights end with its release. The next
+ * pass fails naming the step, its weight, and its figures (when its window was read) or the alarms in ALARM.
  */
 function rollBack(
   state: RampState,
@@ -453,6 +460,11 @@ function rollBack(
   const disable = planDisable(state.primary, state.policy);
   if (!disable) throw new Error('ramp: an enabled attached policy has nothing to disable');
   const why = ringing.length ? `${ringingPhrase(ringing)}; ` : '';
+  const header = params.rampHeader;
+  const restore = header
+    ? `, and put back on header routing (${header.header}: ${header.value}) in the same write, so that the next ` +
+      "release's enable-CD finds no weight of this ramp to switch back on"
+    : '';
   return {
     ...base,
     remember: {
@@ -460,7 +472,13 @@ function rollBack(
       unhealthy: `${index}|${judged ? encodeFigures([judged]) : ''}`,
       ...(ringing.length ? { alarms: ringingPhrase(ringing) } : {}),
     },
-    changes: [{ ...disable, reason: `${stepName(params, index)} is unhealthy: ${why}${disable.reason}` }],
+    changes: [
+      {
+        ...disable,
+        ...(header ? { header } : {}),
+        reason: `${stepName(params, index)} is unhealthy: ${why}${disable.reason}${restore}`,
+      },
+    ],
     next: waitFor(PHASE.rolledBack, `primary ${state.primary.id} to take the viewers back from staging`, [
       state.primary.id,
     ]),
@@ -501,8 +519,8 @@ export function rollbackFailure(state: RampState, params: RampParams, memory: Ra
   const where =
     policy && policy.config.Enabled === true
       ? `policy ${policy.id} is enabled again (another writer): run the abort action to take viewers off staging`
-      : `policy ${policy?.id ?? '(detached)'} was disabled: all traffic goes back to primary ${state.primary.id} ` +
-        'as it propagates (the rollback the canary watch makes)';
+      : `policy ${policy?.id ?? '(detached)'} was disabled${onHeader(policy)}: all traffic goes back to primary ` +
+        `${state.primary.id} as it propagates (the rollback the canary watch makes)`;
   const why = [
     ...(alarms ? [alarms] : []),
     ...(figures ? [`${describeStep(figures)} (thresholds: ${thresholds(params.gate)})`] : []),
@@ -511,6 +529,20 @@ export function rollbackFailure(state: RampState, params: RampParams, memory: Ra
     `ramp ${stepName(params, index)} was unhealthy: ${why.join('; ')}; ${where}. ` +
       'Fix the release and run the pipeline again.',
   );
+}
+
+/** `and put back on header routing (…)` when the rolled-back policy routes by header, as `RampHeader` leaves it. */
+function onHeader(policy: PolicyState | undefined): string {
+  const routing = policy ? routingOf(policy.config) : undefined;
+  return routing?.type === 'header' ? ` and put back on header routing (${routing.header}: ${routing.value})` : '';
+}
+
+/**
+ * The config of a rolled-back step: disabled, and with `header` (`RampHeader`) on header routing, in one write. The
+ * disable is what takes viewers off the staging; the header routing is what the next release's enable-CD finds.
+ */
+export function withRollback(config: PolicyState['config'], header: StagingHeader | undefined): PolicyState['config'] {
+  return { ...(header ? withHeaderRouting(config, header) : config), Enabled: false };
 }
 
 /** One step's figures in a phrase: requests and 5xx rate, against the primary. */

@@ -7,10 +7,12 @@
  *        the primary is Deployed at the step below and that step's own minutes were judged healthy; the approval
  *        shows the ramp's figures; approved, promoted.
  *   11 — a release that answers 500 only under real traffic (the emulator's failing release on its releases/<commit>
- *        folder), its staging stack unchanged: CloudFormation leaves the policy as cycle 10's promotion left it,
- *        disabled at 15 %, and enable-CD (told by RampHeader that the ramp owns the weights) switches it on with header
- *        routing, not at 15 %; the ramp sets 1 %, judges that step unhealthy, disables the policy and fails naming the
- *        step, before anyone is asked to approve; no viewer is routed above 1 %.
+ *        folder), its staging stack unchanged: CloudFormation leaves the policy as cycle 10's promotion left it —
+ *        disabled, and (promote told RampHeader) put back on header routing instead of its 15 % — so enable-CD switches
+ *        it on as it is, on header routing; the ramp sets 1 %, judges that step unhealthy, disables the policy and puts
+ *        it back on header routing in one write, and fails naming the step, before anyone is asked to approve; no
+ *        viewer is routed above 1 %. A ramp's weights end with its release: cycle 12's enable-CD, the ramp off,
+ *        finds header routing, never a weight to switch back on.
  */
 import { GetContinuousDeploymentPolicyCommand } from '@aws-sdk/client-cloudfront';
 import { policyEnabled } from './aws.js';
@@ -63,6 +65,12 @@ async function routingNow(c: CycleContext, policyId: string | undefined): Promis
   const traffic = config.TrafficConfig;
   if (traffic?.Type === 'SingleHeader') return 'header';
   return `${Math.round((traffic?.SingleWeightConfig?.Weight ?? 0) * 100_000) / 1000}%`;
+}
+
+/** The policy's traffic type as it is now, enabled or not (`SingleHeader` or `SingleWeight`). */
+async function trafficTypeOf(c: CycleContext, policyId: string): Promise<string | undefined> {
+  const out = await c.clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
+  return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig?.TrafficConfig?.Type;
 }
 
 /** The staging stack's policy of an execution, once its Deploy action succeeded. */
@@ -242,7 +250,8 @@ export function rampCycles(): Cycle[] {
       name: 'cycle 11: a release broken under traffic is stopped at its first step',
       intro: () =>
         "v15 answers 500 to every viewer; its staging template is unchanged, so the policy is as cycle 10's " +
-        'promotion left it, disabled at 15 %: enable-CD switches it on with header routing, and the ramp sets 1 %',
+        'promotion left it, disabled and back on header routing (not at 15 %): enable-CD switches it on as it is, ' +
+        'and the ramp sets 1 %',
       run: async (c) => {
         const folder = `/releases/${broken.commit}`;
         c.failRelease(folder, 1);
@@ -275,22 +284,28 @@ export function rampCycles(): Cycle[] {
           detail: `${failureOf(result).split('. ')[0]}${asked ? '; an approval was asked' : ''}`,
         });
         const { written } = ladderWrites(events);
-        const enabled = await policyEnabled(c.clients, policyOf(c, broken.version));
+        const policyId = policyOf(c, broken.version);
+        const enabled = await policyEnabled(c.clients, policyId);
+        const left = policyId ? await trafficTypeOf(c, policyId) : undefined;
         const enableCd = enableCdWrites(events);
         const above = minutes.filter((m) => m.routing.endsWith('%') && m.routing !== '1%').map((m) => m.routing);
+        // Cycle 10's promote put the policy back on header routing (RampHeader), so enable-CD only switched it on: a
+        // route-by-header here would mean the promotion had left its 15 % for the next release to find.
         c.record({
           name:
             "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
             'the ramp set 1 %, then only the rollback',
           ok:
-            enableCd.includes('route-by-header') &&
-            !enableCd.includes('enable-policy') &&
+            enableCd.includes('enable-policy') &&
+            !enableCd.includes('route-by-header') &&
             written.join(',') === '1%,disable-policy' &&
             above.length === 0 &&
-            enabled === false,
+            enabled === false &&
+            left === 'SingleHeader',
           detail:
             `enable-CD wrote ${enableCd.join(', ') || 'nothing'}; ramp wrote ${written.join(', ') || 'nothing'}; ` +
-            `minutes above 1 %: ${above.length ? above.join(', ') : 'none'}; policy Enabled=${enabled}`,
+            `minutes above 1 %: ${above.length ? above.join(', ') : 'none'}; policy Enabled=${enabled}, ` +
+            `routing ${left ?? 'unknown'}`,
         });
         const after = await c.viewers.sample(50);
         c.record({

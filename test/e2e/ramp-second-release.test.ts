@@ -179,3 +179,131 @@ describe('two ramped releases in a row (built bundles against the emulator)', ()
     expect(await h.viewer()).toBe('v3');
   });
 });
+
+/**
+ * Issues 25/26: a ramp's weights end with its release. The ramp's rollback and promote after a ramped promotion
+ * (both told RampHeader, as the pipeline does) leave the policy disabled on header routing. A following release with
+ * the ramp turned off (enable-cd told no RampHeader) is then switched on on header routing, for a header review: no
+ * viewer is routed to it by weight. Before, enable-cd re-enabled the last ramp's weight.
+ */
+describe("a ramp's weights end with its release (the next release without a ramp is reviewed by header)", () => {
+  const HEADER = { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'aws-cf-cd-staging', Value: 'true' } };
+
+  async function policyConfig(policyId: string) {
+    const out = await h.clients.cloudFront.send(new GetContinuousDeploymentPolicyCommand({ Id: policyId }));
+    return out.ContinuousDeploymentPolicy?.ContinuousDeploymentPolicyConfig;
+  }
+
+  /** A ramped release up to the ramp's report: enable-cd and the ramp told RampHeader, no probes. */
+  async function ramped(version: string, minutes: Minute[]) {
+    const ids = await h.deployStaging(headerTemplate(`/${version}`));
+    const policyId = ids.ContinuousDeploymentPolicyId;
+    const common = {
+      PrimaryDistributionId: h.site.primaryId,
+      StagingDistributionId: ids.StagingDistributionId,
+      ContinuousDeploymentPolicyId: policyId,
+    };
+    const enable = await job('enable-cd', { ...h.enableCdParams(ids), RampHeader: RAMP_HEADER }, policyId, minutes);
+    expect(enable.result.kind, JSON.stringify(enable.result)).toBe('success');
+    const etag = enable.result.kind === 'success' ? enable.result.outputVariables?.StagingETag : undefined;
+    const ramp = await job(
+      'ramp',
+      {
+        ...common,
+        ExpectedStagingETag: etag,
+        Steps: [1, 5, 15],
+        StepMinutes: 1,
+        MinStagingRequests: 3,
+        MaxStaging5xxErrorRate: 5,
+        MaxWaitMinutes: 60,
+        RampHeader: RAMP_HEADER,
+      },
+      policyId,
+      minutes,
+    );
+    return { policyId, common, etag, ramp };
+  }
+
+  /** The next release with the ramp off: enable-cd without RampHeader, each minute's viewers recorded. */
+  async function unrampedEnable(version: string) {
+    const ids = await h.deployStaging(headerTemplate(`/${version}`));
+    const policyId = ids.ContinuousDeploymentPolicyId;
+    const minutes: Minute[] = [];
+    const enable = await job('enable-cd', { ...h.enableCdParams(ids), RampHeader: '' }, policyId, minutes);
+    expect(enable.result.kind, JSON.stringify(enable.result)).toBe('success');
+    const variables = enable.result.kind === 'success' ? (enable.result.outputVariables ?? {}) : {};
+    const writes = enable.logs.filter((l) => l.event === 'write').map((l) => l.change);
+    return { policyId, minutes, variables, writes };
+  }
+
+  /** Reviewed on header routing: enabled by header, no viewer without it routed to staging, the header reaches it. */
+  async function expectHeaderReview(next: Awaited<ReturnType<typeof unrampedEnable>>, version: string, live: string) {
+    expect(await routing(next.policyId)).toBe('header');
+    expect(next.writes).toContain('enable-policy');
+    expect(next.writes).not.toContain('route-by-header');
+    expect(next.variables.TrafficType).toBe('SingleHeader');
+    expect(next.minutes.length).toBeGreaterThan(0);
+    expect(next.minutes.filter((m) => m.routing.endsWith('%'))).toEqual([]);
+    expect(next.minutes.map((m) => m.staging)).toEqual(next.minutes.map(() => 0));
+    expect(await h.viewer()).toBe(live);
+    expect(await h.viewer({ 'aws-cf-cd-staging': 'true' })).toBe(version);
+  }
+
+  it('after a ramped promotion the policy is disabled on header routing, and the next release is reviewed by header', async () => {
+    const minutes: Minute[] = [];
+    const one = await ramped('v2', minutes);
+    expect(one.ramp.result.kind, JSON.stringify(one.ramp.result)).toBe('success');
+    expect(await routing(one.policyId)).toBe('15%');
+    const promote = await job(
+      'promote',
+      { ...one.common, ExpectedStagingETag: one.etag, RampHeader: RAMP_HEADER },
+      one.policyId,
+      minutes,
+    );
+    expect(promote.result.kind, JSON.stringify(promote.result)).toBe('success');
+    expect(await h.viewer()).toBe('v2');
+    const restore = promote.logs.filter((l) => l.event === 'write' && l.change === 'restore-header-routing');
+    expect(restore).toEqual([expect.objectContaining({ enabled: false, replacesWeight: 0.15 })]);
+    const left = await policyConfig(one.policyId);
+    expect(left?.Enabled).toBe(false);
+    expect(left?.TrafficConfig).toEqual(HEADER);
+
+    // A repeated final delivery of promote finds it done: nothing more is written to the policy.
+    const again = await job(
+      'promote',
+      { ...one.common, ExpectedStagingETag: one.etag, RampHeader: RAMP_HEADER },
+      one.policyId,
+      [],
+    );
+    expect(again.result.kind).toBe('success');
+    expect(again.logs.filter((l) => l.event === 'write' && l.change === 'restore-header-routing')).toEqual([]);
+
+    // The ramp turned off (RampHeader ""): the next release is switched on on header routing, not at 15 %.
+    const next = await unrampedEnable('v3');
+    expect(next.policyId).toBe(one.policyId);
+    await expectHeaderReview(next, 'v3', 'v2');
+  });
+
+  it('after a ramp stopped at an unhealthy step the policy is disabled on header routing, and so is the next review', async () => {
+    h.emulator.setReleaseFailure('/v2', 0.5, 503);
+    const minutes: Minute[] = [];
+    const one = await ramped('v2', minutes);
+    expect(one.ramp.result.kind).toBe('failure');
+    const message = one.ramp.result.kind === 'failure' ? one.ramp.result.message : '';
+    expect(message).toContain('ramp step 1 of 3 (1% of viewers) was unhealthy');
+    expect(message).toContain('was disabled and put back on header routing (aws-cf-cd-staging: true)');
+    const writes = one.ramp.logs.filter((l) => l.event === 'write');
+    expect(writes).toEqual([
+      expect.objectContaining({ change: 'set-weight', weightPercent: 1 }),
+      expect.objectContaining({ change: 'disable-policy', header: RAMP_HEADER }),
+    ]);
+    const left = await policyConfig(one.policyId);
+    expect(left?.Enabled).toBe(false);
+    expect(left?.TrafficConfig).toEqual(HEADER);
+    expect(await h.viewer()).toBe('v1');
+
+    const next = await unrampedEnable('v3');
+    expect(next.policyId).toBe(one.policyId);
+    await expectHeaderReview(next, 'v3', 'v1');
+  });
+});

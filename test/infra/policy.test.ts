@@ -603,6 +603,28 @@ describe("the ramp role reads the canary's alarms (WatchAlarmNames)", () => {
   });
 });
 
+// Issue 25/26: after a ramped promotion promote puts the policy it disabled back on header routing. Its role may then
+// update exactly the policy it may read, and only with RampSteps.
+describe('the promote role restores header routing only after a ramp (RampSteps)', () => {
+  const RAMP = { ...PIPELINE_REQUIRED_PARAMETERS, RampSteps: '[1, 5, 15]', PromoteMaxStaging5xxErrorRate: '2' };
+  const OTHER = policyArn('99999999-8888-7777-6666-555555555555');
+
+  it.each([
+    ['first deploy', {}],
+    ['pinned', { ContinuousDeploymentPolicyId: POLICY_ID }],
+  ])('%s: updates exactly the policies it may read, and none without RampSteps', (_name, pin) => {
+    const ramped = deployedRoles({ ...RAMP, ...pin });
+    const plain = deployedRoles({ ...PIPELINE_REQUIRED_PARAMETERS, ...pin });
+    for (const arn of [policyArn(POLICY_ID), OTHER]) {
+      const read = ramped.can('PromoteRole', 'cloudfront:GetContinuousDeploymentPolicy', arn);
+      expect(ramped.can('PromoteRole', 'cloudfront:UpdateContinuousDeploymentPolicy', arn), arn).toBe(read);
+      expect(plain.can('PromoteRole', 'cloudfront:UpdateContinuousDeploymentPolicy', arn), arn).toBe(false);
+    }
+    expect(ramped.can('PromoteRole', 'cloudfront:UpdateContinuousDeploymentPolicy', policyArn(POLICY_ID))).toBe(true);
+    expect(ramped.can('PromoteRole', 'cloudfront:DeleteContinuousDeploymentPolicy', policyArn(POLICY_ID))).toBe(false);
+  });
+});
+
 describe.each(Object.entries(STACKS))('the staging deploy role, %s', (name, given) => {
   const { can } = deployedRoles(given);
   const primary = distribution(given.PrimaryDistributionId!);

@@ -568,6 +568,32 @@ describe('the ramp (RampSteps)', () => {
       expect(parseEnableCdParams(JSON.stringify({ ...ids, RampHeader: header(given) })).rampHeader).toEqual(expected);
   });
 
+  // Issue 25/26: a ramp's weights end with its release. The ramp's rollback and promote after a ramped promotion put
+  // the policy back on header routing: the header must be the one enable-cd switches on, and "" without a ramp.
+  it('gives the ramp and promote the same RampHeader as enable-cd, and promote "" without a ramp', () => {
+    const headerOf = (given: Record<string, string>, action: string) =>
+      parseSubJson(named(given, action).Configuration.UserParameters, {
+        RampSteps: RAMP_ON.RampSteps,
+        RampProbes: RAMP_ON.RampProbes,
+      }).RampHeader;
+    const enableCd = headerOf(RAMP_ON, 'EnableContinuousDeployment');
+    expect(enableCd).toBe('aws-cf-cd-staging: true');
+    expect(headerOf(RAMP_ON, 'RampCanary')).toBe(enableCd);
+    expect(headerOf(RAMP_ON, 'PromoteStaging')).toBe(enableCd);
+    expect(headerOf({ ...RAMP_ON, RampAutoPromote: 'true' }, 'PromoteStaging')).toBe(enableCd);
+    expect(headerOf(REQUIRED, 'PromoteStaging')).toBe('');
+    const ids = {
+      PrimaryDistributionId: 'E1PRIMARY00001',
+      StagingDistributionId: 'E2STAGING00002',
+      ContinuousDeploymentPolicyId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    };
+    const expected = { header: 'aws-cf-cd-staging', value: 'true' };
+    expect(parsePromoteParams(JSON.stringify({ ...ids, RampHeader: enableCd })).rampHeader).toEqual(expected);
+    expect(parsePromoteParams(JSON.stringify({ ...ids, RampHeader: '' })).rampHeader).toBeUndefined();
+    const ramp = { ...ids, Steps: [1], MaxStaging5xxErrorRate: 2, RampHeader: headerOf(RAMP_ON, 'RampCanary') };
+    expect(parseRampParams(JSON.stringify(ramp)).rampHeader).toEqual(expected);
+  });
+
   it('promotes right after a healthy ramp, with no approval, when RampAutoPromote is "true"', () => {
     const auto = { ...RAMP_ON, RampAutoPromote: 'true' };
     expect(release(auto).map((a) => [a.RunOrder, a.Name])).toEqual([
@@ -615,8 +641,9 @@ describe('the ramp (RampSteps)', () => {
   });
 
   // CodePipeline refuses a configuration value over 1000 characters. WatchAlarmNames and RampProbes have no length
-  // of their own (the watch's input holds more): docs/ramp.md gives them 500 characters together, beyond "[]".
-  it("keeps the ramp's UserParameters within 1000 characters with WatchAlarmNames and RampProbes at 500", () => {
+  // of their own (the watch's input holds more): docs/ramp.md gives them 470 characters together, beyond "[]"
+  // (RampHeader, for the rollback to header routing, took ~40 of the 500 they had).
+  it("keeps the ramp's UserParameters within 1000 characters with WatchAlarmNames and RampProbes at 470", () => {
     const ladder = `[${Array.from({ length: 15 }, (_, i) => i + 1).join(', ')}]`;
     const bounded: Record<string, string> = {
       PrimaryDistributionId: 'E'.repeat(21),
@@ -633,10 +660,10 @@ describe('the ramp (RampSteps)', () => {
         (_, n: string) => ({ ...bounded, WatchAlarmNames: alarms, RampProbes: probes })[n] ?? `\${${n}}`,
       );
     expect(text('', '[]')).not.toContain('${');
-    expect(text('a'.repeat(500), '[]').length).toBeLessThanOrEqual(1000);
-    expect(text('a'.repeat(250), `["/${'p'.repeat(245)}"]`).length).toBeLessThanOrEqual(1000);
+    expect(text('a'.repeat(470), '[]').length).toBeLessThanOrEqual(1000);
+    expect(text('a'.repeat(235), `["/${'p'.repeat(230)}"]`).length).toBeLessThanOrEqual(1000);
     // Not much more: the figure the docs give is the real room, not a guess far below it.
-    expect(text('a'.repeat(560), '[]').length).toBeGreaterThan(1000);
+    expect(text('a'.repeat(530), '[]').length).toBeGreaterThan(1000);
   });
 
   it('lets the pipeline invoke the ramp function only when it exists', () => {

@@ -64,6 +64,7 @@ describe('parameterOptions', () => {
       'release-bucket',
       'keep-releases',
       'record-bucket',
+      'ramp-header',
     ]);
     expect(Object.values(options).every((o) => o.type === 'string')).toBe(true);
     expect(options.primary).toEqual({

@@ -42,6 +42,7 @@ import {
   policyOutput,
   primaryOutput,
   stagingOutput,
+  weightPolicyConfig,
 } from '../../fixtures.js';
 
 const cf = mockClient(CloudFrontClient);
@@ -937,5 +938,121 @@ describe('promote: viewers get the promoted release only once the edge caches ar
     await handler(jobEvent({ ...params, InvalidationPaths: paths }));
     expect(cf).not.toHaveReceivedAnyCommand();
     expectInputErrorReport('InvalidationPaths');
+  });
+});
+
+// Issue 25/26: after a ramped promotion the policy is disabled at the ramp's weight; with RampHeader promote puts it
+// back on header routing, still disabled, once the promotion is done, without ever failing or undoing the promotion.
+describe('promote: RampHeader puts the disabled policy back on header routing once the promotion is done', () => {
+  const ramped = { ...params, RampHeader: 'aws-cf-cd-staging: true' };
+  const HEADER_ROUTING = {
+    Type: 'SingleHeader',
+    SingleHeaderConfig: { Header: 'aws-cf-cd-staging', Value: 'true' },
+  };
+  const atWeight = (etag = 'ETAG-W1') =>
+    policyOutput(
+      weightPolicyConfig({
+        Enabled: false,
+        TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: 0.15 } },
+      }),
+      etag,
+    );
+  const events = () => logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  /** The promoted primary, Deployed, its caches invalidated since, and the policy disabled at 15 %. */
+  function promotedAtWeight() {
+    alreadyPromoted('Deployed');
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(atWeight());
+    cf.on(UpdateContinuousDeploymentPolicyCommand).resolves({ ETag: 'ETAG-H' });
+  }
+
+  it('writes header routing, disabled, If-Match the ETag read, and succeeds', async () => {
+    promotedAtWeight();
+    await handler(jobEvent(ramped));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, {
+      Id: POLICY_ID,
+      IfMatch: 'ETAG-W1',
+      ContinuousDeploymentPolicyConfig: expect.objectContaining({ Enabled: false, TrafficConfig: HEADER_ROUTING }),
+    });
+    expect(onlyReport().failureDetails).toBeUndefined();
+    expect(onlyReport().outputVariables).toMatchObject({ PrimaryETag: 'PRIMARY_ETAG_PROMOTED' });
+    expect(events().find((e) => e.event === 'write')).toMatchObject({
+      change: 'restore-header-routing',
+      header: 'aws-cf-cd-staging: true',
+      enabled: false,
+      replacesWeight: 0.15,
+    });
+  });
+
+  it('restores on the finishing pass that finds the invalidation Completed, not before', async () => {
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', status: 'InProgress', config: promotedPrimaryConfig }),
+    );
+    cf.on(GetContinuousDeploymentPolicyCommand).resolves(atWeight());
+    cf.on(UpdateContinuousDeploymentPolicyCommand).resolves({ ETag: 'ETAG-H' });
+    const token = encodeContinuation({
+      phase: 'promoted',
+      startedAt: Date.now(),
+      data: { changes: 'c', policyEnabled: 'false', note: 'n', etagAfterPromote: 'PRIMARY_ETAG_PROMOTED' },
+    });
+    await handler(jobEvent(ramped, token));
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    const waiting = onlyReport().continuationToken as string;
+    expect(waiting).toEqual(expect.any(String));
+
+    nextInvocation();
+    cf.on(GetDistributionCommand, { Id: PRIMARY_ID }).resolves(
+      primaryOutput(POLICY_ID, { etag: 'PRIMARY_ETAG_PROMOTED', config: promotedPrimaryConfig }),
+    );
+    await handler(jobEvent(ramped, waiting));
+    expect(cf).toHaveReceivedCommandExactlyOnceWith(UpdateContinuousDeploymentPolicyCommand, {
+      Id: POLICY_ID,
+      IfMatch: 'ETAG-W1',
+      ContinuousDeploymentPolicyConfig: expect.objectContaining({ Enabled: false, TrafficConfig: HEADER_ROUTING }),
+    });
+    expect(onlyReport().outputVariables).toMatchObject({ PrimaryETag: 'PRIMARY_ETAG_PROMOTED' });
+  });
+
+  it('is idempotent: a repeated final delivery that finds header routing writes nothing', async () => {
+    alreadyPromoted('Deployed');
+    await handler(jobEvent(ramped));
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+    expect(onlyReport().outputVariables).toBeDefined();
+  });
+
+  it('on a stale ETag re-reads the policy and writes again against the new ETag', async () => {
+    promotedAtWeight();
+    cf.on(GetContinuousDeploymentPolicyCommand).resolvesOnce(atWeight('ETAG-W1')).resolves(atWeight('ETAG-W2'));
+    cf.on(UpdateContinuousDeploymentPolicyCommand)
+      .rejectsOnce(awsError('PreconditionFailed', 412))
+      .resolves({ ETag: 'ETAG-H' });
+    await handler(jobEvent(ramped));
+    const ifMatch = cf.commandCalls(UpdateContinuousDeploymentPolicyCommand).map((c) => c.args[0].input.IfMatch);
+    expect(ifMatch).toEqual(['ETAG-W1', 'ETAG-W2']);
+    expect(onlyReport().outputVariables).toBeDefined();
+  });
+
+  it('a failed write never fails the promotion: a WARN naming the policy, and success', async () => {
+    promotedAtWeight();
+    cf.on(UpdateContinuousDeploymentPolicyCommand).rejects(awsError('AccessDenied', 403));
+    await handler(jobEvent(ramped));
+    expect(onlyReport().failureDetails).toBeUndefined();
+    expect(onlyReport().outputVariables).toMatchObject({ PrimaryETag: 'PRIMARY_ETAG_PROMOTED' });
+    expect(events().find((e) => e.event === 'header-restore-failed')).toMatchObject({
+      level: 'WARN',
+      policyId: POLICY_ID,
+    });
+    expect(cf).not.toHaveReceivedCommand(UpdateDistributionWithStagingConfigCommand);
+  });
+
+  it('without RampHeader leaves the weight as the promotion left it (no ramp, no write)', async () => {
+    promotedAtWeight();
+    await handler(jobEvent(params));
+    expect(cf).not.toHaveReceivedCommand(UpdateContinuousDeploymentPolicyCommand);
+  });
+
+  it('refuses a malformed RampHeader as a configuration error, with no AWS call', async () => {
+    await handler(jobEvent({ ...params, RampHeader: 'x-staging: true' }));
+    expectInputErrorReport('RampHeader');
+    expect(cf.calls()).toHaveLength(0);
   });
 });

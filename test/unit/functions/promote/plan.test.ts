@@ -6,7 +6,10 @@ import {
   planPromotion,
   policyEnabled,
   promotableApartFromPolicy,
+  planHeaderRestore,
   type PromoteState,
+  withHeaderRestore,
+  withHeaderRoutingDisabled,
   withPrune,
 } from '../../../../functions/promote/plan.js';
 import type { DistributionState } from '../../../../shared/domain/resources.js';
@@ -22,6 +25,7 @@ import {
   policyState,
   primaryState,
   stagingState,
+  weightPolicyConfig,
 } from '../../fixtures.js';
 
 const primary = primaryState;
@@ -514,5 +518,88 @@ describe('withPrune: the prune of old release folders comes last, once the promo
   it('adds nothing without ReleaseBucket', () => {
     const plan = finishing();
     expect(withPrune(plan, undefined, ids)).toBe(plan);
+  });
+});
+
+// Issue 25/26: a ramp's weights end with its release. A promotion disables the policy but keeps the ramp's weight;
+// with RampHeader, promote puts it back on header routing (still disabled) once the promotion is complete, so that the
+// next release's enable-CD — told no RampHeader once the ramp is off — finds header routing, never a weight.
+describe('withHeaderRestore: a ramped promotion leaves the policy disabled on header routing', () => {
+  const header = { header: 'aws-cf-cd-staging', value: 'true' };
+  const completed = { distributionId: PRIMARY_ID, since: [] };
+  const atWeight = (o: { Enabled?: boolean; Weight?: number } = {}) =>
+    policy({
+      etag: 'ETAG-W',
+      config: weightPolicyConfig({
+        Enabled: o.Enabled ?? false,
+        TrafficConfig: { Type: 'SingleWeight', SingleWeightConfig: { Weight: o.Weight ?? 0.15 } },
+      }),
+    });
+  const finishing = (cache: CacheState | undefined = completed, primaryState = promotedPrimary()) =>
+    planFinishing({ primary: primaryState, staging: undefined, cache }, STAGING_ID, primaryState.etag, []);
+
+  it('plans the restore first, before the prune, once the promotion is complete, naming the weight it replaces', () => {
+    const pruned = withPrune(finishing(), { bucket: 'b', keep: 3 }, { primaryId: PRIMARY_ID, stagingId: STAGING_ID });
+    const plan = withHeaderRestore(pruned, header, atWeight());
+    expect(plan.next).toEqual({ kind: 'done' });
+    expect(plan.changes.map((c) => c.kind)).toEqual(['restore-header-routing', 'prune-releases']);
+    expect(plan.changes[0]).toEqual({
+      kind: 'restore-header-routing',
+      policyId: POLICY_ID,
+      header,
+      replacesWeight: 0.15,
+      reason: expect.stringContaining("disabled at the ramp's weight of 15%: put it back on header routing"),
+    });
+  });
+
+  it('writes header routing and keeps the policy disabled, everything else as read', () => {
+    const read = atWeight();
+    expect(withHeaderRoutingDisabled(read.config, header)).toEqual({
+      ...read.config,
+      Enabled: false,
+      TrafficConfig: { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'aws-cf-cd-staging', Value: 'true' } },
+    });
+  });
+
+  it('plans it on an already-promoted primary found done (a re-run after the promotion)', () => {
+    const s = state({ primary: promotedPrimary(), policy: atWeight({ Weight: 0.05 }) });
+    const decision = decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>;
+    const plan = withHeaderRestore(planPromotion(s, decision, completed, []), header, s.policy);
+    expect(plan).toMatchObject({ kind: 'already-promoted', next: { kind: 'done' } });
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'restore-header-routing', replacesWeight: 0.05 })]);
+  });
+
+  it('plans nothing for a policy already on header routing: a repeated final delivery is idempotent', () => {
+    expect(withHeaderRestore(finishing(), header, disabledPolicy()).changes).toEqual([]);
+  });
+
+  it('never touches an enabled policy (nothing promoted it off, or another writer switched it on)', () => {
+    expect(planHeaderRestore(atWeight({ Enabled: true }), header)).toBeUndefined();
+  });
+
+  it('plans nothing without RampHeader, without a policy, or for another policy than the one named', () => {
+    expect(withHeaderRestore(finishing(), undefined, atWeight()).changes).toEqual([]);
+    expect(withHeaderRestore(finishing(), header, undefined).changes).toEqual([]);
+    expect(withHeaderRestore(finishing(), header, atWeight(), 'OTHER-POLICY').changes).toEqual([]);
+    expect(withHeaderRestore(finishing(), header, atWeight(), POLICY_ID).changes).toHaveLength(1);
+  });
+
+  it('never restores before the promotion is complete: promoting, propagating or invalidating', () => {
+    const s = state({ policy: atWeight({ Enabled: true }) });
+    const decision = decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>;
+    expect(withHeaderRestore(planPromotion(s, decision, undefined, []), header, atWeight()).changes).toEqual(
+      decision.changes,
+    );
+    const inProgress = promotedPrimary({ status: 'InProgress' });
+    const waits = [
+      planFinishing({ primary: inProgress, staging: undefined, cache: undefined }, STAGING_ID, inProgress.etag, []),
+      planFinishing({ primary: promotedPrimary(), staging: undefined, cache: completed }, STAGING_ID, 'EP', ['/*']),
+    ];
+    for (const plan of waits) {
+      expect(plan.next.kind).toBe('wait');
+      expect(withHeaderRestore(plan, header, atWeight()).changes.map((c) => c.kind)).not.toContain(
+        'restore-header-routing',
+      );
+    }
   });
 });

@@ -39,6 +39,16 @@ describe('ramp parameters', () => {
     });
   });
 
+  it('reads RampHeader as enable-cd does: absent or "" = none, else the header the rollback restores', () => {
+    expect(parse({ Steps: [1] }).rampHeader).toBeUndefined();
+    expect(parse({ Steps: [1], RampHeader: '' }).rampHeader).toBeUndefined();
+    expect(parse({ Steps: [1], RampHeader: 'aws-cf-cd-staging: true' }).rampHeader).toEqual({
+      header: 'aws-cf-cd-staging',
+      value: 'true',
+    });
+    expect(refusal({ Steps: [1], RampHeader: 'x-staging: true' }).message).toMatch(/RampHeader/);
+  });
+
   it('accepts the ladder and the probes as strings, as pipeline variables and cfcd flags pass them', () => {
     const p = parse({ Steps: '[0.5, 2.5]', Probes: '["/index.html"]', StepMinutes: '0', MaxWaitMinutes: '90' });
     expect(p).toMatchObject({

@@ -11,6 +11,7 @@ import {
   ringingPhrase,
   routingAfterRamp,
   stepWindow,
+  withRollback,
   withStepWeight,
 } from '../../../../functions/ramp/plan.js';
 import { ContinuationError } from '../../../../shared/job/continuation.js';
@@ -170,6 +171,60 @@ describe('the ramp plan', () => {
     expect(err.message).toContain('staging served 40 request(s) in 6 minute(s), 5xx error rate 50%');
     expect(err.message).toContain('MaxStaging5xxErrorRate 5%');
     expect(err.message).toContain('was disabled');
+  });
+
+  // Issue 25/26: a ramp's weights end with its release. With RampHeader the rollback's one write disables the policy
+  // AND puts it back on header routing, so that the next release's enable-CD (told no RampHeader, the ramp turned
+  // off) finds header routing to review on, never this step's weight to switch back on.
+  it('with RampHeader, rolls an unhealthy step back in one write: disabled, on header routing, stickiness dropped', () => {
+    const p = params({ RampHeader: 'aws-cf-cd-staging: true' });
+    const sticky = policyState({
+      etag: 'EC',
+      config: weightPolicyConfig({
+        TrafficConfig: {
+          Type: 'SingleWeight',
+          SingleWeightConfig: { Weight: 0.05, SessionStickinessConfig: { IdleTTL: 300, MaximumTTL: 600 } },
+        },
+      }),
+    });
+    const plan = planRamp(state({ policy: sticky, traffic: traffic(40, 50) }), p, baking());
+    expect(plan.changes).toEqual([
+      expect.objectContaining({
+        kind: 'disable-policy',
+        policyId: sticky.id,
+        header: { header: 'aws-cf-cd-staging', value: 'true' },
+        reason: expect.stringContaining('put back on header routing (aws-cf-cd-staging: true) in the same write'),
+      }),
+    ]);
+    const change = plan.changes[0] as Extract<(typeof plan.changes)[number], { kind: 'disable-policy' }>;
+    const written = withRollback(sticky.config, change.header);
+    expect(written).toEqual({
+      ...sticky.config,
+      Enabled: false,
+      TrafficConfig: { Type: 'SingleHeader', SingleHeaderConfig: { Header: 'aws-cf-cd-staging', Value: 'true' } },
+    });
+    // The failure the next pass reports says where the policy was left.
+    const left = policyState({ config: { ...written } });
+    const err = refusal(() =>
+      planRamp(state({ policy: left }), p, { ...plan.remember } as RampMemory, PHASE.rolledBack),
+    );
+    expect(err.message).toContain('was disabled and put back on header routing (aws-cf-cd-staging: true)');
+  });
+
+  it('with RampHeader, an alarm rollback before the step is judged also leaves header routing', () => {
+    const p = params({ RampHeader: 'aws-cf-cd-staging: true', AlarmNames: 'site-5xx' });
+    const alarms = { readings: [{ name: 'site-5xx', region: undefined, state: 'ALARM' as const }], missing: [] };
+    const plan = planRamp(state({ policy: atWeight(1), alarms }), p, baking());
+    expect(plan.changes).toEqual([
+      expect.objectContaining({ kind: 'disable-policy', header: { header: 'aws-cf-cd-staging', value: 'true' } }),
+    ]);
+  });
+
+  it('without RampHeader (cfcd ramp), the rollback only disables: the weight stays, as the watch leaves it', () => {
+    const plan = planRamp(state({ policy: atWeight(5), traffic: traffic(40, 50) }), params(), baking());
+    expect(plan.changes[0]).not.toHaveProperty('header');
+    const change = plan.changes[0] as Extract<(typeof plan.changes)[number], { kind: 'disable-policy' }>;
+    expect(withRollback(atWeight(5).config, change.header)).toEqual({ ...atWeight(5).config, Enabled: false });
   });
 
   it('is done after judging the last step healthy', () => {
