@@ -68,7 +68,7 @@ const DESCRIPTIONS: Record<string, [value: string, text: string]> = {
   ],
   RampHeader: [
     '"<name>: <value>"',
-    'a ramp owns the weights: enable the policy on this header routing instead of an old weight',
+    "a ramp owns the weights: the header routing a ramp's policy starts from and goes back to",
   ],
 };
 

@@ -23,14 +23,8 @@ import type { Logger } from '../../shared/log.js';
 import { emitMetrics, secondsBetween } from '../../shared/metrics-emf.js';
 import { type EnableCdParams, parameterNames, parseEnableCdParams } from './params.js';
 import { type EnableCdPhase, PHASES } from './phases.js';
-import {
-  type EnableCdChange,
-  type EnableCdPlan,
-  type EnableCdState,
-  planEnableCd,
-  routingLive,
-  withHeaderRouting,
-} from './plan.js';
+import { type EnableCdChange, type EnableCdPlan, type EnableCdState, planEnableCd, routingLive } from './plan.js';
+import { withHeaderRouting } from '../../shared/domain/ramp-header.js';
 
 /** True when enable-CD will look at the staging's cache: it is Deployed with a release to review. */
 function stagingCacheMatters(state: EnableCdState, params: EnableCdParams): boolean {

@@ -1,4 +1,5 @@
 import { InputError } from '../../shared/domain/errors.js';
+import { type StagingHeader, parseRampHeader } from '../../shared/domain/ramp-header.js';
 import { ParamReader, describe, maxWaitMinutes, parseUserParametersJson, present } from '../../shared/domain/params.js';
 
 /** Every UserParameters key enable-CD accepts (the pipeline template's wiring test checks against this list). */
@@ -38,12 +39,6 @@ export interface EnableCdParams {
   rampHeader: StagingHeader | undefined;
 }
 
-/** A header routing: requests carrying `header: value` reach the staging. */
-export interface StagingHeader {
-  header: string;
-  value: string;
-}
-
 /** Parses enable-CD's UserParameters; throws InputError naming the field. */
 export function parseEnableCdParams(raw: unknown): EnableCdParams {
   const values = parseUserParametersJson(raw);
@@ -57,28 +52,6 @@ export function parseEnableCdParams(raw: unknown): EnableCdParams {
     allowedOriginDomains: parseAllowedOriginDomains(values.AllowedOriginDomains),
     rampHeader: parseRampHeader(values.RampHeader),
   };
-}
-
-/**
- * The header name CloudFront accepts for header routing (its aws-cf-cd- prefix) and a plain value: the patterns of the
- * staging templates' StagingHeaderName and StagingHeaderValue (infra/staging-header.yml).
- */
-const RAMP_HEADER = /^(aws-cf-cd-[A-Za-z0-9-]+): ?([A-Za-z0-9._-]+)$/;
-
-/**
- * Reads `RampHeader`: `"<name>: <value>"`, such as `"aws-cf-cd-staging: true"` (the staging templates' default), or
- * absent / `""` when no ramp owns the weights. Throws an InputError naming the field.
- */
-export function parseRampHeader(raw: unknown, field = 'RampHeader'): StagingHeader | undefined {
-  if (!present(raw)) return undefined;
-  const match = typeof raw === 'string' ? RAMP_HEADER.exec(raw.trim()) : null;
-  if (!match)
-    throw new InputError(
-      field,
-      'must be a header and its value such as "aws-cf-cd-staging: true" (the name starts with aws-cf-cd-, ' +
-        `CloudFront's rule; the value of letters, digits and . _ -), or "" with no ramp; got ${describe(raw)}`,
-    );
-  return { header: match[1] as string, value: match[2] as string };
 }
 
 /** More would not fit in CodePipeline's 1000-character UserParameters anyway. */

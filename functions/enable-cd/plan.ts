@@ -18,7 +18,8 @@ import {
 import { DONE, type Plan, waitFor } from '../../shared/domain/plan.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../../shared/domain/resources.js';
 import { routingOf } from '../../shared/domain/traffic-config.js';
-import { type EnableCdParams, type StagingHeader, originDomainAllowed } from './params.js';
+import type { StagingHeader } from '../../shared/domain/ramp-header.js';
+import { type EnableCdParams, originDomainAllowed } from './params.js';
 import { type EnableCdPhase, PHASE } from './phases.js';
 
 /** Everything enable-CD reads before deciding. */
@@ -163,15 +164,6 @@ function planEnablePolicy(
     reason:
       'policy is disabled (the last promotion, abort or canary rollback disabled it; ' +
       'CloudFormation cannot see that drift)',
-  };
-}
-
-/** The policy's config enabled on header routing `header: value`; everything else is sent as read. */
-export function withHeaderRouting(config: PolicyState['config'], header: StagingHeader): PolicyState['config'] {
-  return {
-    ...config,
-    Enabled: true,
-    TrafficConfig: { Type: 'SingleHeader', SingleHeaderConfig: { Header: header.header, Value: header.value } },
   };
 }
 

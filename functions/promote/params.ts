@@ -2,7 +2,7 @@ import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, parseGate } from '../../shared/domain/gate.js';
 import { ParamReader, maxWaitMinutes, parseUserParametersJson } from '../../shared/domain/params.js';
 import { DEFAULT_KEEP } from '../../shared/release/prune-plan.js';
-import { type StagingHeader, parseRampHeader } from '../enable-cd/params.js';
+import { type StagingHeader, parseRampHeader } from '../../shared/domain/ramp-header.js';
 
 /** Every UserParameters key promote accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [

@@ -30,8 +30,7 @@ import {
   decideCache,
 } from '../../shared/domain/invalidation.js';
 import { routingOf } from '../../shared/domain/traffic-config.js';
-import type { StagingHeader } from '../enable-cd/params.js';
-import { withHeaderRouting } from '../enable-cd/plan.js';
+import { type StagingHeader, withHeaderRouting } from '../../shared/domain/ramp-header.js';
 import type { PruneTarget } from './params.js';
 import { PHASE, type PromotePhase } from './phases.js';
 import { type PromotionFacts, promotionNote } from './result.js';

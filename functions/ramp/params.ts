@@ -7,7 +7,7 @@ import { type AlarmRef, parseAlarmNames } from '../../shared/domain/alarms.js';
 import { InputError } from '../../shared/domain/errors.js';
 import { type GateParams, judgesErrorRate, parseGate } from '../../shared/domain/gate.js';
 import { ParamReader, describe, jsonKind, parseUserParametersJson, present } from '../../shared/domain/params.js';
-import { type StagingHeader, parseRampHeader } from '../enable-cd/params.js';
+import { type StagingHeader, parseRampHeader } from '../../shared/domain/ramp-header.js';
 
 /** Every UserParameters key the ramp accepts (the pipeline template's wiring test checks against this list). */
 export const parameterNames = [

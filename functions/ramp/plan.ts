@@ -24,8 +24,7 @@ import type { MetricsWindow, TrafficFigures } from '../../shared/domain/traffic-
 import { ContinuationError } from '../../shared/job/continuation.js';
 import type { Memory } from '../../shared/job/driver.js';
 import { type AbortChange, planDisable } from '../../shared/rollback/plan.js';
-import { withHeaderRouting } from '../enable-cd/plan.js';
-import type { StagingHeader } from '../enable-cd/params.js';
+import { type StagingHeader, withHeaderRouting } from '../../shared/domain/ramp-header.js';
 import type { Probe, RampParams } from './params.js';
 import { PHASE, type RampPhase } from './phases.js';
 

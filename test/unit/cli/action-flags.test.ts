@@ -89,7 +89,7 @@ describe('parameterOptions', () => {
     expect(parameterOptions(ACTIONS['enable-cd'])['ramp-header']).toEqual({
       type: 'string',
       value: '"<name>: <value>"',
-      description: 'a ramp owns the weights: enable the policy on this header routing instead of an old weight',
+      description: "a ramp owns the weights: the header routing a ramp's policy starts from and goes back to",
     });
   });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CLI_WORDS } from '../../../../cli/action-flags.js';
 import { StateCheckError } from '../../../../shared/domain/errors.js';
 import type { CacheState } from '../../../../shared/domain/invalidation.js';
-import { planEnableCd, withHeaderRouting, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
+import { planEnableCd, type EnableCdState } from '../../../../functions/enable-cd/plan.js';
+import { withHeaderRouting } from '../../../../shared/domain/ramp-header.js';
 import { PROMOTE_CHANGES_MAX_CHARS, reviewerVariables } from '../../../../shared/domain/reviewer.js';
 import {
   AFTER_LAST_CHANGE,
