@@ -15,7 +15,8 @@ import {
   UpdateDistributionCommand,
   UpdateDistributionWithStagingConfigCommand,
 } from '@aws-sdk/client-cloudfront';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { newestRecordKey, recordPrefix } from '../../shared/revert/target.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { seededRandom } from '../emulator/random.js';
 import { localClients } from '../pipeline/aws.js';
@@ -130,7 +131,9 @@ export interface ChaosSummary {
     refused: number;
     bakedHealthy: number;
     bakeRetries: number;
-    /** Bakes with nothing to bake: the release's promote re-run found the promotion made and recorded nothing. */
+    /** Bakes whose promote reported RevertRecord none (a re-run found the promotion made): the bake found its record. */
+    bakesFound: number;
+    /** Bakes with nothing to bake: no revert record of the primary at all. */
     bakesSkipped: number;
   };
   durationMs: number;
@@ -260,6 +263,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     refused: 0,
     bakedHealthy: 0,
     bakeRetries: 0,
+    bakesFound: 0,
     bakesSkipped: 0,
   };
   /** Every policy change the emulator showed after a write, for the ramp's invariant. */
@@ -610,19 +614,33 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
    * path too when the release fails in production); a cleanly failed action is retried, at most RERUNS times, then
    * once more fault-free. Returns the release production serves once the bake is over.
    */
+  /** The newest revert record key of `primaryId` in the artifact bucket, as the bake's lookup finds it. */
+  async function newestRecordKeyOf(primaryId: string): Promise<string | undefined> {
+    const out = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: ARTIFACT_BUCKET, Prefix: recordPrefix(primaryId) }),
+    );
+    return newestRecordKey(
+      (out.Contents ?? []).map((o) => o.Key ?? ''),
+      primaryId,
+    );
+  }
+
   async function runBake(plan: CyclePlan, label: string): Promise<string> {
     const bake = plan.bake as NonNullable<CyclePlan['bake']>;
     const v = variablesOf(label);
-    const record = v.RevertRecord;
+    // A promote re-run that found the promotion done reports RevertRecord none: the bake then finds the newest record
+    // of the primary itself (its lookup is exercised as it is); the checks below need that record's key too.
+    const reported = v.RevertRecord;
+    const record = reported === 'none' ? await newestRecordKeyOf(site.primaryId) : reported;
     const previous = production;
     outcomes.bakes++;
-    if (!record || record === 'none') {
-      // A promote re-run that found the promotion done records nothing: the bake would skip.
-      tl.note(`  ${label} bake skipped: promote recorded nothing (RevertRecord ${record ?? 'missing'})`);
+    if (!record) {
+      tl.note(`  ${label} bake skipped: no revert record (RevertRecord ${reported ?? 'missing'})`);
       outcomes.bakesSkipped++;
       bakeNote = 'nothing to bake';
       return plan.version;
     }
+    if (reported === 'none') outcomes.bakesFound++;
     if (bake.fails) {
       emulator.setReleaseFailure(`/${plan.version}`, 1, 500, [FAILING_PATH]);
       checked.failing.add(plan.version);
@@ -634,7 +652,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         primaryId: site.primaryId,
         stagingId,
         policyId: v.ContinuousDeploymentPolicyId ?? '',
-        record,
+        record: reported === 'none' ? 'none' : record,
         contentBucket: SITE_BUCKET,
         ...(opts.noInvalidation ? { invalidationPaths: [] } : {}),
       }),
@@ -1043,8 +1061,9 @@ export function summaryTable(s: ChaosSummary): string[] {
         : '') +
       (s.outcomes.bakes
         ? `; bakes: ${s.outcomes.bakes} run, ${s.outcomes.bakedHealthy} healthy, ${s.outcomes.reverted} reverted, ` +
-          `${s.outcomes.refused} refused over a newer promotion, ${s.outcomes.bakesSkipped} with nothing to bake ` +
-          `(promote re-run after it had promoted), ${s.outcomes.bakeRetries} bake action retries`
+          `${s.outcomes.refused} refused over a newer promotion, ${s.outcomes.bakesFound} whose record the bake ` +
+          `found itself (promote re-run after it had promoted), ${s.outcomes.bakesSkipped} with no record, ` +
+          `${s.outcomes.bakeRetries} bake action retries`
         : ''),
     '',
     `${'fault kind'.padEnd(20)}${'injected'.padStart(9)}${'survived'.padStart(9)}`,
