@@ -289,15 +289,19 @@ export function rampCycles(): Cycle[] {
         const left = policyId ? await trafficTypeOf(c, policyId) : undefined;
         const enableCd = enableCdWrites(events);
         const above = minutes.filter((m) => m.routing.endsWith('%') && m.routing !== '1%').map((m) => m.routing);
-        // Cycle 10's promote put the policy back on header routing (RampHeader), so enable-CD only switched it on: a
-        // route-by-header here would mean the promotion had left its 15 % for the next release to find.
+        // Promoted, cycle 10's release had promote put the policy back on header routing (RampHeader), so enable-CD
+        // only switched it on: a route-by-header here would mean the promotion had left its 15 % for this release.
+        // Rejected (--interactive), abort disabled it at its weight, and enable-CD had to put it on the header itself.
+        const afterPromotion = c.previous === healthy.version;
+        const switchedOnByHeader = afterPromotion
+          ? enableCd.includes('enable-policy') && !enableCd.includes('route-by-header')
+          : enableCd.includes('route-by-header');
         c.record({
           name:
             "the weight never left 1 %: enable-CD switched the policy on by header, not at cycle 10's 15 %; " +
             'the ramp set 1 %, then only the rollback',
           ok:
-            enableCd.includes('enable-policy') &&
-            !enableCd.includes('route-by-header') &&
+            switchedOnByHeader &&
             written.join(',') === '1%,disable-policy' &&
             above.length === 0 &&
             enabled === false &&
