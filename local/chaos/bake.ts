@@ -1,6 +1,7 @@
 /**
- * Bakes and reverts under chaos. The chaos run deploys infra/pipeline.yml without `BakeMinutes` (its local pipeline
- * cannot resolve the artifact bucket the bake's wiring names), so the run plays what `BakeMinutes` adds: promote gets
+ * Bakes and reverts under chaos. The chaos run deploys infra/pipeline.yml without `BakeMinutes` (the bake runs on
+ * some releases only, and a virtual minute apart, which the pipeline's own action would not), so the run plays what
+ * `BakeMinutes` adds (its parameters chosen here, not the template's: `MaxWaitMinutes` 10): promote gets
  * `RevertRecordBucket` (the run's artifact bucket) and records what each promotion replaces, and after a promotion
  * the bake's built bundle runs as CodePipeline would run the BakeProduction action — one job per pass through the
  * same faulty Lambda service, re-invoked a (virtual) minute later with its continuation token while viewers keep

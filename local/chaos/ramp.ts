@@ -30,6 +30,8 @@ export function rampParameters(v: {
   probes: { baseUrl: string; version: string } | undefined;
 }): Record<string, unknown> {
   return {
+    // As the template passes it with RampSteps: the rollback puts the policy back on this header routing.
+    RampHeader: RAMP_HEADER,
     PrimaryDistributionId: v.primaryId,
     StagingDistributionId: v.stagingId,
     ContinuousDeploymentPolicyId: v.policyId,

@@ -306,11 +306,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     emulator,
     clients,
     site,
-    // With --bake, promote records what it replaces, as the template wires it with BakeMinutes; a ramped cycle's
-    // enable-cd gets RampHeader, as the template passes it with RampSteps.
+    // With --bake, promote records what it replaces, as the template wires it with BakeMinutes; with --ramp,
+    // enable-cd and promote get RampHeader (the ramp gets it in its own parameters), as the template passes it with
+    // RampSteps.
     lambdas: withRampHeader(
       opts.bake ? withRevertRecords(lambdas.invokers) : lambdas.invokers,
-      ['enable-cd'],
+      ['enable-cd', 'promote'],
       () => rampedNow,
     ),
     settings: SETTINGS,
@@ -608,12 +609,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     );
   }
 
-  /**
-   * The bake as CodePipeline runs the BakeProduction action after promote: one job per pass through the faulty Lambda
-   * service, the next a virtual minute later with the continuation token, viewers coming meanwhile (on the failing
-   * path too when the release fails in production); a cleanly failed action is retried, at most RERUNS times, then
-   * once more fault-free. Returns the release production serves once the bake is over.
-   */
   /** The newest revert record key of `primaryId` in the artifact bucket, as the bake's lookup finds it. */
   async function newestRecordKeyOf(primaryId: string): Promise<string | undefined> {
     const out = await clients.s3.send(
@@ -625,6 +620,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     );
   }
 
+  /**
+   * The bake as CodePipeline runs the BakeProduction action after promote: one job per pass through the faulty Lambda
+   * service, the next a virtual minute later with the continuation token, viewers coming meanwhile (on the failing
+   * path too when the release fails in production); a cleanly failed action is retried, at most RERUNS times, then
+   * once more fault-free. Returns the release production serves once the bake is over.
+   */
   async function runBake(plan: CyclePlan, label: string): Promise<string> {
     const bake = plan.bake as NonNullable<CyclePlan['bake']>;
     const v = variablesOf(label);
@@ -634,6 +635,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const record = reported === 'none' ? await newestRecordKeyOf(site.primaryId) : reported;
     const previous = production;
     outcomes.bakes++;
+    // The pipeline resolves #{Promote.RevertRecord} for the bake: a promote that reported none at all is a defect.
+    invariants.check('jobs', reported !== undefined, () => `${label}: promote reported no RevertRecord output`);
     if (!record) {
       tl.note(`  ${label} bake skipped: no revert record (RevertRecord ${reported ?? 'missing'})`);
       outcomes.bakesSkipped++;
