@@ -175,7 +175,10 @@ async function carriedRecord(params: BakeParams, log: Logger): Promise<{ bucket:
   ]);
   const standing = primaryStanding(record, primary);
   log.info('record-lookup', { found: key, standing });
-  return standing === 'changed' ? undefined : { bucket, key };
+  // Only a promotion production still carries is baked. `reverted` here means the primary carries the record's
+  // replaced config: a revert already done, or a promotion that failed after its record was written — either way
+  // nothing of this job's to bake (a bake that reverted keeps its record's key in its token and never looks up).
+  return standing === 'promoted' ? { bucket, key } : undefined;
 }
 
 /** How the bake reads, plans and writes in one pass. */
