@@ -1,5 +1,6 @@
 /**
- * Ramped releases under chaos. The local pipeline has no RampCanary action (yet), so the run plays it: once enable-CD
+ * Ramped releases under chaos. The chaos run ramps some releases only, a virtual minute per pass, which the template's
+ * RampCanary action (run by npm start) would not, so the run plays it: once enable-CD
  * reported the canary live (header routing), the ramp's built bundle runs as CodePipeline would run it between
  * enable-CD and the approval — one job per pass through the same faulty Lambda service, re-invoked a (virtual) minute
  * later with its continuation token while viewers keep coming — and a failed ramp fails the release as a failed

@@ -43,7 +43,7 @@ export const wildcardAllowList: WildcardGrant[] = [
     resource: '*',
     actions: ['cloudwatch:GetMetricData'],
     reason:
-      "No resource type (CloudFront's metrics have no ARN); read-only. Promote role when a promotion gate parameter is set, watch role when a watch gate parameter is set: the staging and primary distributions' Requests and 5xxErrorRate.",
+      "No resource type (CloudFront's metrics have no ARN); read-only. Promote role when a promotion gate parameter is set, watch role when a watch gate parameter is set, the ramp role (every step is judged on them) and the bake role (production's rate): the staging and primary distributions' Requests and 5xxErrorRate.",
   },
   {
     resource: '!GetAtt AWS::Logs::LogGroup.Arn',
