@@ -167,6 +167,13 @@ export function planRevert<Phase extends string>(state: RevertState, phase: Phas
     };
   }
 
+  // The revert goes through the staging: it must still hold the promoted release, not a newer one under review.
+  if (configHash(staging.config) !== record.promoted.configHash)
+    throw new StateCheckError(
+      `staging ${staging.id} no longer carries the release promoted in ${state.recordAt}: a newer release is staged ` +
+        `there (under review, or left by a rejected one). The revert would replace it with ${release}, so nothing ` +
+        'was written. Finish or abort that release first (cfcd abort), then revert.',
+    );
   if (state.content && !state.content.exists)
     throw new StateCheckError(
       `the previous release's content is gone: s3://${state.content.bucket}/${state.content.key} does not exist, so ` +

@@ -63,6 +63,13 @@ describe('planRevert: one step at a time', () => {
     expect(planRevert(state({ content: { ...content, exists: true } }), 'reverting', ['/*']).changes).toHaveLength(1);
   });
 
+  it('refuses (b), with nothing written, when a newer release is staged: the revert would replace it', () => {
+    const newer = stagingState({ config: stagingConfig('/v3'), etag: 'ES3' });
+    expect(() => planRevert(state({ staging: newer }), 'reverting', ['/*'])).toThrow(
+      `staging ${newer.id} no longer carries the release promoted in s3://artifacts/cfcd-revert/E1/k.json`,
+    );
+  });
+
   it('(c) waits while the staging or the primary is InProgress, then (d) promotes with both ETags', () => {
     const waiting = planRevert(state({ staging: stagingOnRecord({ status: 'InProgress' }) }), 'reverting', ['/*']);
     expect(waiting).toMatchObject({ changes: [], next: { kind: 'wait', inProgress: [staging().id] } });
