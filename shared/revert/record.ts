@@ -10,6 +10,7 @@ import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { promotableConfig } from '../domain/config-diff.js';
 import { CfcdError } from '../domain/errors.js';
 import type { DistributionState } from '../domain/resources.js';
+import { bucketOfS3Domain } from '../domain/s3-domain.js';
 import { commitOfOriginPath } from '../release/manifest.js';
 
 /** Every record key starts with this; the roles' S3 permissions are on this prefix only. */
@@ -71,7 +72,7 @@ export function configHash(config: DistributionConfig): string {
 /** The origins of a config that read from an S3 bucket, with each one's origin path and release commit. */
 export function recordedOrigins(config: DistributionConfig): RecordedOrigin[] {
   return (config.Origins?.Items ?? [])
-    .filter((o) => o.S3OriginConfig !== undefined || /\.s3[.-]/.test(o.DomainName ?? ''))
+    .filter((o) => o.S3OriginConfig !== undefined || bucketOfS3Domain(o.DomainName) !== undefined)
     .map((o) => {
       const originPath = o.OriginPath ?? '';
       const commit = commitOfOriginPath(originPath);
