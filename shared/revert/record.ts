@@ -81,6 +81,19 @@ export function recordedOrigins(config: DistributionConfig): RecordedOrigin[] {
 }
 
 /**
+ * The site bucket the recorded config served from, where `cfcd revert` checks the previous release's content: the
+ * bucket of the default cache behavior's origin when it is an S3 endpoint, else of the first S3 origin. Undefined
+ * when no origin is an S3 endpoint.
+ */
+export function recordedContentBucket(record: RevertRecord): string | undefined {
+  const config = record.replaced.config;
+  const origins = config.Origins?.Items ?? [];
+  const target = config.DefaultCacheBehavior?.TargetOriginId;
+  const byDefault = origins.find((o) => o.Id === target);
+  return [byDefault, ...origins].map((o) => bucketOfS3Domain(o?.DomainName)).find((b) => b !== undefined);
+}
+
+/**
  * The promotion's id: a sortable time (the primary's last change before the promotion, so that a repeated delivery
  * names the same record) and the primary's pre-promotion ETag. `2026-12-07T14-37-03-123Z-E2QWRUHAPOMQZL`.
  */
