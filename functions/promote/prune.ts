@@ -1,7 +1,8 @@
 /**
  * promote's last step when `ReleaseBucket` is set: delete the old release folders (shared/aws/release-prune.ts),
- * keeping the newest `KeepReleases` and every folder the primary or the staging serves, read live right before each
- * deletion. The promotion is done by then and stands whatever happens here: a failure is a WARN line and a sentence
+ * keeping the newest `KeepReleases`, every folder the primary or the staging serves, read live right before each
+ * deletion, and (`RevertRecordBucket`) the release of the primary's newest revert record — or not running at all when
+ * that record cannot be read. The promotion is done by then and stands whatever happens here: a failure is a WARN line and a sentence
  * in the report naming the `cfcd prune` command that finishes the job, never a failed job.
  */
 import type { WriteResult } from '../../shared/aws/apply-plan.js';
