@@ -17,9 +17,8 @@ import { cdExclusions, preflightProblems } from '../shared/domain/preflight.js';
 import { type DistributionState, type PolicyState, isDeployed } from '../shared/domain/resources.js';
 import { type Routing, routingOf } from '../shared/domain/traffic-config.js';
 import { awsErrorOf } from '../shared/aws/call.js';
-import { listKeys } from '../shared/aws/release-objects.js';
-import { readRecord } from '../shared/aws/revert-record.js';
-import { type RevertTarget, judgeTarget, newestRecordKey, recordPrefix } from '../shared/revert/target.js';
+import { newestRecordOf, readRecord } from '../shared/aws/revert-record.js';
+import { type RevertTarget, judgeTarget, recordPrefix } from '../shared/revert/target.js';
 import { listDistributions, listPolicies } from './cloudfront-lists.js';
 import {
   type FolderState,
@@ -253,10 +252,7 @@ export async function readRevertReport(
 ): Promise<RevertReport> {
   const prefix = recordPrefix(primary.id);
   try {
-    const key = newestRecordKey(
-      (await listKeys(bucket, prefix)).map((o) => o.key),
-      primary.id,
-    );
+    const key = await newestRecordOf(bucket, primary.id);
     if (!key)
       return {
         recordBucket: bucket,

@@ -8,6 +8,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { awsCall, awsErrorOf } from '../shared/aws/call.js';
 import { s3 } from '../shared/aws/clients/s3.js';
+import { bucketOfS3Domain } from '../shared/domain/s3-domain.js';
 import { MANIFEST_NAME, commitOfOriginPath, manifestKey, releaseFolder } from '../shared/release/manifest.js';
 
 /** A release folder in the bucket: its manifest is there, objects without it (an upload not done), or nothing. */
@@ -26,14 +27,11 @@ export interface ServedOrigin {
   folder: FolderState | null;
 }
 
-/** An S3 endpoint: `<bucket>.s3.amazonaws.com`, `….s3.<region>…`, `….s3.dualstack.…`, `….s3-website-…`. */
-const S3_DOMAIN = /^(.+?)\.s3([.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/;
-
 /** The S3 origins of a config and the release each serves (folders not checked yet). Pure. */
 export function servedOrigins(config: DistributionConfig): ServedOrigin[] {
   const served: ServedOrigin[] = [];
   for (const o of config.Origins?.Items ?? []) {
-    const bucket = S3_DOMAIN.exec(o.DomainName ?? '')?.[1];
+    const bucket = bucketOfS3Domain(o.DomainName);
     if (!bucket) continue;
     const originPath = o.OriginPath ?? '';
     served.push({
@@ -105,6 +103,22 @@ export async function readFolderState(bucket: string, commit: string): Promise<F
   return (page.Contents?.length ?? 0) > 0 ? 'unfinished' : 'missing';
 }
 
+/**
+ * Why a release folder's state is not known. Only a refusal (AccessDenied, 403) is a missing permission, and only
+ * then are the permissions suggested; anything else (a throttle, a network failure) is said as it is. Pure.
+ */
+export function folderReadWarning(bucket: string, commit: string, err: unknown): string {
+  const where = `s3://${bucket}/${releaseFolder(commit)}`;
+  const { name, httpStatus } = awsErrorOf(err);
+  if (name === 'AccessDenied' || httpStatus === 403)
+    return (
+      `could not tell whether ${where} is complete (${name}): ` +
+      'that needs s3:GetObject on releases/* and s3:ListBucket'
+    );
+  const text = err instanceof Error ? err.message : String(err);
+  return `could not tell whether ${where} is complete: ${text}`;
+}
+
 /** What each distribution serves, named for the warnings (`primary E1…`). */
 export interface ServedBy {
   by: string;
@@ -132,7 +146,7 @@ export async function checkReleaseFolders(
     [...servers].map(([commit, by]) =>
       readFolderState(bucket, commit).then(
         (state) => ({ commit, by, state }),
-        (err: unknown) => ({ commit, by, error: awsErrorOf(err).name }),
+        (err: unknown) => ({ commit, by, error: err }),
       ),
     ),
   );
@@ -140,10 +154,7 @@ export async function checkReleaseFolders(
   const states = new Map<string, FolderState>();
   for (const r of read) {
     if ('error' in r) {
-      warnings.push(
-        `could not tell whether s3://${bucket}/${releaseFolder(r.commit)} is complete (${r.error}): ` +
-          'that needs s3:GetObject on releases/* and s3:ListBucket',
-      );
+      warnings.push(folderReadWarning(bucket, r.commit, r.error));
       continue;
     }
     states.set(r.commit, r.state);

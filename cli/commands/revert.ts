@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { planOnly } from '../../shared/aws/apply-plan.js';
-import { readDistribution } from '../../shared/aws/cloudfront.js';
-import { listKeys } from '../../shared/aws/release-objects.js';
-import { readRecord } from '../../shared/aws/revert-record.js';
+import { readDistribution, readDistributionIfExists } from '../../shared/aws/cloudfront.js';
+import { newestRecordOf, readRecord } from '../../shared/aws/revert-record.js';
+import { rootObjectKey } from '../../shared/domain/distribution-config.js';
 import { step } from '../../shared/domain/errors.js';
 import type { AnyAction } from '../../shared/job/driver.js';
 import { type RevertMemory, revertAction } from '../../shared/revert/action.js';
@@ -20,7 +20,8 @@ import {
   parseRevertRequest,
 } from '../../shared/revert/params.js';
 import type { RevertPlan } from '../../shared/revert/plan.js';
-import { type RevertTarget, judgeTarget, newestRecordKey, recordPrefix } from '../../shared/revert/target.js';
+import { type RevertRecord, recordedContentBucket } from '../../shared/revert/record.js';
+import { type RevertTarget, judgeTarget, recordPrefix } from '../../shared/revert/target.js';
 import { parseWithFlags } from '../action-flags.js';
 import { COMMON_OPTIONS, CONFIRM_OPTIONS, type CommandSpec, UsageError } from '../args.js';
 import { ask } from '../confirm.js';
@@ -62,7 +63,9 @@ export const revertSpec: CommandSpec = {
     bucket: {
       type: 'string',
       value: '<bucket>',
-      description: "the site bucket: check the previous release's root object is still there before the first write",
+      description:
+        "the site bucket where the previous release's root object is checked before the first write " +
+        "(default: the bucket of the record's S3 origin)",
     },
     'invalidation-paths': {
       type: 'string',
@@ -91,11 +94,7 @@ export const revertSpec: CommandSpec = {
 async function findRecordKey(request: RevertRequest): Promise<string> {
   if (request.recordKey) return request.recordKey;
   const prefix = recordPrefix(request.primaryId);
-  const listed = await step('list the revert records', () => listKeys(request.recordBucket, prefix));
-  const key = newestRecordKey(
-    listed.map((o) => o.key),
-    request.primaryId,
-  );
+  const key = await step('list the revert records', () => newestRecordOf(request.recordBucket, request.primaryId));
   if (!key)
     throw new RefusedError(
       `no revert record of primary ${request.primaryId} in s3://${request.recordBucket}/${prefix}: promote writes ` +
@@ -105,8 +104,32 @@ async function findRecordKey(request: RevertRequest): Promise<string> {
   return key;
 }
 
+/**
+ * Where the previous release's content is checked: `--bucket`, or else the bucket of the record's S3 origin (the
+ * check is on by default). `note` says which, or why there is no check.
+ */
+export function contentCheck(
+  request: Pick<RevertRequest, 'contentBucket'>,
+  record: RevertRecord,
+): { bucket: string | undefined; note: string } {
+  const given = request.contentBucket;
+  const bucket = given ?? recordedContentBucket(record);
+  if (!bucket)
+    return { bucket, note: "the record's config has no S3 origin: the previous release's content check is skipped" };
+  const key = rootObjectKey(record.replaced.config, bucket);
+  const from = given ? '--bucket' : "the record's S3 origin";
+  if (!key)
+    return {
+      bucket,
+      note: `the recorded config serves no default root object from s3://${bucket} (${from}): content check skipped`,
+    };
+  return { bucket, note: `the previous release's content is checked at s3://${bucket}/${key} (${from})` };
+}
+
 /** Finds the record, judges the live primary against it, and settles the staging: refused when production moved. */
-async function findTarget(request: RevertRequest): Promise<{ params: RevertParams; target: RevertTarget }> {
+async function findTarget(
+  request: RevertRequest,
+): Promise<{ params: RevertParams; target: RevertTarget; contentNote: string }> {
   const key = await findRecordKey(request);
   const [record, primary] = await Promise.all([
     step('read the revert record', () => readRecord(request.recordBucket, key, request.primaryId)),
@@ -115,10 +138,22 @@ async function findTarget(request: RevertRequest): Promise<{ params: RevertParam
   const stagingId = request.stagingId ?? record.stagingId;
   if (stagingId === request.primaryId)
     throw new RefusedError(`the record names the primary ${stagingId} as its staging; pass --staging <id>`);
-  const staging = await readDistribution(stagingId);
+  const staging = await readDistributionIfExists(stagingId);
+  if (!staging)
+    throw new RefusedError(
+      request.stagingId
+        ? `staging ${stagingId} (--staging) does not exist; nothing was written`
+        : `the record's staging ${stagingId} no longer exists; pass --staging <id> (a staging distribution the ` +
+            'revert can go through). Nothing was written.',
+    );
   const target = judgeTarget(record, { bucket: request.recordBucket, key }, primary, staging);
   if (target.standing === 'changed') throw new RefusedError(`${target.summary}. Nothing was written.`);
-  return { params: { ...request, stagingId, recordKey: key }, target };
+  const content = contentCheck(request, record);
+  return {
+    params: { ...request, stagingId, recordKey: key, contentBucket: content.bucket },
+    target,
+    contentNote: content.note,
+  };
 }
 
 /** What the person reads before answering: the record, the release, the config the revert changes, the first step. */
@@ -197,12 +232,13 @@ export async function runRevert(values: Record<string, unknown>, ctx: Context): 
   const stopper = new Stopper();
   const restoreCtrlC = stopOnCtrlC(stopper, (text) => ctx.terminal.note(text));
   try {
-    const { params, target } = await findTarget(request);
+    const { params, target, contentNote } = await findTarget(request);
+    ctx.terminal.note(contentNote);
     const planLog = cliLogger('revert', `cfcd-plan-${randomUUID()}`, () => undefined);
     const steps = revertAction.steps({ params, phase: undefined, memory: {} as RevertMemory, log: planLog });
     const { plan } = await planOnly(steps, planLog);
     if (stopper.requested) throw new InterruptedError('stopped before reverting; nothing was changed');
-    const described = describeTarget(target, plan);
+    const described = { ...describeTarget(target, plan), contentCheck: contentNote };
     const nothingToDo = !plan.changes.length && plan.next.kind === 'done';
     if (nothingToDo || dryRun) {
       showPlan(ctx, target, plan, `cfcd revert${dryRun ? ' (dry run: nothing is written)' : ''}: the plan`);

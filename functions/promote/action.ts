@@ -291,7 +291,7 @@ export function promoteSteps(
           });
         }
         if (plan.cache?.kind === 'off') log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-        const pruned = withPrune(plan, params.prune, ids, protectedCommits(memory));
+        const pruned = withPrune(plan, params.prune, ids, protectedCommits(memory), params.recordBucket);
         return withHeaderRestore(pruned, params.rampHeader, s.policy, params.policyId);
       }
       // The reading is settled, not awaited as is: a failed read matters only if the decision gets to the gate.
@@ -309,7 +309,7 @@ export function promoteSteps(
       const plan = planPromotion(s, decision, s.cache, paths);
       if ('cache' in plan && plan.cache?.kind === 'off')
         log.warn('invalidation-off', { reason: INVALIDATION_OFF_WARNING });
-      const pruned = withPrune(plan, params.prune, ids, protectedCommits(memory));
+      const pruned = withPrune(plan, params.prune, ids, protectedCommits(memory), params.recordBucket);
       return withHeaderRestore(pruned, params.rampHeader, s.policy, params.policyId);
     },
     write: async (change, s) => {
@@ -429,7 +429,12 @@ function summarise(
     params.prune &&
     pruneOutcome(
       plan.changes.some((c) => c.kind === 'prune-releases') ? pruneReportFromData(memory) : { outcome: 'not-run' },
-      { bucket: params.prune.bucket, primaryId: params.primaryId, stagingId: params.stagingId },
+      {
+        bucket: params.prune.bucket,
+        primaryId: params.primaryId,
+        stagingId: params.stagingId,
+        recordBucket: params.recordBucket,
+      },
     );
   // Like the prune's, the restore's report is this pass's own: only a plan with the restore in it made it.
   const restore = plan.changes.find((c) => c.kind === 'restore-header-routing');

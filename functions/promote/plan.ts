@@ -327,6 +327,11 @@ export interface PruneReleasesChange {
   stagingId: string;
   /** Commits never deleted: the release the revert record goes back to (the bake's revert target). */
   protect: string[];
+  /**
+   * `RevertRecordBucket`: the newest record of the primary is read right before the prune and its release folders
+   * are kept too, whichever job wrote it; a read that fails skips the prune.
+   */
+  recordBucket?: string;
   reason: string;
 }
 
@@ -340,6 +345,7 @@ export function withPrune<P extends PromotePassPlan>(
   prune: PruneTarget | undefined,
   ids: { primaryId: string; stagingId: string },
   protect: string[] = [],
+  recordBucket?: string,
 ): P {
   if (!prune || plan.next.kind !== 'done' || (plan.kind !== 'finishing' && plan.kind !== 'already-promoted'))
     return plan;
@@ -349,10 +355,12 @@ export function withPrune<P extends PromotePassPlan>(
     keep: prune.keep,
     ...ids,
     protect,
+    ...(recordBucket ? { recordBucket } : {}),
     reason:
       `the promotion is complete: delete the release folders of s3://${prune.bucket}/releases/ older than the ` +
       `newest ${prune.keep}, except those primary ${ids.primaryId} and staging ${ids.stagingId} serve` +
-      (protect.length ? ` and the revert target (${protect.join(', ')})` : ''),
+      (protect.length ? ` and the revert target (${protect.join(', ')})` : '') +
+      (recordBucket ? ` and the release of the newest revert record in s3://${recordBucket}/cfcd-revert/` : ''),
   };
   return { ...plan, changes: [...plan.changes, change] };
 }

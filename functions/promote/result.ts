@@ -114,6 +114,8 @@ export function successVariables(f: PromotionFacts, primaryEtag: string, staging
 export type PruneReport =
   | { outcome: 'pruned'; deleted: number; kept: number }
   | { outcome: 'failed'; error: string }
+  /** Not run: the newest revert record could not be read, so what to keep was not known (nothing deleted). */
+  | { outcome: 'skipped'; error: string }
   /** No prune ran in the pass that reports (a guard: the report never claims a prune that did not happen). */
   | { outcome: 'not-run' };
 
@@ -124,7 +126,8 @@ const PRUNE_ERROR_MAX_CHARS = 300;
 export function pruneReportToData(r: PruneReport): Record<string, string> {
   if (r.outcome === 'pruned')
     return { pruneOutcome: r.outcome, pruneDeleted: String(r.deleted), pruneKept: String(r.kept) };
-  if (r.outcome === 'failed') return { pruneOutcome: r.outcome, pruneError: cut(r.error, PRUNE_ERROR_MAX_CHARS) };
+  if (r.outcome === 'failed' || r.outcome === 'skipped')
+    return { pruneOutcome: r.outcome, pruneError: cut(r.error, PRUNE_ERROR_MAX_CHARS) };
   return { pruneOutcome: r.outcome };
 }
 
@@ -133,12 +136,19 @@ export function pruneReportFromData(data: ContinuationData): PruneReport {
   const { pruneOutcome, pruneDeleted, pruneKept, pruneError } = data;
   if (pruneOutcome === 'pruned') return { outcome: 'pruned', deleted: Number(pruneDeleted), kept: Number(pruneKept) };
   if (pruneOutcome === 'failed') return { outcome: 'failed', error: pruneError ?? 'unknown error' };
+  if (pruneOutcome === 'skipped') return { outcome: 'skipped', error: pruneError ?? 'unknown error' };
   return { outcome: 'not-run' };
 }
 
 /** The command an operator runs to prune by hand what promote could not. */
-export function pruneCommand(bucket: string, primaryId: string, stagingId: string): string {
-  return `cfcd prune --bucket ${bucket} --primary ${primaryId} --staging ${stagingId}`;
+export function pruneCommand(
+  bucket: string,
+  primaryId: string,
+  stagingId: string,
+  recordBucket?: string | undefined,
+): string {
+  const record = recordBucket ? ` --record-bucket ${recordBucket}` : '';
+  return `cfcd prune --bucket ${bucket} --primary ${primaryId} --staging ${stagingId}${record}`;
 }
 
 const folders = (n: number) => `${n} release folder${n === 1 ? '' : 's'}`;
@@ -149,9 +159,9 @@ const folders = (n: number) => `${n} release folder${n === 1 ? '' : 's'}`;
  */
 export function pruneOutcome(
   r: PruneReport,
-  target: { bucket: string; primaryId: string; stagingId: string },
+  target: { bucket: string; primaryId: string; stagingId: string; recordBucket?: string | undefined },
 ): { variable: string; sentence: string } {
-  const command = pruneCommand(target.bucket, target.primaryId, target.stagingId);
+  const command = pruneCommand(target.bucket, target.primaryId, target.stagingId, target.recordBucket);
   const where = `s3://${target.bucket}/releases/`;
   switch (r.outcome) {
     case 'pruned': {
@@ -164,6 +174,13 @@ export function pruneOutcome(
         sentence:
           `Pruning old release folders of ${where} failed (${r.error}); the promotion stands. ` +
           `Old folders may remain: run ${command}.`,
+      };
+    case 'skipped':
+      return {
+        variable: `skipped: run ${command}`,
+        sentence:
+          `Old release folders of ${where} were not pruned: the newest revert record could not be read ` +
+          `(${r.error}), so the revert target's folders were not known; the promotion stands. Run ${command}.`,
       };
     case 'not-run':
       return {

@@ -5,7 +5,13 @@
  * content but a later `recordedAt`, which is still before the promotion.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { type RevertRecord, RevertRecordError, parseRecord, serializeRecord } from '../revert/record.js';
+import {
+  type RevertRecord,
+  RevertRecordError,
+  parseRecord,
+  recordedCommits,
+  serializeRecord,
+} from '../revert/record.js';
 import { newestRecordKey, recordPrefix } from '../revert/target.js';
 import { awsCall, awsErrorOf } from './call.js';
 import { s3 } from './clients/s3.js';
@@ -55,4 +61,18 @@ export async function newestRecordOf(bucket: string, primaryId: string): Promise
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return newestRecordKey(keys, primaryId);
+}
+
+/**
+ * The revert target's release folders: the commits the newest record of `primaryId` goes back to, whichever job wrote
+ * it. Undefined when the primary has no record. Throws when the listing or the record cannot be read: a prune must
+ * then not run, since it cannot know what to keep.
+ */
+export async function newestRecordCommits(
+  bucket: string,
+  primaryId: string,
+): Promise<{ key: string; commits: string[] } | undefined> {
+  const key = await newestRecordOf(bucket, primaryId);
+  if (!key) return undefined;
+  return { key, commits: recordedCommits(await readRecord(bucket, key, primaryId)) };
 }

@@ -10,6 +10,7 @@ import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { promotableConfig } from '../domain/config-diff.js';
 import { CfcdError } from '../domain/errors.js';
 import type { DistributionState } from '../domain/resources.js';
+import { bucketOfS3Domain } from '../domain/s3-domain.js';
 import { commitOfOriginPath } from '../release/manifest.js';
 
 /** Every record key starts with this; the roles' S3 permissions are on this prefix only. */
@@ -71,12 +72,25 @@ export function configHash(config: DistributionConfig): string {
 /** The origins of a config that read from an S3 bucket, with each one's origin path and release commit. */
 export function recordedOrigins(config: DistributionConfig): RecordedOrigin[] {
   return (config.Origins?.Items ?? [])
-    .filter((o) => o.S3OriginConfig !== undefined || /\.s3[.-]/.test(o.DomainName ?? ''))
+    .filter((o) => o.S3OriginConfig !== undefined || bucketOfS3Domain(o.DomainName) !== undefined)
     .map((o) => {
       const originPath = o.OriginPath ?? '';
       const commit = commitOfOriginPath(originPath);
       return { originId: o.Id ?? '', originPath, ...(commit ? { commit } : {}) };
     });
+}
+
+/**
+ * The site bucket the recorded config served from, where `cfcd revert` checks the previous release's content: the
+ * bucket of the default cache behavior's origin when it is an S3 endpoint, else of the first S3 origin. Undefined
+ * when no origin is an S3 endpoint.
+ */
+export function recordedContentBucket(record: RevertRecord): string | undefined {
+  const config = record.replaced.config;
+  const origins = config.Origins?.Items ?? [];
+  const target = config.DefaultCacheBehavior?.TargetOriginId;
+  const byDefault = origins.find((o) => o.Id === target);
+  return [byDefault, ...origins].map((o) => bucketOfS3Domain(o?.DomainName)).find((b) => b !== undefined);
 }
 
 /**

@@ -12,7 +12,13 @@ import {
   ListInvalidationsCommand,
   UpdateDistributionCommand,
 } from '@aws-sdk/client-cloudfront';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Invoker, LocalLambda, type LogLine } from '../../local/pipeline/lambda.js';
 import { codePipelineEvent } from '../../local/pipeline/local-codepipeline.js';
@@ -224,6 +230,58 @@ describe("end to end: promote's prune keeps the revert target", () => {
     expect(verdicts[commit(1)]).toEqual(['kept', 'protected']);
     for (const i of [2, 3, 4]) expect(verdicts[commit(i)]?.[0]).toBe('deleted');
     for (const i of [5, 6]) expect(verdicts[commit(i)]?.[0]).toBe('kept');
+  });
+
+  /** Six releases, production on the oldest, the newest promoted over it (no prune yet): the record names 1. */
+  async function promotedOverOldest() {
+    for (let i = 1; i <= 6; i++) {
+      await put(`releases/${commit(i)}/index.html`, `<p>site ${commit(i)}</p>`);
+      const createdAt = new Date(Date.now() - (20 - i) * 86_400_000).toISOString();
+      await put(manifestKey(commit(i)), serializeManifest({ v: 1, commit: commit(i), createdAt, files: [] }));
+    }
+    await promoteV2(releaseOriginPath(commit(1)));
+    return promoteV2(releaseOriginPath(commit(6)));
+  }
+
+  const rerun = (outputs: StagingIds, recordBucket: string) =>
+    run('promote', {
+      PrimaryDistributionId: h.site.primaryId,
+      StagingDistributionId: outputs.StagingDistributionId,
+      ContinuousDeploymentPolicyId: outputs.ContinuousDeploymentPolicyId,
+      RevertRecordBucket: recordBucket,
+      ReleaseBucket: SITE_BUCKET,
+      KeepReleases: '1',
+    });
+
+  const folders = async () =>
+    [
+      ...new Set(
+        (
+          (await h.clients.s3.send(new ListObjectsV2Command({ Bucket: SITE_BUCKET, Prefix: 'releases/' }))).Contents ??
+          []
+        ).map((o) => o.Key?.split('/')[1] ?? ''),
+      ),
+    ].sort();
+
+  it('a re-run (RevertRecord none) with KeepReleases 1 keeps the folder of the newest record it did not write', async () => {
+    const { outputs, record } = await promotedOverOldest();
+    const again = await rerun(outputs, ARTIFACTS);
+    expect(again.ok && again.variables.RevertRecord).toBe('none');
+    expect(again.ok && again.variables.Pruned).toBe('deleted 4 release folders, kept 2');
+    expect(again.logs.find((l) => l.event === 'prune-protects-revert-target')).toMatchObject({
+      record,
+      commits: [commit(1)],
+    });
+    expect(await folders()).toEqual([commit(1), commit(6)]);
+  });
+
+  it('a re-run whose record bucket cannot be read skips the prune, deleting nothing; the promotion stands', async () => {
+    const { outputs } = await promotedOverOldest();
+    const again = await rerun(outputs, 'no-such-artifact-bucket');
+    expect(again.ok).toBe(true);
+    expect(again.ok && again.variables.Pruned).toMatch(/^skipped: run cfcd prune .* --record-bucket no-such-/);
+    expect(again.logs.find((l) => l.event === 'prune-skipped')).toMatchObject({ level: 'WARN' });
+    expect(await folders()).toHaveLength(6);
   });
 });
 

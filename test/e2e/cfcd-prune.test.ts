@@ -1,5 +1,9 @@
-import { GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetDistributionCommand,
+  GetDistributionConfigCommand,
+  UpdateDistributionCommand,
+} from '@aws-sdk/client-cloudfront';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { liveServed } from '../../cli/commands/prune.js';
 import { pruneReleases } from '../../shared/aws/release-prune.js';
@@ -7,6 +11,8 @@ import type { Emulator } from '../../local/emulator/index.js';
 import type { LocalClients } from '../../local/pipeline/aws.js';
 import { SITE_BUCKET, type LocalSite } from '../../local/pipeline/site.js';
 import { manifestKey, releaseOriginPath, serializeManifest } from '../../shared/release/manifest.js';
+import { buildRecord, serializeRecord } from '../../shared/revert/record.js';
+import type { DistributionState } from '../../shared/domain/resources.js';
 import { cfcdWorld, serveRelease } from './cfcd-world.js';
 import { runCfcd } from './cfcd-process.js';
 
@@ -46,6 +52,21 @@ const folders = async () =>
 
 const serve = (id: string, c: number) => serveRelease(clients, id, commit(c));
 
+/** A distribution as the actions read it, through the test's own clients (this process's cached ones may be stale). */
+async function state(id: string): Promise<DistributionState> {
+  const out = await clients.cloudFront.send(new GetDistributionCommand({ Id: id }));
+  const d = out.Distribution!;
+  return {
+    id,
+    etag: out.ETag!,
+    status: d.Status!,
+    domainName: d.DomainName!,
+    arn: d.ARN!,
+    lastModified: d.LastModifiedTime,
+    config: d.DistributionConfig!,
+  };
+}
+
 beforeEach(async () => {
   ({ emulator, clients, site, stagingId, policyId } = await cfcdWorld(31));
   await seed();
@@ -77,6 +98,38 @@ describe('cfcd prune', () => {
     expect(kept[commit(2)]).toMatch(new RegExp(`^in use by staging ${stagingId}`));
     expect(kept['f'.repeat(40)]).toMatch(/unfinished upload/);
     expect(writes().map((r) => r.operation)).toEqual(['DeleteObjects', 'DeleteObjects', 'DeleteObjects']);
+  });
+
+  it('--record-bucket keeps the release the newest revert record goes back to, whatever its age', async () => {
+    const ARTIFACTS = 'pipeline-artifacts';
+    await clients.s3.send(new CreateBucketCommand({ Bucket: ARTIFACTS }));
+    // A record of a promotion that replaced release 4 (an old one, neither served nor among the newest 3).
+    const primary = await state(site.primaryId);
+    const items = (primary.config.Origins?.Items ?? []).map((o) => ({
+      ...o,
+      OriginPath: releaseOriginPath(commit(4)),
+    }));
+    const replaced = { ...primary, config: { ...primary.config, Origins: { Quantity: items.length, Items: items } } };
+    const record = buildRecord(replaced, await state(stagingId), new Date());
+    const key = `cfcd-revert/${site.primaryId}/2026-12-07T10-00-00-000Z-${primary.etag}.json`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: ARTIFACTS, Key: key, Body: serializeRecord(record) }));
+    emulator.clearRequestLog();
+    const run = await cfcd(...base(), '--record-bucket', ARTIFACTS, '--keep', '3', '--yes', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.revertTarget).toEqual([commit(4)]);
+    expect(out.deleted.map((d: { commit: string }) => d.commit)).toEqual([3, 5].map(commit));
+    expect(await folders()).toContain(commit(4));
+    expect(run.stderr).toContain(`keeping the revert target: ${commit(4)} (s3://${ARTIFACTS}/${key})`);
+  });
+
+  it('--record-bucket that cannot be read refuses the prune: exit 1, nothing deleted', async () => {
+    const run = await cfcd(...base(), '--record-bucket', 'no-such-artifacts', '--keep', '3', '--yes');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('could not read the newest revert record');
+    expect(run.stderr).toContain('nothing was deleted');
+    expect(writes()).toEqual([]);
+    expect(await folders()).toHaveLength(9);
   });
 
   it('--dry-run shows the plan and deletes nothing', async () => {

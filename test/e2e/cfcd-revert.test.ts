@@ -5,6 +5,7 @@
  * call; a repeated run after completion finds nothing to do.
  */
 import {
+  DeleteDistributionCommand,
   GetDistributionConfigCommand,
   ListInvalidationsCommand,
   UpdateDistributionCommand,
@@ -197,6 +198,41 @@ describe('cfcd revert', () => {
     const run = await revert('--bucket', SITE_BUCKET, '--yes');
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain(`s3://${SITE_BUCKET}/v1/index.html does not exist`);
+    expect(writes()).toEqual([]);
+  });
+
+  it("checks the previous release's content by default, in the bucket of the record's S3 origin", async () => {
+    const dry = await revert('--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain(
+      `the previous release's content is checked at s3://${SITE_BUCKET}/v1/index.html (the record's S3 origin)`,
+    );
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: SITE_BUCKET, Key: 'v1/index.html' }));
+    emulator.clearRequestLog();
+    const run = await revert('--yes');
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain(`s3://${SITE_BUCKET}/v1/index.html does not exist`);
+    expect(writes()).toEqual([]);
+    expect(await viewer()).toBe('v2');
+  });
+
+  it("refuses (exit 3), naming --staging, when the record's staging no longer exists", async () => {
+    const read = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: stagingId }));
+    await clients.cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: stagingId,
+        IfMatch: read.ETag,
+        DistributionConfig: { ...read.DistributionConfig!, Enabled: false },
+      }),
+    );
+    emulator.settle();
+    const disabled = await clients.cloudFront.send(new GetDistributionConfigCommand({ Id: stagingId }));
+    await clients.cloudFront.send(new DeleteDistributionCommand({ Id: stagingId, IfMatch: disabled.ETag }));
+    emulator.clearRequestLog();
+    const run = await revert('--yes');
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain(`the record's staging ${stagingId} no longer exists; pass --staging <id>`);
+    expect(run.stderr).not.toContain('NoSuchDistribution');
     expect(writes()).toEqual([]);
   });
 

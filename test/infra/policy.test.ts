@@ -370,7 +370,7 @@ describe('the Ship stage (SitePath)', () => {
     expect(deny.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
       [['s3:PutObject', 's3:DeleteObject'], '${ArtifactBucket.Arn}/cfcd-revert/*'],
     ]);
-    // Only promote may write one (the record of what it replaced), and only the bake reads them.
+    // Only promote may write one (the record of what it replaced); the bake and promote's prune read them.
     const writers = allows.filter(
       (s) =>
         actionsOf(s).some((a) => a === 's3:PutObject') &&
@@ -431,6 +431,8 @@ describe('the Ship stage (SitePath)', () => {
     expect(conditional.map((s) => [s['Fn::If'][0], s['Fn::If'][2]])).toEqual([
       ['ShipsSite', { Ref: 'AWS::NoValue' }],
       ['ShipsSite', { Ref: 'AWS::NoValue' }],
+      ['BakeOn', { Ref: 'AWS::NoValue' }],
+      ['BakeOn', { Ref: 'AWS::NoValue' }],
       ['BakeOn', { Ref: 'AWS::NoValue' }],
     ]);
   });
@@ -859,16 +861,32 @@ describe('the bake (BakeMinutes)', () => {
     const promote = pipeline.Resources.PromoteRole!.Properties!.Policies as {
       PolicyDocument: { Statement: unknown[] };
     }[];
-    const record = promote[0]!.PolicyDocument.Statement.find((s) => JSON.stringify(s).includes('cfcd-revert')) as {
+    // Every statement of promote's on the records (write, read, list) is there only with a bake.
+    const records = promote[0]!.PolicyDocument.Statement.filter((s) => JSON.stringify(s).includes('cfcd-revert')) as {
       'Fn::If': [string, Statement, unknown];
-    };
-    expect(record['Fn::If'][0]).toBe('BakeOn');
-    expect(record['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+    }[];
+    expect(records).toHaveLength(3);
+    for (const record of records) {
+      expect(record['Fn::If'][0]).toBe('BakeOn');
+      expect(record['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+    }
   });
 
-  it('lets only the bake read revert records, and nothing else of the artifact bucket', () => {
+  it('lets only the bake and promote read revert records, and nothing else of the artifact bucket', () => {
     const readers = onRecords.filter((s) => actionsOf(s).includes('s3:GetObject'));
-    expect(readers.map((s) => [s.role, actionsOf(s)])).toEqual([['BakeRole', ['s3:GetObject']]]);
+    expect(readers.map((s) => [s.role, actionsOf(s)])).toEqual([
+      ['PromoteRole', ['s3:GetObject']],
+      ['BakeRole', ['s3:GetObject']],
+    ]);
+    // promote: write and read its records, list only this primary's; nothing else of the artifact bucket.
+    const promoteOnArtifacts = inRole('PromoteRole').filter((s) =>
+      resourceText(s.statement.Resource, pipeline).match(/ArtifactBucket|AWS::S3::Bucket/),
+    );
+    expect(promoteOnArtifacts.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
+      [['s3:PutObject'], RECORDS],
+      [['s3:GetObject'], RECORDS],
+      [['s3:ListBucket'], '!GetAtt AWS::S3::Bucket.Arn'],
+    ]);
     const bakeS3 = inRole('BakeRole').filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     expect(bakeS3.map((s) => [actionsOf(s), resourceText(s.statement.Resource, pipeline)])).toEqual([
       [['s3:GetObject'], RECORDS],
@@ -883,12 +901,14 @@ describe('the bake (BakeMinutes)', () => {
     expect(others.filter((s) => resourceText(s.statement.Resource, pipeline).includes('ArtifactBucket'))).toEqual([]);
   });
 
-  it("lists only this primary's records, to find the one production carries when promote did not promote", () => {
-    const list = inRole('BakeRole').find((s) => s.statement.Sid === 'FindRevertRecords')!;
-    expect(actionsOf(list)).toEqual(['s3:ListBucket']);
-    expect(list.statement.Condition).toEqual({
-      StringLike: { 's3:prefix': { 'Fn::Sub': 'cfcd-revert/${PrimaryDistributionId}/*' } },
-    });
+  it("lists only this primary's records (the bake, to find the one production carries; promote, to keep it)", () => {
+    for (const role of ['BakeRole', 'PromoteRole']) {
+      const list = inRole(role).find((s) => s.statement.Sid === 'FindRevertRecords')!;
+      expect(actionsOf(list), role).toEqual(['s3:ListBucket']);
+      expect(list.statement.Condition, role).toEqual({
+        StringLike: { 's3:prefix': { 'Fn::Sub': 'cfcd-revert/${PrimaryDistributionId}/*' } },
+      });
+    }
   });
 
   it('reads exactly the alarms of BakeAlarmNames, and only when they are set', () => {

@@ -107,7 +107,7 @@ export const wildcardAllowList: WildcardGrant[] = [
     resource: '${ArtifactBucket.Arn}/cfcd-revert/*',
     actions: ['s3:GetObject'],
     reason:
-      "The bake only (BakeMinutes): reads the revert record promote wrote, whose key promote's RevertRecord output names at run time. Read-only.",
+      "The bake and promote only (BakeMinutes): the bake reads the revert record promote wrote, whose key promote's RevertRecord output names at run time (or the newest it lists); promote's prune reads the primary's newest record to keep its release folders. Read-only.",
   },
   {
     resource: 'arn:${AWS::Partition}:s3:::${StaticResourceBucketName}/releases/*',

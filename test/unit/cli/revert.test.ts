@@ -6,11 +6,19 @@ import type { DistributionState } from '../../../shared/domain/resources.js';
 import { describe, expect, it } from 'vitest';
 import { UsageError, parseCommandLine } from '../../../cli/args.js';
 import { parseWithFlags } from '../../../cli/action-flags.js';
-import { revertSpec } from '../../../cli/commands/revert.js';
+import { contentCheck, revertSpec } from '../../../cli/commands/revert.js';
 import { parameterNames, parseRevertParams, parseRevertRequest } from '../../../shared/revert/params.js';
-import { asStagingConfig, buildRecord } from '../../../shared/revert/record.js';
+import { asStagingConfig, buildRecord, recordedContentBucket } from '../../../shared/revert/record.js';
 import { judgeTarget, newestRecordKey, recordPrefix } from '../../../shared/revert/target.js';
-import { POLICY_ID, PRIMARY_ID, STAGING_ID, distributionConfig, primaryState, stagingState } from '../fixtures.js';
+import {
+  BUCKET,
+  POLICY_ID,
+  PRIMARY_ID,
+  STAGING_ID,
+  distributionConfig,
+  primaryState,
+  stagingState,
+} from '../fixtures.js';
 
 const flags = (...args: string[]) =>
   parseWithFlags(revertSpec, parameterNames, parseCommandLine(revertSpec, args), (p) =>
@@ -136,5 +144,52 @@ describe('the revert target, judged live', () => {
       `production changed since the promotion recorded in s3://artifacts/${KEY}: a newer promotion or a hand ` +
         'change; nothing to revert to safely (older records are what earlier promotions replaced)',
     );
+  });
+});
+
+describe("the previous release's content check: on by default, from the record's S3 origin", () => {
+  const recordOf = (config = distributionConfig({}, '/releases/abc')) =>
+    buildRecord(primaryState({ config }), stagingState(), new Date('2026-12-07T10:00:00Z'));
+
+  it("takes the bucket of the record's S3 origin when --bucket is not given", () => {
+    const record = recordOf();
+    expect(recordedContentBucket(record)).toBe(BUCKET);
+    expect(contentCheck({ contentBucket: undefined }, record)).toEqual({
+      bucket: BUCKET,
+      note: `the previous release's content is checked at s3://${BUCKET}/releases/abc/index.html (the record's S3 origin)`,
+    });
+  });
+
+  it('prefers --bucket, and says so', () => {
+    const check = contentCheck({ contentBucket: 'other-site' }, recordOf());
+    expect(check.bucket).toBe('other-site');
+    expect(check.note).toBe(
+      'the recorded config serves no default root object from s3://other-site (--bucket): content check skipped',
+    );
+  });
+
+  it("prefers the default behavior's origin among several S3 origins", () => {
+    const base = distributionConfig({}, '/v1');
+    const config = {
+      ...base,
+      Origins: {
+        Quantity: 2,
+        Items: [
+          { Id: 'logs', DomainName: 'logs-bucket.s3.amazonaws.com', OriginPath: '' },
+          ...(base.Origins?.Items ?? []),
+        ],
+      },
+    };
+    expect(recordedContentBucket(recordOf(config))).toBe(BUCKET);
+  });
+
+  it('says the check is skipped when the record has no S3 origin', () => {
+    const base = distributionConfig({}, '');
+    const items = (base.Origins?.Items ?? []).map((o) => ({ ...o, DomainName: 'origin.example.com' }));
+    const record = recordOf({ ...base, Origins: { Quantity: items.length, Items: items } });
+    expect(contentCheck({ contentBucket: undefined }, record)).toEqual({
+      bucket: undefined,
+      note: "the record's config has no S3 origin: the previous release's content check is skipped",
+    });
   });
 });

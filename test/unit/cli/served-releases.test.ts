@@ -162,4 +162,14 @@ describe('checkReleaseFolders', () => {
     ]);
     expect(s3).not.toHaveReceivedCommand(ListObjectsV2Command);
   });
+
+  it('another failure (a throttle) is said as it is, without suggesting permissions', async () => {
+    s3.on(HeadObjectCommand).rejects(awsError('SlowDown', 503));
+    const warnings: string[] = [];
+    expect(await checkReleaseFolders(BUCKET, served([origin()]), warnings)).toEqual(new Map());
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^could not tell whether s3://${BUCKET}/releases/${COMMIT}/ is complete: `));
+    expect(warnings[0]).toContain('SlowDown');
+    expect(warnings[0]).not.toContain('s3:GetObject');
+  });
 });

@@ -488,6 +488,13 @@ describe('withPrune: the prune of old release folders comes last, once the promo
     expect(change?.reason).toContain(`and the revert target (${commit})`);
   });
 
+  it("with RevertRecordBucket, says the newest record's release is kept too, and carries the bucket to the write", () => {
+    const [change] = withPrune(finishing(), target, ids, [], 'artifacts').changes;
+    expect(change).toMatchObject({ kind: 'prune-releases', protect: [], recordBucket: 'artifacts' });
+    expect(change?.reason).toContain('and the release of the newest revert record in s3://artifacts/cfcd-revert/');
+    expect(withPrune(finishing(), target, ids).changes[0]).not.toHaveProperty('recordBucket');
+  });
+
   it('adds it to an already-promoted primary found Deployed with its cache done (a repeated final invocation)', () => {
     const s = state({ primary: promotedPrimary() });
     const decision = decide(s) as Exclude<ReturnType<typeof decide>, { kind: 'refuse' }>;

@@ -102,6 +102,15 @@ describe('the prune in the report', () => {
     );
   });
 
+  it('says a prune skipped for an unreadable revert record, naming the cfcd prune command with --record-bucket', () => {
+    const skipped = pruneReportFromData(pruneReportToData({ outcome: 'skipped', error: 'AccessDenied' }));
+    expect(skipped).toEqual({ outcome: 'skipped', error: 'AccessDenied' });
+    const out = pruneOutcome(skipped, { ...target, recordBucket: 'artifacts' });
+    expect(out.variable).toBe(`skipped: run ${command} --record-bucket artifacts`);
+    expect(out.sentence).toContain('the newest revert record could not be read (AccessDenied)');
+    expect(out.sentence).toContain('the promotion stands');
+  });
+
   it('never claims a prune that did not run', () => {
     const out = pruneOutcome({ outcome: 'not-run' }, target);
     expect(out.variable).toBe(`not run: run ${command}`);
