@@ -92,9 +92,15 @@ export const revertSpec: CommandSpec = {
 
 /** The record to go back by: the one named, or the newest of the primary. */
 async function findRecordKey(request: RevertRequest): Promise<string> {
-  if (request.recordKey) return request.recordKey;
   const prefix = recordPrefix(request.primaryId);
   const key = await step('list the revert records', () => newestRecordOf(request.recordBucket, request.primaryId));
+  // Only the newest record is a way back: an older one is what an earlier promotion replaced, and going back by it
+  // would cross the promotions since, even when production happens to carry that older promotion's config again.
+  if (request.recordKey && request.recordKey !== key)
+    throw new RefusedError(
+      `--record ${request.recordKey} is not the newest revert record of primary ${request.primaryId} ` +
+        `(${key ?? 'none'}): going back by it would cross the promotions recorded since. Nothing was written.`,
+    );
   if (!key)
     throw new RefusedError(
       `no revert record of primary ${request.primaryId} in s3://${request.recordBucket}/${prefix}: promote writes ` +

@@ -173,7 +173,7 @@ describe('cfcd revert', () => {
     emulator.clearRequestLog();
     const refused = await revert('--record', older!, '--yes');
     expect(refused.code, refused.stderr).toBe(3);
-    expect(refused.stderr).toContain('production changed since the promotion recorded in');
+    expect(refused.stderr).toContain('is not the newest revert record of primary');
     expect(writes()).toEqual([]);
 
     const run = await revert('--yes', '--json');
