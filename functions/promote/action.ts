@@ -7,7 +7,7 @@
  */
 import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import type { PlanSteps, WriteResult } from '../../shared/aws/apply-plan.js';
-import { awsCall } from '../../shared/aws/call.js';
+import { awsCall, awsErrorOf } from '../../shared/aws/call.js';
 import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
 import {
   readDistribution,
@@ -361,11 +361,18 @@ async function recordReplaced(bucket: string, s: PromotePassState, log: Logger):
     await writeRecord(bucket, key, record);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
+    const { name, httpStatus } = awsErrorOf(err);
+    const denied = name === 'AccessDenied' || httpStatus === 403;
+    // A refusal names the permission; anything else (throttling, a 5xx, the network) is worth a re-run as it is.
+    const next = denied
+      ? `Let promote's role put objects under cfcd-revert/ in ${bucket} (RevertRecordBucket), or leave ` +
+        'RevertRecordBucket empty to promote without a way back, then re-run the action.'
+      : name === 'NoSuchBucket'
+        ? `RevertRecordBucket names no bucket (${bucket}): give the pipeline's artifact bucket.`
+        : 'Re-run the action: the record is written again before any promotion.';
     throw new StateCheckError(
       `could not write the revert record s3://${bucket}/${key} (${why}); ` +
-        `nothing was promoted: primary ${s.primary.id} keeps its config. Let promote's role put objects under ` +
-        `cfcd-revert/ in ${bucket} (RevertRecordBucket), or leave RevertRecordBucket empty to promote without a ` +
-        'way back, then re-run the action.',
+        `nothing was promoted: primary ${s.primary.id} keeps its config. ${next}`,
       { cause: err },
     );
   }
