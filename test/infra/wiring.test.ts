@@ -211,7 +211,15 @@ describe('pipeline wiring', () => {
         Number((pipeline.Parameters!.AllowedOriginDomains! as { MaxLength?: number }).MaxLength),
       ),
     };
-    const tooLong = [...stages, ...stagesOf(SHIPS_SITE)].flatMap((s) =>
+    // Every optional action on too: the ship stage, the ramp (with its alarms and probes empty: their share of the
+    // ramp's 1000 characters has its own test) and the bake.
+    const everything = {
+      ...SHIPS_SITE,
+      RampSteps: '[1, 5, 15]',
+      PromoteMaxStaging5xxErrorRate: '5',
+      BakeMinutes: '15',
+    };
+    const tooLong = [...stages, ...stagesOf(SHIPS_SITE), ...stagesOf(everything)].flatMap((s) =>
       s.Actions.flatMap((a) =>
         Object.entries(a.Configuration).flatMap(([key, value]) => {
           if (!isIntrinsic(value) || !('Fn::Sub' in value)) return [];
