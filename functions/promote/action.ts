@@ -1,15 +1,7 @@
-/**
- * promote, declared: after the manual approval, copy the staging config onto the primary (one-way, production).
- * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → wait for the primary
- * to be Deployed via continuation, then invalidate the primary's edge caches and wait for the invalidation to be
- * Completed: only then do viewers get the promoted release. The `promoted` and `invalidating` passes only finish
- * that: they never promote. The driver (shared/job/driver.ts) runs it from CodePipeline and from cfcd.
- */
-import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import type { PlanSteps, WriteResult } from '../../shared/aws/apply-plan.js';
-import { awsCall, awsErrorOf } from '../../shared/aws/call.js';
-import { cloudFront } from '../../shared/aws/clients/cloudfront.js';
+import { awsErrorOf } from '../../shared/aws/call.js';
 import {
+  promoteStagingConfig,
   readDistribution,
   readDistributionIfExists,
   readPolicy,
@@ -153,25 +145,6 @@ function logGate(
     },
     ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
   });
-}
-
-/**
- * UpdateDistributionWithStagingConfig: `If-Match` carries both ETags, primary first. Returns the primary's new ETag.
- */
-async function promoteStagingConfig(change: PromoteChange): Promise<string | undefined> {
-  const out = await awsCall(
-    'UpdateDistributionWithStagingConfig',
-    `primary distribution ${change.primaryId} (from staging ${change.stagingId})`,
-    () =>
-      cloudFront().send(
-        new UpdateDistributionWithStagingConfigCommand({
-          Id: change.primaryId,
-          StagingDistributionId: change.stagingId,
-          IfMatch: change.ifMatch,
-        }),
-      ),
-  );
-  return out.ETag;
 }
 
 /** What a pass reads: before the promotion, the decision's state; after it, what is left to watch. */

@@ -4,13 +4,14 @@
  * first (`PreconditionFailed`, HTTP 412 — which the SDK's own retries do not cover).
  */
 import {
+  type ContinuousDeploymentPolicyConfig,
   DeleteContinuousDeploymentPolicyCommand,
+  type DistributionConfig,
   GetContinuousDeploymentPolicyCommand,
   GetDistributionCommand,
   UpdateContinuousDeploymentPolicyCommand,
   UpdateDistributionCommand,
-  type ContinuousDeploymentPolicyConfig,
-  type DistributionConfig,
+  UpdateDistributionWithStagingConfigCommand,
 } from '@aws-sdk/client-cloudfront';
 import { cloudFront } from './clients/cloudfront.js';
 import type { DistributionState, PolicyState } from '../domain/resources.js';
@@ -122,4 +123,29 @@ export async function deletePolicy(current: PolicyState): Promise<void> {
   await awsCall('DeleteContinuousDeploymentPolicy', `continuous deployment policy ${current.id}`, () =>
     cloudFront().send(new DeleteContinuousDeploymentPolicyCommand({ Id: current.id, IfMatch: current.etag })),
   );
+}
+
+/**
+ * UpdateDistributionWithStagingConfig: the staging's config onto the primary. `ifMatch` carries both ETags, primary
+ * first (`"<primary ETag>, <staging ETag>"`). Returns the primary's new ETag. Promote's promotion and the revert's
+ * promotion back both make it.
+ */
+export async function promoteStagingConfig(change: {
+  primaryId: string;
+  stagingId: string;
+  ifMatch: string;
+}): Promise<string | undefined> {
+  const out = await awsCall(
+    'UpdateDistributionWithStagingConfig',
+    `primary distribution ${change.primaryId} (from staging ${change.stagingId})`,
+    () =>
+      cloudFront().send(
+        new UpdateDistributionWithStagingConfigCommand({
+          Id: change.primaryId,
+          StagingDistributionId: change.stagingId,
+          IfMatch: change.ifMatch,
+        }),
+      ),
+  );
+  return out.ETag;
 }

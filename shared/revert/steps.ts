@@ -3,11 +3,8 @@
  * the staging's ETag), the promotion back (UpdateDistributionWithStagingConfig, both ETags), the invalidation of the
  * primary. A stale ETag (412) is the driver's: it re-reads and re-plans, and the plan re-checks the primary first.
  */
-import { UpdateDistributionWithStagingConfigCommand } from '@aws-sdk/client-cloudfront';
 import type { WriteResult } from '../aws/apply-plan.js';
-import { awsCall } from '../aws/call.js';
-import { cloudFront } from '../aws/clients/cloudfront.js';
-import { writeDistributionConfig } from '../aws/cloudfront.js';
+import { promoteStagingConfig, writeDistributionConfig } from '../aws/cloudfront.js';
 import { invalidationWrite } from '../aws/invalidations.js';
 import type { Logger } from '../log.js';
 import type { RevertChange, RevertState } from './plan.js';
@@ -32,25 +29,14 @@ export async function revertWrite(change: RevertChange, state: RevertState, log:
       return { wrote: true };
     }
     case 'promote-recorded-config': {
-      const out = await awsCall(
-        'UpdateDistributionWithStagingConfig',
-        `primary distribution ${change.primaryId} (from staging ${change.stagingId})`,
-        () =>
-          cloudFront().send(
-            new UpdateDistributionWithStagingConfigCommand({
-              Id: change.primaryId,
-              StagingDistributionId: change.stagingId,
-              IfMatch: change.ifMatch,
-            }),
-          ),
-      );
+      const newEtag = await promoteStagingConfig(change);
       log.info('write', {
         change: change.kind,
         operation: 'UpdateDistributionWithStagingConfig',
         primaryId: change.primaryId,
         stagingId: change.stagingId,
         ifMatch: change.ifMatch,
-        newPrimaryEtag: out.ETag ?? null,
+        newPrimaryEtag: newEtag ?? null,
         reason: change.reason,
       });
       return { wrote: true };
