@@ -1,3 +1,10 @@
+/**
+ * promote, declared: after the manual approval, copy the staging config onto the primary (one-way, production).
+ * read (primary ‖ staging, then the policy ‖ the gate's metrics) → decide → write → wait for the primary
+ * to be Deployed via continuation, then invalidate the primary's edge caches and wait for the invalidation to be
+ * Completed: only then do viewers get the promoted release. The `promoted` and `invalidating` passes only finish
+ * that: they never promote. The driver (shared/job/driver.ts) runs it from CodePipeline and from cfcd.
+ */
 import type { PlanSteps, WriteResult } from '../../shared/aws/apply-plan.js';
 import { awsErrorOf } from '../../shared/aws/call.js';
 import {
