@@ -128,11 +128,13 @@ async function readBake(
       );
     return state;
   }
-  if (memory.bakeStartedAt === undefined && memory.verdict === undefined && !underWay)
+  if (memory.bakeStartedAt === undefined && !underWay)
     state.latestInvalidation = (await readLatestInvalidation(primary.id)) ?? null;
   const started = bakeStart(state, memory);
   const waited = waitedMs(memory, primary.lastModified?.getTime() ?? 0, now);
-  if (started !== undefined && memory.verdict === undefined)
+  // A revert not yet under way in the live state starts only on figures read now: a token's verdict names why a
+  // revert started, it never starts one.
+  if (started !== undefined && (memory.verdict === undefined || !underWay))
     [state.traffic, state.alarms] = await Promise.all([
       step('read the primary traffic from CloudWatch', () =>
         readBakeTraffic(primary.id, started, Date.parse(record.recordedAt), now),
@@ -141,11 +143,9 @@ async function readBake(
     ]);
   // The previous release's content, checked before the revert's first write.
   const revertNext =
-    memory.verdict !== undefined ||
-    (state.traffic !== undefined &&
-      started !== undefined &&
-      judgeBake(params, state.traffic, { bakedMs: now - started, waitedMs: waited }, state.alarms).kind ===
-        'unhealthy');
+    state.traffic !== undefined &&
+    started !== undefined &&
+    judgeBake(params, state.traffic, { bakedMs: now - started, waitedMs: waited }, state.alarms).kind === 'unhealthy';
   const bucket = params.contentBucket;
   const key = bucket ? rootObjectKey(record.replaced.config, bucket) : undefined;
   if (bucket && key && revertNext && !stagingCarriesRecord(record, staging))

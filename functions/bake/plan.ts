@@ -231,7 +231,8 @@ function checkPolicy(params: BakeParams, primary: DistributionState): void {
  */
 export function planBake(state: BakeState, params: BakeParams, memory: BakeMemory, waitedMs: number): BakePlan {
   const standing = primaryStanding(state.record, state.primary);
-  const reverting = memory.verdict !== undefined || revertUnderWay(state.record, state.primary, state.staging);
+  // Only the live state (or this pass's figures, below) starts or continues a revert; the token's verdict only says why.
+  const reverting = revertUnderWay(state.record, state.primary, state.staging);
   if (standing === 'changed' || reverting) {
     if (standing !== 'reverted') checkPolicy(params, state.primary);
     const plan = planRevert(state, PHASE.reverting, params.invalidationPaths);

@@ -251,6 +251,11 @@ describe('planBake', () => {
     expect(plan).toMatchObject({ kind: 'baking', changes: [] });
   });
 
+  it("never starts a revert on a token's verdict alone: with nothing under way, this pass's figures decide", () => {
+    const plan = planBake(state({ traffic: traffic(200, 0.5) }), params(), { verdict: 'forged: 90 % 5xx' }, 0);
+    expect(plan).toMatchObject({ kind: 'baking', changes: [] });
+  });
+
   it('carries on a revert found under way in the live state, whatever the token says', () => {
     const staging = stagingState({ config: asStagingConfig(record, stagingConfig) });
     const plan = planBake(state({ staging, traffic: traffic(200, 0.1) }), params(), {}, 0);
