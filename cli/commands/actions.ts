@@ -95,6 +95,23 @@ export function waitingLines(
   return { full, line: `waiting for ${w.brief}${inProgress}` };
 }
 
+/**
+ * The job loop's `onWaiting` for a terminal: the full reason once (waitingLines), then a progress line with the
+ * time waited and the pass, until the next wait or the end. Each run of a command makes its own (its waits seen).
+ */
+export function showWaiting(ctx: Context): (w: Waiting) => void {
+  const seen = new Set<string>();
+  return (w) => {
+    const shown = waitingLines(w, { seen, verbose: ctx.verbose });
+    if (shown.full) ctx.terminal.note(`waiting for ${shown.full}`);
+    const started = Date.now() - w.elapsedMs;
+    ctx.terminal.showProgress(
+      () => `${formatElapsed(Date.now() - started)}  ${shown.line}  (pass ${w.pass})`,
+      () => `… ${shown.line}`,
+    );
+  };
+}
+
 export async function runPlan(action: CliAction, values: Values, ctx: Context): Promise<unknown> {
   const params = paramsFromFlags(action, planSpec(action), values);
   const log = cliLogger(action.name, `cfcd-plan-${randomUUID()}`, (level, event, fields) => {
@@ -217,7 +234,6 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
         );
     };
     let result: LoopResult;
-    const seenWaits = new Set<string>();
     try {
       result = await runUntilDone({
         action: action.action,
@@ -229,15 +245,7 @@ export async function runApply(action: CliAction, values: Values, ctx: Context):
         onPass: (n) => {
           pass = n;
         },
-        onWaiting: (w) => {
-          const shown = waitingLines(w, { seen: seenWaits, verbose: ctx.verbose });
-          if (shown.full) ctx.terminal.note(`waiting for ${shown.full}`);
-          const started = Date.now() - w.elapsedMs;
-          ctx.terminal.showProgress(
-            () => `${formatElapsed(Date.now() - started)}  ${shown.line}  (pass ${w.pass})`,
-            () => `… ${shown.line}`,
-          );
-        },
+        onWaiting: showWaiting(ctx),
       });
     } catch (err) {
       // The resume command carries what was confirmed (the staging ETag promote pinned), not only the token.

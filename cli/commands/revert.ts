@@ -31,7 +31,7 @@ import { type LoopResult, Stopper, runUntilDone, stopOnCtrlC } from '../job-loop
 import { cliLogger, describeEvent, paintMark } from '../logging.js';
 import { sameChanges } from '../plan-view.js';
 import { formatElapsed } from '../terminal.js';
-import { waitingLines } from './actions.js';
+import { showWaiting } from './actions.js';
 
 export const revertSpec: CommandSpec = {
   name: 'revert',
@@ -265,7 +265,6 @@ export async function runRevert(values: Record<string, unknown>, ctx: Context): 
       say(ctx, `${paintMark(shown.mark, ctx.terminal.out)} ${shown.text}`);
     });
     let pass = 0;
-    const seen = new Set<string>();
     let result: LoopResult;
     try {
       result = await runUntilDone({
@@ -285,15 +284,7 @@ export async function runRevert(values: Record<string, unknown>, ctx: Context): 
         onPass: (n) => {
           pass = n;
         },
-        onWaiting: (w) => {
-          const shown = waitingLines(w, { seen, verbose: ctx.verbose });
-          if (shown.full) ctx.terminal.note(`waiting for ${shown.full}`);
-          const started = Date.now() - w.elapsedMs;
-          ctx.terminal.showProgress(
-            () => `${formatElapsed(Date.now() - started)}  ${shown.line}  (pass ${w.pass})`,
-            () => `… ${shown.line}`,
-          );
-        },
+        onWaiting: showWaiting(ctx),
       });
     } catch (err) {
       if (err instanceof InterruptedError && err.resume) throw new InterruptedError(err.message, carryOn(ctx, params));
